@@ -1,0 +1,49 @@
+"""The one place tfedge imports TensorFlow, tf_keras and tfmot.
+
+tensorflow-model-optimization only works with Keras 2 (the `tf_keras` package). TensorFlow picks
+its Keras when it is first imported, so the switch must be set before that happens; every
+TF-using tfedge module imports TensorFlow through here and never directly.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep CUDA/oneDNN start-up chatter out of the tables
+
+import tensorflow as tf  # noqa: E402
+import tf_keras as keras  # noqa: E402
+import tensorflow_model_optimization as tfmot  # noqa: E402
+
+from tfedge.errors import ModelError  # noqa: E402
+
+__all__ = ["tf", "keras", "tfmot", "require_legacy_keras", "is_keras3_model"]
+
+KERAS3_FIX = (
+    "tfedge (and tensorflow-model-optimization) need a Keras 2 model: build it with "
+    "`import tf_keras as keras` (or `from tfedge._tf import keras`) instead of `import keras`; "
+    "to convert an existing Keras 3 model, save its weights (model.save_weights('w.weights.h5')), "
+    "rebuild the same architecture with tf_keras and load them layer by layer "
+    "(new_layer.set_weights(old_layer.get_weights()))"
+)
+
+
+def is_keras3_model(model: object) -> bool:
+    """True for a Keras 3 (`keras` package) model, without importing Keras 3 ourselves."""
+    return any(cls.__module__.split(".")[0] == "keras" for cls in type(model).__mro__)
+
+
+def require_legacy_keras(model: object, stage: str) -> None:
+    """Raise ModelError unless `model` is a tf_keras (Keras 2) model usable by tfmot/the converter."""
+    if isinstance(model, keras.Model):
+        return
+    if is_keras3_model(model):
+        raise ModelError(f"{stage}: got a Keras 3 model ({type(model).__name__} from the `keras` package). {KERAS3_FIX}")
+    raise ModelError(f"{stage}: expected a tf_keras Model, got {type(model).__module__}.{type(model).__name__}")
+
+
+def set_seeds(seed: int) -> None:
+    """Deterministic weights and shuffling for the demo and tests (one call, no hidden state elsewhere)."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
