@@ -1,0 +1,270 @@
+/* tfedge instruction counter: a QEMU TCG plugin (API v1, QEMU 7.2).
+ *
+ * Counts every executed guest instruction exactly, split into the instruction classes the cycle
+ * model prices (docs/cycle_model.md), and snapshots the counters each time the guest executes
+ * one of the watched marker addresses (the harness's noinline tfedge_layer_boundary /
+ * tfedge_invoke_begin / tfedge_invoke_end). Python turns the snapshots into per-layer and
+ * per-inference figures.
+ *
+ * Counting is done with inline TB-exec adds (no helper call per block), so it costs little; only
+ * the marker instructions get a callback.
+ *
+ * Arguments (-plugin libtfedge_count.so,out=FILE,mark=ADDR[,mark=ADDR...]):
+ *   out   file the snapshots and totals are written to (at exit)
+ *   mark  address (hex or decimal) of a marker instruction; marks are numbered in the order given
+ *
+ * Output lines: "classes <name>...", then one "M <mark#> <insns> <class counts...>" per marker
+ * execution, and a final "T <insns> <class counts...>".
+ *
+ * No qemu-plugin.h ships with Debian's QEMU, so the few API v1 declarations used are below. */
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- QEMU plugin API v1 (subset) ---- */
+typedef uint64_t qemu_plugin_id_t;
+typedef struct qemu_info_t qemu_info_t;
+struct qemu_plugin_tb;
+struct qemu_plugin_insn;
+enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_CB_RW_REGS };
+enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
+typedef void (*qemu_plugin_udata_cb_t)(qemu_plugin_id_t id, void *userdata);
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id, qemu_plugin_vcpu_tb_trans_cb_t cb);
+size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
+uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
+void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *tb, enum qemu_plugin_op op, void *ptr, uint64_t imm);
+void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn, qemu_plugin_vcpu_udata_cb_t cb,
+                                            enum qemu_plugin_cb_flags flags, void *userdata);
+void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t cb, void *userdata);
+
+__attribute__((visibility("default"))) int qemu_plugin_version = 1;
+
+/* ---- instruction classes (keep in sync with tfedge/emulate/cycles.py CLASSES) ---- */
+enum {
+  C_INSNS,       /* every instruction */
+  C_LOAD,        /* single load (LDR*, LDRD, VLDR) */
+  C_STORE,       /* single store */
+  C_MULTI,       /* LDM/STM/PUSH/POP/VLDM/VSTM/VPUSH/VPOP (the instruction) */
+  C_MULTI_REGS,  /* registers transferred by C_MULTI instructions (word registers; D regs count 2) */
+  C_MUL,         /* 32-bit result multiply / MAC (MUL, MLA, SMLAxy, SMLAD, SMMUL...) */
+  C_MUL64,       /* long multiply / MAC (UMULL, SMLAL, SMLALD...) */
+  C_DSP,         /* SIMD / saturating data processing (SADD16, QADD, SEL, SXTB16, SSAT...) */
+  C_DIV,         /* SDIV / UDIV */
+  C_BRANCH,      /* unconditional branch or PC write (B, BL, BX, BLX, POP {pc}, LDR pc, TBB) */
+  C_BCOND_BACK,  /* conditional branch backwards (loops: estimated taken) */
+  C_BCOND_FWD,   /* conditional branch forwards, CBZ/CBNZ (estimated not taken) */
+  C_FP,          /* FP arithmetic (VADD, VMUL, VMLA, VCVT, VMOV...) */
+  C_FP_DIV,      /* VDIV / VSQRT */
+  C_MVE,         /* Helium (MVE) vector instruction, loads/stores included */
+  C_LOOP,        /* Armv8.1-M low-overhead loop (WLS, DLS, LE, LETP) */
+  C_NCLASSES
+};
+static const char *class_names[C_NCLASSES] = {"insns", "load", "store", "multi", "multi_regs", "mul", "mul64", "dsp",
+                                              "div", "branch", "bcond_back", "bcond_fwd", "fp", "fp_div", "mve", "loop"};
+
+static uint64_t counters[C_NCLASSES];
+
+#define MAX_MARKS 8
+static uint64_t marks[MAX_MARKS];
+static int n_marks;
+static FILE *out;
+
+static int popcount16(uint32_t v) { return __builtin_popcount(v & 0xffffu); }
+
+/* Classifies one Thumb instruction; adds to cls[] (cls[C_MULTI_REGS] may get more than 1). */
+static void classify(const uint8_t *b, size_t size, uint64_t *cls) {
+  uint32_t hw1 = (uint32_t)b[0] | ((uint32_t)b[1] << 8);
+  cls[C_INSNS] += 1;
+  if (size == 2) {
+    if ((hw1 & 0xf000) == 0x5000) { /* load/store register offset */
+      uint32_t opb = (hw1 >> 9) & 7;
+      cls[opb <= 2 ? C_STORE : C_LOAD] += 1;
+    } else if ((hw1 & 0xe000) == 0x6000 || (hw1 & 0xf000) == 0x8000 || (hw1 & 0xf000) == 0x9000) {
+      cls[(hw1 & 0x0800) ? C_LOAD : C_STORE] += 1; /* LDR/STR(B/H) immediate, SP-relative */
+    } else if ((hw1 & 0xf800) == 0x4800) {
+      cls[C_LOAD] += 1; /* LDR literal */
+    } else if ((hw1 & 0xf000) == 0xc000) {
+      cls[C_MULTI] += 1;
+      cls[C_MULTI_REGS] += popcount16(hw1 & 0xff);
+    } else if ((hw1 & 0xfe00) == 0xb400) { /* PUSH */
+      cls[C_MULTI] += 1;
+      cls[C_MULTI_REGS] += popcount16(hw1 & 0xff) + ((hw1 >> 8) & 1);
+    } else if ((hw1 & 0xfe00) == 0xbc00) { /* POP */
+      cls[C_MULTI] += 1;
+      cls[C_MULTI_REGS] += popcount16(hw1 & 0xff) + ((hw1 >> 8) & 1);
+      if (hw1 & 0x100) cls[C_BRANCH] += 1;
+    } else if ((hw1 & 0xffc0) == 0x4340) {
+      cls[C_MUL] += 1;
+    } else if ((hw1 & 0xf000) == 0xd000) {
+      uint32_t cond = (hw1 >> 8) & 0xf;
+      if (cond < 0xe) cls[(hw1 & 0x80) ? C_BCOND_BACK : C_BCOND_FWD] += 1;
+    } else if ((hw1 & 0xf800) == 0xe000) {
+      cls[C_BRANCH] += 1;
+    } else if ((hw1 & 0xff00) == 0x4700) {
+      cls[C_BRANCH] += 1; /* BX / BLX register */
+    } else if ((hw1 & 0xff00) == 0x4600 && ((((hw1 >> 4) & 8) | (hw1 & 7)) == 15)) {
+      cls[C_BRANCH] += 1; /* MOV pc, Rm */
+    } else if ((hw1 & 0xf500) == 0xb100) {
+      cls[C_BCOND_FWD] += 1; /* CBZ / CBNZ: forward only */
+    }
+    return;
+  }
+  uint32_t hw2 = (uint32_t)b[2] | ((uint32_t)b[3] << 8);
+  uint32_t op1 = (hw1 >> 11) & 3;
+  uint32_t op2 = (hw1 >> 4) & 0x7f;
+  /* coprocessor / FP / MVE space: 111x 11xx xxxx xxxx */
+  if ((hw1 & 0xec00) == 0xec00) {
+    uint32_t coproc = (hw2 >> 8) & 0xf;
+    if ((hw1 & 0xef00) == 0xef00 || coproc >= 0xe || (hw1 & 0xff00) == 0xfc00 || (hw1 & 0xff00) == 0xfd00 ||
+        (hw1 & 0xff00) == 0xfe00) {
+      /* 111x 1111 (vector data processing) and cp14/cp15-space encodings: MVE on Armv8.1-M */
+      cls[C_MVE] += 1;
+    } else if ((hw1 & 0x0e00) == 0x0c00) { /* load/store coprocessor: VLDR/VSTR/VLDM/VSTM/VPUSH/VPOP */
+      uint32_t p = (hw1 >> 8) & 1, w = (hw1 >> 5) & 1, u = (hw1 >> 7) & 1;
+      int load = (hw1 >> 4) & 1;
+      if ((hw1 & 0x0fe0) == 0x0c40) {
+        cls[C_FP] += 1; /* VMOV between core and two registers */
+      } else if (p == 1 && w == 0) {
+        cls[load ? C_LOAD : C_STORE] += 1; /* VLDR / VSTR */
+      } else {
+        uint32_t words = hw2 & 0xff;
+        (void)u;
+        cls[C_MULTI] += 1;
+        cls[C_MULTI_REGS] += words;
+      }
+    } else if ((hw1 & 0x0f00) == 0x0e00 && (hw2 & 0x10) == 0) { /* FP data processing */
+      uint32_t opc1 = (hw1 >> 4) & 0xb, opc3 = (hw2 >> 6) & 3, opc2 = hw1 & 0xf;
+      if (opc1 == 0x8 || (opc1 == 0xb && opc2 == 0x1 && opc3 == 3))
+        cls[C_FP_DIV] += 1;
+      else
+        cls[C_FP] += 1;
+    } else {
+      cls[C_FP] += 1; /* VMOV / VMRS / VMSR */
+    }
+    return;
+  }
+  if (op1 == 1) {
+    if ((op2 & 0x64) == 0x00) { /* load/store multiple */
+      cls[C_MULTI] += 1;
+      cls[C_MULTI_REGS] += popcount16(hw2);
+      if ((hw1 & 0x10) && (hw2 & 0x8000)) cls[C_BRANCH] += 1;
+    } else if ((op2 & 0x64) == 0x04) { /* load/store dual or exclusive, table branch */
+      if ((hw1 & 0xfff0) == 0xe8d0 && (hw2 & 0xffe0) == 0xf000) {
+        cls[C_LOAD] += 1;
+        cls[C_BRANCH] += 1; /* TBB / TBH */
+      } else {
+        cls[(hw1 & 0x10) ? C_LOAD : C_STORE] += 1;
+      }
+    }
+    return; /* data processing (shifted register) */
+  }
+  if (op1 == 2) {
+    if (hw2 & 0x8000) {
+      uint32_t k = (hw2 >> 12) & 5;
+      if (k == 0) { /* B<c> T3 or misc control */
+        uint32_t cond = (hw1 >> 6) & 0xf;
+        if (cond < 0xe) cls[(hw1 & 0x400) ? C_BCOND_BACK : C_BCOND_FWD] += 1;
+      } else if (k == 1 || k == 5) {
+        cls[C_BRANCH] += 1; /* B T4, BL */
+      } else {
+        cls[C_LOOP] += 1; /* Armv8.1-M WLS / DLS / LE / LETP live in the old BLX-immediate space */
+      }
+    }
+    if ((hw1 & 0x0200) && ((hw1 >> 4) & 0x15) == 0x10) cls[C_DSP] += 1; /* SSAT / USAT (16) */
+    return; /* data processing (immediate) */
+  }
+  /* op1 == 3 */
+  if ((op2 & 0x71) == 0x00) {
+    cls[C_STORE] += 1;
+  } else if ((op2 & 0x67) == 0x01 || (op2 & 0x67) == 0x03 || (op2 & 0x67) == 0x05) {
+    uint32_t rt = (hw2 >> 12) & 0xf;
+    if (rt == 15 && (op2 & 0x67) == 0x05) {
+      cls[C_LOAD] += 1;
+      cls[C_BRANCH] += 1; /* LDR pc */
+    } else if (rt == 15) {
+      /* PLD / PLI: hint, priced as ALU */
+    } else {
+      cls[C_LOAD] += 1;
+    }
+  } else if ((op2 & 0x70) == 0x20) { /* data processing (register) */
+    uint32_t a = (hw1 >> 4) & 0xf, b2 = (hw2 >> 4) & 0xf;
+    if ((a & 0x8) && (b2 & 0x8) == 0) cls[C_DSP] += 1;                     /* parallel add/sub */
+    else if ((a & 0xc) == 0x8 && (b2 & 0xc) == 0x8) cls[C_DSP] += 1;       /* QADD, SEL, REV, CLZ */
+    else if ((a & 0x8) == 0 && (b2 & 0x8) && (a & 0x6) == 0x2) cls[C_DSP] += 1; /* SXTB16 / UXTB16 (+A) */
+  } else if ((op2 & 0x78) == 0x30) {
+    cls[C_MUL] += 1;
+  } else if ((op2 & 0x78) == 0x38) {
+    uint32_t o = (hw1 >> 4) & 7, b2 = (hw2 >> 4) & 0xf;
+    if ((o == 1 || o == 3) && b2 == 0xf) cls[C_DIV] += 1;
+    else cls[C_MUL64] += 1;
+  }
+}
+
+static void vcpu_mark(unsigned int vcpu_index, void *userdata) {
+  (void)vcpu_index;
+  int mark = (int)(intptr_t)userdata;
+  fprintf(out, "M %d", mark);
+  for (int c = 0; c < C_NCLASSES; c++) fprintf(out, " %" PRIu64, counters[c]);
+  fputc('\n', out);
+}
+
+static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
+  (void)id;
+  uint64_t cls[C_NCLASSES] = {0};
+  size_t n = qemu_plugin_tb_n_insns(tb);
+  for (size_t i = 0; i < n; i++) {
+    struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+    classify((const uint8_t *)qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn), cls);
+    uint64_t va = qemu_plugin_insn_vaddr(insn);
+    for (int m = 0; m < n_marks; m++)
+      if (va == marks[m])
+        qemu_plugin_register_vcpu_insn_exec_cb(insn, vcpu_mark, QEMU_PLUGIN_CB_NO_REGS, (void *)(intptr_t)m);
+  }
+  for (int c = 0; c < C_NCLASSES; c++)
+    if (cls[c]) qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &counters[c], cls[c]);
+}
+
+static void at_exit(qemu_plugin_id_t id, void *userdata) {
+  (void)id;
+  (void)userdata;
+  fprintf(out, "T");
+  for (int c = 0; c < C_NCLASSES; c++) fprintf(out, " %" PRIu64, counters[c]);
+  fputc('\n', out);
+  fclose(out);
+}
+
+__attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc,
+                                                               char **argv) {
+  (void)info;
+  const char *path = NULL;
+  for (int i = 0; i < argc; i++) {
+    if (strncmp(argv[i], "out=", 4) == 0) {
+      path = argv[i] + 4;
+    } else if (strncmp(argv[i], "mark=", 5) == 0 && n_marks < MAX_MARKS) {
+      marks[n_marks++] = strtoull(argv[i] + 5, NULL, 0) & ~1ull; /* Thumb bit off */
+    } else {
+      fprintf(stderr, "tfedge_count: unknown argument %s\n", argv[i]);
+      return -1;
+    }
+  }
+  out = path ? fopen(path, "w") : stderr;
+  if (!out) {
+    fprintf(stderr, "tfedge_count: cannot open %s\n", path);
+    return -1;
+  }
+  setvbuf(out, NULL, _IOFBF, 1 << 16);
+  fprintf(out, "classes");
+  for (int c = 0; c < C_NCLASSES; c++) fprintf(out, " %s", class_names[c]);
+  fputc('\n', out);
+  qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
+  qemu_plugin_register_atexit_cb(id, at_exit, NULL);
+  return 0;
+}

@@ -1,0 +1,98 @@
+"""Sizes and symbols from a firmware ELF (pyelftools): flash and RAM use, symbol lookup for faults."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from pathlib import Path
+
+from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
+
+from tfedge.errors import FirmwareError
+
+SHF_ALLOC, SHF_WRITE, SHF_EXECINSTR = 0x2, 0x1, 0x4
+
+
+@dataclass(frozen=True)
+class ElfSizes:
+    text: int     # code (vectors, .text, exception tables)
+    rodata: int   # constants: weights, tables
+    data: int     # initialised data (in flash as a load image AND in RAM)
+    bss: int      # zeroed data, without the arena
+    arena: int    # the model's activation arena (.arena, symbol tfedge_arena)
+    stack_reserved: int
+
+    @property
+    def flash(self) -> int:
+        return self.text + self.rodata + self.data
+
+    @property
+    def static_ram(self) -> int:
+        """RAM known at link time apart from the stack: data + bss + arena."""
+        return self.data + self.bss + self.arena
+
+
+def elf_sizes(elf: Path) -> ElfSizes:
+    sizes = dict(text=0, rodata=0, data=0, bss=0, arena=0, stack_reserved=0)
+    with open(elf, "rb") as f:
+        for sec in ELFFile(f).iter_sections():
+            flags, name, size = sec["sh_flags"], sec.name, sec["sh_size"]
+            if not flags & SHF_ALLOC or size == 0:
+                continue
+            if name == ".stack":
+                sizes["stack_reserved"] += size
+            elif name == ".arena":
+                sizes["arena"] += size
+            elif sec["sh_type"] == "SHT_NOBITS":
+                sizes["bss"] += size
+            elif flags & SHF_EXECINSTR or name.startswith((".vectors", ".ARM")):
+                sizes["text"] += size
+            elif flags & SHF_WRITE:
+                sizes["data"] += size
+            else:
+                sizes["rodata"] += size
+    return ElfSizes(**sizes)
+
+
+class SymbolTable:
+    """Function/object symbols of an ELF, for address -> 'name+offset' and name -> address."""
+
+    def __init__(self, elf: Path):
+        self._by_name: dict[str, int] = {}
+        entries = []
+        with open(elf, "rb") as f:
+            for sec in ELFFile(f).iter_sections():
+                if not isinstance(sec, SymbolTableSection):
+                    continue
+                for sym in sec.iter_symbols():
+                    kind = sym["st_info"]["type"]
+                    if kind not in ("STT_FUNC", "STT_OBJECT") or not sym.name:
+                        continue
+                    addr = sym["st_value"] & ~1 if kind == "STT_FUNC" else sym["st_value"]
+                    self._by_name.setdefault(sym.name, addr)
+                    entries.append((addr, max(1, sym["st_size"]), sym.name))
+        entries.sort()
+        self._starts = [e[0] for e in entries]
+        self._entries = entries
+
+    def address(self, name: str) -> int:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise FirmwareError(f"symbol {name} not found in the firmware ELF") from None
+
+    def has(self, name: str) -> bool:
+        return name in self._by_name
+
+    def describe(self, address: int) -> str:
+        """'function+0xoff' for an address inside a known symbol, else '?'."""
+        i = bisect.bisect_right(self._starts, address & ~1) - 1
+        while i >= 0:
+            start, size, name = self._entries[i]
+            if start <= address < start + size:
+                return f"{name}+0x{address - start:x}"
+            if start < address - 0x10000:
+                break
+            i -= 1
+        return "?"
