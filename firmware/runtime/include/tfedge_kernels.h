@@ -1,0 +1,88 @@
+/* The int8 kernel library: one function per op, each in its own file under portable/.
+ *
+ * Every kernel takes a pointer to a const parameter struct (generated into model.c, lives in
+ * flash) and its data pointers. Architecture-specific paths (arm_dsp/, mve/) implement the same
+ * signatures, so the generated code does not change when a faster path is linked instead.
+ * Tensors are NHWC; weights are the .tflite layout (conv: [out_c][k_h][k_w][in_c],
+ * depthwise: [k_h][k_w][out_c], fully connected: [out][in]). */
+#ifndef TFEDGE_KERNELS_H
+#define TFEDGE_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* CONV_2D and DEPTHWISE_CONV_2D (dilated convolutions included). Per-output-channel requantization;
+ * a per-tensor model simply repeats its multiplier. */
+typedef struct {
+  int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c;
+  int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
+  int32_t depth_multiplier; /* depthwise only */
+  int32_t input_offset, output_offset, act_min, act_max;
+  const int8_t *weights;
+  const int32_t *bias; /* may be NULL */
+  const int32_t *mult;
+  const int32_t *shift;
+} tfedge_conv_params;
+void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+
+/* FULLY_CONNECTED. bias already holds bias + input_offset * sum(weights) (folded at compile time). */
+typedef struct {
+  int32_t batches, in_features, out_features;
+  int32_t output_offset, act_min, act_max;
+  int32_t per_channel; /* 1: mult/shift have out_features entries */
+  const int8_t *weights;
+  const int32_t *bias; /* never NULL: holds the folded zero-point term */
+  const int32_t *mult;
+  const int32_t *shift;
+} tfedge_fc_params;
+void fully_connected_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
+
+/* AVERAGE_POOL_2D and MAX_POOL_2D (same quantization in and out). */
+typedef struct {
+  int32_t batches, in_h, in_w, channels, out_h, out_w;
+  int32_t k_h, k_w, stride_h, stride_w, pad_top, pad_left;
+  int32_t act_min, act_max;
+} tfedge_pool_params;
+void avg_pool_s8(const tfedge_pool_params *p, const int8_t *input, int8_t *output);
+void max_pool_s8(const tfedge_pool_params *p, const int8_t *input, int8_t *output);
+
+/* Elementwise binary ops with numpy broadcasting over at most 4 dimensions (strides 0 broadcast). */
+typedef struct {
+  int32_t dims[4];
+  int32_t in1_strides[4], in2_strides[4];
+  int32_t input1_offset, input2_offset, output_offset;
+  int32_t input1_mult, input1_shift, input2_mult, input2_shift, output_mult, output_shift;
+  int32_t left_shift; /* ADD/SUB: 20 */
+  int32_t act_min, act_max;
+} tfedge_binary_params;
+void add_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void sub_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void mul_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* SOFTMAX over the last dimension (TFLite's integer algorithm, gemmlowp fixed point). */
+typedef struct {
+  int32_t outer, depth;
+  int32_t input_mult, input_left_shift, diff_min;
+} tfedge_softmax_params;
+void softmax_s8(const tfedge_softmax_params *p, const int8_t *input, int8_t *output);
+
+/* QUANTIZE int8 -> int8 (requantize) and float -> int8; DEQUANTIZE int8 -> float. */
+typedef struct {
+  int32_t size;
+  int32_t input_offset, output_offset; /* input_offset = -input zero point */
+  int32_t mult, shift;                 /* requantize */
+  float scale;                         /* float -> int8: output scale */
+  double dq_scale;                     /* dequantize: input scale */
+} tfedge_quant_params;
+void requantize_s8(const tfedge_quant_params *p, const int8_t *input, int8_t *output);
+void quantize_f32_s8(const tfedge_quant_params *p, const float *input, int8_t *output);
+void dequantize_s8_f32(const tfedge_quant_params *p, const int8_t *input, float *output);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TFEDGE_KERNELS_H */

@@ -1,0 +1,109 @@
+"""The model compiler: int8 .tflite -> C (model.c/model.h) calling the portable int8 kernel library.
+
+    result = compile_model("model.tflite", "out/")
+    result.report["arena_bytes"], result.sources
+
+Never imports TensorFlow: reading uses the `tflite` flatbuffer package, everything else is numpy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from tfedge.compiler import codegen, passes
+from tfedge.compiler.graph import Graph
+from tfedge.compiler.ops import REGISTRY
+from tfedge.compiler.planner import plan_memory
+from tfedge.compiler.reader import read_model
+from tfedge.compiler.validate import validate
+from tfedge.errors import ModelError
+from tfedge.paths import RUNTIME_DIR
+
+__all__ = ["CompileResult", "compile_model", "load_graph", "runtime_sources", "runtime_include_dirs"]
+
+
+@dataclass
+class CompileResult:
+    out_dir: Path
+    sources: list[Path]  # generated files (model.c, model.h, compile_report.json)
+    report: dict
+
+    @property
+    def model_c(self) -> Path:
+        return self.out_dir / "model.c"
+
+
+def load_graph(tflite: str | Path | bytes) -> Graph:
+    """Read, run the graph passes and validate (raises ModelError / UnsupportedModelError)."""
+    g = read_model(tflite)
+    passes.fold_constants(g)
+    passes.fuse_dilated_convolutions(g)
+    validate(g)
+    passes.alias_reshapes(g, {k for k, spec in REGISTRY.items() if spec.alias})
+    return g
+
+
+def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_hooks: bool = False) -> CompileResult:
+    """Compiles an int8 .tflite into out_dir/model.c and model.h (+ compile_report.json)."""
+    g = load_graph(tflite)
+    layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
+    plan = plan_memory(g, layers)
+    try:
+        model_c, model_h, emitted, flash = codegen.generate(g, layers, plan, profile_hooks=profile_hooks)
+    except ValueError as exc:  # a value that cannot be represented in C: refuse rather than emit it
+        raise ModelError(f"{g.name}: cannot generate C: {exc}") from None
+    report = _report(g, layers, plan, emitted, flash)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
+    written = []
+    for name, text in files.items():
+        path = out / name
+        tmp = out / f".{name}.partial"
+        tmp.write_text(text)
+        os.replace(tmp, path)
+        written.append(path)
+    return CompileResult(out_dir=out, sources=written, report=report)
+
+
+def _io(g: Graph, indices: list[int], plan) -> list[dict]:
+    return [{"name": g.tensors[i].name, "shape": list(g.tensors[i].shape), "dtype": g.tensors[i].dtype,
+             "scale": g.tensors[i].q_scale if g.tensors[i].quantized else 0.0,
+             "zero_point": g.tensors[i].q_zero if g.tensors[i].quantized else 0,
+             "bytes": g.tensors[i].nbytes, "arena_offset": plan.offset(g, i)} for i in indices]
+
+
+def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
+    const_bytes = sum(t.nbytes for t in g.tensors if t.is_const)
+    layer_rows = []
+    for i, (op, layer) in enumerate(zip(layers, emitted)):
+        layer_rows.append({
+            "index": i, "op": op.kind, "operator_index": op.index, "kernel": layer.kernel, "variant": layer.variant,
+            "input_shapes": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
+            "output_shape": list(g.tensors[op.outputs[0]].shape), "macs": layer.macs,
+        })
+    return {
+        "model": g.name,
+        "arena_bytes": plan.arena_bytes,
+        "arena_plan": [{"tensor": g.tensors[b.tensor].name, "offset": b.offset, "bytes": b.size,
+                        "first_layer": b.first, "last_layer": b.last}
+                       for b in sorted(plan.buffers.values(), key=lambda b: (b.offset, b.first))],
+        "weights_bytes": const_bytes,  # constant tensors in the .tflite (after folding)
+        "flash_bytes": flash,  # const data model.c emits: weights, folded biases, multipliers, tables, params
+        "layers": layer_rows,
+        "total_macs": sum(r["macs"] for r in layer_rows),
+        "inputs": _io(g, g.inputs, plan),
+        "outputs": _io(g, g.outputs, plan),
+    }
+
+
+def runtime_sources(arch: str = "portable") -> list[Path]:
+    """C sources of the kernel library to link with a generated model.c."""
+    return sorted((RUNTIME_DIR / "portable").glob("*.c"))
+
+
+def runtime_include_dirs() -> list[Path]:
+    return [RUNTIME_DIR / "include"]

@@ -1,0 +1,32 @@
+"""`tfedge compile model.tflite -o outdir`: writes model.c, model.h and compile_report.json."""
+
+from __future__ import annotations
+
+import argparse
+
+from tfedge.compiler import compile_model
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="fully-int8 .tflite model")
+    parser.add_argument("-o", "--out", required=True, help="output directory for model.c / model.h")
+    parser.add_argument("--profile-hooks", action="store_true",
+                        help="always call tfedge_layer_boundary() between layers (else only with -DTFEDGE_PROFILE_LAYERS)")
+    parser.add_argument("--json", action="store_true", help="print the compile report as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    result = compile_model(args.model, args.out, profile_hooks=args.profile_hooks)
+    r = result.report
+    if args.json:
+        import json
+        print(json.dumps(r, indent=1))
+        return 0
+    print(f"{'#':>3}  {'op':<20} {'output shape':<18} {'MACs':>12}  kernel")
+    for layer in r["layers"]:
+        shape = "x".join(map(str, layer["output_shape"]))
+        print(f"{layer['index']:>3}  {layer['op']:<20} {shape:<18} {layer['macs']:>12,}  {layer['kernel']}"
+              + (f" ({layer['variant']})" if layer["variant"] != "portable" else ""))
+    print(f"arena {r['arena_bytes']:,} B   const data (flash) {r['flash_bytes']:,} B   "
+          f"MACs {r['total_macs']:,}   -> {', '.join(str(p) for p in result.sources)}")
+    return 0

@@ -1,0 +1,106 @@
+"""Run a .tflite through the compiled C on this host (`tfedge run`): the fast way to test the compiler.
+
+The generated model.c, the kernel library and a small runner are built with the host C compiler once
+per content hash (kept in the tfedge cache); all N samples run in one process through binary files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tfedge import io_batches
+from tfedge.compiler import compile_model, runtime_include_dirs, runtime_sources
+from tfedge.errors import ToolchainError
+from tfedge.paths import RUNTIME_DIR, cache_dir
+
+HOST_MAIN = RUNTIME_DIR / "host" / "host_main.c"
+CFLAGS = ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror"]
+
+
+def _host_cc() -> str:
+    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
+        if name and shutil.which(name):
+            return name
+    raise ToolchainError("no host C compiler found (cc/gcc/clang): install one, e.g. `sudo apt-get install gcc`")
+
+
+def build_runner(tflite: str | Path | bytes) -> tuple[Path, dict]:
+    """Compiles the model and builds (or reuses) its host runner. Returns (executable, compile report)."""
+    with tempfile.TemporaryDirectory(prefix="tfedge-host-") as tmp:
+        result = compile_model(tflite, tmp)
+        sources = [result.out_dir / "model.c"] + runtime_sources() + [HOST_MAIN]
+        headers = [result.out_dir / "model.h"] + sorted(p for d in runtime_include_dirs() for p in d.glob("*.h"))
+        cc = _host_cc()
+        digest = hashlib.sha256(" ".join([cc] + CFLAGS).encode())
+        for path in sources + headers:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        exe_dir = cache_dir() / "host" / digest.hexdigest()[:24]
+        exe = exe_dir / "runner"
+        if not exe.is_file():
+            exe_dir.mkdir(parents=True, exist_ok=True)
+            tmp_exe = exe_dir / f"runner.{os.getpid()}.partial"
+            cmd = [cc, *CFLAGS, f"-I{result.out_dir}", *(f"-I{d}" for d in runtime_include_dirs()),
+                   *map(str, sources), "-o", str(tmp_exe)]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise ToolchainError(f"host compile of the generated C failed:\n{proc.stderr[-4000:]}")
+            os.replace(tmp_exe, exe)
+        return exe, result.report
+
+
+def run_model(tflite: str | Path | bytes, x: np.ndarray) -> np.ndarray:
+    """Runs every sample of x (N, *input shape) or (N, *input shape[1:]) through the compiled model."""
+    exe, report = build_runner(tflite)
+    if len(report["inputs"]) != 1:
+        raise ToolchainError("run_model handles single-input models; use run_model_multi for several inputs")
+    inp = report["inputs"][0]
+    samples, with_batch = io_batches.split_samples(np.asarray(x), tuple(inp["shape"]), np.dtype(inp["dtype"]))
+    outputs = _run(exe, [samples], report)
+    return io_batches.join_samples(list(outputs[0]), with_batch) if len(outputs) == 1 else outputs
+
+
+def _run(exe: Path, inputs: list[np.ndarray], report: dict) -> list[np.ndarray]:
+    n = len(inputs[0])
+    with tempfile.TemporaryDirectory(prefix="tfedge-run-") as tmp:
+        in_path, out_path = Path(tmp) / "x.bin", Path(tmp) / "y.bin"
+        with open(in_path, "wb") as f:
+            for s in range(n):
+                for arr in inputs:
+                    f.write(np.ascontiguousarray(arr[s]).tobytes())
+        proc = subprocess.run([str(exe), str(in_path), str(out_path), str(n)], capture_output=True, text=True,
+                              timeout=600)
+        if proc.returncode != 0:
+            raise ToolchainError(f"host runner failed (exit {proc.returncode}): {proc.stderr.strip()}")
+        raw = out_path.read_bytes()
+    per_sample = sum(o["bytes"] for o in report["outputs"])
+    if len(raw) != per_sample * n:
+        raise ToolchainError(f"host runner wrote {len(raw)} bytes, expected {per_sample * n}")
+    data = np.frombuffer(raw, np.uint8).reshape(n, per_sample)
+    outs, start = [], 0
+    for o in report["outputs"]:
+        chunk = data[:, start:start + o["bytes"]].copy()
+        outs.append(chunk.view(np.dtype(o["dtype"])).reshape((n, *o["shape"])))
+        start += o["bytes"]
+    return outs
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="int8 .tflite model")
+    parser.add_argument("--inputs", required=True, help="x.npy: (N, *input shape) or (N, *input shape[1:])")
+    parser.add_argument("-o", "--output", required=True, help="y.npy to write (same form as the inputs)")
+
+
+def run(args: argparse.Namespace) -> int:
+    x = io_batches.load_inputs(args.inputs)
+    y = run_model(args.model, x)
+    io_batches.save_outputs(args.output, y)
+    print(f"ran {len(x)} input(s) through {Path(args.model).name} on this host -> {args.output} {y.shape} {y.dtype}")
+    return 0

@@ -1,0 +1,122 @@
+"""CONV_2D and DEPTHWISE_CONV_2D (incl. the dilated convolutions the dilation pass fuses)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfedge.compiler import quant
+from tfedge.compiler.graph import Graph, Op
+from tfedge.compiler.ops import Layer, register
+from tfedge.compiler.ops.common import (activation_ok, arity, const_input, int8_activation, out_size, pad_before,
+                                        positive_ints, shape_is, where)
+
+
+def geometry(op: Op, g: Graph) -> dict:
+    """Strides, dilations, output size and leading padding. The dilation pass sets explicit
+    'ExplicitPadding' (pad_top, pad_left, out_h, out_w) when it fuses SPACE_TO_BATCH_ND/BATCH_TO_SPACE_ND."""
+    x, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+    o = op.options
+    _, in_h, in_w, _ = x.shape
+    k_h, k_w = w.shape[1], w.shape[2]
+    sh, sw = o.get("StrideH", 1), o.get("StrideW", 1)
+    dh, dw = o.get("DilationHFactor", 1), o.get("DilationWFactor", 1)
+    if "ExplicitPadding" in o:
+        pad_top, pad_left, out_h, out_w = o["ExplicitPadding"]
+    else:
+        out_h = out_size(o.get("Padding", 0), in_h, k_h, sh, dh)
+        out_w = out_size(o.get("Padding", 0), in_w, k_w, sw, dw)
+        pad_top = pad_before(in_h, k_h, sh, dh, out_h) if o.get("Padding", 0) == 0 else 0
+        pad_left = pad_before(in_w, k_w, sw, dw, out_w) if o.get("Padding", 0) == 0 else 0
+    return dict(in_h=in_h, in_w=in_w, k_h=k_h, k_w=k_w, stride_h=sh, stride_w=sw, dil_h=dh, dil_w=dw,
+                out_h=out_h, out_w=out_w, pad_top=pad_top, pad_left=pad_left)
+
+
+def _validate(op: Op, g: Graph, depthwise: bool) -> list[str]:
+    problems = arity(op, (2, 3))
+    if problems:
+        return problems
+    problems += int8_activation(op, g, op.inputs[0], "input") + int8_activation(op, g, op.outputs[0], "output")
+    problems += const_input(op, g, op.inputs[1], "filter", "int8", rank=4)
+    if len(op.inputs) == 3 and op.inputs[2] >= 0:
+        problems += const_input(op, g, op.inputs[2], "bias", "int32", rank=1)
+    problems += activation_ok(op)
+    if problems:
+        return problems
+    x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    if len(x.shape) != 4:
+        return [f"{where(op)}: input has shape {x.shape}; expected NHWC"]
+    o = op.options
+    problems += positive_ints(op, stride_h=o.get("StrideH", 1), stride_w=o.get("StrideW", 1),
+                              dilation_h=o.get("DilationHFactor", 1), dilation_w=o.get("DilationWFactor", 1))
+    if o.get("Padding", 0) not in (0, 1):
+        problems.append(f"{where(op)}: unknown padding {o.get('Padding')}")
+    if problems:
+        return problems
+    in_c = x.shape[3]
+    if depthwise:
+        mult = o.get("DepthMultiplier", 1)
+        out_c = w.shape[3]
+        if w.shape[0] != 1 or out_c != in_c * max(mult, 1) or mult < 1:
+            # Newer converters may leave DepthMultiplier 0 and rely on the filter shape.
+            if not (w.shape[0] == 1 and in_c > 0 and out_c % in_c == 0):
+                problems.append(f"{where(op)}: filter shape {w.shape} does not match input channels {in_c} "
+                                f"and depth multiplier {mult}")
+    else:
+        out_c = w.shape[0]
+        if w.shape[3] != in_c:
+            problems.append(f"{where(op)}: filter shape {w.shape} expects {w.shape[3]} input channels, input has "
+                            f"{in_c} (grouped convolutions are not supported)")
+    if w.quantized:
+        if len(w.scale) not in (1, out_c) or (len(w.scale) > 1 and w.quant_axis != (3 if depthwise else 0)):
+            problems.append(f"{where(op)}: filter quantization has {len(w.scale)} scales on axis {w.quant_axis}; "
+                            f"expected per-tensor or per output channel")
+        elif np.any(w.zero_point != 0):
+            problems.append(f"{where(op)}: filter zero point must be 0 (symmetric int8 weights)")
+    else:
+        problems.append(f"{where(op)}: filter has no quantization parameters")
+    if len(op.inputs) == 3 and op.inputs[2] >= 0 and g.tensors[op.inputs[2]].shape != (out_c,):
+        problems.append(f"{where(op)}: bias has shape {g.tensors[op.inputs[2]].shape}; expected ({out_c},)")
+    if problems:
+        return problems
+    geo = geometry(op, g)
+    if geo["out_h"] < 1 or geo["out_w"] < 1:
+        return [f"{where(op)}: output would be empty ({geo['out_h']}x{geo['out_w']})"]
+    return shape_is(op, g, op.outputs[0], (x.shape[0], geo["out_h"], geo["out_w"], out_c))
+
+
+def _quant_arrays(op: Op, g: Graph, out_c: int) -> tuple[list[int], list[int]]:
+    """PopulateConvolutionQuantizationParams: input_scale * filter_scale[c] / output_scale in double."""
+    x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    scales = np.broadcast_to(w.scale, (out_c,)) if len(w.scale) == 1 else w.scale
+    mults, shifts = [], []
+    for s in scales:
+        m, sh = quant.quantize_multiplier(float(x.q_scale) * float(s) / float(y.q_scale))
+        mults.append(m)
+        shifts.append(sh)
+    return mults, shifts
+
+
+def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
+    x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    geo = geometry(op, g)
+    out_c = y.shape[3]
+    in_c = x.shape[3]
+    mults, shifts = _quant_arrays(op, g, out_c)
+    bias = g.tensors[op.inputs[2]].data if len(op.inputs) == 3 and op.inputs[2] >= 0 else None
+    act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
+    kernel = "depthwise_conv_s8_nhwc" if depthwise else "conv_s8_nhwc"
+    params = dict(batches=x.shape[0], in_c=in_c, out_c=out_c, depth_multiplier=out_c // in_c if depthwise else 1,
+                  input_offset=-x.q_zero, output_offset=y.q_zero, act_min=act_min, act_max=act_max,
+                  weights=ctx.array("int8_t", w.data, "weights"),
+                  bias=ctx.array("int32_t", bias, "bias") if bias is not None else "NULL",
+                  mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"), **geo)
+    name = ctx.params("tfedge_conv_params", params)
+    per_out = geo["k_h"] * geo["k_w"] * (1 if depthwise else in_c)
+    macs = x.shape[0] * geo["out_h"] * geo["out_w"] * out_c * per_out
+    variant = "dilated" if geo["dil_h"] > 1 or geo["dil_w"] > 1 else "portable"
+    call = f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
+    return Layer(kernel=kernel, call=call, macs=int(macs), variant=variant)
+
+
+register("CONV_2D", lambda op, g: _validate(op, g, False), lambda op, g, ctx: _emit(op, g, ctx, False))
+register("DEPTHWISE_CONV_2D", lambda op, g: _validate(op, g, True), lambda op, g, ctx: _emit(op, g, ctx, True))

@@ -1,0 +1,60 @@
+"""FULLY_CONNECTED (with or without bias, keep_num_dims, per-tensor or per-channel weights)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfedge.compiler import quant
+from tfedge.compiler.graph import Graph, Op
+from tfedge.compiler.ops import Layer, register
+from tfedge.compiler.ops.common import activation_ok, arity, const_input, int8_activation, shape_is, where
+
+
+def _validate(op: Op, g: Graph) -> list[str]:
+    problems = arity(op, (2, 3))
+    if problems:
+        return problems
+    problems += int8_activation(op, g, op.inputs[0], "input") + int8_activation(op, g, op.outputs[0], "output")
+    problems += const_input(op, g, op.inputs[1], "weights", "int8", rank=2) + activation_ok(op)
+    has_bias = len(op.inputs) == 3 and op.inputs[2] >= 0
+    if has_bias:
+        problems += const_input(op, g, op.inputs[2], "bias", "int32", rank=1)
+    if op.options.get("WeightsFormat", 0) != 0:
+        problems.append(f"{where(op)}: shuffled weights format is not supported")
+    if problems:
+        return problems
+    x, w = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
+    out_f, in_f = w.shape
+    if not w.quantized or len(w.scale) not in (1, out_f) or np.any(w.zero_point != 0):
+        return [f"{where(op)}: weights must be symmetric int8, per tensor or per output channel"]
+    if has_bias and g.tensors[op.inputs[2]].shape != (out_f,):
+        return [f"{where(op)}: bias has shape {g.tensors[op.inputs[2]].shape}; expected ({out_f},)"]
+    if in_f < 1 or x.size % in_f:
+        return [f"{where(op)}: input of {x.size} elements is not a multiple of the {in_f} weights per output"]
+    batches = x.size // in_f
+    expected = tuple(x.shape[:-1]) + (out_f,) if op.options.get("KeepNumDims") else (batches, out_f)
+    return shape_is(op, g, op.outputs[0], expected)
+
+
+def _emit(op: Op, g: Graph, ctx) -> Layer:
+    x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    out_f, in_f = w.shape
+    per_channel = len(w.scale) > 1
+    if per_channel:  # double products, as PopulateConvolutionQuantizationParams
+        pairs = [quant.quantize_multiplier(float(x.q_scale) * float(s) / float(y.q_scale)) for s in w.scale]
+    else:  # GetQuantizedConvolutionMultipler: the input*filter product is taken in float first
+        pairs = [quant.quantize_multiplier(float(np.float32(x.q_scale) * np.float32(w.q_scale)) / float(y.q_scale))]
+    bias = g.tensors[op.inputs[2]].data.astype(np.int64) if len(op.inputs) == 3 and op.inputs[2] >= 0 else np.zeros(out_f, np.int64)
+    folded = quant.wrap_int32(bias - x.q_zero * w.data.astype(np.int64).sum(axis=1))
+    act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
+    params = dict(batches=x.size // in_f, in_features=in_f, out_features=out_f, output_offset=y.q_zero,
+                  act_min=act_min, act_max=act_max, per_channel=int(per_channel),
+                  weights=ctx.array("int8_t", w.data, "weights"), bias=ctx.array("int32_t", folded, "bias"),
+                  mult=ctx.array("int32_t", [m for m, _ in pairs], "mult"),
+                  shift=ctx.array("int32_t", [s for _, s in pairs], "shift"))
+    name = ctx.params("tfedge_fc_params", params)
+    call = f"fully_connected_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
+    return Layer(kernel="fully_connected_s8", call=call, macs=int(x.size // in_f * in_f * out_f))
+
+
+register("FULLY_CONNECTED", _validate, _emit)

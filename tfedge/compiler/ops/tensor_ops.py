@@ -1,0 +1,1 @@
+"""Data-movement ops: CONCATENATION, PAD, MEAN, RESIZE_NEAREST_NEIGHBOR."""

@@ -1,0 +1,70 @@
+"""Validation: every reason the graph cannot be compiled, collected and raised at once."""
+
+from __future__ import annotations
+
+from tfedge.compiler.graph import Graph
+from tfedge.compiler.ops import REGISTRY
+from tfedge.errors import UnsupportedModelError
+
+IO_TYPES = ("int8", "float32")
+MAX_ARENA = 1 << 30
+
+
+def validate(g: Graph) -> None:
+    problems: list[str] = []
+    problems += _float_model(g)
+    if problems:
+        raise UnsupportedModelError(problems)
+    unsupported: dict[str, list[int]] = {}
+    for op in g.ops:
+        spec = REGISTRY.get(op.kind)
+        if spec is None:
+            unsupported.setdefault(op.kind, []).append(op.index)
+            continue
+        try:
+            problems += spec.validate(op, g)
+        except Exception as exc:  # a malformed op must not crash the compiler
+            problems.append(f"operator {op.index} ({op.kind}): malformed ({type(exc).__name__}: {exc})")
+    for kind, indices in unsupported.items():
+        problems.append(f"operator{'s' if len(indices) > 1 else ''} {', '.join(map(str, indices))} ({kind}): op not "
+                        f"supported by tfedge (supported: {', '.join(sorted(REGISTRY))})")
+    problems += _topology(g)
+    for i in g.inputs + g.outputs:
+        t = g.tensors[i]
+        if t.dtype not in IO_TYPES:
+            problems.append(f"model input/output '{t.name}' is {t.dtype}; tfedge supports int8 (or float32 with "
+                            "QUANTIZE/DEQUANTIZE) model inputs and outputs")
+    if not g.ops:
+        problems.append("the model has no operators")
+    if problems:
+        raise UnsupportedModelError(problems)
+
+
+def _float_model(g: Graph) -> list[str]:
+    for op in g.ops:
+        if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") and len(op.inputs) > 1 and op.inputs[1] >= 0:
+            if g.tensors[op.inputs[1]].dtype == "float32":
+                return ["this is a float model (float32 weights): tfedge compiles fully-int8 models; export with "
+                        "`tfedge export` (or TFLiteConverter with optimizations=[DEFAULT], a representative "
+                        "dataset and supported_ops=[TFLITE_BUILTINS_INT8])"]
+    return []
+
+
+def _topology(g: Graph) -> list[str]:
+    """Ops in execution order: each reads tensors already written, each tensor written once."""
+    problems = []
+    written = set(g.inputs)
+    for op in g.ops:
+        for t in op.inputs:
+            if t >= 0 and not g.tensors[t].is_const and t not in written:
+                problems.append(f"operator {op.index} ({op.kind}): reads tensor '{g.tensors[t].name}' before any "
+                                "operator writes it")
+        for t in op.outputs:
+            if t in written or g.tensors[t].is_const:
+                problems.append(f"operator {op.index} ({op.kind}): writes tensor '{g.tensors[t].name}', which is "
+                                "a constant, a model input or written by another operator")
+            written.add(t)
+    for t in g.outputs:
+        if t not in written:
+            problems.append(f"model output '{g.tensors[t].name}' is never computed")
+    return problems
