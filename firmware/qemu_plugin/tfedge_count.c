@@ -50,7 +50,8 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 /* ---- instruction classes (keep in sync with tfedge/emulate/cycles.py CLASSES) ---- */
 enum {
   C_INSNS,       /* every instruction */
-  C_LOAD,        /* single load (LDR*, LDRD, VLDR) */
+  C_LOAD,        /* single load (LDR*, LDRD, VLDR) not right after another single load/store */
+  C_LOAD_NEXT,   /* single load right after a single load/store in the same block (pipelined on M3/M4/M33) */
   C_STORE,       /* single store */
   C_MULTI,       /* LDM/STM/PUSH/POP/VLDM/VSTM/VPUSH/VPOP (the instruction) */
   C_MULTI_REGS,  /* registers transferred by C_MULTI instructions (word registers; D regs count 2) */
@@ -67,7 +68,7 @@ enum {
   C_LOOP,        /* Armv8.1-M low-overhead loop (WLS, DLS, LE, LETP) */
   C_NCLASSES
 };
-static const char *class_names[C_NCLASSES] = {"insns", "load", "store", "multi", "multi_regs", "mul", "mul64", "dsp",
+static const char *class_names[C_NCLASSES] = {"insns", "load", "load_next", "store", "multi", "multi_regs", "mul", "mul64", "dsp",
                                               "div", "branch", "bcond_back", "bcond_fwd", "fp", "fp_div", "mve", "loop"};
 
 static uint64_t counters[C_NCLASSES];
@@ -220,9 +221,17 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   (void)id;
   uint64_t cls[C_NCLASSES] = {0};
   size_t n = qemu_plugin_tb_n_insns(tb);
+  int prev_single_mem = 0;
   for (size_t i = 0; i < n; i++) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
-    classify((const uint8_t *)qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn), cls);
+    uint64_t one[C_NCLASSES] = {0};
+    classify((const uint8_t *)qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn), one);
+    if (one[C_LOAD] && prev_single_mem && !one[C_BRANCH]) {
+      one[C_LOAD_NEXT] = one[C_LOAD];
+      one[C_LOAD] = 0;
+    }
+    prev_single_mem = (one[C_LOAD] || one[C_LOAD_NEXT] || one[C_STORE]) && !one[C_BRANCH];
+    for (int c = 0; c < C_NCLASSES; c++) cls[c] += one[c];
     uint64_t va = qemu_plugin_insn_vaddr(insn);
     for (int m = 0; m < n_marks; m++)
       if (va == marks[m])

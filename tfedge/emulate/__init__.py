@@ -1,0 +1,1 @@
+"""Running firmware on emulated boards (QEMU; Renode files) and measuring it."""

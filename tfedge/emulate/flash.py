@@ -1,0 +1,251 @@
+"""`tfedge flash`: compile a .tflite, build it for a board, run it in QEMU and measure it.
+
+    metrics = flash_model("model.tflite", "stm32f405", inputs=x)
+
+One emulator session runs every input; the plugin's counters give setup, per-inference and
+per-layer instructions; the cycle model turns them into estimated cycles and ms at the board clock;
+the ELF gives flash/RAM; with inputs, on-device outputs are compared with the host int8 runner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from tfedge import io_batches
+from tfedge.boards import Board, load_board
+from tfedge.build.elfinfo import elf_sizes
+from tfedge.build.firmware import OPT_LEVELS, build_firmware
+from tfedge.emulate import renode
+from tfedge.emulate.cycles import cycles_to_ms, estimate_cycles
+from tfedge.emulate.measure import Measurement, run_samples
+from tfedge.errors import DataError, DoesNotFitError
+
+
+def _check_fits(board: Board, report: dict) -> None:
+    """Refuses, before compiling any C, a model whose arena or constants alone exceed their region."""
+    problems = []
+    arena_region = board.region_for("arena")
+    if report["arena_bytes"] > arena_region.size:
+        problems.append(f"{arena_region.name} ({arena_region.kind}, holds arena): needed {report['arena_bytes']} bytes "
+                        f"for the activation arena alone, available {arena_region.size} bytes")
+    rodata_region = board.region_for("rodata")
+    if report.get("flash_bytes", 0) > rodata_region.size:
+        problems.append(f"{rodata_region.name} ({rodata_region.kind}, holds rodata): needed {report['flash_bytes']} bytes "
+                        f"for the model's weights and tables alone, available {rodata_region.size} bytes")
+    if problems:
+        raise DoesNotFitError(f"the model does not fit board {board.name}:\n  - " + "\n  - ".join(problems)
+                              + "\n  pick a board with more memory (`tfedge boards`) or make the model smaller (prune/quantize)")
+
+
+def _split_outputs(raw: np.ndarray, report: dict) -> list[np.ndarray]:
+    outs, start = [], 0
+    for o in report["outputs"]:
+        chunk = raw[:, start:start + o["bytes"]].copy()
+        outs.append(chunk.view(np.dtype(o["dtype"])).reshape((len(raw), *o["shape"])))
+        start += o["bytes"]
+    return outs
+
+
+def _memory(board: Board, elf: Path, stack_used: int, arena_bytes: int) -> dict:
+    sizes = elf_sizes(elf)
+    ram = sizes.static_ram + stack_used
+    return {
+        "flash_bytes": sizes.flash, "flash_capacity": board.flash_bytes, "flash_percent": 100.0 * sizes.flash / board.flash_bytes,
+        "ram_bytes": ram, "ram_capacity": board.ram_bytes, "ram_percent": 100.0 * ram / board.ram_bytes,
+        "arena_bytes": arena_bytes, "stack_bytes": stack_used, "stack_reserved": sizes.stack_reserved,
+        "text_bytes": sizes.text, "rodata_bytes": sizes.rodata, "data_bytes": sizes.data,
+        "bss_bytes": sizes.bss + sizes.arena - arena_bytes,
+    }
+
+
+def measurement_metrics(board: Board, m: Measurement) -> dict:
+    mean = m.mean_inference()
+    cycles = estimate_cycles(mean, board)
+    per = m.per_inference()
+    return {
+        "instructions_per_inference": int(round(mean["insns"])),
+        "instructions_per_inference_min": min(per),
+        "instructions_per_inference_max": max(per),
+        "setup_instructions": m.setup["insns"],
+        "est_cycles_per_inference": int(round(cycles)),
+        "ms_per_inference": cycles_to_ms(cycles, board),
+        "instruction_classes": {k: int(round(v)) for k, v in mean.items()},
+    }
+
+
+def flash_model(
+    tflite: str | Path,
+    board: str | Board,
+    inputs: np.ndarray | None = None,
+    *,
+    opt: str = "-O2",
+    timeout: float | None = None,
+    progress: bool | None = None,
+    compare: bool = True,
+    out_dir: str | Path | None = None,
+) -> dict:
+    """Compiles, builds and runs `tflite` on `board`; returns the metrics dict (see docs/boards.md).
+
+    With `inputs` (x as for `tfedge run`), the on-device outputs are in metrics["outputs"] (numpy, same
+    form as x; not JSON) and, with compare=True, checked against the host int8 runner."""
+    from tfedge.compiler import compile_model, runtime_include_dirs, runtime_sources
+
+    board = load_board(board) if isinstance(board, str) else board
+    tflite = Path(tflite)
+    with tempfile.TemporaryDirectory(prefix="tfedge-flash-") as tmp:
+        work = Path(tmp)
+        result = compile_model(tflite, work / "model", profile_hooks=True)
+        report = result.report
+        _check_fits(board, report)
+        if len(report["inputs"]) != 1:
+            raise DataError("tfedge flash handles single-input models")
+        fw = build_firmware(board, [result.model_c, *runtime_sources()],
+                            include_dirs=[result.out_dir, *runtime_include_dirs()],
+                            defines=["TFEDGE_PROFILE_LAYERS"], opt=opt)
+        samples = with_batch = None
+        if inputs is not None:
+            inp = report["inputs"][0]
+            samples, with_batch = io_batches.split_samples(np.asarray(inputs), tuple(inp["shape"]), np.dtype(inp["dtype"]))
+        out_bytes = sum(o["bytes"] for o in report["outputs"])
+        raw, run, measurement = run_samples(board, fw.elf, samples, out_bytes, workdir=work / "run", timeout=timeout,
+                                            progress=progress)
+        if out_dir is not None:
+            out = Path(out_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            elf_copy = out / f"{tflite.stem}-{board.name}.elf"
+            shutil.copyfile(fw.elf, elf_copy)
+            for src in result.sources:
+                shutil.copyfile(src, out / src.name)
+            renode.write_files(board, elf_copy)
+
+    stack_used = int(run.values.get("stack_used", "0").split()[0])
+    metrics = {"board": board.name, "core": board.core, "clock_hz": board.clock_hz, "model": tflite.name, "opt": opt}
+    metrics.update(measurement_metrics(board, measurement))
+    metrics.update(_memory(board, fw.elf, stack_used, report["arena_bytes"]))
+    total_macs = report.get("total_macs", sum(l["macs"] for l in report["layers"]))
+    metrics["total_macs"] = total_macs
+    metrics["instructions_per_mac"] = metrics["instructions_per_inference"] / total_macs if total_macs else None
+    layers = []
+    for row, cost in zip(report["layers"], measurement.mean_layers()):
+        layers.append({
+            "index": row["index"], "op": row["op"], "output_shape": row.get("output_shape"), "macs": row["macs"],
+            "instructions": int(round(cost["insns"])),
+            "instructions_per_mac": cost["insns"] / row["macs"] if row["macs"] else None,
+            "est_cycles": int(round(estimate_cycles(cost, board))),
+        })
+    metrics["layers"] = layers
+    if samples is not None:
+        outputs = _split_outputs(raw, report)
+        metrics["inputs"] = len(samples)
+        if compare:
+            from tfedge.compiler.host_run import run_model
+
+            host = run_model(tflite, samples)
+            host_list = host if isinstance(host, list) else [host]
+            diff_samples = np.zeros(len(samples), dtype=bool)
+            values, max_abs = 0, 0
+            for dev, ref in zip(outputs, host_list):
+                ref = np.asarray(ref).reshape(dev.shape)
+                neq = dev != ref
+                diff_samples |= neq.reshape(len(samples), -1).any(axis=1)
+                values += int(neq.sum())
+                if neq.any():
+                    max_abs = max(max_abs, int(np.abs(dev.astype(np.int64) - ref.astype(np.int64)).max()))
+            metrics["mismatches"] = int(diff_samples.sum())
+            metrics["mismatched_values"] = values
+            metrics["max_abs_diff"] = max_abs
+        y = outputs[0] if len(outputs) == 1 else outputs
+        metrics["outputs"] = io_batches.join_samples(list(y), with_batch) if len(outputs) == 1 else y
+    return metrics
+
+
+def _fmt_bytes(n: int) -> str:
+    return f"{n:,} B" if n < 10 * 1024 else f"{n / 1024:,.1f} KB"
+
+
+def format_report(metrics: dict) -> str:
+    m = metrics
+    lines = [
+        f"{m['model']} on {m['board']} ({m['core']} @ {m['clock_hz'] / 1e6:g} MHz, {m['opt']})",
+        "",
+        f"  flash  {_fmt_bytes(m['flash_bytes']):>12} of {_fmt_bytes(m['flash_capacity']):>10}  ({m['flash_percent']:5.1f} %)"
+        f"   code {_fmt_bytes(m['text_bytes'])}, constants {_fmt_bytes(m['rodata_bytes'])}, data {_fmt_bytes(m['data_bytes'])}",
+        f"  RAM    {_fmt_bytes(m['ram_bytes']):>12} of {_fmt_bytes(m['ram_capacity']):>10}  ({m['ram_percent']:5.1f} %)"
+        f"   arena {_fmt_bytes(m['arena_bytes'])}, stack {_fmt_bytes(m['stack_bytes'])} used of {_fmt_bytes(m['stack_reserved'])},"
+        f" other {_fmt_bytes(m['data_bytes'] + m['bss_bytes'])}",
+        "",
+        f"  instructions / inference  {m['instructions_per_inference']:>14,}"
+        + (f"   ({m['instructions_per_mac']:.2f} per MAC, {m['total_macs']:,} MACs)" if m.get("instructions_per_mac") else ""),
+        f"  setup instructions        {m['setup_instructions']:>14,}   (boot to first invoke)",
+        f"  est. cycles / inference   {m['est_cycles_per_inference']:>14,}   (estimate: docs/cycle_model.md)",
+        f"  est. time / inference     {m['ms_per_inference']:>14.3f} ms at {m['clock_hz'] / 1e6:g} MHz",
+    ]
+    if "mismatches" in m:
+        verdict = "bit-exact" if m["mismatches"] == 0 else f"{m['mismatches']} MISMATCHED samples ({m['mismatched_values']} values, max |diff| {m['max_abs_diff']})"
+        lines.append(f"  outputs vs host int8      {m['inputs']} inputs: {verdict}")
+    elif "inputs" in m:
+        lines.append(f"  inputs run                {m['inputs']}")
+    if m["layers"]:
+        total = max(1, m["instructions_per_inference"])
+        header = ("#", "op", "output shape", "MACs", "instructions", "instr/MAC", "est. cycles", "%")
+        rows = [header]
+        for l in m["layers"]:
+            shape = "x".join(map(str, l["output_shape"])) if l["output_shape"] else "-"
+            ipm = f"{l['instructions_per_mac']:.2f}" if l["instructions_per_mac"] else "-"
+            rows.append((str(l["index"]), l["op"], shape, f"{l['macs']:,}", f"{l['instructions']:,}", ipm,
+                         f"{l['est_cycles']:,}", f"{100.0 * l['instructions'] / total:.1f}"))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        right = {0, 3, 4, 5, 6, 7}
+        lines.append("")
+        for k, r in enumerate(rows):
+            lines.append("  " + "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+            if k == 0:
+                lines.append("  " + "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def write_json(path: str | Path, metrics: dict) -> None:
+    path = Path(path)
+    data = {k: v for k, v in metrics.items() if k != "outputs"}
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="int8 .tflite model")
+    parser.add_argument("--board", required=True, help="board name (see `tfedge boards`)")
+    parser.add_argument("--inputs", help="x.npy to run on the device: (N, *input shape) or (N, *input shape[1:])")
+    parser.add_argument("-o", "--output", help="y.npy to write the on-device outputs to (needs --inputs)")
+    parser.add_argument("--json", help="write the metrics to this JSON file")
+    parser.add_argument("-O", dest="opt", choices=[o[2:] for o in OPT_LEVELS], default="2",
+                        help="optimization level: -O2 (default) or -Os (also -O3, -O0)")
+    parser.add_argument("--timeout", type=float, help="seconds before a run is declared hung (default 60 + 10 per input)")
+    parser.add_argument("--out-dir", help="also keep the ELF, the generated C and Renode scripts here")
+    parser.add_argument("--no-compare", action="store_true", help="do not compare outputs with the host int8 runner")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.output and not args.inputs:
+        raise DataError("-o/--output needs --inputs (the outputs of which inputs?)")
+    x = io_batches.load_inputs(args.inputs) if args.inputs else None
+    metrics = flash_model(args.model, args.board, x, opt=f"-O{args.opt}", timeout=args.timeout,
+                          compare=not args.no_compare, out_dir=args.out_dir)
+    print(format_report(metrics))
+    if args.output:
+        io_batches.save_outputs(args.output, metrics["outputs"])
+        print(f"\non-device outputs -> {args.output}")
+    if args.json:
+        write_json(args.json, metrics)
+        print(f"metrics -> {args.json}", file=sys.stderr)
+    if args.out_dir:
+        print(renode.how_to_run(load_board(args.board), Path(args.out_dir)), file=sys.stderr)
+    return 1 if metrics.get("mismatches") else 0
