@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep CUDA/oneDNN start-up chatter out of the tables
+# TensorFlow's C++ start-up chatter (CUDA probing, tf.data attribute notices) would bury the
+# progress lines and tables; Python-level errors are unaffected.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import tensorflow as tf  # noqa: E402
 import tf_keras as keras  # noqa: E402

@@ -8,6 +8,10 @@ the converter's own errors about it are cryptic or, for NaNs, absent (it calibra
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
+import tempfile
 from collections.abc import Callable, Iterable
 from typing import Union
 
@@ -56,9 +60,10 @@ def export_int8(
     converter._experimental_disable_per_channel = not per_channel
 
     try:
-        tflite = converter.convert()
+        with _quiet_stderr() as chatter:
+            tflite = converter.convert()
     except Exception as exc:  # the converter raises ConverterError / RuntimeError / ValueError
-        detail = _short_converter_message(exc)
+        detail = _short_converter_message(exc, chatter.read())
         if "neither a custom op nor a flex op" in detail:
             fix = "that op has no TFLite builtin kernel: replace the layer that uses it"
         elif not allow_float_fallback:
@@ -94,6 +99,11 @@ def _batch1_converter(model: keras.Model) -> tf.lite.TFLiteConverter:
 
 def _input_shapes(model: keras.Model) -> list[tuple]:
     return [tuple(t.shape) for t in model.inputs]
+
+
+def validate_representative_data(model: keras.Model, data: RepresentativeData) -> None:
+    """Raise DataError for data export_int8 would refuse, without converting (for up-front checks)."""
+    _collect_samples(model, data)
 
 
 def _collect_samples(model: keras.Model, data: RepresentativeData) -> list[list[np.ndarray]]:
@@ -155,9 +165,38 @@ def _shape_text(shape: tuple) -> str:
     return "(" + ", ".join("N" if d is None else str(d) for d in shape) + ")"
 
 
-def _short_converter_message(exc: Exception) -> str:
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Capture what the converter's C++ code prints straight to file descriptor 2 (one line per
+    conversion, more on errors); it is kept for the error message instead of cluttering progress."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        reader = _Captured(capture)
+        try:
+            yield reader
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            reader.snapshot()
+
+
+class _Captured:
+    def __init__(self, file):
+        self._file, self._text = file, ""
+
+    def snapshot(self) -> None:
+        self._file.seek(0)
+        self._text = self._file.read().decode(errors="replace")
+
+    def read(self) -> str:
+        return self._text
+
+
+def _short_converter_message(exc: Exception, stderr_text: str = "") -> str:
     """The converter dumps MLIR locations and stack traces; keep the lines that say what failed."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    lines = [line.strip() for line in (str(exc) + "\n" + stderr_text).splitlines() if line.strip()]
     keep = [line for line in lines if "error:" in line or "not supported" in line.lower() or "quantiz" in line.lower()]
     text = "; ".join(dict.fromkeys(keep or lines[-3:]))
     return text[:1500]

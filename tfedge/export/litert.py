@@ -99,3 +99,36 @@ def _dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
     if np.dtype(detail["dtype"]).kind == "f" or scale == 0:
         return values.astype(np.float32)
     return ((values.astype(np.float32) - zero_point) * scale).astype(np.float32)
+
+
+_KERNEL_OPS = {"CONV_2D": 1, "DEPTHWISE_CONV_2D": 1, "FULLY_CONNECTED": 1, "TRANSPOSE_CONV": 1}
+
+
+def tflite_kernels(tflite_bytes: bytes) -> dict[str, tuple[np.ndarray, int]]:
+    """Weight tensor name -> (integer values, quantized axis) of every conv/dense op."""
+    interpreter = _interpreter(tflite_bytes)
+    tensors = {t["index"]: t for t in interpreter.get_tensor_details()}
+    found = {}
+    for op in interpreter._get_ops_details():
+        position = _KERNEL_OPS.get(op["op_name"])
+        if position is None or len(op["inputs"]) <= position:
+            continue
+        detail = tensors[int(op["inputs"][position])]
+        found[detail["name"]] = (interpreter.get_tensor(detail["index"]), detail["quantization_parameters"]["quantized_dimension"])
+    return found
+
+
+def tflite_kernel_stats(tflite_bytes: bytes) -> dict:
+    """Zero fraction over all conv/dense kernels, and the most distinct values in one output channel.
+
+    Per channel because per-channel scales map the same float cluster centre to different
+    integers in different channels; within a channel, clusters survive quantization one to one.
+    """
+    zeros = total = 0
+    most_unique = 0
+    for values, axis in tflite_kernels(tflite_bytes).values():
+        zeros += int(np.sum(values == 0))
+        total += values.size
+        for channel in np.moveaxis(values, axis, 0):
+            most_unique = max(most_unique, int(np.unique(channel).size))
+    return {"sparsity": zeros / total if total else 0.0, "max_unique_weights_per_channel": most_unique}

@@ -1,0 +1,252 @@
+"""Run a recipe: load model and data, check everything, run each stage, write the output folder.
+
+Output folder (written to a temporary sibling, renamed into place at the end so that a failed
+run never leaves a half-written folder):
+    model_int8.tflite        the final model (when the recipe ends with int8)
+    stages/NN_<stage>.keras  each stage's Keras checkpoint
+    stages/NN_<stage>.tflite each float stage's model exported to int8 (for its size and int8 accuracy)
+    report.json / report.md  the per-stage table
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from tfedge._tf import keras, require_legacy_keras, set_seeds, tfmot, KERAS3_FIX
+from tfedge.errors import DataError, ModelError
+from tfedge.export import evaluate_tflite, export_int8
+from tfedge.export.int8 import validate_representative_data
+from tfedge.export.litert import tflite_kernel_stats
+from tfedge.optimize.checks import check_model
+from tfedge.optimize.cluster import cluster, cluster_layers
+from tfedge.optimize.data import Dataset, load_dataset
+from tfedge.optimize.metrics import keras_accuracy, kernels, overall_sparsity, unique_weights_per_layer
+from tfedge.optimize.models import BUILTIN_MODELS
+from tfedge.optimize.prune import prune, prune_targets
+from tfedge.optimize.qat import qat
+from tfedge.optimize.recipe import QAT, Cluster, Int8, Prune, Recipe, Train
+from tfedge.optimize.report import write_report
+from tfedge.optimize.training import FineTune, copy_model, fit
+
+Progress = Callable[[str], None]
+
+
+def run_recipe(
+    recipe: Recipe,
+    out_dir: str | Path,
+    *,
+    model: keras.Model | None = None,
+    data: Dataset | None = None,
+    progress: Progress = print,
+) -> dict:
+    """Run `recipe` and write `out_dir`; returns the report (also in out_dir/report.json).
+
+    `model`/`data` override the recipe's `model:`/`data:` entries (for Python callers).
+    """
+    recipe.validate()
+    out_dir = Path(out_dir)
+    data = data if data is not None else _load_data(recipe)
+    set_seeds(recipe.seed)  # before a built-in model is built: its initial weights come from the seed
+    model = model if model is not None else _load_model(recipe, data)
+    precheck(recipe, model, data)
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        report = _run(recipe, model, data, work, progress)
+        report["stages"] = [_relocate(entry, work, out_dir) for entry in report["stages"]]
+        write_report(report, work)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        work.rename(out_dir)
+    finally:
+        if work.exists():
+            shutil.rmtree(work)
+    progress("")
+    progress((out_dir / "report.md").read_text())
+    return report
+
+
+def precheck(recipe: Recipe, model: keras.Model, data: Dataset) -> None:
+    """Everything that can fail without training: model kind, layers per tfmot stage, data shapes and values."""
+    require_legacy_keras(model, "optimize")
+    expected = tuple(model.inputs[0].shape[1:]) if len(model.inputs) == 1 else None
+    if expected is None:
+        raise ModelError("optimize: recipes handle single-input models; call the stage functions directly otherwise")
+    for split in ("train", "test"):
+        x = getattr(data, f"x_{split}")
+        if tuple(x.shape[1:]) != expected:
+            raise DataError(f"data: x_{split} samples have shape {tuple(x.shape[1:])}, the model input is (N, {', '.join(map(str, expected))})")
+        if not np.all(np.isfinite(x)):
+            raise DataError(f"data: x_{split} contains NaN or infinite values; clean or drop those samples")
+    for stage in recipe.stages:
+        if isinstance(stage, Prune):
+            prune_targets(model, sparsity=stage.sparsity, layers=stage.layers, m_by_n=stage.m_by_n)
+        elif isinstance(stage, Cluster):
+            cluster_layers(model, stage.layers)
+        elif isinstance(stage, QAT):
+            check_model(model, "qat")
+        elif isinstance(stage, Int8):
+            validate_representative_data(model, data.x_train[: stage.representative_samples])
+
+
+def _run(recipe: Recipe, model: keras.Model, data: Dataset, work: Path, progress: Progress) -> dict:
+    stages_dir = work / "stages"
+    stages_dir.mkdir()
+    entries = []
+    calibration = data.x_train[:256]
+    trains = [s for s in recipe.stages if isinstance(s, Train)]
+    rest = [s for s in recipe.stages if not isinstance(s, Train)]
+    total = 1 + len(rest)
+
+    start = time.monotonic()
+    if trains:
+        model = copy_model(model)
+    for stage in trains:
+        progress(f"[1/{total}] float: training {stage.epochs} epochs")
+        fit(model, _fine_tune(stage, recipe, data), "train")
+    if not trains:
+        progress(f"[1/{total}] float: evaluating the input model")
+    entries.append(_keras_entry("float", 0, model, data, calibration, stages_dir, start, progress))
+
+    pruned = False
+    for number, stage in enumerate(rest, 1):
+        label = _label(stage, pruned)
+        progress(f"[{number + 1}/{total}] {label}")
+        start = time.monotonic()
+        if isinstance(stage, Int8):
+            entries.append(_int8_entry(stage, model, data, work, start, progress))
+            continue
+        training = _fine_tune(stage, recipe, data)
+        if isinstance(stage, Prune):
+            model, _ = prune(model, training, sparsity=stage.sparsity, schedule=stage.schedule, layers=stage.layers, m_by_n=stage.m_by_n)
+            pruned = True
+        elif isinstance(stage, Cluster):
+            preserve = pruned if stage.preserve_sparsity is None else stage.preserve_sparsity
+            model, _ = cluster(model, training, clusters=stage.clusters, init=stage.init, preserve_sparsity=preserve, layers=stage.layers)
+        elif isinstance(stage, QAT):
+            model, _ = qat(model, training, scheme=stage.scheme)
+        entries.append(_keras_entry(stage.name if not isinstance(stage, QAT) else stage.scheme, number, model, data, calibration, stages_dir, start, progress))
+    return {"recipe": recipe.to_dict(), "stages": entries}
+
+
+def _label(stage, pruned: bool) -> str:
+    if isinstance(stage, Prune):
+        what = f"{stage.m_by_n} structured" if stage.m_by_n else (f"per-layer {stage.layers}" if stage.layers else f"{stage.sparsity:.0%}")
+        return f"prune: {what}, {stage.schedule} schedule, {stage.epochs} epochs"
+    if isinstance(stage, Cluster):
+        preserve = pruned if stage.preserve_sparsity is None else stage.preserve_sparsity
+        return f"cluster: {stage.clusters} clusters, {stage.init} init{', sparsity-preserving' if preserve else ''}, {stage.epochs} epochs"
+    if isinstance(stage, QAT):
+        return f"{stage.scheme}: quantization-aware training, {stage.epochs} epochs"
+    return "int8: full-integer export" + (" (int16 activations)" if stage.int16x8 else "")
+
+
+def _fine_tune(stage, recipe: Recipe, data: Dataset) -> FineTune:
+    return FineTune(
+        data.x_train,
+        data.y_train,
+        epochs=stage.epochs,
+        batch_size=stage.batch_size or recipe.batch_size,
+        learning_rate=stage.learning_rate,
+    )
+
+
+def _keras_entry(name, number, model, data, calibration, stages_dir, start, progress) -> dict:
+    """Keras accuracy and kernel figures of a stage, its checkpoint, and the size of its int8 export."""
+    stem = stages_dir / f"{number:02d}_{name}"
+    model.save(stem.with_suffix(".keras"))
+    unique = unique_weights_per_layer(model)
+    tflite = export_int8(model, calibration)
+    stem.with_suffix(".tflite").write_bytes(tflite)
+    entry = {
+        "name": name,
+        "accuracy": keras_accuracy(model, data.x_test, data.y_test),
+        "int8_accuracy": evaluate_tflite(tflite, data.x_test, data.y_test),
+        "sparsity": overall_sparsity(model),
+        "max_unique_weights": max(unique.values(), default=0),
+        "tflite_bytes": len(tflite),
+        "gzip_bytes": len(gzip.compress(tflite, 9)),
+        "path": str(stem.with_suffix(".keras")),
+        "tflite_path": str(stem.with_suffix(".tflite")),
+        "seconds": round(time.monotonic() - start, 1),
+        "per_layer": {
+            name: {"sparsity": float(np.mean(w == 0)), "unique_weights": unique[name]} for name, w in kernels(model).items()
+        },
+    }
+    progress(f"    -> accuracy {entry['accuracy']:.2%} (int8 {entry['int8_accuracy']:.2%}), "
+             f"sparsity {entry['sparsity']:.1%}, max unique {entry['max_unique_weights']}, "
+             f"{entry['gzip_bytes']} gzip bytes, {entry['seconds']}s")
+    return entry
+
+
+def _int8_entry(stage: Int8, model, data: Dataset, work: Path, start, progress) -> dict:
+    tflite = export_int8(
+        model,
+        data.x_train[: stage.representative_samples],
+        int16x8=stage.int16x8,
+        allow_float_fallback=stage.allow_float_fallback,
+        per_channel=stage.per_channel,
+    )
+    path = work / ("model_int16x8.tflite" if stage.int16x8 else "model_int8.tflite")
+    path.write_bytes(tflite)
+    stats = tflite_kernel_stats(tflite)
+    entry = {
+        "name": "int16x8" if stage.int16x8 else "int8",
+        "accuracy": evaluate_tflite(tflite, data.x_test, data.y_test),
+        "sparsity": stats["sparsity"],
+        "max_unique_weights": stats["max_unique_weights_per_channel"],
+        "tflite_bytes": len(tflite),
+        "gzip_bytes": len(gzip.compress(tflite, 9)),
+        "path": str(path),
+        "seconds": round(time.monotonic() - start, 1),
+    }
+    progress(f"    -> LiteRT accuracy {entry['accuracy']:.2%}, {entry['tflite_bytes']} bytes "
+             f"({entry['gzip_bytes']} gzip), {entry['seconds']}s")
+    return entry
+
+
+def _relocate(entry: dict, work: Path, out_dir: Path) -> dict:
+    """Paths in the report point into the final folder, relative to it."""
+    moved = dict(entry)
+    for key in ("path", "tflite_path"):
+        if key in moved:
+            moved[key] = str(Path(moved[key]).relative_to(work))
+    return moved
+
+
+def _load_data(recipe: Recipe) -> Dataset:
+    if recipe.data is None:
+        raise DataError("the recipe names no data: add `data: digits` or `data: file.npz` (x_train, y_train, x_test, y_test)")
+    return load_dataset(recipe.data, recipe.base_dir)
+
+
+def _load_model(recipe: Recipe, data: Dataset) -> keras.Model:
+    if recipe.model is None:
+        raise ModelError("the recipe names no model: add `model: demo_cnn` or `model: path/to/model.keras`")
+    if recipe.model in BUILTIN_MODELS:
+        classes = int(max(data.y_train.max(), data.y_test.max())) + 1 if data.y_train.ndim == 1 else data.y_train.shape[-1]
+        return BUILTIN_MODELS[recipe.model](tuple(data.x_train.shape[1:]), classes)
+    return load_keras_model(recipe.model, recipe.base_dir)
+
+
+def load_keras_model(spec: str | Path, base_dir: Path | None = None) -> keras.Model:
+    """A tf_keras model file (.keras or .h5), including tfedge's pruned/clustered/QAT checkpoints."""
+    path = Path(spec)
+    if base_dir is not None and not path.is_absolute():
+        path = base_dir / path
+    if not path.exists():
+        raise ModelError(f"model '{spec}': no such file (or use a built-in model: {', '.join(BUILTIN_MODELS)})")
+    try:
+        with tfmot.quantization.keras.quantize_scope(), tfmot.clustering.keras.cluster_scope(), tfmot.sparsity.keras.prune_scope():
+            return keras.models.load_model(path, compile=False)
+    except Exception as exc:  # tf_keras raises many types for foreign/corrupt files
+        raise ModelError(f"model '{path}' cannot be loaded by tf_keras ({type(exc).__name__}: {str(exc)[:300]}). "
+                         f"If it was saved by Keras 3: {KERAS3_FIX}") from exc
