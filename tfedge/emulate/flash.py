@@ -34,11 +34,11 @@ def _check_fits(board: Board, report: dict) -> None:
     problems = []
     arena_region = board.region_for("arena")
     if report["arena_bytes"] > arena_region.size:
-        problems.append(f"{arena_region.name} ({arena_region.kind}, holds arena): needed {report['arena_bytes']} bytes "
+        problems.append(f"{arena_region.name} ({arena_region.kind}, holds {'/'.join(arena_region.holds)}): needed {report['arena_bytes']} bytes "
                         f"for the activation arena alone, available {arena_region.size} bytes")
     rodata_region = board.region_for("rodata")
     if report.get("flash_bytes", 0) > rodata_region.size:
-        problems.append(f"{rodata_region.name} ({rodata_region.kind}, holds rodata): needed {report['flash_bytes']} bytes "
+        problems.append(f"{rodata_region.name} ({rodata_region.kind}, holds {'/'.join(rodata_region.holds)}): needed {report['flash_bytes']} bytes "
                         f"for the model's weights and tables alone, available {rodata_region.size} bytes")
     if problems:
         raise DoesNotFitError(f"the model does not fit board {board.name}:\n  - " + "\n  - ".join(problems)
