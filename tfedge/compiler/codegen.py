@@ -78,7 +78,7 @@ class EmitContext:
             if not re.fullmatch(r"[a-z_0-9]+", key):
                 raise ValueError(key)
             if isinstance(value, str):
-                if not re.fullmatch(r"NULL|l\d+_[a-z]+_\d+", value):
+                if not re.fullmatch(r"NULL|l\d+_[a-z]+(_\d+)?", value):
                     raise ValueError(value)
                 text = value
             elif isinstance(value, (list, tuple)):

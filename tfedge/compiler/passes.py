@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfedge.compiler.graph import Graph, Op
+from tfedge.compiler.graph import Graph, Op, Tensor
 
 _SHAPE_DTYPES = ("int32", "int64")
 
@@ -68,71 +68,103 @@ def _strided_slice_1d(x: np.ndarray, begin: int, end: int, stride: int, o: dict)
 
 def fuse_dilated_convolutions(g: Graph) -> None:
     """SPACE_TO_BATCH_ND -> CONV_2D/DEPTHWISE_CONV_2D -> BATCH_TO_SPACE_ND is how TensorFlow exports a
-    dilated convolution; it is one convolution with dilation = block shape and explicit padding."""
-    users = g.consumers()
-    producer = g.producers()
+    dilated convolution (Conv1D: with EXPAND_DIMS/RESHAPE around the conv); it is one convolution with
+    dilation = block shape and explicit padding. TFLM computes the pattern wrongly; fused, it is exact."""
     for bts in [op for op in g.ops if op.kind == "BATCH_TO_SPACE_ND"]:
-        fused = _match_dilated(g, bts, users, producer)
-        if fused is None:
+        match = _match_dilated(g, bts, g.consumers(), g.producers())
+        if match is None:
             continue
-        stb, conv, new_op = fused
-        g.ops = [new_op if op is conv else op for op in g.ops if op is not stb and op is not bts]
-        users = g.consumers()
-        producer = g.producers()
+        removed, conv, new_ops = match
+        out = []
+        for op in g.ops:
+            if op is conv:
+                out.extend(new_ops)
+            elif not any(op is r for r in removed):
+                out.append(op)
+        g.ops = out
+
+
+def _walk_up(t: int, kinds: tuple[str, ...], users, producer) -> tuple[int, list[Op]]:
+    """Follows single-use alias ops (RESHAPE & co) upward from tensor t."""
+    chain = []
+    while True:
+        p = producer.get(t)
+        if p is None or p.kind not in kinds or len(users.get(t, [])) != 1 or not p.inputs:
+            return t, chain
+        chain.append(p)
+        t = p.inputs[0]
 
 
 def _match_dilated(g: Graph, bts: Op, users, producer):
     if len(bts.inputs) != 3 or len(bts.outputs) != 1:
         return None
-    conv = producer.get(bts.inputs[0])
-    if conv is None or conv.kind not in ("CONV_2D", "DEPTHWISE_CONV_2D") or len(users.get(bts.inputs[0], [])) != 1:
+    conv_out, out_chain = _walk_up(bts.inputs[0], ("RESHAPE", "SQUEEZE"), users, producer)
+    conv = producer.get(conv_out)
+    if conv is None or conv.kind not in ("CONV_2D", "DEPTHWISE_CONV_2D") or len(users.get(conv_out, [])) != 1:
         return None
-    stb = producer.get(conv.inputs[0])
-    if stb is None or stb.kind != "SPACE_TO_BATCH_ND" or len(stb.inputs) != 3 or len(users.get(conv.inputs[0], [])) != 1:
+    stb_out, in_chain = _walk_up(conv.inputs[0], ("RESHAPE", "EXPAND_DIMS"), users, producer)
+    stb = producer.get(stb_out)
+    if stb is None or stb.kind != "SPACE_TO_BATCH_ND" or len(stb.inputs) != 3 or len(users.get(stb_out, [])) != 1:
         return None
     block, pads = g.tensors[stb.inputs[1]].data, g.tensors[stb.inputs[2]].data
     block2, crops = g.tensors[bts.inputs[1]].data, g.tensors[bts.inputs[2]].data
-    if block is None or pads is None or block2 is None or crops is None:
+    if block is None or pads is None or block2 is None or crops is None or not np.array_equal(block, block2):
         return None
-    if block.shape != (2,) or pads.shape != (2, 2) or crops.shape != (2, 2) or not np.array_equal(block, block2):
+    spatial = block.shape[0] if block.ndim == 1 else 0
+    if spatial not in (1, 2) or pads.shape != (spatial, 2) or crops.shape != (spatial, 2):
         return None
     o = conv.options
     if o.get("StrideH", 1) != 1 or o.get("StrideW", 1) != 1 or o.get("DilationHFactor", 1) != 1 or o.get("DilationWFactor", 1) != 1:
         return None
-    x, y, w = g.tensors[stb.inputs[0]], g.tensors[bts.outputs[0]], g.tensors[conv.inputs[1]]
-    mid = g.tensors[stb.outputs[0]]
-    if len(x.shape) != 4 or len(y.shape) != 4 or len(w.shape) != 4 or not x.quantized or not mid.quantized:
+    x, y = g.tensors[stb.inputs[0]], g.tensors[bts.outputs[0]]
+    mid, w, cout = g.tensors[conv.inputs[0]], g.tensors[conv.inputs[1]], g.tensors[conv_out]
+    if len(x.shape) != spatial + 2 or len(y.shape) != spatial + 2 or len(mid.shape) != 4 or len(w.shape) != 4:
         return None
-    if x.q_scale != mid.q_scale or x.q_zero != mid.q_zero:
+    if spatial == 1:  # Conv1D: the 3-D (N, L, C) maps onto the 4-D conv as (N, 1, L, C)
+        if mid.shape[1] != 1:
+            return None
+        blocks, pads, crops = [1, int(block[0])], [[0, 0], list(pads[0])], [[0, 0], list(crops[0])]
+        x4_shape, y4_shape = (x.shape[0], 1, x.shape[1], x.shape[2]), (y.shape[0], 1, y.shape[1], y.shape[2])
+    else:
+        blocks = [int(block[0]), int(block[1])]
+        x4_shape, y4_shape = x.shape, y.shape
+    for t in (x, mid, cout, y):
+        if not t.quantized or len(t.scale) != 1:
+            return None
+    if not (x.q_scale == g.tensors[stb_out].q_scale and x.q_zero == g.tensors[stb_out].q_zero
+            and cout.q_scale == y.q_scale and cout.q_zero == y.q_zero):
         return None
-    conv_out = g.tensors[conv.outputs[0]]
-    if not conv_out.quantized or not y.quantized or conv_out.q_scale != y.q_scale or conv_out.q_zero != y.q_zero:
+    if min(blocks) < 1 or y4_shape[0] != x4_shape[0]:
         return None
-    d_h, d_w = int(block[0]), int(block[1])
-    if d_h < 1 or d_w < 1:
-        return None
-    k_h, k_w = int(w.shape[1]), int(w.shape[2])
-    pad_top, pad_left = int(pads[0][0]), int(pads[1][0])
-    for axis, d, k in ((0, d_h, k_h), (1, d_w, k_w)):  # the pattern must produce exactly y's size
-        padded = x.shape[1 + axis] + int(pads[axis][0]) + int(pads[axis][1])
+    k = (int(w.shape[1]), int(w.shape[2]))
+    same = o.get("Padding", 0) == 0
+    lead = []
+    for axis in (0, 1):  # the pattern must produce exactly y's size
+        d = blocks[axis]
+        padded = x4_shape[1 + axis] + int(pads[axis][0]) + int(pads[axis][1])
         if padded % d or padded // d != mid.shape[1 + axis]:
             return None
-        sub_out = padded // d - (k - 1 if o.get("Padding", 0) == 1 else 0)
-        if sub_out * d - int(crops[axis][0]) - int(crops[axis][1]) != y.shape[1 + axis]:
+        sub_out = padded // d - (0 if same else k[axis] - 1)
+        if sub_out * d - int(crops[axis][0]) - int(crops[axis][1]) != y4_shape[1 + axis]:
             return None
-    if y.shape[0] != x.shape[0]:
-        return None
-    if o.get("Padding", 0) == 0:  # SAME inside the batched images: its padding is d times larger outside
-        sub_h, sub_w = mid.shape[1], mid.shape[2]
-        pad_top += ((max((sub_h - 1) + k_h - sub_h, 0)) // 2) * d_h
-        pad_left += ((max((sub_w - 1) + k_w - sub_w, 0)) // 2) * d_w
-    pad_top -= int(crops[0][0])
-    pad_left -= int(crops[1][0])
-    options = dict(o, DilationHFactor=d_h, DilationWFactor=d_w,
-                   ExplicitPadding=(pad_top, pad_left, int(y.shape[1]), int(y.shape[2])))
-    new_op = Op(index=conv.index, kind=conv.kind, inputs=[stb.inputs[0]] + conv.inputs[1:], outputs=list(bts.outputs),
-                options=options)
-    return stb, conv, new_op
+        inner = (k[axis] - 1) // 2 if same else 0  # SAME inside the batched images: d times larger outside
+        lead.append(int(pads[axis][0]) + inner * d - int(crops[axis][0]))
+    options = dict(o, DilationHFactor=blocks[0], DilationWFactor=blocks[1],
+                   ExplicitPadding=(lead[0], lead[1], int(y4_shape[1]), int(y4_shape[2])))
+    removed = [stb, bts] + in_chain + out_chain
+    if spatial == 2 and not in_chain and not out_chain:
+        return removed, conv, [Op(conv.index, conv.kind, [stb.inputs[0]] + conv.inputs[1:], list(bts.outputs), options)]
+    x4 = _new_tensor(g, x, x4_shape, "dilated_in")
+    y4 = _new_tensor(g, y, y4_shape, "dilated_out")
+    return removed, conv, [Op(stb.index, "RESHAPE", [stb.inputs[0]], [x4]),
+                           Op(conv.index, conv.kind, [x4] + conv.inputs[1:], [y4], options),
+                           Op(bts.index, "RESHAPE", [y4], list(bts.outputs))]
+
+
+def _new_tensor(g: Graph, like: Tensor, shape: tuple, suffix: str) -> int:
+    g.tensors.append(Tensor(index=len(g.tensors), name=f"{like.name}/{suffix}", shape=tuple(int(d) for d in shape),
+                            dtype=like.dtype, scale=like.scale, zero_point=like.zero_point))
+    return len(g.tensors) - 1
 
 
 def alias_reshapes(g: Graph, alias_kinds: set[str]) -> None:

@@ -126,4 +126,18 @@ static inline int tfedge_clz32(uint32_t x) {
   return n;
 }
 
+/* std::round for float (halves away from zero) without libm; saturates far outside int32. */
+static inline int32_t tfedge_round_f32(float f) {
+  int32_t t;
+  float frac;
+  if (!(f == f)) return 0; /* NaN */
+  if (f > 1.0e9f) return 1000000000;
+  if (f < -1.0e9f) return -1000000000;
+  t = (int32_t)f;
+  frac = f - (float)t;
+  if (frac >= 0.5f) ++t;
+  else if (frac <= -0.5f) --t;
+  return t;
+}
+
 #endif /* TFEDGE_FIXEDPOINT_H */

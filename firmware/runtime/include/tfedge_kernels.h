@@ -82,6 +82,64 @@ void requantize_s8(const tfedge_quant_params *p, const int8_t *input, int8_t *ou
 void quantize_f32_s8(const tfedge_quant_params *p, const float *input, int8_t *output);
 void dequantize_s8_f32(const tfedge_quant_params *p, const int8_t *input, float *output);
 
+
+/* Elementwise int8 -> int8 activations. Fields each kernel uses:
+ *   relu_s8:        input_zp, output_zp, mult, shift, act_min, act_max (requantize, then clamp;
+ *                   RELU, RELU6 and RELU_N1_TO_1 differ only in the clamp range)
+ *   leaky_relu_s8:  input_zp, output_zp, mult/shift (x >= 0), mult2/shift2 (x < 0, alpha folded in)
+ *   logistic_s8, tanh_s8: input_zp, mult, shift (input to Q4.27), range_radius
+ *   hard_swish_s8:  input_zp, output_zp, mult (output multiplier, Q15), shift (its exponent),
+ *                   mult2 (reluish multiplier, Q15), shift2 (its exponent) */
+typedef struct {
+  int32_t size;
+  int32_t input_zp, output_zp;
+  int32_t mult, shift, mult2, shift2;
+  int32_t range_radius;
+  int32_t act_min, act_max;
+} tfedge_act_params;
+void relu_s8(const tfedge_act_params *p, const int8_t *input, int8_t *output);
+void leaky_relu_s8(const tfedge_act_params *p, const int8_t *input, int8_t *output);
+void logistic_s8(const tfedge_act_params *p, const int8_t *input, int8_t *output);
+void tanh_s8(const tfedge_act_params *p, const int8_t *input, int8_t *output);
+void hard_swish_s8(const tfedge_act_params *p, const int8_t *input, int8_t *output);
+
+/* CONCATENATION (all inputs share the output's quantization): for each of `outer` rows, copy
+ * sizes[i] bytes of input i in turn. */
+typedef struct {
+  int32_t outer, num_inputs;
+  const int32_t *sizes;
+  const int8_t *const *inputs;
+} tfedge_concat_params;
+void concat_s8(const tfedge_concat_params *p, int8_t *output);
+
+/* PAD (4-D, constant value). */
+typedef struct {
+  int32_t in_dims[4], out_dims[4], before[4];
+  int32_t value;
+} tfedge_pad_params;
+void pad_s8(const tfedge_pad_params *p, const int8_t *input, int8_t *output);
+
+/* MEAN and REDUCE_MAX over one contiguous block of axes: input viewed as (outer, reduce, inner).
+ * mean_s8: same quantization in and out -> truncating integer mean (requant = 0); otherwise TFLM's
+ * QuantizedMeanOrSum: (sum + sum_offset) rescaled by mult/shift, which include 1/reduce. */
+typedef struct {
+  int32_t outer, reduce, inner;
+  int32_t requant;
+  int32_t sum_offset; /* -input_zero_point * reduce */
+  int32_t mult, shift;
+  int32_t output_zp;
+} tfedge_reduce_params;
+void mean_s8(const tfedge_reduce_params *p, const int8_t *input, int8_t *output);
+void reduce_max_s8(const tfedge_reduce_params *p, const int8_t *input, int8_t *output);
+
+/* RESIZE_NEAREST_NEIGHBOR: source row/column of every output row/column precomputed. */
+typedef struct {
+  int32_t batches, in_h, in_w, channels, out_h, out_w;
+  const int32_t *src_y;
+  const int32_t *src_x;
+} tfedge_resize_params;
+void resize_nearest_s8(const tfedge_resize_params *p, const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

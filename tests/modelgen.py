@@ -1,0 +1,218 @@
+"""Generated Keras test models for the compiler, exported int8 and cached on disk.
+
+Each model is named by a builder and its parameters; the exported .tflite, the float Keras outputs
+on fixed inputs and those inputs are cached under the tfedge cache keyed by a hash of the config, so
+the suite imports TensorFlow only when a model changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from tfedge.paths import cache_dir
+
+VERSION = 3  # bump to invalidate the cache when builders change
+N_FLOAT = 100
+
+
+def _key(name: str, params: dict) -> str:
+    return hashlib.sha256(json.dumps([VERSION, name, params], sort_keys=True).encode()).hexdigest()[:20]
+
+
+def get_model(name: str, **params) -> dict:
+    """{'tflite': bytes, 'x_float': inputs (N, *shape), 'y_float': Keras outputs} for a config."""
+    path = cache_dir() / "testmodels" / f"{name}-{_key(name, params)}.npz"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = _build(name, params)
+        tmp = path.with_name(path.name + f".{os.getpid()}.partial.npz")
+        np.savez(tmp, **data)
+        os.replace(tmp, path)
+    with np.load(path) as z:
+        return {"tflite": z["tflite"].tobytes(), "x_float": z["x_float"], "y_float": z["y_float"]}
+
+
+def _build(name: str, params: dict) -> dict:
+    from tfedge._tf import keras, tf
+
+    keras.utils.set_random_seed(1234)
+    builder = BUILDERS[name]
+    model = builder(keras, **{k: v for k, v in params.items() if k != "converter"})
+    shape = tuple(model.inputs[0].shape[1:])
+    rng = np.random.default_rng(7)
+    rep = rng.uniform(-1.0, 1.0, (200, *shape)).astype(np.float32) * params.get("input_range", 1.0)
+    x_float = rng.uniform(-1.0, 1.0, (N_FLOAT, *shape)).astype(np.float32) * params.get("input_range", 1.0)
+    if params.get("converter") == "from_keras_model":  # dynamic batch: exercises the shape-arithmetic folding
+        conv = tf.lite.TFLiteConverter.from_keras_model(model)
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = lambda: ([r[None]] for r in rep)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+        tflite = conv.convert()
+    elif params.get("converter") == "float_io":  # float input/output: QUANTIZE and DEQUANTIZE at the ends
+        conv = tf.lite.TFLiteConverter.from_keras_model(model)
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = lambda: ([r[None]] for r in rep)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        tflite = conv.convert()
+    else:
+        from tfedge.export import export_int8
+
+        tflite = export_int8(model, rep, per_channel=params.get("per_channel", True))
+    y_float = model.predict(x_float, verbose=0)
+    return {"tflite": np.frombuffer(tflite, np.uint8), "x_float": x_float, "y_float": np.asarray(y_float, np.float32)}
+
+
+# ---- builders: (keras, **params) -> keras.Model -------------------------------------------------------
+
+
+def conv2d(keras, hw=(8, 8), cin=3, filters=6, kernel=3, strides=1, padding="same", dilation=1, activation=None,
+           use_bias=True, bn=False, **_):
+    x = inp = keras.Input((*hw, cin))
+    x = keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding, dilation_rate=dilation,
+                            use_bias=use_bias, activation=None if bn else activation)(x)
+    if bn:
+        x = keras.layers.BatchNormalization(beta_initializer="random_normal", gamma_initializer="random_uniform",
+                                            moving_mean_initializer="random_normal",
+                                            moving_variance_initializer="ones")(x)
+        if activation:
+            x = keras.layers.Activation(activation)(x)
+    return keras.Model(inp, x)
+
+
+def conv1d(keras, length=16, cin=3, filters=5, kernel=3, strides=1, padding="same", dilation=1, activation=None, **_):
+    inp = keras.Input((length, cin))
+    x = keras.layers.Conv1D(filters, kernel, strides=strides, padding=padding, dilation_rate=dilation,
+                            activation=activation)(inp)
+    return keras.Model(inp, x)
+
+
+def depthwise(keras, hw=(8, 8), cin=3, kernel=3, strides=1, padding="same", multiplier=1, dilation=1,
+              activation=None, **_):
+    inp = keras.Input((*hw, cin))
+    x = keras.layers.DepthwiseConv2D(kernel, strides=strides, padding=padding, depth_multiplier=multiplier,
+                                     dilation_rate=dilation, activation=activation,
+                                     bias_initializer="random_normal")(inp)
+    return keras.Model(inp, x)
+
+
+def separable(keras, hw=(9, 9), cin=4, filters=7, strides=2, padding="same", **_):
+    inp = keras.Input((*hw, cin))
+    x = keras.layers.SeparableConv2D(filters, 3, strides=strides, padding=padding, activation="relu")(inp)
+    return keras.Model(inp, x)
+
+
+def dense(keras, shape=(20,), units=10, use_bias=True, activation=None, softmax=False, **_):
+    inp = keras.Input(shape)
+    x = keras.layers.Dense(units, use_bias=use_bias, activation=activation, bias_initializer="random_normal")(inp)
+    if softmax:
+        x = keras.layers.Softmax()(x)
+    return keras.Model(inp, x)
+
+
+def pool(keras, hw=(9, 9), c=5, kind="avg", size=3, strides=2, padding="same", **_):
+    inp = keras.Input((*hw, c))
+    layer = {"avg": keras.layers.AveragePooling2D, "max": keras.layers.MaxPooling2D}[kind]
+    return keras.Model(inp, layer(size, strides=strides, padding=padding)(inp))
+
+
+def global_pool(keras, hw=(5, 7), c=6, kind="avg", keepdims=False, **_):
+    inp = keras.Input((*hw, c))
+    layer = {"avg": keras.layers.GlobalAveragePooling2D, "max": keras.layers.GlobalMaxPooling2D}[kind]
+    return keras.Model(inp, layer(keepdims=keepdims)(inp))
+
+
+def residual(keras, hw=(6, 6), c=4, op="add", scale_b=8.0, activation=None, **_):
+    """Two branches with very different ranges (-> different input scales) merged by ADD/SUB/MUL."""
+    inp = keras.Input((*hw, c))
+    a = keras.layers.Conv2D(c, 3, padding="same")(inp)
+    b = keras.layers.Conv2D(c, 1, kernel_initializer=keras.initializers.RandomUniform(-scale_b, scale_b))(inp)
+    layer = {"add": keras.layers.Add, "sub": keras.layers.Subtract, "mul": keras.layers.Multiply}[op]
+    x = layer()([a, b])
+    if activation:
+        x = keras.layers.Activation(activation)(x)
+    return keras.Model(inp, x)
+
+
+def broadcast_mul(keras, hw=(5, 5), c=6, **_):
+    """Squeeze-and-excitation style MUL broadcasting a (1,1,1,C) gate over the map."""
+    inp = keras.Input((*hw, c))
+    g = keras.layers.GlobalAveragePooling2D(keepdims=True)(inp)
+    g = keras.layers.Conv2D(c, 1, activation="sigmoid")(g)
+    return keras.Model(inp, keras.layers.Multiply()([inp, g]))
+
+
+def activation(keras, hw=(4, 5), c=3, fn="sigmoid", pre_conv=True, **_):
+    inp = keras.Input((*hw, c))
+    x = keras.layers.Conv2D(c, 1)(inp) if pre_conv else inp
+    layers = {
+        "sigmoid": lambda: keras.layers.Activation("sigmoid"),
+        "tanh": lambda: keras.layers.Activation("tanh"),
+        "relu": lambda: keras.layers.ReLU(),
+        "relu6": lambda: keras.layers.ReLU(max_value=6.0),
+        "leaky_relu": lambda: keras.layers.LeakyReLU(alpha=0.2),
+        "hard_swish": lambda: keras.layers.Lambda(lambda t: t * keras.activations.relu(t + 3.0, max_value=6.0) / 6.0),
+        "softmax": lambda: keras.layers.Softmax(),
+    }
+    return keras.Model(inp, layers[fn]()(x))
+
+
+def concat(keras, hw=(4, 4), c1=3, c2=5, axis=-1, **_):
+    inp = keras.Input((*hw, c1))
+    a = keras.layers.Conv2D(c1, 1)(inp)
+    b = keras.layers.Conv2D(c2, 1, kernel_initializer=keras.initializers.RandomUniform(-4, 4))(inp)
+    if axis != -1:
+        b = keras.layers.Conv2D(c1, 1)(inp)
+    return keras.Model(inp, keras.layers.Concatenate(axis=axis)([a, b]))
+
+
+def zero_pad(keras, hw=(5, 4), c=3, padding=((1, 2), (0, 1)), **_):
+    inp = keras.Input((*hw, c))
+    x = keras.layers.Conv2D(c, 1)(inp)
+    return keras.Model(inp, keras.layers.ZeroPadding2D(padding)(x))
+
+
+def upsample(keras, hw=(3, 4), c=3, size=2, **_):
+    inp = keras.Input((*hw, c))
+    x = keras.layers.Conv2D(c, 1)(inp)
+    return keras.Model(inp, keras.layers.UpSampling2D(size)(x))
+
+
+def flatten_dense(keras, hw=(4, 4), c=3, **_):
+    inp = keras.Input((*hw, c))
+    x = keras.layers.Conv2D(4, 3, activation="relu")(inp)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(5)(x)
+    x = keras.layers.Reshape((5, 1))(x)
+    return keras.Model(inp, x)
+
+
+def mean(keras, hw=(4, 6), c=5, axes=(1, 2), keepdims=False, **_):
+    inp = keras.Input((*hw, c))
+    x = keras.layers.Conv2D(c, 1)(inp)
+    return keras.Model(inp, keras.layers.Lambda(lambda t: keras.backend.mean(t, axis=list(axes), keepdims=keepdims))(x))
+
+
+def small_cnn(keras, **_):
+    """Everything together, as a real Keras CNN exports (BN folded, pooling, flatten, dense, softmax)."""
+    inp = keras.Input((12, 12, 1))
+    x = keras.layers.Conv2D(8, 3, padding="same", use_bias=False)(inp)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.DepthwiseConv2D(3, padding="same", activation="relu6")(x)
+    x = keras.layers.Conv2D(12, 1, activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dense(4, activation="softmax")(x)
+    return keras.Model(inp, x)
+
+
+BUILDERS = {f.__name__: f for f in (conv2d, conv1d, depthwise, separable, dense, pool, global_pool, residual,
+                                    broadcast_mul, activation, concat, zero_pad, upsample, flatten_dense, mean,
+                                    small_cnn)}
