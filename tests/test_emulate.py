@@ -126,11 +126,17 @@ def test_m55_low_overhead_loops_are_classified(tmp_path):
 
 
 def test_flash_wait_states_charge_taken_branches():
+    import dataclasses
+
     board = load_board("stm32f405")
     counts = {"insns": 100, "branch": 10, "bcond_back": 5, "bcond_fwd": 7}
     zero_ws = load_board("mps2-an386")
-    assert board.core == zero_ws.core and board.flash_wait_states == 5
-    assert estimate_cycles(counts, board) - estimate_cycles(counts, zero_ws) == 5 * 15
+    assert board.core == zero_ws.core and board.flash_wait_states == 5 and board.flash_cache
+    # with the ART accelerator assumed to hit, flash costs nothing; missing it, every taken branch pays
+    assert estimate_cycles(counts, board) == estimate_cycles(counts, zero_ws)
+    assert estimate_cycles(counts, board, cold_flash=True) - estimate_cycles(counts, zero_ws) == 5 * 15
+    uncached = dataclasses.replace(board, flash_cache=False)
+    assert estimate_cycles(counts, uncached) - estimate_cycles(counts, zero_ws) == 5 * 15
 
 
 def test_every_core_has_a_complete_cost_table():

@@ -73,10 +73,13 @@ def test_kws_on_netduinoplus2(reference_models):
     m = flash_model(tflite, "netduinoplus2", x, progress=False)
     assert m["mismatches"] == 0
     assert m["ram_bytes"] < m["ram_capacity"] == 192 * 1024 and m["flash_bytes"] < 1024 * 1024
-    # same model and inputs on an M4 with zero flash wait states: same instruction stream, fewer est. cycles
+    # same model and inputs on an M4 with zero-wait memory: same instruction stream; flash wait states
+    # cost nothing while the ART accelerator hits and bound the estimate from above when it misses
     m0 = flash_model(tflite, "mps2-an386", x, progress=False, compare=False)
     assert m["instructions_per_inference"] == m0["instructions_per_inference"]
-    assert m["est_cycles_per_inference"] > m0["est_cycles_per_inference"]
+    assert m["est_cycles_per_inference"] == m0["est_cycles_per_inference"]
+    assert m["est_cycles_per_inference_cache_miss"] > m0["est_cycles_per_inference"]
+    assert m["ms_per_inference"] == pytest.approx(m0["ms_per_inference"] * 25 / 168, rel=1e-3)
 
 
 def test_kws_does_not_fit_the_m0_board(reference_models):

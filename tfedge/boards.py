@@ -46,6 +46,7 @@ class Board:
     mve: bool
     clock_hz: int
     flash_wait_states: int
+    flash_cache: bool  # ART accelerator / instruction cache in front of the flash
     stack_bytes: int
     console: str
     uart_base: int
@@ -98,6 +99,7 @@ def _parse(path: Path) -> Board:
             mve=bool(raw["mve"]),
             clock_hz=int(raw["clock_hz"]),
             flash_wait_states=int(raw["flash_wait_states"]),
+            flash_cache=bool(raw["flash_cache"]),
             stack_bytes=int(raw["stack_bytes"]),
             console=raw["console"]["kind"],
             uart_base=int(raw["console"].get("uart_base", 0)),
@@ -156,11 +158,12 @@ def _kib(n: int) -> str:
 
 def format_table(boards: list[Board]) -> str:
     header = ("board", "kind", "core", "FPU/DSP/MVE", "flash", "RAM", "clock", "flash WS", "QEMU machine")
+    # flash WS: wait states, "+cache" where an ART accelerator / instruction cache hides them
     rows = [header]
     for b in boards:
         feats = "/".join(x for x, on in (("FPU", b.fpu), ("DSP", b.dsp), ("MVE", b.mve)) if on) or "-"
         rows.append((b.name, b.kind, b.core, feats, _kib(b.flash_bytes), _kib(b.ram_bytes), f"{b.clock_hz / 1e6:g} MHz",
-                     str(b.flash_wait_states), b.qemu_machine))
+                     f"{b.flash_wait_states}{' +cache' if b.flash_cache and b.flash_wait_states else ''}", b.qemu_machine))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))

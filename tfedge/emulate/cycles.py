@@ -45,13 +45,16 @@ COSTS: dict[str, dict[str, float]] = {
 TAKEN_BRANCH_CLASSES = ("branch", "bcond_back")
 
 
-def estimate_cycles(counts: dict[str, int], board: Board) -> float:
-    """Estimated core cycles for the instruction-class counts `counts` on `board`."""
+def estimate_cycles(counts: dict[str, int], board: Board, *, cold_flash: bool = False) -> float:
+    """Estimated core cycles for the instruction-class counts `counts` on `board`.
+
+    Flash wait states: without a flash cache every taken branch re-fetches non-sequentially from flash
+    and pays them (the prefetch buffer hides them for straight-line code). Boards with an ART
+    accelerator / instruction cache are assumed to hit it (kernel loops are small) unless
+    `cold_flash`, which charges every taken branch: the two bound the real figure."""
     costs = COSTS[board.core]
     cycles = sum(counts.get(c, 0) * cost for c, cost in costs.items())
-    # Flash wait states: every taken branch re-fetches non-sequentially from flash and pays them (the
-    # prefetch buffer hides them for straight-line code). Code in zero-wait RAM: 0.
-    if board.flash_wait_states:
+    if board.flash_wait_states and (cold_flash or not board.flash_cache):
         cycles += board.flash_wait_states * sum(counts.get(c, 0) for c in TAKEN_BRANCH_CLASSES)
     return cycles
 
