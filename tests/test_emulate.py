@@ -8,6 +8,7 @@ source and whose cycles the Arm TRMs document (docs/cycle_model.md)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -188,3 +189,20 @@ def test_renode_files_for_boards_with_a_platform(tmp_path):
     assert "platforms/cpus/nrf51.repl" in micro[0].read_text() and "sysbus.uart0" in micro[1].read_text()
     assert renode.write_files(load_board("mps2-an386"), tmp_path / "x.elf") is None
     assert "renode-test" in renode.how_to_run(load_board("netduinoplus2"), tmp_path)
+
+
+def test_renode_test_runs_when_on_path(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "ran.txt"
+    fake = bin_dir / "renode-test"
+    fake.write_text(f"#!/bin/sh\necho \"$@\" > {log}\nexit 0\n")
+    fake.chmod(0o755)
+    elf = tmp_path / "app.elf"
+    elf.write_bytes(b"\x7fELF")
+    board = load_board("microbit")
+    files = renode.write_files(board, elf)
+    assert "on PATH" in renode.run_if_available(board, files)  # not installed: says how to run
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    assert renode.run_if_available(board, files) == "renode-test app.robot: passed"
+    assert log.read_text().strip() == str(files[1])

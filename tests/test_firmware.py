@@ -58,6 +58,16 @@ def test_every_board_boots_the_template_and_prints_through_its_console(name, tmp
     assert run.instructions > 1000
 
 
+@pytest.mark.parametrize("name", ["mps2-an386", "microbit"])
+def test_semihosting_console(name, tmp_path):
+    import dataclasses
+
+    board = dataclasses.replace(load_board(name), console="semihosting")
+    fw = build_firmware(board, [FAKE_MODEL])
+    run = run_firmware(board, fw.elf, workdir=tmp_path, timeout=30)
+    assert run.console[0] == "tfedge: boot" and "tfedge: done" in run.console
+
+
 @pytest.mark.parametrize("name", ["mps2-an386", "microbit", "mps3-an547"])
 def test_harness_streams_many_inputs_and_outputs_match_the_host(name, tmp_path):
     board = load_board(name)

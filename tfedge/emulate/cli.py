@@ -81,8 +81,7 @@ def run(args: argparse.Namespace) -> int:
               f" ({m['invocations']} invocations, setup {m['setup_instructions']:,})")
     print(f"  flash {m['flash_bytes']:,} B, static RAM {m['static_ram_bytes']:,} B")
     if args.renode:
-        files = renode.write_files(board, Path(args.elf))
-        print(renode.how_to_run(board, Path(args.elf).parent) if files else f"board {board.name} has no Renode platform")
+        print(renode.run_if_available(board, renode.write_files(board, Path(args.elf))))
     if args.json:
         path = Path(args.json)
         tmp = path.with_name(path.name + ".partial")

@@ -127,10 +127,14 @@ def flash_model(
             shutil.copyfile(fw.elf, elf_copy)
             for src in result.sources:
                 shutil.copyfile(src, out / src.name)
-            renode.write_files(board, elf_copy)
+            renode_files = renode.write_files(board, elf_copy)
 
     stack_used = int(run.values.get("stack_used", "0").split()[0])
     metrics = {"board": board.name, "core": board.core, "clock_hz": board.clock_hz, "model": tflite.name, "opt": opt}
+    if out_dir is not None:
+        metrics["elf"] = str(elf_copy)
+        if renode_files:
+            metrics["renode_files"] = [str(p) for p in renode_files]
     metrics.update(measurement_metrics(board, measurement))
     metrics.update(_memory(board, fw.elf, stack_used, report["arena_bytes"]))
     total_macs = report.get("total_macs", sum(l["macs"] for l in report["layers"]))
@@ -253,5 +257,6 @@ def run(args: argparse.Namespace) -> int:
         write_json(args.json, metrics)
         print(f"metrics -> {args.json}", file=sys.stderr)
     if args.out_dir:
-        print(renode.how_to_run(load_board(args.board), Path(args.out_dir)), file=sys.stderr)
+        files = metrics.get("renode_files")
+        print(renode.run_if_available(load_board(args.board), tuple(map(Path, files)) if files else None), file=sys.stderr)
     return 1 if metrics.get("mismatches") else 0

@@ -129,7 +129,8 @@ def run_firmware(
     counts_file.unlink(missing_ok=True)
     plugin_args = [f"out={counts_file}", *(f"mark=0x{m:x}" for m in marks)]
     cmd = qemu_command(board, elf, plugin_args)
-    proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    # stderr is merged: QEMU writes the semihosting console there, the UART goes to stdout
+    proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, errors="replace")
     console: list[str] = []
 
@@ -154,11 +155,11 @@ def run_firmware(
             f"or waiting on a peripheral QEMU does not model). Last console line: {last}"
         ) from None
     reader.join(timeout=5)
-    stderr = proc.stderr.read()
     exit_code = proc.returncode
     snapshots, totals = _parse_counts(counts_file)
     if not totals and exit_code != 0:
-        raise ToolchainError(f"{QEMU} failed (exit {exit_code}): {stderr.strip()[-2000:]}")
+        tail = "\n".join(console[-20:])
+        raise ToolchainError(f"{QEMU} failed (exit {exit_code}): {tail}")
     values = {}
     for line in console:
         if line.startswith("tfedge: "):

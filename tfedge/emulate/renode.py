@@ -64,7 +64,17 @@ def how_to_run(board: Board, out_dir: Path) -> str:
     if not board.renode_platform:
         return f"(board {board.name} has no Renode platform; QEMU only)"
     return (f"Renode files are in {out_dir}: run `renode <name>.resc` for an interactive session or "
-            f"`renode-test <name>.robot` for the boot test (Renode is not installed here)")
+            f"`renode-test <name>.robot` for the boot test (Renode is not on PATH here)")
+
+
+def run_if_available(board: Board, files: tuple[Path, Path] | None) -> str:
+    """Runs the robot file when renode-test is on PATH; otherwise says how to run the files."""
+    if files is None:
+        return how_to_run(board, Path("."))
+    if shutil.which("renode-test"):
+        run_robot(files[1])
+        return f"renode-test {files[1].name}: passed"
+    return how_to_run(board, files[0].parent)
 
 
 def run_robot(robot: Path, timeout: float = 300) -> str:
