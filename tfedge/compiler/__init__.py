@@ -22,7 +22,7 @@ from tfedge.compiler.validate import validate
 from tfedge.errors import ModelError
 from tfedge.paths import RUNTIME_DIR
 
-__all__ = ["CompileResult", "compile_model", "load_graph", "runtime_sources", "runtime_include_dirs"]
+__all__ = ["CompileResult", "compile_model", "generate_sources", "load_graph", "runtime_sources", "runtime_include_dirs"]
 
 
 @dataclass
@@ -46,8 +46,8 @@ def load_graph(tflite: str | Path | bytes) -> Graph:
     return g
 
 
-def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_hooks: bool = False) -> CompileResult:
-    """Compiles an int8 .tflite into out_dir/model.c and model.h (+ compile_report.json)."""
+def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False) -> dict[str, str]:
+    """The generated files as text ({'model.c', 'model.h', 'compile_report.json'}); nothing written."""
     g = load_graph(tflite)
     layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
     plan = plan_memory(g, layers)
@@ -56,17 +56,22 @@ def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_ho
     except ValueError as exc:  # a value that cannot be represented in C: refuse rather than emit it
         raise ModelError(f"{g.name}: cannot generate C: {exc}") from None
     report = _report(g, layers, plan, emitted, flash)
+    return {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
+
+
+def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_hooks: bool = False) -> CompileResult:
+    """Compiles an int8 .tflite into out_dir/model.c and model.h (+ compile_report.json)."""
+    files = generate_sources(tflite, profile_hooks=profile_hooks)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
     written = []
-    for name, text in files.items():
+    for name, text in files.items():  # each file appears whole or not at all
         path = out / name
-        tmp = out / f".{name}.partial"
+        tmp = out / f".{name}.{os.getpid()}.partial"
         tmp.write_text(text)
         os.replace(tmp, path)
         written.append(path)
-    return CompileResult(out_dir=out, sources=written, report=report)
+    return CompileResult(out_dir=out, sources=written, report=json.loads(files["compile_report.json"]))
 
 
 def _io(g: Graph, indices: list[int], plan) -> list[dict]:

@@ -61,12 +61,12 @@ class EmitContext:
     def array(self, ctype: str, values, hint: str) -> str:
         a = np.asarray(values).ravel()
         lo, hi = _RANGES[ctype]
-        if a.size and (a.min() < lo or a.max() > hi):
+        if a.size and (a.dtype.kind not in "iub" or a.min() < lo or a.max() > hi):
             raise ValueError(f"{hint}: values outside {ctype}")
         name = f"l{self.layer}_{hint}_{self._n}"
         self._n += 1
-        items = a.astype(np.int64).tolist()
-        lines = [", ".join(c_int(v) for v in items[i:i + 24]) for i in range(0, len(items), 24)] or ["0"]
+        items = a.astype(np.int64).tolist()  # range-checked above: plain decimal literals are safe
+        lines = [", ".join(map(str, items[i:i + 24])) for i in range(0, len(items), 24)] or ["0"]
         self.decls.append(f"static const {ctype} {name}[{max(len(items), 1)}] = {{\n  " + ",\n  ".join(lines) + "\n};")
         self.flash_bytes += max(len(items), 1) * np.dtype(ctype.replace("_t", "")).itemsize
         return name
