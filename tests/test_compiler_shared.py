@@ -5,7 +5,7 @@ import pytest
 
 from tfedge.compiler import compile_model
 from tfedge.compiler.host_run import run_model
-from tflm_ref import random_inputs, tflm_run
+from tflm_ref import random_inputs, tflm_arena_head, tflm_run
 
 MODELS = ["hello_world_int8.tflite", "ad01_int8.tflite", "kws_ref_model.tflite", "pretrainedResnet_quant.tflite"]
 
@@ -31,3 +31,11 @@ def test_compile_report(reference_models, tmp_path):
     assert r["layers"][0]["macs"] == 25 * 5 * 64 * 10 * 4  # 10x4 conv, 1 input channel, 25x5x64 output
     assert r["arena_bytes"] >= max(b["offset"] + b["bytes"] for b in r["arena_plan"])
     assert r["weights_bytes"] > 20000 and r["flash_bytes"] >= r["weights_bytes"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_plan_no_larger_than_tflm(reference_models, name, tmp_path):
+    ours = compile_model(reference_models[name], tmp_path).report["arena_bytes"]
+    head = tflm_arena_head(reference_models[name])
+    print(f"{name}: tfedge arena {ours} B, TFLM head {head} B")
+    assert ours <= head

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ def quiet_fd(fd: int = 1):
         try:
             yield
         finally:
+            ctypes.CDLL(None).fflush(None)  # TFLM prints through C stdio
             os.dup2(saved, fd)
             os.close(saved)
 
@@ -59,3 +61,26 @@ def random_inputs(shape, dtype, n: int, seed: int = 0) -> np.ndarray:
     if np.dtype(dtype) == np.int8:
         return rng.integers(-128, 128, (n, *shape), dtype=np.int8)
     return rng.standard_normal((n, *shape)).astype(dtype)
+
+
+def tflm_arena_head(model: str | Path) -> int:
+    """TFLM's activation ("head") arena bytes, from its allocation recording (printed to stderr)."""
+    import re
+
+    from tflite_micro.python.tflite_micro import runtime
+
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            runtime.Interpreter.from_file(str(model)).print_allocations()
+        finally:
+            ctypes.CDLL(None).fflush(None)
+            os.dup2(saved, 2)
+            os.close(saved)
+        capture.seek(0)
+        text = capture.read().decode(errors="replace")
+    return int(re.search(r"Arena allocation head (\d+) bytes", text).group(1))
