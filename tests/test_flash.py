@@ -77,9 +77,11 @@ def test_kws_on_netduinoplus2(reference_models):
     # cost nothing while the ART accelerator hits and bound the estimate from above when it misses
     m0 = flash_model(tflite, "mps2-an386", x, progress=False, compare=False)
     assert m["instructions_per_inference"] == m0["instructions_per_inference"]
-    assert m["est_cycles_per_inference"] == m0["est_cycles_per_inference"]
-    assert m["est_cycles_per_inference_cache_miss"] > m0["est_cycles_per_inference"]
-    assert m["ms_per_inference"] == pytest.approx(m0["ms_per_inference"] * 25 / 168, rel=1e-3)
+    # (equal up to load pipelining split by translation blocks ending at 1 KB page boundaries: the two
+    # ELFs place the code at different addresses)
+    assert m["est_cycles_per_inference"] == pytest.approx(m0["est_cycles_per_inference"], rel=1e-3)
+    assert m["est_cycles_per_inference_cache_miss"] > 1.1 * m0["est_cycles_per_inference"]
+    assert m["ms_per_inference"] == pytest.approx(m0["ms_per_inference"] * 25 / 168, rel=2e-3)
 
 
 def test_kws_does_not_fit_the_m0_board(reference_models):
