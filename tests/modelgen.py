@@ -61,6 +61,8 @@ def _build(name: str, params: dict) -> dict:
         conv.representative_dataset = lambda: ([r[None]] for r in rep)
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         tflite = conv.convert()
+    elif params.get("converter") == "float":  # no quantization at all: the compiler must refuse it
+        tflite = tf.lite.TFLiteConverter.from_keras_model(model).convert()
     else:
         from tfedge.export import export_int8
 
@@ -213,6 +215,15 @@ def small_cnn(keras, **_):
     return keras.Model(inp, x)
 
 
+def unsupported(keras, **_):
+    """Ops tfedge does not compile (ABS, REDUCE_MIN), for the error-listing test."""
+    inp = keras.Input((4, 4, 3))
+    x = keras.layers.Conv2D(3, 1)(inp)
+    x = keras.layers.Lambda(lambda t: keras.backend.abs(t))(x)
+    x = keras.layers.Lambda(lambda t: keras.backend.min(t, axis=[1, 2]))(x)
+    return keras.Model(inp, x)
+
+
 BUILDERS = {f.__name__: f for f in (conv2d, conv1d, depthwise, separable, dense, pool, global_pool, residual,
                                     broadcast_mul, activation, concat, zero_pad, upsample, flatten_dense, mean,
-                                    small_cnn)}
+                                    small_cnn, unsupported)}

@@ -40,7 +40,7 @@ def c_double(value: float) -> str:
 
 
 def c_string(text: str) -> str:
-    return '"' + re.sub(r"[^A-Za-z0-9_./:;,+=()\[\] -]", "_", text)[:80] + '"'
+    return '"' + re.sub(r"[^A-Za-z0-9_./:;,+=\[\] -]", "_", text)[:80] + '"'
 
 
 def c_comment(text: str) -> str:

@@ -27,7 +27,10 @@ def validate(g: Graph) -> None:
             problems.append(f"operator {op.index} ({op.kind}): malformed ({type(exc).__name__}: {exc})")
     for kind, indices in unsupported.items():
         problems.append(f"operator{'s' if len(indices) > 1 else ''} {', '.join(map(str, indices))} ({kind}): op not "
-                        f"supported by tfedge (supported: {', '.join(sorted(REGISTRY))})")
+                        "supported by tfedge")
+    if unsupported:
+        problems.append(f"(tfedge compiles: {', '.join(sorted(REGISTRY))}; replace the layers that produce the "
+                        "others, or see docs/compiler.md to add an op)")
     problems += _topology(g)
     for i in g.inputs + g.outputs:
         t = g.tensors[i]
