@@ -13,7 +13,26 @@ import time
 from tfedge._tf import keras, tfmot
 
 UpdatePruningStep = tfmot.sparsity.keras.UpdatePruningStep
-PruningSummaries = tfmot.sparsity.keras.PruningSummaries
+
+
+class PruningSummaries(tfmot.sparsity.keras.PruningSummaries):
+    """tfmot's PruningSummaries (sparsity per layer to TensorBoard logs).
+
+    TensorFlow no longer ships TensorBoard's summary writer; without the `tensorboard` package
+    tfmot fails at the first batch with TBNotInstalledError, so say so when the callback is made.
+    """
+
+    def __init__(self, log_dir: str, update_freq: str | int = "epoch", **kwargs):
+        try:
+            import tensorboard  # noqa: F401
+        except ImportError:
+            from tfedge.errors import TfedgeError
+
+            raise TfedgeError(
+                "PruningSummaries writes TensorBoard logs and needs the tensorboard package: "
+                "pip install tensorboard (into .venv)"
+            ) from None
+        super().__init__(log_dir, update_freq=update_freq, **kwargs)
 
 __all__ = ["UpdatePruningStep", "PruningSummaries", "EpochProgress"]
 

@@ -3,7 +3,7 @@
 Output folder (written to a temporary sibling, renamed into place at the end so that a failed
 run never leaves a half-written folder):
     model_int8.tflite        the final model (when the recipe ends with int8)
-    stages/NN_<stage>.keras  each stage's Keras checkpoint
+    stages/NN_<stage>.keras  each stage's Keras checkpoint (a .savedmodel folder for QAT stages)
     stages/NN_<stage>.tflite each float stage's model exported to int8 (for its size and int8 accuracy)
     report.json / report.md  the per-stage table
 """
@@ -101,7 +101,10 @@ def _run(recipe: Recipe, model: keras.Model, data: Dataset, work: Path, progress
     stages_dir = work / "stages"
     stages_dir.mkdir()
     entries = []
-    calibration = data.x_train[:256]
+    final = recipe.stages[-1]
+    # Stages are sized with the int8 stage's own calibration, so a last stage with default export
+    # options reuses the previous stage's .tflite instead of converting the same model twice.
+    calibration = data.x_train[: final.representative_samples if isinstance(final, Int8) else 256]
     trains = [s for s in recipe.stages if isinstance(s, Train)]
     rest = [s for s in recipe.stages if not isinstance(s, Train)]
     total = 1 + len(rest)
@@ -122,7 +125,8 @@ def _run(recipe: Recipe, model: keras.Model, data: Dataset, work: Path, progress
         progress(f"[{number + 1}/{total}] {label}")
         start = time.monotonic()
         if isinstance(stage, Int8):
-            entries.append(_int8_entry(stage, model, data, work, start, progress))
+            reuse = entries[-1]["tflite_path"] if stage == Int8(representative_samples=stage.representative_samples) else None
+            entries.append(_int8_entry(stage, model, data, work, start, progress, reuse))
             continue
         training = _fine_tune(stage, recipe, data)
         if isinstance(stage, Prune):
@@ -162,7 +166,7 @@ def _fine_tune(stage, recipe: Recipe, data: Dataset) -> FineTune:
 def _keras_entry(name, number, model, data, calibration, stages_dir, start, progress) -> dict:
     """Keras accuracy and kernel figures of a stage, its checkpoint, and the size of its int8 export."""
     stem = stages_dir / f"{number:02d}_{name}"
-    model.save(stem.with_suffix(".keras"))
+    checkpoint = save_checkpoint(model, stem)
     unique = unique_weights_per_layer(model)
     tflite = export_int8(model, calibration)
     stem.with_suffix(".tflite").write_bytes(tflite)
@@ -174,7 +178,7 @@ def _keras_entry(name, number, model, data, calibration, stages_dir, start, prog
         "max_unique_weights": max(unique.values(), default=0),
         "tflite_bytes": len(tflite),
         "gzip_bytes": len(gzip.compress(tflite, 9)),
-        "path": str(stem.with_suffix(".keras")),
+        "path": str(checkpoint),
         "tflite_path": str(stem.with_suffix(".tflite")),
         "seconds": round(time.monotonic() - start, 1),
         "per_layer": {
@@ -187,14 +191,33 @@ def _keras_entry(name, number, model, data, calibration, stages_dir, start, prog
     return entry
 
 
-def _int8_entry(stage: Int8, model, data: Dataset, work: Path, start, progress) -> dict:
-    tflite = export_int8(
-        model,
-        data.x_train[: stage.representative_samples],
-        int16x8=stage.int16x8,
-        allow_float_fallback=stage.allow_float_fallback,
-        per_channel=stage.per_channel,
-    )
+def save_checkpoint(model: keras.Model, stem: Path) -> Path:
+    """Save a stage's model where load_keras_model can read it back; returns the path.
+
+    Quantization-aware models are saved as a TensorFlow SavedModel folder: tfmot's collaborative
+    quantizers create weights that the .keras and .h5 formats do not restore ("expected N
+    variables"), while the SavedModel round trip is exact. Other stages use the .keras format.
+    """
+    quantized = any(isinstance(layer, tfmot.quantization.keras.QuantizeWrapperV2) for layer in model.layers)
+    path = stem.with_suffix(".savedmodel" if quantized else ".keras")
+    if quantized:
+        model.save(path, save_format="tf")
+    else:
+        model.save(path)
+    return path
+
+
+def _int8_entry(stage: Int8, model, data: Dataset, work: Path, start, progress, reuse: str | None) -> dict:
+    if reuse:
+        tflite = Path(reuse).read_bytes()
+    else:
+        tflite = export_int8(
+            model,
+            data.x_train[: stage.representative_samples],
+            int16x8=stage.int16x8,
+            allow_float_fallback=stage.allow_float_fallback,
+            per_channel=stage.per_channel,
+        )
     path = work / ("model_int16x8.tflite" if stage.int16x8 else "model_int8.tflite")
     path.write_bytes(tflite)
     stats = tflite_kernel_stats(tflite)
@@ -238,7 +261,7 @@ def _load_model(recipe: Recipe, data: Dataset) -> keras.Model:
 
 
 def load_keras_model(spec: str | Path, base_dir: Path | None = None) -> keras.Model:
-    """A tf_keras model file (.keras or .h5), including tfedge's pruned/clustered/QAT checkpoints."""
+    """A tf_keras model (.keras or .h5 file, SavedModel folder), including tfedge's stage checkpoints."""
     path = Path(spec)
     if base_dir is not None and not path.is_absolute():
         path = base_dir / path
