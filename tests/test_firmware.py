@@ -188,6 +188,16 @@ def test_stack_overflow_is_detected_and_named(name, tmp_path):
         run_firmware(load_board(name), fw.elf, workdir=tmp_path / "run", timeout=20)
 
 
+def test_painted_stack_used_to_the_end_is_an_overflow(tmp_path):
+    from tfedge.emulate.measure import check_stack
+    from tfedge.emulate.qemu import QemuRun
+
+    board = load_board("mps2-an386")
+    check_stack(board, QemuRun(0, [], [], {}, {"stack_used": "16380 of 16384"}))
+    with pytest.raises(FirmwareError, match="stack overflow on mps2-an386: the whole 16384-byte stack"):
+        check_stack(board, QemuRun(0, [], [], {}, {"stack_used": "16384 of 16384"}))
+
+
 def test_too_big_for_flash_or_ram_is_a_clear_error(tmp_path):
     src = tmp_path / "big.c"
     src.write_text("""

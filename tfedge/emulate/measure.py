@@ -96,6 +96,15 @@ class ProgressBar:
             sys.stderr.flush()
 
 
+def check_stack(board: Board, run: QemuRun) -> None:
+    """The painted-stack check: a stack used to its last word has overflowed even if nothing faulted
+    (some machines ignore writes below RAM instead of faulting)."""
+    used, _, size = run.values.get("stack_used", "").partition(" of ")
+    if used.isdigit() and size.isdigit() and int(used) >= int(size):
+        raise FirmwareError(f"stack overflow on {board.name}: the whole {size}-byte stack was used (its paint is gone). "
+                            f"Raise stack_bytes in the board file or reduce stack use.")
+
+
 def write_input_file(path: Path, samples: np.ndarray) -> None:
     """The harness's input file: "TFEI", u32 count, u32 bytes per sample, then the samples."""
     flat = np.ascontiguousarray(samples).reshape(len(samples), -1).view(np.uint8)
@@ -139,6 +148,7 @@ def run_samples(
         run = run_firmware(board, elf, workdir=workdir, marks=marker_addresses(elf), timeout=timeout, on_line=on_line)
     finally:
         bar.close()
+    check_stack(board, run)
     measurement = split_snapshots(run.snapshots)
     outputs = None
     if samples is not None:
