@@ -124,6 +124,14 @@ def test_memory_sizes_from_the_elf():
     assert sizes.stack_reserved == load_board("mps2-an386").stack_bytes
     assert sizes.text > 500 and sizes.flash == sizes.text + sizes.rodata + sizes.data
     assert sizes.bss >= 4 * 4 + 4 * 32  # acc[] and weights[] of the fake model
+    from tfedge.build.elfinfo import region_usage
+
+    usage = {r["name"]: r for r in region_usage(fw.elf, load_board("mps2-an386"))}
+    assert usage["ssram1"]["used_bytes"] == sizes.flash
+    assert usage["ssram23"]["used_bytes"] == sizes.static_ram + sizes.stack_reserved
+    an547 = build_fake("mps3-an547")
+    usage = {r["name"]: r["used_bytes"] for r in region_usage(an547.elf, load_board("mps3-an547"))}
+    assert usage["isram"] == 64 and usage["dtcm"] >= 16384 and usage["sram"] > 0 and usage["itcm"] > 500
     syms = SymbolTable(fw.elf)
     assert syms.describe(syms.address("tfedge_model_invoke") + 2) == "tfedge_model_invoke+0x2"
 

@@ -55,6 +55,34 @@ def elf_sizes(elf: Path) -> ElfSizes:
     return ElfSizes(**sizes)
 
 
+def region_usage(elf: Path, board) -> list[dict]:
+    """Bytes each memory region of `board` holds as linked (the stack at its reserved size; .data
+    counted in RAM and, as its load image, in the region that holds text)."""
+    used = {r.name: 0 for r in board.memory}
+
+    def region_of(addr: int) -> str | None:
+        for r in board.memory:
+            if r.origin <= addr < r.origin + r.size:
+                return r.name
+        return None
+
+    with open(elf, "rb") as f:
+        elffile = ELFFile(f)
+        for sec in elffile.iter_sections():
+            if not sec["sh_flags"] & SHF_ALLOC or sec["sh_size"] == 0:
+                continue
+            name = region_of(sec["sh_addr"])
+            if name:
+                used[name] += sec["sh_size"]
+        for seg in elffile.iter_segments():  # load images placed elsewhere than they run (.data)
+            if seg["p_type"] == "PT_LOAD" and seg["p_filesz"] and seg["p_paddr"] != seg["p_vaddr"]:
+                name = region_of(seg["p_paddr"])
+                if name:
+                    used[name] += seg["p_filesz"]
+    return [{"name": r.name, "kind": r.kind, "holds": list(r.holds), "used_bytes": used[r.name], "size_bytes": r.size,
+             "percent": 100.0 * used[r.name] / r.size} for r in board.memory]
+
+
 class SymbolTable:
     """Function/object symbols of an ELF, for address -> 'name+offset' and name -> address."""
 

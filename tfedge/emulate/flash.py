@@ -21,7 +21,7 @@ import numpy as np
 
 from tfedge import io_batches
 from tfedge.boards import Board, load_board
-from tfedge.build.elfinfo import elf_sizes
+from tfedge.build.elfinfo import elf_sizes, region_usage
 from tfedge.build.firmware import OPT_LEVELS, build_firmware
 from tfedge.emulate import renode
 from tfedge.emulate.cycles import cycles_to_ms, estimate_cycles
@@ -63,6 +63,7 @@ def _memory(board: Board, elf: Path, stack_used: int, arena_bytes: int) -> dict:
         "arena_bytes": arena_bytes, "stack_bytes": stack_used, "stack_reserved": sizes.stack_reserved,
         "text_bytes": sizes.text, "rodata_bytes": sizes.rodata, "data_bytes": sizes.data,
         "bss_bytes": sizes.bss + sizes.arena - arena_bytes,
+        "regions": region_usage(elf, board),
     }
 
 
@@ -188,6 +189,8 @@ def format_report(metrics: dict) -> str:
         f"  RAM    {_fmt_bytes(m['ram_bytes']):>12} of {_fmt_bytes(m['ram_capacity']):>10}  ({m['ram_percent']:5.1f} %)"
         f"   arena {_fmt_bytes(m['arena_bytes'])}, stack {_fmt_bytes(m['stack_bytes'])} used of {_fmt_bytes(m['stack_reserved'])},"
         f" other {_fmt_bytes(m['data_bytes'] + m['bss_bytes'])}",
+        "  regions (as linked)  " + ", ".join(f"{r['name']} {_fmt_bytes(r['used_bytes'])} of {_fmt_bytes(r['size_bytes'])}"
+                                          f" ({r['percent']:.1f} %)" for r in m["regions"]),
         "",
         f"  instructions / inference  {m['instructions_per_inference']:>14,}"
         + (f"   ({m['instructions_per_mac']:.2f} per MAC, {m['total_macs']:,} MACs)" if m.get("instructions_per_mac") else ""),
