@@ -105,7 +105,7 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
     }
 
 
-def runtime_sources(arch: str = "portable") -> list[Path]:
+def runtime_sources() -> list[Path]:
     """C sources of the kernel library to link with a generated model.c."""
     return sorted((RUNTIME_DIR / "portable").glob("*.c"))
 

@@ -1,7 +1,8 @@
 """Run a .tflite through the compiled C on this host (`tfedge run`): the fast way to test the compiler.
 
-The generated model.c, the kernel library and a small runner are built with the host C compiler once
-per content hash (kept in the tfedge cache); all N samples run in one process through binary files.
+The kernel library and a small runner main are compiled once per content hash, each generated model.c
+once per content hash (all kept in the tfedge cache) and linked with them; all N samples run in one
+process through binary files.
 """
 
 from __future__ import annotations
@@ -32,26 +33,49 @@ def _host_cc() -> str:
     raise ToolchainError("no host C compiler found (cc/gcc/clang): install one, e.g. `sudo apt-get install gcc`")
 
 
+def _runtime_objects(cc: str) -> list[Path]:
+    """The kernel library and runner main compiled once per content hash (models then only link)."""
+    sources = runtime_sources() + [HOST_MAIN]
+    headers = sorted(p for d in runtime_include_dirs() for p in d.glob("*.h"))
+    digest = hashlib.sha256(" ".join([cc] + CFLAGS).encode())
+    for path in sources + headers:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    obj_dir = cache_dir() / "host" / f"runtime-{digest.hexdigest()[:24]}"
+    objects = [obj_dir / (src.stem + ".o") for src in sources]
+    if all(o.is_file() for o in objects):
+        return objects
+    obj_dir.mkdir(parents=True, exist_ok=True)
+    for src, obj in zip(sources, objects):
+        if obj.is_file():
+            continue
+        tmp = obj.with_name(f"{obj.stem}.{os.getpid()}.partial.o")
+        _cc([cc, *CFLAGS, *(f"-I{d}" for d in runtime_include_dirs()), "-c", str(src), "-o", str(tmp)])
+        os.replace(tmp, obj)
+    return objects
+
+
+def _cc(cmd: list[str]) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ToolchainError(f"host compile of the generated C failed:\n{proc.stderr[-4000:]}")
+
+
 def build_runner(tflite: str | Path | bytes) -> tuple[Path, dict]:
     """Compiles the model and builds (or reuses) its host runner. Returns (executable, compile report)."""
     with tempfile.TemporaryDirectory(prefix="tfedge-host-") as tmp:
         result = compile_model(tflite, tmp)
-        sources = [result.out_dir / "model.c"] + runtime_sources() + [HOST_MAIN]
-        headers = [result.out_dir / "model.h"] + sorted(p for d in runtime_include_dirs() for p in d.glob("*.h"))
         cc = _host_cc()
+        objects = _runtime_objects(cc)
         digest = hashlib.sha256(" ".join([cc] + CFLAGS).encode())
-        for path in sources + headers:
+        for path in [result.out_dir / "model.c", result.out_dir / "model.h"] + objects:
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
         exe_dir = cache_dir() / "host" / digest.hexdigest()[:24]
         exe = exe_dir / "runner"
         if not exe.is_file():
             exe_dir.mkdir(parents=True, exist_ok=True)
             tmp_exe = exe_dir / f"runner.{os.getpid()}.partial"
-            cmd = [cc, *CFLAGS, f"-I{result.out_dir}", *(f"-I{d}" for d in runtime_include_dirs()),
-                   *map(str, sources), "-o", str(tmp_exe)]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                raise ToolchainError(f"host compile of the generated C failed:\n{proc.stderr[-4000:]}")
+            _cc([cc, *CFLAGS, f"-I{result.out_dir}", *(f"-I{d}" for d in runtime_include_dirs()),
+                 str(result.out_dir / "model.c"), *map(str, objects), "-o", str(tmp_exe)])
             os.replace(tmp_exe, exe)
         return exe, result.report
 

@@ -28,6 +28,8 @@ def _validate(op: Op, g: Graph) -> list[str]:
         problems.append(f"{where(op)}: invalid beta {beta}")
     if not g.tensors[op.inputs[0]].shape:
         problems.append(f"{where(op)}: scalar input")
+    elif np.isfinite(beta) and beta > 0 and softmax_params(float(np.float32(beta)), g.tensors[op.inputs[0]].q_scale)[1] < 0:
+        problems.append(f"{where(op)}: input scale {g.tensors[op.inputs[0]].q_scale} too small for TFLite's int8 softmax")
     return problems + shape_is(op, g, op.outputs[0], g.tensors[op.inputs[0]].shape)
 
 
