@@ -66,7 +66,7 @@ def _build(name: str, params: dict) -> dict:
     else:
         from tfedge.export import export_int8
 
-        tflite = export_int8(model, rep, per_channel=params.get("per_channel", True))
+        tflite = export_int8(model, rep, per_channel=params.get("per_channel", True), int16x8=params.get("int16x8", False))
     y_float = model.predict(x_float, verbose=0)
     return {"tflite": np.frombuffer(tflite, np.uint8), "x_float": x_float, "y_float": np.asarray(y_float, np.float32)}
 
@@ -174,6 +174,15 @@ def concat(keras, hw=(4, 4), c1=3, c2=5, axis=-1, **_):
     return keras.Model(inp, keras.layers.Concatenate(axis=axis)([a, b]))
 
 
+def concat_requantize(keras, hw=(4, 4), c=3, **_):
+    """A sigmoid output (its scale is fixed at 1/256) concatenated with a wide-range branch: the
+    converter requantizes it to the concatenation's scale with an int8 -> int8 QUANTIZE."""
+    inp = keras.Input((*hw, c))
+    a = keras.layers.Conv2D(c, 1, activation="sigmoid")(inp)
+    b = keras.layers.Conv2D(4, 1, kernel_initializer=keras.initializers.RandomUniform(-6, 6))(inp)
+    return keras.Model(inp, keras.layers.Concatenate()([a, b]))
+
+
 def zero_pad(keras, hw=(5, 4), c=3, padding=((1, 2), (0, 1)), **_):
     inp = keras.Input((*hw, c))
     x = keras.layers.Conv2D(c, 1)(inp)
@@ -226,4 +235,4 @@ def unsupported(keras, **_):
 
 BUILDERS = {f.__name__: f for f in (conv2d, conv1d, depthwise, separable, dense, pool, global_pool, residual,
                                     broadcast_mul, activation, concat, zero_pad, upsample, flatten_dense, mean,
-                                    small_cnn, unsupported)}
+                                    small_cnn, unsupported, concat_requantize)}

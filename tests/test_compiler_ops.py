@@ -76,6 +76,7 @@ CASES = {
     "zero_pad": ("zero_pad", {}),
     "upsample2": ("upsample", {}),
     "upsample3": ("upsample", dict(size=3, hw=(2, 3))),
+    "quantize_int8_requantize": ("concat_requantize", {}),
     "float_io_quantize_dequantize": ("activation", dict(fn="sigmoid", converter="float_io")),
     "small_cnn": ("small_cnn", {}),
 }

@@ -26,7 +26,8 @@ def int8_activation(op: Op, g: Graph, index: int, what: str) -> list[str]:
         return [f"{where(op)}: {what} is missing"]
     t = g.tensors[index]
     if t.dtype != "int8":
-        hint = " (a float model: export it fully int8, e.g. `tfedge export` with a representative dataset)" if t.dtype == "float32" else ""
+        hint = {"float32": " (a float model: export it fully int8, e.g. `tfedge export` with a representative dataset)",
+                "int16": " (an int16x8 model: export with int16x8=False)"}.get(t.dtype, "")
         return [f"{where(op)}: {what} '{t.name}' is {t.dtype}; tfedge supports int8 activations{hint}"]
     if not t.quantized:
         return [f"{where(op)}: {what} '{t.name}' has no quantization parameters"]
