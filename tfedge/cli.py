@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "boards": ("tfedge.boards", "list the supported boards"),
     "flash": ("tfedge.emulate.flash", "compile, build and run a model on an emulated board, and measure it"),
     "emulate": ("tfedge.emulate.cli", "run your own bare-metal ELF on an emulated board and measure it"),
+    "deploy": ("tfedge.deploy", "recipe -> optimize -> export -> compile -> build -> run on a board, resumable, with report.html"),
+    "compare": ("tfedge.compare", "two .tflite models side by side on a board: accuracy, flash, RAM, instructions, ms"),
     "demo": ("tfedge.demo", "digits CNN -> recipe -> int8 -> board, end to end"),
 }
 

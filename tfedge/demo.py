@@ -1,7 +1,8 @@
-"""`tfedge demo`: a digits CNN taken through prune 50% -> cluster 16 -> PCQAT -> int8, end to end.
+"""`tfedge demo`: a digits CNN taken through prune 50% -> cluster 16 -> PCQAT -> int8, then compiled,
+flashed on an emulated board and measured, with report.html/report.md/plots in the output folder.
 
-run_demo() is the whole demo; optimize_demo() is its Keras/TFLite half, so that later stages
-(compile, flash on an emulated board) add their steps to run_demo without touching it.
+run_demo() is `tfedge deploy` of DEMO_RECIPE (so a second run resumes: only what changed is redone);
+optimize_demo() is its Keras/TFLite half alone.
 """
 
 from __future__ import annotations
@@ -34,17 +35,27 @@ def optimize_demo(out_dir: str | Path) -> dict:
     return run_recipe(DEMO_RECIPE, out_dir)
 
 
-def run_demo(out_dir: str | Path = "demo-out") -> dict:
-    """The full demo; returns the report written to out_dir/report.json."""
-    print(f"tfedge demo: digits CNN -> prune 50% -> cluster 16 -> PCQAT -> int8, into {out_dir}/", flush=True)
-    report = optimize_demo(out_dir)
+DEMO_BOARD = "stm32f405"
+
+
+def run_demo(out_dir: str | Path = "demo-out", board: str = DEMO_BOARD) -> dict:
+    """The full demo; returns the report written to out_dir/report.json (and report.html/.md)."""
+    from tfedge.deploy import deploy, format_summary
+
+    print(f"tfedge demo: digits CNN -> prune 50% -> cluster 16 -> PCQAT -> int8 -> {board}, into {out_dir}/", flush=True)
+    report = deploy(DEMO_RECIPE, board, out_dir)
+    print()
+    print(format_summary(report))
     return report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="demo-out", help="output folder (default: ./demo-out)")
+    parser.add_argument("--board", default=DEMO_BOARD, help=f"board to run on (default {DEMO_BOARD}; see `tfedge boards`)")
 
 
 def run(args: argparse.Namespace) -> int:
-    run_demo(args.out)
+    report = run_demo(args.out, args.board)
+    print(f"\nreport: {Path(report['files']['html']).resolve()}")
+    print(f"        {Path(report['files']['markdown']).resolve()} (and report.json, plots/)")
     return 0
