@@ -58,6 +58,17 @@ class Board:
     path: Path | None = field(default=None, compare=False)
 
     @property
+    def kernel_arch(self) -> str:
+        """Which kernel paths the firmware links (see tfedge.compiler.ARCH_PATHS)."""
+        if self.mve:
+            return "mve"
+        if self.dsp:
+            return "dsp"
+        if self.core in ("cortex-m0", "cortex-m0plus"):
+            return "armv6m"
+        return "portable"
+
+    @property
     def flash_bytes(self) -> int:
         return sum(r.size for r in self.memory if r.kind == "flash")
 

@@ -268,7 +268,7 @@ class Deployment:
         from tfedge.emulate.flash import _check_fits
 
         _check_fits(self.board, json.loads((compile_dir / "compile_report.json").read_text()))
-        fw = build_firmware(self.board, [compile_dir / "model.c", *runtime_sources()],
+        fw = build_firmware(self.board, [compile_dir / "model.c", *runtime_sources(self.board.kernel_arch)],
                             include_dirs=[compile_dir, *runtime_include_dirs()], defines=["TFEDGE_PROFILE_LAYERS"], opt=self.opt)
         tmp = elf.with_name(f".{elf.name}.partial")
         shutil.copyfile(fw.elf, tmp)

@@ -105,9 +105,25 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
     }
 
 
-def runtime_sources() -> list[Path]:
-    """C sources of the kernel library to link with a generated model.c."""
-    return sorted((RUNTIME_DIR / "portable").glob("*.c"))
+# Kernel folders searched per architecture, most specific first: an arch path's kernel file replaces the
+# portable file of the same name (same function signature), so the generated model.c never changes.
+ARCH_PATHS: dict[str, tuple[str, ...]] = {
+    "portable": ("portable",),
+    "armv6m": ("armv6m", "portable"),           # Cortex-M0/M0+: Thumb-1 only
+    "dsp": ("arm_dsp", "portable"),             # Cortex-M4/M7/M33: DSP extension (SMLAD, SXTB16)
+    "mve": ("mve", "arm_dsp", "portable"),      # Cortex-M55: Helium, with the DSP extension below it
+}
+
+
+def runtime_sources(arch: str = "portable") -> list[Path]:
+    """C sources of the kernel library to link with a generated model.c, for one kernel architecture."""
+    if arch not in ARCH_PATHS:
+        raise ValueError(f"unknown kernel architecture {arch!r}: one of {', '.join(ARCH_PATHS)}")
+    chosen: dict[str, Path] = {}
+    for folder in reversed(ARCH_PATHS[arch]):
+        for src in (RUNTIME_DIR / folder).glob("*.c"):
+            chosen[src.stem] = src
+    return sorted(chosen.values())
 
 
 def runtime_include_dirs() -> list[Path]:

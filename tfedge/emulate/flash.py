@@ -111,7 +111,7 @@ def flash_model(
         _check_fits(board, report)
         if len(report["inputs"]) != 1:
             raise DataError("tfedge flash handles single-input models")
-        fw = build_firmware(board, [result.model_c, *runtime_sources()],
+        fw = build_firmware(board, [result.model_c, *runtime_sources(board.kernel_arch)],
                             include_dirs=[result.out_dir, *runtime_include_dirs()],
                             defines=["TFEDGE_PROFILE_LAYERS"], opt=opt)
         samples = with_batch = None
