@@ -1,4 +1,6 @@
-"""Acceptance on digits: the demo (prune 50% -> cluster 16 -> PCQAT -> int8) through the CLI.
+"""Acceptance on digits: the demo's optimize half (prune 50% -> cluster 16 -> PCQAT -> int8).
+
+(`tfedge demo` goes on to the board; that part is tested with the board code.)
 
 The demo runs once per test session, even under pytest-xdist: the first worker runs it under a
 file lock in the session's shared temp folder and the others read its output. The checks are one
@@ -12,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tfedge.cli import main
+from tfedge.demo import optimize_demo
 from tfedge.export.litert import tflite_kernels, tflite_summary
 
 
@@ -23,7 +25,7 @@ def demo_out(tmp_path_factory) -> Path:
     with open(shared / "tfedge-demo.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (out / "report.json").is_file():
-            assert main(["demo", "--out", str(out)]) == 0
+            optimize_demo(out)
     return out
 
 
