@@ -16,7 +16,8 @@ from pathlib import Path
 from tfedge.compiler import codegen, passes
 from tfedge.compiler.graph import Graph
 from tfedge.compiler.ops import REGISTRY
-from tfedge.compiler.planner import plan_memory
+from tfedge.compiler.inplace import CannotRunInPlace
+from tfedge.compiler.schedule import schedule
 from tfedge.compiler.reader import read_model
 from tfedge.compiler.validate import validate
 from tfedge.errors import ModelError
@@ -50,11 +51,17 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False)
     """The generated files as text ({'model.c', 'model.h', 'compile_report.json'}); nothing written."""
     g = load_graph(tflite)
     layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
-    plan = plan_memory(g, layers)
-    try:
-        model_c, model_h, emitted, flash = codegen.generate(g, layers, plan, profile_hooks=profile_hooks)
-    except ValueError as exc:  # a value that cannot be represented in C: refuse rather than emit it
-        raise ModelError(f"{g.name}: cannot generate C: {exc}") from None
+    excluded: set[int] = set()
+    while True:  # a layer whose kernel call the in-place row loop cannot wrap is planned again without it
+        ordered, plan = schedule(g, layers, excluded_ops=frozenset(excluded))
+        try:
+            model_c, model_h, emitted, flash = codegen.generate(g, ordered, plan, profile_hooks=profile_hooks)
+            break
+        except CannotRunInPlace as exc:
+            excluded.add(exc.op_index)
+        except ValueError as exc:  # a value that cannot be represented in C: refuse rather than emit it
+            raise ModelError(f"{g.name}: cannot generate C: {exc}") from None
+    layers = ordered
     report = _report(g, layers, plan, emitted, flash)
     return {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
 
@@ -81,6 +88,15 @@ def _io(g: Graph, indices: list[int], plan) -> list[dict]:
              "bytes": g.tensors[i].nbytes, "arena_offset": plan.offset(g, i)} for i in indices]
 
 
+def _memory_note(plan, i: int) -> str:
+    how = plan.inplace.get(i)
+    if how is None:
+        return ""
+    if how.rows:
+        return f"in place by rows (lag {how.lag}, scratch {plan.scratch[i].size} B)"
+    return "in place"
+
+
 def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
     const_bytes = sum(t.nbytes for t in g.tensors if t.is_const)
     layer_rows = []
@@ -89,13 +105,15 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
             "index": i, "op": op.kind, "operator_index": op.index, "kernel": layer.kernel, "variant": layer.variant,
             "input_shapes": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
             "output_shape": list(g.tensors[op.outputs[0]].shape), "macs": layer.macs,
+            "memory": _memory_note(plan, i),
         })
     return {
         "model": g.name,
         "arena_bytes": plan.arena_bytes,
-        "arena_plan": [{"tensor": g.tensors[b.tensor].name, "offset": b.offset, "bytes": b.size,
-                        "first_layer": b.first, "last_layer": b.last}
-                       for b in sorted(plan.buffers.values(), key=lambda b: (b.offset, b.first))],
+        "arena_plan": [{"tensor": g.tensors[b.tensor].name if b.tensor >= 0 else f"scratch of layer {b.first}",
+                        "offset": b.offset, "bytes": b.size, "first_layer": b.first, "last_layer": b.last,
+                        "shared_by": [g.tensors[t].name for t in b.tensors[1:]]}
+                       for b in sorted([*plan.buffers.values(), *plan.scratch.values()], key=lambda b: (b.offset, b.first))],
         "weights_bytes": const_bytes,  # constant tensors in the .tflite (after folding)
         "flash_bytes": flash,  # const data model.c emits: weights, folded biases, multipliers, tables, params
         "layers": layer_rows,

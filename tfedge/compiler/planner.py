@@ -1,5 +1,12 @@
 """Static memory plan: one activation arena, offsets chosen greedily by size (like TFLM's
-GreedyMemoryPlanner, which the plan must never exceed).
+GreedyMemoryPlanner, which the plan must never exceed), with three savings TFLM does not make:
+
+- in place: a layer may write its output over an input whose last use it is (inplace.py); the two
+  tensors then form one buffer (size = the larger, life = the union);
+- scratch: a layer's temporary (the row ring of an in-place convolution) is a buffer of the plan,
+  live during that layer only;
+- order: for branching graphs (residual blocks) the layer order with the smallest arena is chosen
+  (schedule.py), which also decides which inputs die where and so what can run in place.
 
 A buffer lives from the layer that writes it to the last layer that reads it (aliases such as
 RESHAPE share their source's buffer and extend its life). Graph inputs live from the start, graph
@@ -8,37 +15,51 @@ outputs to the end.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tfedge.compiler.graph import Graph, Op
+from tfedge.compiler.inplace import InPlace, find_inplace
 
 ALIGN = 16  # TFLM aligns every buffer to 16 bytes; keeps float inputs and any future SIMD path aligned
 
 
 @dataclass
 class Buffer:
-    tensor: int  # storage tensor index
+    tensor: int  # storage tensor index (the group's first tensor for in-place groups; -1 - layer for scratch)
     size: int
     first: int  # first layer index that needs it (-1: before the first layer, for inputs)
     last: int  # last layer index that needs it
     offset: int = 0
+    tensors: list[int] = field(default_factory=list)  # every storage tensor sharing this buffer
 
 
 @dataclass
 class Plan:
-    buffers: dict[int, Buffer]
+    buffers: dict[int, Buffer]  # group tensor -> buffer
     arena_bytes: int
+    group: dict[int, int] = field(default_factory=dict)  # storage tensor -> group tensor
+    scratch: dict[int, Buffer] = field(default_factory=dict)  # layer index -> its scratch buffer
+    inplace: dict[int, InPlace] = field(default_factory=dict)  # layer index -> how it runs in place
 
     def offset(self, graph: Graph, tensor: int) -> int:
-        return self.buffers[graph.storage(tensor)].offset
+        s = graph.storage(tensor)
+        return self.buffers[self.group.get(s, s)].offset
 
 
 def _align(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
-def plan_memory(graph: Graph, layers: list[Op]) -> Plan:
+def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
+                excluded: frozenset[int] = frozenset()) -> Plan:
+    """The arena plan for layers run in this order. inplace=False: every tensor gets its own buffer
+    (TFLM's plan); `excluded` layers never run in place."""
     end = len(layers)
+    decisions = find_inplace(graph, layers, excluded) if inplace else {}
+    group: dict[int, int] = {}
+    for i in sorted(decisions):  # the output joins its source's group (chains: ADD after an in-place conv)
+        src = decisions[i].source
+        group[graph.storage(layers[i].outputs[0])] = group.get(src, src)
     buffers: dict[int, Buffer] = {}
 
     def touch(tensor: int, when: int) -> None:
@@ -46,11 +67,15 @@ def plan_memory(graph: Graph, layers: list[Op]) -> Plan:
         if t.is_const:
             return
         s = graph.storage(tensor)
-        b = buffers.get(s)
+        key = group.get(s, s)
+        size = _align(max(graph.tensors[s].nbytes, 1))
+        b = buffers.get(key)
         if b is None:
-            buffers[s] = Buffer(s, _align(max(graph.tensors[s].nbytes, 1)), when, when)
+            buffers[key] = Buffer(key, size, when, when, tensors=[s])
         else:
-            b.first, b.last = min(b.first, when), max(b.last, when)
+            b.first, b.last, b.size = min(b.first, when), max(b.last, when), max(b.size, size)
+            if s not in b.tensors:
+                b.tensors.append(s)
 
     for t in graph.inputs:
         touch(t, -1)
@@ -62,10 +87,11 @@ def plan_memory(graph: Graph, layers: list[Op]) -> Plan:
             touch(t, i)
     for t in graph.outputs:
         touch(t, end)
+    scratch = {i: Buffer(-1 - i, _align(d.scratch_bytes), i, i) for i, d in decisions.items() if d.scratch_bytes}
 
     placed: list[Buffer] = []
     # Largest first; ties by earliest start keep the plan deterministic.
-    for b in sorted(buffers.values(), key=lambda b: (-b.size, b.first, b.tensor)):
+    for b in sorted([*buffers.values(), *scratch.values()], key=lambda b: (-b.size, b.first, b.tensor)):
         overlapping = sorted((p for p in placed if p.first <= b.last and b.first <= p.last), key=lambda p: p.offset)
         offset = 0
         for p in overlapping:
@@ -75,4 +101,4 @@ def plan_memory(graph: Graph, layers: list[Op]) -> Plan:
         b.offset = offset
         placed.append(b)
     arena = max((b.offset + b.size for b in placed), default=0)
-    return Plan(buffers, max(arena, ALIGN))
+    return Plan(buffers, max(arena, ALIGN), group, scratch, decisions)

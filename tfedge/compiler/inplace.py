@@ -1,0 +1,130 @@
+"""In-place execution: which layers may write their output over an input whose last use they are.
+
+Two kinds, both bit-exact because the kernels themselves do not change:
+- element-wise (ADD/SUB/MUL without broadcasting, unary activations): element i is read before it
+  is written and nothing else reads it, so output and input simply share one buffer;
+- convolutions by rows (CONV_2D, DEPTHWISE_CONV_2D, batch 1): `tfedge_conv_rows_inplace_s8` runs the
+  layer's own kernel once per output row on the input rows that row reads (straight from the shared
+  buffer), into a small ring of `lag + 1` rows in the scratch buffer, and copies row j - lag to its
+  final place once no later row reads the input bytes under it. `row_lag` proves that statically.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tfedge.compiler.graph import Graph, Op
+
+ELEMENTWISE_BINARY = ("ADD", "SUB", "MUL")
+ELEMENTWISE_UNARY = ("RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH")
+CONV = ("CONV_2D", "DEPTHWISE_CONV_2D")
+MAX_LAG = 4
+
+
+class CannotRunInPlace(Exception):
+    """Raised by codegen when a layer planned in place has a kernel call the row loop cannot wrap."""
+
+    def __init__(self, op_index: int):
+        super().__init__(op_index)
+        self.op_index = op_index
+
+
+@dataclass(frozen=True)
+class InPlace:
+    source: int  # storage tensor whose buffer the output takes over (output starts at its offset)
+    lag: int = -1  # conv by rows: rows held in scratch before being written back; -1 = element-wise
+    scratch_bytes: int = 0
+
+    @property
+    def rows(self) -> bool:
+        return self.lag >= 0
+
+
+def conv_rows(op: Op, g: Graph) -> tuple[int, int, int, int, int, int, int]:
+    """(in_h, in_row_bytes, out_h, out_row_bytes, stride_h, pad_top, effective kernel height)."""
+    from tfedge.compiler.ops.conv import geometry
+
+    geo = geometry(op, g)
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    eff = (geo["k_h"] - 1) * geo["dil_h"] + 1
+    return (geo["in_h"], geo["in_w"] * x.shape[3], geo["out_h"], geo["out_w"] * y.shape[3], geo["stride_h"],
+            geo["pad_top"], eff)
+
+
+def row_lag(in_h: int, in_row: int, out_h: int, out_row: int, stride: int, pad_top: int, eff: int) -> int | None:
+    """Smallest lag at which writing output row j - lag back never overwrites an input row that row j
+    (or any later row) still reads; None when no lag up to MAX_LAG is safe. Mirrors the C loop exactly:
+    at step j the kernel reads rows [max(0, j*stride - pad_top), ...) after rows 0..j-1-lag were written."""
+    for lag in range(MAX_LAG + 1):
+        ok = True
+        for j in range(out_h):
+            top = j * stride - pad_top
+            first, end = max(top, 0), min(top + eff, in_h)
+            if end > first and (j - lag) * out_row > first * in_row:
+                ok = False
+                break
+        if ok:
+            return lag
+    return None
+
+
+def _elementwise(op: Op, g: Graph, source: int) -> bool:
+    x, y = g.tensors[source], g.tensors[op.outputs[0]]
+    if op.kind in ELEMENTWISE_BINARY:
+        a, b = (g.tensors[t] for t in op.inputs)
+        return a.shape == b.shape == y.shape and x.dtype == y.dtype == "int8"
+    return op.kind in ELEMENTWISE_UNARY and x.dtype == y.dtype == "int8" and x.size == y.size
+
+
+def find_inplace(g: Graph, layers: list[Op], excluded: frozenset[int] = frozenset()) -> dict[int, InPlace]:
+    """Layer index -> how it runs in place, for the given execution order. `excluded`: layer indices
+    that must not (e.g. their kernel call cannot be wrapped)."""
+    last: dict[int, int] = {}
+    for i, op in enumerate(layers):
+        for t in op.inputs:
+            if t >= 0 and not g.tensors[t].is_const:
+                last[g.storage(t)] = i
+    pinned = {g.storage(t) for t in g.outputs}  # read after invoke: never overwritten
+    result: dict[int, InPlace] = {}
+    for i, op in enumerate(layers):
+        if i in excluded or len(op.outputs) != 1 or g.tensors[op.outputs[0]].is_const:
+            continue
+        candidates = [op.inputs[0]] if op.kind in CONV or op.kind in ELEMENTWISE_UNARY else list(op.inputs)
+        for t in candidates:
+            if t < 0 or g.tensors[t].is_const:
+                continue
+            s = g.storage(t)
+            if last.get(s) != i or s in pinned or s == g.storage(op.outputs[0]):
+                continue
+            if op.kind in CONV:
+                y = g.tensors[op.outputs[0]]
+                if g.tensors[t].shape[0] != 1 or g.tensors[t].dtype != "int8":
+                    continue
+                in_h, in_row, out_h, out_row, stride, pad_top, eff = conv_rows(op, g)
+                lag = row_lag(in_h, in_row, out_h, out_row, stride, pad_top, eff)
+                scratch = (lag + 1) * out_row if lag is not None else 0
+                if lag is None or y.nbytes > g.tensors[s].nbytes or 2 * scratch > y.nbytes:
+                    continue  # not provably safe, or the scratch would eat most of the saving
+                result[i] = InPlace(s, lag, scratch)
+            elif _elementwise(op, g, s):
+                result[i] = InPlace(s)
+            else:
+                continue
+            break
+    return result
+
+
+_CALL = re.compile(r"^(\w+)\(&(l\d+_params), \(const int8_t \*\)\(tfedge_arena \+ (\d+)\), "
+                   r"\(int8_t \*\)\(tfedge_arena \+ (\d+)\)\);$")
+
+
+def row_call(call: str, scratch_offset: int, lag: int) -> str | None:
+    """The layer's `kernel(&params, in, out);` wrapped into the by-rows in-place loop; None when the
+    call has another form (then the layer must not run in place)."""
+    m = _CALL.match(call)
+    if not m or m.group(3) != m.group(4):
+        return None
+    kernel, params, offset = m.group(1), m.group(2), m.group(3)
+    return (f"tfedge_conv_rows_inplace_s8(&{params}, {kernel}, (int8_t *)(tfedge_arena + {offset}), "
+            f"(int8_t *)(tfedge_arena + {int(scratch_offset)}), {int(lag)});")
