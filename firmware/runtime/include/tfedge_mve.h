@@ -1,0 +1,73 @@
+/* Helium (MVE) helpers shared by the kernels in firmware/runtime/mve/ (Cortex-M55).
+ *
+ * Lives in include/ (not mve/) so the firmware build cache, which hashes the headers of the include
+ * directories, rebuilds when it changes. Only included when __ARM_FEATURE_MVE is defined. */
+#ifndef TFEDGE_MVE_H
+#define TFEDGE_MVE_H
+
+#include <arm_mve.h>
+#include <stdint.h>
+
+/* TFLM MultiplyByQuantizedMultiplier on 4 lanes, bit for bit (see docs/kernels_mve.md):
+ *  - left shift: VSHL by a register wraps like TFLM's int32 multiply by 2^left;
+ *  - VQRDMULH = gemmlowp SaturatingRoundingDoublingHighMul: floor((2ab + 2^31) / 2^32) equals
+ *    gemmlowp's nudge-then-truncate for every sign, and both saturate INT32_MIN * INT32_MIN;
+ *  - RoundingDivideByPOT rounds ties away from zero, VRSHL rounds them up: subtracting 1 from negative
+ *    values first (saturating, only when the shift is nonzero) makes the two agree.
+ * `right_neg` holds -right_shift (<= 0): VRSHL by a negative amount is a rounding right shift. */
+static inline int32x4_t tfedge_mve_mbqm(int32x4_t x, int32x4_t mult, int32x4_t right_neg) {
+  x = vqrdmulhq_s32(x, mult);
+  x = vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, right_neg), 31));
+  return vrshlq_s32(x, right_neg);
+}
+
+/* The same with a per-lane left shift (multipliers >= 1, rare). */
+static inline int32x4_t tfedge_mve_mbqm_left(int32x4_t x, int32x4_t mult, int32x4_t shift) {
+  const int32x4_t zero = vdupq_n_s32(0);
+  return tfedge_mve_mbqm(vshlq_s32(x, vmaxq_s32(shift, zero)), mult, vminq_s32(shift, zero));
+}
+
+/* 1 if any shift is positive (a left shift is needed), else 0: lets kernels take the cheaper path. */
+static inline int32_t tfedge_mve_any_left_shift(const int32_t *shift, int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; ++i)
+    if (shift[i] > 0) return 1;
+  return 0;
+}
+
+/* out[i] = clamp(mbqm(acc[i], mult[i], shift[i]) + out_offset, act_min, act_max) for i < n (per-channel
+ * arrays; lanes past n are neither read nor written). */
+static inline void tfedge_mve_requant_row(const int32_t *acc, const int32_t *mult, const int32_t *shift, int32_t n,
+                                          int32_t left, int32_t out_offset, int32_t act_min, int32_t act_max,
+                                          int8_t *out) {
+  const int32x4_t lo = vdupq_n_s32(act_min);
+  const int32x4_t hi = vdupq_n_s32(act_max);
+  int32_t i;
+  for (i = 0; i < n; i += 4) {
+    const mve_pred16_t p = vctp32q((uint32_t)(n - i));
+    const int32x4_t m = vldrwq_z_s32(mult + i, p);
+    const int32x4_t s = vldrwq_z_s32(shift + i, p);
+    int32x4_t x = vldrwq_z_s32(acc + i, p);
+    x = left ? tfedge_mve_mbqm_left(x, m, s) : tfedge_mve_mbqm(x, m, s);
+    x = vminq_s32(vmaxq_s32(vaddq_n_s32(x, out_offset), lo), hi);
+    vstrbq_p_s32(out + i, x, p);
+  }
+}
+
+/* dst[0..n) = src[0..n) (n small: one predicated vector per 16 bytes, no call). */
+static inline void tfedge_mve_copy(int8_t *dst, const int8_t *src, int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; i += 16) {
+    const mve_pred16_t p = vctp8q((uint32_t)(n - i));
+    vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, p), p);
+  }
+}
+
+/* dst[0..n) = value. */
+static inline void tfedge_mve_fill(int8_t *dst, int8_t value, int32_t n) {
+  const int8x16_t v = vdupq_n_s8(value);
+  int32_t i;
+  for (i = 0; i < n; i += 16) vstrbq_p_s8(dst + i, v, vctp8q((uint32_t)(n - i)));
+}
+
+#endif /* TFEDGE_MVE_H */

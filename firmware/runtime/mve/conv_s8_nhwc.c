@@ -1,0 +1,179 @@
+/* CONV_2D, int8 NHWC, Helium (Cortex-M55). Same contract and bit-exact results as
+ * portable/conv_s8_nhwc.c (TFLM reference_integer_ops::ConvPerChannel).
+ *
+ * How: im2col + matrix multiply. Four output pixels' receptive fields are copied into four columns of
+ * K = k_h * k_w * in_c bytes (padding filled with the input zero point, so it contributes exactly
+ * nothing once the zero-point term is added back); then for each output channel one weight vector
+ * load feeds four VMLADAVs (16 MACs each). The input offset is not added per MAC: sum((x + off) * w)
+ * = sum(x * w) + off * sum(w), and off * sum(w) + bias is computed once per call ("effective bias").
+ * A 1x1 window (or a 1-row window with dil_w = 1) that lies inside the image is used in place.
+ * Accumulators are requantized four lanes at a time (tfedge_mve_requant_row). */
+#include "tfedge_kernels.h"
+
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#include "tfedge_fixedpoint.h"
+#include "tfedge_mve.h"
+
+#define PIX 4          /* output pixels per im2col group */
+#define OC_CHUNK 64    /* output channels whose effective bias and accumulators live on the stack */
+#define IM2COL_MAX 1024 /* bytes per column: 4 columns = 4 KB of stack; larger K takes conv_direct() */
+
+/* eb[i] = bias[c0 + i] + input_offset * sum(weights of channel c0 + i), i < n. */
+static void effective_bias(const tfedge_conv_params *p, int32_t K, int32_t c0, int32_t n, int32_t *eb) {
+  int32_t i, k;
+  for (i = 0; i < n; ++i) {
+    const int8_t *w = p->weights + (c0 + i) * K;
+    int32_t sum = 0;
+    for (k = 0; k < K; k += 16) sum = vaddvaq_p_s8(sum, vldrbq_z_s8(w + k, vctp8q((uint32_t)(K - k))), vctp8q((uint32_t)(K - k)));
+    eb[i] = (p->bias ? p->bias[c0 + i] : 0) + p->input_offset * sum;
+  }
+}
+
+/* Pointer to pixel (oy, ox)'s K input bytes: in place when the window is one contiguous run inside the
+ * image, else gathered into col (padding = the zero point). */
+static const int8_t *column(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *col) {
+  const int32_t y0 = oy * p->stride_h - p->pad_top;
+  const int32_t x0 = ox * p->stride_w - p->pad_left;
+  const int8_t zp = (int8_t)(-p->input_offset);
+  const int32_t in_c = p->in_c;
+  int32_t ky, kx;
+  int8_t *dst = col;
+  if (p->k_h == 1 && (p->dil_w == 1 || p->k_w == 1) && y0 >= 0 && y0 < p->in_h && x0 >= 0 &&
+      x0 + p->k_w - 1 < p->in_w)
+    return in_b + (y0 * p->in_w + x0) * in_c;
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const int32_t y = y0 + ky * p->dil_h;
+    if (y < 0 || y >= p->in_h) {
+      tfedge_mve_fill(dst, zp, p->k_w * in_c);
+      dst += p->k_w * in_c;
+      continue;
+    }
+    if (p->dil_w == 1) { /* one run: zero point left of the image, the pixels, zero point right of it */
+      const int32_t lo = x0 < 0 ? -x0 : 0;
+      const int32_t hi = x0 + p->k_w > p->in_w ? p->in_w - x0 : p->k_w;
+      if (hi <= lo) {
+        tfedge_mve_fill(dst, zp, p->k_w * in_c);
+      } else {
+        tfedge_mve_fill(dst, zp, lo * in_c);
+        tfedge_mve_copy(dst + lo * in_c, in_b + (y * p->in_w + x0 + lo) * in_c, (hi - lo) * in_c);
+        tfedge_mve_fill(dst + hi * in_c, zp, (p->k_w - hi) * in_c);
+      }
+      dst += p->k_w * in_c;
+      continue;
+    }
+    for (kx = 0; kx < p->k_w; ++kx, dst += in_c) {
+      const int32_t x = x0 + kx * p->dil_w;
+      if (x < 0 || x >= p->in_w) tfedge_mve_fill(dst, zp, in_c);
+      else tfedge_mve_copy(dst, in_b + (y * p->in_w + x) * in_c, in_c);
+    }
+  }
+  return col;
+}
+
+/* acc[j][i] = eb[i] + sum_k col[j][k] * w[c0 + i][k] for 4 columns and n channels. */
+static void matmul4(const int8_t *w, int32_t K, const int8_t *const col[PIX], const int32_t *eb, int32_t n,
+                    int32_t acc[PIX][OC_CHUNK]) {
+  const int8_t *c0 = col[0], *c1 = col[1], *c2 = col[2], *c3 = col[3];
+  const int32_t k_main = K & ~15;
+  const mve_pred16_t tail = vctp8q((uint32_t)(K - k_main));
+  int32_t i, k;
+  for (i = 0; i < n; ++i, w += K) {
+    int32_t a0 = eb[i], a1 = a0, a2 = a0, a3 = a0;
+    for (k = 0; k < k_main; k += 16) {
+      const int8x16_t wv = vldrbq_s8(w + k);
+      a0 = vmladavaq_s8(a0, vldrbq_s8(c0 + k), wv);
+      a1 = vmladavaq_s8(a1, vldrbq_s8(c1 + k), wv);
+      a2 = vmladavaq_s8(a2, vldrbq_s8(c2 + k), wv);
+      a3 = vmladavaq_s8(a3, vldrbq_s8(c3 + k), wv);
+    }
+    if (k_main < K) { /* zeroed weight lanes make the products of the tail's extra lanes 0 */
+      const int8x16_t wv = vldrbq_z_s8(w + k, tail);
+      a0 = vmladavaq_s8(a0, vldrbq_z_s8(c0 + k, tail), wv);
+      a1 = vmladavaq_s8(a1, vldrbq_z_s8(c1 + k, tail), wv);
+      a2 = vmladavaq_s8(a2, vldrbq_z_s8(c2 + k, tail), wv);
+      a3 = vmladavaq_s8(a3, vldrbq_z_s8(c3 + k, tail), wv);
+    }
+    acc[0][i] = a0;
+    acc[1][i] = a1;
+    acc[2][i] = a2;
+    acc[3][i] = a3;
+  }
+}
+
+/* Windows too large for the im2col buffer: one pixel at a time, tap by tap, padding skipped. */
+static void conv_direct(const tfedge_conv_params *p, const int8_t *input, int8_t *output, int32_t left) {
+  const int32_t K = p->k_h * p->k_w * p->in_c;
+  int32_t acc[OC_CHUNK];
+  int32_t b, oy, ox, c0, i, ky, kx, k;
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
+    for (oy = 0; oy < p->out_h; ++oy) {
+      for (ox = 0; ox < p->out_w; ++ox, output += p->out_c) {
+        const int32_t y0 = oy * p->stride_h - p->pad_top;
+        const int32_t x0 = ox * p->stride_w - p->pad_left;
+        for (c0 = 0; c0 < p->out_c; c0 += OC_CHUNK) {
+          const int32_t n = tfedge_min_i32(OC_CHUNK, p->out_c - c0);
+          for (i = 0; i < n; ++i) {
+            const int8_t *w_oc = p->weights + (c0 + i) * K;
+            int32_t a = p->bias ? p->bias[c0 + i] : 0;
+            for (ky = 0; ky < p->k_h; ++ky) {
+              const int32_t y = y0 + ky * p->dil_h;
+              if (y < 0 || y >= p->in_h) continue;
+              for (kx = 0; kx < p->k_w; ++kx) {
+                const int32_t x = x0 + kx * p->dil_w;
+                const int8_t *in_px = in_b + (y * p->in_w + x) * p->in_c;
+                const int8_t *w_px = w_oc + (ky * p->k_w + kx) * p->in_c;
+                if (x < 0 || x >= p->in_w) continue;
+                for (k = 0; k < p->in_c; k += 16) {
+                  const mve_pred16_t pr = vctp8q((uint32_t)(p->in_c - k));
+                  const int8x16_t wv = vldrbq_z_s8(w_px + k, pr);
+                  a = vmladavaq_s8(a, vldrbq_z_s8(in_px + k, pr), wv);
+                  a += p->input_offset * vaddvq_s8(wv);
+                }
+              }
+            }
+            acc[i] = a;
+          }
+          tfedge_mve_requant_row(acc, p->mult + c0, p->shift + c0, n, left, p->output_offset, p->act_min,
+                                 p->act_max, output + c0);
+        }
+      }
+    }
+  }
+}
+
+void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
+  const int32_t K = p->k_h * p->k_w * p->in_c;
+  const int32_t left = tfedge_mve_any_left_shift(p->shift, p->out_c);
+  const int32_t pixels = p->out_h * p->out_w;
+  int8_t cols[PIX * IM2COL_MAX] __attribute__((aligned(16)));
+  int32_t eb[OC_CHUNK];
+  int32_t acc[PIX][OC_CHUNK];
+  int32_t b, c0, g, j;
+  if (K > IM2COL_MAX) {
+    conv_direct(p, input, output, left);
+    return;
+  }
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
+    int8_t *out_b = output + b * pixels * p->out_c;
+    for (c0 = 0; c0 < p->out_c; c0 += OC_CHUNK) {
+      const int32_t n = tfedge_min_i32(OC_CHUNK, p->out_c - c0);
+      effective_bias(p, K, c0, n, eb);
+      for (g = 0; g < pixels; g += PIX) {
+        const int32_t count = tfedge_min_i32(PIX, pixels - g);
+        const int8_t *col[PIX];
+        for (j = 0; j < PIX; ++j) /* a short last group repeats its first pixel; those results are dropped */
+          col[j] = j < count ? column(p, in_b, (g + j) / p->out_w, (g + j) % p->out_w, cols + j * IM2COL_MAX) : col[0];
+        matmul4(p->weights + c0 * K, K, col, eb, n, acc);
+        for (j = 0; j < count; ++j)
+          tfedge_mve_requant_row(acc[j], p->mult + c0, p->shift + c0, n, left, p->output_offset, p->act_min,
+                                 p->act_max, out_b + (g + j) * p->out_c + c0);
+      }
+    }
+  }
+}
+
+#else /* built for a core without Helium: the portable kernel */
+#include "../portable/conv_s8_nhwc.c"
+#endif

@@ -1,0 +1,264 @@
+"""Helium (mve/) kernels vs the portable kernels, kernel by kernel, on the emulated Cortex-M55.
+
+One firmware links the architecture's kernels AND the portable ones (renamed ref_*), draws thousands of
+random shapes and parameters (odd channel counts, strides, dilation, padding, depth multipliers, 1-pixel
+maps, left shifts, clamps, inputs at -128), runs both on the same data and compares every output byte.
+The portable kernels are themselves bit-exact with TFLM (tests/test_compiler_*.py), so equal bytes here
+mean bit-exact with TFLM. `differential()` is shared with the Cortex-M0 (armv6m/) test.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tfedge.boards import load_board
+from tfedge.build.firmware import build_firmware
+from tfedge.compiler import ARCH_PATHS, runtime_sources
+from tfedge.emulate.qemu import run_firmware
+from tfedge.paths import RUNTIME_DIR
+
+pytestmark = pytest.mark.qemu
+
+# The kernels the harness compares (portable name = arch name).
+KERNELS = ("conv_s8_nhwc", "depthwise_conv_s8_nhwc", "fully_connected_s8", "avg_pool_s8", "max_pool_s8", "add_s8")
+
+HARNESS_C = r"""
+#include <stdint.h>
+#include <string.h>
+#include "console.h"
+#include "tfedge_kernels.h"
+
+void ref_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+void ref_depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+void ref_fully_connected_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
+void ref_avg_pool_s8(const tfedge_pool_params *p, const int8_t *input, int8_t *output);
+void ref_max_pool_s8(const tfedge_pool_params *p, const int8_t *input, int8_t *output);
+void ref_add_s8(const tfedge_binary_params *p, const int8_t *a, const int8_t *b, int8_t *output);
+
+static uint32_t rng = 0x12345678u;
+static uint32_t next(void) { rng ^= rng << 13; rng ^= rng >> 17; rng ^= rng << 5; return rng; }
+static int32_t rnd(int32_t lo, int32_t hi) { return lo + (int32_t)(next() % (uint32_t)(hi - lo + 1)); }
+/* int8 data with the extremes over-represented */
+static int8_t rnd_i8(void) { uint32_t r = next() % 16u; return r == 0 ? -128 : r == 1 ? 127 : (int8_t)next(); }
+
+static int8_t in_a[MAX_IN], in_b[MAX_IN], weights[MAX_W], out_ref[MAX_OUT + 16], out_arch[MAX_OUT + 16];
+static int32_t bias[MAX_C], mult[MAX_C], shift[MAX_C];
+static uint32_t failures, cases;
+
+static void fill(int8_t *d, int32_t n, int weights_range) {
+  int32_t i;
+  for (i = 0; i < n; ++i) d[i] = weights_range ? (int8_t)rnd(-127, 127) : rnd_i8();
+}
+
+static void quant(int32_t n, int allow_left) {
+  int32_t i;
+  for (i = 0; i < n; ++i) {
+    mult[i] = (next() % 8u == 0) ? (int32_t)(next() | 0x40000000u) & 0x7fffffff : rnd(1 << 30, 0x7fffffff);
+    shift[i] = allow_left && next() % 4u == 0 ? rnd(1, 3) : rnd(-14, 0);
+    bias[i] = rnd(-70000, 70000);
+  }
+}
+
+static void act(int32_t *lo, int32_t *hi) {
+  if (next() % 3u) { *lo = -128; *hi = 127; } else { *lo = rnd(-128, 0); *hi = rnd(*lo, 127); }
+}
+
+/* runs both and compares n output bytes; out_arch has guard bytes after n that must stay untouched */
+static void check(const char *what, int32_t n, uint32_t seed) {
+  int32_t i;
+  ++cases;
+  for (i = n; i < n + 16; ++i) if (out_arch[i] != (int8_t)0x5a) break;
+  if (i < n + 16 || memcmp(out_ref, out_arch, (size_t)n) != 0) {
+    ++failures;
+    if (failures <= 10) {
+      console_puts("MISMATCH "); console_puts(what); console_puts(" seed "); console_put_hex(seed);
+      for (i = 0; i < n && out_ref[i] == out_arch[i]; ++i) {}
+      console_puts(" at "); console_put_u32((uint32_t)i); console_puts("\n");
+    }
+  }
+}
+
+static void prep_out(int32_t n) { memset(out_ref, 0, (size_t)n + 16); memset(out_arch, 0x5a, (size_t)n + 16); }
+
+static int conv_geometry(tfedge_conv_params *p, int32_t max_c, int32_t max_hw) {
+  int32_t eff_h, eff_w, pad_h, pad_w;
+  p->batches = next() % 8u == 0 ? 2 : 1;
+  p->in_h = rnd(1, max_hw); p->in_w = rnd(1, max_hw);
+  p->k_h = rnd(1, 4); p->k_w = rnd(1, 4);
+  if (next() % 4u == 0) p->k_h = 1;
+  if (next() % 8u == 0) { p->k_h = rnd(1, p->in_h); p->k_w = rnd(1, p->in_w); } /* large windows (KWS: 10x4) */
+  p->stride_h = rnd(1, 3); p->stride_w = rnd(1, 3);
+  p->dil_h = next() % 4u == 0 ? 2 : 1; p->dil_w = next() % 4u == 0 ? 2 : 1;
+  eff_h = (p->k_h - 1) * p->dil_h + 1; eff_w = (p->k_w - 1) * p->dil_w + 1;
+  pad_h = next() % 2u ? eff_h - 1 : 0; pad_w = next() % 2u ? eff_w - 1 : 0;   /* SAME-like or VALID */
+  if (p->in_h + pad_h < eff_h || p->in_w + pad_w < eff_w) return 0;
+  p->pad_top = pad_h / 2; p->pad_left = pad_w / 2;
+  p->out_h = (p->in_h + pad_h - eff_h) / p->stride_h + 1;
+  p->out_w = (p->in_w + pad_w - eff_w) / p->stride_w + 1;
+  p->in_c = rnd(1, max_c);
+  p->input_offset = rnd(-127, 128); p->output_offset = rnd(-128, 127);
+  act(&p->act_min, &p->act_max);
+  return 1;
+}
+
+static void test_conv(int32_t n_cases, int32_t max_c, int32_t max_hw) {
+  int32_t t;
+  for (t = 0; t < n_cases; ++t) {
+    tfedge_conv_params p;
+    uint32_t seed = rng;
+    int32_t n_in, n_w, n_out;
+    if (!conv_geometry(&p, max_c, max_hw)) continue;
+    p.out_c = rnd(1, MAX_C);
+    p.depth_multiplier = 1;
+    n_in = p.batches * p.in_h * p.in_w * p.in_c; n_w = p.out_c * p.k_h * p.k_w * p.in_c;
+    n_out = p.batches * p.out_h * p.out_w * p.out_c;
+    if (n_in > MAX_IN || n_w > MAX_W || n_out > MAX_OUT) continue;
+    fill(in_a, n_in, 0); fill(weights, n_w, 1); quant(p.out_c, 1);
+    p.weights = weights; p.bias = next() % 4u ? bias : 0; p.mult = mult; p.shift = shift;
+    prep_out(n_out);
+    ref_conv_s8_nhwc(&p, in_a, out_ref); conv_s8_nhwc(&p, in_a, out_arch);
+    check("conv", n_out, seed);
+  }
+}
+
+static void test_depthwise(int32_t n_cases, int32_t max_c, int32_t max_hw) {
+  int32_t t;
+  for (t = 0; t < n_cases; ++t) {
+    tfedge_conv_params p;
+    uint32_t seed = rng;
+    int32_t n_in, n_w, n_out;
+    if (!conv_geometry(&p, max_c, max_hw)) continue;
+    p.depth_multiplier = next() % 4u == 0 ? rnd(2, 3) : 1;
+    p.out_c = p.in_c * p.depth_multiplier;
+    if (p.out_c > MAX_C) continue;
+    n_in = p.batches * p.in_h * p.in_w * p.in_c; n_w = p.out_c * p.k_h * p.k_w;
+    n_out = p.batches * p.out_h * p.out_w * p.out_c;
+    if (n_in > MAX_IN || n_w > MAX_W || n_out > MAX_OUT) continue;
+    fill(in_a, n_in, 0); fill(weights, n_w, 1); quant(p.out_c, 1);
+    p.weights = weights; p.bias = next() % 4u ? bias : 0; p.mult = mult; p.shift = shift;
+    prep_out(n_out);
+    ref_depthwise_conv_s8_nhwc(&p, in_a, out_ref); depthwise_conv_s8_nhwc(&p, in_a, out_arch);
+    check("depthwise", n_out, seed);
+  }
+}
+
+static void test_fc(int32_t n_cases, int32_t max_in) {
+  int32_t t;
+  for (t = 0; t < n_cases; ++t) {
+    tfedge_fc_params p;
+    uint32_t seed = rng;
+    int32_t n_w, n_out;
+    p.batches = rnd(1, 3); p.in_features = rnd(1, max_in); p.out_features = rnd(1, MAX_C);
+    n_w = p.in_features * p.out_features; n_out = p.batches * p.out_features;
+    if (p.batches * p.in_features > MAX_IN || n_w > MAX_W || n_out > MAX_OUT) continue;
+    p.per_channel = (int32_t)(next() % 2u);
+    p.output_offset = rnd(-128, 127);
+    act(&p.act_min, &p.act_max);
+    fill(in_a, p.batches * p.in_features, 0); fill(weights, n_w, 1); quant(p.out_features, 1);
+    p.weights = weights; p.bias = bias; p.mult = mult; p.shift = shift;
+    prep_out(n_out);
+    ref_fully_connected_s8(&p, in_a, out_ref); fully_connected_s8(&p, in_a, out_arch);
+    check("fully_connected", n_out, seed);
+  }
+}
+
+static void test_pool(int32_t n_cases, int32_t max_c, int32_t max_hw, int is_max) {
+  int32_t t;
+  for (t = 0; t < n_cases; ++t) {
+    tfedge_pool_params p;
+    uint32_t seed = rng;
+    int32_t pad_h, pad_w, n_in, n_out;
+    p.batches = next() % 8u == 0 ? 2 : 1;
+    p.in_h = rnd(1, max_hw); p.in_w = rnd(1, max_hw); p.channels = rnd(1, max_c);
+    p.k_h = rnd(1, 4); p.k_w = rnd(1, 4); p.stride_h = rnd(1, 3); p.stride_w = rnd(1, 3);
+    if (next() % 4u == 0) { p.k_h = p.in_h; p.k_w = p.in_w; p.stride_h = p.stride_w = 1; } /* global pooling */
+    pad_h = next() % 2u ? p.k_h - 1 : 0; pad_w = next() % 2u ? p.k_w - 1 : 0;
+    if (p.in_h + pad_h < p.k_h || p.in_w + pad_w < p.k_w) continue;
+    p.pad_top = pad_h / 2; p.pad_left = pad_w / 2;
+    p.out_h = (p.in_h + pad_h - p.k_h) / p.stride_h + 1; p.out_w = (p.in_w + pad_w - p.k_w) / p.stride_w + 1;
+    act(&p.act_min, &p.act_max);
+    n_in = p.batches * p.in_h * p.in_w * p.channels; n_out = p.batches * p.out_h * p.out_w * p.channels;
+    if (n_in > MAX_IN || n_out > MAX_OUT) continue;
+    fill(in_a, n_in, 0);
+    prep_out(n_out);
+    if (is_max) { ref_max_pool_s8(&p, in_a, out_ref); max_pool_s8(&p, in_a, out_arch); check("max_pool", n_out, seed); }
+    else { ref_avg_pool_s8(&p, in_a, out_ref); avg_pool_s8(&p, in_a, out_arch); check("avg_pool", n_out, seed); }
+  }
+}
+
+static void test_add(int32_t n_cases) {
+  int32_t t, d;
+  for (t = 0; t < n_cases; ++t) {
+    tfedge_binary_params p;
+    uint32_t seed = rng;
+    int32_t s1 = 1, s2 = 1, n_out = 1, bcast = (int32_t)(next() % 3u);
+    for (d = 3; d >= 0; --d) {
+      p.dims[d] = d == 3 ? rnd(1, 40) : rnd(1, 4);
+      p.in1_strides[d] = s1; p.in2_strides[d] = s2;
+      if (bcast == 1 && next() % 2u) p.in2_strides[d] = 0; else s2 *= p.dims[d];
+      if (bcast == 2 && d < 3 && next() % 2u) p.in1_strides[d] = 0; else s1 *= p.dims[d];
+      n_out *= p.dims[d];
+    }
+    if (n_out > MAX_OUT || s1 > MAX_IN || s2 > MAX_IN) continue;
+    p.input1_offset = rnd(-127, 128); p.input2_offset = rnd(-127, 128); p.output_offset = rnd(-128, 127);
+    p.left_shift = 20;
+    p.input1_mult = rnd(1 << 30, 0x7fffffff); p.input1_shift = rnd(-8, 0);
+    p.input2_mult = rnd(1 << 30, 0x7fffffff); p.input2_shift = rnd(-8, 0);
+    p.output_mult = rnd(1 << 30, 0x7fffffff); p.output_shift = rnd(-22, -14);
+    act(&p.act_min, &p.act_max);
+    fill(in_a, s1, 0); fill(in_b, s2, 0);
+    prep_out(n_out);
+    ref_add_s8(&p, in_a, in_b, out_ref); add_s8(&p, in_a, in_b, out_arch);
+    check("add", n_out, seed);
+  }
+}
+
+int main(void) {
+  console_init();
+  RUN_CASES
+  console_puts("cases "); console_put_u32(cases); console_puts(" failures "); console_put_u32(failures);
+  console_puts("\n");
+  return 0;
+}
+"""
+
+REF_C = "\n".join(f"#define {k} ref_{k}" for k in KERNELS) + "\n" + "\n".join(
+    f'#include "{RUNTIME_DIR / "portable" / (k + ".c")}"' for k in KERNELS) + "\n"
+
+# Case mix and buffer sizes per board (the micro:bit has 16 KB of RAM).
+PROFILES = {
+    "mps3-an547": dict(MAX_IN=12000, MAX_W=90000, MAX_OUT=16000, MAX_C=80, run=(
+        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_depthwise(700, 40, 9); test_fc(300, 300);"
+        "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300);")),
+    "microbit": dict(MAX_IN=1200, MAX_W=3000, MAX_OUT=1500, MAX_C=24, run=(
+        "test_conv(250, 10, 6); test_depthwise(250, 12, 6); test_fc(150, 120);"
+        "test_pool(100, 12, 6, 0); test_pool(100, 12, 6, 1); test_add(100);")),
+}
+
+
+def differential(board_name: str, arch: str, tmp_path: Path) -> tuple[int, int, list[str]]:
+    """Builds and runs the harness: (cases, failures, console lines)."""
+    board = load_board(board_name)
+    assert board.kernel_arch == arch and arch in ARCH_PATHS
+    prof = PROFILES[board_name]
+    harness = tmp_path / "harness.c"
+    harness.write_text(HARNESS_C.replace("RUN_CASES", prof["run"]))
+    ref = tmp_path / "ref_kernels.c"
+    ref.write_text(REF_C)
+    defines = [f"{k}={v}" for k, v in prof.items() if k.startswith("MAX_")]
+    fw = build_firmware(board, [harness, ref, *runtime_sources(arch)], defines=defines, with_harness=False)
+    run = run_firmware(board, fw.elf, workdir=tmp_path / "run", timeout=300)
+    found = [re.match(r"cases (\d+) failures (\d+)", line) for line in run.console]
+    summary = [m for m in found if m]
+    assert summary, "\n".join(run.console[-20:])
+    return int(summary[-1].group(1)), int(summary[-1].group(2)), run.console
+
+
+def test_mve_kernels_match_portable_on_random_shapes(tmp_path):
+    assert any((RUNTIME_DIR / "mve" / f"{k}.c").is_file() for k in KERNELS)
+    cases, failures, console = differential("mps3-an547", "mve", tmp_path)
+    assert cases > 1500
+    assert failures == 0, "\n".join(l for l in console if l.startswith("MISMATCH"))
