@@ -89,6 +89,10 @@ def _io(g: Graph, indices: list[int], plan) -> list[dict]:
 
 
 def _memory_note(plan, i: int) -> str:
+    for k, block in plan.fused.items():
+        if k <= i <= block.add:
+            return (f"residual block by rows (layers {k}-{block.add}; ring {block.ring_bytes} B, row {block.row_bytes} B;"
+                    f" sum over the block input)")
     how = plan.inplace.get(i)
     if how is None:
         return ""

@@ -128,3 +128,83 @@ def row_call(call: str, scratch_offset: int, lag: int) -> str | None:
     kernel, params, offset = m.group(1), m.group(2), m.group(3)
     return (f"tfedge_conv_rows_inplace_s8(&{params}, {kernel}, (int8_t *)(tfedge_arena + {offset}), "
             f"(int8_t *)(tfedge_arena + {int(scratch_offset)}), {int(lag)});")
+
+
+@dataclass(frozen=True)
+class FusedBlock:
+    """A residual block run row by row (MCUNetV2-style): conv1 (X -> B), conv2 (B -> C), ADD(X, C) -> X.
+    B lives only as a ring of the rows conv2 reads, C as one row; the sum overwrites X row by row."""
+    conv1: int  # layer indices (consecutive in the order)
+    conv2: int
+    add: int
+    x: int  # storage of X (the sum takes its buffer)
+    x_first: bool  # X is ADD's first input
+    ring_bytes: int
+    row_bytes: int
+
+
+def _rows_of(op: Op, g: Graph) -> list[tuple[int, int]]:
+    """Input row window [first, end) read by each output row of a convolution."""
+    in_h, _, out_h, _, stride, pad_top, eff = conv_rows(op, g)
+    return [(max(j * stride - pad_top, 0), min(j * stride - pad_top + eff, in_h)) for j in range(out_h)]
+
+
+def residual_rows_safe(win1: list[tuple[int, int]], win2: list[tuple[int, int]]) -> int | None:
+    """Simulates the C loop of tfedge_residual_rows_s8: ring rows needed (None when X row c, written
+    after C row c, could still be read by a B row computed later)."""
+    computed, ring = 0, 0
+    for c, (first2, end2) in enumerate(win2):
+        computed = max(computed, end2)
+        ring = max(ring, end2 - first2)
+        later = [win1[r][0] for r in range(computed, len(win1)) if win1[r][1] > win1[r][0]]
+        if later and min(later) <= c:
+            return None
+    return ring
+
+
+def find_fused_blocks(g: Graph, layers: list[Op]) -> dict[int, FusedBlock]:
+    """conv -> conv -> ADD(block input, ·) triples, consecutive in `layers`, that can run by rows."""
+    readers: dict[int, list[int]] = {}
+    for i, op in enumerate(layers):
+        for t in op.inputs:
+            if t >= 0 and not g.tensors[t].is_const:
+                readers.setdefault(g.storage(t), []).append(i)
+    pinned = {g.storage(t) for t in g.outputs}
+    found: dict[int, FusedBlock] = {}
+    i = 0
+    while i + 2 < len(layers):
+        c1, c2, add = layers[i], layers[i + 1], layers[i + 2]
+        block = None
+        if c1.kind in CONV and c2.kind in CONV and add.kind == "ADD" and len(add.inputs) == 2:
+            x, b, c = g.storage(c1.inputs[0]), g.storage(c1.outputs[0]), g.storage(c2.outputs[0])
+            ins = [g.storage(t) if t >= 0 else -1 for t in add.inputs]
+            if (g.storage(c2.inputs[0]) == b and sorted(ins) == sorted([x, c]) and x != c
+                    and readers.get(x) == [i, i + 2] and readers.get(b) == [i + 1] and readers.get(c) == [i + 2]
+                    and not {x, b, c} & pinned and g.tensors[c1.inputs[0]].shape[0] == 1
+                    and g.tensors[add.inputs[0]].shape == g.tensors[add.inputs[1]].shape
+                    == g.tensors[add.outputs[0]].shape == g.tensors[c1.inputs[0]].shape):
+                ring_rows = residual_rows_safe(_rows_of(c1, g), _rows_of(c2, g))
+                if ring_rows is not None:
+                    b_row = g.tensors[c1.outputs[0]].shape[2] * g.tensors[c1.outputs[0]].shape[3]
+                    c_row = g.tensors[c2.outputs[0]].shape[2] * g.tensors[c2.outputs[0]].shape[3]
+                    block = FusedBlock(i, i + 1, i + 2, x, ins[0] == x, ring_rows * b_row, c_row)
+        if block:
+            found[i] = block
+            i += 3
+        else:
+            i += 1
+    return found
+
+
+_ADD_CALL = re.compile(r"^(\w+)\(&(l\d+_params), \(const int8_t \*\)\(tfedge_arena \+ (\d+)\), "
+                       r"\(const int8_t \*\)\(tfedge_arena \+ (\d+)\), \(int8_t \*\)\(tfedge_arena \+ (\d+)\)\);$")
+
+
+def fused_call(calls: tuple[str, str, str], block: FusedBlock, x_offset: int, scratch_offset: int, ring_aligned: int) -> str | None:
+    """The three layers' calls as one tfedge_residual_rows_s8 call; None when a call has another form."""
+    m1, m2, ma = _CALL.match(calls[0]), _CALL.match(calls[1]), _ADD_CALL.match(calls[2])
+    if not (m1 and m2 and ma):
+        return None
+    return (f"tfedge_residual_rows_s8(&{m1.group(2)}, {m1.group(1)}, &{m2.group(2)}, {m2.group(1)}, &{ma.group(2)}, "
+            f"{ma.group(1)}, {int(block.x_first)}, (int8_t *)(tfedge_arena + {int(x_offset)}), "
+            f"(int8_t *)(tfedge_arena + {int(scratch_offset)}), (int8_t *)(tfedge_arena + {int(scratch_offset + ring_aligned)}));")

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tfedge.compiler.graph import Graph, Op
-from tfedge.compiler.inplace import InPlace, find_inplace
+from tfedge.compiler.inplace import FusedBlock, InPlace, find_fused_blocks, find_inplace
 
 ALIGN = 16  # TFLM aligns every buffer to 16 bytes; keeps float inputs and any future SIMD path aligned
 
@@ -40,9 +40,13 @@ class Plan:
     group: dict[int, int] = field(default_factory=dict)  # storage tensor -> group tensor
     scratch: dict[int, Buffer] = field(default_factory=dict)  # layer index -> its scratch buffer
     inplace: dict[int, InPlace] = field(default_factory=dict)  # layer index -> how it runs in place
+    fused: dict[int, FusedBlock] = field(default_factory=dict)  # first layer index -> residual block run by rows
+    fused_away: set[int] = field(default_factory=set)  # storage tensors a fused block never materialises
 
     def offset(self, graph: Graph, tensor: int) -> int:
         s = graph.storage(tensor)
+        if s in self.fused_away:
+            return 0  # only named in the unused per-layer calls of a fused block
         return self.buffers[self.group.get(s, s)].offset
 
 
@@ -55,8 +59,11 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
     """The arena plan for layers run in this order. inplace=False: every tensor gets its own buffer
     (TFLM's plan); `excluded` layers never run in place."""
     end = len(layers)
-    decisions = find_inplace(graph, layers, excluded) if inplace else {}
-    group: dict[int, int] = {}
+    fused = {i: b for i, b in find_fused_blocks(graph, layers).items() if not {i, i + 1, i + 2} & excluded} if inplace else {}
+    in_blocks = {k for i in fused for k in (i, i + 1, i + 2)}
+    fused_away = {graph.storage(layers[i].outputs[0]) for b in fused.values() for i in (b.conv1, b.conv2)}
+    decisions = find_inplace(graph, layers, excluded | in_blocks) if inplace else {}
+    group: dict[int, int] = {graph.storage(layers[b.add].outputs[0]): b.x for b in fused.values()}
     for i in sorted(decisions):  # the output joins its source's group (chains: ADD after an in-place conv)
         src = decisions[i].source
         group[graph.storage(layers[i].outputs[0])] = group.get(src, src)
@@ -67,6 +74,8 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
         if t.is_const:
             return
         s = graph.storage(tensor)
+        if s in fused_away:
+            return
         key = group.get(s, s)
         size = _align(max(graph.tensors[s].nbytes, 1))
         b = buffers.get(key)
@@ -88,6 +97,8 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
     for t in graph.outputs:
         touch(t, end)
     scratch = {i: Buffer(-1 - i, _align(d.scratch_bytes), i, i) for i, d in decisions.items() if d.scratch_bytes}
+    for i, b in fused.items():  # ring of B rows, then one row of C
+        scratch[i] = Buffer(-1 - i, _align(b.ring_bytes) + _align(b.row_bytes), i, b.add)
 
     placed: list[Buffer] = []
     # Largest first; ties by earliest start keep the plan deterministic.
@@ -101,4 +112,4 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
         b.offset = offset
         placed.append(b)
     arena = max((b.offset + b.size for b in placed), default=0)
-    return Plan(buffers, max(arena, ALIGN), group, scratch, decisions)
+    return Plan(buffers, max(arena, ALIGN), group, scratch, decisions, fused, fused_away)

@@ -14,6 +14,15 @@
 extern "C" {
 #endif
 
+/* Requantization of one output channel prepared at compile time for the DSP/Helium kernels, valid when
+ * the channel's shift is a right shift e in [2, 22] (the compiler checks; else rq is NULL):
+ *   out = (acc * mult + 2^30 - 2^31 [acc < 0] + 2^32 k_hi) >> (32 + shift),  acc including bias,
+ *   k_hi = 2^(e-2) + output_offset * 2^(e-1), shift = e - 1,
+ * which equals MultiplyByQuantizedMultiplier(acc, mult, -e) + output_offset bit for bit. */
+typedef struct tfedge_requant_ch {
+  int32_t bias, mult, k_hi, shift;
+} tfedge_requant_ch;
+
 /* CONV_2D and DEPTHWISE_CONV_2D (dilated convolutions included). Per-output-channel requantization;
  * a per-tensor model simply repeats its multiplier. */
 typedef struct {
@@ -25,9 +34,16 @@ typedef struct {
   const int32_t *bias; /* may be NULL */
   const int32_t *mult;
   const int32_t *shift;
+  /* Optional compile-time prepared data of the fast kernels (NULL/0 elsewhere; see docs/kernels.md). */
+  const struct tfedge_requant_ch *rq; /* per output channel, NULL: requantize with bias/mult/shift */
+  void *scratch;                      /* im2col / widened-input buffer, sized by the compiler */
 } tfedge_conv_params;
 void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+/* CONV_2D with packed weights: output channels in pairs (an odd last one paired with zeros), each
+ * pair's rows of k_h*k_w*in_c weights zero-padded to a multiple of 4 and interleaved 4 bytes at a
+ * time: [pair][group of 4][channel 0, 1][4 bytes]. scratch: 4 * k_padded + k_padded bytes. */
+void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 
 /* A convolution kernel of the signature above, and the by-rows in-place loop that wraps one: the output
  * overwrites the input in `buf`; `ring` (lag + 1 output rows) is scratch in the arena. */
@@ -44,8 +60,13 @@ typedef struct {
   const int32_t *bias; /* never NULL: holds the folded zero-point term */
   const int32_t *mult;
   const int32_t *shift;
+  const tfedge_requant_ch *rq; /* optional, as for convolutions (bias = the folded bias) */
+  void *scratch;               /* packed kernel: 2 * in_features rounded up to 4 bytes */
 } tfedge_fc_params;
 void fully_connected_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
+/* FULLY_CONNECTED with packed weights: rows in groups of 4 (zero rows pad the last group), each row
+ * zero-padded to a multiple of 4 and interleaved 4 bytes at a time: [group][in/4][row 0..3][4 bytes]. */
+void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
 
 /* AVERAGE_POOL_2D and MAX_POOL_2D (same quantization in and out). */
 typedef struct {
@@ -68,6 +89,14 @@ typedef struct {
 void add_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void sub_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void mul_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* A residual block conv1 (x -> B), conv2 (B -> C), ADD(x, C) -> x run row by row: B lives only as a ring
+ * of the rows conv2 reads, C as one row (`row`); the sums overwrite x. x_first: x is ADD's first input. */
+typedef void (*tfedge_binary_fn)(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2,
+                                 int8_t *output);
+void tfedge_residual_rows_s8(const tfedge_conv_params *p1, tfedge_conv_fn f1, const tfedge_conv_params *p2,
+                             tfedge_conv_fn f2, const tfedge_binary_params *pa, tfedge_binary_fn fa, int32_t x_first,
+                             int8_t *x, int8_t *ring, int8_t *row);
 
 /* SOFTMAX over the last dimension (TFLite's integer algorithm, gemmlowp fixed point). */
 typedef struct {
