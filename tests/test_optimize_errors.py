@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tfedge._tf import keras, tf
+from tfedge._tf import keras
 from tfedge.cli import main
 from tfedge.errors import DataError, ModelError, RecipeError
 from tfedge.optimize import FineTune, Recipe, cluster, prune, qat, run_recipe

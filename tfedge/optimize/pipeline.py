@@ -61,7 +61,7 @@ def run_recipe(
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         report = _run(recipe, model, data, work, progress)
-        report["stages"] = [_relocate(entry, work, out_dir) for entry in report["stages"]]
+        report["stages"] = [_relocate(entry, work) for entry in report["stages"]]
         write_report(report, work)
         if out_dir.exists():
             shutil.rmtree(out_dir)
@@ -101,10 +101,10 @@ def _run(recipe: Recipe, model: keras.Model, data: Dataset, work: Path, progress
     stages_dir = work / "stages"
     stages_dir.mkdir()
     entries = []
+    # Every stage is exported with the recipe's own export options (defaults without an int8
+    # stage), so sizes compare like with like and the int8 stage reuses the last stage's export.
     final = recipe.stages[-1]
-    # Stages are sized with the int8 stage's own calibration, so a last stage with default export
-    # options reuses the previous stage's .tflite instead of converting the same model twice.
-    calibration = data.x_train[: final.representative_samples if isinstance(final, Int8) else 256]
+    export = final if isinstance(final, Int8) else Int8()
     trains = [s for s in recipe.stages if isinstance(s, Train)]
     rest = [s for s in recipe.stages if not isinstance(s, Train)]
     total = 1 + len(rest)
@@ -117,7 +117,7 @@ def _run(recipe: Recipe, model: keras.Model, data: Dataset, work: Path, progress
         fit(model, _fine_tune(stage, recipe, data), "train")
     if not trains:
         progress(f"[1/{total}] float: evaluating the input model")
-    entries.append(_keras_entry("float", 0, model, data, calibration, stages_dir, start, progress))
+    entries.append(_keras_entry("float", 0, model, data, export, stages_dir, start, progress))
 
     pruned = False
     for number, stage in enumerate(rest, 1):
@@ -125,8 +125,7 @@ def _run(recipe: Recipe, model: keras.Model, data: Dataset, work: Path, progress
         progress(f"[{number + 1}/{total}] {label}")
         start = time.monotonic()
         if isinstance(stage, Int8):
-            reuse = entries[-1]["tflite_path"] if stage == Int8(representative_samples=stage.representative_samples) else None
-            entries.append(_int8_entry(stage, model, data, work, start, progress, reuse))
+            entries.append(_int8_entry(stage, Path(entries[-1]["tflite_path"]), data, work, start, progress))
             continue
         training = _fine_tune(stage, recipe, data)
         if isinstance(stage, Prune):
@@ -137,7 +136,8 @@ def _run(recipe: Recipe, model: keras.Model, data: Dataset, work: Path, progress
             model, _ = cluster(model, training, clusters=stage.clusters, init=stage.init, preserve_sparsity=preserve, layers=stage.layers)
         elif isinstance(stage, QAT):
             model, _ = qat(model, training, scheme=stage.scheme)
-        entries.append(_keras_entry(stage.name if not isinstance(stage, QAT) else stage.scheme, number, model, data, calibration, stages_dir, start, progress))
+        name = stage.scheme if isinstance(stage, QAT) else stage.name
+        entries.append(_keras_entry(name, number, model, data, export, stages_dir, start, progress))
     return {"recipe": recipe.to_dict(), "stages": entries}
 
 
@@ -163,12 +163,18 @@ def _fine_tune(stage, recipe: Recipe, data: Dataset) -> FineTune:
     )
 
 
-def _keras_entry(name, number, model, data, calibration, stages_dir, start, progress) -> dict:
+def _keras_entry(name, number, model, data: Dataset, export: Int8, stages_dir: Path, start, progress) -> dict:
     """Keras accuracy and kernel figures of a stage, its checkpoint, and the size of its int8 export."""
     stem = stages_dir / f"{number:02d}_{name}"
     checkpoint = save_checkpoint(model, stem)
     unique = unique_weights_per_layer(model)
-    tflite = export_int8(model, calibration)
+    tflite = export_int8(
+        model,
+        data.x_train[: export.representative_samples],
+        int16x8=export.int16x8,
+        allow_float_fallback=export.allow_float_fallback,
+        per_channel=export.per_channel,
+    )
     stem.with_suffix(".tflite").write_bytes(tflite)
     entry = {
         "name": name,
@@ -209,17 +215,9 @@ def save_checkpoint(model: keras.Model, stem: Path) -> Path:
     return path
 
 
-def _int8_entry(stage: Int8, model, data: Dataset, work: Path, start, progress, reuse: str | None) -> dict:
-    if reuse:
-        tflite = Path(reuse).read_bytes()
-    else:
-        tflite = export_int8(
-            model,
-            data.x_train[: stage.representative_samples],
-            int16x8=stage.int16x8,
-            allow_float_fallback=stage.allow_float_fallback,
-            per_channel=stage.per_channel,
-        )
+def _int8_entry(stage: Int8, exported: Path, data: Dataset, work: Path, start, progress) -> dict:
+    """The final model: the last stage's export (same options), measured with LiteRT."""
+    tflite = exported.read_bytes()
     path = work / ("model_int16x8.tflite" if stage.int16x8 else "model_int8.tflite")
     path.write_bytes(tflite)
     stats = tflite_kernel_stats(tflite)
@@ -238,7 +236,7 @@ def _int8_entry(stage: Int8, model, data: Dataset, work: Path, start, progress, 
     return entry
 
 
-def _relocate(entry: dict, work: Path, out_dir: Path) -> dict:
+def _relocate(entry: dict, work: Path) -> dict:
     """Paths in the report point into the final folder, relative to it."""
     moved = dict(entry)
     for key in ("path", "tflite_path"):

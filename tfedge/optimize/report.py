@@ -35,7 +35,8 @@ def format_table(report: dict) -> str:
 
 NOTES = """\
 accuracy: test-set top-1, Keras for float stages, LiteRT for the int8 stage. int8 acc.: LiteRT accuracy of
-the stage exported to full integer (stages/NN_<stage>.tflite). sparsity: zero fraction of all conv/dense
+the stage exported to full integer with the recipe's int8 options (stages/NN_<stage>.tflite; the int8
+stage is the last of these). sparsity: zero fraction of all conv/dense
 kernels. max unique: most distinct values in one kernel (int8 stage: in one output channel, because
 per-channel scales give each channel its own integers). bytes: the stage's full-integer .tflite; gzip: it
 compressed with gzip -9, which is what pruning and clustering shrink."""
