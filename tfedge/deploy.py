@@ -52,6 +52,14 @@ def _path_digest(path: Path) -> str:
     return _digest(path.read_bytes())
 
 
+def _toolkit_digest() -> str:
+    """The compiler and the firmware sources: a new tfedge (or a kernel edit) recompiles and rebuilds."""
+    from tfedge.paths import FIRMWARE_DIR, PACKAGE_DIR
+
+    files = sorted([*(PACKAGE_DIR / "compiler").rglob("*.py"), *FIRMWARE_DIR.rglob("*.[ch]"), *(PACKAGE_DIR / "build").rglob("*.py")])
+    return _digest(*[(str(p), p.read_bytes()) for p in files])
+
+
 def _write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
@@ -135,12 +143,16 @@ class Deployment:
         self.summary.append({"stage": name, "status": f"not needed ({why})", "seconds": 0.0, "detail": ""})
 
     def run(self, start: str | Path | None) -> dict:
-        self.out.mkdir(parents=True, exist_ok=True)
         first = STAGES.index(start) if isinstance(start, str) and start in STAGES else None
         start_file = Path(start) if start is not None and first is None else None
         force = lambda stage: first is not None and STAGES.index(stage) >= first  # noqa: E731
-        if start_file is not None and not start_file.exists():
-            raise ModelError(f"--from {start_file}: no such file")
+        if start_file is not None:
+            if not start_file.exists():
+                raise ModelError(f"--from {start_file}: no such file (or a stage name: {', '.join(STAGES)})")
+            if start_file.suffix not in (".tflite", *KERAS_SUFFIXES) and not start_file.is_dir():
+                raise ModelError(f"--from {start_file}: expected a stage name ({', '.join(STAGES)}), a Keras model "
+                                 f"({', '.join(KERAS_SUFFIXES)}, SavedModel folder) or an int8 .tflite")
+        self.out.mkdir(parents=True, exist_ok=True)
 
         optimize_report = None
         # 1. optimize
@@ -168,11 +180,12 @@ class Deployment:
 
         # 3. compile, 4. build
         compile_dir = self.out / "compile"
-        key = _digest(_path_digest(tflite))
+        toolkit = _toolkit_digest()
+        key = _digest(_path_digest(tflite), toolkit)
         self._stage(3, "compile", key, [compile_dir / "compile_report.json"], force("compile"), lambda: self._compile(tflite, compile_dir))
         compile_report = json.loads((compile_dir / "compile_report.json").read_text())
         elf = self.out / f"firmware-{self.board.name}.elf"
-        key = _digest(_path_digest(compile_dir / "model.c"), self.board.name, self.opt)
+        key = _digest(_path_digest(compile_dir / "model.c"), self.board.name, self.opt, toolkit)
         self._stage(4, "build", key, [elf], force("build"), lambda: self._build(compile_dir, elf))
 
         # 5. run: the final model on test samples, and (when there are stages) each stage's export
@@ -206,9 +219,6 @@ class Deployment:
         from tfedge.optimize.recipe import Int8
 
         if start_file is not None:
-            if start_file.suffix not in KERAS_SUFFIXES and not start_file.is_dir():
-                raise ModelError(f"--from {start_file}: expected a stage name ({', '.join(STAGES)}), a Keras model "
-                                 f"({', '.join(KERAS_SUFFIXES)}, SavedModel folder) or an int8 .tflite")
             return start_file, None
         if optimize_report is None:
             if self.recipe.model is None or not (self.recipe.base_dir or Path()).joinpath(self.recipe.model).exists():
