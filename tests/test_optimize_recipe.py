@@ -61,7 +61,7 @@ def test_optimize_cli_writes_the_output_folder(tiny_project, capsys):
     recipe.write_text(
         "model: net.keras\ndata: digits.npz\nstages:\n"
         "  - prune: {sparsity: 0.5, schedule: constant, epochs: 1}\n"
-        "  - int8: {representative_samples: 64}\n"
+        "  - int8: {representative_samples: 64, int16x8: true}\n"
     )
     assert main(["optimize", str(recipe), "--check"]) == 0
     assert "ok (2 stages)" in capsys.readouterr().out
@@ -70,22 +70,26 @@ def test_optimize_cli_writes_the_output_folder(tiny_project, capsys):
     assert main(["optimize", str(recipe)]) == 0
     out = tiny_project / "recipe-out"
     printed = capsys.readouterr().out
-    assert "[2/3] prune" in printed and "| int8" in printed  # progress, then the table
+    assert "[2/3] prune" in printed and "| int16x8" in printed  # progress, then the table
     report = json.loads((out / "report.json").read_text())
-    assert [s["name"] for s in report["stages"]] == ["float", "prune", "int8"]
-    assert (out / "model_int8.tflite").is_file() and (out / "stages" / "01_prune.keras").is_file()
+    assert [s["name"] for s in report["stages"]] == ["float", "prune", "int16x8"]
+    assert (out / "model_int16x8.tflite").is_file() and (out / "stages" / "01_prune.keras").is_file()
+    from tfedge.export import tflite_summary
+
+    # every stage is exported with the recipe's options
+    for path in ("model_int16x8.tflite", "stages/00_float.tflite"):
+        assert tflite_summary((out / path).read_bytes())["inputs"] == ["int16"], path
     assert report["stages"][1]["sparsity"] >= 0.49 and report["stages"][2]["sparsity"] >= 0.49
     assert report["recipe"]["stages"][0] == {"prune": {"schedule": "constant", "epochs": 1}}
 
-    # `tfedge export` on the pruned checkpoint: int16x8, per-tensor, accuracy from the .npz
-    target = tiny_project / "pruned16.tflite"
+    # `tfedge export` on the pruned checkpoint: int8, per-tensor, accuracy from the .npz
+    target = tiny_project / "pruned8.tflite"
     assert main(["export", str(out / "stages" / "01_prune.keras"), "--data", str(tiny_project / "digits.npz"),
-                 "-o", str(target), "--int16x8", "--per-tensor", "--eval", str(tiny_project / "digits.npz")]) == 0
+                 "-o", str(target), "--per-tensor", "--eval", str(tiny_project / "digits.npz")]) == 0
     printed = capsys.readouterr().out
     assert "LiteRT accuracy" in printed and target.is_file()
-    from tfedge.export import tflite_summary
-
-    assert tflite_summary(target.read_bytes())["inputs"] == ["int16"]
+    info = tflite_summary(target.read_bytes())
+    assert info["inputs"] == ["int8"] and info["float_ops"] == []
 
 
 def test_export_cli_bad_data(tiny_project, capsys):
