@@ -47,7 +47,7 @@ def load_graph(tflite: str | Path | bytes) -> Graph:
     return g
 
 
-def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False) -> dict[str, str]:
+def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False, arch: str = "portable") -> dict[str, str]:
     """The generated files as text ({'model.c', 'model.h', 'compile_report.json'}); nothing written."""
     g = load_graph(tflite)
     layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
@@ -55,7 +55,7 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False)
     while True:  # a layer whose kernel call the in-place row loop cannot wrap is planned again without it
         ordered, plan = schedule(g, layers, excluded_ops=frozenset(excluded))
         try:
-            model_c, model_h, emitted, flash = codegen.generate(g, ordered, plan, profile_hooks=profile_hooks)
+            model_c, model_h, emitted, flash = codegen.generate(g, ordered, plan, profile_hooks=profile_hooks, arch=arch)
             break
         except CannotRunInPlace as exc:
             excluded.add(exc.op_index)
@@ -66,9 +66,11 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False)
     return {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
 
 
-def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_hooks: bool = False) -> CompileResult:
-    """Compiles an int8 .tflite into out_dir/model.c and model.h (+ compile_report.json)."""
-    files = generate_sources(tflite, profile_hooks=profile_hooks)
+def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_hooks: bool = False,
+                  arch: str = "portable") -> CompileResult:
+    """Compiles an int8 .tflite into out_dir/model.c and model.h (+ compile_report.json). `arch` (a key of
+    ARCH_PATHS, e.g. Board.kernel_arch) picks each layer's kernel variant (variants.py)."""
+    files = generate_sources(tflite, profile_hooks=profile_hooks, arch=arch)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -107,6 +109,7 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
     for i, (op, layer) in enumerate(zip(layers, emitted)):
         layer_rows.append({
             "index": i, "op": op.kind, "operator_index": op.index, "kernel": layer.kernel, "variant": layer.variant,
+            "variant_reason": layer.variant_reason,
             "input_shapes": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
             "output_shape": list(g.tensors[op.outputs[0]].shape), "macs": layer.macs,
             "memory": _memory_note(plan, i),
@@ -118,6 +121,7 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
                         "offset": b.offset, "bytes": b.size, "first_layer": b.first, "last_layer": b.last,
                         "shared_by": [g.tensors[t].name for t in b.tensors[1:]]}
                        for b in sorted([*plan.buffers.values(), *plan.scratch.values()], key=lambda b: (b.offset, b.first))],
+        "scratch_bytes": max((l.scratch_bytes for l in emitted), default=0),  # static kernel scratch (RAM)
         "weights_bytes": const_bytes,  # constant tensors in the .tflite (after folding)
         "flash_bytes": flash,  # const data model.c emits: weights, folded biases, multipliers, tables, params
         "layers": layer_rows,

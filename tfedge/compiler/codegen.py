@@ -51,8 +51,10 @@ def c_comment(text: str) -> str:
 class EmitContext:
     """Collects the const declarations of the layers being emitted."""
 
-    def __init__(self, graph: Graph, plan: Plan):
+    def __init__(self, graph: Graph, plan: Plan, arch: str = "portable"):
         self.graph, self.plan = graph, plan
+        self.arch = arch  # kernel architecture: decides the layers' kernel variants (variants.py)
+        self.scratch_bytes = 0  # kernel scratch (im2col, widened inputs): one static buffer, the largest need
         self.decls: list[str] = []
         self.flash_bytes = 0
         self.layer = 0
@@ -79,7 +81,7 @@ class EmitContext:
             if not re.fullmatch(r"[a-z_0-9]+", key):
                 raise ValueError(key)
             if isinstance(value, str):
-                if not re.fullmatch(r"NULL|l\d+_[a-z]+(_\d+)?", value):
+                if not re.fullmatch(r"NULL|tfedge_scratch|l\d+_[a-z]+(_\d+)?", value):
                     raise ValueError(value)
                 text = value
             elif isinstance(value, (list, tuple)):
@@ -95,6 +97,20 @@ class EmitContext:
         self.flash_bytes += 4 * len(fields)
         return name
 
+    def records(self, rows: list[list[int]]) -> str:
+        """A const tfedge_requant_ch array (per-channel requantization prepared for the fast kernels)."""
+        name = f"l{self.layer}_rq_{self._n}"
+        self._n += 1
+        items = ", ".join("{" + ", ".join(c_int(v) for v in r) + "}" for r in rows)
+        self.decls.append(f"static const tfedge_requant_ch {name}[{max(len(rows), 1)}] = {{{items}}};")
+        self.flash_bytes += 16 * max(len(rows), 1)
+        return name
+
+    def scratch(self, nbytes: int) -> str:
+        """The kernel scratch buffer (shared by all layers, sized for the largest; counted as RAM)."""
+        self.scratch_bytes = max(self.scratch_bytes, (int(nbytes) + 3) // 4 * 4)
+        return "tfedge_scratch"
+
     def ptr(self, tensor: int, ctype: str = "int8_t", const: bool = False) -> str:
         t = self.graph.tensors[tensor]
         if t.is_const:
@@ -105,8 +121,9 @@ class EmitContext:
         return f"({'const ' if const else ''}{ctype} *)(tfedge_arena + {offset})"
 
 
-def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool = False) -> tuple[str, str, list[Layer], int]:
-    ctx = EmitContext(graph, plan)
+def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool = False,
+             arch: str = "portable") -> tuple[str, str, list[Layer], int]:
+    ctx = EmitContext(graph, plan, arch)
     emitted: list[Layer] = []
     for i, op in enumerate(layers):
         ctx.layer = i
@@ -134,6 +151,8 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
     out.append("#if defined(__GNUC__) || defined(__clang__)\n"
                "__attribute__((section(\".bss.tfedge_arena\"), aligned(16)))\n#endif")
     out.append(f"uint8_t tfedge_arena[{c_int(plan.arena_bytes)}];\n")
+    if ctx.scratch_bytes:  # kernel scratch (im2col / widened inputs), sized for the layer that needs most
+        out.append(f"static uint32_t tfedge_scratch[{c_int(ctx.scratch_bytes // 4)}];\n")
     out.extend(ctx.decls)
     out.append("")
     out.extend(_io_tables(graph, plan))

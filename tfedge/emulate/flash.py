@@ -106,7 +106,7 @@ def flash_model(
     tflite = Path(tflite)
     with tempfile.TemporaryDirectory(prefix="tfedge-flash-") as tmp:
         work = Path(tmp)
-        result = compile_model(tflite, work / "model", profile_hooks=True)
+        result = compile_model(tflite, work / "model", profile_hooks=True, arch=board.kernel_arch)
         report = result.report
         _check_fits(board, report)
         if len(report["inputs"]) != 1:

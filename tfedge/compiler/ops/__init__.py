@@ -21,6 +21,8 @@ class Layer:
     call: str  # the C statement (without trailing newline)
     macs: int = 0
     variant: str = "portable"
+    variant_reason: str = ""  # why this kernel variant (compile report)
+    scratch_bytes: int = 0  # kernel scratch this layer needs (codegen sizes one static buffer)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfedge.compiler import quant
+from tfedge.compiler import quant, variants
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
 from tfedge.compiler.ops.common import (activation_ok, arity, const_input, int8_activation, out_size, pad_before,
@@ -104,18 +104,30 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     mults, shifts = _quant_arrays(op, g, out_c)
     bias = g.tensors[op.inputs[2]].data if len(op.inputs) == 3 and op.inputs[2] >= 0 else None
     act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
-    kernel = "depthwise_conv_s8_nhwc" if depthwise else "conv_s8_nhwc"
+    records, why_not = variants.requant_records(bias, mults, shifts, y.q_zero)
+    if depthwise:
+        choice = variants.depthwise_choice(ctx.arch, in_c, out_c // in_c, records is not None, why_not)
+    else:
+        choice = variants.conv_choice(ctx.arch, geo, in_c, out_c, records is not None, why_not)
+    weights = variants.pack_conv_weights(w.data) if choice.packed else w.data
     params = dict(batches=x.shape[0], in_c=in_c, out_c=out_c, depth_multiplier=out_c // in_c if depthwise else 1,
                   input_offset=-x.q_zero, output_offset=y.q_zero, act_min=act_min, act_max=act_max,
-                  weights=ctx.array("int8_t", w.data, "weights"),
+                  weights=ctx.array("int8_t", weights, "weights"),
                   bias=ctx.array("int32_t", bias, "bias") if bias is not None else "NULL",
                   mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"), **geo)
+    if choice.records:
+        params["rq"] = ctx.records(records)
+    if choice.scratch_bytes:
+        params["scratch"] = ctx.scratch(choice.scratch_bytes)
     name = ctx.params("tfedge_conv_params", params)
     per_out = geo["k_h"] * geo["k_w"] * (1 if depthwise else in_c)
     macs = x.shape[0] * geo["out_h"] * geo["out_w"] * out_c * per_out
-    variant = "dilated" if geo["dil_h"] > 1 or geo["dil_w"] > 1 else "portable"
-    call = f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
-    return Layer(kernel=kernel, call=call, macs=int(macs), variant=variant)
+    variant = choice.variant
+    if geo["dil_h"] > 1 or geo["dil_w"] > 1:
+        variant += "+dilated"
+    call = f"{choice.kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
+    return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=variant, variant_reason=choice.reason,
+                 scratch_bytes=choice.scratch_bytes)
 
 
 register("CONV_2D", lambda op, g: _validate(op, g, False), lambda op, g, ctx: _emit(op, g, ctx, False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfedge.compiler import quant
+from tfedge.compiler import quant, variants
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
 from tfedge.compiler.ops.common import activation_ok, arity, const_input, int8_activation, shape_is, where
@@ -47,14 +47,24 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     bias = g.tensors[op.inputs[2]].data.astype(np.int64) if len(op.inputs) == 3 and op.inputs[2] >= 0 else np.zeros(out_f, np.int64)
     folded = quant.wrap_int32(bias - x.q_zero * w.data.astype(np.int64).sum(axis=1))
     act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
+    full = pairs if per_channel else pairs * out_f
+    records, why_not = variants.requant_records(folded, [m for m, _ in full], [s for _, s in full], y.q_zero)
+    choice = variants.fc_choice(ctx.arch, in_f, out_f, records is not None, why_not)
+    weights = variants.pack_fc_weights(w.data) if choice.packed else w.data
     params = dict(batches=x.size // in_f, in_features=in_f, out_features=out_f, output_offset=y.q_zero,
                   act_min=act_min, act_max=act_max, per_channel=int(per_channel),
-                  weights=ctx.array("int8_t", w.data, "weights"), bias=ctx.array("int32_t", folded, "bias"),
+                  weights=ctx.array("int8_t", weights, "weights"), bias=ctx.array("int32_t", folded, "bias"),
                   mult=ctx.array("int32_t", [m for m, _ in pairs], "mult"),
                   shift=ctx.array("int32_t", [s for _, s in pairs], "shift"))
+    if choice.records:
+        params["rq"] = ctx.records(records)
+    if choice.scratch_bytes:
+        params["scratch"] = ctx.scratch(choice.scratch_bytes)
     name = ctx.params("tfedge_fc_params", params)
-    call = f"fully_connected_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
-    return Layer(kernel="fully_connected_s8", call=call, macs=int(x.size // in_f * in_f * out_f))
+    call = f"{choice.kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
+    return Layer(kernel=choice.kernel, call=call, macs=int(x.size // in_f * in_f * out_f), variant=choice.variant,
+                 variant_reason=choice.reason,
+                 scratch_bytes=choice.scratch_bytes)
 
 
 register("FULLY_CONNECTED", _validate, _emit)

@@ -1,0 +1,56 @@
+/* Helpers shared by the Cortex-M4/M7/M33 (DSP extension) kernels: ACLE SIMD intrinsics, unaligned
+ * word access and the compile-time prepared requantization (tfedge_requant_ch). Only included
+ * when __ARM_FEATURE_DSP is defined. */
+#ifndef TFEDGE_DSP_H
+#define TFEDGE_DSP_H
+
+#include <arm_acle.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tfedge_kernels.h"
+
+/* A 32-bit load from any address (LDR: unaligned accesses are legal on v7E-M/v8-M Main). */
+static inline uint32_t tfedge_ld32(const void *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+
+/* SXTB16 / SXTAB16 of the odd bytes (ROR #8 folded into the instruction; GCC 12's ACLE has no __ror). */
+static inline uint32_t tfedge_sxtb16_ror8(uint32_t x) {
+  uint32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
+}
+
+static inline uint32_t tfedge_sxtab16_ror8(uint32_t a, uint32_t x) {
+  uint32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+  return r;
+}
+
+static inline void tfedge_st32(void *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* MultiplyByQuantizedMultiplier(acc, mult, -e) + output_offset, exact (see tfedge_requant_ch):
+ * one SMLAL on a preset 64-bit accumulator and one shift, instead of two roundings. */
+static inline int32_t tfedge_dsp_requant(int32_t acc, const tfedge_requant_ch *r) {
+  uint32_t lo = 0x40000000u | ((uint32_t)acc & 0x80000000u);
+  int32_t hi = r->k_hi + (acc >> 31);
+  __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(acc), "r"(r->mult));
+  return hi >> r->shift;
+}
+
+/* Requantize and clamp to the activation range (within int8). */
+static inline int32_t tfedge_dsp_out(int32_t acc, const tfedge_requant_ch *r, int32_t act_min, int32_t act_max) {
+  int32_t v = __ssat(tfedge_dsp_requant(acc, r), 8);
+  v = v < act_min ? act_min : v;
+  return v > act_max ? act_max : v;
+}
+
+/* Packs 4 int8 results into one little-endian word. */
+static inline uint32_t tfedge_pack4(int32_t a, int32_t b, int32_t c, int32_t d) {
+  return ((uint32_t)a & 0xffu) | (((uint32_t)b & 0xffu) << 8) | (((uint32_t)c & 0xffu) << 16) | ((uint32_t)d << 24);
+}
+
+#endif /* TFEDGE_DSP_H */

@@ -1,0 +1,106 @@
+"""Per-layer kernel variant choice and the compile-time data the fast variants need.
+
+The compiler asks here which kernel a CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED layer calls on a
+kernel architecture (tfedge.compiler.ARCH_PATHS) and why; the answer lands in the compile report's
+layer rows (`variant`, `variant_reason`). Every kernel named here has a portable reference in
+firmware/runtime/portable/ with the same signature, so a model compiled for any architecture still
+builds and runs (bit-exactly) on the host and on every core; the arch folders hold the fast paths.
+
+Prepared data (all exact integer rearrangements, see docs/kernels.md):
+- packed weights: conv output channels in pairs, FC rows in fours, each row zero-padded to a multiple
+  of 4 and interleaved 4 bytes at a time, so the inner loop loads the rows it blocks with one LDRD;
+- requantization records (tfedge_requant_ch): bias, multiplier and a preset high word that folds the
+  rounding of both TFLite roundings and the output zero point into one SMLAL and one shift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+FAST_ARCHS = ("dsp",)  # cores whose kernels use the packed layouts and requantization records (mve: its own conv_s8_nhwc)
+E_MIN, E_MAX = 2, 22  # right shifts the one-shift requantization is proven exact for (k_hi stays in int32)
+
+
+@dataclass(frozen=True)
+class Choice:
+    kernel: str
+    variant: str
+    reason: str
+    packed: bool = False  # weights in the packed layout
+    records: bool = False  # requantization records prepared (tfedge_requant_ch)
+    scratch_bytes: int = 0
+
+
+def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int], output_zp: int) -> tuple[list[list[int]] | None, str]:
+    """[bias, mult, k_hi, shift] per channel, or None (and why) when a channel's shift is outside
+    the range the one-shift form is exact for."""
+    n = len(mults)
+    b = np.zeros(n, np.int64) if bias is None else np.asarray(bias, np.int64)
+    rows = []
+    for c, (m, s) in enumerate(zip(mults, shifts)):
+        e = -int(s)
+        if not E_MIN <= e <= E_MAX or not (1 << 30) <= m < (1 << 31):
+            return None, f"channel {c}: multiplier 2^{s} outside the one-shift requantization range"
+        rows.append([int(b[c]), int(m), (1 << (e - 2)) + int(output_zp) * (1 << (e - 1)), e - 1])
+    return rows, ""
+
+
+def pack_conv_weights(w: np.ndarray) -> np.ndarray:
+    """[out_c][k...] -> [pair][k_padded/4][2][4] (odd out_c paired with a zero row)."""
+    out_c = w.shape[0]
+    flat = w.reshape(out_c, -1)
+    k = flat.shape[1]
+    kp = (k + 3) // 4 * 4
+    rows = np.zeros(((out_c + 1) // 2 * 2, kp), np.int8)
+    rows[:out_c, :k] = flat
+    return rows.reshape(-1, 2, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+
+
+def pack_fc_weights(w: np.ndarray) -> np.ndarray:
+    """[out][in] -> [group of 4 rows][in_padded/4][4 rows][4] (zero rows pad the last group)."""
+    out_f, k = w.shape
+    kp = (k + 3) // 4 * 4
+    rows = np.zeros(((out_f + 3) // 4 * 4, kp), np.int8)
+    rows[:out_f, :k] = w
+    return rows.reshape(-1, 4, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+
+
+def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records_ok: bool, why_not: str) -> Choice:
+    if arch not in FAST_ARCHS:
+        return Choice("conv_s8_nhwc", "portable", f"{arch} kernels: reference loop")
+    if not records_ok:
+        return Choice("conv_s8_nhwc", "portable", f"fast requantization not exact here ({why_not})")
+    k = geo["k_h"] * geo["k_w"] * in_c
+    kp = (k + 3) // 4 * 4
+    scratch = 4 * kp + kp  # two widened im2col vectors + one byte-gather row
+    one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0
+    if one:
+        variant, how = "conv_1x1_matmul", "1x1: matrix multiply, 2 channels x 2 pixels per pass"
+    else:
+        variant, how = "conv_im2col", f"im2col of {k} values per pixel into a {scratch} B scratch, 2 channels x 2 pixels per pass"
+    if in_c % 4:
+        how += f"; {in_c} input channels: gathered bytewise then widened"
+    return Choice("conv_packed_s8_nhwc", variant, how, packed=True, records=True, scratch_bytes=scratch)
+
+
+def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records_ok: bool, why_not: str) -> Choice:
+    if arch not in FAST_ARCHS:
+        return Choice("depthwise_conv_s8_nhwc", "portable", f"{arch} kernels: reference loop")
+    if not records_ok:
+        return Choice("depthwise_conv_s8_nhwc", "portable", f"fast requantization not exact here ({why_not})")
+    if depth_multiplier != 1 or in_c % 4:
+        return Choice("depthwise_conv_s8_nhwc", "portable", f"depth multiplier {depth_multiplier}, {in_c} channels: "
+                      "the 4-channel SIMD path needs multiplier 1 and channels % 4 == 0", records=True)
+    return Choice("depthwise_conv_s8_nhwc", "depthwise_simd4", "4 channels per word, SXTAB16 + 16x16 MACs", records=True)
+
+
+def fc_choice(arch: str, in_f: int, out_f: int, records_ok: bool, why_not: str) -> Choice:
+    if arch not in FAST_ARCHS:
+        return Choice("fully_connected_s8", "portable", f"{arch} kernels: reference loop")
+    if not records_ok:
+        return Choice("fully_connected_s8", "portable", f"fast requantization not exact here ({why_not})")
+    kp = (in_f + 3) // 4 * 4
+    return Choice("fully_connected_packed_s8", "fc_rows4", f"4 rows per pass over the input widened once ({2 * kp} B scratch)",
+                  packed=True, records=True, scratch_bytes=2 * kp)
