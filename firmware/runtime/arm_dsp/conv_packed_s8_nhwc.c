@@ -60,63 +60,105 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
   }
 }
 
-void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
+/* 2 output channels x 2 pixels over `groups` groups of 4 values: a[0..3] = {px0 ch0, px0 ch1, px1 ch0, px1 ch1}
+ * accumulate onto their initial values. x: the interleaved widened pixels, w: one channel pair's packed rows.
+ * 14 instructions per group (LDM, LDRD, 4 SXTB16, 8 SMLAD) plus the loop branch. */
+static inline void dot_2x2(const uint32_t *x, const int8_t *w, int32_t groups, int32_t a[4]) {
+  int32_t a00 = a[0], a01 = a[1], a10 = a[2], a11 = a[3];
+  /* LDM fills registers in ascending order: pin the four pixel words to ascending registers */
+  register uint32_t x0e __asm__("r8"), x0o __asm__("r9"), x1e __asm__("r10"), x1o __asm__("r11");
+  uint32_t w0, w1, t;
+  __asm__ volatile(
+      "1:\n\t"
+      "ldm %[x]!, {%[x0e], %[x0o], %[x1e], %[x1o]}\n\t"
+      "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+      "sxtb16 %[t], %[w0]\n\t"
+      "smlad %[a00], %[x0e], %[t], %[a00]\n\t"
+      "smlad %[a10], %[x1e], %[t], %[a10]\n\t"
+      "sxtb16 %[w0], %[w0], ror #8\n\t"
+      "smlad %[a00], %[x0o], %[w0], %[a00]\n\t"
+      "smlad %[a10], %[x1o], %[w0], %[a10]\n\t"
+      "sxtb16 %[t], %[w1]\n\t"
+      "smlad %[a01], %[x0e], %[t], %[a01]\n\t"
+      "smlad %[a11], %[x1e], %[t], %[a11]\n\t"
+      "sxtb16 %[w1], %[w1], ror #8\n\t"
+      "smlad %[a01], %[x0o], %[w1], %[a01]\n\t"
+      "smlad %[a11], %[x1o], %[w1], %[a11]\n\t"
+      "subs %[n], %[n], #1\n\t"
+      "bne 1b\n\t"
+      : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x), [w] "+r"(w),
+        [n] "+r"(groups), [x0e] "=&r"(x0e), [x0o] "=&r"(x0o), [x1e] "=&r"(x1e), [x1o] "=&r"(x1o), [w0] "=&r"(w0),
+        [w1] "=&r"(w1), [t] "=&r"(t)
+      :
+      : "cc", "memory");
+  a[0] = a00, a[1] = a01, a[2] = a10, a[3] = a11;
+}
+
+/* Requantized, saturated to int8 and (clamp) clamped to the activation range. */
+static inline __attribute__((always_inline)) int32_t out1(int32_t acc, const tfedge_requant_ch *r, int clamp,
+                                                          int32_t lo, int32_t hi) {
+  int32_t v = __ssat(tfedge_dsp_requant(acc, r), 8);
+  if (clamp) {
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+  }
+  return v;
+}
+
+static inline __attribute__((always_inline)) void run(const tfedge_conv_params *p, const int8_t *input,
+                                                      int8_t *output, const int clamp) {
   const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 3) & ~3;
   const int32_t groups = k_padded >> 2;
   const int32_t npx = p->out_h * p->out_w, out_c = p->out_c;
-  const tfedge_requant_ch *rq = p->rq;
+  const int32_t lo = p->act_min, hi = p->act_max;
   uint32_t *buf = (uint32_t *)p->scratch;
   int8_t *stage = (int8_t *)(buf + 4 * groups);
   int32_t b, i, oc;
-  if (rq == NULL || buf == NULL) {
-    conv_packed_s8_nhwc_ref(p, input, output);
-    return;
-  }
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     int8_t *out_b = output + b * npx * out_c;
+    int32_t oy = 0, ox = 0; /* pixel i */
     for (i = 0; i < npx; i += 2) {
       const int two = i + 1 < npx;
       int8_t *o0 = out_b + i * out_c, *o1 = o0 + out_c;
-      const uint32_t *w = (const uint32_t *)p->weights;
-      gather(p, in_b, i / p->out_w, i % p->out_w, stage, buf, k_padded);
-      if (two) gather(p, in_b, (i + 1) / p->out_w, (i + 1) % p->out_w, stage, buf + 2, k_padded);
-      else {
+      const int8_t *w = p->weights;
+      const tfedge_requant_ch *r = p->rq;
+      gather(p, in_b, oy, ox, stage, buf, k_padded);
+      if (++ox == p->out_w) ox = 0, ++oy;
+      if (two) {
+        gather(p, in_b, oy, ox, stage, buf + 2, k_padded);
+        if (++ox == p->out_w) ox = 0, ++oy;
+      } else {
         int32_t g;
         for (g = 0; g < groups; ++g) buf[4 * g + 2] = buf[4 * g], buf[4 * g + 3] = buf[4 * g + 1];
       }
-      for (oc = 0; oc < out_c; oc += 2) {
-        const tfedge_requant_ch *r0 = rq + oc;
-        const int pair = oc + 1 < out_c;
-        const int32_t bias1 = pair ? r0[1].bias : 0;
-        int32_t a00 = r0->bias, a01 = bias1, a10 = r0->bias, a11 = bias1; /* a<pixel><channel> */
-        const uint32_t *x = buf;
-        int32_t g;
-        for (g = 0; g < groups; ++g) {
-          const uint32_t x0e = x[0], x0o = x[1], x1e = x[2], x1o = x[3];
-          const uint32_t w0 = w[0], w1 = w[1];
-          uint32_t we = __sxtb16(w0), wo = tfedge_sxtb16_ror8(w0);
-          x += 4;
-          w += 2;
-          a00 = __smlad(x0e, we, a00);
-          a00 = __smlad(x0o, wo, a00);
-          a10 = __smlad(x1e, we, a10);
-          a10 = __smlad(x1o, wo, a10);
-          we = __sxtb16(w1);
-          wo = tfedge_sxtb16_ror8(w1);
-          a01 = __smlad(x0e, we, a01);
-          a01 = __smlad(x0o, wo, a01);
-          a11 = __smlad(x1e, we, a11);
-          a11 = __smlad(x1o, wo, a11);
+      for (oc = 0; oc + 2 <= out_c; oc += 2, r += 2, w += 2 * k_padded) {
+        int32_t a[4];
+        a[0] = a[2] = r[0].bias;
+        a[1] = a[3] = r[1].bias;
+        dot_2x2(buf, w, groups, a);
+        o0[oc] = (int8_t)out1(a[0], r, clamp, lo, hi);
+        o0[oc + 1] = (int8_t)out1(a[1], r + 1, clamp, lo, hi);
+        if (two) {
+          o1[oc] = (int8_t)out1(a[2], r, clamp, lo, hi);
+          o1[oc + 1] = (int8_t)out1(a[3], r + 1, clamp, lo, hi);
         }
-        o0[oc] = (int8_t)tfedge_dsp_out(a00, r0, p->act_min, p->act_max);
-        if (two) o1[oc] = (int8_t)tfedge_dsp_out(a10, r0, p->act_min, p->act_max);
-        if (pair) {
-          o0[oc + 1] = (int8_t)tfedge_dsp_out(a01, r0 + 1, p->act_min, p->act_max);
-          if (two) o1[oc + 1] = (int8_t)tfedge_dsp_out(a11, r0 + 1, p->act_min, p->act_max);
-        }
+      }
+      if (oc < out_c) { /* odd last channel: paired with zero weights */
+        int32_t a[4];
+        a[0] = a[2] = r[0].bias;
+        a[1] = a[3] = 0;
+        dot_2x2(buf, w, groups, a);
+        o0[oc] = (int8_t)out1(a[0], r, clamp, lo, hi);
+        if (two) o1[oc] = (int8_t)out1(a[2], r, clamp, lo, hi);
       }
     }
   }
+}
+
+void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
+  if (p->rq == NULL || p->scratch == NULL) conv_packed_s8_nhwc_ref(p, input, output);
+  else if (p->act_min == -128 && p->act_max == 127) run(p, input, output, 0);
+  else run(p, input, output, 1);
 }
 #endif
