@@ -45,6 +45,9 @@ def test_full_integer_export_matches_float(zoo):
     want = model.predict(x, verbose=0)
     got = predict_tflite(tflite, x)
     assert np.abs(got - want).max() < 0.05
+    assert np.array_equal(predict_tflite(tflite, x[:, np.newaxis]), got)  # samples with their batch dim of 1
+    with pytest.raises(DataError, match=r"do not fit the model input \(1, 12, 12, 3\)"):
+        predict_tflite(tflite, x[:, :5])
     # An untrained model's scores are nearly uniform, so float/int8 top-1 agree only mostly.
     assert evaluate_tflite(tflite, x, want.argmax(1)) >= 0.75
     assert evaluate_tflite(tflite, x, got.argmax(1)) == 1.0

@@ -29,12 +29,10 @@ def predict_tflite(tflite_bytes: bytes, x: np.ndarray) -> np.ndarray:
     interpreter = _interpreter(tflite_bytes)
     inp = interpreter.get_input_details()[0]
     out = interpreter.get_output_details()[0]
-    shape = tuple(inp["shape"])
+    shape = tuple(int(d) for d in inp["shape"])
     x = np.asarray(x)
-    if x.ndim == len(shape) - 1:
-        x = x[:, np.newaxis]
-    if x.ndim != len(shape) + 1 and x.ndim == len(shape) and x.shape[1:] == shape[1:]:
-        x = x[:, np.newaxis]  # samples stacked along the batch axis
+    if x.shape[1:] == shape[1:]:
+        x = x[:, np.newaxis]  # samples stacked along the batch axis, as Keras users hold them
     if x.shape[1:] != shape:
         raise DataError(f"inputs of shape {x.shape} do not fit the model input {shape}: give (N, {', '.join(map(str, shape[1:]))})")
     outputs = []
