@@ -33,11 +33,11 @@ def _host_cc() -> str:
     raise ToolchainError("no host C compiler found (cc/gcc/clang): install one, e.g. `sudo apt-get install gcc`")
 
 
-def _runtime_objects(cc: str) -> list[Path]:
-    """The kernel library and runner main compiled once per content hash (models then only link)."""
+def runtime_objects(cc: str, cflags: list[str] = CFLAGS) -> list[Path]:
+    """The kernel library and runner main compiled once per content hash and flags (models then only link)."""
     sources = runtime_sources() + [HOST_MAIN]
     headers = sorted(p for d in runtime_include_dirs() for p in d.glob("*.h"))
-    digest = hashlib.sha256(" ".join([cc] + CFLAGS).encode())
+    digest = hashlib.sha256(" ".join([cc] + cflags).encode())
     for path in sources + headers:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     obj_dir = cache_dir() / "host" / f"runtime-{digest.hexdigest()[:24]}"
@@ -49,7 +49,7 @@ def _runtime_objects(cc: str) -> list[Path]:
         if obj.is_file():
             continue
         tmp = obj.with_name(f"{obj.stem}.{os.getpid()}.partial.o")
-        _cc([cc, *CFLAGS, *(f"-I{d}" for d in runtime_include_dirs()), "-c", str(src), "-o", str(tmp)])
+        _cc([cc, *cflags, *(f"-I{d}" for d in runtime_include_dirs()), "-c", str(src), "-o", str(tmp)])
         os.replace(tmp, obj)
     return objects
 
@@ -65,7 +65,7 @@ def build_runner(tflite: str | Path | bytes) -> tuple[Path, dict]:
     with tempfile.TemporaryDirectory(prefix="tfedge-host-") as tmp:
         result = compile_model(tflite, tmp)
         cc = _host_cc()
-        objects = _runtime_objects(cc)
+        objects = runtime_objects(cc)
         digest = hashlib.sha256(" ".join([cc] + CFLAGS).encode())
         for path in [result.out_dir / "model.c", result.out_dir / "model.h"] + objects:
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
