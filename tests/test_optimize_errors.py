@@ -99,6 +99,7 @@ def test_subclassed_model_and_unknown_layer_names():
         ({"stages": [{"qat": {"scheme": "pcqat2"}}]}, r"unknown scheme 'pcqat2'"),
         ({"stages": ["int8", "prune"]}, r"int8 export must be the last stage"),
         ({"stages": ["prune", "train"]}, r"train stages must come first"),
+        ({"stages": ["qat", "cluster", "int8"]}, r"stage 2 \(cluster\): a qat stage must be the last training stage"),
         ({"stages": [{"prune": {"epochs": "two"}}]}, r"'epochs' must be int"),
         ({"stages": []}, r"'stages' must be a non-empty list"),
         ({"stages": [["prune"]]}, r"write a stage as a name"),

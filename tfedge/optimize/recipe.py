@@ -145,6 +145,9 @@ class Recipe:
                 raise RecipeError(f"{where}: not a stage; use one of {', '.join(STAGES)}")
             if isinstance(stage, Train) and any(not isinstance(s, Train) for s in self.stages[: index - 1]):
                 raise RecipeError(f"{where}: train stages must come first (they produce the float model)")
+            if isinstance(stage, (Prune, Cluster, QAT)) and any(isinstance(s, QAT) for s in self.stages[: index - 1]):
+                raise RecipeError(f"{where}: a qat stage must be the last training stage (only int8 may follow it): "
+                                  "tfmot cannot prune, cluster or re-quantize a quantization-aware model")
             if isinstance(stage, Int8) and index != len(self.stages):
                 raise RecipeError(f"{where}: int8 export must be the last stage")
             if isinstance(stage, TRAINING_STAGES):
