@@ -70,7 +70,8 @@ class EmitContext:
         self._n += 1
         items = a.astype(np.int64).tolist()  # range-checked above: plain decimal literals are safe
         lines = [", ".join(map(str, items[i:i + 24])) for i in range(0, len(items), 24)] or ["0"]
-        self.decls.append(f"static const {ctype} {name}[{max(len(items), 1)}] = {{\n  " + ",\n  ".join(lines) + "\n};")
+        # word-aligned: the fast kernels read weights with LDRD/LDM, which fault on unaligned addresses
+        self.decls.append(f"static const {ctype} {name}[{max(len(items), 1)}] TFEDGE_ALIGN4 = {{\n  " + ",\n  ".join(lines) + "\n};")
         self.flash_bytes += max(len(items), 1) * np.dtype(ctype.replace("_t", "")).itemsize
         return name
 
@@ -81,7 +82,7 @@ class EmitContext:
             if not re.fullmatch(r"[a-z_0-9]+", key):
                 raise ValueError(key)
             if isinstance(value, str):
-                if not re.fullmatch(r"NULL|tfedge_scratch|l\d+_[a-z]+(_\d+)?", value):
+                if not re.fullmatch(r"NULL|tfedge_scratch|(\(const int8_t \*\))?l\d+_[a-z0-9]+(_\d+)?", value):
                     raise ValueError(value)
                 text = value
             elif isinstance(value, (list, tuple)):
@@ -148,6 +149,8 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
     if profile_hooks:
         out.append("#ifndef TFEDGE_PROFILE_LAYERS\n#define TFEDGE_PROFILE_LAYERS 1\n#endif")
     out.append('#include <stddef.h>\n#include <stdint.h>\n#include "model.h"\n#include "tfedge_kernels.h"\n')
+    out.append("#if defined(__GNUC__) || defined(__clang__)\n#define TFEDGE_ALIGN4 __attribute__((aligned(4)))\n#else\n"
+               "#define TFEDGE_ALIGN4\n#endif")
     out.append("#if defined(__GNUC__) || defined(__clang__)\n"
                "__attribute__((section(\".bss.tfedge_arena\"), aligned(16)))\n#endif")
     out.append(f"uint8_t tfedge_arena[{c_int(plan.arena_bytes)}];\n")

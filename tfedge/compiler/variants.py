@@ -67,6 +67,14 @@ def pack_fc_weights(w: np.ndarray) -> np.ndarray:
     return rows.reshape(-1, 4, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
 
 
+def widen_depthwise_weights(w: np.ndarray) -> np.ndarray:
+    """[1][k_h][k_w][c] int8 -> int16 [c/4][k_h*k_w][c0 c2 c1 c3] (the order SXTB16 / ROR 8 widen inputs in)."""
+    c = w.shape[3]
+    taps = w.reshape(-1, c).astype(np.int16)  # [tap][c]
+    groups = taps.reshape(taps.shape[0], c // 4, 4)[:, :, [0, 2, 1, 3]]  # [tap][group][lane]
+    return groups.transpose(1, 0, 2).reshape(-1)
+
+
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records_ok: bool, why_not: str) -> Choice:
     if arch not in FAST_ARCHS:
         return Choice("conv_s8_nhwc", "portable", f"{arch} kernels: reference loop")
@@ -93,7 +101,9 @@ def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records_ok: bo
     if depth_multiplier != 1 or in_c % 4:
         return Choice("depthwise_conv_s8_nhwc", "portable", f"depth multiplier {depth_multiplier}, {in_c} channels: "
                       "the 4-channel SIMD path needs multiplier 1 and channels % 4 == 0", records=True)
-    return Choice("depthwise_conv_s8_nhwc", "depthwise_simd4", "4 channels per word, SXTAB16 + 16x16 MACs", records=True)
+    return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", "4 channels per word: SXTAB16 inputs, weights "
+                  "widened to int16 at compile time, 16x16 MACs; 3x3 windows inside the image unrolled",
+                  packed=True, records=True)
 
 
 def fc_choice(arch: str, in_f: int, out_f: int, records_ok: bool, why_not: str) -> Choice:

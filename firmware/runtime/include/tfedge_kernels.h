@@ -44,6 +44,9 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
  * pair's rows of k_h*k_w*in_c weights zero-padded to a multiple of 4 and interleaved 4 bytes at a
  * time: [pair][group of 4][channel 0, 1][4 bytes]. scratch: 4 * k_padded + k_padded bytes. */
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+/* DEPTHWISE_CONV_2D, depth multiplier 1, channels a multiple of 4, weights widened to int16 at compile time
+ * (p->weights points at them): [channel group of 4][k_h*k_w taps][c0 c2 c1 c3]. */
+void depthwise_conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 
 /* A convolution kernel of the signature above, and the by-rows in-place loop that wraps one: the output
  * overwrites the input in `buf`; `ring` (lag + 1 output rows) is scratch in the arena. */

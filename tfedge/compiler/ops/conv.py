@@ -109,10 +109,15 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         choice = variants.depthwise_choice(ctx.arch, in_c, out_c // in_c, records is not None, why_not)
     else:
         choice = variants.conv_choice(ctx.arch, geo, in_c, out_c, records is not None, why_not)
-    weights = variants.pack_conv_weights(w.data) if choice.packed else w.data
+    if not choice.packed:
+        weights = ctx.array("int8_t", w.data, "weights")
+    elif depthwise:  # int16, aligned for LDRD
+        weights = "(const int8_t *)" + ctx.array("int16_t", variants.widen_depthwise_weights(w.data), "weights")
+    else:
+        weights = ctx.array("int8_t", variants.pack_conv_weights(w.data), "weights")
     params = dict(batches=x.shape[0], in_c=in_c, out_c=out_c, depth_multiplier=out_c // in_c if depthwise else 1,
                   input_offset=-x.q_zero, output_offset=y.q_zero, act_min=act_min, act_max=act_max,
-                  weights=ctx.array("int8_t", weights, "weights"),
+                  weights=weights,
                   bias=ctx.array("int32_t", bias, "bias") if bias is not None else "NULL",
                   mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"), **geo)
     if choice.records:
