@@ -29,10 +29,9 @@ static inline int32x4_t tfedge_mve_mbqm_left(int32x4_t x, int32x4_t mult, int32x
 
 /* 1 if any shift is positive (a left shift is needed), else 0: lets kernels take the cheaper path. */
 static inline int32_t tfedge_mve_any_left_shift(const int32_t *shift, int32_t n) {
-  int32_t i;
-  for (i = 0; i < n; ++i)
-    if (shift[i] > 0) return 1;
-  return 0;
+  int32_t i, top = 0;
+  for (i = 0; i < n; i += 4) top = vmaxvq_p_s32(top, vldrwq_z_s32(shift + i, vctp32q((uint32_t)(n - i))), vctp32q((uint32_t)(n - i)));
+  return top > 0;
 }
 
 /* out[i] = clamp(mbqm(acc[i], mult[i], shift[i]) + out_offset, act_min, act_max) for i < n (per-channel

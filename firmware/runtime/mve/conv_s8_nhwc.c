@@ -16,15 +16,18 @@
 
 #define PIX 4          /* output pixels per im2col group */
 #define OC_CHUNK 64    /* output channels whose effective bias and accumulators live on the stack */
-#define IM2COL_MAX 1024 /* bytes per column: 4 columns = 4 KB of stack; larger K takes conv_direct() */
+#define IM2COL_MAX 1024 /* bytes per column (4 columns <= 4 KB of stack); larger K takes conv_direct() */
 
 /* eb[i] = bias[c0 + i] + input_offset * sum(weights of channel c0 + i), i < n. */
 static void effective_bias(const tfedge_conv_params *p, int32_t K, int32_t c0, int32_t n, int32_t *eb) {
+  const int32_t k_main = K & ~15;
+  const mve_pred16_t tail = vctp8q((uint32_t)(K - k_main));
   int32_t i, k;
   for (i = 0; i < n; ++i) {
     const int8_t *w = p->weights + (c0 + i) * K;
     int32_t sum = 0;
-    for (k = 0; k < K; k += 16) sum = vaddvaq_p_s8(sum, vldrbq_z_s8(w + k, vctp8q((uint32_t)(K - k))), vctp8q((uint32_t)(K - k)));
+    for (k = 0; k < k_main; k += 16) sum = vaddvaq_s8(sum, vldrbq_s8(w + k));
+    if (k_main < K) sum = vaddvaq_s8(sum, vldrbq_z_s8(w + k_main, tail));
     eb[i] = (p->bias ? p->bias[c0 + i] : 0) + p->input_offset * sum;
   }
 }
@@ -70,10 +73,11 @@ static const int8_t *column(const tfedge_conv_params *p, const int8_t *in_b, int
   return col;
 }
 
-/* acc[j][i] = eb[i] + sum_k col[j][k] * w[c0 + i][k] for 4 columns and n channels. */
-static void matmul4(const int8_t *w, int32_t K, const int8_t *const col[PIX], const int32_t *eb, int32_t n,
-                    int32_t acc[PIX][OC_CHUNK]) {
-  const int8_t *c0 = col[0], *c1 = col[1], *c2 = col[2], *c3 = col[3];
+/* acc[j * n + i] = eb[i] + sum_k col[j][k] * w[i][k] for N (1..4, a constant after inlining) columns
+ * and n channels: one weight load feeds N VMLADAVs. */
+static inline __attribute__((always_inline)) void matmul_n(const int8_t *w, int32_t K, const int8_t *const col[PIX],
+                                                           const int32_t *eb, int32_t n, int32_t *acc, int N) {
+  const int8_t *c0 = col[0], *c1 = col[N > 1 ? 1 : 0], *c2 = col[N > 2 ? 2 : 0], *c3 = col[N > 3 ? 3 : 0];
   const int32_t k_main = K & ~15;
   const mve_pred16_t tail = vctp8q((uint32_t)(K - k_main));
   int32_t i, k;
@@ -82,21 +86,31 @@ static void matmul4(const int8_t *w, int32_t K, const int8_t *const col[PIX], co
     for (k = 0; k < k_main; k += 16) {
       const int8x16_t wv = vldrbq_s8(w + k);
       a0 = vmladavaq_s8(a0, vldrbq_s8(c0 + k), wv);
-      a1 = vmladavaq_s8(a1, vldrbq_s8(c1 + k), wv);
-      a2 = vmladavaq_s8(a2, vldrbq_s8(c2 + k), wv);
-      a3 = vmladavaq_s8(a3, vldrbq_s8(c3 + k), wv);
+      if (N > 1) a1 = vmladavaq_s8(a1, vldrbq_s8(c1 + k), wv);
+      if (N > 2) a2 = vmladavaq_s8(a2, vldrbq_s8(c2 + k), wv);
+      if (N > 3) a3 = vmladavaq_s8(a3, vldrbq_s8(c3 + k), wv);
     }
     if (k_main < K) { /* zeroed weight lanes make the products of the tail's extra lanes 0 */
-      const int8x16_t wv = vldrbq_z_s8(w + k, tail);
-      a0 = vmladavaq_s8(a0, vldrbq_z_s8(c0 + k, tail), wv);
-      a1 = vmladavaq_s8(a1, vldrbq_z_s8(c1 + k, tail), wv);
-      a2 = vmladavaq_s8(a2, vldrbq_z_s8(c2 + k, tail), wv);
-      a3 = vmladavaq_s8(a3, vldrbq_z_s8(c3 + k, tail), wv);
+      const int8x16_t wv = vldrbq_z_s8(w + k_main, tail);
+      a0 = vmladavaq_s8(a0, vldrbq_z_s8(c0 + k_main, tail), wv);
+      if (N > 1) a1 = vmladavaq_s8(a1, vldrbq_z_s8(c1 + k_main, tail), wv);
+      if (N > 2) a2 = vmladavaq_s8(a2, vldrbq_z_s8(c2 + k_main, tail), wv);
+      if (N > 3) a3 = vmladavaq_s8(a3, vldrbq_z_s8(c3 + k_main, tail), wv);
     }
-    acc[0][i] = a0;
-    acc[1][i] = a1;
-    acc[2][i] = a2;
-    acc[3][i] = a3;
+    acc[i] = a0;
+    if (N > 1) acc[n + i] = a1;
+    if (N > 2) acc[2 * n + i] = a2;
+    if (N > 3) acc[3 * n + i] = a3;
+  }
+}
+
+static void matmul(const int8_t *w, int32_t K, const int8_t *const col[PIX], const int32_t *eb, int32_t n,
+                   int32_t *acc, int32_t count) {
+  switch (count) {
+    case 4: matmul_n(w, K, col, eb, n, acc, 4); break;
+    case 3: matmul_n(w, K, col, eb, n, acc, 3); break;
+    case 2: matmul_n(w, K, col, eb, n, acc, 2); break;
+    default: matmul_n(w, K, col, eb, n, acc, 1); break;
   }
 }
 
@@ -146,29 +160,35 @@ void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *outp
   const int32_t K = p->k_h * p->k_w * p->in_c;
   const int32_t left = tfedge_mve_any_left_shift(p->shift, p->out_c);
   const int32_t pixels = p->out_h * p->out_w;
-  int8_t cols[PIX * IM2COL_MAX] __attribute__((aligned(16)));
-  int32_t eb[OC_CHUNK];
-  int32_t acc[PIX][OC_CHUNK];
+  const int32_t chunk = tfedge_min_i32(OC_CHUNK, p->out_c);
   int32_t b, c0, g, j;
   if (K > IM2COL_MAX) {
     conv_direct(p, input, output, left);
     return;
   }
-  for (b = 0; b < p->batches; ++b) {
-    const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
-    int8_t *out_b = output + b * pixels * p->out_c;
-    for (c0 = 0; c0 < p->out_c; c0 += OC_CHUNK) {
-      const int32_t n = tfedge_min_i32(OC_CHUNK, p->out_c - c0);
-      effective_bias(p, K, c0, n, eb);
-      for (g = 0; g < pixels; g += PIX) {
-        const int32_t count = tfedge_min_i32(PIX, pixels - g);
-        const int8_t *col[PIX];
-        for (j = 0; j < PIX; ++j) /* a short last group repeats its first pixel; those results are dropped */
-          col[j] = j < count ? column(p, in_b, (g + j) / p->out_w, (g + j) % p->out_w, cols + j * IM2COL_MAX) : col[0];
-        matmul4(p->weights + c0 * K, K, col, eb, n, acc);
-        for (j = 0; j < count; ++j)
-          tfedge_mve_requant_row(acc[j], p->mult + c0, p->shift + c0, n, left, p->output_offset, p->act_min,
-                                 p->act_max, out_b + (g + j) * p->out_c + c0);
+  { /* sized to the layer: the stack high-water mark is part of the RAM a model needs */
+    int8_t cols[PIX * K] __attribute__((aligned(16)));
+    int32_t eb[chunk];
+    int32_t acc[PIX * chunk];
+    for (b = 0; b < p->batches; ++b) {
+      const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
+      int8_t *out_b = output + b * pixels * p->out_c;
+      for (c0 = 0; c0 < p->out_c; c0 += OC_CHUNK) {
+        const int32_t n = tfedge_min_i32(OC_CHUNK, p->out_c - c0);
+        int32_t oy = 0, ox = 0;
+        effective_bias(p, K, c0, n, eb);
+        for (g = 0; g < pixels; g += PIX) {
+          const int32_t count = tfedge_min_i32(PIX, pixels - g);
+          const int8_t *col[PIX];
+          for (j = 0; j < count; ++j) {
+            col[j] = column(p, in_b, oy, ox, cols + j * K);
+            if (++ox == p->out_w) ox = 0, ++oy;
+          }
+          matmul(p->weights + c0 * K, K, col, eb, n, acc, count);
+          for (j = 0; j < count; ++j)
+            tfedge_mve_requant_row(acc + j * n, p->mult + c0, p->shift + c0, n, left, p->output_offset, p->act_min,
+                                   p->act_max, out_b + (g + j) * p->out_c + c0);
+        }
       }
     }
   }

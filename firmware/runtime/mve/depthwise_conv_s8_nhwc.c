@@ -1,0 +1,191 @@
+/* DEPTHWISE_CONV_2D, int8 NHWC, Helium (Cortex-M55). Same contract and bit-exact results as
+ * portable/depthwise_conv_s8_nhwc.c (TFLM reference_integer_ops::DepthwiseConvPerChannel).
+ *
+ * Channels are the vector lanes (NHWC keeps them contiguous): 4 channels per int32x4 accumulator,
+ * inputs and weights widened by VLDRB.S32, multiplied and added.
+ * - Depth multiplier 1 (<= DW_MAX_C channels, <= DW_MAX_TAPS taps): four output pixels share each
+ *   weight load; the input zero-point term is folded into an "effective bias" computed once per call
+ *   (bias + input_offset * sum of the channel's weights), and taps outside the image read a row of zero
+ *   points, which then contribute exactly nothing - so borders take the same path as the interior.
+ * - Otherwise (depth multiplier > 1, very wide layers or windows): one pixel at a time over the taps
+ *   inside the image with the offset added to each input; depth multiplier > 1 gathers input channel
+ *   oc / multiplier with VLDRB gather loads.
+ * Requantization is tfedge_mve_mbqm on the 4 channel lanes. */
+#include "tfedge_kernels.h"
+
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#include "tfedge_fixedpoint.h"
+#include "tfedge_mve.h"
+
+#define DW_MAX_C 512  /* effective bias (2 KB) and a row of zero points on the stack */
+#define DW_MAX_TAPS 64 /* per-pixel tap pointer table: 1 KB */
+
+/* acc + x * w (MVE has no vector-by-vector VMLA: VMUL then VADD) */
+static inline int32x4_t vmla4(int32x4_t acc, int32x4_t x, int32x4_t w) { return vaddq_s32(acc, vmulq_s32(x, w)); }
+
+/* clamp(mbqm(acc) + output_offset) stored to 4 (or fewer: predicate) output channels */
+static inline void store4(const tfedge_conv_params *p, int32x4_t acc, int32x4_t m, int32x4_t s, int32_t left,
+                          int8_t *out, mve_pred16_t pr) {
+  acc = left ? tfedge_mve_mbqm_left(acc, m, s) : tfedge_mve_mbqm(acc, m, s);
+  acc = vaddq_n_s32(acc, p->output_offset);
+  acc = vminq_s32(vmaxq_s32(acc, vdupq_n_s32(p->act_min)), vdupq_n_s32(p->act_max));
+  vstrbq_p_s32(out, acc, pr);
+}
+
+/* One output pixel, any depth multiplier, taps outside the image skipped. */
+static void dw_pixel(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int32_t left,
+                     int8_t *out) {
+  const int32_t y0 = oy * p->stride_h - p->pad_top;
+  const int32_t x0 = ox * p->stride_w - p->pad_left;
+  const int32_t dm = p->depth_multiplier;
+  int32_t c, ky, kx, l;
+  for (c = 0; c < p->out_c; c += 4) {
+    const mve_pred16_t pr = vctp32q((uint32_t)(p->out_c - c));
+    int32x4_t acc = p->bias ? vldrwq_z_s32(p->bias + c, pr) : vdupq_n_s32(0);
+    uint32x4_t in_ch = vdupq_n_u32(0);
+    if (dm != 1) { /* input channel of each lane: (c + lane) / dm */
+      uint32_t idx[4];
+      for (l = 0; l < 4; ++l) idx[l] = (uint32_t)((c + l) / dm);
+      in_ch = vldrwq_u32(idx);
+    }
+    for (ky = 0; ky < p->k_h; ++ky) {
+      const int32_t y = y0 + ky * p->dil_h;
+      if (y < 0 || y >= p->in_h) continue;
+      for (kx = 0; kx < p->k_w; ++kx) {
+        const int32_t x = x0 + kx * p->dil_w;
+        const int8_t *px;
+        int32x4_t xv;
+        if (x < 0 || x >= p->in_w) continue;
+        px = in_b + (y * p->in_w + x) * p->in_c;
+        xv = dm == 1 ? vldrbq_z_s32(px + c, pr) : vldrbq_gather_offset_z_s32(px, in_ch, pr);
+        acc = vmla4(acc, vaddq_n_s32(xv, p->input_offset),
+                        vldrbq_z_s32(p->weights + (ky * p->k_w + kx) * p->out_c + c, pr));
+      }
+    }
+    store4(p, acc, vldrwq_z_s32(p->mult + c, pr), vldrwq_z_s32(p->shift + c, pr), left, out + c, pr);
+  }
+}
+
+/* Four output pixels, depth multiplier 1. tap[t][j] points at pixel j's input for tap t, or at a row
+ * of zero points where the tap lies outside the image: (zero point + input_offset) * w = 0, so with the
+ * effective bias (which holds input_offset * sum(w) over all taps) the result equals skipping the tap.
+ * Channels [c, c + 4): `full` vectors need no predicate (no VPST before each load). */
+static inline __attribute__((always_inline)) void dw_4px_c(const tfedge_conv_params *p,
+                                                           const int8_t *const (*tap)[4], int32_t taps,
+                                                           const int32_t *eb, int32_t left, int8_t *const out[4],
+                                                           int32_t c, int full) {
+  const int32_t C = p->in_c;
+  const mve_pred16_t pr = full ? 0xffff : vctp32q((uint32_t)(C - c));
+  int32x4_t a0, a1, a2, a3;
+  const int8_t *w = p->weights + c;
+  int32_t t;
+  a0 = full ? vldrwq_s32(eb + c) : vldrwq_z_s32(eb + c, pr);
+  a1 = a0, a2 = a0, a3 = a0;
+  for (t = 0; t < taps; ++t, w += C) {
+    if (full) {
+      const int32x4_t wv = vldrbq_s32(w);
+      a0 = vmla4(a0, vldrbq_s32(tap[t][0] + c), wv);
+      a1 = vmla4(a1, vldrbq_s32(tap[t][1] + c), wv);
+      a2 = vmla4(a2, vldrbq_s32(tap[t][2] + c), wv);
+      a3 = vmla4(a3, vldrbq_s32(tap[t][3] + c), wv);
+    } else {
+      const int32x4_t wv = vldrbq_z_s32(w, pr);
+      a0 = vmla4(a0, vldrbq_z_s32(tap[t][0] + c, pr), wv);
+      a1 = vmla4(a1, vldrbq_z_s32(tap[t][1] + c, pr), wv);
+      a2 = vmla4(a2, vldrbq_z_s32(tap[t][2] + c, pr), wv);
+      a3 = vmla4(a3, vldrbq_z_s32(tap[t][3] + c, pr), wv);
+    }
+  }
+  {
+    const int32x4_t m = full ? vldrwq_s32(p->mult + c) : vldrwq_z_s32(p->mult + c, pr);
+    const int32x4_t s = full ? vldrwq_s32(p->shift + c) : vldrwq_z_s32(p->shift + c, pr);
+    store4(p, a0, m, s, left, out[0] + c, pr);
+    store4(p, a1, m, s, left, out[1] + c, pr);
+    store4(p, a2, m, s, left, out[2] + c, pr);
+    store4(p, a3, m, s, left, out[3] + c, pr);
+  }
+}
+
+static void dw_4px(const tfedge_conv_params *p, const int8_t *const (*tap)[4], int32_t taps, const int32_t *eb,
+                   int32_t left, int8_t *const out[4]) {
+  int32_t c = 0;
+  for (; c + 4 <= p->in_c; c += 4) dw_4px_c(p, tap, taps, eb, left, out, c, 1);
+  if (c < p->in_c) dw_4px_c(p, tap, taps, eb, left, out, c, 0);
+}
+
+/* One output pixel with the same tap table (column 0): leftovers of a group of four. */
+static void dw_1px(const tfedge_conv_params *p, const int8_t *const (*tap)[4], int32_t taps, const int32_t *eb,
+                   int32_t left, int8_t *out) {
+  const int32_t C = p->in_c;
+  int32_t c, t;
+  for (c = 0; c < C; c += 4) {
+    const mve_pred16_t pr = vctp32q((uint32_t)(C - c));
+    int32x4_t a0 = vldrwq_z_s32(eb + c, pr);
+    const int8_t *w = p->weights + c;
+    for (t = 0; t < taps; ++t, w += C) a0 = vmla4(a0, vldrbq_z_s32(tap[t][0] + c, pr), vldrbq_z_s32(w, pr));
+    store4(p, a0, vldrwq_z_s32(p->mult + c, pr), vldrwq_z_s32(p->shift + c, pr), left, out + c, pr);
+  }
+}
+
+void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
+  const int32_t left = tfedge_mve_any_left_shift(p->shift, p->out_c);
+  const int32_t taps = p->k_h * p->k_w;
+  const int32_t pixels = p->out_h * p->out_w;
+  int32_t b, g, j, c, t;
+  if (p->depth_multiplier != 1 || p->out_c > DW_MAX_C || taps > DW_MAX_TAPS) {
+    for (b = 0; b < p->batches; ++b)
+      for (g = 0; g < pixels; ++g, output += p->out_c)
+        dw_pixel(p, input + b * p->in_h * p->in_w * p->in_c, g / p->out_w, g % p->out_w, left, output);
+    return;
+  }
+  {
+    int32_t eb[p->out_c]; /* sized to the layer: the stack high-water mark counts in the RAM a model needs */
+    int8_t zero_points[p->in_c];
+    const int8_t *tap[taps][4];
+    int8_t *out[4];
+    tfedge_mve_fill(zero_points, (int8_t)(-p->input_offset), p->in_c);
+    for (c = 0; c < p->out_c; c += 4) {
+      const mve_pred16_t pr = vctp32q((uint32_t)(p->out_c - c));
+      int32x4_t sum = vdupq_n_s32(0);
+      for (t = 0; t < taps; ++t) sum = vaddq_s32(sum, vldrbq_z_s32(p->weights + t * p->out_c + c, pr));
+      sum = vmulq_n_s32(sum, p->input_offset);
+      if (p->bias) sum = vaddq_s32(sum, vldrwq_z_s32(p->bias + c, pr));
+      vstrwq_p_s32(eb + c, sum, pr);
+    }
+    for (b = 0; b < p->batches; ++b) {
+      const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
+      int8_t *out_b = output + b * pixels * p->out_c;
+      int32_t oy = 0, ox = 0;
+      for (g = 0; g < pixels; g += 4) {
+        const int32_t count = tfedge_min_i32(4, pixels - g);
+        for (j = 0; j < count; ++j) {
+          const int32_t y0 = oy * p->stride_h - p->pad_top;
+          const int32_t x0 = ox * p->stride_w - p->pad_left;
+          int32_t ky, kx;
+          out[j] = out_b + (g + j) * p->out_c;
+          for (ky = 0, t = 0; ky < p->k_h; ++ky) {
+            const int32_t y = y0 + ky * p->dil_h;
+            for (kx = 0; kx < p->k_w; ++kx, ++t) {
+              const int32_t x = x0 + kx * p->dil_w;
+              tap[t][j] = (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) ? zero_points
+                                                                          : in_b + (y * p->in_w + x) * p->in_c;
+            }
+          }
+          if (++ox == p->out_w) ox = 0, ++oy;
+        }
+        if (count == 4) {
+          dw_4px(p, (const int8_t *const (*)[4])tap, taps, eb, left, out);
+        } else {
+          for (j = 0; j < count; ++j) {
+            for (t = 0; t < taps; ++t) tap[t][0] = tap[t][j];
+            dw_1px(p, (const int8_t *const (*)[4])tap, taps, eb, left, out[j]);
+          }
+        }
+      }
+    }
+  }
+}
+
+#else /* built for a core without Helium: the portable kernel */
+#include "../portable/depthwise_conv_s8_nhwc.c"
+#endif
