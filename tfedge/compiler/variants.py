@@ -82,7 +82,7 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records_ok: bool, w
         return Choice("conv_s8_nhwc", "portable", f"fast requantization not exact here ({why_not})")
     k = geo["k_h"] * geo["k_w"] * in_c
     kp = (k + 3) // 4 * 4
-    scratch = 4 * kp + kp  # two widened im2col vectors + one byte-gather row
+    scratch = 4 * kp + 8 * ((out_c + 1) // 2 * 2) + kp  # two widened im2col vectors, accumulators, byte row
     one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0
     if one:
         variant, how = "conv_1x1_matmul", "1x1: matrix multiply, 2 channels x 2 pixels per pass"

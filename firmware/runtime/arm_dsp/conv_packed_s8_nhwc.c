@@ -4,7 +4,8 @@
  * the input offset added (SXTAB16, padding = 0) in the order SXTB16 gives: [x0 x2][x1 x3] per 4 values,
  * the two pixels interleaved 16 bytes at a time. The weights stay int8 and are widened in the loop
  * with the same SXTB16 / ROR 8 pattern, so each SMLAD pairs matching values: a block of 2 output
- * channels x 2 pixels costs per 4 values 1 LDM-able load group, 1 LDRD, 4 SXTB16 and 8 SMLAD. */
+ * channels x 2 pixels costs per 4 values 1 LDM, 1 LDRD, 4 SXTB16 and 8 SMLAD. The accumulators of all channels
+ * are kept in scratch and requantized in a second tight loop (fewer live registers than inline). */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/conv_packed_s8_nhwc.c"
 #else
@@ -43,12 +44,25 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
   { /* any channel count: gather bytes (padding = the input zero point), then widen */
     const int8_t zp = (int8_t)(-p->input_offset);
     int8_t *s = stage;
+    const int32_t span = p->k_w * in_c; /* one window row, contiguous in the input when dil_w == 1 */
+    const int whole_rows = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
     for (ky = 0; ky < p->k_h; ++ky) {
       const int32_t y = y0 + ky * p->dil_h;
-      for (kx = 0; kx < p->k_w; ++kx, s += in_c) {
-        const int32_t x = x0 + kx * p->dil_w;
-        if (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) memset(s, zp, (size_t)in_c);
-        else memcpy(s, in_b + (y * p->in_w + x) * in_c, (size_t)in_c);
+      if (y < 0 || y >= p->in_h) {
+        memset(s, zp, (size_t)span);
+        s += span;
+      } else if (whole_rows) {
+        const int8_t *src = in_b + (y * p->in_w + x0) * in_c;
+        int32_t j = 0;
+        for (; j + 4 <= span; j += 4) tfedge_st32(s + j, tfedge_ld32(src + j));
+        for (; j < span; ++j) s[j] = src[j];
+        s += span;
+      } else {
+        for (kx = 0; kx < p->k_w; ++kx, s += in_c) {
+          const int32_t x = x0 + kx * p->dil_w;
+          if (x < 0 || x >= p->in_w) memset(s, zp, (size_t)in_c);
+          else memcpy(s, in_b + (y * p->in_w + x) * in_c, (size_t)in_c);
+        }
       }
     }
     while (s < stage + k_padded) *s++ = zp; /* tail: times zero weights */
@@ -105,24 +119,48 @@ static inline __attribute__((always_inline)) int32_t out1(int32_t acc, const tfe
   return v;
 }
 
+/* Requantizes one pixel pair's accumulators ([pair][px0 ch0, px0 ch1, px1 ch0, px1 ch1]) into o0 / o1. */
+static inline __attribute__((always_inline)) void requant_pair(const int32_t *acc, const tfedge_requant_ch *r,
+                                                               int32_t out_c, int8_t *o0, int8_t *o1, int two,
+                                                               int clamp, int32_t lo, int32_t hi) {
+  int32_t oc;
+  if (two) {
+    for (oc = 0; oc + 2 <= out_c; oc += 2, acc += 4, r += 2) {
+      o0[oc] = (int8_t)out1(acc[0], r, clamp, lo, hi);
+      o0[oc + 1] = (int8_t)out1(acc[1], r + 1, clamp, lo, hi);
+      o1[oc] = (int8_t)out1(acc[2], r, clamp, lo, hi);
+      o1[oc + 1] = (int8_t)out1(acc[3], r + 1, clamp, lo, hi);
+    }
+    if (oc < out_c) o0[oc] = (int8_t)out1(acc[0], r, clamp, lo, hi), o1[oc] = (int8_t)out1(acc[2], r, clamp, lo, hi);
+  } else {
+    for (oc = 0; oc + 2 <= out_c; oc += 2, acc += 4, r += 2) {
+      o0[oc] = (int8_t)out1(acc[0], r, clamp, lo, hi);
+      o0[oc + 1] = (int8_t)out1(acc[1], r + 1, clamp, lo, hi);
+    }
+    if (oc < out_c) o0[oc] = (int8_t)out1(acc[0], r, clamp, lo, hi);
+  }
+}
+
 static inline __attribute__((always_inline)) void run(const tfedge_conv_params *p, const int8_t *input,
                                                       int8_t *output, const int clamp) {
   const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 3) & ~3;
   const int32_t groups = k_padded >> 2;
-  const int32_t npx = p->out_h * p->out_w, out_c = p->out_c;
+  const int32_t npx = p->out_h * p->out_w, out_c = p->out_c, pairs = (out_c + 1) >> 1;
   const int32_t lo = p->act_min, hi = p->act_max;
   uint32_t *buf = (uint32_t *)p->scratch;
-  int8_t *stage = (int8_t *)(buf + 4 * groups);
-  int32_t b, i, oc;
+  int32_t *accs = (int32_t *)(buf + 4 * groups); /* 4 accumulators per channel pair */
+  int8_t *stage = (int8_t *)(accs + 4 * pairs);
+  int32_t b, i, j;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     int8_t *out_b = output + b * npx * out_c;
     int32_t oy = 0, ox = 0; /* pixel i */
     for (i = 0; i < npx; i += 2) {
       const int two = i + 1 < npx;
-      int8_t *o0 = out_b + i * out_c, *o1 = o0 + out_c;
+      int8_t *o0 = out_b + i * out_c;
       const int8_t *w = p->weights;
       const tfedge_requant_ch *r = p->rq;
+      int32_t *acc = accs;
       gather(p, in_b, oy, ox, stage, buf, k_padded);
       if (++ox == p->out_w) ox = 0, ++oy;
       if (two) {
@@ -132,26 +170,12 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
         int32_t g;
         for (g = 0; g < groups; ++g) buf[4 * g + 2] = buf[4 * g], buf[4 * g + 3] = buf[4 * g + 1];
       }
-      for (oc = 0; oc + 2 <= out_c; oc += 2, r += 2, w += 2 * k_padded) {
-        int32_t a[4];
-        a[0] = a[2] = r[0].bias;
-        a[1] = a[3] = r[1].bias;
-        dot_2x2(buf, w, groups, a);
-        o0[oc] = (int8_t)out1(a[0], r, clamp, lo, hi);
-        o0[oc + 1] = (int8_t)out1(a[1], r + 1, clamp, lo, hi);
-        if (two) {
-          o1[oc] = (int8_t)out1(a[2], r, clamp, lo, hi);
-          o1[oc + 1] = (int8_t)out1(a[3], r + 1, clamp, lo, hi);
-        }
+      for (j = 0; j < pairs; ++j, r += 2, w += 2 * k_padded, acc += 4) {
+        acc[0] = acc[2] = r[0].bias;
+        acc[1] = acc[3] = 2 * j + 1 < out_c ? r[1].bias : 0; /* odd last channel: paired with zero weights */
+        dot_2x2(buf, w, groups, acc);
       }
-      if (oc < out_c) { /* odd last channel: paired with zero weights */
-        int32_t a[4];
-        a[0] = a[2] = r[0].bias;
-        a[1] = a[3] = 0;
-        dot_2x2(buf, w, groups, a);
-        o0[oc] = (int8_t)out1(a[0], r, clamp, lo, hi);
-        if (two) o1[oc] = (int8_t)out1(a[2], r, clamp, lo, hi);
-      }
+      requant_pair(accs, p->rq, out_c, o0, o0 + out_c, two, clamp, lo, hi);
     }
   }
 }

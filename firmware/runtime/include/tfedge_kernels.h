@@ -37,12 +37,23 @@ typedef struct {
   /* Optional compile-time prepared data of the fast kernels (NULL/0 elsewhere; see docs/kernels.md). */
   const struct tfedge_requant_ch *rq; /* per output channel, NULL: requantize with bias/mult/shift */
   void *scratch;                      /* im2col / widened-input buffer, sized by the compiler */
+  /* Clustered weights (the _c4 kernels; NULL elsewhere): 4-bit indices, two per byte, low nibble first,
+   * one byte-padded row per output channel; codebook + oc * codebook_stride = its 16 values. */
+  const uint8_t *indices;
+  const int8_t *codebook;
+  int32_t codebook_stride; /* 16: a codebook per output channel, 0: one for the layer */
 } tfedge_conv_params;
 void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+/* Clustered weights (<= 16 values per channel or layer) as 4-bit codebook indices, decoded in the kernel.
+ * A channel's filter is decoded into a stack buffer of TFEDGE_C4_MAX_K bytes (the compiler checks the size). */
+#define TFEDGE_C4_MAX_K 1024
+void conv_s8_nhwc_c4(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+void depthwise_conv_s8_nhwc_c4(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+void tfedge_decode_c4(const uint8_t *indices, const int8_t *codebook, int32_t n, int8_t *out);
 /* CONV_2D with packed weights: output channels in pairs (an odd last one paired with zeros), each
  * pair's rows of k_h*k_w*in_c weights zero-padded to a multiple of 4 and interleaved 4 bytes at a
- * time: [pair][group of 4][channel 0, 1][4 bytes]. scratch: 4 * k_padded + k_padded bytes. */
+ * time: [pair][group of 4][channel 0, 1][4 bytes]. scratch: 4 * k_padded + 8 * (out_c rounded up to even) + k_padded bytes. */
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 /* DEPTHWISE_CONV_2D, depth multiplier 1, channels a multiple of 4, weights widened to int16 at compile time
  * (p->weights points at them): [channel group of 4][k_h*k_w taps][c0 c2 c1 c3]. */
@@ -65,8 +76,12 @@ typedef struct {
   const int32_t *shift;
   const tfedge_requant_ch *rq; /* optional, as for convolutions (bias = the folded bias) */
   void *scratch;               /* packed kernel: 2 * in_features rounded up to 4 bytes */
+  const uint8_t *indices;      /* fully_connected_s8_c4: as for convolutions, one row per output */
+  const int8_t *codebook;
+  int32_t codebook_stride;
 } tfedge_fc_params;
 void fully_connected_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
+void fully_connected_s8_c4(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
 /* FULLY_CONNECTED with packed weights: rows in groups of 4 (zero rows pad the last group), each row
  * zero-padded to a multiple of 4 and interleaved 4 bytes at a time: [group][in/4][row 0..3][4 bytes]. */
 void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
