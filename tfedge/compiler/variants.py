@@ -48,14 +48,16 @@ def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int]
 
 
 def pack_conv_weights(w: np.ndarray) -> np.ndarray:
-    """[out_c][k...] -> [pair][k_padded/4][2][4] (odd out_c paired with a zero row)."""
+    """[out_c][k...] int8 -> int16 [pair][k_padded/4][2][k0 k2 k1 k3] (odd out_c paired with a zero row):
+    the inner loop loads each channel's 4 values as two ready [k0 k2], [k1 k3] halfword pairs."""
     out_c = w.shape[0]
     flat = w.reshape(out_c, -1)
     k = flat.shape[1]
     kp = (k + 3) // 4 * 4
-    rows = np.zeros(((out_c + 1) // 2 * 2, kp), np.int8)
+    rows = np.zeros(((out_c + 1) // 2 * 2, kp), np.int16)
     rows[:out_c, :k] = flat
-    return rows.reshape(-1, 2, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+    groups = rows.reshape(-1, 2, kp // 4, 4)[:, :, :, [0, 2, 1, 3]]
+    return groups.transpose(0, 2, 1, 3).reshape(-1)
 
 
 def pack_fc_weights(w: np.ndarray) -> np.ndarray:
@@ -85,9 +87,9 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records_ok: bool, w
     scratch = 4 * kp + 8 * ((out_c + 1) // 2 * 2) + kp  # two widened im2col vectors, accumulators, byte row
     one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0
     if one:
-        variant, how = "conv_1x1_matmul", "1x1: matrix multiply, 2 channels x 2 pixels per pass"
+        variant, how = "conv_1x1_matmul", "1x1: matrix multiply, 2 channels x 2 pixels per pass, int16 weights"
     else:
-        variant, how = "conv_im2col", f"im2col of {k} values per pixel into a {scratch} B scratch, 2 channels x 2 pixels per pass"
+        variant, how = "conv_im2col", f"im2col of {k} values per pixel into a {scratch} B scratch, 2 channels x 2 pixels per pass, int16 weights"
     if in_c % 4:
         how += f"; {in_c} input channels: gathered bytewise then widened"
     return Choice("conv_packed_s8_nhwc", variant, how, packed=True, records=True, scratch_bytes=scratch)

@@ -2,9 +2,9 @@
  *
  * For two output pixels at a time the im2col vectors are gathered into scratch, widened to int16 with
  * the input offset added (SXTAB16, padding = 0) in the order SXTB16 gives: [x0 x2][x1 x3] per 4 values,
- * the two pixels interleaved 16 bytes at a time. The weights stay int8 and are widened in the loop
- * with the same SXTB16 / ROR 8 pattern, so each SMLAD pairs matching values: a block of 2 output
- * channels x 2 pixels costs per 4 values 1 LDM, 1 LDRD, 4 SXTB16 and 8 SMLAD. The accumulators of all channels
+ * the two pixels interleaved 16 bytes at a time. The weights were widened to int16 in the same order at
+ * compile time, so each SMLAD pairs matching values: a block of 2 output channels x 2 pixels costs per
+ * 4 values 1 LDM, 2 LDRD and 8 SMLAD. The accumulators of all channels
  * are kept in scratch and requantized in a second tight loop (fewer live registers than inline). */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/conv_packed_s8_nhwc.c"
@@ -75,34 +75,31 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
 }
 
 /* 2 output channels x 2 pixels over `groups` groups of 4 values: a[0..3] = {px0 ch0, px0 ch1, px1 ch0, px1 ch1}
- * accumulate onto their initial values. x: the interleaved widened pixels, w: one channel pair's packed rows.
- * 14 instructions per group (LDM, LDRD, 4 SXTB16, 8 SMLAD) plus the loop branch. */
-static inline void dot_2x2(const uint32_t *x, const int8_t *w, int32_t groups, int32_t a[4]) {
+ * accumulate onto their initial values. x: the interleaved widened pixels, w: one channel pair's int16 rows.
+ * 11 instructions per group (LDM, 2 LDRD, 8 SMLAD) plus the loop branch. */
+static inline void dot_2x2(const uint32_t *x, const int16_t *w, int32_t groups, int32_t a[4]) {
   int32_t a00 = a[0], a01 = a[1], a10 = a[2], a11 = a[3];
   /* LDM fills registers in ascending order: pin the four pixel words to ascending registers */
   register uint32_t x0e __asm__("r8"), x0o __asm__("r9"), x1e __asm__("r10"), x1o __asm__("r11");
-  uint32_t w0, w1, t;
+  uint32_t we, wo;
   __asm__ volatile(
       "1:\n\t"
       "ldm %[x]!, {%[x0e], %[x0o], %[x1e], %[x1o]}\n\t"
-      "ldrd %[w0], %[w1], [%[w]], #8\n\t"
-      "sxtb16 %[t], %[w0]\n\t"
-      "smlad %[a00], %[x0e], %[t], %[a00]\n\t"
-      "smlad %[a10], %[x1e], %[t], %[a10]\n\t"
-      "sxtb16 %[w0], %[w0], ror #8\n\t"
-      "smlad %[a00], %[x0o], %[w0], %[a00]\n\t"
-      "smlad %[a10], %[x1o], %[w0], %[a10]\n\t"
-      "sxtb16 %[t], %[w1]\n\t"
-      "smlad %[a01], %[x0e], %[t], %[a01]\n\t"
-      "smlad %[a11], %[x1e], %[t], %[a11]\n\t"
-      "sxtb16 %[w1], %[w1], ror #8\n\t"
-      "smlad %[a01], %[x0o], %[w1], %[a01]\n\t"
-      "smlad %[a11], %[x1o], %[w1], %[a11]\n\t"
+      "ldrd %[we], %[wo], [%[w]], #8\n\t"
+      "smlad %[a00], %[x0e], %[we], %[a00]\n\t"
+      "smlad %[a10], %[x1e], %[we], %[a10]\n\t"
+      "smlad %[a00], %[x0o], %[wo], %[a00]\n\t"
+      "smlad %[a10], %[x1o], %[wo], %[a10]\n\t"
+      "ldrd %[we], %[wo], [%[w]], #8\n\t"
+      "smlad %[a01], %[x0e], %[we], %[a01]\n\t"
+      "smlad %[a11], %[x1e], %[we], %[a11]\n\t"
+      "smlad %[a01], %[x0o], %[wo], %[a01]\n\t"
+      "smlad %[a11], %[x1o], %[wo], %[a11]\n\t"
       "subs %[n], %[n], #1\n\t"
       "bne 1b\n\t"
       : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x), [w] "+r"(w),
-        [n] "+r"(groups), [x0e] "=&r"(x0e), [x0o] "=&r"(x0o), [x1e] "=&r"(x1e), [x1o] "=&r"(x1o), [w0] "=&r"(w0),
-        [w1] "=&r"(w1), [t] "=&r"(t)
+        [n] "+r"(groups), [x0e] "=&r"(x0e), [x0o] "=&r"(x0o), [x1e] "=&r"(x1e), [x1o] "=&r"(x1o), [we] "=&r"(we),
+        [wo] "=&r"(wo)
       :
       : "cc", "memory");
   a[0] = a00, a[1] = a01, a[2] = a10, a[3] = a11;
@@ -158,7 +155,7 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
     for (i = 0; i < npx; i += 2) {
       const int two = i + 1 < npx;
       int8_t *o0 = out_b + i * out_c;
-      const int8_t *w = p->weights;
+      const int16_t *w = (const int16_t *)(const void *)p->weights;
       const tfedge_requant_ch *r = p->rq;
       int32_t *acc = accs;
       gather(p, in_b, oy, ox, stage, buf, k_padded);

@@ -4,7 +4,9 @@
 #include "tfedge_kernels.h"
 
 static inline int32_t packed_weight(const int8_t *w, int32_t k_padded, int32_t oc, int32_t k) {
-  return w[(oc >> 1) * 2 * k_padded + (k >> 2) * 8 + (oc & 1) * 4 + (k & 3)];
+  static const int32_t lane[4] = {0, 2, 1, 3}; /* [k0 k2 k1 k3]: the order SXTB16 / ROR 8 give */
+  const int16_t *w16 = (const int16_t *)(const void *)w;
+  return w16[(oc >> 1) * 2 * k_padded + (k >> 2) * 8 + (oc & 1) * 4 + lane[k & 3]];
 }
 
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfedge.compiler import quant, variants
+from tfedge.compiler import compress, quant, variants
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
 from tfedge.compiler.ops.common import (activation_ok, arity, const_input, int8_activation, out_size, pad_before,
@@ -109,12 +109,14 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         choice = variants.depthwise_choice(ctx.arch, in_c, out_c // in_c, records is not None, why_not)
     else:
         choice = variants.conv_choice(ctx.arch, geo, in_c, out_c, records is not None, why_not)
-    if not choice.packed:
+    clustered = compress.emit(ctx, compress.conv_rows(w.data, depthwise), "depthwise" if depthwise else "conv")
+    if clustered:  # <= 16 values per channel: 4-bit indices + codebook (compress.py), no int8 copy
+        choice, weights = clustered[0], "NULL"
+    elif not choice.packed:
         weights = ctx.array("int8_t", w.data, "weights")
-    elif depthwise:  # int16, aligned for LDRD
-        weights = "(const int8_t *)" + ctx.array("int16_t", variants.widen_depthwise_weights(w.data), "weights")
-    else:
-        weights = ctx.array("int8_t", variants.pack_conv_weights(w.data), "weights")
+    else:  # widened to int16 at compile time (word-aligned for LDRD)
+        wide = variants.widen_depthwise_weights(w.data) if depthwise else variants.pack_conv_weights(w.data)
+        weights = "(const int8_t *)" + ctx.array("int16_t", wide, "weights")
     params = dict(batches=x.shape[0], in_c=in_c, out_c=out_c, depth_multiplier=out_c // in_c if depthwise else 1,
                   input_offset=-x.q_zero, output_offset=y.q_zero, act_min=act_min, act_max=act_max,
                   weights=weights,
@@ -124,6 +126,8 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         params["rq"] = ctx.records(records)
     if choice.scratch_bytes:
         params["scratch"] = ctx.scratch(choice.scratch_bytes)
+    if clustered:
+        params.update(clustered[1])
     name = ctx.params("tfedge_conv_params", params)
     per_out = geo["k_h"] * geo["k_w"] * (1 if depthwise else in_c)
     macs = x.shape[0] * geo["out_h"] * geo["out_w"] * out_c * per_out
