@@ -12,7 +12,7 @@ from tfedge.compiler.ops import Layer, register
 from tfedge.compiler.ops.common import arity, int8_activation, shape_is, where
 
 F32 = np.float32
-KERNELS = {"RELU": "relu_s8", "RELU_N1_TO_1": "relu_s8", "RELU6": "relu_s8", "LEAKY_RELU": "leaky_relu_s8",
+KERNELS = {"RELU": "relu_s8", "RELU6": "relu_s8", "LEAKY_RELU": "leaky_relu_s8",
            "LOGISTIC": "logistic_s8", "TANH": "tanh_s8", "HARD_SWISH": "hard_swish_s8"}
 
 
@@ -20,11 +20,11 @@ def _params(op: Op, g: Graph) -> dict:
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
     p = dict(size=x.size, input_zp=x.q_zero, output_zp=y.q_zero, mult=0, shift=0, mult2=0, shift2=0,
              range_radius=0, act_min=-128, act_max=127)
-    if op.kind in ("RELU", "RELU6", "RELU_N1_TO_1"):  # CalculateReluOpData / LiteRT QuantizedReluX
+    if op.kind in ("RELU", "RELU6"):  # CalculateReluOpData / LiteRT QuantizedReluX
         # TFLM's RELU6 clamps in the input's quantization and ignores the output's: identical to this when
         # the two agree (the usual case), plainly wrong when they differ; there this matches LiteRT.
         p["mult"], p["shift"] = quant.quantize_multiplier(float(x.q_scale) / float(y.q_scale))
-        lo, hi = {"RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}[op.kind]
+        lo, hi = {"RELU": (0.0, None), "RELU6": (0.0, 6.0)}[op.kind]
         p["act_min"] = max(-128, y.q_zero + quant.tflite_round(float(F32(lo) / F32(y.q_scale))))
         if hi is not None:
             p["act_max"] = min(127, y.q_zero + quant.tflite_round(float(F32(hi) / F32(y.q_scale))))
