@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm python3 python3-venv)
+# chromium: the tests render report.html headless and check that the page and its plots load.
+APT_PACKAGES=(gcc gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium python3 python3-venv)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
