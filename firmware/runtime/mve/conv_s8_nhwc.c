@@ -34,7 +34,7 @@ static void effective_bias(const tfedge_conv_params *p, int32_t K, int32_t c0, i
 
 /* Pointer to pixel (oy, ox)'s K input bytes: in place when the window is one contiguous run inside the
  * image, else gathered into col (padding = the zero point). */
-static const int8_t *column(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *col) {
+static __attribute__((noinline)) const int8_t *column(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *col) {
   const int32_t y0 = oy * p->stride_h - p->pad_top;
   const int32_t x0 = ox * p->stride_w - p->pad_left;
   const int8_t zp = (int8_t)(-p->input_offset);
@@ -73,44 +73,77 @@ static const int8_t *column(const tfedge_conv_params *p, const int8_t *in_b, int
   return col;
 }
 
-/* acc[j * n + i] = eb[i] + sum_k col[j][k] * w[i][k] for N (1..4, a constant after inlining) columns
- * and n channels: one weight load feeds N VMLADAVs. */
+/* acc[4 * i + j] = eb[i] + sum_k col[j][k] * w[i][k] for N (1..4, a constant after inlining) columns
+ * and n channels: one weight load feeds N VMLADAVs; pointers advance with the loads (post-increment
+ * addressing, no index arithmetic in the loop). */
 static inline __attribute__((always_inline)) void matmul_n(const int8_t *w, int32_t K, const int8_t *const col[PIX],
                                                            const int32_t *eb, int32_t n, int32_t *acc, int N) {
-  const int8_t *c0 = col[0], *c1 = col[N > 1 ? 1 : 0], *c2 = col[N > 2 ? 2 : 0], *c3 = col[N > 3 ? 3 : 0];
-  const int32_t k_main = K & ~15;
-  const mve_pred16_t tail = vctp8q((uint32_t)(K - k_main));
+  const int32_t steps = K >> 4, rest = K & 15;
+  const mve_pred16_t tail = vctp8q((uint32_t)rest);
   int32_t i, k;
-  for (i = 0; i < n; ++i, w += K) {
+  for (i = 0; i < n; ++i, acc += 4) {
+    const int8_t *c0 = col[0], *c1 = col[N > 1 ? 1 : 0], *c2 = col[N > 2 ? 2 : 0], *c3 = col[N > 3 ? 3 : 0];
     int32_t a0 = eb[i], a1 = a0, a2 = a0, a3 = a0;
-    for (k = 0; k < k_main; k += 16) {
-      const int8x16_t wv = vldrbq_s8(w + k);
-      a0 = vmladavaq_s8(a0, vldrbq_s8(c0 + k), wv);
-      if (N > 1) a1 = vmladavaq_s8(a1, vldrbq_s8(c1 + k), wv);
-      if (N > 2) a2 = vmladavaq_s8(a2, vldrbq_s8(c2 + k), wv);
-      if (N > 3) a3 = vmladavaq_s8(a3, vldrbq_s8(c3 + k), wv);
+    for (k = 0; k < steps; ++k) {
+      const int8x16_t wv = vldrbq_s8(w);
+      w += 16;
+      a0 = vmladavaq_s8(a0, vldrbq_s8(c0), wv);
+      c0 += 16;
+      if (N > 1) { a1 = vmladavaq_s8(a1, vldrbq_s8(c1), wv); c1 += 16; }
+      if (N > 2) { a2 = vmladavaq_s8(a2, vldrbq_s8(c2), wv); c2 += 16; }
+      if (N > 3) { a3 = vmladavaq_s8(a3, vldrbq_s8(c3), wv); c3 += 16; }
     }
-    if (k_main < K) { /* zeroed weight lanes make the products of the tail's extra lanes 0 */
-      const int8x16_t wv = vldrbq_z_s8(w + k_main, tail);
-      a0 = vmladavaq_s8(a0, vldrbq_z_s8(c0 + k_main, tail), wv);
-      if (N > 1) a1 = vmladavaq_s8(a1, vldrbq_z_s8(c1 + k_main, tail), wv);
-      if (N > 2) a2 = vmladavaq_s8(a2, vldrbq_z_s8(c2 + k_main, tail), wv);
-      if (N > 3) a3 = vmladavaq_s8(a3, vldrbq_z_s8(c3 + k_main, tail), wv);
+    if (rest) { /* zeroed weight lanes make the products of the tail's extra lanes 0 */
+      const int8x16_t wv = vldrbq_z_s8(w, tail);
+      w += rest;
+      a0 = vmladavaq_s8(a0, vldrbq_z_s8(c0, tail), wv);
+      if (N > 1) a1 = vmladavaq_s8(a1, vldrbq_z_s8(c1, tail), wv);
+      if (N > 2) a2 = vmladavaq_s8(a2, vldrbq_z_s8(c2, tail), wv);
+      if (N > 3) a3 = vmladavaq_s8(a3, vldrbq_z_s8(c3, tail), wv);
     }
-    acc[i] = a0;
-    if (N > 1) acc[n + i] = a1;
-    if (N > 2) acc[2 * n + i] = a2;
-    if (N > 3) acc[3 * n + i] = a3;
+    acc[0] = a0;
+    if (N > 1) acc[1] = a1;
+    if (N > 2) acc[2] = a2;
+    if (N > 3) acc[3] = a3;
   }
 }
+
+/* Requantizes acc[4 * i + j] (channel c0 + i of pixel j) for `count` pixels whose outputs are out_c
+ * bytes apart: the 4 pixels of one channel are the lanes (one multiplier), stored with a scatter. */
+static __attribute__((noinline)) void requant4(const tfedge_conv_params *p, const int32_t *acc, int32_t c0, int32_t n,
+                                               int32_t count, int32_t left, int8_t *out) {
+  const mve_pred16_t pr = vctp32q((uint32_t)count);
+  const uint32x4_t offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->out_c);
+  const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+  int32_t i;
+  for (i = 0; i < n; ++i, acc += 4) {
+    int32x4_t x = vldrwq_s32(acc);
+    const int32_t s = p->shift[c0 + i];
+    if (left && s > 0) x = vshlq_r_s32(x, s);
+    x = tfedge_mve_mbqm(x, vdupq_n_s32(p->mult[c0 + i]), vdupq_n_s32(s > 0 ? 0 : s));
+    x = vminq_s32(vmaxq_s32(vaddq_n_s32(x, p->output_offset), lo), hi);
+    vstrbq_scatter_offset_p_s32(out + c0 + i, offs, x, pr);
+  }
+}
+
+/* One out-of-line copy per column count keeps each inner loop's registers its own (no spills). */
+#define MATMUL_N(N)                                                                                          \
+  static __attribute__((noinline)) void matmul##N(const int8_t *w, int32_t K, const int8_t *const col[PIX],   \
+                                                  const int32_t *eb, int32_t n, int32_t *acc) {              \
+    matmul_n(w, K, col, eb, n, acc, N);                                                                      \
+  }
+MATMUL_N(1)
+MATMUL_N(2)
+MATMUL_N(3)
+MATMUL_N(4)
 
 static void matmul(const int8_t *w, int32_t K, const int8_t *const col[PIX], const int32_t *eb, int32_t n,
                    int32_t *acc, int32_t count) {
   switch (count) {
-    case 4: matmul_n(w, K, col, eb, n, acc, 4); break;
-    case 3: matmul_n(w, K, col, eb, n, acc, 3); break;
-    case 2: matmul_n(w, K, col, eb, n, acc, 2); break;
-    default: matmul_n(w, K, col, eb, n, acc, 1); break;
+    case 4: matmul4(w, K, col, eb, n, acc); break;
+    case 3: matmul3(w, K, col, eb, n, acc); break;
+    case 2: matmul2(w, K, col, eb, n, acc); break;
+    default: matmul1(w, K, col, eb, n, acc); break;
   }
 }
 
@@ -185,9 +218,7 @@ void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *outp
             if (++ox == p->out_w) ox = 0, ++oy;
           }
           matmul(p->weights + c0 * K, K, col, eb, n, acc, count);
-          for (j = 0; j < count; ++j)
-            tfedge_mve_requant_row(acc + j * n, p->mult + c0, p->shift + c0, n, left, p->output_offset, p->act_min,
-                                   p->act_max, out_b + (g + j) * p->out_c + c0);
+          requant4(p, acc, c0, n, count, left, out_b + g * p->out_c);
         }
       }
     }
