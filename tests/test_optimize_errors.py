@@ -101,6 +101,7 @@ def test_subclassed_model_and_unknown_layer_names():
         ({"stages": ["prune", "train"]}, r"train stages must come first"),
         ({"stages": ["qat", "cluster", "int8"]}, r"stage 2 \(cluster\): a qat stage must be the last training stage"),
         ({"stages": [{"prune": {"epochs": "two"}}]}, r"'epochs' must be int"),
+        ({"stages": [{"prune": {"epochs": 0}}]}, r"'epochs' must be >= 1"),
         ({"stages": []}, r"'stages' must be a non-empty list"),
         ({"stages": [["prune"]]}, r"write a stage as a name"),
     ],

@@ -29,6 +29,8 @@ def prune(
     """
     if schedule not in SCHEDULES:
         raise RecipeError(f"prune: unknown schedule '{schedule}'; use one of {', '.join(SCHEDULES)}")
+    if training.steps() < 1:
+        raise RecipeError("prune: needs at least one epoch of fine-tuning (the masks are applied while training)")
     targets, pair = prune_targets(model, sparsity=sparsity, layers=layers, m_by_n=m_by_n)
     model = copy_model(model)
     steps = training.steps()

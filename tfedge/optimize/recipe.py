@@ -156,6 +156,7 @@ class Recipe:
                 if stage.batch_size is not None:
                     _check_type(where, "batch_size", stage.batch_size, int, minimum=1)
             if isinstance(stage, Prune):
+                _check_type(where, "epochs", stage.epochs, int, minimum=1)  # masks are applied while training
                 _check_type(where, "sparsity", stage.sparsity, float, minimum=0, maximum=1, exclusive=True)
                 _check_choice(where, "schedule", stage.schedule, SCHEDULES)
                 if stage.layers is not None:
