@@ -63,14 +63,18 @@ def test_names_cannot_inject_code(reference_models, tmp_path):
 
 @pytest.mark.skipif(not shutil.which("arm-none-eabi-gcc"), reason="arm-none-eabi-gcc not installed (apt-get install gcc-arm-none-eabi)")
 def test_cortex_m0_build_warning_free(reference_models, tmp_path):
-    """The whole kernel library and a generated model compile for Cortex-M0 with -Wall -Wextra -Werror."""
-    result = compile_model(reference_models["kws_ref_model.tflite"], tmp_path)
-    small = compile_model(get_model("small_cnn")["tflite"], tmp_path / "cnn")
-    for src in [result.model_c, small.model_c] + runtime_sources():
+    """The kernel library and the generated C of every test model compile for Cortex-M0 (32-bit int,
+    no FPU) with -Wall -Wextra -Werror."""
+    from test_compiler_ops import CASES, TFLM_WRONG
+
+    models = [compile_model(reference_models[name], tmp_path / name).model_c for name in reference_models]
+    for case, (builder, params) in {**CASES, **TFLM_WRONG}.items():  # the generated C of every op and option
+        models.append(compile_model(get_model(builder, **params)["tflite"], tmp_path / case).model_c)
+    for src in models + runtime_sources():
         proc = subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m0", "-mthumb", "-O2", "-Wall", "-Wextra", "-Werror",
                                "-std=c99", f"-I{src.parent}", *(f"-I{d}" for d in runtime_include_dirs()), "-c", str(src),
-                               "-o", str(tmp_path / (src.stem + ".o"))], capture_output=True, text=True)
-        assert proc.returncode == 0, f"{src.name}: {proc.stderr}"
+                               "-o", str(tmp_path / f"{src.parent.name}-{src.stem}.o")], capture_output=True, text=True)
+        assert proc.returncode == 0, f"{src}: {proc.stderr}"
     for src in runtime_sources():  # no libc beyond memcpy/memset, no heap
         text = src.read_text()
         assert "malloc" not in text and "printf" not in text and "<math.h>" not in text, src.name
