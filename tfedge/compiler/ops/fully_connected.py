@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfedge.compiler import quant, variants
+from tfedge.compiler import compress, quant, variants
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
 from tfedge.compiler.ops.common import activation_ok, arity, const_input, int8_activation, shape_is, where
@@ -50,16 +50,22 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     full = pairs if per_channel else pairs * out_f
     records, why_not = variants.requant_records(folded, [m for m, _ in full], [s for _, s in full], y.q_zero)
     choice = variants.fc_choice(ctx.arch, in_f, out_f, records is not None, why_not)
+    clustered = compress.emit(ctx, w.data, "fc")
+    if clustered:  # <= 16 values per row: 4-bit indices + codebook (compress.py), no int8 copy
+        choice = clustered[0]
     weights = variants.pack_fc_weights(w.data) if choice.packed else w.data
     params = dict(batches=x.size // in_f, in_features=in_f, out_features=out_f, output_offset=y.q_zero,
                   act_min=act_min, act_max=act_max, per_channel=int(per_channel),
-                  weights=ctx.array("int8_t", weights, "weights"), bias=ctx.array("int32_t", folded, "bias"),
+                  weights=ctx.array("int8_t", weights, "weights") if not clustered else "NULL",
+                  bias=ctx.array("int32_t", folded, "bias"),
                   mult=ctx.array("int32_t", [m for m, _ in pairs], "mult"),
                   shift=ctx.array("int32_t", [s for _, s in pairs], "shift"))
     if choice.records:
         params["rq"] = ctx.records(records)
     if choice.scratch_bytes:
         params["scratch"] = ctx.scratch(choice.scratch_bytes)
+    if clustered:
+        params.update(clustered[1])
     name = ctx.params("tfedge_fc_params", params)
     call = f"{choice.kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
     return Layer(kernel=choice.kernel, call=call, macs=int(x.size // in_f * in_f * out_f), variant=choice.variant,
