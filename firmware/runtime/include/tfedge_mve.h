@@ -8,6 +8,8 @@
 #include <arm_mve.h>
 #include <stdint.h>
 
+#include "tfedge_kernels.h"
+
 /* TFLM MultiplyByQuantizedMultiplier on 4 lanes, bit for bit (see docs/kernels_mve.md):
  *  - left shift: VSHL by a register wraps like TFLM's int32 multiply by 2^left;
  *  - VQRDMULH = gemmlowp SaturatingRoundingDoublingHighMul: floor((2ab + 2^31) / 2^32) equals
@@ -68,5 +70,10 @@ static inline void tfedge_mve_fill(int8_t *dst, int8_t value, int32_t n) {
   int32_t i;
   for (i = 0; i < n; i += 16) vstrbq_p_s8(dst + i, v, vctp8q((uint32_t)(n - i)));
 }
+
+/* mve/conv_s8_nhwc.c: output channels [c_begin, c_begin + c_count) of a convolution whose weight rows
+ * (k_h * k_w * in_c <= 1024 bytes each) start at `weights`; shared with conv_s8_nhwc_c4. */
+void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin, int32_t c_count,
+                              const int8_t *input, int8_t *output);
 
 #endif /* TFEDGE_MVE_H */

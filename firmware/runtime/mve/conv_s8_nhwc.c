@@ -18,13 +18,14 @@
 #define OC_CHUNK 64    /* output channels whose effective bias and accumulators live on the stack */
 #define IM2COL_MAX 1024 /* bytes per column (4 columns <= 4 KB of stack); larger K takes conv_direct() */
 
-/* eb[i] = bias[c0 + i] + input_offset * sum(weights of channel c0 + i), i < n. */
-static void effective_bias(const tfedge_conv_params *p, int32_t K, int32_t c0, int32_t n, int32_t *eb) {
+/* eb[i] = bias[c0 + i] + input_offset * sum(weights row i), i < n. */
+static void effective_bias(const tfedge_conv_params *p, const int8_t *weights, int32_t K, int32_t c0, int32_t n,
+                           int32_t *eb) {
   const int32_t k_main = K & ~15;
   const mve_pred16_t tail = vctp8q((uint32_t)(K - k_main));
   int32_t i, k;
   for (i = 0; i < n; ++i) {
-    const int8_t *w = p->weights + (c0 + i) * K;
+    const int8_t *w = weights + i * K;
     int32_t sum = 0;
     for (k = 0; k < k_main; k += 16) sum = vaddvaq_s8(sum, vldrbq_s8(w + k));
     if (k_main < K) sum = vaddvaq_s8(sum, vldrbq_z_s8(w + k_main, tail));
@@ -81,6 +82,19 @@ static inline __attribute__((always_inline)) void matmul_n(const int8_t *w, int3
   const int32_t steps = K >> 4, rest = K & 15;
   const mve_pred16_t tail = vctp8q((uint32_t)rest);
   int32_t i, k;
+  if (K <= 16) { /* one vector per column: the columns stay in registers for every channel */
+    const mve_pred16_t pr = vctp8q((uint32_t)K);
+    const int8x16_t x0 = vldrbq_z_s8(col[0], pr), x1 = vldrbq_z_s8(col[N > 1 ? 1 : 0], pr);
+    const int8x16_t x2 = vldrbq_z_s8(col[N > 2 ? 2 : 0], pr), x3 = vldrbq_z_s8(col[N > 3 ? 3 : 0], pr);
+    for (i = 0; i < n; ++i, acc += 4, w += K) {
+      const int8x16_t wv = vldrbq_z_s8(w, pr);
+      acc[0] = vmladavaq_s8(eb[i], x0, wv);
+      if (N > 1) acc[1] = vmladavaq_s8(eb[i], x1, wv);
+      if (N > 2) acc[2] = vmladavaq_s8(eb[i], x2, wv);
+      if (N > 3) acc[3] = vmladavaq_s8(eb[i], x3, wv);
+    }
+    return;
+  }
   for (i = 0; i < n; ++i, acc += 4) {
     const int8_t *c0 = col[0], *c1 = col[N > 1 ? 1 : 0], *c2 = col[N > 2 ? 2 : 0], *c3 = col[N > 3 ? 3 : 0];
     int32_t a0 = eb[i], a1 = a0, a2 = a0, a3 = a0;
@@ -189,16 +203,16 @@ static void conv_direct(const tfedge_conv_params *p, const int8_t *input, int8_t
   }
 }
 
-void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
+/* Output channels [c_begin, c_begin + c_count) through im2col + matmul; row i of `weights` belongs to
+ * channel c_begin + i (the layer's weights, or a block of clustered weights decoded by
+ * conv_s8_nhwc_c4). Needs K <= IM2COL_MAX. */
+void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin, int32_t c_count,
+                              const int8_t *input, int8_t *output) {
   const int32_t K = p->k_h * p->k_w * p->in_c;
-  const int32_t left = tfedge_mve_any_left_shift(p->shift, p->out_c);
+  const int32_t left = tfedge_mve_any_left_shift(p->shift + c_begin, c_count);
   const int32_t pixels = p->out_h * p->out_w;
-  const int32_t chunk = tfedge_min_i32(OC_CHUNK, p->out_c);
+  const int32_t chunk = tfedge_min_i32(OC_CHUNK, c_count);
   int32_t b, c0, g, j;
-  if (K > IM2COL_MAX) {
-    conv_direct(p, input, output, left);
-    return;
-  }
   { /* sized to the layer: the stack high-water mark is part of the RAM a model needs */
     int8_t cols[PIX * K] __attribute__((aligned(16)));
     int32_t eb[chunk];
@@ -206,10 +220,11 @@ void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *outp
     for (b = 0; b < p->batches; ++b) {
       const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
       int8_t *out_b = output + b * pixels * p->out_c;
-      for (c0 = 0; c0 < p->out_c; c0 += OC_CHUNK) {
-        const int32_t n = tfedge_min_i32(OC_CHUNK, p->out_c - c0);
+      for (c0 = c_begin; c0 < c_begin + c_count; c0 += OC_CHUNK) {
+        const int32_t n = tfedge_min_i32(OC_CHUNK, c_begin + c_count - c0);
+        const int8_t *w = weights + (c0 - c_begin) * K;
         int32_t oy = 0, ox = 0;
-        effective_bias(p, K, c0, n, eb);
+        effective_bias(p, w, K, c0, n, eb);
         for (g = 0; g < pixels; g += PIX) {
           const int32_t count = tfedge_min_i32(PIX, pixels - g);
           const int8_t *col[PIX];
@@ -217,12 +232,19 @@ void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *outp
             col[j] = column(p, in_b, oy, ox, cols + j * K);
             if (++ox == p->out_w) ox = 0, ++oy;
           }
-          matmul(p->weights + c0 * K, K, col, eb, n, acc, count);
+          matmul(w, K, col, eb, n, acc, count);
           requant4(p, acc, c0, n, count, left, out_b + g * p->out_c);
         }
       }
     }
   }
+}
+
+void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
+  if (p->k_h * p->k_w * p->in_c > IM2COL_MAX)
+    conv_direct(p, input, output, tfedge_mve_any_left_shift(p->shift, p->out_c));
+  else
+    tfedge_mve_conv_channels(p, p->weights, 0, p->out_c, input, output);
 }
 
 #else /* built for a core without Helium: the portable kernel */
