@@ -7,20 +7,54 @@ TF-using tfedge module imports TensorFlow through here and never directly.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import tempfile
+from collections.abc import Iterator
 
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 # TensorFlow's C++ start-up chatter (CUDA probing, tf.data attribute notices) would bury the
 # progress lines and tables; Python-level errors are unaffected.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
-import tensorflow_model_optimization as tfmot  # noqa: E402
+
+class CapturedStderr:
+    """What C++ code wrote to file descriptor 2 inside quiet_stderr(); `text` is set on exit."""
+
+    text = ""
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[CapturedStderr]:
+    """Capture file descriptor 2 (C++ logging that bypasses Python and TF_CPP_MIN_LOG_LEVEL, such
+    as absl's 'Could not find cuda drivers' at import or the converter's summary line), so that
+    callers can show it only when something fails."""
+    captured = CapturedStderr()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            captured.text = sink.read().decode(errors="replace")
+
+
+with quiet_stderr() as _import_log:
+    try:
+        import tensorflow as tf
+        import tf_keras as keras
+        import tensorflow_model_optimization as tfmot
+    except ImportError as exc:
+        raise ImportError(f"{exc}\n{_import_log.text}") from exc
 
 from tfedge.errors import ModelError  # noqa: E402
 
-__all__ = ["tf", "keras", "tfmot", "require_legacy_keras", "is_keras3_model"]
+__all__ = ["tf", "keras", "tfmot", "require_legacy_keras", "is_keras3_model", "quiet_stderr"]
 
 KERAS3_FIX = (
     "tfedge (and tensorflow-model-optimization) need a Keras 2 model: build it with "

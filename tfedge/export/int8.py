@@ -8,16 +8,12 @@ the converter's own errors about it are cryptic or, for NaNs, absent (it calibra
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from typing import Union
 
 import numpy as np
 
-from tfedge._tf import keras, require_legacy_keras, tf
+from tfedge._tf import keras, quiet_stderr, require_legacy_keras, tf
 from tfedge.errors import DataError, ModelError
 from tfedge.export.litert import tflite_summary
 
@@ -60,17 +56,17 @@ def export_int8(
     converter._experimental_disable_per_channel = not per_channel
 
     try:
-        with _quiet_stderr() as chatter:
+        with quiet_stderr() as chatter:  # the converter prints a summary line straight to fd 2
             tflite = converter.convert()
     except Exception as exc:  # the converter raises ConverterError / RuntimeError / ValueError
-        detail = _short_converter_message(exc, chatter.read())
+        detail = _short_converter_message(exc, chatter.text)
         if "neither a custom op nor a flex op" in detail:
             fix = "that op has no TFLite builtin kernel: replace the layer that uses it"
         elif not allow_float_fallback:
             fix = "pass allow_float_fallback=True to keep those ops in float (the model then needs a float runtime)"
         else:
             fix = "replace the layers named above with quantizable ones"
-        raise ModelError(f"export_int8: the TFLite converter could not fully quantize the model: {detail}; {fix}") from exc
+        raise ModelError(f"export_int8: the TFLite converter failed: {detail}; {fix}") from exc
 
     if not allow_float_fallback:
         float_ops = tflite_summary(tflite)["float_ops"]
@@ -163,35 +159,6 @@ def _check_sample(x: np.ndarray, shape: tuple, index: int, input_index: int) -> 
 
 def _shape_text(shape: tuple) -> str:
     return "(" + ", ".join("N" if d is None else str(d) for d in shape) + ")"
-
-
-@contextlib.contextmanager
-def _quiet_stderr():
-    """Capture what the converter's C++ code prints straight to file descriptor 2 (one line per
-    conversion, more on errors); it is kept for the error message instead of cluttering progress."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile(mode="w+b") as capture:
-        os.dup2(capture.fileno(), 2)
-        reader = _Captured(capture)
-        try:
-            yield reader
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            reader.snapshot()
-
-
-class _Captured:
-    def __init__(self, file):
-        self._file, self._text = file, ""
-
-    def snapshot(self) -> None:
-        self._file.seek(0)
-        self._text = self._file.read().decode(errors="replace")
-
-    def read(self) -> str:
-        return self._text
 
 
 def _short_converter_message(exc: Exception, stderr_text: str = "") -> str:
