@@ -16,7 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tfedge.optimize.recipe import Recipe
 
-    recipe = Recipe.from_yaml(args.recipe)  # validated before TensorFlow is even imported
+    recipe = Recipe.from_yaml(args.recipe)  # validated before any model or data is loaded
     from tfedge.optimize import pipeline
 
     if args.check:
