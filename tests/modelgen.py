@@ -24,7 +24,8 @@ def _key(name: str, params: dict) -> str:
 
 
 def get_model(name: str, **params) -> dict:
-    """{'tflite': bytes, 'x_float': inputs (N, *shape), 'y_float': Keras outputs} for a config."""
+    """{'tflite': bytes, 'x_float': inputs (N, *shape), 'y_float': Keras outputs} for a config
+    (lists of arrays for models with several inputs or outputs)."""
     path = cache_dir() / "testmodels" / f"{name}-{_key(name, params)}.npz"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +34,11 @@ def get_model(name: str, **params) -> dict:
         np.savez(tmp, **data)
         os.replace(tmp, path)
     with np.load(path) as z:
-        return {"tflite": z["tflite"].tobytes(), "x_float": z["x_float"], "y_float": z["y_float"]}
+        if "x_float" in z:
+            return {"tflite": z["tflite"].tobytes(), "x_float": z["x_float"], "y_float": z["y_float"]}
+        return {"tflite": z["tflite"].tobytes(),  # several inputs/outputs: lists, in Keras order
+                "x_float": [z[k] for k in sorted(z.files) if k.startswith("x_float_")],
+                "y_float": [z[k] for k in sorted(z.files) if k.startswith("y_float_")]}
 
 
 def _build(name: str, params: dict) -> dict:
@@ -42,10 +47,12 @@ def _build(name: str, params: dict) -> dict:
     keras.utils.set_random_seed(1234)
     builder = BUILDERS[name]
     model = builder(keras, **{k: v for k, v in params.items() if k != "converter"})
-    shape = tuple(model.inputs[0].shape[1:])
+    shapes = [tuple(t.shape[1:]) for t in model.inputs]
     rng = np.random.default_rng(7)
-    rep = rng.uniform(-1.0, 1.0, (200, *shape)).astype(np.float32) * params.get("input_range", 1.0)
-    x_float = rng.uniform(-1.0, 1.0, (N_FLOAT, *shape)).astype(np.float32) * params.get("input_range", 1.0)
+    scale = params.get("input_range", 1.0)
+    reps = [rng.uniform(-1.0, 1.0, (200, *s)).astype(np.float32) * scale for s in shapes]
+    xs = [rng.uniform(-1.0, 1.0, (N_FLOAT, *s)).astype(np.float32) * scale for s in shapes]
+    rep = reps[0]
     if params.get("converter") == "from_keras_model":  # dynamic batch: exercises the shape-arithmetic folding
         conv = tf.lite.TFLiteConverter.from_keras_model(model)
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -65,9 +72,17 @@ def _build(name: str, params: dict) -> dict:
     else:
         from tfedge.export import export_int8
 
-        tflite = export_int8(model, rep, per_channel=params.get("per_channel", True), int16x8=params.get("int16x8", False))
-    y_float = model.predict(x_float, verbose=0)
-    return {"tflite": np.frombuffer(tflite, np.uint8), "x_float": x_float, "y_float": np.asarray(y_float, np.float32)}
+        tflite = export_int8(model, reps if len(reps) > 1 else reps[0], per_channel=params.get("per_channel", True),
+                             int16x8=params.get("int16x8", False))
+    ys = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
+    ys = ys if isinstance(ys, list) else [ys]
+    data = {"tflite": np.frombuffer(tflite, np.uint8)}
+    if len(xs) == 1 and len(ys) == 1:  # single input and output: plain arrays
+        data.update(x_float=xs[0], y_float=np.asarray(ys[0], np.float32))
+    else:
+        data.update({f"x_float_{i}": x for i, x in enumerate(xs)})
+        data.update({f"y_float_{i}": np.asarray(y, np.float32) for i, y in enumerate(ys)})
+    return data
 
 
 # ---- builders: (keras, **params) -> keras.Model -------------------------------------------------------
@@ -223,6 +238,13 @@ def small_cnn(keras, **_):
     return keras.Model(inp, x)
 
 
+def two_inputs_two_outputs(keras, **_):
+    inp_a, inp_b = keras.Input((5, 5, 3)), keras.Input((5, 5, 3))  # same shapes: input order need not matter
+    a = keras.layers.Conv2D(4, 3, padding="same")(inp_a)
+    b = keras.layers.Conv2D(4, 1)(inp_b)
+    return keras.Model([inp_a, inp_b], [keras.layers.Add()([a, b]), keras.layers.MaxPooling2D()(a)])
+
+
 def unsupported(keras, **_):
     """Ops tfedge does not compile (ABS, REDUCE_MIN), for the error-listing test."""
     inp = keras.Input((4, 4, 3))
@@ -234,4 +256,5 @@ def unsupported(keras, **_):
 
 BUILDERS = {f.__name__: f for f in (conv2d, conv1d, depthwise, separable, dense, pool, global_pool, residual,
                                     broadcast_mul, activation, concat, zero_pad, upsample, flatten_dense, mean,
-                                    small_cnn, unsupported, concat_requantize)}
+                                    small_cnn, unsupported, concat_requantize,
+                                    two_inputs_two_outputs)}

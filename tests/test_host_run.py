@@ -12,6 +12,7 @@ import pytest
 from modelgen import get_model
 from tfedge.compiler import compile_model, runtime_include_dirs
 from tfedge.compiler.host_run import build_runner, run_model, runtime_objects
+from tfedge.errors import DataError
 
 SANITIZED = ["kws_ref_model.tflite", "pretrainedResnet_quant.tflite", "small_cnn", "broadcast_mul", "upsample",
              "zero_pad", "concat_requantize", "activation:hard_swish", "activation:tanh", "activation:leaky_relu",
@@ -72,3 +73,30 @@ def test_batch_forms(reference_models):
     y_batched = run_model(model, x.reshape(256, 1, 1))
     assert y_stacked.shape == (256, 1) and y_batched.shape == (256, 1, 1)
     assert np.array_equal(y_stacked.ravel(), y_batched.ravel())
+
+
+def test_several_inputs_and_outputs(tmp_path):
+    """A list with one array per input; a list of outputs, each checked against TFLM."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    from tfedge.compiler import compile_model
+    from tflm_ref import quiet_fd
+
+    tflite = get_model("two_inputs_two_outputs")["tflite"]
+    report = compile_model(tflite, tmp_path).report
+    rng = np.random.default_rng(2)
+    xs = [rng.integers(-128, 128, (40, *i["shape"]), dtype=np.int8) for i in report["inputs"]]
+    ours = run_model(tflite, xs)
+    assert isinstance(ours, list) and len(ours) == 2
+    with quiet_fd():
+        ip = runtime.Interpreter.from_bytes(tflite)
+        for s in range(40):
+            for k, x in enumerate(xs):
+                ip.set_input(x[s], k)
+            ip.invoke()
+            for k in range(2):
+                assert np.array_equal(ours[k][s], ip.get_output(k))
+    with pytest.raises(DataError, match="2 input"):
+        run_model(tflite, xs[0])
+    with pytest.raises(DataError, match="same N"):
+        run_model(tflite, [xs[0], xs[1][:5]])

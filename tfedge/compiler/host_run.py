@@ -14,12 +14,13 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from tfedge import io_batches
 from tfedge.compiler import compile_model, runtime_include_dirs, runtime_sources
-from tfedge.errors import ToolchainError
+from tfedge.errors import DataError, ToolchainError
 from tfedge.paths import RUNTIME_DIR, cache_dir
 
 HOST_MAIN = RUNTIME_DIR / "host" / "host_main.c"
@@ -80,15 +81,26 @@ def build_runner(tflite: str | Path | bytes) -> tuple[Path, dict]:
         return exe, result.report
 
 
-def run_model(tflite: str | Path | bytes, x: np.ndarray) -> np.ndarray:
-    """Runs every sample of x (N, *input shape) or (N, *input shape[1:]) through the compiled model."""
+def run_model(tflite: str | Path | bytes, x: np.ndarray | Sequence[np.ndarray]) -> np.ndarray | list[np.ndarray]:
+    """Runs every sample through the compiled model on this host.
+
+    x: (N, *input shape) or (N, *input shape[1:]) for a single-input model, or a list with one such
+    array per input. Returns the outputs in the same form (a list when the model has several)."""
     exe, report = build_runner(tflite)
-    if len(report["inputs"]) != 1:
-        raise ToolchainError("run_model handles single-input models; use run_model_multi for several inputs")
-    inp = report["inputs"][0]
-    samples, with_batch = io_batches.split_samples(np.asarray(x), tuple(inp["shape"]), np.dtype(inp["dtype"]))
-    outputs = _run(exe, [samples], report)
-    return io_batches.join_samples(list(outputs[0]), with_batch) if len(outputs) == 1 else outputs
+    arrays = list(x) if isinstance(x, (list, tuple)) else [x]
+    if len(arrays) != len(report["inputs"]):
+        raise DataError(f"the model has {len(report['inputs'])} input(s) but {len(arrays)} array(s) were given: "
+                        "pass a list with one (N, ...) array per input")
+    samples, forms = [], []
+    for arr, inp in zip(arrays, report["inputs"]):
+        s, with_batch = io_batches.split_samples(np.asarray(arr), tuple(inp["shape"]), np.dtype(inp["dtype"]))
+        samples.append(s)
+        forms.append(with_batch)
+    counts = sorted({len(s) for s in samples})
+    if len(counts) != 1 or counts[0] == 0:
+        raise DataError(f"the inputs hold {', '.join(map(str, counts))} samples: give the same N >= 1 for every input")
+    outputs = [io_batches.join_samples(list(o), forms[0]) for o in _run(exe, samples, report)]
+    return outputs[0] if len(outputs) == 1 else outputs
 
 
 def _run(exe: Path, inputs: list[np.ndarray], report: dict) -> list[np.ndarray]:
@@ -99,8 +111,11 @@ def _run(exe: Path, inputs: list[np.ndarray], report: dict) -> list[np.ndarray]:
             for s in range(n):
                 for arr in inputs:
                     f.write(np.ascontiguousarray(arr[s]).tobytes())
-        proc = subprocess.run([str(exe), str(in_path), str(out_path), str(n)], capture_output=True, text=True,
-                              timeout=600)
+        try:
+            proc = subprocess.run([str(exe), str(in_path), str(out_path), str(n)], capture_output=True, text=True,
+                                  timeout=600)
+        except subprocess.TimeoutExpired:
+            raise ToolchainError(f"host runner did not finish {n} inferences in 600 s") from None
         if proc.returncode != 0:
             raise ToolchainError(f"host runner failed (exit {proc.returncode}): {proc.stderr.strip()}")
         raw = out_path.read_bytes()
