@@ -4,15 +4,16 @@ Each stage is a function `stage(model, FineTune(x, y, ...), **options) -> (model
 leaves its input model untouched.
 """
 
+from tfedge.optimize.channel_prune import channel_prune
 from tfedge.optimize.cluster import cluster
 from tfedge.optimize.data import Dataset, digits, load_dataset
 from tfedge.optimize.pipeline import run_recipe
 from tfedge.optimize.prune import prune
 from tfedge.optimize.qat import qat
-from tfedge.optimize.recipe import QAT, Cluster, Int8, Prune, Recipe, Train
+from tfedge.optimize.recipe import QAT, ChannelPrune, Cluster, Int8, Prune, Recipe, Train
 from tfedge.optimize.training import FineTune
 
 __all__ = [
-    "prune", "cluster", "qat", "FineTune", "Recipe", "Train", "Prune", "Cluster", "QAT", "Int8",
+    "prune", "channel_prune", "cluster", "qat", "ChannelPrune", "FineTune", "Recipe", "Train", "Prune", "Cluster", "QAT", "Int8",
     "run_recipe", "Dataset", "digits", "load_dataset",
 ]

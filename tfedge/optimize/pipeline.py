@@ -31,7 +31,7 @@ from tfedge.optimize.metrics import keras_accuracy, kernels, overall_sparsity, u
 from tfedge.optimize.models import BUILTIN_MODELS
 from tfedge.optimize.prune import prune, prune_targets
 from tfedge.optimize.qat import qat
-from tfedge.optimize.recipe import QAT, Cluster, Int8, Prune, Recipe, Train
+from tfedge.optimize.recipe import QAT, ChannelPrune, Cluster, Int8, Prune, Recipe, Train
 from tfedge.optimize.report import write_report
 from tfedge.optimize.training import FineTune, copy_model, fit
 
@@ -131,6 +131,11 @@ def _run(recipe: Recipe, model: keras.Model, data: Dataset, work: Path, progress
         if isinstance(stage, Prune):
             model, _ = prune(model, training, sparsity=stage.sparsity, schedule=stage.schedule, layers=stage.layers, m_by_n=stage.m_by_n)
             pruned = True
+        elif isinstance(stage, ChannelPrune):
+            from tfedge.optimize.channel_prune import channel_prune
+
+            model, _ = channel_prune(model, training, macs=stage.macs, criterion=stage.criterion,
+                                     multiple_of=stage.multiple_of)
         elif isinstance(stage, Cluster):
             preserve = pruned if stage.preserve_sparsity is None else stage.preserve_sparsity
             model, _ = cluster(model, training, clusters=stage.clusters, init=stage.init, preserve_sparsity=preserve, layers=stage.layers)
@@ -145,6 +150,8 @@ def _label(stage, pruned: bool) -> str:
     if isinstance(stage, Prune):
         what = f"{stage.m_by_n} structured" if stage.m_by_n else (f"per-layer {stage.layers}" if stage.layers else f"{stage.sparsity:.0%}")
         return f"prune: {what}, {stage.schedule} schedule, {stage.epochs} epochs"
+    if isinstance(stage, ChannelPrune):
+        return f"channel_prune: filters removed to {stage.macs:.0%} of the MACs ({stage.criterion}), {stage.epochs} epochs"
     if isinstance(stage, Cluster):
         preserve = pruned if stage.preserve_sparsity is None else stage.preserve_sparsity
         return f"cluster: {stage.clusters} clusters, {stage.init} init{', sparsity-preserving' if preserve else ''}, {stage.epochs} epochs"

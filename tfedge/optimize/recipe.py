@@ -51,6 +51,19 @@ class Prune:
 
 
 @dataclass
+class ChannelPrune:
+    """Structured pruning: remove whole filters (lowest L1/L2 norm) until `macs` of the MACs remain."""
+
+    macs: float = 0.5
+    criterion: str = "l1"
+    multiple_of: int = 4
+    epochs: int = 3
+    learning_rate: float = 1e-3
+    batch_size: int | None = None
+    name: ClassVar[str] = "channel_prune"
+
+
+@dataclass
 class Cluster:
     """Weight clustering; preserve_sparsity defaults to true when a prune stage came before."""
 
@@ -86,9 +99,9 @@ class Int8:
     name: ClassVar[str] = "int8"
 
 
-Stage = Union[Train, Prune, Cluster, QAT, Int8]
-STAGES: dict[str, type] = {cls.name: cls for cls in (Train, Prune, Cluster, QAT, Int8)}
-TRAINING_STAGES = (Train, Prune, Cluster, QAT)
+Stage = Union[Train, Prune, ChannelPrune, Cluster, QAT, Int8]
+STAGES: dict[str, type] = {cls.name: cls for cls in (Train, Prune, ChannelPrune, Cluster, QAT, Int8)}
+TRAINING_STAGES = (Train, Prune, ChannelPrune, Cluster, QAT)
 
 
 @dataclass
@@ -145,7 +158,7 @@ class Recipe:
                 raise RecipeError(f"{where}: not a stage; use one of {', '.join(STAGES)}")
             if isinstance(stage, Train) and any(not isinstance(s, Train) for s in self.stages[: index - 1]):
                 raise RecipeError(f"{where}: train stages must come first (they produce the float model)")
-            if isinstance(stage, (Prune, Cluster, QAT)) and any(isinstance(s, QAT) for s in self.stages[: index - 1]):
+            if isinstance(stage, (Prune, ChannelPrune, Cluster, QAT)) and any(isinstance(s, QAT) for s in self.stages[: index - 1]):
                 raise RecipeError(f"{where}: a qat stage must be the last training stage (only int8 may follow it): "
                                   "tfmot cannot prune, cluster or re-quantize a quantization-aware model")
             if isinstance(stage, Int8) and index != len(self.stages):
@@ -168,6 +181,12 @@ class Recipe:
                     parse_m_by_n(stage.m_by_n)
                 except RecipeError as exc:
                     raise RecipeError(f"{where}: {exc}") from None
+            elif isinstance(stage, ChannelPrune):
+                from tfedge.optimize.channel_prune import CRITERIA
+
+                _check_type(where, "macs", stage.macs, float, minimum=0, maximum=1, exclusive=True)
+                _check_choice(where, "criterion", stage.criterion, CRITERIA)
+                _check_type(where, "multiple_of", stage.multiple_of, int, minimum=1)
             elif isinstance(stage, Cluster):
                 _check_type(where, "clusters", stage.clusters, int, minimum=2)
                 _check_choice(where, "init", stage.init, INITS)
