@@ -55,10 +55,11 @@ static inline void tfedge_mve_requant_row(const int32_t *acc, const int32_t *mul
   }
 }
 
-/* dst[0..n) = src[0..n) (n small: one predicated vector per 16 bytes, no call). */
+/* dst[0..n) = src[0..n): whole vectors unpredicated, one predicated tail (no call, no VPST per vector). */
 static inline void tfedge_mve_copy(int8_t *dst, const int8_t *src, int32_t n) {
-  int32_t i;
-  for (i = 0; i < n; i += 16) {
+  int32_t i = 0;
+  for (; i + 16 <= n; i += 16) vstrbq_s8(dst + i, vldrbq_s8(src + i));
+  if (i < n) {
     const mve_pred16_t p = vctp8q((uint32_t)(n - i));
     vstrbq_p_s8(dst + i, vldrbq_z_s8(src + i, p), p);
   }
@@ -67,8 +68,9 @@ static inline void tfedge_mve_copy(int8_t *dst, const int8_t *src, int32_t n) {
 /* dst[0..n) = value. */
 static inline void tfedge_mve_fill(int8_t *dst, int8_t value, int32_t n) {
   const int8x16_t v = vdupq_n_s8(value);
-  int32_t i;
-  for (i = 0; i < n; i += 16) vstrbq_p_s8(dst + i, v, vctp8q((uint32_t)(n - i)));
+  int32_t i = 0;
+  for (; i + 16 <= n; i += 16) vstrbq_s8(dst + i, v);
+  if (i < n) vstrbq_p_s8(dst + i, v, vctp8q((uint32_t)(n - i)));
 }
 
 /* mve/conv_s8_nhwc.c: output channels [c_begin, c_begin + c_count) of a convolution whose weight rows

@@ -23,17 +23,33 @@
 /* acc + x * w (MVE has no vector-by-vector VMLA: VMUL then VADD) */
 static inline int32x4_t vmla4(int32x4_t acc, int32x4_t x, int32x4_t w) { return vaddq_s32(acc, vmulq_s32(x, w)); }
 
-/* clamp(mbqm(acc) + output_offset) stored to 4 (or fewer: predicate) output channels */
-static inline void store4(const tfedge_conv_params *p, int32x4_t acc, int32x4_t m, int32x4_t s, int32_t left,
-                          int8_t *out, mve_pred16_t pr) {
-  acc = left ? tfedge_mve_mbqm_left(acc, m, s) : tfedge_mve_mbqm(acc, m, s);
-  acc = vaddq_n_s32(acc, p->output_offset);
-  acc = vminq_s32(vmaxq_s32(acc, vdupq_n_s32(p->act_min)), vdupq_n_s32(p->act_max));
-  vstrbq_p_s32(out, acc, pr);
+/* Output-stage constants, read once per call (int8 stores may alias the parameter struct, so reading
+ * them through `p` next to the stores would reload them every time). */
+typedef struct {
+  int32x4_t lo, hi;
+  int32_t out_off, left;
+} out_stage;
+
+static inline out_stage out_stage_of(const tfedge_conv_params *p) {
+  out_stage o;
+  o.lo = vdupq_n_s32(p->act_min);
+  o.hi = vdupq_n_s32(p->act_max);
+  o.out_off = p->output_offset;
+  o.left = tfedge_mve_any_left_shift(p->shift, p->out_c);
+  return o;
+}
+
+/* clamp(mbqm(acc) + output_offset) stored to 4 output channels (fewer: predicate, unless `full`) */
+static inline __attribute__((always_inline)) void store4(out_stage o, int32x4_t acc, int32x4_t m, int32x4_t s,
+                                                         int8_t *out, mve_pred16_t pr, int full) {
+  acc = o.left ? tfedge_mve_mbqm_left(acc, m, s) : tfedge_mve_mbqm(acc, m, s);
+  acc = vminq_s32(vmaxq_s32(vaddq_n_s32(acc, o.out_off), o.lo), o.hi);
+  if (full) vstrbq_s32(out, acc);
+  else vstrbq_p_s32(out, acc, pr);
 }
 
 /* One output pixel, any depth multiplier, taps outside the image skipped. */
-static void dw_pixel(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int32_t left,
+static void dw_pixel(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, out_stage o,
                      int8_t *out) {
   const int32_t y0 = oy * p->stride_h - p->pad_top;
   const int32_t x0 = ox * p->stride_w - p->pad_left;
@@ -62,7 +78,7 @@ static void dw_pixel(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy
                         vldrbq_z_s32(p->weights + (ky * p->k_w + kx) * p->out_c + c, pr));
       }
     }
-    store4(p, acc, vldrwq_z_s32(p->mult + c, pr), vldrwq_z_s32(p->shift + c, pr), left, out + c, pr);
+    store4(o, acc, vldrwq_z_s32(p->mult + c, pr), vldrwq_z_s32(p->shift + c, pr), out + c, pr, 0);
   }
 }
 
@@ -72,7 +88,7 @@ static void dw_pixel(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy
  * Channels [c, c + 4): `full` vectors need no predicate (no VPST before each load). */
 static inline __attribute__((always_inline)) void dw_4px_c(const tfedge_conv_params *p,
                                                            const int8_t *const (*tap)[4], int32_t taps,
-                                                           const int32_t *eb, int32_t left, int8_t *const out[4],
+                                                           const int32_t *eb, out_stage o, int8_t *const out[4],
                                                            int32_t c, int full) {
   const int32_t C = p->in_c;
   const mve_pred16_t pr = full ? 0xffff : vctp32q((uint32_t)(C - c));
@@ -99,23 +115,23 @@ static inline __attribute__((always_inline)) void dw_4px_c(const tfedge_conv_par
   {
     const int32x4_t m = full ? vldrwq_s32(p->mult + c) : vldrwq_z_s32(p->mult + c, pr);
     const int32x4_t s = full ? vldrwq_s32(p->shift + c) : vldrwq_z_s32(p->shift + c, pr);
-    store4(p, a0, m, s, left, out[0] + c, pr);
-    store4(p, a1, m, s, left, out[1] + c, pr);
-    store4(p, a2, m, s, left, out[2] + c, pr);
-    store4(p, a3, m, s, left, out[3] + c, pr);
+    store4(o, a0, m, s, out[0] + c, pr, full);
+    store4(o, a1, m, s, out[1] + c, pr, full);
+    store4(o, a2, m, s, out[2] + c, pr, full);
+    store4(o, a3, m, s, out[3] + c, pr, full);
   }
 }
 
-static void dw_4px(const tfedge_conv_params *p, const int8_t *const (*tap)[4], int32_t taps, const int32_t *eb,
-                   int32_t left, int8_t *const out[4]) {
+static __attribute__((noinline)) void dw_4px(const tfedge_conv_params *p, const int8_t *const (*tap)[4],
+                                             int32_t taps, const int32_t *eb, out_stage o, int8_t *const out[4]) {
   int32_t c = 0;
-  for (; c + 4 <= p->in_c; c += 4) dw_4px_c(p, tap, taps, eb, left, out, c, 1);
-  if (c < p->in_c) dw_4px_c(p, tap, taps, eb, left, out, c, 0);
+  for (; c + 4 <= p->in_c; c += 4) dw_4px_c(p, tap, taps, eb, o, out, c, 1);
+  if (c < p->in_c) dw_4px_c(p, tap, taps, eb, o, out, c, 0);
 }
 
 /* One output pixel with the same tap table (column 0): leftovers of a group of four. */
-static void dw_1px(const tfedge_conv_params *p, const int8_t *const (*tap)[4], int32_t taps, const int32_t *eb,
-                   int32_t left, int8_t *out) {
+static __attribute__((noinline)) void dw_1px(const tfedge_conv_params *p, const int8_t *const (*tap)[4],
+                                             int32_t taps, const int32_t *eb, out_stage o, int8_t *out) {
   const int32_t C = p->in_c;
   int32_t c, t;
   for (c = 0; c < C; c += 4) {
@@ -123,19 +139,19 @@ static void dw_1px(const tfedge_conv_params *p, const int8_t *const (*tap)[4], i
     int32x4_t a0 = vldrwq_z_s32(eb + c, pr);
     const int8_t *w = p->weights + c;
     for (t = 0; t < taps; ++t, w += C) a0 = vmla4(a0, vldrbq_z_s32(tap[t][0] + c, pr), vldrbq_z_s32(w, pr));
-    store4(p, a0, vldrwq_z_s32(p->mult + c, pr), vldrwq_z_s32(p->shift + c, pr), left, out + c, pr);
+    store4(o, a0, vldrwq_z_s32(p->mult + c, pr), vldrwq_z_s32(p->shift + c, pr), out + c, pr, 0);
   }
 }
 
 void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
-  const int32_t left = tfedge_mve_any_left_shift(p->shift, p->out_c);
+  const out_stage o = out_stage_of(p);
   const int32_t taps = p->k_h * p->k_w;
   const int32_t pixels = p->out_h * p->out_w;
   int32_t b, g, j, c, t;
   if (p->depth_multiplier != 1 || p->out_c > DW_MAX_C || taps > DW_MAX_TAPS) {
     for (b = 0; b < p->batches; ++b)
       for (g = 0; g < pixels; ++g, output += p->out_c)
-        dw_pixel(p, input + b * p->in_h * p->in_w * p->in_c, g / p->out_w, g % p->out_w, left, output);
+        dw_pixel(p, input + b * p->in_h * p->in_w * p->in_c, g / p->out_w, g % p->out_w, o, output);
     return;
   }
   {
@@ -143,7 +159,10 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
     int8_t zero_points[p->in_c];
     const int8_t *tap[taps][4];
     int8_t *out[4];
+    int32_t toff[taps]; /* offset of each tap from the window's top-left input pixel */
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
     tfedge_mve_fill(zero_points, (int8_t)(-p->input_offset), p->in_c);
+    for (t = 0; t < taps; ++t) toff[t] = ((t / p->k_w) * p->dil_h * p->in_w + (t % p->k_w) * p->dil_w) * p->in_c;
     for (c = 0; c < p->out_c; c += 4) {
       const mve_pred16_t pr = vctp32q((uint32_t)(p->out_c - c));
       int32x4_t sum = vdupq_n_s32(0);
@@ -161,24 +180,28 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
         for (j = 0; j < count; ++j) {
           const int32_t y0 = oy * p->stride_h - p->pad_top;
           const int32_t x0 = ox * p->stride_w - p->pad_left;
+          const int8_t *base = in_b + (y0 * p->in_w + x0) * p->in_c;
           int32_t ky, kx;
           out[j] = out_b + (g + j) * p->out_c;
-          for (ky = 0, t = 0; ky < p->k_h; ++ky) {
-            const int32_t y = y0 + ky * p->dil_h;
-            for (kx = 0; kx < p->k_w; ++kx, ++t) {
-              const int32_t x = x0 + kx * p->dil_w;
-              tap[t][j] = (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) ? zero_points
-                                                                          : in_b + (y * p->in_w + x) * p->in_c;
+          if (y0 >= 0 && y0 + span_h < p->in_h && x0 >= 0 && x0 + span_w < p->in_w) { /* interior */
+            for (t = 0; t < taps; ++t) tap[t][j] = base + toff[t];
+          } else {
+            for (ky = 0, t = 0; ky < p->k_h; ++ky) {
+              const int32_t y = y0 + ky * p->dil_h;
+              for (kx = 0; kx < p->k_w; ++kx, ++t) {
+                const int32_t x = x0 + kx * p->dil_w;
+                tap[t][j] = (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) ? zero_points : base + toff[t];
+              }
             }
           }
           if (++ox == p->out_w) ox = 0, ++oy;
         }
         if (count == 4) {
-          dw_4px(p, (const int8_t *const (*)[4])tap, taps, eb, left, out);
+          dw_4px(p, (const int8_t *const (*)[4])tap, taps, eb, o, out);
         } else {
           for (j = 0; j < count; ++j) {
             for (t = 0; t < taps; ++t) tap[t][0] = tap[t][j];
-            dw_1px(p, (const int8_t *const (*)[4])tap, taps, eb, left, out[j]);
+            dw_1px(p, (const int8_t *const (*)[4])tap, taps, eb, o, out[j]);
           }
         }
       }
