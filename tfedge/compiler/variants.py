@@ -34,8 +34,8 @@ class Choice:
 
 
 def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int], output_zp: int) -> tuple[list[list[int]] | None, str]:
-    """[bias, mult, k_hi, shift] per channel, or None (and why) when a channel's shift is outside
-    the range the one-shift form is exact for."""
+    """[bias, mult, k_hi, shift] per channel (padded with zero records to a multiple of 4), or None (and
+    why) when a channel's shift is outside the range the one-shift form is exact for."""
     n = len(mults)
     b = np.zeros(n, np.int64) if bias is None else np.asarray(bias, np.int64)
     rows = []
@@ -44,16 +44,18 @@ def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int]
         if not E_MIN <= e <= E_MAX or not (1 << 30) <= m < (1 << 31):
             return None, f"channel {c}: multiplier 2^{s} outside the one-shift requantization range"
         rows.append([int(b[c]), int(m), (1 << (e - 2)) + int(output_zp) * (1 << (e - 1)), e - 1])
+    rows += [[0, 0, 0, 0]] * (-n % 4)  # padded to whole channel pairs / row groups (zero bias)
     return rows, ""
 
 
 def pack_conv_weights(w: np.ndarray) -> np.ndarray:
-    """[out_c][k...] int8 -> int16 [pair][k_padded/4][2][k0 k2 k1 k3] (odd out_c paired with a zero row):
+    """[out_c][k...] int8 -> int16 [pair][k_padded/4][2][k0 k2 k1 k3], k_padded a multiple of 8 (odd
+    out_c paired with a zero row):
     the inner loop loads each channel's 4 values as two ready [k0 k2], [k1 k3] halfword pairs."""
     out_c = w.shape[0]
     flat = w.reshape(out_c, -1)
     k = flat.shape[1]
-    kp = (k + 3) // 4 * 4
+    kp = (k + 7) // 8 * 8  # the inner loop takes 8 values per iteration
     rows = np.zeros(((out_c + 1) // 2 * 2, kp), np.int16)
     rows[:out_c, :k] = flat
     groups = rows.reshape(-1, 2, kp // 4, 4)[:, :, :, [0, 2, 1, 3]]
@@ -83,7 +85,7 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records_ok: bool, w
     if not records_ok:
         return Choice("conv_s8_nhwc", "portable", f"fast requantization not exact here ({why_not})")
     k = geo["k_h"] * geo["k_w"] * in_c
-    kp = (k + 3) // 4 * 4
+    kp = (k + 7) // 8 * 8
     scratch = 4 * kp + 8 * ((out_c + 1) // 2 * 2) + kp  # two widened im2col vectors, accumulators, byte row
     one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0
     if one:

@@ -74,35 +74,73 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
   }
 }
 
-/* 2 output channels x 2 pixels over `groups` groups of 4 values: a[0..3] = {px0 ch0, px0 ch1, px1 ch0, px1 ch1}
- * accumulate onto their initial values. x: the interleaved widened pixels, w: one channel pair's int16 rows.
- * 11 instructions per group (LDM, 2 LDRD, 8 SMLAD) plus the loop branch. */
-static inline void dot_2x2(const uint32_t *x, const int16_t *w, int32_t groups, int32_t a[4]) {
-  int32_t a00 = a[0], a01 = a[1], a10 = a[2], a11 = a[3];
-  /* LDM fills registers in ascending order: pin the four pixel words to ascending registers */
-  register uint32_t x0e __asm__("r8"), x0o __asm__("r9"), x1e __asm__("r10"), x1o __asm__("r11");
-  uint32_t we, wo;
+/* All channel pairs for one pixel pair: acc[4j..4j+3] = {px0 ch 2j, px0 ch 2j+1, px1 ch 2j, px1 ch 2j+1},
+ * starting from the biases. Hand-scheduled because the block needs 13 live registers plus 4 loop values
+ * (kept on the stack): per 2 groups of 4 values 2 LDM, 4 LDRD and 16 SMLAD, then the loop branch. */
+typedef struct {
+  const uint32_t *x;            /* the two widened pixels, interleaved */
+  const int16_t *w;             /* packed int16 weights */
+  const tfedge_requant_ch *rq;  /* biases (records padded to an even count) */
+  int32_t *acc;                 /* 4 per channel pair */
+  int32_t groups2;              /* k_padded / 8 */
+  int32_t pairs;                /* output channel pairs */
+} dot_args;
+
+__attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) const dot_args *a) {
   __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "sub sp, sp, #16\n\t"
+      "ldr r1, [r0, #16]\n\t"
+      "str r1, [sp, #0]\n\t"          /* groups2 */
+      "ldr r1, [r0, #20]\n\t"
+      "str r1, [sp, #4]\n\t"          /* pairs left */
+      "ldr r1, [r0, #0]\n\t"
+      "str r1, [sp, #8]\n\t"          /* x */
+      "ldr r1, [r0, #12]\n\t"
+      "str r1, [sp, #12]\n\t"         /* acc */
+      "ldr lr, [r0, #8]\n\t"          /* rq */
+      "ldr r0, [r0, #4]\n\t"          /* w */
+      "2:\n\t"
+      "ldr r2, [lr], #16\n\t"         /* bias of the pair's first channel */
+      "ldr r3, [lr], #16\n\t"
+      "mov r4, r2\n\t"
+      "mov r5, r3\n\t"
+      "ldr r1, [sp, #8]\n\t"
+      "ldr r12, [sp, #0]\n\t"
       "1:\n\t"
-      "ldm %[x]!, {%[x0e], %[x0o], %[x1e], %[x1o]}\n\t"
-      "ldrd %[we], %[wo], [%[w]], #8\n\t"
-      "smlad %[a00], %[x0e], %[we], %[a00]\n\t"
-      "smlad %[a10], %[x1e], %[we], %[a10]\n\t"
-      "smlad %[a00], %[x0o], %[wo], %[a00]\n\t"
-      "smlad %[a10], %[x1o], %[wo], %[a10]\n\t"
-      "ldrd %[we], %[wo], [%[w]], #8\n\t"
-      "smlad %[a01], %[x0e], %[we], %[a01]\n\t"
-      "smlad %[a11], %[x1e], %[we], %[a11]\n\t"
-      "smlad %[a01], %[x0o], %[wo], %[a01]\n\t"
-      "smlad %[a11], %[x1o], %[wo], %[a11]\n\t"
-      "subs %[n], %[n], #1\n\t"
+      "ldm r1!, {r8-r11}\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r2, r8, r6, r2\n\t"
+      "smlad r4, r10, r6, r4\n\t"
+      "smlad r2, r9, r7, r2\n\t"
+      "smlad r4, r11, r7, r4\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r3, r8, r6, r3\n\t"
+      "smlad r5, r10, r6, r5\n\t"
+      "smlad r3, r9, r7, r3\n\t"
+      "smlad r5, r11, r7, r5\n\t"
+      "ldm r1!, {r8-r11}\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r2, r8, r6, r2\n\t"
+      "smlad r4, r10, r6, r4\n\t"
+      "smlad r2, r9, r7, r2\n\t"
+      "smlad r4, r11, r7, r4\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r3, r8, r6, r3\n\t"
+      "smlad r5, r10, r6, r5\n\t"
+      "smlad r3, r9, r7, r3\n\t"
+      "smlad r5, r11, r7, r5\n\t"
+      "subs r12, r12, #1\n\t"
       "bne 1b\n\t"
-      : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [x] "+r"(x), [w] "+r"(w),
-        [n] "+r"(groups), [x0e] "=&r"(x0e), [x0o] "=&r"(x0o), [x1e] "=&r"(x1e), [x1o] "=&r"(x1o), [we] "=&r"(we),
-        [wo] "=&r"(wo)
-      :
-      : "cc", "memory");
-  a[0] = a00, a[1] = a01, a[2] = a10, a[3] = a11;
+      "ldr r1, [sp, #12]\n\t"
+      "stmia r1!, {r2-r5}\n\t"
+      "str r1, [sp, #12]\n\t"
+      "ldr r1, [sp, #4]\n\t"
+      "subs r1, r1, #1\n\t"
+      "str r1, [sp, #4]\n\t"
+      "bne 2b\n\t"
+      "add sp, sp, #16\n\t"
+      "pop {r4-r11, pc}\n\t");
 }
 
 /* Requantized, saturated to int8 and (clamp) clamped to the activation range. */
@@ -140,14 +178,14 @@ static inline __attribute__((always_inline)) void requant_pair(const int32_t *ac
 
 static inline __attribute__((always_inline)) void run(const tfedge_conv_params *p, const int8_t *input,
                                                       int8_t *output, const int clamp) {
-  const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 3) & ~3;
+  const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 7) & ~7;
   const int32_t groups = k_padded >> 2;
   const int32_t npx = p->out_h * p->out_w, out_c = p->out_c, pairs = (out_c + 1) >> 1;
   const int32_t lo = p->act_min, hi = p->act_max;
   uint32_t *buf = (uint32_t *)p->scratch;
   int32_t *accs = (int32_t *)(buf + 4 * groups); /* 4 accumulators per channel pair */
   int8_t *stage = (int8_t *)(accs + 4 * pairs);
-  int32_t b, i, j;
+  int32_t b, i;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     int8_t *out_b = output + b * npx * out_c;
@@ -155,9 +193,6 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
     for (i = 0; i < npx; i += 2) {
       const int two = i + 1 < npx;
       int8_t *o0 = out_b + i * out_c;
-      const int16_t *w = (const int16_t *)(const void *)p->weights;
-      const tfedge_requant_ch *r = p->rq;
-      int32_t *acc = accs;
       gather(p, in_b, oy, ox, stage, buf, k_padded);
       if (++ox == p->out_w) ox = 0, ++oy;
       if (two) {
@@ -167,10 +202,9 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
         int32_t g;
         for (g = 0; g < groups; ++g) buf[4 * g + 2] = buf[4 * g], buf[4 * g + 3] = buf[4 * g + 1];
       }
-      for (j = 0; j < pairs; ++j, r += 2, w += 2 * k_padded, acc += 4) {
-        acc[0] = acc[2] = r[0].bias;
-        acc[1] = acc[3] = 2 * j + 1 < out_c ? r[1].bias : 0; /* odd last channel: paired with zero weights */
-        dot_2x2(buf, w, groups, acc);
+      {
+        const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs};
+        dot_pairs(&args);
       }
       requant_pair(accs, p->rq, out_c, o0, o0 + out_c, two, clamp, lo, hi);
     }

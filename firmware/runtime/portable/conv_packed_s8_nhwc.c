@@ -10,7 +10,7 @@ static inline int32_t packed_weight(const int8_t *w, int32_t k_padded, int32_t o
 }
 
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
-  const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 3) & ~3;
+  const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 7) & ~7;
   int32_t b, oy, ox, oc, ky, kx, ic;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
