@@ -95,23 +95,26 @@ def flash_model(
     progress: bool | None = None,
     compare: bool = True,
     out_dir: str | Path | None = None,
+    kernel_arch: str | None = None,
 ) -> dict:
     """Compiles, builds and runs `tflite` on `board`; returns the metrics dict (see docs/boards.md).
+    kernel_arch: kernel paths to link instead of the board's (e.g. "portable", to compare).
 
     With `inputs` (x as for `tfedge run`), the on-device outputs are in metrics["outputs"] (numpy, same
     form as x; not JSON) and, with compare=True, checked against the host int8 runner."""
     from tfedge.compiler import compile_model, runtime_include_dirs, runtime_sources
 
     board = load_board(board) if isinstance(board, str) else board
+    arch = kernel_arch or board.kernel_arch
     tflite = Path(tflite)
     with tempfile.TemporaryDirectory(prefix="tfedge-flash-") as tmp:
         work = Path(tmp)
-        result = compile_model(tflite, work / "model", profile_hooks=True, arch=board.kernel_arch)
+        result = compile_model(tflite, work / "model", profile_hooks=True, arch=arch)
         report = result.report
         _check_fits(board, report)
         if len(report["inputs"]) != 1:
             raise DataError("tfedge flash handles single-input models")
-        fw = build_firmware(board, [result.model_c, *runtime_sources(board.kernel_arch)],
+        fw = build_firmware(board, [result.model_c, *runtime_sources(arch)],
                             include_dirs=[result.out_dir, *runtime_include_dirs()],
                             defines=["TFEDGE_PROFILE_LAYERS"], opt=opt)
         samples = with_batch = None
@@ -131,7 +134,8 @@ def flash_model(
             renode_files = renode.write_files(board, elf_copy)
 
     stack_used = int(run.values.get("stack_used", "0").split()[0])
-    metrics = {"board": board.name, "core": board.core, "clock_hz": board.clock_hz, "model": tflite.name, "opt": opt}
+    metrics = {"board": board.name, "core": board.core, "clock_hz": board.clock_hz, "model": tflite.name, "opt": opt,
+               "kernel_arch": arch}
     if out_dir is not None:
         metrics["elf"] = str(elf_copy)
         if renode_files:
@@ -145,6 +149,7 @@ def flash_model(
     for row, cost in zip(report["layers"], measurement.mean_layers()):
         layers.append({
             "index": row["index"], "op": row["op"], "output_shape": row.get("output_shape"), "macs": row["macs"],
+            "variant": row.get("variant", ""), "memory": row.get("memory", ""),
             "instructions": int(round(cost["insns"])),
             "instructions_per_mac": cost["insns"] / row["macs"] if row["macs"] else None,
             "est_cycles": int(round(estimate_cycles(cost, board))),
