@@ -106,8 +106,8 @@ def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records_ok: bo
         return Choice("depthwise_conv_s8_nhwc", "portable", f"depth multiplier {depth_multiplier}, {in_c} channels: "
                       "the 4-channel SIMD path needs multiplier 1 and channels % 4 == 0", records=True)
     return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", "4 channels per word: SXTAB16 inputs, weights "
-                  "widened to int16 at compile time, 16x16 MACs; 3x3 windows inside the image unrolled",
-                  packed=True, records=True)
+                  "widened to int16 at compile time, 16x16 MACs; 3x3 windows unrolled (border taps read a "
+                  f"{in_c} B row of zero points)", packed=True, records=True, scratch_bytes=in_c)
 
 
 def fc_choice(arch: str, in_f: int, out_f: int, records_ok: bool, why_not: str) -> Choice:

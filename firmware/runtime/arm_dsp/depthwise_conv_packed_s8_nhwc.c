@@ -3,8 +3,9 @@
  * 4 channels at a time: per tap one word of input widened with the offset (SXTAB16 and SXTAB16 ROR 8),
  * one LDRD of the compile-time widened weights ([c0 c2][c1 c3], sequential per channel group) and four
  * 16x16 MACs (SMLABB/SMLATT); the 4 results are requantized and stored as one word. Pixels whose window
- * lies inside the image run the taps unrolled (3x3) or in plain loops; border pixels skip the taps
- * outside the image, as TFLM does. */
+ * lies inside the image run the 3x3 taps unrolled; 3x3 windows over the border too, their outside taps
+ * reading a scratch row of input zero points (which contribute exactly 0, as TFLM's skipped taps);
+ * other kernel sizes loop over the taps inside the image. */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/depthwise_conv_packed_s8_nhwc.c"
 #else
@@ -42,7 +43,9 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
   const int32_t lo = p->act_min, hi = p->act_max;
   const int k3 = p->k_h == 3 && p->k_w == 3;
+  int8_t *zrow = (int8_t *)p->scratch; /* c_n bytes: the input zero point, for taps outside the image */
   int32_t b, oy, ox, c, ky, kx;
+  if (zrow) memset(zrow, -p->input_offset, (size_t)c_n);
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * row;
     for (oy = 0; oy < p->out_h; ++oy) {
@@ -58,7 +61,29 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
         const int8_t *base = in_b + y0 * row + x0 * c_n; /* tap (0, 0), possibly outside */
         while (kx0 < kx1 && x0 + kx0 * p->dil_w < 0) ++kx0;
         while (kx1 > kx0 && x0 + (kx1 - 1) * p->dil_w >= p->in_w) --kx1;
-        if (k3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3) { /* whole 3x3 window inside */
+        if (k3 && zrow && !(ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3)) {
+          /* 3x3 window over the border: taps outside read a row of input zero points (x + offset = 0) */
+          const int8_t *tap[9];
+          int32_t t;
+          for (t = 0; t < 9; ++t) {
+            const int32_t ty = t / 3, tx = t % 3;
+            tap[t] = ty >= ky0 && ty < ky1 && tx >= kx0 && tx < kx1 ? base + ty * dy + tx * dx : zrow;
+          }
+          for (c = 0; c < c_n; c += 4, r += 4, w += 18) {
+            int32_t a0 = r[0].bias, a1 = r[1].bias, a2 = r[2].bias, a3 = r[3].bias;
+            TAP(tap[0] + c, w);
+            TAP(tap[1] + c, w + 2);
+            TAP(tap[2] + c, w + 4);
+            TAP(tap[3] + c, w + 6);
+            TAP(tap[4] + c, w + 8);
+            TAP(tap[5] + c, w + 10);
+            TAP(tap[6] + c, w + 12);
+            TAP(tap[7] + c, w + 14);
+            TAP(tap[8] + c, w + 16);
+            tfedge_st32(output + c, tfedge_pack4(out1(a0, r, clamp, lo, hi), out1(a1, r + 1, clamp, lo, hi),
+                                                 out1(a2, r + 2, clamp, lo, hi), out1(a3, r + 3, clamp, lo, hi)));
+          }
+        } else if (k3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3) { /* whole 3x3 window inside */
           for (c = 0; c < c_n; c += 4, r += 4, w += 18) {
             const int8_t *q = base + c;
             int32_t a0 = r[0].bias, a1 = r[1].bias, a2 = r[2].bias, a3 = r[3].bias;

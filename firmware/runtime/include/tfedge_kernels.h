@@ -58,7 +58,7 @@ void tfedge_decode_c4(const uint8_t *indices, const int8_t *codebook, int32_t n,
  * up to even) + k_padded bytes. */
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 /* DEPTHWISE_CONV_2D, depth multiplier 1, channels a multiple of 4, weights widened to int16 at compile time
- * (p->weights points at them): [channel group of 4][k_h*k_w taps][c0 c2 c1 c3]. */
+ * (p->weights points at them): [channel group of 4][k_h*k_w taps][c0 c2 c1 c3]. scratch: in_c bytes. */
 void depthwise_conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 
 /* A convolution kernel of the signature above, and the by-rows in-place loop that wraps one: the output
