@@ -72,8 +72,9 @@ def test_packed_layouts_round_trip():
         np.testing.assert_array_equal(packed[oc // 2, :, oc % 2], k)
     assert not packed[2, :, 1].any()  # the odd channel's partner is zero
     fc = np.arange(-65, 65, dtype=np.int8).reshape(10, 13)
-    p = variants.pack_fc_weights(fc).reshape(3, 4, 4, 4)  # row groups, groups of 4 inputs, row, 4 bytes
-    np.testing.assert_array_equal(p[1, 2, 3], fc[7, 8:12])
+    p = variants.pack_fc_weights(fc).reshape(3, 4, 4, 4)  # row groups, groups of 4 inputs, row, [k0 k2 k1 k3]
+    assert p.dtype == np.int16
+    np.testing.assert_array_equal(p[1, 2, 3], fc[7, 8:12][[0, 2, 1, 3]])
     assert not p[2, :, 2:].any()
 
 

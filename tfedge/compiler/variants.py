@@ -63,12 +63,13 @@ def pack_conv_weights(w: np.ndarray) -> np.ndarray:
 
 
 def pack_fc_weights(w: np.ndarray) -> np.ndarray:
-    """[out][in] -> [group of 4 rows][in_padded/4][4 rows][4] (zero rows pad the last group)."""
+    """[out][in] int8 -> int16 [group of 4 rows][in_padded/4][4 rows][k0 k2 k1 k3] (zero rows pad the last group)."""
     out_f, k = w.shape
     kp = (k + 3) // 4 * 4
-    rows = np.zeros(((out_f + 3) // 4 * 4, kp), np.int8)
+    rows = np.zeros(((out_f + 3) // 4 * 4, kp), np.int16)
     rows[:out_f, :k] = w
-    return rows.reshape(-1, 4, kp // 4, 4).transpose(0, 2, 1, 3).reshape(-1)
+    groups = rows.reshape(-1, 4, kp // 4, 4)[:, :, :, [0, 2, 1, 3]]
+    return groups.transpose(0, 2, 1, 3).reshape(-1)
 
 
 def widen_depthwise_weights(w: np.ndarray) -> np.ndarray:
@@ -116,5 +117,6 @@ def fc_choice(arch: str, in_f: int, out_f: int, records_ok: bool, why_not: str) 
     if not records_ok:
         return Choice("fully_connected_s8", "portable", f"fast requantization not exact here ({why_not})")
     kp = (in_f + 3) // 4 * 4
-    return Choice("fully_connected_packed_s8", "fc_rows4", f"4 rows per pass over the input widened once ({2 * kp} B scratch)",
+    return Choice("fully_connected_packed_s8", "fc_rows4", f"4 rows per pass over the input widened once ({2 * kp} B "
+                  f"scratch), int16 weights (+{out_f * in_f} B flash)",
                   packed=True, records=True, scratch_bytes=2 * kp)

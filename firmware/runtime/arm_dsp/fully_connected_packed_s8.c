@@ -1,8 +1,8 @@
 /* FULLY_CONNECTED with packed weights, Cortex-M4/M7/M33 DSP extension.
  *
  * The input row is widened once into scratch ([x0 x2][x1 x3] per 4 values; the input offset is
- * already folded into the bias), then 4 output rows are computed per pass over it: per 4 inputs
- * 2 loads of input, 2 LDRD of weights (4 rows interleaved 4 bytes at a time), 8 SXTB16, 8 SMLAD. */
+ * already folded into the bias), then 4 output rows are computed per pass over it: per 4 inputs one
+ * LDRD of input, 2 LDM of the compile-time widened weights (4 rows interleaved), 8 SMLAD. */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/fully_connected_packed_s8.c"
 #else
@@ -12,9 +12,31 @@
 #include "../portable/fully_connected_packed_s8.c"
 #undef fully_connected_packed_s8
 
-static inline int32_t dot2(uint32_t w, uint32_t xe, uint32_t xo, int32_t acc) {
-  acc = __smlad(xe, __sxtb16(w), acc);
-  return __smlad(xo, tfedge_sxtb16_ror8(w), acc);
+/* 4 rows over `groups` groups of 4 inputs: acc[0..3] (holding the biases) += rows . x. Hand-scheduled: 13
+ * live registers; per group 1 LDRD of input, 2 LDM of weights (4 words each), 8 SMLAD. */
+__attribute__((naked, noinline)) static void dot_rows4(__attribute__((unused)) const uint32_t *x,
+                                                        __attribute__((unused)) const int16_t *w,
+                                                        __attribute__((unused)) int32_t groups,
+                                                        __attribute__((unused)) int32_t *acc) {
+  __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "ldm r3, {r4-r7}\n\t"
+      "1:\n\t"
+      "ldrd r8, r9, [r0], #8\n\t"
+      "ldm r1!, {r10-r12, lr}\n\t"
+      "smlad r4, r8, r10, r4\n\t"
+      "smlad r4, r9, r11, r4\n\t"
+      "smlad r5, r8, r12, r5\n\t"
+      "smlad r5, r9, lr, r5\n\t"
+      "ldm r1!, {r10-r12, lr}\n\t"
+      "smlad r6, r8, r10, r6\n\t"
+      "smlad r6, r9, r11, r6\n\t"
+      "smlad r7, r8, r12, r7\n\t"
+      "smlad r7, r9, lr, r7\n\t"
+      "subs r2, r2, #1\n\t"
+      "bne 1b\n\t"
+      "stm r3, {r4-r7}\n\t"
+      "pop {r4-r11, pc}\n\t");
 }
 
 void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output) {
@@ -29,7 +51,7 @@ void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, i
   }
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * n;
-    const uint32_t *w = (const uint32_t *)p->weights;
+    const int16_t *w = (const int16_t *)(const void *)p->weights;
     for (g = 0; g + 4 <= n; g += 4) {
       const uint32_t v = tfedge_ld32(in_b + g);
       buf[g >> 1] = __sxtb16(v);
@@ -45,25 +67,19 @@ void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, i
       }
     }
     for (o = 0; o < out_f; o += 4) {
-      const tfedge_requant_ch *r = rq + o;
+      const tfedge_requant_ch *r = rq + o; /* padded to whole groups of 4 */
       const int32_t rows = out_f - o < 4 ? out_f - o : 4;
-      int32_t a0 = r[0].bias, a1 = rows > 1 ? r[1].bias : 0, a2 = rows > 2 ? r[2].bias : 0,
-              a3 = rows > 3 ? r[3].bias : 0;
-      const uint32_t *x = buf;
-      for (g = 0; g < groups; ++g) {
-        const uint32_t xe = x[0], xo = x[1];
-        x += 2;
-        a0 = dot2(w[0], xe, xo, a0);
-        a1 = dot2(w[1], xe, xo, a1);
-        a2 = dot2(w[2], xe, xo, a2);
-        a3 = dot2(w[3], xe, xo, a3);
-        w += 4;
-      }
+      int32_t acc[4];
+      int32_t a0, a1, a2;
+      acc[0] = r[0].bias, acc[1] = r[1].bias, acc[2] = r[2].bias, acc[3] = r[3].bias;
+      dot_rows4(buf, w, groups, acc);
+      w += 16 * groups;
+      a0 = acc[0], a1 = acc[1], a2 = acc[2];
       if (rows == 4) {
         tfedge_st32(output, tfedge_pack4(tfedge_dsp_out(a0, r, p->act_min, p->act_max),
                                          tfedge_dsp_out(a1, r + 1, p->act_min, p->act_max),
                                          tfedge_dsp_out(a2, r + 2, p->act_min, p->act_max),
-                                         tfedge_dsp_out(a3, r + 3, p->act_min, p->act_max)));
+                                         tfedge_dsp_out(acc[3], r + 3, p->act_min, p->act_max)));
       } else {
         const int32_t acc[3] = {a0, a1, a2};
         int32_t k;

@@ -84,8 +84,9 @@ typedef struct {
 } tfedge_fc_params;
 void fully_connected_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
 void fully_connected_s8_c4(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
-/* FULLY_CONNECTED with packed weights: rows in groups of 4 (zero rows pad the last group), each row
- * zero-padded to a multiple of 4 and interleaved 4 bytes at a time: [group][in/4][row 0..3][4 bytes]. */
+/* FULLY_CONNECTED with packed weights, widened to int16 at compile time (p->weights points at them): rows
+ * in groups of 4 (zero rows pad the last group), each row zero-padded to a multiple of 4 and interleaved
+ * 4 values at a time: [group][in/4][row 0..3][k0 k2 k1 k3]; rq padded to a multiple of 4. */
 void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
 
 /* AVERAGE_POOL_2D and MAX_POOL_2D (same quantization in and out). */

@@ -1,4 +1,4 @@
-/* FULLY_CONNECTED, int8, packed weights (layout in tfedge_kernels.h): the reference for the fast
+/* FULLY_CONNECTED, int8, packed int16 weights (layout in tfedge_kernels.h): the reference for the fast
  * paths in arm_dsp/ and mve/. Same arithmetic as fully_connected_s8 (bias holds the folded
  * input-offset term); only the weight addressing differs. */
 #include "tfedge_fixedpoint.h"
@@ -10,10 +10,11 @@ void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, i
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_features;
     for (o = 0; o < p->out_features; ++o) {
-      const int8_t *w = p->weights + (o >> 2) * 4 * k_padded + (o & 3) * 4;
+      static const int32_t lane[4] = {0, 2, 1, 3}; /* [k0 k2 k1 k3]: the order SXTB16 / ROR 8 give */
+      const int16_t *w = (const int16_t *)(const void *)p->weights + (o >> 2) * 4 * k_padded + (o & 3) * 4;
       const int32_t c = p->per_channel ? o : 0;
       int32_t acc = p->bias[o];
-      for (i = 0; i < p->in_features; ++i) acc += in_b[i] * w[(i >> 2) * 16 + (i & 3)];
+      for (i = 0; i < p->in_features; ++i) acc += in_b[i] * w[(i >> 2) * 16 + lane[i & 3]];
       acc = tfedge_mbqm(acc, p->mult[c], p->shift[c]) + p->output_offset;
       *output++ = (int8_t)tfedge_clamp_i32(acc, p->act_min, p->act_max);
     }

@@ -53,10 +53,15 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     clustered = compress.emit(ctx, w.data, "fc")
     if clustered:  # <= 16 values per row: 4-bit indices + codebook (compress.py), no int8 copy
         choice = clustered[0]
-    weights = variants.pack_fc_weights(w.data) if choice.packed else w.data
+    if clustered:
+        weights = "NULL"
+    elif choice.packed:  # widened to int16 at compile time (word-aligned for LDM)
+        weights = "(const int8_t *)" + ctx.array("int16_t", variants.pack_fc_weights(w.data), "weights")
+    else:
+        weights = ctx.array("int8_t", w.data, "weights")
     params = dict(batches=x.size // in_f, in_features=in_f, out_features=out_f, output_offset=y.q_zero,
                   act_min=act_min, act_max=act_max, per_channel=int(per_channel),
-                  weights=ctx.array("int8_t", weights, "weights") if not clustered else "NULL",
+                  weights=weights,
                   bias=ctx.array("int32_t", folded, "bias"),
                   mult=ctx.array("int32_t", [m for m, _ in pairs], "mult"),
                   shift=ctx.array("int32_t", [s for _, s in pairs], "shift"))
