@@ -239,6 +239,9 @@ static void test_add(int32_t n_cases) {
     p.input1_mult = rnd(1 << 30, 0x7fffffff); p.input1_shift = rnd(-8, 0);
     p.input2_mult = rnd(1 << 30, 0x7fffffff); p.input2_shift = rnd(-8, 0);
     p.output_mult = rnd(1 << 30, 0x7fffffff); p.output_shift = rnd(-22, -14);
+    if (next() % 8u == 0) { /* positive shifts (multipliers >= 1): left shifts that may wrap */
+      p.input1_shift = rnd(0, 3); p.input2_shift = rnd(0, 3); p.output_shift = rnd(-3, 2);
+    }
     act(&p.act_min, &p.act_max);
     fill(in_a, s1, 0); fill(in_b, s2, 0);
     prep_out(n_out);
