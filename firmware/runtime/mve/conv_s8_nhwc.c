@@ -126,17 +126,22 @@ static inline __attribute__((always_inline)) void matmul_n(const int8_t *w, int3
  * bytes apart: the 4 pixels of one channel are the lanes (one multiplier), stored with a scatter. */
 static __attribute__((noinline)) void requant4(const tfedge_conv_params *p, const int32_t *acc, int32_t c0, int32_t n,
                                                int32_t count, int32_t left, int8_t *out) {
+  /* everything read once: the byte stores below may alias *p, so p-> in the loop would be reloaded */
   const mve_pred16_t pr = vctp32q((uint32_t)count);
   const uint32x4_t offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->out_c);
   const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+  const int32_t out_off = p->output_offset;
+  const int32_t *mult = p->mult + c0, *shift = p->shift + c0;
   int32_t i;
-  for (i = 0; i < n; ++i, acc += 4) {
+  out += c0;
+  for (i = 0; i < n; ++i, acc += 4, ++out) {
     int32x4_t x = vldrwq_s32(acc);
-    const int32_t s = p->shift[c0 + i];
+    const int32_t s = shift[i];
     if (left && s > 0) x = vshlq_r_s32(x, s);
-    x = tfedge_mve_mbqm(x, vdupq_n_s32(p->mult[c0 + i]), vdupq_n_s32(s > 0 ? 0 : s));
-    x = vminq_s32(vmaxq_s32(vaddq_n_s32(x, p->output_offset), lo), hi);
-    vstrbq_scatter_offset_p_s32(out + c0 + i, offs, x, pr);
+    x = tfedge_mve_mbqm(x, vdupq_n_s32(mult[i]), vdupq_n_s32(s > 0 ? 0 : s));
+    x = vminq_s32(vmaxq_s32(vaddq_n_s32(x, out_off), lo), hi);
+    if (count == 4) vstrbq_scatter_offset_s32(out, offs, x);
+    else vstrbq_scatter_offset_p_s32(out, offs, x, pr);
   }
 }
 

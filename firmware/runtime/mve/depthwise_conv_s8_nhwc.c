@@ -162,7 +162,10 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
     int32_t toff[taps]; /* offset of each tap from the window's top-left input pixel */
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
     tfedge_mve_fill(zero_points, (int8_t)(-p->input_offset), p->in_c);
-    for (t = 0; t < taps; ++t) toff[t] = ((t / p->k_w) * p->dil_h * p->in_w + (t % p->k_w) * p->dil_w) * p->in_c;
+    for (j = 0, t = 0; j < p->k_h; ++j) {
+      int32_t kx;
+      for (kx = 0; kx < p->k_w; ++kx, ++t) toff[t] = (j * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
+    }
     for (c = 0; c < p->out_c; c += 4) {
       const mve_pred16_t pr = vctp32q((uint32_t)(p->out_c - c));
       int32x4_t sum = vdupq_n_s32(0);
