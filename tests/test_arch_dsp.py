@@ -164,3 +164,13 @@ def test_packed_variants_portable_references_on_host(reference_models, tmp_path)
         got = _run(exe, [x], res.report)[0]
         np.testing.assert_array_equal(got.reshape(len(x), -1), np.asarray(run_model(tflite, x)).reshape(len(x), -1))
         assert res.report["scratch_bytes"] > 0
+
+
+def test_compile_cli_arch_reports_variants(reference_models, tmp_path, capsys):
+    from tfedge import cli
+
+    assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path), "--arch", "dsp"]) == 0
+    out = capsys.readouterr().out
+    assert "conv_1x1_matmul" in out and "depthwise_simd4" in out and "kernel scratch 832 B" in out
+    assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path)]) == 0
+    assert "conv_1x1_matmul" not in capsys.readouterr().out  # portable by default

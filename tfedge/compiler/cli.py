@@ -13,10 +13,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile-hooks", action="store_true",
                         help="always call tfedge_layer_boundary() between layers (else only with -DTFEDGE_PROFILE_LAYERS)")
     parser.add_argument("--json", action="store_true", help="print the compile report as JSON")
+    parser.add_argument("--arch", default="portable", choices=["portable", "armv6m", "dsp", "mve"],
+                        help="kernel architecture the layers' variants are chosen for (a board's kernel_arch; "
+                             "dsp = Cortex-M4/M7/M33). Default: portable")
 
 
 def run(args: argparse.Namespace) -> int:
-    result = compile_model(args.model, args.out, profile_hooks=args.profile_hooks)
+    result = compile_model(args.model, args.out, profile_hooks=args.profile_hooks, arch=args.arch)
     r = result.report
     if args.json:
         import json
@@ -26,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     for layer in r["layers"]:
         shape = "x".join(map(str, layer["output_shape"]))
         print(f"{layer['index']:>3}  {layer['op']:<20} {shape:<18} {layer['macs']:>12,}  {layer['kernel']}"
-              + (f" ({layer['variant']})" if layer["variant"] != "portable" else ""))
-    print(f"arena {r['arena_bytes']:,} B   const data (flash) {r['flash_bytes']:,} B   "
+              + (f" ({layer['variant']}: {layer.get('variant_reason', '')})" if layer["variant"] != "portable" else ""))
+    print(f"arena {r['arena_bytes']:,} B   kernel scratch {r.get('scratch_bytes', 0):,} B   const data (flash) {r['flash_bytes']:,} B   "
           f"MACs {r['total_macs']:,}   -> {', '.join(str(p) for p in result.sources)}")
     return 0
