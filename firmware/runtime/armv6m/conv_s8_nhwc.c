@@ -1,61 +1,77 @@
 /* CONV_2D, int8 NHWC, tuned for Cortex-M0/M0+ (Armv6-M, Thumb-1). Same contract and bit-exact results
  * as portable/conv_s8_nhwc.c (TFLM reference_integer_ops::ConvPerChannel).
  *
- * - Two output channels per pass share each input load; the input offset is applied once per loaded
- *   value (not per MAC);
- * - the channel loop is unrolled 2x, taps outside the image are skipped per row / column (not per MAC);
+ * - Every parameter is copied to a local once (byte stores may alias the parameter struct);
+ * - the valid tap range of each output pixel is computed once, and with dil_w = 1 each kernel row is one
+ *   contiguous run of (valid columns) * in_c bytes in both input and weights: one flat loop per row;
+ * - two output channels per pass share each input load, the input offset is added once per loaded value;
  * - requantization uses tfedge_v6m_mbqm (no __aeabi_lmul). */
 #include "tfedge_armv6m.h"
 #include "tfedge_kernels.h"
 
-static inline int8_t requant(const tfedge_conv_params *p, int32_t acc, int32_t oc) {
-  if (p->bias) acc += p->bias[oc];
-  acc = tfedge_v6m_mbqm(acc, p->mult[oc], p->shift[oc]) + p->output_offset;
-  return (int8_t)tfedge_clamp_i32(acc, p->act_min, p->act_max);
+/* a0 += sum (x[i] + off) * w0[i], a1 likewise with w1, i < n (2x unrolled) */
+static inline void dot2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t off, int32_t *a0,
+                        int32_t *a1) {
+  int32_t s0 = *a0, s1 = *a1, i;
+  for (i = 0; i + 2 <= n; i += 2) {
+    int32_t v = x[i] + off;
+    s0 += v * w0[i];
+    s1 += v * w1[i];
+    v = x[i + 1] + off;
+    s0 += v * w0[i + 1];
+    s1 += v * w1[i + 1];
+  }
+  if (i < n) {
+    const int32_t v = x[i] + off;
+    s0 += v * w0[i];
+    s1 += v * w1[i];
+  }
+  *a0 = s0;
+  *a1 = s1;
 }
 
 void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
-  const int32_t in_c = p->in_c, K = p->k_h * p->k_w * in_c, off = p->input_offset;
-  int32_t b, oy, ox, oc, ky, kx, ic;
+  const int32_t in_c = p->in_c, out_c = p->out_c, off = p->input_offset;
+  const int32_t in_h = p->in_h, in_w = p->in_w, k_h = p->k_h, k_w = p->k_w, dil_h = p->dil_h, dil_w = p->dil_w;
+  const int32_t K = k_h * k_w * in_c, row = in_w * in_c;
+  const int32_t out_off = p->output_offset, act_min = p->act_min, act_max = p->act_max;
+  const int8_t *weights = p->weights;
+  const int32_t *bias = p->bias, *mult = p->mult, *shift = p->shift;
+  int32_t b, oy, ox, oc, ky, kx;
   for (b = 0; b < p->batches; ++b) {
-    const int8_t *in_b = input + b * p->in_h * p->in_w * in_c;
+    const int8_t *in_b = input + b * in_h * row;
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t y0 = oy * p->stride_h - p->pad_top;
-      for (ox = 0; ox < p->out_w; ++ox) {
+      int32_t ky0 = 0, ky1 = k_h;
+      while (ky0 < ky1 && y0 + ky0 * dil_h < 0) ++ky0;
+      while (ky1 > ky0 && y0 + (ky1 - 1) * dil_h >= in_h) --ky1;
+      for (ox = 0; ox < p->out_w; ++ox, output += out_c) {
         const int32_t x0 = ox * p->stride_w - p->pad_left;
-        for (oc = 0; oc < p->out_c; oc += 2) {
-          const int pair = oc + 1 < p->out_c;
-          const int8_t *w0 = p->weights + oc * K, *w1 = pair ? w0 + K : w0;
+        int32_t kx0 = 0, kx1 = k_w;
+        while (kx0 < kx1 && x0 + kx0 * dil_w < 0) ++kx0;
+        while (kx1 > kx0 && x0 + (kx1 - 1) * dil_w >= in_w) --kx1;
+        for (oc = 0; oc < out_c; oc += 2) {
+          const int pair = oc + 1 < out_c;
+          const int8_t *w0 = weights + oc * K, *w1 = pair ? w0 + K : w0;
           int32_t a0 = 0, a1 = 0;
-          for (ky = 0; ky < p->k_h; ++ky) {
-            const int32_t y = y0 + ky * p->dil_h;
-            if (y < 0 || y >= p->in_h) continue; /* padding contributes nothing */
-            for (kx = 0; kx < p->k_w; ++kx) {
-              const int32_t x = x0 + kx * p->dil_w;
-              const int8_t *px, *q0, *q1;
-              if (x < 0 || x >= p->in_w) continue;
-              px = in_b + (y * p->in_w + x) * in_c;
-              q0 = w0 + (ky * p->k_w + kx) * in_c;
-              q1 = w1 + (ky * p->k_w + kx) * in_c;
-              for (ic = 0; ic + 2 <= in_c; ic += 2) {
-                int32_t v = px[ic] + off;
-                a0 += v * q0[ic];
-                a1 += v * q1[ic];
-                v = px[ic + 1] + off;
-                a0 += v * q0[ic + 1];
-                a1 += v * q1[ic + 1];
-              }
-              if (ic < in_c) {
-                const int32_t v = px[ic] + off;
-                a0 += v * q0[ic];
-                a1 += v * q1[ic];
-              }
+          for (ky = ky0; ky < ky1; ++ky) {
+            const int8_t *px = in_b + (y0 + ky * dil_h) * row + (x0 + kx0 * dil_w) * in_c;
+            const int32_t wo = (ky * k_w + kx0) * in_c;
+            if (dil_w == 1) {
+              dot2(px, w0 + wo, w1 + wo, (kx1 - kx0) * in_c, off, &a0, &a1);
+            } else {
+              for (kx = kx0; kx < kx1; ++kx, px += dil_w * in_c)
+                dot2(px, w0 + (ky * k_w + kx) * in_c, w1 + (ky * k_w + kx) * in_c, in_c, off, &a0, &a1);
             }
           }
-          output[oc] = requant(p, a0, oc);
-          if (pair) output[oc + 1] = requant(p, a1, oc + 1);
+          if (bias) a0 += bias[oc];
+          output[oc] = (int8_t)tfedge_clamp_i32(tfedge_v6m_mbqm(a0, mult[oc], shift[oc]) + out_off, act_min, act_max);
+          if (pair) {
+            if (bias) a1 += bias[oc + 1];
+            output[oc + 1] =
+                (int8_t)tfedge_clamp_i32(tfedge_v6m_mbqm(a1, mult[oc + 1], shift[oc + 1]) + out_off, act_min, act_max);
+          }
         }
-        output += p->out_c;
       }
     }
   }
