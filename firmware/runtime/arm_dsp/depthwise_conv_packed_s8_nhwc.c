@@ -26,6 +26,89 @@
     a3 = __smlatt(xo_, wo_, a3);                                            \
   } while (0)
 
+/* One output pixel of a 3x3 depthwise convolution, all channel groups, requantized and stored.
+ * Hand-scheduled (14 registers): per tap and 4 channels one LDR of the tap's pointer, one LDR of 4 input
+ * channels, one LDRD of widened weights, 2 SXTAB16 and 4 SMLABB/SMLATT; then per channel the one-SMLAL
+ * requantization (tfedge_requant_ch) and SSAT, the 4 bytes packed (BFI) and clamped to the activation
+ * range with SSUB8/SEL, one STR. */
+typedef struct {
+  const int8_t *const *taps;   /* 9 pointers to the tap's input pixel (channel 0), or to a zero-point row */
+  const uint32_t *w;           /* widened weights [group][tap][2 words] */
+  const tfedge_requant_ch *rq; /* records */
+  int8_t *out;                 /* the pixel's output channels */
+  int32_t groups;              /* channels / 4 */
+  uint32_t off2;               /* input offset in both halfwords */
+  uint32_t lo4, hi4;           /* activation range, 4 bytes each */
+} dw_args;
+
+#define DW_TAP(t)                              \
+  "ldr r8, [r1, #" #t "*4]\n\t"                \
+  "ldr r8, [r8, r11]\n\t"                      \
+  "ldrd r9, r10, [r2], #8\n\t"                 \
+  "sxtab16 r12, r0, r8\n\t"                    \
+  "sxtab16 r8, r0, r8, ror #8\n\t"             \
+  "smlabb r4, r12, r9, r4\n\t"                 \
+  "smlatt r6, r12, r9, r6\n\t"                 \
+  "smlabb r5, r8, r10, r5\n\t"                 \
+  "smlatt r7, r8, r10, r7\n\t"
+
+/* requantize accumulator register A with the record at r3 + OFF (bias, mult, k_hi, shift) */
+#define DW_RQ(A, OFF)                          \
+  "ldr r9, [r3, #" #OFF "+4]\n\t"              \
+  "ldr r10, [r3, #" #OFF "+8]\n\t"             \
+  "ldr r12, [r3, #" #OFF "+12]\n\t"            \
+  "and r8, " A ", #0x80000000\n\t"             \
+  "orr r8, r8, #0x40000000\n\t"                \
+  "add r10, r10, " A ", asr #31\n\t"           \
+  "smlal r8, r10, " A ", r9\n\t"               \
+  "asr r10, r10, r12\n\t"                      \
+  "ssat " A ", #8, r10\n\t"
+
+__attribute__((naked, noinline)) static void dw_pixel3x3(__attribute__((unused)) const dw_args *a) {
+  __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "sub sp, sp, #16\n\t"
+      "ldr r1, [r0, #12]\n\t"
+      "str r1, [sp, #0]\n\t"   /* out */
+      "ldr r1, [r0, #24]\n\t"
+      "str r1, [sp, #4]\n\t"   /* lo4 */
+      "ldr r1, [r0, #28]\n\t"
+      "str r1, [sp, #8]\n\t"   /* hi4 */
+      "ldr r1, [r0, #0]\n\t"   /* taps */
+      "ldr r2, [r0, #4]\n\t"   /* w */
+      "ldr r3, [r0, #8]\n\t"   /* rq */
+      "ldr lr, [r0, #16]\n\t"  /* groups */
+      "ldr r0, [r0, #20]\n\t"  /* off2 */
+      "mov r11, #0\n\t"        /* channel offset */
+      "1:\n\t"
+      "ldr r4, [r3, #0]\n\t"
+      "ldr r5, [r3, #16]\n\t"
+      "ldr r6, [r3, #32]\n\t"
+      "ldr r7, [r3, #48]\n\t"
+      DW_TAP(0) DW_TAP(1) DW_TAP(2) DW_TAP(3) DW_TAP(4) DW_TAP(5) DW_TAP(6) DW_TAP(7) DW_TAP(8)
+      DW_RQ("r4", 0) DW_RQ("r5", 16) DW_RQ("r6", 32) DW_RQ("r7", 48)
+      "add r3, r3, #64\n\t"
+      "and r4, r4, #255\n\t"
+      "bfi r4, r5, #8, #8\n\t"
+      "bfi r4, r6, #16, #8\n\t"
+      "bfi r4, r7, #24, #8\n\t"
+      "ldr r9, [sp, #4]\n\t"
+      "ssub8 r8, r4, r9\n\t"
+      "sel r4, r4, r9\n\t"     /* max(x, act_min) per byte */
+      "ldr r9, [sp, #8]\n\t"
+      "ssub8 r8, r4, r9\n\t"
+      "sel r4, r9, r4\n\t"     /* min(x, act_max) per byte */
+      "ldr r12, [sp, #0]\n\t"
+      "str r4, [r12, r11]\n\t"
+      "add r11, r11, #4\n\t"
+      "subs lr, lr, #1\n\t"
+      "bne 1b\n\t"
+      "add sp, sp, #16\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+static inline uint32_t bytes4(int32_t v) { return (uint32_t)(uint8_t)v * 0x01010101u; }
+
 static inline __attribute__((always_inline)) int32_t out1(int32_t acc, const tfedge_requant_ch *r, int clamp,
                                                           int32_t lo, int32_t hi) {
   int32_t v = __ssat(tfedge_dsp_requant(acc, r), 8);
@@ -61,46 +144,18 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
         const int8_t *base = in_b + y0 * row + x0 * c_n; /* tap (0, 0), possibly outside */
         while (kx0 < kx1 && x0 + kx0 * p->dil_w < 0) ++kx0;
         while (kx1 > kx0 && x0 + (kx1 - 1) * p->dil_w >= p->in_w) --kx1;
-        if (k3 && zrow && !(ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3)) {
-          /* 3x3 window over the border: taps outside read a row of input zero points (x + offset = 0) */
+        if (k3 && zrow) {
+          /* 3x3: taps outside the image read a row of input zero points (x + offset = 0) */
           const int8_t *tap[9];
+          dw_args args;
           int32_t t;
           for (t = 0; t < 9; ++t) {
             const int32_t ty = t / 3, tx = t % 3;
             tap[t] = ty >= ky0 && ty < ky1 && tx >= kx0 && tx < kx1 ? base + ty * dy + tx * dx : zrow;
           }
-          for (c = 0; c < c_n; c += 4, r += 4, w += 18) {
-            int32_t a0 = r[0].bias, a1 = r[1].bias, a2 = r[2].bias, a3 = r[3].bias;
-            TAP(tap[0] + c, w);
-            TAP(tap[1] + c, w + 2);
-            TAP(tap[2] + c, w + 4);
-            TAP(tap[3] + c, w + 6);
-            TAP(tap[4] + c, w + 8);
-            TAP(tap[5] + c, w + 10);
-            TAP(tap[6] + c, w + 12);
-            TAP(tap[7] + c, w + 14);
-            TAP(tap[8] + c, w + 16);
-            tfedge_st32(output + c, tfedge_pack4(out1(a0, r, clamp, lo, hi), out1(a1, r + 1, clamp, lo, hi),
-                                                 out1(a2, r + 2, clamp, lo, hi), out1(a3, r + 3, clamp, lo, hi)));
-          }
-        } else if (k3 && ky0 == 0 && kx0 == 0 && ky1 == 3 && kx1 == 3) { /* whole 3x3 window inside */
-          for (c = 0; c < c_n; c += 4, r += 4, w += 18) {
-            const int8_t *q = base + c;
-            int32_t a0 = r[0].bias, a1 = r[1].bias, a2 = r[2].bias, a3 = r[3].bias;
-            TAP(q, w);
-            TAP(q + dx, w + 2);
-            TAP(q + 2 * dx, w + 4);
-            q += dy;
-            TAP(q, w + 6);
-            TAP(q + dx, w + 8);
-            TAP(q + 2 * dx, w + 10);
-            q += dy;
-            TAP(q, w + 12);
-            TAP(q + dx, w + 14);
-            TAP(q + 2 * dx, w + 16);
-            tfedge_st32(output + c, tfedge_pack4(out1(a0, r, clamp, lo, hi), out1(a1, r + 1, clamp, lo, hi),
-                                                 out1(a2, r + 2, clamp, lo, hi), out1(a3, r + 3, clamp, lo, hi)));
-          }
+          args.taps = tap, args.w = w, args.rq = r, args.out = output, args.groups = c_n >> 2, args.off2 = off2;
+          args.lo4 = bytes4(lo), args.hi4 = bytes4(hi);
+          dw_pixel3x3(&args);
         } else {
           for (c = 0; c < c_n; c += 4, r += 4, w += 2 * taps) {
             int32_t a0 = r[0].bias, a1 = r[1].bias, a2 = r[2].bias, a3 = r[3].bias;
