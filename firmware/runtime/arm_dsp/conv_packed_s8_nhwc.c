@@ -76,7 +76,8 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
 
 /* All channel pairs for one pixel pair: acc[4j..4j+3] = {px0 ch 2j, px0 ch 2j+1, px1 ch 2j, px1 ch 2j+1},
  * starting from the biases. Hand-scheduled because the block needs 13 live registers plus 4 loop values
- * (kept on the stack): per 2 groups of 4 values 2 LDM, 4 LDRD and 16 SMLAD, then the loop branch. */
+ * (kept on the stack): per group of 4 values 4 LDRD back to back (pixels, then the first channel's weights:
+ * the later loads pipeline behind the first) and 8 SMLAD; 2 groups per loop iteration. */
 typedef struct {
   const uint32_t *x;            /* the two widened pixels, interleaved */
   const int16_t *w;             /* packed int16 weights */
@@ -108,7 +109,8 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
       "ldr r1, [sp, #8]\n\t"
       "ldr r12, [sp, #0]\n\t"
       "1:\n\t"
-      "ldm r1!, {r8-r11}\n\t"
+      "ldrd r8, r9, [r1], #8\n\t"
+      "ldrd r10, r11, [r1], #8\n\t"
       "ldrd r6, r7, [r0], #8\n\t"
       "smlad r2, r8, r6, r2\n\t"
       "smlad r4, r10, r6, r4\n\t"
@@ -119,7 +121,8 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
       "smlad r5, r10, r6, r5\n\t"
       "smlad r3, r9, r7, r3\n\t"
       "smlad r5, r11, r7, r5\n\t"
-      "ldm r1!, {r8-r11}\n\t"
+      "ldrd r8, r9, [r1], #8\n\t"
+      "ldrd r10, r11, [r1], #8\n\t"
       "ldrd r6, r7, [r0], #8\n\t"
       "smlad r2, r8, r6, r2\n\t"
       "smlad r4, r10, r6, r4\n\t"
