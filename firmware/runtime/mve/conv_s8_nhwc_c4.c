@@ -10,6 +10,9 @@
 
 #define C4_BLOCK 4096 /* decoded weight bytes on the stack per block of channels */
 
+/* tfedge_mve_conv_channels takes rows of up to 1024 weights (its im2col bound) */
+_Static_assert(TFEDGE_C4_MAX_K <= 1024, "clustered rows longer than the Helium im2col bound");
+
 /* out[0..n) = codebook[indices], low nibble first (this file replaces the portable one, which also
  * defines the decoder the other _c4 kernels call). */
 void tfedge_decode_c4(const uint8_t *indices, const int8_t *codebook, int32_t n, int8_t *out) {
