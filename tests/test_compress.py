@@ -4,6 +4,7 @@ about half their int8 flash."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -72,13 +73,19 @@ def test_clustered_model_bit_exact_and_half_flash(tmp_path, per_channel):
 
 
 def test_clustered_model_on_cortex_m4(tmp_path):
-    """The _c4 kernels on the emulated Cortex-M4 (in place by rows where the plan says so): 0 mismatches."""
+    """The _c4 kernels on the emulated Cortex-M4 (in place by rows where the plan says so): 0 mismatches.
+    By default a DSP core keeps its faster int8 SIMD kernels (compress_weights=None)."""
+    from tfedge.compiler import generate_sources
+
+    m = get_model("clustered_cnn", per_channel=False, clusters=16)
+    auto = json.loads(generate_sources(m["tflite"], arch="dsp")["compile_report.json"])
+    assert "codebook4" not in {layer["variant"] for layer in auto["layers"]}
     from tfedge.emulate.flash import flash_model
 
     m = get_model("clustered_cnn", per_channel=False, clusters=16)
     x = random_inputs((1, 12, 11, 3), np.int8, 8, seed=9)
     path = tmp_path / "clustered.tflite"
     path.write_bytes(m["tflite"])
-    metrics = flash_model(path, "mps2-an386", x, progress=False)
-    assert metrics["mismatches"] == 0
+    metrics = flash_model(path, "mps2-an386", x, progress=False, compress_weights=True)  # opt-in on DSP cores
+    assert metrics["mismatches"] == 0 and "codebook4" in {layer["variant"] for layer in metrics["layers"]}
     assert np.array_equal(metrics["outputs"].reshape(8, -1), tflm_run(m["tflite"], x).reshape(8, -1))

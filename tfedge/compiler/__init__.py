@@ -47,7 +47,8 @@ def load_graph(tflite: str | Path | bytes) -> Graph:
     return g
 
 
-def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False, arch: str = "portable") -> dict[str, str]:
+def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False, arch: str = "portable",
+                     compress_weights: bool | None = None) -> dict[str, str]:
     """The generated files as text ({'model.c', 'model.h', 'compile_report.json'}); nothing written."""
     g = load_graph(tflite)
     layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
@@ -55,7 +56,8 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
     while True:  # a layer whose kernel call the in-place row loop cannot wrap is planned again without it
         ordered, plan = schedule(g, layers, excluded_ops=frozenset(excluded))
         try:
-            model_c, model_h, emitted, flash = codegen.generate(g, ordered, plan, profile_hooks=profile_hooks, arch=arch)
+            model_c, model_h, emitted, flash = codegen.generate(g, ordered, plan, profile_hooks=profile_hooks, arch=arch,
+                                                                     compress_weights=compress_weights)
             break
         except CannotRunInPlace as exc:
             excluded.add(exc.op_index)
@@ -67,10 +69,12 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
 
 
 def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_hooks: bool = False,
-                  arch: str = "portable") -> CompileResult:
+                  arch: str = "portable", compress_weights: bool | None = None) -> CompileResult:
     """Compiles an int8 .tflite into out_dir/model.c and model.h (+ compile_report.json). `arch` (a key of
-    ARCH_PATHS, e.g. Board.kernel_arch) picks each layer's kernel variant (variants.py)."""
-    files = generate_sources(tflite, profile_hooks=profile_hooks, arch=arch)
+    ARCH_PATHS, e.g. Board.kernel_arch) picks each layer's kernel variant (variants.py). compress_weights:
+    clustered layers as 4-bit indices + codebook (True), never (False), or None = where it costs little time
+    (every arch but "dsp", whose SIMD kernels are several times faster than decoding; see docs/compression.md)."""
+    files = generate_sources(tflite, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []

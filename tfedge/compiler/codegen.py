@@ -123,8 +123,9 @@ class EmitContext:
 
 
 def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool = False,
-             arch: str = "portable") -> tuple[str, str, list[Layer], int]:
+             arch: str = "portable", compress_weights: bool | None = None) -> tuple[str, str, list[Layer], int]:
     ctx = EmitContext(graph, plan, arch)
+    ctx.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
     emitted: list[Layer] = []
     for i, op in enumerate(layers):
         ctx.layer = i

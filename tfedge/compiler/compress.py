@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_K = 1024  # TFEDGE_C4_MAX_K: a conv filter is decoded into a stack buffer of this many bytes
+# Where the codebook kernels cost several times the dense ones (measured: the digits CNN on the M4 runs
+# 6x slower with the decoding kernels than with the SIMD ones), packing is opt-in (compress_weights=True).
+TIME_FIRST_ARCHS = ("dsp",)
 SAVING = 0.75  # pack only when indices + codebooks are at most this fraction of the int8 weights
 
 
@@ -80,6 +83,9 @@ def emit(ctx, rows: np.ndarray, kind: str):
     kind: conv, depthwise or fc."""
     from tfedge.compiler.variants import Choice
 
+    policy = getattr(ctx, "compress_weights", None)
+    if policy is False or (policy is None and ctx.arch in TIME_FIRST_ARCHS):
+        return None
     if kind != "fc" and rows.shape[1] > MAX_K:
         return None
     cb = codebook(rows)

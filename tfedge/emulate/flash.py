@@ -96,9 +96,11 @@ def flash_model(
     compare: bool = True,
     out_dir: str | Path | None = None,
     kernel_arch: str | None = None,
+    compress_weights: bool | None = None,
 ) -> dict:
     """Compiles, builds and runs `tflite` on `board`; returns the metrics dict (see docs/boards.md).
     kernel_arch: kernel paths to link instead of the board's (e.g. "portable", to compare).
+    compress_weights: clustered layers as 4-bit codebooks (see compile_model).
 
     With `inputs` (x as for `tfedge run`), the on-device outputs are in metrics["outputs"] (numpy, same
     form as x; not JSON) and, with compare=True, checked against the host int8 runner."""
@@ -109,7 +111,7 @@ def flash_model(
     tflite = Path(tflite)
     with tempfile.TemporaryDirectory(prefix="tfedge-flash-") as tmp:
         work = Path(tmp)
-        result = compile_model(tflite, work / "model", profile_hooks=True, arch=arch)
+        result = compile_model(tflite, work / "model", profile_hooks=True, arch=arch, compress_weights=compress_weights)
         report = result.report
         _check_fits(board, report)
         if len(report["inputs"]) != 1:
