@@ -95,11 +95,11 @@ def test_changing_the_last_stage_redoes_only_what_depends_on_it(copy, deployed):
 def test_from_a_tflite_starts_at_compile(deployed, tmp_path):
     recipe = tmp_path / "recipe.yaml"
     recipe.write_text(RECIPE)
-    report = deploy(recipe, "mps2-an386", tmp_path / "out", start=deployed / "model_int8.tflite", samples=16,
+    report = deploy(recipe, BOARD, tmp_path / "out", start=deployed / "model_int8.tflite", samples=16,
                     progress=lambda _m: None)
     status = _statuses(report)
     assert status["optimize"].startswith("not needed") and status["export"].startswith("not needed")
-    assert report["board"]["board"] == "mps2-an386" and report["board"]["inputs"] == 16
+    assert report["board"]["board"] == BOARD and report["board"]["inputs"] == 16
     assert report["stages"] == []
     assert (tmp_path / "out" / "report.html").is_file()
     assert not (tmp_path / "out" / "optimize").exists()

@@ -30,7 +30,7 @@ def digits_model(tmp_path_factory):
         layers.Dense(10, activation="softmax"),
     ])
     model.compile(keras.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
-    model.fit(data.x_train, data.y_train, epochs=3, batch_size=64, verbose=0)
+    model.fit(data.x_train, data.y_train, epochs=2, batch_size=64, verbose=0)
     path = tmp_path_factory.mktemp("model") / "digits_int8.tflite"
     path.write_bytes(export_int8(model, data.x_train[:100]))
     return path, data
