@@ -30,6 +30,7 @@ STAGES = """stages:
   2. export     Keras model -> fully-int8 .tflite (accuracy checked with LiteRT)
   3. compile    .tflite -> C sources + static memory plan      (run: on this host)
   4. flash      C -> ELF -> QEMU board: instructions, cycles, flash, RAM, outputs
+  all of them:  deploy (resumable, report.html); compare two models: compare
 """
 
 

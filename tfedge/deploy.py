@@ -191,7 +191,7 @@ class Deployment:
         # 5. run: the final model on test samples, and (when there are stages) each stage's export
         stage_files = [self.out / "optimize" / s["tflite_path"] for s in (optimize_report or {}).get("stages", [])
                        if "tflite_path" in s] if self.stage_runs else []
-        key = _digest(_path_digest(elf), _path_digest(tflite), self.samples, self.recipe.data,
+        key = _digest(_path_digest(elf), _path_digest(tflite), self.samples, _recipe_inputs_key(self.recipe)[1],
                       [_path_digest(p) for p in stage_files])
         self._stage(5, "run", key, [self.out / "board.json"], force("run"), lambda: self._run(tflite, stage_files))
         board = _read_json(self.out / "board.json")
