@@ -77,7 +77,7 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
 /* All channel pairs for one pixel pair: acc[4j..4j+3] = {px0 ch 2j, px0 ch 2j+1, px1 ch 2j, px1 ch 2j+1},
  * starting from the biases. Hand-scheduled because the block needs 13 live registers plus 4 loop values
  * (kept on the stack): per group of 4 values 4 LDRD back to back (pixels, then the first channel's weights:
- * the later loads pipeline behind the first) and 8 SMLAD; 2 groups per loop iteration. */
+ * the later loads pipeline behind the first) and 8 SMLAD; 4 groups per loop iteration. */
 typedef struct {
   const uint32_t *x;            /* the two widened pixels, interleaved */
   const int16_t *w;             /* packed int16 weights */
@@ -108,7 +108,8 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
       "mov r5, r3\n\t"
       "ldr r1, [sp, #8]\n\t"
       "ldr r12, [sp, #0]\n\t"
-      "1:\n\t"
+      "tst r12, #1\n\t"
+      "beq 3f\n\t"
       "ldrd r8, r9, [r1], #8\n\t"
       "ldrd r10, r11, [r1], #8\n\t"
       "ldrd r6, r7, [r0], #8\n\t"
@@ -134,7 +135,59 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
       "smlad r3, r9, r7, r3\n\t"
       "smlad r5, r11, r7, r5\n\t"
       "subs r12, r12, #1\n\t"
-      "bne 1b\n\t"
+      "beq 4f\n\t"
+      "3:\n\t"
+      "ldrd r8, r9, [r1], #8\n\t"
+      "ldrd r10, r11, [r1], #8\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r2, r8, r6, r2\n\t"
+      "smlad r4, r10, r6, r4\n\t"
+      "smlad r2, r9, r7, r2\n\t"
+      "smlad r4, r11, r7, r4\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r3, r8, r6, r3\n\t"
+      "smlad r5, r10, r6, r5\n\t"
+      "smlad r3, r9, r7, r3\n\t"
+      "smlad r5, r11, r7, r5\n\t"
+      "ldrd r8, r9, [r1], #8\n\t"
+      "ldrd r10, r11, [r1], #8\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r2, r8, r6, r2\n\t"
+      "smlad r4, r10, r6, r4\n\t"
+      "smlad r2, r9, r7, r2\n\t"
+      "smlad r4, r11, r7, r4\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r3, r8, r6, r3\n\t"
+      "smlad r5, r10, r6, r5\n\t"
+      "smlad r3, r9, r7, r3\n\t"
+      "smlad r5, r11, r7, r5\n\t"
+      "ldrd r8, r9, [r1], #8\n\t"
+      "ldrd r10, r11, [r1], #8\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r2, r8, r6, r2\n\t"
+      "smlad r4, r10, r6, r4\n\t"
+      "smlad r2, r9, r7, r2\n\t"
+      "smlad r4, r11, r7, r4\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r3, r8, r6, r3\n\t"
+      "smlad r5, r10, r6, r5\n\t"
+      "smlad r3, r9, r7, r3\n\t"
+      "smlad r5, r11, r7, r5\n\t"
+      "ldrd r8, r9, [r1], #8\n\t"
+      "ldrd r10, r11, [r1], #8\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r2, r8, r6, r2\n\t"
+      "smlad r4, r10, r6, r4\n\t"
+      "smlad r2, r9, r7, r2\n\t"
+      "smlad r4, r11, r7, r4\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r3, r8, r6, r3\n\t"
+      "smlad r5, r10, r6, r5\n\t"
+      "smlad r3, r9, r7, r3\n\t"
+      "smlad r5, r11, r7, r5\n\t"
+      "subs r12, r12, #2\n\t"
+      "bne 3b\n\t"
+      "4:\n\t"
       "ldr r1, [sp, #12]\n\t"
       "stmia r1!, {r2-r5}\n\t"
       "str r1, [sp, #12]\n\t"
@@ -144,6 +197,25 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
       "bne 2b\n\t"
       "add sp, sp, #16\n\t"
       "pop {r4-r11, pc}\n\t");
+}
+
+/* Requantized accumulator *accp with record r, saturated to int8 and (clamp) clamped: the accumulator and
+ * the record's multiplier, k_hi and shift are loaded back to back (one asm block) so the loads pipeline. */
+static inline __attribute__((always_inline)) int32_t out_ld(const int32_t *accp, const tfedge_requant_ch *r,
+                                                            int clamp, int32_t lo, int32_t hi) {
+  int32_t acc, mult, k_hi, shift, v;
+  uint32_t l;
+  __asm__("ldr %0, [%4]\n\tldrd %1, %2, [%5, #4]\n\tldr %3, [%5, #12]"
+          : "=&r"(acc), "=&r"(mult), "=&r"(k_hi), "=r"(shift) : "r"(accp), "r"(r));
+  l = 0x40000000u | ((uint32_t)acc & 0x80000000u);
+  k_hi += acc >> 31;
+  __asm__("smlal %0, %1, %2, %3" : "+r"(l), "+r"(k_hi) : "r"(acc), "r"(mult));
+  v = __ssat(k_hi >> shift, 8);
+  if (clamp) {
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+  }
+  return v;
 }
 
 /* Requantized, saturated to int8 and (clamp) clamped to the activation range. */
@@ -164,18 +236,18 @@ static inline __attribute__((always_inline)) void requant_pair(const int32_t *ac
   int32_t oc;
   if (two) {
     for (oc = 0; oc + 2 <= out_c; oc += 2, acc += 4, r += 2) {
-      o0[oc] = (int8_t)out1(acc[0], r, clamp, lo, hi);
-      o0[oc + 1] = (int8_t)out1(acc[1], r + 1, clamp, lo, hi);
-      o1[oc] = (int8_t)out1(acc[2], r, clamp, lo, hi);
-      o1[oc + 1] = (int8_t)out1(acc[3], r + 1, clamp, lo, hi);
+      o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi);
+      o0[oc + 1] = (int8_t)out_ld(acc + 1, r + 1, clamp, lo, hi);
+      o1[oc] = (int8_t)out_ld(acc + 2, r, clamp, lo, hi);
+      o1[oc + 1] = (int8_t)out_ld(acc + 3, r + 1, clamp, lo, hi);
     }
-    if (oc < out_c) o0[oc] = (int8_t)out1(acc[0], r, clamp, lo, hi), o1[oc] = (int8_t)out1(acc[2], r, clamp, lo, hi);
+    if (oc < out_c) o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi), o1[oc] = (int8_t)out_ld(acc + 2, r, clamp, lo, hi);
   } else {
     for (oc = 0; oc + 2 <= out_c; oc += 2, acc += 4, r += 2) {
-      o0[oc] = (int8_t)out1(acc[0], r, clamp, lo, hi);
-      o0[oc + 1] = (int8_t)out1(acc[1], r + 1, clamp, lo, hi);
+      o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi);
+      o0[oc + 1] = (int8_t)out_ld(acc + 1, r + 1, clamp, lo, hi);
     }
-    if (oc < out_c) o0[oc] = (int8_t)out1(acc[0], r, clamp, lo, hi);
+    if (oc < out_c) o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi);
   }
 }
 
