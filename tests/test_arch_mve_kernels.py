@@ -23,8 +23,8 @@ from tfedge.paths import RUNTIME_DIR
 pytestmark = pytest.mark.qemu
 
 # The kernels the harness compares (portable name = arch name).
-KERNELS = ("conv_s8_nhwc", "conv_s8_nhwc_c4", "depthwise_conv_s8_nhwc", "fully_connected_s8", "avg_pool_s8", "max_pool_s8",
-           "add_s8")
+KERNELS = ("conv_s8_nhwc", "conv_s8_nhwc_c4", "depthwise_conv_s8_nhwc", "depthwise_conv_s8_nhwc_c4", "fully_connected_s8",
+           "fully_connected_s8_c4", "avg_pool_s8", "max_pool_s8", "add_s8")
 
 HARNESS_C = r"""
 #include <stdint.h>
@@ -34,6 +34,8 @@ HARNESS_C = r"""
 
 void ref_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 void ref_conv_s8_nhwc_c4(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+void ref_depthwise_conv_s8_nhwc_c4(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+void ref_fully_connected_s8_c4(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
 void ref_depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 void ref_fully_connected_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
 void ref_avg_pool_s8(const tfedge_pool_params *p, const int8_t *input, int8_t *output);
@@ -128,29 +130,63 @@ static void test_conv(int32_t n_cases, int32_t max_c, int32_t max_hw) {
 }
 
 /* clustered weights: 4-bit indices (rows byte-padded) into per-channel or per-layer codebooks */
-static void test_conv_c4(int32_t n_cases, int32_t max_c, int32_t max_hw) {
-  static uint8_t indices[MAX_W / 2 + MAX_C];
-  static int8_t codebook[16 * MAX_C];
-  int32_t t, i;
+static uint8_t indices[MAX_W / 2 + MAX_C];
+static int8_t codebook[16 * MAX_C];
+
+static void c4_data(int32_t rows, int32_t row_len) {
+  int32_t i;
+  for (i = 0; i < rows * ((row_len + 1) / 2); ++i) indices[i] = (uint8_t)next();
+  fill(codebook, 16 * rows, 1);
+}
+
+static void test_conv_c4(int32_t n_cases, int32_t max_c, int32_t max_hw, int depthwise) {
+  int32_t t;
   for (t = 0; t < n_cases; ++t) {
     tfedge_conv_params p;
     uint32_t seed = rng;
     int32_t n_in, K, n_out;
     if (!conv_geometry(&p, max_c, max_hw)) continue;
-    p.out_c = rnd(1, MAX_C);
-    p.depth_multiplier = 1;
-    K = p.k_h * p.k_w * p.in_c;
+    p.depth_multiplier = depthwise && next() % 4u == 0 ? 2 : 1;
+    p.out_c = depthwise ? p.in_c * p.depth_multiplier : rnd(1, MAX_C);
+    K = p.k_h * p.k_w * (depthwise ? 1 : p.in_c);
     n_in = p.batches * p.in_h * p.in_w * p.in_c;
     n_out = p.batches * p.out_h * p.out_w * p.out_c;
-    if (n_in > MAX_IN || K > TFEDGE_C4_MAX_K || p.out_c * ((K + 1) / 2) > (int32_t)sizeof indices || n_out > MAX_OUT) continue;
-    fill(in_a, n_in, 0); quant(p.out_c, 1);
-    for (i = 0; i < p.out_c * ((K + 1) / 2); ++i) indices[i] = (uint8_t)next();
-    fill(codebook, 16 * p.out_c, 1);
+    if (p.out_c > MAX_C || n_in > MAX_IN || K > TFEDGE_C4_MAX_K || p.out_c * ((K + 1) / 2) > (int32_t)sizeof indices ||
+        n_out > MAX_OUT) continue;
+    fill(in_a, n_in, 0); quant(p.out_c, 1); c4_data(p.out_c, K);
     p.weights = 0; p.bias = next() % 4u ? bias : 0; p.mult = mult; p.shift = shift;
     p.indices = indices; p.codebook = codebook; p.codebook_stride = next() % 2u ? 16 : 0;
     prep_out(n_out);
-    ref_conv_s8_nhwc_c4(&p, in_a, out_ref); conv_s8_nhwc_c4(&p, in_a, out_arch);
-    check("conv_c4", n_out, seed);
+    if (depthwise) {
+      ref_depthwise_conv_s8_nhwc_c4(&p, in_a, out_ref); depthwise_conv_s8_nhwc_c4(&p, in_a, out_arch);
+      check("depthwise_c4", n_out, seed);
+    } else {
+      ref_conv_s8_nhwc_c4(&p, in_a, out_ref); conv_s8_nhwc_c4(&p, in_a, out_arch);
+      check("conv_c4", n_out, seed);
+    }
+  }
+}
+
+static void test_fc_c4(int32_t n_cases, int32_t max_in) {
+  int32_t t;
+  for (t = 0; t < n_cases; ++t) {
+    tfedge_fc_params p;
+    uint32_t seed = rng;
+    int32_t n_out;
+    memset(&p, 0, sizeof p);
+    p.batches = rnd(1, 3); p.in_features = rnd(1, max_in); p.out_features = rnd(1, MAX_C);
+    n_out = p.batches * p.out_features;
+    if (p.batches * p.in_features > MAX_IN || p.out_features * ((p.in_features + 1) / 2) > (int32_t)sizeof indices ||
+        n_out > MAX_OUT) continue;
+    p.per_channel = (int32_t)(next() % 2u);
+    p.output_offset = rnd(-128, 127);
+    act(&p.act_min, &p.act_max);
+    fill(in_a, p.batches * p.in_features, 0); quant(p.out_features, 1); c4_data(p.out_features, p.in_features);
+    p.bias = bias; p.mult = mult; p.shift = shift;
+    p.indices = indices; p.codebook = codebook; p.codebook_stride = next() % 2u ? 16 : 0;
+    prep_out(n_out);
+    ref_fully_connected_s8_c4(&p, in_a, out_ref); fully_connected_s8_c4(&p, in_a, out_arch);
+    check("fully_connected_c4", n_out, seed);
   }
 }
 
@@ -265,10 +301,10 @@ REF_C = "\n".join(f"#define {k} ref_{k}" for k in (*KERNELS, "tfedge_decode_c4")
 # Case mix and buffer sizes per board (the micro:bit has 16 KB of RAM).
 PROFILES = {
     "mps3-an547": dict(MAX_IN=12000, MAX_W=90000, MAX_OUT=16000, MAX_C=80, run=(
-        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_c4(200, 40, 8); test_depthwise(700, 40, 9); test_fc(300, 300);"
+        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_fc(300, 300);"
         "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300);")),
     "microbit": dict(MAX_IN=1200, MAX_W=3000, MAX_OUT=1500, MAX_C=24, run=(
-        "test_conv(250, 10, 6); test_conv_c4(60, 10, 5); test_depthwise(250, 12, 6); test_fc(150, 120);"
+        "test_conv(250, 10, 6); test_conv_c4(60, 10, 5, 0); test_conv_c4(60, 12, 5, 1); test_fc_c4(60, 120); test_depthwise(250, 12, 6); test_fc(150, 120);"
         "test_pool(100, 12, 6, 0); test_pool(100, 12, 6, 1); test_add(100);")),
 }
 

@@ -78,4 +78,9 @@ static inline void tfedge_mve_fill(int8_t *dst, int8_t value, int32_t n) {
 void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin, int32_t c_count,
                               const int8_t *input, int8_t *output);
 
+/* mve/fully_connected_s8.c: outputs [o0, o0 + n) with weight rows starting at `weights`; shared with
+ * fully_connected_s8_c4. */
+void tfedge_mve_fc_rows(const tfedge_fc_params *p, const int8_t *weights, int32_t o0, int32_t n, const int8_t *input,
+                        int8_t *output);
+
 #endif /* TFEDGE_MVE_H */

@@ -40,21 +40,24 @@ static __attribute__((noinline)) void dot4(const int8_t *x, const int8_t *w, int
   sums[3] = a3;
 }
 
-void fully_connected_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output) {
-  const int32_t n = p->in_features, out_n = p->out_features;
+/* Outputs [o0, o0 + n) of every batch row, their weight rows at `weights` (row i = output o0 + i): the
+ * layer's weights, or rows of clustered weights decoded by fully_connected_s8_c4. */
+void tfedge_mve_fc_rows(const tfedge_fc_params *p, const int8_t *weights, int32_t o0, int32_t n, const int8_t *input,
+                        int8_t *output) {
+  const int32_t k = p->in_features, out_n = p->out_features;
   const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
   const int32_t out_off = p->output_offset;
   const int32_t left = tfedge_mve_any_left_shift(p->shift, p->per_channel ? out_n : 1);
   int32_t sums[4] __attribute__((aligned(16)));
   int32_t b, o;
   for (b = 0; b < p->batches; ++b) {
-    const int8_t *x = input + b * n;
+    const int8_t *x = input + b * k;
     int8_t *out_b = output + b * out_n;
-    for (o = 0; o < out_n; o += 4) {
-      const int32_t count = tfedge_min_i32(4, out_n - o);
+    for (o = o0; o < o0 + n; o += 4) {
+      const int32_t count = tfedge_min_i32(4, o0 + n - o);
       const mve_pred16_t pr = vctp32q((uint32_t)count);
       int32x4_t m, s, acc;
-      dot4(x, p->weights + o * n, n, count, p->bias + o, sums);
+      dot4(x, weights + (o - o0) * k, k, count, p->bias + o, sums);
       if (p->per_channel) {
         m = vldrwq_z_s32(p->mult + o, pr);
         s = vldrwq_z_s32(p->shift + o, pr);
@@ -68,6 +71,10 @@ void fully_connected_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *
       vstrbq_p_s32(out_b + o, acc, pr);
     }
   }
+}
+
+void fully_connected_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output) {
+  tfedge_mve_fc_rows(p, p->weights, 0, p->out_features, input, output);
 }
 
 #else /* built for a core without Helium: the portable kernel */
