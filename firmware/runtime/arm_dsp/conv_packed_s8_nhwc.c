@@ -85,6 +85,9 @@ typedef struct {
   int32_t *acc;                 /* 4 per channel pair */
   int32_t groups2;              /* k_padded / 8 */
   int32_t pairs;                /* output channel pairs */
+  int8_t *out;                  /* dot_pairs_rq: pixel 0's outputs (pixel 1's follow out_c later) */
+  int32_t out_c;
+  uint32_t lo4, hi4;            /* activation range, 4 bytes each */
 } dot_args;
 
 __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) const dot_args *a) {
@@ -199,6 +202,168 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
       "pop {r4-r11, pc}\n\t");
 }
 
+/* The same, requantizing in place of storing accumulators (even channel counts, two pixels): per channel
+ * pair the records' multiplier / k_hi / shift (LDRD + LDR), 4 one-SMLAL requantizations, the 4 bytes packed
+ * (BFI), clamped with SSUB8/SEL and stored as one halfword per pixel. */
+__attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "sub sp, sp, #32\n\t"
+      "ldr r1, [r0, #24]\n\t"
+      "str r1, [sp, #12]\n\t"         /* out (pixel 0, running) */
+      "ldr r1, [r0, #28]\n\t"
+      "str r1, [sp, #16]\n\t"         /* out_c: pixel 1 = pixel 0 + out_c */
+      "ldr r1, [r0, #32]\n\t"
+      "str r1, [sp, #20]\n\t"         /* lo4 */
+      "ldr r1, [r0, #36]\n\t"
+      "str r1, [sp, #24]\n\t"         /* hi4 */
+      "ldr r1, [r0, #16]\n\t"
+      "str r1, [sp, #0]\n\t"          /* groups2 */
+      "ldr r1, [r0, #20]\n\t"
+      "str r1, [sp, #4]\n\t"          /* pairs left */
+      "ldr r1, [r0, #0]\n\t"
+      "str r1, [sp, #8]\n\t"          /* x */
+      "ldr lr, [r0, #8]\n\t"          /* rq */
+      "ldr r0, [r0, #4]\n\t"          /* w */
+      "2:\n\t"
+      "ldr r2, [lr], #16\n\t"         /* bias of the pair's first channel */
+      "ldr r3, [lr], #16\n\t"
+      "mov r4, r2\n\t"
+      "mov r5, r3\n\t"
+      "ldr r1, [sp, #8]\n\t"
+      "ldr r12, [sp, #0]\n\t"
+      "tst r12, #1\n\t"
+      "beq 3f\n\t"
+      "ldrd r8, r9, [r1], #8\n\t"
+      "ldrd r10, r11, [r1], #8\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r2, r8, r6, r2\n\t"
+      "smlad r4, r10, r6, r4\n\t"
+      "smlad r2, r9, r7, r2\n\t"
+      "smlad r4, r11, r7, r4\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r3, r8, r6, r3\n\t"
+      "smlad r5, r10, r6, r5\n\t"
+      "smlad r3, r9, r7, r3\n\t"
+      "smlad r5, r11, r7, r5\n\t"
+      "ldrd r8, r9, [r1], #8\n\t"
+      "ldrd r10, r11, [r1], #8\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r2, r8, r6, r2\n\t"
+      "smlad r4, r10, r6, r4\n\t"
+      "smlad r2, r9, r7, r2\n\t"
+      "smlad r4, r11, r7, r4\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r3, r8, r6, r3\n\t"
+      "smlad r5, r10, r6, r5\n\t"
+      "smlad r3, r9, r7, r3\n\t"
+      "smlad r5, r11, r7, r5\n\t"
+      "subs r12, r12, #1\n\t"
+      "beq 4f\n\t"
+      "3:\n\t"
+      "ldrd r8, r9, [r1], #8\n\t"
+      "ldrd r10, r11, [r1], #8\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r2, r8, r6, r2\n\t"
+      "smlad r4, r10, r6, r4\n\t"
+      "smlad r2, r9, r7, r2\n\t"
+      "smlad r4, r11, r7, r4\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r3, r8, r6, r3\n\t"
+      "smlad r5, r10, r6, r5\n\t"
+      "smlad r3, r9, r7, r3\n\t"
+      "smlad r5, r11, r7, r5\n\t"
+      "ldrd r8, r9, [r1], #8\n\t"
+      "ldrd r10, r11, [r1], #8\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r2, r8, r6, r2\n\t"
+      "smlad r4, r10, r6, r4\n\t"
+      "smlad r2, r9, r7, r2\n\t"
+      "smlad r4, r11, r7, r4\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r3, r8, r6, r3\n\t"
+      "smlad r5, r10, r6, r5\n\t"
+      "smlad r3, r9, r7, r3\n\t"
+      "smlad r5, r11, r7, r5\n\t"
+      "ldrd r8, r9, [r1], #8\n\t"
+      "ldrd r10, r11, [r1], #8\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r2, r8, r6, r2\n\t"
+      "smlad r4, r10, r6, r4\n\t"
+      "smlad r2, r9, r7, r2\n\t"
+      "smlad r4, r11, r7, r4\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r3, r8, r6, r3\n\t"
+      "smlad r5, r10, r6, r5\n\t"
+      "smlad r3, r9, r7, r3\n\t"
+      "smlad r5, r11, r7, r5\n\t"
+      "ldrd r8, r9, [r1], #8\n\t"
+      "ldrd r10, r11, [r1], #8\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r2, r8, r6, r2\n\t"
+      "smlad r4, r10, r6, r4\n\t"
+      "smlad r2, r9, r7, r2\n\t"
+      "smlad r4, r11, r7, r4\n\t"
+      "ldrd r6, r7, [r0], #8\n\t"
+      "smlad r3, r8, r6, r3\n\t"
+      "smlad r5, r10, r6, r5\n\t"
+      "smlad r3, r9, r7, r3\n\t"
+      "smlad r5, r11, r7, r5\n\t"
+      "subs r12, r12, #2\n\t"
+      "bne 3b\n\t"
+      "4:\n\t"
+      "ldrd r6, r7, [lr, #-28]\n\t"
+      "ldr r8, [lr, #-20]\n\t"
+      "and r9, r2, #0x80000000\n\t"
+      "orr r9, r9, #0x40000000\n\t"
+      "add r10, r7, r2, asr #31\n\t"
+      "smlal r9, r10, r2, r6\n\t"
+      "asr r10, r10, r8\n\t"
+      "ssat r2, #8, r10\n\t"
+      "and r9, r4, #0x80000000\n\t"
+      "orr r9, r9, #0x40000000\n\t"
+      "add r10, r7, r4, asr #31\n\t"
+      "smlal r9, r10, r4, r6\n\t"
+      "asr r10, r10, r8\n\t"
+      "ssat r4, #8, r10\n\t"
+      "ldrd r6, r7, [lr, #-12]\n\t"
+      "ldr r8, [lr, #-4]\n\t"
+      "and r9, r3, #0x80000000\n\t"
+      "orr r9, r9, #0x40000000\n\t"
+      "add r10, r7, r3, asr #31\n\t"
+      "smlal r9, r10, r3, r6\n\t"
+      "asr r10, r10, r8\n\t"
+      "ssat r3, #8, r10\n\t"
+      "and r9, r5, #0x80000000\n\t"
+      "orr r9, r9, #0x40000000\n\t"
+      "add r10, r7, r5, asr #31\n\t"
+      "smlal r9, r10, r5, r6\n\t"
+      "asr r10, r10, r8\n\t"
+      "ssat r5, #8, r10\n\t"
+      "and r2, r2, #255\n\t"
+      "bfi r2, r3, #8, #8\n\t"
+      "bfi r2, r4, #16, #8\n\t"
+      "bfi r2, r5, #24, #8\n\t"
+      "ldr r6, [sp, #20]\n\t"
+      "ssub8 r7, r2, r6\n\t"
+      "sel r2, r2, r6\n\t"
+      "ldr r6, [sp, #24]\n\t"
+      "ssub8 r7, r2, r6\n\t"
+      "sel r2, r6, r2\n\t"
+      "ldr r1, [sp, #12]\n\t"
+      "ldr r6, [sp, #16]\n\t"
+      "lsr r7, r2, #16\n\t"
+      "strh r7, [r1, r6]\n\t"
+      "strh r2, [r1], #2\n\t"
+      "str r1, [sp, #12]\n\t"
+      "ldr r1, [sp, #4]\n\t"
+      "subs r1, r1, #1\n\t"
+      "str r1, [sp, #4]\n\t"
+      "bne 2b\n\t"
+      "add sp, sp, #32\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
 /* Requantized accumulator *accp with record r, saturated to int8 and (clamp) clamped: the accumulator and
  * the record's multiplier, k_hi and shift are loaded back to back (one asm block) so the loads pipeline. */
 static inline __attribute__((always_inline)) int32_t out_ld(const int32_t *accp, const tfedge_requant_ch *r,
@@ -278,10 +443,15 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
         for (g = 0; g < groups; ++g) buf[4 * g + 2] = buf[4 * g], buf[4 * g + 3] = buf[4 * g + 1];
       }
       {
-        const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs};
-        dot_pairs(&args);
+        const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs,
+                               o0, out_c, (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};
+        if (two && !(out_c & 1)) {
+          dot_pairs_rq(&args);
+        } else {
+          dot_pairs(&args);
+          requant_pair(accs, p->rq, out_c, o0, o0 + out_c, two, clamp, lo, hi);
+        }
       }
-      requant_pair(accs, p->rq, out_c, o0, o0 + out_c, two, clamp, lo, hi);
     }
   }
 }
