@@ -82,14 +82,13 @@ static void dw_pixel(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy
   }
 }
 
-/* Four output pixels, depth multiplier 1. tap[t][j] points at pixel j's input for tap t, or at a row
+/* Up to four output pixels (N), depth multiplier 1. tap[t][j] points at pixel j's input for tap t, or at a row
  * of zero points where the tap lies outside the image: (zero point + input_offset) * w = 0, so with the
  * effective bias (which holds input_offset * sum(w) over all taps) the result equals skipping the tap.
  * Channels [c, c + 4): `full` vectors need no predicate (no VPST before each load). */
-static inline __attribute__((always_inline)) void dw_4px_c(const tfedge_conv_params *p,
-                                                           const int8_t *const (*tap)[4], int32_t taps,
-                                                           const int32_t *eb, out_stage o, int8_t *const out[4],
-                                                           int32_t c, int full) {
+static inline __attribute__((always_inline)) void dw_px_c(const tfedge_conv_params *p, const int8_t *const (*tap)[4],
+                                                          int32_t taps, const int32_t *eb, out_stage o,
+                                                          int8_t *const out[4], int32_t c, int full, int N) {
   const int32_t C = p->in_c;
   const mve_pred16_t pr = full ? 0xffff : vctp32q((uint32_t)(C - c));
   int32x4_t a0, a1, a2, a3;
@@ -101,47 +100,41 @@ static inline __attribute__((always_inline)) void dw_4px_c(const tfedge_conv_par
     if (full) {
       const int32x4_t wv = vldrbq_s32(w);
       a0 = vmla4(a0, vldrbq_s32(tap[t][0] + c), wv);
-      a1 = vmla4(a1, vldrbq_s32(tap[t][1] + c), wv);
-      a2 = vmla4(a2, vldrbq_s32(tap[t][2] + c), wv);
-      a3 = vmla4(a3, vldrbq_s32(tap[t][3] + c), wv);
+      if (N > 1) a1 = vmla4(a1, vldrbq_s32(tap[t][1] + c), wv);
+      if (N > 2) a2 = vmla4(a2, vldrbq_s32(tap[t][2] + c), wv);
+      if (N > 3) a3 = vmla4(a3, vldrbq_s32(tap[t][3] + c), wv);
     } else {
       const int32x4_t wv = vldrbq_z_s32(w, pr);
       a0 = vmla4(a0, vldrbq_z_s32(tap[t][0] + c, pr), wv);
-      a1 = vmla4(a1, vldrbq_z_s32(tap[t][1] + c, pr), wv);
-      a2 = vmla4(a2, vldrbq_z_s32(tap[t][2] + c, pr), wv);
-      a3 = vmla4(a3, vldrbq_z_s32(tap[t][3] + c, pr), wv);
+      if (N > 1) a1 = vmla4(a1, vldrbq_z_s32(tap[t][1] + c, pr), wv);
+      if (N > 2) a2 = vmla4(a2, vldrbq_z_s32(tap[t][2] + c, pr), wv);
+      if (N > 3) a3 = vmla4(a3, vldrbq_z_s32(tap[t][3] + c, pr), wv);
     }
   }
   {
     const int32x4_t m = full ? vldrwq_s32(p->mult + c) : vldrwq_z_s32(p->mult + c, pr);
     const int32x4_t s = full ? vldrwq_s32(p->shift + c) : vldrwq_z_s32(p->shift + c, pr);
     store4(o, a0, m, s, out[0] + c, pr, full);
-    store4(o, a1, m, s, out[1] + c, pr, full);
-    store4(o, a2, m, s, out[2] + c, pr, full);
-    store4(o, a3, m, s, out[3] + c, pr, full);
+    if (N > 1) store4(o, a1, m, s, out[1] + c, pr, full);
+    if (N > 2) store4(o, a2, m, s, out[2] + c, pr, full);
+    if (N > 3) store4(o, a3, m, s, out[3] + c, pr, full);
   }
 }
 
-static __attribute__((noinline)) void dw_4px(const tfedge_conv_params *p, const int8_t *const (*tap)[4],
-                                             int32_t taps, const int32_t *eb, out_stage o, int8_t *const out[4]) {
-  int32_t c = 0;
-  for (; c + 4 <= p->in_c; c += 4) dw_4px_c(p, tap, taps, eb, o, out, c, 1);
-  if (c < p->in_c) dw_4px_c(p, tap, taps, eb, o, out, c, 0);
-}
-
-/* One output pixel with the same tap table (column 0): leftovers of a group of four. */
-static __attribute__((noinline)) void dw_1px(const tfedge_conv_params *p, const int8_t *const (*tap)[4],
-                                             int32_t taps, const int32_t *eb, out_stage o, int8_t *out) {
-  const int32_t C = p->in_c;
-  int32_t c, t;
-  for (c = 0; c < C; c += 4) {
-    const mve_pred16_t pr = vctp32q((uint32_t)(C - c));
-    int32x4_t a0 = vldrwq_z_s32(eb + c, pr);
-    const int8_t *w = p->weights + c;
-    for (t = 0; t < taps; ++t, w += C) a0 = vmla4(a0, vldrbq_z_s32(tap[t][0] + c, pr), vldrbq_z_s32(w, pr));
-    store4(o, a0, vldrwq_z_s32(p->mult + c, pr), vldrwq_z_s32(p->shift + c, pr), out + c, pr, 0);
+/* N (1..4) output pixels: whole channel vectors without predicates, then the tail. One out-of-line copy
+ * per N keeps each loop's registers its own. */
+#define DW_PX(N)                                                                                             \
+  static __attribute__((noinline)) void dw_px##N(const tfedge_conv_params *p, const int8_t *const (*tap)[4], \
+                                                 int32_t taps, const int32_t *eb, out_stage o,               \
+                                                 int8_t *const out[4]) {                                     \
+    int32_t c = 0;                                                                                           \
+    for (; c + 4 <= p->in_c; c += 4) dw_px_c(p, tap, taps, eb, o, out, c, 1, N);                             \
+    if (c < p->in_c) dw_px_c(p, tap, taps, eb, o, out, c, 0, N);                                             \
   }
-}
+DW_PX(1)
+DW_PX(2)
+DW_PX(3)
+DW_PX(4)
 
 void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   const out_stage o = out_stage_of(p);
@@ -199,13 +192,11 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
           }
           if (++ox == p->out_w) ox = 0, ++oy;
         }
-        if (count == 4) {
-          dw_4px(p, (const int8_t *const (*)[4])tap, taps, eb, o, out);
-        } else {
-          for (j = 0; j < count; ++j) {
-            for (t = 0; t < taps; ++t) tap[t][0] = tap[t][j];
-            dw_1px(p, (const int8_t *const (*)[4])tap, taps, eb, o, out[j]);
-          }
+        switch (count) {
+          case 4: dw_px4(p, (const int8_t *const (*)[4])tap, taps, eb, o, out); break;
+          case 3: dw_px3(p, (const int8_t *const (*)[4])tap, taps, eb, o, out); break;
+          case 2: dw_px2(p, (const int8_t *const (*)[4])tap, taps, eb, o, out); break;
+          default: dw_px1(p, (const int8_t *const (*)[4])tap, taps, eb, o, out); break;
         }
       }
     }
