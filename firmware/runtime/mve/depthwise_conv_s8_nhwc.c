@@ -159,10 +159,15 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
       int32_t kx;
       for (kx = 0; kx < p->k_w; ++kx, ++t) toff[t] = (j * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
     }
-    for (c = 0; c < p->out_c; c += 4) {
+    for (c = 0; c < p->out_c; c += 4) { /* effective bias, 4 channels at a time */
+      const int full = c + 4 <= p->out_c;
       const mve_pred16_t pr = vctp32q((uint32_t)(p->out_c - c));
+      const int8_t *w = p->weights + c;
       int32x4_t sum = vdupq_n_s32(0);
-      for (t = 0; t < taps; ++t) sum = vaddq_s32(sum, vldrbq_z_s32(p->weights + t * p->out_c + c, pr));
+      if (full)
+        for (t = 0; t < taps; ++t, w += p->out_c) sum = vaddq_s32(sum, vldrbq_s32(w));
+      else
+        for (t = 0; t < taps; ++t, w += p->out_c) sum = vaddq_s32(sum, vldrbq_z_s32(w, pr));
       sum = vmulq_n_s32(sum, p->input_offset);
       if (p->bias) sum = vaddq_s32(sum, vldrwq_z_s32(p->bias + c, pr));
       vstrwq_p_s32(eb + c, sum, pr);
