@@ -74,7 +74,7 @@ def test_clustered_model_bit_exact_and_half_flash(tmp_path, per_channel):
 
 def test_clustered_model_on_cortex_m4(tmp_path):
     """The _c4 kernels on the emulated Cortex-M4 (in place by rows where the plan says so): 0 mismatches.
-    By default a DSP core keeps its faster int8 SIMD kernels (compress_weights=None)."""
+    By default a core with its own kernels keeps the faster int8 ones (compress_weights=None)."""
     from tfedge.compiler import generate_sources
 
     m = get_model("clustered_cnn", per_channel=False, clusters=16)

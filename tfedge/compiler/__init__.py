@@ -72,8 +72,8 @@ def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_ho
                   arch: str = "portable", compress_weights: bool | None = None) -> CompileResult:
     """Compiles an int8 .tflite into out_dir/model.c and model.h (+ compile_report.json). `arch` (a key of
     ARCH_PATHS, e.g. Board.kernel_arch) picks each layer's kernel variant (variants.py). compress_weights:
-    clustered layers as 4-bit indices + codebook (True), never (False), or None = where it costs little time
-    (every arch but "dsp", whose SIMD kernels are several times faster than decoding; see docs/compression.md)."""
+    clustered layers as 4-bit indices + codebook (True), never (False), or None = only with the portable
+    kernels, where decoding costs little time (the arch kernels are much faster; see docs/compression.md)."""
     files = generate_sources(tflite, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
