@@ -11,7 +11,7 @@
 #define C4_BLOCK 4096 /* decoded weight bytes on the stack per block of channels */
 
 /* tfedge_mve_conv_channels takes rows of up to 1024 weights (its im2col bound) */
-_Static_assert(TFEDGE_C4_MAX_K <= 1024, "clustered rows longer than the Helium im2col bound");
+typedef char tfedge_c4_rows_fit_im2col[TFEDGE_C4_MAX_K <= 1024 ? 1 : -1]; /* C99 static assertion */
 
 /* out[0..n) = codebook[indices], low nibble first (this file replaces the portable one, which also
  * defines the decoder the other _c4 kernels call). */
