@@ -8,6 +8,7 @@ Never imports TensorFlow: reading uses the `tflite` flatbuffer package, everythi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from tfedge.compiler.inplace import CannotRunInPlace
 from tfedge.compiler.schedule import schedule
 from tfedge.compiler.reader import read_model
 from tfedge.compiler.validate import validate
+from tfedge.compiler.arch import ARCH_PATHS, kernel_folder, runtime_sources
 from tfedge.errors import ModelError
 from tfedge.paths import RUNTIME_DIR
 
@@ -64,7 +66,7 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
         except ValueError as exc:  # a value that cannot be represented in C: refuse rather than emit it
             raise ModelError(f"{g.name}: cannot generate C: {exc}") from None
     layers = ordered
-    report = _report(g, layers, plan, emitted, flash)
+    report = _report(g, layers, plan, [_label_arch_path(layer, arch) for layer in emitted], flash)
     return {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
 
 
@@ -107,6 +109,20 @@ def _memory_note(plan, i: int) -> str:
     return "in place"
 
 
+def _label_arch_path(layer, arch: str):
+    """A layer left on the plain kernel signature runs the arch folder's file of that kernel when there is
+    one (Helium, Thumb-1, DSP): say so in the report instead of "portable"."""
+    if layer.variant != "portable":
+        return layer
+    try:
+        folder = kernel_folder(arch, layer.kernel)
+    except ValueError:  # no file named after the function: it lives in a shared file, portable only
+        return layer
+    if folder == "portable":
+        return layer
+    return dataclasses.replace(layer, variant=folder, variant_reason=f"{folder}/{layer.kernel}.c: the {arch} path of this kernel")
+
+
 def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
     const_bytes = sum(t.nbytes for t in g.tensors if t.is_const)
     layer_rows = []
@@ -133,27 +149,6 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
         "inputs": _io(g, g.inputs, plan),
         "outputs": _io(g, g.outputs, plan),
     }
-
-
-# Kernel folders searched per architecture, most specific first: an arch path's kernel file replaces the
-# portable file of the same name (same function signature), so the generated model.c never changes.
-ARCH_PATHS: dict[str, tuple[str, ...]] = {
-    "portable": ("portable",),
-    "armv6m": ("armv6m", "portable"),           # Cortex-M0/M0+: Thumb-1 only
-    "dsp": ("arm_dsp", "portable"),             # Cortex-M4/M7/M33: DSP extension (SMLAD, SXTB16)
-    "mve": ("mve", "arm_dsp", "portable"),      # Cortex-M55: Helium, with the DSP extension below it
-}
-
-
-def runtime_sources(arch: str = "portable") -> list[Path]:
-    """C sources of the kernel library to link with a generated model.c, for one kernel architecture."""
-    if arch not in ARCH_PATHS:
-        raise ValueError(f"unknown kernel architecture {arch!r}: one of {', '.join(ARCH_PATHS)}")
-    chosen: dict[str, Path] = {}
-    for folder in reversed(ARCH_PATHS[arch]):
-        for src in (RUNTIME_DIR / folder).glob("*.c"):
-            chosen[src.stem] = src
-    return sorted(chosen.values())
 
 
 def runtime_include_dirs() -> list[Path]:
