@@ -3,6 +3,8 @@ stay bit-exact with TFLM, never overlap live buffers and shrink the arena of the
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -10,7 +12,7 @@ import modelgen
 from modelgen import get_model
 from tfedge.compiler import compile_model, load_graph
 from tfedge.compiler.host_run import run_model
-from tfedge.compiler.inplace import residual_rows_safe, row_lag
+from tfedge.compiler.inplace import residual_rows_safe, row_lag, row_plan
 from tfedge.compiler.ops import REGISTRY
 from tfedge.compiler.planner import plan_memory
 from tfedge.compiler.schedule import schedule, topological_orders
@@ -57,6 +59,9 @@ def test_row_lag_and_residual_windows():
     assert row_lag(25, 320, 25, 320, 1, 0, 1) == 0  # 1x1: straight back
     assert row_lag(32, 512, 16, 512, 2, 0, 1) == 0  # 1x1 stride 2 with twice the channels
     assert row_lag(8, 10, 8, 40, 1, 1, 3) is None  # output rows 4x the input rows: never safe
+    assert row_lag(25, 320, 25, 320, 1, 1, 3, rows=3) == 1 and row_lag(25, 320, 25, 320, 1, 0, 1, rows=6) == 0
+    assert row_plan(25, 320, 25, 320, 1, 1, 3) == (3, 1, 1920)  # ring within a quarter of the 8,000 B output
+    assert row_plan(8, 10, 8, 40, 1, 1, 3) is None
     win = [(max(j - 1, 0), min(j + 2, 8)) for j in range(8)]
     assert residual_rows_safe(win, win) == 3
     assert residual_rows_safe([(0, 8)] * 8, win) is None  # every B row reads all of X
@@ -66,7 +71,8 @@ def test_res_blocks_bit_exact_and_smaller(tmp_path):
     m = get_model("res_blocks", hw=[16, 9])
     report = compile_model(m["tflite"], tmp_path).report
     notes = " ".join(layer["memory"] for layer in report["layers"])
-    assert "residual block by rows" in notes and "in place by rows (lag 0" in notes and "in place by rows (lag 2" in notes
+    assert "residual block by rows" in notes
+    assert re.search(r"in place by rows \(\d+ per call, lag 0", notes) and re.search(r"in place by rows \(\d+ per call, lag 2", notes)
     assert any(layer["memory"] == "in place" for layer in report["layers"])
     g = load_graph(m["tflite"])
     layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
@@ -91,10 +97,20 @@ def test_plan_with_scratch_never_overlaps(reference_models, model):
         assert deps_ok and plan.arena_bytes <= plan_memory(g, [layers[i] for i in order]).arena_bytes
 
 
-@pytest.mark.parametrize("name,fraction", [("kws_ref_model.tflite", 0.6), ("pretrainedResnet_quant.tflite", 0.6)])
-def test_arena_well_below_tflm(reference_models, name, fraction, tmp_path):
-    """The arena alone; the board's total RAM (with stack and static data) is measured by scripts/bench."""
-    ours = compile_model(reference_models[name], tmp_path).report["arena_bytes"]
+# TFLM's arena_used_bytes with CMSIS-NN as quoted by issue 6; the target is total RAM <= 0.6x of it.
+TFLM_ARENA_USED = {"kws_ref_model.tflite": 22820, "pretrainedResnet_quant.tflite": 54996}
+
+
+@pytest.mark.parametrize("name", sorted(TFLM_ARENA_USED))
+def test_total_ram_on_m4_below_tflm(reference_models, name):
+    """Total RAM on the Cortex-M4 board (data + bss + stack high-water, arena included), bit-exact."""
+    from tfedge.emulate.flash import flash_model
+
+    g = load_graph(reference_models[name])
+    x = random_inputs(g.tensors[g.inputs[0]].shape, np.int8, 3, seed=5)
+    m = flash_model(reference_models[name], "mps2-an386", x, progress=False)
     head = tflm_arena_head(reference_models[name])
-    print(f"{name}: tfedge arena {ours} B, TFLM arena head {head} B ({ours / head:.2f}x)")
-    assert ours <= fraction * head
+    print(f"{name}: total RAM {m['ram_bytes']} B (arena {m['arena_bytes']} B), TFLM head {head} B, "
+          f"quoted arena_used_bytes {TFLM_ARENA_USED[name]} B")
+    assert m["mismatches"] == 0
+    assert m["ram_bytes"] <= 0.6 * TFLM_ARENA_USED[name] and m["arena_bytes"] <= 0.65 * head

@@ -104,8 +104,8 @@ def _memory_note(plan, i: int) -> str:
     how = plan.inplace.get(i)
     if how is None:
         return ""
-    if how.rows:
-        return f"in place by rows (lag {how.lag}, scratch {plan.scratch[i].size} B)"
+    if how.by_rows:
+        return f"in place by rows ({how.rows} per call, lag {how.lag}, scratch {plan.scratch[i].size} B)"
     return "in place"
 
 

@@ -131,8 +131,8 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
         ctx.layer = i
         layer = REGISTRY[op.kind].emit(op, graph, ctx)
         how = plan.inplace.get(i)
-        if how is not None and how.rows:  # output over its input, one row at a time (inplace.py)
-            call = row_call(layer.call, plan.scratch[i].offset, how.lag)
+        if how is not None and how.by_rows:  # output over its input, a few rows at a time (inplace.py)
+            call = row_call(layer.call, plan.scratch[i].offset, how.lag, how.rows)
             if call is None:
                 raise CannotRunInPlace(op.index)
             layer.call = call

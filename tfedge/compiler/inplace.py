@@ -4,9 +4,10 @@ Two kinds, both bit-exact because the kernels themselves do not change:
 - element-wise (ADD/SUB/MUL without broadcasting, unary activations): element i is read before it
   is written and nothing else reads it, so output and input simply share one buffer;
 - convolutions by rows (CONV_2D, DEPTHWISE_CONV_2D, batch 1): `tfedge_conv_rows_inplace_s8` runs the
-  layer's own kernel once per output row on the input rows that row reads (straight from the shared
-  buffer), into a small ring of `lag + 1` rows in the scratch buffer, and copies row j - lag to its
-  final place once no later row reads the input bytes under it. `row_lag` proves that statically.
+  layer's own kernel once per chunk of output rows on the input rows that chunk reads (straight from
+  the shared buffer), into a small ring of `lag + 1` chunks in the scratch buffer, and copies chunk
+  c - lag to its final place once no later chunk reads the input bytes under it. `row_lag` proves
+  that statically; `row_plan` picks the chunk size.
 """
 
 from __future__ import annotations
@@ -33,11 +34,12 @@ class CannotRunInPlace(Exception):
 @dataclass(frozen=True)
 class InPlace:
     source: int  # storage tensor whose buffer the output takes over (output starts at its offset)
-    lag: int = -1  # conv by rows: rows held in scratch before being written back; -1 = element-wise
+    lag: int = -1  # conv by rows: chunks held in scratch before being written back; -1 = element-wise
     scratch_bytes: int = 0
+    rows: int = 1  # conv by rows: output rows per kernel call
 
     @property
-    def rows(self) -> bool:
+    def by_rows(self) -> bool:
         return self.lag >= 0
 
 
@@ -52,21 +54,43 @@ def conv_rows(op: Op, g: Graph) -> tuple[int, int, int, int, int, int, int]:
             geo["pad_top"], eff)
 
 
-def row_lag(in_h: int, in_row: int, out_h: int, out_row: int, stride: int, pad_top: int, eff: int) -> int | None:
-    """Smallest lag at which writing output row j - lag back never overwrites an input row that row j
-    (or any later row) still reads; None when no lag up to MAX_LAG is safe. Mirrors the C loop exactly:
-    at step j the kernel reads rows [max(0, j*stride - pad_top), ...) after rows 0..j-1-lag were written."""
+def row_lag(in_h: int, in_row: int, out_h: int, out_row: int, stride: int, pad_top: int, eff: int,
+            rows: int = 1) -> int | None:
+    """Smallest lag (in chunks of `rows` output rows) at which writing chunk c - lag back never overwrites
+    an input row that chunk c (or any later one) still reads; None when no lag up to MAX_LAG is safe.
+    Mirrors the C loop exactly: at step c the kernel reads input rows from max(0, c*rows*stride - pad_top)
+    after chunks 0..c-1-lag were written back."""
+    chunks = -(-out_h // rows)
     for lag in range(MAX_LAG + 1):
         ok = True
-        for j in range(out_h):
-            top = j * stride - pad_top
-            first, end = max(top, 0), min(top + eff, in_h)
-            if end > first and (j - lag) * out_row > first * in_row:
+        for c in range(chunks):
+            j0, n = c * rows, min(rows, out_h - c * rows)
+            top = j0 * stride - pad_top
+            first, end = max(top, 0), min(top + (n - 1) * stride + eff, in_h)
+            if end > first and (c - lag) * rows * out_row > first * in_row:
                 ok = False
                 break
         if ok:
             return lag
     return None
+
+
+def row_plan(in_h: int, in_row: int, out_h: int, out_row: int, stride: int, pad_top: int, eff: int
+             ) -> tuple[int, int, int] | None:
+    """(rows per kernel call, lag in chunks, scratch bytes): the most rows per call whose ring stays within
+    a quarter of the output (each call has a fixed cost in the fast kernels: fewer, larger calls), at
+    least one row; None when no chunking is safe."""
+    best = None
+    for rows in range(1, out_h + 1):
+        lag = row_lag(in_h, in_row, out_h, out_row, stride, pad_top, eff, rows)
+        if lag is None:
+            continue
+        scratch = (lag + 1) * rows * out_row
+        if scratch >= out_h * out_row:  # holds the whole output: nothing saved
+            break
+        if best is None or scratch <= out_h * out_row // 4:
+            best = (rows, lag, scratch)
+    return best
 
 
 def _elementwise(op: Op, g: Graph, source: int) -> bool:
@@ -101,12 +125,11 @@ def find_inplace(g: Graph, layers: list[Op], excluded: frozenset[int] = frozense
                 y = g.tensors[op.outputs[0]]
                 if g.tensors[t].shape[0] != 1 or g.tensors[t].dtype != "int8":
                     continue
-                in_h, in_row, out_h, out_row, stride, pad_top, eff = conv_rows(op, g)
-                lag = row_lag(in_h, in_row, out_h, out_row, stride, pad_top, eff)
-                scratch = (lag + 1) * out_row if lag is not None else 0
-                if lag is None or y.nbytes > g.tensors[s].nbytes or 2 * scratch > y.nbytes:
+                chunking = row_plan(*conv_rows(op, g))
+                if chunking is None or y.nbytes > g.tensors[s].nbytes or 2 * chunking[2] > y.nbytes:
                     continue  # not provably safe, or the scratch would eat most of the saving
-                result[i] = InPlace(s, lag, scratch)
+                rows, lag, scratch = chunking
+                result[i] = InPlace(s, lag, scratch, rows)
             elif _elementwise(op, g, s):
                 result[i] = InPlace(s)
             else:
@@ -119,7 +142,7 @@ _CALL = re.compile(r"^(\w+)\(&(l\d+_params), \(const int8_t \*\)\(tfedge_arena \
                    r"\(int8_t \*\)\(tfedge_arena \+ (\d+)\)\);$")
 
 
-def row_call(call: str, scratch_offset: int, lag: int) -> str | None:
+def row_call(call: str, scratch_offset: int, lag: int, rows: int = 1) -> str | None:
     """The layer's `kernel(&params, in, out);` wrapped into the by-rows in-place loop; None when the
     call has another form (then the layer must not run in place)."""
     m = _CALL.match(call)
@@ -127,7 +150,7 @@ def row_call(call: str, scratch_offset: int, lag: int) -> str | None:
         return None
     kernel, params, offset = m.group(1), m.group(2), m.group(3)
     return (f"tfedge_conv_rows_inplace_s8(&{params}, {kernel}, (int8_t *)(tfedge_arena + {offset}), "
-            f"(int8_t *)(tfedge_arena + {int(scratch_offset)}), {int(lag)});")
+            f"(int8_t *)(tfedge_arena + {int(scratch_offset)}), {int(lag)}, {int(rows)});")
 
 
 @dataclass(frozen=True)

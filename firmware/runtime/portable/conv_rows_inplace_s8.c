@@ -1,34 +1,44 @@
-/* A convolution run in place, one output row at a time (see tfedge/compiler/inplace.py).
+/* A convolution run in place, a chunk of output rows at a time (see tfedge/compiler/inplace.py).
  *
- * `buf` holds the input and receives the output (from its start). Output row j is computed by the
- * layer's own kernel `fn` from the input rows it reads, straight from `buf`, into slot j % (lag+1)
- * of `ring`; row j - lag is then copied to its final place. The compiler only emits this call when
- * no input row still to be read can lie under a row already written back, so the result is
- * bit-identical to running `fn` on separate buffers. Works with any kernel of this signature (portable
- * or an architecture path), because each call is just a 1-row convolution with adjusted geometry. */
+ * `buf` holds the input and receives the output (from its start). Chunk c (output rows c*rows ..) is
+ * computed by the layer's own kernel `fn` from the input rows it reads, straight from `buf`, into slot
+ * c % (lag+1) of `ring`; chunk c - lag is then copied to its final place. The compiler only emits this
+ * call when no input row still to be read can lie under a chunk already written back, so the result
+ * is bit-identical to running `fn` on separate buffers. Works with any kernel of this signature
+ * (portable or an architecture path), because each call is just a smaller convolution with adjusted
+ * geometry; several rows per call keep the fast kernels' per-call cost small. */
 #include <string.h>
 
 #include "tfedge_kernels.h"
 
+static void flush(const tfedge_conv_params *p, int8_t *buf, const int8_t *ring, int32_t c, int32_t rows, int32_t slots) {
+  const int32_t out_row = p->out_w * p->out_c;
+  const int32_t n = p->out_h - c * rows < rows ? p->out_h - c * rows : rows;
+  memcpy(buf + c * rows * out_row, ring + (c % slots) * rows * out_row, (size_t)(n * out_row));
+}
+
 void tfedge_conv_rows_inplace_s8(const tfedge_conv_params *p, tfedge_conv_fn fn, int8_t *buf, int8_t *ring,
-                                 int32_t lag) {
+                                 int32_t lag, int32_t rows) {
   tfedge_conv_params r = *p;
   const int32_t in_row = p->in_w * p->in_c, out_row = p->out_w * p->out_c;
   const int32_t eff = (p->k_h - 1) * p->dil_h + 1;
-  const int32_t slots = lag + 1;
-  int32_t j;
+  const int32_t slots = lag + 1, chunks = (p->out_h + rows - 1) / rows;
+  int32_t c;
   r.batches = 1;
-  r.out_h = 1;
-  for (j = 0; j < p->out_h; ++j) {
-    const int32_t top = j * p->stride_h - p->pad_top;
+  for (c = 0; c < chunks; ++c) {
+    const int32_t j0 = c * rows;
+    const int32_t n = p->out_h - j0 < rows ? p->out_h - j0 : rows;
+    const int32_t top = j0 * p->stride_h - p->pad_top;
     const int32_t first = top < 0 ? 0 : top;
-    const int32_t end = top + eff < p->in_h ? top + eff : p->in_h;
+    const int32_t last = top + (n - 1) * p->stride_h + eff;
+    const int32_t end = last < p->in_h ? last : p->in_h;
+    r.out_h = n;
     r.in_h = end > first ? end - first : 0;
     r.pad_top = first - top; /* rows of the kernel above the window: padding (or skipped) */
-    fn(&r, buf + first * in_row, ring + (j % slots) * out_row);
-    if (j >= lag) memcpy(buf + (j - lag) * out_row, ring + ((j - lag) % slots) * out_row, (size_t)out_row);
+    fn(&r, buf + first * in_row, ring + (c % slots) * rows * out_row);
+    if (c >= lag) flush(p, buf, ring, c - lag, rows, slots);
   }
-  for (j = p->out_h - lag; j < p->out_h; ++j) {
-    if (j >= 0) memcpy(buf + j * out_row, ring + (j % slots) * out_row, (size_t)out_row);
+  for (c = chunks - lag; c < chunks; ++c) {
+    if (c >= 0) flush(p, buf, ring, c, rows, slots);
   }
 }
