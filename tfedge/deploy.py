@@ -27,6 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from tfedge.errors import DataError, ModelError, RecipeError
+from tfedge.paths import partial_path
 
 STAGES = ("optimize", "export", "compile", "build", "run")
 KERAS_SUFFIXES = (".keras", ".h5", ".savedmodel")
@@ -61,7 +62,7 @@ def _toolkit_digest() -> str:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    tmp = partial_path(path)
     tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
     os.replace(tmp, path)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -25,3 +26,10 @@ def reference_models_dir() -> Path:
     """The shared MLPerf-Tiny/TFLM reference models (`../shared/models` or `TFEDGE_REFERENCE_MODELS`)."""
     env = os.environ.get("TFEDGE_REFERENCE_MODELS")
     return Path(env) if env else REPO_ROOT.parent / "shared" / "models"
+
+
+def partial_path(path: Path) -> Path:
+    """A temporary name beside `path` that no other process or thread uses, to write to and then
+    os.replace() over `path`: readers never see a half-written file, and concurrent builds of the same
+    cached artefact never write into the same temporary file."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.partial")

@@ -23,9 +23,9 @@ from tfedge.compiler.reader import read_model
 from tfedge.compiler.validate import validate
 from tfedge.compiler.arch import ARCH_PATHS, kernel_folder, runtime_sources
 from tfedge.errors import ModelError
-from tfedge.paths import RUNTIME_DIR
+from tfedge.paths import RUNTIME_DIR, partial_path
 
-__all__ = ["CompileResult", "compile_model", "generate_sources", "load_graph", "runtime_sources", "runtime_include_dirs"]
+__all__ = ["ARCH_PATHS", "CompileResult", "compile_model", "generate_sources", "load_graph", "runtime_sources", "runtime_include_dirs"]
 
 
 @dataclass
@@ -82,7 +82,7 @@ def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_ho
     written = []
     for name, text in files.items():  # each file appears whole or not at all
         path = out / name
-        tmp = out / f".{name}.{os.getpid()}.partial"
+        tmp = partial_path(path)
         tmp.write_text(text)
         os.replace(tmp, path)
         written.append(path)

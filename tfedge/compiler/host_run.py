@@ -21,7 +21,7 @@ import numpy as np
 from tfedge import io_batches
 from tfedge.compiler import compile_model, runtime_include_dirs, runtime_sources
 from tfedge.errors import DataError, ToolchainError
-from tfedge.paths import RUNTIME_DIR, cache_dir
+from tfedge.paths import RUNTIME_DIR, cache_dir, partial_path
 
 HOST_MAIN = RUNTIME_DIR / "host" / "host_main.c"
 CFLAGS = ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror"]
@@ -49,7 +49,7 @@ def runtime_objects(cc: str, cflags: list[str] = CFLAGS) -> list[Path]:
     for src, obj in zip(sources, objects):
         if obj.is_file():
             continue
-        tmp = obj.with_name(f"{obj.stem}.{os.getpid()}.partial.o")
+        tmp = partial_path(obj)
         _cc([cc, *cflags, *(f"-I{d}" for d in runtime_include_dirs()), "-c", str(src), "-o", str(tmp)])
         os.replace(tmp, obj)
     return objects
@@ -74,7 +74,7 @@ def build_runner(tflite: str | Path | bytes) -> tuple[Path, dict]:
         exe = exe_dir / "runner"
         if not exe.is_file():
             exe_dir.mkdir(parents=True, exist_ok=True)
-            tmp_exe = exe_dir / f"runner.{os.getpid()}.partial"
+            tmp_exe = partial_path(exe)
             _cc([cc, *CFLAGS, f"-I{result.out_dir}", *(f"-I{d}" for d in runtime_include_dirs()),
                  str(result.out_dir / "model.c"), *map(str, objects), "-o", str(tmp_exe)])
             os.replace(tmp_exe, exe)

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from tfedge.errors import ToolchainError
-from tfedge.paths import FIRMWARE_DIR, cache_dir
+from tfedge.paths import FIRMWARE_DIR, cache_dir, partial_path
 
 PLUGIN_SOURCE = FIRMWARE_DIR / "qemu_plugin" / "tfedge_count.c"
 
@@ -29,7 +29,7 @@ def plugin_path() -> Path:
     if not cc:
         raise ToolchainError("no host C compiler to build the QEMU plugin; install it with: sudo apt-get install gcc")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}")
+    tmp = partial_path(out)
     proc = subprocess.run([cc, "-O2", "-shared", "-fPIC", "-o", str(tmp), str(PLUGIN_SOURCE)], capture_output=True, text=True)
     if proc.returncode != 0:
         raise ToolchainError(f"building the QEMU plugin failed:\n{proc.stderr.strip()}")

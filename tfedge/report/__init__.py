@@ -23,6 +23,7 @@ from pathlib import Path
 from tfedge.report.html import render_html
 from tfedge.report.markdown import render_markdown
 from tfedge.report.plots import draw_all
+from tfedge.paths import partial_path
 
 __all__ = ["ReportFiles", "write_reports", "render_html", "render_markdown"]
 
@@ -35,7 +36,7 @@ class ReportFiles:
 
 
 def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    tmp = partial_path(path)
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
