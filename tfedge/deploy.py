@@ -182,7 +182,7 @@ class Deployment:
         # 3. compile, 4. build
         compile_dir = self.out / "compile"
         toolkit = _toolkit_digest()
-        key = _digest(_path_digest(tflite), toolkit)
+        key = _digest(_path_digest(tflite), self.board.kernel_arch, toolkit)  # the kernel arch shapes model.c
         self._stage(3, "compile", key, [compile_dir / "compile_report.json"], force("compile"), lambda: self._compile(tflite, compile_dir))
         compile_report = json.loads((compile_dir / "compile_report.json").read_text())
         elf = self.out / f"firmware-{self.board.name}.elf"
@@ -267,7 +267,8 @@ class Deployment:
 
         tmp = compile_dir.with_name(f".{compile_dir.name}.partial")
         shutil.rmtree(tmp, ignore_errors=True)
-        result = compile_model(tflite, tmp, profile_hooks=True)
+        # The same arch as flash_model uses for the run stage, so the ELF built here is the one measured.
+        result = compile_model(tflite, tmp, profile_hooks=True, arch=self.board.kernel_arch)
         shutil.rmtree(compile_dir, ignore_errors=True)
         tmp.rename(compile_dir)
         r = result.report
