@@ -211,6 +211,35 @@ static void test_depthwise(int32_t n_cases, int32_t max_c, int32_t max_hw) {
   }
 }
 
+/* 3x3, stride 1, dilation 1, depth multiplier 1, channels % 4 == 0: the Helium kernel's padded-row path,
+ * with every padding from 0 to 2 on each side (the in-place row loop passes shifted pad_top values). */
+static void test_depthwise3x3(int32_t n_cases, int32_t max_c, int32_t max_hw) {
+  int32_t t;
+  for (t = 0; t < n_cases; ++t) {
+    tfedge_conv_params p;
+    uint32_t seed = rng;
+    int32_t n_in, n_w, n_out, pad_bottom, pad_right;
+    memset(&p, 0, sizeof p);
+    p.batches = next() % 8u == 0 ? 2 : 1;
+    p.in_h = rnd(1, max_hw); p.in_w = rnd(1, max_hw);
+    p.k_h = p.k_w = 3; p.stride_h = p.stride_w = 1; p.dil_h = p.dil_w = 1; p.depth_multiplier = 1;
+    p.pad_top = rnd(0, 2); p.pad_left = rnd(0, 2); pad_bottom = rnd(0, 2); pad_right = rnd(0, 2);
+    p.out_h = p.in_h + p.pad_top + pad_bottom - 2; p.out_w = p.in_w + p.pad_left + pad_right - 2;
+    if (p.out_h < 1 || p.out_w < 1) continue;
+    p.in_c = p.out_c = 4 * rnd(1, max_c / 4);
+    p.input_offset = rnd(-127, 128); p.output_offset = rnd(-128, 127);
+    act(&p.act_min, &p.act_max);
+    n_in = p.batches * p.in_h * p.in_w * p.in_c; n_w = p.out_c * 9;
+    n_out = p.batches * p.out_h * p.out_w * p.out_c;
+    if (n_in > MAX_IN || n_w > MAX_W || n_out > MAX_OUT) continue;
+    fill(in_a, n_in, 0); fill(weights, n_w, 1); quant(p.out_c, 1);
+    p.weights = weights; p.bias = next() % 4u ? bias : 0; p.mult = mult; p.shift = shift;
+    prep_out(n_out);
+    ref_depthwise_conv_s8_nhwc(&p, in_a, out_ref); depthwise_conv_s8_nhwc(&p, in_a, out_arch);
+    check("depthwise3x3", n_out, seed);
+  }
+}
+
 static void test_fc(int32_t n_cases, int32_t max_in) {
   int32_t t;
   for (t = 0; t < n_cases; ++t) {
@@ -301,7 +330,7 @@ REF_C = "\n".join(f"#define {k} ref_{k}" for k in (*KERNELS, "tfedge_decode_c4")
 # Case mix and buffer sizes per board (the micro:bit has 16 KB of RAM).
 PROFILES = {
     "mps3-an547": dict(MAX_IN=12000, MAX_W=90000, MAX_OUT=16000, MAX_C=80, run=(
-        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_fc(300, 300);"
+        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise3x3(400, 80, 9); test_fc(300, 300);"
         "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300);")),
     "microbit": dict(MAX_IN=1200, MAX_W=3000, MAX_OUT=1500, MAX_C=24, run=(
         "test_conv(250, 10, 6); test_conv_c4(60, 10, 5, 0); test_conv_c4(60, 12, 5, 1); test_fc_c4(60, 120); test_depthwise(250, 12, 6); test_fc(150, 120);"

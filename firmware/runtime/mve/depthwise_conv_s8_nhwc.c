@@ -7,6 +7,10 @@
  *   weight load; the input zero-point term is folded into an "effective bias" computed once per call
  *   (bias + input_offset * sum of the channel's weights), and taps outside the image read a row of zero
  *   points, which then contribute exactly nothing - so borders take the same path as the interior.
+ * - 3x3, stride 1, dilation 1, depth multiplier 1, channels % 4 == 0 (the common MobileNet/DS-CNN
+ *   layer): input rows are copied once into a ring of 3 rows padded with zero points, so the N (<= 5)
+ *   pixels of a group in one output row read tap (r, k) of pixel j at padded row r + (j + k) * C: no
+ *   tap pointer table, no bounds checks (see dw3x3()). Measured on KWS: 4.32 -> 3.71 est. cycles/MAC.
  * - Otherwise (depth multiplier > 1, very wide layers or windows): one pixel at a time over the taps
  *   inside the image with the offset added to each input; depth multiplier > 1 gathers input channel
  *   oc / multiplier with VLDRB gather loads.
@@ -136,6 +140,103 @@ DW_PX(2)
 DW_PX(3)
 DW_PX(4)
 
+/* 3x3 stride-1 fast path. row[r] points at padded input row r of the window, already at the group's first
+ * pixel: pixel j's tap (r, k) is row[r] + (j + k) * C. Accumulators start from the effective bias, so
+ * the zero points in the padding contribute exactly what skipping those taps would. */
+static inline __attribute__((always_inline)) void dw3_c(const int8_t *const row[3], const int8_t *weights, int32_t C,
+                                                        const int32_t *eb, const int32_t *mult, const int32_t *shift,
+                                                        out_stage o, int8_t *out, int32_t c, int N) {
+  int32x4_t a0 = vldrwq_s32(eb + c), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
+  int32_t r, k;
+  for (r = 0; r < 3; ++r) {
+    const int8_t *x = row[r] + c;
+    const int8_t *w = weights + 3 * r * C + c;
+    for (k = 0; k < 3; ++k, x += C, w += C) {
+      const int32x4_t wv = vldrbq_s32(w);
+      a0 = vmla4(a0, vldrbq_s32(x), wv);
+      if (N > 1) a1 = vmla4(a1, vldrbq_s32(x + C), wv);
+      if (N > 2) a2 = vmla4(a2, vldrbq_s32(x + 2 * C), wv);
+      if (N > 3) a3 = vmla4(a3, vldrbq_s32(x + 3 * C), wv);
+      if (N > 4) a4 = vmla4(a4, vldrbq_s32(x + 4 * C), wv);
+    }
+  }
+  {
+    const int32x4_t m = vldrwq_s32(mult + c), s = vldrwq_s32(shift + c);
+    store4(o, a0, m, s, out + c, 0, 1);
+    if (N > 1) store4(o, a1, m, s, out + C + c, 0, 1);
+    if (N > 2) store4(o, a2, m, s, out + 2 * C + c, 0, 1);
+    if (N > 3) store4(o, a3, m, s, out + 3 * C + c, 0, 1);
+    if (N > 4) store4(o, a4, m, s, out + 4 * C + c, 0, 1);
+  }
+}
+
+#define DW3(N)                                                                                                \
+  static __attribute__((noinline)) void dw3_px##N(const int8_t *const row[3], const int8_t *weights, int32_t C, \
+                                                  const int32_t *eb, const int32_t *mult, const int32_t *shift, \
+                                                  out_stage o, int8_t *out) {                                  \
+    int32_t c;                                                                                                \
+    for (c = 0; c < C; c += 4) dw3_c(row, weights, C, eb, mult, shift, o, out, c, N);                         \
+  }
+DW3(1)
+DW3(2)
+DW3(3)
+DW3(4)
+DW3(5)
+
+#define DW3_MAX_RING 3072 /* bytes of stack for the 3 padded rows: (out_w + 2) * C each */
+
+static int dw3x3_applies(const tfedge_conv_params *p) {
+  return p->depth_multiplier == 1 && p->k_h == 3 && p->k_w == 3 && p->stride_h == 1 && p->stride_w == 1 &&
+         p->dil_h == 1 && p->dil_w == 1 && p->in_c % 4 == 0 && p->in_c <= DW_MAX_C &&
+         3 * (p->out_w + 2) * p->in_c <= DW3_MAX_RING;
+}
+
+/* Padded input row y (zero points outside the image, left of x = 0 and right of x = in_w) into dst. */
+static void dw3_pad_row(const tfedge_conv_params *p, const int8_t *in_b, int32_t y, int8_t zp, int8_t *dst) {
+  const int32_t C = p->in_c, width = p->out_w + 2;
+  const int32_t lo = tfedge_min_i32(p->pad_left, width);
+  const int32_t hi = tfedge_min_i32(width, p->pad_left + p->in_w); /* padded columns [lo, hi) hold pixels */
+  if (y < 0 || y >= p->in_h || hi <= lo) {
+    tfedge_mve_fill(dst, zp, width * C);
+    return;
+  }
+  tfedge_mve_fill(dst, zp, lo * C);
+  tfedge_mve_copy(dst + lo * C, in_b + y * p->in_w * C, (hi - lo) * C);
+  tfedge_mve_fill(dst + hi * C, zp, (width - hi) * C);
+}
+
+static void dw3x3(const tfedge_conv_params *p, const int8_t *input, int8_t *output, const int32_t *eb, out_stage o) {
+  const int32_t C = p->in_c, row_bytes = (p->out_w + 2) * C;
+  const int8_t zp = (int8_t)(-p->input_offset);
+  int8_t ring[3 * row_bytes]; /* padded input row y lives in slot y mod 3 */
+  int32_t b, oy, ox, r, n;
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + b * p->in_h * p->in_w * C;
+    int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN}; /* input row in each slot */
+    for (oy = 0; oy < p->out_h; ++oy) {
+      const int8_t *row[3];
+      for (r = 0; r < 3; ++r) {
+        const int32_t y = oy - p->pad_top + r;
+        const int32_t slot = ((y % 3) + 3) % 3;
+        int8_t *dst = ring + slot * row_bytes;
+        if (held[slot] != y) dw3_pad_row(p, in_b, y, zp, dst), held[slot] = y;
+        row[r] = dst;
+      }
+      for (ox = 0; ox < p->out_w; ox += n, output += n * C) {
+        const int8_t *const at[3] = {row[0] + ox * C, row[1] + ox * C, row[2] + ox * C};
+        n = p->out_w - ox == 5 ? 5 : tfedge_min_i32(4, p->out_w - ox); /* 5 = 4 + 1 in one pass */
+        switch (n) {
+          case 5: dw3_px5(at, p->weights, C, eb, p->mult, p->shift, o, output); break;
+          case 4: dw3_px4(at, p->weights, C, eb, p->mult, p->shift, o, output); break;
+          case 3: dw3_px3(at, p->weights, C, eb, p->mult, p->shift, o, output); break;
+          case 2: dw3_px2(at, p->weights, C, eb, p->mult, p->shift, o, output); break;
+          default: dw3_px1(at, p->weights, C, eb, p->mult, p->shift, o, output); break;
+        }
+      }
+    }
+  }
+}
+
 void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   const out_stage o = out_stage_of(p);
   const int32_t taps = p->k_h * p->k_w;
@@ -171,6 +272,10 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
       sum = vmulq_n_s32(sum, p->input_offset);
       if (p->bias) sum = vaddq_s32(sum, vldrwq_z_s32(p->bias + c, pr));
       vstrwq_p_s32(eb + c, sum, pr);
+    }
+    if (dw3x3_applies(p)) {
+      dw3x3(p, input, output, eb, o);
+      return;
     }
     for (b = 0; b < p->batches; ++b) {
       const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
