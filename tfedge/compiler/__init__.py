@@ -55,16 +55,21 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
     g = load_graph(tflite)
     layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
     excluded: set[int] = set()
-    while True:  # a layer whose kernel call the in-place row loop cannot wrap is planned again without it
-        ordered, plan = schedule(g, layers, excluded_ops=frozenset(excluded))
+    kernel_scratch: dict[int, int] = {}  # operator index -> bytes: the variants' scratch, planned in the arena
+    while True:  # a layer whose kernel call the in-place row loop cannot wrap is planned again without it;
+        # the kernel scratch each layer's variant needs is only known from codegen: plan again with it
+        ordered, plan = schedule(g, layers, excluded_ops=frozenset(excluded), kernel_scratch=kernel_scratch)
         try:
-            model_c, model_h, emitted, flash = codegen.generate(g, ordered, plan, profile_hooks=profile_hooks, arch=arch,
-                                                                     compress_weights=compress_weights)
-            break
+            model_c, model_h, emitted, flash, needs = codegen.generate(g, ordered, plan, profile_hooks=profile_hooks,
+                                                                      arch=arch, compress_weights=compress_weights)
         except CannotRunInPlace as exc:
             excluded.add(exc.op_index)
+            continue
         except ValueError as exc:  # a value that cannot be represented in C: refuse rather than emit it
             raise ModelError(f"{g.name}: cannot generate C: {exc}") from None
+        if needs == kernel_scratch:
+            break
+        kernel_scratch = needs
     layers = ordered
     report = _report(g, layers, plan, [_label_arch_path(layer, arch) for layer in emitted], flash)
     return {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
@@ -137,11 +142,12 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
     return {
         "model": g.name,
         "arena_bytes": plan.arena_bytes,
-        "arena_plan": [{"tensor": g.tensors[b.tensor].name if b.tensor >= 0 else f"scratch of layer {b.first}",
+        "arena_plan": [{"tensor": g.tensors[b.tensor].name if b.tensor >= 0 else b.label,
                         "offset": b.offset, "bytes": b.size, "first_layer": b.first, "last_layer": b.last,
                         "shared_by": [g.tensors[t].name for t in b.tensors[1:]]}
-                       for b in sorted([*plan.buffers.values(), *plan.scratch.values()], key=lambda b: (b.offset, b.first))],
-        "scratch_bytes": max((l.scratch_bytes for l in emitted), default=0),  # static kernel scratch (RAM)
+                       for b in sorted([*plan.buffers.values(), *plan.scratch.values(), *plan.kernel_scratch.values()],
+                                       key=lambda b: (b.offset, b.first))],
+        "scratch_bytes": max((b.size for b in plan.kernel_scratch.values()), default=0),  # largest kernel scratch (in the arena)
         "weights_bytes": const_bytes,  # constant tensors in the .tflite (after folding)
         "flash_bytes": flash,  # const data model.c emits: weights, folded biases, multipliers, tables, params
         "layers": layer_rows,

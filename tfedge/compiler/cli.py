@@ -30,6 +30,6 @@ def run(args: argparse.Namespace) -> int:
         shape = "x".join(map(str, layer["output_shape"]))
         print(f"{layer['index']:>3}  {layer['op']:<20} {shape:<18} {layer['macs']:>12,}  {layer['kernel']}"
               + (f" ({layer['variant']}: {layer.get('variant_reason', '')})" if layer["variant"] != "portable" else ""))
-    print(f"arena {r['arena_bytes']:,} B   kernel scratch {r.get('scratch_bytes', 0):,} B   const data (flash) {r['flash_bytes']:,} B   "
+    print(f"arena {r['arena_bytes']:,} B   (kernel scratch up to {r.get('scratch_bytes', 0):,} B of it)   const data (flash) {r['flash_bytes']:,} B   "
           f"MACs {r['total_macs']:,}   -> {', '.join(str(p) for p in result.sources)}")
     return 0

@@ -54,7 +54,7 @@ class EmitContext:
     def __init__(self, graph: Graph, plan: Plan, arch: str = "portable"):
         self.graph, self.plan = graph, plan
         self.arch = arch  # kernel architecture: decides the layers' kernel variants (variants.py)
-        self.scratch_bytes = 0  # kernel scratch (im2col, widened inputs): one static buffer, the largest need
+        self.scratch_needs: dict[int, int] = {}  # operator index -> kernel scratch bytes (im2col, widened inputs)
         self.decls: list[str] = []
         self.flash_bytes = 0
         self.layer = 0
@@ -82,7 +82,7 @@ class EmitContext:
             if not re.fullmatch(r"[a-z_0-9]+", key):
                 raise ValueError(key)
             if isinstance(value, str):
-                if not re.fullmatch(r"NULL|tfedge_scratch|(\(const int8_t \*\))?l\d+_[a-z0-9]+(_\d+)?", value):
+                if not re.fullmatch(r"NULL|\(void \*\)\(tfedge_arena \+ \d+\)|(\(const int8_t \*\))?l\d+_[a-z0-9]+(_\d+)?", value):
                     raise ValueError(value)
                 text = value
             elif isinstance(value, (list, tuple)):
@@ -108,9 +108,15 @@ class EmitContext:
         return name
 
     def scratch(self, nbytes: int) -> str:
-        """The kernel scratch buffer (shared by all layers, sized for the largest; counted as RAM)."""
-        self.scratch_bytes = max(self.scratch_bytes, (int(nbytes) + 3) // 4 * 4)
-        return "tfedge_scratch"
+        """The layer's kernel scratch: its buffer in the arena plan. Records the need; until the plan has a
+        large enough buffer (the first pass of compiler.generate_sources) the pointer is NULL and the
+        generated code is discarded."""
+        op = self.layers[self.layer]
+        self.scratch_needs[op.index] = int(nbytes)
+        b = self.plan.kernel_scratch.get(self.layer)
+        if b is None or b.size < nbytes:
+            return "NULL"
+        return f"(void *)(tfedge_arena + {c_int(b.offset)})"
 
     def ptr(self, tensor: int, ctype: str = "int8_t", const: bool = False) -> str:
         t = self.graph.tensors[tensor]
@@ -123,8 +129,12 @@ class EmitContext:
 
 
 def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool = False,
-             arch: str = "portable", compress_weights: bool | None = None) -> tuple[str, str, list[Layer], int]:
+             arch: str = "portable", compress_weights: bool | None = None
+             ) -> tuple[str, str, list[Layer], int, dict[int, int]]:
+    """(model.c, model.h, the emitted layers, const bytes, kernel scratch bytes per operator index). The C
+    is only valid when the plan already holds those scratch buffers (see compiler.generate_sources)."""
     ctx = EmitContext(graph, plan, arch)
+    ctx.layers = layers
     ctx.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
     emitted: list[Layer] = []
     for i, op in enumerate(layers):
@@ -155,8 +165,6 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
     out.append("#if defined(__GNUC__) || defined(__clang__)\n"
                "__attribute__((section(\".bss.tfedge_arena\"), aligned(16)))\n#endif")
     out.append(f"uint8_t tfedge_arena[{c_int(plan.arena_bytes)}];\n")
-    if ctx.scratch_bytes:  # kernel scratch (im2col / widened inputs), sized for the layer that needs most
-        out.append(f"static uint32_t tfedge_scratch[{c_int(ctx.scratch_bytes // 4)}];\n")
     out.extend(ctx.decls)
     out.append("")
     out.extend(_io_tables(graph, plan))
@@ -177,7 +185,7 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
                "#ifndef TFEDGE_GENERATED_MODEL_H\n#define TFEDGE_GENERATED_MODEL_H\n#include \"tfedge_model.h\"\n"
                f"#define TFEDGE_MODEL_ARENA_BYTES {c_int(plan.arena_bytes)}u\n"
                f"#define TFEDGE_MODEL_NUM_LAYERS {len(layers)}\n#endif\n")
-    return model_c, model_h, emitted, ctx.flash_bytes
+    return model_c, model_h, emitted, ctx.flash_bytes, ctx.scratch_needs
 
 
 def _io_tables(graph: Graph, plan: Plan) -> list[str]:

@@ -3,8 +3,9 @@ GreedyMemoryPlanner, which the plan must never exceed), with three savings TFLM 
 
 - in place: a layer may write its output over an input whose last use it is (inplace.py); the two
   tensors then form one buffer (size = the larger, life = the union);
-- scratch: a layer's temporary (the row ring of an in-place convolution) is a buffer of the plan,
-  live during that layer only;
+- scratch: a layer's temporaries (the row ring of an in-place convolution, the im2col / widened-input
+  buffer of a DSP kernel) are buffers of the plan, live during that layer only (a residual block run
+  by rows: during the whole block), so they reuse arena space other layers need;
 - order: for branching graphs (residual blocks) the layer order with the smallest arena is chosen
   (schedule.py), which also decides which inputs die where and so what can run in place.
 
@@ -15,6 +16,7 @@ outputs to the end.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tfedge.compiler.graph import Graph, Op
@@ -31,6 +33,7 @@ class Buffer:
     last: int  # last layer index that needs it
     offset: int = 0
     tensors: list[int] = field(default_factory=list)  # every storage tensor sharing this buffer
+    label: str = ""  # what a buffer without a tensor holds (compile report)
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Plan:
     arena_bytes: int
     group: dict[int, int] = field(default_factory=dict)  # storage tensor -> group tensor
     scratch: dict[int, Buffer] = field(default_factory=dict)  # layer index -> its scratch buffer
+    kernel_scratch: dict[int, Buffer] = field(default_factory=dict)  # layer index -> its kernel's scratch buffer
     inplace: dict[int, InPlace] = field(default_factory=dict)  # layer index -> how it runs in place
     fused: dict[int, FusedBlock] = field(default_factory=dict)  # first layer index -> residual block run by rows
     fused_away: set[int] = field(default_factory=set)  # storage tensors a fused block never materialises
@@ -55,9 +59,10 @@ def _align(n: int) -> int:
 
 
 def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
-                excluded: frozenset[int] = frozenset()) -> Plan:
+                excluded: frozenset[int] = frozenset(), kernel_scratch: Mapping[int, int] | None = None) -> Plan:
     """The arena plan for layers run in this order. inplace=False: every tensor gets its own buffer
-    (TFLM's plan); `excluded` layers never run in place."""
+    (TFLM's plan); `excluded` layers never run in place; `kernel_scratch`: bytes of kernel scratch
+    (im2col, widened inputs) per operator index (Op.index), which codegen learns from the variants."""
     end = len(layers)
     fused = {i: b for i, b in find_fused_blocks(graph, layers).items() if not {i, i + 1, i + 2} & excluded} if inplace else {}
     in_blocks = {k for i in fused for k in (i, i + 1, i + 2)}
@@ -96,13 +101,23 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
             touch(t, i)
     for t in graph.outputs:
         touch(t, end)
-    scratch = {i: Buffer(-1 - i, _align(d.scratch_bytes), i, i) for i, d in decisions.items() if d.scratch_bytes}
+    scratch = {i: Buffer(-1 - i, _align(d.scratch_bytes), i, i, label=f"row ring of layer {i}")
+               for i, d in decisions.items() if d.scratch_bytes}
     for i, b in fused.items():  # ring of B rows, then one row of C
-        scratch[i] = Buffer(-1 - i, _align(b.ring_bytes) + _align(b.row_bytes), i, b.add)
+        scratch[i] = Buffer(-1 - i, _align(b.ring_bytes) + _align(b.row_bytes), i, b.add,
+                            label=f"row ring of the residual block at layer {i}")
+    block_of = {k: i for i, b in fused.items() for k in range(i, b.add + 1)}
+    kernel = {}
+    for i, op in enumerate(layers):
+        need = (kernel_scratch or {}).get(op.index, 0)
+        if need:  # inside a residual block run by rows the kernel runs throughout the block's one call
+            first = block_of.get(i, i)
+            last = fused[first].add if i in block_of else i
+            kernel[i] = Buffer(-1 - end - i, _align(need), first, last, label=f"kernel scratch of layer {i}")
 
     placed: list[Buffer] = []
     # Largest first; ties by earliest start keep the plan deterministic.
-    for b in sorted([*buffers.values(), *scratch.values()], key=lambda b: (-b.size, b.first, b.tensor)):
+    for b in sorted([*buffers.values(), *scratch.values(), *kernel.values()], key=lambda b: (-b.size, b.first, b.tensor)):
         overlapping = sorted((p for p in placed if p.first <= b.last and b.first <= p.last), key=lambda p: p.offset)
         offset = 0
         for p in overlapping:
@@ -112,4 +127,4 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
         b.offset = offset
         placed.append(b)
     arena = max((b.offset + b.size for b in placed), default=0)
-    return Plan(buffers, max(arena, ALIGN), group, scratch, decisions, fused, fused_away)
+    return Plan(buffers, max(arena, ALIGN), group, scratch, kernel, decisions, fused, fused_away)

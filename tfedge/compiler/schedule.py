@@ -8,6 +8,8 @@ exactly; the search stops after MAX_ORDERS plans (plain chains have a single ord
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.planner import Plan, plan_memory
 
@@ -47,15 +49,17 @@ def topological_orders(g: Graph, layers: list[Op], limit: int = MAX_ORDERS) -> l
     return orders
 
 
-def schedule(g: Graph, layers: list[Op], *, excluded_ops: frozenset[int] = frozenset()) -> tuple[list[Op], Plan]:
-    """(layers in the chosen order, its plan). `excluded_ops`: operator indices that must not run in place."""
+def schedule(g: Graph, layers: list[Op], *, excluded_ops: frozenset[int] = frozenset(),
+             kernel_scratch: Mapping[int, int] | None = None) -> tuple[list[Op], Plan]:
+    """(layers in the chosen order, its plan). `excluded_ops`: operator indices that must not run in place;
+    `kernel_scratch`: kernel scratch bytes per operator index (planner.plan_memory)."""
     best: tuple[int, list[Op], Plan] | None = None
     for order in topological_orders(g, layers):
         ordered = [layers[i] for i in order]
         excluded = frozenset(k for k, op in enumerate(ordered) if op.index in excluded_ops)
-        plan = plan_memory(g, ordered, excluded=excluded)
+        plan = plan_memory(g, ordered, excluded=excluded, kernel_scratch=kernel_scratch)
         if best is None or plan.arena_bytes < best[0]:
             best = (plan.arena_bytes, ordered, plan)
     if best is None:  # no layers
-        return layers, plan_memory(g, layers)
+        return layers, plan_memory(g, layers, kernel_scratch=kernel_scratch)
     return best[1], best[2]
