@@ -153,7 +153,7 @@ def arena_usage(report: dict) -> bytes | None:
     ax.set_ylim(0, arena * 1.12 if arena else 1)
     ax.set_ylabel("arena offset (bytes)")
     ax.set_title(f"Arena plan over the layer sequence ({len(plan)} buffers; each box: a tensor, live from the "
-                 f"layer that writes it to the last that reads it)", fontsize=9)
+                 f"layer that writes it to the last that reads it, or a layer's scratch)", fontsize=9)
     ax.grid(alpha=0.25)
     steps = list(range(-1, n + 1))
     live = [sum(b["bytes"] for b in plan if b["first_layer"] <= s <= b["last_layer"]) for s in steps]
