@@ -190,24 +190,27 @@ static void test_fc_c4(int32_t n_cases, int32_t max_in) {
   }
 }
 
+/* Random data for a depthwise geometry in p (when it fits the buffers), both kernels, compared. */
+static void depthwise_case(tfedge_conv_params *p, const char *what, uint32_t seed) {
+  const int32_t n_in = p->batches * p->in_h * p->in_w * p->in_c, n_w = p->out_c * p->k_h * p->k_w;
+  const int32_t n_out = p->batches * p->out_h * p->out_w * p->out_c;
+  if (p->out_c > MAX_C || n_in > MAX_IN || n_w > MAX_W || n_out > MAX_OUT) return;
+  fill(in_a, n_in, 0); fill(weights, n_w, 1); quant(p->out_c, 1);
+  p->weights = weights; p->bias = next() % 4u ? bias : 0; p->mult = mult; p->shift = shift;
+  prep_out(n_out);
+  ref_depthwise_conv_s8_nhwc(p, in_a, out_ref); depthwise_conv_s8_nhwc(p, in_a, out_arch);
+  check(what, n_out, seed);
+}
+
 static void test_depthwise(int32_t n_cases, int32_t max_c, int32_t max_hw) {
   int32_t t;
   for (t = 0; t < n_cases; ++t) {
     tfedge_conv_params p;
     uint32_t seed = rng;
-    int32_t n_in, n_w, n_out;
     if (!conv_geometry(&p, max_c, max_hw)) continue;
     p.depth_multiplier = next() % 4u == 0 ? rnd(2, 3) : 1;
     p.out_c = p.in_c * p.depth_multiplier;
-    if (p.out_c > MAX_C) continue;
-    n_in = p.batches * p.in_h * p.in_w * p.in_c; n_w = p.out_c * p.k_h * p.k_w;
-    n_out = p.batches * p.out_h * p.out_w * p.out_c;
-    if (n_in > MAX_IN || n_w > MAX_W || n_out > MAX_OUT) continue;
-    fill(in_a, n_in, 0); fill(weights, n_w, 1); quant(p.out_c, 1);
-    p.weights = weights; p.bias = next() % 4u ? bias : 0; p.mult = mult; p.shift = shift;
-    prep_out(n_out);
-    ref_depthwise_conv_s8_nhwc(&p, in_a, out_ref); depthwise_conv_s8_nhwc(&p, in_a, out_arch);
-    check("depthwise", n_out, seed);
+    depthwise_case(&p, "depthwise", seed);
   }
 }
 
@@ -218,7 +221,7 @@ static void test_depthwise3x3(int32_t n_cases, int32_t max_c, int32_t max_hw) {
   for (t = 0; t < n_cases; ++t) {
     tfedge_conv_params p;
     uint32_t seed = rng;
-    int32_t n_in, n_w, n_out, pad_bottom, pad_right;
+    int32_t pad_bottom, pad_right;
     memset(&p, 0, sizeof p);
     p.batches = next() % 8u == 0 ? 2 : 1;
     p.in_h = rnd(1, max_hw); p.in_w = rnd(1, max_hw);
@@ -229,14 +232,7 @@ static void test_depthwise3x3(int32_t n_cases, int32_t max_c, int32_t max_hw) {
     p.in_c = p.out_c = 4 * rnd(1, max_c / 4);
     p.input_offset = rnd(-127, 128); p.output_offset = rnd(-128, 127);
     act(&p.act_min, &p.act_max);
-    n_in = p.batches * p.in_h * p.in_w * p.in_c; n_w = p.out_c * 9;
-    n_out = p.batches * p.out_h * p.out_w * p.out_c;
-    if (n_in > MAX_IN || n_w > MAX_W || n_out > MAX_OUT) continue;
-    fill(in_a, n_in, 0); fill(weights, n_w, 1); quant(p.out_c, 1);
-    p.weights = weights; p.bias = next() % 4u ? bias : 0; p.mult = mult; p.shift = shift;
-    prep_out(n_out);
-    ref_depthwise_conv_s8_nhwc(&p, in_a, out_ref); depthwise_conv_s8_nhwc(&p, in_a, out_arch);
-    check("depthwise3x3", n_out, seed);
+    depthwise_case(&p, "depthwise3x3", seed);
   }
 }
 
