@@ -45,6 +45,19 @@ static __attribute__((noinline)) const int8_t *column(const tfedge_conv_params *
   if (p->k_h == 1 && (p->dil_w == 1 || p->k_w == 1) && y0 >= 0 && y0 < p->in_h && x0 >= 0 &&
       x0 + p->k_w - 1 < p->in_w)
     return in_b + (y0 * p->in_w + x0) * in_c;
+  if (p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w && p->k_w * in_c <= 16) {
+    /* the window's columns lie inside the image and each row is one short run (a first layer with few
+     * channels): one predicated load and store per row instead of the general fill/copy/fill */
+    const int32_t run = p->k_w * in_c;
+    const mve_pred16_t pr = vctp8q((uint32_t)run);
+    const int8x16_t zv = vdupq_n_s8(zp);
+    for (ky = 0; ky < p->k_h; ++ky, dst += run) {
+      const int32_t y = y0 + ky * p->dil_h;
+      if (y < 0 || y >= p->in_h) vstrbq_p_s8(dst, zv, pr);
+      else vstrbq_p_s8(dst, vldrbq_z_s8(in_b + (y * p->in_w + x0) * in_c, pr), pr);
+    }
+    return col;
+  }
   for (ky = 0; ky < p->k_h; ++ky) {
     const int32_t y = y0 + ky * p->dil_h;
     if (y < 0 || y >= p->in_h) {
