@@ -1,6 +1,6 @@
-"""scripts/bench end to end in its reduced form (--quick: KWS on the M4 and M55 boards, core and portable
+"""scripts/bench end to end in its reduced form (--quick: KWS on the M4 and M55 boards, core and reference
 kernels): the JSON and the markdown table are written, every run is bit-exact, the core kernels beat the
-portable ones in the same run, and the RAM comparison with TFLM is there."""
+reference ones in the same run, and the RAM comparison with TFLM is there."""
 
 from __future__ import annotations
 
@@ -20,14 +20,14 @@ def test_bench_quick(tmp_path, reference_models):
     assert "[  4/4]" in proc.stderr  # progress, one line per run
     result = json.loads((out / "bench.json").read_text())
     rows = result["results"]
-    assert {(r["board"], r["kernels"]) for r in rows} == {("mps2-an386", "dsp"), ("mps2-an386", "portable"),
-                                                          ("mps3-an547", "mve"), ("mps3-an547", "portable")}
+    assert {(r["board"], r["kernels"]) for r in rows} == {("mps2-an386", "dsp"), ("mps2-an386", "reference"),
+                                                          ("mps3-an547", "mve"), ("mps3-an547", "reference")}
     for r in rows:
         assert r["fits"] and r["mismatches"] == 0 and r["inputs"] == 2
         assert r["ram_bytes"] >= r["arena_bytes"] + r["stack_bytes"] and r["instructions_per_mac"] > 0
         assert r["variants"] and len(r["layers"]) == 12
     by = {(r["board"], r["kernels"]): r for r in rows}
-    assert by[("mps2-an386", "dsp")]["instructions"] < by[("mps2-an386", "portable")]["instructions"]
+    assert by[("mps2-an386", "dsp")]["instructions"] < by[("mps2-an386", "reference")]["instructions"]
     assert result["tflm"]["kws_ref_model.tflite"]["total"] > by[("mps2-an386", "dsp")]["ram_bytes"]
     md = (out / "bench.md").read_text()
     assert "| kws_ref_model.tflite | mps2-an386 | dsp |" in md and "speed-up" in md and "RAM / TFLM" in md

@@ -11,7 +11,8 @@ from pathlib import Path
 from tfedge.paths import RUNTIME_DIR
 
 ARCH_PATHS: dict[str, tuple[str, ...]] = {
-    "portable": ("portable",),
+    "portable": ("portable",),                  # portable C; conv/depthwise/FC specialised per layer (const_shape)
+    "reference": ("portable",),                 # the portable kernels as plain reference loops: the baseline
     "armv6m": ("armv6m", "portable"),           # Cortex-M0/M0+: Thumb-1 only
     "dsp": ("arm_dsp", "portable"),             # Cortex-M4/M7/M33: DSP extension (SMLAD, SXTB16)
     "mve": ("mve", "arm_dsp", "portable"),      # Cortex-M55: Helium, with the DSP extension below it

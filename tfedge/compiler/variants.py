@@ -31,6 +31,7 @@ class Choice:
     packed: bool = False  # weights in the packed layout
     records: bool = False  # requantization records prepared (tfedge_requant_ch)
     scratch_bytes: int = 0
+    const_shape: bool = False  # the kernel body inlined into a per-layer function of model.c (ops/conv.py)
 
 
 def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int], output_zp: int) -> tuple[list[list[int]] | None, str]:
@@ -80,7 +81,14 @@ def widen_depthwise_weights(w: np.ndarray) -> np.ndarray:
     return groups.transpose(1, 0, 2).reshape(-1)
 
 
+CONST_SHAPE_ARCHS = ("portable",)  # no arch kernel to replace: the reference loops, specialised per layer
+CONST_SHAPE_REASON = ("reference loops inlined into a function of this layer, its shapes and quantization as "
+                      "compile-time constants (constant trip counts, folded index arithmetic)")
+
+
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records_ok: bool, why_not: str) -> Choice:
+    if arch in CONST_SHAPE_ARCHS:
+        return Choice("conv_s8_nhwc", "const_shape", CONST_SHAPE_REASON, const_shape=True)
     if arch not in FAST_ARCHS:
         return Choice("conv_s8_nhwc", "portable", f"{arch} kernels: reference loop")
     if not records_ok:
@@ -99,6 +107,8 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records_ok: bool, w
 
 
 def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records_ok: bool, why_not: str) -> Choice:
+    if arch in CONST_SHAPE_ARCHS:
+        return Choice("depthwise_conv_s8_nhwc", "const_shape", CONST_SHAPE_REASON, const_shape=True)
     if arch not in FAST_ARCHS:
         return Choice("depthwise_conv_s8_nhwc", "portable", f"{arch} kernels: reference loop")
     if not records_ok:
@@ -112,6 +122,8 @@ def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records_ok: bo
 
 
 def fc_choice(arch: str, in_f: int, out_f: int, records_ok: bool, why_not: str) -> Choice:
+    if arch in CONST_SHAPE_ARCHS:
+        return Choice("fully_connected_s8", "const_shape", CONST_SHAPE_REASON, const_shape=True)
     if arch not in FAST_ARCHS:
         return Choice("fully_connected_s8", "portable", f"{arch} kernels: reference loop")
     if not records_ok:

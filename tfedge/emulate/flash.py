@@ -99,7 +99,7 @@ def flash_model(
     compress_weights: bool | None = None,
 ) -> dict:
     """Compiles, builds and runs `tflite` on `board`; returns the metrics dict (see docs/boards.md).
-    kernel_arch: kernel paths to link instead of the board's (e.g. "portable", to compare).
+    kernel_arch: kernel paths to link instead of the board's (e.g. "reference", the plain portable loops, to compare).
     compress_weights: clustered layers as 4-bit codebooks (see compile_model).
 
     With `inputs` (x as for `tfedge run`), the on-device outputs are in metrics["outputs"] (numpy, same

@@ -1,36 +1,7 @@
-/* CONV_2D, int8 NHWC, per-channel requantization (TFLM reference_integer_ops::ConvPerChannel). */
-#include "tfedge_fixedpoint.h"
-#include "tfedge_kernels.h"
+/* CONV_2D, int8 NHWC, per-channel requantization (TFLM reference_integer_ops::ConvPerChannel). The loops
+ * live in tfedge_conv_s8_nhwc_body.h, shared with the compiler's const-shape variant. */
+#include "tfedge_conv_s8_nhwc_body.h"
 
 void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
-  int32_t b, oy, ox, oc, ky, kx, ic;
-  for (b = 0; b < p->batches; ++b) {
-    const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
-    for (oy = 0; oy < p->out_h; ++oy) {
-      const int32_t y0 = oy * p->stride_h - p->pad_top;
-      for (ox = 0; ox < p->out_w; ++ox) {
-        const int32_t x0 = ox * p->stride_w - p->pad_left;
-        for (oc = 0; oc < p->out_c; ++oc) {
-          const int8_t *w_oc = p->weights + oc * p->k_h * p->k_w * p->in_c;
-          int32_t acc = 0;
-          for (ky = 0; ky < p->k_h; ++ky) {
-            const int32_t y = y0 + ky * p->dil_h;
-            if (y < 0 || y >= p->in_h) continue; /* padding contributes nothing */
-            for (kx = 0; kx < p->k_w; ++kx) {
-              const int32_t x = x0 + kx * p->dil_w;
-              const int8_t *in_px;
-              const int8_t *w_px;
-              if (x < 0 || x >= p->in_w) continue;
-              in_px = in_b + (y * p->in_w + x) * p->in_c;
-              w_px = w_oc + (ky * p->k_w + kx) * p->in_c;
-              for (ic = 0; ic < p->in_c; ++ic) acc += (in_px[ic] + p->input_offset) * w_px[ic];
-            }
-          }
-          if (p->bias) acc += p->bias[oc];
-          acc = tfedge_mbqm(acc, p->mult[oc], p->shift[oc]) + p->output_offset;
-          *output++ = (int8_t)tfedge_clamp_i32(acc, p->act_min, p->act_max);
-        }
-      }
-    }
-  }
+  tfedge_conv_s8_nhwc_body(p, input, output);
 }
