@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tfedge.compiler.arch import kernel_folder
+
 FAST_ARCHS = ("dsp",)  # cores whose kernels use the packed layouts and requantization records (mve: its own conv_s8_nhwc)
 E_MIN, E_MAX = 2, 22  # right shifts the one-shift requantization is proven exact for (k_hi stays in int32)
 
@@ -81,18 +83,25 @@ def widen_depthwise_weights(w: np.ndarray) -> np.ndarray:
     return groups.transpose(1, 0, 2).reshape(-1)
 
 
-CONST_SHAPE_ARCHS = ("portable",)  # no arch kernel to replace: the reference loops, specialised per layer
 CONST_SHAPE_REASON = ("reference loops inlined into a function of this layer, its shapes and quantization as "
                       "compile-time constants (constant trip counts, folded index arithmetic)")
 
 
+def _plain(kernel: str, arch: str, reason: str = "", **fields) -> Choice:
+    """The portable kernel's loops: as a const-shape function of the layer wherever no file of the arch
+    replaces that kernel (arch `reference` excepted: the plain-loop baseline), else the plain call, which
+    the arch folder's file of that name answers (mve/, armv6m/)."""
+    if arch != "reference" and kernel_folder(arch, kernel) == "portable":
+        return Choice(kernel, "const_shape", f"{reason}: {CONST_SHAPE_REASON}" if reason else CONST_SHAPE_REASON,
+                      const_shape=True, **fields)
+    return Choice(kernel, "portable", reason or f"{arch} kernels: reference loop", **fields)
+
+
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records_ok: bool, why_not: str) -> Choice:
-    if arch in CONST_SHAPE_ARCHS:
-        return Choice("conv_s8_nhwc", "const_shape", CONST_SHAPE_REASON, const_shape=True)
     if arch not in FAST_ARCHS:
-        return Choice("conv_s8_nhwc", "portable", f"{arch} kernels: reference loop")
+        return _plain("conv_s8_nhwc", arch)
     if not records_ok:
-        return Choice("conv_s8_nhwc", "portable", f"fast requantization not exact here ({why_not})")
+        return _plain("conv_s8_nhwc", arch, f"fast requantization not exact here ({why_not})")
     k = geo["k_h"] * geo["k_w"] * in_c
     kp = (k + 7) // 8 * 8
     scratch = 4 * kp + 8 * ((out_c + 1) // 2 * 2) + kp  # two widened im2col vectors, accumulators, byte row
@@ -107,27 +116,23 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records_ok: bool, w
 
 
 def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records_ok: bool, why_not: str) -> Choice:
-    if arch in CONST_SHAPE_ARCHS:
-        return Choice("depthwise_conv_s8_nhwc", "const_shape", CONST_SHAPE_REASON, const_shape=True)
     if arch not in FAST_ARCHS:
-        return Choice("depthwise_conv_s8_nhwc", "portable", f"{arch} kernels: reference loop")
+        return _plain("depthwise_conv_s8_nhwc", arch)
     if not records_ok:
-        return Choice("depthwise_conv_s8_nhwc", "portable", f"fast requantization not exact here ({why_not})")
+        return _plain("depthwise_conv_s8_nhwc", arch, f"fast requantization not exact here ({why_not})")
     if depth_multiplier != 1 or in_c % 4:
-        return Choice("depthwise_conv_s8_nhwc", "portable", f"depth multiplier {depth_multiplier}, {in_c} channels: "
-                      "the 4-channel SIMD path needs multiplier 1 and channels % 4 == 0", records=True)
+        return _plain("depthwise_conv_s8_nhwc", arch, f"depth multiplier {depth_multiplier}, {in_c} channels "
+                      "(the 4-channel SIMD path needs multiplier 1 and channels % 4 == 0)")
     return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", "4 channels per word: SXTAB16 inputs, weights "
                   "widened to int16 at compile time, 16x16 MACs; 3x3 windows unrolled (border taps read a "
                   f"{in_c} B row of zero points)", packed=True, records=True, scratch_bytes=in_c)
 
 
 def fc_choice(arch: str, in_f: int, out_f: int, records_ok: bool, why_not: str) -> Choice:
-    if arch in CONST_SHAPE_ARCHS:
-        return Choice("fully_connected_s8", "const_shape", CONST_SHAPE_REASON, const_shape=True)
     if arch not in FAST_ARCHS:
-        return Choice("fully_connected_s8", "portable", f"{arch} kernels: reference loop")
+        return _plain("fully_connected_s8", arch)
     if not records_ok:
-        return Choice("fully_connected_s8", "portable", f"fast requantization not exact here ({why_not})")
+        return _plain("fully_connected_s8", arch, f"fast requantization not exact here ({why_not})")
     kp = (in_f + 3) // 4 * 4
     return Choice("fully_connected_packed_s8", "fc_rows4", f"4 rows per pass over the input widened once ({2 * kp} B "
                   f"scratch), int16 weights (+{out_f * in_f} B flash)",
