@@ -136,6 +136,12 @@ def test_cli_compile_and_run(reference_models, tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 1 and "error:" in proc.stderr and "Traceback" not in proc.stderr
     assert "int8" in proc.stderr and not (tmp_path / "z.npy").exists()
+    for junk in (b"", b"\x93NUMPY"):  # an empty and a truncated .npy file
+        (tmp_path / "junk.npy").write_bytes(junk)
+        proc = subprocess.run(cli + ["run", str(model), "--inputs", str(tmp_path / "junk.npy"), "-o", str(tmp_path / "z.npy")],
+                              capture_output=True, text=True)
+        assert proc.returncode == 1 and "cannot read" in proc.stderr and "numpy.save" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr and not (tmp_path / "z.npy").exists()
     (tmp_path / "junk.tflite").write_bytes(b"junk" * 10)
     proc = subprocess.run(cli + ["compile", str(tmp_path / "junk.tflite"), "-o", str(tmp_path / "o2")], capture_output=True, text=True)
     assert proc.returncode == 1 and "not a TFLite flatbuffer" in proc.stderr and "Traceback" not in proc.stderr

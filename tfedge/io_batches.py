@@ -41,8 +41,9 @@ def load_inputs(path: str | Path) -> np.ndarray:
         return np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise DataError(f"inputs file not found: {path}") from None
-    except (ValueError, OSError) as exc:
-        raise DataError(f"cannot read {path} as a .npy array: {exc}") from None
+    except (ValueError, OSError, EOFError) as exc:  # EOFError: an empty or truncated file
+        raise DataError(f"cannot read {path} as a .npy array: {exc or 'empty file'} "
+                        "(write the batch with numpy.save)") from None
 
 
 def save_outputs(path: str | Path, y: np.ndarray) -> None:

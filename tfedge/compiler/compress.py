@@ -15,10 +15,10 @@ import numpy as np
 
 MAX_K = 1024  # TFEDGE_C4_MAX_K: a conv filter is decoded into a stack buffer of this many bytes
 # By default (compress_weights=None) layers are packed only where the int8 kernels are the portable
-# loops, so the decoding kernels cost least time (digits CNN on the M3: +6 % against the plain loops,
-# +28 % against the const-shape ones: 3.49 M vs 2.72 M instructions, for 22.5 KB instead of 31.9 KB). The cores with
-# their own kernels run the dense model much faster (measured: M0 1.6x, M4/M7/M33 6x, M55 2.7x), so
-# there packing is opt-in (compress_weights=True: flash first).
+# loops, so the decoding kernels cost least time (digits CNN on the M3: +1 % against the plain loops,
+# +28 % against the const-shape ones: 3.49 M vs 2.72 M instructions, for 22.5 KB of flash instead of
+# 31.9 KB). The cores with their own kernels run the dense model much faster (measured: M0 1.6x,
+# M4/M7/M33 6x, M55 2.7x), so there packing is opt-in (compress_weights=True: flash first).
 FLASH_FIRST_ARCHS = ("portable", "reference")
 SAVING = 0.75  # pack only when indices + codebooks are at most this fraction of the int8 weights
 
