@@ -7,27 +7,9 @@
 #ifndef TFEDGE_CONV_S8_NHWC_BODY_H
 #define TFEDGE_CONV_S8_NHWC_BODY_H
 
+#include "tfedge_body.h"
 #include "tfedge_fixedpoint.h"
 #include "tfedge_kernels.h"
-
-#ifndef TFEDGE_ALWAYS_INLINE
-#if defined(__GNUC__) || defined(__clang__)
-#define TFEDGE_ALWAYS_INLINE __attribute__((always_inline))
-#else
-#define TFEDGE_ALWAYS_INLINE
-#endif
-#endif
-
-/* The dot-product loops unrolled by 4 where the body is specialised to a layer (constant trip counts:
- * 1.2-1.5x fewer instructions); the plain kernels (the files in portable/ define TFEDGE_PLAIN_LOOPS) keep the
- * reference loops as they are. */
-#ifndef TFEDGE_UNROLL_DOT_PRODUCT
-#if !defined(TFEDGE_PLAIN_LOOPS) && defined(__GNUC__) && !defined(__clang__)
-#define TFEDGE_UNROLL_DOT_PRODUCT _Pragma("GCC unroll 4")
-#else
-#define TFEDGE_UNROLL_DOT_PRODUCT
-#endif
-#endif
 
 static inline TFEDGE_ALWAYS_INLINE void tfedge_conv_s8_nhwc_body(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   int32_t b, oy, ox, oc, ky, kx, ic;

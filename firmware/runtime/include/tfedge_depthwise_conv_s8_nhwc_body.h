@@ -8,16 +8,9 @@
 #ifndef TFEDGE_DEPTHWISE_CONV_S8_NHWC_BODY_H
 #define TFEDGE_DEPTHWISE_CONV_S8_NHWC_BODY_H
 
+#include "tfedge_body.h"
 #include "tfedge_fixedpoint.h"
 #include "tfedge_kernels.h"
-
-#ifndef TFEDGE_ALWAYS_INLINE
-#if defined(__GNUC__) || defined(__clang__)
-#define TFEDGE_ALWAYS_INLINE __attribute__((always_inline))
-#else
-#define TFEDGE_ALWAYS_INLINE
-#endif
-#endif
 
 static inline TFEDGE_ALWAYS_INLINE void tfedge_depthwise_conv_s8_nhwc_body(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   int32_t b, oy, ox, ic, m, ky, kx;
