@@ -255,11 +255,6 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
     int8_t *out[4];
     int32_t toff[taps]; /* offset of each tap from the window's top-left input pixel */
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
-    tfedge_mve_fill(zero_points, (int8_t)(-p->input_offset), p->in_c);
-    for (j = 0, t = 0; j < p->k_h; ++j) {
-      int32_t kx;
-      for (kx = 0; kx < p->k_w; ++kx, ++t) toff[t] = (j * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
-    }
     for (c = 0; c < p->out_c; c += 4) { /* effective bias, 4 channels at a time */
       const int full = c + 4 <= p->out_c;
       const mve_pred16_t pr = vctp32q((uint32_t)(p->out_c - c));
@@ -276,6 +271,12 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
     if (dw3x3_applies(p)) {
       dw3x3(p, input, output, eb, o);
       return;
+    }
+    /* the general path: a row of zero points for taps outside the image, the taps' input offsets */
+    tfedge_mve_fill(zero_points, (int8_t)(-p->input_offset), p->in_c);
+    for (j = 0, t = 0; j < p->k_h; ++j) {
+      int32_t kx;
+      for (kx = 0; kx < p->k_w; ++kx, ++t) toff[t] = (j * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
     }
     for (b = 0; b < p->batches; ++b) {
       const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
