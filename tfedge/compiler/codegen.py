@@ -51,8 +51,8 @@ def c_comment(text: str) -> str:
 class EmitContext:
     """Collects the const declarations of the layers being emitted."""
 
-    def __init__(self, graph: Graph, plan: Plan, arch: str = "portable"):
-        self.graph, self.plan = graph, plan
+    def __init__(self, graph: Graph, plan: Plan, layers: list[Op], arch: str = "portable"):
+        self.graph, self.plan, self.layers = graph, plan, layers
         self.arch = arch  # kernel architecture: decides the layers' kernel variants (variants.py)
         self.scratch_needs: dict[int, int] = {}  # operator index -> kernel scratch bytes (im2col, widened inputs)
         self.decls: list[str] = []
@@ -119,12 +119,16 @@ class EmitContext:
             return "NULL"
         return f"(void *)(tfedge_arena + {c_int(b.offset)})"
 
-    def const_shape_function(self, ctype: str, params: str, body: str, from_call: tuple[str, ...] = ()) -> str:
-        """A function of this layer that inlines the kernel body `body` with the layer's static const
-        parameters, so the C compiler sees every shape as a constant. It keeps the kernel signature (the
+    def kernel_function(self, choice, ctype: str, params: str, from_call: tuple[str, ...] = ()) -> str:
+        """The C function this layer calls: the kernel, or for a const-shape choice a function of this layer
+        that inlines the kernel's body (tfedge_<kernel>_body.h) with the layer's static const parameters,
+        so the C compiler sees every shape as a constant. That function keeps the kernel signature (the
         row loops of inplace.py call it like the kernel) and takes from its argument only `from_call`, the
         fields those loops change (batches, rows, top padding)."""
-        if not (re.fullmatch(r"l\d+_params", params) and re.fullmatch(r"tfedge_[a-z0-9_]+_body", body)
+        if not choice.const_shape:
+            return choice.kernel
+        body = f"tfedge_{choice.kernel}_body"
+        if not (re.fullmatch(r"l\d+_params", params) and re.fullmatch(r"[a-z0-9_]+", choice.kernel)
                 and re.fullmatch(r"tfedge_[a-z]+_params", ctype) and all(re.fullmatch(r"[a-z_]+", f) for f in from_call)):
             raise ValueError(body)
         name = f"l{self.layer}_const_shape"
@@ -135,7 +139,7 @@ class EmitContext:
         else:
             text = head + f"  (void)p;\n  {body}(&{params}, input, output);\n}}"
         self.decls.append(text)
-        self.includes.add(body[len("tfedge_"):-len("_body")])
+        self.includes.add(choice.kernel)
         return name
 
     def ptr(self, tensor: int, ctype: str = "int8_t", const: bool = False) -> str:
@@ -153,8 +157,7 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
              ) -> tuple[str, str, list[Layer], int, dict[int, int]]:
     """(model.c, model.h, the emitted layers, const bytes, kernel scratch bytes per operator index). The C
     is only valid when the plan already holds those scratch buffers (see compiler.generate_sources)."""
-    ctx = EmitContext(graph, plan, arch)
-    ctx.layers = layers
+    ctx = EmitContext(graph, plan, layers, arch)
     ctx.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
     emitted: list[Layer] = []
     for i, op in enumerate(layers):

@@ -33,7 +33,7 @@ class Choice:
     packed: bool = False  # weights in the packed layout
     records: bool = False  # requantization records prepared (tfedge_requant_ch)
     scratch_bytes: int = 0
-    const_shape: bool = False  # the kernel body inlined into a per-layer function of model.c (ops/conv.py)
+    const_shape: bool = False  # the kernel body inlined into a per-layer function of model.c (EmitContext.kernel_function)
 
 
 def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int], output_zp: int) -> tuple[list[list[int]] | None, str]:
@@ -87,14 +87,14 @@ CONST_SHAPE_REASON = ("reference loops inlined into a function of this layer, it
                       "compile-time constants (constant trip counts, folded index arithmetic)")
 
 
-def _plain(kernel: str, arch: str, reason: str = "", **fields) -> Choice:
+def _plain(kernel: str, arch: str, reason: str = "") -> Choice:
     """The portable kernel's loops: as a const-shape function of the layer wherever no file of the arch
     replaces that kernel (arch `reference` excepted: the plain-loop baseline), else the plain call, which
     the arch folder's file of that name answers (mve/, armv6m/)."""
     if arch != "reference" and kernel_folder(arch, kernel) == "portable":
         return Choice(kernel, "const_shape", f"{reason}: {CONST_SHAPE_REASON}" if reason else CONST_SHAPE_REASON,
-                      const_shape=True, **fields)
-    return Choice(kernel, "portable", reason or f"{arch} kernels: reference loop", **fields)
+                      const_shape=True)
+    return Choice(kernel, "portable", reason or f"{arch} kernels: reference loop")
 
 
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records_ok: bool, why_not: str) -> Choice:

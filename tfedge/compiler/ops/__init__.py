@@ -22,7 +22,6 @@ class Layer:
     macs: int = 0
     variant: str = "portable"
     variant_reason: str = ""  # why this kernel variant (compile report)
-    scratch_bytes: int = 0  # kernel scratch this layer needs (a buffer of the arena plan)
 
 
 @dataclass(frozen=True)

@@ -134,13 +134,9 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     variant = choice.variant
     if geo["dil_h"] > 1 or geo["dil_w"] > 1:
         variant += "+dilated"
-    fn = choice.kernel
-    if choice.const_shape:
-        fn = ctx.const_shape_function("tfedge_conv_params", name, f"tfedge_{choice.kernel}_body",
-                                      from_call=("batches", "in_h", "out_h", "pad_top"))
+    fn = ctx.kernel_function(choice, "tfedge_conv_params", name, from_call=("batches", "in_h", "out_h", "pad_top"))
     call = f"{fn}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
-    return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=variant, variant_reason=choice.reason,
-                 scratch_bytes=choice.scratch_bytes)
+    return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=variant, variant_reason=choice.reason)
 
 
 register("CONV_2D", lambda op, g: _validate(op, g, False), lambda op, g, ctx: _emit(op, g, ctx, False))

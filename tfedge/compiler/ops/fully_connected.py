@@ -72,11 +72,9 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     if clustered:
         params.update(clustered[1])
     name = ctx.params("tfedge_fc_params", params)
-    fn = ctx.const_shape_function("tfedge_fc_params", name, f"tfedge_{choice.kernel}_body") if choice.const_shape else choice.kernel
-    call = f"{fn}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
+    call = f"{ctx.kernel_function(choice, 'tfedge_fc_params', name)}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
     return Layer(kernel=choice.kernel, call=call, macs=int(x.size // in_f * in_f * out_f), variant=choice.variant,
-                 variant_reason=choice.reason,
-                 scratch_bytes=choice.scratch_bytes)
+                 variant_reason=choice.reason)
 
 
 register("FULLY_CONNECTED", _validate, _emit)
