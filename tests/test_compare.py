@@ -31,7 +31,7 @@ def test_npz(tmp_path):
 
 def test_compare_two_stages_side_by_side(deployed, test_npz, capsys, tmp_path):
     from tfedge.compiler.host_run import run_model
-    from tfedge.report.measure import compile_report, quantize_inputs
+    from tfedge.emulate.figures import compile_report, quantize_inputs
 
     report = json.loads((deployed / "report.json").read_text())
     a, b = deployed / report["stages"][0]["tflite_path"], deployed / "model_int8.tflite"

@@ -21,7 +21,7 @@ def _tools_required():
 @pytest.mark.board("mps2-an386", "microbit", "mps3-an547")
 def test_hello_world_on_device_equals_host(board, reference_models):
     from tfedge.compiler.host_run import run_model
-    from tfedge.report.measure import compile_report, quantize_inputs
+    from tfedge.emulate.figures import compile_report, quantize_inputs
 
     tflite = reference_models["hello_world_int8.tflite"]
     x = np.linspace(0, 2 * np.pi, 24, dtype=np.float32).reshape(24, 1)  # float: quantized by the fixture

@@ -44,15 +44,21 @@ def quiet_stderr() -> Iterator[CapturedStderr]:
             captured.text = sink.read().decode(errors="replace")
 
 
+from tfedge.errors import ModelError  # noqa: E402
+from tfedge.extras import as_missing_extra  # noqa: E402
+
 with quiet_stderr() as _import_log:
     try:
         import tensorflow as tf
         import tf_keras as keras
         import tensorflow_model_optimization as tfmot
     except ImportError as exc:
+        # A core install (no tfedge[keras]) lands here: one line naming the pip command, no traceback
+        # in the CLI (MissingExtraError is a TfedgeError and still an ImportError).
+        missing = as_missing_extra(exc, "tfedge's optimize/export/deploy/demo and tfedge.callbacks")
+        if missing:
+            raise missing from None
         raise ImportError(f"{exc}\n{_import_log.text}") from exc
-
-from tfedge.errors import ModelError  # noqa: E402
 
 __all__ = ["tf", "keras", "tfmot", "require_legacy_keras", "is_keras3_model", "quiet_stderr"]
 

@@ -152,7 +152,7 @@ class BoardProfile(keras.callbacks.Callback):
         from pathlib import Path
 
         from tfedge.export import export_int8
-        from tfedge.report.measure import measure_on_board
+        from tfedge.emulate.figures import measure_on_board
 
         tflite = export_int8(_strip_wrappers(self.model), self.representative_data)
         if self._last is not None and self._last[0] == tflite:

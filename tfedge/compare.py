@@ -45,7 +45,7 @@ def load_test_data(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 def compare_models(a: str | Path, b: str | Path, board: str, x: np.ndarray | None = None, y: np.ndarray | None = None,
                    *, samples: int | None = None, opt: str = "-O2") -> dict:
     """{'board', 'models': [figures of a, figures of b]}; figures = flash metrics (+ accuracy, tflite_bytes)."""
-    from tfedge.report.measure import measure_on_board
+    from tfedge.emulate.figures import measure_on_board
 
     models = []
     for path in (Path(a), Path(b)):

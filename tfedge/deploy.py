@@ -288,7 +288,7 @@ class Deployment:
         return f"{elf.name}{' (from the build cache)' if fw.cached else ''}"
 
     def _run(self, tflite: Path, stage_files: list[Path]) -> str:
-        from tfedge.report.measure import measure_on_board, stage_summary
+        from tfedge.emulate.figures import measure_on_board, stage_summary
 
         data = self.data if self.recipe.data is not None else None
         x, y = (data.x_test, data.y_test) if data is not None else (None, None)
@@ -305,7 +305,7 @@ class Deployment:
     # ------------------------------------------------------------------------------------ report
 
     def _report(self, optimize_report, export, compile_report, board_file, tflite: Path) -> dict:
-        from tfedge.report.measure import stage_summary
+        from tfedge.emulate.figures import stage_summary
 
         stages = []
         for s in (optimize_report or {}).get("stages", []):

@@ -29,6 +29,11 @@ class UnsupportedModelError(ModelError):
         )
 
 
+class MissingExtraError(TfedgeError, ImportError):
+    """An optional dependency (a pip extra such as tfedge[keras]) is not installed; the message names
+    the pip command. Also an ImportError, so `except ImportError` around an import still catches it."""
+
+
 class ToolchainError(TfedgeError):
     """A required external tool (arm-none-eabi-gcc, qemu-system-arm, cc) is missing or failed."""
 

@@ -1,17 +1,37 @@
-"""Where tfedge finds its non-Python parts (firmware sources, board files) and keeps its caches."""
+"""Where tfedge finds its non-Python parts (firmware sources, board files) and keeps its caches.
+
+The C runtime, the firmware template, the QEMU plugin source and the board files live once in the
+repository, in its top-level firmware/ and boards/ folders. A wheel carries them as package data in
+tfedge/_data (setup.py copies them there at build time); an editable install or a source checkout has
+no tfedge/_data and reads the repository's folders. This module is the one place that decides which.
+Nothing is ever written there: builds go to cache_dir().
+"""
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import uuid
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_DIR.parent
-FIRMWARE_DIR = REPO_ROOT / "firmware"
+REPO_ROOT = PACKAGE_DIR.parent  # the checkout's root (in an installed wheel: site-packages, unused)
+
+
+def _data_root() -> tuple[Path, bool]:
+    """(folder holding firmware/ and boards/, whether it is the wheel's package data)."""
+    packaged = importlib.resources.files("tfedge") / "_data"
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged.resolve(), True
+    return REPO_ROOT, False
+
+
+DATA_DIR, PACKAGED_DATA = _data_root()
+FIRMWARE_DIR = DATA_DIR / "firmware"
 RUNTIME_DIR = FIRMWARE_DIR / "runtime"
 TEMPLATE_DIR = FIRMWARE_DIR / "template"
-BOARDS_DIR = REPO_ROOT / "boards"
+QEMU_PLUGIN_DIR = FIRMWARE_DIR / "qemu_plugin"
+BOARDS_DIR = DATA_DIR / "boards"
 
 
 def cache_dir() -> Path:

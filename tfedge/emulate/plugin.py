@@ -10,9 +10,9 @@ import subprocess
 from pathlib import Path
 
 from tfedge.errors import ToolchainError
-from tfedge.paths import FIRMWARE_DIR, cache_dir, partial_path
+from tfedge.paths import QEMU_PLUGIN_DIR, cache_dir, partial_path
 
-PLUGIN_SOURCE = FIRMWARE_DIR / "qemu_plugin" / "tfedge_count.c"
+PLUGIN_SOURCE = QEMU_PLUGIN_DIR / "tfedge_count.c"
 
 # Must match the enum in tfedge_count.c (the plugin also prints them; qemu.py checks).
 CLASSES = ("insns", "load", "load_next", "store", "multi", "multi_regs", "mul", "mul64", "dsp", "div", "branch",

@@ -1,4 +1,5 @@
-"""One model on one board, measured the way the reports, deploy, compare and the callback show it.
+"""One model on one board, measured the way the reports, deploy, compare, the callback and the pytest
+plugin show it (the emulate stage's entry point for the stages above it; it runs the board, so it lives here).
 
     figures = measure_on_board("model.tflite", "stm32f405", x_test, y_test, samples=100)
     figures.metrics   # tfedge.emulate.flash.flash_model's metrics (JSON-able) + on-device `accuracy`
