@@ -34,6 +34,8 @@ STAGES = """stages:
   3. compile    .tflite -> C sources + static memory plan      (run: on this host)
   4. flash      C -> ELF -> QEMU board: instructions, cycles, flash, RAM, outputs
   all of them:  deploy (resumable, report.html); compare two models: compare
+  set-up:       doctor (what is installed, how to install the rest); optimize/export/deploy/demo
+                need the keras extra: pip install 'tfedge[keras]'
 """
 
 
