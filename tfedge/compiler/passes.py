@@ -12,34 +12,44 @@ _SHAPE_DTYPES = ("int32", "int64")
 
 def fold_constants(g: Graph) -> None:
     """Evaluates ops whose inputs are all known at compile time (Keras Flatten/Reshape export the
-    target shape as SHAPE -> STRIDED_SLICE -> PACK); their outputs become constants, the ops go."""
+    target shape as SHAPE -> STRIDED_SLICE -> PACK); their outputs become constants, the ops go.
+
+    Relies on nothing the reader does not check: an op is folded only when its one output is a plain
+    activation (not a constant, not a model input, of a numpy dtype) and the computed value has exactly
+    the element count the file declares for it; anything else is left for validation to report."""
     kept = []
     for op in g.ops:
         value = None
-        try:
-            value = _evaluate(op, g)
-        except Exception:  # anything odd: leave the op for validation to report
-            value = None
-        if value is not None and len(op.outputs) == 1:
+        if _foldable_output(op, g):
+            try:
+                value = _evaluate(op, g)
+            except Exception:  # any odd input (ranks, axes, indices): leave the op for validation to report
+                value = None
+        if value is not None:
             out = g.tensors[op.outputs[0]]
-            if value.size == out.size or op.kind == "SHAPE":
-                out.data = value.astype(out.dtype).reshape(out.shape) if out.shape or value.size == 1 else value.astype(out.dtype)
+            if value.size == out.size:
+                out.data = value.astype(out.dtype).reshape(out.shape)
                 continue
         kept.append(op)
     g.ops = kept
 
 
+def _foldable_output(op: Op, g: Graph) -> bool:
+    if len(op.outputs) != 1:
+        return False
+    out = g.tensors[op.outputs[0]]
+    return not out.is_const and op.outputs[0] not in g.inputs and not out.dtype.startswith("unsupported")
+
+
 def _evaluate(op: Op, g: Graph) -> np.ndarray | None:
     ins = [g.tensors[i] for i in op.inputs if i >= 0]
-    if not op.outputs:
-        return None
     out = g.tensors[op.outputs[0]]
     if op.kind == "SHAPE" and ins and out.dtype in _SHAPE_DTYPES and len(out.shape) == 1:
         return np.array(ins[0].shape, dtype=out.dtype)
     if not ins or any(t.data is None for t in ins):
         return None
     if op.kind in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS"):
-        return ins[0].data.reshape(out.shape)
+        return ins[0].data.reshape(out.shape) if ins[0].dtype == out.dtype else None
     if out.dtype not in _SHAPE_DTYPES:
         return None  # only shape arithmetic is folded; quantized math stays in the runtime
     if op.kind == "PACK":
@@ -69,7 +79,8 @@ def _strided_slice_1d(x: np.ndarray, begin: int, end: int, stride: int, o: dict)
 def fuse_dilated_convolutions(g: Graph) -> None:
     """SPACE_TO_BATCH_ND -> CONV_2D/DEPTHWISE_CONV_2D -> BATCH_TO_SPACE_ND is how TensorFlow exports a
     dilated convolution (Conv1D: with EXPAND_DIMS/RESHAPE around the conv); it is one convolution with
-    dilation = block shape and explicit padding. TFLM computes the pattern wrongly; fused, it is exact."""
+    dilation = block shape and explicit padding. TFLM computes the pattern wrongly; fused, it is exact.
+    A pattern that is not exactly this (see _match_dilated) stays as it is, for validation to report."""
     for bts in [op for op in g.ops if op.kind == "BATCH_TO_SPACE_ND"]:
         match = _match_dilated(g, bts, g.consumers(), g.producers())
         if match is None:
@@ -89,35 +100,66 @@ def _walk_up(t: int, kinds: tuple[str, ...], users, producer) -> tuple[int, list
     chain = []
     while True:
         p = producer.get(t)
-        if p is None or p.kind not in kinds or len(users.get(t, [])) != 1 or not p.inputs:
+        if p is None or p.kind not in kinds or len(users.get(t, [])) != 1 or not p.inputs or p.inputs[0] < 0:
             return t, chain
         chain.append(p)
         t = p.inputs[0]
 
 
+def _wired(op: Op | None, kinds: tuple[str, ...], n_inputs: tuple[int, ...]) -> bool:
+    """op is one of kinds, with one output and n_inputs inputs, none of them omitted."""
+    return (op is not None and op.kind in kinds and len(op.inputs) in n_inputs and len(op.outputs) == 1
+            and all(i >= 0 for i in op.inputs))
+
+
+def _int_const(t: Tensor, shape: tuple[int, ...], low: int, high: int) -> np.ndarray | None:
+    """t's data when it is an integer constant of this shape with every value in [low, high]."""
+    if t.data is None or t.dtype not in _SHAPE_DTYPES or t.shape != shape:
+        return None
+    return t.data if bool(np.all((t.data >= low) & (t.data <= high))) else None
+
+
+def _per_tensor(t: Tensor) -> bool:
+    return t.dtype == "int8" and t.quantized and len(t.scale) == 1
+
+
+_MAX_DIM = 1 << 16  # block sizes, pads and crops beyond any real model: not the pattern
+
+
 def _match_dilated(g: Graph, bts: Op, users, producer):
-    if len(bts.inputs) != 3 or len(bts.outputs) != 1:
+    """Relies on, and checks before using: BATCH_TO_SPACE_ND(data, block, crops) <- [RESHAPE/SQUEEZE] <-
+    a CONV_2D/DEPTHWISE_CONV_2D(input, 4-D filter[, bias]) of stride 1 and dilation 1 <- [RESHAPE/
+    EXPAND_DIMS] <- SPACE_TO_BATCH_ND(data, block, pads), every link used once; block an integer
+    constant of shape (s,), s = 1 or 2, pads and crops (s, 2), all within [0, 2^16] (block >= 1); the
+    data tensors int8 per-tensor quantized with matching quantization across each end, of ranks s + 2
+    (4 inside), and sizes the pattern maps exactly onto y. Returns None for anything else."""
+    if not _wired(bts, ("BATCH_TO_SPACE_ND",), (3,)):
         return None
     conv_out, out_chain = _walk_up(bts.inputs[0], ("RESHAPE", "SQUEEZE"), users, producer)
     conv = producer.get(conv_out)
-    if conv is None or conv.kind not in ("CONV_2D", "DEPTHWISE_CONV_2D") or len(users.get(conv_out, [])) != 1:
+    if not _wired(conv, ("CONV_2D", "DEPTHWISE_CONV_2D"), (2, 3)) or len(users.get(conv_out, [])) != 1:
         return None
     stb_out, in_chain = _walk_up(conv.inputs[0], ("RESHAPE", "EXPAND_DIMS"), users, producer)
     stb = producer.get(stb_out)
-    if stb is None or stb.kind != "SPACE_TO_BATCH_ND" or len(stb.inputs) != 3 or len(users.get(stb_out, [])) != 1:
+    if not _wired(stb, ("SPACE_TO_BATCH_ND",), (3,)) or len(users.get(stb_out, [])) != 1:
         return None
-    block, pads = g.tensors[stb.inputs[1]].data, g.tensors[stb.inputs[2]].data
-    block2, crops = g.tensors[bts.inputs[1]].data, g.tensors[bts.inputs[2]].data
-    if block is None or pads is None or block2 is None or crops is None or not np.array_equal(block, block2):
+    block_t = g.tensors[stb.inputs[1]]
+    spatial = block_t.shape[0] if len(block_t.shape) == 1 else 0
+    if spatial not in (1, 2):
         return None
-    spatial = block.shape[0] if block.ndim == 1 else 0
-    if spatial not in (1, 2) or pads.shape != (spatial, 2) or crops.shape != (spatial, 2):
+    block = _int_const(block_t, (spatial,), 1, _MAX_DIM)
+    block2 = _int_const(g.tensors[bts.inputs[1]], (spatial,), 1, _MAX_DIM)
+    pads = _int_const(g.tensors[stb.inputs[2]], (spatial, 2), 0, _MAX_DIM)
+    crops = _int_const(g.tensors[bts.inputs[2]], (spatial, 2), 0, _MAX_DIM)
+    if block is None or block2 is None or pads is None or crops is None or not np.array_equal(block, block2):
         return None
     o = conv.options
     if o.get("StrideH", 1) != 1 or o.get("StrideW", 1) != 1 or o.get("DilationHFactor", 1) != 1 or o.get("DilationWFactor", 1) != 1:
         return None
-    x, y = g.tensors[stb.inputs[0]], g.tensors[bts.outputs[0]]
+    x, y, x_batched = g.tensors[stb.inputs[0]], g.tensors[bts.outputs[0]], g.tensors[stb_out]
     mid, w, cout = g.tensors[conv.inputs[0]], g.tensors[conv.inputs[1]], g.tensors[conv_out]
+    if not all(_per_tensor(t) for t in (x, x_batched, mid, cout, y)):
+        return None
     if len(x.shape) != spatial + 2 or len(y.shape) != spatial + 2 or len(mid.shape) != 4 or len(w.shape) != 4:
         return None
     if spatial == 1:  # Conv1D: the 3-D (N, L, C) maps onto the 4-D conv as (N, 1, L, C)
@@ -128,13 +170,10 @@ def _match_dilated(g: Graph, bts: Op, users, producer):
     else:
         blocks = [int(block[0]), int(block[1])]
         x4_shape, y4_shape = x.shape, y.shape
-    for t in (x, mid, cout, y):
-        if not t.quantized or len(t.scale) != 1:
-            return None
-    if not (x.q_scale == g.tensors[stb_out].q_scale and x.q_zero == g.tensors[stb_out].q_zero
+    if not (x.q_scale == x_batched.q_scale and x.q_zero == x_batched.q_zero
             and cout.q_scale == y.q_scale and cout.q_zero == y.q_zero):
         return None
-    if min(blocks) < 1 or y4_shape[0] != x4_shape[0]:
+    if y4_shape[0] != x4_shape[0]:
         return None
     k = (int(w.shape[1]), int(w.shape[2]))
     same = o.get("Padding", 0) == 0
@@ -149,6 +188,8 @@ def _match_dilated(g: Graph, bts: Op, users, producer):
             return None
         inner = (k[axis] - 1) // 2 if same else 0  # SAME inside the batched images: d times larger outside
         lead.append(int(pads[axis][0]) + inner * d - int(crops[axis][0]))
+    if min(lead) < 0:  # the crops cut more than the padding added: not a dilated convolution
+        return None
     options = dict(o, DilationHFactor=blocks[0], DilationWFactor=blocks[1],
                    ExplicitPadding=(lead[0], lead[1], int(y4_shape[1]), int(y4_shape[2])))
     removed = [stb, bts] + in_chain + out_chain
@@ -168,7 +209,8 @@ def _new_tensor(g: Graph, like: Tensor, shape: tuple, suffix: str) -> int:
 
 
 def alias_reshapes(g: Graph, alias_kinds: set[str]) -> None:
-    """RESHAPE & co change only the shape: the output shares the input's buffer (no copy)."""
+    """RESHAPE & co change only the shape: the output shares the input's buffer (no copy). Runs after
+    validation: relies on each alias op's data input and output being sound (ops/shape.py checks them)."""
     for op in g.ops:
         if op.kind in alias_kinds and op.inputs and op.inputs[0] >= 0 and op.outputs:
             src, dst = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
