@@ -11,6 +11,7 @@ import argparse
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -25,6 +26,10 @@ from tfedge.paths import RUNTIME_DIR, cache_dir, partial_path
 
 HOST_MAIN = RUNTIME_DIR / "host" / "host_main.c"
 CFLAGS = ["-O2", "-std=c99", "-Wall", "-Wextra", "-Werror"]
+
+
+class RunnerCrashed(ToolchainError):
+    """The host runner died on a signal: a fault in the generated C or a kernel, i.e. a tfedge bug."""
 
 
 def _host_cc() -> str:
@@ -116,6 +121,10 @@ def _run(exe: Path, inputs: list[np.ndarray], report: dict) -> list[np.ndarray]:
                                   timeout=600)
         except subprocess.TimeoutExpired:
             raise ToolchainError(f"host runner did not finish {n} inferences in 600 s") from None
+        if proc.returncode < 0:
+            name = signal.Signals(-proc.returncode).name if -proc.returncode in signal.valid_signals() else "a signal"
+            raise RunnerCrashed(f"host runner killed by {name} (a tfedge bug: please report it with the .tflite): "
+                                f"{proc.stderr.strip()}")
         if proc.returncode != 0:
             raise ToolchainError(f"host runner failed (exit {proc.returncode}): {proc.stderr.strip()}")
         raw = out_path.read_bytes()
