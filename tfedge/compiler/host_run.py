@@ -66,13 +66,14 @@ def _cc(cmd: list[str]) -> None:
         raise ToolchainError(f"host compile of the generated C failed:\n{proc.stderr[-4000:]}")
 
 
-def build_runner(tflite: str | Path | bytes) -> tuple[Path, dict]:
-    """Compiles the model and builds (or reuses) its host runner. Returns (executable, compile report)."""
+def build_runner(tflite: str | Path | bytes, cflags: list[str] = CFLAGS) -> tuple[Path, dict]:
+    """Compiles the model and builds (or reuses) its host runner. Returns (executable, compile report).
+    cflags: e.g. with -fsanitize=address,undefined for a runner that stops at any out-of-bounds access."""
     with tempfile.TemporaryDirectory(prefix="tfedge-host-") as tmp:
         result = compile_model(tflite, tmp)
         cc = _host_cc()
-        objects = runtime_objects(cc)
-        digest = hashlib.sha256(" ".join([cc] + CFLAGS).encode())
+        objects = runtime_objects(cc, cflags)
+        digest = hashlib.sha256(" ".join([cc] + cflags).encode())
         for path in [result.out_dir / "model.c", result.out_dir / "model.h"] + objects:
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
         exe_dir = cache_dir() / "host" / digest.hexdigest()[:24]
@@ -80,18 +81,19 @@ def build_runner(tflite: str | Path | bytes) -> tuple[Path, dict]:
         if not exe.is_file():
             exe_dir.mkdir(parents=True, exist_ok=True)
             tmp_exe = partial_path(exe)
-            _cc([cc, *CFLAGS, f"-I{result.out_dir}", *(f"-I{d}" for d in runtime_include_dirs()),
+            _cc([cc, *cflags, f"-I{result.out_dir}", *(f"-I{d}" for d in runtime_include_dirs()),
                  str(result.out_dir / "model.c"), *map(str, objects), "-o", str(tmp_exe)])
             os.replace(tmp_exe, exe)
         return exe, result.report
 
 
-def run_model(tflite: str | Path | bytes, x: np.ndarray | Sequence[np.ndarray]) -> np.ndarray | list[np.ndarray]:
+def run_model(tflite: str | Path | bytes, x: np.ndarray | Sequence[np.ndarray], *,
+              cflags: list[str] = CFLAGS) -> np.ndarray | list[np.ndarray]:
     """Runs every sample through the compiled model on this host.
 
     x: (N, *input shape) or (N, *input shape[1:]) for a single-input model, or a list with one such
     array per input. Returns the outputs in the same form (a list when the model has several)."""
-    exe, report = build_runner(tflite)
+    exe, report = build_runner(tflite, cflags)
     arrays = list(x) if isinstance(x, (list, tuple)) else [x]
     if len(arrays) != len(report["inputs"]):
         raise DataError(f"the model has {len(report['inputs'])} input(s) but {len(arrays)} array(s) were given: "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from tfedge.compiler.graph import Graph
 from tfedge.compiler.ops import REGISTRY
 from tfedge.errors import UnsupportedModelError
@@ -15,6 +17,7 @@ def validate(g: Graph) -> None:
     problems += _float_model(g)
     if problems:
         raise UnsupportedModelError(problems)
+    problems += _scales_finite(g)
     unsupported: dict[str, list[int]] = {}
     for op in g.ops:
         spec = REGISTRY.get(op.kind)
@@ -51,6 +54,19 @@ def _float_model(g: Graph) -> list[str]:
                         "`tfedge export` (or TFLiteConverter with optimizations=[DEFAULT], a representative "
                         "dataset and supported_ops=[TFLITE_BUILTINS_INT8])"]
     return []
+
+
+def _scales_finite(g: Graph) -> list[str]:
+    """Every quantization scale an op uses is a finite number: prepare-time arithmetic divides by them and
+    rounds the results to integers (a corrupt file can hold NaN or infinity there)."""
+    problems = []
+    for op in g.ops:
+        for i in sorted({*op.inputs, *op.outputs} - {-1}):
+            t = g.tensors[i]
+            if t.scale is not None and not np.all(np.isfinite(t.scale)):
+                problems.append(f"operator {op.index} ({op.kind}): tensor '{t.name}' has a non-finite quantization "
+                                "scale (the file is corrupt: re-export it)")
+    return problems
 
 
 def _topology(g: Graph) -> list[str]:
