@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from fuzz_seeds import SEEDS, all_seeds, missing_ops, seed_bytes, seed_ops
-from tfedge.compiler import passes
+from tfedge.compiler import host_run, passes
+from tfedge.compiler.host_run import RunnerCrashed
 from tfedge.compiler.ops import REGISTRY
 from tfedge.compiler.reader import read_model
 from tfedge.compiler.validate import validate
@@ -111,3 +112,13 @@ def test_non_finite_weight_scale_is_a_clear_error(value):
     g.tensors[conv.inputs[1]].scale = np.array([value], np.float32)
     error = _passes_then_validate(g)
     assert f"operator {conv.index} (CONV_2D): tensor '{g.tensors[conv.inputs[1]].name}' has a non-finite" in str(error)
+
+
+def test_a_runner_killed_by_a_signal_is_reported_as_such(tmp_path):
+    """scripts/fuzz counts a C-side crash as a signal: host_run says which one, as RunnerCrashed."""
+    exe = tmp_path / "runner"
+    exe.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    exe.chmod(0o755)
+    report = {"outputs": [{"bytes": 1, "dtype": "int8", "shape": [1]}]}
+    with pytest.raises(RunnerCrashed, match="SIGSEGV"):
+        host_run._run(exe, [np.zeros((1, 1), np.int8)], report)
