@@ -89,7 +89,7 @@ def three_inputs_two_outputs(keras, **_):
 
 
 for _builder in (conv2d_transpose, se_block, pad_value, squeeze, residual_block, three_inputs_two_outputs):
-    modelgen.BUILDERS.setdefault(_builder.__name__, _builder)
+    modelgen.BUILDERS["fuzz_" + _builder.__name__] = _builder  # prefixed: never shadows an op test's builder
 
 
 # ---- the seeds: name -> (builder, params) ----------------------------------------------------------------
@@ -101,8 +101,8 @@ SEEDS: dict[str, tuple[str, dict]] = {
     "conv1d_dilated_dynamic": ("conv1d", dict(dilation=3, **DYNAMIC)),
     "conv2d_dilated_dynamic": ("conv2d", dict(dilation=2, **DYNAMIC)),
     "depthwise_dilated_dynamic": ("depthwise", dict(dilation=2, **DYNAMIC)),
-    "conv2d_transpose_dynamic": ("conv2d_transpose", DYNAMIC),
-    "se_block_dynamic": ("se_block", DYNAMIC),
+    "conv2d_transpose_dynamic": ("fuzz_conv2d_transpose", DYNAMIC),
+    "se_block_dynamic": ("fuzz_se_block", DYNAMIC),
     "flatten_dense_dynamic": ("flatten_dense", DYNAMIC),
     # every op of the registry
     "small_cnn": ("small_cnn", {}),
@@ -120,7 +120,7 @@ SEEDS: dict[str, tuple[str, dict]] = {
     "residual_add": ("residual", dict(op="add")),
     "residual_sub_relu": ("residual", dict(op="sub", activation="relu")),
     "residual_mul": ("residual", dict(op="mul", scale_b=2.0)),
-    "residual_block": ("residual_block", {}),
+    "residual_block": ("fuzz_residual_block", {}),
     "se_mul": ("broadcast_mul", {}),
     "logistic": ("activation", dict(fn="sigmoid")),
     "tanh_float_io": ("activation", dict(fn="tanh", converter="float_io")),
@@ -132,11 +132,11 @@ SEEDS: dict[str, tuple[str, dict]] = {
     "concat_width": ("concat", dict(axis=2)),
     "concat_requantize": ("concat_requantize", {}),
     "zero_pad": ("zero_pad", {}),
-    "pad_value": ("pad_value", {}),
+    "pad_value": ("fuzz_pad_value", {}),
     "upsample": ("upsample", {}),
-    "squeeze": ("squeeze", dict(rewrite="as_squeeze")),
+    "squeeze": ("fuzz_squeeze", dict(rewrite="as_squeeze")),
     "two_in_two_out": ("two_inputs_two_outputs", {}),
-    "three_in_two_out": ("three_inputs_two_outputs", {}),
+    "three_in_two_out": ("fuzz_three_inputs_two_outputs", {}),
 }
 
 SHARED = ("hello_world_int8.tflite", "kws_ref_model.tflite", "pretrainedResnet_quant.tflite", "ad01_int8.tflite")
