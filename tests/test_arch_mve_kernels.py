@@ -62,6 +62,9 @@ static void quant(int32_t n, int allow_left) {
   for (i = 0; i < n; ++i) {
     mult[i] = (next() % 8u == 0) ? (int32_t)(next() | 0x40000000u) & 0x7fffffff : rnd(1 << 30, 0x7fffffff);
     shift[i] = allow_left && next() % 4u == 0 ? rnd(1, 3) : rnd(-14, 0);
+    /* dead channels of trained models: tiny multipliers (2^-15 .. 2^-31), or 0 (TFLite's shift < -31) */
+    if (next() % 8u == 0) shift[i] = rnd(-31, -15);
+    if (next() % 32u == 0) mult[i] = 0, shift[i] = 0;
     bias[i] = rnd(-70000, 70000);
   }
 }
@@ -196,6 +199,11 @@ static void depthwise_case(tfedge_conv_params *p, const char *what, uint32_t see
   const int32_t n_out = p->batches * p->out_h * p->out_w * p->out_c;
   if (p->out_c > MAX_C || n_in > MAX_IN || n_w > MAX_W || n_out > MAX_OUT) return;
   fill(in_a, n_in, 0); fill(weights, n_w, 1); quant(p->out_c, 1);
+  if (next() % 4u == 0) { /* an all-zero filter (pruned channel) */
+    const int32_t oc = rnd(0, p->out_c - 1);
+    int32_t t;
+    for (t = 0; t < p->k_h * p->k_w; ++t) weights[t * p->out_c + oc] = 0;
+  }
   p->weights = weights; p->bias = next() % 4u ? bias : 0; p->mult = mult; p->shift = shift;
   prep_out(n_out);
   ref_depthwise_conv_s8_nhwc(p, in_a, out_ref); depthwise_conv_s8_nhwc(p, in_a, out_arch);
@@ -209,6 +217,7 @@ static void test_depthwise(int32_t n_cases, int32_t max_c, int32_t max_hw) {
     uint32_t seed = rng;
     if (!conv_geometry(&p, max_c, max_hw)) continue;
     p.depth_multiplier = next() % 4u == 0 ? rnd(2, 3) : 1;
+    if (next() % 8u == 0) p.in_c = rnd(1, 2), p.depth_multiplier = rnd(4, 8); /* audio: 1 channel, multiplier 8 */
     p.out_c = p.in_c * p.depth_multiplier;
     depthwise_case(&p, "depthwise", seed);
   }
@@ -326,7 +335,7 @@ REF_C = "\n".join(f"#define {k} ref_{k}" for k in (*KERNELS, "tfedge_decode_c4")
 # Case mix and buffer sizes per board (the micro:bit has 16 KB of RAM).
 PROFILES = {
     "mps3-an547": dict(MAX_IN=12000, MAX_W=90000, MAX_OUT=16000, MAX_C=80, run=(
-        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise3x3(400, 80, 9); test_fc(300, 300);"
+        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_fc(300, 300);"
         "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300);")),
     "microbit": dict(MAX_IN=1200, MAX_W=3000, MAX_OUT=1500, MAX_C=24, run=(
         "test_conv(250, 10, 6); test_conv_c4(60, 10, 5, 0); test_conv_c4(60, 12, 5, 1); test_fc_c4(60, 120); test_depthwise(250, 12, 6); test_fc(150, 120);"

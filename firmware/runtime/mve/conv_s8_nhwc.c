@@ -221,12 +221,167 @@ static void conv_direct(const tfedge_conv_params *p, const int8_t *input, int8_t
   }
 }
 
+/* ---- K <= 64: weights stationary ---------------------------------------------------------------------
+ * A channel's S = ceil(K / 16) weight vectors (lanes past K zeroed) stay in registers while the pixels
+ * stream past, 4 at a time: per output S loads + S VMLADAVs, the 4 sums requantized as the lanes of one
+ * vector (the channel's scalar multiplier and shift) and scattered to the 4 pixels' outputs. Pixel q's
+ * K bytes are at x + q * xs: the input itself for a 1x1 stride-1 layer covering the whole map, else a
+ * block of WS_PIX im2col columns. Bytes a load reads past K meet zero weights. */
+#define WS_MAX_K 64
+#define WS_PIX 32
+
+typedef struct {
+  int32x4_t lo, hi;
+  uint32x4_t offs; /* 4 pixels' output offsets */
+  int32_t out_off, out_c, left;
+} ws_out;
+
+/* sum of x[0 .. 16 S) * (w0 w1 w2 w3) in assembly: GCC 12 hoists these loads out of the 4 pixels and
+ * spills them to the stack (with 4 weight vectors live there are too few Q registers for its schedule).
+ * VMLADAV accumulates into an even register ("Te"). */
+static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int8x16_t w0, int8x16_t w1, int8x16_t w2,
+                                                            int8x16_t w3, int S) {
+  int32_t a;
+  int8x16_t t0, t1;
+  if (S == 1)
+    __asm("vldrb.u8 %q[t0], [%[x]]\n\tvmlav.s8 %[a], %q[t0], %q[w0]"
+          : [a] "=&Te"(a), [t0] "=&w"(t0) : [x] "r"(x), [w0] "w"(w0), "m"(*(const int8_t(*)[16])x));
+  else if (S == 2)
+    __asm("vldrb.u8 %q[t0], [%[x]]\n\tvldrb.u8 %q[t1], [%[x], #16]\n\tvmlav.s8 %[a], %q[t0], %q[w0]\n\t"
+          "vmlava.s8 %[a], %q[t1], %q[w1]"
+          : [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1)
+          : [x] "r"(x), [w0] "w"(w0), [w1] "w"(w1), "m"(*(const int8_t(*)[32])x));
+  else if (S == 3)
+    __asm("vldrb.u8 %q[t0], [%[x]]\n\tvldrb.u8 %q[t1], [%[x], #16]\n\tvmlav.s8 %[a], %q[t0], %q[w0]\n\t"
+          "vldrb.u8 %q[t0], [%[x], #32]\n\tvmlava.s8 %[a], %q[t1], %q[w1]\n\tvmlava.s8 %[a], %q[t0], %q[w2]"
+          : [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1)
+          : [x] "r"(x), [w0] "w"(w0), [w1] "w"(w1), [w2] "w"(w2), "m"(*(const int8_t(*)[48])x));
+  else
+    __asm("vldrb.u8 %q[t0], [%[x]]\n\tvldrb.u8 %q[t1], [%[x], #16]\n\tvmlav.s8 %[a], %q[t0], %q[w0]\n\t"
+          "vldrb.u8 %q[t0], [%[x], #32]\n\tvmlava.s8 %[a], %q[t1], %q[w1]\n\tvldrb.u8 %q[t1], [%[x], #48]\n\t"
+          "vmlava.s8 %[a], %q[t0], %q[w2]\n\tvmlava.s8 %[a], %q[t1], %q[w3]"
+          : [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1)
+          : [x] "r"(x), [w0] "w"(w0), [w1] "w"(w1), [w2] "w"(w2), [w3] "w"(w3), "m"(*(const int8_t(*)[64])x));
+  return a;
+}
+
+/* Channels [0, n) (weight rows w, effective bias eb, multipliers and shifts from mult/shift, outputs at
+ * out + channel) of np pixels. */
+static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np,
+                                                              const int8_t *w, int32_t K, const int32_t *eb,
+                                                              const int32_t *mult, const int32_t *shift, int32_t n,
+                                                              int8_t *out, int S) {
+  const mve_pred16_t tail = vctp8q((uint32_t)(K - 16 * (S - 1)));
+  const int32x4_t lo = o->lo, hi = o->hi;
+  const uint32x4_t offs = o->offs;
+  const int32_t out_off = o->out_off, out_c = o->out_c, left = o->left;
+  int32_t i, j;
+  for (i = 0; i < n; ++i, w += K) {
+    const int8x16_t w0 = S == 1 ? vldrbq_z_s8(w, tail) : vldrbq_s8(w);
+    const int8x16_t w1 = S < 2 ? w0 : S == 2 ? vldrbq_z_s8(w + 16, tail) : vldrbq_s8(w + 16);
+    const int8x16_t w2 = S < 3 ? w0 : S == 3 ? vldrbq_z_s8(w + 32, tail) : vldrbq_s8(w + 32);
+    const int8x16_t w3 = S < 4 ? w0 : vldrbq_z_s8(w + 48, tail);
+    const int32_t e = eb[i], m = mult[i], sh = shift[i], ls = left && sh > 0 ? sh : 0, rs = sh > 0 ? 0 : sh;
+    const int8_t *x = x0;
+    int8_t *op = out + i;
+    for (j = 0; j < np; j += 4, x += 4 * xs, op += 4 * out_c) {
+      const int32_t lanes = np - j; /* a last group of fewer pixels recomputes pixel j in the spare lanes */
+      const int8_t *x1 = x + xs, *x2 = x1 + xs, *x3 = x2 + xs;
+      int32x4_t v;
+      if (lanes < 4) x1 = lanes > 1 ? x1 : x, x2 = lanes > 2 ? x2 : x, x3 = x;
+      v = vsetq_lane_s32(ws_dot(x, w0, w1, w2, w3, S), vuninitializedq_s32(), 0);
+      v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), v, 1);
+      v = vsetq_lane_s32(ws_dot(x2, w0, w1, w2, w3, S), v, 2);
+      v = vsetq_lane_s32(ws_dot(x3, w0, w1, w2, w3, S), v, 3);
+      v = vaddq_n_s32(v, e);
+      if (ls) v = vshlq_r_s32(v, ls);
+      v = vqrdmulhq_n_s32(v, m);
+      if (rs) v = vrshlq_n_s32(vqaddq_s32(v, vshrq_n_s32(v, 31)), rs); /* ties away from zero, as TFLM */
+      v = vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi);
+      if (lanes >= 4) vstrbq_scatter_offset_s32(op, offs, v);
+      else vstrbq_scatter_offset_p_s32(op, offs, v, vctp32q((uint32_t)lanes));
+    }
+  }
+}
+
+#define WS_FN(S)                                                                                                \
+  static __attribute__((noinline)) void ws##S(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np,        \
+                                              const int8_t *w, int32_t K, const int32_t *eb, const int32_t *mult, \
+                                              const int32_t *shift, int32_t n, int8_t *out) {                   \
+    ws_channels(o, x0, xs, np, w, K, eb, mult, shift, n, out, S);                                               \
+  }
+WS_FN(1)
+WS_FN(2)
+WS_FN(3)
+WS_FN(4)
+
+static void ws_run(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np, const int8_t *w, int32_t K,
+                   const int32_t *eb, const int32_t *mult, const int32_t *shift, int32_t n, int8_t *out) {
+  switch ((K + 15) >> 4) {
+    case 1: ws1(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
+    case 2: ws2(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
+    case 3: ws3(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
+    default: ws4(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
+  }
+}
+
+/* The input itself as the columns: 1x1, stride 1, no padding, output as wide as the input (rows contiguous). */
+static int ws_in_place(const tfedge_conv_params *p) {
+  return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+         p->out_w == p->in_w;
+}
+
+static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin, int32_t c_count,
+                    const int8_t *input, int8_t *output) {
+  const int32_t K = p->k_h * p->k_w * p->in_c, kp = (K + 15) & ~15;
+  const int32_t pixels = p->out_h * p->out_w;
+  const int in_place = ws_in_place(p);
+  int32_t eb[c_count];
+  int8_t cols[in_place ? 16 : WS_PIX * kp + 16] __attribute__((aligned(16)));
+  ws_out o;
+  int32_t b, g, q, k;
+  o.lo = vdupq_n_s32(p->act_min);
+  o.hi = vdupq_n_s32(p->act_max);
+  o.offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->out_c);
+  o.out_off = p->output_offset;
+  o.out_c = p->out_c;
+  o.left = tfedge_mve_any_left_shift(p->shift + c_begin, c_count);
+  for (k = 0; k < c_count; k += OC_CHUNK)
+    effective_bias(p, weights + k * K, K, c_begin + k, tfedge_min_i32(OC_CHUNK, c_count - k), eb + k);
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
+    int8_t *out_b = output + b * pixels * p->out_c + c_begin;
+    if (in_place) {
+      ws_run(&o, in_b, p->in_c, pixels, weights, K, eb, p->mult + c_begin, p->shift + c_begin, c_count, out_b);
+      continue;
+    }
+    {
+      int32_t oy = 0, ox = 0;
+      for (g = 0; g < pixels; g += WS_PIX) {
+        const int32_t np = tfedge_min_i32(WS_PIX, pixels - g);
+        for (q = 0; q < np; ++q) {
+          int8_t *dst = cols + q * kp;
+          const int8_t *src = column(p, in_b, oy, ox, dst);
+          if (src != dst) tfedge_mve_copy(dst, src, K);
+          if (++ox == p->out_w) ox = 0, ++oy;
+        }
+        ws_run(&o, cols, kp, np, weights, K, eb, p->mult + c_begin, p->shift + c_begin, c_count, out_b + g * p->out_c);
+      }
+    }
+  }
+}
+
 /* Output channels [c_begin, c_begin + c_count) through im2col + matmul; row i of `weights` belongs to
  * channel c_begin + i (the layer's weights, or a block of clustered weights decoded by
  * conv_s8_nhwc_c4). Needs K <= IM2COL_MAX. */
 void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin, int32_t c_count,
                               const int8_t *input, int8_t *output) {
   const int32_t K = p->k_h * p->k_w * p->in_c;
+  /* K <= 16 through im2col: the 4-pixel matmul below keeps its columns in registers, measured faster */
+  if (K <= WS_MAX_K && (K > 16 || ws_in_place(p))) {
+    conv_ws(p, weights, c_begin, c_count, input, output);
+    return;
+  }
   const int32_t left = tfedge_mve_any_left_shift(p->shift + c_begin, c_count);
   const int32_t pixels = p->out_h * p->out_w;
   const int32_t chunk = tfedge_min_i32(OC_CHUNK, c_count);

@@ -237,7 +237,306 @@ static void dw3x3(const tfedge_conv_params *p, const int8_t *input, int8_t *outp
   }
 }
 
+/* ---- window path: one VMLADAV per output and tap group ------------------------------------------------
+ * For each output row, the k_h input rows are copied (channels de-interleaved) into a buffer laid out
+ * [channel][group][padded column][row in group], R = min(k_h, 16 / k_w) rows per group: the window of
+ * output pixel j in group g is then R * k_w contiguous bytes, which one 16-byte load fetches and one
+ * VMLADAV.S8 multiplies with the channel's weights (prepared per call in the same lane order, zeros in
+ * the lanes past the window). Columns and rows outside the image hold the zero point, which the
+ * effective bias cancels. Any channel count, depth multiplier (output channel oc reads input channel
+ * oc / multiplier), stride, padding and dil_h; needs dil_w = 1 and at most WIN_GROUPS groups. The four
+ * outputs of one channel and four pixels are requantized together (pixels = lanes, scalar multiplier). */
+#define WIN_GROUPS 4
+#define WIN_BUF 1536 /* window buffer bytes (stack), channels taken in chunks that fit */
+#define WIN_WBUF 1024 /* prepared weight bytes (stack): 16 per output channel and group */
+#define WIN_NG 32     /* 8-lane copy groups per channel: channel stride <= 256 bytes */
+
+typedef struct {
+  int32_t R, G, P, cs, gs; /* rows per group, groups, padded columns, channel / group stride in the buffer */
+  int32_t chunk_in;        /* input channels per chunk */
+  int32_t slack;           /* bytes after the buffer that loads may read (their lanes are discarded) */
+  int32_t lanes_ch;        /* 1: lanes = 4 channels of one pixel (cs a constant <= 40), 0: 4 pixels of one channel */
+} win_geom;
+
+static int win_geometry(const tfedge_conv_params *p, win_geom *g) {
+  int32_t per_out;
+  if (p->dil_w != 1 || p->k_w > 16) return 0;
+  g->R = tfedge_min_i32(p->k_h, 16 / p->k_w);
+  g->G = (p->k_h + g->R - 1) / g->R;
+  g->P = (p->out_w - 1) * p->stride_w + p->k_w;
+  g->gs = g->P * g->R;
+  g->cs = g->G * g->gs;
+  g->lanes_ch = 0;
+  if (g->G == 1 && p->depth_multiplier == 1 && p->out_c >= 4 && g->cs <= 40) {
+    /* narrow rows: 4 channels of one pixel as the lanes, their windows a constant stride apart */
+    g->cs = g->cs <= 16 ? 16 : g->cs <= 24 ? 24 : g->cs <= 32 ? 32 : 40;
+    g->lanes_ch = 1;
+  }
+  /* loads past the buffer's end (lanes discarded): a row's last 4-pixel group reads up to 3 windows
+   * further; a last group of fewer than 4 channels up to 3 channel strides */
+  g->slack = tfedge_max_i32(3 * p->stride_w * g->R, 3 * 40) + 16;
+  if (g->G > WIN_GROUPS || g->cs + g->slack > WIN_BUF || g->cs > 8 * WIN_NG) return 0;
+  if ((p->k_h - 1) * p->dil_h * p->in_w * p->in_c + (g->P - 1) * p->in_c > 65535) return 0; /* 16-bit gather offsets */
+  per_out = 16 * g->G * p->depth_multiplier; /* prepared weight bytes per input channel */
+  g->chunk_in = tfedge_min_i32(p->in_c, tfedge_min_i32((WIN_BUF - g->slack) / g->cs, WIN_WBUF / per_out));
+  if (g->chunk_in < 1) return 0;
+  if (g->chunk_in > 8) g->chunk_in &= ~7; /* whole 8-channel scatter blocks */
+  return 1;
+}
+
+/* Prepared weights of output channels [oc0, oc0 + n): wp[(i * G + g) * 16 + kx * R + r] = w[g * R + r][kx][oc0 + i]
+ * (other lanes 0), and eb[i] = bias + input_offset * sum of the channel's weights. */
+static void win_weights(const tfedge_conv_params *p, const win_geom *g, int32_t oc0, int32_t n, int8_t *wp, int32_t *eb) {
+  const int32_t C = p->out_c, lanes_per_ch = 16 * g->G;
+  const uint32x4_t offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)lanes_per_ch);
+  int32_t i, ky, kx;
+  tfedge_mve_fill(wp, 0, n * lanes_per_ch);
+  for (i = 0; i < n; i += 4) {
+    const mve_pred16_t pr = vctp32q((uint32_t)(n - i));
+    int32x4_t sum = vdupq_n_s32(0);
+    for (ky = 0; ky < p->k_h; ++ky) {
+      const int32_t lane = (ky / g->R) * 16 + ky % g->R;
+      for (kx = 0; kx < p->k_w; ++kx) {
+        const int32x4_t w = vldrbq_z_s32(p->weights + (ky * p->k_w + kx) * C + oc0 + i, pr);
+        vstrbq_scatter_offset_p_s32(wp + i * lanes_per_ch + lane + kx * g->R, offs, w, pr);
+        sum = vaddq_s32(sum, w);
+      }
+    }
+    sum = vmulq_n_s32(sum, p->input_offset);
+    if (p->bias) sum = vaddq_s32(sum, vldrwq_z_s32(p->bias + oc0 + i, pr));
+    vstrwq_p_s32(eb + i, sum, pr);
+  }
+}
+
+/* Copy plan of the window buffer, per call: channel c's cs bytes are NG groups of 8 lanes; lane q is
+ * padded column xi and row ky (its place in [group][column][row in group]), read from the input at
+ * offs = ky * dil_h * row + xi * in_c past the window's top-left input pixel of channel c, when row y0 +
+ * ylane and column xi - pad_left lie in the image (pcol: the column part); else the zero point. */
+typedef struct {
+  uint16x8_t offs[WIN_NG];
+  int16x8_t ylane[WIN_NG];
+  mve_pred16_t pcol[WIN_NG];
+  int32_t ng;
+} win_plan;
+
+static void win_plan_of(const tfedge_conv_params *p, const win_geom *g, win_plan *w) {
+  const int32_t row = p->in_w * p->in_c, used = g->G * g->gs;
+  int32_t gi, l;
+  w->ng = (g->cs + 7) / 8;
+  for (gi = 0; gi < w->ng; ++gi) {
+    uint16_t offs[8];
+    int16_t yl[8];
+    uint32_t mask = 0;
+    for (l = 0; l < 8; ++l) {
+      const int32_t q = 8 * gi + l, rem = q % g->gs, xi = rem / g->R, ky = (q / g->gs) * g->R + rem % g->R;
+      const int valid = q < used && ky < p->k_h;
+      offs[l] = (uint16_t)(valid ? ky * p->dil_h * row + xi * p->in_c : 0);
+      yl[l] = (int16_t)(valid ? ky * p->dil_h : -30000); /* never inside */
+      if (valid && xi >= p->pad_left && xi - p->pad_left < p->in_w) mask |= 3u << (2 * l);
+    }
+    w->offs[gi] = vldrhq_u16(offs);
+    w->ylane[gi] = vldrhq_s16(yl);
+    w->pcol[gi] = (mve_pred16_t)mask;
+  }
+}
+
+/* The buffer for output row oy: input channels [ic0, ic0 + n), one gather of 8 bytes per lane group. */
+static void win_rows(const tfedge_conv_params *p, const win_geom *g, const win_plan *w, const int8_t *in_b, int32_t oy,
+                     int32_t ic0, int32_t n, int8_t *buf) {
+  const int32_t y0 = oy * p->stride_h - p->pad_top, in_h = p->in_h, ng = w->ng, cs = g->cs;
+  const int16x8_t zp = vdupq_n_s16((int16_t)-p->input_offset);
+  /* top-left input pixel of the padded window row (outside the image when padded: only lanes inside are read) */
+  const int8_t *base = in_b + (y0 * p->in_w - p->pad_left) * p->in_c + ic0;
+  mve_pred16_t pr[WIN_NG];
+  int32_t gi, c;
+  for (gi = 0; gi < ng; ++gi) {
+    const int16x8_t y = vaddq_n_s16(w->ylane[gi], (int16_t)y0);
+    pr[gi] = vcmpltq_m_n_s16(y, (int16_t)in_h, vcmpgeq_m_n_s16(y, 0, w->pcol[gi]));
+  }
+  /* group outer: its offsets and predicate stay in registers over the channels. Descending: the last
+   * group's lanes past cs land on the next channel's first bytes, which its group 0 then overwrites. */
+  for (gi = ng - 1; gi >= 0; --gi) {
+    const uint16x8_t offs = w->offs[gi];
+    const mve_pred16_t pg = pr[gi];
+    const int8_t *src = base;
+    int8_t *dst = buf + 8 * gi;
+    if (pg == 0xffff)
+      for (c = 0; c < n; ++c, ++src, dst += cs) vstrbq_s16(dst, vldrbq_gather_offset_s16(src, offs));
+    else
+      for (c = 0; c < n; ++c, ++src, dst += cs)
+        vstrbq_s16(dst, vpselq_s16(vldrbq_gather_offset_z_s16(src, offs, pg), zp, pg));
+  }
+}
+
+/* Per-call output constants (read once: the byte stores may alias *p). */
+typedef struct {
+  int32x4_t lo, hi;
+  uint32x4_t offs; /* 4 pixels' output offsets */
+  int32_t out_off, out_c, left;
+} win_out;
+
+/* Output channel oc of one output row: `x` is its input channel's window buffer, wv its G weight vectors;
+ * 4 pixels at a time, requantized as 4 lanes with the channel's scalar multiplier and shift. STEP =
+ * stride_w * R (bytes between consecutive pixels' windows), a constant when > 0 (immediate offsets). */
+static inline __attribute__((always_inline)) void win_channel(const int8_t *x, const int8x16_t *wv, int32_t G, int32_t gs,
+                                                              int32_t step_rt, int32_t out_w, int32_t e, int32_t m,
+                                                              int32_t s, int32_t left, int32x4_t lo, int32x4_t hi,
+                                                              uint32x4_t offs, int32_t out_off, int32_t out_c,
+                                                              int8_t *out, int STEP) {
+  const int32_t step = STEP ? STEP : step_rt;
+  const int32_t ls = left && s > 0 ? s : 0, rs = s > 0 ? 0 : s;
+  const int32x4_t rneg = vdupq_n_s32(rs);
+  int32_t j, g;
+  for (j = 0; j < out_w; j += 4, x += 4 * step, out += 4 * out_c) {
+    int32_t a0 = vmladavq_s8(vldrbq_s8(x), wv[0]);
+    int32_t a1 = vmladavq_s8(vldrbq_s8(x + step), wv[0]);
+    int32_t a2 = vmladavq_s8(vldrbq_s8(x + 2 * step), wv[0]);
+    int32_t a3 = vmladavq_s8(vldrbq_s8(x + 3 * step), wv[0]);
+    int32x4_t v;
+    for (g = 1; g < G; ++g) {
+      const int8_t *xg = x + g * gs;
+      a0 = vmladavaq_s8(a0, vldrbq_s8(xg), wv[g]);
+      a1 = vmladavaq_s8(a1, vldrbq_s8(xg + step), wv[g]);
+      a2 = vmladavaq_s8(a2, vldrbq_s8(xg + 2 * step), wv[g]);
+      a3 = vmladavaq_s8(a3, vldrbq_s8(xg + 3 * step), wv[g]);
+    }
+    v = vsetq_lane_s32(a0, vuninitializedq_s32(), 0);
+    v = vsetq_lane_s32(a1, v, 1);
+    v = vsetq_lane_s32(a2, v, 2);
+    v = vsetq_lane_s32(a3, v, 3);
+    v = vaddq_n_s32(v, e);
+    if (ls) v = vshlq_r_s32(v, ls);
+    v = vqrdmulhq_n_s32(v, m);
+    v = vqaddq_s32(v, vshrq_n_s32(vandq_s32(v, rneg), 31));
+    v = vrshlq_n_s32(v, rs);
+    v = vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi);
+    if (out_w - j >= 4) vstrbq_scatter_offset_s32(out, offs, v);
+    else vstrbq_scatter_offset_p_s32(out, offs, v, vctp32q((uint32_t)(out_w - j)));
+  }
+}
+
+#define WIN_CHANNELS(NAME, G1, STEP)                                                                            \
+  static __attribute__((noinline)) void NAME(const win_out *o, const win_geom *g, const int8_t *buf,            \
+                                             const int8_t *wp, const int32_t *eb, const int32_t *mult,          \
+                                             const int32_t *shift, int32_t n, int32_t dm, int32_t step,         \
+                                             int32_t out_w, int8_t *out) {                                      \
+    const int32_t G = G1 ? 1 : g->G, gs = g->gs, cs = g->cs;                                                    \
+    const int32x4_t lo = o->lo, hi = o->hi;                                                                     \
+    const uint32x4_t offs = o->offs;                                                                            \
+    const int32_t out_off = o->out_off, out_c = o->out_c, left = o->left;                                       \
+    int32_t i, k;                                                                                               \
+    for (i = 0; i < n; ++i, wp += 16 * G) {                                                                     \
+      int8x16_t wv[WIN_GROUPS];                                                                                 \
+      for (k = 0; k < G; ++k) wv[k] = vldrbq_s8(wp + 16 * k);                                                   \
+      win_channel(buf + (i / dm) * cs, wv, G, gs, step, out_w, eb[i], mult[i], shift[i], left, lo, hi, offs,     \
+                  out_off, out_c, out + i, STEP);                                                               \
+    }                                                                                                           \
+  }
+WIN_CHANNELS(win_channels_3, 1, 3) /* 3x3 (or 3xN, N <= 5) stride 1 */
+WIN_CHANNELS(win_channels_6, 1, 6) /* 3x3 stride 2 */
+WIN_CHANNELS(win_channels_g1, 1, 0)
+WIN_CHANNELS(win_channels_any, 0, 0)
+
+/* Narrow rows: output channels [c, c + lanes) of every pixel of one output row, lanes = channels
+ * (per-channel multiplier and shift vectors), window buffer channel stride CS (immediate offsets). */
+static inline __attribute__((always_inline)) void winc_group(const int8_t *x, const int8_t *wp, const int32_t *eb,
+                                                             const int32_t *mult, const int32_t *shift, int32_t lanes,
+                                                             int32_t step, int32_t out_w, int32_t left, int32x4_t lo,
+                                                             int32x4_t hi, int32_t out_off, int32_t out_c, int8_t *out,
+                                                             int CS) {
+  const mve_pred16_t pr = vctp32q((uint32_t)lanes);
+  const int32x4_t zero = vdupq_n_s32(0);
+  const int8x16_t w0 = vldrbq_s8(wp), w1 = vldrbq_s8(wp + 16), w2 = vldrbq_s8(wp + 32), w3 = vldrbq_s8(wp + 48);
+  const int32x4_t e = vldrwq_z_s32(eb, pr), m = vldrwq_z_s32(mult, pr), sh = vldrwq_z_s32(shift, pr);
+  const int32x4_t rneg = vminq_s32(sh, zero), lsh = vmaxq_s32(sh, zero);
+  int32_t j;
+  for (j = 0; j < out_w; ++j, x += step, out += out_c) {
+    int32x4_t v = vsetq_lane_s32(vmladavq_s8(vldrbq_s8(x), w0), vuninitializedq_s32(), 0);
+    v = vsetq_lane_s32(vmladavq_s8(vldrbq_s8(x + CS), w1), v, 1);
+    v = vsetq_lane_s32(vmladavq_s8(vldrbq_s8(x + 2 * CS), w2), v, 2);
+    v = vsetq_lane_s32(vmladavq_s8(vldrbq_s8(x + 3 * CS), w3), v, 3);
+    v = vaddq_s32(v, e);
+    if (left) v = vshlq_s32(v, lsh);
+    v = tfedge_mve_mbqm(v, m, rneg);
+    v = vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi);
+    if (lanes == 4) vstrbq_s32(out, v);
+    else vstrbq_p_s32(out, v, pr);
+  }
+}
+
+#define WINC(CS)                                                                                                \
+  static __attribute__((noinline)) void winc_##CS(const win_out *o, const int8_t *buf, const int8_t *wp,         \
+                                                  const int32_t *eb, const int32_t *mult, const int32_t *shift,  \
+                                                  int32_t n, int32_t step, int32_t out_w, int8_t *out) {         \
+    const int32x4_t lo = o->lo, hi = o->hi;                                                                     \
+    const int32_t out_off = o->out_off, out_c = o->out_c, left = o->left;                                       \
+    int32_t i;                                                                                                  \
+    for (i = 0; i < n; i += 4)                                                                                  \
+      winc_group(buf + i * CS, wp + 16 * i, eb + i, mult + i, shift + i, tfedge_min_i32(4, n - i), step, out_w,  \
+                 left, lo, hi, out_off, out_c, out + i, CS);                                                    \
+  }
+WINC(16)
+WINC(24)
+WINC(32)
+WINC(40)
+
+static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, const int8_t *input, int8_t *output) {
+  const int32_t dm = p->depth_multiplier, step = p->stride_w * g->R;
+  int8_t buf[g->chunk_in * g->cs + g->slack] __attribute__((aligned(16)));
+  int8_t wp[g->chunk_in * dm * 16 * g->G + 48] __attribute__((aligned(16))); /* + 48: a last group of < 4 channels */
+  int32_t eb[g->chunk_in * dm];
+  win_out o;
+  win_plan plan;
+  int32_t b, ic0, oy;
+  win_plan_of(p, g, &plan);
+  o.lo = vdupq_n_s32(p->act_min);
+  o.hi = vdupq_n_s32(p->act_max);
+  o.offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->out_c);
+  o.out_off = p->output_offset;
+  o.out_c = p->out_c;
+  o.left = tfedge_mve_any_left_shift(p->shift, p->out_c);
+  for (ic0 = 0; ic0 < p->in_c; ic0 += g->chunk_in) {
+    const int32_t n_in = tfedge_min_i32(g->chunk_in, p->in_c - ic0), oc0 = ic0 * dm, n = n_in * dm;
+    win_weights(p, g, oc0, n, wp, eb);
+    for (b = 0; b < p->batches; ++b) {
+      const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
+      int8_t *out_b = output + b * p->out_h * p->out_w * p->out_c + oc0;
+      for (oy = 0; oy < p->out_h; ++oy) {
+        int8_t *out = out_b + oy * p->out_w * p->out_c;
+        win_rows(p, g, &plan, in_b, oy, ic0, n_in, buf);
+        if (g->lanes_ch) {
+          const int32_t *mult = p->mult + oc0, *shift = p->shift + oc0;
+          switch (g->cs) {
+            case 16: winc_16(&o, buf, wp, eb, mult, shift, n, step, p->out_w, out); break;
+            case 24: winc_24(&o, buf, wp, eb, mult, shift, n, step, p->out_w, out); break;
+            case 32: winc_32(&o, buf, wp, eb, mult, shift, n, step, p->out_w, out); break;
+            default: winc_40(&o, buf, wp, eb, mult, shift, n, step, p->out_w, out); break;
+          }
+        } else if (g->G != 1)
+          win_channels_any(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
+        else if (step == 3)
+          win_channels_3(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
+        else if (step == 6)
+          win_channels_6(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
+        else
+          win_channels_g1(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
+      }
+    }
+  }
+}
+
 void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
+  {
+    win_geom wg;
+    /* measured (docs/kernels_mve.md): the window path wins on depth multipliers > 1, channel counts not
+     * multiples of 4 and wide rows; the 3x3 ring and the tap-table paths on narrow rows of many channels,
+     * where its per-row buffer copy and per-call weight preparation weigh more */
+    const int win = p->depth_multiplier != 1 || p->in_c % 4 || p->out_w >= 20 || (p->in_c <= 16 && p->out_w >= 8);
+    if (win && win_geometry(p, &wg)) {
+      depthwise_window(p, &wg, input, output);
+      return;
+    }
+  }
   const out_stage o = out_stage_of(p);
   const int32_t taps = p->k_h * p->k_w;
   const int32_t pixels = p->out_h * p->out_w;
