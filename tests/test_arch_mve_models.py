@@ -56,6 +56,11 @@ GENERATED = {
     "conv_1px_3x3_same": ("conv2d", dict(hw=(1, 1), cin=2, filters=3, kernel=3)),
     "dw_s2_same_odd_mult2": ("depthwise", dict(hw=(7, 7), strides=2, multiplier=2, activation="relu6")),
     "add_relu": ("residual", dict(op="add", activation="relu", scale_b=0.3)),
+    # issue 11 shapes: an audio first layer (1 channel, depth multiplier 8), 6 channels, a wide separable
+    # block (depthwise window path + in-place 1x1 weights-stationary conv)
+    "dw_1ch_mult8": ("depthwise", dict(hw=(12, 10), cin=1, multiplier=8, activation="relu")),
+    "dw_6ch": ("depthwise", dict(hw=(9, 9), cin=6)),
+    "separable_wide_8ch": ("separable", dict(hw=(24, 24), cin=8, filters=16, strides=1)),
 }
 
 
