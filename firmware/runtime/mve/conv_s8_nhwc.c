@@ -275,31 +275,37 @@ static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, c
   const int32x4_t lo = o->lo, hi = o->hi;
   const uint32x4_t offs = o->offs;
   const int32_t out_off = o->out_off, out_c = o->out_c, left = o->left;
-  int32_t i, j;
+  int32_t i;
   for (i = 0; i < n; ++i, w += K) {
     const int8x16_t w0 = S == 1 ? vldrbq_z_s8(w, tail) : vldrbq_s8(w);
     const int8x16_t w1 = S < 2 ? w0 : S == 2 ? vldrbq_z_s8(w + 16, tail) : vldrbq_s8(w + 16);
     const int8x16_t w2 = S < 3 ? w0 : S == 3 ? vldrbq_z_s8(w + 32, tail) : vldrbq_s8(w + 32);
     const int8x16_t w3 = S < 4 ? w0 : vldrbq_z_s8(w + 48, tail);
     const int32_t e = eb[i], m = mult[i], sh = shift[i], ls = left && sh > 0 ? sh : 0, rs = sh > 0 ? 0 : sh;
-    const int8_t *x = x0;
+    const int8_t *x = x0, *const x_end = x0 + (np & ~3) * xs;
     int8_t *op = out + i;
-    for (j = 0; j < np; j += 4, x += 4 * xs, op += 4 * out_c) {
-      const int32_t lanes = np - j; /* a last group of fewer pixels recomputes pixel j in the spare lanes */
+    for (; x < x_end; x += 4 * xs, op += 4 * out_c) { /* whole groups of 4 pixels */
       const int8_t *x1 = x + xs, *x2 = x1 + xs, *x3 = x2 + xs;
-      int32x4_t v;
-      if (lanes < 4) x1 = lanes > 1 ? x1 : x, x2 = lanes > 2 ? x2 : x, x3 = x;
-      v = vsetq_lane_s32(ws_dot(x, w0, w1, w2, w3, S), vuninitializedq_s32(), 0);
+      int32x4_t v = vsetq_lane_s32(ws_dot(x, w0, w1, w2, w3, S), vuninitializedq_s32(), 0);
       v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), v, 1);
       v = vsetq_lane_s32(ws_dot(x2, w0, w1, w2, w3, S), v, 2);
       v = vsetq_lane_s32(ws_dot(x3, w0, w1, w2, w3, S), v, 3);
-      v = vaddq_n_s32(v, e);
-      if (ls) v = vshlq_r_s32(v, ls);
+      v = vshlq_r_s32(vaddq_n_s32(v, e), ls); /* ls = 0 unless the layer has left shifts: no branch */
       v = vqrdmulhq_n_s32(v, m);
       if (rs) v = vrshlq_n_s32(vqaddq_s32(v, vshrq_n_s32(v, 31)), rs); /* ties away from zero, as TFLM */
-      v = vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi);
-      if (lanes >= 4) vstrbq_scatter_offset_s32(op, offs, v);
-      else vstrbq_scatter_offset_p_s32(op, offs, v, vctp32q((uint32_t)lanes));
+      vstrbq_scatter_offset_s32(op, offs, vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi));
+    }
+    if (np & 3) { /* the last 1-3 pixels; the spare lanes recompute the first of them */
+      const int32_t lanes = np & 3;
+      const int8_t *x1 = lanes > 1 ? x + xs : x, *x2 = lanes > 2 ? x + 2 * xs : x;
+      int32x4_t v = vsetq_lane_s32(ws_dot(x, w0, w1, w2, w3, S), vuninitializedq_s32(), 0);
+      v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), v, 1);
+      v = vsetq_lane_s32(ws_dot(x2, w0, w1, w2, w3, S), v, 2);
+      v = vshlq_r_s32(vaddq_n_s32(v, e), ls);
+      v = vqrdmulhq_n_s32(v, m);
+      if (rs) v = vrshlq_n_s32(vqaddq_s32(v, vshrq_n_s32(v, 31)), rs);
+      vstrbq_scatter_offset_p_s32(op, offs, vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi),
+                                  vctp32q((uint32_t)lanes));
     }
   }
 }
@@ -336,6 +342,9 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
   const int32_t K = p->k_h * p->k_w * p->in_c, kp = (K + 15) & ~15;
   const int32_t pixels = p->out_h * p->out_w;
   const int in_place = ws_in_place(p);
+  const int32_t run = p->k_w * p->in_c, row_step = p->dil_h * p->in_w * p->in_c, span_h = (p->k_h - 1) * p->dil_h;
+  const int short_rows = p->dil_w == 1 && run <= 16;
+  const mve_pred16_t run_p = vctp8q((uint32_t)run);
   int32_t eb[c_count];
   int8_t cols[in_place ? 16 : WS_PIX * kp + 16] __attribute__((aligned(16)));
   ws_out o;
@@ -361,8 +370,15 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
         const int32_t np = tfedge_min_i32(WS_PIX, pixels - g);
         for (q = 0; q < np; ++q) {
           int8_t *dst = cols + q * kp;
-          const int8_t *src = column(p, in_b, oy, ox, dst);
-          if (src != dst) tfedge_mve_copy(dst, src, K);
+          const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+          if (short_rows && y0 >= 0 && y0 + span_h < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w) {
+            /* inside the image, each kernel row one run of <= 16 bytes: one predicated load and store */
+            const int8_t *src = in_b + (y0 * p->in_w + x0) * p->in_c;
+            for (k = 0; k < p->k_h; ++k, src += row_step, dst += run) vstrbq_p_s8(dst, vldrbq_z_s8(src, run_p), run_p);
+          } else {
+            const int8_t *src = column(p, in_b, oy, ox, dst);
+            if (src != dst) tfedge_mve_copy(dst, src, K);
+          }
           if (++ox == p->out_w) ox = 0, ++oy;
         }
         ws_run(&o, cols, kp, np, weights, K, eb, p->mult + c_begin, p->shift + c_begin, c_count, out_b + g * p->out_c);
