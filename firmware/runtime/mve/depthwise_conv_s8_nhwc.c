@@ -255,7 +255,6 @@ typedef struct {
   int32_t R, G, P, cs, gs; /* rows per group, groups, padded columns, channel / group stride in the buffer */
   int32_t chunk_in;        /* input channels per chunk */
   int32_t slack;           /* bytes after the buffer that loads may read (their lanes are discarded) */
-  int32_t lanes_ch;        /* 1: lanes = 4 channels of one pixel (cs a constant <= 40), 0: 4 pixels of one channel */
 } win_geom;
 
 static int win_geometry(const tfedge_conv_params *p, win_geom *g) {
@@ -266,15 +265,7 @@ static int win_geometry(const tfedge_conv_params *p, win_geom *g) {
   g->P = (p->out_w - 1) * p->stride_w + p->k_w;
   g->gs = g->P * g->R;
   g->cs = g->G * g->gs;
-  g->lanes_ch = 0;
-  if (g->G == 1 && p->depth_multiplier == 1 && p->out_c >= 4 && g->cs <= 40) {
-    /* narrow rows: 4 channels of one pixel as the lanes, their windows a constant stride apart */
-    g->cs = g->cs <= 16 ? 16 : g->cs <= 24 ? 24 : g->cs <= 32 ? 32 : 40;
-    g->lanes_ch = 1;
-  }
-  /* loads past the buffer's end (lanes discarded): a row's last 4-pixel group reads up to 3 windows
-   * further; a last group of fewer than 4 channels up to 3 channel strides */
-  g->slack = tfedge_max_i32(3 * p->stride_w * g->R, 3 * 40) + 16;
+  g->slack = 3 * p->stride_w * g->R + 16; /* a row's last 4-pixel group loads up to 3 windows past it */
   if (g->G > WIN_GROUPS || g->cs + g->slack > WIN_BUF || g->cs > 8 * WIN_NG) return 0;
   if ((p->k_h - 1) * p->dil_h * p->in_w * p->in_c + (g->P - 1) * p->in_c > 65535) return 0; /* 16-bit gather offsets */
   per_out = 16 * g->G * p->depth_multiplier; /* prepared weight bytes per input channel */
@@ -293,12 +284,15 @@ static void win_weights(const tfedge_conv_params *p, const win_geom *g, int32_t 
   tfedge_mve_fill(wp, 0, n * lanes_per_ch);
   for (i = 0; i < n; i += 4) {
     const mve_pred16_t pr = vctp32q((uint32_t)(n - i));
+    const int full = n - i >= 4; /* whole groups without predicates (a VPST per predicated instruction) */
+    const int8_t *src = p->weights + oc0 + i;
     int32x4_t sum = vdupq_n_s32(0);
     for (ky = 0; ky < p->k_h; ++ky) {
-      const int32_t lane = (ky / g->R) * 16 + ky % g->R;
-      for (kx = 0; kx < p->k_w; ++kx) {
-        const int32x4_t w = vldrbq_z_s32(p->weights + (ky * p->k_w + kx) * C + oc0 + i, pr);
-        vstrbq_scatter_offset_p_s32(wp + i * lanes_per_ch + lane + kx * g->R, offs, w, pr);
+      int8_t *dst = wp + i * lanes_per_ch + (ky / g->R) * 16 + ky % g->R;
+      for (kx = 0; kx < p->k_w; ++kx, src += C, dst += g->R) {
+        const int32x4_t w = full ? vldrbq_s32(src) : vldrbq_z_s32(src, pr);
+        if (full) vstrbq_scatter_offset_s32(dst, offs, w);
+        else vstrbq_scatter_offset_p_s32(dst, offs, w, pr);
         sum = vaddq_s32(sum, w);
       }
     }
@@ -321,18 +315,22 @@ typedef struct {
 
 static void win_plan_of(const tfedge_conv_params *p, const win_geom *g, win_plan *w) {
   const int32_t row = p->in_w * p->in_c, used = g->G * g->gs;
-  int32_t gi, l;
+  int32_t gi, l, q = 0, gr = 0, xi = 0, r = 0; /* lane q = group gr, padded column xi, row r in the group */
   w->ng = (g->cs + 7) / 8;
   for (gi = 0; gi < w->ng; ++gi) {
     uint16_t offs[8];
     int16_t yl[8];
     uint32_t mask = 0;
-    for (l = 0; l < 8; ++l) {
-      const int32_t q = 8 * gi + l, rem = q % g->gs, xi = rem / g->R, ky = (q / g->gs) * g->R + rem % g->R;
+    for (l = 0; l < 8; ++l, ++q) {
+      const int32_t ky = gr * g->R + r;
       const int valid = q < used && ky < p->k_h;
       offs[l] = (uint16_t)(valid ? ky * p->dil_h * row + xi * p->in_c : 0);
       yl[l] = (int16_t)(valid ? ky * p->dil_h : -30000); /* never inside */
       if (valid && xi >= p->pad_left && xi - p->pad_left < p->in_w) mask |= 3u << (2 * l);
+      if (++r == g->R) {
+        r = 0;
+        if (++xi == g->P) xi = 0, ++gr;
+      }
     }
     w->offs[gi] = vldrhq_u16(offs);
     w->ylane[gi] = vldrhq_s16(yl);
@@ -437,53 +435,10 @@ WIN_CHANNELS(win_channels_6, 1, 6) /* 3x3 stride 2 */
 WIN_CHANNELS(win_channels_g1, 1, 0)
 WIN_CHANNELS(win_channels_any, 0, 0)
 
-/* Narrow rows: output channels [c, c + lanes) of every pixel of one output row, lanes = channels
- * (per-channel multiplier and shift vectors), window buffer channel stride CS (immediate offsets). */
-static inline __attribute__((always_inline)) void winc_group(const int8_t *x, const int8_t *wp, const int32_t *eb,
-                                                             const int32_t *mult, const int32_t *shift, int32_t lanes,
-                                                             int32_t step, int32_t out_w, int32_t left, int32x4_t lo,
-                                                             int32x4_t hi, int32_t out_off, int32_t out_c, int8_t *out,
-                                                             int CS) {
-  const mve_pred16_t pr = vctp32q((uint32_t)lanes);
-  const int32x4_t zero = vdupq_n_s32(0);
-  const int8x16_t w0 = vldrbq_s8(wp), w1 = vldrbq_s8(wp + 16), w2 = vldrbq_s8(wp + 32), w3 = vldrbq_s8(wp + 48);
-  const int32x4_t e = vldrwq_z_s32(eb, pr), m = vldrwq_z_s32(mult, pr), sh = vldrwq_z_s32(shift, pr);
-  const int32x4_t rneg = vminq_s32(sh, zero), lsh = vmaxq_s32(sh, zero);
-  int32_t j;
-  for (j = 0; j < out_w; ++j, x += step, out += out_c) {
-    int32x4_t v = vsetq_lane_s32(vmladavq_s8(vldrbq_s8(x), w0), vuninitializedq_s32(), 0);
-    v = vsetq_lane_s32(vmladavq_s8(vldrbq_s8(x + CS), w1), v, 1);
-    v = vsetq_lane_s32(vmladavq_s8(vldrbq_s8(x + 2 * CS), w2), v, 2);
-    v = vsetq_lane_s32(vmladavq_s8(vldrbq_s8(x + 3 * CS), w3), v, 3);
-    v = vaddq_s32(v, e);
-    if (left) v = vshlq_s32(v, lsh);
-    v = tfedge_mve_mbqm(v, m, rneg);
-    v = vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi);
-    if (lanes == 4) vstrbq_s32(out, v);
-    else vstrbq_p_s32(out, v, pr);
-  }
-}
-
-#define WINC(CS)                                                                                                \
-  static __attribute__((noinline)) void winc_##CS(const win_out *o, const int8_t *buf, const int8_t *wp,         \
-                                                  const int32_t *eb, const int32_t *mult, const int32_t *shift,  \
-                                                  int32_t n, int32_t step, int32_t out_w, int8_t *out) {         \
-    const int32x4_t lo = o->lo, hi = o->hi;                                                                     \
-    const int32_t out_off = o->out_off, out_c = o->out_c, left = o->left;                                       \
-    int32_t i;                                                                                                  \
-    for (i = 0; i < n; i += 4)                                                                                  \
-      winc_group(buf + i * CS, wp + 16 * i, eb + i, mult + i, shift + i, tfedge_min_i32(4, n - i), step, out_w,  \
-                 left, lo, hi, out_off, out_c, out + i, CS);                                                    \
-  }
-WINC(16)
-WINC(24)
-WINC(32)
-WINC(40)
-
 static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, const int8_t *input, int8_t *output) {
   const int32_t dm = p->depth_multiplier, step = p->stride_w * g->R;
   int8_t buf[g->chunk_in * g->cs + g->slack] __attribute__((aligned(16)));
-  int8_t wp[g->chunk_in * dm * 16 * g->G + 48] __attribute__((aligned(16))); /* + 48: a last group of < 4 channels */
+  int8_t wp[g->chunk_in * dm * 16 * g->G] __attribute__((aligned(16)));
   int32_t eb[g->chunk_in * dm];
   win_out o;
   win_plan plan;
@@ -504,15 +459,7 @@ static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, con
       for (oy = 0; oy < p->out_h; ++oy) {
         int8_t *out = out_b + oy * p->out_w * p->out_c;
         win_rows(p, g, &plan, in_b, oy, ic0, n_in, buf);
-        if (g->lanes_ch) {
-          const int32_t *mult = p->mult + oc0, *shift = p->shift + oc0;
-          switch (g->cs) {
-            case 16: winc_16(&o, buf, wp, eb, mult, shift, n, step, p->out_w, out); break;
-            case 24: winc_24(&o, buf, wp, eb, mult, shift, n, step, p->out_w, out); break;
-            case 32: winc_32(&o, buf, wp, eb, mult, shift, n, step, p->out_w, out); break;
-            default: winc_40(&o, buf, wp, eb, mult, shift, n, step, p->out_w, out); break;
-          }
-        } else if (g->G != 1)
+        if (g->G != 1)
           win_channels_any(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
         else if (step == 3)
           win_channels_3(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
