@@ -401,6 +401,8 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
   const int32_t left = tfedge_mve_any_left_shift(p->shift + c_begin, c_count);
   const int32_t pixels = p->out_h * p->out_w;
   const int32_t chunk = tfedge_min_i32(OC_CHUNK, c_count);
+  const int32_t run = p->k_w * p->in_c, row_step = p->dil_h * p->in_w * p->in_c, span_h = (p->k_h - 1) * p->dil_h;
+  const int long_rows = p->dil_w == 1 && run > 16 && p->k_h > 1; /* 1-row windows are read in place */
   int32_t b, c0, g, j;
   { /* sized to the layer: the stack high-water mark is part of the RAM a model needs */
     int8_t cols[PIX * K] __attribute__((aligned(16)));
@@ -418,7 +420,17 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
           const int32_t count = tfedge_min_i32(PIX, pixels - g);
           const int8_t *col[PIX];
           for (j = 0; j < count; ++j) {
-            col[j] = column(p, in_b, oy, ox, cols + j * K);
+            const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+            if (long_rows && y0 >= 0 && y0 + span_h < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w) {
+              /* inside the image: each kernel row is one run, copied without column()'s border logic */
+              const int8_t *src = in_b + (y0 * p->in_w + x0) * p->in_c;
+              int8_t *dst = cols + j * K;
+              int32_t ky;
+              for (ky = 0; ky < p->k_h; ++ky, src += row_step, dst += run) tfedge_mve_copy(dst, src, run);
+              col[j] = cols + j * K;
+            } else {
+              col[j] = column(p, in_b, oy, ox, cols + j * K);
+            }
             if (++ox == p->out_w) ox = 0, ++oy;
           }
           matmul(w, K, col, eb, n, acc, count);
