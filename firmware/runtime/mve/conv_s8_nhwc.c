@@ -286,8 +286,7 @@ static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, c
     int8_t *op = out + i;
     for (; x < x_end; x += 4 * xs, op += 4 * out_c) { /* whole groups of 4 pixels */
       const int8_t *x1 = x + xs, *x2 = x1 + xs, *x3 = x2 + xs;
-      int32x4_t v = vsetq_lane_s32(ws_dot(x, w0, w1, w2, w3, S), vuninitializedq_s32(), 0);
-      v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), v, 1);
+      int32x4_t v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), vdupq_n_s32(ws_dot(x, w0, w1, w2, w3, S)), 1);
       v = vsetq_lane_s32(ws_dot(x2, w0, w1, w2, w3, S), v, 2);
       v = vsetq_lane_s32(ws_dot(x3, w0, w1, w2, w3, S), v, 3);
       v = vshlq_r_s32(vaddq_n_s32(v, e), ls); /* ls = 0 unless the layer has left shifts: no branch */
@@ -298,8 +297,7 @@ static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, c
     if (np & 3) { /* the last 1-3 pixels; the spare lanes recompute the first of them */
       const int32_t lanes = np & 3;
       const int8_t *x1 = lanes > 1 ? x + xs : x, *x2 = lanes > 2 ? x + 2 * xs : x;
-      int32x4_t v = vsetq_lane_s32(ws_dot(x, w0, w1, w2, w3, S), vuninitializedq_s32(), 0);
-      v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), v, 1);
+      int32x4_t v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), vdupq_n_s32(ws_dot(x, w0, w1, w2, w3, S)), 1);
       v = vsetq_lane_s32(ws_dot(x2, w0, w1, w2, w3, S), v, 2);
       v = vshlq_r_s32(vaddq_n_s32(v, e), ls);
       v = vqrdmulhq_n_s32(v, m);
@@ -310,8 +308,9 @@ static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, c
   }
 }
 
+/* -funswitch-loops (not in -O2): the per-channel branches (rounding shift or not) leave the pixel loop */
 #define WS_FN(S)                                                                                                \
-  static __attribute__((noinline)) void ws##S(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np,        \
+  static __attribute__((noinline, optimize("unswitch-loops"))) void ws##S(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np,        \
                                               const int8_t *w, int32_t K, const int32_t *eb, const int32_t *mult, \
                                               const int32_t *shift, int32_t n, int8_t *out) {                   \
     ws_channels(o, x0, xs, np, w, K, eb, mult, shift, n, out, S);                                               \
