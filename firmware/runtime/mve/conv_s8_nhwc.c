@@ -147,14 +147,25 @@ static __attribute__((noinline)) void requant4(const tfedge_conv_params *p, cons
   const int32_t *mult = p->mult + c0, *shift = p->shift + c0;
   int32_t i;
   out += c0;
+  if (count == 4) {
+    for (i = 0; i < n; ++i, acc += 4, ++out) {
+      /* scalar multiplier and shift (VQRDMULH / VRSHL by a register); a zero right shift needs no
+       * rounding fix-up, so tfedge_mve_mbqm's per-lane mask becomes one branch per channel */
+      const int32_t s = shift[i], rs = s > 0 ? 0 : s;
+      int32x4_t x = vshlq_r_s32(vldrwq_s32(acc), left && s > 0 ? s : 0);
+      x = vqrdmulhq_n_s32(x, mult[i]);
+      if (rs) x = vrshlq_n_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), rs); /* ties away from zero, as TFLM */
+      vstrbq_scatter_offset_s32(out, offs, vminq_s32(vmaxq_s32(vaddq_n_s32(x, out_off), lo), hi));
+    }
+    return;
+  }
   for (i = 0; i < n; ++i, acc += 4, ++out) {
     int32x4_t x = vldrwq_s32(acc);
     const int32_t s = shift[i];
     if (left && s > 0) x = vshlq_r_s32(x, s);
     x = tfedge_mve_mbqm(x, vdupq_n_s32(mult[i]), vdupq_n_s32(s > 0 ? 0 : s));
     x = vminq_s32(vmaxq_s32(vaddq_n_s32(x, out_off), lo), hi);
-    if (count == 4) vstrbq_scatter_offset_s32(out, offs, x);
-    else vstrbq_scatter_offset_p_s32(out, offs, x, pr);
+    vstrbq_scatter_offset_p_s32(out, offs, x, pr);
   }
 }
 
