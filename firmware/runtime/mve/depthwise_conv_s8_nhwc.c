@@ -398,12 +398,10 @@ static inline __attribute__((always_inline)) void win_channel(const int8_t *x, c
       a2 = vmladavaq_s8(a2, vldrbq_s8(xg + 2 * step), wv[g]);
       a3 = vmladavaq_s8(a3, vldrbq_s8(xg + 3 * step), wv[g]);
     }
-    v = vsetq_lane_s32(a0, vuninitializedq_s32(), 0);
-    v = vsetq_lane_s32(a1, v, 1);
+    v = vsetq_lane_s32(a1, vdupq_n_s32(a0), 1);
     v = vsetq_lane_s32(a2, v, 2);
     v = vsetq_lane_s32(a3, v, 3);
-    v = vaddq_n_s32(v, e);
-    if (ls) v = vshlq_r_s32(v, ls);
+    v = vshlq_r_s32(vaddq_n_s32(v, e), ls); /* ls = 0 unless the layer has left shifts: no branch */
     v = vqrdmulhq_n_s32(v, m);
     v = vqaddq_s32(v, vshrq_n_s32(vandq_s32(v, rneg), 31));
     v = vrshlq_n_s32(v, rs);
@@ -413,8 +411,9 @@ static inline __attribute__((always_inline)) void win_channel(const int8_t *x, c
   }
 }
 
+/* -funswitch-loops (not in -O2): the per-channel left-shift test leaves the pixel loop */
 #define WIN_CHANNELS(NAME, G1, STEP)                                                                            \
-  static __attribute__((noinline)) void NAME(const win_out *o, const win_geom *g, const int8_t *buf,            \
+  static __attribute__((noinline, optimize("unswitch-loops"))) void NAME(const win_out *o, const win_geom *g, const int8_t *buf,            \
                                              const int8_t *wp, const int32_t *eb, const int32_t *mult,          \
                                              const int32_t *shift, int32_t n, int32_t dm, int32_t step,         \
                                              int32_t out_w, int8_t *out) {                                      \
