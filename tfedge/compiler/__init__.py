@@ -137,6 +137,7 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
             "variant_reason": layer.variant_reason,
             "input_shapes": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
             "output_shape": list(g.tensors[op.outputs[0]].shape), "macs": layer.macs,
+            "effective_macs": layer.macs if layer.effective_macs is None else layer.effective_macs,
             "memory": _memory_note(plan, i),
         })
     return {
@@ -152,6 +153,7 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
         "flash_bytes": flash,  # const data model.c emits: weights, folded biases, multipliers, tables, params
         "layers": layer_rows,
         "total_macs": sum(r["macs"] for r in layer_rows),
+        "total_effective_macs": sum(r["effective_macs"] for r in layer_rows),
         "inputs": _io(g, g.inputs, plan),
         "outputs": _io(g, g.outputs, plan),
     }

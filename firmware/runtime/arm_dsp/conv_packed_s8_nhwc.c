@@ -5,7 +5,8 @@
  * the two pixels interleaved 16 bytes at a time. The weights were widened to int16 in the same order at
  * compile time, so each SMLAD pairs matching values: a block of 2 output channels x 2 pixels costs per
  * 4 values 1 LDM, 2 LDRD and 8 SMLAD. The accumulators of all channels
- * are kept in scratch and requantized in a second tight loop (fewer live registers than inline). */
+ * are requantized in the same pass (dot_pairs_rq), or kept in scratch and requantized in a C loop (odd
+ * channel counts, a last single pixel, layers with channels on the two-step requantization). */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/conv_packed_s8_nhwc.c"
 #else
@@ -365,66 +366,66 @@ __attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)
 }
 
 /* Requantized accumulator *accp with record r, saturated to int8 and (clamp) clamped: the accumulator and
- * the record's multiplier, k_hi and shift are loaded back to back (one asm block) so the loads pipeline. */
+ * the record's multiplier, k_hi and shift are loaded back to back (one asm block) so the loads pipeline.
+ * general: the layer has channels on the two-step form (TFEDGE_RQ_GENERAL), checked per channel. */
 static inline __attribute__((always_inline)) int32_t out_ld(const int32_t *accp, const tfedge_requant_ch *r,
-                                                            int clamp, int32_t lo, int32_t hi) {
+                                                            int clamp, int32_t lo, int32_t hi, int general, int32_t zp) {
   int32_t acc, mult, k_hi, shift, v;
   uint32_t l;
   __asm__("ldr %0, [%4]\n\tldrd %1, %2, [%5, #4]\n\tldr %3, [%5, #12]"
           : "=&r"(acc), "=&r"(mult), "=&r"(k_hi), "=r"(shift) : "r"(accp), "r"(r));
-  l = 0x40000000u | ((uint32_t)acc & 0x80000000u);
-  k_hi += acc >> 31;
-  __asm__("smlal %0, %1, %2, %3" : "+r"(l), "+r"(k_hi) : "r"(acc), "r"(mult));
-  v = __ssat(k_hi >> shift, 8);
-  if (clamp) {
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-  }
-  return v;
-}
-
-/* Requantized, saturated to int8 and (clamp) clamped to the activation range. */
-static inline __attribute__((always_inline)) int32_t out1(int32_t acc, const tfedge_requant_ch *r, int clamp,
-                                                          int32_t lo, int32_t hi) {
-  int32_t v = __ssat(tfedge_dsp_requant(acc, r), 8);
-  if (clamp) {
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-  }
-  return v;
-}
-
-/* Requantizes one pixel pair's accumulators ([pair][px0 ch0, px0 ch1, px1 ch0, px1 ch1]) into o0 / o1. */
-static inline __attribute__((always_inline)) void requant_pair(const int32_t *acc, const tfedge_requant_ch *r,
-                                                               int32_t out_c, int8_t *o0, int8_t *o1, int two,
-                                                               int clamp, int32_t lo, int32_t hi) {
-  int32_t oc;
-  if (two) {
-    for (oc = 0; oc + 2 <= out_c; oc += 2, acc += 4, r += 2) {
-      o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi);
-      o0[oc + 1] = (int8_t)out_ld(acc + 1, r + 1, clamp, lo, hi);
-      o1[oc] = (int8_t)out_ld(acc + 2, r, clamp, lo, hi);
-      o1[oc + 1] = (int8_t)out_ld(acc + 3, r + 1, clamp, lo, hi);
-    }
-    if (oc < out_c) o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi), o1[oc] = (int8_t)out_ld(acc + 2, r, clamp, lo, hi);
+  if (general && shift >= TFEDGE_RQ_GENERAL) {
+    v = __ssat(tfedge_add_wrap(tfedge_mbqm(acc, mult, k_hi), zp), 8);
   } else {
-    for (oc = 0; oc + 2 <= out_c; oc += 2, acc += 4, r += 2) {
-      o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi);
-      o0[oc + 1] = (int8_t)out_ld(acc + 1, r + 1, clamp, lo, hi);
+    l = 0x40000000u | ((uint32_t)acc & 0x80000000u);
+    k_hi += acc >> 31;
+    __asm__("smlal %0, %1, %2, %3" : "+r"(l), "+r"(k_hi) : "r"(acc), "r"(mult));
+    v = __ssat(k_hi >> shift, 8);
+  }
+  if (clamp) {
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+  }
+  return v;
+}
+
+/* Requantizes one pixel pair's accumulators ([pair][px0 ch0, px0 ch1, px1 ch0, px1 ch1]) of n channels into
+ * o0 / o1. */
+static inline __attribute__((always_inline)) void requant_pair(const int32_t *acc, const tfedge_requant_ch *r,
+                                                               int32_t n, int8_t *o0, int8_t *o1, int two,
+                                                               int clamp, int32_t lo, int32_t hi, int general,
+                                                               int32_t zp) {
+  int32_t oc;
+  for (oc = 0; oc + 2 <= n; oc += 2, acc += 4, r += 2) {
+    o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi, general, zp);
+    o0[oc + 1] = (int8_t)out_ld(acc + 1, r + 1, clamp, lo, hi, general, zp);
+    if (two) {
+      o1[oc] = (int8_t)out_ld(acc + 2, r, clamp, lo, hi, general, zp);
+      o1[oc + 1] = (int8_t)out_ld(acc + 3, r + 1, clamp, lo, hi, general, zp);
     }
-    if (oc < out_c) o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi);
+  }
+  if (oc < n) {
+    o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi, general, zp);
+    if (two) o1[oc] = (int8_t)out_ld(acc + 2, r, clamp, lo, hi, general, zp);
   }
 }
 
+/* clamp: the activation range is narrower than int8. With constant channels skipped (const_row) only the
+ * live_c computed channels go through the dot products, into a 2-pixel row after the byte row in scratch,
+ * and each pixel is then written from the constant row and those values. */
 static inline __attribute__((always_inline)) void run(const tfedge_conv_params *p, const int8_t *input,
-                                                      int8_t *output, const int clamp) {
+                                                      int8_t *output, const int clamp, const int compact) {
   const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 7) & ~7;
   const int32_t groups = k_padded >> 2;
-  const int32_t npx = p->out_h * p->out_w, out_c = p->out_c, pairs = (out_c + 1) >> 1;
-  const int32_t lo = p->act_min, hi = p->act_max;
+  const int32_t npx = p->out_h * p->out_w, out_c = p->out_c;
+  const int32_t cc = compact ? p->live_c : out_c; /* channels computed */
+  const int32_t pairs = (cc + 1) >> 1, stride = compact ? cc : out_c;
+  const int general = p->rq_general != 0;
+  const int32_t lo = p->act_min, hi = p->act_max, zp = p->output_offset;
   uint32_t *buf = (uint32_t *)p->scratch;
   int32_t *accs = (int32_t *)(buf + 4 * groups); /* 4 accumulators per channel pair */
   int8_t *stage = (int8_t *)(accs + 4 * pairs);
+  int8_t *live = stage + k_padded; /* compact: 2 pixels x cc values */
   int32_t b, i;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
@@ -432,33 +433,37 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
     int32_t oy = 0, ox = 0; /* pixel i */
     for (i = 0; i < npx; i += 2) {
       const int two = i + 1 < npx;
-      int8_t *o0 = out_b + i * out_c;
-      gather(p, in_b, oy, ox, stage, buf, k_padded);
-      if (++ox == p->out_w) ox = 0, ++oy;
-      if (two) {
-        gather(p, in_b, oy, ox, stage, buf + 2, k_padded);
+      int8_t *o0 = compact ? live : out_b + i * out_c;
+      if (cc) {
+        gather(p, in_b, oy, ox, stage, buf, k_padded);
         if (++ox == p->out_w) ox = 0, ++oy;
-      } else {
-        int32_t g;
-        for (g = 0; g < groups; ++g) buf[4 * g + 2] = buf[4 * g], buf[4 * g + 3] = buf[4 * g + 1];
-      }
-      {
-        const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs,
-                               o0, out_c, (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};
-        if (two && !(out_c & 1)) {
-          dot_pairs_rq(&args);
+        if (two) {
+          gather(p, in_b, oy, ox, stage, buf + 2, k_padded);
+          if (++ox == p->out_w) ox = 0, ++oy;
         } else {
-          dot_pairs(&args);
-          requant_pair(accs, p->rq, out_c, o0, o0 + out_c, two, clamp, lo, hi);
+          int32_t g;
+          for (g = 0; g < groups; ++g) buf[4 * g + 2] = buf[4 * g], buf[4 * g + 3] = buf[4 * g + 1];
+        }
+        {
+          const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs,
+                                 o0, stride, (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};
+          if (two && !(cc & 1) && !general) {
+            dot_pairs_rq(&args);
+          } else {
+            dot_pairs(&args);
+            requant_pair(accs, p->rq, cc, o0, o0 + stride, two, clamp, lo, hi, general, zp);
+          }
         }
       }
+      if (compact) tfedge_dsp_scatter(p->const_row, p->live_map, out_c, cc, live, out_b + i * out_c, two ? 2 : 1);
     }
   }
 }
 
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   if (p->rq == NULL || p->scratch == NULL) conv_packed_s8_nhwc_ref(p, input, output);
-  else if (p->act_min == -128 && p->act_max == 127) run(p, input, output, 0);
-  else run(p, input, output, 1);
+  else if (p->const_row) run(p, input, output, p->act_min != -128 || p->act_max != 127, 1);
+  else if (p->act_min == -128 && p->act_max == 127) run(p, input, output, 0, 0);
+  else run(p, input, output, 1, 0);
 }
 #endif
