@@ -25,11 +25,11 @@ def run(args: argparse.Namespace) -> int:
         import json
         print(json.dumps(r, indent=1))
         return 0
-    print(f"{'#':>3}  {'op':<20} {'output shape':<18} {'MACs':>12}  kernel")
+    print(f"{'#':>3}  {'op':<20} {'output shape':<18} {'MACs':>12} {'effective':>12}  kernel")
     for layer in r["layers"]:
         shape = "x".join(map(str, layer["output_shape"]))
-        print(f"{layer['index']:>3}  {layer['op']:<20} {shape:<18} {layer['macs']:>12,}  {layer['kernel']}"
+        print(f"{layer['index']:>3}  {layer['op']:<20} {shape:<18} {layer['macs']:>12,} {layer.get('effective_macs', layer['macs']):>12,}  {layer['kernel']}"
               + (f" ({layer['variant']}: {layer.get('variant_reason', '')})" if layer["variant"] != "portable" else ""))
     print(f"arena {r['arena_bytes']:,} B   (kernel scratch up to {r.get('scratch_bytes', 0):,} B of it)   const data (flash) {r['flash_bytes']:,} B   "
-          f"MACs {r['total_macs']:,}   -> {', '.join(str(p) for p in result.sources)}")
+          f"MACs {r['total_macs']:,} (effective {r.get('total_effective_macs', r['total_macs']):,})   -> {', '.join(str(p) for p in result.sources)}")
     return 0
