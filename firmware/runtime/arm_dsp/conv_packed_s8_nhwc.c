@@ -375,7 +375,7 @@ static inline __attribute__((always_inline)) int32_t out_ld(const int32_t *accp,
   __asm__("ldr %0, [%4]\n\tldrd %1, %2, [%5, #4]\n\tldr %3, [%5, #12]"
           : "=&r"(acc), "=&r"(mult), "=&r"(k_hi), "=r"(shift) : "r"(accp), "r"(r));
   if (general && shift >= TFEDGE_RQ_GENERAL) {
-    v = __ssat(tfedge_add_wrap(tfedge_mbqm(acc, mult, k_hi), zp), 8);
+    v = __ssat(tfedge_dsp_requant_general(acc, mult, k_hi, zp), 8);
   } else {
     l = 0x40000000u | ((uint32_t)acc & 0x80000000u);
     k_hi += acc >> 31;
@@ -462,8 +462,7 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
 
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   if (p->rq == NULL || p->scratch == NULL) conv_packed_s8_nhwc_ref(p, input, output);
-  else if (p->const_row) run(p, input, output, p->act_min != -128 || p->act_max != 127, 1);
-  else if (p->act_min == -128 && p->act_max == 127) run(p, input, output, 0, 0);
-  else run(p, input, output, 1, 0);
+  else if (p->act_min == -128 && p->act_max == 127) run(p, input, output, 0, p->const_row != NULL);
+  else run(p, input, output, 1, p->const_row != NULL);
 }
 #endif

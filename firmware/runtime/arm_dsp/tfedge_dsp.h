@@ -51,8 +51,13 @@ static inline int32_t tfedge_dsp_out(int32_t acc, const tfedge_requant_ch *r, in
 
 /* Any record: the one-SMLAL form, or for a channel marked TFEDGE_RQ_GENERAL TFLM's two-step
  * MultiplyByQuantizedMultiplier (k_hi holds its shift; left shifts too) + output_offset (zp), as TFLM wraps. */
+static __attribute__((noinline, unused)) int32_t tfedge_dsp_requant_general(int32_t acc, int32_t mult, int32_t shift,
+                                                                          int32_t zp) {
+  return tfedge_add_wrap(tfedge_mbqm(acc, mult, shift), zp); /* out of line: rare channels, one copy per kernel */
+}
+
 static inline int32_t tfedge_dsp_requant_any(int32_t acc, const tfedge_requant_ch *r, int32_t zp) {
-  if (r->shift >= TFEDGE_RQ_GENERAL) return tfedge_add_wrap(tfedge_mbqm(acc, r->mult, r->k_hi), zp);
+  if (r->shift >= TFEDGE_RQ_GENERAL) return tfedge_dsp_requant_general(acc, r->mult, r->k_hi, zp);
   return tfedge_dsp_requant(acc, r);
 }
 
