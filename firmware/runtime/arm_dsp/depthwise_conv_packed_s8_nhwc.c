@@ -15,9 +15,10 @@
 #include "../portable/depthwise_conv_packed_s8_nhwc.c"
 #undef depthwise_conv_packed_s8_nhwc
 
-#define TAP(ptr, wp)                                                        \
+/* 4 channels of one tap: the input word v (4 channels) widened with the offset, times the widened weights wp. */
+#define TAP_WORD(v, wp)                                                     \
   do {                                                                      \
-    const uint32_t v_ = tfedge_ld32(ptr);                                   \
+    const uint32_t v_ = (v);                                                \
     const uint32_t xe_ = __sxtab16(off2, v_), xo_ = tfedge_sxtab16_ror8(off2, v_); \
     const uint32_t we_ = (wp)[0], wo_ = (wp)[1];                            \
     a0 = __smlabb(xe_, we_, a0);                                            \
@@ -25,6 +26,7 @@
     a1 = __smlabb(xo_, wo_, a1);                                            \
     a3 = __smlatt(xo_, wo_, a3);                                            \
   } while (0)
+#define TAP(ptr, wp) TAP_WORD(tfedge_ld32(ptr), wp)
 
 /* One output pixel of a 3x3 depthwise convolution, all channel groups, requantized and stored.
  * Hand-scheduled (14 registers): per tap and 4 channels one LDR of the tap's pointer, one LDR of 4 input
@@ -117,16 +119,7 @@ static inline uint32_t ld_part(const int8_t *q, int32_t n) {
   return v;
 }
 
-#define TAP_PART(ptr, wp, n)                                                \
-  do {                                                                      \
-    const uint32_t v_ = ld_part(ptr, n);                                    \
-    const uint32_t xe_ = __sxtab16(off2, v_), xo_ = tfedge_sxtab16_ror8(off2, v_); \
-    const uint32_t we_ = (wp)[0], wo_ = (wp)[1];                            \
-    a0 = __smlabb(xe_, we_, a0);                                            \
-    a2 = __smlatt(xe_, we_, a2);                                            \
-    a1 = __smlabb(xo_, wo_, a1);                                            \
-    a3 = __smlatt(xo_, wo_, a3);                                            \
-  } while (0)
+#define TAP_PART(ptr, wp, n) TAP_WORD(ld_part(ptr, n), wp)
 
 static inline __attribute__((always_inline)) int32_t out1(int32_t acc, const tfedge_requant_ch *r, int clamp,
                                                           int32_t lo, int32_t hi, int general, int32_t zp) {
