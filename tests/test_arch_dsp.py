@@ -115,6 +115,13 @@ def test_packed_layouts_round_trip():
     assert p.dtype == np.int16
     np.testing.assert_array_equal(p[1, 2, 3], fc[7, 8:12][[0, 2, 1, 3]])
     assert not p[2, :, 2:].any()
+    # int8 storage: the same blocks, each channel's 4 values in natural order (the kernel widens them)
+    p8 = variants.pack_conv_weights(w, wide=False).reshape(3, 6, 2, 4)
+    assert p8.dtype == np.int8
+    np.testing.assert_array_equal(p8[1, 2, 0], w[2].ravel()[8:12])
+    np.testing.assert_array_equal(p8[:, :, :, [0, 2, 1, 3]], packed.reshape(3, 6, 2, 4))
+    f8 = variants.pack_fc_weights(fc, wide=False).reshape(3, 4, 4, 4)
+    np.testing.assert_array_equal(f8[1, 2, 3], fc[7, 8:12])
 
 
 # Generated models: what each exercises on the DSP path. A third field patches the first conv/depthwise/FC
@@ -193,19 +200,26 @@ def _quantized_inputs(m: dict, n_uniform: int = 40) -> np.ndarray:
     return np.concatenate([q[:40], uniform])
 
 
+# int8 weights (widened by the kernel) on the cases whose conv/FC layers take the packed kernels
+INT8_CASES = ["conv_cin3_odd_out_stride2", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
+              "conv1x1_dead_and_left_relu", "dw_c1_multiplier8", "dense_13_to_7_relu", "dense_40_to_24_mixed"]
+
+
 @pytest.mark.qemu
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_generated_models_bit_exact_on_m4(case, tmp_path):
+@pytest.mark.parametrize("case,weights", [(c, None) for c in sorted(CASES)] + [(c, "int8") for c in INT8_CASES])
+def test_generated_models_bit_exact_on_m4(case, weights, tmp_path):
     m, model = _case_model(case)
     tflite = tmp_path / f"{case}.tflite"
     tflite.write_bytes(model)
     x = _quantized_inputs(m)
-    dev = flash_model(tflite, "mps2-an386", x, progress=False)
+    dev = flash_model(tflite, "mps2-an386", x, progress=False, weights=weights)
     assert dev["mismatches"] == 0, f"{case}: {dev['mismatched_values']} values differ from the host runner"
     ops = [op.kind for op in load_graph(model).ops]
     if "SPACE_TO_BATCH_ND" not in ops:  # (there TFLM is wrong: tests/test_compiler_ops.py shows it)
         np.testing.assert_array_equal(dev["outputs"].reshape(len(x), -1), tflm_run(model, x).reshape(len(x), -1))
-    report = compile_model(model, tmp_path / "c", arch="dsp").report
+    report = compile_model(model, tmp_path / "c", arch="dsp", weights=weights).report
+    if weights == "int8":
+        assert any("int8 weights" in row["variant_reason"] for row in report["layers"])
     for row in report["layers"]:  # every conv/depthwise/FC on an arch kernel, whatever its quantization
         if row["op"] in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             assert row["variant"] != "const_shape", (case, row["variant_reason"])
@@ -232,27 +246,29 @@ def test_patched_cases_exercise_each_path(tmp_path):
 
 @pytest.mark.qemu
 @pytest.mark.slow
-@pytest.mark.parametrize("name,board,variants_used", [
-    ("kws_ref_model.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}),
-    ("pretrainedResnet_quant.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "fc_rows4"}),
-    ("ad01_int8.tflite", "mps2-an386", {"fc_rows4"}),
-    ("vww_96_int8.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}),
-    ("kws_ref_model.tflite", "mps2-an505", {"conv_1x1_matmul", "depthwise_simd4"}),  # Cortex-M33
-    ("vww_96_int8.tflite", "mps2-an505", {"conv_1x1_matmul", "depthwise_simd4"}),
-    ("ad01_int8.tflite", "mps2-an500", {"fc_rows4"}),  # Cortex-M7
-    ("vww_96_int8.tflite", "mps2-an500", {"conv_1x1_matmul", "depthwise_simd4"}),
+@pytest.mark.parametrize("name,board,variants_used,weights", [
+    ("kws_ref_model.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}, "int8"),
+    ("ad01_int8.tflite", "mps2-an505", {"fc_rows4"}, "int8"),
+    ("kws_ref_model.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}, None),
+    ("pretrainedResnet_quant.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "fc_rows4"}, None),
+    ("ad01_int8.tflite", "mps2-an386", {"fc_rows4"}, None),
+    ("vww_96_int8.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}, None),
+    ("kws_ref_model.tflite", "mps2-an505", {"conv_1x1_matmul", "depthwise_simd4"}, None),  # Cortex-M33
+    ("vww_96_int8.tflite", "mps2-an505", {"conv_1x1_matmul", "depthwise_simd4"}, None),
+    ("ad01_int8.tflite", "mps2-an500", {"fc_rows4"}, None),  # Cortex-M7
+    ("vww_96_int8.tflite", "mps2-an500", {"conv_1x1_matmul", "depthwise_simd4"}, None),
 ])
-def test_shared_models_bit_exact_on_dsp_boards(reference_models, name, board, variants_used, tmp_path):
+def test_shared_models_bit_exact_on_dsp_boards(reference_models, name, board, variants_used, weights, tmp_path):
     # VWW sits beside the others in the shared folder (not in conftest's list, which other suites iterate)
     tflite = reference_models[name] if name in reference_models else reference_models["ad01_int8.tflite"].parent / name
     assert tflite.is_file(), f"{tflite} missing from the shared reference models"
     g = load_graph(tflite)
     t = g.tensors[g.inputs[0]]
     x = np.random.default_rng(11).integers(-128, 128, (4 if "vww" in name else 16, *t.shape)).astype(t.dtype)
-    dev = flash_model(tflite, board, x, progress=False)
+    dev = flash_model(tflite, board, x, progress=False, weights=weights)
     assert dev["mismatches"] == 0, f"{name} on {board}: {dev['mismatched_values']} values differ from the host runner"
     np.testing.assert_array_equal(dev["outputs"].reshape(len(x), -1), tflm_run(tflite, x).reshape(len(x), -1))
-    report = compile_model(tflite, tmp_path, arch="dsp").report
+    report = compile_model(tflite, tmp_path, arch="dsp", weights=weights).report
     assert variants_used <= {row["variant"] for row in report["layers"]}
     assert all(row["variant_reason"] for row in report["layers"] if row["op"] in ("CONV_2D", "FULLY_CONNECTED"))
     assert not [row for row in report["layers"] if row["variant"] == "const_shape"]  # issue 11: an arch path for all
@@ -261,13 +277,14 @@ def test_shared_models_bit_exact_on_dsp_boards(reference_models, name, board, va
 def test_packed_variants_portable_references_on_host(reference_models, tmp_path):
     """The model compiled for the DSP variants, linked with the portable kernels on the host, equals
     the portable-variant model (so every variant runs on every core)."""
-    for name in ("kws_ref_model.tflite", "ad01_int8.tflite"):
+    for name, weights in (("kws_ref_model.tflite", None), ("ad01_int8.tflite", None), ("kws_ref_model.tflite", "int8"),
+                          ("ad01_int8.tflite", "int8")):
         tflite = reference_models[name]
         g = load_graph(tflite)
         t = g.tensors[g.inputs[0]]
         x = np.random.default_rng(2).integers(-128, 128, (20, *t.shape)).astype(t.dtype)
-        out = tmp_path / name
-        res = compile_model(tflite, out, arch="dsp")
+        out = tmp_path / f"{name}-{weights}"
+        res = compile_model(tflite, out, arch="dsp", weights=weights)
         exe = out / "runner"
         srcs = [str(res.model_c), *map(str, runtime_sources("portable")), str(HOST_MAIN)]
         subprocess.run(["cc", "-O1", "-std=c99", "-Wall", "-Wextra", "-Werror", f"-I{out}",
@@ -285,3 +302,9 @@ def test_compile_cli_arch_reports_variants(reference_models, tmp_path, capsys):
     assert "conv_1x1_matmul" in out and "depthwise_simd4" in out and "kernel scratch up to 832 B of it" in out
     assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path)]) == 0
     assert "conv_1x1_matmul" not in capsys.readouterr().out  # portable by default
+    assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path), "--arch", "dsp",
+                     "--weights", "int8"]) == 0
+    assert "int8 weights" in capsys.readouterr().out
+    assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path), "--arch", "dsp",
+                     "--kernels", "reference"]) == 0
+    assert "conv_1x1_matmul" not in capsys.readouterr().out

@@ -153,12 +153,13 @@ class EmitContext:
 
 
 def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool = False,
-             arch: str = "portable", compress_weights: bool | None = None
+             arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None
              ) -> tuple[str, str, list[Layer], int, dict[int, int]]:
     """(model.c, model.h, the emitted layers, const bytes, kernel scratch bytes per operator index). The C
     is only valid when the plan already holds those scratch buffers (see compiler.generate_sources)."""
     ctx = EmitContext(graph, plan, layers, arch)
     ctx.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
+    ctx.weights = weights  # packed conv/FC weight storage: "int8" or int16 (variants.WEIGHTS)
     emitted: list[Layer] = []
     for i, op in enumerate(layers):
         ctx.layer = i

@@ -113,32 +113,45 @@ def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int]
     return Records(rows, general, sum(c is not None for c in consts))
 
 
-def pack_conv_weights(w: np.ndarray) -> np.ndarray:
-    """[out_c][k...] int8 -> int16 [pair][k_padded/4][2][k0 k2 k1 k3], k_padded a multiple of 8 (odd
-    out_c paired with a zero row):
-    the inner loop loads each channel's 4 values as two ready [k0 k2], [k1 k3] halfword pairs."""
+def pack_conv_weights(w: np.ndarray, wide: bool = True) -> np.ndarray:
+    """[out_c][k...] int8 -> [pair][k_padded/4][2][4], k_padded a multiple of 8 (odd out_c paired with a zero
+    row). wide: int16 in the order [k0 k2 k1 k3], so the inner loop loads each channel's 4 values as two ready
+    halfword pairs; else int8 [k0 k1 k2 k3], one word the kernel widens (SXTB16, SXTB16 ROR 8) into the same."""
     out_c = w.shape[0]
+    dtype = np.int16 if wide else np.int8
     if out_c == 0:  # every channel constant: nothing to pack
-        return np.zeros(0, np.int16)
+        return np.zeros(0, dtype)
     flat = w.reshape(out_c, -1)
     k = flat.shape[1]
     kp = (k + 7) // 8 * 8  # the inner loop takes 8 values per iteration
-    rows = np.zeros(((out_c + 1) // 2 * 2, kp), np.int16)
+    rows = np.zeros(((out_c + 1) // 2 * 2, kp), dtype)
     rows[:out_c, :k] = flat
-    groups = rows.reshape(-1, 2, kp // 4, 4)[:, :, :, [0, 2, 1, 3]]
+    groups = rows.reshape(-1, 2, kp // 4, 4)[:, :, :, [0, 2, 1, 3] if wide else [0, 1, 2, 3]]
     return groups.transpose(0, 2, 1, 3).reshape(-1)
 
 
-def pack_fc_weights(w: np.ndarray) -> np.ndarray:
-    """[out][in] int8 -> int16 [group of 4 rows][in_padded/4][4 rows][k0 k2 k1 k3] (zero rows pad the last group)."""
+def pack_fc_weights(w: np.ndarray, wide: bool = True) -> np.ndarray:
+    """[out][in] int8 -> [group of 4 rows][in_padded/4][4 rows][4] (zero rows pad the last group): int16
+    [k0 k2 k1 k3] (wide) or int8 [k0 k1 k2 k3] (widened by the kernel)."""
     out_f, k = w.shape
+    dtype = np.int16 if wide else np.int8
     if out_f == 0:
-        return np.zeros(0, np.int16)
+        return np.zeros(0, dtype)
     kp = (k + 3) // 4 * 4
-    rows = np.zeros(((out_f + 3) // 4 * 4, kp), np.int16)
+    rows = np.zeros(((out_f + 3) // 4 * 4, kp), dtype)
     rows[:out_f, :k] = w
-    groups = rows.reshape(-1, 4, kp // 4, 4)[:, :, :, [0, 2, 1, 3]]
+    groups = rows.reshape(-1, 4, kp // 4, 4)[:, :, :, [0, 2, 1, 3] if wide else [0, 1, 2, 3]]
     return groups.transpose(0, 2, 1, 3).reshape(-1)
+
+
+WEIGHTS = ("int8", "int16", "codebook4")  # weight storage (compile_model(weights=...), --weights)
+
+
+def packed_weights(ctx, packed: np.ndarray) -> tuple[str, int]:
+    """(the params' weights pointer, weights_i8) for packed weights in the layer's storage (ctx.weights)."""
+    if packed.dtype == np.int8:
+        return ctx.array("int8_t", packed, "weights"), 1
+    return "(const int8_t *)" + ctx.array("int16_t", packed, "weights"), 0
 
 
 def widen_depthwise_weights(w: np.ndarray) -> np.ndarray:
@@ -203,7 +216,7 @@ def conv_scratch(geo: dict, in_c: int, computed_c: int, compact: bool) -> int:
 
 
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | None = None,
-                compact: Compaction | None = None, why: str = "") -> Choice:
+                compact: Compaction | None = None, why: str = "", storage: str = "int16") -> Choice:
     if arch not in FAST_ARCHS:
         return _plain("conv_s8_nhwc", arch)
     k = geo["k_h"] * geo["k_w"] * in_c
@@ -211,9 +224,9 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | 
     scratch = conv_scratch(geo, in_c, computed, compact is not None)
     one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0
     if one:
-        variant, how = "conv_1x1_matmul", "1x1: matrix multiply, 2 channels x 2 pixels per pass, int16 weights"
+        variant, how = "conv_1x1_matmul", f"1x1: matrix multiply, 2 channels x 2 pixels per pass, {storage} weights"
     else:
-        variant, how = "conv_im2col", f"im2col of {k} values per pixel into a {scratch} B scratch, 2 channels x 2 pixels per pass, int16 weights"
+        variant, how = "conv_im2col", f"im2col of {k} values per pixel into a {scratch} B scratch, 2 channels x 2 pixels per pass, {storage} weights"
     if in_c % 4:
         how += f"; {in_c} input channels: gathered bytewise then widened"
     return Choice("conv_packed_s8_nhwc", variant, why + how + _rq_note(records, compact, out_c), packed=True,
@@ -249,12 +262,13 @@ def depthwise_as_conv_weights(w: np.ndarray, in_c: int) -> np.ndarray:
     return conv
 
 
-def fc_choice(arch: str, in_f: int, out_f: int, records: Records | None = None, compact: Compaction | None = None) -> Choice:
+def fc_choice(arch: str, in_f: int, out_f: int, records: Records | None = None, compact: Compaction | None = None,
+              storage: str = "int16") -> Choice:
     if arch not in FAST_ARCHS:
         return _plain("fully_connected_s8", arch)
     kp = (in_f + 3) // 4 * 4
     computed = len(compact.live) if compact else out_f
     scratch = 2 * kp + (computed if compact else 0)
     return Choice("fully_connected_packed_s8", "fc_rows4", f"4 rows per pass over the input widened once ({2 * kp} B "
-                  f"scratch), int16 weights (+{computed * in_f} B flash)" + _rq_note(records, compact, out_f),
+                  f"scratch), {storage} weights ({computed * in_f * (1 if storage == 'int8' else 2)} B)" + _rq_note(records, compact, out_f),
                   packed=True, records=True, scratch_bytes=scratch)

@@ -91,18 +91,31 @@ typedef struct {
   uint32_t lo4, hi4;            /* activation range, 4 bytes each */
 } dot_args;
 
+/* The accumulating passes' stack frame ([sp] groups2, pairs left, x, acc) and the end of their pair loop
+ * (the pair's 4 sums stored, the next pair). */
+#define ACC_FRAME           \
+  "ldr r1, [r0, #16]\n\t"   \
+  "str r1, [sp, #0]\n\t"    \
+  "ldr r1, [r0, #20]\n\t"   \
+  "str r1, [sp, #4]\n\t"    \
+  "ldr r1, [r0, #0]\n\t"    \
+  "str r1, [sp, #8]\n\t"    \
+  "ldr r1, [r0, #12]\n\t"   \
+  "str r1, [sp, #12]\n\t"
+#define ACC_STORE           \
+  "ldr r1, [sp, #12]\n\t"   \
+  "stmia r1!, {r2-r5}\n\t"  \
+  "str r1, [sp, #12]\n\t"   \
+  "ldr r1, [sp, #4]\n\t"    \
+  "subs r1, r1, #1\n\t"     \
+  "str r1, [sp, #4]\n\t"    \
+  "bne 2b\n\t"
+
 __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) const dot_args *a) {
   __asm__ volatile(
       "push {r4-r11, lr}\n\t"
       "sub sp, sp, #16\n\t"
-      "ldr r1, [r0, #16]\n\t"
-      "str r1, [sp, #0]\n\t"          /* groups2 */
-      "ldr r1, [r0, #20]\n\t"
-      "str r1, [sp, #4]\n\t"          /* pairs left */
-      "ldr r1, [r0, #0]\n\t"
-      "str r1, [sp, #8]\n\t"          /* x */
-      "ldr r1, [r0, #12]\n\t"
-      "str r1, [sp, #12]\n\t"         /* acc */
+      ACC_FRAME
       "ldr lr, [r0, #8]\n\t"          /* rq */
       "ldr r0, [r0, #4]\n\t"          /* w */
       "2:\n\t"
@@ -192,38 +205,88 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
       "subs r12, r12, #2\n\t"
       "bne 3b\n\t"
       "4:\n\t"
-      "ldr r1, [sp, #12]\n\t"
-      "stmia r1!, {r2-r5}\n\t"
-      "str r1, [sp, #12]\n\t"
-      "ldr r1, [sp, #4]\n\t"
-      "subs r1, r1, #1\n\t"
-      "str r1, [sp, #4]\n\t"
-      "bne 2b\n\t"
+      ACC_STORE
       "add sp, sp, #16\n\t"
       "pop {r4-r11, pc}\n\t");
 }
+
+/* The stack frame of the requantizing passes: [sp] groups2, pairs left, x, out (running), out_c (pixel 1 =
+ * pixel 0 + out_c), lo4, hi4; [sp, #28] free (dot_pairs8_rq: rq). */
+#define RQ_FRAME            \
+  "push {r4-r11, lr}\n\t"   \
+  "sub sp, sp, #32\n\t"     \
+  "ldr r1, [r0, #24]\n\t"   \
+  "str r1, [sp, #12]\n\t"   \
+  "ldr r1, [r0, #28]\n\t"   \
+  "str r1, [sp, #16]\n\t"   \
+  "ldr r1, [r0, #32]\n\t"   \
+  "str r1, [sp, #20]\n\t"   \
+  "ldr r1, [r0, #36]\n\t"   \
+  "str r1, [sp, #24]\n\t"   \
+  "ldr r1, [r0, #16]\n\t"   \
+  "str r1, [sp, #0]\n\t"    \
+  "ldr r1, [r0, #20]\n\t"   \
+  "str r1, [sp, #4]\n\t"    \
+  "ldr r1, [r0, #0]\n\t"    \
+  "str r1, [sp, #8]\n\t"
+
+/* After a channel pair's sums (r2-r5, records at lr - 32): 4 one-SMLAL requantizations, BFI packing, SSUB8/SEL
+ * clamp, one halfword per pixel; counts the pair down (flags set for the loop branch). */
+#define RQ_PAIR_STORE \
+  "ldrd r6, r7, [lr, #-28]\n\t" \
+  "ldr r8, [lr, #-20]\n\t" \
+  "and r9, r2, #0x80000000\n\t" \
+  "orr r9, r9, #0x40000000\n\t" \
+  "add r10, r7, r2, asr #31\n\t" \
+  "smlal r9, r10, r2, r6\n\t" \
+  "asr r10, r10, r8\n\t" \
+  "ssat r2, #8, r10\n\t" \
+  "and r9, r4, #0x80000000\n\t" \
+  "orr r9, r9, #0x40000000\n\t" \
+  "add r10, r7, r4, asr #31\n\t" \
+  "smlal r9, r10, r4, r6\n\t" \
+  "asr r10, r10, r8\n\t" \
+  "ssat r4, #8, r10\n\t" \
+  "ldrd r6, r7, [lr, #-12]\n\t" \
+  "ldr r8, [lr, #-4]\n\t" \
+  "and r9, r3, #0x80000000\n\t" \
+  "orr r9, r9, #0x40000000\n\t" \
+  "add r10, r7, r3, asr #31\n\t" \
+  "smlal r9, r10, r3, r6\n\t" \
+  "asr r10, r10, r8\n\t" \
+  "ssat r3, #8, r10\n\t" \
+  "and r9, r5, #0x80000000\n\t" \
+  "orr r9, r9, #0x40000000\n\t" \
+  "add r10, r7, r5, asr #31\n\t" \
+  "smlal r9, r10, r5, r6\n\t" \
+  "asr r10, r10, r8\n\t" \
+  "ssat r5, #8, r10\n\t" \
+  "and r2, r2, #255\n\t" \
+  "bfi r2, r3, #8, #8\n\t" \
+  "bfi r2, r4, #16, #8\n\t" \
+  "bfi r2, r5, #24, #8\n\t" \
+  "ldr r6, [sp, #20]\n\t" \
+  "ssub8 r7, r2, r6\n\t" \
+  "sel r2, r2, r6\n\t" \
+  "ldr r6, [sp, #24]\n\t" \
+  "ssub8 r7, r2, r6\n\t" \
+  "sel r2, r6, r2\n\t" \
+  "ldr r1, [sp, #12]\n\t" \
+  "ldr r6, [sp, #16]\n\t" \
+  "lsr r7, r2, #16\n\t" \
+  "strh r7, [r1, r6]\n\t" \
+  "strh r2, [r1], #2\n\t" \
+  "str r1, [sp, #12]\n\t" \
+  "ldr r1, [sp, #4]\n\t" \
+  "subs r1, r1, #1\n\t" \
+  "str r1, [sp, #4]\n\t"
 
 /* The same, requantizing in place of storing accumulators (even channel counts, two pixels): per channel
  * pair the records' multiplier / k_hi / shift (LDRD + LDR), 4 one-SMLAL requantizations, the 4 bytes packed
  * (BFI), clamped with SSUB8/SEL and stored as one halfword per pixel. */
 __attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)) const dot_args *a) {
   __asm__ volatile(
-      "push {r4-r11, lr}\n\t"
-      "sub sp, sp, #32\n\t"
-      "ldr r1, [r0, #24]\n\t"
-      "str r1, [sp, #12]\n\t"         /* out (pixel 0, running) */
-      "ldr r1, [r0, #28]\n\t"
-      "str r1, [sp, #16]\n\t"         /* out_c: pixel 1 = pixel 0 + out_c */
-      "ldr r1, [r0, #32]\n\t"
-      "str r1, [sp, #20]\n\t"         /* lo4 */
-      "ldr r1, [r0, #36]\n\t"
-      "str r1, [sp, #24]\n\t"         /* hi4 */
-      "ldr r1, [r0, #16]\n\t"
-      "str r1, [sp, #0]\n\t"          /* groups2 */
-      "ldr r1, [r0, #20]\n\t"
-      "str r1, [sp, #4]\n\t"          /* pairs left */
-      "ldr r1, [r0, #0]\n\t"
-      "str r1, [sp, #8]\n\t"          /* x */
+      RQ_FRAME
       "ldr lr, [r0, #8]\n\t"          /* rq */
       "ldr r0, [r0, #4]\n\t"          /* w */
       "2:\n\t"
@@ -313,53 +376,80 @@ __attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)
       "subs r12, r12, #2\n\t"
       "bne 3b\n\t"
       "4:\n\t"
-      "ldrd r6, r7, [lr, #-28]\n\t"
-      "ldr r8, [lr, #-20]\n\t"
-      "and r9, r2, #0x80000000\n\t"
-      "orr r9, r9, #0x40000000\n\t"
-      "add r10, r7, r2, asr #31\n\t"
-      "smlal r9, r10, r2, r6\n\t"
-      "asr r10, r10, r8\n\t"
-      "ssat r2, #8, r10\n\t"
-      "and r9, r4, #0x80000000\n\t"
-      "orr r9, r9, #0x40000000\n\t"
-      "add r10, r7, r4, asr #31\n\t"
-      "smlal r9, r10, r4, r6\n\t"
-      "asr r10, r10, r8\n\t"
-      "ssat r4, #8, r10\n\t"
-      "ldrd r6, r7, [lr, #-12]\n\t"
-      "ldr r8, [lr, #-4]\n\t"
-      "and r9, r3, #0x80000000\n\t"
-      "orr r9, r9, #0x40000000\n\t"
-      "add r10, r7, r3, asr #31\n\t"
-      "smlal r9, r10, r3, r6\n\t"
-      "asr r10, r10, r8\n\t"
-      "ssat r3, #8, r10\n\t"
-      "and r9, r5, #0x80000000\n\t"
-      "orr r9, r9, #0x40000000\n\t"
-      "add r10, r7, r5, asr #31\n\t"
-      "smlal r9, r10, r5, r6\n\t"
-      "asr r10, r10, r8\n\t"
-      "ssat r5, #8, r10\n\t"
-      "and r2, r2, #255\n\t"
-      "bfi r2, r3, #8, #8\n\t"
-      "bfi r2, r4, #16, #8\n\t"
-      "bfi r2, r5, #24, #8\n\t"
-      "ldr r6, [sp, #20]\n\t"
-      "ssub8 r7, r2, r6\n\t"
-      "sel r2, r2, r6\n\t"
-      "ldr r6, [sp, #24]\n\t"
-      "ssub8 r7, r2, r6\n\t"
-      "sel r2, r6, r2\n\t"
-      "ldr r1, [sp, #12]\n\t"
-      "ldr r6, [sp, #16]\n\t"
-      "lsr r7, r2, #16\n\t"
-      "strh r7, [r1, r6]\n\t"
-      "strh r2, [r1], #2\n\t"
-      "str r1, [sp, #12]\n\t"
-      "ldr r1, [sp, #4]\n\t"
-      "subs r1, r1, #1\n\t"
-      "str r1, [sp, #4]\n\t"
+      RQ_PAIR_STORE
+      "bne 2b\n\t"
+      "add sp, sp, #32\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+/* int8 weights (weights_i8): the same blocks with each channel's 4 weights one word, widened in the loop with
+ * SXTB16 / SXTB16 ROR 8 into the [k0 k2] [k1 k3] pairs the inputs are in (CMSIS-NN's trick): per group of 4
+ * values 3 LDRD, 4 SXTB16 and 8 SMLAD instead of 4 LDRD and 8 SMLAD. lr is the widening temporary, so the
+ * records pointer lives on the stack. */
+#define G8                                   \
+  "ldrd r8, r9, [r1], #8\n\t"                \
+  "ldrd r10, r11, [r1], #8\n\t"              \
+  "ldrd r6, r7, [r0], #8\n\t"                \
+  "sxtb16 lr, r6\n\t"                        \
+  "sxtb16 r6, r6, ror #8\n\t"                \
+  "smlad r2, r8, lr, r2\n\t"                 \
+  "smlad r4, r10, lr, r4\n\t"                \
+  "smlad r2, r9, r6, r2\n\t"                 \
+  "smlad r4, r11, r6, r4\n\t"                \
+  "sxtb16 lr, r7\n\t"                        \
+  "sxtb16 r7, r7, ror #8\n\t"                \
+  "smlad r3, r8, lr, r3\n\t"                 \
+  "smlad r5, r10, lr, r5\n\t"                \
+  "smlad r3, r9, r7, r3\n\t"                 \
+  "smlad r5, r11, r7, r5\n\t"
+
+/* One channel pair's dot products (biases from the records at [sp, #RQ]), 2 groups per 8 values. */
+#define PAIR8(RQ)                            \
+  "ldr lr, [sp, #" #RQ "]\n\t"               \
+  "ldr r2, [lr], #16\n\t"                    \
+  "ldr r3, [lr], #16\n\t"                    \
+  "str lr, [sp, #" #RQ "]\n\t"               \
+  "mov r4, r2\n\t"                           \
+  "mov r5, r3\n\t"                           \
+  "ldr r1, [sp, #8]\n\t"                     \
+  "ldr r12, [sp, #0]\n\t"                    \
+  "tst r12, #1\n\t"                          \
+  "beq 3f\n\t"                               \
+  G8 G8                                      \
+  "subs r12, r12, #1\n\t"                    \
+  "beq 4f\n\t"                               \
+  "3:\n\t"                                   \
+  G8 G8 G8 G8                                \
+  "subs r12, r12, #2\n\t"                    \
+  "bne 3b\n\t"                               \
+  "4:\n\t"                                   \
+  "ldr lr, [sp, #" #RQ "]\n\t"
+
+__attribute__((naked, noinline)) static void dot_pairs8(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "sub sp, sp, #24\n\t"
+      ACC_FRAME
+      "ldr r1, [r0, #8]\n\t"
+      "str r1, [sp, #16]\n\t"         /* rq */
+      "ldr r0, [r0, #4]\n\t"          /* w */
+      "2:\n\t"
+      PAIR8(16)
+      ACC_STORE
+      "add sp, sp, #24\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+/* dot_pairs_rq with int8 weights: the requantization tail of dot_pairs_rq after PAIR8 (lr restored). */
+__attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(
+      RQ_FRAME
+      "ldr r1, [r0, #8]\n\t"
+      "str r1, [sp, #28]\n\t"         /* rq */
+      "ldr r0, [r0, #4]\n\t"          /* w */
+      "2:\n\t"
+      PAIR8(28)
+      RQ_PAIR_STORE
       "bne 2b\n\t"
       "add sp, sp, #32\n\t"
       "pop {r4-r11, pc}\n\t");
@@ -448,9 +538,11 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
           const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs,
                                  o0, stride, (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};
           if (two && !(cc & 1) && !general) {
-            dot_pairs_rq(&args);
+            if (p->weights_i8) dot_pairs8_rq(&args);
+            else dot_pairs_rq(&args);
           } else {
-            dot_pairs(&args);
+            if (p->weights_i8) dot_pairs8(&args);
+            else dot_pairs(&args);
             requant_pair(accs, p->rq, cc, o0, o0 + stride, two, clamp, lo, hi, general, zp);
           }
         }

@@ -53,6 +53,7 @@ typedef struct {
   int32_t live_c;
   const uint16_t *live_map;
   const int8_t *const_row;
+  int32_t weights_i8; /* conv_packed: weights int8 in the same order, 4 per word ([k0 k1 k2 k3]) */
 } tfedge_conv_params;
 void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
@@ -97,6 +98,7 @@ typedef struct {
   int32_t live_c;
   const uint16_t *live_map;
   const int8_t *const_row;
+  int32_t weights_i8;          /* packed kernel: weights int8 in the same order, 4 per word */
 } tfedge_fc_params;
 void fully_connected_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
 void fully_connected_s8_c4(const tfedge_fc_params *p, const int8_t *input, int8_t *output);

@@ -3,10 +3,11 @@
 #include "tfedge_fixedpoint.h"
 #include "tfedge_kernels.h"
 
-static inline int32_t packed_weight(const int8_t *w, int32_t k_padded, int32_t oc, int32_t k) {
-  static const int32_t lane[4] = {0, 2, 1, 3}; /* [k0 k2 k1 k3]: the order SXTB16 / ROR 8 give */
-  const int16_t *w16 = (const int16_t *)(const void *)w;
-  return w16[(oc >> 1) * 2 * k_padded + (k >> 2) * 8 + (oc & 1) * 4 + lane[k & 3]];
+static inline int32_t packed_weight(const tfedge_conv_params *p, int32_t k_padded, int32_t oc, int32_t k) {
+  static const int32_t lane[4] = {0, 2, 1, 3}; /* int16: [k0 k2 k1 k3], the order SXTB16 / ROR 8 give */
+  const int32_t at = (oc >> 1) * 2 * k_padded + (k >> 2) * 8 + (oc & 1) * 4;
+  if (p->weights_i8) return p->weights[at + (k & 3)]; /* int8: [k0 k1 k2 k3], widened by the kernel */
+  return ((const int16_t *)(const void *)p->weights)[at + lane[k & 3]];
 }
 
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
@@ -34,7 +35,7 @@ void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_
               if (x < 0 || x >= p->in_w) continue;
               in_px = in_b + (y * p->in_w + x) * p->in_c;
               for (ic = 0; ic < p->in_c; ++ic)
-                acc += (in_px[ic] + p->input_offset) * packed_weight(p->weights, k_padded, j, k0 + ic);
+                acc += (in_px[ic] + p->input_offset) * packed_weight(p, k_padded, j, k0 + ic);
             }
           }
           if (p->bias) acc += p->bias[oc];

@@ -123,25 +123,24 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     if depthwise and not as_conv:
         choice = variants.depthwise_choice(ctx.arch, in_c, out_c // in_c, records)
     else:
-        choice = variants.conv_choice(ctx.arch, geo, in_c, out_c, records, compact, why)
+        choice = variants.conv_choice(ctx.arch, geo, in_c, out_c, records, compact, why, _storage(ctx))
     clustered = compress.emit(ctx, rows, "depthwise" if depthwise else "conv")
+    i8 = 0  # packed conv weights stored int8 (weights_i8)
     if clustered:  # <= 16 values per channel: 4-bit indices + codebook (compress.py), no int8 copy
         choice, weights, compact = clustered[0], "NULL", None
     elif not choice.packed:
         weights = ctx.array("int8_t", w.data, "weights")
-    else:  # widened to int16 at compile time (word-aligned for LDRD)
-        wide = variants.widen_depthwise_weights(filt) if choice.kernel.startswith("depthwise") else variants.pack_conv_weights(filt[live])
-        weights = "(const int8_t *)" + ctx.array("int16_t", wide, "weights")
+    elif choice.kernel.startswith("depthwise"):  # widened to int16 at compile time (word-aligned for LDRD)
+        weights = "(const int8_t *)" + ctx.array("int16_t", variants.widen_depthwise_weights(filt), "weights")
+    else:  # int16-widened or int8 (the kernel widens), word-aligned for LDRD
+        weights, i8 = variants.packed_weights(ctx, variants.pack_conv_weights(filt[live], _storage(ctx) == "int16"))
     params = dict(batches=x.shape[0], in_c=in_c, out_c=out_c, depth_multiplier=out_c // in_c if depthwise else 1,
                   input_offset=-x.q_zero, output_offset=y.q_zero, act_min=act_min, act_max=act_max,
                   weights=weights,
                   bias=ctx.array("int32_t", bias, "bias") if bias is not None else "NULL",
                   mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"), **geo)
     if choice.records:
-        params["rq"] = ctx.records(records.rows)
-        params["rq_general"] = records.general
-        if compact:
-            params.update(compact_fields(ctx, compact))
+        params.update(packed_fields(ctx, records, compact, i8))
     if choice.scratch_bytes:
         params["scratch"] = ctx.scratch(choice.scratch_bytes)
     if clustered:
@@ -160,10 +159,21 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
                  effective_macs=int(effective))
 
 
-def compact_fields(ctx, compact: variants.Compaction) -> dict:
-    """The params fields of a layer whose constant output channels are skipped (variants.Compaction)."""
-    return {"live_c": len(compact.live), "live_map": ctx.array("uint16_t", compact.live or [0], "live"),
-            "const_row": ctx.array("int8_t", compact.const_row, "const")}
+def _storage(ctx) -> str:
+    """The packed conv/FC weight storage asked for (compile_model(weights=...)): int16 unless int8."""
+    return "int8" if getattr(ctx, "weights", None) == "int8" else "int16"
+
+
+def packed_fields(ctx, records: variants.Records, compact: variants.Compaction | None, i8: int) -> dict:
+    """The params fields of the packed conv/FC kernels: records (and how many are general), the constant
+    channels skipped (variants.Compaction), int8 weight storage."""
+    fields = {"rq": ctx.records(records.rows), "rq_general": records.general}
+    if compact:
+        fields.update(live_c=len(compact.live), live_map=ctx.array("uint16_t", compact.live or [0], "live"),
+                      const_row=ctx.array("int8_t", compact.const_row, "const"))
+    if i8:
+        fields["weights_i8"] = 1
+    return fields
 
 
 register("CONV_2D", lambda op, g: _validate(op, g, False), lambda op, g, ctx: _emit(op, g, ctx, False))

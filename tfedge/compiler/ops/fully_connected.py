@@ -7,7 +7,7 @@ import numpy as np
 from tfedge.compiler import compress, quant, variants
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.conv import compact_fields
+from tfedge.compiler.ops.conv import _storage, packed_fields
 from tfedge.compiler.ops.common import activation_ok, arity, const_input, int8_activation, shape_is, where
 
 
@@ -55,14 +55,15 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     live = compact.live if compact else list(range(out_f))
     records = variants.requant_records(folded[live], [fm[c] for c in live], [fs[c] for c in live], y.q_zero,
                                        None if compact else consts)
-    choice = variants.fc_choice(ctx.arch, in_f, out_f, records, compact)
+    choice = variants.fc_choice(ctx.arch, in_f, out_f, records, compact, _storage(ctx))
     clustered = compress.emit(ctx, w.data, "fc")
+    i8 = 0  # packed weights stored int8 (weights_i8)
     if clustered:  # <= 16 values per row: 4-bit indices + codebook (compress.py), no int8 copy
         choice, compact = clustered[0], None
     if clustered:
         weights = "NULL"
-    elif choice.packed:  # widened to int16 at compile time (word-aligned for LDM)
-        weights = "(const int8_t *)" + ctx.array("int16_t", variants.pack_fc_weights(w.data[live]), "weights")
+    elif choice.packed:  # int16-widened or int8 (the kernel widens), word-aligned for LDM
+        weights, i8 = variants.packed_weights(ctx, variants.pack_fc_weights(w.data[live], _storage(ctx) == "int16"))
     else:
         weights = ctx.array("int8_t", w.data, "weights")
     params = dict(batches=x.size // in_f, in_features=in_f, out_features=out_f, output_offset=y.q_zero,
@@ -72,10 +73,7 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
                   mult=ctx.array("int32_t", [m for m, _ in pairs], "mult"),
                   shift=ctx.array("int32_t", [s for _, s in pairs], "shift"))
     if choice.records:
-        params["rq"] = ctx.records(records.rows)
-        params["rq_general"] = records.general
-        if compact:
-            params.update(compact_fields(ctx, compact))
+        params.update(packed_fields(ctx, records, compact, i8))
     if choice.scratch_bytes:
         params["scratch"] = ctx.scratch(choice.scratch_bytes)
     if clustered:
