@@ -308,3 +308,25 @@ def test_compile_cli_arch_reports_variants(reference_models, tmp_path, capsys):
     assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path), "--arch", "dsp",
                      "--kernels", "reference"]) == 0
     assert "conv_1x1_matmul" not in capsys.readouterr().out
+
+
+@pytest.mark.qemu
+def test_flash_cli_weights_and_kernels(reference_models, tmp_path, capsys):
+    """`tfedge flash --weights int8` runs the int8-storage kernels, `--kernels reference` the plain loops."""
+    import json
+
+    from tfedge import cli
+
+    tflite = reference_models["ad01_int8.tflite"]
+    np.save(tmp_path / "x.npy", np.random.default_rng(4).integers(-128, 128, (2, 640)).astype(np.int8))
+    runs = {}
+    for flags in (["--weights", "int8"], ["--weights", "int16"], ["--kernels", "reference"]):
+        out = tmp_path / f"{flags[1]}.json"
+        assert cli.main(["flash", str(tflite), "--board", "mps2-an386", "--inputs", str(tmp_path / "x.npy"),
+                         "--json", str(out), *flags]) == 0
+        assert "bit-exact" in capsys.readouterr().out
+        runs[flags[1]] = json.loads(out.read_text())
+    assert runs["reference"]["kernel_arch"] == "reference" and runs["int8"]["kernel_arch"] == "dsp"
+    assert runs["int8"]["rodata_bytes"] < 0.6 * runs["int16"]["rodata_bytes"]  # weights in flash halved
+    assert runs["int16"]["instructions_per_inference"] < runs["int8"]["instructions_per_inference"] \
+        < runs["reference"]["instructions_per_inference"]
