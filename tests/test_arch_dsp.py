@@ -22,43 +22,82 @@ from tfedge.emulate.flash import flash_model
 I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1
 
 
-def _mbqm(x: int, m: int, s: int) -> int:
-    """TFLite MultiplyByQuantizedMultiplier in exact integers (double rounding)."""
-    x = (((x << max(s, 0)) + (1 << 31)) % (1 << 32)) - (1 << 31)
-    ab = x * m
-    v = ab + ((1 << 30) if ab >= 0 else 1 - (1 << 30))
-    h = abs(v) // (1 << 31) * (1 if v >= 0 else -1)
-    e = max(-s, 0)
-    mask = (1 << e) - 1
-    return (h >> e) + (1 if (h & mask) > (mask >> 1) + (1 if h < 0 else 0) else 0)
-
-
 def _one_shift(acc: int, mult: int, k_hi: int, shift: int) -> int:
-    """The arm_dsp requantization (tfedge_requant_ch): preset accumulator, one SMLAL, one shift."""
+    """The arm_dsp requantization (tfedge_requant_ch): preset accumulator, one SMLAL, one shift (int64 wrap)."""
     lo = 0x40000000 | (acc & 0x80000000)
     hi = k_hi + (-1 if acc < 0 else 0)
     y = ((hi << 32) | lo) + acc * mult  # (hi << 32) | lo: lo is unsigned 32-bit
-    return (y >> 32) >> shift
+    y = ((y + (1 << 63)) % (1 << 64)) - (1 << 63)  # SMLAL wraps at 64 bits
+    return ((y >> 32) >> shift) if shift < 32 else None
+
+
+def _accs(rng) -> list[int]:
+    edge = [I32_MIN, I32_MIN + 1, -(1 << 30) - 1, -(1 << 30), -1, 0, 1, (1 << 30), I32_MAX]
+    return edge + [int(v) for v in rng.integers(I32_MIN, I32_MAX, 30, dtype=np.int64)] + \
+        [int(v) for v in rng.integers(-(1 << 20), 1 << 20, 30)]
 
 
 def test_requant_records_equal_tflite_rounding():
+    """Every record the compiler writes gives TFLM's MultiplyByQuantizedMultiplier + zero point: the
+    one-SMLAL form for right shifts >= 2 while |k_hi| < 2^30 (e <= 24 for any zero point, more for small
+    ones), the general form (TFLM's two steps in the kernel) for tiny multipliers, e <= 1 and left shifts."""
     rng = np.random.default_rng(0)
-    edge = [I32_MIN, I32_MIN + 1, -(1 << 30) - 1, -(1 << 30), -1, 0, 1, (1 << 30), I32_MAX]
-    for e in range(variants.E_MIN, variants.E_MAX + 1):
-        for m in [1 << 30, (1 << 30) + 1, I32_MAX] + [int(v) for v in rng.integers(1 << 30, 1 << 31, 3)]:
+    fast_seen = set()
+    for e in list(range(-4, 33)):
+        for m in [1 << 30, (1 << 30) + 1, I32_MAX] + [int(v) for v in rng.integers(1 << 30, 1 << 31, 2)]:
             for zp in (-128, -1, 0, 5, 127):
-                rows, why = variants.requant_records(np.array([0]), [m], [-e], zp)
-                assert rows is not None, why
-                _, mult, k_hi, shift = rows[0]
-                accs = edge + [int(v) for v in rng.integers(I32_MIN, I32_MAX, 40, dtype=np.int64)] + \
-                    [int(v) for v in rng.integers(-(1 << 20), 1 << 20, 40)]
-                for acc in accs:
-                    want = _mbqm(acc, m, -e) + zp
-                    assert _one_shift(acc, mult, k_hi, shift) == want, (acc, m, e, zp)
-    # shifts the form is not proven for are refused, with the reason
-    for s in (0, 3, -1, -23):
-        rows, why = variants.requant_records(None, [1 << 30], [s], 0)
-        assert rows is None and "channel 0" in why
+                rec = variants.channel_record(0, m, -e, zp)
+                _, mult, k_hi, shift = rec
+                if shift >= variants.GENERAL:
+                    assert (mult, k_hi) == (m, -e)  # the kernel calls tfedge_mbqm(acc, mult, k_hi)
+                    assert e < 2 or abs((1 << (e - 2)) + zp * (1 << (e - 1))) >= variants.K_HI_LIMIT
+                    continue
+                fast_seen.add(e)
+                for acc in _accs(rng):
+                    assert _one_shift(acc, mult, k_hi, shift) == variants.mbqm(acc, m, -e) + zp, (acc, m, e, zp)
+    assert set(range(2, 25)) <= fast_seen and 26 in fast_seen and 1 not in fast_seen
+    for c in (-128, -3, 0, 77, 127):  # constant channels: the preset alone, whatever the accumulator
+        _, mult, k_hi, shift = variants.channel_record(123, 1 << 30, -7, 0, const=c)
+        assert all(_one_shift(acc, mult, k_hi, shift) == c for acc in _accs(rng))
+
+
+def test_mbqm_matches_the_c_helper_semantics():
+    """variants.mbqm (compile-time constant proofs) against an independent big-integer TFLite rounding."""
+    rng = np.random.default_rng(1)
+    for _ in range(3000):
+        acc = int(rng.integers(I32_MIN, I32_MAX, dtype=np.int64))
+        m = int(rng.integers(1 << 30, 1 << 31))
+        s = int(rng.integers(-31, 8))
+        x = (((acc << max(s, 0)) + (1 << 31)) % (1 << 32)) - (1 << 31)
+        ab = x * m
+        v = ab + ((1 << 30) if ab >= 0 else 1 - (1 << 30))
+        h = abs(v) // (1 << 31) * (1 if v >= 0 else -1)
+        e = max(-s, 0)
+        mask = (1 << e) - 1
+        want = (h >> e) + (1 if (h & mask) > (mask >> 1) + (1 if h < 0 else 0) else 0)
+        assert variants.mbqm(acc, m, s) == want
+
+
+def test_constant_channels_are_proven_by_bounds():
+    rng = np.random.default_rng(2)
+    rows = rng.integers(-127, 128, (6, 18)).astype(np.int8)
+    rows[1] = 0  # all-zero filter
+    rows[4, :17] = 0  # one small weight and a tiny multiplier
+    rows[4, 17] = 3
+    bias = np.array([100, -5000, 20, 7, 9, -1 << 20], np.int64)
+    mults = [1 << 30] * 6
+    shifts = [-8, -8, -8, -8, -29, -8]
+    consts = variants.constant_channels(rows, bias, -3, mults, shifts, -128, -128, 127)
+    assert consts[0] is None and consts[2] is None and consts[3] is None
+    assert consts[1] == variants.requantize(-5000, 1 << 30, -8, -128, -128, 127)
+    assert consts[4] == -128 and consts[5] == -128  # tiny multiplier; bias so negative that ReLU-like clamp holds
+    for c, v in enumerate(consts):  # brute force: every accumulator the bounds allow gives the constant
+        if v is None:
+            continue
+        for _ in range(200):
+            x = rng.integers(-128, 128, 18) + 3
+            acc = int(bias[c] + (rows[c].astype(np.int64) * x).sum())
+            assert variants.requantize(acc, mults[c], shifts[c], -128, -128, 127) == v
 
 
 def test_packed_layouts_round_trip():
@@ -76,23 +115,80 @@ def test_packed_layouts_round_trip():
     assert p.dtype == np.int16
     np.testing.assert_array_equal(p[1, 2, 3], fc[7, 8:12][[0, 2, 1, 3]])
     assert not p[2, :, 2:].any()
+    # int8 storage: the same blocks, each channel's 4 values in natural order (the kernel widens them)
+    p8 = variants.pack_conv_weights(w, wide=False).reshape(3, 6, 2, 4)
+    assert p8.dtype == np.int8
+    np.testing.assert_array_equal(p8[1, 2, 0], w[2].ravel()[8:12])
+    np.testing.assert_array_equal(p8[:, :, :, [0, 2, 1, 3]], packed.reshape(3, 6, 2, 4))
+    f8 = variants.pack_fc_weights(fc, wide=False).reshape(3, 4, 4, 4)
+    np.testing.assert_array_equal(f8[1, 2, 3], fc[7, 8:12])
 
 
-# Generated models: what each exercises on the DSP path.
+# Generated models: what each exercises on the DSP path. A third field patches the first conv/depthwise/FC
+# filter (_patch): all-zero channels, tiny multipliers (filter scale x 2^-k: shifts of 2^-23 .. 2^-31),
+# multipliers > 1 (left shifts), so constant channels, the general requantization and compaction run.
 CASES = {
-    "conv_cin3_odd_out_stride2": ("conv2d", dict(hw=(5, 5), cin=3, filters=5, strides=2)),  # bytewise gather, 9 px
+    "conv_cin3_odd_out_stride2": ("conv2d", dict(hw=(5, 5), cin=3, filters=5, strides=2), None),  # bytewise gather, 9 px
     "conv_cin8_dil2_valid_relu6": ("conv2d", dict(hw=(9, 9), cin=8, filters=7, padding="valid", dilation=2,
-                                                  activation="relu6")),
-    "conv_1x1_odd_pixels_relu": ("conv2d", dict(hw=(3, 5), cin=12, filters=6, kernel=1, activation="relu")),
-    "conv_1pixel_map": ("conv2d", dict(hw=(1, 1), cin=5, filters=3)),
-    "dw3x3_c8_relu6": ("depthwise", dict(hw=(6, 5), cin=8, activation="relu6")),
-    "dw3x3_c12_stride2_valid": ("depthwise", dict(hw=(7, 7), cin=12, strides=2, padding="valid")),
-    "dw5x5_c8": ("depthwise", dict(hw=(6, 6), cin=8, kernel=5)),
-    "dw_multiplier2": ("depthwise", dict(hw=(5, 5), cin=3, multiplier=2)),
-    "dw_dilation2_c4": ("depthwise", dict(hw=(7, 7), cin=4, dilation=2)),
-    "dense_13_to_7_relu": ("dense", dict(shape=(13,), units=7, activation="relu")),
-    "residual_add": ("residual", dict(hw=(6, 6), c=4, op="add")),
+                                                  activation="relu6"), None),
+    "conv_1x1_odd_pixels_relu": ("conv2d", dict(hw=(3, 5), cin=12, filters=6, kernel=1, activation="relu"), None),
+    "conv_1pixel_map": ("conv2d", dict(hw=(1, 1), cin=5, filters=3), None),
+    "dw3x3_c8_relu6": ("depthwise", dict(hw=(6, 5), cin=8, activation="relu6"), None),
+    "dw3x3_c12_stride2_valid": ("depthwise", dict(hw=(7, 7), cin=12, strides=2, padding="valid"), None),
+    "dw5x5_c8": ("depthwise", dict(hw=(6, 6), cin=8, kernel=5), None),
+    "dw_multiplier2": ("depthwise", dict(hw=(5, 5), cin=3, multiplier=2), None),  # as a block-diagonal conv
+    "dw_dilation2_c4": ("depthwise", dict(hw=(7, 7), cin=4, dilation=2), None),
+    "dense_13_to_7_relu": ("dense", dict(shape=(13,), units=7, activation="relu"), None),
+    "residual_add": ("residual", dict(hw=(6, 6), c=4, op="add"), None),
+    # issue 11: any quantization, dead channels, depth multipliers, odd channel counts
+    "conv3x3_mixed_quantization": ("conv2d", dict(hw=(6, 6), cin=8, filters=12),
+                                   dict(zero=[1, 5], tiny={2: 16, 3: 22, 7: 14, 10: 24}, left={4: 9, 9: 7})),
+    "conv1x1_dead_and_left_relu": ("conv2d", dict(hw=(3, 5), cin=16, filters=10, kernel=1, activation="relu"),
+                                   dict(zero=[0, 1, 2, 3, 5, 8], left={7: 7, 9: 9})),
+    "conv_all_channels_dead": ("conv2d", dict(hw=(4, 4), cin=4, filters=6), dict(zero=list(range(6)))),
+    "dw3x3_c7_relu6_mixed": ("depthwise", dict(hw=(6, 5), cin=7, activation="relu6"),
+                             dict(zero=[2], tiny={0: 20, 5: 16}, left={6: 9})),
+    "dw3x3_c6_stride2": ("depthwise", dict(hw=(7, 6), cin=6, strides=2), None),  # asm group + partial group
+    "dw_c1_multiplier8": ("depthwise", dict(hw=(12, 10), cin=1, multiplier=8, kernel=(5, 3)), dict(zero=[3])),
+    "dense_40_to_24_mixed": ("dense", dict(shape=(40,), units=24),
+                             dict(zero=list(range(0, 24, 2)), tiny={3: 18}, left={5: 8})),
 }
+
+_FILTER_OPS = {3: 0, 4: 3, 9: 0}  # CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED: their filters' channel axis
+
+
+def _patch(model: bytes, zero=(), tiny=None, left=None) -> bytes:
+    """The model with its first conv/depthwise/FC filter edited in place: channels `zero` all-zero, the
+    scale of channel c times 2^-k for tiny {c: k}, times 2^k for left {c: k}."""
+    import tflite
+
+    buf = bytearray(model)
+    m = tflite.Model.GetRootAs(buf, 0)
+    sg = m.Subgraphs(0)
+    for i in range(sg.OperatorsLength()):
+        op = sg.Operators(i)
+        code = m.OperatorCodes(op.OpcodeIndex())
+        kind = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
+        if kind in _FILTER_OPS:
+            break
+    else:
+        raise AssertionError("no conv/depthwise/FC to patch")
+    w = sg.Tensors(op.Inputs(1))
+    data = np.moveaxis(m.Buffers(w.Buffer()).DataAsNumpy().view(np.int8).reshape(w.ShapeAsNumpy()), _FILTER_OPS[kind], 0)
+    scale = w.Quantization().ScaleAsNumpy()  # views into buf: writes patch the file
+    for c in zero:
+        data[c] = 0
+    for c, k in (tiny or {}).items():
+        scale[c] *= np.float32(2.0 ** -k)
+    for c, k in (left or {}).items():
+        scale[c] *= np.float32(2.0 ** k)
+    return bytes(buf)
+
+
+def _case_model(case: str) -> bytes:
+    builder, params, patch = CASES[case]
+    m = get_model(builder, **params)
+    return m, (_patch(m["tflite"], **patch) if patch else m["tflite"])
 
 
 def _quantized_inputs(m: dict, n_uniform: int = 40) -> np.ndarray:
@@ -104,59 +200,91 @@ def _quantized_inputs(m: dict, n_uniform: int = 40) -> np.ndarray:
     return np.concatenate([q[:40], uniform])
 
 
+# int8 weights (widened by the kernel) on the cases whose conv/FC layers take the packed kernels
+INT8_CASES = ["conv_cin3_odd_out_stride2", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
+              "conv1x1_dead_and_left_relu", "dw_c1_multiplier8", "dense_13_to_7_relu", "dense_40_to_24_mixed"]
+
+
 @pytest.mark.qemu
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_generated_models_bit_exact_on_m4(case, tmp_path):
-    builder, params = CASES[case]
-    m = get_model(builder, **params)
+@pytest.mark.parametrize("case,weights", [(c, None) for c in sorted(CASES)] + [(c, "int8") for c in INT8_CASES])
+def test_generated_models_bit_exact_on_m4(case, weights, tmp_path):
+    m, model = _case_model(case)
     tflite = tmp_path / f"{case}.tflite"
-    tflite.write_bytes(m["tflite"])
+    tflite.write_bytes(model)
     x = _quantized_inputs(m)
-    dev = flash_model(tflite, "mps2-an386", x, progress=False)
+    dev = flash_model(tflite, "mps2-an386", x, progress=False, weights=weights)
     assert dev["mismatches"] == 0, f"{case}: {dev['mismatched_values']} values differ from the host runner"
-    ops = [op.kind for op in load_graph(m["tflite"]).ops]
+    ops = [op.kind for op in load_graph(model).ops]
     if "SPACE_TO_BATCH_ND" not in ops:  # (there TFLM is wrong: tests/test_compiler_ops.py shows it)
-        np.testing.assert_array_equal(dev["outputs"].reshape(len(x), -1), tflm_run(m["tflite"], x).reshape(len(x), -1))
+        np.testing.assert_array_equal(dev["outputs"].reshape(len(x), -1), tflm_run(model, x).reshape(len(x), -1))
+    report = compile_model(model, tmp_path / "c", arch="dsp", weights=weights).report
+    if weights == "int8":
+        assert any("int8 weights" in row["variant_reason"] for row in report["layers"])
+    for row in report["layers"]:  # every conv/depthwise/FC on an arch kernel, whatever its quantization
+        if row["op"] in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            assert row["variant"] != "const_shape", (case, row["variant_reason"])
+
+
+def test_patched_cases_exercise_each_path(tmp_path):
+    """The patched cases really produce general channels, constant channels skipped, odd depthwise groups and
+    the multiplier-8 depthwise as a convolution (so the board test above covers those paths)."""
+    def rows(case):
+        return compile_model(_case_model(case)[1], tmp_path / case, arch="dsp").report["layers"]
+
+    conv = rows("conv3x3_mixed_quantization")[0]
+    assert "two-step form" in conv["variant_reason"] and "provably constant" in conv["variant_reason"]
+    assert conv["effective_macs"] < conv["macs"]
+    dead = rows("conv_all_channels_dead")[0]
+    assert dead["effective_macs"] == 0 and "6 of 6 output channels" in dead["variant_reason"]
+    dw = rows("dw3x3_c7_relu6_mixed")[0]
+    assert dw["variant"] == "depthwise_simd4" and "two-step form" in dw["variant_reason"] and "partial group" in dw["variant_reason"]
+    audio = rows("dw_c1_multiplier8")[0]
+    assert audio["op"] == "DEPTHWISE_CONV_2D" and audio["kernel"] == "conv_packed_s8_nhwc"
+    fc = rows("dense_40_to_24_mixed")[0]
+    assert fc["variant"] == "fc_rows4" and fc["effective_macs"] <= fc["macs"] // 2 and "two-step form" in fc["variant_reason"]
 
 
 @pytest.mark.qemu
 @pytest.mark.slow
-@pytest.mark.parametrize("name,board,variants_used", [
-    ("kws_ref_model.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}),
-    ("pretrainedResnet_quant.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "fc_rows4"}),
-    ("ad01_int8.tflite", "mps2-an386", {"fc_rows4"}),
-    ("kws_ref_model.tflite", "mps2-an505", {"conv_1x1_matmul", "depthwise_simd4"}),  # Cortex-M33
-    ("ad01_int8.tflite", "mps2-an500", {"fc_rows4"}),  # Cortex-M7
+@pytest.mark.parametrize("name,board,variants_used,weights", [
+    ("kws_ref_model.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}, "int8"),
+    ("ad01_int8.tflite", "mps2-an505", {"fc_rows4"}, "int8"),
+    ("kws_ref_model.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}, None),
+    ("pretrainedResnet_quant.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "fc_rows4"}, None),
+    ("ad01_int8.tflite", "mps2-an386", {"fc_rows4"}, None),
+    ("vww_96_int8.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}, None),
+    ("kws_ref_model.tflite", "mps2-an505", {"conv_1x1_matmul", "depthwise_simd4"}, None),  # Cortex-M33
+    ("vww_96_int8.tflite", "mps2-an505", {"conv_1x1_matmul", "depthwise_simd4"}, None),
+    ("ad01_int8.tflite", "mps2-an500", {"fc_rows4"}, None),  # Cortex-M7
+    ("vww_96_int8.tflite", "mps2-an500", {"conv_1x1_matmul", "depthwise_simd4"}, None),
 ])
-def test_shared_models_bit_exact_on_dsp_boards(reference_models, name, board, variants_used):
-    tflite = reference_models[name]
+def test_shared_models_bit_exact_on_dsp_boards(reference_models, name, board, variants_used, weights, tmp_path):
+    # VWW sits beside the others in the shared folder (not in conftest's list, which other suites iterate)
+    tflite = reference_models[name] if name in reference_models else reference_models["ad01_int8.tflite"].parent / name
+    assert tflite.is_file(), f"{tflite} missing from the shared reference models"
     g = load_graph(tflite)
     t = g.tensors[g.inputs[0]]
-    x = np.random.default_rng(11).integers(-128, 128, (16, *t.shape)).astype(t.dtype)
-    dev = flash_model(tflite, board, x, progress=False)
+    x = np.random.default_rng(11).integers(-128, 128, (4 if "vww" in name else 16, *t.shape)).astype(t.dtype)
+    dev = flash_model(tflite, board, x, progress=False, weights=weights)
     assert dev["mismatches"] == 0, f"{name} on {board}: {dev['mismatched_values']} values differ from the host runner"
     np.testing.assert_array_equal(dev["outputs"].reshape(len(x), -1), tflm_run(tflite, x).reshape(len(x), -1))
-    report = compile_model(tflite, _tmp_dir(), arch="dsp").report
+    report = compile_model(tflite, tmp_path, arch="dsp", weights=weights).report
     assert variants_used <= {row["variant"] for row in report["layers"]}
     assert all(row["variant_reason"] for row in report["layers"] if row["op"] in ("CONV_2D", "FULLY_CONNECTED"))
-
-
-def _tmp_dir():
-    import tempfile
-
-    return tempfile.mkdtemp(prefix="tfedge-dsp-")
+    assert not [row for row in report["layers"] if row["variant"] == "const_shape"]  # issue 11: an arch path for all
 
 
 def test_packed_variants_portable_references_on_host(reference_models, tmp_path):
     """The model compiled for the DSP variants, linked with the portable kernels on the host, equals
     the portable-variant model (so every variant runs on every core)."""
-    for name in ("kws_ref_model.tflite", "ad01_int8.tflite"):
+    for name, weights in (("kws_ref_model.tflite", None), ("ad01_int8.tflite", None), ("kws_ref_model.tflite", "int8"),
+                          ("ad01_int8.tflite", "int8")):
         tflite = reference_models[name]
         g = load_graph(tflite)
         t = g.tensors[g.inputs[0]]
         x = np.random.default_rng(2).integers(-128, 128, (20, *t.shape)).astype(t.dtype)
-        out = tmp_path / name
-        res = compile_model(tflite, out, arch="dsp")
+        out = tmp_path / f"{name}-{weights}"
+        res = compile_model(tflite, out, arch="dsp", weights=weights)
         exe = out / "runner"
         srcs = [str(res.model_c), *map(str, runtime_sources("portable")), str(HOST_MAIN)]
         subprocess.run(["cc", "-O1", "-std=c99", "-Wall", "-Wextra", "-Werror", f"-I{out}",
@@ -174,3 +302,31 @@ def test_compile_cli_arch_reports_variants(reference_models, tmp_path, capsys):
     assert "conv_1x1_matmul" in out and "depthwise_simd4" in out and "kernel scratch up to 832 B of it" in out
     assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path)]) == 0
     assert "conv_1x1_matmul" not in capsys.readouterr().out  # portable by default
+    assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path), "--arch", "dsp",
+                     "--weights", "int8"]) == 0
+    assert "int8 weights" in capsys.readouterr().out
+    assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path), "--arch", "dsp",
+                     "--kernels", "reference"]) == 0
+    assert "conv_1x1_matmul" not in capsys.readouterr().out
+
+
+@pytest.mark.qemu
+def test_flash_cli_weights_and_kernels(reference_models, tmp_path, capsys):
+    """`tfedge flash --weights int8` runs the int8-storage kernels, `--kernels reference` the plain loops."""
+    import json
+
+    from tfedge import cli
+
+    tflite = reference_models["ad01_int8.tflite"]
+    np.save(tmp_path / "x.npy", np.random.default_rng(4).integers(-128, 128, (2, 640)).astype(np.int8))
+    runs = {}
+    for flags in (["--weights", "int8"], ["--weights", "int16"], ["--kernels", "reference"]):
+        out = tmp_path / f"{flags[1]}.json"
+        assert cli.main(["flash", str(tflite), "--board", "mps2-an386", "--inputs", str(tmp_path / "x.npy"),
+                         "--json", str(out), *flags]) == 0
+        assert "bit-exact" in capsys.readouterr().out
+        runs[flags[1]] = json.loads(out.read_text())
+    assert runs["reference"]["kernel_arch"] == "reference" and runs["int8"]["kernel_arch"] == "dsp"
+    assert runs["int8"]["rodata_bytes"] < 0.6 * runs["int16"]["rodata_bytes"]  # weights in flash halved
+    assert runs["int16"]["instructions_per_inference"] < runs["int8"]["instructions_per_inference"] \
+        < runs["reference"]["instructions_per_inference"]

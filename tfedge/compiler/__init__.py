@@ -50,8 +50,9 @@ def load_graph(tflite: str | Path | bytes) -> Graph:
 
 
 def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False, arch: str = "portable",
-                     compress_weights: bool | None = None) -> dict[str, str]:
+                     compress_weights: bool | None = None, weights: str | None = None) -> dict[str, str]:
     """The generated files as text ({'model.c', 'model.h', 'compile_report.json'}); nothing written."""
+    compress_weights, weights = _weights_option(weights, compress_weights)
     g = load_graph(tflite)
     layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
     excluded: set[int] = set()
@@ -61,7 +62,8 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
         ordered, plan = schedule(g, layers, excluded_ops=frozenset(excluded), kernel_scratch=kernel_scratch)
         try:
             model_c, model_h, emitted, flash, needs = codegen.generate(g, ordered, plan, profile_hooks=profile_hooks,
-                                                                      arch=arch, compress_weights=compress_weights)
+                                                                      arch=arch, compress_weights=compress_weights,
+                                                                      weights=weights)
         except CannotRunInPlace as exc:
             excluded.add(exc.op_index)
             continue
@@ -75,13 +77,30 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
     return {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
 
 
+def _weights_option(weights: str | None, compress_weights: bool | None) -> tuple[bool | None, str | None]:
+    """weights (variants.WEIGHTS; None = the default, int16 today) -> (compress_weights, packed storage)."""
+    from tfedge.compiler.variants import WEIGHTS
+
+    if weights is None:
+        return compress_weights, None
+    if weights not in WEIGHTS:
+        raise ModelError(f"unknown weight storage {weights!r}: one of {', '.join(WEIGHTS)}")
+    if weights == "codebook4":  # clustered layers as 4-bit codebooks on every arch; the others int16
+        return True, None
+    return (False if compress_weights is None else compress_weights), weights
+
+
 def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_hooks: bool = False,
-                  arch: str = "portable", compress_weights: bool | None = None) -> CompileResult:
+                  arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None) -> CompileResult:
     """Compiles an int8 .tflite into out_dir/model.c and model.h (+ compile_report.json). `arch` (a key of
     ARCH_PATHS, e.g. Board.kernel_arch) picks each layer's kernel variant (variants.py). compress_weights:
     clustered layers as 4-bit indices + codebook (True), never (False), or None = only with the portable
-    kernels, where decoding costs little time (the arch kernels are much faster; see docs/compression.md)."""
-    files = generate_sources(tflite, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights)
+    kernels, where decoding costs little time (the arch kernels are much faster; see docs/compression.md).
+    weights: storage of the packed conv/FC weights on the DSP kernels, "int16" (widened at compile time, the
+    default: fastest), "int8" (widened at run time, half the flash) or "codebook4" (clustered layers as 4-bit
+    codebooks on every arch)."""
+    files = generate_sources(tflite, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights,
+                             weights=weights)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -137,6 +156,7 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
             "variant_reason": layer.variant_reason,
             "input_shapes": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
             "output_shape": list(g.tensors[op.outputs[0]].shape), "macs": layer.macs,
+            "effective_macs": layer.macs if layer.effective_macs is None else layer.effective_macs,
             "memory": _memory_note(plan, i),
         })
     return {
@@ -152,6 +172,7 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
         "flash_bytes": flash,  # const data model.c emits: weights, folded biases, multipliers, tables, params
         "layers": layer_rows,
         "total_macs": sum(r["macs"] for r in layer_rows),
+        "total_effective_macs": sum(r["effective_macs"] for r in layer_rows),
         "inputs": _io(g, g.inputs, plan),
         "outputs": _io(g, g.outputs, plan),
     }

@@ -5,6 +5,22 @@ from __future__ import annotations
 import argparse
 
 from tfedge.compiler import compile_model
+from tfedge.compiler.variants import WEIGHTS
+
+
+def add_storage_arguments(parser: argparse.ArgumentParser) -> None:
+    """--weights and --kernels, the same on compile and flash."""
+    parser.add_argument("--weights", choices=WEIGHTS, help="weight storage of the DSP conv/FC kernels: int16 (widened at "
+                        "compile time, fastest; the default), int8 (widened at run time, half the flash), codebook4 "
+                        "(clustered layers as 4-bit codebooks)")
+    parser.add_argument("--kernels", choices=["reference", "portable", "arch"], default="arch",
+                        help="kernel paths: the plain reference loops, portable C (const-shape layers), or the "
+                             "core's own (default)")
+
+
+def kernel_arch(kernels: str, arch: str) -> str:
+    """The kernel architecture --kernels asks for on a core whose own is `arch`."""
+    return arch if kernels == "arch" else kernels
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,20 +32,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arch", default="portable", choices=["portable", "armv6m", "dsp", "mve"],
                         help="kernel architecture the layers' variants are chosen for (a board's kernel_arch; "
                              "dsp = Cortex-M4/M7/M33). Default: portable")
+    add_storage_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    result = compile_model(args.model, args.out, profile_hooks=args.profile_hooks, arch=args.arch)
+    result = compile_model(args.model, args.out, profile_hooks=args.profile_hooks,
+                           arch=kernel_arch(args.kernels, args.arch), weights=args.weights)
     r = result.report
     if args.json:
         import json
         print(json.dumps(r, indent=1))
         return 0
-    print(f"{'#':>3}  {'op':<20} {'output shape':<18} {'MACs':>12}  kernel")
+    print(f"{'#':>3}  {'op':<20} {'output shape':<18} {'MACs':>12} {'effective':>12}  kernel")
     for layer in r["layers"]:
         shape = "x".join(map(str, layer["output_shape"]))
-        print(f"{layer['index']:>3}  {layer['op']:<20} {shape:<18} {layer['macs']:>12,}  {layer['kernel']}"
+        print(f"{layer['index']:>3}  {layer['op']:<20} {shape:<18} {layer['macs']:>12,} {layer.get('effective_macs', layer['macs']):>12,}  {layer['kernel']}"
               + (f" ({layer['variant']}: {layer.get('variant_reason', '')})" if layer["variant"] != "portable" else ""))
     print(f"arena {r['arena_bytes']:,} B   (kernel scratch up to {r.get('scratch_bytes', 0):,} B of it)   const data (flash) {r['flash_bytes']:,} B   "
-          f"MACs {r['total_macs']:,}   -> {', '.join(str(p) for p in result.sources)}")
+          f"MACs {r['total_macs']:,} (effective {r.get('total_effective_macs', r['total_macs']):,})   -> {', '.join(str(p) for p in result.sources)}")
     return 0

@@ -15,7 +15,7 @@ from tfedge.compiler.planner import Plan
 _C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
 _TFEDGE_TYPES = {"int8": "TFEDGE_INT8", "uint8": "TFEDGE_UINT8", "int16": "TFEDGE_INT16", "int32": "TFEDGE_INT32",
                  "float32": "TFEDGE_FLOAT32"}
-_RANGES = {"int8_t": (-128, 127), "uint8_t": (0, 255), "int16_t": (-32768, 32767), "int32_t": (-(1 << 31), (1 << 31) - 1)}
+_RANGES = {"int8_t": (-128, 127), "uint8_t": (0, 255), "int16_t": (-32768, 32767), "uint16_t": (0, 65535), "int32_t": (-(1 << 31), (1 << 31) - 1)}
 
 
 def c_int(value) -> str:
@@ -153,12 +153,13 @@ class EmitContext:
 
 
 def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool = False,
-             arch: str = "portable", compress_weights: bool | None = None
+             arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None
              ) -> tuple[str, str, list[Layer], int, dict[int, int]]:
     """(model.c, model.h, the emitted layers, const bytes, kernel scratch bytes per operator index). The C
     is only valid when the plan already holds those scratch buffers (see compiler.generate_sources)."""
     ctx = EmitContext(graph, plan, layers, arch)
     ctx.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
+    ctx.weights = weights  # packed conv/FC weight storage: "int8" or int16 (variants.WEIGHTS)
     emitted: list[Layer] = []
     for i, op in enumerate(layers):
         ctx.layer = i

@@ -22,7 +22,10 @@ import numpy as np
 from tfedge.compiler.arch import kernel_folder
 
 FAST_ARCHS = ("dsp",)  # cores whose kernels use the packed layouts and requantization records (mve: its own conv_s8_nhwc)
-E_MIN, E_MAX = 2, 22  # right shifts the one-shift requantization is proven exact for (k_hi stays in int32)
+E_MIN = 2  # right shifts from which the one-shift requantization is exact (2^(e-2) must be an integer)
+K_HI_LIMIT = 1 << 30  # |k_hi| below this: acc * mult + k_hi * 2^32 cannot leave int64 (e <= 24 for every zero point)
+GENERAL = 32  # record.shift >= GENERAL: the kernels requantize this channel with TFLM's two-step form (k_hi = shift)
+I32_MIN, I32_MAX = -(1 << 31), (1 << 31) - 1
 
 
 @dataclass(frozen=True)
@@ -36,51 +39,159 @@ class Choice:
     const_shape: bool = False  # the kernel body inlined into a per-layer function of model.c (EmitContext.kernel_function)
 
 
-def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int], output_zp: int) -> tuple[list[list[int]] | None, str]:
-    """[bias, mult, k_hi, shift] per channel (padded with zero records to a multiple of 4), or None (and
-    why) when a channel's shift is outside the range the one-shift form is exact for."""
+def mbqm(acc: int, m: int, s: int) -> int:
+    """TFLite MultiplyByQuantizedMultiplier(acc, m, s) in exact integers (left shift wrapping in int32 as TFLM)."""
+    x = (((acc << max(s, 0)) + (1 << 31)) % (1 << 32)) - (1 << 31)
+    if x == m == I32_MIN:
+        return I32_MAX
+    h = (x * m + (1 << 30)) >> 31  # SaturatingRoundingDoublingHighMul: the truncation with its nudge is this floor
+    e = max(-s, 0)
+    mask = (1 << e) - 1
+    return (h >> e) + (1 if (h & mask) > (mask >> 1) + (1 if h < 0 else 0) else 0)
+
+
+def requantize(acc: int, m: int, s: int, zp: int, act_min: int, act_max: int) -> int:
+    """One output as TFLM computes it: MBQM, + output zero point (int32 wrap), clamp."""
+    v = ((mbqm(acc, m, s) + zp + (1 << 31)) % (1 << 32)) - (1 << 31)
+    return min(max(v, act_min), act_max)
+
+
+def constant_channels(rows: np.ndarray, bias: np.ndarray | None, input_zp: int, mults: list[int], shifts: list[int],
+                      zp: int, act_min: int, act_max: int) -> list[int | None]:
+    """Per output channel the int8 value it outputs for every input, or None. rows: the channel's int8 weights
+    (out_c, k). The accumulator of any input lies in [bias + lo, bias + hi] (each x - input_zp in [-128 - zp_in,
+    127 - zp_in], padding taps 0); requantization is monotonic there unless a left shift can wrap, so equal
+    outputs at both ends prove a constant (all-zero filters, multipliers too small for the range, clamped)."""
+    w = np.asarray(rows, np.int64)
+    lo_x, hi_x = -128 - int(input_zp), 127 - int(input_zp)
+    pos, neg = np.where(w > 0, w, 0).sum(axis=1), np.where(w < 0, w, 0).sum(axis=1)
+    lo, hi = pos * lo_x + neg * hi_x, pos * hi_x + neg * lo_x
+    b = np.zeros(len(w), np.int64) if bias is None else np.asarray(bias, np.int64)
+    out: list[int | None] = []
+    for c in range(len(w)):
+        a, z = int(b[c] + lo[c]), int(b[c] + hi[c])
+        m, s = int(mults[c]), int(shifts[c])
+        if a < I32_MIN or z > I32_MAX or (s > 0 and max(-a, z) >= (1 << (31 - s))):
+            out.append(None)  # the int32 sum or the left shift could wrap: not monotonic, nothing proven
+            continue
+        va, vz = requantize(a, m, s, zp, act_min, act_max), requantize(z, m, s, zp, act_min, act_max)
+        out.append(va if va == vz else None)
+    return out
+
+
+@dataclass(frozen=True)
+class Records:
+    rows: list[list[int]]  # tfedge_requant_ch per channel, padded with zero records to a multiple of 4
+    general: int  # channels on TFLM's two-step form (the kernels' per-channel slow path)
+    constant: int  # channels whose record outputs a constant (mult 0)
+
+
+def channel_record(bias: int, m: int, s: int, zp: int, const: int | None = None) -> list[int]:
+    """[bias, mult, k_hi, shift] of one channel. The one-shift form (docs/kernels.md) where it is exact:
+    right shift e >= 2, m in [2^30, 2^31), |k_hi| < 2^30. A provably constant channel c gets mult 0, k_hi
+    2c + 1, shift 1: the preset alone then gives c for either accumulator sign. Any other channel is marked
+    GENERAL (k_hi holds TFLite's shift) and requantized exactly as TFLM does."""
+    if const is not None:
+        return [0, 0, 2 * int(const) + 1, 1]
+    e = -int(s)
+    if e >= E_MIN and (1 << 30) <= m < (1 << 31):
+        k_hi = (1 << (e - 2)) + int(zp) * (1 << (e - 1))
+        if abs(k_hi) < K_HI_LIMIT:
+            return [int(bias), int(m), k_hi, e - 1]
+    return [int(bias), int(m), int(s), GENERAL]
+
+
+def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int], output_zp: int,
+                    constants: list[int | None] | None = None) -> Records:
+    """Records for every channel (padded to a multiple of 4 with zero records): fast, constant or general."""
     n = len(mults)
     b = np.zeros(n, np.int64) if bias is None else np.asarray(bias, np.int64)
-    rows = []
-    for c, (m, s) in enumerate(zip(mults, shifts)):
-        e = -int(s)
-        if not E_MIN <= e <= E_MAX or not (1 << 30) <= m < (1 << 31):
-            return None, f"channel {c}: multiplier 2^{s} outside the one-shift requantization range"
-        rows.append([int(b[c]), int(m), (1 << (e - 2)) + int(output_zp) * (1 << (e - 1)), e - 1])
+    consts = constants or [None] * n
+    rows = [channel_record(int(b[c]), int(m), int(s), output_zp, consts[c]) for c, (m, s) in enumerate(zip(mults, shifts))]
+    general = sum(r[3] >= GENERAL for r in rows)
     rows += [[0, 0, 0, 0]] * (-n % 4)  # padded to whole channel pairs / row groups (zero bias)
-    return rows, ""
+    return Records(rows, general, sum(c is not None for c in consts))
 
 
-def pack_conv_weights(w: np.ndarray) -> np.ndarray:
-    """[out_c][k...] int8 -> int16 [pair][k_padded/4][2][k0 k2 k1 k3], k_padded a multiple of 8 (odd
-    out_c paired with a zero row):
-    the inner loop loads each channel's 4 values as two ready [k0 k2], [k1 k3] halfword pairs."""
+def pack_conv_weights(w: np.ndarray, wide: bool = True) -> np.ndarray:
+    """[out_c][k...] int8 -> [pair][k_padded/4][2][4], k_padded a multiple of 8 (odd out_c paired with a zero
+    row). wide: int16 in the order [k0 k2 k1 k3], so the inner loop loads each channel's 4 values as two ready
+    halfword pairs; else int8 [k0 k1 k2 k3], one word the kernel widens (SXTB16, SXTB16 ROR 8) into the same."""
     out_c = w.shape[0]
+    dtype = np.int16 if wide else np.int8
+    if out_c == 0:  # every channel constant: nothing to pack
+        return np.zeros(0, dtype)
     flat = w.reshape(out_c, -1)
     k = flat.shape[1]
     kp = (k + 7) // 8 * 8  # the inner loop takes 8 values per iteration
-    rows = np.zeros(((out_c + 1) // 2 * 2, kp), np.int16)
+    rows = np.zeros(((out_c + 1) // 2 * 2, kp), dtype)
     rows[:out_c, :k] = flat
-    groups = rows.reshape(-1, 2, kp // 4, 4)[:, :, :, [0, 2, 1, 3]]
+    groups = rows.reshape(-1, 2, kp // 4, 4)[:, :, :, [0, 2, 1, 3] if wide else [0, 1, 2, 3]]
     return groups.transpose(0, 2, 1, 3).reshape(-1)
 
 
-def pack_fc_weights(w: np.ndarray) -> np.ndarray:
-    """[out][in] int8 -> int16 [group of 4 rows][in_padded/4][4 rows][k0 k2 k1 k3] (zero rows pad the last group)."""
+def pack_fc_weights(w: np.ndarray, wide: bool = True) -> np.ndarray:
+    """[out][in] int8 -> [group of 4 rows][in_padded/4][4 rows][4] (zero rows pad the last group): int16
+    [k0 k2 k1 k3] (wide) or int8 [k0 k1 k2 k3] (widened by the kernel)."""
     out_f, k = w.shape
+    dtype = np.int16 if wide else np.int8
+    if out_f == 0:
+        return np.zeros(0, dtype)
     kp = (k + 3) // 4 * 4
-    rows = np.zeros(((out_f + 3) // 4 * 4, kp), np.int16)
+    rows = np.zeros(((out_f + 3) // 4 * 4, kp), dtype)
     rows[:out_f, :k] = w
-    groups = rows.reshape(-1, 4, kp // 4, 4)[:, :, :, [0, 2, 1, 3]]
+    groups = rows.reshape(-1, 4, kp // 4, 4)[:, :, :, [0, 2, 1, 3] if wide else [0, 1, 2, 3]]
     return groups.transpose(0, 2, 1, 3).reshape(-1)
+
+
+WEIGHTS = ("int8", "int16", "codebook4")  # weight storage (compile_model(weights=...), --weights)
+
+
+def packed_weights(ctx, packed: np.ndarray) -> tuple[str, int]:
+    """(the params' weights pointer, weights_i8) for packed weights in the layer's storage (ctx.weights)."""
+    if packed.dtype == np.int8:
+        return ctx.array("int8_t", packed, "weights"), 1
+    return "(const int8_t *)" + ctx.array("int16_t", packed, "weights"), 0
 
 
 def widen_depthwise_weights(w: np.ndarray) -> np.ndarray:
-    """[1][k_h][k_w][c] int8 -> int16 [c/4][k_h*k_w][c0 c2 c1 c3] (the order SXTB16 / ROR 8 widen inputs in)."""
+    """[1][k_h][k_w][c] int8 -> int16 [ceil(c/4)][k_h*k_w][c0 c2 c1 c3] (the order SXTB16 / ROR 8 widen inputs
+    in; channels past c, of a last partial group, get zero weights)."""
     c = w.shape[3]
-    taps = w.reshape(-1, c).astype(np.int16)  # [tap][c]
-    groups = taps.reshape(taps.shape[0], c // 4, 4)[:, :, [0, 2, 1, 3]]  # [tap][group][lane]
+    cp = (c + 3) // 4 * 4
+    taps = np.zeros((w.shape[1] * w.shape[2], cp), np.int16)  # [tap][c]
+    taps[:, :c] = w.reshape(-1, c)
+    groups = taps.reshape(taps.shape[0], cp // 4, 4)[:, :, [0, 2, 1, 3]]  # [tap][group][lane]
     return groups.transpose(1, 0, 2).reshape(-1)
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """Output channels the kernel computes (live) and the constant every other channel outputs: the packed
+    weights and records hold the live channels only; the kernel writes a pixel's constants, then its live values."""
+    live: list[int]
+    const_row: list[int]  # out_c bytes, each dead channel's constant (0 at live positions)
+
+
+def compaction(consts: list[int | None], per_output: float) -> Compaction | None:
+    """Skip the constant channels when the MACs saved (per_output instructions each, per pixel) exceed the
+    cost of writing the pixel from a constant row plus one store per live value (estimated per pixel)."""
+    dead = sum(c is not None for c in consts)
+    live = [c for c, v in enumerate(consts) if v is None]
+    if not dead or dead * per_output <= 0.5 * len(consts) + 3 * len(live) + 20:
+        return None
+    return Compaction(live, [0 if v is None else int(v) for v in consts])
+
+
+def _rq_note(records: Records | None, compact: Compaction | None, out_c: int) -> str:
+    notes = []
+    if records is not None and records.general:
+        notes.append(f"{records.general} channels requantized with TFLM's two-step form (shift outside the one-SMLAL range)")
+    if compact is not None:
+        notes.append(f"{out_c - len(compact.live)} of {out_c} output channels provably constant: MACs skipped, written as constants")
+    elif records is not None and records.constant:
+        notes.append(f"{records.constant} constant channels (computed: skipping them costs more than it saves)")
+    return "; " + "; ".join(notes) if notes else ""
 
 
 CONST_SHAPE_REASON = ("reference loops inlined into a function of this layer, its shapes and quantization as "
@@ -97,43 +208,67 @@ def _plain(kernel: str, arch: str, reason: str = "") -> Choice:
     return Choice(kernel, "portable", reason or f"{arch} kernels: reference loop")
 
 
-def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records_ok: bool, why_not: str) -> Choice:
-    if arch not in FAST_ARCHS:
-        return _plain("conv_s8_nhwc", arch)
-    if not records_ok:
-        return _plain("conv_s8_nhwc", arch, f"fast requantization not exact here ({why_not})")
+def conv_scratch(geo: dict, in_c: int, computed_c: int, compact: bool) -> int:
     k = geo["k_h"] * geo["k_w"] * in_c
     kp = (k + 7) // 8 * 8
-    scratch = 4 * kp + 8 * ((out_c + 1) // 2 * 2) + kp  # two widened im2col vectors, accumulators, byte row
+    # two widened im2col vectors, 4 accumulators per channel pair, a byte row; compacted: two pixels' live values
+    return 4 * kp + 16 * ((computed_c + 1) // 2) + kp + (2 * computed_c if compact else 0)
+
+
+def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | None = None,
+                compact: Compaction | None = None, why: str = "", storage: str = "int16") -> Choice:
+    if arch not in FAST_ARCHS:
+        return _plain("conv_s8_nhwc", arch)
+    k = geo["k_h"] * geo["k_w"] * in_c
+    computed = len(compact.live) if compact else out_c
+    scratch = conv_scratch(geo, in_c, computed, compact is not None)
     one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0
     if one:
-        variant, how = "conv_1x1_matmul", "1x1: matrix multiply, 2 channels x 2 pixels per pass, int16 weights"
+        variant, how = "conv_1x1_matmul", f"1x1: matrix multiply, 2 channels x 2 pixels per pass, {storage} weights"
     else:
-        variant, how = "conv_im2col", f"im2col of {k} values per pixel into a {scratch} B scratch, 2 channels x 2 pixels per pass, int16 weights"
+        variant, how = "conv_im2col", f"im2col of {k} values per pixel into a {scratch} B scratch, 2 channels x 2 pixels per pass, {storage} weights"
     if in_c % 4:
         how += f"; {in_c} input channels: gathered bytewise then widened"
-    return Choice("conv_packed_s8_nhwc", variant, how, packed=True, records=True, scratch_bytes=scratch)
+    return Choice("conv_packed_s8_nhwc", variant, why + how + _rq_note(records, compact, out_c), packed=True,
+                  records=True, scratch_bytes=scratch)
 
 
-def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records_ok: bool, why_not: str) -> Choice:
+def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records: Records | None = None) -> Choice:
+    """Depth multiplier 1 (any channel count). Multipliers > 1 become convolutions (DW_AS_CONV_MAX_IN), or
+    else keep the reference loops."""
     if arch not in FAST_ARCHS:
         return _plain("depthwise_conv_s8_nhwc", arch)
-    if not records_ok:
-        return _plain("depthwise_conv_s8_nhwc", arch, f"fast requantization not exact here ({why_not})")
-    if depth_multiplier != 1 or in_c % 4:
-        return _plain("depthwise_conv_s8_nhwc", arch, f"depth multiplier {depth_multiplier}, {in_c} channels "
-                      "(the 4-channel SIMD path needs multiplier 1 and channels % 4 == 0)")
+    if depth_multiplier != 1:
+        return _plain("depthwise_conv_s8_nhwc", arch, f"depth multiplier {depth_multiplier} on {in_c} input channels "
+                      f"(more than {DW_AS_CONV_MAX_IN}: as a convolution it would multiply the MACs by {in_c})")
+    tail = f"; the last {in_c % 4} channels as a partial group (bytewise loads)" if in_c % 4 else ""
     return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", "4 channels per word: SXTAB16 inputs, weights "
                   "widened to int16 at compile time, 16x16 MACs; 3x3 windows unrolled (border taps read a "
-                  f"{in_c} B row of zero points)", packed=True, records=True, scratch_bytes=in_c)
+                  f"{in_c} B row of zero points){tail}" + _rq_note(records, None, in_c),
+                  packed=True, records=True, scratch_bytes=(in_c + 3) // 4 * 4)
 
 
-def fc_choice(arch: str, in_f: int, out_f: int, records_ok: bool, why_not: str) -> Choice:
+DW_AS_CONV_MAX_IN = 4  # depth multiplier > 1 on at most this many input channels runs as a (block-diagonal) CONV_2D
+
+
+def depthwise_as_conv_weights(w: np.ndarray, in_c: int) -> np.ndarray:
+    """[1][k_h][k_w][in_c * M] depthwise filter -> [in_c * M][k_h][k_w][in_c] conv filter with the same sums:
+    output channel c reads input channel c // M only (the others get zero weights)."""
+    _, k_h, k_w, out_c = w.shape
+    mult = out_c // in_c
+    conv = np.zeros((out_c, k_h, k_w, in_c), np.int8)
+    for c in range(out_c):
+        conv[c, :, :, c // mult] = w[0, :, :, c]
+    return conv
+
+
+def fc_choice(arch: str, in_f: int, out_f: int, records: Records | None = None, compact: Compaction | None = None,
+              storage: str = "int16") -> Choice:
     if arch not in FAST_ARCHS:
         return _plain("fully_connected_s8", arch)
-    if not records_ok:
-        return _plain("fully_connected_s8", arch, f"fast requantization not exact here ({why_not})")
     kp = (in_f + 3) // 4 * 4
+    computed = len(compact.live) if compact else out_f
+    scratch = 2 * kp + (computed if compact else 0)
     return Choice("fully_connected_packed_s8", "fc_rows4", f"4 rows per pass over the input widened once ({2 * kp} B "
-                  f"scratch), int16 weights (+{out_f * in_f} B flash)",
-                  packed=True, records=True, scratch_bytes=2 * kp)
+                  f"scratch), {storage} weights ({computed * in_f * (1 if storage == 'int8' else 2)} B)" + _rq_note(records, compact, out_f),
+                  packed=True, records=True, scratch_bytes=scratch)

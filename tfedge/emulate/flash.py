@@ -23,6 +23,7 @@ from tfedge import io_batches
 from tfedge.boards import Board, load_board
 from tfedge.build.elfinfo import elf_sizes, region_usage
 from tfedge.build.firmware import OPT_LEVELS, build_firmware
+from tfedge.compiler.cli import add_storage_arguments, kernel_arch
 from tfedge.emulate import renode
 from tfedge.emulate.cycles import cycles_to_ms, estimate_cycles
 from tfedge.emulate.measure import Measurement, run_samples
@@ -97,10 +98,12 @@ def flash_model(
     out_dir: str | Path | None = None,
     kernel_arch: str | None = None,
     compress_weights: bool | None = None,
+    weights: str | None = None,
 ) -> dict:
     """Compiles, builds and runs `tflite` on `board`; returns the metrics dict (see docs/boards.md).
     kernel_arch: kernel paths to link instead of the board's (e.g. "reference", the plain portable loops, to compare).
     compress_weights: clustered layers as 4-bit codebooks (see compile_model).
+    weights: weight storage, int8 / int16 / codebook4 (see compile_model; None: the default).
 
     With `inputs` (x as for `tfedge run`), the on-device outputs are in metrics["outputs"] (numpy, same
     form as x; not JSON) and, with compare=True, checked against the host int8 runner."""
@@ -111,7 +114,8 @@ def flash_model(
     tflite = Path(tflite)
     with tempfile.TemporaryDirectory(prefix="tfedge-flash-") as tmp:
         work = Path(tmp)
-        result = compile_model(tflite, work / "model", profile_hooks=True, arch=arch, compress_weights=compress_weights)
+        result = compile_model(tflite, work / "model", profile_hooks=True, arch=arch, compress_weights=compress_weights,
+                               weights=weights)
         report = result.report
         _check_fits(board, report)
         if len(report["inputs"]) != 1:
@@ -251,6 +255,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, help="seconds before a run is declared hung (default 60 + 10 per input)")
     parser.add_argument("--out-dir", help="also keep the ELF, the generated C and Renode scripts here")
     parser.add_argument("--no-compare", action="store_true", help="do not compare outputs with the host int8 runner")
+    add_storage_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -258,7 +263,8 @@ def run(args: argparse.Namespace) -> int:
         raise DataError("-o/--output needs --inputs (the outputs of which inputs?)")
     x = io_batches.load_inputs(args.inputs) if args.inputs else None
     metrics = flash_model(args.model, args.board, x, opt=f"-O{args.opt}", timeout=args.timeout,
-                          compare=not args.no_compare, out_dir=args.out_dir)
+                          compare=not args.no_compare, out_dir=args.out_dir, weights=args.weights,
+                          kernel_arch=kernel_arch(args.kernels, load_board(args.board).kernel_arch))
     print(format_report(metrics))
     if args.output:
         io_batches.save_outputs(args.output, metrics["outputs"])

@@ -5,7 +5,8 @@
  * the two pixels interleaved 16 bytes at a time. The weights were widened to int16 in the same order at
  * compile time, so each SMLAD pairs matching values: a block of 2 output channels x 2 pixels costs per
  * 4 values 1 LDM, 2 LDRD and 8 SMLAD. The accumulators of all channels
- * are kept in scratch and requantized in a second tight loop (fewer live registers than inline). */
+ * are requantized in the same pass (dot_pairs_rq), or kept in scratch and requantized in a C loop (odd
+ * channel counts, a last single pixel, layers with channels on the two-step requantization). */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/conv_packed_s8_nhwc.c"
 #else
@@ -90,18 +91,31 @@ typedef struct {
   uint32_t lo4, hi4;            /* activation range, 4 bytes each */
 } dot_args;
 
+/* The accumulating passes' stack frame ([sp] groups2, pairs left, x, acc) and the end of their pair loop
+ * (the pair's 4 sums stored, the next pair). */
+#define ACC_FRAME           \
+  "ldr r1, [r0, #16]\n\t"   \
+  "str r1, [sp, #0]\n\t"    \
+  "ldr r1, [r0, #20]\n\t"   \
+  "str r1, [sp, #4]\n\t"    \
+  "ldr r1, [r0, #0]\n\t"    \
+  "str r1, [sp, #8]\n\t"    \
+  "ldr r1, [r0, #12]\n\t"   \
+  "str r1, [sp, #12]\n\t"
+#define ACC_STORE           \
+  "ldr r1, [sp, #12]\n\t"   \
+  "stmia r1!, {r2-r5}\n\t"  \
+  "str r1, [sp, #12]\n\t"   \
+  "ldr r1, [sp, #4]\n\t"    \
+  "subs r1, r1, #1\n\t"     \
+  "str r1, [sp, #4]\n\t"    \
+  "bne 2b\n\t"
+
 __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) const dot_args *a) {
   __asm__ volatile(
       "push {r4-r11, lr}\n\t"
       "sub sp, sp, #16\n\t"
-      "ldr r1, [r0, #16]\n\t"
-      "str r1, [sp, #0]\n\t"          /* groups2 */
-      "ldr r1, [r0, #20]\n\t"
-      "str r1, [sp, #4]\n\t"          /* pairs left */
-      "ldr r1, [r0, #0]\n\t"
-      "str r1, [sp, #8]\n\t"          /* x */
-      "ldr r1, [r0, #12]\n\t"
-      "str r1, [sp, #12]\n\t"         /* acc */
+      ACC_FRAME
       "ldr lr, [r0, #8]\n\t"          /* rq */
       "ldr r0, [r0, #4]\n\t"          /* w */
       "2:\n\t"
@@ -191,38 +205,88 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
       "subs r12, r12, #2\n\t"
       "bne 3b\n\t"
       "4:\n\t"
-      "ldr r1, [sp, #12]\n\t"
-      "stmia r1!, {r2-r5}\n\t"
-      "str r1, [sp, #12]\n\t"
-      "ldr r1, [sp, #4]\n\t"
-      "subs r1, r1, #1\n\t"
-      "str r1, [sp, #4]\n\t"
-      "bne 2b\n\t"
+      ACC_STORE
       "add sp, sp, #16\n\t"
       "pop {r4-r11, pc}\n\t");
 }
+
+/* The stack frame of the requantizing passes: [sp] groups2, pairs left, x, out (running), out_c (pixel 1 =
+ * pixel 0 + out_c), lo4, hi4; [sp, #28] free (dot_pairs8_rq: rq). */
+#define RQ_FRAME            \
+  "push {r4-r11, lr}\n\t"   \
+  "sub sp, sp, #32\n\t"     \
+  "ldr r1, [r0, #24]\n\t"   \
+  "str r1, [sp, #12]\n\t"   \
+  "ldr r1, [r0, #28]\n\t"   \
+  "str r1, [sp, #16]\n\t"   \
+  "ldr r1, [r0, #32]\n\t"   \
+  "str r1, [sp, #20]\n\t"   \
+  "ldr r1, [r0, #36]\n\t"   \
+  "str r1, [sp, #24]\n\t"   \
+  "ldr r1, [r0, #16]\n\t"   \
+  "str r1, [sp, #0]\n\t"    \
+  "ldr r1, [r0, #20]\n\t"   \
+  "str r1, [sp, #4]\n\t"    \
+  "ldr r1, [r0, #0]\n\t"    \
+  "str r1, [sp, #8]\n\t"
+
+/* After a channel pair's sums (r2-r5, records at lr - 32): 4 one-SMLAL requantizations, BFI packing, SSUB8/SEL
+ * clamp, one halfword per pixel; counts the pair down (flags set for the loop branch). */
+#define RQ_PAIR_STORE \
+  "ldrd r6, r7, [lr, #-28]\n\t" \
+  "ldr r8, [lr, #-20]\n\t" \
+  "and r9, r2, #0x80000000\n\t" \
+  "orr r9, r9, #0x40000000\n\t" \
+  "add r10, r7, r2, asr #31\n\t" \
+  "smlal r9, r10, r2, r6\n\t" \
+  "asr r10, r10, r8\n\t" \
+  "ssat r2, #8, r10\n\t" \
+  "and r9, r4, #0x80000000\n\t" \
+  "orr r9, r9, #0x40000000\n\t" \
+  "add r10, r7, r4, asr #31\n\t" \
+  "smlal r9, r10, r4, r6\n\t" \
+  "asr r10, r10, r8\n\t" \
+  "ssat r4, #8, r10\n\t" \
+  "ldrd r6, r7, [lr, #-12]\n\t" \
+  "ldr r8, [lr, #-4]\n\t" \
+  "and r9, r3, #0x80000000\n\t" \
+  "orr r9, r9, #0x40000000\n\t" \
+  "add r10, r7, r3, asr #31\n\t" \
+  "smlal r9, r10, r3, r6\n\t" \
+  "asr r10, r10, r8\n\t" \
+  "ssat r3, #8, r10\n\t" \
+  "and r9, r5, #0x80000000\n\t" \
+  "orr r9, r9, #0x40000000\n\t" \
+  "add r10, r7, r5, asr #31\n\t" \
+  "smlal r9, r10, r5, r6\n\t" \
+  "asr r10, r10, r8\n\t" \
+  "ssat r5, #8, r10\n\t" \
+  "and r2, r2, #255\n\t" \
+  "bfi r2, r3, #8, #8\n\t" \
+  "bfi r2, r4, #16, #8\n\t" \
+  "bfi r2, r5, #24, #8\n\t" \
+  "ldr r6, [sp, #20]\n\t" \
+  "ssub8 r7, r2, r6\n\t" \
+  "sel r2, r2, r6\n\t" \
+  "ldr r6, [sp, #24]\n\t" \
+  "ssub8 r7, r2, r6\n\t" \
+  "sel r2, r6, r2\n\t" \
+  "ldr r1, [sp, #12]\n\t" \
+  "ldr r6, [sp, #16]\n\t" \
+  "lsr r7, r2, #16\n\t" \
+  "strh r7, [r1, r6]\n\t" \
+  "strh r2, [r1], #2\n\t" \
+  "str r1, [sp, #12]\n\t" \
+  "ldr r1, [sp, #4]\n\t" \
+  "subs r1, r1, #1\n\t" \
+  "str r1, [sp, #4]\n\t"
 
 /* The same, requantizing in place of storing accumulators (even channel counts, two pixels): per channel
  * pair the records' multiplier / k_hi / shift (LDRD + LDR), 4 one-SMLAL requantizations, the 4 bytes packed
  * (BFI), clamped with SSUB8/SEL and stored as one halfword per pixel. */
 __attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)) const dot_args *a) {
   __asm__ volatile(
-      "push {r4-r11, lr}\n\t"
-      "sub sp, sp, #32\n\t"
-      "ldr r1, [r0, #24]\n\t"
-      "str r1, [sp, #12]\n\t"         /* out (pixel 0, running) */
-      "ldr r1, [r0, #28]\n\t"
-      "str r1, [sp, #16]\n\t"         /* out_c: pixel 1 = pixel 0 + out_c */
-      "ldr r1, [r0, #32]\n\t"
-      "str r1, [sp, #20]\n\t"         /* lo4 */
-      "ldr r1, [r0, #36]\n\t"
-      "str r1, [sp, #24]\n\t"         /* hi4 */
-      "ldr r1, [r0, #16]\n\t"
-      "str r1, [sp, #0]\n\t"          /* groups2 */
-      "ldr r1, [r0, #20]\n\t"
-      "str r1, [sp, #4]\n\t"          /* pairs left */
-      "ldr r1, [r0, #0]\n\t"
-      "str r1, [sp, #8]\n\t"          /* x */
+      RQ_FRAME
       "ldr lr, [r0, #8]\n\t"          /* rq */
       "ldr r0, [r0, #4]\n\t"          /* w */
       "2:\n\t"
@@ -312,119 +376,146 @@ __attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)
       "subs r12, r12, #2\n\t"
       "bne 3b\n\t"
       "4:\n\t"
-      "ldrd r6, r7, [lr, #-28]\n\t"
-      "ldr r8, [lr, #-20]\n\t"
-      "and r9, r2, #0x80000000\n\t"
-      "orr r9, r9, #0x40000000\n\t"
-      "add r10, r7, r2, asr #31\n\t"
-      "smlal r9, r10, r2, r6\n\t"
-      "asr r10, r10, r8\n\t"
-      "ssat r2, #8, r10\n\t"
-      "and r9, r4, #0x80000000\n\t"
-      "orr r9, r9, #0x40000000\n\t"
-      "add r10, r7, r4, asr #31\n\t"
-      "smlal r9, r10, r4, r6\n\t"
-      "asr r10, r10, r8\n\t"
-      "ssat r4, #8, r10\n\t"
-      "ldrd r6, r7, [lr, #-12]\n\t"
-      "ldr r8, [lr, #-4]\n\t"
-      "and r9, r3, #0x80000000\n\t"
-      "orr r9, r9, #0x40000000\n\t"
-      "add r10, r7, r3, asr #31\n\t"
-      "smlal r9, r10, r3, r6\n\t"
-      "asr r10, r10, r8\n\t"
-      "ssat r3, #8, r10\n\t"
-      "and r9, r5, #0x80000000\n\t"
-      "orr r9, r9, #0x40000000\n\t"
-      "add r10, r7, r5, asr #31\n\t"
-      "smlal r9, r10, r5, r6\n\t"
-      "asr r10, r10, r8\n\t"
-      "ssat r5, #8, r10\n\t"
-      "and r2, r2, #255\n\t"
-      "bfi r2, r3, #8, #8\n\t"
-      "bfi r2, r4, #16, #8\n\t"
-      "bfi r2, r5, #24, #8\n\t"
-      "ldr r6, [sp, #20]\n\t"
-      "ssub8 r7, r2, r6\n\t"
-      "sel r2, r2, r6\n\t"
-      "ldr r6, [sp, #24]\n\t"
-      "ssub8 r7, r2, r6\n\t"
-      "sel r2, r6, r2\n\t"
-      "ldr r1, [sp, #12]\n\t"
-      "ldr r6, [sp, #16]\n\t"
-      "lsr r7, r2, #16\n\t"
-      "strh r7, [r1, r6]\n\t"
-      "strh r2, [r1], #2\n\t"
-      "str r1, [sp, #12]\n\t"
-      "ldr r1, [sp, #4]\n\t"
-      "subs r1, r1, #1\n\t"
-      "str r1, [sp, #4]\n\t"
+      RQ_PAIR_STORE
+      "bne 2b\n\t"
+      "add sp, sp, #32\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+/* int8 weights (weights_i8): the same blocks with each channel's 4 weights one word, widened in the loop with
+ * SXTB16 / SXTB16 ROR 8 into the [k0 k2] [k1 k3] pairs the inputs are in (CMSIS-NN's trick): per group of 4
+ * values 3 LDRD, 4 SXTB16 and 8 SMLAD instead of 4 LDRD and 8 SMLAD. lr is the widening temporary, so the
+ * records pointer lives on the stack. */
+#define G8                                   \
+  "ldrd r8, r9, [r1], #8\n\t"                \
+  "ldrd r10, r11, [r1], #8\n\t"              \
+  "ldrd r6, r7, [r0], #8\n\t"                \
+  "sxtb16 lr, r6\n\t"                        \
+  "sxtb16 r6, r6, ror #8\n\t"                \
+  "smlad r2, r8, lr, r2\n\t"                 \
+  "smlad r4, r10, lr, r4\n\t"                \
+  "smlad r2, r9, r6, r2\n\t"                 \
+  "smlad r4, r11, r6, r4\n\t"                \
+  "sxtb16 lr, r7\n\t"                        \
+  "sxtb16 r7, r7, ror #8\n\t"                \
+  "smlad r3, r8, lr, r3\n\t"                 \
+  "smlad r5, r10, lr, r5\n\t"                \
+  "smlad r3, r9, r7, r3\n\t"                 \
+  "smlad r5, r11, r7, r5\n\t"
+
+/* One channel pair's dot products (biases from the records at [sp, #RQ]), 2 groups per 8 values. */
+#define PAIR8(RQ)                            \
+  "ldr lr, [sp, #" #RQ "]\n\t"               \
+  "ldr r2, [lr], #16\n\t"                    \
+  "ldr r3, [lr], #16\n\t"                    \
+  "str lr, [sp, #" #RQ "]\n\t"               \
+  "mov r4, r2\n\t"                           \
+  "mov r5, r3\n\t"                           \
+  "ldr r1, [sp, #8]\n\t"                     \
+  "ldr r12, [sp, #0]\n\t"                    \
+  "tst r12, #1\n\t"                          \
+  "beq 3f\n\t"                               \
+  G8 G8                                      \
+  "subs r12, r12, #1\n\t"                    \
+  "beq 4f\n\t"                               \
+  "3:\n\t"                                   \
+  G8 G8 G8 G8                                \
+  "subs r12, r12, #2\n\t"                    \
+  "bne 3b\n\t"                               \
+  "4:\n\t"                                   \
+  "ldr lr, [sp, #" #RQ "]\n\t"
+
+__attribute__((naked, noinline)) static void dot_pairs8(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "sub sp, sp, #24\n\t"
+      ACC_FRAME
+      "ldr r1, [r0, #8]\n\t"
+      "str r1, [sp, #16]\n\t"         /* rq */
+      "ldr r0, [r0, #4]\n\t"          /* w */
+      "2:\n\t"
+      PAIR8(16)
+      ACC_STORE
+      "add sp, sp, #24\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+/* dot_pairs_rq with int8 weights: the requantization tail of dot_pairs_rq after PAIR8 (lr restored). */
+__attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(
+      RQ_FRAME
+      "ldr r1, [r0, #8]\n\t"
+      "str r1, [sp, #28]\n\t"         /* rq */
+      "ldr r0, [r0, #4]\n\t"          /* w */
+      "2:\n\t"
+      PAIR8(28)
+      RQ_PAIR_STORE
       "bne 2b\n\t"
       "add sp, sp, #32\n\t"
       "pop {r4-r11, pc}\n\t");
 }
 
 /* Requantized accumulator *accp with record r, saturated to int8 and (clamp) clamped: the accumulator and
- * the record's multiplier, k_hi and shift are loaded back to back (one asm block) so the loads pipeline. */
+ * the record's multiplier, k_hi and shift are loaded back to back (one asm block) so the loads pipeline.
+ * general: the layer has channels on the two-step form (TFEDGE_RQ_GENERAL), checked per channel. */
 static inline __attribute__((always_inline)) int32_t out_ld(const int32_t *accp, const tfedge_requant_ch *r,
-                                                            int clamp, int32_t lo, int32_t hi) {
+                                                            int clamp, int32_t lo, int32_t hi, int general, int32_t zp) {
   int32_t acc, mult, k_hi, shift, v;
   uint32_t l;
   __asm__("ldr %0, [%4]\n\tldrd %1, %2, [%5, #4]\n\tldr %3, [%5, #12]"
           : "=&r"(acc), "=&r"(mult), "=&r"(k_hi), "=r"(shift) : "r"(accp), "r"(r));
-  l = 0x40000000u | ((uint32_t)acc & 0x80000000u);
-  k_hi += acc >> 31;
-  __asm__("smlal %0, %1, %2, %3" : "+r"(l), "+r"(k_hi) : "r"(acc), "r"(mult));
-  v = __ssat(k_hi >> shift, 8);
-  if (clamp) {
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-  }
-  return v;
-}
-
-/* Requantized, saturated to int8 and (clamp) clamped to the activation range. */
-static inline __attribute__((always_inline)) int32_t out1(int32_t acc, const tfedge_requant_ch *r, int clamp,
-                                                          int32_t lo, int32_t hi) {
-  int32_t v = __ssat(tfedge_dsp_requant(acc, r), 8);
-  if (clamp) {
-    v = v < lo ? lo : v;
-    v = v > hi ? hi : v;
-  }
-  return v;
-}
-
-/* Requantizes one pixel pair's accumulators ([pair][px0 ch0, px0 ch1, px1 ch0, px1 ch1]) into o0 / o1. */
-static inline __attribute__((always_inline)) void requant_pair(const int32_t *acc, const tfedge_requant_ch *r,
-                                                               int32_t out_c, int8_t *o0, int8_t *o1, int two,
-                                                               int clamp, int32_t lo, int32_t hi) {
-  int32_t oc;
-  if (two) {
-    for (oc = 0; oc + 2 <= out_c; oc += 2, acc += 4, r += 2) {
-      o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi);
-      o0[oc + 1] = (int8_t)out_ld(acc + 1, r + 1, clamp, lo, hi);
-      o1[oc] = (int8_t)out_ld(acc + 2, r, clamp, lo, hi);
-      o1[oc + 1] = (int8_t)out_ld(acc + 3, r + 1, clamp, lo, hi);
-    }
-    if (oc < out_c) o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi), o1[oc] = (int8_t)out_ld(acc + 2, r, clamp, lo, hi);
+  if (general && shift >= TFEDGE_RQ_GENERAL) {
+    v = __ssat(tfedge_dsp_requant_general(acc, mult, k_hi, zp), 8);
   } else {
-    for (oc = 0; oc + 2 <= out_c; oc += 2, acc += 4, r += 2) {
-      o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi);
-      o0[oc + 1] = (int8_t)out_ld(acc + 1, r + 1, clamp, lo, hi);
+    l = 0x40000000u | ((uint32_t)acc & 0x80000000u);
+    k_hi += acc >> 31;
+    __asm__("smlal %0, %1, %2, %3" : "+r"(l), "+r"(k_hi) : "r"(acc), "r"(mult));
+    v = __ssat(k_hi >> shift, 8);
+  }
+  if (clamp) {
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+  }
+  return v;
+}
+
+/* Requantizes one pixel pair's accumulators ([pair][px0 ch0, px0 ch1, px1 ch0, px1 ch1]) of n channels into
+ * o0 / o1. */
+static inline __attribute__((always_inline)) void requant_pair(const int32_t *acc, const tfedge_requant_ch *r,
+                                                               int32_t n, int8_t *o0, int8_t *o1, int two,
+                                                               int clamp, int32_t lo, int32_t hi, int general,
+                                                               int32_t zp) {
+  int32_t oc;
+  for (oc = 0; oc + 2 <= n; oc += 2, acc += 4, r += 2) {
+    o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi, general, zp);
+    o0[oc + 1] = (int8_t)out_ld(acc + 1, r + 1, clamp, lo, hi, general, zp);
+    if (two) {
+      o1[oc] = (int8_t)out_ld(acc + 2, r, clamp, lo, hi, general, zp);
+      o1[oc + 1] = (int8_t)out_ld(acc + 3, r + 1, clamp, lo, hi, general, zp);
     }
-    if (oc < out_c) o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi);
+  }
+  if (oc < n) {
+    o0[oc] = (int8_t)out_ld(acc, r, clamp, lo, hi, general, zp);
+    if (two) o1[oc] = (int8_t)out_ld(acc + 2, r, clamp, lo, hi, general, zp);
   }
 }
 
+/* clamp: the activation range is narrower than int8. With constant channels skipped (const_row) only the
+ * live_c computed channels go through the dot products, into a 2-pixel row after the byte row in scratch,
+ * and each pixel is then written from the constant row and those values. */
 static inline __attribute__((always_inline)) void run(const tfedge_conv_params *p, const int8_t *input,
-                                                      int8_t *output, const int clamp) {
+                                                      int8_t *output, const int clamp, const int compact) {
   const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 7) & ~7;
   const int32_t groups = k_padded >> 2;
-  const int32_t npx = p->out_h * p->out_w, out_c = p->out_c, pairs = (out_c + 1) >> 1;
-  const int32_t lo = p->act_min, hi = p->act_max;
+  const int32_t npx = p->out_h * p->out_w, out_c = p->out_c;
+  const int32_t cc = compact ? p->live_c : out_c; /* channels computed */
+  const int32_t pairs = (cc + 1) >> 1, stride = compact ? cc : out_c;
+  const int general = p->rq_general != 0;
+  const int32_t lo = p->act_min, hi = p->act_max, zp = p->output_offset;
   uint32_t *buf = (uint32_t *)p->scratch;
   int32_t *accs = (int32_t *)(buf + 4 * groups); /* 4 accumulators per channel pair */
   int8_t *stage = (int8_t *)(accs + 4 * pairs);
+  int8_t *live = stage + k_padded; /* compact: 2 pixels x cc values */
   int32_t b, i;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
@@ -432,33 +523,38 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
     int32_t oy = 0, ox = 0; /* pixel i */
     for (i = 0; i < npx; i += 2) {
       const int two = i + 1 < npx;
-      int8_t *o0 = out_b + i * out_c;
-      gather(p, in_b, oy, ox, stage, buf, k_padded);
-      if (++ox == p->out_w) ox = 0, ++oy;
-      if (two) {
-        gather(p, in_b, oy, ox, stage, buf + 2, k_padded);
+      int8_t *o0 = compact ? live : out_b + i * out_c;
+      if (cc) {
+        gather(p, in_b, oy, ox, stage, buf, k_padded);
         if (++ox == p->out_w) ox = 0, ++oy;
-      } else {
-        int32_t g;
-        for (g = 0; g < groups; ++g) buf[4 * g + 2] = buf[4 * g], buf[4 * g + 3] = buf[4 * g + 1];
-      }
-      {
-        const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs,
-                               o0, out_c, (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};
-        if (two && !(out_c & 1)) {
-          dot_pairs_rq(&args);
+        if (two) {
+          gather(p, in_b, oy, ox, stage, buf + 2, k_padded);
+          if (++ox == p->out_w) ox = 0, ++oy;
         } else {
-          dot_pairs(&args);
-          requant_pair(accs, p->rq, out_c, o0, o0 + out_c, two, clamp, lo, hi);
+          int32_t g;
+          for (g = 0; g < groups; ++g) buf[4 * g + 2] = buf[4 * g], buf[4 * g + 3] = buf[4 * g + 1];
+        }
+        {
+          const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs,
+                                 o0, stride, (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};
+          if (two && !(cc & 1) && !general) {
+            if (p->weights_i8) dot_pairs8_rq(&args);
+            else dot_pairs_rq(&args);
+          } else {
+            if (p->weights_i8) dot_pairs8(&args);
+            else dot_pairs(&args);
+            requant_pair(accs, p->rq, cc, o0, o0 + stride, two, clamp, lo, hi, general, zp);
+          }
         }
       }
+      if (compact) tfedge_dsp_scatter(p->const_row, p->live_map, out_c, cc, live, out_b + i * out_c, two ? 2 : 1);
     }
   }
 }
 
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   if (p->rq == NULL || p->scratch == NULL) conv_packed_s8_nhwc_ref(p, input, output);
-  else if (p->act_min == -128 && p->act_max == 127) run(p, input, output, 0);
-  else run(p, input, output, 1);
+  else if (p->act_min == -128 && p->act_max == 127) run(p, input, output, 0, p->const_row != NULL);
+  else run(p, input, output, 1, p->const_row != NULL);
 }
 #endif

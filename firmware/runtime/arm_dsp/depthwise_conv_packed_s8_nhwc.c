@@ -1,4 +1,4 @@
-/* DEPTHWISE_CONV_2D, depth multiplier 1, channels % 4 == 0, widened weights; Cortex-M4/M7/M33 DSP extension.
+/* DEPTHWISE_CONV_2D, depth multiplier 1, any channel count, widened weights; Cortex-M4/M7/M33 DSP extension.
  *
  * 4 channels at a time: per tap one word of input widened with the offset (SXTAB16 and SXTAB16 ROR 8),
  * one LDRD of the compile-time widened weights ([c0 c2][c1 c3], sequential per channel group) and four
@@ -15,9 +15,10 @@
 #include "../portable/depthwise_conv_packed_s8_nhwc.c"
 #undef depthwise_conv_packed_s8_nhwc
 
-#define TAP(ptr, wp)                                                        \
+/* 4 channels of one tap: the input word v (4 channels) widened with the offset, times the widened weights wp. */
+#define TAP_WORD(v, wp)                                                     \
   do {                                                                      \
-    const uint32_t v_ = tfedge_ld32(ptr);                                   \
+    const uint32_t v_ = (v);                                                \
     const uint32_t xe_ = __sxtab16(off2, v_), xo_ = tfedge_sxtab16_ror8(off2, v_); \
     const uint32_t we_ = (wp)[0], wo_ = (wp)[1];                            \
     a0 = __smlabb(xe_, we_, a0);                                            \
@@ -25,6 +26,7 @@
     a1 = __smlabb(xo_, wo_, a1);                                            \
     a3 = __smlatt(xo_, wo_, a3);                                            \
   } while (0)
+#define TAP(ptr, wp) TAP_WORD(tfedge_ld32(ptr), wp)
 
 /* One output pixel of a 3x3 depthwise convolution, all channel groups, requantized and stored.
  * Hand-scheduled (14 registers): per tap and 4 channels one LDR of the tap's pointer, one LDR of 4 input
@@ -109,9 +111,19 @@ __attribute__((naked, noinline)) static void dw_pixel3x3(__attribute__((unused))
 
 static inline uint32_t bytes4(int32_t v) { return (uint32_t)(uint8_t)v * 0x01010101u; }
 
+/* The n < 4 channels of a last partial group as one word (bytewise: never past the tensor's end). */
+static inline uint32_t ld_part(const int8_t *q, int32_t n) {
+  uint32_t v = (uint8_t)q[0];
+  if (n > 1) v |= (uint32_t)(uint8_t)q[1] << 8;
+  if (n > 2) v |= (uint32_t)(uint8_t)q[2] << 16;
+  return v;
+}
+
+#define TAP_PART(ptr, wp, n) TAP_WORD(ld_part(ptr, n), wp)
+
 static inline __attribute__((always_inline)) int32_t out1(int32_t acc, const tfedge_requant_ch *r, int clamp,
-                                                          int32_t lo, int32_t hi) {
-  int32_t v = __ssat(tfedge_dsp_requant(acc, r), 8);
+                                                          int32_t lo, int32_t hi, int general, int32_t zp) {
+  int32_t v = __ssat(general ? tfedge_dsp_requant_any(acc, r, zp) : tfedge_dsp_requant(acc, r), 8);
   if (clamp) {
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
@@ -119,13 +131,37 @@ static inline __attribute__((always_inline)) int32_t out1(int32_t acc, const tfe
   return v;
 }
 
+/* The last c_n % 4 channels of one output pixel (lanes a0..a2; bytewise loads and stores, so nothing past
+ * the tensor is read or written): base, w and r point at the partial group. */
+static __attribute__((noinline)) void dw_part(const tfedge_conv_params *p, const int8_t *base, const uint32_t *w,
+                                              const tfedge_requant_ch *r, int8_t *out, const int32_t win[4],
+                                              int32_t part) {
+  const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
+  const int32_t dx = p->dil_w * p->in_c, dy = p->dil_h * p->in_w * p->in_c;
+  const int general = p->rq_general != 0;
+  int32_t a0 = r[0].bias, a1 = r[1].bias, a2 = r[2].bias, a3 = 0, ky, kx;
+  for (ky = win[0]; ky < win[1]; ++ky) {
+    const int8_t *q = base + ky * dy;
+    const uint32_t *wr = w + 2 * ky * p->k_w;
+    for (kx = win[2]; kx < win[3]; ++kx) TAP_PART(q + kx * dx, wr + 2 * kx, part);
+  }
+  (void)a3;
+  out[0] = (int8_t)out1(a0, r, 1, p->act_min, p->act_max, general, p->output_offset);
+  if (part > 1) out[1] = (int8_t)out1(a1, r + 1, 1, p->act_min, p->act_max, general, p->output_offset);
+  if (part > 2) out[2] = (int8_t)out1(a2, r + 2, 1, p->act_min, p->act_max, general, p->output_offset);
+}
+
+/* clamp: the activation range is narrower than int8. Channels in groups of 4; a last partial group (channels
+ * % 4) goes through dw_part, its padding lanes having zero weights. Layers with channels on the two-step
+ * requantization (rq_general) run the C loop, which checks each record. */
 static inline __attribute__((always_inline)) void run(const tfedge_conv_params *p, const int8_t *input,
                                                       int8_t *output, const int clamp) {
-  const int32_t c_n = p->in_c, taps = p->k_h * p->k_w;
+  const int32_t c_n = p->in_c, taps = p->k_h * p->k_w, full = c_n & ~3;
   const int32_t row = p->in_w * c_n, dx = p->dil_w * c_n, dy = p->dil_h * row;
   const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
   const int32_t lo = p->act_min, hi = p->act_max;
-  const int k3 = p->k_h == 3 && p->k_w == 3;
+  const int general = p->rq_general != 0;
+  const int k3 = p->k_h == 3 && p->k_w == 3 && !general && full;
   int8_t *zrow = (int8_t *)p->scratch; /* c_n bytes: the input zero point, for taps outside the image */
   int32_t b, oy, ox, c, ky, kx;
   if (zrow) memset(zrow, -p->input_offset, (size_t)c_n);
@@ -153,20 +189,28 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
             const int32_t ty = t / 3, tx = t % 3;
             tap[t] = ty >= ky0 && ty < ky1 && tx >= kx0 && tx < kx1 ? base + ty * dy + tx * dx : zrow;
           }
-          args.taps = tap, args.w = w, args.rq = r, args.out = output, args.groups = c_n >> 2, args.off2 = off2;
+          args.taps = tap, args.w = w, args.rq = r, args.out = output, args.groups = full >> 2, args.off2 = off2;
           args.lo4 = bytes4(lo), args.hi4 = bytes4(hi);
           dw_pixel3x3(&args);
         } else {
-          for (c = 0; c < c_n; c += 4, r += 4, w += 2 * taps) {
+          for (c = 0; c < full; c += 4, r += 4, w += 2 * taps) {
+            const int32_t zp = p->output_offset;
             int32_t a0 = r[0].bias, a1 = r[1].bias, a2 = r[2].bias, a3 = r[3].bias;
             for (ky = ky0; ky < ky1; ++ky) {
               const int8_t *q = base + c + ky * dy;
               const uint32_t *wr = w + 2 * ky * p->k_w;
               for (kx = kx0; kx < kx1; ++kx) TAP(q + kx * dx, wr + 2 * kx);
             }
-            tfedge_st32(output + c, tfedge_pack4(out1(a0, r, clamp, lo, hi), out1(a1, r + 1, clamp, lo, hi),
-                                                 out1(a2, r + 2, clamp, lo, hi), out1(a3, r + 3, clamp, lo, hi)));
+            tfedge_st32(output + c, tfedge_pack4(out1(a0, r, clamp, lo, hi, general, zp),
+                                                 out1(a1, r + 1, clamp, lo, hi, general, zp),
+                                                 out1(a2, r + 2, clamp, lo, hi, general, zp),
+                                                 out1(a3, r + 3, clamp, lo, hi, general, zp)));
           }
+        }
+        if (c_n != full) {
+          const int32_t win[4] = {ky0, ky1, kx0, kx1};
+          dw_part(p, base + full, (const uint32_t *)(const void *)p->weights + 2 * taps * (full >> 2), p->rq + full,
+                  output + full, win, c_n - full);
         }
         output += c_n;
       }

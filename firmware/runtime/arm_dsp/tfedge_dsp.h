@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tfedge_fixedpoint.h"
 #include "tfedge_kernels.h"
 
 /* A 32-bit load from any address (LDR: unaligned accesses are legal on v7E-M/v8-M Main). */
@@ -46,6 +47,37 @@ static inline int32_t tfedge_dsp_out(int32_t acc, const tfedge_requant_ch *r, in
   int32_t v = __ssat(tfedge_dsp_requant(acc, r), 8);
   v = v < act_min ? act_min : v;
   return v > act_max ? act_max : v;
+}
+
+/* Any record: the one-SMLAL form, or for a channel marked TFEDGE_RQ_GENERAL TFLM's two-step
+ * MultiplyByQuantizedMultiplier (k_hi holds its shift; left shifts too) + output_offset (zp), as TFLM wraps. */
+static __attribute__((noinline, unused)) int32_t tfedge_dsp_requant_general(int32_t acc, int32_t mult, int32_t shift,
+                                                                          int32_t zp) {
+  return tfedge_add_wrap(tfedge_mbqm(acc, mult, shift), zp); /* out of line: rare channels, one copy per kernel */
+}
+
+static inline int32_t tfedge_dsp_requant_any(int32_t acc, const tfedge_requant_ch *r, int32_t zp) {
+  if (r->shift >= TFEDGE_RQ_GENERAL) return tfedge_dsp_requant_general(acc, r->mult, r->k_hi, zp);
+  return tfedge_dsp_requant(acc, r);
+}
+
+/* tfedge_dsp_out for any record (general: the layer has TFEDGE_RQ_GENERAL channels). */
+static inline int32_t tfedge_dsp_out_any(int32_t acc, const tfedge_requant_ch *r, int general, int32_t zp,
+                                         int32_t act_min, int32_t act_max) {
+  int32_t v = __ssat(general ? tfedge_dsp_requant_any(acc, r, zp) : tfedge_dsp_requant(acc, r), 8);
+  v = v < act_min ? act_min : v;
+  return v > act_max ? act_max : v;
+}
+
+/* Writes n_px pixels of a layer with constant channels: each pixel's out_c bytes from const_row, then the
+ * live_c computed values (vals, live_c per pixel) at their channels live_map. */
+static inline void tfedge_dsp_scatter(const int8_t *const_row, const uint16_t *live_map, int32_t out_c, int32_t live_c,
+                                      const int8_t *vals, int8_t *out, int32_t n_px) {
+  int32_t px, j;
+  for (px = 0; px < n_px; ++px, vals += live_c, out += out_c) {
+    memcpy(out, const_row, (size_t)out_c);
+    for (j = 0; j < live_c; ++j) out[live_map[j]] = vals[j];
+  }
 }
 
 /* Packs 4 int8 results into one little-endian word. */

@@ -14,11 +14,15 @@
 extern "C" {
 #endif
 
-/* Requantization of one output channel prepared at compile time for the DSP/Helium kernels, valid when
- * the channel's shift is a right shift e in [2, 22] (the compiler checks; else rq is NULL):
+/* Requantization of one output channel prepared at compile time for the DSP kernels. Where the channel's
+ * shift is a right shift e >= 2 and |k_hi| < 2^30 (the compiler checks):
  *   out = (acc * mult + 2^30 - 2^31 [acc < 0] + 2^32 k_hi) >> (32 + shift),  acc including bias,
  *   k_hi = 2^(e-2) + output_offset * 2^(e-1), shift = e - 1,
- * which equals MultiplyByQuantizedMultiplier(acc, mult, -e) + output_offset bit for bit. */
+ * which equals MultiplyByQuantizedMultiplier(acc, mult, -e) + output_offset bit for bit. A channel whose
+ * output is provably constant c has mult 0, k_hi 2c + 1, shift 1. Any other channel has
+ * shift >= TFEDGE_RQ_GENERAL and k_hi = TFLite's shift: MultiplyByQuantizedMultiplier(acc, mult, k_hi)
+ * + output_offset, the two-step form (the params' rq_general counts these channels). */
+#define TFEDGE_RQ_GENERAL 32
 typedef struct tfedge_requant_ch {
   int32_t bias, mult, k_hi, shift;
 } tfedge_requant_ch;
@@ -42,6 +46,14 @@ typedef struct {
   const uint8_t *indices;
   const int8_t *codebook;
   int32_t codebook_stride; /* 16: a codebook per output channel, 0: one for the layer */
+  /* Packed kernels: channels of rq on the two-step form; and, when const_row is not NULL, the output
+   * channels computed (live_c, at output positions live_map; weights and rq hold only these), every other
+   * channel being the constant const_row[c] (out_c bytes). */
+  int32_t rq_general;
+  int32_t live_c;
+  const uint16_t *live_map;
+  const int8_t *const_row;
+  int32_t weights_i8; /* conv_packed: weights int8 in the same order, 4 per word ([k0 k1 k2 k3]) */
 } tfedge_conv_params;
 void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
@@ -82,6 +94,11 @@ typedef struct {
   const uint8_t *indices;      /* fully_connected_s8_c4: as for convolutions, one row per output */
   const int8_t *codebook;
   int32_t codebook_stride;
+  int32_t rq_general;          /* packed kernel: as for convolutions */
+  int32_t live_c;
+  const uint16_t *live_map;
+  const int8_t *const_row;
+  int32_t weights_i8;          /* packed kernel: weights int8 in the same order, 4 per word */
 } tfedge_fc_params;
 void fully_connected_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output);
 void fully_connected_s8_c4(const tfedge_fc_params *p, const int8_t *input, int8_t *output);

@@ -1,4 +1,4 @@
-/* DEPTHWISE_CONV_2D, int8 NHWC, depth multiplier 1, channels a multiple of 4, widened weights (layout in
+/* DEPTHWISE_CONV_2D, int8 NHWC, depth multiplier 1, any channel count, widened weights (layout in
  * tfedge_kernels.h): the reference for the fast path in arm_dsp/. Same arithmetic as
  * depthwise_conv_s8_nhwc; only the weight storage differs. */
 #include "tfedge_fixedpoint.h"

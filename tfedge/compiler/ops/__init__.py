@@ -22,6 +22,7 @@ class Layer:
     macs: int = 0
     variant: str = "portable"
     variant_reason: str = ""  # why this kernel variant (compile report)
+    effective_macs: int | None = None  # MACs the kernel executes (constant channels skipped); None: = macs
 
 
 @dataclass(frozen=True)

@@ -104,26 +104,43 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     mults, shifts = _quant_arrays(op, g, out_c)
     bias = g.tensors[op.inputs[2]].data if len(op.inputs) == 3 and op.inputs[2] >= 0 else None
     act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
-    records, why_not = variants.requant_records(bias, mults, shifts, y.q_zero)
-    if depthwise:
-        choice = variants.depthwise_choice(ctx.arch, in_c, out_c // in_c, records is not None, why_not)
+    rows = compress.conv_rows(w.data, depthwise)
+    consts = variants.constant_channels(rows, bias, x.q_zero, mults, shifts, y.q_zero, act_min, act_max)
+    filt = w.data
+    as_conv = depthwise and out_c != in_c and in_c <= variants.DW_AS_CONV_MAX_IN and ctx.arch in variants.FAST_ARCHS
+    why = ""
+    if as_conv:  # depth multiplier > 1 on few input channels: the same sums as a convolution (exact)
+        filt = variants.depthwise_as_conv_weights(w.data, in_c)
+        why = f"depthwise, multiplier {out_c // in_c} on {in_c} input channel(s), run as a convolution: "
+    compact = None
+    if ctx.arch in variants.FAST_ARCHS and (not depthwise or as_conv):
+        kp = (filt[0].size + 7) // 8 * 8
+        compact = variants.compaction(consts, 0.75 * kp + 6)
+    live = compact.live if compact else list(range(out_c))
+    b_live = None if bias is None else np.asarray(bias)[live]
+    records = variants.requant_records(b_live, [mults[c] for c in live], [shifts[c] for c in live], y.q_zero,
+                                       None if compact else consts)
+    if depthwise and not as_conv:
+        choice = variants.depthwise_choice(ctx.arch, in_c, out_c // in_c, records)
     else:
-        choice = variants.conv_choice(ctx.arch, geo, in_c, out_c, records is not None, why_not)
-    clustered = compress.emit(ctx, compress.conv_rows(w.data, depthwise), "depthwise" if depthwise else "conv")
+        choice = variants.conv_choice(ctx.arch, geo, in_c, out_c, records, compact, why, _storage(ctx))
+    clustered = compress.emit(ctx, rows, "depthwise" if depthwise else "conv")
+    i8 = 0  # packed conv weights stored int8 (weights_i8)
     if clustered:  # <= 16 values per channel: 4-bit indices + codebook (compress.py), no int8 copy
-        choice, weights = clustered[0], "NULL"
+        choice, weights, compact = clustered[0], "NULL", None
     elif not choice.packed:
         weights = ctx.array("int8_t", w.data, "weights")
-    else:  # widened to int16 at compile time (word-aligned for LDRD)
-        wide = variants.widen_depthwise_weights(w.data) if depthwise else variants.pack_conv_weights(w.data)
-        weights = "(const int8_t *)" + ctx.array("int16_t", wide, "weights")
+    elif choice.kernel.startswith("depthwise"):  # widened to int16 at compile time (word-aligned for LDRD)
+        weights = "(const int8_t *)" + ctx.array("int16_t", variants.widen_depthwise_weights(filt), "weights")
+    else:  # int16-widened or int8 (the kernel widens), word-aligned for LDRD
+        weights, i8 = variants.packed_weights(ctx, variants.pack_conv_weights(filt[live], _storage(ctx) == "int16"))
     params = dict(batches=x.shape[0], in_c=in_c, out_c=out_c, depth_multiplier=out_c // in_c if depthwise else 1,
                   input_offset=-x.q_zero, output_offset=y.q_zero, act_min=act_min, act_max=act_max,
                   weights=weights,
                   bias=ctx.array("int32_t", bias, "bias") if bias is not None else "NULL",
                   mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"), **geo)
     if choice.records:
-        params["rq"] = ctx.records(records)
+        params.update(packed_fields(ctx, records, compact, i8))
     if choice.scratch_bytes:
         params["scratch"] = ctx.scratch(choice.scratch_bytes)
     if clustered:
@@ -136,7 +153,27 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         variant += "+dilated"
     fn = ctx.kernel_function(choice, "tfedge_conv_params", name, from_call=("batches", "in_h", "out_h", "pad_top"))
     call = f"{fn}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
-    return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=variant, variant_reason=choice.reason)
+    n_live = len(compact.live) if compact else out_c
+    effective = macs * n_live // out_c * (in_c if as_conv and not clustered else 1)
+    return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=variant, variant_reason=choice.reason,
+                 effective_macs=int(effective))
+
+
+def _storage(ctx) -> str:
+    """The packed conv/FC weight storage asked for (compile_model(weights=...)): int16 unless int8."""
+    return "int8" if getattr(ctx, "weights", None) == "int8" else "int16"
+
+
+def packed_fields(ctx, records: variants.Records, compact: variants.Compaction | None, i8: int) -> dict:
+    """The params fields of the packed conv/FC kernels: records (and how many are general), the constant
+    channels skipped (variants.Compaction), int8 weight storage."""
+    fields = {"rq": ctx.records(records.rows), "rq_general": records.general}
+    if compact:
+        fields.update(live_c=len(compact.live), live_map=ctx.array("uint16_t", compact.live or [0], "live"),
+                      const_row=ctx.array("int8_t", compact.const_row, "const"))
+    if i8:
+        fields["weights_i8"] = 1
+    return fields
 
 
 register("CONV_2D", lambda op, g: _validate(op, g, False), lambda op, g, ctx: _emit(op, g, ctx, False))

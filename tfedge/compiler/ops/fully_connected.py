@@ -7,6 +7,7 @@ import numpy as np
 from tfedge.compiler import compress, quant, variants
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
+from tfedge.compiler.ops.conv import _storage, packed_fields
 from tfedge.compiler.ops.common import activation_ok, arity, const_input, int8_activation, shape_is, where
 
 
@@ -48,15 +49,21 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     folded = quant.wrap_int32(bias - x.q_zero * w.data.astype(np.int64).sum(axis=1))
     act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
     full = pairs if per_channel else pairs * out_f
-    records, why_not = variants.requant_records(folded, [m for m, _ in full], [s for _, s in full], y.q_zero)
-    choice = variants.fc_choice(ctx.arch, in_f, out_f, records is not None, why_not)
+    fm, fs = [m for m, _ in full], [s for _, s in full]
+    consts = variants.constant_channels(w.data, bias, x.q_zero, fm, fs, y.q_zero, act_min, act_max)
+    compact = variants.compaction(consts, 0.8 * ((in_f + 3) // 4 * 4) + 8) if ctx.arch in variants.FAST_ARCHS else None
+    live = compact.live if compact else list(range(out_f))
+    records = variants.requant_records(folded[live], [fm[c] for c in live], [fs[c] for c in live], y.q_zero,
+                                       None if compact else consts)
+    choice = variants.fc_choice(ctx.arch, in_f, out_f, records, compact, _storage(ctx))
     clustered = compress.emit(ctx, w.data, "fc")
+    i8 = 0  # packed weights stored int8 (weights_i8)
     if clustered:  # <= 16 values per row: 4-bit indices + codebook (compress.py), no int8 copy
-        choice = clustered[0]
+        choice, compact = clustered[0], None
     if clustered:
         weights = "NULL"
-    elif choice.packed:  # widened to int16 at compile time (word-aligned for LDM)
-        weights = "(const int8_t *)" + ctx.array("int16_t", variants.pack_fc_weights(w.data), "weights")
+    elif choice.packed:  # int16-widened or int8 (the kernel widens), word-aligned for LDM
+        weights, i8 = variants.packed_weights(ctx, variants.pack_fc_weights(w.data[live], _storage(ctx) == "int16"))
     else:
         weights = ctx.array("int8_t", w.data, "weights")
     params = dict(batches=x.size // in_f, in_features=in_f, out_features=out_f, output_offset=y.q_zero,
@@ -66,7 +73,7 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
                   mult=ctx.array("int32_t", [m for m, _ in pairs], "mult"),
                   shift=ctx.array("int32_t", [s for _, s in pairs], "shift"))
     if choice.records:
-        params["rq"] = ctx.records(records)
+        params.update(packed_fields(ctx, records, compact, i8))
     if choice.scratch_bytes:
         params["scratch"] = ctx.scratch(choice.scratch_bytes)
     if clustered:
@@ -74,7 +81,7 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     name = ctx.params("tfedge_fc_params", params)
     call = f"{ctx.kernel_function(choice, 'tfedge_fc_params', name)}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
     return Layer(kernel=choice.kernel, call=call, macs=int(x.size // in_f * in_f * out_f), variant=choice.variant,
-                 variant_reason=choice.reason)
+                 variant_reason=choice.reason, effective_macs=int(x.size // in_f * in_f * (len(compact.live) if compact else out_f)))
 
 
 register("FULLY_CONNECTED", _validate, _emit)
