@@ -61,3 +61,53 @@ def estimate_cycles(counts: dict[str, int], board: Board, *, cold_flash: bool = 
 
 def cycles_to_ms(cycles: float, board: Board) -> float:
     return cycles / board.clock_hz * 1e3
+
+
+# Address-generation interlock: a load/store whose address register the previous instruction wrote
+# waits one cycle (Cortex-M3/M4 TRM "Load/store timings": no forwarding path to the AGU; it also stops
+# a load from pipelining behind a load). The other cores' TRMs state no such figure: 0 (not modelled).
+AGU_STALL = {"cortex-m0": 0.0, "cortex-m3": 1.0, "cortex-m4": 1.0, "cortex-m7": 0.0, "cortex-m33": 0.0, "cortex-m55": 0.0}
+
+# Stated error bands of the two models (docs/cycle_model.md): relative, +- around the estimate.
+ERROR_BAND = {"fast": 0.30, "precise": 0.20}
+ERROR_BAND_M7 = 0.40  # dual issue is not modelled by either mode
+
+
+def error_band(board: Board, timing: str) -> float:
+    return ERROR_BAND_M7 if board.core == "cortex-m7" else ERROR_BAND[timing]
+
+
+def estimate_cycles_precise(counts: dict[str, float], board: Board) -> float:
+    """Estimated cycles from a trace-mode run (counts include the plugin's TRACE_COUNTERS).
+
+    Differs from estimate_cycles in what it sees: conditional branches pay the refill exactly when taken
+    (btaken) instead of "backwards taken, forwards not"; address-generation interlocks; flash wait states
+    per simulated flash-cache miss (instruction lines fetched, data lines read) or, without a cache, per
+    non-sequential fetch and per data read from flash."""
+    costs = COSTS[board.core]
+    cycles = sum(counts.get(c, 0) * cost for c, cost in costs.items() if c not in ("bcond_back", "bcond_fwd"))
+    cycles += counts.get("btaken", 0) * costs["branch"]
+    cycles += counts.get("agu_stall", 0) * AGU_STALL[board.core]
+    ws = board.flash_wait_states
+    if ws:
+        fetch = counts.get("icache_miss", 0) if board.flash_icache else counts.get("fetch_nonseq", 0)
+        cycles += ws * (fetch + counts.get("dflash_miss", 0))
+    return cycles
+
+
+def memory_traffic(counts: dict[str, float], board: Board) -> dict:
+    """Bytes read and written per memory region of `board` and in total by kind, from a trace-mode run's
+    rd<i>/wr<i> counters (region i of board.memory; the last index is any other address: peripherals)."""
+    regions = {}
+    for i, r in enumerate(board.memory):
+        regions[r.name] = {"read": int(round(counts.get(f"rd{i}", 0))), "written": int(round(counts.get(f"wr{i}", 0)))}
+    other = len(board.memory)
+    flash_read = sum(v["read"] for r, v in zip(board.memory, regions.values()) if r.kind == "flash")
+    ram_read = sum(v["read"] for r, v in zip(board.memory, regions.values()) if r.kind == "ram")
+    return {
+        "flash_read_bytes": flash_read, "ram_read_bytes": ram_read,
+        "written_bytes": sum(v["written"] for v in regions.values()),
+        "other_read_bytes": int(round(counts.get(f"rd{other}", 0))),
+        "other_written_bytes": int(round(counts.get(f"wr{other}", 0))),
+        "regions": regions,
+    }

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tfedge.boards import Board
 from tfedge.build.elfinfo import SymbolTable
-from tfedge.emulate.plugin import CLASSES, plugin_path
+from tfedge.emulate.plugin import CLASSES, TRACE_COUNTERS, plugin_path
 from tfedge.errors import FirmwareError, ToolchainError
 
 QEMU = "qemu-system-arm"
@@ -74,8 +74,24 @@ def qemu_command(board: Board, elf: Path, plugin_args: list[str] | None = None) 
     return cmd
 
 
+def trace_args(board: Board) -> list[str]:
+    """Plugin arguments of the trace mode: the board's memory regions (":w" marks flash that pays wait
+    states) and its flash cache geometry."""
+    ws = board.flash_wait_states > 0
+    args = ["trace=1"] + [f"region=0x{r.origin:x}:0x{r.size:x}" + (":w" if ws and r.kind == "flash" else "")
+                          for r in board.memory]
+    if board.flash_icache:
+        args.append("icache=" + ":".join(map(str, board.flash_icache)))
+    if board.flash_dcache == "shared":
+        args.append("dcache=shared")
+    elif board.flash_dcache:
+        args.append("dcache=" + ":".join(map(str, board.flash_dcache)))
+    return args
+
+
 def _parse_counts(path: Path) -> tuple[list[Snapshot], dict[str, int]]:
     snapshots, totals = [], {}
+    names: tuple[str, ...] = CLASSES
     if not path.is_file():
         return snapshots, totals
     with open(path) as f:
@@ -84,12 +100,13 @@ def _parse_counts(path: Path) -> tuple[list[Snapshot], dict[str, int]]:
             if not parts:
                 continue
             if parts[0] == "classes":
-                if tuple(parts[1:]) != CLASSES:
+                names = tuple(parts[1:])
+                if names[:len(CLASSES)] != CLASSES or names[len(CLASSES):len(CLASSES) + 1] not in ((), TRACE_COUNTERS[:1]):
                     raise FirmwareError(f"the QEMU plugin's classes {parts[1:]} differ from tfedge's {CLASSES}: rebuild it")
             elif parts[0] == "M":
-                snapshots.append(Snapshot(int(parts[1]), dict(zip(CLASSES, map(int, parts[2:])))))
+                snapshots.append(Snapshot(int(parts[1]), dict(zip(names, map(int, parts[2:])))))
             elif parts[0] == "T":
-                totals = dict(zip(CLASSES, map(int, parts[1:])))
+                totals = dict(zip(names, map(int, parts[1:])))
     return snapshots, totals
 
 
@@ -122,12 +139,15 @@ def run_firmware(
     timeout: float = 60.0,
     on_line: Callable[[str], None] | None = None,
     check_exit: bool = True,
+    trace: bool = False,
 ) -> QemuRun:
-    """Runs `elf` on `board`'s QEMU machine (cwd = workdir, where semihosting files are read/written)."""
+    """Runs `elf` on `board`'s QEMU machine (cwd = workdir, where semihosting files are read/written).
+    trace: also follow the executed stream (branch outcomes, memory traffic per region, flash caches) for
+    the precise timing model; slower than the per-block counts alone."""
     workdir.mkdir(parents=True, exist_ok=True)
     counts_file = workdir / "tfedge_counts.txt"
     counts_file.unlink(missing_ok=True)
-    plugin_args = [f"out={counts_file}", *(f"mark=0x{m:x}" for m in marks)]
+    plugin_args = [f"out={counts_file}", *(f"mark=0x{m:x}" for m in marks), *(trace_args(board) if trace else [])]
     cmd = qemu_command(board, elf, plugin_args)
     # stderr is merged: QEMU writes the semihosting console there, the UART goes to stdout
     proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

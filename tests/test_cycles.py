@@ -1,0 +1,121 @@
+"""The trace mode of the plugin and the precise timing model on micro-benchmarks.
+
+Like tests/test_emulate.py, each benchmark runs its loop 100 and 300 times between the harness markers
+and the difference of the two invocations is exactly 200 loop bodies: its memory traffic, branch
+outcomes, interlocks and flash-cache misses are known from the source, and its cycles from the Arm TRMs'
+timing tables (the model's stated costs, docs/cycle_model.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from tfedge.boards import load_board
+from tfedge.build.firmware import build_firmware
+from tfedge.emulate.cycles import COSTS, estimate_cycles, estimate_cycles_precise, memory_traffic
+from tfedge.emulate.measure import marker_addresses, split_snapshots
+from tfedge.emulate.qemu import run_firmware
+
+pytestmark = pytest.mark.qemu
+
+_MAIN = """
+#include <stdint.h>
+__attribute__((noinline)) void tfedge_invoke_begin(void) { __asm__ volatile("" ::: "memory"); }
+__attribute__((noinline)) void tfedge_invoke_end(void) { __asm__ volatile("" ::: "memory"); }
+static uint32_t buf[16] __attribute__((aligned(16))) = {1, 2, 3, 4, 5, 6, 7, 8};
+const uint32_t table[1024] __attribute__((aligned(64))) = {1, 2, 3};  /* .rodata: in flash */
+void bench(uint32_t n, const uint32_t *p);
+__attribute__((naked, noinline)) void bench(uint32_t n, const uint32_t *p) {
+  __asm__ volatile(
+    ".syntax unified\\n"
+    "push {r4-r7, lr}\\n"
+    "mov r4, r0\\n"
+    "mov r5, r1\\n"
+    "movs r3, #0\\n"
+    "bl tfedge_invoke_begin\\n"
+    "mov r0, r5\\n"
+    ".balign 64\\n"
+    "1:\\n"
+    %s
+    "bl tfedge_invoke_end\\n"
+    "pop {r4-r7, pc}\\n");
+}
+int main(void) {
+  bench(100, %s);
+  bench(300, %s);
+  return 0;
+}
+"""
+
+
+def _run(tmp_path: Path, board, body: list[str], data: str = "buf") -> dict[str, int]:
+    src = tmp_path / "bench.c"
+    src.write_text(_MAIN % ("\n    ".join(f'"{line}\\n"' for line in body), data, data))
+    fw = build_firmware(board, [src], with_harness=False)
+    run = run_firmware(board, fw.elf, workdir=tmp_path / f"run-{board.name}", marks=marker_addresses(fw.elf),
+                       timeout=30, trace=True)
+    m = split_snapshots(run.snapshots)
+    return {c: m.inferences[1][c] - m.inferences[0][c] for c in m.inferences[0]}
+
+
+# Forward branch taken on every other iteration (r4 even): the fast model prices it never taken.
+_BRANCH = ["lsls r5, r4, #31", "beq 2f", "adds r3, r3, #1", "2:", "subs r4, #1", "bne 1b"]
+_BRANCH_BOARDS = ["microbit", "mps2-an385", "mps2-an386", "mps2-an505", "mps3-an547"]
+
+
+@pytest.mark.parametrize("board_name", _BRANCH_BOARDS)
+def test_branch_outcomes_are_seen(board_name, tmp_path):
+    board = load_board(board_name)
+    d = _run(tmp_path, board, _BRANCH)
+    assert d["insns"] == 200 * 5 - 100  # the add is skipped on the 100 even iterations
+    assert d["btaken"] == 200 + 100     # every loop branch, half of the forward branches
+    refill = COSTS[board.core]["branch"]  # TRM: a taken branch refills the pipeline (M0 2, M3/M4 2, M33/M55 1)
+    base = COSTS[board.core]["insns"]
+    # lsls, beq, subs, bne every iteration; adds on 100; the taken branches pay the refill
+    trm = base * (200 * 4 + 100) + refill * 300
+    assert estimate_cycles_precise(d, board) == pytest.approx(trm)
+    assert estimate_cycles(d, board) == pytest.approx(trm - refill * 100)  # the static guess misses them
+
+
+def test_address_interlock_on_m4(tmp_path):
+    """M4 TRM: a load whose address the previous instruction computed waits a cycle; a load with an
+    independent address still pipelines behind it."""
+    board = load_board("mps2-an386")
+    d = _run(tmp_path, board, ["adds r1, r0, #4", "ldr r2, [r1]", "ldr r5, [r0]", "subs r4, #1", "bne 1b"])
+    assert d["agu_stall"] == 200 and d["load"] == 200 and d["load_next"] == 200
+    # adds 1, ldr 2 + 1 interlock, ldr 1 (pipelined), subs 1, bne 1 + 2
+    assert estimate_cycles_precise(d, board) == pytest.approx(200 * (1 + 3 + 1 + 1 + 3))
+    assert estimate_cycles(d, board) == pytest.approx(200 * 8)
+
+
+def test_memory_traffic_per_region(tmp_path):
+    """Bytes per region from the access pattern: 2 word loads and a word store on .data, 2-register
+    push/pop on the stack (both in SRAM), one word from the .rodata table in flash."""
+    board = load_board("mps2-an386")
+    d = _run(tmp_path, board, ["ldr r1, [r0]", "ldr r2, [r0, #4]", "str r1, [r0, #8]", "push {r1, r2}", "pop {r1, r2}",
+                               "ldr r6, =table", "ldr r6, [r6]", "subs r4, #1", "bne 1b"])
+    t = memory_traffic(d, board)
+    # the literal-pool load (ldr r6, =table) reads 4 bytes of flash too
+    assert t["regions"] == {"ssram1": {"read": 200 * 8, "written": 0}, "ssram23": {"read": 200 * 16, "written": 200 * 12}}
+    assert (t["flash_read_bytes"], t["ram_read_bytes"], t["written_bytes"]) == (1600, 3200, 2400)
+    assert t["other_read_bytes"] == t["other_written_bytes"] == 0
+
+
+def test_flash_wait_states_through_the_art_accelerator(tmp_path):
+    """STM32F405: 5 wait states; the ART data cache holds 8 lines of 16 bytes. Streaming a flash table
+    a word per iteration misses once per line: 25 lines on the 100-iteration run, 75 on the 300 one (the
+    first run's lines were evicted long ago). The instruction cache misses the loop and marker lines once,
+    cold, in the first run only: the difference is minus those few misses."""
+    board = load_board("stm32f405")
+    body = ["ldr r1, [r0], #4", "subs r4, #1", "bne 1b"]
+    d = _run(tmp_path, board, body, data="table")
+    assert d["dflash_miss"] == 50 and -8 <= d["icache_miss"] < 0 and d["rd0"] == 800
+    trm = 200 * (2 + 1 + 3)  # ldr 2, subs 1, bne taken 3
+    assert estimate_cycles_precise(d, board) == pytest.approx(trm + 5 * 50 + 5 * d["icache_miss"])
+    # without the accelerator every flash data read and every branch back to the loop pays the wait states
+    bare = dataclasses.replace(board, flash_icache=None, flash_dcache=None)
+    d = _run(tmp_path, bare, body, data="table")
+    assert d["dflash_miss"] == 200 and d["fetch_nonseq"] == 200
+    assert estimate_cycles_precise(d, bare) == pytest.approx(trm + 5 * 200 + 5 * 200)
