@@ -111,3 +111,60 @@ def memory_traffic(counts: dict[str, float], board: Board) -> dict:
         "other_written_bytes": int(round(counts.get(f"wr{other}", 0))),
         "regions": regions,
     }
+
+
+# ---- roofline: per-layer operational intensity against the core's and the memories' ceilings ----------
+# Peak int8 MACs per cycle of each kernel path on each core (TRM issue rates of the inner-loop MAC):
+# scalar MLA/SMLABB 1 per cycle (M3 MLA 2 cycles, M0 MULS + ADDS), DSP SMLAD 2 per cycle, Helium
+# VMLADAV.S8 16 MACs per 4-beat instruction on the M55's dual-beat datapath = 8 per cycle.
+PEAK_MACS_PER_CYCLE = {
+    "cortex-m0": {"scalar": 0.5},
+    "cortex-m3": {"scalar": 0.5},
+    "cortex-m4": {"scalar": 1.0, "dsp": 2.0},
+    "cortex-m7": {"scalar": 1.0, "dsp": 2.0},
+    "cortex-m33": {"scalar": 1.0, "dsp": 2.0},
+    "cortex-m55": {"scalar": 1.0, "dsp": 2.0, "mve": 8.0},
+}
+# Data bus width in bytes per cycle: 32-bit AHB on M0-M4/M33, 64-bit AXI/TCM on the M7 and M55.
+BUS_BYTES = {"cortex-m0": 4, "cortex-m3": 4, "cortex-m4": 4, "cortex-m7": 8, "cortex-m33": 4, "cortex-m55": 8}
+
+
+def peak_macs_per_cycle(board: Board, kernel_arch: str) -> float:
+    paths = PEAK_MACS_PER_CYCLE[board.core]
+    path = {"mve": "mve", "dsp": "dsp"}.get(kernel_arch, "scalar")
+    return paths.get(path, paths["scalar"])
+
+
+def bandwidth(board: Board) -> dict[str, float]:
+    """Bytes per cycle the core can stream from flash (a cache line per wait states + 1 on misses, at most
+    the bus width) and from RAM (the bus width)."""
+    bus = BUS_BYTES[board.core]
+    ws = board.flash_wait_states
+    line = board.flash_dcache if isinstance(board.flash_dcache, tuple) else board.flash_icache
+    flash = bus if not ws else min(bus, (line[0] if line else 4) / (ws + 1))
+    return {"flash": float(flash), "ram": float(bus)}
+
+
+def roofline(layers: list[dict], board: Board, kernel_arch: str) -> dict:
+    """Each layer with MACs and memory traffic (flash_model's precise metrics) as a roofline point:
+    intensity = MACs per byte moved, achieved = MACs per estimated cycle, and which bound it hits
+    (the longer of compute time at the peak and transfer time at the bandwidths)."""
+    peak = peak_macs_per_cycle(board, kernel_arch)
+    bw = bandwidth(board)
+    points = []
+    for l in layers:
+        t = l.get("memory_traffic")
+        if not t or not l.get("macs"):
+            continue
+        moved = t["flash_read_bytes"] + t["ram_read_bytes"] + t["written_bytes"]
+        memory_cycles = t["flash_read_bytes"] / bw["flash"] + (t["ram_read_bytes"] + t["written_bytes"]) / bw["ram"]
+        compute_cycles = l["macs"] / peak
+        points.append({
+            "index": l["index"], "op": l["op"], "macs": l["macs"], "bytes": moved,
+            "intensity": l["macs"] / moved if moved else None,
+            "achieved_macs_per_cycle": l["macs"] / l["est_cycles"] if l["est_cycles"] else None,
+            "bound": "memory" if memory_cycles > compute_cycles else "compute",
+            "attainable_macs_per_cycle": l["macs"] / max(memory_cycles, compute_cycles),
+        })
+    return {"peak_macs_per_cycle": peak, "flash_bytes_per_cycle": bw["flash"], "ram_bytes_per_cycle": bw["ram"],
+            "layers": points}
