@@ -119,3 +119,59 @@ def test_flash_wait_states_through_the_art_accelerator(tmp_path):
     d = _run(tmp_path, bare, body, data="table")
     assert d["dflash_miss"] == 200 and d["fetch_nonseq"] == 200
     assert estimate_cycles_precise(d, bare) == pytest.approx(trm + 5 * 200 + 5 * 200)
+
+
+def _symbol_ranges(elf: Path, names: list[str]) -> list[tuple[int, int]]:
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
+    found = {}
+    with open(elf, "rb") as f:
+        for sec in ELFFile(f).iter_sections():
+            if isinstance(sec, SymbolTableSection):
+                for sym in sec.iter_symbols():
+                    if sym.name in names:
+                        found[sym.name] = (sym["st_value"], sym["st_size"])
+    return [found[n] for n in names]
+
+
+def test_layer_traffic_equals_the_hand_count_of_a_conv_and_an_fc(tmp_path):
+    """A generated model: CONV_2D 3x3 valid on 4x4x3 -> 2x2x4 (run in place a row chunk at a time),
+    then FULLY_CONNECTED 16 -> 5, plain reference kernels on the M55 board (weights in its SRAM region,
+    activations in ISRAM, stack in DTCM: separate regions). Watching each weight/bias/multiplier/shift
+    array, the bytes each layer reads equal what its loops read:
+      conv: every output (4 pixels x 4 channels) reads its 27 weights and 27 inputs, its bias, multiplier
+            and shift (4 B each); the 16 outputs go to the ring slot, are then copied back (16 B read, 16 B
+            written);
+      FC:   every output (5) reads its 16 weights and the 16 inputs once, its bias, multiplier and shift."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from modelgen import get_model
+    from tfedge.emulate.flash import flash_model
+
+    tflite = tmp_path / "m.tflite"
+    tflite.write_bytes(get_model("flatten_dense")["tflite"])
+    board = load_board("mps3-an547")
+    m = flash_model(tflite, board, None, progress=False, kernel_arch="reference", out_dir=tmp_path / "out")
+    assert [l["op"] for l in m["layers"]] == ["CONV_2D", "FULLY_CONNECTED"]
+    arrays = ["l0_weights_0", "l0_bias_1", "l0_mult_2", "l0_shift_3", "l1_weights_4", "l1_bias_5", "l1_mult_6",
+              "l1_shift_7"]
+    ranges = _symbol_ranges(Path(m["elf"]), arrays)
+    assert [size for _, size in ranges] == [108, 16, 16, 16, 80, 20, 20, 20]
+    run = run_firmware(board, Path(m["elf"]), workdir=tmp_path / "run", marks=marker_addresses(Path(m["elf"])),
+                       trace=True, watch=ranges)
+    conv, fc = split_snapshots(run.snapshots).layers[0]
+    first = len(board.memory)
+    read = lambda layer, name: layer[f"rd{first + arrays.index(name)}"]  # noqa: E731
+    isram = [r.name for r in board.memory].index("isram")
+    assert [read(conv, a) for a in arrays[:4]] == [16 * 27, 16 * 4, 16 * 4, 16 * 4]
+    assert [read(conv, a) for a in arrays[4:]] == [0, 0, 0, 0]
+    assert (conv[f"rd{isram}"], conv[f"wr{isram}"]) == (16 * 27 + 16, 16 + 16)
+    assert [read(fc, a) for a in arrays[4:]] == [5 * 16, 5 * 4, 5 * 4, 5 * 4]
+    assert (fc[f"rd{isram}"], fc[f"wr{isram}"]) == (5 * 16, 5)
+    # flash_model's own per-layer traffic (board regions only) agrees on the activations
+    assert m["layers"][1]["memory_traffic"]["regions"]["isram"] == {"read": 80, "written": 5}
+    assert m["layers"][0]["memory_traffic"]["regions"]["isram"] == {"read": 448, "written": 32}
+    # and the weights' region read at least every weight byte the loops use
+    assert m["layers"][1]["memory_traffic"]["regions"]["sram"]["read"] >= 80 + 3 * 20

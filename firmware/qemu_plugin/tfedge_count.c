@@ -223,13 +223,14 @@ static void classify(const uint8_t *b, size_t size, uint64_t *cls) {
  * Branch outcomes (a per-block exec callback: a block ending in a conditional branch was taken when the
  * next executed block does not start at its fall-through), non-sequential fetches, flash caches simulated
  * as set-associative LRU (line size, sets, ways from the board file), bytes read/written per memory region
- * (a memory callback per access), and address-generation interlocks (static, per adjacent pair). */
+ * (a memory callback per access; an address counts for the last region given that holds it), and
+ * address-generation interlocks (static, per adjacent pair). */
 enum { T_BTAKEN, T_FETCH_NONSEQ, T_ICACHE_MISS, T_DFLASH_MISS, T_AGU_STALL, T_N };
 static const char *trace_names[T_N] = {"btaken", "fetch_nonseq", "icache_miss", "dflash_miss", "agu_stall"};
 static uint64_t trace_ctr[T_N];
 static int trace;
 
-#define MAX_REGIONS 8
+#define MAX_REGIONS 16
 static uint64_t region_lo[MAX_REGIONS], region_hi[MAX_REGIONS];
 static int region_ws_flash[MAX_REGIONS]; /* accesses pay flash wait states (through the caches below) */
 static int n_regions;
@@ -272,8 +273,9 @@ static int cache_access(cache_t *c, uint64_t line) {
   return 1;
 }
 
+/* The last region given that holds addr: ranges given after the board's regions (watched symbols) win. */
 static int region_of(uint64_t addr) {
-  for (int r = 0; r < n_regions; r++)
+  for (int r = n_regions - 1; r >= 0; r--)
     if (addr >= region_lo[r] && addr < region_hi[r]) return r;
   return n_regions;
 }
@@ -499,7 +501,8 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
   for (int c = 0; c < C_NCLASSES; c++) fprintf(out, " %s", class_names[c]);
   if (trace) {
     for (int t = 0; t < T_N; t++) fprintf(out, " %s", trace_names[t]);
-    for (int r = 0; r <= n_regions; r++) fprintf(out, " rd%d wr%d", r, r);
+    for (int r = 0; r < n_regions; r++) fprintf(out, " rd%d wr%d", r, r);
+    fprintf(out, " rdx wrx"); /* any other address (peripherals) */
   }
   fputc('\n', out);
   qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);

@@ -97,18 +97,17 @@ def estimate_cycles_precise(counts: dict[str, float], board: Board) -> float:
 
 def memory_traffic(counts: dict[str, float], board: Board) -> dict:
     """Bytes read and written per memory region of `board` and in total by kind, from a trace-mode run's
-    rd<i>/wr<i> counters (region i of board.memory; the last index is any other address: peripherals)."""
+    rd<i>/wr<i> counters (region i of board.memory; rdx/wrx: any other address, peripherals)."""
     regions = {}
     for i, r in enumerate(board.memory):
         regions[r.name] = {"read": int(round(counts.get(f"rd{i}", 0))), "written": int(round(counts.get(f"wr{i}", 0)))}
-    other = len(board.memory)
     flash_read = sum(v["read"] for r, v in zip(board.memory, regions.values()) if r.kind == "flash")
     ram_read = sum(v["read"] for r, v in zip(board.memory, regions.values()) if r.kind == "ram")
     return {
         "flash_read_bytes": flash_read, "ram_read_bytes": ram_read,
         "written_bytes": sum(v["written"] for v in regions.values()),
-        "other_read_bytes": int(round(counts.get(f"rd{other}", 0))),
-        "other_written_bytes": int(round(counts.get(f"wr{other}", 0))),
+        "other_read_bytes": int(round(counts.get("rdx", 0))),
+        "other_written_bytes": int(round(counts.get("wrx", 0))),
         "regions": regions,
     }
 
