@@ -14,7 +14,7 @@ import pytest
 
 from tfedge.boards import load_board
 from tfedge.build.firmware import build_firmware
-from tfedge.emulate.cycles import COSTS, estimate_cycles, estimate_cycles_precise, memory_traffic
+from tfedge.emulate.cycles import COSTS, estimate_cycles, estimate_cycles_precise, memory_traffic, roofline
 from tfedge.emulate.measure import marker_addresses, split_snapshots
 from tfedge.emulate.qemu import run_firmware
 
@@ -175,3 +175,27 @@ def test_layer_traffic_equals_the_hand_count_of_a_conv_and_an_fc(tmp_path):
     assert m["layers"][0]["memory_traffic"]["regions"]["isram"] == {"read": 448, "written": 32}
     # and the weights' region read at least every weight byte the loops use
     assert m["layers"][1]["memory_traffic"]["regions"]["sram"]["read"] >= 80 + 3 * 20
+    # the roofline has a point per layer, and the PNG is written
+    from tfedge.report.roofline import write_roofline_png
+
+    assert [p["index"] for p in m["roofline"]["layers"]] == [0, 1]
+    write_roofline_png(tmp_path / "roof.png", m)
+    assert (tmp_path / "roof.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_roofline_bounds():
+    """M4 DSP path: peak 2 MACs/cycle (SMLAD); STM32F405 flash streams a 16-byte ART line per 5 wait
+    states + 1 = 2.67 B/cycle, SRAM 4 B/cycle."""
+    board = load_board("stm32f405")
+    heavy = {"index": 0, "op": "CONV_2D", "macs": 10_000, "est_cycles": 8_000,
+             "memory_traffic": {"flash_read_bytes": 1_000, "ram_read_bytes": 1_000, "written_bytes": 200}}
+    light = {"index": 1, "op": "FULLY_CONNECTED", "macs": 1_000, "est_cycles": 2_000,
+             "memory_traffic": {"flash_read_bytes": 2_000, "ram_read_bytes": 100, "written_bytes": 10}}
+    r = roofline([heavy, light], board, "dsp")
+    assert r["peak_macs_per_cycle"] == 2.0 and r["ram_bytes_per_cycle"] == 4.0
+    assert r["flash_bytes_per_cycle"] == pytest.approx(16 / 6)
+    a, b = r["layers"]
+    assert a["bound"] == "compute" and a["intensity"] == pytest.approx(10_000 / 2_200)
+    assert a["attainable_macs_per_cycle"] == pytest.approx(2.0) and a["achieved_macs_per_cycle"] == 1.25
+    assert b["bound"] == "memory" and b["attainable_macs_per_cycle"] == pytest.approx(1_000 / (750 + 110 / 4))
+    assert roofline([heavy], load_board("mps3-an547"), "mve")["peak_macs_per_cycle"] == 8.0
