@@ -17,37 +17,16 @@ from tfedge.build.firmware import build_firmware
 from tfedge.emulate.cycles import COSTS, estimate_cycles, estimate_cycles_precise, memory_traffic, roofline
 from tfedge.emulate.measure import marker_addresses, split_snapshots
 from tfedge.emulate.qemu import run_firmware
+from test_emulate import _MAIN as _EMULATE_MAIN
 
 pytestmark = pytest.mark.qemu
 
-_MAIN = """
-#include <stdint.h>
-__attribute__((noinline)) void tfedge_invoke_begin(void) { __asm__ volatile("" ::: "memory"); }
-__attribute__((noinline)) void tfedge_invoke_end(void) { __asm__ volatile("" ::: "memory"); }
-static uint32_t buf[16] __attribute__((aligned(16))) = {1, 2, 3, 4, 5, 6, 7, 8};
-const uint32_t table[1024] __attribute__((aligned(64))) = {1, 2, 3};  /* .rodata: in flash */
-void bench(uint32_t n, const uint32_t *p);
-__attribute__((naked, noinline)) void bench(uint32_t n, const uint32_t *p) {
-  __asm__ volatile(
-    ".syntax unified\\n"
-    "push {r4-r7, lr}\\n"
-    "mov r4, r0\\n"
-    "mov r5, r1\\n"
-    "movs r3, #0\\n"
-    "bl tfedge_invoke_begin\\n"
-    "mov r0, r5\\n"
-    ".balign 64\\n"
-    "1:\\n"
-    %s
-    "bl tfedge_invoke_end\\n"
-    "pop {r4-r7, pc}\\n");
-}
-int main(void) {
-  bench(100, %s);
-  bench(300, %s);
-  return 0;
-}
-"""
+# test_emulate's harness (markers around the loop at label 1, r0 = the data pointer, r4 = the count),
+# with a word table in .rodata (flash) that a benchmark can stream instead of the .data buffer
+_MAIN = (_EMULATE_MAIN
+         .replace("static uint32_t buf[16]", "const uint32_t table[1024] __attribute__((aligned(64))) = {1, 2, 3};\n"
+                                             "static uint32_t buf[16]")
+         .replace("bench(100, buf);", "bench(100, (uint32_t *)%s);").replace("bench(300, buf);", "bench(300, (uint32_t *)%s);"))
 
 
 def _run(tmp_path: Path, board, body: list[str], data: str = "buf") -> dict[str, int]:
@@ -144,9 +123,6 @@ def test_layer_traffic_equals_the_hand_count_of_a_conv_and_an_fc(tmp_path):
             and shift (4 B each); the 16 outputs go to the ring slot, are then copied back (16 B read, 16 B
             written);
       FC:   every output (5) reads its 16 weights and the 16 inputs once, its bias, multiplier and shift."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
     from modelgen import get_model
     from tfedge.emulate.flash import flash_model
 
