@@ -175,3 +175,26 @@ def test_roofline_bounds():
     assert a["attainable_macs_per_cycle"] == pytest.approx(2.0) and a["achieved_macs_per_cycle"] == 1.25
     assert b["bound"] == "memory" and b["attainable_macs_per_cycle"] == pytest.approx(1_000 / (750 + 110 / 4))
     assert roofline([heavy], load_board("mps3-an547"), "mve")["peak_macs_per_cycle"] == 8.0
+
+
+def test_flash_cli_timing_and_roofline(reference_models, tmp_path, capsys):
+    from tfedge import cli
+
+    model = str(reference_models["hello_world_int8.tflite"])
+    png, js = tmp_path / "roof.png", tmp_path / "m.json"
+    assert cli.main(["flash", model, "--board", "stm32u585", "--roofline", str(png), "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    assert "precise model, +-20 %" in out and "flash rd" in out and "memory traffic / inference" in out
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    import json
+
+    m = json.loads(js.read_text())
+    t = m["memory_traffic"]
+    layers = sum(l["memory_traffic"]["flash_read_bytes"] for l in m["layers"])
+    assert 0 < layers <= t["flash_read_bytes"] <= layers + 64  # the inference also holds the marker calls
+    assert m["est_cycles_per_inference"] > m["est_cycles_per_inference_fast"]  # cold ICACHE misses, 4 WS each
+    assert cli.main(["flash", model, "--board", "stm32u585", "--timing", "fast", "--json", str(js)]) == 0
+    fast = json.loads(js.read_text())
+    assert "memory_traffic" not in fast and fast["est_cycles_per_inference"] == m["est_cycles_per_inference_fast"]
+    assert "flash rd" not in capsys.readouterr().out
+    assert cli.main(["flash", model, "--board", "stm32u585", "--timing", "fast", "--roofline", str(png)]) != 0

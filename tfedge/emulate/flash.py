@@ -295,6 +295,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.output and not args.inputs:
         raise DataError("-o/--output needs --inputs (the outputs of which inputs?)")
+    if args.roofline and args.timing != "precise":
+        raise DataError("--roofline needs the per-layer memory traffic of --timing precise")
     x = io_batches.load_inputs(args.inputs) if args.inputs else None
     metrics = flash_model(args.model, args.board, x, opt=f"-O{args.opt}", timeout=args.timeout,
                           compare=not args.no_compare, out_dir=args.out_dir, timing=args.timing)
