@@ -184,11 +184,13 @@ def test_flash_cli_timing_and_roofline(reference_models, tmp_path, capsys):
     png, js = tmp_path / "roof.png", tmp_path / "m.json"
     assert cli.main(["flash", model, "--board", "stm32u585", "--roofline", str(png), "--json", str(js)]) == 0
     out = capsys.readouterr().out
-    assert "precise model, +-20 %" in out and "flash rd" in out and "memory traffic / inference" in out
+    assert "(precise model; likely " in out and "flash rd" in out and "memory traffic / inference" in out
     assert png.read_bytes()[:4] == b"\x89PNG"
     import json
 
     m = json.loads(js.read_text())
+    est = m["est_cycles_per_inference"]
+    assert m["est_cycles_range"] == [round(0.65 * est), round(1.15 * est)]
     t = m["memory_traffic"]
     layers = sum(l["memory_traffic"]["flash_read_bytes"] for l in m["layers"])
     assert 0 < layers <= t["flash_read_bytes"] <= layers + 64  # the inference also holds the marker calls

@@ -88,7 +88,7 @@ def measurement_metrics(board: Board, m: Measurement, timing: str = "fast") -> d
         "ms_per_inference": cycles_to_ms(cycles, board),
         "instruction_classes": {k: int(round(v)) for k, v in mean.items()},
         "timing": timing,
-        "est_cycles_error_band": error_band(board, timing),
+        "est_cycles_range": [int(round(cycles * f)) for f in error_band(board, timing)],
     }
     if timing == "precise":
         metrics["est_cycles_per_inference_fast"] = int(round(estimate_cycles(mean, board)))
@@ -224,8 +224,8 @@ def format_report(metrics: dict) -> str:
         f"  instructions / inference  {m['instructions_per_inference']:>14,}"
         + (f"   ({m['instructions_per_mac']:.2f} per MAC, {m['total_macs']:,} MACs)" if m.get("instructions_per_mac") else ""),
         f"  setup instructions        {m['setup_instructions']:>14,}   (boot to first invoke)",
-        f"  est. cycles / inference   {m['est_cycles_per_inference']:>14,}   ({m.get('timing', 'fast')} model, "
-        f"+-{100 * m.get('est_cycles_error_band', 0.3):.0f} %: docs/cycle_model.md)",
+        f"  est. cycles / inference   {m['est_cycles_per_inference']:>14,}   ({m.get('timing', 'fast')} model; likely "
+        + (f"{m['est_cycles_range'][0]:,}-{m['est_cycles_range'][1]:,}" if "est_cycles_range" in m else "-") + ": docs/cycle_model.md)",
         f"  est. time / inference     {m['ms_per_inference']:>14.3f} ms at {m['clock_hz'] / 1e6:g} MHz",
     ]
     if "est_cycles_per_inference_fast" in m:
