@@ -56,6 +56,10 @@ class Board:
     renode_platform: str | None = None
     note: str = ""
     path: Path | None = field(default=None, compare=False)
+    # Flash caches for the precise timing mode, (line bytes, sets, ways); dcache "shared" = the icache also
+    # serves data reads from flash (STM32U5 ICACHE on the C-bus). None: no cache (docs/cycle_model.md).
+    flash_icache: tuple[int, int, int] | None = None
+    flash_dcache: tuple[int, int, int] | str | None = None
 
     @property
     def kernel_arch(self) -> str:
@@ -120,6 +124,8 @@ def _parse(path: Path) -> Board:
             note=raw.get("note", ""),
             memory=memory,
             path=path,
+            flash_icache=_cache_geometry(raw.get("flash_icache")),
+            flash_dcache="shared" if raw.get("flash_dcache") == "shared" else _cache_geometry(raw.get("flash_dcache")),
         )
     except KeyError as exc:
         raise BoardError(f"{where}: missing key {exc}") from None
@@ -149,6 +155,13 @@ def _parse(path: Path) -> Board:
 
 def board_names() -> list[str]:
     return sorted(p.stem for p in BOARDS_DIR.glob("*.toml"))
+
+
+def _cache_geometry(raw: dict | None) -> tuple[int, int, int] | None:
+    """{line_bytes, sets, ways} from a board file's [flash_icache] / [flash_dcache] table."""
+    if raw is None:
+        return None
+    return int(raw["line_bytes"]), int(raw["sets"]), int(raw["ways"])
 
 
 def load_board(name: str) -> Board:

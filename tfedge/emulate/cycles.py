@@ -61,3 +61,113 @@ def estimate_cycles(counts: dict[str, int], board: Board, *, cold_flash: bool = 
 
 def cycles_to_ms(cycles: float, board: Board) -> float:
     return cycles / board.clock_hz * 1e3
+
+
+# Address-generation interlock: a load/store whose address register the previous instruction wrote
+# waits one cycle (Cortex-M3/M4 TRM "Load/store timings": no forwarding path to the AGU; it also stops
+# a load from pipelining behind a load). The other cores' TRMs state no such figure: 0 (not modelled).
+AGU_STALL = {"cortex-m0": 0.0, "cortex-m3": 1.0, "cortex-m4": 1.0, "cortex-m7": 0.0, "cortex-m33": 0.0, "cortex-m55": 0.0}
+
+# Stated error band of both models: real cycles = estimate x [low, high]. The low side is the evidence:
+# issue 14 measured the fast model 14-52 % over the published CoreMark/MHz on all six cores, and the
+# precise model only adds cycles the fast one missed; the high side (underestimates: bus contention,
+# write buffers, unmodelled stalls) is a stated margin, not a measurement.
+ERROR_BAND = (0.65, 1.15)
+
+
+def error_band(board: Board, timing: str) -> tuple[float, float]:
+    """(low, high) factors around an estimate of `timing` on `board` (the same for every core and mode
+    until a silicon or CoreMark comparison narrows one of them)."""
+    return ERROR_BAND
+
+
+def estimate_cycles_precise(counts: dict[str, float], board: Board) -> float:
+    """Estimated cycles from a trace-mode run (counts include the plugin's TRACE_COUNTERS).
+
+    Differs from estimate_cycles in what it sees: conditional branches pay the refill exactly when taken
+    (btaken) instead of "backwards taken, forwards not"; address-generation interlocks; flash wait states
+    per simulated flash-cache miss (instruction lines fetched, data lines read) or, without a cache, per
+    non-sequential fetch and per data read from flash."""
+    costs = COSTS[board.core]
+    cycles = sum(counts.get(c, 0) * cost for c, cost in costs.items() if c not in ("bcond_back", "bcond_fwd"))
+    cycles += counts.get("btaken", 0) * costs["branch"]
+    cycles += counts.get("agu_stall", 0) * AGU_STALL[board.core]
+    ws = board.flash_wait_states
+    if ws:
+        fetch = counts.get("icache_miss", 0) if board.flash_icache else counts.get("fetch_nonseq", 0)
+        cycles += ws * (fetch + counts.get("dflash_miss", 0))
+    return cycles
+
+
+def memory_traffic(counts: dict[str, float], board: Board) -> dict:
+    """Bytes read and written per memory region of `board` and in total by kind, from a trace-mode run's
+    rd<i>/wr<i> counters (region i of board.memory; rdx/wrx: any other address, peripherals)."""
+    regions = {}
+    for i, r in enumerate(board.memory):
+        regions[r.name] = {"read": int(round(counts.get(f"rd{i}", 0))), "written": int(round(counts.get(f"wr{i}", 0)))}
+    flash_read = sum(v["read"] for r, v in zip(board.memory, regions.values()) if r.kind == "flash")
+    ram_read = sum(v["read"] for r, v in zip(board.memory, regions.values()) if r.kind == "ram")
+    return {
+        "flash_read_bytes": flash_read, "ram_read_bytes": ram_read,
+        "written_bytes": sum(v["written"] for v in regions.values()),
+        "other_read_bytes": int(round(counts.get("rdx", 0))),
+        "other_written_bytes": int(round(counts.get("wrx", 0))),
+        "regions": regions,
+    }
+
+
+# ---- roofline: per-layer operational intensity against the core's and the memories' ceilings ----------
+# Peak int8 MACs per cycle of each kernel path on each core (TRM issue rates of the inner-loop MAC):
+# scalar MLA/SMLABB 1 per cycle (M3 MLA 2 cycles, M0 MULS + ADDS), DSP SMLAD 2 per cycle, Helium
+# VMLADAV.S8 16 MACs per 4-beat instruction on the M55's dual-beat datapath = 8 per cycle.
+PEAK_MACS_PER_CYCLE = {
+    "cortex-m0": {"scalar": 0.5},
+    "cortex-m3": {"scalar": 0.5},
+    "cortex-m4": {"scalar": 1.0, "dsp": 2.0},
+    "cortex-m7": {"scalar": 1.0, "dsp": 2.0},
+    "cortex-m33": {"scalar": 1.0, "dsp": 2.0},
+    "cortex-m55": {"scalar": 1.0, "dsp": 2.0, "mve": 8.0},
+}
+# Data bus width in bytes per cycle: 32-bit AHB on M0-M4/M33, 64-bit AXI/TCM on the M7 and M55.
+BUS_BYTES = {"cortex-m0": 4, "cortex-m3": 4, "cortex-m4": 4, "cortex-m7": 8, "cortex-m33": 4, "cortex-m55": 8}
+
+
+def peak_macs_per_cycle(board: Board, kernel_arch: str) -> float:
+    paths = PEAK_MACS_PER_CYCLE[board.core]
+    path = {"mve": "mve", "dsp": "dsp"}.get(kernel_arch, "scalar")
+    return paths.get(path, paths["scalar"])
+
+
+def bandwidth(board: Board) -> dict[str, float]:
+    """Bytes per cycle the core can stream from flash (a cache line per wait states + 1 on misses, at most
+    the bus width) and from RAM (the bus width)."""
+    bus = BUS_BYTES[board.core]
+    ws = board.flash_wait_states
+    line = board.flash_dcache if isinstance(board.flash_dcache, tuple) else board.flash_icache
+    flash = bus if not ws else min(bus, (line[0] if line else 4) / (ws + 1))
+    return {"flash": float(flash), "ram": float(bus)}
+
+
+def roofline(layers: list[dict], board: Board, kernel_arch: str) -> dict:
+    """Each layer with MACs and memory traffic (flash_model's precise metrics) as a roofline point:
+    intensity = MACs per byte moved, achieved = MACs per estimated cycle, and which bound it hits
+    (the longer of compute time at the peak and transfer time at the bandwidths)."""
+    peak = peak_macs_per_cycle(board, kernel_arch)
+    bw = bandwidth(board)
+    points = []
+    for l in layers:
+        t = l.get("memory_traffic")
+        if not t or not l.get("macs"):
+            continue
+        moved = t["flash_read_bytes"] + t["ram_read_bytes"] + t["written_bytes"]
+        memory_cycles = t["flash_read_bytes"] / bw["flash"] + (t["ram_read_bytes"] + t["written_bytes"]) / bw["ram"]
+        compute_cycles = l["macs"] / peak
+        points.append({
+            "index": l["index"], "op": l["op"], "macs": l["macs"], "bytes": moved,
+            "intensity": l["macs"] / moved if moved else None,
+            "achieved_macs_per_cycle": l["macs"] / l["est_cycles"] if l["est_cycles"] else None,
+            "bound": "memory" if memory_cycles > compute_cycles else "compute",
+            "attainable_macs_per_cycle": l["macs"] / max(memory_cycles, compute_cycles),
+        })
+    return {"peak_macs_per_cycle": peak, "flash_bytes_per_cycle": bw["flash"], "ram_bytes_per_cycle": bw["ram"],
+            "layers": points}

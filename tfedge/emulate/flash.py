@@ -25,7 +25,8 @@ from tfedge.build.elfinfo import elf_sizes, region_usage
 from tfedge.build.firmware import OPT_LEVELS, build_firmware
 from tfedge.compiler.cli import add_storage_arguments, kernel_arch
 from tfedge.emulate import renode
-from tfedge.emulate.cycles import cycles_to_ms, estimate_cycles
+from tfedge.emulate.cycles import (cycles_to_ms, error_band, estimate_cycles, estimate_cycles_precise, memory_traffic,
+                                  roofline)
 from tfedge.emulate.measure import Measurement, run_samples
 from tfedge.errors import DataError, DoesNotFitError
 
@@ -68,9 +69,16 @@ def _memory(board: Board, elf: Path, stack_used: int, arena_bytes: int) -> dict:
     }
 
 
-def measurement_metrics(board: Board, m: Measurement) -> dict:
+TIMINGS = ("precise", "fast")
+
+
+def estimate(counts: dict, board: Board, timing: str) -> float:
+    return estimate_cycles_precise(counts, board) if timing == "precise" else estimate_cycles(counts, board)
+
+
+def measurement_metrics(board: Board, m: Measurement, timing: str = "fast") -> dict:
     mean = m.mean_inference()
-    cycles = estimate_cycles(mean, board)
+    cycles = estimate(mean, board, timing)
     per = m.per_inference()
     metrics = {
         "instructions_per_inference": int(round(mean["insns"])),
@@ -80,8 +88,13 @@ def measurement_metrics(board: Board, m: Measurement) -> dict:
         "est_cycles_per_inference": int(round(cycles)),
         "ms_per_inference": cycles_to_ms(cycles, board),
         "instruction_classes": {k: int(round(v)) for k, v in mean.items()},
+        "timing": timing,
+        "est_cycles_range": [int(round(cycles * f)) for f in error_band(board, timing)],
     }
-    if board.flash_wait_states and board.flash_cache:  # the upper bound: every taken branch misses the cache
+    if timing == "precise":
+        metrics["est_cycles_per_inference_fast"] = int(round(estimate_cycles(mean, board)))
+        metrics["memory_traffic"] = memory_traffic(mean, board)
+    elif board.flash_wait_states and board.flash_cache:  # the upper bound: every taken branch misses the cache
         metrics["est_cycles_per_inference_cache_miss"] = int(round(estimate_cycles(mean, board, cold_flash=True)))
     return metrics
 
@@ -99,17 +112,22 @@ def flash_model(
     kernel_arch: str | None = None,
     compress_weights: bool | None = None,
     weights: str | None = None,
+    timing: str = "precise",
 ) -> dict:
     """Compiles, builds and runs `tflite` on `board`; returns the metrics dict (see docs/boards.md).
     kernel_arch: kernel paths to link instead of the board's (e.g. "reference", the plain portable loops, to compare).
     compress_weights: clustered layers as 4-bit codebooks (see compile_model).
     weights: weight storage, int8 / int16 / codebook4 (see compile_model; None: the default).
+    timing: "precise" follows the executed stream (branch outcomes, flash caches, memory traffic per layer),
+    "fast" prices the instruction classes only (docs/cycle_model.md).
 
     With `inputs` (x as for `tfedge run`), the on-device outputs are in metrics["outputs"] (numpy, same
     form as x; not JSON) and, with compare=True, checked against the host int8 runner."""
     from tfedge.compiler import compile_model, runtime_include_dirs, runtime_sources
 
     board = load_board(board) if isinstance(board, str) else board
+    if timing not in TIMINGS:
+        raise DataError(f"timing '{timing}' is not one of {', '.join(TIMINGS)}")
     arch = kernel_arch or board.kernel_arch
     tflite = Path(tflite)
     with tempfile.TemporaryDirectory(prefix="tfedge-flash-") as tmp:
@@ -129,7 +147,7 @@ def flash_model(
             samples, with_batch = io_batches.split_samples(np.asarray(inputs), tuple(inp["shape"]), np.dtype(inp["dtype"]))
         out_bytes = sum(o["bytes"] for o in report["outputs"])
         raw, run, measurement = run_samples(board, fw.elf, samples, out_bytes, workdir=work / "run", timeout=timeout,
-                                            progress=progress)
+                                            progress=progress, trace=timing == "precise")
         if out_dir is not None:
             out = Path(out_dir)
             out.mkdir(parents=True, exist_ok=True)
@@ -146,7 +164,7 @@ def flash_model(
         metrics["elf"] = str(elf_copy)
         if renode_files:
             metrics["renode_files"] = [str(p) for p in renode_files]
-    metrics.update(measurement_metrics(board, measurement))
+    metrics.update(measurement_metrics(board, measurement, timing))
     metrics.update(_memory(board, fw.elf, stack_used, report["arena_bytes"]))
     total_macs = report.get("total_macs", sum(l["macs"] for l in report["layers"]))
     metrics["total_macs"] = total_macs
@@ -158,9 +176,13 @@ def flash_model(
             "variant": row.get("variant", ""), "memory": row.get("memory", ""),
             "instructions": int(round(cost["insns"])),
             "instructions_per_mac": cost["insns"] / row["macs"] if row["macs"] else None,
-            "est_cycles": int(round(estimate_cycles(cost, board))),
+            "est_cycles": int(round(estimate(cost, board, timing))),
         })
+        if timing == "precise":
+            layers[-1]["memory_traffic"] = memory_traffic(cost, board)
     metrics["layers"] = layers
+    if timing == "precise":
+        metrics["roofline"] = roofline(layers, board, arch)
     if samples is not None:
         outputs = _split_outputs(raw, report)
         metrics["inputs"] = len(samples)
@@ -206,9 +228,16 @@ def format_report(metrics: dict) -> str:
         f"  instructions / inference  {m['instructions_per_inference']:>14,}"
         + (f"   ({m['instructions_per_mac']:.2f} per MAC, {m['total_macs']:,} MACs)" if m.get("instructions_per_mac") else ""),
         f"  setup instructions        {m['setup_instructions']:>14,}   (boot to first invoke)",
-        f"  est. cycles / inference   {m['est_cycles_per_inference']:>14,}   (estimate: docs/cycle_model.md)",
+        f"  est. cycles / inference   {m['est_cycles_per_inference']:>14,}   ({m.get('timing', 'fast')} model; likely "
+        + (f"{m['est_cycles_range'][0]:,}-{m['est_cycles_range'][1]:,}" if "est_cycles_range" in m else "-") + ": docs/cycle_model.md)",
         f"  est. time / inference     {m['ms_per_inference']:>14.3f} ms at {m['clock_hz'] / 1e6:g} MHz",
     ]
+    if "est_cycles_per_inference_fast" in m:
+        lines.append(f"  (per-class fast model: {m['est_cycles_per_inference_fast']:,} cycles)")
+    if "memory_traffic" in m:
+        t = m["memory_traffic"]
+        lines.append(f"  memory traffic / inference  flash read {_fmt_bytes(t['flash_read_bytes'])}, RAM read "
+                     f"{_fmt_bytes(t['ram_read_bytes'])}, written {_fmt_bytes(t['written_bytes'])}")
     if "est_cycles_per_inference_cache_miss" in m:
         lines.append(f"  (flash cache assumed to hit; every taken branch missing it: "
                      f"{m['est_cycles_per_inference_cache_miss']:,} cycles)")
@@ -219,15 +248,21 @@ def format_report(metrics: dict) -> str:
         lines.append(f"  inputs run                {m['inputs']}")
     if m["layers"]:
         total = max(1, m["instructions_per_inference"])
+        traffic = all("memory_traffic" in l for l in m["layers"])
         header = ("#", "op", "output shape", "MACs", "instructions", "instr/MAC", "est. cycles", "%")
+        header += ("flash rd", "RAM rd", "written") if traffic else ()
         rows = [header]
         for l in m["layers"]:
             shape = "x".join(map(str, l["output_shape"])) if l["output_shape"] else "-"
             ipm = f"{l['instructions_per_mac']:.2f}" if l["instructions_per_mac"] else "-"
-            rows.append((str(l["index"]), l["op"], shape, f"{l['macs']:,}", f"{l['instructions']:,}", ipm,
-                         f"{l['est_cycles']:,}", f"{100.0 * l['instructions'] / total:.1f}"))
+            row = (str(l["index"]), l["op"], shape, f"{l['macs']:,}", f"{l['instructions']:,}", ipm,
+                   f"{l['est_cycles']:,}", f"{100.0 * l['instructions'] / total:.1f}")
+            if traffic:
+                t = l["memory_traffic"]
+                row += (f"{t['flash_read_bytes']:,}", f"{t['ram_read_bytes']:,}", f"{t['written_bytes']:,}")
+            rows.append(row)
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-        right = {0, 3, 4, 5, 6, 7}
+        right = {0, 3, 4, 5, 6, 7, 8, 9, 10}
         lines.append("")
         for k, r in enumerate(rows):
             lines.append("  " + "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
@@ -256,16 +291,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", help="also keep the ELF, the generated C and Renode scripts here")
     parser.add_argument("--no-compare", action="store_true", help="do not compare outputs with the host int8 runner")
     add_storage_arguments(parser)
+    parser.add_argument("--timing", choices=TIMINGS, default="precise",
+                        help="cycle model: precise (follows the executed stream, memory traffic per layer; default) "
+                             "or fast (instruction classes only)")
+    parser.add_argument("--roofline", metavar="PNG", help="write the per-layer roofline plot here (needs --timing precise)")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.output and not args.inputs:
         raise DataError("-o/--output needs --inputs (the outputs of which inputs?)")
+    if args.roofline and args.timing != "precise":
+        raise DataError("--roofline needs the per-layer memory traffic of --timing precise")
     x = io_batches.load_inputs(args.inputs) if args.inputs else None
     metrics = flash_model(args.model, args.board, x, opt=f"-O{args.opt}", timeout=args.timeout,
                           compare=not args.no_compare, out_dir=args.out_dir, weights=args.weights,
-                          kernel_arch=kernel_arch(args.kernels, load_board(args.board).kernel_arch))
+                          kernel_arch=kernel_arch(args.kernels, load_board(args.board).kernel_arch),
+                          timing=args.timing)
     print(format_report(metrics))
+    if args.roofline:
+        from tfedge.report.roofline import write_roofline_png
+
+        write_roofline_png(args.roofline, metrics)
+        print(f"roofline -> {args.roofline}", file=sys.stderr)
     if args.output:
         io_batches.save_outputs(args.output, metrics["outputs"])
         print(f"\non-device outputs -> {args.output}")

@@ -125,10 +125,12 @@ def run_samples(
     workdir: Path,
     timeout: float | None = None,
     progress: bool | None = None,
+    trace: bool = False,
 ) -> tuple[np.ndarray | None, QemuRun, Measurement]:
     """Runs the harness firmware on `samples` (N, ...) in ONE emulator session (None: one zero input).
 
-    Returns the raw output bytes (N, out_bytes), the run, and its measurement."""
+    Returns the raw output bytes (N, out_bytes), the run, and its measurement. trace: the plugin's trace
+    mode (memory traffic per region and the precise timing model's counters, see run_firmware)."""
     in_file, out_file = workdir / "tfedge_in.bin", workdir / "tfedge_out.bin"
     workdir.mkdir(parents=True, exist_ok=True)
     in_file.unlink(missing_ok=True)
@@ -145,7 +147,8 @@ def run_samples(
     if timeout is None:
         timeout = 60.0 + 10.0 * n
     try:
-        run = run_firmware(board, elf, workdir=workdir, marks=marker_addresses(elf), timeout=timeout, on_line=on_line)
+        run = run_firmware(board, elf, workdir=workdir, marks=marker_addresses(elf), timeout=timeout, on_line=on_line,
+                           trace=trace)
     finally:
         bar.close()
     check_stack(board, run)

@@ -17,6 +17,10 @@ PLUGIN_SOURCE = QEMU_PLUGIN_DIR / "tfedge_count.c"
 # Must match the enum in tfedge_count.c (the plugin also prints them; qemu.py checks).
 CLASSES = ("insns", "load", "load_next", "store", "multi", "multi_regs", "mul", "mul64", "dsp", "div", "branch",
            "bcond_back", "bcond_fwd", "fp", "fp_div", "mve", "loop")
+# Trace mode (trace=1) adds these counters, then "rd<i> wr<i>" bytes per memory region given (the last
+# index: any other address): taken conditional branches, non-sequential fetches from wait-state flash,
+# flash instruction / data cache misses, address-generation interlocks.
+TRACE_COUNTERS = ("btaken", "fetch_nonseq", "icache_miss", "dflash_miss", "agu_stall")
 
 
 def plugin_path() -> Path:

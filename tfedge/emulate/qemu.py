@@ -12,13 +12,13 @@ import re
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tfedge.boards import Board
 from tfedge.build.elfinfo import SymbolTable
-from tfedge.emulate.plugin import CLASSES, plugin_path
+from tfedge.emulate.plugin import CLASSES, TRACE_COUNTERS, plugin_path
 from tfedge.errors import FirmwareError, ToolchainError
 
 QEMU = "qemu-system-arm"
@@ -35,6 +35,7 @@ EXIT_CODES = {
     101: "stack overflow",
 }
 EXIT_FAULT, EXIT_STACK_OVERFLOW = 100, 101
+MAX_REGIONS = 16  # tfedge_count.c MAX_REGIONS
 
 
 @dataclass(frozen=True)
@@ -74,8 +75,31 @@ def qemu_command(board: Board, elf: Path, plugin_args: list[str] | None = None) 
     return cmd
 
 
+def trace_args(board: Board, watch: Sequence[tuple[int, int]] = ()) -> list[str]:
+    """Plugin arguments of the trace mode: the board's memory regions (":w" marks flash that pays wait
+    states; counters rd<i>/wr<i> for region i), then the `watch` (address, size) ranges (counters from
+    index len(board.memory) on; an access inside one is counted there instead of its board region), and
+    the flash cache geometry."""
+    ws = board.flash_wait_states > 0
+    args = ["trace=1"] + [f"region=0x{r.origin:x}:0x{r.size:x}" + (":w" if ws and r.kind == "flash" else "")
+                          for r in board.memory]
+    if len(board.memory) + len(watch) > MAX_REGIONS:
+        raise FirmwareError(f"the QEMU plugin follows at most {MAX_REGIONS} memory ranges")
+    for addr, size in watch:
+        inside = next((r for r in board.memory if r.origin <= addr < r.origin + r.size), None)
+        args.append(f"region=0x{addr:x}:0x{size:x}" + (":w" if ws and inside is not None and inside.kind == "flash" else ""))
+    if board.flash_icache:
+        args.append("icache=" + ":".join(map(str, board.flash_icache)))
+    if board.flash_dcache == "shared":
+        args.append("dcache=shared")
+    elif board.flash_dcache:
+        args.append("dcache=" + ":".join(map(str, board.flash_dcache)))
+    return args
+
+
 def _parse_counts(path: Path) -> tuple[list[Snapshot], dict[str, int]]:
     snapshots, totals = [], {}
+    names: tuple[str, ...] = CLASSES
     if not path.is_file():
         return snapshots, totals
     with open(path) as f:
@@ -84,12 +108,13 @@ def _parse_counts(path: Path) -> tuple[list[Snapshot], dict[str, int]]:
             if not parts:
                 continue
             if parts[0] == "classes":
-                if tuple(parts[1:]) != CLASSES:
+                names = tuple(parts[1:])
+                if names[:len(CLASSES)] != CLASSES or names[len(CLASSES):len(CLASSES) + 1] not in ((), TRACE_COUNTERS[:1]):
                     raise FirmwareError(f"the QEMU plugin's classes {parts[1:]} differ from tfedge's {CLASSES}: rebuild it")
             elif parts[0] == "M":
-                snapshots.append(Snapshot(int(parts[1]), dict(zip(CLASSES, map(int, parts[2:])))))
+                snapshots.append(Snapshot(int(parts[1]), dict(zip(names, map(int, parts[2:])))))
             elif parts[0] == "T":
-                totals = dict(zip(CLASSES, map(int, parts[1:])))
+                totals = dict(zip(names, map(int, parts[1:])))
     return snapshots, totals
 
 
@@ -122,12 +147,17 @@ def run_firmware(
     timeout: float = 60.0,
     on_line: Callable[[str], None] | None = None,
     check_exit: bool = True,
+    trace: bool = False,
+    watch: Sequence[tuple[int, int]] = (),
 ) -> QemuRun:
-    """Runs `elf` on `board`'s QEMU machine (cwd = workdir, where semihosting files are read/written)."""
+    """Runs `elf` on `board`'s QEMU machine (cwd = workdir, where semihosting files are read/written).
+    trace: also follow the executed stream (branch outcomes, memory traffic per region, flash caches) for
+    the precise timing model; slower than the per-block counts alone. watch: extra (address, size)
+    ranges whose traffic the trace counts separately (see trace_args)."""
     workdir.mkdir(parents=True, exist_ok=True)
     counts_file = workdir / "tfedge_counts.txt"
     counts_file.unlink(missing_ok=True)
-    plugin_args = [f"out={counts_file}", *(f"mark=0x{m:x}" for m in marks)]
+    plugin_args = [f"out={counts_file}", *(f"mark=0x{m:x}" for m in marks), *(trace_args(board, watch) if trace else [])]
     cmd = qemu_command(board, elf, plugin_args)
     # stderr is merged: QEMU writes the semihosting console there, the UART goes to stdout
     proc = subprocess.Popen(cmd, cwd=workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

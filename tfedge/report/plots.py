@@ -14,6 +14,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter
 
+from tfedge.report import roofline
+
 # One colour per kind of memory, used by the memory map and its legend.
 SECTION_COLORS = {
     "text": "#4C72B0", "rodata": "#8172B2", "data": "#55A868", "bss": "#CCB974",
@@ -215,6 +217,7 @@ PLOTS = {
     "memory_map": (memory_map, "Memory map: flash and RAM against the board's capacity"),
     "arena_usage": (arena_usage, "Arena usage over the layer sequence"),
     "stage_tradeoffs": (stage_tradeoffs, "Accuracy against latency and size across the pipeline stages"),
+    "roofline": (roofline.roofline_png, "Roofline per layer: operational intensity against MACs per cycle"),
 }
 
 

@@ -1,0 +1,202 @@
+"""The trace mode of the plugin and the precise timing model on micro-benchmarks.
+
+Like tests/test_emulate.py, each benchmark runs its loop 100 and 300 times between the harness markers
+and the difference of the two invocations is exactly 200 loop bodies: its memory traffic, branch
+outcomes, interlocks and flash-cache misses are known from the source, and its cycles from the Arm TRMs'
+timing tables (the model's stated costs, docs/cycle_model.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from tfedge.boards import load_board
+from tfedge.build.firmware import build_firmware
+from tfedge.emulate.cycles import COSTS, estimate_cycles, estimate_cycles_precise, memory_traffic, roofline
+from tfedge.emulate.measure import marker_addresses, split_snapshots
+from tfedge.emulate.qemu import run_firmware
+from test_emulate import _MAIN as _EMULATE_MAIN
+
+pytestmark = pytest.mark.qemu
+
+# test_emulate's harness (markers around the loop at label 1, r0 = the data pointer, r4 = the count),
+# with a word table in .rodata (flash) that a benchmark can stream instead of the .data buffer
+_MAIN = (_EMULATE_MAIN
+         .replace("static uint32_t buf[16]", "const uint32_t table[1024] __attribute__((aligned(64))) = {1, 2, 3};\n"
+                                             "static uint32_t buf[16]")
+         .replace("bench(100, buf);", "bench(100, (uint32_t *)%s);").replace("bench(300, buf);", "bench(300, (uint32_t *)%s);"))
+
+
+def _run(tmp_path: Path, board, body: list[str], data: str = "buf") -> dict[str, int]:
+    src = tmp_path / "bench.c"
+    src.write_text(_MAIN % ("\n    ".join(f'"{line}\\n"' for line in body), data, data))
+    fw = build_firmware(board, [src], with_harness=False)
+    run = run_firmware(board, fw.elf, workdir=tmp_path / f"run-{board.name}", marks=marker_addresses(fw.elf),
+                       timeout=30, trace=True)
+    m = split_snapshots(run.snapshots)
+    return {c: m.inferences[1][c] - m.inferences[0][c] for c in m.inferences[0]}
+
+
+# Forward branch taken on every other iteration (r4 even): the fast model prices it never taken.
+_BRANCH = ["lsls r5, r4, #31", "beq 2f", "adds r3, r3, #1", "2:", "subs r4, #1", "bne 1b"]
+_BRANCH_BOARDS = ["microbit", "mps2-an385", "mps2-an386", "mps2-an505", "mps3-an547"]
+
+
+@pytest.mark.parametrize("board_name", _BRANCH_BOARDS)
+def test_branch_outcomes_are_seen(board_name, tmp_path):
+    board = load_board(board_name)
+    d = _run(tmp_path, board, _BRANCH)
+    assert d["insns"] == 200 * 5 - 100  # the add is skipped on the 100 even iterations
+    assert d["btaken"] == 200 + 100     # every loop branch, half of the forward branches
+    refill = COSTS[board.core]["branch"]  # TRM: a taken branch refills the pipeline (M0 2, M3/M4 2, M33/M55 1)
+    base = COSTS[board.core]["insns"]
+    # lsls, beq, subs, bne every iteration; adds on 100; the taken branches pay the refill
+    trm = base * (200 * 4 + 100) + refill * 300
+    assert estimate_cycles_precise(d, board) == pytest.approx(trm)
+    assert estimate_cycles(d, board) == pytest.approx(trm - refill * 100)  # the static guess misses them
+
+
+def test_address_interlock_on_m4(tmp_path):
+    """M4 TRM: a load whose address the previous instruction computed waits a cycle; a load with an
+    independent address still pipelines behind it."""
+    board = load_board("mps2-an386")
+    d = _run(tmp_path, board, ["adds r1, r0, #4", "ldr r2, [r1]", "ldr r5, [r0]", "subs r4, #1", "bne 1b"])
+    assert d["agu_stall"] == 200 and d["load"] == 200 and d["load_next"] == 200
+    # adds 1, ldr 2 + 1 interlock, ldr 1 (pipelined), subs 1, bne 1 + 2
+    assert estimate_cycles_precise(d, board) == pytest.approx(200 * (1 + 3 + 1 + 1 + 3))
+    assert estimate_cycles(d, board) == pytest.approx(200 * 8)
+
+
+def test_memory_traffic_per_region(tmp_path):
+    """Bytes per region from the access pattern: 2 word loads and a word store on .data, 2-register
+    push/pop on the stack (both in SRAM), one word from the .rodata table in flash."""
+    board = load_board("mps2-an386")
+    d = _run(tmp_path, board, ["ldr r1, [r0]", "ldr r2, [r0, #4]", "str r1, [r0, #8]", "push {r1, r2}", "pop {r1, r2}",
+                               "ldr r6, =table", "ldr r6, [r6]", "subs r4, #1", "bne 1b"])
+    t = memory_traffic(d, board)
+    # the literal-pool load (ldr r6, =table) reads 4 bytes of flash too
+    assert t["regions"] == {"ssram1": {"read": 200 * 8, "written": 0}, "ssram23": {"read": 200 * 16, "written": 200 * 12}}
+    assert (t["flash_read_bytes"], t["ram_read_bytes"], t["written_bytes"]) == (1600, 3200, 2400)
+    assert t["other_read_bytes"] == t["other_written_bytes"] == 0
+
+
+def test_flash_wait_states_through_the_art_accelerator(tmp_path):
+    """STM32F405: 5 wait states; the ART data cache holds 8 lines of 16 bytes. Streaming a flash table
+    a word per iteration misses once per line: 25 lines on the 100-iteration run, 75 on the 300 one (the
+    first run's lines were evicted long ago). The instruction cache misses the loop and marker lines once,
+    cold, in the first run only: the difference is minus those few misses."""
+    board = load_board("stm32f405")
+    body = ["ldr r1, [r0], #4", "subs r4, #1", "bne 1b"]
+    d = _run(tmp_path, board, body, data="table")
+    assert d["dflash_miss"] == 50 and -8 <= d["icache_miss"] < 0 and d["rd0"] == 800
+    trm = 200 * (2 + 1 + 3)  # ldr 2, subs 1, bne taken 3
+    assert estimate_cycles_precise(d, board) == pytest.approx(trm + 5 * 50 + 5 * d["icache_miss"])
+    # without the accelerator every flash data read and every branch back to the loop pays the wait states
+    bare = dataclasses.replace(board, flash_icache=None, flash_dcache=None)
+    d = _run(tmp_path, bare, body, data="table")
+    assert d["dflash_miss"] == 200 and d["fetch_nonseq"] == 200
+    assert estimate_cycles_precise(d, bare) == pytest.approx(trm + 5 * 200 + 5 * 200)
+
+
+def _symbol_ranges(elf: Path, names: list[str]) -> list[tuple[int, int]]:
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.sections import SymbolTableSection
+
+    found = {}
+    with open(elf, "rb") as f:
+        for sec in ELFFile(f).iter_sections():
+            if isinstance(sec, SymbolTableSection):
+                for sym in sec.iter_symbols():
+                    if sym.name in names:
+                        found[sym.name] = (sym["st_value"], sym["st_size"])
+    return [found[n] for n in names]
+
+
+def test_layer_traffic_equals_the_hand_count_of_a_conv_and_an_fc(tmp_path):
+    """A generated model: CONV_2D 3x3 valid on 4x4x3 -> 2x2x4 (run in place a row chunk at a time),
+    then FULLY_CONNECTED 16 -> 5, plain reference kernels on the M55 board (weights in its SRAM region,
+    activations in ISRAM, stack in DTCM: separate regions). Watching each weight/bias/multiplier/shift
+    array, the bytes each layer reads equal what its loops read:
+      conv: every output (4 pixels x 4 channels) reads its 27 weights and 27 inputs, its bias, multiplier
+            and shift (4 B each); the 16 outputs go to the ring slot, are then copied back (16 B read, 16 B
+            written);
+      FC:   every output (5) reads its 16 weights and the 16 inputs once, its bias, multiplier and shift."""
+    from modelgen import get_model
+    from tfedge.emulate.flash import flash_model
+
+    tflite = tmp_path / "m.tflite"
+    tflite.write_bytes(get_model("flatten_dense")["tflite"])
+    board = load_board("mps3-an547")
+    m = flash_model(tflite, board, None, progress=False, kernel_arch="reference", out_dir=tmp_path / "out")
+    assert [l["op"] for l in m["layers"]] == ["CONV_2D", "FULLY_CONNECTED"]
+    arrays = ["l0_weights_0", "l0_bias_1", "l0_mult_2", "l0_shift_3", "l1_weights_4", "l1_bias_5", "l1_mult_6",
+              "l1_shift_7"]
+    ranges = _symbol_ranges(Path(m["elf"]), arrays)
+    assert [size for _, size in ranges] == [108, 16, 16, 16, 80, 20, 20, 20]
+    run = run_firmware(board, Path(m["elf"]), workdir=tmp_path / "run", marks=marker_addresses(Path(m["elf"])),
+                       trace=True, watch=ranges)
+    conv, fc = split_snapshots(run.snapshots).layers[0]
+    first = len(board.memory)
+    read = lambda layer, name: layer[f"rd{first + arrays.index(name)}"]  # noqa: E731
+    isram = [r.name for r in board.memory].index("isram")
+    assert [read(conv, a) for a in arrays[:4]] == [16 * 27, 16 * 4, 16 * 4, 16 * 4]
+    assert [read(conv, a) for a in arrays[4:]] == [0, 0, 0, 0]
+    assert (conv[f"rd{isram}"], conv[f"wr{isram}"]) == (16 * 27 + 16, 16 + 16)
+    assert [read(fc, a) for a in arrays[4:]] == [5 * 16, 5 * 4, 5 * 4, 5 * 4]
+    assert (fc[f"rd{isram}"], fc[f"wr{isram}"]) == (5 * 16, 5)
+    # flash_model's own per-layer traffic (board regions only) agrees on the activations
+    assert m["layers"][1]["memory_traffic"]["regions"]["isram"] == {"read": 80, "written": 5}
+    assert m["layers"][0]["memory_traffic"]["regions"]["isram"] == {"read": 448, "written": 32}
+    # and the weights' region read at least every weight byte the loops use
+    assert m["layers"][1]["memory_traffic"]["regions"]["sram"]["read"] >= 80 + 3 * 20
+    # the roofline has a point per layer, and the PNG is written
+    from tfedge.report.roofline import write_roofline_png
+
+    assert [p["index"] for p in m["roofline"]["layers"]] == [0, 1]
+    write_roofline_png(tmp_path / "roof.png", m)
+    assert (tmp_path / "roof.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_roofline_bounds():
+    """M4 DSP path: peak 2 MACs/cycle (SMLAD); STM32F405 flash streams a 16-byte ART line per 5 wait
+    states + 1 = 2.67 B/cycle, SRAM 4 B/cycle."""
+    board = load_board("stm32f405")
+    heavy = {"index": 0, "op": "CONV_2D", "macs": 10_000, "est_cycles": 8_000,
+             "memory_traffic": {"flash_read_bytes": 1_000, "ram_read_bytes": 1_000, "written_bytes": 200}}
+    light = {"index": 1, "op": "FULLY_CONNECTED", "macs": 1_000, "est_cycles": 2_000,
+             "memory_traffic": {"flash_read_bytes": 2_000, "ram_read_bytes": 100, "written_bytes": 10}}
+    r = roofline([heavy, light], board, "dsp")
+    assert r["peak_macs_per_cycle"] == 2.0 and r["ram_bytes_per_cycle"] == 4.0
+    assert r["flash_bytes_per_cycle"] == pytest.approx(16 / 6)
+    a, b = r["layers"]
+    assert a["bound"] == "compute" and a["intensity"] == pytest.approx(10_000 / 2_200)
+    assert a["attainable_macs_per_cycle"] == pytest.approx(2.0) and a["achieved_macs_per_cycle"] == 1.25
+    assert b["bound"] == "memory" and b["attainable_macs_per_cycle"] == pytest.approx(1_000 / (750 + 110 / 4))
+    assert roofline([heavy], load_board("mps3-an547"), "mve")["peak_macs_per_cycle"] == 8.0
+
+
+def test_flash_cli_timing_and_roofline(reference_models, tmp_path, capsys):
+    from tfedge import cli
+
+    model = str(reference_models["hello_world_int8.tflite"])
+    png, js = tmp_path / "roof.png", tmp_path / "m.json"
+    assert cli.main(["flash", model, "--board", "stm32u585", "--roofline", str(png), "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    assert "(precise model; likely " in out and "flash rd" in out and "memory traffic / inference" in out
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    import json
+
+    m = json.loads(js.read_text())
+    est = m["est_cycles_per_inference"]
+    assert m["est_cycles_range"] == [round(0.65 * est), round(1.15 * est)]
+    t = m["memory_traffic"]
+    layers = sum(l["memory_traffic"]["flash_read_bytes"] for l in m["layers"])
+    assert 0 < layers <= t["flash_read_bytes"] <= layers + 64  # the inference also holds the marker calls
+    assert m["est_cycles_per_inference"] > m["est_cycles_per_inference_fast"]  # cold ICACHE misses, 4 WS each
+    assert cli.main(["flash", model, "--board", "stm32u585", "--timing", "fast", "--json", str(js)]) == 0
+    fast = json.loads(js.read_text())
+    assert "memory_traffic" not in fast and fast["est_cycles_per_inference"] == m["est_cycles_per_inference_fast"]
+    assert "flash rd" not in capsys.readouterr().out
+    assert cli.main(["flash", model, "--board", "stm32u585", "--timing", "fast", "--roofline", str(png)]) != 0
