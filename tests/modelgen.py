@@ -258,3 +258,155 @@ BUILDERS = {f.__name__: f for f in (conv2d, conv1d, depthwise, separable, dense,
                                     broadcast_mul, activation, concat, zero_pad, upsample, flatten_dense, mean,
                                     small_cnn, unsupported, concat_requantize,
                                     two_inputs_two_outputs)}
+
+
+# ---- more builtin ops (issue 12): data movement, elementwise math, reductions ---------------------------
+
+def _conv1x1(keras, x, c, spread=1.0):
+    """A 1x1 convolution in front of the op under test: its output is an int8 activation with a range of
+    its own (the op then sees real quantization parameters, not the input's)."""
+    return keras.layers.Conv2D(c, 1, kernel_initializer=keras.initializers.RandomUniform(-spread, spread))(x)
+
+
+def cropping(keras, hw=(7, 8), c=3, crop=((1, 2), (2, 1)), **_):
+    inp = keras.Input((*hw, c))
+    return keras.Model(inp, keras.layers.Cropping2D(crop)(_conv1x1(keras, inp, c)))
+
+
+def permute(keras, hw=(4, 5), c=3, dims=(2, 1, 3), **_):
+    inp = keras.Input((*hw, c))
+    return keras.Model(inp, keras.layers.Permute(dims)(_conv1x1(keras, inp, c)))
+
+
+def nchw_conv(keras, chw=(3, 8, 7), filters=5, **_):
+    """A PyTorch-style NCHW input: TRANSPOSE to NHWC, then the convolution."""
+    inp = keras.Input(chw)
+    x = keras.layers.Permute((2, 3, 1))(inp)
+    x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+    return keras.Model(inp, x)
+
+
+def tf_slice(keras, hw=(6, 7), c=4, kind="strided", **_):
+    """Raw tf slicing: STRIDED_SLICE (strides, negative strides, masks, shrink axis) and SLICE."""
+    import tensorflow as tf
+
+    inp = keras.Input((*hw, c))
+    x = _conv1x1(keras, inp, c)
+    fn = {
+        "strided": lambda t: t[:, 1:6:2, ::-1, 1:],
+        "shrink": lambda t: t[:, 2, 1:-1, :],
+        "ellipsis": lambda t: t[..., 1:3],
+        "slice_all_batch": lambda t: tf.slice(t, [0, 1, 2, 0], [-1, 3, 4, 2]),
+    }[kind]
+    return keras.Model(inp, keras.layers.Lambda(fn)(x))
+
+
+def split_concat(keras, hw=(4, 5), c=6, kind="split", axis=-1, **_):
+    """SPLIT / SPLIT_V / UNPACK, the parts put back together in another order (CONCATENATION / PACK)."""
+    import tensorflow as tf
+
+    inp = keras.Input((*hw, c))
+    x = _conv1x1(keras, inp, c)
+    fn = {
+        "split": lambda t: tf.concat(tf.split(t, 3, axis=axis)[::-1], axis=axis),
+        "split_v": lambda t: tf.concat(tf.split(t, [1, 3, 2] if axis == -1 else [2, 1, 1], axis=axis)[::-1], axis=axis),
+        "unpack": lambda t: tf.stack(tf.unstack(t, axis=axis)[::-1], axis=axis),
+        "pack": lambda t: tf.stack([t[..., 0], t[..., 2], t[..., 1]], axis=1),
+    }[kind]
+    return keras.Model(inp, keras.layers.Lambda(fn)(x))
+
+
+def gather(keras, hw=(4, 5), c=6, indices=(2, 0, 5, 5, 1), axis=-1, **_):
+    import tensorflow as tf
+
+    inp = keras.Input((*hw, c))
+    x = _conv1x1(keras, inp, c)
+    return keras.Model(inp, keras.layers.Lambda(lambda t: tf.gather(t, list(indices), axis=axis))(x))
+
+
+def binary_math(keras, hw=(4, 5), c=3, fn="maximum", broadcast=False, **_):
+    """Two int8 branches with different ranges combined by a binary op (optionally broadcasting one)."""
+    import tensorflow as tf
+
+    inp = keras.Input((*hw, c))
+    a = _conv1x1(keras, inp, c)
+    b = _conv1x1(keras, inp, c, spread=3.0)
+    if broadcast:
+        b = keras.layers.GlobalAveragePooling2D(keepdims=True)(b)
+    op = {"maximum": tf.maximum, "minimum": tf.minimum, "squared_difference": tf.math.squared_difference,
+          "div": lambda u, v: tf.math.divide(u, tf.abs(v) + 0.5)}[fn]
+    return keras.Model(inp, keras.layers.Lambda(lambda ts: op(ts[0], ts[1]))([a, b]))
+
+
+def unary_math(keras, hw=(4, 5), c=3, fn="abs", **_):
+    import tensorflow as tf
+
+    inp = keras.Input((*hw, c))
+    x = _conv1x1(keras, inp, c, spread=2.0)
+    layer = {
+        "abs": lambda: keras.layers.Lambda(tf.abs),
+        "rsqrt": lambda: keras.layers.Lambda(lambda t: tf.math.rsqrt(tf.nn.relu(t) + 0.25)),
+        "elu": lambda: keras.layers.ELU(),
+        "gelu": lambda: keras.layers.Lambda(lambda t: tf.nn.gelu(t, approximate=False)),
+        "gelu_tanh": lambda: keras.layers.Lambda(lambda t: tf.nn.gelu(t, approximate=True)),
+        "exp": lambda: keras.layers.Lambda(lambda t: tf.exp(t)),
+        "log": lambda: keras.layers.Lambda(lambda t: tf.math.log(tf.nn.relu(t) + 0.5)),
+        "square": lambda: keras.layers.Lambda(tf.square),
+        "sqrt": lambda: keras.layers.Lambda(lambda t: tf.sqrt(tf.nn.relu(t))),
+    }[fn]
+    return keras.Model(inp, layer()(x))
+
+
+def prelu(keras, hw=(5, 4), c=4, shared_axes=None, **_):
+    inp = keras.Input((*hw, c))
+    x = keras.layers.Conv2D(c, 3, padding="same")(inp)
+    x = keras.layers.PReLU(alpha_initializer=keras.initializers.RandomUniform(-0.5, 0.8), shared_axes=shared_axes)(x)
+    x = keras.layers.Conv2D(2, 1)(x)
+    x = keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2])(x)
+    return keras.Model(inp, x)
+
+
+def reduce(keras, hw=(4, 6), c=5, fn="sum", axes=(1, 2), keepdims=False, **_):
+    import tensorflow as tf
+
+    inp = keras.Input((*hw, c))
+    x = _conv1x1(keras, inp, c)
+    op = {"sum": tf.reduce_sum, "min": tf.reduce_min}[fn]
+    return keras.Model(inp, keras.layers.Lambda(lambda t: op(t, axis=list(axes), keepdims=keepdims))(x))
+
+
+def resize_bilinear(keras, hw=(3, 4), c=3, size=(2, 2), align_corners=False, half_pixel=True, out=None, **_):
+    """UpSampling2D(bilinear) exports RESIZE_BILINEAR with half_pixel_centers; the v1 op gives align_corners."""
+    import tensorflow as tf
+
+    inp = keras.Input((*hw, c))
+    x = _conv1x1(keras, inp, c)
+    if out is None and not align_corners and half_pixel:
+        return keras.Model(inp, keras.layers.UpSampling2D(size, interpolation="bilinear")(x))
+    target = out or (hw[0] * size[0], hw[1] * size[1])
+    fn = lambda t: tf.compat.v1.image.resize_bilinear(t, target, align_corners=align_corners,  # noqa: E731
+                                                       half_pixel_centers=half_pixel)
+    return keras.Model(inp, keras.layers.Lambda(fn)(x))
+
+
+def dense_3d(keras, steps=6, features=5, units=4, **_):
+    """Dense on a 3-D input: exported with a dynamic batch, a shape computation feeds the RESHAPEs."""
+    inp = keras.Input((steps, features))
+    x = keras.layers.Dense(units, activation="relu")(inp)
+    x = keras.layers.Dense(3)(x)
+    return keras.Model(inp, x)
+
+
+def unsupported_ops(keras, **_):
+    """Ops tfedge does not compile (DEPTH_TO_SPACE, LOG_SOFTMAX), for the error-listing test."""
+    import tensorflow as tf
+
+    inp = keras.Input((4, 4, 4))
+    x = keras.layers.Conv2D(4, 1)(inp)
+    x = keras.layers.Lambda(lambda t: tf.nn.depth_to_space(t, 2))(x)
+    x = keras.layers.Lambda(lambda t: tf.nn.log_softmax(t))(x)
+    return keras.Model(inp, x)
+
+
+BUILDERS.update({f.__name__: f for f in (cropping, permute, nchw_conv, tf_slice, split_concat, gather, binary_math,
+                                         unary_math, prelu, reduce, resize_bilinear, dense_3d, unsupported_ops)})

@@ -214,6 +214,7 @@ typedef struct {
 } tfedge_resize_params;
 void resize_nearest_s8(const tfedge_resize_params *p, const int8_t *input, int8_t *output);
 
+#include "tfedge_kernels_more.h" /* the common builtin ops beyond the CNN set */
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,30 @@
+/* The int8 kernels of the common builtin ops beyond the CNN set (data movement, elementwise math,
+ * reductions); included by tfedge_kernels.h. Same conventions: a const parameter struct, then data. */
+#ifndef TFEDGE_KERNELS_MORE_H
+#define TFEDGE_KERNELS_MORE_H
+#include <stdint.h>
+
+/* STRIDED_SLICE, SLICE, TRANSPOSE: output element (i0..i5) = input[start + sum(i_k * strides[k])]. */
+typedef struct {
+  int32_t dims[6];    /* output dimensions, leading ones unused (1) */
+  int32_t strides[6]; /* input elements per output index step (negative: backwards) */
+  int32_t start;      /* input element of output element 0 */
+} tfedge_slice_params;
+void strided_slice_s8(const tfedge_slice_params *p, const int8_t *input, int8_t *output);
+
+/* SPLIT, SPLIT_V, UNPACK: for each of `outer` input rows, sizes[i] bytes to output i in turn. */
+typedef struct {
+  int32_t outer, num_outputs;
+  const int32_t *sizes;
+  int8_t *const *outputs;
+} tfedge_split_params;
+void split_s8(const tfedge_split_params *p, const int8_t *input);
+
+/* GATHER (constant indices): input (outer, axis_size, inner) -> output (outer, num_indices, inner). */
+typedef struct {
+  int32_t outer, num_indices, axis_size, inner;
+  const int32_t *indices;
+} tfedge_gather_params;
+void gather_s8(const tfedge_gather_params *p, const int8_t *input, int8_t *output);
+
+#endif /* TFEDGE_KERNELS_MORE_H */

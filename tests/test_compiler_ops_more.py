@@ -1,0 +1,99 @@
+"""The common builtin ops beyond the CNN set (issue 12): data movement (TRANSPOSE, STRIDED_SLICE, SLICE,
+SPLIT, SPLIT_V, PACK, UNPACK, GATHER), shape arithmetic folded at compile time, elementwise math and
+reductions. Each generated Keras model is bit-exact with TFLite Micro on 150 inputs (100 from the model's
+input distribution + 50 uniform int8) and close to the float Keras model.
+
+Ops TFLM has no int8 kernel for (GELU) are refereed by LiteRT's reference kernels instead, with the
+distances of both to the float model shown.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from modelgen import get_model
+from test_compiler_ops import _float_distance, _inputs, _ops
+from tfedge.compiler.host_run import run_model
+from tflm_ref import litert_ref_run, tflm_run
+
+DYN = {"converter": "from_keras_model"}  # dynamic batch: the shape arithmetic in front of RESHAPE is folded
+
+CASES = {
+    # data movement: (builder, params, an op the export must contain)
+    "cropping2d": ("cropping", {}, "STRIDED_SLICE"),
+    "cropping2d_dyn": ("cropping", dict(crop=((0, 1), (3, 0)), **DYN), "STRIDED_SLICE"),
+    "permute_hw": ("permute", {}, "TRANSPOSE"),
+    "permute_chw": ("permute", dict(dims=(3, 1, 2)), "TRANSPOSE"),
+    "nchw_input_conv": ("nchw_conv", {}, "TRANSPOSE"),
+    "strided_slice_neg_stride": ("tf_slice", dict(kind="strided"), "STRIDED_SLICE"),
+    "strided_slice_shrink": ("tf_slice", dict(kind="shrink"), "STRIDED_SLICE"),
+    "strided_slice_ellipsis": ("tf_slice", dict(kind="ellipsis"), "STRIDED_SLICE"),
+    "slice": ("tf_slice", dict(kind="slice_all_batch"), "SLICE"),
+    "split_channels": ("split_concat", dict(kind="split"), "SPLIT"),
+    "split_width": ("split_concat", dict(kind="split", hw=(4, 6), axis=2), "SPLIT"),
+    "split_v_channels": ("split_concat", dict(kind="split_v"), "SPLIT_V"),
+    "split_v_rows": ("split_concat", dict(kind="split_v", axis=1), "SPLIT_V"),
+    "unpack_rows": ("split_concat", dict(kind="unpack", axis=1), "UNPACK"),
+    "pack_axis1": ("split_concat", dict(kind="pack"), "PACK"),
+    "gather_channels": ("gather", {}, "GATHER"),
+    "gather_rows": ("gather", dict(indices=(3, 3, 0), axis=1), "GATHER"),
+    "dense_3d_dynamic_batch": ("dense_3d", DYN, "FULLY_CONNECTED"),
+    # elementwise
+    "maximum": ("binary_math", dict(fn="maximum"), "MAXIMUM"),
+    "minimum_broadcast": ("binary_math", dict(fn="minimum", broadcast=True), "MINIMUM"),
+    "squared_difference": ("binary_math", dict(fn="squared_difference"), "SQUARED_DIFFERENCE"),
+    "squared_difference_broadcast": ("binary_math", dict(fn="squared_difference", broadcast=True), "SQUARED_DIFFERENCE"),
+    "div": ("binary_math", dict(fn="div"), "DIV"),
+    "abs": ("unary_math", dict(fn="abs"), "ABS"),
+    "rsqrt": ("unary_math", dict(fn="rsqrt"), "RSQRT"),
+    "prelu_per_channel": ("prelu", {}, "PRELU"),
+    "prelu_shared": ("prelu", dict(shared_axes=[1, 2]), "PRELU"),
+    # reductions, resize
+    "sum_hw": ("reduce", dict(fn="sum"), "SUM"),
+    "sum_c_keepdims": ("reduce", dict(fn="sum", axes=(3,), keepdims=True), "SUM"),
+    "reduce_min_hw": ("reduce", dict(fn="min"), "REDUCE_MIN"),
+    "upsample_bilinear": ("resize_bilinear", {}, "RESIZE_BILINEAR"),
+    "resize_bilinear_align_corners": ("resize_bilinear", dict(align_corners=True, half_pixel=False, out=(5, 7)),
+                                      "RESIZE_BILINEAR"),
+    "resize_bilinear_plain_down": ("resize_bilinear", dict(hw=(6, 7), half_pixel=False, out=(4, 3)), "RESIZE_BILINEAR"),
+}
+
+# No int8 kernel in TFLM: LiteRT's reference kernels referee.
+LITERT_ONLY = {
+    "gelu": ("unary_math", dict(fn="gelu"), "GELU"),
+    "gelu_tanh": ("unary_math", dict(fn="gelu_tanh"), "GELU"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_more_ops_bit_exact_with_tflm(case, record_property):
+    builder, params, op = CASES[case]
+    m = get_model(builder, **params)
+    assert op in _ops(m["tflite"]), f"the export no longer produces {op}: {_ops(m['tflite'])}"
+    x, x_dist, _ = _inputs(m)
+    ours = run_model(m["tflite"], x)
+    ref = tflm_run(m["tflite"], x)
+    assert ours.shape == ref.shape
+    bad = int((ours != ref).sum())
+    assert bad == 0, f"{case} {_ops(m['tflite'])}: {bad} of {ref.size} outputs differ from TFLM"
+    distance = _float_distance(m["tflite"], ours[: len(x_dist)], m["y_float"])
+    record_property("float_distance", distance)
+    print(f"{case}: bit-exact on {len(x)} inputs; relative RMS distance to float Keras {distance:.4f}")
+    assert distance < 0.1, f"{case}: far from the float model (relative RMS {distance:.3f})"
+
+
+@pytest.mark.parametrize("case", sorted(LITERT_ONLY))
+def test_ops_tflm_lacks_match_litert(case, record_property):
+    builder, params, op = LITERT_ONLY[case]
+    m = get_model(builder, **params)
+    assert op in _ops(m["tflite"])
+    x, x_dist, _ = _inputs(m)
+    ours = run_model(m["tflite"], x)
+    litert = litert_ref_run(m["tflite"], x)
+    n = len(x_dist)
+    d_ours, d_litert = (_float_distance(m["tflite"], y[:n], m["y_float"]) for y in (ours, litert))
+    print(f"{case}: distance to float Keras: tfedge {d_ours:.4f}  LiteRT-ref {d_litert:.4f}  (TFLM: no int8 {op})")
+    record_property("float_distance", {"tfedge": d_ours, "litert_ref": d_litert})
+    assert int((ours != litert).sum()) == 0, f"{case}: differs from LiteRT's reference kernels"
+    assert d_ours < 0.1

@@ -1,0 +1,241 @@
+"""Data-movement ops, int8, outputs in the input's quantization (TFLM copies bytes): TRANSPOSE,
+STRIDED_SLICE, SLICE (strided_slice_s8: an affine index map derived with numpy, see slicing.py),
+SPLIT, SPLIT_V, UNPACK (split_s8), PACK (concat_s8) and GATHER with constant indices (gather_s8)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfedge.compiler import slicing
+from tfedge.compiler.graph import Graph, Op
+from tfedge.compiler.ops import Layer, register
+from tfedge.compiler.ops.common import const_input, int8_activation, same_quant, shape_is, where
+
+MAX_DIMS = 6  # strided_slice_s8's loop depth (TFLM: up to 5-D slices, 6-D transposes)
+
+
+def _prod(values) -> int:
+    return int(np.prod(values, dtype=np.int64)) if len(values) else 1
+
+
+def _copy_ok(op: Op, g: Graph, data: int, outputs: list[int]) -> list[str]:
+    """An int8 data input and int8 outputs of the same quantization."""
+    problems = int8_activation(op, g, data, "input")
+    for k, t in enumerate(outputs):
+        problems += int8_activation(op, g, t, "output" if len(outputs) == 1 else f"output {k}")
+    if not problems and any(not same_quant(g.tensors[data], g.tensors[t]) for t in outputs):
+        problems.append(f"{where(op)}: input and output quantization differ (TFLM copies bytes; re-export the model)")
+    return problems
+
+
+def _axis(op: Op, value: int, rank: int) -> int | None:
+    axis = int(value) + rank if int(value) < 0 else int(value)
+    return axis if 0 <= axis < rank else None
+
+
+# ---- TRANSPOSE / STRIDED_SLICE / SLICE: the index map ----------------------------------------------
+
+def _index_map(op: Op, g: Graph) -> np.ndarray:
+    """The input element each output element reads (raises on a malformed op)."""
+    x = g.tensors[op.inputs[0]]
+    consts = [g.tensors[i].data.ravel() for i in op.inputs[1:]]
+    if op.kind == "TRANSPOSE":
+        perm = [int(p) for p in consts[0]]
+        if sorted(perm) != list(range(len(x.shape))):
+            raise ValueError(f"permutation {perm} of a rank-{len(x.shape)} tensor")
+        return slicing.index_map(x.shape, lambda a: a.transpose(perm))
+    if op.kind == "SLICE":
+        begin, size = consts
+        if len(begin) != len(x.shape) or len(size) != len(x.shape):
+            raise ValueError(f"begin {begin.tolist()} / size {size.tolist()} for shape {x.shape}")
+        key = []
+        for b, s, d in zip(begin, size, x.shape):
+            b, s = int(b), int(s)
+            s = d - b if s == -1 else s
+            if not (0 <= b and s >= 0 and b + s <= d):
+                raise ValueError(f"slice begin {begin.tolist()} size {size.tolist()} outside shape {x.shape}")
+            key.append(slice(b, b + s))
+        return slicing.index_map(x.shape, lambda a: a[tuple(key)])
+    begin, end, strides = consts
+    if not len(begin) == len(end) == len(strides):
+        raise ValueError("begin, end and strides differ in length")
+    key = slicing.strided_slice_key(len(x.shape), begin, end, strides, op.options)
+    return slicing.index_map(x.shape, lambda a: a[key])
+
+
+def _validate_slice(op: Op, g: Graph) -> list[str]:
+    n_in = {"TRANSPOSE": 2, "SLICE": 3, "STRIDED_SLICE": 4}[op.kind]
+    if len(op.inputs) != n_in or len(op.outputs) != 1:
+        return [f"{where(op)}: expected {n_in} inputs and one output"]
+    problems = _copy_ok(op, g, op.inputs[0], op.outputs)
+    names = {"TRANSPOSE": ["permutation"], "SLICE": ["begin", "size"], "STRIDED_SLICE": ["begin", "end", "strides"]}[op.kind]
+    for name, t in zip(names, op.inputs[1:]):
+        dtype = g.tensors[t].dtype if t >= 0 and g.tensors[t].dtype in ("int32", "int64") else "int32"
+        problems += const_input(op, g, t, name, dtype, rank=1)
+    if problems:
+        return problems
+    try:
+        index = _index_map(op, g)
+    except (ValueError, IndexError, TypeError) as exc:
+        return [f"{where(op)}: {exc}"]
+    problems = shape_is(op, g, op.outputs[0], tuple(index.shape))
+    if not problems and index.size and len(slicing.affine(index)[1]) > MAX_DIMS:
+        problems.append(f"{where(op)}: more than {MAX_DIMS} dimensions after merging")
+    return problems
+
+
+def _emit_slice(op: Op, g: Graph, ctx) -> Layer:
+    index = _index_map(op, g)
+    start, dims, strides = slicing.affine(index) if index.size else (0, [0], [1])
+    lead = MAX_DIMS - len(dims)
+    name = ctx.params("tfedge_slice_params", dict(dims=[1] * lead + dims, strides=[0] * lead + strides, start=start))
+    return Layer(kernel="strided_slice_s8",
+                 call=f"strided_slice_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
+
+
+# ---- SPLIT / SPLIT_V / UNPACK ----------------------------------------------------------------------
+
+def _split_layout(op: Op, g: Graph) -> tuple[int, list[tuple[int, ...]], int, list[int]]:
+    """(axis, the output shapes the op computes, outer rows, bytes per row of each output)."""
+    if op.kind == "SPLIT":
+        axis_t, data = op.inputs[0], op.inputs[1]
+    else:
+        data, axis_t = op.inputs[0], (op.inputs[2] if op.kind == "SPLIT_V" else None)
+    x = g.tensors[data]
+    rank = len(x.shape)
+    raw = op.options.get("Axis", 0) if axis_t is None else int(g.tensors[axis_t].data.ravel()[0])
+    axis = _axis(op, raw, rank)
+    if axis is None:
+        raise ValueError(f"axis {raw} out of range for shape {x.shape}")
+    n = x.shape[axis]
+    if op.kind == "SPLIT":
+        parts = int(op.options.get("NumSplits", len(op.outputs)))
+        if parts < 1 or n % parts or parts != len(op.outputs):
+            raise ValueError(f"{n} cannot be split into {parts} equal parts for {len(op.outputs)} outputs")
+        sizes = [n // parts] * parts
+    elif op.kind == "SPLIT_V":
+        sizes = [int(s) for s in g.tensors[op.inputs[1]].data.ravel()]
+        if sizes.count(-1) == 1:
+            sizes[sizes.index(-1)] = n - (sum(sizes) + 1)
+        if len(sizes) != len(op.outputs) or any(s < 0 for s in sizes) or sum(sizes) != n:
+            raise ValueError(f"size_splits {sizes} do not split {n} into {len(op.outputs)} outputs")
+    else:  # UNPACK
+        if int(op.options.get("Num", n)) != n or len(op.outputs) != n:
+            raise ValueError(f"unpacking {n} slices into {len(op.outputs)} outputs")
+        sizes = [1] * n
+    inner = _prod(x.shape[axis + 1:])
+    shapes = [tuple(x.shape[:axis]) + (() if op.kind == "UNPACK" else (s,)) + tuple(x.shape[axis + 1:]) for s in sizes]
+    return axis, shapes, _prod(x.shape[:axis]), [s * inner for s in sizes]
+
+
+def _split_data(op: Op) -> int:
+    return op.inputs[1] if op.kind == "SPLIT" else op.inputs[0]
+
+
+def _validate_split(op: Op, g: Graph) -> list[str]:
+    n_in = {"SPLIT": 2, "SPLIT_V": 3, "UNPACK": 1}[op.kind]
+    if len(op.inputs) != n_in or not op.outputs:
+        return [f"{where(op)}: expected {n_in} inputs and outputs"]
+    problems = _copy_ok(op, g, _split_data(op), op.outputs)
+    if op.kind == "SPLIT":
+        problems += const_input(op, g, op.inputs[0], "axis", "int32")
+    elif op.kind == "SPLIT_V":
+        problems += const_input(op, g, op.inputs[1], "size_splits", "int32", rank=1)
+        problems += const_input(op, g, op.inputs[2], "axis", "int32")
+    if problems:
+        return problems
+    try:
+        _, shapes, _, _ = _split_layout(op, g)
+    except ValueError as exc:
+        return [f"{where(op)}: {exc}"]
+    for k, (t, shape) in enumerate(zip(op.outputs, shapes)):
+        problems += shape_is(op, g, t, shape, f"output {k}")
+    return problems
+
+
+def _emit_split(op: Op, g: Graph, ctx) -> Layer:
+    _, _, outer, sizes = _split_layout(op, g)
+    table = f"l{ctx.layer}_outputs"
+    ptrs = [ctx.ptr(t) for t in op.outputs]
+    ctx.decls.append(f"static int8_t *const {table}[{len(ptrs)}] = {{{', '.join(ptrs)}}};")
+    name = ctx.params("tfedge_split_params", dict(outer=outer, num_outputs=len(ptrs),
+                                                  sizes=ctx.array("int32_t", sizes, "sizes"), outputs=table))
+    return Layer(kernel="split_s8", call=f"split_s8(&{name}, {ctx.ptr(_split_data(op), const=True)});")
+
+
+# ---- PACK: a concatenation of the inputs seen with a new unit axis -----------------------------------
+
+def _validate_pack(op: Op, g: Graph) -> list[str]:
+    if not op.inputs or len(op.outputs) != 1:
+        return [f"{where(op)}: expected inputs and one output"]
+    problems = []
+    for k, t in enumerate(op.inputs):
+        problems += _copy_ok(op, g, t, op.outputs)
+    if problems:
+        return problems[:3]
+    shape = g.tensors[op.inputs[0]].shape
+    if any(g.tensors[t].shape != shape for t in op.inputs):
+        return [f"{where(op)}: inputs of different shapes {[g.tensors[t].shape for t in op.inputs]}"]
+    axis = _axis(op, op.options.get("Axis", 0), len(shape) + 1)
+    if axis is None or int(op.options.get("ValuesCount", len(op.inputs))) != len(op.inputs):
+        return [f"{where(op)}: axis {op.options.get('Axis')} / values count do not fit {len(op.inputs)} inputs {shape}"]
+    return shape_is(op, g, op.outputs[0], tuple(shape[:axis]) + (len(op.inputs),) + tuple(shape[axis:]))
+
+
+def _emit_pack(op: Op, g: Graph, ctx) -> Layer:
+    shape = g.tensors[op.inputs[0]].shape
+    axis = _axis(op, op.options.get("Axis", 0), len(shape) + 1)
+    ptrs = [ctx.ptr(t, const=True) for t in op.inputs]
+    table = f"l{ctx.layer}_inputs"
+    ctx.decls.append(f"static const int8_t *const {table}[{len(ptrs)}] = {{{', '.join(ptrs)}}};")
+    size = _prod(shape[axis:])
+    name = ctx.params("tfedge_concat_params", dict(outer=_prod(shape[:axis]), num_inputs=len(ptrs),
+                                                   sizes=ctx.array("int32_t", [size] * len(ptrs), "sizes"), inputs=table))
+    return Layer(kernel="concat_s8", call=f"concat_s8(&{name}, {ctx.ptr(op.outputs[0])});")
+
+
+# ---- GATHER (constant indices) ----------------------------------------------------------------------
+
+def _gather_layout(op: Op, g: Graph) -> tuple[int, np.ndarray]:
+    x, idx = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]].data
+    axis = _axis(op, op.options.get("Axis", 0), len(x.shape))
+    if axis is None:
+        raise ValueError(f"axis {op.options.get('Axis')} out of range for shape {x.shape}")
+    if int(op.options.get("BatchDims", 0)) != 0:
+        raise ValueError("batch_dims != 0 is not supported")
+    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[axis]):
+        raise ValueError(f"indices {idx.ravel().tolist()[:8]} outside 0..{x.shape[axis] - 1}")
+    return axis, idx
+
+
+def _validate_gather(op: Op, g: Graph) -> list[str]:
+    if len(op.inputs) != 2 or len(op.outputs) != 1:
+        return [f"{where(op)}: expected 2 inputs and one output"]
+    problems = _copy_ok(op, g, op.inputs[0], op.outputs)
+    t = op.inputs[1]
+    problems += const_input(op, g, t, "indices", g.tensors[t].dtype if t >= 0 and g.tensors[t].dtype in ("int32", "int64") else "int32")
+    if problems:
+        return problems
+    try:
+        axis, idx = _gather_layout(op, g)
+    except ValueError as exc:
+        return [f"{where(op)}: {exc}"]
+    x = g.tensors[op.inputs[0]]
+    return shape_is(op, g, op.outputs[0], tuple(x.shape[:axis]) + tuple(idx.shape) + tuple(x.shape[axis + 1:]))
+
+
+def _emit_gather(op: Op, g: Graph, ctx) -> Layer:
+    axis, idx = _gather_layout(op, g)
+    x = g.tensors[op.inputs[0]]
+    p = dict(outer=_prod(x.shape[:axis]), num_indices=int(idx.size), axis_size=x.shape[axis],
+             inner=_prod(x.shape[axis + 1:]), indices=ctx.array("int32_t", idx.astype(np.int64).ravel(), "indices"))
+    name = ctx.params("tfedge_gather_params", p)
+    return Layer(kernel="gather_s8", call=f"gather_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
+
+
+for _kind in ("TRANSPOSE", "STRIDED_SLICE", "SLICE"):
+    register(_kind, _validate_slice, _emit_slice)
+for _kind in ("SPLIT", "SPLIT_V", "UNPACK"):
+    register(_kind, _validate_split, _emit_split)
+register("PACK", _validate_pack, _emit_pack)
+register("GATHER", _validate_gather, _emit_gather)
