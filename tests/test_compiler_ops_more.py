@@ -14,7 +14,9 @@ import pytest
 
 from modelgen import get_model
 from test_compiler_ops import _float_distance, _inputs, _ops
+from tfedge.compiler import generate_sources
 from tfedge.compiler.host_run import run_model
+from tfedge.compiler.reader import read_model
 from tflm_ref import litert_ref_run, tflm_run
 
 DYN = {"converter": "from_keras_model"}  # dynamic batch: the shape arithmetic in front of RESHAPE is folded
@@ -38,7 +40,6 @@ CASES = {
     "pack_axis1": ("split_concat", dict(kind="pack"), "PACK"),
     "gather_channels": ("gather", {}, "GATHER"),
     "gather_rows": ("gather", dict(indices=(3, 3, 0), axis=1), "GATHER"),
-    "dense_3d_dynamic_batch": ("dense_3d", DYN, "FULLY_CONNECTED"),
     # elementwise
     "maximum": ("binary_math", dict(fn="maximum"), "MAXIMUM"),
     "minimum_broadcast": ("binary_math", dict(fn="minimum", broadcast=True), "MINIMUM"),
@@ -97,3 +98,27 @@ def test_ops_tflm_lacks_match_litert(case, record_property):
     record_property("float_distance", {"tfedge": d_ours, "litert_ref": d_litert})
     assert int((ours != litert).sum()) == 0, f"{case}: differs from LiteRT's reference kernels"
     assert d_ours < 0.1
+
+
+def test_dense_on_3d_input_dynamic_batch():
+    """Dense on (steps, features) exported with a dynamic batch computes its RESHAPE targets with SHAPE ->
+    GATHER -> REDUCE_PROD -> PACK -> CONCATENATION. TFLM has no REDUCE_PROD and fails to allocate the model;
+    tfedge folds the arithmetic for batch 1 (model.c holds the two FULLY_CONNECTED layers only). The
+    referee is TFLM on the static-batch export of the same Keras model, whose weights and quantization are
+    identical (checked)."""
+    dynamic, static = get_model("dense_3d", **DYN), get_model("dense_3d")
+    kinds = _ops(dynamic["tflite"])
+    assert {"SHAPE", "GATHER", "REDUCE_PROD", "PACK", "CONCATENATION"} <= set(kinds)
+    report = __import__("json").loads(generate_sources(dynamic["tflite"])["compile_report.json"])
+    assert [layer["op"] for layer in report["layers"]] == ["FULLY_CONNECTED", "FULLY_CONNECTED"]
+    gd, gs = read_model(dynamic["tflite"]), read_model(static["tflite"])
+    assert {(t.q_scale, t.q_zero) for t in gd.tensors if t.quantized} == {(t.q_scale, t.q_zero) for t in gs.tensors if t.quantized}
+    assert [t.data.tobytes() for t in gd.tensors if t.dtype == "int8" and t.is_const] == \
+        [t.data.tobytes() for t in gs.tensors if t.dtype == "int8" and t.is_const]
+    x, x_dist, _ = _inputs(dynamic)
+    ours = run_model(dynamic["tflite"], x)
+    ref = tflm_run(static["tflite"], x)
+    assert int((ours.reshape(ref.shape) != ref).sum()) == 0
+    distance = _float_distance(dynamic["tflite"], ours[: len(x_dist)], dynamic["y_float"])
+    print(f"dense_3d dynamic batch: bit-exact with TFLM (static export) on {len(x)} inputs; distance {distance:.4f}")
+    assert distance < 0.1

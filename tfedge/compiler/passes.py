@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tfedge.compiler import fold_shapes
 from tfedge.compiler.graph import Graph, Op, Tensor
 
 _SHAPE_DTYPES = ("int32", "int64")
@@ -32,6 +33,7 @@ def fold_constants(g: Graph) -> None:
                 continue
         kept.append(op)
     g.ops = kept
+    fold_shapes.resolve_shapes(g)  # placeholder shapes behind the folded dynamic-batch arithmetic
 
 
 def _foldable_output(op: Op, g: Graph) -> bool:
@@ -44,6 +46,9 @@ def _foldable_output(op: Op, g: Graph) -> bool:
 def _evaluate(op: Op, g: Graph) -> np.ndarray | None:
     ins = [g.tensors[i] for i in op.inputs if i >= 0]
     out = g.tensors[op.outputs[0]]
+    folded = fold_shapes.evaluate(op, g)  # GATHER, REDUCE_PROD, n-D STRIDED_SLICE, FILL, ZEROS_LIKE, CAST
+    if folded is not None:
+        return folded
     if op.kind == "SHAPE" and ins and out.dtype in _SHAPE_DTYPES and len(out.shape) == 1:
         return np.array(ins[0].shape, dtype=out.dtype)
     if not ins or any(t.data is None for t in ins):

@@ -1,0 +1,68 @@
+"""More compile-time evaluation for passes.fold_constants: the shape arithmetic TensorFlow exports with
+a dynamic batch (Dense on a 3-D input: SHAPE -> GATHER -> REDUCE_PROD -> PACK -> CONCATENATION ->
+RESHAPE), evaluated for the model's static batch of 1, and ops whose result never depends on the
+input's values (ZEROS_LIKE, FILL of constants). Each returns the output's value or None (not foldable)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfedge.compiler import slicing
+from tfedge.compiler.graph import Graph, Op
+
+_INT_DTYPES = ("int32", "int64")
+_MAX_FOLDED = 1 << 16  # elements: a folded FILL becomes flash data, keep it small
+
+
+def evaluate(op: Op, g: Graph) -> np.ndarray | None:
+    if not op.outputs or not op.inputs or any(i < 0 for i in op.inputs):
+        return None
+    out = g.tensors[op.outputs[0]]
+    ins = [g.tensors[i] for i in op.inputs]
+    if op.kind == "ZEROS_LIKE" and out.size <= _MAX_FOLDED:  # raw zeros (TFLM writes 0, not the zero point)
+        return np.zeros(ins[0].shape, dtype=out.dtype)
+    if any(t.data is None for t in ins):
+        return None
+    if op.kind == "FILL" and out.size <= _MAX_FOLDED:
+        dims = [int(d) for d in ins[0].data.ravel()]
+        return np.full(dims, ins[1].data.ravel()[0], dtype=out.dtype)
+    if out.dtype not in _INT_DTYPES or any(t.dtype not in _INT_DTYPES for t in ins):
+        return None  # beyond this point: integer shape arithmetic only
+    data = [t.data for t in ins]
+    if op.kind == "GATHER" and len(data) == 2 and int(op.options.get("BatchDims", 0)) == 0:
+        return np.take(data[0], data[1], axis=int(op.options.get("Axis", 0)))
+    if op.kind in ("REDUCE_PROD", "SUM", "REDUCE_MAX", "REDUCE_MIN") and len(data) == 2:
+        fn = {"REDUCE_PROD": np.prod, "SUM": np.sum, "REDUCE_MAX": np.max, "REDUCE_MIN": np.min}[op.kind]
+        axes = tuple(int(a) for a in data[1].ravel())
+        return fn(data[0], axis=axes, keepdims=bool(op.options.get("KeepDims", False))).astype(out.dtype)
+    if op.kind == "STRIDED_SLICE" and len(data) == 4:
+        key = slicing.strided_slice_key(data[0].ndim, data[1].ravel(), data[2].ravel(), data[3].ravel(), op.options)
+        return np.asarray(data[0][key])
+    if op.kind == "CAST" and len(data) == 1:
+        return data[0].astype(out.dtype)
+    return None
+
+
+def resolve_shapes(g: Graph) -> None:
+    """A dynamic-batch export stores 1 for every unknown dimension (shape_signature -1): the tensors after a
+    RESHAPE whose target shape was computed from the batch (now folded) carry placeholder shapes. Where the
+    file's shape contradicts the op, the shape the op computes replaces it, in execution order (as TFLM's
+    Prepare resizes them); a consistent file is left alone."""
+    for op in g.ops:
+        if not op.outputs or not op.inputs or op.inputs[0] < 0:
+            continue
+        x, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        shape = None
+        if op.kind == "RESHAPE" and len(op.inputs) > 1 and op.inputs[1] >= 0 and g.tensors[op.inputs[1]].data is not None:
+            target = [int(d) for d in g.tensors[op.inputs[1]].data.ravel()]
+            known = int(np.prod([d for d in target if d != -1], dtype=np.int64))
+            if target.count(-1) == 1 and known > 0 and x.size % known == 0:
+                target[target.index(-1)] = x.size // known
+            shape = tuple(target)
+        elif op.kind == "FULLY_CONNECTED" and len(op.inputs) > 1 and not op.options.get("KeepNumDims", False):
+            w = g.tensors[op.inputs[1]]
+            if len(w.shape) == 2 and w.shape[1] > 0 and x.size % w.shape[1] == 0:
+                shape = (x.size // w.shape[1], w.shape[0])
+        if shape and all(d >= 0 for d in shape) and out.data is None and out.size != int(np.prod(shape, dtype=np.int64)) \
+                and int(np.prod(shape, dtype=np.int64)) == (x.size if op.kind == "RESHAPE" else int(np.prod(shape))):
+            out.shape = shape
