@@ -27,4 +27,11 @@ typedef struct {
 } tfedge_gather_params;
 void gather_s8(const tfedge_gather_params *p, const int8_t *input, int8_t *output);
 
+/* Elementwise int8 -> int8 through a table: output[i] = table[(uint8_t)input[i]] (256 entries). */
+typedef struct {
+  int32_t size;
+  const int8_t *table;
+} tfedge_lut_params;
+void lut_s8(const tfedge_lut_params *p, const int8_t *input, int8_t *output);
+
 #endif /* TFEDGE_KERNELS_MORE_H */

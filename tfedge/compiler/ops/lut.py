@@ -1,0 +1,106 @@
+"""Elementwise int8 -> int8 ops run through a 256-entry table (lut_s8): ABS and RSQRT (TFLM's integer
+arithmetic evaluated on every input value here) and GELU (LiteRT's LUTPopulate; TFLM has no int8 GELU).
+Each table is the reference kernel's output for the 256 possible input bytes, so it is exact by
+construction; the tests check it against the referees on every value."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tfedge.compiler import fixedpoint as fp
+from tfedge.compiler import quant
+from tfedge.compiler.graph import Graph, Op, Tensor
+from tfedge.compiler.ops import Layer, register
+from tfedge.compiler.ops.common import arity, int8_activation, shape_is, where
+
+F32 = np.float32
+VALUES = range(-128, 128)
+
+
+def _clamp8(v: int) -> int:
+    return max(-128, min(127, v))
+
+
+def _abs_table(x: Tensor, y: Tensor) -> list[int]:
+    """TFLM AbsEvalQuantized: |q - zp_in|, rescaled unless the scales are equal, + zp_out."""
+    rescale = F32(x.q_scale) != F32(y.q_scale)
+    m, s = quant.quantize_multiplier(float(x.q_scale) / float(y.q_scale))
+    out = []
+    for q in VALUES:
+        v = abs(q - x.q_zero)
+        out.append(_clamp8((fp.mbqm(v, m, s) if rescale else v) + y.q_zero))
+    return out
+
+
+def _rsqrt_table(x: Tensor, y: Tensor) -> list[int]:
+    """TFLM RsqrtEvalQuantized. Inputs below the zero point are an error in TFLM (it stops the
+    invoke); the table holds the largest output there, as for zero."""
+    m, s = quant.quantize_multiplier(1.0 / (math.sqrt(float(x.q_scale)) * float(y.q_scale)))
+    k = 20  # TFLM's kShift
+    out = []
+    for q in VALUES:
+        v = q - x.q_zero
+        if v <= 0:
+            out.append(127)
+            continue
+        inv, inv_shift = fp.inv_sqrt_multiplier_exp(v)
+        data = fp.mbqm(1, inv, inv_shift + k)
+        out.append(_clamp8(fp.mbqm(data, m, s - k) + y.q_zero))
+    return out
+
+
+def _gelu(v: F32, approximate: bool) -> F32:
+    """LiteRT reference_ops::GeluTransform(Approximate), float32 throughout (erfc/tanh as float)."""
+    if approximate:
+        k = F32(math.sqrt(2.0 / math.pi))
+        inner = k * (v + F32(0.044715) * v * v * v)
+        return F32(0.5) * v * (F32(1.0) + F32(math.tanh(float(inner))))
+    return F32(0.5) * v * F32(math.erfc(float(v * F32(-math.sqrt(0.5)))))
+
+
+def lut_populate(x: Tensor, y: Tensor, fn) -> list[int]:
+    """LiteRT LUTPopulateInt8: dequantize in float32, transform, round (half away from zero), + zp_out."""
+    inverse = F32(1.0) / F32(y.q_scale)
+    out = []
+    for q in VALUES:
+        v = F32(x.q_scale) * F32(q - x.q_zero)
+        r = quant.tflite_round(float(F32(fn(v) * inverse)))
+        out.append(_clamp8(int(F32(r) + F32(y.q_zero))))
+    return out
+
+
+def _table(op: Op, g: Graph) -> list[int]:
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    if op.kind == "ABS":
+        return _abs_table(x, y)
+    if op.kind == "RSQRT":
+        return _rsqrt_table(x, y)
+    approximate = bool(op.options.get("Approximate", False))
+    return lut_populate(x, y, lambda v: _gelu(v, approximate))
+
+
+def _validate(op: Op, g: Graph) -> list[str]:
+    problems = arity(op, (1,))
+    if problems:
+        return problems
+    problems += int8_activation(op, g, op.inputs[0], "input") + int8_activation(op, g, op.outputs[0], "output")
+    if problems:
+        return problems
+    problems += shape_is(op, g, op.outputs[0], g.tensors[op.inputs[0]].shape)
+    if not problems and not all(np.isfinite(float(F32(g.tensors[i].q_scale))) for i in (op.inputs[0], op.outputs[0])):
+        problems.append(f"{where(op)}: invalid scale")
+    return problems
+
+
+def _emit(op: Op, g: Graph, ctx) -> Layer:
+    table = np.array(_table(op, g), dtype=np.int64)
+    table = np.concatenate([table[128:], table[:128]])  # index = the input byte as unsigned: 0..127, then -128..-1
+    name = ctx.params("tfedge_lut_params", dict(size=g.tensors[op.inputs[0]].size,
+                                                table=ctx.array("int8_t", table, "table")))
+    return Layer(kernel="lut_s8", call=f"lut_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
+
+
+for _kind in ("ABS", "RSQRT", "GELU"):
+    register(_kind, _validate, _emit)
