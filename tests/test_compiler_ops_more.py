@@ -60,10 +60,12 @@ CASES = {
     "resize_bilinear_plain_down": ("resize_bilinear", dict(hw=(6, 7), half_pixel=False, out=(4, 3)), "RESIZE_BILINEAR"),
 }
 
-# No int8 kernel in TFLM: LiteRT's reference kernels referee.
+# No int8 kernel in TFLM (GELU: none; EXP, LOG: float only): LiteRT's reference kernels referee.
 LITERT_ONLY = {
     "gelu": ("unary_math", dict(fn="gelu"), "GELU"),
     "gelu_tanh": ("unary_math", dict(fn="gelu_tanh"), "GELU"),
+    "exp": ("unary_math", dict(fn="exp"), "EXP"),
+    "log": ("unary_math", dict(fn="log"), "LOG"),
 }
 
 

@@ -1,5 +1,6 @@
 """Elementwise int8 -> int8 ops run through a 256-entry table (lut_s8): ABS and RSQRT (TFLM's integer
-arithmetic evaluated on every input value here) and GELU (LiteRT's LUTPopulate; TFLM has no int8 GELU).
+arithmetic evaluated on every input value here); GELU, EXP, LOG (LiteRT's LUTPopulate of the float
+function; TFLM has no int8 kernel for them).
 Each table is the reference kernel's output for the 256 possible input bytes, so it is exact by
 construction; the tests check it against the referees on every value."""
 
@@ -66,7 +67,12 @@ def lut_populate(x: Tensor, y: Tensor, fn) -> list[int]:
     out = []
     for q in VALUES:
         v = F32(x.q_scale) * F32(q - x.q_zero)
-        r = quant.tflite_round(float(F32(fn(v) * inverse)))
+        with np.errstate(all="ignore"):
+            t = F32(fn(v) * inverse)
+        if not np.isfinite(t) or abs(float(t)) >= 2.0 ** 31:  # log(0), log(-1): the x86 float->int32
+            out.append(-128)                                     # conversion gives INT32_MIN, clamped
+            continue
+        r = quant.tflite_round(float(t))
         out.append(_clamp8(int(F32(r) + F32(y.q_zero))))
     return out
 
@@ -77,8 +83,10 @@ def _table(op: Op, g: Graph) -> list[int]:
         return _abs_table(x, y)
     if op.kind == "RSQRT":
         return _rsqrt_table(x, y)
-    approximate = bool(op.options.get("Approximate", False))
-    return lut_populate(x, y, lambda v: _gelu(v, approximate))
+    if op.kind == "GELU":
+        approximate = bool(op.options.get("Approximate", False))
+        return lut_populate(x, y, lambda v: _gelu(v, approximate))
+    return lut_populate(x, y, {"EXP": np.exp, "LOG": np.log}[op.kind])
 
 
 def _validate(op: Op, g: Graph) -> list[str]:
@@ -102,5 +110,5 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     return Layer(kernel="lut_s8", call=f"lut_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
 
 
-for _kind in ("ABS", "RSQRT", "GELU"):
+for _kind in ("ABS", "RSQRT", "GELU", "EXP", "LOG"):
     register(_kind, _validate, _emit)
