@@ -34,4 +34,15 @@ typedef struct {
 } tfedge_lut_params;
 void lut_s8(const tfedge_lut_params *p, const int8_t *input, int8_t *output);
 
+/* Binary ops with broadcasting over 4 dimensions (tfedge_binary_params of tfedge_kernels.h):
+ *   maximum_s8, minimum_s8: raw values (one quantization for inputs and output)
+ *   prelu_s8:       input1 = x, input2 = alpha; input1_mult/shift for x >= 0, input2_mult/shift for x * alpha
+ *   squared_difference_s8: left_shift, input1/2_mult/shift to the common scale, output_mult/shift
+ *   div_s8:         output_mult/shift of s1 / (s2 * s_out), the reciprocal computed per element */
+void maximum_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void minimum_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void prelu_s8(const tfedge_binary_params *p, const int8_t *input, const int8_t *alpha, int8_t *output);
+void squared_difference_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void div_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
 #endif /* TFEDGE_KERNELS_MORE_H */

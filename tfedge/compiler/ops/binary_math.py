@@ -1,0 +1,73 @@
+"""Binary int8 ops with numpy broadcasting over up to 4 dimensions, on tfedge_binary_params like
+ADD/SUB/MUL: MAXIMUM, MINIMUM (raw comparisons), PRELU, SQUARED_DIFFERENCE, DIV (TFLM's integer
+kernels; each op's Prepare arithmetic mirrored below, float or double as TFLM computes it)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfedge.compiler import quant
+from tfedge.compiler.graph import Graph, Op
+from tfedge.compiler.ops import Layer, register
+from tfedge.compiler.ops.common import activation_ok, arity, int8_activation, same_quant, shape_is, where
+from tfedge.compiler.ops.elementwise import _operand_ok, broadcast_layout
+
+F32 = np.float32
+KERNELS = {"MAXIMUM": "maximum_s8", "MINIMUM": "minimum_s8", "PRELU": "prelu_s8",
+           "SQUARED_DIFFERENCE": "squared_difference_s8", "DIV": "div_s8"}
+
+
+def _validate(op: Op, g: Graph) -> list[str]:
+    problems = arity(op, (2,))
+    if problems:
+        return problems
+    problems += _operand_ok(op, g, op.inputs[0], "input 1")
+    problems += _operand_ok(op, g, op.inputs[1], "alpha" if op.kind == "PRELU" else "input 2")
+    problems += int8_activation(op, g, op.outputs[0], "output")
+    if op.kind == "DIV":
+        problems += activation_ok(op)
+    if problems:
+        return problems
+    a, b, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    if broadcast_layout(a.shape, b.shape) is None:
+        return [f"{where(op)}: cannot broadcast shapes {a.shape} and {b.shape} within 4 dimensions"]
+    if op.kind in ("MAXIMUM", "MINIMUM") and not (same_quant(a, y) and same_quant(b, y)):
+        return [f"{where(op)}: inputs and output must share one quantization (TFLM compares raw values)"]
+    if op.kind == "PRELU" and len(b.shape) > len(a.shape):
+        return [f"{where(op)}: alpha {b.shape} has more dimensions than the input {a.shape}"]
+    return shape_is(op, g, op.outputs[0], tuple(np.broadcast_shapes(a.shape, b.shape)))
+
+
+def _params(op: Op, g: Graph) -> dict:
+    a, b, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    dims, s1, s2 = broadcast_layout(a.shape, b.shape)
+    p = dict(dims=dims, in1_strides=s1, in2_strides=s2, input1_offset=-a.q_zero, input2_offset=-b.q_zero,
+             output_offset=y.q_zero, input1_mult=0, input1_shift=0, input2_mult=0, input2_shift=0,
+             output_mult=0, output_shift=0, left_shift=0, act_min=-128, act_max=127)
+    sa, sb, sy = float(a.q_scale), float(b.q_scale), float(y.q_scale)
+    if op.kind == "PRELU":  # CalculatePreluParams: double
+        p["input1_mult"], p["input1_shift"] = quant.quantize_multiplier(sa / sy)
+        p["input2_mult"], p["input2_shift"] = quant.quantize_multiplier(sa * sb / sy)
+    elif op.kind == "SQUARED_DIFFERENCE":  # PrepareQuantized, left shift 7
+        twice_max = 2.0 * float(max(F32(sa), F32(sb)))
+        p["left_shift"] = 7
+        p["input1_mult"], p["input1_shift"] = quant.quantize_multiplier(sa / twice_max)
+        p["input2_mult"], p["input2_shift"] = quant.quantize_multiplier(sb / twice_max)
+        p["output_mult"], p["output_shift"] = quant.quantize_multiplier(
+            twice_max * twice_max / float(F32(1 << 14) * F32(sy)))
+    elif op.kind == "DIV":  # CalculateOpDataDiv: the scale ratio in float
+        p["output_mult"], p["output_shift"] = quant.quantize_multiplier(float(F32(sa) / (F32(sb) * F32(sy))))
+        p["act_min"], p["act_max"] = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
+    return p
+
+
+def _emit(op: Op, g: Graph, ctx) -> Layer:
+    kernel = KERNELS[op.kind]
+    name = ctx.params("tfedge_binary_params", _params(op, g))
+    call = (f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.inputs[1], const=True)}, "
+            f"{ctx.ptr(op.outputs[0])});")
+    return Layer(kernel=kernel, call=call, macs=int(g.tensors[op.outputs[0]].size))
+
+
+for _kind in KERNELS:
+    register(_kind, _validate, _emit)
