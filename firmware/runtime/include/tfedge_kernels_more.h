@@ -45,4 +45,17 @@ void prelu_s8(const tfedge_binary_params *p, const int8_t *input, const int8_t *
 void squared_difference_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void div_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 
+/* REDUCE_MIN over one contiguous block of axes (tfedge_reduce_params; same quantization in and out).
+ * SUM runs mean_s8 with requant = 1 and the plain input/output multiplier. */
+void reduce_min_s8(const tfedge_reduce_params *p, const int8_t *input, int8_t *output);
+
+/* RESIZE_BILINEAR (NHWC, same quantization in and out): per output row the two source rows and the
+ * weight of the second in 1/1024 (wy), per output column likewise (x0, x1, wx). */
+typedef struct {
+  int32_t batches, in_h, in_w, channels, out_h, out_w;
+  const int32_t *y0, *y1, *wy;
+  const int32_t *x0, *x1, *wx;
+} tfedge_resize_bilinear_params;
+void resize_bilinear_s8(const tfedge_resize_bilinear_params *p, const int8_t *input, int8_t *output);
+
 #endif /* TFEDGE_KERNELS_MORE_H */

@@ -1,4 +1,5 @@
-"""Data-movement and reduction ops: CONCATENATION, PAD/PADV2, MEAN, REDUCE_MAX, RESIZE_NEAREST_NEIGHBOR."""
+"""Data-movement and reduction ops: CONCATENATION, PAD/PADV2, MEAN, SUM, REDUCE_MAX, REDUCE_MIN,
+RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR."""
 
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ def _emit_pad(op: Op, g: Graph, ctx) -> Layer:
     return Layer(kernel="pad_s8", call=f"pad_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
 
 
-# ---- MEAN / REDUCE_MAX -----------------------------------------------------------------------------
+# ---- MEAN / SUM / REDUCE_MAX / REDUCE_MIN -----------------------------------------------------------------------------
 
 def _axes(op: Op, g: Graph) -> list[int] | None:
     x = g.tensors[op.inputs[0]]
@@ -119,7 +120,7 @@ def _validate_reduce(op: Op, g: Graph) -> list[str]:
         return [f"{where(op)}: reduction axes {g.tensors[op.inputs[1]].data.ravel().tolist()} must be one contiguous "
                 "block of dimensions"]
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-    if op.kind == "REDUCE_MAX" and not same_quant(x, y):
+    if op.kind in ("REDUCE_MAX", "REDUCE_MIN") and not same_quant(x, y):
         return [f"{where(op)}: input and output quantization differ (TFLM requires them equal)"]
     keep = op.options.get("KeepDims", False)
     expected = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keep else \
@@ -137,13 +138,16 @@ def mean_rescale(in_scale: float, in_zero: int, out_scale: float, n: int) -> tup
 def _emit_reduce(op: Op, g: Graph, ctx) -> Layer:
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
     axes = _axes(op, g)
-    requant = op.kind == "MEAN" and not same_quant(x, y)
+    requant = op.kind == "SUM" or (op.kind == "MEAN" and not same_quant(x, y))
     p = dict(outer=_prod(x.shape[:axes[0]]), reduce=_prod(x.shape[axes[0]:axes[-1] + 1]),
              inner=_prod(x.shape[axes[-1] + 1:]), requant=int(requant), sum_offset=0, mult=0, shift=0,
              output_zp=y.q_zero)
-    if requant:
+    if op.kind == "SUM":  # QuantizedMeanOrSum with compute_sum: the plain input/output multiplier
+        p["mult"], p["shift"] = quant.quantize_multiplier(float(x.q_scale) / float(y.q_scale))
+        p["sum_offset"] = -x.q_zero * p["reduce"]
+    elif requant:
         p["sum_offset"], p["mult"], p["shift"] = mean_rescale(x.q_scale, x.q_zero, y.q_scale, p["reduce"])
-    kernel = "mean_s8" if op.kind == "MEAN" else "reduce_max_s8"
+    kernel = {"MEAN": "mean_s8", "SUM": "mean_s8", "REDUCE_MAX": "reduce_max_s8", "REDUCE_MIN": "reduce_min_s8"}[op.kind]
     name = ctx.params("tfedge_reduce_params", p)
     return Layer(kernel=kernel, call=f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});",
                  macs=x.size)
@@ -196,9 +200,49 @@ def _emit_resize(op: Op, g: Graph, ctx) -> Layer:
                  call=f"resize_nearest_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
 
 
+def bilinear_taps(in_size: int, out_size: int, align_corners: bool, half_pixel: bool) -> tuple[list, list, list]:
+    """TFLM ResizeBilinearInteger's source positions in 1/1024: (lower, upper, weight of upper) per output
+    index (C integer division truncates toward zero)."""
+    def cdiv(a: int, b: int) -> int:
+        q = abs(a) // abs(b)
+        return q if (a >= 0) == (b > 0) else -q
+    scale = ((1 << 10) * in_size + out_size // 2) // out_size
+    if align_corners and out_size > 1:
+        scale = ((1 << 10) * (in_size - 1) + (out_size - 1) // 2) // (out_size - 1)
+    lo, hi, w = [], [], []
+    for i in range(out_size):
+        v = i * scale + scale // 2 - (1 << 9) if half_pixel else i * scale
+        lo.append(max(cdiv(v, 1 << 10), 0))
+        hi.append(min(cdiv(v + (1 << 10) - 1, 1 << 10), in_size - 1))
+        w.append(v - (1 << 10) * lo[-1])
+    return lo, hi, w
+
+
+def _emit_bilinear(op: Op, g: Graph, ctx) -> Layer:
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    ac, hp = bool(op.options.get("AlignCorners", False)), bool(op.options.get("HalfPixelCenters", False))
+    p = dict(batches=x.shape[0], in_h=x.shape[1], in_w=x.shape[2], channels=x.shape[3], out_h=y.shape[1], out_w=y.shape[2])
+    for axis, names in ((1, ("y0", "y1", "wy")), (2, ("x0", "x1", "wx"))):
+        for name, values in zip(names, bilinear_taps(x.shape[axis], y.shape[axis], ac, hp)):
+            p[name] = ctx.array("int32_t", values, name)
+    name = ctx.params("tfedge_resize_bilinear_params", p)
+    return Layer(kernel="resize_bilinear_s8", macs=4 * y.size,
+                 call=f"resize_bilinear_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
+
+
+def _validate_bilinear(op: Op, g: Graph) -> list[str]:
+    problems = _validate_resize(op, g)
+    if not problems and op.options.get("AlignCorners", False) and op.options.get("HalfPixelCenters", False):
+        problems.append(f"{where(op)}: align_corners and half_pixel_centers together (TFLM requires one at most)")
+    return problems
+
+
 register("CONCATENATION", _validate_concat, _emit_concat)
 register("PAD", _validate_pad, _emit_pad)
 register("PADV2", _validate_pad, _emit_pad)
 register("MEAN", _validate_reduce, _emit_reduce)
 register("REDUCE_MAX", _validate_reduce, _emit_reduce)
+register("SUM", _validate_reduce, _emit_reduce)
+register("REDUCE_MIN", _validate_reduce, _emit_reduce)
 register("RESIZE_NEAREST_NEIGHBOR", _validate_resize, _emit_resize)
+register("RESIZE_BILINEAR", _validate_bilinear, _emit_bilinear)
