@@ -43,26 +43,30 @@ def evaluate(op: Op, g: Graph) -> np.ndarray | None:
     return None
 
 
-def resolve_shapes(g: Graph) -> None:
+def resolve_shapes(g: Graph, folded: set[int]) -> None:
     """A dynamic-batch export stores 1 for every unknown dimension (shape_signature -1): the tensors after a
-    RESHAPE whose target shape was computed from the batch (now folded) carry placeholder shapes. Where the
-    file's shape contradicts the op, the shape the op computes replaces it, in execution order (as TFLM's
-    Prepare resizes them); a consistent file is left alone."""
+    RESHAPE whose target shape was computed from the batch (`folded`: the tensors fold_constants evaluated)
+    carry placeholder shapes. There, and downstream through RESHAPE/FULLY_CONNECTED, the shape the op
+    computes replaces a contradicting file shape, in execution order (as TFLM's Prepare resizes them). Any
+    other shape is left to validation, which refuses a file whose shapes lie."""
+    resized: set[int] = set()
     for op in g.ops:
-        if not op.outputs or not op.inputs or op.inputs[0] < 0:
+        if not op.outputs or len(op.inputs) < 2 or op.inputs[0] < 0 or op.inputs[1] < 0:
             continue
         x, out = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
         shape = None
-        if op.kind == "RESHAPE" and len(op.inputs) > 1 and op.inputs[1] >= 0 and g.tensors[op.inputs[1]].data is not None:
+        if op.kind == "RESHAPE" and (op.inputs[1] in folded or op.inputs[0] in resized) and g.tensors[op.inputs[1]].data is not None:
             target = [int(d) for d in g.tensors[op.inputs[1]].data.ravel()]
             known = int(np.prod([d for d in target if d != -1], dtype=np.int64))
             if target.count(-1) == 1 and known > 0 and x.size % known == 0:
                 target[target.index(-1)] = x.size // known
-            shape = tuple(target)
-        elif op.kind == "FULLY_CONNECTED" and len(op.inputs) > 1 and not op.options.get("KeepNumDims", False):
+            if all(d >= 0 for d in target) and int(np.prod(target, dtype=np.int64)) == x.size:
+                shape = tuple(target)
+        elif op.kind == "FULLY_CONNECTED" and op.inputs[0] in resized and not op.options.get("KeepNumDims", False):
             w = g.tensors[op.inputs[1]]
             if len(w.shape) == 2 and w.shape[1] > 0 and x.size % w.shape[1] == 0:
                 shape = (x.size // w.shape[1], w.shape[0])
-        if shape and all(d >= 0 for d in shape) and out.data is None and out.size != int(np.prod(shape, dtype=np.int64)) \
-                and int(np.prod(shape, dtype=np.int64)) == (x.size if op.kind == "RESHAPE" else int(np.prod(shape))):
+        if shape is not None and out.data is None and tuple(out.shape) != shape \
+                and out.size != int(np.prod(shape, dtype=np.int64)):
             out.shape = shape
+            resized.add(op.outputs[0])

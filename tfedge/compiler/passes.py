@@ -19,6 +19,7 @@ def fold_constants(g: Graph) -> None:
     activation (not a constant, not a model input, of a numpy dtype) and the computed value has exactly
     the element count the file declares for it; anything else is left for validation to report."""
     kept = []
+    folded: set[int] = set()
     for op in g.ops:
         value = None
         if _foldable_output(op, g):
@@ -30,10 +31,11 @@ def fold_constants(g: Graph) -> None:
             out = g.tensors[op.outputs[0]]
             if value.size == out.size:
                 out.data = value.astype(out.dtype).reshape(out.shape)
+                folded.add(op.outputs[0])
                 continue
         kept.append(op)
     g.ops = kept
-    fold_shapes.resolve_shapes(g)  # placeholder shapes behind the folded dynamic-batch arithmetic
+    fold_shapes.resolve_shapes(g, folded)  # placeholder shapes behind the folded dynamic-batch arithmetic
 
 
 def _foldable_output(op: Op, g: Graph) -> bool:
