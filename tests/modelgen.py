@@ -410,3 +410,29 @@ def unsupported_ops(keras, **_):
 
 BUILDERS.update({f.__name__: f for f in (cropping, permute, nchw_conv, tf_slice, split_concat, gather, binary_math,
                                          unary_math, prelu, reduce, resize_bilinear, dense_3d, unsupported_ops)})
+
+
+def many_ops(keras, chw=(3, 9, 8), **_):
+    """One model with most of issue 12's ops, for one firmware build on a board: NCHW input (TRANSPOSE),
+    PReLU, Cropping2D (STRIDED_SLICE), bilinear UpSampling2D, SPLIT + CONCATENATION, GATHER, MAXIMUM,
+    SQUARED_DIFFERENCE, ABS, RSQRT, SUM, REDUCE_MIN, PACK."""
+    import tensorflow as tf
+
+    inp = keras.Input(chw)
+    x = keras.layers.Permute((2, 3, 1))(inp)
+    x = keras.layers.Conv2D(6, 3, padding="same")(x)
+    x = keras.layers.PReLU(shared_axes=[1, 2])(x)
+    x = keras.layers.Cropping2D(((1, 0), (1, 1)))(x)
+    x = keras.layers.UpSampling2D(2, interpolation="bilinear")(x)
+    x = keras.layers.Lambda(lambda t: tf.concat(tf.split(t, 3, axis=-1)[::-1], axis=-1))(x)
+    x = keras.layers.Lambda(lambda t: tf.gather(t, [5, 0, 2, 2], axis=-1))(x)
+    b = keras.layers.Conv2D(4, 1)(x)
+    m = keras.layers.Lambda(lambda ts: tf.maximum(ts[0], ts[1]))([x, b])
+    d = keras.layers.Lambda(lambda ts: tf.math.squared_difference(ts[0], ts[1]))([x, b])
+    r = keras.layers.Lambda(lambda t: tf.math.rsqrt(tf.abs(t) + 0.5))(m)
+    s = keras.layers.Lambda(lambda t: tf.reduce_sum(t, axis=[1, 2]))(r)
+    n = keras.layers.Lambda(lambda t: tf.reduce_min(t, axis=[1, 2]))(d)
+    return keras.Model(inp, keras.layers.Lambda(lambda ts: tf.stack(ts, axis=1))([s, n]))
+
+
+BUILDERS["many_ops"] = many_ops
