@@ -436,3 +436,19 @@ def many_ops(keras, chw=(3, 9, 8), **_):
 
 
 BUILDERS["many_ops"] = many_ops
+
+
+def fill_concat(keras, hw=(4, 5), c=3, **_):
+    """A constant FILL (and ZEROS_LIKE) whose shape comes from the dynamic batch: folded at compile time."""
+    import tensorflow as tf
+
+    inp = keras.Input((*hw, c))
+    x = _conv1x1(keras, inp, c)
+
+    def fn(t):
+        filled = tf.fill(tf.stack([tf.shape(t)[0], hw[0], hw[1], 1]), 0.5)
+        return tf.concat([t + tf.zeros_like(t), filled], axis=-1)
+    return keras.Model(inp, keras.layers.Lambda(fn)(x))
+
+
+BUILDERS["fill_concat"] = fill_concat

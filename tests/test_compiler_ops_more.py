@@ -143,3 +143,20 @@ def test_div_where_tflm_overflows_its_shift():
     print(f"div: {int(differ.sum())} of {ours.size} outputs differ (TFLM's overflowing shift); distance to float "
           f"Keras: tfedge {d_ours:.4f}  TFLM = LiteRT-ref {d_tflm:.4f}")
     assert d_ours < 0.1 and d_ours < d_tflm
+
+
+def test_fill_and_zeros_like_folded():
+    """FILL (its dims from the dynamic batch), ZEROS_LIKE and the QUANTIZE of their float results are
+    constants at compile time: model.c keeps CONV_2D, ADD, CONCATENATION (the DEQUANTIZE that only fed
+    ZEROS_LIKE goes too). TFLM fails to allocate this dynamic model; LiteRT's reference kernels referee."""
+    m = get_model("fill_concat", **DYN)
+    assert {"FILL", "ZEROS_LIKE", "SHAPE", "QUANTIZE", "DEQUANTIZE"} <= set(_ops(m["tflite"]))
+    report = __import__("json").loads(generate_sources(m["tflite"])["compile_report.json"])
+    assert [layer["op"] for layer in report["layers"]] == ["CONV_2D", "ADD", "CONCATENATION"]
+    x, x_dist, _ = _inputs(m)
+    ours, litert = run_model(m["tflite"], x), litert_ref_run(m["tflite"], x)
+    assert int((ours != litert).sum()) == 0
+    n = len(x_dist)
+    d_ours, d_litert = (_float_distance(m["tflite"], y[:n], m["y_float"]) for y in (ours, litert))
+    print(f"fill/zeros_like folded: distance to float Keras: tfedge {d_ours:.4f}  LiteRT-ref {d_litert:.4f}")
+    assert d_ours < 0.1

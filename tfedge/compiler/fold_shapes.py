@@ -1,7 +1,7 @@
 """More compile-time evaluation for passes.fold_constants: the shape arithmetic TensorFlow exports with
 a dynamic batch (Dense on a 3-D input: SHAPE -> GATHER -> REDUCE_PROD -> PACK -> CONCATENATION ->
 RESHAPE), evaluated for the model's static batch of 1, and ops whose result never depends on the
-input's values (ZEROS_LIKE, FILL of constants). Each returns the output's value or None (not foldable)."""
+input's values (ZEROS_LIKE, FILL of constants, QUANTIZE of a constant). Each returns the output's value or None (not foldable)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ def evaluate(op: Op, g: Graph) -> np.ndarray | None:
     if op.kind == "FILL" and out.size <= _MAX_FOLDED:
         dims = [int(d) for d in ins[0].data.ravel()]
         return np.full(dims, ins[1].data.ravel()[0], dtype=out.dtype)
+    if op.kind == "QUANTIZE" and ins[0].dtype == "float32" and out.dtype == "int8" and out.quantized:
+        # AffineQuantize: round(x / scale) in float32, halves away from zero, + zero point, clamped
+        v = np.asarray(ins[0].data, np.float32) / np.float32(out.q_scale)
+        q = np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))
+        return np.clip(q + out.q_zero, -128, 127).astype(np.int8)
     if out.dtype not in _INT_DTYPES or any(t.dtype not in _INT_DTYPES for t in ins):
         return None  # beyond this point: integer shape arithmetic only
     data = [t.data for t in ins]
@@ -70,3 +75,15 @@ def resolve_shapes(g: Graph, folded: set[int]) -> None:
                 and out.size != int(np.prod(shape, dtype=np.int64)):
             out.shape = shape
             resized.add(op.outputs[0])
+
+
+def drop_dead(g: Graph, used_before: set[int]) -> None:
+    """Ops left without readers by folding (their outputs fed only folded ops) go too, repeatedly. Ops
+    whose outputs were never read, or that have no outputs (ASSIGN_VARIABLE), are kept."""
+    while True:
+        used = {t for op in g.ops for t in op.inputs if t >= 0} | set(g.outputs)
+        dead = [op for op in g.ops if op.outputs and not any(t in used for t in op.outputs)
+                and any(t in used_before for t in op.outputs)]
+        if not dead:
+            return
+        g.ops = [op for op in g.ops if not any(op is d for d in dead)]

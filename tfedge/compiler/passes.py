@@ -20,6 +20,7 @@ def fold_constants(g: Graph) -> None:
     the element count the file declares for it; anything else is left for validation to report."""
     kept = []
     folded: set[int] = set()
+    used_before = {t for t, users in g.consumers().items() if users}
     for op in g.ops:
         value = None
         if _foldable_output(op, g):
@@ -36,6 +37,7 @@ def fold_constants(g: Graph) -> None:
         kept.append(op)
     g.ops = kept
     fold_shapes.resolve_shapes(g, folded)  # placeholder shapes behind the folded dynamic-batch arithmetic
+    fold_shapes.drop_dead(g, used_before)  # e.g. a DEQUANTIZE that only fed a folded ZEROS_LIKE
 
 
 def _foldable_output(op: Op, g: Graph) -> bool:
