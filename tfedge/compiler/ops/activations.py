@@ -9,7 +9,7 @@ import numpy as np
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import arity, int8_activation, shape_is, where
+from tfedge.compiler.ops.common import unary_int8, where
 
 F32 = np.float32
 KERNELS = {"RELU": "relu_s8", "RELU6": "relu_s8", "LEAKY_RELU": "leaky_relu_s8",
@@ -51,13 +51,7 @@ def _to_int16_multiplier(m: int) -> int:
 
 
 def _validate(op: Op, g: Graph) -> list[str]:
-    problems = arity(op, (1,))
-    if problems:
-        return problems
-    problems += int8_activation(op, g, op.inputs[0], "input") + int8_activation(op, g, op.outputs[0], "output")
-    if problems:
-        return problems
-    problems += shape_is(op, g, op.outputs[0], g.tensors[op.inputs[0]].shape)
+    problems = unary_int8(op, g)
     if op.kind == "LEAKY_RELU" and not math.isfinite(op.options.get("Alpha", 0.2)):
         problems.append(f"{where(op)}: invalid alpha")
     if problems:

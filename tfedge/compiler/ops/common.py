@@ -88,3 +88,12 @@ def pad_before(size: int, k: int, stride: int, dil: int, out: int) -> int:
 def positive_ints(op: Op, **values: int) -> list[str]:
     bad = [f"{k}={v}" for k, v in values.items() if not isinstance(v, int) or not 1 <= v <= 1 << 16]
     return [f"{where(op)}: invalid {', '.join(bad)}"] if bad else []
+
+
+def unary_int8(op: Op, g: Graph) -> list[str]:
+    """An elementwise int8 -> int8 op: one input, one output of the same shape."""
+    problems = arity(op, (1,))
+    if problems:
+        return problems
+    problems += int8_activation(op, g, op.inputs[0], "input") + int8_activation(op, g, op.outputs[0], "output")
+    return problems or shape_is(op, g, op.outputs[0], g.tensors[op.inputs[0]].shape)

@@ -14,7 +14,7 @@ from tfedge.compiler import fixedpoint as fp
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op, Tensor
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import arity, int8_activation, shape_is, where
+from tfedge.compiler.ops.common import unary_int8, where
 
 F32 = np.float32
 VALUES = range(-128, 128)
@@ -90,14 +90,8 @@ def _table(op: Op, g: Graph) -> list[int]:
 
 
 def _validate(op: Op, g: Graph) -> list[str]:
-    problems = arity(op, (1,))
-    if problems:
-        return problems
-    problems += int8_activation(op, g, op.inputs[0], "input") + int8_activation(op, g, op.outputs[0], "output")
-    if problems:
-        return problems
-    problems += shape_is(op, g, op.outputs[0], g.tensors[op.inputs[0]].shape)
-    if not problems and not all(np.isfinite(float(F32(g.tensors[i].q_scale))) for i in (op.inputs[0], op.outputs[0])):
+    problems = unary_int8(op, g)
+    if not problems and not all(np.isfinite(F32(g.tensors[i].q_scale)) for i in (op.inputs[0], op.outputs[0])):
         problems.append(f"{where(op)}: invalid scale")
     return problems
 
