@@ -452,3 +452,14 @@ def fill_concat(keras, hw=(4, 5), c=3, **_):
 
 
 BUILDERS["fill_concat"] = fill_concat
+
+
+def conv_transpose(keras, hw=(4, 5), cin=3, filters=4, kernel=3, strides=2, padding="same", use_bias=True, **_):
+    """Conv2DTranspose (a decoder's upsampling): TRANSPOSE_CONV."""
+    inp = keras.Input((*hw, cin))
+    x = keras.layers.Conv2DTranspose(filters, kernel, strides=strides, padding=padding, use_bias=use_bias,
+                                     bias_initializer="random_normal")(inp)
+    return keras.Model(inp, x)
+
+
+BUILDERS["conv_transpose"] = conv_transpose

@@ -1,6 +1,6 @@
 """The common builtin ops beyond the CNN set (issue 12): data movement (TRANSPOSE, STRIDED_SLICE, SLICE,
-SPLIT, SPLIT_V, PACK, UNPACK, GATHER), shape arithmetic folded at compile time, elementwise math and
-reductions. Each generated Keras model is bit-exact with TFLite Micro on 150 inputs (100 from the model's
+SPLIT, SPLIT_V, PACK, UNPACK, GATHER), shape arithmetic folded at compile time, elementwise math,
+reductions and TRANSPOSE_CONV. Each generated Keras model is bit-exact with TFLite Micro on 150 inputs (100 from the model's
 input distribution + 50 uniform int8) and close to the float Keras model.
 
 Ops TFLM has no int8 kernel for (GELU) are refereed by LiteRT's reference kernels instead, with the
@@ -49,6 +49,12 @@ CASES = {
     "rsqrt": ("unary_math", dict(fn="rsqrt"), "RSQRT"),
     "prelu_per_channel": ("prelu", {}, "PRELU"),
     "prelu_shared": ("prelu", dict(shared_axes=[1, 2]), "PRELU"),
+    # Conv2DTranspose
+    "conv_transpose_s2_same": ("conv_transpose", {}, "TRANSPOSE_CONV"),
+    "conv_transpose_s2_valid": ("conv_transpose", dict(padding="valid"), "TRANSPOSE_CONV"),
+    "conv_transpose_s1_k2": ("conv_transpose", dict(strides=1, kernel=2), "TRANSPOSE_CONV"),
+    "conv_transpose_3x2_s21_nobias": ("conv_transpose", dict(kernel=(3, 2), strides=(2, 1), use_bias=False),
+                                      "TRANSPOSE_CONV"),
     # reductions, resize
     "sum_hw": ("reduce", dict(fn="sum"), "SUM"),
     "sum_c_keepdims": ("reduce", dict(fn="sum", axes=(3,), keepdims=True), "SUM"),

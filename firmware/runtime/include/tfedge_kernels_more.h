@@ -58,4 +58,8 @@ typedef struct {
 } tfedge_resize_bilinear_params;
 void resize_bilinear_s8(const tfedge_resize_bilinear_params *p, const int8_t *input, int8_t *output);
 
+/* TRANSPOSE_CONV on tfedge_conv_params (of tfedge_kernels.h; dil_*, depth_multiplier and the fast-kernel
+ * fields unused): weights [out_c][k_h][k_w][in_c], pad_top/pad_left as TFLM's Prepare computes them. */
+void transpose_conv_s8(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+
 #endif /* TFEDGE_KERNELS_MORE_H */

@@ -1,0 +1,70 @@
+"""TRANSPOSE_CONV (Keras Conv2DTranspose), int8 with per-tensor or per-channel int8 weights: inputs
+(output_shape, weights [out_c, k_h, k_w, in_c], input, [bias]). Prepare as TFLM's: the padding that a
+forward convolution of the output's size would use, per-channel multipliers in double."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tfedge.compiler import quant
+from tfedge.compiler.graph import Graph, Op
+from tfedge.compiler.ops import Layer, register
+from tfedge.compiler.ops.common import (activation_ok, const_input, int8_activation, out_size, pad_before,
+                                        positive_ints, shape_is, where)
+
+
+def _validate(op: Op, g: Graph) -> list[str]:
+    if len(op.inputs) not in (3, 4) or len(op.outputs) != 1:
+        return [f"{where(op)}: expected 3 or 4 inputs (output shape, weights, input, bias) and one output"]
+    problems = const_input(op, g, op.inputs[0], "output shape", "int32", rank=1)
+    problems += const_input(op, g, op.inputs[1], "filter", "int8", rank=4)
+    problems += int8_activation(op, g, op.inputs[2], "input") + int8_activation(op, g, op.outputs[0], "output")
+    if len(op.inputs) == 4 and op.inputs[3] >= 0:
+        problems += const_input(op, g, op.inputs[3], "bias", "int32", rank=1)
+    problems += activation_ok(op)
+    o = op.options
+    problems += positive_ints(op, stride_h=o.get("StrideH", 1), stride_w=o.get("StrideW", 1))
+    if problems:
+        return problems
+    shape, w, x = g.tensors[op.inputs[0]].data.ravel(), g.tensors[op.inputs[1]], g.tensors[op.inputs[2]]
+    y = g.tensors[op.outputs[0]]
+    if len(x.shape) != 4 or len(shape) != 4:
+        return [f"{where(op)}: expects an NHWC input and a 4-element output shape"]
+    problems += shape_is(op, g, op.outputs[0], tuple(int(d) for d in shape))
+    out_c = w.shape[0]
+    if w.shape[3] != x.shape[3] or y.shape[3] != out_c or y.shape[0] != x.shape[0]:
+        problems.append(f"{where(op)}: filter {w.shape} does not fit input {x.shape} and output {y.shape}")
+    if not w.quantized or len(w.scale) not in (1, out_c) or np.any(w.zero_point != 0):
+        problems.append(f"{where(op)}: filter must be symmetric int8, per tensor or per output channel")
+    if len(op.inputs) == 4 and op.inputs[3] >= 0 and g.tensors[op.inputs[3]].shape != (out_c,):
+        problems.append(f"{where(op)}: bias has shape {g.tensors[op.inputs[3]].shape}; expected ({out_c},)")
+    if o.get("Padding", 0) not in (0, 1):
+        problems.append(f"{where(op)}: unknown padding {o.get('Padding')}")
+    return problems
+
+
+def _emit(op: Op, g: Graph, ctx) -> Layer:
+    w, x, y = (g.tensors[i] for i in (op.inputs[1], op.inputs[2], op.outputs[0]))
+    o = op.options
+    sh, sw, padding = o.get("StrideH", 1), o.get("StrideW", 1), o.get("Padding", 0)
+    k_h, k_w, out_c = w.shape[1], w.shape[2], w.shape[0]
+    # TFLM: ComputePaddingHeightWidth(stride, dilation 1, the OUTPUT's height/width, filter, padding)
+    pad_top = pad_before(y.shape[1], k_h, sh, 1, out_size(padding, y.shape[1], k_h, sh, 1))
+    pad_left = pad_before(y.shape[2], k_w, sw, 1, out_size(padding, y.shape[2], k_w, sw, 1))
+    scales = np.broadcast_to(w.scale, (out_c,)) if len(w.scale) == 1 else w.scale
+    rq = [quant.quantize_multiplier(float(x.q_scale) * float(s) / float(y.q_scale)) for s in scales]
+    act_min, act_max = quant.activation_range(o.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
+    has_bias = len(op.inputs) == 4 and op.inputs[3] >= 0
+    p = dict(batches=x.shape[0], in_h=x.shape[1], in_w=x.shape[2], in_c=x.shape[3], out_h=y.shape[1],
+             out_w=y.shape[2], out_c=out_c, k_h=k_h, k_w=k_w, stride_h=sh, stride_w=sw, dil_h=1, dil_w=1,
+             pad_top=pad_top, pad_left=pad_left, input_offset=-x.q_zero, output_offset=y.q_zero,
+             act_min=act_min, act_max=act_max, weights=ctx.ptr(op.inputs[1], const=True),
+             bias=ctx.ptr(op.inputs[3], "int32_t", const=True) if has_bias else "NULL",
+             mult=ctx.array("int32_t", [m for m, _ in rq], "mult"), shift=ctx.array("int32_t", [s for _, s in rq], "shift"))
+    name = ctx.params("tfedge_conv_params", p)
+    macs = x.size * out_c * k_h * k_w
+    return Layer(kernel="transpose_conv_s8", macs=macs,
+                 call=f"transpose_conv_s8(&{name}, {ctx.ptr(op.inputs[2], const=True)}, {ctx.ptr(op.outputs[0])});")
+
+
+register("TRANSPOSE_CONV", _validate, _emit)
