@@ -463,3 +463,17 @@ def conv_transpose(keras, hw=(4, 5), cin=3, filters=4, kernel=3, strides=2, padd
 
 
 BUILDERS["conv_transpose"] = conv_transpose
+
+
+def batch_matmul(keras, steps=6, features=5, adj_x=False, adj_y=False, **_):
+    """Two activations multiplied (attention-style scores): BATCH_MATMUL with adj_x/adj_y."""
+    import tensorflow as tf
+
+    inp = keras.Input((steps, features))
+    a = keras.layers.Dense(features)(inp)
+    b = keras.layers.Dense(features, kernel_initializer=keras.initializers.RandomUniform(-2, 2))(inp)
+    return keras.Model(inp, keras.layers.Lambda(
+        lambda ts: tf.matmul(ts[0], ts[1], transpose_a=adj_x, transpose_b=adj_y))([a, b]))
+
+
+BUILDERS["batch_matmul"] = batch_matmul

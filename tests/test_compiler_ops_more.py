@@ -1,6 +1,6 @@
 """The common builtin ops beyond the CNN set (issue 12): data movement (TRANSPOSE, STRIDED_SLICE, SLICE,
 SPLIT, SPLIT_V, PACK, UNPACK, GATHER), shape arithmetic folded at compile time, elementwise math,
-reductions and TRANSPOSE_CONV. Each generated Keras model is bit-exact with TFLite Micro on 150 inputs (100 from the model's
+reductions, TRANSPOSE_CONV and BATCH_MATMUL. Each generated Keras model is bit-exact with TFLite Micro on 150 inputs (100 from the model's
 input distribution + 50 uniform int8) and close to the float Keras model.
 
 Ops TFLM has no int8 kernel for (GELU) are refereed by LiteRT's reference kernels instead, with the
@@ -55,6 +55,10 @@ CASES = {
     "conv_transpose_s1_k2": ("conv_transpose", dict(strides=1, kernel=2), "TRANSPOSE_CONV"),
     "conv_transpose_3x2_s21_nobias": ("conv_transpose", dict(kernel=(3, 2), strides=(2, 1), use_bias=False),
                                       "TRANSPOSE_CONV"),
+    # BATCH_MATMUL of two activations
+    "batch_matmul": ("batch_matmul", dict(steps=4, features=4), "BATCH_MATMUL"),
+    "batch_matmul_adj_y": ("batch_matmul", dict(adj_y=True), "BATCH_MATMUL"),
+    "batch_matmul_adj_x": ("batch_matmul", dict(adj_x=True), "BATCH_MATMUL"),
     # reductions, resize
     "sum_hw": ("reduce", dict(fn="sum"), "SUM"),
     "sum_c_keepdims": ("reduce", dict(fn="sum", axes=(3,), keepdims=True), "SUM"),

@@ -62,4 +62,13 @@ void resize_bilinear_s8(const tfedge_resize_bilinear_params *p, const int8_t *in
  * fields unused): weights [out_c][k_h][k_w][in_c], pad_top/pad_left as TFLM's Prepare computes them. */
 void transpose_conv_s8(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 
+/* BATCH_MATMUL: (rows x depth) x (depth x cols) per batch; element strides carry adj_x/adj_y. */
+typedef struct {
+  int32_t batch_dims[3], lhs_batch_strides[3], rhs_batch_strides[3];
+  int32_t rows, cols, depth;
+  int32_t lhs_row_stride, lhs_k_stride, rhs_k_stride, rhs_col_stride;
+  int32_t lhs_offset, rhs_offset, output_offset, mult, shift;
+} tfedge_batch_matmul_params;
+void batch_matmul_s8(const tfedge_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *output);
+
 #endif /* TFEDGE_KERNELS_MORE_H */

@@ -43,7 +43,7 @@ def register(kind: str, validate: Callable[[Op, Graph], list[str]], emit: Callab
 def _load() -> None:
     # Importing the modules runs their register() calls.
     from tfedge.compiler.ops import activations, conv, elementwise, fully_connected, pool, quantize, shape, softmax, tensor_ops  # noqa: F401
-    from tfedge.compiler.ops import binary_math, data_movement, lut, transpose_conv  # noqa: F401
+    from tfedge.compiler.ops import batch_matmul, binary_math, data_movement, lut, transpose_conv  # noqa: F401
 
 
 _load()
