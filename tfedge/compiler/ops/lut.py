@@ -1,6 +1,6 @@
 """Elementwise int8 -> int8 ops run through a 256-entry table (lut_s8): ABS and RSQRT (TFLM's integer
-arithmetic evaluated on every input value here); GELU, EXP, LOG (LiteRT's LUTPopulate of the float
-function; TFLM has no int8 kernel for them).
+arithmetic evaluated on every input value here), ELU (TFLM's own float table); GELU, EXP, LOG (LiteRT's
+LUTPopulate of the float function; TFLM has no int8 kernel for them).
 Each table is the reference kernel's output for the 256 possible input bytes, so it is exact by
 construction; the tests check it against the referees on every value."""
 
@@ -86,6 +86,8 @@ def _table(op: Op, g: Graph) -> list[int]:
     if op.kind == "GELU":
         approximate = bool(op.options.get("Approximate", False))
         return lut_populate(x, y, lambda v: _gelu(v, approximate))
+    if op.kind == "ELU":  # TFLM EluPrepare: PopulateLookupTable (the same float recipe) of exp(x) - 1 below 0
+        return lut_populate(x, y, lambda v: F32(np.exp(v)) - F32(1.0) if v < 0 else v)
     return lut_populate(x, y, {"EXP": np.exp, "LOG": np.log}[op.kind])
 
 
@@ -104,5 +106,5 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     return Layer(kernel="lut_s8", call=f"lut_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
 
 
-for _kind in ("ABS", "RSQRT", "GELU", "EXP", "LOG"):
+for _kind in ("ABS", "RSQRT", "ELU", "GELU", "EXP", "LOG"):
     register(_kind, _validate, _emit)
