@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import test_compiler_ops
 from modelgen import get_model
 from test_compiler_ops import _float_distance, _inputs, _ops
 from tfedge.compiler import generate_sources
@@ -79,20 +80,13 @@ LITERT_ONLY = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_more_ops_bit_exact_with_tflm(case, record_property):
+def test_more_ops_bit_exact_with_tflm(case, record_property, monkeypatch):
+    """The same check as test_compiler_ops (bit-exact with TFLM, close to float Keras), on these cases."""
     builder, params, op = CASES[case]
-    m = get_model(builder, **params)
-    assert op in _ops(m["tflite"]), f"the export no longer produces {op}: {_ops(m['tflite'])}"
-    x, x_dist, _ = _inputs(m)
-    ours = run_model(m["tflite"], x)
-    ref = tflm_run(m["tflite"], x)
-    assert ours.shape == ref.shape
-    bad = int((ours != ref).sum())
-    assert bad == 0, f"{case} {_ops(m['tflite'])}: {bad} of {ref.size} outputs differ from TFLM"
-    distance = _float_distance(m["tflite"], ours[: len(x_dist)], m["y_float"])
-    record_property("float_distance", distance)
-    print(f"{case}: bit-exact on {len(x)} inputs; relative RMS distance to float Keras {distance:.4f}")
-    assert distance < 0.1, f"{case}: far from the float model (relative RMS {distance:.3f})"
+    kinds = _ops(get_model(builder, **params)["tflite"])
+    assert op in kinds, f"the export no longer produces {op}: {kinds}"
+    monkeypatch.setitem(test_compiler_ops.CASES, case, (builder, params))
+    test_compiler_ops.test_op_bit_exact_with_tflm(case, record_property)
 
 
 @pytest.mark.parametrize("case", sorted(LITERT_ONLY))
