@@ -477,3 +477,29 @@ def batch_matmul(keras, steps=6, features=5, adj_x=False, adj_y=False, **_):
 
 
 BUILDERS["batch_matmul"] = batch_matmul
+
+
+def more_params(keras, kind="max_const", **_):
+    """Further parameter corners of issue 12's ops on small inputs."""
+    import tensorflow as tf
+
+    if kind == "permute_3d":  # (steps, features) -> (features, steps): a 3-D TRANSPOSE
+        inp = keras.Input((6, 4))
+        return keras.Model(inp, keras.layers.Permute((2, 1))(keras.layers.Dense(4)(inp)))
+    if kind == "sum_3d":
+        inp = keras.Input((6, 4))
+        return keras.Model(inp, keras.layers.Lambda(lambda t: tf.reduce_sum(t, axis=1))(keras.layers.Dense(4)(inp)))
+    inp = keras.Input((4, 5, 3))
+    x = _conv1x1(keras, inp, 3)
+    fn = {
+        "max_const": lambda t: tf.maximum(t, 0.25),  # a constant int8 operand, broadcast
+        "min_const_vector": lambda t: tf.minimum(t, tf.constant([0.5, -0.25, 0.0])),
+        "gather_2d_indices": lambda t: tf.gather(t, [[0, 2], [1, 1]], axis=2),
+        "new_axis": lambda t: t[:, tf.newaxis, 1:3, ::2, :],
+        "unpack_channels": lambda t: tf.stack(tf.unstack(t, axis=-1)[::-1], axis=1),
+        "squared_difference_const": lambda t: tf.math.squared_difference(t, tf.constant([0.1, -0.3, 0.6])),
+    }[kind]
+    return keras.Model(inp, keras.layers.Lambda(fn)(x))
+
+
+BUILDERS["more_params"] = more_params

@@ -56,6 +56,14 @@ CASES = {
     "conv_transpose_s1_k2": ("conv_transpose", dict(strides=1, kernel=2), "TRANSPOSE_CONV"),
     "conv_transpose_3x2_s21_nobias": ("conv_transpose", dict(kernel=(3, 2), strides=(2, 1), use_bias=False),
                                       "TRANSPOSE_CONV"),
+    # more parameter corners: constant operands, 2-D indices, new axis, 3-D tensors
+    "maximum_const": ("more_params", dict(kind="max_const"), "MAXIMUM"),
+    "minimum_const_vector": ("more_params", dict(kind="min_const_vector"), "MINIMUM"),
+    "squared_difference_const": ("more_params", dict(kind="squared_difference_const"), "SQUARED_DIFFERENCE"),
+    "gather_2d_indices": ("more_params", dict(kind="gather_2d_indices"), "GATHER"),
+    "unpack_channels_pack_axis1": ("more_params", dict(kind="unpack_channels"), "UNPACK"),
+    "permute_3d": ("more_params", dict(kind="permute_3d"), "TRANSPOSE"),
+    "sum_3d": ("more_params", dict(kind="sum_3d"), "SUM"),
     # BATCH_MATMUL of two activations
     "batch_matmul": ("batch_matmul", dict(steps=4, features=4), "BATCH_MATMUL"),
     "batch_matmul_adj_y": ("batch_matmul", dict(adj_y=True), "BATCH_MATMUL"),
@@ -70,8 +78,10 @@ CASES = {
     "resize_bilinear_plain_down": ("resize_bilinear", dict(hw=(6, 7), half_pixel=False, out=(4, 3)), "RESIZE_BILINEAR"),
 }
 
-# No int8 kernel in TFLM (GELU: none; EXP, LOG: float only): LiteRT's reference kernels referee.
+# TFLM cannot run these (GELU: no kernel; EXP, LOG: float only; STRIDED_SLICE with new_axis_mask: fails
+# to prepare): LiteRT's reference kernels referee.
 LITERT_ONLY = {
+    "strided_slice_new_axis": ("more_params", dict(kind="new_axis"), "STRIDED_SLICE"),
     "gelu": ("unary_math", dict(fn="gelu"), "GELU"),
     "gelu_tanh": ("unary_math", dict(fn="gelu_tanh"), "GELU"),
     "exp": ("unary_math", dict(fn="exp"), "EXP"),
@@ -99,7 +109,7 @@ def test_ops_tflm_lacks_match_litert(case, record_property):
     litert = litert_ref_run(m["tflite"], x)
     n = len(x_dist)
     d_ours, d_litert = (_float_distance(m["tflite"], y[:n], m["y_float"]) for y in (ours, litert))
-    print(f"{case}: distance to float Keras: tfedge {d_ours:.4f}  LiteRT-ref {d_litert:.4f}  (TFLM: no int8 {op})")
+    print(f"{case}: distance to float Keras: tfedge {d_ours:.4f}  LiteRT-ref {d_litert:.4f}  (TFLM cannot run this {op})")
     record_property("float_distance", {"tfedge": d_ours, "litert_ref": d_litert})
     assert int((ours != litert).sum()) == 0, f"{case}: differs from LiteRT's reference kernels"
     assert d_ours < 0.1
