@@ -454,11 +454,15 @@ def fill_concat(keras, hw=(4, 5), c=3, **_):
 BUILDERS["fill_concat"] = fill_concat
 
 
-def conv_transpose(keras, hw=(4, 5), cin=3, filters=4, kernel=3, strides=2, padding="same", use_bias=True, **_):
-    """Conv2DTranspose (a decoder's upsampling): TRANSPOSE_CONV."""
-    inp = keras.Input((*hw, cin))
+def conv_transpose(keras, hw=(4, 5), cin=3, filters=4, kernel=3, strides=2, padding="same", use_bias=True,
+                   activation=None, decoder=False, **_):
+    """Conv2DTranspose (a decoder's upsampling): TRANSPOSE_CONV; decoder=True: conv, two upsampling steps."""
+    x = inp = keras.Input((*hw, cin))
+    if decoder:
+        x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(x)
+        x = keras.layers.Conv2DTranspose(6, 3, strides=2, padding="same", activation="relu")(x)
     x = keras.layers.Conv2DTranspose(filters, kernel, strides=strides, padding=padding, use_bias=use_bias,
-                                     bias_initializer="random_normal")(inp)
+                                     activation=activation, bias_initializer="random_normal")(x)
     return keras.Model(inp, x)
 
 

@@ -56,6 +56,8 @@ CASES = {
     "conv_transpose_s1_k2": ("conv_transpose", dict(strides=1, kernel=2), "TRANSPOSE_CONV"),
     "conv_transpose_3x2_s21_nobias": ("conv_transpose", dict(kernel=(3, 2), strides=(2, 1), use_bias=False),
                                       "TRANSPOSE_CONV"),
+    "conv_transpose_relu_per_tensor": ("conv_transpose", dict(activation="relu", per_channel=False), "TRANSPOSE_CONV"),
+    "conv_transpose_decoder": ("conv_transpose", dict(decoder=True, hw=(3, 4), filters=2), "TRANSPOSE_CONV"),
     # more parameter corners: constant operands, 2-D indices, new axis, 3-D tensors
     "maximum_const": ("more_params", dict(kind="max_const"), "MAXIMUM"),
     "minimum_const_vector": ("more_params", dict(kind="min_const_vector"), "MINIMUM"),
