@@ -209,3 +209,50 @@ def test_elu_bit_exact_with_tflm():
     zero = read_model(model).tensors[read_model(model).outputs[0]].q_zero
     assert np.any((ours > -128) & (ours < zero)), "no output in ELU's negative range: the test lost its point"
     print(f"elu (crafted): bit-exact with TFLM on {len(x)} inputs")
+
+
+def _problems(builder: str, mutate, **params) -> str:
+    """Validation messages of a generated model after `mutate(graph)` (a file no converter writes)."""
+    from tfedge.compiler import passes
+    from tfedge.compiler.validate import validate
+    from tfedge.errors import UnsupportedModelError
+
+    g = read_model(get_model(builder, **params)["tflite"])
+    passes.fold_constants(g)
+    mutate(g)
+    with pytest.raises(UnsupportedModelError) as info:
+        validate(g)
+    return "\n".join(info.value.problems)
+
+
+def _op(g, kind):
+    return next(op for op in g.ops if op.kind == kind)
+
+
+def test_bad_data_movement_and_math_ops_refused_clearly():
+    def indices_out_of_range(g):
+        g.tensors[_op(g, "GATHER").inputs[1]].data = np.array([0, 9], np.int32)
+
+    def lying_slice_shape(g):
+        g.tensors[_op(g, "STRIDED_SLICE").outputs[0]].shape = (1, 9, 9, 3)
+
+    def bad_permutation(g):
+        g.tensors[_op(g, "TRANSPOSE").inputs[1]].data = np.array([0, 1, 1, 3], np.int32)
+
+    def split_into_wrong_count(g):
+        _op(g, "SPLIT").options["NumSplits"] = 4
+
+    def maximum_requantizing(g):
+        out = g.tensors[_op(g, "MAXIMUM").outputs[0]]
+        out.scale = out.scale * 2
+
+    def runtime_indices(g):
+        t = g.tensors[_op(g, "GATHER").inputs[1]]
+        t.data = None
+
+    assert "indices [0, 9] outside 0..5" in _problems("gather", indices_out_of_range)
+    assert "has shape (1, 9, 9, 3), but the op computes" in _problems("cropping", lying_slice_shape)
+    assert "permutation [0, 1, 1, 3]" in _problems("permute", bad_permutation)
+    assert "cannot be split into 4 equal parts" in _problems("split_concat", split_into_wrong_count, kind="split")
+    assert "must share one quantization" in _problems("binary_math", maximum_requantizing, fn="maximum")
+    assert "indices" in _problems("gather", runtime_indices) and "must be a constant" in _problems("gather", runtime_indices)

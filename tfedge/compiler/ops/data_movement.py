@@ -168,11 +168,9 @@ def _emit_split(op: Op, g: Graph, ctx) -> Layer:
 def _validate_pack(op: Op, g: Graph) -> list[str]:
     if not op.inputs or len(op.outputs) != 1:
         return [f"{where(op)}: expected inputs and one output"]
-    problems = []
-    for k, t in enumerate(op.inputs):
-        problems += _copy_ok(op, g, t, op.outputs)
+    problems = [p for t in op.inputs for p in _copy_ok(op, g, t, op.outputs)]
     if problems:
-        return problems[:3]
+        return problems
     shape = g.tensors[op.inputs[0]].shape
     if any(g.tensors[t].shape != shape for t in op.inputs):
         return [f"{where(op)}: inputs of different shapes {[g.tensors[t].shape for t in op.inputs]}"]
