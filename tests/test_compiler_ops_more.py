@@ -256,3 +256,45 @@ def test_bad_data_movement_and_math_ops_refused_clearly():
     assert "cannot be split into 4 equal parts" in _problems("split_concat", split_into_wrong_count, kind="split")
     assert "must share one quantization" in _problems("binary_math", maximum_requantizing, fn="maximum")
     assert "indices" in _problems("gather", runtime_indices) and "must be a constant" in _problems("gather", runtime_indices)
+
+
+SANITIZED = {  # every new kernel at least once, under ASan/UBSan on the host
+    "many_ops": ("many_ops", {}),
+    "div": ("binary_math", dict(fn="div")),
+    "decoder": ("conv_transpose", dict(decoder=True, hw=(3, 4), filters=2)),
+    "batch_matmul_adj_x": ("batch_matmul", dict(adj_x=True)),
+    "strided_slice_neg_stride": ("tf_slice", dict(kind="strided")),
+    "split_v_rows": ("split_concat", dict(kind="split_v", axis=1)),
+    "unpack_rows": ("split_concat", dict(kind="unpack", axis=1)),
+    "minimum_broadcast": ("binary_math", dict(fn="minimum", broadcast=True)),
+    "reduce_min_hw": ("reduce", dict(fn="min")),
+    "resize_bilinear_align_corners": ("resize_bilinear", dict(align_corners=True, half_pixel=False, out=(5, 7))),
+    "gelu": ("unary_math", dict(fn="gelu")),
+}
+
+
+def test_new_kernels_sanitizer_clean(tmp_path):
+    import shutil
+    import subprocess
+
+    from test_host_run import SAN_FLAGS
+    from tfedge.compiler import compile_model, runtime_include_dirs
+    from tfedge.compiler.host_run import runtime_objects
+
+    if not shutil.which("gcc"):
+        pytest.fail("gcc is needed for the sanitizer build (scripts/setup.sh installs it)")
+    objects = runtime_objects("gcc", SAN_FLAGS)
+    for name, (builder, params) in SANITIZED.items():
+        tflite = get_model(builder, **params)["tflite"]
+        out = tmp_path / name
+        result = compile_model(tflite, out)
+        subprocess.run(["gcc", *SAN_FLAGS, f"-I{out}", *(f"-I{d}" for d in runtime_include_dirs()),
+                        str(result.model_c), *map(str, objects), "-o", str(out / "runner")], check=True)
+        shape = result.report["inputs"][0]["shape"]
+        x = np.random.default_rng(9).integers(-128, 128, (20, *shape), dtype=np.int8)
+        x.tofile(out / "x.bin")
+        proc = subprocess.run([str(out / "runner"), str(out / "x.bin"), str(out / "y.bin"), "20"],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, f"{name}: {proc.stderr[-2000:]}"
+        y = np.fromfile(out / "y.bin", dtype=np.int8)
+        assert np.array_equal(y, run_model(tflite, x).ravel()), name
