@@ -1,8 +1,7 @@
 /* STRIDED_SLICE, SLICE and TRANSPOSE, int8: every output element reads the input at an affine index,
  * start + sum(i_k * strides[k]) over at most 6 output dimensions (the compiler derives start and strides
- * from the op, drops unit dimensions and merges contiguous ones). A unit innermost stride is one memcpy. */
-#include <string.h>
-
+ * from the op, drops unit dimensions and merges contiguous ones). A unit innermost stride is one copy. */
+#include "tfedge_copy.h"
 #include "tfedge_kernels.h"
 
 void strided_slice_s8(const tfedge_slice_params *p, const int8_t *input, int8_t *output) {
@@ -19,7 +18,7 @@ void strided_slice_s8(const tfedge_slice_params *p, const int8_t *input, int8_t 
           for (i4 = 0; i4 < d[4]; ++i4) {
             const int8_t *a4 = a3 + i4 * s[4];
             if (s[5] == 1) {
-              memcpy(output, a4, (size_t)d[5]);
+              tfedge_copy_s8(output, a4, d[5]);
               output += d[5];
             } else {
               for (i5 = 0; i5 < d[5]; ++i5) *output++ = a4[i5 * s[5]];
