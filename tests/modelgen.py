@@ -507,3 +507,16 @@ def more_params(keras, kind="max_const", **_):
 
 
 BUILDERS["more_params"] = more_params
+
+
+def broadcast_to(keras, hw=(4, 5), c=3, **_):
+    """BROADCAST_TO whose target shape comes from the (dynamic) batch: the shape arithmetic is folded."""
+    import tensorflow as tf
+
+    inp = keras.Input((*hw, c))
+    x = _conv1x1(keras, inp, c)
+    return keras.Model(inp, keras.layers.Lambda(
+        lambda t: tf.broadcast_to(t[:, :1], tf.stack([tf.shape(t)[0], hw[0], hw[1], c])))(x))
+
+
+BUILDERS["broadcast_to"] = broadcast_to

@@ -39,6 +39,7 @@ CASES = {
     "split_v_rows": ("split_concat", dict(kind="split_v", axis=1), "SPLIT_V"),
     "unpack_rows": ("split_concat", dict(kind="unpack", axis=1), "UNPACK"),
     "pack_axis1": ("split_concat", dict(kind="pack"), "PACK"),
+    "broadcast_to": ("broadcast_to", {}, "BROADCAST_TO"),
     "gather_channels": ("gather", {}, "GATHER"),
     "gather_rows": ("gather", dict(indices=(3, 3, 0), axis=1), "GATHER"),
     # elementwise
@@ -80,9 +81,11 @@ CASES = {
     "resize_bilinear_plain_down": ("resize_bilinear", dict(hw=(6, 7), half_pixel=False, out=(4, 3)), "RESIZE_BILINEAR"),
 }
 
-# TFLM cannot run these (GELU: no kernel; EXP, LOG: float only; STRIDED_SLICE with new_axis_mask: fails
-# to prepare): LiteRT's reference kernels referee.
+# TFLM cannot run these (GELU: no kernel; EXP, LOG: float only; STRIDED_SLICE with new_axis_mask and a
+# BROADCAST_TO whose shape is computed from the dynamic batch: fail to prepare): LiteRT's reference
+# kernels referee.
 LITERT_ONLY = {
+    "broadcast_to_dynamic_batch": ("broadcast_to", DYN, "BROADCAST_TO"),
     "strided_slice_new_axis": ("more_params", dict(kind="new_axis"), "STRIDED_SLICE"),
     "gelu": ("unary_math", dict(fn="gelu"), "GELU"),
     "gelu_tanh": ("unary_math", dict(fn="gelu_tanh"), "GELU"),

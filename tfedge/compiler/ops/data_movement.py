@@ -1,5 +1,6 @@
 """Data-movement ops, int8, outputs in the input's quantization (TFLM copies bytes): TRANSPOSE,
-STRIDED_SLICE, SLICE (strided_slice_s8: an affine index map derived with numpy, see slicing.py),
+STRIDED_SLICE, SLICE, BROADCAST_TO (strided_slice_s8: an affine index map derived with numpy, see
+slicing.py; broadcast dimensions have stride 0),
 SPLIT, SPLIT_V, UNPACK (split_s8), PACK (concat_s8) and GATHER with constant indices (gather_s8)."""
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def _index_map(op: Op, g: Graph) -> np.ndarray:
         if sorted(perm) != list(range(len(x.shape))):
             raise ValueError(f"permutation {perm} of a rank-{len(x.shape)} tensor")
         return slicing.index_map(x.shape, lambda a: a.transpose(perm))
+    if op.kind == "BROADCAST_TO":
+        target = tuple(int(d) for d in consts[0])
+        return slicing.index_map(x.shape, lambda a: np.broadcast_to(a, target))
     if op.kind == "SLICE":
         begin, size = consts
         if len(begin) != len(x.shape) or len(size) != len(x.shape):
@@ -64,11 +68,12 @@ def _index_map(op: Op, g: Graph) -> np.ndarray:
 
 
 def _validate_slice(op: Op, g: Graph) -> list[str]:
-    n_in = {"TRANSPOSE": 2, "SLICE": 3, "STRIDED_SLICE": 4}[op.kind]
+    n_in = {"TRANSPOSE": 2, "BROADCAST_TO": 2, "SLICE": 3, "STRIDED_SLICE": 4}[op.kind]
     if len(op.inputs) != n_in or len(op.outputs) != 1:
         return [f"{where(op)}: expected {n_in} inputs and one output"]
     problems = _copy_ok(op, g, op.inputs[0], op.outputs)
-    names = {"TRANSPOSE": ["permutation"], "SLICE": ["begin", "size"], "STRIDED_SLICE": ["begin", "end", "strides"]}[op.kind]
+    names = {"TRANSPOSE": ["permutation"], "BROADCAST_TO": ["shape"], "SLICE": ["begin", "size"],
+             "STRIDED_SLICE": ["begin", "end", "strides"]}[op.kind]
     for name, t in zip(names, op.inputs[1:]):
         dtype = g.tensors[t].dtype if t >= 0 and g.tensors[t].dtype in ("int32", "int64") else "int32"
         problems += const_input(op, g, t, name, dtype, rank=1)
@@ -231,7 +236,7 @@ def _emit_gather(op: Op, g: Graph, ctx) -> Layer:
     return Layer(kernel="gather_s8", call=f"gather_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
 
 
-for _kind in ("TRANSPOSE", "STRIDED_SLICE", "SLICE"):
+for _kind in ("TRANSPOSE", "STRIDED_SLICE", "SLICE", "BROADCAST_TO"):
     register(_kind, _validate_slice, _emit_slice)
 for _kind in ("SPLIT", "SPLIT_V", "UNPACK"):
     register(_kind, _validate_split, _emit_split)
