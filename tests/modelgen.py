@@ -397,19 +397,8 @@ def dense_3d(keras, steps=6, features=5, units=4, **_):
     return keras.Model(inp, x)
 
 
-def unsupported_ops(keras, **_):
-    """Ops tfedge does not compile (DEPTH_TO_SPACE, LOG_SOFTMAX), for the error-listing test."""
-    import tensorflow as tf
-
-    inp = keras.Input((4, 4, 4))
-    x = keras.layers.Conv2D(4, 1)(inp)
-    x = keras.layers.Lambda(lambda t: tf.nn.depth_to_space(t, 2))(x)
-    x = keras.layers.Lambda(lambda t: tf.nn.log_softmax(t))(x)
-    return keras.Model(inp, x)
-
-
 BUILDERS.update({f.__name__: f for f in (cropping, permute, nchw_conv, tf_slice, split_concat, gather, binary_math,
-                                         unary_math, prelu, reduce, resize_bilinear, dense_3d, unsupported_ops)})
+                                         unary_math, prelu, reduce, resize_bilinear, dense_3d)})
 
 
 def many_ops(keras, chw=(3, 9, 8), **_):
@@ -520,3 +509,26 @@ def broadcast_to(keras, hw=(4, 5), c=3, **_):
 
 
 BUILDERS["broadcast_to"] = broadcast_to
+
+
+def space_depth(keras, hw=(4, 6), c=8, kind="depth_to_space", block=2, **_):
+    import tensorflow as tf
+
+    inp = keras.Input((*hw, c))
+    x = _conv1x1(keras, inp, c)
+    fn = tf.nn.depth_to_space if kind == "depth_to_space" else tf.nn.space_to_depth
+    return keras.Model(inp, keras.layers.Lambda(lambda t: fn(t, block))(x))
+
+
+def unsupported_ops2(keras, **_):
+    """Ops tfedge does not compile (MIRROR_PAD, LOG_SOFTMAX), for the error-listing test."""
+    import tensorflow as tf
+
+    inp = keras.Input((4, 4, 4))
+    x = keras.layers.Conv2D(4, 1)(inp)
+    x = keras.layers.Lambda(lambda t: tf.pad(t, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT"))(x)
+    x = keras.layers.Lambda(lambda t: tf.nn.log_softmax(t))(x)
+    return keras.Model(inp, x)
+
+
+BUILDERS.update(space_depth=space_depth, unsupported_ops2=unsupported_ops2)

@@ -40,6 +40,9 @@ CASES = {
     "unpack_rows": ("split_concat", dict(kind="unpack", axis=1), "UNPACK"),
     "pack_axis1": ("split_concat", dict(kind="pack"), "PACK"),
     "broadcast_to": ("broadcast_to", {}, "BROADCAST_TO"),
+    "depth_to_space": ("space_depth", {}, "DEPTH_TO_SPACE"),
+    "space_to_depth": ("space_depth", dict(kind="space_to_depth", c=3), "SPACE_TO_DEPTH"),
+    "depth_to_space_b3": ("space_depth", dict(hw=(2, 3), c=18, block=3), "DEPTH_TO_SPACE"),
     "gather_channels": ("gather", {}, "GATHER"),
     "gather_rows": ("gather", dict(indices=(3, 3, 0), axis=1), "GATHER"),
     # elementwise

@@ -1,6 +1,6 @@
 """Data-movement ops, int8, outputs in the input's quantization (TFLM copies bytes): TRANSPOSE,
-STRIDED_SLICE, SLICE, BROADCAST_TO (strided_slice_s8: an affine index map derived with numpy, see
-slicing.py; broadcast dimensions have stride 0),
+STRIDED_SLICE, SLICE, BROADCAST_TO, DEPTH_TO_SPACE, SPACE_TO_DEPTH (strided_slice_s8: an affine index
+map derived with numpy, see slicing.py; broadcast dimensions have stride 0),
 SPLIT, SPLIT_V, UNPACK (split_s8), PACK (concat_s8) and GATHER with constant indices (gather_s8)."""
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ def _index_map(op: Op, g: Graph) -> np.ndarray:
         if sorted(perm) != list(range(len(x.shape))):
             raise ValueError(f"permutation {perm} of a rank-{len(x.shape)} tensor")
         return slicing.index_map(x.shape, lambda a: a.transpose(perm))
+    if op.kind in ("DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):
+        return _space_depth_map(op, x.shape)
     if op.kind == "BROADCAST_TO":
         target = tuple(int(d) for d in consts[0])
         return slicing.index_map(x.shape, lambda a: np.broadcast_to(a, target))
@@ -67,13 +69,41 @@ def _index_map(op: Op, g: Graph) -> np.ndarray:
     return slicing.index_map(x.shape, lambda a: a[key])
 
 
+def _space_depth_map(op: Op, shape: tuple) -> np.ndarray:
+    """DEPTH_TO_SPACE / SPACE_TO_DEPTH (NHWC, TFLite's channel order) as a 6-D view whose memory order is
+    the output's: affine there, unlike the final 4-D shape."""
+    bs = int(op.options.get("BlockSize", 0))
+    if len(shape) != 4 or bs < 1:
+        raise ValueError(f"block size {bs} for shape {shape} (NHWC and a positive block size)")
+    n, h, w, c = shape
+    if op.kind == "DEPTH_TO_SPACE":
+        if c % (bs * bs):
+            raise ValueError(f"{c} channels are not a multiple of block size {bs} squared")
+        return slicing.index_map(shape, lambda a: a.reshape(n, h, w, bs, bs, c // (bs * bs)).transpose(0, 1, 3, 2, 4, 5))
+    if h % bs or w % bs:
+        raise ValueError(f"height {h} / width {w} are not multiples of block size {bs}")
+    return slicing.index_map(shape, lambda a: a.reshape(n, h // bs, bs, w // bs, bs, c).transpose(0, 1, 3, 2, 4, 5))
+
+
+def _out_shape(op: Op, index: np.ndarray) -> tuple:
+    """The op's output shape (the 6-D view of DEPTH_TO_SPACE/SPACE_TO_DEPTH folded back to NHWC)."""
+    if op.kind == "DEPTH_TO_SPACE":
+        n, h, bs, w, _, c = index.shape
+        return (n, h * bs, w * bs, c)
+    if op.kind == "SPACE_TO_DEPTH":
+        n, h, w, bs, _, c = index.shape
+        return (n, h, w, bs * bs * c)
+    return tuple(index.shape)
+
+
 def _validate_slice(op: Op, g: Graph) -> list[str]:
-    n_in = {"TRANSPOSE": 2, "BROADCAST_TO": 2, "SLICE": 3, "STRIDED_SLICE": 4}[op.kind]
+    n_in = {"TRANSPOSE": 2, "BROADCAST_TO": 2, "SLICE": 3, "STRIDED_SLICE": 4, "DEPTH_TO_SPACE": 1,
+            "SPACE_TO_DEPTH": 1}[op.kind]
     if len(op.inputs) != n_in or len(op.outputs) != 1:
         return [f"{where(op)}: expected {n_in} inputs and one output"]
     problems = _copy_ok(op, g, op.inputs[0], op.outputs)
     names = {"TRANSPOSE": ["permutation"], "BROADCAST_TO": ["shape"], "SLICE": ["begin", "size"],
-             "STRIDED_SLICE": ["begin", "end", "strides"]}[op.kind]
+             "STRIDED_SLICE": ["begin", "end", "strides"]}.get(op.kind, [])
     for name, t in zip(names, op.inputs[1:]):
         dtype = g.tensors[t].dtype if t >= 0 and g.tensors[t].dtype in ("int32", "int64") else "int32"
         problems += const_input(op, g, t, name, dtype, rank=1)
@@ -83,7 +113,7 @@ def _validate_slice(op: Op, g: Graph) -> list[str]:
         index = _index_map(op, g)
     except (ValueError, IndexError, TypeError) as exc:
         return [f"{where(op)}: {exc}"]
-    problems = shape_is(op, g, op.outputs[0], tuple(index.shape))
+    problems = shape_is(op, g, op.outputs[0], _out_shape(op, index))
     if not problems and index.size and len(slicing.affine(index)[1]) > MAX_DIMS:
         problems.append(f"{where(op)}: more than {MAX_DIMS} dimensions after merging")
     return problems
@@ -236,7 +266,7 @@ def _emit_gather(op: Op, g: Graph, ctx) -> Layer:
     return Layer(kernel="gather_s8", call=f"gather_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
 
 
-for _kind in ("TRANSPOSE", "STRIDED_SLICE", "SLICE", "BROADCAST_TO"):
+for _kind in ("TRANSPOSE", "STRIDED_SLICE", "SLICE", "BROADCAST_TO", "DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):
     register(_kind, _validate_slice, _emit_slice)
 for _kind in ("SPLIT", "SPLIT_V", "UNPACK"):
     register(_kind, _validate_split, _emit_split)
