@@ -137,6 +137,23 @@ SEEDS: dict[str, tuple[str, dict]] = {
     "squeeze": ("fuzz_squeeze", dict(rewrite="as_squeeze")),
     "two_in_two_out": ("two_inputs_two_outputs", {}),
     "three_in_two_out": ("fuzz_three_inputs_two_outputs", {}),
+    # issue 12's ops (builders in modelgen.py)
+    "many_ops": ("many_ops", {}),
+    "slice": ("tf_slice", dict(kind="slice_all_batch")),
+    "split_v": ("split_concat", dict(kind="split_v", axis=1)),
+    "unpack": ("split_concat", dict(kind="unpack", axis=1)),
+    "minimum_broadcast": ("binary_math", dict(fn="minimum", broadcast=True)),
+    "div": ("binary_math", dict(fn="div")),
+    "gelu": ("unary_math", dict(fn="gelu")),
+    "exp": ("unary_math", dict(fn="exp")),
+    "log": ("unary_math", dict(fn="log")),
+    "elu": ("activation", dict(fn="leaky_relu", rewrite="as_elu")),
+    "batch_matmul": ("batch_matmul", dict(adj_y=True)),
+    "broadcast_to_dynamic": ("broadcast_to", DYNAMIC),
+    "depth_to_space": ("space_depth", {}),
+    "space_to_depth": ("space_depth", dict(kind="space_to_depth", c=3)),
+    "fill_zeros_like_dynamic": ("fill_concat", DYNAMIC),
+    "decoder": ("conv_transpose", dict(decoder=True, hw=(3, 4), filters=2)),
 }
 
 SHARED = ("hello_world_int8.tflite", "kws_ref_model.tflite", "pretrainedResnet_quant.tflite", "ad01_int8.tflite")
@@ -180,7 +197,23 @@ def as_squeeze(tflite: bytes) -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-REWRITES = {"as_squeeze": as_squeeze}
+def as_elu(tflite: bytes) -> bytes:
+    """The converter keeps Keras ELU float; TFLM has an int8 ELU. A LEAKY_RELU model's operator code is
+    switched to ELU (options dropped), so that a seed holds that op."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(tflite))
+    for code in model.operatorCodes:
+        if code.builtinCode == schema.BuiltinOperator.LEAKY_RELU:
+            code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.ELU
+    for op in model.subgraphs[0].operators:
+        if model.operatorCodes[op.opcodeIndex].builtinCode == schema.BuiltinOperator.ELU:
+            op.builtinOptionsType, op.builtinOptions = schema.BuiltinOptions.NONE, None
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+REWRITES = {"as_squeeze": as_squeeze, "as_elu": as_elu}
 
 
 def all_seeds(shared_dir=None) -> dict[str, bytes]:

@@ -184,30 +184,15 @@ def test_fill_and_zeros_like_folded():
     assert d_ours < 0.1
 
 
-def _with_opcode(tflite: bytes, old: int, new: int) -> bytes:
-    """The model with builtin operator `old` replaced by `new` in its operator-code table (both fields)."""
-    import tflite as schema
-
-    data = bytearray(tflite)
-    model = schema.Model.GetRootAsModel(data, 0)
-    for i in range(model.OperatorCodesLength()):
-        code = model.OperatorCodes(i)
-        if code.BuiltinCode() == old:
-            tab = code._tab
-            data[tab.Pos + tab.Offset(4)] = new  # deprecated_builtin_code (int8)
-            data[tab.Pos + tab.Offset(10):tab.Pos + tab.Offset(10) + 4] = new.to_bytes(4, "little")
-    return bytes(data)
-
-
 def test_elu_bit_exact_with_tflm():
     """TFLM has an int8 ELU (a float table built in Prepare) but the converter keeps Keras ELU float: the
-    LEAKY_RELU model with its operator code switched to ELU (its output range reaches below zero, so the
-    exp(x) - 1 half of the table is exercised) stands in, checked against TFLM (no float Keras model to
-    measure a distance to)."""
-    import tflite as schema
+    LEAKY_RELU model with its operator code switched to ELU (fuzz_seeds.as_elu; its output range reaches
+    below zero, so the exp(x) - 1 half of the table is exercised) stands in, checked against TFLM (no
+    float Keras model to measure a distance to)."""
+    from fuzz_seeds import seed_bytes
 
     m = get_model("activation", fn="leaky_relu")
-    model = _with_opcode(m["tflite"], schema.BuiltinOperator.LEAKY_RELU, schema.BuiltinOperator.ELU)
+    model = seed_bytes("elu")
     assert _ops(model) == ["CONV_2D", "ELU"]
     x, _, _ = _inputs(m)
     ours, ref = run_model(model, x), tflm_run(model, x)
