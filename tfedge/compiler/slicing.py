@@ -1,10 +1,11 @@
 """Index maps of the data-movement ops, computed with numpy at compile time.
 
-A slice, a transpose or one part of a split reads the input at an affine index map: output element
-(i0, i1, ...) comes from input element start + sum(i_k * stride_k). Applying the op to an array of
-element numbers (`np.arange(size).reshape(shape)`) with numpy's own indexing gives that map exactly,
-with TensorFlow's semantics for masks, negative strides and clamped bounds (tf.strided_slice follows
-numpy); `affine` reads start and strides back from it. Used by the op emitters and by constant folding.
+A slice, a transpose, a broadcast or one part of a split reads the input at an affine index map:
+output element (i0, i1, ...) comes from input element start + sum(i_k * stride_k). Applying the op with
+numpy's own indexing to a view of an uninitialised int8 buffer of the input's size gives that map as
+the resulting view's offset and strides (TensorFlow's semantics for masks, negative strides and clamped
+bounds: tf.strided_slice follows numpy), without touching one element. Used by the op emitters and by
+constant folding.
 """
 
 from __future__ import annotations
@@ -38,31 +39,31 @@ def strided_slice_key(rank: int, begin, end, strides, options: dict) -> tuple:
     return tuple(key)
 
 
-def index_map(shape: tuple[int, ...], fn) -> np.ndarray:
-    """fn applied to the element numbers of a tensor of `shape`."""
-    return np.asarray(fn(np.arange(int(np.prod(shape, dtype=np.int64)), dtype=np.int64).reshape(shape)))
+def index_view(shape: tuple[int, ...], fn) -> tuple[np.ndarray, int]:
+    """(fn applied to a lazily allocated, never read int8 buffer of `shape`, the result's offset in
+    elements): the view's strides and that offset are the op's index map. Raises ValueError when fn does
+    not return a view of the buffer (the map is not affine)."""
+    size = int(np.prod(shape, dtype=np.int64))
+    base = np.empty(max(size, 1), dtype=np.int8)
+    view = np.asarray(fn(base[:size].reshape(shape)))
+    if view.size == 0:
+        return view, 0
+    if not np.shares_memory(view, base):
+        raise ValueError("not a strided view of the input")
+    return view, int(view.__array_interface__["data"][0] - base.__array_interface__["data"][0])
 
 
-def affine(index: np.ndarray) -> tuple[int, list[int], list[int]] | None:
-    """(start, dims, strides) with index == start + sum(i_k * strides_k), or None when the map is not affine
-    (GATHER with arbitrary indices) or empty. Unit dimensions are dropped and contiguous ones merged."""
-    if index.size == 0:
-        return None
-    start = int(index.flat[0])
-    per_axis = [int(index[tuple(1 if a == axis else 0 for a in range(index.ndim))]) - start if n > 1 else 0
-                for axis, n in enumerate(index.shape)]
-    rebuilt = start + sum(np.arange(n, dtype=np.int64).reshape([n if a == axis else 1 for a in range(index.ndim)]) * s
-                          for axis, (n, s) in enumerate(zip(index.shape, per_axis)))
-    if not np.array_equal(np.broadcast_to(rebuilt, index.shape), index):
-        return None
-    dims = [int(n) for n in index.shape if n > 1]
-    strides = [s for n, s in zip(index.shape, per_axis) if n > 1]
-    merged_d, merged_s = [], []
-    for n, s in zip(dims, strides):  # (a, b) with stride_a == stride_b * b: one dimension of a*b
-        if merged_d and merged_s[-1] == s * n:
-            merged_d[-1] *= n
-            merged_s[-1] = s
+def affine(view: np.ndarray) -> tuple[list[int], list[int]]:
+    """(dims, strides) of an index view in input elements: unit dimensions dropped, contiguous ones merged
+    (a pair (a, b) with stride_a == stride_b * b is one dimension of a * b)."""
+    dims, strides = [], []
+    for n, s in zip(view.shape, view.strides):
+        if n == 1:
+            continue
+        if dims and strides[-1] == s * n:
+            dims[-1] *= n
+            strides[-1] = s
         else:
-            merged_d.append(n)
-            merged_s.append(s)
-    return start, merged_d or [1], merged_s or [1]
+            dims.append(int(n))
+            strides.append(int(s))
+    return dims or [1], strides or [1]

@@ -36,20 +36,20 @@ def _axis(op: Op, value: int, rank: int) -> int | None:
 
 # ---- TRANSPOSE / STRIDED_SLICE / SLICE: the index map ----------------------------------------------
 
-def _index_map(op: Op, g: Graph) -> np.ndarray:
-    """The input element each output element reads (raises on a malformed op)."""
+def _index_map(op: Op, g: Graph) -> tuple[np.ndarray, int]:
+    """The op's index view of the input and its start offset (raises on a malformed op)."""
     x = g.tensors[op.inputs[0]]
     consts = [g.tensors[i].data.ravel() for i in op.inputs[1:]]
     if op.kind == "TRANSPOSE":
         perm = [int(p) for p in consts[0]]
         if sorted(perm) != list(range(len(x.shape))):
             raise ValueError(f"permutation {perm} of a rank-{len(x.shape)} tensor")
-        return slicing.index_map(x.shape, lambda a: a.transpose(perm))
+        return slicing.index_view(x.shape, lambda a: a.transpose(perm))
     if op.kind in ("DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):
         return _space_depth_map(op, x.shape)
     if op.kind == "BROADCAST_TO":
         target = tuple(int(d) for d in consts[0])
-        return slicing.index_map(x.shape, lambda a: np.broadcast_to(a, target))
+        return slicing.index_view(x.shape, lambda a: np.broadcast_to(a, target))
     if op.kind == "SLICE":
         begin, size = consts
         if len(begin) != len(x.shape) or len(size) != len(x.shape):
@@ -61,12 +61,14 @@ def _index_map(op: Op, g: Graph) -> np.ndarray:
             if not (0 <= b and s >= 0 and b + s <= d):
                 raise ValueError(f"slice begin {begin.tolist()} size {size.tolist()} outside shape {x.shape}")
             key.append(slice(b, b + s))
-        return slicing.index_map(x.shape, lambda a: a[tuple(key)])
+        return slicing.index_view(x.shape, lambda a: a[tuple(key)])
     begin, end, strides = consts
     if not len(begin) == len(end) == len(strides):
         raise ValueError("begin, end and strides differ in length")
     key = slicing.strided_slice_key(len(x.shape), begin, end, strides, op.options)
-    return slicing.index_map(x.shape, lambda a: a[key])
+    if Ellipsis not in key:  # a trailing ellipsis changes nothing but keeps an all-integer index a 0-d view
+        key = key + (Ellipsis,)
+    return slicing.index_view(x.shape, lambda a: a[key])
 
 
 def _space_depth_map(op: Op, shape: tuple) -> np.ndarray:
@@ -79,10 +81,10 @@ def _space_depth_map(op: Op, shape: tuple) -> np.ndarray:
     if op.kind == "DEPTH_TO_SPACE":
         if c % (bs * bs):
             raise ValueError(f"{c} channels are not a multiple of block size {bs} squared")
-        return slicing.index_map(shape, lambda a: a.reshape(n, h, w, bs, bs, c // (bs * bs)).transpose(0, 1, 3, 2, 4, 5))
+        return slicing.index_view(shape, lambda a: a.reshape(n, h, w, bs, bs, c // (bs * bs)).transpose(0, 1, 3, 2, 4, 5))
     if h % bs or w % bs:
         raise ValueError(f"height {h} / width {w} are not multiples of block size {bs}")
-    return slicing.index_map(shape, lambda a: a.reshape(n, h // bs, bs, w // bs, bs, c).transpose(0, 1, 3, 2, 4, 5))
+    return slicing.index_view(shape, lambda a: a.reshape(n, h // bs, bs, w // bs, bs, c).transpose(0, 1, 3, 2, 4, 5))
 
 
 def _out_shape(op: Op, index: np.ndarray) -> tuple:
@@ -110,18 +112,18 @@ def _validate_slice(op: Op, g: Graph) -> list[str]:
     if problems:
         return problems
     try:
-        index = _index_map(op, g)
+        index, _ = _index_map(op, g)
     except (ValueError, IndexError, TypeError) as exc:
         return [f"{where(op)}: {exc}"]
     problems = shape_is(op, g, op.outputs[0], _out_shape(op, index))
-    if not problems and index.size and len(slicing.affine(index)[1]) > MAX_DIMS:
+    if not problems and index.size and len(slicing.affine(index)[0]) > MAX_DIMS:
         problems.append(f"{where(op)}: more than {MAX_DIMS} dimensions after merging")
     return problems
 
 
 def _emit_slice(op: Op, g: Graph, ctx) -> Layer:
-    index = _index_map(op, g)
-    start, dims, strides = slicing.affine(index) if index.size else (0, [0], [1])
+    index, start = _index_map(op, g)
+    dims, strides = slicing.affine(index) if index.size else ([0], [1])
     lead = MAX_DIMS - len(dims)
     name = ctx.params("tfedge_slice_params", dict(dims=[1] * lead + dims, strides=[0] * lead + strides, start=start))
     return Layer(kernel="strided_slice_s8",
