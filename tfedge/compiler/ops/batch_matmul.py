@@ -9,7 +9,7 @@ import numpy as np
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import arity, int8_activation, shape_is, where
+from tfedge.compiler.ops.common import arity, int8_activation, prepare_ok, shape_is, where
 from tfedge.compiler.ops.elementwise import _operand_ok
 
 F32 = np.float32
@@ -59,14 +59,20 @@ def _validate(op: Op, g: Graph) -> list[str]:
         layout = _layout(op, g)
     except ValueError as exc:
         return [f"{where(op)}: {exc}"]
-    return shape_is(op, g, op.outputs[0], layout["out_shape"])
+    return shape_is(op, g, op.outputs[0], layout["out_shape"]) or prepare_ok(op, lambda: _multiplier(op, g))
+
+
+def _multiplier(op: Op, g: Graph) -> tuple[int, int]:
+    """GetQuantizedConvolutionMultipler: the scale product in float, the division in double."""
+    a, b, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
+    return quant.quantize_multiplier(float(F32(a.q_scale) * F32(b.q_scale)) / float(y.q_scale))
 
 
 def _emit(op: Op, g: Graph, ctx) -> Layer:
     a, b, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     p = _layout(op, g)
     out_shape = p.pop("out_shape")
-    p["mult"], p["shift"] = quant.quantize_multiplier(float(F32(a.q_scale) * F32(b.q_scale)) / float(y.q_scale))
+    p["mult"], p["shift"] = _multiplier(op, g)
     p.update(lhs_offset=-a.q_zero, rhs_offset=-b.q_zero, output_offset=y.q_zero)
     name = ctx.params("tfedge_batch_matmul_params", p)
     macs = int(np.prod(out_shape, dtype=np.int64)) * p["depth"]

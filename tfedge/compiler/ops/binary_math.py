@@ -9,7 +9,7 @@ import numpy as np
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import activation_ok, arity, int8_activation, same_quant, shape_is, where
+from tfedge.compiler.ops.common import activation_ok, arity, int8_activation, prepare_ok, same_quant, shape_is, where
 from tfedge.compiler.ops.elementwise import _operand_ok, broadcast_layout
 
 F32 = np.float32
@@ -35,7 +35,7 @@ def _validate(op: Op, g: Graph) -> list[str]:
         return [f"{where(op)}: inputs and output must share one quantization (TFLM compares raw values)"]
     if op.kind == "PRELU" and len(b.shape) > len(a.shape):
         return [f"{where(op)}: alpha {b.shape} has more dimensions than the input {a.shape}"]
-    return shape_is(op, g, op.outputs[0], tuple(np.broadcast_shapes(a.shape, b.shape)))
+    return shape_is(op, g, op.outputs[0], tuple(np.broadcast_shapes(a.shape, b.shape))) or prepare_ok(op, lambda: _params(op, g))
 
 
 def _params(op: Op, g: Graph) -> dict:

@@ -97,3 +97,13 @@ def unary_int8(op: Op, g: Graph) -> list[str]:
         return problems
     problems += int8_activation(op, g, op.inputs[0], "input") + int8_activation(op, g, op.outputs[0], "output")
     return problems or shape_is(op, g, op.outputs[0], g.tensors[op.inputs[0]].shape)
+
+
+def prepare_ok(op: Op, prepare) -> list[str]:
+    """Runs an op's prepare-time arithmetic once during validation: quantization scales far outside any
+    real model (a corrupt file) overflow or divide by zero there, and become a problem, not a crash."""
+    try:
+        prepare()
+    except (ArithmeticError, ValueError) as exc:
+        return [f"{where(op)}: quantization parameters out of range ({type(exc).__name__}: {exc})"]
+    return []

@@ -14,7 +14,7 @@ from tfedge.compiler import fixedpoint as fp
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op, Tensor
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import unary_int8, where
+from tfedge.compiler.ops.common import prepare_ok, unary_int8, where
 
 F32 = np.float32
 VALUES = range(-128, 128)
@@ -95,7 +95,7 @@ def _validate(op: Op, g: Graph) -> list[str]:
     problems = unary_int8(op, g)
     if not problems and not all(np.isfinite(F32(g.tensors[i].q_scale)) for i in (op.inputs[0], op.outputs[0])):
         problems.append(f"{where(op)}: invalid scale")
-    return problems
+    return problems or prepare_ok(op, lambda: _table(op, g))
 
 
 def _emit(op: Op, g: Graph, ctx) -> Layer:

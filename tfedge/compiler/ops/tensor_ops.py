@@ -8,7 +8,7 @@ import numpy as np
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import arity, const_input, int8_activation, same_quant, shape_is, where
+from tfedge.compiler.ops.common import arity, const_input, int8_activation, prepare_ok, same_quant, shape_is, where
 
 F32 = np.float32
 
@@ -125,6 +125,9 @@ def _validate_reduce(op: Op, g: Graph) -> list[str]:
     keep = op.options.get("KeepDims", False)
     expected = tuple(1 if i in axes else d for i, d in enumerate(x.shape)) if keep else \
         tuple(d for i, d in enumerate(x.shape) if i not in axes)
+    if op.kind == "SUM":
+        return shape_is(op, g, op.outputs[0], expected) or prepare_ok(
+            op, lambda: quant.quantize_multiplier(float(x.q_scale) / float(y.q_scale)))
     return shape_is(op, g, op.outputs[0], expected)
 
 

@@ -10,7 +10,7 @@ from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
 from tfedge.compiler.ops.common import (activation_ok, const_input, int8_activation, out_size, pad_before,
-                                        positive_ints, shape_is, where)
+                                        positive_ints, prepare_ok, shape_is, where)
 
 
 def _validate(op: Op, g: Graph) -> list[str]:
@@ -40,7 +40,14 @@ def _validate(op: Op, g: Graph) -> list[str]:
         problems.append(f"{where(op)}: bias has shape {g.tensors[op.inputs[3]].shape}; expected ({out_c},)")
     if o.get("Padding", 0) not in (0, 1):
         problems.append(f"{where(op)}: unknown padding {o.get('Padding')}")
-    return problems
+    return problems or prepare_ok(op, lambda: _multipliers(op, g))
+
+
+def _multipliers(op: Op, g: Graph) -> list[tuple[int, int]]:
+    """PopulateConvolutionQuantizationParams: input_scale * filter_scale[c] / output_scale in double."""
+    w, x, y = (g.tensors[i] for i in (op.inputs[1], op.inputs[2], op.outputs[0]))
+    scales = np.broadcast_to(w.scale, (w.shape[0],)) if len(w.scale) == 1 else w.scale
+    return [quant.quantize_multiplier(float(x.q_scale) * float(s) / float(y.q_scale)) for s in scales]
 
 
 def _emit(op: Op, g: Graph, ctx) -> Layer:
@@ -51,8 +58,7 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     # TFLM: ComputePaddingHeightWidth(stride, dilation 1, the OUTPUT's height/width, filter, padding)
     pad_top = pad_before(y.shape[1], k_h, sh, 1, out_size(padding, y.shape[1], k_h, sh, 1))
     pad_left = pad_before(y.shape[2], k_w, sw, 1, out_size(padding, y.shape[2], k_w, sw, 1))
-    scales = np.broadcast_to(w.scale, (out_c,)) if len(w.scale) == 1 else w.scale
-    rq = [quant.quantize_multiplier(float(x.q_scale) * float(s) / float(y.q_scale)) for s in scales]
+    rq = _multipliers(op, g)
     act_min, act_max = quant.activation_range(o.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
     has_bias = len(op.inputs) == 4 and op.inputs[3] >= 0
     p = dict(batches=x.shape[0], in_h=x.shape[1], in_w=x.shape[2], in_c=x.shape[3], out_h=y.shape[1],
