@@ -67,6 +67,12 @@ def _build(name: str, params: dict) -> dict:
         conv.representative_dataset = lambda: ([r[None]] for r in rep)
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         tflite = conv.convert()
+    elif params.get("converter") == "float_io16":  # int16x8 with float input/output: QUANTIZE/DEQUANTIZE int16
+        conv = tf.lite.TFLiteConverter.from_keras_model(model)
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = lambda: ([r[None]] for r in rep)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+        tflite = conv.convert()
     elif params.get("converter") == "float":  # no quantization at all: the compiler must refuse it
         tflite = tf.lite.TFLiteConverter.from_keras_model(model).convert()
     else:

@@ -33,11 +33,6 @@ def test_float_model_refused_with_the_fix(tmp_path):
     assert "float model" in str(info.value) and "tfedge export" in str(info.value)
 
 
-def test_int16x8_model_refused(tmp_path):
-    with pytest.raises(UnsupportedModelError, match="int16x8=False"):
-        compile_model(get_model("conv2d", int16x8=True)["tflite"], tmp_path)
-
-
 def test_not_a_tflite(tmp_path, reference_models):
     for data in (b"", b"hello world, not a model", reference_models["kws_ref_model.tflite"].read_bytes()[:5000]):
         with pytest.raises(ModelError):

@@ -15,7 +15,9 @@ from tfedge.compiler.planner import Plan
 _C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t", "float32": "float"}
 _TFEDGE_TYPES = {"int8": "TFEDGE_INT8", "uint8": "TFEDGE_UINT8", "int16": "TFEDGE_INT16", "int32": "TFEDGE_INT32",
                  "float32": "TFEDGE_FLOAT32"}
-_RANGES = {"int8_t": (-128, 127), "uint8_t": (0, 255), "int16_t": (-32768, 32767), "uint16_t": (0, 65535), "int32_t": (-(1 << 31), (1 << 31) - 1)}
+_RANGES = {"int8_t": (-128, 127), "uint8_t": (0, 255), "int16_t": (-32768, 32767), "uint16_t": (0, 65535),
+           "int32_t": (-(1 << 31), (1 << 31) - 1),
+           "int64_t": (-(1 << 63) + 1, (1 << 63) - 1)}  # int64: int16x8 conv/FC biases
 
 
 def c_int(value) -> str:

@@ -47,17 +47,19 @@ def calculate_input_radius(integer_bits: int, left_shift: int, total_signed_bits
     return int(math.floor(max_rescaled))
 
 
-def activation_range(act: int, scale: float, zero_point: int) -> tuple[int, int]:
-    """CalculateActivationRangeQuantized for int8 outputs (act: tflite ActivationFunctionType)."""
+def activation_range(act: int, scale: float, zero_point: int, dtype: str = "int8") -> tuple[int, int]:
+    """CalculateActivationRangeQuantized for int8 or int16 outputs (act: tflite ActivationFunctionType)."""
+    lo, hi = (INT8_MIN, INT8_MAX) if dtype == "int8" else (-32768, 32767)
+
     def q(f: float) -> int:
         return zero_point + tflite_round(float(F32(f) / F32(scale)))
     if act == 1:  # RELU
-        return max(INT8_MIN, q(0.0)), INT8_MAX
+        return max(lo, q(0.0)), hi
     if act == 3:  # RELU6
-        return max(INT8_MIN, q(0.0)), min(INT8_MAX, q(6.0))
+        return max(lo, q(0.0)), min(hi, q(6.0))
     if act == 2:  # RELU_N1_TO_1
-        return max(INT8_MIN, q(-1.0)), min(INT8_MAX, q(1.0))
-    return INT8_MIN, INT8_MAX
+        return max(lo, q(-1.0)), min(hi, q(1.0))
+    return lo, hi
 
 
 def wrap_int32(values) -> np.ndarray:

@@ -45,6 +45,15 @@ static inline int32_t tfedge_mbqm(int32_t x, int32_t multiplier, int32_t shift) 
   return tfedge_rdivpot(tfedge_srdhm(tfedge_shl_wrap(x, left), multiplier), right);
 }
 
+/* TFLite MultiplyByQuantizedMultiplier for an int64 accumulator (the int16x8 conv/FC kernels): the
+ * multiplier reduced to 16 bits, one rounding shift. |x| < 2^47 keeps the product inside int64. */
+static inline int32_t tfedge_mbqm64(int64_t x, int32_t multiplier, int32_t shift) {
+  const int64_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+  const int total_shift = 15 - (int)shift;
+  const int64_t round = (int64_t)1 << (total_shift - 1);
+  return (int32_t)((x * reduced + round) >> total_shift);
+}
+
 /* gemmlowp SaturatingRoundingMultiplyByPOT for a positive exponent: saturating left shift. */
 static inline int32_t tfedge_sat_shl(int32_t x, int exponent) {
   const int32_t threshold = (int32_t)(((uint32_t)1 << (31 - exponent)) - 1u);

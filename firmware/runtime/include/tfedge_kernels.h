@@ -218,4 +218,6 @@ void resize_nearest_s8(const tfedge_resize_params *p, const int8_t *input, int8_
 #ifdef __cplusplus
 }
 #endif
+
+#include "tfedge_kernels_s16.h" /* int16x8 kernels */
 #endif /* TFEDGE_KERNELS_H */

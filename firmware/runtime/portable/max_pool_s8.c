@@ -1,26 +1,6 @@
 /* MAX_POOL_2D, int8 (TFLM reference_integer_ops::MaxPool). */
-#include "tfedge_fixedpoint.h"
-#include "tfedge_kernels.h"
+#include "tfedge_elementwise.h"
 
 void max_pool_s8(const tfedge_pool_params *p, const int8_t *input, int8_t *output) {
-  int32_t b, oy, ox, c, y, x;
-  for (b = 0; b < p->batches; ++b) {
-    const int8_t *in_b = input + b * p->in_h * p->in_w * p->channels;
-    for (oy = 0; oy < p->out_h; ++oy) {
-      const int32_t y0 = oy * p->stride_h - p->pad_top;
-      const int32_t y_start = tfedge_max_i32(0, y0);
-      const int32_t y_end = tfedge_min_i32(p->in_h, y0 + p->k_h);
-      for (ox = 0; ox < p->out_w; ++ox) {
-        const int32_t x0 = ox * p->stride_w - p->pad_left;
-        const int32_t x_start = tfedge_max_i32(0, x0);
-        const int32_t x_end = tfedge_min_i32(p->in_w, x0 + p->k_w);
-        for (c = 0; c < p->channels; ++c) {
-          int32_t m = -128;
-          for (y = y_start; y < y_end; ++y)
-            for (x = x_start; x < x_end; ++x) m = tfedge_max_i32(m, in_b[(y * p->in_w + x) * p->channels + c]);
-          *output++ = (int8_t)tfedge_clamp_i32(m, p->act_min, p->act_max);
-        }
-      }
-    }
-  }
+  TFEDGE_POOL_LOOP(int8_t, 0, -128);
 }

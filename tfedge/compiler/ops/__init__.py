@@ -40,10 +40,31 @@ def register(kind: str, validate: Callable[[Op, Graph], list[str]], emit: Callab
     REGISTRY[kind] = OpSpec(kind, validate, emit, alias)
 
 
+def op_type(op: Op, g: Graph) -> str:
+    """The type an op is dispatched on: its first (activation) input's, else its output's."""
+    t = op.inputs[0] if op.inputs and op.inputs[0] >= 0 else (op.outputs[0] if op.outputs else -1)
+    return g.tensors[t].dtype if 0 <= t < len(g.tensors) else ""
+
+
+def register_type(kind: str, dtype: str, validate: Callable[[Op, Graph], list[str]], emit: Callable) -> None:
+    """The type axis for ops whose int16 path is a module of its own (conv/FC: int64 accumulators, other
+    kernels and parameter structs): ops of `kind` whose op_type is `dtype` use these rules, the others
+    keep the kind's existing entry. Ops whose types differ only in kernel suffix and clamp range handle
+    every type in their one module instead (ops/common.py: activation(types=...), kernel_for)."""
+    base = REGISTRY[kind]
+
+    def pick(op: Op, g: Graph) -> tuple[Callable, Callable | None]:
+        return (validate, emit) if op_type(op, g) == dtype else (base.validate, base.emit)
+
+    REGISTRY[kind] = OpSpec(kind, lambda op, g: pick(op, g)[0](op, g), lambda op, g, ctx: pick(op, g)[1](op, g, ctx),
+                            base.alias)
+
+
 def _load() -> None:
     # Importing the modules runs their register() calls.
     from tfedge.compiler.ops import activations, conv, elementwise, fully_connected, pool, quantize, shape, softmax, tensor_ops  # noqa: F401
     from tfedge.compiler.ops import batch_matmul, binary_math, data_movement, lut, transpose_conv  # noqa: F401
+    from tfedge.compiler.ops import conv_s16  # noqa: F401  (after conv, fully_connected: their int16 paths)
 
 
 _load()

@@ -1,4 +1,5 @@
-"""Activation functions: RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH (int8 -> int8)."""
+"""Activation functions: RELU, RELU6, LEAKY_RELU, LOGISTIC, TANH, HARD_SWISH (int8 -> int8); LEAKY_RELU,
+LOGISTIC and TANH also int16 -> int16 (TFLM's int16 kernels)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,44 @@ import numpy as np
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import unary_int8, where
+from tfedge.compiler.ops.common import (C_TYPES, INT8, INT8_INT16, act_type, activation, arity, kernel_for, same_type,
+                                        shape_is, where)
 
 F32 = np.float32
-KERNELS = {"RELU": "relu_s8", "RELU6": "relu_s8", "LEAKY_RELU": "leaky_relu_s8",
-           "LOGISTIC": "logistic_s8", "TANH": "tanh_s8", "HARD_SWISH": "hard_swish_s8"}
+KERNELS = {"RELU": "relu", "RELU6": "relu", "LEAKY_RELU": "leaky_relu", "LOGISTIC": "logistic", "TANH": "tanh",
+           "HARD_SWISH": "hard_swish"}
+TYPES = {"LEAKY_RELU": INT8_INT16, "LOGISTIC": INT8_INT16, "TANH": INT8_INT16}  # the others: int8 only
+
+
+def _log2_pot(scale: float) -> tuple[int, bool]:
+    """TFLM CheckedLog2: the rounded log2 of a scale and whether the scale is a power of two."""
+    log2 = math.log(float(scale)) / math.log(2.0)
+    rounded = quant.tflite_round(log2)
+    return rounded, abs(log2 - rounded) < 1e-3
+
+
+def _int16_sigmoid_params(x_scale: float) -> tuple[int, int]:
+    """Logistic/Tanh Prepare for int16: (input_multiplier, input_left_shift); multiplier 0 = power-of-two
+    scale handled in the kernel, else the input rescaled to 1/(3*4096) with a <= 15-bit multiplier."""
+    log2, pot = _log2_pot(x_scale)
+    shift = (15 - 3) + log2
+    if pot and shift in (0, 1):
+        return 0, shift
+    mult, shift = float(x_scale) * 4096.0 * 3.0, 0
+    while mult <= 32767.0 / 2.0 and shift <= 30:
+        shift += 1
+        mult *= 2.0
+    return int(mult), shift
 
 
 def _params(op: Op, g: Graph) -> dict:
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    lo, hi = (-32768, 32767) if y.dtype == "int16" else (-128, 127)
     p = dict(size=x.size, input_zp=x.q_zero, output_zp=y.q_zero, mult=0, shift=0, mult2=0, shift2=0,
-             range_radius=0, act_min=-128, act_max=127)
-    if op.kind in ("RELU", "RELU6"):  # CalculateReluOpData / LiteRT QuantizedReluX
+             range_radius=0, act_min=lo, act_max=hi)
+    if y.dtype == "int16" and op.kind in ("LOGISTIC", "TANH"):
+        p["mult"], p["shift"] = _int16_sigmoid_params(x.q_scale)
+    elif op.kind in ("RELU", "RELU6"):  # CalculateReluOpData / LiteRT QuantizedReluX
         # TFLM's RELU6 clamps in the input's quantization and ignores the output's: identical to this when
         # the two agree (the usual case), plainly wrong when they differ; there this matches LiteRT.
         p["mult"], p["shift"] = quant.quantize_multiplier(float(x.q_scale) / float(y.q_scale))
@@ -28,9 +55,9 @@ def _params(op: Op, g: Graph) -> dict:
         p["act_min"] = max(-128, y.q_zero + quant.tflite_round(float(F32(lo) / F32(y.q_scale))))
         if hi is not None:
             p["act_max"] = min(127, y.q_zero + quant.tflite_round(float(F32(hi) / F32(y.q_scale))))
-    elif op.kind == "LEAKY_RELU":  # float products, as LeakyReluPrepare
+    elif op.kind == "LEAKY_RELU":  # float products, as LeakyReluPrepare (the identity ratio in double)
         alpha = F32(op.options.get("Alpha", 0.2))
-        p["mult"], p["shift"] = quant.quantize_multiplier(float(F32(x.q_scale) / F32(y.q_scale)))
+        p["mult"], p["shift"] = quant.quantize_multiplier(float(x.q_scale) / float(y.q_scale))
         p["mult2"], p["shift2"] = quant.quantize_multiplier(float(F32(x.q_scale) * alpha / F32(y.q_scale)))
     elif op.kind in ("LOGISTIC", "TANH"):  # input to Q4.27: plain frexp, as their Prepare
         p["mult"], p["shift"] = quant.quantize_multiplier_frexp(float(x.q_scale) * float(1 << 27))
@@ -51,7 +78,19 @@ def _to_int16_multiplier(m: int) -> int:
 
 
 def _validate(op: Op, g: Graph) -> list[str]:
-    problems = unary_int8(op, g)
+    problems = arity(op, (1,))
+    if problems:
+        return problems
+    types = TYPES.get(op.kind, INT8)
+    problems += activation(op, g, op.inputs[0], "input", types) + activation(op, g, op.outputs[0], "output", types)
+    problems += same_type(op, g, op.inputs + op.outputs)
+    if problems:
+        return problems
+    problems += shape_is(op, g, op.outputs[0], g.tensors[op.inputs[0]].shape)
+    if g.tensors[op.outputs[0]].dtype == "int16":
+        if op.kind in ("LOGISTIC", "TANH") and _log2_pot(g.tensors[op.outputs[0]].q_scale) != (-15, True):
+            problems.append(f"{where(op)}: int16 {op.kind} output scale must be 2^-15 (TFLM's int16 kernel)")
+        return problems
     if op.kind == "LEAKY_RELU" and not math.isfinite(op.options.get("Alpha", 0.2)):
         problems.append(f"{where(op)}: invalid alpha")
     if problems:
@@ -69,9 +108,10 @@ def _validate(op: Op, g: Graph) -> list[str]:
 
 
 def _emit(op: Op, g: Graph, ctx) -> Layer:
-    kernel = KERNELS[op.kind]
+    dtype = act_type(g, op.outputs[0])
+    kernel, ctype = kernel_for(KERNELS[op.kind], dtype), C_TYPES[dtype]
     name = ctx.params("tfedge_act_params", _params(op, g))
-    call = f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
+    call = f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, {ctx.ptr(op.outputs[0], ctype)});"
     return Layer(kernel=kernel, call=call, macs=0)
 
 

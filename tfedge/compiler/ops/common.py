@@ -20,22 +20,53 @@ def arity(op: Op, n_in: tuple[int, ...], n_out: int = 1) -> list[str]:
     return []
 
 
-def int8_activation(op: Op, g: Graph, index: int, what: str) -> list[str]:
-    """An int8, per-tensor quantized, non-constant tensor."""
+# The type axis of the registry: the activation types an op accepts. int16 activations are TFLM's
+# int16x8 scheme: symmetric (zero point 0), int8 weights, int64 bias for conv/FC.
+INT8 = ("int8",)
+INT8_INT16 = ("int8", "int16")
+C_TYPES = {"int8": "int8_t", "int16": "int16_t"}
+SUFFIX = {"int8": "s8", "int16": "s16"}
+RANGES = {"int8": (-128, 127), "int16": (-32768, 32767)}
+
+
+def activation(op: Op, g: Graph, index: int, what: str, types: tuple[str, ...] = INT8) -> list[str]:
+    """A per-tensor quantized, non-constant tensor of one of `types` (int16: zero point 0)."""
     if index < 0:
         return [f"{where(op)}: {what} is missing"]
     t = g.tensors[index]
-    if t.dtype != "int8":
+    if t.dtype not in types:
         hint = {"float32": " (a float model: export it fully int8, e.g. `tfedge export` with a representative dataset)",
-                "int16": " (an int16x8 model: export with int16x8=False)"}.get(t.dtype, "")
-        return [f"{where(op)}: {what} '{t.name}' is {t.dtype}; tfedge supports int8 activations{hint}"]
+                "int16": " (an int16x8 model: tfedge compiles this op in int8 only; export without --int16x8)"}.get(t.dtype, "")
+        return [f"{where(op)}: {what} '{t.name}' is {t.dtype}; tfedge supports {' or '.join(types)} activations here{hint}"]
     if not t.quantized:
         return [f"{where(op)}: {what} '{t.name}' has no quantization parameters"]
     if len(t.scale) != 1:
         return [f"{where(op)}: {what} '{t.name}' is quantized per channel; activations must be per tensor"]
-    if not (t.q_scale > 0 and np.isfinite(t.q_scale)) or not -128 <= t.q_zero <= 127:
-        return [f"{where(op)}: {what} '{t.name}' has invalid quantization (scale {t.q_scale}, zero point {t.q_zero})"]
+    lo, hi = (0, 0) if t.dtype == "int16" else RANGES[t.dtype]
+    if not (t.q_scale > 0 and np.isfinite(t.q_scale)) or not lo <= t.q_zero <= hi:
+        return [f"{where(op)}: {what} '{t.name}' has invalid quantization (scale {t.q_scale}, zero point {t.q_zero}"
+                f"{'; int16 activations must be symmetric' if t.dtype == 'int16' else ''})"]
     return []
+
+
+def int8_activation(op: Op, g: Graph, index: int, what: str) -> list[str]:
+    """An int8, per-tensor quantized, non-constant tensor."""
+    return activation(op, g, index, what, INT8)
+
+
+def same_type(op: Op, g: Graph, indices, what: str = "inputs and output") -> list[str]:
+    """Every tensor of `indices` (non-constant ones) has one type: no mixed int8/int16 op."""
+    types = {g.tensors[i].dtype for i in indices if i >= 0}
+    return [f"{where(op)}: {what} mix types {sorted(types)}; expected one"] if len(types) > 1 else []
+
+
+def act_type(g: Graph, index: int) -> str:
+    """The activation type of tensor `index` ('int8' or 'int16'): picks an op's `<kernel>_s8`/`_s16`."""
+    return g.tensors[index].dtype
+
+
+def kernel_for(base: str, dtype: str) -> str:
+    return f"{base}_{SUFFIX[dtype]}"
 
 
 def const_input(op: Op, g: Graph, index: int, what: str, dtype: str, rank: int | None = None) -> list[str]:

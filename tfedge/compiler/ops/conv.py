@@ -7,7 +7,7 @@ import numpy as np
 from tfedge.compiler import compress, quant, variants
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import (activation_ok, arity, const_input, int8_activation, out_size, pad_before,
+from tfedge.compiler.ops.common import (INT8, activation, activation_ok, arity, const_input, out_size, pad_before,
                                         positive_ints, shape_is, where)
 
 
@@ -31,14 +31,15 @@ def geometry(op: Op, g: Graph) -> dict:
                 out_h=out_h, out_w=out_w, pad_top=pad_top, pad_left=pad_left)
 
 
-def _validate(op: Op, g: Graph, depthwise: bool) -> list[str]:
+def _validate(op: Op, g: Graph, depthwise: bool, act: tuple[str, ...] = INT8, bias: str = "int32") -> list[str]:
+    """act/bias: the activation and bias types (int16x8: ("int16",), "int64"; see conv_s16.py)."""
     problems = arity(op, (2, 3))
     if problems:
         return problems
-    problems += int8_activation(op, g, op.inputs[0], "input") + int8_activation(op, g, op.outputs[0], "output")
+    problems += activation(op, g, op.inputs[0], "input", act) + activation(op, g, op.outputs[0], "output", act)
     problems += const_input(op, g, op.inputs[1], "filter", "int8", rank=4)
     if len(op.inputs) == 3 and op.inputs[2] >= 0:
-        problems += const_input(op, g, op.inputs[2], "bias", "int32", rank=1)
+        problems += const_input(op, g, op.inputs[2], "bias", bias, rank=1)
     problems += activation_ok(op)
     if problems:
         return problems
@@ -84,7 +85,7 @@ def _validate(op: Op, g: Graph, depthwise: bool) -> list[str]:
     return shape_is(op, g, op.outputs[0], (x.shape[0], geo["out_h"], geo["out_w"], out_c))
 
 
-def _quant_arrays(op: Op, g: Graph, out_c: int) -> tuple[list[int], list[int]]:
+def quant_arrays(op: Op, g: Graph, out_c: int) -> tuple[list[int], list[int]]:
     """PopulateConvolutionQuantizationParams: input_scale * filter_scale[c] / output_scale in double."""
     x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     scales = np.broadcast_to(w.scale, (out_c,)) if len(w.scale) == 1 else w.scale
@@ -101,7 +102,7 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     geo = geometry(op, g)
     out_c = y.shape[3]
     in_c = x.shape[3]
-    mults, shifts = _quant_arrays(op, g, out_c)
+    mults, shifts = quant_arrays(op, g, out_c)
     bias = g.tensors[op.inputs[2]].data if len(op.inputs) == 3 and op.inputs[2] >= 0 else None
     act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
     rows = compress.conv_rows(w.data, depthwise)

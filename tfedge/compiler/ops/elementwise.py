@@ -1,4 +1,4 @@
-"""ADD, SUB, MUL: int8 with numpy broadcasting over up to 4 dimensions."""
+"""ADD, SUB, MUL: int8 or int16 with numpy broadcasting over up to 4 dimensions."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import numpy as np
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import activation_ok, arity, int8_activation, shape_is, where
+from tfedge.compiler.ops.common import (C_TYPES, INT8_INT16, act_type, activation, activation_ok, arity, kernel_for,
+                                        same_type, shape_is, where)
 
 
 def _operand_ok(op: Op, g: Graph, index: int, what: str) -> list[str]:
     t = g.tensors[index] if index >= 0 else None
-    if t is not None and t.is_const and t.dtype == "int8" and t.quantized and len(t.scale) == 1:
-        return []  # a constant int8 operand (e.g. a folded scale) is emitted to flash
-    return int8_activation(op, g, index, what)
+    if t is not None and t.is_const and t.dtype in INT8_INT16 and t.quantized and len(t.scale) == 1:
+        return []  # a constant operand (e.g. a folded scale) is emitted to flash
+    return activation(op, g, index, what, INT8_INT16)
 
 
 def broadcast_layout(shape1: tuple, shape2: tuple) -> tuple[list[int], list[int], list[int]] | None:
@@ -44,7 +45,8 @@ def _validate(op: Op, g: Graph) -> list[str]:
     if problems:
         return problems
     problems += _operand_ok(op, g, op.inputs[0], "input 1") + _operand_ok(op, g, op.inputs[1], "input 2")
-    problems += int8_activation(op, g, op.outputs[0], "output") + activation_ok(op)
+    problems += activation(op, g, op.outputs[0], "output", INT8_INT16) + activation_ok(op)
+    problems += same_type(op, g, op.inputs + op.outputs)
     if problems:
         return problems
     a, b = g.tensors[op.inputs[0]].shape, g.tensors[op.inputs[1]].shape
@@ -57,13 +59,13 @@ def _validate(op: Op, g: Graph) -> list[str]:
 def _params(op: Op, g: Graph) -> dict:
     a, b, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     dims, s1, s2 = broadcast_layout(a.shape, b.shape)
-    act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
+    act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero, y.dtype)
     p = dict(dims=dims, in1_strides=s1, in2_strides=s2, input1_offset=-a.q_zero, input2_offset=-b.q_zero,
              output_offset=y.q_zero, act_min=act_min, act_max=act_max, left_shift=0,
              input1_mult=0, input1_shift=0, input2_mult=0, input2_shift=0)
     if op.kind in ("ADD", "SUB"):
-        # TFLM add/sub Prepare: both inputs to twice the larger scale, 20 bits of headroom.
-        left_shift = 20
+        # TFLM add/sub Prepare: both inputs to twice the larger scale, 20 bits of headroom (int16: 15).
+        left_shift = 15 if y.dtype == "int16" else 20
         twice_max = 2 * max(float(a.q_scale), float(b.q_scale))
         p["input1_mult"], p["input1_shift"] = quant.quantize_multiplier(float(a.q_scale) / twice_max)
         p["input2_mult"], p["input2_shift"] = quant.quantize_multiplier(float(b.q_scale) / twice_max)
@@ -75,10 +77,11 @@ def _params(op: Op, g: Graph) -> dict:
 
 
 def _emit(op: Op, g: Graph, ctx) -> Layer:
-    kernel = {"ADD": "add_s8", "SUB": "sub_s8", "MUL": "mul_s8"}[op.kind]
+    dtype = act_type(g, op.outputs[0])
+    kernel, ctype = kernel_for(op.kind.lower(), dtype), C_TYPES[dtype]
     name = ctx.params("tfedge_binary_params", _params(op, g))
-    call = (f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.inputs[1], const=True)}, "
-            f"{ctx.ptr(op.outputs[0])});")
+    call = (f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, {ctx.ptr(op.inputs[1], ctype, const=True)}, "
+            f"{ctx.ptr(op.outputs[0], ctype)});")
     return Layer(kernel=kernel, call=call, macs=int(g.tensors[op.outputs[0]].size))
 
 

@@ -5,21 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from tfedge.compiler import compress, quant, variants
-from tfedge.compiler.graph import Graph, Op
+from tfedge.compiler.graph import Graph, Op, Tensor
 from tfedge.compiler.ops import Layer, register
 from tfedge.compiler.ops.conv import _storage, packed_fields
-from tfedge.compiler.ops.common import activation_ok, arity, const_input, int8_activation, shape_is, where
+from tfedge.compiler.ops.common import INT8, activation, activation_ok, arity, const_input, shape_is, where
 
 
-def _validate(op: Op, g: Graph) -> list[str]:
+def _validate(op: Op, g: Graph, act: tuple[str, ...] = INT8, bias: str = "int32") -> list[str]:
+    """act/bias: the activation and bias types (int16x8: ("int16",), "int64"; see conv_s16.py)."""
     problems = arity(op, (2, 3))
     if problems:
         return problems
-    problems += int8_activation(op, g, op.inputs[0], "input") + int8_activation(op, g, op.outputs[0], "output")
+    problems += activation(op, g, op.inputs[0], "input", act) + activation(op, g, op.outputs[0], "output", act)
     problems += const_input(op, g, op.inputs[1], "weights", "int8", rank=2) + activation_ok(op)
     has_bias = len(op.inputs) == 3 and op.inputs[2] >= 0
     if has_bias:
-        problems += const_input(op, g, op.inputs[2], "bias", "int32", rank=1)
+        problems += const_input(op, g, op.inputs[2], "bias", bias, rank=1)
     if op.options.get("WeightsFormat", 0) != 0:
         problems.append(f"{where(op)}: shuffled weights format is not supported")
     if problems:
@@ -37,14 +38,19 @@ def _validate(op: Op, g: Graph) -> list[str]:
     return shape_is(op, g, op.outputs[0], expected)
 
 
+def multipliers(x: Tensor, w: Tensor, y: Tensor) -> list[tuple[int, int]]:
+    """(multiplier, shift) per output channel, or one pair for per-tensor weights."""
+    if len(w.scale) > 1:  # double products, as PopulateConvolutionQuantizationParams
+        return [quant.quantize_multiplier(float(x.q_scale) * float(s) / float(y.q_scale)) for s in w.scale]
+    # GetQuantizedConvolutionMultipler: the input*filter product is taken in float first
+    return [quant.quantize_multiplier(float(np.float32(x.q_scale) * np.float32(w.q_scale)) / float(y.q_scale))]
+
+
 def _emit(op: Op, g: Graph, ctx) -> Layer:
     x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     out_f, in_f = w.shape
     per_channel = len(w.scale) > 1
-    if per_channel:  # double products, as PopulateConvolutionQuantizationParams
-        pairs = [quant.quantize_multiplier(float(x.q_scale) * float(s) / float(y.q_scale)) for s in w.scale]
-    else:  # GetQuantizedConvolutionMultipler: the input*filter product is taken in float first
-        pairs = [quant.quantize_multiplier(float(np.float32(x.q_scale) * np.float32(w.q_scale)) / float(y.q_scale))]
+    pairs = multipliers(x, w, y)
     bias = g.tensors[op.inputs[2]].data.astype(np.int64) if len(op.inputs) == 3 and op.inputs[2] >= 0 else np.zeros(out_f, np.int64)
     folded = quant.wrap_int32(bias - x.q_zero * w.data.astype(np.int64).sum(axis=1))
     act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import (activation_ok, arity, int8_activation, out_size, pad_before, positive_ints,
-                                        same_quant, shape_is, where)
+from tfedge.compiler.ops.common import (C_TYPES, INT8_INT16, act_type, activation, activation_ok, arity, kernel_for,
+                                        out_size, pad_before, positive_ints, same_quant, same_type, shape_is, where)
 
 
 def _geometry(op: Op, g: Graph) -> dict:
@@ -25,8 +25,8 @@ def _validate(op: Op, g: Graph) -> list[str]:
     problems = arity(op, (1,))
     if problems:
         return problems
-    problems += int8_activation(op, g, op.inputs[0], "input") + int8_activation(op, g, op.outputs[0], "output")
-    problems += activation_ok(op)
+    problems += activation(op, g, op.inputs[0], "input", INT8_INT16) + activation(op, g, op.outputs[0], "output", INT8_INT16)
+    problems += activation_ok(op) + same_type(op, g, op.inputs + op.outputs)
     o = op.options
     problems += positive_ints(op, filter_h=o.get("FilterHeight", 0), filter_w=o.get("FilterWidth", 0),
                               stride_h=o.get("StrideH", 0), stride_w=o.get("StrideW", 0))
@@ -45,17 +45,19 @@ def _validate(op: Op, g: Graph) -> list[str]:
     return shape_is(op, g, op.outputs[0], (x.shape[0], geo["out_h"], geo["out_w"], x.shape[3]))
 
 
-def _emitter(kernel: str):
+def _emitter(base: str):
     def emit(op: Op, g: Graph, ctx) -> Layer:
         x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+        dtype = act_type(g, op.inputs[0])
+        kernel, ctype = kernel_for(base, dtype), C_TYPES[dtype]
         geo = _geometry(op, g)
-        act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
+        act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero, dtype)
         name = ctx.params("tfedge_pool_params", dict(batches=x.shape[0], channels=x.shape[3], act_min=act_min,
                                                      act_max=act_max, **geo))
-        call = f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
+        call = f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, {ctx.ptr(op.outputs[0], ctype)});"
         return Layer(kernel=kernel, call=call, macs=int(y.size * geo["k_h"] * geo["k_w"]))
     return emit
 
 
-register("AVERAGE_POOL_2D", _validate, _emitter("avg_pool_s8"))
-register("MAX_POOL_2D", _validate, _emitter("max_pool_s8"))
+register("AVERAGE_POOL_2D", _validate, _emitter("avg_pool"))
+register("MAX_POOL_2D", _validate, _emitter("max_pool"))

@@ -1,5 +1,6 @@
 """Data-movement and reduction ops: CONCATENATION, PAD/PADV2, MEAN, SUM, REDUCE_MAX, REDUCE_MIN,
-RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR."""
+RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR (CONCATENATION, PAD and MEAN also on int16: the copies work on
+bytes, MEAN has its int16 kernel)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import numpy as np
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import arity, const_input, int8_activation, prepare_ok, same_quant, shape_is, where
+from tfedge.compiler.ops.common import (C_TYPES, INT8_INT16, act_type, activation, arity, const_input, int8_activation,
+                                        kernel_for, prepare_ok, same_quant, same_type, shape_is, where)
 
 F32 = np.float32
 
@@ -28,9 +30,9 @@ def _concat_axis(op: Op, g: Graph) -> int:
 def _validate_concat(op: Op, g: Graph) -> list[str]:
     if not op.inputs or len(op.outputs) != 1:
         return [f"{where(op)}: expected inputs and one output"]
-    problems = int8_activation(op, g, op.outputs[0], "output")
+    problems = activation(op, g, op.outputs[0], "output", INT8_INT16) + same_type(op, g, op.inputs + op.outputs)
     for k, t in enumerate(op.inputs):
-        problems += int8_activation(op, g, t, f"input {k}") if not (t >= 0 and g.tensors[t].is_const) else []
+        problems += activation(op, g, t, f"input {k}", INT8_INT16) if not (t >= 0 and g.tensors[t].is_const) else []
     if op.options.get("FusedActivationFunction", 0) != 0:
         problems.append(f"{where(op)}: fused activation is not supported on CONCATENATION")
     if problems:
@@ -52,13 +54,16 @@ def _validate_concat(op: Op, g: Graph) -> list[str]:
 def _emit_concat(op: Op, g: Graph, ctx) -> Layer:
     y = g.tensors[op.outputs[0]]
     axis = _concat_axis(op, g)
-    sizes = [_prod(g.tensors[t].shape[axis:]) for t in op.inputs]
-    ptrs = [ctx.ptr(t, const=True) for t in op.inputs]
+    item = np.dtype(y.dtype).itemsize  # concat_s8 copies bytes: int16 rows are twice as long
+    sizes = [_prod(g.tensors[t].shape[axis:]) * item for t in op.inputs]
+    ptrs = [f"(const int8_t *){p}" if g.tensors[t].is_const and item > 1 else p
+            for t, p in ((t, ctx.ptr(t, const=True)) for t in op.inputs)]
     table = f"l{ctx.layer}_inputs"
     ctx.decls.append(f"static const int8_t *const {table}[{len(ptrs)}] = {{{', '.join(ptrs)}}};")
     name = ctx.params("tfedge_concat_params", dict(outer=_prod(y.shape[:axis]), num_inputs=len(ptrs),
                                                    sizes=ctx.array("int32_t", sizes, "sizes"), inputs=table))
-    return Layer(kernel="concat_s8", call=f"concat_s8(&{name}, {ctx.ptr(op.outputs[0])});", macs=0)
+    return Layer(kernel="concat_s8", call=f"concat_s8(&{name}, {ctx.ptr(op.outputs[0])});", macs=0,
+                 variant_reason="byte copies" if item == 1 else "byte copies of int16 rows")
 
 
 # ---- PAD -------------------------------------------------------------------------------------------
@@ -67,10 +72,11 @@ def _validate_pad(op: Op, g: Graph) -> list[str]:
     problems = arity(op, (2, 3))
     if problems:
         return problems
-    problems += int8_activation(op, g, op.inputs[0], "input") + int8_activation(op, g, op.outputs[0], "output")
+    problems += activation(op, g, op.inputs[0], "input", INT8_INT16) + activation(op, g, op.outputs[0], "output", INT8_INT16)
+    problems += same_type(op, g, [op.inputs[0], op.outputs[0]])
     problems += const_input(op, g, op.inputs[1], "paddings", g.tensors[op.inputs[1]].dtype if op.inputs[1] >= 0 else "int32")
     if len(op.inputs) == 3:
-        problems += const_input(op, g, op.inputs[2], "constant value", "int8")
+        problems += const_input(op, g, op.inputs[2], "constant value", g.tensors[op.outputs[0]].dtype)
     if problems:
         return problems
     x, pads = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]].data
@@ -80,6 +86,8 @@ def _validate_pad(op: Op, g: Graph) -> list[str]:
         return [f"{where(op)}: negative or huge paddings are not supported"]
     if len(op.inputs) == 3 and g.tensors[op.inputs[2]].size != 1:
         return [f"{where(op)}: constant value must be a scalar"]
+    if x.dtype == "int16" and len(op.inputs) == 3 and int(g.tensors[op.inputs[2]].data.ravel()[0]) != 0:
+        return [f"{where(op)}: an int16 PADV2 constant must be 0 (the zero point; pad_s8 fills bytes)"]
     if not same_quant(x, g.tensors[op.outputs[0]]):
         return [f"{where(op)}: input and output quantization differ"]
     return shape_is(op, g, op.outputs[0], tuple(int(d + a + b) for d, (a, b) in zip(x.shape, pads)))
@@ -93,8 +101,11 @@ def _emit_pad(op: Op, g: Graph, ctx) -> Layer:
     out_dims = [1] * lead + list(y.shape)
     before = [0] * lead + [int(p) for p in pads[:, 0]]
     value = int(g.tensors[op.inputs[2]].data.ravel()[0]) if len(op.inputs) == 3 else y.q_zero
+    item = np.dtype(y.dtype).itemsize  # int16: the same byte copies, innermost dimension in bytes (value 0)
+    in_dims[3], out_dims[3], before[3] = in_dims[3] * item, out_dims[3] * item, before[3] * item
     name = ctx.params("tfedge_pad_params", dict(in_dims=in_dims, out_dims=out_dims, before=before, value=value))
-    return Layer(kernel="pad_s8", call=f"pad_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
+    return Layer(kernel="pad_s8", call=f"pad_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});",
+                 variant_reason="" if item == 1 else "byte copies of int16 rows")
 
 
 # ---- MEAN / SUM / REDUCE_MAX / REDUCE_MIN -----------------------------------------------------------------------------
@@ -111,8 +122,9 @@ def _validate_reduce(op: Op, g: Graph) -> list[str]:
     problems = arity(op, (2,))
     if problems:
         return problems
-    problems += int8_activation(op, g, op.inputs[0], "input") + int8_activation(op, g, op.outputs[0], "output")
-    problems += const_input(op, g, op.inputs[1], "axes", "int32")
+    types = INT8_INT16 if op.kind == "MEAN" else ("int8",)
+    problems += activation(op, g, op.inputs[0], "input", types) + activation(op, g, op.outputs[0], "output", types)
+    problems += same_type(op, g, [op.inputs[0], op.outputs[0]]) + const_input(op, g, op.inputs[1], "axes", "int32")
     if problems:
         return problems
     axes = _axes(op, g)
@@ -150,10 +162,12 @@ def _emit_reduce(op: Op, g: Graph, ctx) -> Layer:
         p["sum_offset"] = -x.q_zero * p["reduce"]
     elif requant:
         p["sum_offset"], p["mult"], p["shift"] = mean_rescale(x.q_scale, x.q_zero, y.q_scale, p["reduce"])
-    kernel = {"MEAN": "mean_s8", "SUM": "mean_s8", "REDUCE_MAX": "reduce_max_s8", "REDUCE_MIN": "reduce_min_s8"}[op.kind]
+    dtype = act_type(g, op.inputs[0])
+    base = {"MEAN": "mean", "SUM": "mean", "REDUCE_MAX": "reduce_max", "REDUCE_MIN": "reduce_min"}[op.kind]
+    kernel, ctype = kernel_for(base, dtype), C_TYPES[dtype]
     name = ctx.params("tfedge_reduce_params", p)
-    return Layer(kernel=kernel, call=f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});",
-                 macs=x.size)
+    return Layer(kernel=kernel, call=f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, "
+                 f"{ctx.ptr(op.outputs[0], ctype)});", macs=x.size)
 
 
 # ---- RESIZE_NEAREST_NEIGHBOR -----------------------------------------------------------------------
