@@ -251,6 +251,13 @@ def two_inputs_two_outputs(keras, **_):
     return keras.Model([inp_a, inp_b], [keras.layers.Add()([a, b]), keras.layers.MaxPooling2D()(a)])
 
 
+def digits_cnn(keras, **_):
+    """The digits demo CNN (tfedge.optimize.models.demo_cnn), untrained: the `tfedge demo` architecture."""
+    from tfedge.optimize.models import demo_cnn
+
+    return demo_cnn()
+
+
 def unsupported(keras, **_):
     """Ops tfedge does not compile (ABS, REDUCE_MIN), for the error-listing test."""
     inp = keras.Input((4, 4, 3))
@@ -262,7 +269,7 @@ def unsupported(keras, **_):
 
 BUILDERS = {f.__name__: f for f in (conv2d, conv1d, depthwise, separable, dense, pool, global_pool, residual,
                                     broadcast_mul, activation, concat, zero_pad, upsample, flatten_dense, mean,
-                                    small_cnn, unsupported, concat_requantize,
+                                    small_cnn, unsupported, concat_requantize, digits_cnn,
                                     two_inputs_two_outputs)}
 
 

@@ -102,3 +102,44 @@ def test_int16x8_unsupported_op_is_a_clear_error(tmp_path):
     with pytest.raises(UnsupportedModelError) as err:
         compile_model(m["tflite"], tmp_path)
     assert "RESIZE_NEAREST_NEIGHBOR" in str(err.value) and "int16" in str(err.value) and "--int16x8" in str(err.value)
+
+
+DEVICE_CASES = ["small_cnn", "tanh"]  # conv, depthwise, pools, MEAN, FC, softmax; the sigmoid table
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", DEVICE_CASES)
+def test_int16x8_bit_exact_on_mps2_an386(case, tmp_path):
+    from tfedge.emulate.flash import flash_model
+
+    builder, params = CASES[case]
+    m = get_model(builder, **params, **I16)
+    x, _, _ = _inputs(m)
+    x = x[-60:]  # 10 from the input distribution + the 50 uniform int16 inputs
+    model = tmp_path / f"{case}.tflite"
+    model.write_bytes(m["tflite"])
+    r = flash_model(model, "mps2-an386", x, progress=False)
+    assert r["mismatches"] == 0 and r["mismatched_values"] == 0
+    np.testing.assert_array_equal(r["outputs"].reshape(len(x), -1), tflm_run(m["tflite"], x).reshape(len(x), -1))
+
+
+@pytest.mark.slow
+def test_digits_demo_int16x8_export_then_flash_cli(tmp_path, capsys):
+    """`tfedge export --int16x8` (export_int8(int16x8=True)) then `tfedge flash`: the digits demo CNN runs
+    on the M4 board bit-exact with TFLM on 60 inputs."""
+    from tfedge import cli
+
+    m = get_model("digits_cnn", input_range=8.0, **I16)
+    model = tmp_path / "digits_int16x8.tflite"
+    model.write_bytes(m["tflite"])
+    x, _, _ = _inputs(m)
+    x = x[-60:]
+    np.save(tmp_path / "x.npy", x)
+    argv = ["flash", str(model), "--board", "mps2-an386", "--inputs", str(tmp_path / "x.npy"), "-o",
+            str(tmp_path / "y.npy"), "--out-dir", str(tmp_path / "fw")]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "bit-exact" in out and "SOFTMAX" in out
+    y = np.load(tmp_path / "y.npy")
+    assert y.dtype == np.int16
+    np.testing.assert_array_equal(y.reshape(60, -1), tflm_run(m["tflite"], x).reshape(60, -1))
