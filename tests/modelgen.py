@@ -258,6 +258,24 @@ def digits_cnn(keras, **_):
     return demo_cnn()
 
 
+def lstm_seq(keras, steps=12, features=4, units=8, layers=1, classes=4, train=True, **_):
+    """A keyword/sequence classifier: `layers` stacked LSTMs (full sequences) -> Flatten -> Dense softmax,
+    trained briefly on a seeded toy task (which feature channel rises the most over the sequence)."""
+    inp = keras.Input((steps, features))
+    x = inp
+    for _ in range(layers):
+        x = keras.layers.LSTM(units, return_sequences=True)(x)
+    x = keras.layers.Flatten()(x)
+    model = keras.Model(inp, keras.layers.Dense(classes, activation="softmax")(x))
+    if train:
+        rng = np.random.default_rng(11)
+        xs = rng.uniform(-1.0, 1.0, (512, steps, features)).astype(np.float32)
+        label = np.argmax(xs[:, -3:, :classes].sum(1) - xs[:, :3, :classes].sum(1), axis=1)
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(xs, label, epochs=3, batch_size=32, verbose=0)
+    return model
+
+
 def unsupported(keras, **_):
     """Ops tfedge does not compile (ABS, REDUCE_MIN), for the error-listing test."""
     inp = keras.Input((4, 4, 3))
@@ -269,7 +287,7 @@ def unsupported(keras, **_):
 
 BUILDERS = {f.__name__: f for f in (conv2d, conv1d, depthwise, separable, dense, pool, global_pool, residual,
                                     broadcast_mul, activation, concat, zero_pad, upsample, flatten_dense, mean,
-                                    small_cnn, unsupported, concat_requantize, digits_cnn,
+                                    small_cnn, unsupported, concat_requantize, digits_cnn, lstm_seq,
                                     two_inputs_two_outputs)}
 
 

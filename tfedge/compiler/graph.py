@@ -22,6 +22,7 @@ class Tensor:
     quant_axis: int = 0
     data: np.ndarray | None = None  # constant contents (shaped), None for activations
     alias_of: int | None = None  # set by the alias pass: this tensor shares the storage of another
+    variable: bool = False  # state kept across invokes (LSTM hidden/cell state): TFLM's variable tensors
 
     @property
     def is_const(self) -> bool:

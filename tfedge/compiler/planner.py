@@ -101,6 +101,9 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
             touch(t, i)
     for t in graph.outputs:
         touch(t, end)
+    for t in {t for op in layers for t in op.inputs if t >= 0 and graph.tensors[t].variable}:
+        touch(t, -1)  # state (variable tensors) keeps its bytes between invokes: no other buffer may share them
+        touch(t, end)
     scratch = {i: Buffer(-1 - i, _align(d.scratch_bytes), i, i, label=f"row ring of layer {i}")
                for i, d in decisions.items() if d.scratch_bytes}
     for i, b in fused.items():  # ring of B rows, then one row of C

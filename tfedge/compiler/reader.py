@@ -143,7 +143,7 @@ def _read_tensor(model, t, index: int, buf: bytes, n_buffers: int) -> Tensor:
                                      f"its shape {shape} of {dtype} needs {elements * itemsize}")
                 data = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
     return Tensor(index=index, name=name, shape=shape, dtype=dtype, scale=scale, zero_point=zero_point,
-                  quant_axis=axis, data=data)
+                  quant_axis=axis, data=data, variable=bool(t.IsVariable()))
 
 
 def _buffer_bytes(b, buf: bytes, index: int) -> bytes | None:

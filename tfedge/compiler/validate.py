@@ -72,7 +72,7 @@ def _scales_finite(g: Graph) -> list[str]:
 def _topology(g: Graph) -> list[str]:
     """Ops in execution order: each reads tensors already written, each tensor written once."""
     problems = []
-    written = set(g.inputs)
+    written = set(g.inputs) | {t.index for t in g.tensors if t.variable}  # state: written by the last invoke
     for op in g.ops:
         for t in op.inputs:
             if t >= 0 and not g.tensors[t].is_const and t not in written:
