@@ -73,6 +73,16 @@ def _build(name: str, params: dict) -> dict:
         conv.representative_dataset = lambda: ([r[None]] for r in rep)
         conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
         tflite = conv.convert()
+    elif params.get("converter") == "resource_variables":  # streaming state in an int8 tf.Variable
+        conv = tf.lite.TFLiteConverter.from_keras_model(model)
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.representative_dataset = lambda: ([r[None]] for r in rep)
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
+        conv.experimental_enable_resource_variables = True
+        conv._experimental_variable_quantization = True
+        tflite = conv.convert()
     elif params.get("converter") == "float":  # no quantization at all: the compiler must refuse it
         tflite = tf.lite.TFLiteConverter.from_keras_model(model).convert()
     else:
@@ -80,7 +90,8 @@ def _build(name: str, params: dict) -> dict:
 
         tflite = export_int8(model, reps if len(reps) > 1 else reps[0], per_channel=params.get("per_channel", True),
                              int16x8=params.get("int16x8", False))
-    ys = model.predict(xs if len(xs) > 1 else xs[0], verbose=0)
+    stateful = params.get("converter") == "resource_variables"  # one sample at a time through the state
+    ys = model.predict(xs if len(xs) > 1 else xs[0], verbose=0, batch_size=1 if stateful else 32)
     ys = ys if isinstance(ys, list) else [ys]
     data = {"tflite": np.frombuffer(tflite, np.uint8)}
     if len(xs) == 1 and len(ys) == 1:  # single input and output: plain arrays
@@ -276,6 +287,24 @@ def lstm_seq(keras, steps=12, features=4, units=8, layers=1, classes=4, train=Tr
     return model
 
 
+def streaming_ema(keras, features=8, units=6, decay=0.5, **_):
+    """A streaming model: Dense -> a running state s = decay * s + x kept in a tf.Variable across calls
+    (VAR_HANDLE / READ_VARIABLE / ASSIGN_VARIABLE, CALL_ONCE init) -> Dense."""
+    class Ema(keras.layers.Layer):
+        def build(self, shape):
+            self.state = self.add_weight(name="state", shape=(1,) + tuple(shape[1:]), initializer="zeros",
+                                         trainable=False)
+
+        def call(self, x):
+            new = self.state * decay + x
+            self.state.assign(new)
+            return new
+
+    inp = keras.Input((features,), batch_size=1)
+    x = Ema()(keras.layers.Dense(units)(inp))
+    return keras.Model(inp, keras.layers.Dense(4)(x))
+
+
 def unsupported(keras, **_):
     """Ops tfedge does not compile (ABS, REDUCE_MIN), for the error-listing test."""
     inp = keras.Input((4, 4, 3))
@@ -287,7 +316,7 @@ def unsupported(keras, **_):
 
 BUILDERS = {f.__name__: f for f in (conv2d, conv1d, depthwise, separable, dense, pool, global_pool, residual,
                                     broadcast_mul, activation, concat, zero_pad, upsample, flatten_dense, mean,
-                                    small_cnn, unsupported, concat_requantize, digits_cnn, lstm_seq,
+                                    small_cnn, unsupported, concat_requantize, digits_cnn, lstm_seq, streaming_ema,
                                     two_inputs_two_outputs)}
 
 

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tfedge.compiler import codegen, passes
+from tfedge.compiler import codegen, passes, variables
 from tfedge.compiler.graph import Graph
 from tfedge.compiler.ops import REGISTRY
 from tfedge.compiler.inplace import CannotRunInPlace
@@ -42,6 +42,7 @@ class CompileResult:
 def load_graph(tflite: str | Path | bytes) -> Graph:
     """Read, run the graph passes and validate (raises ModelError / UnsupportedModelError)."""
     g = read_model(tflite)
+    variables.resolve(g)
     passes.fold_constants(g)
     passes.fuse_dilated_convolutions(g)
     validate(g)
@@ -155,7 +156,7 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
             "index": i, "op": op.kind, "operator_index": op.index, "kernel": layer.kernel, "variant": layer.variant,
             "variant_reason": layer.variant_reason,
             "input_shapes": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
-            "output_shape": list(g.tensors[op.outputs[0]].shape), "macs": layer.macs,
+            "output_shape": list(g.tensors[op.outputs[0]].shape) if op.outputs else [], "macs": layer.macs,
             "effective_macs": layer.macs if layer.effective_macs is None else layer.effective_macs,
             "memory": _memory_note(plan, i),
         })

@@ -148,12 +148,17 @@ class EmitContext:
 
     def state(self, tensor: int, ctype: str) -> str:
         """The pointer to a variable tensor (state kept across invokes, e.g. an LSTM's hidden and cell state),
-        which tfedge_model_init resets as TFLM's ResetVariableTensors does: int8 to its zero point, else 0."""
+        which tfedge_model_init resets as TFLM's ResetVariableTensors does (int8 to its zero point, else 0), or
+        sets to a resource variable's initial value."""
         t = self.graph.tensors[tensor]
         if tensor not in self._states:
             self._states.add(tensor)
-            fill = t.q_zero if t.dtype == "int8" else 0
-            self.init.append(f"  memset({self.ptr(tensor)}, {c_int(fill)}, {c_int(t.nbytes)}u);")
+            if t.initial is not None:  # a resource variable: its CALL_ONCE initial value
+                init = self.array(_C_TYPES[t.dtype], t.initial, "init")
+                self.init.append(f"  memcpy({self.ptr(tensor)}, {init}, {c_int(t.nbytes)}u);")
+            else:
+                fill = t.q_zero if t.dtype == "int8" else 0
+                self.init.append(f"  memset({self.ptr(tensor)}, {c_int(fill)}, {c_int(t.nbytes)}u);")
         return self.ptr(tensor, ctype)
 
     def ptr(self, tensor: int, ctype: str = "int8_t", const: bool = False) -> str:

@@ -23,6 +23,7 @@ class Tensor:
     data: np.ndarray | None = None  # constant contents (shaped), None for activations
     alias_of: int | None = None  # set by the alias pass: this tensor shares the storage of another
     variable: bool = False  # state kept across invokes (LSTM hidden/cell state): TFLM's variable tensors
+    initial: np.ndarray | None = None  # a resource variable's value from its CALL_ONCE init subgraph
 
     @property
     def is_const(self) -> bool:
@@ -69,6 +70,7 @@ class Graph:
     inputs: list[int]
     outputs: list[int]
     name: str = "model"
+    variable_inits: dict = field(default_factory=dict)  # (container, shared name) -> Tensor of the init subgraph
 
     def producers(self) -> dict[int, Op]:
         return {t: op for op in self.ops for t in op.outputs}

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import tflite
 
+from tfedge.compiler import variables
 from tfedge.compiler.graph import Graph, Op, Tensor
 from tfedge.errors import ModelError
 
@@ -56,10 +57,8 @@ def _check_len(n: int, buf: bytes, what: str) -> int:
 def _read(buf: bytes, name: str) -> Graph:
     model = tflite.Model.GetRootAs(buf, 0)
     n_sub = _check_len(model.SubgraphsLength(), buf, "subgraph list")
-    if n_sub != 1:
-        raise ModelError(f"{name}: the model has {n_sub} subgraphs; tfedge compiles single-subgraph models "
-                         "(no control flow such as WHILE/IF): export without control flow")
-    sub = model.Subgraphs(0)
+    if n_sub < 1:
+        raise ModelError(f"{name}: the model has no subgraph; re-export it")
     n_buffers = _check_len(model.BuffersLength(), buf, "buffer list")
     n_codes = _check_len(model.OperatorCodesLength(), buf, "operator code list")
     codes = []
@@ -71,7 +70,20 @@ def _read(buf: bytes, name: str) -> Graph:
             custom = oc.CustomCode()
             kind = "CUSTOM:" + _printable(custom.decode("utf-8", "replace") if custom else "?")
         codes.append(kind)
+    graph = _read_subgraph(model, model.Subgraphs(0), codes, buf, n_buffers, name)
+    if n_sub > 1:  # only CALL_ONCE init subgraphs of resource variables (variables.py); no control flow
+        inits = {op.options.get("InitSubgraphIndex") for op in graph.ops if op.kind == "CALL_ONCE"}
+        extra = [_read_subgraph(model, model.Subgraphs(k), codes, buf, n_buffers, name) for k in range(1, n_sub)]
+        if inits != set(range(1, n_sub)) or not all(variables.is_init_subgraph(sg) for sg in extra):
+            raise ModelError(f"{name}: the model has {n_sub} subgraphs; tfedge compiles single-subgraph models "
+                             "(no control flow such as WHILE/IF) and resource-variable init subgraphs (CALL_ONCE): "
+                             "export without control flow")
+        graph.variable_inits = variables.initial_values(extra)
+    return graph
 
+
+def _read_subgraph(model, sub, codes: list[str], buf: bytes, n_buffers: int, name: str) -> Graph:
+    n_codes = len(codes)
     tensors = []
     for i in range(_check_len(sub.TensorsLength(), buf, "tensor list")):
         tensors.append(_read_tensor(model, sub.Tensors(i), i, buf, n_buffers))

@@ -18,8 +18,16 @@ MAX_ORDERS = 200
 
 def _dependencies(g: Graph, layers: list[Op]) -> list[set[int]]:
     writer = {g.storage(t): i for i, op in enumerate(layers) for t in op.outputs}
-    return [{writer[g.storage(t)] for t in op.inputs if t >= 0 and g.storage(t) in writer and writer[g.storage(t)] != i}
+    deps = [{writer[g.storage(t)] for t in op.inputs if t >= 0 and g.storage(t) in writer and writer[g.storage(t)] != i}
             for i, op in enumerate(layers)]
+    previous: dict[int, int] = {}  # ops on one variable tensor (READ/ASSIGN_VARIABLE, state) keep the file's order
+    for i, op in enumerate(layers):
+        for t in op.inputs:
+            if t >= 0 and g.tensors[t].variable:
+                if t in previous:
+                    deps[i].add(previous[t])
+                previous[t] = i
+    return deps
 
 
 def topological_orders(g: Graph, layers: list[Op], limit: int = MAX_ORDERS) -> list[list[int]]:
