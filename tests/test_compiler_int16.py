@@ -104,7 +104,7 @@ def test_int16x8_unsupported_op_is_a_clear_error(tmp_path):
     assert "RESIZE_NEAREST_NEIGHBOR" in str(err.value) and "int16" in str(err.value) and "--int16x8" in str(err.value)
 
 
-DEVICE_CASES = ["small_cnn", "tanh"]  # conv, depthwise, pools, MEAN, FC, softmax; the sigmoid table
+DEVICE_CASES = ["small_cnn", "tanh", "conv_per_tensor", "fc_bias"]  # DSP conv/FC (odd channel counts, tails); pools, MEAN, softmax; the sigmoid table
 
 
 @pytest.mark.slow

@@ -21,6 +21,7 @@ typedef struct {
   const int64_t *bias; /* may be NULL */
   const int32_t *mult;
   const int32_t *shift;
+  int16_t *scratch; /* arm_dsp conv: one im2col window (k_h * k_w * in_c int16); NULL elsewhere */
 } tfedge_conv_s16_params;
 void conv_s16_nhwc(const tfedge_conv_s16_params *p, const int16_t *input, int16_t *output);
 void depthwise_conv_s16_nhwc(const tfedge_conv_s16_params *p, const int16_t *input, int16_t *output);

@@ -6,6 +6,7 @@ fully_connected.py called with the int16x8 types, so every geometry and weight c
 from __future__ import annotations
 
 from tfedge.compiler import quant
+from tfedge.compiler.arch import kernel_folder
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register_type
 from tfedge.compiler.ops import conv, fully_connected
@@ -28,15 +29,20 @@ def _emit_conv(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     mults, shifts = conv.quant_arrays(op, g, out_c)
     act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, 0, "int16")
     kernel = "depthwise_conv_s16_nhwc" if depthwise else "conv_s16_nhwc"
-    name = ctx.params("tfedge_conv_s16_params", dict(
+    fields = dict(
         batches=x.shape[0], in_c=in_c, out_c=out_c, depth_multiplier=out_c // in_c if depthwise else 1,
         act_min=act_min, act_max=act_max, weights=ctx.array("int8_t", w.data, "weights"), bias=_bias(op, g, ctx),
-        mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"), **geo))
+        mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"), **geo)
     per_out = geo["k_h"] * geo["k_w"] * (1 if depthwise else in_c)
+    dsp = not depthwise and kernel_folder(ctx.arch, kernel) != "portable"
+    if dsp:  # the DSP kernel's im2col window
+        fields["scratch"] = ctx.scratch(2 * per_out)
+    name = ctx.params("tfedge_conv_s16_params", fields)
     call = (f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], 'int16_t', const=True)}, "
             f"{ctx.ptr(op.outputs[0], 'int16_t')});")
     return Layer(kernel=kernel, call=call, macs=int(x.shape[0] * geo["out_h"] * geo["out_w"] * out_c * per_out),
-                 variant_reason="int16x8: int64 accumulators (reference loop)")
+                 variant_reason=(f"int16x8: im2col window of {per_out} values ({2 * per_out} B scratch), 2 channels "
+                                 "per pass, SMLALD (int64)") if dsp else "int16x8: int64 accumulators (reference loop)")
 
 
 def _emit_fc(op: Op, g: Graph, ctx) -> Layer:
@@ -50,8 +56,10 @@ def _emit_fc(op: Op, g: Graph, ctx) -> Layer:
         mult=ctx.array("int32_t", [m for m, _ in pairs], "mult"), shift=ctx.array("int32_t", [s for _, s in pairs], "shift")))
     call = (f"fully_connected_s16(&{name}, {ctx.ptr(op.inputs[0], 'int16_t', const=True)}, "
             f"{ctx.ptr(op.outputs[0], 'int16_t')});")
+    dsp = kernel_folder(ctx.arch, "fully_connected_s16") != "portable"
     return Layer(kernel="fully_connected_s16", call=call, macs=int(x.size // in_f * in_f * out_f),
-                 variant_reason="int16x8: int64 accumulators (reference loop)")
+                 variant_reason="int16x8: 2 rows per pass, SMLALD (int64)" if dsp else
+                 "int16x8: int64 accumulators (reference loop)")
 
 
 # The int8 rules with the int16x8 types: every shape, option and weight check is shared.
