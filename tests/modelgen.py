@@ -41,6 +41,15 @@ def get_model(name: str, **params) -> dict:
                 "y_float": [z[k] for k in sorted(z.files) if k.startswith("y_float_")]}
 
 
+# converter name -> (int16x8, int8 input/output, resource variables)
+CONVERTERS = {
+    "from_keras_model": (False, True, False),  # dynamic batch: exercises the shape-arithmetic folding
+    "float_io": (False, False, False),  # float input/output: QUANTIZE and DEQUANTIZE at the ends
+    "float_io16": (True, False, False),  # int16x8 with float input/output: QUANTIZE/DEQUANTIZE int16
+    "resource_variables": (False, True, True),
+}
+
+
 def _build(name: str, params: dict) -> dict:
     from tfedge._tf import keras, tf
 
@@ -53,35 +62,20 @@ def _build(name: str, params: dict) -> dict:
     reps = [rng.uniform(-1.0, 1.0, (200, *s)).astype(np.float32) * scale for s in shapes]
     xs = [rng.uniform(-1.0, 1.0, (N_FLOAT, *s)).astype(np.float32) * scale for s in shapes]
     rep = reps[0]
-    if params.get("converter") == "from_keras_model":  # dynamic batch: exercises the shape-arithmetic folding
+    conversion = CONVERTERS.get(params.get("converter"))
+    if conversion is not None:  # TFLiteConverter.from_keras_model (dynamic batch) with these settings
+        int16x8, int8_io, variables = conversion
         conv = tf.lite.TFLiteConverter.from_keras_model(model)
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
         conv.representative_dataset = lambda: ([r[None]] for r in rep)
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
-        tflite = conv.convert()
-    elif params.get("converter") == "float_io":  # float input/output: QUANTIZE and DEQUANTIZE at the ends
-        conv = tf.lite.TFLiteConverter.from_keras_model(model)
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        conv.representative_dataset = lambda: ([r[None]] for r in rep)
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        tflite = conv.convert()
-    elif params.get("converter") == "float_io16":  # int16x8 with float input/output: QUANTIZE/DEQUANTIZE int16
-        conv = tf.lite.TFLiteConverter.from_keras_model(model)
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        conv.representative_dataset = lambda: ([r[None]] for r in rep)
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-        tflite = conv.convert()
-    elif params.get("converter") == "resource_variables":  # streaming state in an int8 tf.Variable
-        conv = tf.lite.TFLiteConverter.from_keras_model(model)
-        conv.optimizations = [tf.lite.Optimize.DEFAULT]
-        conv.representative_dataset = lambda: ([r[None]] for r in rep)
-        conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        conv.inference_input_type = tf.int8
-        conv.inference_output_type = tf.int8
-        conv.experimental_enable_resource_variables = True
-        conv._experimental_variable_quantization = True
+        conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+                                          if int16x8 else tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        if int8_io:
+            conv.inference_input_type = tf.int8
+            conv.inference_output_type = tf.int8
+        if variables:  # streaming state in an int8 tf.Variable
+            conv.experimental_enable_resource_variables = True
+            conv._experimental_variable_quantization = True
         tflite = conv.convert()
     elif params.get("converter") == "float":  # no quantization at all: the compiler must refuse it
         tflite = tf.lite.TFLiteConverter.from_keras_model(model).convert()

@@ -67,4 +67,33 @@ static inline int32_t tfedge_mul_one(const tfedge_binary_params *p, int32_t a, i
     }                                                                                                       \
   } while (0)
 
+/* MEAN over T (TFLM EvalIntegerMean): integer sums; a truncating mean when the quantization is kept, else
+ * QuantizedMeanOrSum's rescale (1/n folded into mult), clamped to [LO, HI]. */
+#define TFEDGE_MEAN_LOOP(T, LO, HI)                                                                          \
+  do {                                                                                                      \
+    int32_t o, r, i;                                                                                        \
+    for (o = 0; o < p->outer; ++o)                                                                          \
+      for (i = 0; i < p->inner; ++i) {                                                                      \
+        const T *in = input + o * p->reduce * p->inner + i;                                                 \
+        int32_t sum = 0;                                                                                    \
+        for (r = 0; r < p->reduce; ++r) sum += in[r * p->inner];                                            \
+        if (!p->requant)                                                                                    \
+          *output++ = (T)(sum / p->reduce);                                                                 \
+        else                                                                                                \
+          *output++ = (T)tfedge_clamp_i32(tfedge_mbqm(sum + p->sum_offset, p->mult, p->shift) + p->output_zp, \
+                                          LO, HI);                                                          \
+      }                                                                                                     \
+  } while (0)
+
+/* LEAKY_RELU over T (TFLM QuantizeLeakyRelu<T>): identity or alpha multiplier by the input's sign. */
+#define TFEDGE_LEAKY_RELU_LOOP(T, LO, HI)                                                                    \
+  do {                                                                                                      \
+    int32_t i;                                                                                              \
+    for (i = 0; i < p->size; ++i) {                                                                         \
+      const int32_t x = input[i] - p->input_zp;                                                             \
+      const int32_t v = p->output_zp + (x >= 0 ? tfedge_mbqm(x, p->mult, p->shift) : tfedge_mbqm(x, p->mult2, p->shift2)); \
+      output[i] = (T)tfedge_clamp_i32(v, LO, HI);                                                           \
+    }                                                                                                       \
+  } while (0)
+
 #endif
