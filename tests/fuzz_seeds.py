@@ -154,6 +154,10 @@ SEEDS: dict[str, tuple[str, dict]] = {
     "space_to_depth": ("space_depth", dict(kind="space_to_depth", c=3)),
     "fill_zeros_like_dynamic": ("fill_concat", DYNAMIC),
     "decoder": ("conv_transpose", dict(decoder=True, hw=(3, 4), filters=2)),
+    # issue 12's LSTM, resource variables and int16x8
+    "lstm_stacked": ("lstm_seq", dict(layers=2, units=6)),  # UNIDIRECTIONAL_SEQUENCE_LSTM, variable tensors
+    "streaming_variable": ("streaming_ema", dict(converter="resource_variables")),  # CALL_ONCE init subgraph
+    "small_cnn_int16x8": ("small_cnn", dict(int16x8=True)),  # the int16 type axis
 }
 
 SHARED = ("hello_world_int8.tflite", "kws_ref_model.tflite", "pretrainedResnet_quant.tflite", "ad01_int8.tflite")

@@ -15,7 +15,7 @@ import numpy as np
 from tfedge.compiler.graph import Graph, Tensor
 from tfedge.errors import ModelError
 
-RESOURCE_OPS = ("VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "CALL_ONCE")
+REWRITTEN = ("VAR_HANDLE", "CALL_ONCE")  # ops `resolve` removes (READ/ASSIGN_VARIABLE stay, ops/resource.py)
 
 
 def _key(op) -> tuple[str, str]:
@@ -55,7 +55,7 @@ def resolve(g: Graph) -> None:
             like = g.tensors[op.outputs[0] if op.kind == "READ_VARIABLE" and op.outputs else op.inputs[-1]]
             variables[key] = _new_variable(g, key, like)
         op.inputs = [variables[key]] + op.inputs[1:]
-    g.ops = [op for op in g.ops if op.kind not in ("VAR_HANDLE", "CALL_ONCE")]
+    g.ops = [op for op in g.ops if op.kind not in REWRITTEN]
 
 
 def _new_variable(g: Graph, key: tuple[str, str], like: Tensor) -> int:
