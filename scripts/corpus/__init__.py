@@ -1,0 +1,1 @@
+"""The benchmark corpus: model definitions (models.py) and the cached builder (build.py)."""
