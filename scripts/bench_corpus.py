@@ -46,13 +46,13 @@ def layer_paths(report: dict) -> dict:
     layers = [l for l in report["layers"] if l.get("macs") and l["op"] in WEIGHTED_OPS]  # pools/softmax: no arch kernel by design
     nominal = sum(l["macs"] for l in layers)
     has_eff = any("effective_macs" in l for l in report["layers"])
-    effective = sum(l.get("effective_macs", l["macs"]) for l in layers) if has_eff else None
+    effective = sum(l.get("effective_macs", l["macs"]) for l in report["layers"]) if has_eff else None  # all layers, as nominal
     slow = [{"index": l["index"], "op": l["op"], "macs": l["macs"], "variant": l["variant"],
              "reason": l.get("variant_reason", ""), "input_shapes": l.get("input_shapes"),
              "output_shape": l.get("output_shape")}
             for l in layers if l["variant"] in SLOW_VARIANTS]
     fast = nominal - sum(l["macs"] for l in slow)
-    return {"macs": nominal, "effective_macs": effective, "fast_mac_share": fast / nominal if nominal else None,
+    return {"weighted_macs": nominal, "effective_macs": effective, "fast_mac_share": fast / nominal if nominal else None,
             "slow_layers": slow, "reasons": {l["index"]: l.get("variant_reason", "") for l in report["layers"]}}
 
 
@@ -132,7 +132,7 @@ def markdown(result: dict) -> str:
     ref_board = "mps2-an386" if "mps2-an386" in boards else boards[0]
     for m in models:
         cells = [m]
-        any_row = next(r for r in rows if r["model"] == m)
+        any_row = next((r for r in rows if r["model"] == m and r.get("fits")), next(r for r in rows if r["model"] == m))
         cells.append(f"{any_row.get('macs', 0):,}")
         for b in boards:
             r = by.get((m, b))
