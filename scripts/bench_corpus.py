@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tfedge.compiler.arch import kernel_folder
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_BOARDS = ["microbit", "mps2-an386", "mps3-an547"]  # M0, M4, M55
 SLOW_VARIANTS = ("portable", "const_shape", "reference")  # the portable loops, plain or specialised per layer
@@ -40,7 +42,22 @@ def corpus_build():
 # ---- per-run analysis (from the compile report of the run's kernel arch) ----------------------------------
 
 
-def layer_paths(report: dict) -> dict:
+def on_portable_loops(layer: dict, arch: str) -> bool:
+    """The layer runs the portable C (plain or const_shape). A variant with a suffix ("portable+dilated")
+    that the arch folder's file of its kernel answers is not: the compile report relabels only plain
+    "portable" rows with the folder (mve, armv6m)."""
+    base = layer["variant"].split("+")[0]
+    if base not in SLOW_VARIANTS:
+        return False
+    if base != "portable" or arch == "reference":
+        return True
+    try:
+        return kernel_folder(arch, layer["kernel"]) == "portable"
+    except ValueError:  # no file named after the kernel: a shared portable file
+        return True
+
+
+def layer_paths(report: dict, arch: str) -> dict:
     """Nominal and effective MACs of the conv/depthwise/FC layers, the share of them on fast paths, and the
     layers that are not."""
     layers = [l for l in report["layers"] if l.get("macs") and l["op"] in WEIGHTED_OPS]  # pools/softmax: no arch kernel by design
@@ -50,7 +67,7 @@ def layer_paths(report: dict) -> dict:
     slow = [{"index": l["index"], "op": l["op"], "macs": l["macs"], "variant": l["variant"],
              "reason": l.get("variant_reason", ""), "input_shapes": l.get("input_shapes"),
              "output_shape": l.get("output_shape")}
-            for l in layers if l["variant"] in SLOW_VARIANTS]
+            for l in layers if on_portable_loops(l, arch)]
     fast = nominal - sum(l["macs"] for l in slow)
     return {"weighted_macs": nominal, "effective_macs": effective, "fast_mac_share": fast / nominal if nominal else None,
             "slow_layers": slow, "reasons": {l["index"]: l.get("variant_reason", "") for l in report["layers"]}}
@@ -75,6 +92,25 @@ def slow_summary(rows: list[dict]) -> list[dict]:
             g["models"].add(r["model"])
     return [{"board": b, "core": c, "reason": why, "layers": g["layers"], "macs": g["macs"], "models": sorted(g["models"])}
             for (b, c, why), g in sorted(groups.items(), key=lambda kv: (kv[0][0], -kv[1]["macs"]))]
+
+
+def op_shares(rows: list[dict]) -> list[dict]:
+    """Instructions per (board, op, variant) summed over the models, as a share of the board's total: what
+    to make faster next (elementwise ops such as HARD_SWISH and MUL have no MACs yet can dominate)."""
+    acc: dict[tuple, list] = defaultdict(lambda: [0, 0, set()])
+    totals: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if not r.get("fits"):
+            continue
+        totals[r["board"]] += r["instructions"]
+        for l in r["layers"]:
+            a = acc[(r["board"], l["op"], l["variant"])]
+            a[0] += l["instructions"]
+            a[1] += l.get("macs") or 0
+            a[2].add(r["model"])
+    out = [{"board": b, "op": op, "variant": v, "share": i / totals[b], "instructions_per_mac": i / m if m else None,
+            "models": len(ms)} for (b, op, v), (i, m, ms) in acc.items()]
+    return sorted(out, key=lambda x: (x["board"], -x["share"]))
 
 
 # ---- host vs TFLM (the first referee) ---------------------------------------------------------------------
@@ -123,8 +159,8 @@ def markdown(result: dict) -> str:
              f"{result['date']}, gcc -O2, {result['inputs']} random inputs per run on the board checked against the "
              f"host int8 runner, and the host runner against TFLM on {result.get('tflm_inputs', 0)} inputs. "
              "instr/MAC: instructions per inference / nominal MACs (per effective MAC in brackets when the "
-             "compiler reports dead channels). fast: share of the MACs in layers on an arch path (not "
-             "portable/const_shape). RAM: data + bss + stack high-water, arena included; TFLM: the tflite-micro "
+             "compiler reports dead channels). fast: share of the conv/depthwise/FC MACs in layers on an arch "
+             "path (not the portable loops, plain or const_shape). RAM: data + bss + stack high-water, arena included; TFLM: the tflite-micro "
              "package's arena (head + tail, 64-bit host: its tail is larger than on a 32-bit board).", ""]
     header = ["model", "MACs"] + [f"{cores[b]} instr/MAC" for b in boards] + [f"{cores[b]} fast" for b in boards]
     header += ["RAM B (M4)", "TFLM arena B", "RAM/TFLM", "bit-exact"]
@@ -165,6 +201,10 @@ def markdown(result: dict) -> str:
                   f"{r['ram_bytes']:,}", "yes" if r["mismatches"] == 0 else f"NO ({r['mismatches']})"])
     lines += ["## Every run", ""] + _table(["model", "board", "instructions", "instr/MAC", "instr/eff. MAC", "est. cycles",
                                            "flash B", "RAM B", "bit-exact"], d, left=2) + [""]
+    lines += ["## Where the instructions go (all corpus models, per board: op and kernel variant)", ""]
+    lines += _table(["board", "op", "variant", "share of instructions", "instr/MAC", "models"],
+                    [[x["board"], x["op"], x["variant"], f"{100 * x['share']:.1f} %", _f(x["instructions_per_mac"]),
+                      str(x["models"])] for x in op_shares(rows) if x["share"] >= 0.005], left=3) + [""]
     s = slow_summary(rows)
     if s:
         lines += ["## Layers not on a fast path, by reason", ""]
