@@ -143,7 +143,7 @@ def _build_one(name: str, root: str) -> dict:
         tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.partial")  # concurrent builders never share one
         tmp.write_bytes(data)
         os.replace(tmp, target)
-    return meta
+    return {**meta, "path": str(path)}
 
 
 def build_corpus(names: list[str] | None = None, root: Path | None = None, jobs: int = 2, log=print) -> dict[str, Path]:
@@ -164,6 +164,7 @@ def build_corpus(names: list[str] | None = None, root: Path | None = None, jobs:
         futures = {pool.submit(_build_one, n, str(root)): n for n in todo}
         for k, fut in enumerate(as_completed(futures), 1):
             meta = fut.result()
+            paths[meta["name"]] = Path(meta["path"])  # where the worker wrote it (its key is the one that counts)
             log(f"corpus [{k:>2}/{len(todo)}] {time.time() - t0:5.0f} s  {meta['name']:<16} {meta['tflite_bytes']:>9,} B "
                 f"({meta['build_seconds']:.0f} s)")
     return paths

@@ -60,6 +60,18 @@ def _se(keras, x, ratio=4, gate="sigmoid"):
     return keras.layers.Multiply()([x, g])
 
 
+def _inverted_residual(keras, x, expanded, c_out, kernel, stride, act, se=None, add=True):
+    """Inverted residual (MobileNetV2/V3, MCUNet): 1x1 expansion (none when it would not widen), depthwise,
+    optional squeeze-and-excitation, linear 1x1 projection; the input added back when `add` and the shapes allow."""
+    c_in = x.shape[-1]
+    y = _conv_bn(keras, x, expanded, 1, 1, act) if expanded != c_in else x
+    y = _dw_bn(keras, y, kernel, stride, act)
+    if se:
+        y = _se(keras, y, gate=se)
+    y = _conv_bn(keras, y, c_out, 1, 1, None)
+    return keras.layers.Add()([x, y]) if add and stride == 1 and c_out == c_in else y
+
+
 def _head(keras, x, classes):
     x = keras.layers.GlobalAveragePooling2D()(x)
     return keras.layers.Softmax()(keras.layers.Dense(classes)(x))
@@ -92,10 +104,7 @@ def mobilenet_v2(keras, shape, alpha, classes=10):
                        (6, 320, 1, 1)):
         c_out = _divisible(c * alpha)
         for i in range(n):
-            y = _conv_bn(keras, x, c_in * t, 1, 1, "relu6") if t != 1 else x
-            y = _dw_bn(keras, y, 3, s if i == 0 else 1, "relu6")
-            y = _conv_bn(keras, y, c_out, 1, 1, None)
-            x = keras.layers.Add()([x, y]) if i > 0 else y
+            x = _inverted_residual(keras, x, c_in * t, c_out, 3, s if i == 0 else 1, "relu6", add=i > 0)
             c_in = c_out
     x = _conv_bn(keras, x, 1280, 1, 1, "relu6")
     return keras.Model(inp, _head(keras, x, classes))
@@ -109,12 +118,7 @@ def mcunet_se(keras, shape, classes=10):
     for e, c, k, s, se in ((1, 8, 3, 1, False), (4, 16, 5, 2, False), (3, 16, 3, 1, False), (4, 24, 7, 2, True),
                            (3, 24, 3, 1, True), (6, 40, 5, 2, True), (4, 40, 3, 1, False), (6, 48, 5, 1, True),
                            (6, 96, 3, 2, True)):
-        y = _conv_bn(keras, x, c_in * e, 1, 1, "relu6") if e != 1 else x
-        y = _dw_bn(keras, y, k, s, "relu6")
-        if se:
-            y = _se(keras, y)
-        y = _conv_bn(keras, y, c, 1, 1, None)
-        x = keras.layers.Add()([x, y]) if s == 1 and c == c_in else y
+        x = _inverted_residual(keras, x, c_in * e, c, k, s, "relu6", se="sigmoid" if se else None)
         c_in = c
     x = _conv_bn(keras, x, 160, 1, 1, "relu6")
     return keras.Model(inp, _head(keras, x, classes))
@@ -124,18 +128,11 @@ def mobilenet_v3_small(keras, shape, classes=10):
     """MobileNetV3-small blocks (Howard et al. 2019): hard-swish, SE with a hard-sigmoid gate, 5x5 kernels."""
     x = inp = keras.Input(shape)
     x = _conv_bn(keras, x, 16, 3, 2, "hswish")
-    c_in = 16
     for k, exp, c, se, act, s in ((3, 16, 16, True, "relu", 2), (3, 72, 24, False, "relu", 2),
                                   (3, 88, 24, False, "relu", 1), (5, 96, 40, True, "hswish", 2),
                                   (5, 240, 40, True, "hswish", 1), (5, 120, 48, True, "hswish", 1),
                                   (5, 288, 96, True, "hswish", 2), (5, 576, 96, True, "hswish", 1)):
-        y = _conv_bn(keras, x, exp, 1, 1, act) if exp != c_in else x
-        y = _dw_bn(keras, y, k, s, act)
-        if se:
-            y = _se(keras, y, gate="hsigmoid")
-        y = _conv_bn(keras, y, c, 1, 1, None)
-        x = keras.layers.Add()([x, y]) if s == 1 and c == c_in else y
-        c_in = c
+        x = _inverted_residual(keras, x, exp, c, k, s, act, se="hsigmoid" if se else None)
     x = _conv_bn(keras, x, 576, 1, 1, "hswish")
     x = keras.layers.GlobalAveragePooling2D()(x)
     x = _act(keras, keras.layers.Dense(256)(x), "hswish")
