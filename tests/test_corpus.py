@@ -8,7 +8,7 @@ minutes of TensorFlow (the MobileNets, MCUNet and MobileNetV3 1-5 minutes each u
 5 minutes from an empty cache (models, host runners, TFLM) under load 10 on 2 cores, with a ninth model
 (hswish_cnn, 75 s of it) since dropped. `scripts/bench --corpus` checks every model the same
 way (host vs TFLM on 50 inputs) before it measures them on the boards; TFEDGE_CORPUS_FULL=1 runs the
-whole corpus here. ResNet-14/20 are marked as the known bug they expose (CHAINED_RESIDUAL_BUG).
+whole corpus here.
 """
 
 from __future__ import annotations
@@ -31,15 +31,8 @@ from corpus import build, models  # noqa: E402
 
 SUBSET = ["narrow_c5", "narrow_c7", "narrow_c20", "ae_128_pt", "tcn_1d", "audio_dw8", "resnet8", "resnet14"]
 NAMES = [m.name for m in models.CORPUS] if os.environ.get("TFEDGE_CORPUS_FULL") == "1" else SUBSET
-# Known compiler bug, found by this corpus (strict: the test fails once it is fixed, so the mark goes):
-# a residual block run by rows whose input X is the output of an earlier fused block or in-place layer
-# (ResNet-14's layers 4-6 after 1-3, 11-13 after the in-place ADD 10) reads X from the wrong buffer: the
-# planner maps the block's sum to X's storage without following X's own group (planner.plan_memory builds
-# the fused blocks' `group` entries before, and apart from, the in-place chains) and codegen takes
-# plan.buffers[block.x]. Layer 6 is the first output that differs from TFLM and LiteRT alike; resolving
-# the groups in layer order (and codegen using plan.group) makes ResNet-14/20 bit-exact. ResNet-8 has one
-# such block, fed by a plain conv, and is exact.
-CHAINED_RESIDUAL_BUG = {"resnet14", "resnet20"}
+# resnet14 chains residual blocks run by rows (a block whose input X is the output of an earlier fused
+# block or in-place ADD): the case where the planner once mapped X to a buffer nothing wrote.
 
 
 @pytest.fixture(scope="session")
@@ -96,9 +89,7 @@ def test_zeroed_filters_make_dead_channels(corpus):
     assert dead == 15
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    strict=True, reason="chained fused residual blocks: second block's ADD differs from TFLM/LiteRT"))
-    if n in CHAINED_RESIDUAL_BUG else n for n in NAMES])
+@pytest.mark.parametrize("name", NAMES)
 def test_bit_exact_with_tflm(corpus, name):
     path = corpus[name]
     g = load_graph(path)

@@ -68,9 +68,13 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
     in_blocks = {k for i in fused for k in (i, i + 1, i + 2)}
     fused_away = {graph.storage(layers[i].outputs[0]) for b in fused.values() for i in (b.conv1, b.conv2)}
     decisions = find_inplace(graph, layers, excluded | in_blocks) if inplace else {}
-    group: dict[int, int] = {graph.storage(layers[b.add].outputs[0]): b.x for b in fused.values()}
-    for i in sorted(decisions):  # the output joins its source's group (chains: ADD after an in-place conv)
-        src = decisions[i].source
+    # Each output that overwrites its source joins the source's group, in layer order, so that chains
+    # resolve to one buffer: an ADD after an in-place conv, or a fused block whose X is the output of an
+    # earlier fused block or in-place layer (consecutive residual blocks).
+    sources = {b.add: b.x for b in fused.values()} | {i: d.source for i, d in decisions.items()}
+    group: dict[int, int] = {}
+    for i in sorted(sources):
+        src = sources[i]
         group[graph.storage(layers[i].outputs[0])] = group.get(src, src)
     buffers: dict[int, Buffer] = {}
 
