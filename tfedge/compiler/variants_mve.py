@@ -33,10 +33,11 @@ def window_geometry(k_h: int, k_w: int, dil_w: int) -> tuple[int, int] | None:
 
 
 def window_wins(in_c: int, depth_multiplier: int, out_w: int) -> bool:
-    """Measured (docs/kernels_mve.md): the window path wins on depth multipliers > 1, channel counts not
-    multiples of 4 and wide rows; the 3x3 ring and the tap-table paths on narrow rows of many channels
-    (KWS 25x5x64 in place by rows: ring 167 k, window 228 k instructions per layer)."""
-    return depth_multiplier != 1 or in_c % 4 != 0 or out_w >= 20 or (in_c <= 16 and out_w >= 8)
+    """Measured with prepared weights (docs/kernels_mve.md): the window path wins on depth multipliers > 1,
+    channel counts not multiples of 4 and rows >= 12 wide (VWW 12x12x32: 114 k -> 99 k instructions); the
+    3x3 ring and the tap-table paths on narrower rows of many channels (VWW 6x6x128: 93 k against 115 k,
+    KWS 25x5x64 in place by rows: 167 k against 228 k)."""
+    return depth_multiplier != 1 or in_c % 4 != 0 or out_w >= 12 or (in_c <= 16 and out_w >= 8)
 
 
 def depthwise_data(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, geo: dict, in_c: int
