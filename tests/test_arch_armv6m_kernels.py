@@ -35,3 +35,12 @@ def test_hello_world_bit_exact_on_microbit(reference_models):
     x = np.random.default_rng(5).integers(-128, 128, (200, 1, 1), dtype=np.int8)
     m = flash_model(tflite, "microbit", x, progress=False)
     assert m["mismatches"] == 0 and m["mismatched_values"] == 0
+
+
+def test_kws_bit_exact_on_microbit(reference_models):
+    """The 1x1/10x4 convolutions (dot4 on interior pixels) and 3x3 depthwise (tap table) run in place by
+    rows on the M0: outputs equal to the host runner's."""
+    tflite = reference_models["kws_ref_model.tflite"]
+    x = np.random.default_rng(7).integers(-128, 128, (3, 1, 49, 10, 1), dtype=np.int8)
+    m = flash_model(tflite, "microbit", x, progress=False)
+    assert m["mismatches"] == 0 and m["mismatched_values"] == 0

@@ -90,6 +90,38 @@ static void check(const char *what, int32_t n, uint32_t seed) {
 
 static void prep_out(int32_t n) { memset(out_ref, 0, (size_t)n + 16); memset(out_arch, 0x5a, (size_t)n + 16); }
 
+/* Half the conv/depthwise cases get the compile-time prepared data of tfedge/compiler/variants_mve.py
+ * (arch_prep), built here the same way: [window flag][effective bias per channel][depthwise window weight
+ * vectors], the flag drawn at random where the window geometry allows it (the kernel checks the rest). */
+#if defined(__ARM_FEATURE_MVE)
+static int32_t prep[1 + MAX_C + 4 * 4 * MAX_C]; /* <= 4 groups of 16 bytes per channel */
+static const int32_t *make_prep(const tfedge_conv_params *p, int depthwise) {
+  const int32_t K = p->k_h * p->k_w * (depthwise ? 1 : p->in_c);
+  int8_t *wp = (int8_t *)(prep + 1 + p->out_c);
+  int32_t oc, k, ky, kx, R, G;
+  if (next() % 2u) return 0;
+  prep[0] = 0;
+  for (oc = 0; oc < p->out_c; ++oc) {
+    int32_t sum = 0;
+    for (k = 0; k < K; ++k) sum += depthwise ? p->weights[k * p->out_c + oc] : p->weights[oc * K + k];
+    prep[1 + oc] = (int32_t)((uint32_t)(p->bias ? p->bias[oc] : 0) + (uint32_t)p->input_offset * (uint32_t)sum);
+  }
+  if (!depthwise || p->dil_w != 1 || p->k_w > 16) return prep;
+  R = p->k_h < 16 / p->k_w ? p->k_h : 16 / p->k_w;
+  G = (p->k_h + R - 1) / R;
+  if (G > 4 || next() % 4u == 0) return prep; /* flag 0: the kernel's other paths with the prepared bias */
+  prep[0] = 1;
+  memset(wp, 0, (size_t)(p->out_c * G * 16));
+  for (oc = 0; oc < p->out_c; ++oc)
+    for (ky = 0; ky < p->k_h; ++ky)
+      for (kx = 0; kx < p->k_w; ++kx)
+        wp[(oc * G + ky / R) * 16 + kx * R + ky % R] = p->weights[(ky * p->k_w + kx) * p->out_c + oc];
+  return prep;
+}
+#else
+static const int32_t *make_prep(const tfedge_conv_params *p, int depthwise) { (void)p; (void)depthwise; return 0; }
+#endif
+
 static int conv_geometry(tfedge_conv_params *p, int32_t max_c, int32_t max_hw) {
   int32_t eff_h, eff_w, pad_h, pad_w;
   memset(p, 0, sizeof *p); /* optional fields (prepared data, clustered weights) absent */
@@ -126,6 +158,7 @@ static void test_conv(int32_t n_cases, int32_t max_c, int32_t max_hw) {
     if (n_in > MAX_IN || n_w > MAX_W || n_out > MAX_OUT) continue;
     fill(in_a, n_in, 0); fill(weights, n_w, 1); quant(p.out_c, 1);
     p.weights = weights; p.bias = next() % 4u ? bias : 0; p.mult = mult; p.shift = shift;
+    p.arch_prep = make_prep(&p, 0);
     prep_out(n_out);
     ref_conv_s8_nhwc(&p, in_a, out_ref); conv_s8_nhwc(&p, in_a, out_arch);
     check("conv", n_out, seed);
@@ -205,6 +238,7 @@ static void depthwise_case(tfedge_conv_params *p, const char *what, uint32_t see
     for (t = 0; t < p->k_h * p->k_w; ++t) weights[t * p->out_c + oc] = 0;
   }
   p->weights = weights; p->bias = next() % 4u ? bias : 0; p->mult = mult; p->shift = shift;
+  p->arch_prep = make_prep(p, 1);
   prep_out(n_out);
   ref_depthwise_conv_s8_nhwc(p, in_a, out_ref); depthwise_conv_s8_nhwc(p, in_a, out_arch);
   check(what, n_out, seed);

@@ -54,6 +54,9 @@ typedef struct {
   const uint16_t *live_map;
   const int8_t *const_row;
   int32_t weights_i8; /* conv_packed: weights int8 in the same order, 4 per word ([k0 k1 k2 k3]) */
+  /* Compile-time prepared data of one architecture's kernel (NULL elsewhere): on mve, the depthwise
+   * window path's effective biases and weight vectors (tfedge/compiler/variants_mve.py). */
+  const int32_t *arch_prep;
 } tfedge_conv_params;
 void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);

@@ -18,12 +18,17 @@
 #define OC_CHUNK 64    /* output channels whose effective bias and accumulators live on the stack */
 #define IM2COL_MAX 1024 /* bytes per column (4 columns <= 4 KB of stack); larger K takes conv_direct() */
 
-/* eb[i] = bias[c0 + i] + input_offset * sum(weights row i), i < n. */
+/* eb[i] = bias[c0 + i] + input_offset * sum(weights row i), i < n: prepared at compile time
+ * (variants_mve.py: arch_prep + 1 holds it for every channel) or summed here. */
 static void effective_bias(const tfedge_conv_params *p, const int8_t *weights, int32_t K, int32_t c0, int32_t n,
                            int32_t *eb) {
   const int32_t k_main = K & ~15;
   const mve_pred16_t tail = vctp8q((uint32_t)(K - k_main));
   int32_t i, k;
+  if (p->arch_prep) {
+    tfedge_mve_copy((int8_t *)eb, (const int8_t *)(p->arch_prep + 1 + c0), 4 * n);
+    return;
+  }
   for (i = 0; i < n; ++i) {
     const int8_t *w = weights + i * K;
     int32_t sum = 0;

@@ -269,7 +269,8 @@ static int win_geometry(const tfedge_conv_params *p, win_geom *g) {
   if (g->G > WIN_GROUPS || g->cs + g->slack > WIN_BUF || g->cs > 8 * WIN_NG) return 0;
   if ((p->k_h - 1) * p->dil_h * p->in_w * p->in_c + (g->P - 1) * p->in_c > 65535) return 0; /* 16-bit gather offsets */
   per_out = 16 * g->G * p->depth_multiplier; /* prepared weight bytes per input channel */
-  g->chunk_in = tfedge_min_i32(p->in_c, tfedge_min_i32((WIN_BUF - g->slack) / g->cs, WIN_WBUF / per_out));
+  g->chunk_in = tfedge_min_i32(p->in_c, (WIN_BUF - g->slack) / g->cs);
+  if (!p->arch_prep) g->chunk_in = tfedge_min_i32(g->chunk_in, WIN_WBUF / per_out); /* else prepared in flash */
   if (g->chunk_in < 1) return 0;
   if (g->chunk_in > 8) g->chunk_in &= ~7; /* whole 8-channel scatter blocks */
   return 1;
@@ -436,9 +437,12 @@ WIN_CHANNELS(win_channels_any, 0, 0)
 
 static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, const int8_t *input, int8_t *output) {
   const int32_t dm = p->depth_multiplier, step = p->stride_w * g->R;
+  /* compile-time prepared (variants_mve.py): eb[out_c] then the weight vectors; else built per chunk */
+  const int32_t *prep = p->arch_prep ? p->arch_prep + 1 : 0;
+  const int32_t stack_n = prep ? 1 : g->chunk_in * dm;
   int8_t buf[g->chunk_in * g->cs + g->slack] __attribute__((aligned(16)));
-  int8_t wp[g->chunk_in * dm * 16 * g->G] __attribute__((aligned(16)));
-  int32_t eb[g->chunk_in * dm];
+  int8_t wp_stack[stack_n * 16 * g->G] __attribute__((aligned(16)));
+  int32_t eb_stack[stack_n];
   win_out o;
   win_plan plan;
   int32_t b, ic0, oy;
@@ -451,7 +455,9 @@ static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, con
   o.left = tfedge_mve_any_left_shift(p->shift, p->out_c);
   for (ic0 = 0; ic0 < p->in_c; ic0 += g->chunk_in) {
     const int32_t n_in = tfedge_min_i32(g->chunk_in, p->in_c - ic0), oc0 = ic0 * dm, n = n_in * dm;
-    win_weights(p, g, oc0, n, wp, eb);
+    const int8_t *wp = prep ? (const int8_t *)(prep + p->out_c) + oc0 * 16 * g->G : wp_stack;
+    const int32_t *eb = prep ? prep + oc0 : eb_stack;
+    if (!prep) win_weights(p, g, oc0, n, wp_stack, eb_stack);
     for (b = 0; b < p->batches; ++b) {
       const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
       int8_t *out_b = output + b * p->out_h * p->out_w * p->out_c + oc0;
@@ -477,7 +483,8 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
     /* measured (docs/kernels_mve.md): the window path wins on depth multipliers > 1, channel counts not
      * multiples of 4 and wide rows; the 3x3 ring and the tap-table paths on narrow rows of many channels,
      * where its per-row buffer copy and per-call weight preparation weigh more */
-    const int win = p->depth_multiplier != 1 || p->in_c % 4 || p->out_w >= 20 || (p->in_c <= 16 && p->out_w >= 8);
+    const int win = p->arch_prep ? p->arch_prep[0]
+                                 : p->depth_multiplier != 1 || p->in_c % 4 || p->out_w >= 20 || (p->in_c <= 16 && p->out_w >= 8);
     if (win && win_geometry(p, &wg)) {
       depthwise_window(p, &wg, input, output);
       return;
@@ -494,13 +501,16 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
     return;
   }
   {
-    int32_t eb[p->out_c]; /* sized to the layer: the stack high-water mark counts in the RAM a model needs */
+    /* effective bias: compile-time prepared (variants_mve.py) or here, sized to the layer (the stack
+     * high-water mark counts in the RAM a model needs) */
+    int32_t eb_stack[p->arch_prep ? 1 : p->out_c];
+    const int32_t *eb = p->arch_prep ? p->arch_prep + 1 : eb_stack;
     int8_t zero_points[p->in_c];
     const int8_t *tap[taps][4];
     int8_t *out[4];
     int32_t toff[taps]; /* offset of each tap from the window's top-left input pixel */
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
-    for (c = 0; c < p->out_c; c += 4) { /* effective bias, 4 channels at a time */
+    if (!p->arch_prep) for (c = 0; c < p->out_c; c += 4) { /* effective bias, 4 channels at a time */
       const int full = c + 4 <= p->out_c;
       const mve_pred16_t pr = vctp32q((uint32_t)(p->out_c - c));
       const int8_t *w = p->weights + c;
@@ -511,7 +521,7 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
         for (t = 0; t < taps; ++t, w += p->out_c) sum = vaddq_s32(sum, vldrbq_z_s32(w, pr));
       sum = vmulq_n_s32(sum, p->input_offset);
       if (p->bias) sum = vaddq_s32(sum, vldrwq_z_s32(p->bias + c, pr));
-      vstrwq_p_s32(eb + c, sum, pr);
+      vstrwq_p_s32(eb_stack + c, sum, pr);
     }
     if (dw3x3_applies(p)) {
       dw3x3(p, input, output, eb, o);

@@ -11,10 +11,16 @@
 
 #include "tfedge_kernels.h"
 
+/* The write-back copy; an arch file may define its own before including this file (mve/: 16-byte vector
+ * copies, 3 k instructions less per in-place KWS layer than newlib-nano's memcpy). */
+#ifndef TFEDGE_ROWS_COPY
+#define TFEDGE_ROWS_COPY(dst, src, n) memcpy((dst), (src), (size_t)(n))
+#endif
+
 static void flush(const tfedge_conv_params *p, int8_t *buf, const int8_t *ring, int32_t c, int32_t rows, int32_t slots) {
   const int32_t out_row = p->out_w * p->out_c;
   const int32_t n = p->out_h - c * rows < rows ? p->out_h - c * rows : rows;
-  memcpy(buf + c * rows * out_row, ring + (c % slots) * rows * out_row, (size_t)(n * out_row));
+  TFEDGE_ROWS_COPY(buf + c * rows * out_row, ring + (c % slots) * rows * out_row, n * out_row);
 }
 
 void tfedge_conv_rows_inplace_s8(const tfedge_conv_params *p, tfedge_conv_fn fn, int8_t *buf, int8_t *ring,

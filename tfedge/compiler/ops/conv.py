@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfedge.compiler import compress, quant, variants
+from tfedge.compiler import compress, quant, variants, variants_mve
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
 from tfedge.compiler.ops.common import (INT8, activation, activation_ok, arity, const_input, out_size, pad_before,
@@ -146,6 +146,8 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         params["scratch"] = ctx.scratch(choice.scratch_bytes)
     if clustered:
         params.update(clustered[1])
+    elif ctx.arch == "mve" and not choice.packed:  # Helium's compile-time prepared data (variants_mve)
+        params.update(variants_mve.conv_fields(ctx, depthwise, w.data, bias, -x.q_zero, geo, in_c))
     name = ctx.params("tfedge_conv_params", params)
     per_out = geo["k_h"] * geo["k_w"] * (1 if depthwise else in_c)
     macs = x.shape[0] * geo["out_h"] * geo["out_w"] * out_c * per_out

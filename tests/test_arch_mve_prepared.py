@@ -1,0 +1,61 @@
+"""tfedge/compiler/variants_mve.py: the Helium kernels' compile-time prepared data, checked by what the
+kernels compute from it (the firmware side is tests/test_arch_mve_kernels.py, which feeds the kernels the
+same layout built in C, and tests/test_arch_mve_models.py, whole models compiled through this module)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tfedge.compiler import variants_mve
+
+
+def _window_sums(data: np.ndarray, x: np.ndarray, k_h: int, k_w: int, out_c: int) -> np.ndarray:
+    """What the window path computes for one output pixel: eb + per group g, the 16-byte dot product
+    (VMLADAV) of the prepared weights with the window buffer [group][column][row in group] of channel oc."""
+    r, g = variants_mve.window_geometry(k_h, k_w, 1)
+    eb = data[1:1 + out_c]
+    wp = data[1 + out_c:].view(np.int8).reshape(out_c, g, 16).astype(np.int64)
+    out = eb.astype(np.int64).copy()
+    for oc in range(out_c):
+        for gi in range(g):
+            buf = np.zeros(16, dtype=np.int64)  # lanes past the window: any data, weight 0
+            buf[:] = 99
+            for kx in range(k_w):
+                for ri in range(r):
+                    ky = gi * r + ri
+                    if ky < k_h:
+                        buf[kx * r + ri] = x[ky, kx, oc]
+            out[oc] += int(np.dot(buf, wp[oc, gi]))
+    return out
+
+
+@pytest.mark.parametrize("k_h,k_w", [(3, 3), (5, 5), (10, 4), (1, 7), (7, 1)])
+def test_depthwise_window_layout_gives_the_depthwise_sum(k_h, k_w):
+    rng = np.random.default_rng(k_h * 16 + k_w)
+    out_c, off = 6, 37
+    w = rng.integers(-127, 128, size=(1, k_h, k_w, out_c), dtype=np.int8)
+    bias = rng.integers(-70000, 70000, size=out_c).astype(np.int32)
+    geo = dict(dil_w=1, out_w=24)  # wide rows: the window path
+    data = variants_mve.depthwise_data(w, bias, off, geo, out_c)
+    assert data.dtype == np.int32 and data[0] == 1
+    x = rng.integers(-128, 128, size=(k_h, k_w, out_c))
+    want = bias + ((x + off) * w[0]).sum(axis=(0, 1))  # TFLM's sum((x + off) * w) + bias
+    assert np.array_equal(_window_sums(data, x, k_h, k_w, out_c), want)
+
+
+def test_depthwise_narrow_rows_get_only_the_effective_bias():
+    w = np.ones((1, 3, 3, 64), dtype=np.int8)
+    data = variants_mve.depthwise_data(w, None, 5, dict(dil_w=1, out_w=5), 64)  # KWS 25x5x64: ring path
+    assert data[0] == 0 and len(data) == 65 and np.all(data[1:] == 45)
+    dilated = variants_mve.depthwise_data(w, None, 5, dict(dil_w=2, out_w=40), 64)
+    assert dilated[0] == 0 and len(dilated) == 65
+
+
+def test_effective_bias_wraps_like_int32():
+    w = np.full((2, 16, 16, 64), 127, dtype=np.int8)  # sum 2,080,768 per channel
+    bias = np.array([2**31 - 1, -2**31], dtype=np.int32)
+    data = variants_mve.conv_data(w, bias, 128)
+    exact = np.array([2**31 - 1, -2**31], dtype=np.int64) + 128 * 127 * 16 * 16 * 64
+    assert data[0] == 0
+    assert np.array_equal(data[1:].astype(np.int64), (exact + 2**31) % 2**32 - 2**31)

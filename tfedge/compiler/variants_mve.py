@@ -1,0 +1,76 @@
+"""Compile-time prepared data of the Helium (Cortex-M55, arch `mve`) kernels.
+
+The depthwise window path of firmware/runtime/mve/depthwise_conv_s8_nhwc.c multiplies each output's
+window (R * k_w contiguous bytes per group of R kernel rows) with the channel's weights in the same lane
+order by one VMLADAV.S8. Without this module the kernel builds those weight vectors and the effective
+biases on every call, which in-place layers (run by rows, one call per few rows) pay many times.
+Here they are built once: `tfedge_conv_params.arch_prep` points at
+
+    int32 window                           1: run the window path (wp follows), 0: the kernel's other paths
+    int32 eb[out_c]                        bias + input_offset * sum of the channel's weights (wraps mod 2^32)
+    int8  wp[out_c][G][16] (as int32 words) wp[oc][g][kx * R + r] = w[g * R + r][kx][oc], other lanes 0;
+                                           only when window is 1
+
+R = min(k_h, 16 // k_w), G = ceil(k_h / R). The kernel checks the same geometry and ignores the data when
+its window path does not apply. The path choice (window_wins) moves here from the kernel: the kernel
+keeps its own rule only for calls without prepared data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+WIN_GROUPS = 4  # the kernel's WIN_GROUPS: at most this many 16-byte groups per window
+
+
+def window_geometry(k_h: int, k_w: int, dil_w: int) -> tuple[int, int] | None:
+    """(R, G) of the window path, or None when it does not apply (mirrors win_geometry's shape checks)."""
+    if dil_w != 1 or k_w > 16:
+        return None
+    r = min(k_h, 16 // k_w)
+    g = -(-k_h // r)
+    return (r, g) if g <= WIN_GROUPS else None
+
+
+def window_wins(in_c: int, depth_multiplier: int, out_w: int) -> bool:
+    """Measured with prepared weights (docs/kernels_mve.md): the window path wins on depth multipliers > 1,
+    channel counts not multiples of 4 and rows >= 12 wide (VWW 12x12x32: 114 k -> 99 k instructions); the
+    3x3 ring and the tap-table paths on narrower rows of many channels (VWW 6x6x128: 93 k against 115 k,
+    KWS 25x5x64 in place by rows: 167 k against 228 k)."""
+    return depth_multiplier != 1 or in_c % 4 != 0 or out_w >= 12 or (in_c <= 16 and out_w >= 8)
+
+
+def depthwise_data(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, geo: dict, in_c: int
+                   ) -> np.ndarray:
+    """The int32 array described above for a DEPTHWISE_CONV_2D filter [1][k_h][k_w][out_c]."""
+    _, k_h, k_w, out_c = weights.shape
+    eb = effective_bias(weights, bias, input_offset, (0, 1, 2))
+    win = window_geometry(k_h, k_w, geo["dil_w"])
+    if win is None or not window_wins(in_c, out_c // in_c, geo["out_w"]):
+        return np.concatenate([[0], eb]).astype(np.int32)
+    r, g = win
+    wp = np.zeros((out_c, g, 16), dtype=np.int8)
+    for ky in range(k_h):
+        for kx in range(k_w):
+            wp[:, ky // r, kx * r + ky % r] = weights[0, ky, kx, :]
+    return np.concatenate([[1], eb, wp.reshape(-1).view("<i4")]).astype(np.int32)
+
+
+def effective_bias(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, axis) -> np.ndarray:
+    """bias + input_offset * (sum of each output channel's weights over `axis`), wrapped to int32 as the C sums."""
+    eb = weights.astype(np.int64).sum(axis=axis) * int(input_offset)
+    if bias is not None:
+        eb = eb + np.asarray(bias, dtype=np.int64)
+    return ((eb + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
+
+
+def conv_data(weights: np.ndarray, bias: np.ndarray | None, input_offset: int) -> np.ndarray:
+    """CONV_2D (filter [out_c][k_h][k_w][in_c]): word 0 is 0, then eb[out_c] (mve/conv_s8_nhwc.c's
+    effective_bias, once per call without it: 5 calls per in-place KWS layer)."""
+    return np.concatenate([[0], effective_bias(weights, bias, input_offset, (1, 2, 3))]).astype(np.int32)
+
+
+def conv_fields(ctx, depthwise: bool, weights: np.ndarray, bias, input_offset: int, geo: dict, in_c: int) -> dict:
+    """The extra tfedge_conv_params fields of a CONV_2D or DEPTHWISE_CONV_2D layer on `mve`."""
+    data = depthwise_data(weights, bias, input_offset, geo, in_c) if depthwise else conv_data(weights, bias, input_offset)
+    return {"arch_prep": ctx.array("int32_t", data, "mveprep")}
