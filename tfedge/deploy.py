@@ -239,7 +239,7 @@ class Deployment:
         if reuse is not None:
             data = reuse.read_bytes()
         else:
-            from tfedge.optimize.pipeline import load_keras_model
+            from tfedge.export.keras_load import load_keras_model
 
             model = load_keras_model(source)
             data = export_int8(model, self.data.x_train[: self.int8.representative_samples], int16x8=self.int8.int16x8,

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tfedge.errors import DataError
     from tfedge.export import evaluate_tflite, export_int8
-    from tfedge.optimize.pipeline import load_keras_model
+    from tfedge.export.keras_load import load_keras_model
 
     data = _load_samples(args.data, np)[: args.samples]
     model = load_keras_model(args.model)

@@ -16,6 +16,7 @@ import numpy as np
 
 from tfedge._tf import keras
 from tfedge.errors import RecipeError
+from tfedge.optimize.keras_convert import as_tf_keras
 from tfedge.optimize.training import FineTune, fit, loss_for
 
 CRITERIA = ("l1", "l2")
@@ -31,6 +32,7 @@ def channel_prune(model: keras.Model, training: FineTune, *, macs: float = 0.5, 
     rebuild it smaller and fine-tune it. Kept channel counts are rounded to `multiple_of` (4: what the
     SIMD kernels of the DSP and Helium paths process per step; 1: exact). Metrics: macs_before,
     macs_after, removed_fraction, channels {layer: [before, after]}."""
+    model = as_tf_keras(model, "channel_prune")
     if not 0.0 < macs < 1.0:
         raise RecipeError(f"channel_prune: macs must be a fraction between 0 and 1 (exclusive), got {macs}")
     if criterion not in CRITERIA:
