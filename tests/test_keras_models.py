@@ -109,8 +109,11 @@ def test_compile_report_names_keras_layers_for_keras3_and_tf_keras():
     assert ("dw", "DEPTHWISE_CONV_2D") in names["keras3"] and names["keras3"][-1] == ("head", "SOFTMAX")
 
 
-def test_compile_errors_name_the_keras_layer():
+def test_compile_errors_name_the_keras_layer(monkeypatch):
     from tfedge.compiler import load_graph
+    from tfedge.compiler.ops import REGISTRY
+
+    monkeypatch.delitem(REGISTRY, "ABS", raising=False)
     from tfedge.errors import UnsupportedModelError
     from tfedge.export import export_int8
 
@@ -121,3 +124,24 @@ def test_compile_errors_name_the_keras_layer():
     tflite = export_int8(model, np.random.default_rng(2).uniform(-1, 1, (8, 4, 4, 2)).astype(np.float32))
     with pytest.raises(UnsupportedModelError, match=r"layer 'absolute' \(ABS, operator 1\): op not supported"):
         load_graph(tflite)
+
+
+def test_export_cli_takes_a_keras3_file_and_warns_about_ops_tfedge_cannot_compile(tmp_path, capsys, monkeypatch):
+    import keras as keras3
+
+    from tfedge.cli import main
+    from tfedge.compiler.ops import REGISTRY
+
+    monkeypatch.delitem(REGISTRY, "RESIZE_BILINEAR", raising=False)  # unsupported, whatever the op list becomes
+
+    K = keras3.layers
+    inputs = keras3.Input((4, 4, 2))
+    x = K.UpSampling2D(interpolation="bilinear", name="upsample")(K.Conv2D(3, 1, name="conv")(inputs))
+    model = keras3.Model(inputs, K.Flatten(name="flat")(x))
+    model.save(tmp_path / "k3.keras")
+    np.save(tmp_path / "x.npy", np.random.default_rng(3).uniform(-1, 1, (8, 4, 4, 2)).astype(np.float32))
+    assert main(["export", str(tmp_path / "k3.keras"), "--data", str(tmp_path / "x.npy"), "-o", str(tmp_path / "m.tflite")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: tfedge cannot compile this model" in err
+    assert "layer 'upsample' (RESIZE_BILINEAR, operator 1)" in err
+    assert (tmp_path / "m.tflite").stat().st_size > 0

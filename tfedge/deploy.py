@@ -198,12 +198,22 @@ class Deployment:
         board = _read_json(self.out / "board.json")
 
         report = self._report(optimize_report, export, compile_report, board, tflite)
+        report["model_name"] = self._model_name(start_file, tflite)
         _write_json(self.out / "report.json", report)
         from tfedge.report import write_reports
 
-        files = write_reports(report, self.out, title=f"tfedge deploy: {tflite.name} on {self.board.name}")
+        files = write_reports(report, self.out, title=f"tfedge deploy: {report['model_name']} on {self.board.name}")
         report["files"] = {"html": str(files.html), "markdown": str(files.markdown)}
         return report
+
+    def _model_name(self, start_file: Path | None, tflite: Path) -> str:
+        """The user's name for the model: the file deployed from, else the recipe's `model:` (a built-in
+        name or a file), else the .tflite's own name."""
+        if start_file is not None:
+            return start_file.stem if start_file.suffix else start_file.name
+        if self.recipe.model:
+            return Path(self.recipe.model).stem if Path(self.recipe.model).suffix else Path(self.recipe.model).name
+        return tflite.stem
 
     # ------------------------------------------------------------------------------------ stages
 

@@ -172,7 +172,8 @@ def flash_model(
     layers = []
     for row, cost in zip(report["layers"], measurement.mean_layers()):
         layers.append({
-            "index": row["index"], "op": row["op"], "output_shape": row.get("output_shape"), "macs": row["macs"],
+            "index": row["index"], "layer": row.get("name", f"operator {row['operator_index']}"), "op": row["op"],
+            "output_shape": row.get("output_shape"), "macs": row["macs"],
             "variant": row.get("variant", ""), "memory": row.get("memory", ""),
             "instructions": int(round(cost["insns"])),
             "instructions_per_mac": cost["insns"] / row["macs"] if row["macs"] else None,
@@ -249,20 +250,20 @@ def format_report(metrics: dict) -> str:
     if m["layers"]:
         total = max(1, m["instructions_per_inference"])
         traffic = all("memory_traffic" in l for l in m["layers"])
-        header = ("#", "op", "output shape", "MACs", "instructions", "instr/MAC", "est. cycles", "%")
+        header = ("#", "layer", "op", "output shape", "MACs", "instructions", "instr/MAC", "est. cycles", "%")
         header += ("flash rd", "RAM rd", "written") if traffic else ()
         rows = [header]
         for l in m["layers"]:
             shape = "x".join(map(str, l["output_shape"])) if l["output_shape"] else "-"
             ipm = f"{l['instructions_per_mac']:.2f}" if l["instructions_per_mac"] else "-"
-            row = (str(l["index"]), l["op"], shape, f"{l['macs']:,}", f"{l['instructions']:,}", ipm,
+            row = (str(l["index"]), l.get("layer", "-"), l["op"], shape, f"{l['macs']:,}", f"{l['instructions']:,}", ipm,
                    f"{l['est_cycles']:,}", f"{100.0 * l['instructions'] / total:.1f}")
             if traffic:
                 t = l["memory_traffic"]
                 row += (f"{t['flash_read_bytes']:,}", f"{t['ram_read_bytes']:,}", f"{t['written_bytes']:,}")
             rows.append(row)
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-        right = {0, 3, 4, 5, 6, 7, 8, 9, 10}
+        right = {0, 4, 5, 6, 7, 8, 9, 10, 11}
         lines.append("")
         for k, r in enumerate(rows):
             lines.append("  " + "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))

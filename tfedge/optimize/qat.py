@@ -44,7 +44,10 @@ def qat(model: keras.Model, training: FineTune, *, scheme: str = "qat") -> tuple
     check_qat(model, scheme)
     model = copy_model(model)
     quantize = tfmot.quantization.keras
-    wrapped = quantize.quantize_apply(quantize.quantize_annotate_model(model), quantize_scheme(scheme))
+    # No 'quant_' prefix: the wrappers keep the layer names, which the .tflite tensor names and so the
+    # compile report, per-layer tables and errors carry through to the board.
+    wrapped = quantize.quantize_apply(quantize.quantize_annotate_model(model), quantize_scheme(scheme),
+                                      quantized_layer_name_prefix="")
     fit(wrapped, training, scheme, loss=loss_for(model, training.y))
     unique = unique_weights_per_layer(wrapped)
     return wrapped, {
