@@ -149,7 +149,8 @@ class Board:
             raise pytest.UsageError("no board chosen: call board('stm32f405').run(...) or mark the test "
                                     "@pytest.mark.board('stm32f405')")
         from tfedge.emulate.flash import flash_model
-        from tfedge.emulate.figures import compile_report, quantize_inputs
+        from tfedge.emulate.figures import compile_report
+        from tfedge.io_batches import quantize_inputs
 
         path = self._model_path(model)
         x = None

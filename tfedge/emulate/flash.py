@@ -22,7 +22,7 @@ import numpy as np
 from tfedge import io_batches
 from tfedge.boards import Board, load_board
 from tfedge.build.elfinfo import elf_sizes, region_usage
-from tfedge.build.firmware import OPT_LEVELS, build_firmware
+from tfedge.build.firmware import OPT_LEVELS, build_firmware, shrink_advice
 from tfedge.compiler.cli import add_storage_arguments, kernel_arch
 from tfedge.emulate import renode
 from tfedge.emulate.cycles import (cycles_to_ms, error_band, estimate_cycles, estimate_cycles_precise, memory_traffic,
@@ -33,18 +33,20 @@ from tfedge.errors import DataError, DoesNotFitError
 
 def _check_fits(board: Board, report: dict) -> None:
     """Refuses, before compiling any C, a model whose arena or constants alone exceed their region."""
-    problems = []
+    problems, kinds = [], set()
     arena_region = board.region_for("arena")
     if report["arena_bytes"] > arena_region.size:
         problems.append(f"{arena_region.name} ({arena_region.kind}, holds {'/'.join(arena_region.holds)}): needed {report['arena_bytes']} bytes "
                         f"for the activation arena alone, available {arena_region.size} bytes")
+        kinds.add(arena_region.kind)
     rodata_region = board.region_for("rodata")
     if report.get("flash_bytes", 0) > rodata_region.size:
         problems.append(f"{rodata_region.name} ({rodata_region.kind}, holds {'/'.join(rodata_region.holds)}): needed {report['flash_bytes']} bytes "
                         f"for the model's weights and tables alone, available {rodata_region.size} bytes")
+        kinds.add(rodata_region.kind)
     if problems:
         raise DoesNotFitError(f"the model does not fit board {board.name}:\n  - " + "\n  - ".join(problems)
-                              + "\n  pick a board with more memory (`tfedge boards`) or make the model smaller (prune/quantize)")
+                              + "\n" + shrink_advice(kinds))
 
 
 def _split_outputs(raw: np.ndarray, report: dict) -> list[np.ndarray]:
@@ -144,7 +146,8 @@ def flash_model(
         samples = with_batch = None
         if inputs is not None:
             inp = report["inputs"][0]
-            samples, with_batch = io_batches.split_samples(np.asarray(inputs), tuple(inp["shape"]), np.dtype(inp["dtype"]))
+            x = io_batches.quantize_inputs(inputs, inp)  # float data: quantized with the input scale/zero point
+            samples, with_batch = io_batches.split_samples(x, tuple(inp["shape"]), np.dtype(inp["dtype"]))
         out_bytes = sum(o["bytes"] for o in report["outputs"])
         raw, run, measurement = run_samples(board, fw.elf, samples, out_bytes, workdir=work / "run", timeout=timeout,
                                             progress=progress, trace=timing == "precise")
