@@ -93,6 +93,11 @@ def precheck(recipe: Recipe, model: keras.Model, data: Dataset) -> None:
     for stage in recipe.stages:
         if isinstance(stage, Prune):
             prune_targets(model, sparsity=stage.sparsity, layers=stage.layers, m_by_n=stage.m_by_n)
+        elif isinstance(stage, ChannelPrune):
+            from tfedge.optimize.channel_prune import channel_plan, check_options
+
+            check_options(stage.macs, stage.criterion, stage.multiple_of)
+            channel_plan(model)  # what the run refuses, and only that
         elif isinstance(stage, Cluster):
             cluster_layers(model, stage.layers)
         elif isinstance(stage, QAT):
