@@ -170,3 +170,14 @@ def test_flash_cli_quantizes_float_inputs_with_the_input_scale(reference_models,
     q = quantize_inputs(x, compile_report(tflite)["inputs"][0])
     assert q.dtype == np.int8 and len(np.unique(q)) == 6  # not the zeros x.astype(np.int8) gives
     np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), _tflm(tflite, q.reshape(6, 1, 1)).reshape(6, 1))
+
+
+def test_stm32f405_runs_the_arena_in_ccm_bit_exact(reference_models):
+    """KWS's arena in the 64 KB CCM region, SRAM left to stack and data: bit-exact, same instructions."""
+    tflite = reference_models["kws_ref_model.tflite"]
+    x = _inputs(tflite, 2, seed=5)
+    m = flash_model(tflite, "stm32f405", x, progress=False)
+    regions = {r["name"]: r for r in m["regions"]}
+    assert m["mismatches"] == 0
+    assert m["arena_bytes"] <= regions["ccm"]["used_bytes"] <= 64 * 1024
+    assert regions["sram"]["used_bytes"] < m["arena_bytes"] + 16 * 1024  # stack, data, bss only

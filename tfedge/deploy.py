@@ -289,8 +289,10 @@ class Deployment:
         from tfedge.compiler import runtime_include_dirs, runtime_sources
         from tfedge.emulate.flash import _check_fits
 
-        _check_fits(self.board, json.loads((compile_dir / "compile_report.json").read_text()))
-        fw = build_firmware(self.board, [compile_dir / "model.c", *runtime_sources(self.board.kernel_arch)],
+        report = json.loads((compile_dir / "compile_report.json").read_text())
+        board = self.board.for_arena(report["arena_bytes"])  # as flash_model places it: the same ELF
+        _check_fits(board, report)
+        fw = build_firmware(board, [compile_dir / "model.c", *runtime_sources(self.board.kernel_arch)],
                             include_dirs=[compile_dir, *runtime_include_dirs()], defines=["TFEDGE_PROFILE_LAYERS"], opt=self.opt)
         tmp = elf.with_name(f".{elf.name}.partial")
         shutil.copyfile(fw.elf, tmp)

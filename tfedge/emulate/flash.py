@@ -137,6 +137,7 @@ def flash_model(
         result = compile_model(tflite, work / "model", profile_hooks=True, arch=arch, compress_weights=compress_weights,
                                weights=weights)
         report = result.report
+        board = board.for_arena(report["arena_bytes"])  # the first arena region with room (e.g. CCM, then SRAM)
         _check_fits(board, report)
         if len(report["inputs"]) != 1:
             raise DataError("tfedge flash handles single-input models")
