@@ -156,14 +156,14 @@ _OPERATORS = re.compile(r"\boperators? ([\d, ]+) \((\w+)\)")
 
 
 def _name_operators(problem: str, names: dict[int, list[str]]) -> str:
-    """'operator 4 (RESIZE_BILINEAR)' -> "'up1' (RESIZE_BILINEAR, operator 4)": the Keras layer users know."""
+    """'operator 4 (RESIZE_BILINEAR)' -> "layer 'up1': operator 4 (RESIZE_BILINEAR)": the Keras layer users
+    know first, the operator as before (messages stay searchable by it)."""
     def named(match: re.Match) -> str:
         indices = [int(i) for i in match.group(1).replace(" ", "").split(",") if i]
         labelled = [f"'{layer_label(names.get(i, []))}'" for i in indices if names.get(i)]
         if len(labelled) != len(indices):
             return match.group(0)
-        return f"{'layers' if len(indices) > 1 else 'layer'} {', '.join(labelled)} ({match.group(2)}, " \
-               f"{'operators' if len(indices) > 1 else 'operator'} {', '.join(map(str, indices))})"
+        return f"{'layers' if len(indices) > 1 else 'layer'} {', '.join(labelled)}: {match.group(0)}"
     return _OPERATORS.sub(named, problem)
 
 
