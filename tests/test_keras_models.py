@@ -207,3 +207,21 @@ def test_channel_prune_resnet8_halves_macs_and_instructions_on_the_board(tmp_pat
         figures.append((report["total_macs"], run["instructions_per_inference"]))
     (macs_a, instr_a), (macs_b, instr_b) = figures
     assert macs_b <= 0.51 * macs_a and instr_b <= 0.65 * instr_a
+
+
+def test_dynamic_range_model_is_not_called_a_float_weights_model():
+    """optimizations=[DEFAULT] without representative data: int8 weights, float activations (on main the
+    compiler called it 'a float model (float32 weights)')."""
+    from tfedge._tf import tf
+    from tfedge.compiler import load_graph
+    from tfedge.errors import UnsupportedModelError
+
+    inputs = keras.Input((64,))
+    model = keras.Model(inputs, L.Dense(10)(L.Dense(64, activation="relu", name="big")(inputs)))
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    with pytest.raises(UnsupportedModelError) as info:
+        load_graph(converter.convert())
+    message = str(info.value)
+    assert "dynamic-range quantized model (int8 weights, float32 activations)" in message
+    assert "float32 weights" not in message and "tfedge export" in message
