@@ -37,7 +37,8 @@ def test_mcu_profiles_use_a_machine_of_the_same_core():
 
 def test_real_chip_capacities():
     # Datasheet figures (bytes) the profiles must enforce.
-    assert load_board("stm32f405").flash_bytes == 1024 * 1024 and load_board("stm32f405").ram_bytes == 128 * 1024
+    # STM32F405: 128 KB SRAM + 64 KB CCM (the CCM holds the arena when it fits)
+    assert load_board("stm32f405").flash_bytes == 1024 * 1024 and load_board("stm32f405").ram_bytes == 192 * 1024
     assert load_board("stm32l4r5").ram_bytes == 640 * 1024 and load_board("stm32l4r5").clock_hz == 120_000_000
     assert load_board("nrf52840").ram_bytes == 256 * 1024 and load_board("nrf52840").clock_hz == 64_000_000
     assert load_board("stm32u585").ram_bytes == 768 * 1024 and load_board("stm32u585").flash_bytes == 2 * 1024 * 1024
@@ -89,6 +90,16 @@ def test_linker_script_places_every_section_in_its_region():
     assert re.search(r"\.arena \(NOLOAD\).*?\} > ISRAM", script, re.S)
     assert re.search(r"\.data : .*?\} > DTCM AT > ITCM", script, re.S)
     assert f". += {board.stack_bytes};" in script
+
+
+def test_stm32f405_arena_in_ccm_when_it_fits():
+    board = load_board("stm32f405")
+    small, large = board.for_arena(60 * 1024), board.for_arena(65 * 1024 + 1)
+    assert small.region_for("arena").name == "ccm" and large.region_for("arena").name == "sram"
+    assert re.search(r"\.arena \(NOLOAD\).*?\} > CCM", linker_script(small), re.S)
+    assert re.search(r"\.arena \(NOLOAD\).*?\} > SRAM", linker_script(large), re.S)
+    assert re.search(r"\.bss \(NOLOAD\).*?\} > SRAM", linker_script(small), re.S)
+    assert load_board("mps2-an386").for_arena(1 << 20) == load_board("mps2-an386")  # one arena region: unchanged
 
 
 def test_unknown_board_lists_the_known_ones():

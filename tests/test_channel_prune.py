@@ -44,12 +44,12 @@ def _zeroed(model, keep: dict[str, np.ndarray]):
 
 
 def test_rebuilt_model_equals_zeroed_filters(chain_model):
-    from tfedge.optimize.channel_prune import _keep, _rebuild, count_macs
+    from tfedge.optimize.channel_prune import _keep, _rebuild, channel_plan, count_macs
 
-    layers = list(chain_model.layers)
-    keep = _keep(layers, 0.5, "l1", 1)
+    plan = channel_plan(chain_model)
+    keep = _keep(plan, 0.5, "l1", 1)
     assert set(keep) == {"c1", "c2", "fc1"}  # not the output layer; depthwise follows its input
-    small = _rebuild(chain_model, layers, keep)
+    small = _rebuild(chain_model, plan, keep)
     assert small.get_layer("c1").filters == 8 and small.get_layer("dw").output_shape[-1] == 16
     assert small.get_layer("c2").filters == 12 and small.get_layer("fc1").units == 10
     assert count_macs(small) < 0.4 * count_macs(chain_model)
@@ -83,9 +83,67 @@ def test_refusals(chain_model):
     inp = keras.Input((6, 6, 3))
     a = keras.layers.Conv2D(4, 3, padding="same")(inp)
     b = keras.layers.Conv2D(4, 1)(a)
+    # a residual ADD couples a and b, and it is the model output: nothing may lose channels
     branching = keras.Model(inp, keras.layers.Add()([a, b]))
-    with pytest.raises(RecipeError, match="branch"):
+    with pytest.raises(RecipeError, match="no layer can lose channels"):
         channel_prune(branching, tune)
+    shared = keras.layers.Conv2D(3, 1, name="shared")
+    twice = keras.Model(inp, keras.layers.Add()([shared(inp), shared(inp)]))
+    with pytest.raises(RecipeError, match="'shared' is called 2 times"):
+        channel_prune(twice, tune)
+
+
+@pytest.fixture(scope="module")
+def branchy_model():
+    """A residual ADD, a concatenation, a depthwise conv on the sum and a Flatten -> Dense head."""
+    from tfedge._tf import keras
+
+    keras.utils.set_random_seed(5)
+    L = keras.layers
+    inp = keras.Input((8, 8, 3))
+    a = L.ReLU(name="a_relu")(L.BatchNormalization(name="a_bn")(L.Conv2D(12, 3, padding="same", name="a")(inp)))
+    b = L.Conv2D(12, 3, padding="same", name="b")(a)
+    s = L.ReLU(name="s_relu")(L.Add(name="add")([a, b]))
+    d = L.DepthwiseConv2D(3, padding="same", name="dw")(s)
+    c = L.Conv2D(8, 1, name="c")(inp)
+    x = L.Concatenate(name="cat")([d, c])
+    x = L.Conv2D(16, 3, strides=2, padding="same", activation="relu", name="e")(x)
+    x = L.Dense(6, activation="relu", name="f")(L.Flatten(name="flat")(x))
+    return keras.Model(inp, L.Dense(4, name="out")(x))
+
+
+def test_branches_are_pruned_as_groups(branchy_model):
+    from tfedge.optimize.channel_prune import _keep, _rebuild, channel_plan, count_macs
+
+    plan = channel_plan(branchy_model)
+    keep = _keep(plan, 0.5, "l1", 1)
+    assert set(keep) == {"a", "b", "c", "e", "f"}
+    np.testing.assert_array_equal(keep["a"], keep["b"])  # coupled by the residual ADD
+    small = _rebuild(branchy_model, plan, keep)
+    assert small.get_layer("dw").output_shape[-1] == 6 and small.get_layer("cat").output_shape[-1] == 10
+    assert count_macs(small) < 0.45 * count_macs(branchy_model)
+    x = np.random.default_rng(0).uniform(-1, 1, (8, 8, 8, 3)).astype(np.float32)
+    # fresh BatchNormalization maps 0 to 0, so zeroed filters stay zero through it
+    np.testing.assert_allclose(small.predict(x, verbose=0), _zeroed(branchy_model, keep).predict(x, verbose=0),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_check_refuses_exactly_what_the_run_refuses(tmp_path, branchy_model):
+    """--check runs the same dependency analysis: a branchy model passes both, a model whose every group
+    reaches the output is refused by both with the same message."""
+    from tfedge._tf import keras
+    from tfedge.optimize import Recipe
+    from tfedge.optimize.data import Dataset
+    from tfedge.optimize.pipeline import precheck
+
+    recipe = Recipe.from_dict({"stages": [{"channel_prune": {"macs": 0.5}}, "int8"]})
+    data = Dataset(np.zeros((4, 8, 8, 3), np.float32), np.zeros(4, np.int64), np.zeros((4, 8, 8, 3), np.float32),
+                   np.zeros(4, np.int64))
+    precheck(recipe, branchy_model, data)
+    inp = keras.Input((8, 8, 3))
+    stuck = keras.Model(inp, keras.layers.Add()([keras.layers.Conv2D(3, 1)(inp), inp]))
+    with pytest.raises(RecipeError, match="no layer can lose channels"):
+        precheck(recipe, stuck, data)
 
 
 def test_recipe_stage(tmp_path):

@@ -52,6 +52,9 @@ def test_compare_two_stages_side_by_side(deployed, test_npz, capsys, tmp_path):
         assert model["flash_bytes"] == stage["board"]["flash_bytes"]  # same firmware as the deploy measured
         assert f"{model['flash_bytes']:,}" in text and f"{model['accuracy']:.2%}" in text
 
+    # per Keras layer: same names in both models, instructions side by side
+    assert "instructions per Keras layer" in text and "conv1 (CONV_2D)" in text and "fc2 (FULLY_CONNECTED)" in text
+
     assert cli.main(["compare", str(a), str(b), "--board", BOARD, "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert "accuracy" not in printed["models"][0]

@@ -117,9 +117,13 @@ def _must_not_convert(*args, **kwargs):
     raise AssertionError("the converter ran on invalid representative data")
 
 
-def test_keras3_model_rejected():
+def test_keras3_model_exported_directly():
+    """The converter takes Keras 3 models: no tf_keras rebuild, and the same LiteRT outputs as Keras."""
     import keras as keras3
 
-    model = keras3.Sequential([keras3.Input((4,)), keras3.layers.Dense(2)])
-    with pytest.raises(ModelError, match="Keras 3.*tf_keras"):
-        export_int8(model, np.zeros((2, 4), np.float32))
+    model = keras3.Sequential([keras3.Input((4,)), keras3.layers.Dense(2, name="out")])
+    x = np.random.default_rng(0).uniform(-1, 1, (32, 4)).astype(np.float32)
+    tflite = export_int8(model, x)
+    assert tflite_summary(tflite)["inputs"] == ["int8"]
+    scale = np.abs(model.predict(x, verbose=0)).max() / 100
+    assert np.abs(predict_tflite(tflite, x) - model.predict(x, verbose=0)).max() < 3 * scale

@@ -98,6 +98,9 @@ def test_resnet_does_not_fit_the_m0_board(reference_models):
     message = str(err.value)
     assert "does not fit board microbit" in message
     assert "sram (ram, holds stack/data/bss/arena): needed" in message and "available 16384 bytes" in message
+    # what shrinks an int8 arena, not pruning (which frees no RAM)
+    assert "lower the input resolution" in message and "channel_prune" in message
+    assert "prune/quantize" not in message and "frees no RAM" in message
 
 
 def test_hello_world_fits_the_m0_board_bit_exact(reference_models):
@@ -150,3 +153,31 @@ def test_instruction_counts_repeat_exactly(reference_models):
     for key in ("instructions_per_inference", "instructions_per_inference_min", "instructions_per_inference_max",
                 "setup_instructions", "est_cycles_per_inference", "instruction_classes", "layers", "stack_bytes"):
         assert a[key] == b[key], key
+
+
+def test_flash_cli_quantizes_float_inputs_with_the_input_scale(reference_models, tmp_path, capsys):
+    """Float data (as a Keras user holds it) is quantized with the input scale and zero point, like
+    compare and the pytest plugin do (on main it was refused, advising x.astype(np.int8))."""
+    from tfedge.io_batches import quantize_inputs
+    from tfedge.emulate.figures import compile_report
+
+    tflite = reference_models["hello_world_int8.tflite"]
+    x = np.linspace(0.0, 2 * np.pi, 6, dtype=np.float32).reshape(6, 1)
+    np.save(tmp_path / "x.npy", x)
+    assert cli.main(["flash", str(tflite), "--board", "mps2-an386", "--inputs", str(tmp_path / "x.npy"),
+                     "-o", str(tmp_path / "y.npy")]) == 0
+    assert "bit-exact" in capsys.readouterr().out
+    q = quantize_inputs(x, compile_report(tflite)["inputs"][0])
+    assert q.dtype == np.int8 and len(np.unique(q)) == 6  # not the zeros x.astype(np.int8) gives
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), _tflm(tflite, q.reshape(6, 1, 1)).reshape(6, 1))
+
+
+def test_stm32f405_runs_the_arena_in_ccm_bit_exact(reference_models):
+    """KWS's arena in the 64 KB CCM region, SRAM left to stack and data: bit-exact, same instructions."""
+    tflite = reference_models["kws_ref_model.tflite"]
+    x = _inputs(tflite, 2, seed=5)
+    m = flash_model(tflite, "stm32f405", x, progress=False)
+    regions = {r["name"]: r for r in m["regions"]}
+    assert m["mismatches"] == 0
+    assert m["arena_bytes"] <= regions["ccm"]["used_bytes"] <= 64 * 1024
+    assert regions["sram"]["used_bytes"] < m["arena_bytes"] + 16 * 1024  # stack, data, bss only

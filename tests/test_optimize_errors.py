@@ -46,11 +46,18 @@ def _with_custom_layer() -> keras.Model:
 
 
 @pytest.mark.parametrize("stage", [prune, cluster, qat])
-def test_keras3_model_in_a_tfmot_stage(stage):
+def test_keras3_model_with_a_custom_layer_in_a_tfmot_stage(stage):
+    """Keras 3 models are converted to tf_keras; a layer without a tf_keras twin is named."""
     import keras as keras3
 
-    model = keras3.Sequential([keras3.Input((8, 8, 1)), keras3.layers.Flatten(), keras3.layers.Dense(10)])
-    with pytest.raises(ModelError, match=r"Keras 3 model.*tf_keras.*save its weights"):
+    @keras3.saving.register_keras_serializable(package="tests")
+    class Twice(keras3.layers.Layer):
+        def call(self, x):
+            return 2.0 * x
+
+    inputs = keras3.Input((8, 8, 1))
+    model = keras3.Model(inputs, keras3.layers.Dense(10)(keras3.layers.Flatten()(Twice(name="twice")(inputs))))
+    with pytest.raises(ModelError, match=r"layer 'twice' \(tests>Twice\) of the Keras 3 model has no tf_keras equivalent"):
         stage(model, _tune())
 
 
@@ -140,9 +147,12 @@ def test_recipe_model_errors_before_training(tmp_path):
     import keras as keras3
 
     recipe = Recipe.from_dict({"stages": [{"prune": {}}, {"qat": {"scheme": "pqat"}}, "int8"]})
-    model3 = keras3.Sequential([keras3.Input((8, 8, 1)), keras3.layers.Flatten(), keras3.layers.Dense(10)])
+    # A Keras 3 model is converted, then checked like any other: its BN after the ReLU is refused.
+    inputs = keras3.Input((8, 8, 1))
+    x = keras3.layers.BatchNormalization(name="late_bn")(keras3.layers.Conv2D(4, 3, activation="relu", name="conv")(inputs))
+    model3 = keras3.Model(inputs, keras3.layers.Dense(10)(keras3.layers.Flatten()(x)))
     data = _data(np.zeros((16, 8, 8, 1), np.float32))
-    with pytest.raises(ModelError, match="Keras 3"):
+    with pytest.raises(ModelError, match=r"qat: tfmot cannot wrap layer\(s\) 'late_bn'.*follows 'conv' \(Conv2D\)"):
         run_recipe(recipe, tmp_path / "out", model=model3, data=data)
     # The QAT stage's unsupported layer is found before the prune stage would train.
     custom = _with_custom_layer()

@@ -67,6 +67,20 @@ def test_html_is_self_contained_with_every_plot(deployed):
     assert f"{report['board']['flash_bytes']:,} B of" in html
 
 
+def test_report_names_keras_layers_and_the_users_model(deployed):
+    html = (deployed / "report.html").read_text()
+    report = json.loads((deployed / "report.json").read_text())
+    # titled by the recipe's model (demo_cnn), not the exported file's name
+    assert "<title>tfedge deploy: demo_cnn on " in html and "<h1>tfedge deploy: demo_cnn on " in html
+    # the per-layer table says which Keras layer each row is (demo_cnn's layers conv1 ... fc2)
+    assert "<th>Keras layer</th>" in html
+    for name in ("conv1", "conv2", "conv3", "fc1", "fc2"):
+        assert f"<td>{name}</td>" in html
+    assert [layer["layer"] for layer in report["board"]["layers"]][:3] == ["conv1", "conv2", "pool1"]
+    # one RAM figure, labelled with what it counts
+    assert f"RAM (static + stack used)</td><td>{report['board']['ram_bytes']:,} B of" in html
+
+
 def test_markdown_links_the_plot_files(deployed):
     md = (deployed / "report.md").read_text()
     links = re.findall(r"!\[[^\]]+\]\((plots/[a-z_]+\.png)\)", md)

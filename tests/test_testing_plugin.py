@@ -31,7 +31,8 @@ def test_unnamed(board):
     print("BOARD=" + board.name)
 
 def test_no_marker(board):
-    assert board.name is None and board("microbit").name == "microbit"
+    assert board.name is None
+    print("EXPLICIT=" + board("microbit").name)
 """
 
 
@@ -61,11 +62,13 @@ def test_marker_and_command_line_select_boards(tmp_path):
     assert _counts(proc.stdout) == {"passed": 4}, proc.stdout
     assert "test_named[mps2-an386] PASSED" in proc.stdout and "test_named[stm32f405] PASSED" in proc.stdout
     assert "BOARD=mps2-an386" in proc.stdout  # an unnamed marker: the default board
+    assert "EXPLICIT=microbit" in proc.stdout  # no selection: the board the test names
 
     proc = _pytest(test_file, "-v", "-s", "--tfedge-board", "stm32f405,mps2-an505")
     assert _counts(proc.stdout) == {"passed": 4, "skipped": 1}, proc.stdout
     assert "board mps2-an386 not selected (--tfedge-board stm32f405,mps2-an505)" in proc.stdout
     assert "BOARD=stm32f405" in proc.stdout and "BOARD=mps2-an505" in proc.stdout
+    assert "EXPLICIT=stm32f405" in proc.stdout  # an explicit board('microbit') runs on the selection's first board
 
 
 def test_unknown_board_fails_naming_it(tmp_path):

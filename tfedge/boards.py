@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 import tomllib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from tfedge.errors import TfedgeError
@@ -87,6 +87,17 @@ class Board:
                 return region
         raise BoardError(f"board {self.name}: no memory region holds '{section}'")
 
+    def for_arena(self, arena_bytes: int) -> Board:
+        """This board with the arena in the first region that holds it and has room for it (a board may
+        list a small fast RAM first, e.g. the STM32F405's CCM, and its main SRAM as the fallback)."""
+        holders = [r for r in self.memory if "arena" in r.holds]
+        if len(holders) < 2:
+            return self
+        chosen = next((r for r in holders if r.size >= arena_bytes), holders[-1])
+        memory = tuple(r if r is chosen or "arena" not in r.holds else
+                       replace(r, holds=tuple(s for s in r.holds if s != "arena")) for r in self.memory)
+        return replace(self, memory=memory)
+
     def to_json(self) -> dict:
         data = asdict(self)
         data.pop("path")
@@ -140,8 +151,9 @@ def _parse(path: Path) -> Board:
         problems.append(f"console '{board.console}' is not one of {', '.join(CONSOLES)}")
     for section in SECTIONS:
         holders = [r.name for r in memory if section in r.holds]
-        if len(holders) != 1:
-            problems.append(f"'{section}' must be held by exactly one memory region (found {holders or 'none'})")
+        if len(holders) != 1 and not (section == "arena" and len(holders) == 2):
+            problems.append(f"'{section}' must be held by exactly one memory region (the arena: one or two, "
+                            f"the first used when it has room; found {holders or 'none'})")
     for region in memory:
         if region.kind not in ("flash", "ram"):
             problems.append(f"memory region {region.name}: kind '{region.kind}' is not flash or ram")

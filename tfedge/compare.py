@@ -97,9 +97,37 @@ def format_comparison(result: dict) -> str:
         lines.append("  ".join([r[0].ljust(widths[0]), r[1].rjust(widths[1]), r[2].rjust(widths[2]), r[3].ljust(widths[3])]).rstrip())
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
+    per_layer = layer_comparison(a, b)
+    if per_layer:
+        widths = [max(len(r[i]) for r in per_layer) for i in range(4)]
+        lines += ["", "instructions per Keras layer"]
+        for k, r in enumerate(per_layer):
+            lines.append("  ".join([r[0].ljust(widths[0]), r[1].rjust(widths[1]), r[2].rjust(widths[2]), r[3].ljust(widths[3])]).rstrip())
+            if k == 0:
+                lines.append("  ".join("-" * w for w in widths))
     lines.append("")
     lines.append("instructions are exact (QEMU plugin); cycles and ms are estimates (docs/cycle_model.md)")
     return "\n".join(lines)
+
+
+def layer_comparison(a: dict, b: dict) -> list[tuple[str, str, str, str]]:
+    """Rows (layer (op), A, B, B vs A) of instructions per Keras layer, matched by layer name and op, in A's
+    order then B's new ones: what an optimization changed where. Empty when neither model has layers."""
+    def by_name(m: dict) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for layer in m.get("layers") or []:
+            key = f"{layer.get('layer', layer['index'])} ({layer['op']})"
+            totals[key] = totals.get(key, 0) + layer["instructions"]
+        return totals
+
+    ia, ib = by_name(a), by_name(b)
+    if not ia and not ib:
+        return []
+    rows = [("layer (op)", "A", "B", "B vs A")]
+    for key in [*ia, *(k for k in ib if k not in ia)]:
+        rows.append((key, _cell(ia.get(key), "int"), _cell(ib.get(key), "int"),
+                     _change(ia.get(key), ib.get(key), "int", True) if key in ia and key in ib else ("only A" if key in ia else "only B")))
+    return rows
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -198,12 +198,22 @@ class Deployment:
         board = _read_json(self.out / "board.json")
 
         report = self._report(optimize_report, export, compile_report, board, tflite)
+        report["model_name"] = self._model_name(start_file, tflite)
         _write_json(self.out / "report.json", report)
         from tfedge.report import write_reports
 
-        files = write_reports(report, self.out, title=f"tfedge deploy: {tflite.name} on {self.board.name}")
+        files = write_reports(report, self.out, title=f"tfedge deploy: {report['model_name']} on {self.board.name}")
         report["files"] = {"html": str(files.html), "markdown": str(files.markdown)}
         return report
+
+    def _model_name(self, start_file: Path | None, tflite: Path) -> str:
+        """The user's name for the model: the file deployed from, else the recipe's `model:` (a built-in
+        name or a file), else the .tflite's own name."""
+        if start_file is not None:
+            return start_file.stem if start_file.suffix else start_file.name
+        if self.recipe.model:
+            return Path(self.recipe.model).stem if Path(self.recipe.model).suffix else Path(self.recipe.model).name
+        return tflite.stem
 
     # ------------------------------------------------------------------------------------ stages
 
@@ -239,7 +249,7 @@ class Deployment:
         if reuse is not None:
             data = reuse.read_bytes()
         else:
-            from tfedge.optimize.pipeline import load_keras_model
+            from tfedge.export.keras_load import load_keras_model
 
             model = load_keras_model(source)
             data = export_int8(model, self.data.x_train[: self.int8.representative_samples], int16x8=self.int8.int16x8,
@@ -279,8 +289,10 @@ class Deployment:
         from tfedge.compiler import runtime_include_dirs, runtime_sources
         from tfedge.emulate.flash import _check_fits
 
-        _check_fits(self.board, json.loads((compile_dir / "compile_report.json").read_text()))
-        fw = build_firmware(self.board, [compile_dir / "model.c", *runtime_sources(self.board.kernel_arch)],
+        report = json.loads((compile_dir / "compile_report.json").read_text())
+        board = self.board.for_arena(report["arena_bytes"])  # as flash_model places it: the same ELF
+        _check_fits(board, report)
+        fw = build_firmware(board, [compile_dir / "model.c", *runtime_sources(self.board.kernel_arch)],
                             include_dirs=[compile_dir, *runtime_include_dirs()], defines=["TFEDGE_PROFILE_LAYERS"], opt=self.opt)
         tmp = elf.with_name(f".{elf.name}.partial")
         shutil.copyfile(fw.elf, tmp)

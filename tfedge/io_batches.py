@@ -13,6 +13,24 @@ import numpy as np
 from tfedge.errors import DataError
 
 
+def quantize_inputs(x: np.ndarray, input_info: dict) -> np.ndarray:
+    """x as the model's input dtype (input_info: a compile report input: dtype, scale, zero_point): arrays
+    of that dtype pass through, float data is quantized with the input scale and zero point, as the
+    device receives it (`tfedge flash`, compare, deploy and the pytest plugin all use this one)."""
+    dtype = np.dtype(input_info["dtype"])
+    x = np.asarray(x)
+    if x.dtype == dtype or dtype.kind == "f":
+        return x.astype(dtype) if dtype.kind == "f" else x
+    if np.issubdtype(x.dtype, np.integer):
+        raise DataError(f"inputs are {x.dtype} but the model takes {dtype}; pass float data (quantized with the "
+                        f"model's input scale) or {dtype} data")
+    if not input_info.get("scale"):
+        raise DataError("the model's input has no quantization scale; pass data of its own dtype")
+    info = np.iinfo(dtype)
+    q = np.round(x.astype(np.float64) / input_info["scale"]) + input_info["zero_point"]
+    return np.clip(q, info.min, info.max).astype(dtype)
+
+
 def split_samples(x: np.ndarray, input_shape: tuple[int, ...], dtype: np.dtype) -> tuple[np.ndarray, bool]:
     """Returns (samples of exactly `input_shape`, stacked N first; whether x carried each sample's batch dim)."""
     input_shape = tuple(int(d) for d in input_shape)

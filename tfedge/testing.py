@@ -12,7 +12,8 @@ tfedge is installed, through the `pytest11` entry point).
     def test_on_each_board(board):
         assert board.run("model_int8.tflite", x).metrics["flash_bytes"] < 256 * 1024
 
-    pytest --tfedge-board stm32f405          # only these boards (repeat or comma-separate)
+    pytest --tfedge-board stm32f405          # only these boards (repeat or comma-separate); an explicit
+                                             # board("other") runs on the first of them
 
 Without arm-none-eabi-gcc or qemu-system-arm the tests that use `board` are skipped, naming the
 install command; `--tfedge-require-tools` (or TFEDGE_REQUIRE_TOOLS=1) makes that a failure (for CI).
@@ -111,15 +112,20 @@ class BoardRun:
 class Board:
     """The `board` fixture's value: `board("name")` picks a board, `.run(model, inputs)` runs on it."""
 
-    def __init__(self, name: str | None, workdir: Path):
+    def __init__(self, name: str | None, workdir: Path, selected: list[str] | None = None):
         self.name = name
         self._workdir = workdir
+        self._selected = list(selected or [])
 
     def __call__(self, name: str) -> Board:
+        """The board `name`; under `--tfedge-board`, a board outside the selection is redirected to the
+        first selected one (only the selected boards run, and a suite written for one board retargets)."""
         from tfedge.boards import load_board
 
         load_board(name)  # an unknown name fails here, listing the boards
-        return Board(name, self._workdir)
+        if self._selected and name not in self._selected:
+            name = self._selected[0]
+        return Board(name, self._workdir, self._selected)
 
     def __repr__(self) -> str:
         return f"<tfedge board {self.name or '(none chosen)'}>"
@@ -143,7 +149,8 @@ class Board:
             raise pytest.UsageError("no board chosen: call board('stm32f405').run(...) or mark the test "
                                     "@pytest.mark.board('stm32f405')")
         from tfedge.emulate.flash import flash_model
-        from tfedge.emulate.figures import compile_report, quantize_inputs
+        from tfedge.emulate.figures import compile_report
+        from tfedge.io_batches import quantize_inputs
 
         path = self._model_path(model)
         x = None
@@ -165,5 +172,5 @@ def board(request: pytest.FixtureRequest, tfedge_board_name: str | None, tmp_pat
             pytest.fail(message)
         pytest.skip(message)
     workdir = tmp_path_factory.mktemp("tfedge-board")
-    chosen = Board(None, workdir)
+    chosen = Board(None, workdir, _selected(request.config))
     return chosen(tfedge_board_name) if tfedge_board_name else chosen

@@ -80,18 +80,31 @@ def _does_not_fit(board: Board, stderr: str) -> DoesNotFitError | None:
         found[region_name] = max(found.get(region_name, 0), int(over))
     if not found:
         return None
-    lines = []
+    lines, kinds = [], set()
     for region in board.memory:
         if region.name.upper() in found:
+            kinds.add(region.kind)
             needed = region.size + found[region.name.upper()]
             lines.append(
                 f"{region.name} ({region.kind}, holds {'/'.join(region.holds)}): needed {needed} bytes, "
                 f"available {region.size} bytes (over by {found[region.name.upper()]})"
             )
-    return DoesNotFitError(
-        f"the firmware does not fit board {board.name}:\n  - " + "\n  - ".join(lines)
-        + "\n  pick a board with more memory (`tfedge boards`) or make the model smaller (prune/quantize)"
-    )
+    return DoesNotFitError(f"the firmware does not fit board {board.name}:\n  - " + "\n  - ".join(lines)
+                           + "\n" + shrink_advice(kinds))
+
+
+def shrink_advice(kinds: set[str]) -> str:
+    """What makes an int8 model fit, per overflowing memory kind ('ram', 'flash'). Magnitude pruning and
+    clustering leave every activation and (dense) weight in place, so they are not the answer for RAM."""
+    lines = ["  pick a board with more memory (`tfedge boards`), or:"]
+    if "ram" in kinds:
+        lines.append("  RAM holds the activation arena, set by the largest feature maps: lower the input resolution, "
+                     "narrow the early layers (fewer channels: channel_prune, a smaller width multiplier), stride or "
+                     "pool earlier, or run the input as patches; pruning/clustering zeros weights but frees no RAM")
+    if "flash" in kinds:
+        lines.append("  flash holds the weights: fewer channels or layers (channel_prune, a smaller width "
+                     "multiplier), or cluster to 16 values for 4-bit weights (compress_weights, portable kernels)")
+    return "\n".join(lines)
 
 
 def build_firmware(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +20,10 @@ from tfedge.compiler.graph import Graph
 from tfedge.compiler.ops import REGISTRY
 from tfedge.compiler.inplace import CannotRunInPlace
 from tfedge.compiler.schedule import schedule
-from tfedge.compiler.reader import read_model
+from tfedge.compiler.reader import keras_layer_names, read_model
 from tfedge.compiler.validate import validate
 from tfedge.compiler.arch import ARCH_PATHS, kernel_folder, runtime_sources
-from tfedge.errors import ModelError
+from tfedge.errors import ModelError, UnsupportedModelError
 from tfedge.paths import RUNTIME_DIR, partial_path
 
 __all__ = ["ARCH_PATHS", "CompileResult", "compile_model", "generate_sources", "load_graph", "runtime_sources", "runtime_include_dirs"]
@@ -45,7 +46,10 @@ def load_graph(tflite: str | Path | bytes) -> Graph:
     variables.resolve(g)
     passes.fold_constants(g)
     passes.fuse_dilated_convolutions(g)
-    validate(g)
+    try:
+        validate(g)
+    except UnsupportedModelError as exc:
+        raise UnsupportedModelError([_name_operators(p, keras_layer_names(g)) for p in exc.problems]) from None
     passes.alias_reshapes(g, {k for k, spec in REGISTRY.items() if spec.alias})
     return g
 
@@ -148,12 +152,35 @@ def _label_arch_path(layer, arch: str):
     return dataclasses.replace(layer, variant=folder, variant_reason=f"{folder}/{layer.kernel}.c: the {arch} path of this kernel")
 
 
+_OPERATORS = re.compile(r"\boperators? ([\d, ]+) \((\w+)\)")
+
+
+def _name_operators(problem: str, names: dict[int, list[str]]) -> str:
+    """'operator 4 (RESIZE_BILINEAR)' -> "layer 'up1': operator 4 (RESIZE_BILINEAR)": the Keras layer users
+    know first, the operator as before (messages stay searchable by it)."""
+    def named(match: re.Match) -> str:
+        indices = [int(i) for i in match.group(1).replace(" ", "").split(",") if i]
+        labelled = [f"'{layer_label(names.get(i, []))}'" for i in indices if names.get(i)]
+        if len(labelled) != len(indices):
+            return match.group(0)
+        return f"{'layers' if len(indices) > 1 else 'layer'} {', '.join(labelled)}: {match.group(0)}"
+    return _OPERATORS.sub(named, problem)
+
+
+def layer_label(keras_layers: list[str]) -> str:
+    """The Keras layer(s) of one operator as one name: 'conv1' or 'conv1+relu1' (fused)."""
+    return "+".join(keras_layers[:3]) + ("+..." if len(keras_layers) > 3 else "")
+
+
 def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
     const_bytes = sum(t.nbytes for t in g.tensors if t.is_const)
+    keras_layers = keras_layer_names(g)
     layer_rows = []
     for i, (op, layer) in enumerate(zip(layers, emitted)):
         layer_rows.append({
-            "index": i, "op": op.kind, "operator_index": op.index, "kernel": layer.kernel, "variant": layer.variant,
+            "index": i, "op": op.kind, "operator_index": op.index, "keras_layers": keras_layers.get(op.index, []),
+            "name": layer_label(keras_layers.get(op.index, [])) or f"operator {op.index}",
+            "kernel": layer.kernel, "variant": layer.variant,
             "variant_reason": layer.variant_reason,
             "input_shapes": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
             "output_shape": list(g.tensors[op.outputs[0]].shape) if op.outputs else [], "macs": layer.macs,

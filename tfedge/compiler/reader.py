@@ -211,3 +211,34 @@ def _getters(cls) -> list[tuple[str, str]]:
 
 def _printable(text: str) -> str:
     return "".join(c if 32 <= ord(c) < 127 else "?" for c in text)[:200]
+
+
+def keras_layer_names(g: Graph) -> dict[int, list[str]]:
+    """operator index -> the Keras layer(s) it came from, read from the tensor names the TFLite converter
+    writes: 'model/layer/op', several joined by ';' when ops were fused (conv + BN + ReLU). An operator
+    whose output carries no layer (the model output is 'StatefulPartitionedCall:0') takes its weights'
+    name, else the layers of the operator it reads when it is that operator's only reader (the SOFTMAX of
+    a Dense(activation='softmax'))."""
+    producers, consumers = g.producers(), g.consumers()
+    names: dict[int, list[str]] = {}
+    for op in g.ops:
+        found = [name for t in op.outputs for name in _layers_in(g.tensors[t].name)]
+        weights = [t for t in op.inputs[1:2] if t >= 0 and g.tensors[t].is_const]
+        owner = [name for t in weights for name in _layers_in(g.tensors[t].name)]
+        found = list(dict.fromkeys(owner + found))  # the layer holding the weights first
+        if not found and op.inputs and op.inputs[0] >= 0:
+            source = producers.get(op.inputs[0])
+            if source is not None and len(consumers.get(op.inputs[0], [])) == 1:
+                found = names.get(source.index, [])
+        names[op.index] = found
+    return names
+
+
+def _layers_in(tensor_name: str) -> list[str]:
+    segments = tensor_name.split(";")
+    if len(tensor_name) >= 200:
+        segments = segments[:-1]  # cut by _printable: the last segment may end mid-name
+    # 'scope/layer/op...': the layer is the second part; constants ('arith.constant') and signature
+    # outputs ('StatefulPartitionedCall:0') have no layer. Listed in data-flow order (the converter
+    # names the fused result first).
+    return list(dict.fromkeys(parts[1] for parts in (s.split("/") for s in reversed(segments)) if len(parts) >= 3))

@@ -47,12 +47,17 @@ def validate(g: Graph) -> None:
 
 
 def _float_model(g: Graph) -> list[str]:
-    for op in g.ops:
-        if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") and len(op.inputs) > 1 and op.inputs[1] >= 0:
-            if g.tensors[op.inputs[1]].dtype == "float32":
-                return ["this is a float model (float32 weights): tfedge compiles fully-int8 models; export with "
-                        "`tfedge export` (or TFLiteConverter with optimizations=[DEFAULT], a representative "
-                        "dataset and supported_ops=[TFLITE_BUILTINS_INT8])"]
+    export = ("export with `tfedge export` (or TFLiteConverter with optimizations=[DEFAULT], a representative "
+              "dataset and supported_ops=[TFLITE_BUILTINS_INT8])")
+    weighted = [op for op in g.ops if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+                and len(op.inputs) > 1 and op.inputs[1] >= 0 and op.inputs[0] >= 0]
+    # Dynamic-range quantization (optimizations=[DEFAULT] without representative data) keeps float
+    # activations and quantizes only the larger weights: int8 weights read by float activations.
+    if any(g.tensors[op.inputs[0]].dtype == "float32" and g.tensors[op.inputs[1]].dtype == "int8" for op in weighted):
+        return ["this is a dynamic-range quantized model (int8 weights, float32 activations): tfedge compiles "
+                f"fully-int8 models, whose activations are int8 too; {export}"]
+    if any(g.tensors[op.inputs[1]].dtype == "float32" for op in weighted):
+        return [f"this is a float model (float32 weights): tfedge compiles fully-int8 models; {export}"]
     return []
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from tfedge.errors import DataError
+from tfedge.io_batches import quantize_inputs  # noqa: F401  (re-exported: its home is io_batches, shared with flash)
 
 # Board figures copied into each pipeline stage's entry of report.json.
 STAGE_KEYS = ("flash_bytes", "ram_bytes", "arena_bytes", "instructions_per_inference", "est_cycles_per_inference",
@@ -37,22 +38,6 @@ def compile_report(tflite: str | Path | bytes) -> dict:
     from tfedge.compiler import generate_sources
 
     return json.loads(generate_sources(tflite)["compile_report.json"])
-
-
-def quantize_inputs(x: np.ndarray, input_info: dict) -> np.ndarray:
-    """x as the model's input dtype: integer arrays pass through, floats are quantized."""
-    dtype = np.dtype(input_info["dtype"])
-    x = np.asarray(x)
-    if x.dtype == dtype:
-        return x
-    if np.issubdtype(x.dtype, np.integer):
-        raise DataError(f"inputs are {x.dtype} but the model takes {dtype}; pass float data (quantized with the "
-                        f"model's input scale) or {dtype} data")
-    if not input_info.get("scale"):
-        raise DataError("the model's input has no quantization scale; pass data of its own dtype")
-    info = np.iinfo(dtype)
-    q = np.round(x.astype(np.float64) / input_info["scale"]) + input_info["zero_point"]
-    return np.clip(q, info.min, info.max).astype(dtype)
 
 
 def top1_accuracy(outputs: np.ndarray, labels: np.ndarray) -> float:

@@ -22,7 +22,7 @@ import numpy as np
 from tfedge import io_batches
 from tfedge.boards import Board, load_board
 from tfedge.build.elfinfo import elf_sizes, region_usage
-from tfedge.build.firmware import OPT_LEVELS, build_firmware
+from tfedge.build.firmware import OPT_LEVELS, build_firmware, shrink_advice
 from tfedge.compiler.cli import add_storage_arguments, kernel_arch
 from tfedge.emulate import renode
 from tfedge.emulate.cycles import (cycles_to_ms, error_band, estimate_cycles, estimate_cycles_precise, memory_traffic,
@@ -33,18 +33,20 @@ from tfedge.errors import DataError, DoesNotFitError
 
 def _check_fits(board: Board, report: dict) -> None:
     """Refuses, before compiling any C, a model whose arena or constants alone exceed their region."""
-    problems = []
+    problems, kinds = [], set()
     arena_region = board.region_for("arena")
     if report["arena_bytes"] > arena_region.size:
         problems.append(f"{arena_region.name} ({arena_region.kind}, holds {'/'.join(arena_region.holds)}): needed {report['arena_bytes']} bytes "
                         f"for the activation arena alone, available {arena_region.size} bytes")
+        kinds.add(arena_region.kind)
     rodata_region = board.region_for("rodata")
     if report.get("flash_bytes", 0) > rodata_region.size:
         problems.append(f"{rodata_region.name} ({rodata_region.kind}, holds {'/'.join(rodata_region.holds)}): needed {report['flash_bytes']} bytes "
                         f"for the model's weights and tables alone, available {rodata_region.size} bytes")
+        kinds.add(rodata_region.kind)
     if problems:
         raise DoesNotFitError(f"the model does not fit board {board.name}:\n  - " + "\n  - ".join(problems)
-                              + "\n  pick a board with more memory (`tfedge boards`) or make the model smaller (prune/quantize)")
+                              + "\n" + shrink_advice(kinds))
 
 
 def _split_outputs(raw: np.ndarray, report: dict) -> list[np.ndarray]:
@@ -135,6 +137,7 @@ def flash_model(
         result = compile_model(tflite, work / "model", profile_hooks=True, arch=arch, compress_weights=compress_weights,
                                weights=weights)
         report = result.report
+        board = board.for_arena(report["arena_bytes"])  # the first arena region with room (e.g. CCM, then SRAM)
         _check_fits(board, report)
         if len(report["inputs"]) != 1:
             raise DataError("tfedge flash handles single-input models")
@@ -144,7 +147,8 @@ def flash_model(
         samples = with_batch = None
         if inputs is not None:
             inp = report["inputs"][0]
-            samples, with_batch = io_batches.split_samples(np.asarray(inputs), tuple(inp["shape"]), np.dtype(inp["dtype"]))
+            x = io_batches.quantize_inputs(inputs, inp)  # float data: quantized with the input scale/zero point
+            samples, with_batch = io_batches.split_samples(x, tuple(inp["shape"]), np.dtype(inp["dtype"]))
         out_bytes = sum(o["bytes"] for o in report["outputs"])
         raw, run, measurement = run_samples(board, fw.elf, samples, out_bytes, workdir=work / "run", timeout=timeout,
                                             progress=progress, trace=timing == "precise")
@@ -172,7 +176,8 @@ def flash_model(
     layers = []
     for row, cost in zip(report["layers"], measurement.mean_layers()):
         layers.append({
-            "index": row["index"], "op": row["op"], "output_shape": row.get("output_shape"), "macs": row["macs"],
+            "index": row["index"], "layer": row.get("name", f"operator {row['operator_index']}"), "op": row["op"],
+            "output_shape": row.get("output_shape"), "macs": row["macs"],
             "variant": row.get("variant", ""), "memory": row.get("memory", ""),
             "instructions": int(round(cost["insns"])),
             "instructions_per_mac": cost["insns"] / row["macs"] if row["macs"] else None,
@@ -249,20 +254,20 @@ def format_report(metrics: dict) -> str:
     if m["layers"]:
         total = max(1, m["instructions_per_inference"])
         traffic = all("memory_traffic" in l for l in m["layers"])
-        header = ("#", "op", "output shape", "MACs", "instructions", "instr/MAC", "est. cycles", "%")
+        header = ("#", "layer", "op", "output shape", "MACs", "instructions", "instr/MAC", "est. cycles", "%")
         header += ("flash rd", "RAM rd", "written") if traffic else ()
         rows = [header]
         for l in m["layers"]:
             shape = "x".join(map(str, l["output_shape"])) if l["output_shape"] else "-"
             ipm = f"{l['instructions_per_mac']:.2f}" if l["instructions_per_mac"] else "-"
-            row = (str(l["index"]), l["op"], shape, f"{l['macs']:,}", f"{l['instructions']:,}", ipm,
+            row = (str(l["index"]), l.get("layer", "-"), l["op"], shape, f"{l['macs']:,}", f"{l['instructions']:,}", ipm,
                    f"{l['est_cycles']:,}", f"{100.0 * l['instructions'] / total:.1f}")
             if traffic:
                 t = l["memory_traffic"]
                 row += (f"{t['flash_read_bytes']:,}", f"{t['ram_read_bytes']:,}", f"{t['written_bytes']:,}")
             rows.append(row)
         widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-        right = {0, 3, 4, 5, 6, 7, 8, 9, 10}
+        right = {0, 4, 5, 6, 7, 8, 9, 10, 11}
         lines.append("")
         for k, r in enumerate(rows):
             lines.append("  " + "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import sys
 from pathlib import Path
 
 
@@ -25,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tfedge.errors import DataError
     from tfedge.export import evaluate_tflite, export_int8
-    from tfedge.optimize.pipeline import load_keras_model
+    from tfedge.export.keras_load import load_keras_model
 
     data = _load_samples(args.data, np)[: args.samples]
     model = load_keras_model(args.model)
@@ -41,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     tmp.write_bytes(tflite)
     os.replace(tmp, out)
     print(f"wrote {out}: {len(tflite)} bytes ({len(gzip.compress(tflite, 9))} gzip)")
+    for line in compile_problems(tflite):
+        print(f"warning: {line}", file=sys.stderr)
     if args.eval:
         with np.load(args.eval) as archive:
             if "x_test" not in archive.files or "y_test" not in archive.files:
@@ -48,6 +51,19 @@ def run(args: argparse.Namespace) -> int:
             accuracy = evaluate_tflite(tflite, archive["x_test"].astype(np.float32), archive["y_test"])
         print(f"LiteRT accuracy on {args.eval}: {accuracy:.2%}")
     return 0
+
+
+def compile_problems(tflite: bytes) -> list[str]:
+    """Why tfedge's compiler would refuse this .tflite (empty when it compiles), each naming the Keras layer:
+    said at export time, before anyone builds firmware for the model."""
+    from tfedge.compiler import load_graph
+    from tfedge.errors import UnsupportedModelError
+
+    try:
+        load_graph(tflite)
+    except UnsupportedModelError as exc:
+        return ["tfedge cannot compile this model (`tfedge compile`/`flash` will refuse it):", *exc.problems]
+    return []
 
 
 def _load_samples(path: Path, np):

@@ -13,9 +13,10 @@ from typing import Union
 
 import numpy as np
 
-from tfedge._tf import keras, quiet_stderr, require_legacy_keras, tf
+from tfedge._tf import is_keras3_model, keras, quiet_stderr, require_legacy_keras, tf
 from tfedge.errors import DataError, ModelError
 from tfedge.export.litert import tflite_summary
+from tfedge.export.names import clean_keras3_names
 
 RepresentativeData = Union[np.ndarray, list, tuple, Callable[[], Iterable]]
 
@@ -28,14 +29,15 @@ def export_int8(
     allow_float_fallback: bool = False,
     per_channel: bool = True,
 ) -> bytes:
-    """Convert a tf_keras model to a fully-quantized .tflite and return its bytes.
+    """Convert a tf_keras or Keras 3 model to a fully-quantized .tflite and return its bytes.
 
     representative_data: an array of samples (N, *input_shape[1:]) (or (N, *input_shape)), a
     list/tuple of such arrays for a multi-input model, or a callable returning an iterable of
     samples (each an array, or a list of arrays, one per input) as the TFLite converter expects.
     Inputs/outputs are int8 (int16 with int16x8=True, whose activations are int16 and weights int8).
     """
-    require_legacy_keras(model, "export_int8")
+    if not is_keras3_model(model):  # the converter traces Keras 3 models as they are
+        require_legacy_keras(model, "export_int8")
     samples = _collect_samples(model, representative_data)
 
     converter = _batch1_converter(model)
@@ -68,6 +70,8 @@ def export_int8(
             fix = "replace the layers named above with quantizable ones"
         raise ModelError(f"export_int8: the TFLite converter failed: {detail}; {fix}") from exc
 
+    if is_keras3_model(model):
+        tflite = clean_keras3_names(tflite, model.name, {layer.name for layer in model.layers})
     if not allow_float_fallback:
         float_ops = tflite_summary(tflite)["float_ops"]
         if float_ops:
@@ -90,7 +94,13 @@ def _batch1_converter(model: keras.Model) -> tf.lite.TFLiteConverter:
     def serve(*inputs):
         return model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
 
-    return tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function(*specs)], model)
+    trackable = model
+    if is_keras3_model(model):
+        # Keras 3 variables wrap tf.Variables the converter does not find through the model (it
+        # then leaves READ_VARIABLE ops that fail at calibration); a module holding them freezes them.
+        trackable = tf.Module()
+        trackable.variables_ = [getattr(v, "value", v) for v in model.variables]
+    return tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function(*specs)], trackable)
 
 
 def _input_shapes(model: keras.Model) -> list[tuple]:

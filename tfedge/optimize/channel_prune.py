@@ -2,98 +2,228 @@
 
 Unlike magnitude pruning (zeros a compiled model still multiplies), the exported model really has
 fewer channels, so MACs, flash and time drop on the device. The filters with the smallest L1 (or L2)
-norm are removed from every Conv2D/Dense but the output layer, by one uniform fraction found so the
-model keeps at most `macs` of its multiply-accumulates; the layers that read a pruned layer lose the
-matching input channels (through BatchNormalization, pooling, activations, Dropout, DepthwiseConv2D
-and Flatten); then the smaller model is fine-tuned.
+norm are removed by one uniform fraction found so the model keeps at most `macs` of its
+multiply-accumulates; the layers that read a pruned layer lose the matching input channels; then the
+smaller model is fine-tuned.
 
-Supports chains (every layer has one input), as most MCU CNNs; a branching model is refused.
+Branches are handled with a dependency graph over the Keras model: every Conv2D/Dense output starts
+a channel group; layers that keep channels one to one (BatchNormalization, activations, pooling,
+padding, Dropout, DepthwiseConv2D) pass their input's group on; an ADD (Add, Subtract, Multiply,
+Maximum, Minimum, Average) joins its inputs' groups into one, so a residual block's convolutions and
+its shortcut lose the same channels; a Concatenate lays its inputs' groups side by side. A group is
+pruned only when every layer touching it can be sliced: groups reaching a model output, or any layer
+tfedge cannot slice (Reshape, Lambda, custom layers, grouped convs), keep all their channels.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from tfedge._tf import keras
 from tfedge.errors import RecipeError
+from tfedge.optimize.keras_convert import as_tf_keras
 from tfedge.optimize.training import FineTune, fit, loss_for
 
 CRITERIA = ("l1", "l2")
-# Layers whose output channels are their input channels (sliced along with them).
-_PASS = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D, keras.layers.ReLU, keras.layers.Activation,
-         keras.layers.Dropout, keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D,
-         keras.layers.ZeroPadding2D, keras.layers.InputLayer)
+L = keras.layers
+# Layers whose output channels are their input channels (sliced along with them; no weights but BN's).
+_PASS = (L.MaxPooling2D, L.AveragePooling2D, L.ReLU, L.Activation, L.Dropout, L.GlobalAveragePooling2D,
+         L.GlobalMaxPooling2D, L.ZeroPadding2D, L.BatchNormalization, L.LeakyReLU, L.SpatialDropout2D,
+         L.MaxPooling1D, L.AveragePooling1D, L.GlobalAveragePooling1D, L.GlobalMaxPooling1D)
+_MERGE = (L.Add, L.Subtract, L.Multiply, L.Maximum, L.Minimum, L.Average)
+
+
+def _is_producer(layer) -> bool:
+    """A layer whose output channels are its own filters (prunable unless its group is frozen)."""
+    if isinstance(layer, (L.DepthwiseConv2D, L.SeparableConv2D)) or not isinstance(layer, (L.Conv2D, L.Dense)):
+        return False
+    return getattr(layer, "groups", 1) == 1
+
+
+@dataclass
+class ChannelPlan:
+    """The dependency graph: which channel group each layer's output is, which groups may be pruned."""
+
+    layers: list  # model.layers, topological
+    inputs: dict[str, list[str]]  # layer -> the layers it reads
+    out_group: dict[str, object] = field(default_factory=dict)  # layer -> group id, or ("cat", [parts]) for Concatenate
+    members: dict[int, list[str]] = field(default_factory=dict)  # group id -> its producer layers
+    frozen: set[int] = field(default_factory=set)
+    parent: dict[int, int] = field(default_factory=dict)  # union-find over group ids
+
+    def find(self, g: int) -> int:
+        while self.parent.get(g, g) != g:
+            g = self.parent[g]
+        return g
+
+    def union(self, a: int, b: int) -> None:
+        a, b = self.find(a), self.find(b)
+        if a != b:
+            self.parent[b] = a
+            self.members.setdefault(a, []).extend(self.members.pop(b, []))
+            if b in self.frozen:
+                self.frozen.add(a)
+
+    def groups_of(self, ref) -> list[int]:
+        """The root groups a layer output (or concat of outputs) is made of."""
+        if isinstance(ref, tuple):
+            return [g for part in ref[1] for g in self.groups_of(part)]
+        return [] if ref is None else [self.find(ref)]
+
+    def prunable(self) -> dict[int, list[str]]:
+        """root group -> its producers, for the groups that will lose channels."""
+        return {g: names for g, names in self.members.items() if g == self.find(g) and g not in self.frozen and names}
+
+
+def channel_plan(model: keras.Model) -> ChannelPlan:
+    """Build the channel dependency graph; raise RecipeError for models the run could not rebuild.
+
+    The same function decides for `tfedge optimize --check` and for the run: what it refuses here the
+    run refuses, and nothing else."""
+    if not (isinstance(model, keras.Sequential) or getattr(model, "_is_graph_network", False)):
+        raise RecipeError(f"channel_prune: {type(model).__name__} is a subclassed model; channel pruning rebuilds "
+                          "Sequential or functional models from their config")
+    inputs: dict[str, list[str]] = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            raise RecipeError(f"channel_prune: layer '{layer.name}' is a nested model; flatten it into one functional model")
+        nodes = [n for n in layer._inbound_nodes if not isinstance(layer, L.InputLayer)]
+        if len(nodes) > 1:
+            raise RecipeError(f"channel_prune: layer '{layer.name}' is called {len(nodes)} times (a shared layer); "
+                              "its channels cannot be pruned for one call only: give each call its own layer")
+        inbound = nodes[0].inbound_layers if nodes else []
+        inputs[layer.name] = [l.name for l in (inbound if isinstance(inbound, (list, tuple)) else [inbound])]
+    plan = ChannelPlan(layers=list(model.layers), inputs=inputs)
+    next_id = 0
+
+    def new_group(producer: str | None = None, frozen: bool = False) -> int:
+        nonlocal next_id
+        next_id += 1
+        plan.members[next_id] = [producer] if producer else []
+        if frozen:
+            plan.frozen.add(next_id)
+        return next_id
+
+    for layer in plan.layers:
+        name, sources = layer.name, [plan.out_group.get(s) for s in inputs[layer.name]]
+        if isinstance(layer, L.InputLayer):
+            plan.out_group[name] = new_group(frozen=True)  # the model input's channels are the data's
+        elif _is_producer(layer):
+            plan.out_group[name] = new_group(name)
+        elif isinstance(layer, L.DepthwiseConv2D) and len(sources) == 1 and not isinstance(sources[0], tuple):
+            # channel c * mult + m reads input channel c: pruned with its input; with mult > 1 its output
+            # is derived from that group (it cannot join an ADD as the same group)
+            plan.out_group[name] = sources[0] if layer.depth_multiplier == 1 else ("dw", sources)
+        elif isinstance(layer, (*_PASS, L.Flatten)) and len(sources) == 1:
+            plan.out_group[name] = sources[0]
+        elif isinstance(layer, _MERGE) and all(not isinstance(s, tuple) for s in sources):
+            first = sources[0]
+            for other in sources[1:]:
+                plan.union(first, other)
+            plan.out_group[name] = first
+        elif isinstance(layer, L.Concatenate) and layer.axis in (-1, len(layer.output_shape) - 1):
+            plan.out_group[name] = ("cat", sources)
+        else:  # cannot slice through it: its inputs keep every channel
+            for g in (g for s in sources for g in plan.groups_of(s)):
+                plan.frozen.add(plan.find(g))
+            plan.out_group[name] = new_group(frozen=True)
+    for tensor in model.outputs:
+        for g in plan.groups_of(plan.out_group[tensor._keras_history.layer.name]):
+            plan.frozen.add(g)
+    for g in list(plan.frozen):
+        plan.frozen.add(plan.find(g))
+    if not plan.prunable():
+        raise RecipeError("channel_prune: no layer can lose channels: every Conv2D/Dense output reaches the model "
+                          "output or a layer channel pruning cannot slice (Reshape, Lambda, custom layers)")
+    return plan
 
 
 def channel_prune(model: keras.Model, training: FineTune, *, macs: float = 0.5, criterion: str = "l1",
                   multiple_of: int = 4) -> tuple[keras.Model, dict]:
     """Remove the lowest-norm filters until the model has at most `macs` (a fraction) of its MACs,
     rebuild it smaller and fine-tune it. Kept channel counts are rounded to `multiple_of` (4: what the
-    SIMD kernels of the DSP and Helium paths process per step; 1: exact). Metrics: macs_before,
-    macs_after, removed_fraction, channels {layer: [before, after]}."""
+    SIMD kernels of the DSP and Helium paths process per step; 1: exact). Coupled layers (a residual
+    ADD, a depthwise conv) lose the same channels. Metrics: macs_before, macs_after, removed_fraction,
+    channels {layer: [before, after]}."""
+    model = as_tf_keras(model, "channel_prune")
+    check_options(macs, criterion, multiple_of)
+    plan = channel_plan(model)
+    before = count_macs(model)
+    per_layer = _layer_macs(model)
+    best = None
+    for step in range(1, 50):  # uniform fraction of filters removed, in 2 % steps, smallest that reaches the target
+        fraction = step / 50
+        keep = _keep(plan, fraction, criterion, multiple_of)
+        best = (fraction, keep)
+        if _estimate_macs(plan, per_layer, keep) <= macs * before:
+            break
+    fraction, keep = best
+    pruned = _rebuild(model, plan, keep)
+    fit(pruned, training, "channel_prune", loss=loss_for(model, training.y))
+    channels = {name: [int(model.get_layer(name).get_weights()[0].shape[-1]), len(kept)] for name, kept in keep.items()}
+    return pruned, {"macs_before": before, "macs_after": count_macs(pruned), "removed_fraction": fraction,
+                    "channels": channels}
+
+
+def check_options(macs: float, criterion: str, multiple_of: int) -> None:
     if not 0.0 < macs < 1.0:
         raise RecipeError(f"channel_prune: macs must be a fraction between 0 and 1 (exclusive), got {macs}")
     if criterion not in CRITERIA:
         raise RecipeError(f"channel_prune: unknown criterion '{criterion}'; use one of {', '.join(CRITERIA)}")
     if not isinstance(multiple_of, int) or multiple_of < 1:
         raise RecipeError(f"channel_prune: multiple_of must be a positive integer, got {multiple_of}")
-    layers = _chain(model)
-    before = count_macs(model)
-    best = None
-    for step in range(1, 50):  # uniform fraction of filters removed, in 2 % steps, smallest that reaches the target
-        fraction = step / 50
-        keep = _keep(layers, fraction, criterion, multiple_of)
-        candidate = _rebuild(model, layers, keep)
-        best = (fraction, keep, candidate)
-        if count_macs(candidate) <= macs * before:
-            break
-    fraction, keep, pruned = best
-    fit(pruned, training, "channel_prune", loss=loss_for(model, training.y))
-    channels = {layer.name: [_width(layer), len(keep[layer.name])] for layer in layers if layer.name in keep}
-    return pruned, {"macs_before": before, "macs_after": count_macs(pruned), "removed_fraction": fraction,
-                    "channels": channels}
 
 
-def _chain(model: keras.Model) -> list:
-    for layer in model.layers:
-        if any(len(_inputs(n)) > 1 for n in layer._inbound_nodes) or len(layer._outbound_nodes) > 1:
-            raise RecipeError(f"channel_prune: layer '{layer.name}' is part of a branch (several inputs or "
-                              "readers); only chains of layers (Sequential-like models) are supported: prune "
-                              "this model with `prune` instead")
-    return list(model.layers)
-
-
-def _inputs(node) -> list:
-    t = node.input_tensors
-    return list(t) if isinstance(t, (list, tuple)) else [t]
-
-
-def _width(layer) -> int:
-    return int(layer.filters if isinstance(layer, keras.layers.Conv2D) else layer.units)
-
-
-def _prunable(layers: list) -> list:
-    """Conv2D/Dense layers except the last one with weights (the model's output)."""
-    weighted = [l for l in layers if isinstance(l, (keras.layers.Conv2D, keras.layers.Dense, keras.layers.DepthwiseConv2D))]
-    return [l for l in weighted[:-1] if isinstance(l, (keras.layers.Conv2D, keras.layers.Dense))
-            and not isinstance(l, keras.layers.DepthwiseConv2D)]
-
-
-def _keep(layers: list, fraction: float, criterion: str, multiple_of: int) -> dict[str, np.ndarray]:
-    """{layer: sorted indices of the filters kept}."""
+def _keep(plan: ChannelPlan, fraction: float, criterion: str, multiple_of: int) -> dict[str, np.ndarray]:
+    """{producer layer: sorted indices of the filters kept}; the producers of one group keep the same ones,
+    ranked by their norms summed (each producer's norms scaled to mean 1, so no layer dominates)."""
+    by_name = {layer.name: layer for layer in plan.layers}
     keep = {}
-    for layer in _prunable(layers):
-        kernel = layer.get_weights()[0]
-        flat = np.abs(kernel.reshape(-1, kernel.shape[-1]))
-        norms = flat.sum(axis=0) if criterion == "l1" else np.sqrt((flat ** 2).sum(axis=0))
-        width = kernel.shape[-1]
+    for group, names in plan.prunable().items():
+        score = 0.0
+        for name in names:
+            kernel = by_name[name].get_weights()[0]
+            flat = np.abs(kernel.reshape(-1, kernel.shape[-1]))
+            norms = flat.sum(axis=0) if criterion == "l1" else np.sqrt((flat ** 2).sum(axis=0))
+            score = score + norms / max(float(norms.mean()), 1e-12)
+        width = len(score)
         n = int(round(width * (1.0 - fraction) / multiple_of)) * multiple_of
         n = min(width, max(n, multiple_of, 1))
-        keep[layer.name] = np.sort(np.argsort(-norms, kind="stable")[:n])
+        kept = np.sort(np.argsort(-score, kind="stable")[:n])
+        keep.update({name: kept for name in names})
     return keep
 
 
-def _rebuild(model: keras.Model, layers: list, keep: dict[str, np.ndarray]) -> keras.Model:
+def _kept_outputs(plan: ChannelPlan, keep: dict[str, np.ndarray]) -> dict[str, np.ndarray | None]:
+    """layer -> indices of its output channels that remain (None: all), following the graph."""
+    widths = {layer.name: int(layer.output_shape[-1]) for layer in plan.layers if not isinstance(layer.output_shape, list)}
+    kept: dict[str, np.ndarray | None] = {}
+    for layer in plan.layers:
+        name, sources = layer.name, plan.inputs[layer.name]
+        if name in keep:
+            kept[name] = keep[name]
+        elif _is_producer(layer) or isinstance(layer, L.InputLayer) or not sources:
+            kept[name] = None
+        elif isinstance(layer, L.DepthwiseConv2D):
+            inner = kept[sources[0]]
+            mult = layer.depth_multiplier
+            kept[name] = None if inner is None else (inner[:, None] * mult + np.arange(mult)).ravel()
+        elif isinstance(layer, L.Concatenate):
+            parts, offset = [], 0
+            for s in sources:
+                part = kept[s]
+                parts.append(np.arange(widths[s]) + offset if part is None else part + offset)
+                offset += widths[s]
+            whole = np.concatenate(parts)
+            kept[name] = None if len(whole) == offset else whole
+        else:
+            kept[name] = kept[sources[0]]
+    return kept
+
+
+def _rebuild(model: keras.Model, plan: ChannelPlan, keep: dict[str, np.ndarray]) -> keras.Model:
     """The model with the kept filters only, weights sliced to match."""
     config = model.get_config()
     for entry in config["layers"]:
@@ -102,24 +232,25 @@ def _rebuild(model: keras.Model, layers: list, keep: dict[str, np.ndarray]) -> k
             key = "filters" if "filters" in entry["config"] else "units"
             entry["config"][key] = int(len(keep[name]))
     new = model.__class__.from_config(config)
-    channels = None  # kept input channels of the current layer (None: all)
-    spatial = None  # (h, w) of the last feature map before Flatten
-    for old in layers:
-        layer = new.get_layer(old.name)
+    kept = _kept_outputs(plan, keep)
+    for old in plan.layers:
         weights = old.get_weights()
-        if isinstance(old, keras.layers.DepthwiseConv2D):
+        if not weights:
+            continue
+        sources = plan.inputs[old.name]
+        channels = kept[sources[0]] if sources else None
+        if isinstance(old, L.DepthwiseConv2D):
             if channels is not None:  # output channel c * mult + m reads input channel c
                 mult = weights[0].shape[3]
                 weights[0] = weights[0][:, :, channels, :]
                 if len(weights) > 1:
                     weights[1] = weights[1].reshape(-1, mult)[channels].ravel()
-                channels = (channels[:, None] * mult + np.arange(mult)).ravel()
-        elif isinstance(old, (keras.layers.Conv2D, keras.layers.Dense)):
+        elif isinstance(old, (L.Conv2D, L.Dense)):
             kernel = weights[0]
             if channels is not None:
-                if isinstance(old, keras.layers.Dense) and spatial is not None:  # after Flatten: (h, w, c) rows
-                    c_old = kernel.shape[0] // (spatial[0] * spatial[1])
-                    kernel = kernel.reshape(spatial[0], spatial[1], c_old, -1)[:, :, channels, :].reshape(-1, kernel.shape[-1])
+                flat = _flatten_positions(plan, old)
+                if flat:  # after Flatten: rows are (positions, channels)
+                    kernel = kernel.reshape(flat, -1, kernel.shape[-1])[:, channels, :].reshape(-1, kernel.shape[-1])
                 else:
                     kernel = kernel[..., channels, :]
             if old.name in keep:
@@ -127,35 +258,67 @@ def _rebuild(model: keras.Model, layers: list, keep: dict[str, np.ndarray]) -> k
                 if len(weights) > 1:
                     weights[1] = weights[1][keep[old.name]]
             weights[0] = kernel
-            channels = keep.get(old.name)
-            spatial = None
-        elif isinstance(old, keras.layers.BatchNormalization):
+        elif isinstance(old, L.BatchNormalization):
             if channels is not None:
                 weights = [w[channels] for w in weights]
-        elif isinstance(old, keras.layers.Flatten):
-            shape = old.input_shape
-            spatial = (int(shape[1]), int(shape[2])) if len(shape) == 4 else (1, 1)
-        elif not isinstance(old, _PASS) and weights:
-            raise RecipeError(f"channel_prune: cannot slice layer '{old.name}' ({type(old).__name__}); supported: "
-                              "Conv2D, DepthwiseConv2D, Dense, BatchNormalization, pooling, activations, Flatten")
-        if weights:
-            layer.set_weights(weights)
+        elif channels is not None:
+            raise RecipeError(f"channel_prune: cannot slice layer '{old.name}' ({type(old).__name__})")  # plan froze it
+        new.get_layer(old.name).set_weights(weights)
     return new
+
+
+def _flatten_positions(plan: ChannelPlan, layer) -> int:
+    """For a Dense reading a Flatten of a feature map: the number of spatial positions (else 0)."""
+    sources = plan.inputs[layer.name]
+    if not isinstance(layer, L.Dense) or not sources:
+        return 0
+    before = next(l for l in plan.layers if l.name == sources[0])
+    if not isinstance(before, L.Flatten) or len(before.input_shape) < 3:
+        return 0
+    return int(np.prod(before.input_shape[1:-1]))
+
+
+def _layer_macs(model: keras.Model) -> dict[str, int]:
+    return {layer.name: _macs(layer) for layer in model.layers}
+
+
+def _estimate_macs(plan: ChannelPlan, per_layer: dict[str, int], keep: dict[str, np.ndarray]) -> float:
+    """MACs after pruning without rebuilding: each layer's MACs scale with its kept input and output fractions."""
+    kept = _kept_outputs(plan, keep)
+    total = 0.0
+    for layer in plan.layers:
+        macs = per_layer[layer.name]
+        if not macs:
+            continue
+        sources = plan.inputs[layer.name]
+        inner = kept[sources[0]] if sources else None
+        width_in = int(layer.input_shape[-1]) if not isinstance(layer.input_shape, list) else 0
+        fraction_in = 1.0 if inner is None or not width_in else len(inner) / width_in
+        flat = _flatten_positions(plan, layer) if inner is not None else 0
+        if flat:
+            fraction_in = len(inner) * flat / width_in
+        fraction_out = len(keep[layer.name]) / int(layer.output_shape[-1]) if layer.name in keep else 1.0
+        if isinstance(layer, L.DepthwiseConv2D):
+            fraction_out = 1.0  # depthwise: one MAC set per (kept) channel, counted by fraction_in
+        total += macs * fraction_in * fraction_out
+    return total
 
 
 def count_macs(model: keras.Model) -> int:
     """Multiply-accumulates of one inference (Conv2D, DepthwiseConv2D, Dense)."""
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.DepthwiseConv2D):
-            k = layer.get_weights()[0]
-            _, h, w, c = layer.output_shape
-            total += h * w * c * k.shape[0] * k.shape[1]
-        elif isinstance(layer, keras.layers.Conv2D):
-            k = layer.get_weights()[0]
-            _, h, w, c = layer.output_shape
-            total += h * w * c * k.shape[0] * k.shape[1] * k.shape[2]
-        elif isinstance(layer, keras.layers.Dense):
-            k = layer.get_weights()[0]
-            total += int(np.prod(layer.output_shape[1:-1] or [1])) * k.shape[0] * k.shape[1]
-    return int(total)
+    return int(sum(_macs(layer) for layer in model.layers))
+
+
+def _macs(layer) -> int:
+    if isinstance(layer, L.DepthwiseConv2D):
+        k = layer.get_weights()[0]
+        _, h, w, c = layer.output_shape
+        return h * w * c * k.shape[0] * k.shape[1]
+    if isinstance(layer, L.Conv2D):
+        k = layer.get_weights()[0]
+        _, h, w, c = layer.output_shape
+        return h * w * c * k.shape[0] * k.shape[1] * k.shape[2]
+    if isinstance(layer, L.Dense):
+        k = layer.get_weights()[0]
+        return int(np.prod(layer.output_shape[1:-1] or [1])) * k.shape[0] * k.shape[1]
+    return 0

@@ -1,7 +1,10 @@
 """Refuse models tfmot cannot handle before any training starts, naming the layers and the fix.
 
 tfmot's own errors come late (after cloning, sometimes mid-fit) and name a layer class, not the
-layer; checking its registries up front lets a recipe fail in the first second.
+layer; checking its registries up front lets a recipe fail in the first second. Pruning and
+clustering wrap layers one by one, so their registries answer per layer; QAT first rewrites the
+graph (folds BatchNormalization into the conv before it), so qat.check_qat asks tfmot's own
+transforms instead (it uses `check_structure` from here for what every stage shares).
 """
 
 from __future__ import annotations
@@ -11,22 +14,24 @@ from collections.abc import Iterable
 from tfedge._tf import keras, require_legacy_keras, tfmot
 from tfedge.errors import ModelError
 from tensorflow_model_optimization.python.core.clustering.keras.clustering_registry import ClusteringRegistry
-from tensorflow_model_optimization.python.core.quantization.keras.default_8bit.default_8bit_quantize_registry import (
-    Default8BitQuantizeRegistry,
-)
 from tensorflow_model_optimization.python.core.sparsity.keras.prune_registry import PruneRegistry
 
-TOOLS = ("prune", "cluster", "qat")
+TOOLS = ("prune", "cluster")
 
 
-def check_model(model: object, tool: str, layer_names: Iterable[str] | None = None) -> None:
-    """Raise ModelError unless every layer that `tool` ('prune', 'cluster', 'qat') would wrap is supported."""
+def check_structure(model: object, tool: str) -> None:
+    """What every tfmot stage needs: a tf_keras Sequential or functional model."""
     require_legacy_keras(model, tool)
     if not (isinstance(model, keras.Sequential) or getattr(model, "_is_graph_network", False)):
         raise ModelError(
             f"{tool}: {type(model).__name__} is a subclassed Keras model; tfmot only wraps Sequential or "
             "functional models: rebuild it with keras.Sequential([...]) or keras.Model(inputs, outputs)"
         )
+
+
+def check_model(model: object, tool: str, layer_names: Iterable[str] | None = None) -> None:
+    """Raise ModelError unless every layer that `tool` ('prune', 'cluster') would wrap is supported."""
+    check_structure(model, tool)
     names = {layer.name for layer in model.layers}
     if layer_names is not None:
         missing = sorted(set(layer_names) - names)
@@ -48,8 +53,6 @@ def _supports(tool: str, layer: keras.layers.Layer) -> bool:
         return isinstance(layer, tfmot.sparsity.keras.PrunableLayer) or PruneRegistry.supports(layer) or not layer.weights
     if tool == "cluster":
         return isinstance(layer, tfmot.clustering.keras.ClusterableLayer) or ClusteringRegistry.supports(layer)
-    if tool == "qat":
-        return Default8BitQuantizeRegistry().supports(layer)
     raise ValueError(tool)
 
 
@@ -58,7 +61,4 @@ _FIXES = {
     "tfmot.sparsity.keras.PrunableLayer; nested models must be flattened into one functional model",
     "cluster": "leave it out with `layers: [names]`, or make it a tfmot.clustering.keras.ClusterableLayer; "
     "nested models must be flattened into one functional model",
-    "qat": "replace it with built-in Keras layers (Lambda and custom layers have no quantized kernel), or annotate "
-    "it yourself with tfmot.quantization.keras.quantize_annotate_layer and a QuantizeConfig; nested models must be "
-    "flattened into one functional model",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tfedge._tf import keras, tfmot
 from tfedge.errors import RecipeError
 from tfedge.optimize.checks import check_model
+from tfedge.optimize.keras_convert import as_tf_keras
 from tfedge.optimize.metrics import kernels, overall_sparsity, unique_weights_per_layer
 from tfedge.optimize.training import FineTune, copy_model, fit, loss_for
 
@@ -31,6 +32,7 @@ def cluster(
     preserve_sparsity keeps pruned zeros at zero (prune -> cluster without losing sparsity).
     Metrics: {'max_unique_weights', 'unique_weights_per_layer': {layer: count}, 'sparsity'}.
     """
+    model = as_tf_keras(model, "cluster")
     if init not in INITS:
         raise RecipeError(f"cluster: unknown init '{init}'; use one of {', '.join(INITS)}")
     if not isinstance(clusters, int) or clusters < 2:

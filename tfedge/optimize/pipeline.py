@@ -19,18 +19,20 @@ from pathlib import Path
 
 import numpy as np
 
-from tfedge._tf import keras, require_legacy_keras, set_seeds, tfmot, KERAS3_FIX
+from tfedge._tf import keras, require_legacy_keras, set_seeds, tfmot
 from tfedge.errors import DataError, ModelError
 from tfedge.export import evaluate_tflite, export_int8
 from tfedge.export.int8 import validate_representative_data
+from tfedge.export.keras_load import load_keras_model
 from tfedge.export.litert import tflite_kernel_stats
 from tfedge.optimize.checks import check_model
 from tfedge.optimize.cluster import cluster, cluster_layers
 from tfedge.optimize.data import Dataset, load_dataset
+from tfedge.optimize.keras_convert import as_tf_keras
 from tfedge.optimize.metrics import keras_accuracy, kernels, overall_sparsity, unique_weights_per_layer
 from tfedge.optimize.models import BUILTIN_MODELS
 from tfedge.optimize.prune import prune, prune_targets
-from tfedge.optimize.qat import qat
+from tfedge.optimize.qat import check_qat, qat
 from tfedge.optimize.recipe import QAT, ChannelPrune, Cluster, Int8, Prune, Recipe, Train
 from tfedge.optimize.report import write_report
 from tfedge.optimize.training import FineTune, copy_model, fit
@@ -55,6 +57,7 @@ def run_recipe(
     data = data if data is not None else _load_data(recipe)
     set_seeds(recipe.seed)  # before a built-in model is built: its initial weights come from the seed
     model = model if model is not None else _load_model(recipe, data)
+    model = as_tf_keras(model, "optimize")
     precheck(recipe, model, data)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -76,6 +79,7 @@ def run_recipe(
 
 def precheck(recipe: Recipe, model: keras.Model, data: Dataset) -> None:
     """Everything that can fail without training: model kind, layers per tfmot stage, data shapes and values."""
+    model = as_tf_keras(model, "optimize")
     require_legacy_keras(model, "optimize")
     expected = tuple(model.inputs[0].shape[1:]) if len(model.inputs) == 1 else None
     if expected is None:
@@ -89,10 +93,15 @@ def precheck(recipe: Recipe, model: keras.Model, data: Dataset) -> None:
     for stage in recipe.stages:
         if isinstance(stage, Prune):
             prune_targets(model, sparsity=stage.sparsity, layers=stage.layers, m_by_n=stage.m_by_n)
+        elif isinstance(stage, ChannelPrune):
+            from tfedge.optimize.channel_prune import channel_plan, check_options
+
+            check_options(stage.macs, stage.criterion, stage.multiple_of)
+            channel_plan(model)  # what the run refuses, and only that
         elif isinstance(stage, Cluster):
             cluster_layers(model, stage.layers)
         elif isinstance(stage, QAT):
-            check_model(model, "qat")
+            check_qat(model, stage.scheme)
         elif isinstance(stage, Int8):
             validate_representative_data(model, data.x_train[: stage.representative_samples])
 
@@ -264,19 +273,7 @@ def _load_model(recipe: Recipe, data: Dataset) -> keras.Model:
     if recipe.model in BUILTIN_MODELS:
         classes = int(max(data.y_train.max(), data.y_test.max())) + 1 if data.y_train.ndim == 1 else data.y_train.shape[-1]
         return BUILTIN_MODELS[recipe.model](tuple(data.x_train.shape[1:]), classes)
-    return load_keras_model(recipe.model, recipe.base_dir)
-
-
-def load_keras_model(spec: str | Path, base_dir: Path | None = None) -> keras.Model:
-    """A tf_keras model (.keras or .h5 file, SavedModel folder), including tfedge's stage checkpoints."""
-    path = Path(spec)
-    if base_dir is not None and not path.is_absolute():
-        path = base_dir / path
+    path = Path(recipe.model) if recipe.base_dir is None else recipe.base_dir / recipe.model
     if not path.exists():
-        raise ModelError(f"model '{spec}': no such file (or use a built-in model: {', '.join(BUILTIN_MODELS)})")
-    try:
-        with tfmot.quantization.keras.quantize_scope(), tfmot.clustering.keras.cluster_scope(), tfmot.sparsity.keras.prune_scope():
-            return keras.models.load_model(path, compile=False)
-    except Exception as exc:  # tf_keras raises many types for foreign/corrupt files
-        raise ModelError(f"model '{path}' cannot be loaded by tf_keras ({type(exc).__name__}: {str(exc)[:300]}). "
-                         f"If it was saved by Keras 3: {KERAS3_FIX}") from exc
+        raise ModelError(f"model '{recipe.model}': no such file (or use a built-in model: {', '.join(BUILTIN_MODELS)})")
+    return load_keras_model(path)

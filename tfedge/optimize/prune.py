@@ -5,6 +5,7 @@ from __future__ import annotations
 from tfedge._tf import keras, tfmot
 from tfedge.errors import RecipeError
 from tfedge.optimize.checks import check_model
+from tfedge.optimize.keras_convert import as_tf_keras
 from tfedge.optimize.metrics import kernels, overall_sparsity, sparsity_per_layer
 from tfedge.optimize.training import FineTune, copy_model, fit, loss_for
 
@@ -27,6 +28,7 @@ def prune(
     zeroes M of every N consecutive input-channel weights instead (Conv2D and Dense only).
     Metrics: {'sparsity': over the pruned kernels, 'sparsity_per_layer': {layer: fraction}}.
     """
+    model = as_tf_keras(model, "prune")
     if schedule not in SCHEDULES:
         raise RecipeError(f"prune: unknown schedule '{schedule}'; use one of {', '.join(SCHEDULES)}")
     if training.steps() < 1:

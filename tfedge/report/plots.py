@@ -114,7 +114,8 @@ def memory_map(report: dict) -> bytes | None:
             used_seen.add(section)
         if region["kind"] == "ram" and "stack" in region["holds"] and board.get("stack_bytes"):
             used_seen.add("stack")
-        left.annotate(f"{_kb(region['used_bytes'])} of {_kb(size)} ({region['percent']:.1f} %)",
+        reserved = " linked, stack at its reserved size" if "stack" in region["holds"] else ""
+        left.annotate(f"{_kb(region['used_bytes'])} of {_kb(size)} ({region['percent']:.1f} %){reserved}",
                       (min(start, 55) + 1.5, row), va="center", fontsize=8)
     left.set_yticks(y, names, fontsize=8)
     left.set_xlim(0, 100)
@@ -129,7 +130,7 @@ def memory_map(report: dict) -> bytes | None:
     fig.legend(handles=handles, loc="upper center", ncol=min(4, len(handles)), fontsize=8, frameon=False,
                bbox_to_anchor=(0.5, 0.0))
     summary = (f"flash {_kb(board['flash_bytes'])} of {_kb(board['flash_capacity'])} ({board['flash_percent']:.1f} %)   "
-               f"RAM (stack as measured) {_kb(board['ram_bytes'])} of {_kb(board['ram_capacity'])} ({board['ram_percent']:.1f} %)")
+               f"RAM (static + stack used) {_kb(board['ram_bytes'])} of {_kb(board['ram_capacity'])} ({board['ram_percent']:.1f} %)")
     fig.suptitle(summary, fontsize=9, y=1.0)
     return _png(fig)
 

@@ -18,12 +18,13 @@ def summary_rows(report: dict) -> list[tuple[str, str]]:
     b = report.get("board")
     if not b:
         return []
+    model = report.get("model_name")
     rows = [
-        ("model", b["model"]),
+        ("model", f"{model} ({b['model']})" if model and model != b["model"] else b["model"]),
         ("board", f"{b['board']} ({b['core']} @ {b['clock_hz'] / 1e6:g} MHz, {b['opt']})"),
         ("flash", f"{b['flash_bytes']:,} B of {b['flash_capacity']:,} B ({b['flash_percent']:.1f} %): code {b['text_bytes']:,}, "
                   f"constants {b['rodata_bytes']:,}, data {b['data_bytes']:,}"),
-        ("RAM", f"{b['ram_bytes']:,} B of {b['ram_capacity']:,} B ({b['ram_percent']:.1f} %): arena {b['arena_bytes']:,}, "
+        ("RAM (static + stack used)", f"{b['ram_bytes']:,} B of {b['ram_capacity']:,} B ({b['ram_percent']:.1f} %): arena {b['arena_bytes']:,}, "
                 f"stack {b['stack_bytes']:,} used of {b['stack_reserved']:,} reserved"),
         ("instructions / inference", f"{b['instructions_per_inference']:,} (exact)"
          + (f", {b['instructions_per_mac']:.2f} per MAC over {b['total_macs']:,} MACs" if b.get("instructions_per_mac") else "")),
@@ -65,17 +66,19 @@ def layer_table(report: dict) -> Table | None:
         return None
     kernels = {l["index"]: l for l in (report.get("compile") or {}).get("layers", [])}
     total = max(1, b["instructions_per_inference"])
-    header = ("#", "op", "kernel", "output shape", "MACs", "instructions", "instr/MAC", "est. cycles", "% of inference")
+    header = ("#", "Keras layer", "op", "kernel", "output shape", "MACs", "instructions", "instr/MAC", "est. cycles",
+              "% of inference")
     rows = []
     for l in layers:
         k = kernels.get(l["index"], {})
         rows.append((
-            str(l["index"]), l["op"], k.get("kernel", "-"), "x".join(map(str, l.get("output_shape") or [])) or "-",
+            str(l["index"]), l.get("layer") or k.get("name", "-"), l["op"], k.get("kernel", "-"),
+            "x".join(map(str, l.get("output_shape") or [])) or "-",
             f"{l['macs']:,}", f"{l['instructions']:,}",
             f"{l['instructions_per_mac']:.2f}" if l.get("instructions_per_mac") else "-",
             f"{l['est_cycles']:,}", f"{100.0 * l['instructions'] / total:.1f}",
         ))
-    return header, rows, {0, 4, 5, 6, 7, 8}
+    return header, rows, {0, 5, 6, 7, 8, 9}
 
 
 def markdown_table(table: Table) -> str:
