@@ -154,7 +154,8 @@ def test_search_page_renders_in_chromium(searched, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.qemu
-def test_a_real_trial_is_measured_on_the_board(tmp_path):
+def test_a_real_trial_is_measured_on_the_board_and_deployed(tmp_path):
+    from tfedge.search.cli import deploy_winners
     from tfedge.search.trial import run_trial
 
     space = SearchSpace.from_dict({"boards": ["stm32f405"], "epochs": 2, "short_epochs": 1, "samples": 32})
@@ -167,3 +168,10 @@ def test_a_real_trial_is_measured_on_the_board(tmp_path):
     assert 0 <= metrics["accuracy"] <= 1 and metrics["instructions"] > 1000 and metrics["ms"] > 0
     assert 0 < metrics["ram_bytes"] < 192 * 1024 and metrics["flash_bytes"] > metrics["model_bytes"] > 0
     assert Path(metrics["tflite"]).is_file()
+
+    # the winner's deploy folder: the same model measured again by tfedge deploy, same figures
+    report = {"winners": {"stm32f405": 0}, "trials": [{"number": 0, "metrics": metrics}]}
+    pages = deploy_winners(space, report, tmp_path / "out", progress=lambda _line: None)
+    assert Path(pages["stm32f405"]).is_file()
+    board = json.loads((tmp_path / "out" / "winners" / "stm32f405" / "report.json").read_text())["board"]
+    assert board["instructions_per_inference"] == metrics["instructions"] and board["ram_bytes"] == metrics["ram_bytes"]

@@ -29,7 +29,7 @@ def _params_text(params: dict) -> str:
     return text + f", {p.get('quantization', 'ptq').upper()}"
 
 
-def build_report(space: SearchSpace, records: list[dict]) -> dict:
+def build_report(space: SearchSpace, records: list[dict], deployed: dict[str, str] | None = None) -> dict:
     ok = pareto.feasible(space, records)
     front = pareto.pareto_front(space, ok)
     report = {
@@ -39,6 +39,7 @@ def build_report(space: SearchSpace, records: list[dict]) -> dict:
                    "failed": sum(r["status"] == "failed" for r in records), "front": len(front)},
         "front": [r["number"] for r in front],
         "winners": {board: r["number"] for board, r in pareto.winners(front).items()},
+        "deployed": deployed or {},
         "trials": [{**r, "over_budget": within_budget(space, r["metrics"]) if r["status"] == "done" else None} for r in records],
     }
     if not front:
@@ -144,7 +145,8 @@ def render_html(report: dict, png: bytes) -> str:
             ("budget", ", ".join(f"{k} ≤ {v:,}" for k, v in (report["space"].get("budget") or {}).items()) or "fits the board"),
             ("objectives", ", ".join(report["space"]["objectives"]))]
     for board, number in report["winners"].items():
-        rows.append((f"winner on {board}", f"trial {number}"))
+        page = report["deployed"].get(board)
+        rows.append((f"winner on {board}", f"trial {number}" + (f", deployed: {page}" if page else "")))
     for line in summary_lines(report)[1:]:
         rows.append(("closest", line.split(": ", 1)[-1]))
     parts.append('<table class="summary"><tbody>' + "".join(
@@ -158,9 +160,10 @@ def render_html(report: dict, png: bytes) -> str:
     return "\n".join(parts)
 
 
-def write_search_report(space: SearchSpace, records: list[dict], out_dir: str | Path) -> dict:
+def write_search_report(space: SearchSpace, records: list[dict], out_dir: str | Path,
+                        deployed: dict[str, str] | None = None) -> dict:
     out_dir = Path(out_dir)
-    report = build_report(space, records)
+    report = build_report(space, records, deployed)
     png = pareto_plot(report)
     (out_dir / "pareto.png").write_bytes(png)
     (out_dir / "search.html").write_text(render_html(report, png))
