@@ -175,3 +175,15 @@ def test_a_real_trial_is_measured_on_the_board_and_deployed(tmp_path):
     assert Path(pages["stm32f405"]).is_file()
     board = json.loads((tmp_path / "out" / "winners" / "stm32f405" / "report.json").read_text())["board"]
     assert board["instructions_per_inference"] == metrics["instructions"] and board["ram_bytes"] == metrics["ram_bytes"]
+
+
+def test_halving_score_ranks_over_budget_and_misfits_below_accurate_fitting_models():
+    space = SearchSpace.from_dict({"budget": {"ms": 1.0, "ram": 4000}})
+    fast = {"float_accuracy": 0.6, "early_fits": True, "early_ms": 0.5, "early_ram_bytes": 3000, "early_flash_bytes": 1}
+    slow = {**fast, "float_accuracy": 0.9, "early_ms": 2.0}  # twice the budget: 0.9 - 1.0
+    from tfedge.search.pareto import halving_score
+
+    assert halving_score(space, fast) == 0.6
+    assert halving_score(space, slow) == pytest.approx(-0.1)
+    assert halving_score(space, {"float_accuracy": 0.99, "early_fits": False}) < halving_score(space, slow)
+    assert halving_score(space, {"float_accuracy": 0.7}) == 0.7  # no early figures: the accuracy alone

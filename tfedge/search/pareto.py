@@ -57,3 +57,14 @@ def closest(space: SearchSpace, records: list[dict], n: int = 3) -> list[dict]:
     ranked = sorted(measured(records) or [r for r in records if r["status"] == "done"],
                     key=lambda r: (excess(space, r), -r["metrics"].get("accuracy", 0.0)))
     return ranked[:n]
+
+
+def halving_score(space: SearchSpace, step1: dict) -> float:
+    """What ASHA ranks a trial on after its short training: the float accuracy, minus the relative
+    excess of its early board cost over the budget (minus 10 when it does not fit the board), so the
+    candidates stopped early are the inaccurate or the over-budget ones, not merely the small ones."""
+    if step1.get("early_fits") is False:
+        return step1["float_accuracy"] - 10.0
+    over = sum(max(0.0, step1[f"early_{BUDGET_KEYS[k]}"] / limit - 1.0) for k, limit in (space.budget or {}).items()
+               if limit > 0 and f"early_{BUDGET_KEYS[k]}" in step1)
+    return step1["float_accuracy"] - over

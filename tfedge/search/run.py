@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from tfedge.search.pareto import halving_score
 from tfedge.search.space import OBJECTIVES, SearchSpace, trial_key, within_budget
 from tfedge.search.store import ResultStore
 
@@ -53,13 +54,18 @@ def _trainable(space: SearchSpace, out_dir: str, trial_fn: str, known: dict[str,
             return
         trial_dir = Path(out_dir) / "trials" / key
         trial_dir.mkdir(parents=True, exist_ok=True)
-        checkpoint = lambda step, metrics: tune.report({**metrics, "step": step})  # noqa: E731
+        step1: dict = {}
+
+        def checkpoint(step: int, metrics: dict) -> None:
+            step1.update(metrics, halving_score=halving_score(space, metrics))
+            tune.report({**step1, "step": step})
+
         try:
             metrics = _resolve(trial_fn)(space, config, trial_dir, checkpoint)
         except Exception as exc:
             (trial_dir / "error.txt").write_text(f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
             raise
-        tune.report({**metrics, "step": 2, **objective_values(space, metrics)})
+        tune.report({**step1, **metrics, "step": 2, **objective_values(space, metrics)})
 
     return trainable
 
@@ -78,7 +84,8 @@ def _callback(space: SearchSpace, store: ResultStore, out_dir: Path, total: int,
             result = {k: v for k, v in (trial.last_result or {}).items() if not k.startswith("obj_")}
             metrics = {k: result[k] for k in ("float_accuracy", "litert_accuracy", "accuracy", "ms", "instructions",
                                               "flash_bytes", "ram_bytes", "arena_bytes", "fits", "fit_error", "tflite",
-                                              "model_bytes", "board_samples", "seconds") if k in result}
+                                              "model_bytes", "board_samples", "seconds", "early_fits", "early_ms",
+                                              "early_ram_bytes", "early_flash_bytes", "halving_score") if k in result}
             if status == "done" and result.get("step") != 2:
                 status = "stopped"
             store.add({"key": trial_key(space, params), "params": params, "status": status, "metrics": metrics,
@@ -167,8 +174,9 @@ def run_search(
             metric=objectives if len(objectives) > 1 else objectives[0], mode=modes if len(modes) > 1 else modes[0],
             sampler=_sampler(space), study_name="tfedge-search",
             storage=JournalStorage(JournalFileBackend(str(out_dir / "optuna.journal"))))
-        # Successive halving on the float accuracy after the short training (step 1 of 2).
-        scheduler = ASHAScheduler(time_attr="training_iteration", metric="float_accuracy", mode="max", max_t=2,
+        # Successive halving after the short training (step 1 of 2) on the float accuracy less the early
+        # board cost's excess over the budget (pareto.halving_score).
+        scheduler = ASHAScheduler(time_attr="training_iteration", metric="halving_score", mode="max", max_t=2,
                                   grace_period=1, reduction_factor=2)
         known = store.done()
         trainable = tune.with_resources(_trainable(space, str(out_dir), trial_fn, known), {"cpu": 1})

@@ -2,7 +2,8 @@
 compression with the optimize pipeline, export to int8, and measure it on the sampled board.
 
 `run_trial(space, params, trial_dir, checkpoint)` calls `checkpoint(step, metrics)` after the short
-training (step 1, the float test accuracy) — the scheduler may stop the trial there — and returns the
+training (step 1: the float test accuracy and the board cost of that model's int8 export) — the
+scheduler may stop the trial there — and returns the
 final metrics (step 2). A model that does not fit the board is a result (fits=False), not an error.
 """
 
@@ -45,6 +46,24 @@ def _data(spec: str):
     return _DATA[spec]
 
 
+def _early_cost(model, data, board: str, trial_dir: Path) -> dict:
+    """The short-trained float model's int8 export measured on the board (cost only, no accuracy run):
+    what ASHA weighs besides the float accuracy, so a fast small model is not stopped for being behind
+    a slow one after two epochs. Pruning and clustering come later and may still change these figures."""
+    from tfedge.emulate.figures import measure_on_board
+    from tfedge.errors import DoesNotFitError
+    from tfedge.export import export_int8
+
+    path = trial_dir / "early_int8.tflite"
+    path.write_bytes(export_int8(model, data.x_train[:128]))
+    try:
+        m = measure_on_board(path, board).metrics
+    except DoesNotFitError:
+        return {"early_fits": False}
+    return {"early_fits": True, "early_ms": float(m["ms_per_inference"]), "early_ram_bytes": int(m["ram_bytes"]),
+            "early_flash_bytes": int(m["flash_bytes"])}
+
+
 def run_trial(space: SearchSpace, params: dict, trial_dir: Path, checkpoint: Checkpoint) -> dict:
     from tfedge._tf import set_seeds
     from tfedge.emulate.figures import measure_on_board
@@ -63,7 +82,7 @@ def run_trial(space: SearchSpace, params: dict, trial_dir: Path, checkpoint: Che
     fit(model, FineTune(data.x_train, data.y_train, epochs=space.short_epochs, batch_size=space.batch_size,
                         learning_rate=3e-3, verbose=False), "short")
     float_accuracy = keras_accuracy(model, data.x_test, data.y_test)
-    checkpoint(1, {"float_accuracy": float_accuracy})
+    checkpoint(1, {"float_accuracy": float_accuracy, **_early_cost(model, data, params["board"], trial_dir)})
 
     recipe = recipe_for(space, params, space.short_epochs)
     report = run_recipe(recipe, trial_dir / "optimize", model=model, data=data, progress=lambda _line: None)
