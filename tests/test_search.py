@@ -108,15 +108,19 @@ def test_report_front_and_winners(searched, tmp_path):
     report = write_search_report(space, records, tmp_path)
     assert report["front"], report["summary"]
     by_number = {t["number"]: t for t in report["trials"]}
-    for n in report["front"]:  # every front trial meets the budget and no measured trial dominates it
-        m = by_number[n]["metrics"]
+    for n in report["front"]:  # every front trial meets the budget and no trial measured on its board dominates it
+        m, board = by_number[n]["metrics"], by_number[n]["params"]["board"]
         assert m["ms"] <= SPACE["budget"]["ms"]
         for t in report["trials"]:
             o = t["metrics"]
-            if t["status"] == "done" and "accuracy" in o and o["ms"] <= SPACE["budget"]["ms"]:
+            if t["status"] == "done" and "accuracy" in o and o["ms"] <= SPACE["budget"]["ms"] and t["params"]["board"] == board:
                 assert not (o["accuracy"] >= m["accuracy"] and o["ms"] <= m["ms"] and o["ram_bytes"] <= m["ram_bytes"]
                             and (o["accuracy"], o["ms"], o["ram_bytes"]) != (m["accuracy"], m["ms"], m["ram_bytes"]))
     assert set(report["winners"].values()) <= set(report["front"])
+    for board, n in report["winners"].items():  # the most accurate of its board's front
+        assert by_number[n]["params"]["board"] == board
+        assert by_number[n]["metrics"]["accuracy"] == max(by_number[f]["metrics"]["accuracy"] for f in report["front"]
+                                                          if by_number[f]["params"]["board"] == board)
     saved = json.loads((tmp_path / "search.json").read_text())
     assert saved["front"] == report["front"] and len(saved["trials"]) == len(records)
 

@@ -39,7 +39,7 @@ def pareto_front(space: SearchSpace, records: list[dict]) -> list[dict]:
 def winners(front: list[dict]) -> dict[str, dict]:
     """Per board: the most accurate front trial (the fastest among equals)."""
     best: dict[str, dict] = {}
-    for r in front:  # the front is sorted best first
+    for r in sorted(front, key=lambda r: (-r["metrics"]["accuracy"], r["metrics"].get("ms", 0))):
         best.setdefault(r["params"]["board"], r)
     return best
 

@@ -31,7 +31,8 @@ def _params_text(params: dict) -> str:
 
 def build_report(space: SearchSpace, records: list[dict], deployed: dict[str, str] | None = None) -> dict:
     ok = pareto.feasible(space, records)
-    front = pareto.pareto_front(space, ok)
+    # A front per board (a model is only an option on the board it was measured on), shown together.
+    front = [r for board in space.boards for r in pareto.pareto_front(space, [r for r in ok if r["params"]["board"] == board])]
     report = {
         "space": space.to_dict(),
         "counts": {"trials": len(records), "measured": len(pareto.measured(records)), "within_budget": len(ok),
@@ -50,7 +51,8 @@ def build_report(space: SearchSpace, records: list[dict], deployed: dict[str, st
                               "accuracy": r["metrics"].get("accuracy"), "ms": r["metrics"].get("ms"),
                               "ram_bytes": r["metrics"].get("ram_bytes")} for r in near]
     else:
-        report["summary"] = f"{len(front)} trials on the Pareto front of {len(ok)} within budget ({len(records)} trials)"
+        report["summary"] = (f"{len(front)} trials on the boards' Pareto fronts of {len(ok)} within budget ({len(records)} trials; "
+                             + ", ".join(f"{b}: {sum(r['params']['board'] == b for r in front)}" for b in space.boards) + ")")
     return report
 
 
@@ -113,12 +115,14 @@ def pareto_plot(report: dict) -> bytes:
         if not mine:
             continue
         color = STAGE_COLORS[i % len(STAGE_COLORS)]
-        ax.scatter([t["metrics"]["ms"] for t in mine], [t["metrics"]["accuracy"] for t in mine],
-                   s=[30 + 400 * t["metrics"]["ram_bytes"] / ram_max for t in mine], c=color, alpha=0.55,
-                   edgecolors=["black" if t["number"] in front else "none" for t in mine], linewidths=1.5, label=board)
+        size = lambda ts: [30 + 400 * t["metrics"]["ram_bytes"] / ram_max for t in ts]  # noqa: E731
+        ax.scatter([t["metrics"]["ms"] for t in mine], [t["metrics"]["accuracy"] for t in mine], s=size(mine), color=color,
+                   alpha=0.55, linewidths=0, label=board)
         on_front = sorted((t for t in mine if t["number"] in front), key=lambda t: t["metrics"]["ms"])
         if on_front:
-            ax.plot([t["metrics"]["ms"] for t in on_front], [t["metrics"]["accuracy"] for t in on_front], color=color, lw=1)
+            xs, ys = [t["metrics"]["ms"] for t in on_front], [t["metrics"]["accuracy"] for t in on_front]
+            ax.scatter(xs, ys, s=size(on_front), facecolors="none", edgecolors="black", linewidths=1.5)
+            ax.plot(xs, ys, color=color, lw=1)
     budget = report["space"].get("budget") or {}
     if "ms" in budget:
         ax.axvline(budget["ms"], color="#C44E52", ls="--", lw=1, label=f"budget {budget['ms']:g} ms")
