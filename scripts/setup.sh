@@ -31,7 +31,7 @@ stamp=.venv/.tfedge-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ setup.py -nt "$stamp" ]; then
   echo "==> pip: installing tfedge (editable) with its keras and test extras into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[keras,test]"
+  .venv/bin/python -m pip install -q -e ".[keras,search,test]"
   touch "$stamp"
 fi
 

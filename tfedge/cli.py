@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str | None]] = {
     "deploy": ("tfedge.deploy", "recipe -> optimize -> export -> compile -> build -> run on a board, resumable, with report.html", "keras"),
     "compare": ("tfedge.compare", "two .tflite models side by side on a board: accuracy, flash, RAM, instructions, ms", None),
     "demo": ("tfedge.demo", "digits CNN -> recipe -> int8 -> board, end to end", "keras"),
+    "search": ("tfedge.search.cli", "search model widths and compression under a board budget (Optuna on Ray Tune), Pareto report", "keras"),
     "doctor": ("tfedge.doctor", "check the toolchain, QEMU, the counting plugin and the extras; say how to install what is missing", None),
 }
 

@@ -1,0 +1,103 @@
+"""One trial: build the sampled model, train it briefly (the halving checkpoint), finish training and
+compression with the optimize pipeline, export to int8, and measure it on the sampled board.
+
+`run_trial(space, params, trial_dir, checkpoint)` calls `checkpoint(step, metrics)` after the short
+training (step 1: the float test accuracy and the board cost of that model's int8 export) — the
+scheduler may stop the trial there — and returns the
+final metrics (step 2). A model that does not fit the board is a result (fits=False), not an error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tfedge.search.space import SearchSpace
+
+Checkpoint = Callable[[int, dict], None]
+_DATA: dict = {}
+
+
+def recipe_for(space: SearchSpace, params: dict, trained_epochs: int):
+    """The optimize recipe that finishes a trial whose float model already trained `trained_epochs`."""
+    from tfedge.optimize.recipe import QAT, Cluster, Int8, Prune, Recipe, Train
+
+    stages: list = []
+    if space.epochs > trained_epochs:
+        stages.append(Train(epochs=space.epochs - trained_epochs, learning_rate=3e-3))
+    sparsity, clusters = float(params["recipe.sparsity"]), int(params["recipe.clusters"])
+    if sparsity > 0:
+        stages.append(Prune(sparsity=sparsity, epochs=space.finetune_epochs))
+    if clusters > 0:
+        stages.append(Cluster(clusters=clusters, epochs=space.finetune_epochs))
+    if params["recipe.quantization"] == "qat":
+        scheme = {(False, False): "qat", (True, False): "pqat", (False, True): "cqat", (True, True): "pcqat"}[(sparsity > 0, clusters > 0)]
+        stages.append(QAT(scheme=scheme, epochs=space.finetune_epochs))
+    stages.append(Int8(representative_samples=256))
+    return Recipe(stages=stages, data=space.data, batch_size=space.batch_size, seed=space.seed)
+
+
+def _data(spec: str):
+    if spec not in _DATA:  # one load per worker process
+        from tfedge.optimize.data import load_dataset
+
+        _DATA[spec] = load_dataset(spec)
+    return _DATA[spec]
+
+
+def _early_cost(model, data, board: str, trial_dir: Path) -> dict:
+    """The short-trained float model's int8 export measured on the board (cost only, no accuracy run):
+    what ASHA weighs besides the float accuracy, so a fast small model is not stopped for being behind
+    a slow one after two epochs. Pruning and clustering come later and may still change these figures."""
+    from tfedge.emulate.figures import measure_on_board
+    from tfedge.errors import DoesNotFitError
+    from tfedge.export import export_int8
+
+    path = trial_dir / "early_int8.tflite"
+    path.write_bytes(export_int8(model, data.x_train[:128]))
+    try:
+        m = measure_on_board(path, board).metrics
+    except DoesNotFitError:
+        return {"early_fits": False}
+    return {"early_fits": True, "early_ms": float(m["ms_per_inference"]), "early_ram_bytes": int(m["ram_bytes"]),
+            "early_flash_bytes": int(m["flash_bytes"])}
+
+
+def run_trial(space: SearchSpace, params: dict, trial_dir: Path, checkpoint: Checkpoint) -> dict:
+    from tfedge._tf import set_seeds
+    from tfedge.emulate.figures import measure_on_board
+    from tfedge.errors import DoesNotFitError
+    from tfedge.optimize.metrics import keras_accuracy
+    from tfedge.optimize.pipeline import run_recipe
+    from tfedge.optimize.training import FineTune, fit
+    from tfedge.search.builders import build
+
+    start = time.monotonic()
+    data = _data(space.data)
+    set_seeds(space.seed)
+    classes = int(max(data.y_train.max(), data.y_test.max())) + 1
+    model = build(space.family, tuple(data.x_train.shape[1:]), classes,
+                  **{k.split(".", 1)[1]: int(v) for k, v in params.items() if k.startswith("model.")})
+    fit(model, FineTune(data.x_train, data.y_train, epochs=space.short_epochs, batch_size=space.batch_size,
+                        learning_rate=3e-3, verbose=False), "short")
+    float_accuracy = keras_accuracy(model, data.x_test, data.y_test)
+    checkpoint(1, {"float_accuracy": float_accuracy, **_early_cost(model, data, params["board"], trial_dir)})
+
+    recipe = recipe_for(space, params, space.short_epochs)
+    report = run_recipe(recipe, trial_dir / "optimize", model=model, data=data, progress=lambda _line: None)
+    tflite = trial_dir / "optimize" / "model_int8.tflite"
+    metrics = {"float_accuracy": report["stages"][0].get("accuracy", float_accuracy),
+               "litert_accuracy": report["stages"][-1].get("accuracy"), "tflite": str(tflite),
+               "model_bytes": tflite.stat().st_size}
+    try:
+        figures = measure_on_board(tflite, params["board"], data.x_test, data.y_test, samples=space.samples)
+    except DoesNotFitError as exc:
+        metrics.update(fits=False, fit_error=str(exc))
+    else:
+        m = figures.metrics
+        metrics.update(fits=True, accuracy=m["accuracy"], ms=float(m["ms_per_inference"]),
+                       instructions=int(m["instructions_per_inference"]), flash_bytes=int(m["flash_bytes"]),
+                       ram_bytes=int(m["ram_bytes"]), arena_bytes=int(m["arena_bytes"]), board_samples=int(m.get("inputs", 0)))
+    metrics["seconds"] = round(time.monotonic() - start, 1)
+    return metrics
