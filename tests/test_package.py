@@ -62,7 +62,9 @@ def test_extras_agree_with_pyproject():
         assert {dist for _, dist in modules} <= _names(project["optional-dependencies"][extra]), extra
     assert not {"tensorflow", "tf-keras", "tensorflow-model-optimization", "ai-edge-litert"} & _names(project["dependencies"])
     setup_sh = (REPO_ROOT / "scripts" / "setup.sh").read_text()
-    assert '-e ".[keras,test]"' in setup_sh  # the README's set-up still installs everything
+    assert set(extras.EXTRAS) == set(project["optional-dependencies"])
+    every_extra = ",".join(sorted(project["optional-dependencies"]))
+    assert f'-e ".[{every_extra}]"' in setup_sh  # the README's set-up still installs everything
 
 
 def test_core_modules_never_import_tensorflow():

@@ -2,7 +2,7 @@
 
 The core install (compile, run, flash, emulate, boards, compare, doctor, the pytest plugin) needs none of
 them. `tfedge[keras]` brings TensorFlow and friends for optimize, export, deploy, demo and
-tfedge.callbacks; `tfedge[test]` the test suite's tools (TFLite Micro's interpreter is its referee).
+tfedge.callbacks; `tfedge[search]` Optuna and Ray Tune for tfedge search; `tfedge[test]` the test suite's tools (TFLite Micro's interpreter is its referee).
 Checks use importlib.util.find_spec / importlib.metadata, so they never import TensorFlow.
 """
 
@@ -30,6 +30,10 @@ EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("tensorflow_model_optimization", "tensorflow-model-optimization"),
         ("ai_edge_litert", "ai-edge-litert"),
         ("sklearn", "scikit-learn"),
+    ),
+    "search": (
+        ("optuna", "optuna"),
+        ("ray", "ray"),
     ),
     "test": (
         ("pytest", "pytest"),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 from dataclasses import replace
 from pathlib import Path
 
-from tfedge.errors import MissingExtraError
+from tfedge.extras import require
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,9 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from tfedge.search.report import summary_lines
     from tfedge.search.space import SearchSpace
 
-    missing = [name for name in ("optuna", "ray") if importlib.util.find_spec(name) is None]
-    if missing:
-        raise MissingExtraError(f"tfedge search needs {', '.join(missing)}: pip install 'tfedge[search]'")
+    require("search", "tfedge search")  # the keras extra is checked by tfedge.cli before this module loads
     space = SearchSpace.from_yaml(args.space)
     if args.trials is not None:
         space = replace(space, trials=args.trials)
