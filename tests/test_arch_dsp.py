@@ -200,13 +200,14 @@ def _quantized_inputs(m: dict, n_uniform: int = 40) -> np.ndarray:
     return np.concatenate([q[:40], uniform])
 
 
-# int8 weights (widened by the kernel) on the cases whose conv/FC layers take the packed kernels
-INT8_CASES = ["conv_cin3_odd_out_stride2", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
+# int16 weights (widened at compile time, the speed option; int8 is the default) on the cases whose conv/FC
+# layers take the packed kernels
+INT16_CASES = ["conv_cin3_odd_out_stride2", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
               "conv1x1_dead_and_left_relu", "dw_c1_multiplier8", "dense_13_to_7_relu", "dense_40_to_24_mixed"]
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("case,weights", [(c, None) for c in sorted(CASES)] + [(c, "int8") for c in INT8_CASES])
+@pytest.mark.parametrize("case,weights", [(c, None) for c in sorted(CASES)] + [(c, "int16") for c in INT16_CASES])
 def test_generated_models_bit_exact_on_m4(case, weights, tmp_path):
     m, model = _case_model(case)
     tflite = tmp_path / f"{case}.tflite"
@@ -218,8 +219,9 @@ def test_generated_models_bit_exact_on_m4(case, weights, tmp_path):
     if "SPACE_TO_BATCH_ND" not in ops:  # (there TFLM is wrong: tests/test_compiler_ops.py shows it)
         np.testing.assert_array_equal(dev["outputs"].reshape(len(x), -1), tflm_run(model, x).reshape(len(x), -1))
     report = compile_model(model, tmp_path / "c", arch="dsp", weights=weights).report
-    if weights == "int8":
-        assert any("int8 weights" in row["variant_reason"] for row in report["layers"])
+    storage = weights or "int8"  # the default
+    if any(row["variant"] in ("conv_im2col", "conv_1x1_matmul", "fc_rows4") for row in report["layers"]):
+        assert any(f"{storage} weights" in row["variant_reason"] for row in report["layers"])
     for row in report["layers"]:  # every conv/depthwise/FC on an arch kernel, whatever its quantization
         if row["op"] in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             assert row["variant"] != "const_shape", (case, row["variant_reason"])
@@ -247,8 +249,8 @@ def test_patched_cases_exercise_each_path(tmp_path):
 @pytest.mark.qemu
 @pytest.mark.slow
 @pytest.mark.parametrize("name,board,variants_used,weights", [
-    ("kws_ref_model.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}, "int8"),
-    ("ad01_int8.tflite", "mps2-an505", {"fc_rows4"}, "int8"),
+    ("kws_ref_model.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}, "int16"),
+    ("ad01_int8.tflite", "mps2-an505", {"fc_rows4"}, "int16"),  # the speed option; the others int8 (default)
     ("kws_ref_model.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}, None),
     ("pretrainedResnet_quant.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "fc_rows4"}, None),
     ("ad01_int8.tflite", "mps2-an386", {"fc_rows4"}, None),
@@ -277,8 +279,8 @@ def test_shared_models_bit_exact_on_dsp_boards(reference_models, name, board, va
 def test_packed_variants_portable_references_on_host(reference_models, tmp_path):
     """The model compiled for the DSP variants, linked with the portable kernels on the host, equals
     the portable-variant model (so every variant runs on every core)."""
-    for name, weights in (("kws_ref_model.tflite", None), ("ad01_int8.tflite", None), ("kws_ref_model.tflite", "int8"),
-                          ("ad01_int8.tflite", "int8")):
+    for name, weights in (("kws_ref_model.tflite", None), ("ad01_int8.tflite", None), ("kws_ref_model.tflite", "int16"),
+                          ("ad01_int8.tflite", "int16")):
         tflite = reference_models[name]
         g = load_graph(tflite)
         t = g.tensors[g.inputs[0]]
@@ -300,11 +302,12 @@ def test_compile_cli_arch_reports_variants(reference_models, tmp_path, capsys):
     assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path), "--arch", "dsp"]) == 0
     out = capsys.readouterr().out
     assert "conv_1x1_matmul" in out and "depthwise_simd4" in out and "kernel scratch up to 832 B of it" in out
+    assert "int8 weights" in out  # the default storage
     assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path)]) == 0
     assert "conv_1x1_matmul" not in capsys.readouterr().out  # portable by default
     assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path), "--arch", "dsp",
-                     "--weights", "int8"]) == 0
-    assert "int8 weights" in capsys.readouterr().out
+                     "--weights", "int16"]) == 0
+    assert "int16 weights" in capsys.readouterr().out
     assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path), "--arch", "dsp",
                      "--kernels", "reference"]) == 0
     assert "conv_1x1_matmul" not in capsys.readouterr().out

@@ -79,14 +79,14 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
 
 
 def _weights_option(weights: str | None, compress_weights: bool | None) -> tuple[bool | None, str | None]:
-    """weights (variants.WEIGHTS; None = the default, int16 today) -> (compress_weights, packed storage)."""
+    """weights (variants.WEIGHTS; None = the default, int8) -> (compress_weights, packed storage)."""
     from tfedge.compiler.variants import WEIGHTS
 
     if weights is None:
         return compress_weights, None
     if weights not in WEIGHTS:
         raise ModelError(f"unknown weight storage {weights!r}: one of {', '.join(WEIGHTS)}")
-    if weights == "codebook4":  # clustered layers as 4-bit codebooks on every arch; the others int16
+    if weights == "codebook4":  # clustered layers as 4-bit codebooks on every arch; the others int8
         return True, None
     return (False if compress_weights is None else compress_weights), weights
 
@@ -97,8 +97,8 @@ def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_ho
     ARCH_PATHS, e.g. Board.kernel_arch) picks each layer's kernel variant (variants.py). compress_weights:
     clustered layers as 4-bit indices + codebook (True), never (False), or None = only with the portable
     kernels, where decoding costs little time (the arch kernels are much faster; see docs/compression.md).
-    weights: storage of the packed conv/FC weights on the DSP kernels, "int16" (widened at compile time, the
-    default: fastest), "int8" (widened at run time, half the flash) or "codebook4" (clustered layers as 4-bit
+    weights: storage of the packed conv/FC weights on the DSP kernels, "int8" (the default: widened at run
+    time, half the flash), "int16" (widened at compile time: fastest) or "codebook4" (clustered layers as 4-bit
     codebooks on every arch)."""
     files = generate_sources(tflite, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights,
                              weights=weights)

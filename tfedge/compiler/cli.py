@@ -10,8 +10,8 @@ from tfedge.compiler.variants import WEIGHTS
 
 def add_storage_arguments(parser: argparse.ArgumentParser) -> None:
     """--weights and --kernels, the same on compile and flash."""
-    parser.add_argument("--weights", choices=WEIGHTS, help="weight storage of the DSP conv/FC kernels: int16 (widened at "
-                        "compile time, fastest; the default), int8 (widened at run time, half the flash), codebook4 "
+    parser.add_argument("--weights", choices=WEIGHTS, help="weight storage of the DSP conv/FC kernels: int8 (widened at "
+                        "run time, half the flash; the default), int16 (widened at compile time, fastest), codebook4 "
                         "(clustered layers as 4-bit codebooks)")
     parser.add_argument("--kernels", choices=["reference", "portable", "arch"], default="arch",
                         help="kernel paths: the plain reference loops, portable C (const-shape layers), or the "

@@ -161,8 +161,8 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
 
 
 def _storage(ctx) -> str:
-    """The packed conv/FC weight storage asked for (compile_model(weights=...)): int16 unless int8."""
-    return "int8" if getattr(ctx, "weights", None) == "int8" else "int16"
+    """The packed conv/FC weight storage asked for (compile_model(weights=...)): int8 (the default) unless int16."""
+    return "int16" if getattr(ctx, "weights", None) == "int16" else "int8"
 
 
 def packed_fields(ctx, records: variants.Records, compact: variants.Compaction | None, i8: int) -> dict:
