@@ -333,3 +333,72 @@ def test_flash_cli_weights_and_kernels(reference_models, tmp_path, capsys):
     assert runs["int8"]["rodata_bytes"] < 0.6 * runs["int16"]["rodata_bytes"]  # weights in flash halved
     assert runs["int16"]["instructions_per_inference"] < runs["int8"]["instructions_per_inference"] \
         < runs["reference"]["instructions_per_inference"]
+
+
+def test_weights_auto_spends_the_budget_where_it_buys_most(reference_models, tmp_path):
+    """`--weights auto:BYTES`: int8 everywhere, then int16 on the layers with the most instructions saved per
+    extra byte while the extra bytes fit; the report gives each layer's storage and bytes."""
+    from tfedge.errors import ModelError
+
+    tflite = reference_models["kws_ref_model.tflite"]
+
+    def report(weights):
+        return compile_model(tflite, tmp_path / weights.replace(":", "_"), arch="dsp", weights=weights).report
+
+    int8, int16 = report("int8"), report("int16")
+    packed = [r for r in int8["layers"] if r["kernel"] in variants.INT16_SAVING]
+    assert packed and all(r["storage"] == "int8" and r["storage_bytes"] > 0 for r in packed)
+    wide = {r["index"]: r for r in int16["layers"]}
+    assert all(wide[r["index"]]["storage_bytes"] == 2 * r["storage_bytes"] for r in packed)  # int16: twice the bytes
+    assert report("auto:0")["flash_bytes"] == int8["flash_bytes"]
+    assert report(f"auto:{int16['flash_bytes']}")["flash_bytes"] == int16["flash_bytes"]
+    budget = 9000  # int8 weights: first conv 2,560 B, pointwise convs 4,096 B each, FC 768 B
+    auto = report(f"auto:{budget}")
+    extra = auto["flash_bytes"] - int8["flash_bytes"]
+    chosen = [r for r in auto["layers"] if r["storage"] == "int16" and r["kernel"] in variants.INT16_SAVING]
+    assert 0 < extra <= sum(r["storage_bytes"] // 2 for r in chosen) <= budget  # (+ the bytes the widening adds)
+    # the first conv and one 4 KB pointwise conv (most saved per byte), then the FC in the 2.3 KB left
+    assert sorted((r["op"], r["storage_bytes"]) for r in chosen) == [("CONV_2D", 5120), ("CONV_2D", 8192),
+                                                                     ("FULLY_CONNECTED", 1536)]
+    with pytest.raises(ModelError, match="auto:BYTES"):
+        compile_model(tflite, tmp_path / "x", arch="dsp", weights="auto")
+    with pytest.raises(ModelError, match="must be an integer"):
+        compile_model(tflite, tmp_path / "x", arch="dsp", weights="auto:lots")
+
+
+def test_run_cli_weights_and_kernels(reference_models, tmp_path, capsys):
+    """`tfedge run --kernels arch --weights ...` runs the DSP layouts' portable references on the host: the
+    same outputs as the portable build, whatever the storage."""
+    from tfedge import cli
+
+    tflite = reference_models["ad01_int8.tflite"]
+    np.save(tmp_path / "x.npy", np.random.default_rng(7).integers(-128, 128, (6, 640)).astype(np.int8))
+    outs = []
+    for flags in ([], ["--kernels", "arch"], ["--kernels", "arch", "--weights", "int16"],
+                  ["--kernels", "arch", "--weights", "auto:90000"]):
+        y = tmp_path / f"y{len(outs)}.npy"
+        assert cli.main(["run", str(tflite), "--inputs", str(tmp_path / "x.npy"), "-o", str(y), *flags]) == 0
+        outs.append(np.load(y))
+    for y in outs[1:]:
+        np.testing.assert_array_equal(y, outs[0])
+    with pytest.raises(SystemExit):
+        cli.main(["run", str(tflite), "--inputs", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y.npy"), "--weights", "int4"])
+    assert "auto:BYTES" in capsys.readouterr().err
+
+
+@pytest.mark.qemu
+def test_compare_cli_weights_per_layer(reference_models, tmp_path, capsys):
+    """`tfedge compare --weights int16` builds both models with that storage and lists per layer the storage,
+    its bytes and the instructions; `--weights auto` on a board spends its free flash (all int16 here)."""
+    from tfedge import cli
+
+    tflite = str(reference_models["ad01_int8.tflite"])
+    assert cli.main(["compare", tflite, tflite, "--board", "mps2-an386", "--weights", "int16"]) == 0
+    out = capsys.readouterr().out
+    assert "weights per layer" in out and "int16       163,840 B  fc_rows4" in out and "int8 " not in out
+    assert cli.main(["compare", tflite, tflite, "--board", "mps2-an386", "--weights", "auto", "--json",
+                     str(tmp_path / "c.json")]) == 0
+    import json
+
+    layers = json.loads((tmp_path / "c.json").read_text())["models"][0]["layers"]
+    assert [l["storage"] for l in layers] == ["int16"] * 10 and layers[0]["storage_bytes"] == 163_840
