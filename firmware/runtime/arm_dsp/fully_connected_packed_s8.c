@@ -8,9 +8,7 @@
 #else
 #include "tfedge_dsp.h"
 
-#define fully_connected_packed_s8 fully_connected_packed_s8_ref
-#include "../portable/fully_connected_packed_s8.c"
-#undef fully_connected_packed_s8
+/* No fallback to the portable loops: the compiler always gives these variants records and scratch. */
 
 /* 4 rows over `groups` groups of 4 inputs: acc[0..3] (holding the biases) += rows . x. Hand-scheduled: 13
  * live registers; per group 1 LDRD of input, 2 LDM of weights (4 words each), 8 SMLAD. */
@@ -201,10 +199,6 @@ void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, i
   uint32_t *buf = (uint32_t *)p->scratch;
   int8_t *live = (int8_t *)(buf + (k_padded >> 1)); /* compact: the computed rows' outputs */
   int32_t b, o, g;
-  if (rq == NULL || buf == NULL) {
-    fully_connected_packed_s8_ref(p, input, output);
-    return;
-  }
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * n;
     const int16_t *w = (const int16_t *)(const void *)p->weights;
@@ -234,26 +228,16 @@ void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, i
       w += (p->weights_i8 ? 8 : 16) * groups * (o >> 2);
       dst += o;
     }
-    for (; o < rows_n; o += 4) {
+    for (; o < rows_n; o += 4) { /* the rare rest (a last partial group; layers with general channels): compact */
       const tfedge_requant_ch *r = rq + o; /* padded to whole groups of 4 */
       const int32_t rows = rows_n - o < 4 ? rows_n - o : 4;
-      int32_t acc[4];
-      int32_t a0, a1, a2;
-      acc[0] = r[0].bias, acc[1] = r[1].bias, acc[2] = r[2].bias, acc[3] = r[3].bias;
+      int32_t acc[4], k;
+      for (k = 0; k < 4; ++k) acc[k] = r[k].bias;
       if (p->weights_i8) dot_rows4_8(buf, (const int8_t *)w, groups, acc);
       else dot_rows4(buf, w, groups, acc);
       w += (p->weights_i8 ? 8 : 16) * groups; /* int16 units: 16 weights per group */
-      a0 = acc[0], a1 = acc[1], a2 = acc[2];
-      if (rows == 4) {
-        tfedge_st32(dst, tfedge_pack4(tfedge_dsp_out_any(a0, r, general, zp, lo, hi),
-                                      tfedge_dsp_out_any(a1, r + 1, general, zp, lo, hi),
-                                      tfedge_dsp_out_any(a2, r + 2, general, zp, lo, hi),
-                                      tfedge_dsp_out_any(acc[3], r + 3, general, zp, lo, hi)));
-      } else {
-        const int32_t acc3[3] = {a0, a1, a2};
-        int32_t k;
-        for (k = 0; k < rows; ++k) dst[k] = (int8_t)tfedge_dsp_out_any(acc3[k], r + k, general, zp, lo, hi);
-      }
+#pragma GCC unroll 1
+      for (k = 0; k < rows; ++k) dst[k] = (int8_t)tfedge_dsp_out_any(acc[k], r + k, general, zp, lo, hi);
       dst += rows;
     }
     if (compact) tfedge_dsp_scatter(p->const_row, p->live_map, out_f, rows_n, live, output, 1);
