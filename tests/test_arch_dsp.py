@@ -200,13 +200,14 @@ def _quantized_inputs(m: dict, n_uniform: int = 40) -> np.ndarray:
     return np.concatenate([q[:40], uniform])
 
 
-# int8 weights (widened by the kernel) on the cases whose conv/FC layers take the packed kernels
-INT8_CASES = ["conv_cin3_odd_out_stride2", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
+# int16 weights (widened at compile time, the speed option; int8 is the default) on the cases whose conv/FC
+# layers take the packed kernels
+INT16_CASES = ["conv_cin3_odd_out_stride2", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
               "conv1x1_dead_and_left_relu", "dw_c1_multiplier8", "dense_13_to_7_relu", "dense_40_to_24_mixed"]
 
 
 @pytest.mark.qemu
-@pytest.mark.parametrize("case,weights", [(c, None) for c in sorted(CASES)] + [(c, "int8") for c in INT8_CASES])
+@pytest.mark.parametrize("case,weights", [(c, None) for c in sorted(CASES)] + [(c, "int16") for c in INT16_CASES])
 def test_generated_models_bit_exact_on_m4(case, weights, tmp_path):
     m, model = _case_model(case)
     tflite = tmp_path / f"{case}.tflite"
@@ -218,8 +219,9 @@ def test_generated_models_bit_exact_on_m4(case, weights, tmp_path):
     if "SPACE_TO_BATCH_ND" not in ops:  # (there TFLM is wrong: tests/test_compiler_ops.py shows it)
         np.testing.assert_array_equal(dev["outputs"].reshape(len(x), -1), tflm_run(model, x).reshape(len(x), -1))
     report = compile_model(model, tmp_path / "c", arch="dsp", weights=weights).report
-    if weights == "int8":
-        assert any("int8 weights" in row["variant_reason"] for row in report["layers"])
+    storage = weights or "int8"  # the default
+    if any(row["variant"] in ("conv_im2col", "conv_1x1_matmul", "fc_rows4") for row in report["layers"]):
+        assert any(f"{storage} weights" in row["variant_reason"] for row in report["layers"])
     for row in report["layers"]:  # every conv/depthwise/FC on an arch kernel, whatever its quantization
         if row["op"] in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
             assert row["variant"] != "const_shape", (case, row["variant_reason"])
@@ -247,8 +249,8 @@ def test_patched_cases_exercise_each_path(tmp_path):
 @pytest.mark.qemu
 @pytest.mark.slow
 @pytest.mark.parametrize("name,board,variants_used,weights", [
-    ("kws_ref_model.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}, "int8"),
-    ("ad01_int8.tflite", "mps2-an505", {"fc_rows4"}, "int8"),
+    ("kws_ref_model.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}, "int16"),
+    ("ad01_int8.tflite", "mps2-an505", {"fc_rows4"}, "int16"),  # the speed option; the others int8 (default)
     ("kws_ref_model.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "depthwise_simd4", "fc_rows4"}, None),
     ("pretrainedResnet_quant.tflite", "mps2-an386", {"conv_im2col", "conv_1x1_matmul", "fc_rows4"}, None),
     ("ad01_int8.tflite", "mps2-an386", {"fc_rows4"}, None),
@@ -277,8 +279,8 @@ def test_shared_models_bit_exact_on_dsp_boards(reference_models, name, board, va
 def test_packed_variants_portable_references_on_host(reference_models, tmp_path):
     """The model compiled for the DSP variants, linked with the portable kernels on the host, equals
     the portable-variant model (so every variant runs on every core)."""
-    for name, weights in (("kws_ref_model.tflite", None), ("ad01_int8.tflite", None), ("kws_ref_model.tflite", "int8"),
-                          ("ad01_int8.tflite", "int8")):
+    for name, weights in (("kws_ref_model.tflite", None), ("ad01_int8.tflite", None), ("kws_ref_model.tflite", "int16"),
+                          ("ad01_int8.tflite", "int16")):
         tflite = reference_models[name]
         g = load_graph(tflite)
         t = g.tensors[g.inputs[0]]
@@ -300,11 +302,12 @@ def test_compile_cli_arch_reports_variants(reference_models, tmp_path, capsys):
     assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path), "--arch", "dsp"]) == 0
     out = capsys.readouterr().out
     assert "conv_1x1_matmul" in out and "depthwise_simd4" in out and "kernel scratch up to 832 B of it" in out
+    assert "int8 weights" in out  # the default storage
     assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path)]) == 0
     assert "conv_1x1_matmul" not in capsys.readouterr().out  # portable by default
     assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path), "--arch", "dsp",
-                     "--weights", "int8"]) == 0
-    assert "int8 weights" in capsys.readouterr().out
+                     "--weights", "int16"]) == 0
+    assert "int16 weights" in capsys.readouterr().out
     assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path), "--arch", "dsp",
                      "--kernels", "reference"]) == 0
     assert "conv_1x1_matmul" not in capsys.readouterr().out
@@ -330,3 +333,72 @@ def test_flash_cli_weights_and_kernels(reference_models, tmp_path, capsys):
     assert runs["int8"]["rodata_bytes"] < 0.6 * runs["int16"]["rodata_bytes"]  # weights in flash halved
     assert runs["int16"]["instructions_per_inference"] < runs["int8"]["instructions_per_inference"] \
         < runs["reference"]["instructions_per_inference"]
+
+
+def test_weights_auto_spends_the_budget_where_it_buys_most(reference_models, tmp_path):
+    """`--weights auto:BYTES`: int8 everywhere, then int16 on the layers with the most instructions saved per
+    extra byte while the extra bytes fit; the report gives each layer's storage and bytes."""
+    from tfedge.errors import ModelError
+
+    tflite = reference_models["kws_ref_model.tflite"]
+
+    def report(weights):
+        return compile_model(tflite, tmp_path / weights.replace(":", "_"), arch="dsp", weights=weights).report
+
+    int8, int16 = report("int8"), report("int16")
+    packed = [r for r in int8["layers"] if r["kernel"] in variants.INT16_SAVING]
+    assert packed and all(r["storage"] == "int8" and r["storage_bytes"] > 0 for r in packed)
+    wide = {r["index"]: r for r in int16["layers"]}
+    assert all(wide[r["index"]]["storage_bytes"] == 2 * r["storage_bytes"] for r in packed)  # int16: twice the bytes
+    assert report("auto:0")["flash_bytes"] == int8["flash_bytes"]
+    assert report(f"auto:{int16['flash_bytes']}")["flash_bytes"] == int16["flash_bytes"]
+    budget = 9000  # int8 weights: first conv 2,560 B, pointwise convs 4,096 B each, FC 768 B
+    auto = report(f"auto:{budget}")
+    extra = auto["flash_bytes"] - int8["flash_bytes"]
+    chosen = [r for r in auto["layers"] if r["storage"] == "int16" and r["kernel"] in variants.INT16_SAVING]
+    assert 0 < extra <= sum(r["storage_bytes"] // 2 for r in chosen) <= budget  # (+ the bytes the widening adds)
+    # the first conv and one 4 KB pointwise conv (most saved per byte), then the FC in the 2.3 KB left
+    assert sorted((r["op"], r["storage_bytes"]) for r in chosen) == [("CONV_2D", 5120), ("CONV_2D", 8192),
+                                                                     ("FULLY_CONNECTED", 1536)]
+    with pytest.raises(ModelError, match="auto:BYTES"):
+        compile_model(tflite, tmp_path / "x", arch="dsp", weights="auto")
+    with pytest.raises(ModelError, match="must be an integer"):
+        compile_model(tflite, tmp_path / "x", arch="dsp", weights="auto:lots")
+
+
+def test_run_cli_weights_and_kernels(reference_models, tmp_path, capsys):
+    """`tfedge run --kernels arch --weights ...` runs the DSP layouts' portable references on the host: the
+    same outputs as the portable build, whatever the storage."""
+    from tfedge import cli
+
+    tflite = reference_models["ad01_int8.tflite"]
+    np.save(tmp_path / "x.npy", np.random.default_rng(7).integers(-128, 128, (6, 640)).astype(np.int8))
+    outs = []
+    for flags in ([], ["--kernels", "arch"], ["--kernels", "arch", "--weights", "int16"],
+                  ["--kernels", "arch", "--weights", "auto:90000"]):
+        y = tmp_path / f"y{len(outs)}.npy"
+        assert cli.main(["run", str(tflite), "--inputs", str(tmp_path / "x.npy"), "-o", str(y), *flags]) == 0
+        outs.append(np.load(y))
+    for y in outs[1:]:
+        np.testing.assert_array_equal(y, outs[0])
+    with pytest.raises(SystemExit):
+        cli.main(["run", str(tflite), "--inputs", str(tmp_path / "x.npy"), "-o", str(tmp_path / "y.npy"), "--weights", "int4"])
+    assert "auto:BYTES" in capsys.readouterr().err
+
+
+@pytest.mark.qemu
+def test_compare_cli_weights_per_layer(reference_models, tmp_path, capsys):
+    """`tfedge compare --weights int16` builds both models with that storage and lists per layer the storage,
+    its bytes and the instructions; `--weights auto` on a board spends its free flash (all int16 here)."""
+    from tfedge import cli
+
+    tflite = str(reference_models["ad01_int8.tflite"])
+    assert cli.main(["compare", tflite, tflite, "--board", "mps2-an386", "--weights", "int16"]) == 0
+    out = capsys.readouterr().out
+    assert "weights per layer" in out and "int16       163,840 B  fc_rows4" in out and "int8 " not in out
+    assert cli.main(["compare", tflite, tflite, "--board", "mps2-an386", "--weights", "auto", "--json",
+                     str(tmp_path / "c.json")]) == 0
+    import json
+
+    layers = json.loads((tmp_path / "c.json").read_text())["models"][0]["layers"]
+    assert [l["storage"] for l in layers] == ["int16"] * 10 and layers[0]["storage_bytes"] == 163_840

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tfedge.compiler.cli import add_storage_arguments
 from tfedge.errors import DataError
 
 # (label, key in the figures, format, lower is better)
@@ -43,13 +44,16 @@ def load_test_data(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def compare_models(a: str | Path, b: str | Path, board: str, x: np.ndarray | None = None, y: np.ndarray | None = None,
-                   *, samples: int | None = None, opt: str = "-O2") -> dict:
-    """{'board', 'models': [figures of a, figures of b]}; figures = flash metrics (+ accuracy, tflite_bytes)."""
+                   *, samples: int | None = None, opt: str = "-O2", weights: str | None = None,
+                   kernel_arch: str | None = None) -> dict:
+    """{'board', 'models': [figures of a, figures of b]}; figures = flash metrics (+ accuracy, tflite_bytes).
+    weights / kernel_arch: the same storage and kernels for both (see flash_model)."""
     from tfedge.emulate.figures import measure_on_board
 
     models = []
     for path in (Path(a), Path(b)):
-        figures = measure_on_board(path, board, x, y, samples=samples, opt=opt)
+        figures = measure_on_board(path, board, x, y, samples=samples, opt=opt, weights=weights,
+                                   kernel_arch=kernel_arch)
         m = figures.metrics
         m["tflite_bytes"] = path.stat().st_size
         m["path"] = str(path)
@@ -76,6 +80,17 @@ def _change(a, b, kind: str, lower_better: bool) -> str:
     better = (rel < 0) == lower_better
     delta = f"{b - a:+,}" if kind == "int" else f"{b - a:+.3f}"
     return f"{delta} ({rel:+.2%}, {'better' if better else 'worse'})"
+
+
+def _storage_lines(tag: str, m: dict) -> list[str]:
+    """Per layer with weights: the storage the compiler chose, its bytes and the layer's instructions."""
+    rows = [l for l in m.get("layers", []) if l.get("storage")]
+    if not rows:
+        return []
+    out = ["", f"{tag}: weights per layer (storage, bytes, kernel variant, instructions)"]
+    out += [f"  {l['index']:>3} {l['op']:<18} {l['storage']:<9} {l['storage_bytes']:>9,} B  {l['variant']:<16} "
+            f"{l['instructions']:>12,}" for l in rows]
+    return out
 
 
 def format_comparison(result: dict) -> str:
@@ -105,6 +120,8 @@ def format_comparison(result: dict) -> str:
             lines.append("  ".join([r[0].ljust(widths[0]), r[1].rjust(widths[1]), r[2].rjust(widths[2]), r[3].ljust(widths[3])]).rstrip())
             if k == 0:
                 lines.append("  ".join("-" * w for w in widths))
+    for tag, m in (("A", a), ("B", b)):
+        lines.extend(_storage_lines(tag, m))
     lines.append("")
     lines.append("instructions are exact (QEMU plugin); cycles and ms are estimates (docs/cycle_model.md)")
     return "\n".join(lines)
@@ -139,13 +156,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", nargs="?", const="-", metavar="FILE",
                         help="write the comparison as JSON to FILE (no FILE: print JSON instead of the table)")
     parser.add_argument("-O", dest="opt", choices=["2", "s", "3", "0"], default="2", help="firmware optimization level")
+    add_storage_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     x = y = None
     if args.data:
         x, y = load_test_data(args.data)
-    result = compare_models(args.a, args.b, args.board, x, y, samples=args.samples or None, opt=f"-O{args.opt}")
+    arch = None if args.kernels == "arch" else args.kernels
+    result = compare_models(args.a, args.b, args.board, x, y, samples=args.samples or None, opt=f"-O{args.opt}",
+                            weights=args.weights, kernel_arch=arch)
     text = json.dumps(result, indent=2, default=float)
     if args.json == "-":
         print(text)

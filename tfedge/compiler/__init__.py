@@ -57,6 +57,14 @@ def load_graph(tflite: str | Path | bytes) -> Graph:
 def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False, arch: str = "portable",
                      compress_weights: bool | None = None, weights: str | None = None) -> dict[str, str]:
     """The generated files as text ({'model.c', 'model.h', 'compile_report.json'}); nothing written."""
+    by_layer: dict[int, str] = {}
+    if weights is not None and weights.split(":")[0] == "auto":  # int8, then int16 where the budget buys most
+        from tfedge.compiler.variants import auto_storage, auto_budget
+
+        budget = auto_budget(weights)
+        first = generate_sources(tflite, arch=arch, compress_weights=compress_weights, weights="int8")
+        by_layer = auto_storage(json.loads(first["compile_report.json"])["layers"], budget)
+        weights = "int8"
     compress_weights, weights = _weights_option(weights, compress_weights)
     g = load_graph(tflite)
     layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
@@ -68,7 +76,7 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
         try:
             model_c, model_h, emitted, flash, needs = codegen.generate(g, ordered, plan, profile_hooks=profile_hooks,
                                                                       arch=arch, compress_weights=compress_weights,
-                                                                      weights=weights)
+                                                                      weights=weights, weights_by_layer=by_layer)
         except CannotRunInPlace as exc:
             excluded.add(exc.op_index)
             continue
@@ -83,14 +91,14 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
 
 
 def _weights_option(weights: str | None, compress_weights: bool | None) -> tuple[bool | None, str | None]:
-    """weights (variants.WEIGHTS; None = the default, int16 today) -> (compress_weights, packed storage)."""
+    """weights (variants.WEIGHTS; None = the default, int8) -> (compress_weights, packed storage)."""
     from tfedge.compiler.variants import WEIGHTS
 
     if weights is None:
         return compress_weights, None
     if weights not in WEIGHTS:
-        raise ModelError(f"unknown weight storage {weights!r}: one of {', '.join(WEIGHTS)}")
-    if weights == "codebook4":  # clustered layers as 4-bit codebooks on every arch; the others int16
+        raise ModelError(f"unknown weight storage {weights!r}: one of {', '.join(WEIGHTS)}, auto[:BYTES]")
+    if weights == "codebook4":  # clustered layers as 4-bit codebooks on every arch; the others int8
         return True, None
     return (False if compress_weights is None else compress_weights), weights
 
@@ -101,8 +109,9 @@ def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_ho
     ARCH_PATHS, e.g. Board.kernel_arch) picks each layer's kernel variant (variants.py). compress_weights:
     clustered layers as 4-bit indices + codebook (True), never (False), or None = only with the portable
     kernels, where decoding costs little time (the arch kernels are much faster; see docs/compression.md).
-    weights: storage of the packed conv/FC weights on the DSP kernels, "int16" (widened at compile time, the
-    default: fastest), "int8" (widened at run time, half the flash) or "codebook4" (clustered layers as 4-bit
+    weights: storage of the packed conv/FC weights on the DSP kernels, "int8" (the default: widened at run
+    time, half the flash), "int16" (widened at compile time: fastest), "auto:BYTES" (int8, then int16 on the
+    layers where it saves the most instructions per byte while the extra bytes fit BYTES) or "codebook4" (clustered layers as 4-bit
     codebooks on every arch)."""
     files = generate_sources(tflite, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights,
                              weights=weights)
@@ -185,6 +194,7 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
             "input_shapes": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
             "output_shape": list(g.tensors[op.outputs[0]].shape) if op.outputs else [], "macs": layer.macs,
             "effective_macs": layer.macs if layer.effective_macs is None else layer.effective_macs,
+            "storage": layer.storage, "storage_bytes": layer.storage_bytes,
             "memory": _memory_note(plan, i),
         })
     return {

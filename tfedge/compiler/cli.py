@@ -8,14 +8,24 @@ from tfedge.compiler import compile_model
 from tfedge.compiler.variants import WEIGHTS
 
 
-def add_storage_arguments(parser: argparse.ArgumentParser) -> None:
-    """--weights and --kernels, the same on compile and flash."""
-    parser.add_argument("--weights", choices=WEIGHTS, help="weight storage of the DSP conv/FC kernels: int16 (widened at "
-                        "compile time, fastest; the default), int8 (widened at run time, half the flash), codebook4 "
-                        "(clustered layers as 4-bit codebooks)")
-    parser.add_argument("--kernels", choices=["reference", "portable", "arch"], default="arch",
+def weights_arg(value: str) -> str:
+    """--weights: one of WEIGHTS, auto or auto:BYTES."""
+    if value in WEIGHTS or value == "auto" or value.startswith("auto:"):
+        return value
+    raise argparse.ArgumentTypeError(f"invalid choice {value!r}: one of {', '.join(WEIGHTS)}, auto, auto:BYTES")
+
+
+def add_storage_arguments(parser: argparse.ArgumentParser, kernels_default: str = "arch") -> None:
+    """--weights and --kernels, the same on compile, flash, run and compare."""
+    parser.add_argument("--weights", type=weights_arg, metavar="{" + ",".join(WEIGHTS) + ",auto[:BYTES]}",
+                        help="weight storage of the DSP conv/FC kernels: int8 (widened at run time, half the flash; "
+                        "the default), int16 (widened at compile time, fastest), auto[:BYTES] (int16 on the layers "
+                        "where it saves the most instructions per byte, within BYTES of extra flash; without "
+                        "BYTES the board's free flash), codebook4 (clustered layers as 4-bit codebooks)")
+    parser.add_argument("--kernels", choices=["reference", "portable", "arch"], default=kernels_default,
                         help="kernel paths: the plain reference loops, portable C (const-shape layers), or the "
-                             "core's own (default)")
+                             f"core's own (default: {kernels_default}; on the host, arch = the DSP cores' layouts "
+                             "run by their portable references)")
 
 
 def kernel_arch(kernels: str, arch: str) -> str:
@@ -43,10 +53,11 @@ def run(args: argparse.Namespace) -> int:
         import json
         print(json.dumps(r, indent=1))
         return 0
-    print(f"{'#':>3}  {'op':<20} {'output shape':<18} {'MACs':>12} {'effective':>12}  kernel")
+    print(f"{'#':>3}  {'op':<20} {'output shape':<18} {'MACs':>12} {'effective':>12}  {'weights':<17}  kernel")
     for layer in r["layers"]:
         shape = "x".join(map(str, layer["output_shape"]))
-        print(f"{layer['index']:>3}  {layer['op']:<20} {shape:<18} {layer['macs']:>12,} {layer.get('effective_macs', layer['macs']):>12,}  {layer['kernel']}"
+        storage = f"{layer['storage']} {layer['storage_bytes']:,} B" if layer.get("storage") else ""
+        print(f"{layer['index']:>3}  {layer['op']:<20} {shape:<18} {layer['macs']:>12,} {layer.get('effective_macs', layer['macs']):>12,}  {storage:<17}  {layer['kernel']}"
               + (f" ({layer['variant']}: {layer.get('variant_reason', '')})" if layer["variant"] != "portable" else ""))
     print(f"arena {r['arena_bytes']:,} B   (kernel scratch up to {r.get('scratch_bytes', 0):,} B of it)   const data (flash) {r['flash_bytes']:,} B   "
           f"MACs {r['total_macs']:,} (effective {r.get('total_effective_macs', r['total_macs']):,})   -> {', '.join(str(p) for p in result.sources)}")

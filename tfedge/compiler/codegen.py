@@ -172,13 +172,14 @@ class EmitContext:
 
 
 def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool = False,
-             arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None
-             ) -> tuple[str, str, list[Layer], int, dict[int, int]]:
+             arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None,
+             weights_by_layer: dict[int, str] | None = None) -> tuple[str, str, list[Layer], int, dict[int, int]]:
     """(model.c, model.h, the emitted layers, const bytes, kernel scratch bytes per operator index). The C
     is only valid when the plan already holds those scratch buffers (see compiler.generate_sources)."""
     ctx = EmitContext(graph, plan, layers, arch)
     ctx.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
-    ctx.weights = weights  # packed conv/FC weight storage: "int8" or int16 (variants.WEIGHTS)
+    ctx.weights = weights  # packed conv/FC weight storage: int8 unless "int16" (variants.WEIGHTS)
+    ctx.weights_by_layer = weights_by_layer or {}  # layer index -> storage (`auto`: variants.auto_storage)
     emitted: list[Layer] = []
     for i, op in enumerate(layers):
         ctx.layer = i

@@ -21,6 +21,7 @@ import numpy as np
 
 from tfedge import io_batches
 from tfedge.compiler import compile_model, runtime_include_dirs, runtime_sources
+from tfedge.compiler.cli import add_storage_arguments, kernel_arch
 from tfedge.errors import DataError, ToolchainError
 from tfedge.paths import RUNTIME_DIR, cache_dir, partial_path
 
@@ -66,11 +67,13 @@ def _cc(cmd: list[str]) -> None:
         raise ToolchainError(f"host compile of the generated C failed:\n{proc.stderr[-4000:]}")
 
 
-def build_runner(tflite: str | Path | bytes, cflags: list[str] = CFLAGS) -> tuple[Path, dict]:
+def build_runner(tflite: str | Path | bytes, cflags: list[str] = CFLAGS, *, arch: str = "portable",
+                 weights: str | None = None) -> tuple[Path, dict]:
     """Compiles the model and builds (or reuses) its host runner. Returns (executable, compile report).
-    cflags: e.g. with -fsanitize=address,undefined for a runner that stops at any out-of-bounds access."""
+    cflags: e.g. with -fsanitize=address,undefined for a runner that stops at any out-of-bounds access.
+    arch / weights: as compile_model (e.g. "dsp": the DSP cores' layouts, run by the portable references)."""
     with tempfile.TemporaryDirectory(prefix="tfedge-host-") as tmp:
-        result = compile_model(tflite, tmp)
+        result = compile_model(tflite, tmp, arch=arch, weights=weights)
         cc = _host_cc()
         objects = runtime_objects(cc, cflags)
         digest = hashlib.sha256(" ".join([cc] + cflags).encode())
@@ -88,12 +91,12 @@ def build_runner(tflite: str | Path | bytes, cflags: list[str] = CFLAGS) -> tupl
 
 
 def run_model(tflite: str | Path | bytes, x: np.ndarray | Sequence[np.ndarray], *,
-              cflags: list[str] = CFLAGS) -> np.ndarray | list[np.ndarray]:
+              cflags: list[str] = CFLAGS, arch: str = "portable", weights: str | None = None) -> np.ndarray | list[np.ndarray]:
     """Runs every sample through the compiled model on this host.
 
     x: (N, *input shape) or (N, *input shape[1:]) for a single-input model, or a list with one such
     array per input. Returns the outputs in the same form (a list when the model has several)."""
-    exe, report = build_runner(tflite, cflags)
+    exe, report = build_runner(tflite, cflags, arch=arch, weights=weights)
     arrays = list(x) if isinstance(x, (list, tuple)) else [x]
     if len(arrays) != len(report["inputs"]):
         raise DataError(f"the model has {len(report['inputs'])} input(s) but {len(arrays)} array(s) were given: "
@@ -146,11 +149,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="int8 .tflite model")
     parser.add_argument("--inputs", required=True, help="x.npy: (N, *input shape) or (N, *input shape[1:])")
     parser.add_argument("-o", "--output", required=True, help="y.npy to write (same form as the inputs)")
+    add_storage_arguments(parser, kernels_default="portable")
 
 
 def run(args: argparse.Namespace) -> int:
     x = io_batches.load_inputs(args.inputs)
-    y = run_model(args.model, x)
+    y = run_model(args.model, x, arch=kernel_arch(args.kernels, "dsp"), weights=args.weights)
     io_batches.save_outputs(args.output, y)
     print(f"ran {len(x)} input(s) through {Path(args.model).name} on this host -> {args.output} {y.shape} {y.dtype}")
     return 0

@@ -144,7 +144,43 @@ def pack_fc_weights(w: np.ndarray, wide: bool = True) -> np.ndarray:
     return groups.transpose(0, 2, 1, 3).reshape(-1)
 
 
-WEIGHTS = ("int8", "int16", "codebook4")  # weight storage (compile_model(weights=...), --weights)
+WEIGHTS = ("int8", "int16", "codebook4")  # weight storage (compile_model(weights=...), --weights; also auto[:BYTES])
+
+# Instructions int16 storage saves per executed MAC against int8 (M4, inner loops per 16 MACs): conv 15 -> 12
+# (no SXTB16 of weights), FC 18.5 -> 13.5 (fc_rows4_8_rq against fc_rows4_rq).
+INT16_SAVING = {"conv_packed_s8_nhwc": 3 / 16, "fully_connected_packed_s8": 5 / 16}
+
+
+def auto_budget(weights: str) -> int:
+    """BYTES of `auto:BYTES` (the flash int16 layers may add over int8 storage); plain `auto` needs a board
+    (tfedge flash/run pass its free flash as auto:BYTES)."""
+    from tfedge.errors import ModelError
+
+    _, _, arg = weights.partition(":")
+    if not arg:
+        raise ModelError("--weights auto needs a flash budget here: auto:BYTES (e.g. auto:65536); tfedge flash and "
+                         "tfedge compare take the board's free flash")
+    try:
+        budget = int(arg.lower().removesuffix("k")) * (1024 if arg.lower().endswith("k") else 1)
+    except ValueError:
+        raise ModelError(f"--weights {weights}: BYTES must be an integer (or NNNk)") from None
+    if budget < 0:
+        raise ModelError(f"--weights {weights}: the budget must be >= 0 bytes")
+    return budget
+
+
+def auto_storage(rows: list[dict], budget: int) -> dict[int, str]:
+    """Layer index -> "int16" for the int8-stored packed layers (compile report rows of an int8 build) where
+    widening buys the most instructions per extra flash byte (int16 doubles the layer's weight bytes), greedily
+    while the extra bytes fit the budget."""
+    gains = [(INT16_SAVING[r["kernel"]] * r["effective_macs"] / r["storage_bytes"], r) for r in rows
+             if r.get("storage") == "int8" and r["kernel"] in INT16_SAVING and r["storage_bytes"] > 0]
+    chosen: dict[int, str] = {}
+    for _, r in sorted(gains, key=lambda g: -g[0]):
+        if r["storage_bytes"] <= budget:
+            chosen[r["index"]] = "int16"
+            budget -= r["storage_bytes"]
+    return chosen
 
 
 def packed_weights(ctx, packed: np.ndarray) -> tuple[str, int]:

@@ -59,8 +59,11 @@ def measure_on_board(
     samples: int | None = None,
     opt: str = "-O2",
     compare: bool = False,
+    weights: str | None = None,
+    kernel_arch: str | None = None,
 ) -> BoardFigures:
-    """Compile, build, run on `board` (with the first `samples` of x when given) and measure."""
+    """Compile, build, run on `board` (with the first `samples` of x when given) and measure. weights /
+    kernel_arch: as flash_model (None: the default storage, the board's kernels)."""
     from tfedge.emulate.flash import flash_model
 
     report = compile_report(tflite)
@@ -68,7 +71,8 @@ def measure_on_board(
     if x is not None:
         x = np.asarray(x)[:samples] if samples else np.asarray(x)
         inputs = quantize_inputs(x, report["inputs"][0])
-    metrics = flash_model(tflite, board, inputs, opt=opt, progress=False, compare=compare)
+    metrics = flash_model(tflite, board, inputs, opt=opt, progress=False, compare=compare, weights=weights,
+                          kernel_arch=kernel_arch)
     outputs = metrics.pop("outputs", None)
     if outputs is not None and y is not None:
         metrics["accuracy"] = top1_accuracy(outputs, np.asarray(y)[: len(inputs)])

@@ -49,6 +49,20 @@ def _check_fits(board: Board, report: dict) -> None:
                               + "\n" + shrink_advice(kinds))
 
 
+AUTO_CODE_RESERVE = 64 * 1024  # flash `--weights auto` leaves for code and data beside the int8 build's constants
+
+
+def _auto_weights(board: Board, tflite: Path, arch: str, compress_weights: bool | None) -> str:
+    """`auto` on a board: auto:BYTES with BYTES its rodata region less the int8 build's constants and a code reserve."""
+    import json
+
+    from tfedge.compiler import generate_sources
+
+    int8 = json.loads(generate_sources(tflite, arch=arch, compress_weights=compress_weights,
+                                       weights="int8")["compile_report.json"])
+    return f"auto:{max(0, board.region_for('rodata').size - int8['flash_bytes'] - AUTO_CODE_RESERVE)}"
+
+
 def _split_outputs(raw: np.ndarray, report: dict) -> list[np.ndarray]:
     outs, start = [], 0
     for o in report["outputs"]:
@@ -119,7 +133,8 @@ def flash_model(
     """Compiles, builds and runs `tflite` on `board`; returns the metrics dict (see docs/boards.md).
     kernel_arch: kernel paths to link instead of the board's (e.g. "reference", the plain portable loops, to compare).
     compress_weights: clustered layers as 4-bit codebooks (see compile_model).
-    weights: weight storage, int8 / int16 / codebook4 (see compile_model; None: the default).
+    weights: weight storage, int8 / int16 / codebook4 / auto[:BYTES] (see compile_model; None: the default, int8;
+    plain auto: the board's free flash).
     timing: "precise" follows the executed stream (branch outcomes, flash caches, memory traffic per layer),
     "fast" prices the instruction classes only (docs/cycle_model.md).
 
@@ -132,6 +147,8 @@ def flash_model(
         raise DataError(f"timing '{timing}' is not one of {', '.join(TIMINGS)}")
     arch = kernel_arch or board.kernel_arch
     tflite = Path(tflite)
+    if weights == "auto":  # the board's free flash for int16 layers
+        weights = _auto_weights(board, tflite, arch, compress_weights)
     with tempfile.TemporaryDirectory(prefix="tfedge-flash-") as tmp:
         work = Path(tmp)
         result = compile_model(tflite, work / "model", profile_hooks=True, arch=arch, compress_weights=compress_weights,
@@ -179,6 +196,7 @@ def flash_model(
             "index": row["index"], "layer": row.get("name", f"operator {row['operator_index']}"), "op": row["op"],
             "output_shape": row.get("output_shape"), "macs": row["macs"],
             "variant": row.get("variant", ""), "memory": row.get("memory", ""),
+            "storage": row.get("storage", ""), "storage_bytes": row.get("storage_bytes", 0),
             "instructions": int(round(cost["insns"])),
             "instructions_per_mac": cost["insns"] / row["macs"] if row["macs"] else None,
             "est_cycles": int(round(estimate(cost, board, timing))),

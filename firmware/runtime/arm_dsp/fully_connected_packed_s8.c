@@ -8,9 +8,7 @@
 #else
 #include "tfedge_dsp.h"
 
-#define fully_connected_packed_s8 fully_connected_packed_s8_ref
-#include "../portable/fully_connected_packed_s8.c"
-#undef fully_connected_packed_s8
+/* No fallback to the portable loops: the compiler always gives these variants records and scratch. */
 
 /* 4 rows over `groups` groups of 4 inputs: acc[0..3] (holding the biases) += rows . x. Hand-scheduled: 13
  * live registers; per group 1 LDRD of input, 2 LDM of weights (4 words each), 8 SMLAD. */
@@ -66,6 +64,130 @@ __attribute__((naked, noinline)) static void dot_rows4_8(__attribute__((unused))
       "pop {r3-r11, pc}\n\t");
 }
 
+/* Whole row groups, requantized in the same pass (layers without TFEDGE_RQ_GENERAL channels): per group of 4
+ * rows the biases from the records, the dot products two input groups per loop iteration (an odd count
+ * enters at the second half), 4 one-SMLAL requantizations, BFI packing, SSUB8/SEL clamp, one STR of 4 bytes.
+ * Registers: r0 input, r1 weights (they run on from one row group to the next), r2 count, r3 temp / records,
+ * r4-r7 accumulators, r8/r9 input pairs, r10-r12/lr weights. */
+typedef struct {
+  const uint32_t *x;      /* 0: widened input */
+  const void *w;          /* 4: packed weights */
+  int32_t groups;         /* 8: input groups of 4 */
+  const tfedge_requant_ch *rq; /* 12 */
+  int8_t *out;            /* 16 */
+  int32_t quads;          /* 20: row groups (>= 1) */
+  uint32_t lo4, hi4;      /* 24, 28: act_min / act_max in every byte */
+} fc_args;
+
+/* One input group of 4 for 4 rows: int8 weights (1 LDM, SXTB16 / ROR 8 into r3 and the word) or int16 (2 LDM). */
+#define FC_GROUP8                                     \
+  "ldrd r8, r9, [r0], #8\n\t"                         \
+  "ldm r1!, {r10-r12, lr}\n\t"                        \
+  ROW8("r4", "r10") ROW8("r5", "r11") ROW8("r6", "r12") ROW8("r7", "lr")
+#define FC_GROUP16                                    \
+  "ldrd r8, r9, [r0], #8\n\t"                         \
+  "ldm r1!, {r10-r12, lr}\n\t"                        \
+  "smlad r4, r8, r10, r4\n\t"                         \
+  "smlad r4, r9, r11, r4\n\t"                         \
+  "smlad r5, r8, r12, r5\n\t"                         \
+  "smlad r5, r9, lr, r5\n\t"                          \
+  "ldm r1!, {r10-r12, lr}\n\t"                        \
+  "smlad r6, r8, r10, r6\n\t"                         \
+  "smlad r6, r9, r11, r6\n\t"                         \
+  "smlad r7, r8, r12, r7\n\t"                         \
+  "smlad r7, r9, lr, r7\n\t"
+
+/* acc (ACC) with the record at r3 + OFF: preset, SMLAL, shift, SSAT. */
+#define FC_RQ(ACC, OFF)                               \
+  "ldrd r8, r9, [r3, #" OFF "+4]\n\t"                 \
+  "ldr r10, [r3, #" OFF "+12]\n\t"                    \
+  "and r11, " ACC ", #0x80000000\n\t"                 \
+  "orr r11, r11, #0x40000000\n\t"                     \
+  "add r9, r9, " ACC ", asr #31\n\t"                  \
+  "smlal r11, r9, " ACC ", r8\n\t"                    \
+  "asr r9, r9, r10\n\t"                               \
+  "ssat " ACC ", #8, r9\n\t"
+
+/* Two input groups per loop iteration (an odd count enters with one). */
+#define FC_LOOP2(GROUP)                               \
+  "lsrs r2, r2, #1\n\t"                               \
+  "bcc 3f\n\t"                                        \
+  GROUP                                               \
+  "cmp r2, #0\n\t"                                    \
+  "beq 4f\n\t"                                        \
+  "3:\n\t"                                            \
+  GROUP GROUP                                         \
+  "subs r2, r2, #1\n\t"                               \
+  "bne 3b\n\t"                                        \
+  "4:\n\t"
+
+/* Four per iteration (groups % 4 first): the int8 loop, where the loop's own 2 instructions still show. */
+#define FC_LOOP4(GROUP)                               \
+  "lsrs r2, r2, #1\n\t"                               \
+  "bcc 3f\n\t"                                        \
+  GROUP                                               \
+  "3:\n\t"                                            \
+  "lsrs r2, r2, #1\n\t"                               \
+  "bcc 5f\n\t"                                        \
+  GROUP GROUP                                         \
+  "5:\n\t"                                            \
+  "cmp r2, #0\n\t"                                    \
+  "beq 4f\n\t"                                        \
+  "6:\n\t"                                            \
+  GROUP GROUP GROUP GROUP                             \
+  "subs r2, r2, #1\n\t"                               \
+  "bne 6b\n\t"                                        \
+  "4:\n\t"
+
+#define FC_RQ_BODY(LOOP)                             \
+  "push {r4-r11, lr}\n\t"                             \
+  "mov r12, r0\n\t"                                   \
+  "ldr r1, [r12, #4]\n\t"                             \
+  "push {r12}\n\t" /* [sp]: the args */               \
+  "2:\n\t"                                            \
+  "ldr r12, [sp]\n\t"                                 \
+  "ldr r3, [r12, #12]\n\t"                            \
+  "ldr r0, [r12, #0]\n\t"                             \
+  "ldr r2, [r12, #8]\n\t"                             \
+  "ldr r4, [r3, #0]\n\t"                              \
+  "ldr r5, [r3, #16]\n\t"                             \
+  "ldr r6, [r3, #32]\n\t"                             \
+  "ldr r7, [r3, #48]\n\t"                             \
+  LOOP                                                \
+  "ldr r12, [sp]\n\t"                                 \
+  "ldr r3, [r12, #12]\n\t"                            \
+  FC_RQ("r4", "0") FC_RQ("r5", "16") FC_RQ("r6", "32") FC_RQ("r7", "48")                      \
+  "add r3, r3, #64\n\t"                               \
+  "str r3, [r12, #12]\n\t"                            \
+  "and r4, r4, #255\n\t"                              \
+  "bfi r4, r5, #8, #8\n\t"                            \
+  "bfi r4, r6, #16, #8\n\t"                           \
+  "bfi r4, r7, #24, #8\n\t"                           \
+  "ldrd r8, r9, [r12, #24]\n\t"                       \
+  "ssub8 r10, r4, r8\n\t"                             \
+  "sel r4, r4, r8\n\t"                                \
+  "ssub8 r10, r4, r9\n\t"                             \
+  "sel r4, r9, r4\n\t"                                \
+  "ldr r8, [r12, #16]\n\t"                            \
+  "str r4, [r8], #4\n\t"                              \
+  "str r8, [r12, #16]\n\t"                            \
+  "ldr r8, [r12, #20]\n\t"                            \
+  "subs r8, r8, #1\n\t"                               \
+  "str r8, [r12, #20]\n\t"                            \
+  "bne 2b\n\t"                                        \
+  "add sp, sp, #4\n\t"                                \
+  "pop {r4-r11, pc}\n\t"
+
+__attribute__((naked, noinline)) static void fc_rows4_8_rq(__attribute__((unused)) fc_args *a) {
+  __asm__ volatile(FC_RQ_BODY(FC_LOOP4(FC_GROUP8)));
+}
+
+__attribute__((naked, noinline)) static void fc_rows4_rq(__attribute__((unused)) fc_args *a) {
+  __asm__ volatile(FC_RQ_BODY(FC_LOOP2(FC_GROUP16)));
+}
+
+static inline uint32_t bytes4(int32_t v) { return 0x01010101u * ((uint32_t)v & 0xffu); }
+
 void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output) {
   const int32_t k_padded = (p->in_features + 3) & ~3, groups = k_padded >> 2;
   const int32_t n = p->in_features, out_f = p->out_features;
@@ -77,10 +199,6 @@ void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, i
   uint32_t *buf = (uint32_t *)p->scratch;
   int8_t *live = (int8_t *)(buf + (k_padded >> 1)); /* compact: the computed rows' outputs */
   int32_t b, o, g;
-  if (rq == NULL || buf == NULL) {
-    fully_connected_packed_s8_ref(p, input, output);
-    return;
-  }
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * n;
     const int16_t *w = (const int16_t *)(const void *)p->weights;
@@ -99,26 +217,27 @@ void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, i
         buf[(g >> 1) + 1] = tfedge_sxtb16_ror8(v);
       }
     }
-    for (o = 0; o < rows_n; o += 4) {
+    o = 0;
+    if (!general && rows_n >= 4) { /* whole row groups in one asm pass; a last partial group below */
+      fc_args a;
+      a.x = buf, a.w = w, a.groups = groups, a.rq = rq, a.out = dst, a.quads = rows_n >> 2;
+      a.lo4 = bytes4(lo), a.hi4 = bytes4(hi);
+      if (p->weights_i8) fc_rows4_8_rq(&a);
+      else fc_rows4_rq(&a);
+      o = rows_n & ~3;
+      w += (p->weights_i8 ? 8 : 16) * groups * (o >> 2);
+      dst += o;
+    }
+    for (; o < rows_n; o += 4) { /* the rare rest (a last partial group; layers with general channels): compact */
       const tfedge_requant_ch *r = rq + o; /* padded to whole groups of 4 */
       const int32_t rows = rows_n - o < 4 ? rows_n - o : 4;
-      int32_t acc[4];
-      int32_t a0, a1, a2;
-      acc[0] = r[0].bias, acc[1] = r[1].bias, acc[2] = r[2].bias, acc[3] = r[3].bias;
+      int32_t acc[4], k;
+      for (k = 0; k < 4; ++k) acc[k] = r[k].bias;
       if (p->weights_i8) dot_rows4_8(buf, (const int8_t *)w, groups, acc);
       else dot_rows4(buf, w, groups, acc);
       w += (p->weights_i8 ? 8 : 16) * groups; /* int16 units: 16 weights per group */
-      a0 = acc[0], a1 = acc[1], a2 = acc[2];
-      if (rows == 4) {
-        tfedge_st32(dst, tfedge_pack4(tfedge_dsp_out_any(a0, r, general, zp, lo, hi),
-                                      tfedge_dsp_out_any(a1, r + 1, general, zp, lo, hi),
-                                      tfedge_dsp_out_any(a2, r + 2, general, zp, lo, hi),
-                                      tfedge_dsp_out_any(acc[3], r + 3, general, zp, lo, hi)));
-      } else {
-        const int32_t acc3[3] = {a0, a1, a2};
-        int32_t k;
-        for (k = 0; k < rows; ++k) dst[k] = (int8_t)tfedge_dsp_out_any(acc3[k], r + k, general, zp, lo, hi);
-      }
+#pragma GCC unroll 1
+      for (k = 0; k < rows; ++k) dst[k] = (int8_t)tfedge_dsp_out_any(acc[k], r + k, general, zp, lo, hi);
       dst += rows;
     }
     if (compact) tfedge_dsp_scatter(p->const_row, p->live_map, out_f, rows_n, live, output, 1);

@@ -23,6 +23,8 @@ class Layer:
     variant: str = "portable"
     variant_reason: str = ""  # why this kernel variant (compile report)
     effective_macs: int | None = None  # MACs the kernel executes (constant channels skipped); None: = macs
+    storage: str = ""  # conv/depthwise/FC weight storage: int8, int16 (widened at compile time) or codebook4
+    storage_bytes: int = 0  # the bytes of that weight array (or codebook and indices)
 
 
 @dataclass(frozen=True)

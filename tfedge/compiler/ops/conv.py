@@ -125,8 +125,11 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         choice = variants.depthwise_choice(ctx.arch, in_c, out_c // in_c, records)
     else:
         choice = variants.conv_choice(ctx.arch, geo, in_c, out_c, records, compact, why, _storage(ctx))
+    before = ctx.flash_bytes
     clustered = compress.emit(ctx, rows, "depthwise" if depthwise else "conv")
     i8 = 0  # packed conv weights stored int8 (weights_i8)
+    storage = "codebook4" if clustered else "int16" if choice.kernel.startswith("depthwise_conv_packed") else (
+        _storage(ctx) if choice.packed else "int8")
     if clustered:  # <= 16 values per channel: 4-bit indices + codebook (compress.py), no int8 copy
         choice, weights, compact = clustered[0], "NULL", None
     elif not choice.packed:
@@ -135,6 +138,7 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         weights = "(const int8_t *)" + ctx.array("int16_t", variants.widen_depthwise_weights(filt), "weights")
     else:  # int16-widened or int8 (the kernel widens), word-aligned for LDRD
         weights, i8 = variants.packed_weights(ctx, variants.pack_conv_weights(filt[live], _storage(ctx) == "int16"))
+    storage_bytes = ctx.flash_bytes - before
     params = dict(batches=x.shape[0], in_c=in_c, out_c=out_c, depth_multiplier=out_c // in_c if depthwise else 1,
                   input_offset=-x.q_zero, output_offset=y.q_zero, act_min=act_min, act_max=act_max,
                   weights=weights,
@@ -159,12 +163,15 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     n_live = len(compact.live) if compact else out_c
     effective = macs * n_live // out_c * (in_c if as_conv and not clustered else 1)
     return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=variant, variant_reason=choice.reason,
-                 effective_macs=int(effective))
+                 effective_macs=int(effective), storage=storage, storage_bytes=storage_bytes)
 
 
 def _storage(ctx) -> str:
-    """The packed conv/FC weight storage asked for (compile_model(weights=...)): int16 unless int8."""
-    return "int8" if getattr(ctx, "weights", None) == "int8" else "int16"
+    """The packed conv/FC weight storage of the layer being emitted: the per-layer choice of `--weights auto`
+    (ctx.weights_by_layer) or compile_model(weights=...): int8 (the default) unless int16."""
+    chosen = getattr(ctx, "weights_by_layer", None) or {}
+    weights = chosen.get(ctx.layer, getattr(ctx, "weights", None))
+    return "int16" if weights == "int16" else "int8"
 
 
 def packed_fields(ctx, records: variants.Records, compact: variants.Compaction | None, i8: int) -> dict:

@@ -62,6 +62,7 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     records = variants.requant_records(folded[live], [fm[c] for c in live], [fs[c] for c in live], y.q_zero,
                                        None if compact else consts)
     choice = variants.fc_choice(ctx.arch, in_f, out_f, records, compact, _storage(ctx))
+    before = ctx.flash_bytes
     clustered = compress.emit(ctx, w.data, "fc")
     i8 = 0  # packed weights stored int8 (weights_i8)
     if clustered:  # <= 16 values per row: 4-bit indices + codebook (compress.py), no int8 copy
@@ -72,6 +73,8 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
         weights, i8 = variants.packed_weights(ctx, variants.pack_fc_weights(w.data[live], _storage(ctx) == "int16"))
     else:
         weights = ctx.array("int8_t", w.data, "weights")
+    storage = "codebook4" if clustered else _storage(ctx) if choice.packed else "int8"
+    storage_bytes = ctx.flash_bytes - before
     params = dict(batches=x.size // in_f, in_features=in_f, out_features=out_f, output_offset=y.q_zero,
                   act_min=act_min, act_max=act_max, per_channel=int(per_channel),
                   weights=weights,
@@ -87,7 +90,8 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     name = ctx.params("tfedge_fc_params", params)
     call = f"{ctx.kernel_function(choice, 'tfedge_fc_params', name)}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
     return Layer(kernel=choice.kernel, call=call, macs=int(x.size // in_f * in_f * out_f), variant=choice.variant,
-                 variant_reason=choice.reason, effective_macs=int(x.size // in_f * in_f * (len(compact.live) if compact else out_f)))
+                 variant_reason=choice.reason, effective_macs=int(x.size // in_f * in_f * (len(compact.live) if compact else out_f)),
+                 storage=storage, storage_bytes=storage_bytes)
 
 
 register("FULLY_CONNECTED", _validate, _emit)
