@@ -93,6 +93,17 @@ def _storage_lines(tag: str, m: dict) -> list[str]:
     return out
 
 
+def _aligned(rows: list[tuple[str, str, str, str]]) -> list[str]:
+    """(label, A, B, change) rows as text columns, the first row a header underlined with dashes."""
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = []
+    for k, r in enumerate(rows):
+        lines.append("  ".join([r[0].ljust(widths[0]), r[1].rjust(widths[1]), r[2].rjust(widths[2]), r[3].ljust(widths[3])]).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return lines
+
+
 def format_comparison(result: dict) -> str:
     a, b = result["models"]
     name_a, name_b = Path(a["path"]).name, Path(b["path"]).name
@@ -103,23 +114,14 @@ def format_comparison(result: dict) -> str:
         if key == "accuracy" and key not in a:
             continue
         rows.append((label, _cell(a.get(key), kind), _cell(b.get(key), kind), _change(a.get(key), b.get(key), kind, lower)))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = [f"{name_a} vs {name_b} on {result['board']} ({a['core']} @ {a['clock_hz'] / 1e6:g} MHz, {a['opt']})"]
     if "inputs" in a:
         lines.append(f"accuracy: top-1 of the on-device outputs over {a['inputs']} test samples")
     lines.append("")
-    for k, r in enumerate(rows):
-        lines.append("  ".join([r[0].ljust(widths[0]), r[1].rjust(widths[1]), r[2].rjust(widths[2]), r[3].ljust(widths[3])]).rstrip())
-        if k == 0:
-            lines.append("  ".join("-" * w for w in widths))
+    lines += _aligned(rows)
     per_layer = layer_comparison(a, b)
     if per_layer:
-        widths = [max(len(r[i]) for r in per_layer) for i in range(4)]
-        lines += ["", "instructions per Keras layer"]
-        for k, r in enumerate(per_layer):
-            lines.append("  ".join([r[0].ljust(widths[0]), r[1].rjust(widths[1]), r[2].rjust(widths[2]), r[3].ljust(widths[3])]).rstrip())
-            if k == 0:
-                lines.append("  ".join("-" * w for w in widths))
+        lines += ["", "instructions per Keras layer", *_aligned(per_layer)]
     for tag, m in (("A", a), ("B", b)):
         lines.extend(_storage_lines(tag, m))
     lines.append("")
