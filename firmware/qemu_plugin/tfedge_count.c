@@ -225,8 +225,10 @@ static void classify(const uint8_t *b, size_t size, uint64_t *cls) {
  * as set-associative LRU (line size, sets, ways from the board file), bytes read/written per memory region
  * (a memory callback per access; an address counts for the last region given that holds it), and
  * address-generation interlocks (static, per adjacent pair). */
-enum { T_BTAKEN, T_FETCH_NONSEQ, T_ICACHE_MISS, T_DFLASH_MISS, T_AGU_STALL, T_N };
-static const char *trace_names[T_N] = {"btaken", "fetch_nonseq", "icache_miss", "dflash_miss", "agu_stall"};
+enum { T_BTAKEN, T_FETCH_NONSEQ, T_ICACHE_MISS, T_DFLASH_MISS, T_STALL, T_DUAL, T_MVE_WAIT, T_BMISS, T_INDIRECT, T_BL, T_LDPC,
+       T_MAC32, T_N };
+static const char *trace_names[T_N] = {"btaken", "fetch_nonseq", "icache_miss", "dflash_miss", "stall", "dual",
+                                       "mve_wait", "bmiss", "bindirect", "bl", "ldpc", "mac32"};
 static uint64_t trace_ctr[T_N];
 static int trace;
 
@@ -280,28 +282,6 @@ static int region_of(uint64_t addr) {
   return n_regions;
 }
 
-typedef struct {
-  uint64_t start, end; /* end = fall-through address */
-  int ends_cond;       /* last instruction is a conditional branch (B<c>, CBZ, CBNZ) */
-  int ws_flash;        /* the block is fetched from a wait-state flash region */
-} tb_info;
-
-static uint64_t prev_end = UINT64_MAX;
-static int prev_cond;
-
-static void vcpu_tb_exec(unsigned int vcpu_index, void *userdata) {
-  (void)vcpu_index;
-  const tb_info *tb = userdata;
-  if (prev_cond && tb->start != prev_end) trace_ctr[T_BTAKEN]++;
-  if (tb->ws_flash) {
-    if (tb->start != prev_end) trace_ctr[T_FETCH_NONSEQ]++;
-    if (icache.tags)
-      for (uint64_t l = tb->start >> icache.line_shift; l <= (tb->end - 1) >> icache.line_shift; l++)
-        trace_ctr[T_ICACHE_MISS] += (uint64_t)cache_access(&icache, l);
-  }
-  prev_cond = tb->ends_cond;
-  prev_end = tb->end;
-}
 
 static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
   (void)vcpu_index;
@@ -323,68 +303,449 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64
   }
 }
 
-/* Core registers an instruction writes (bit mask; only the encodings that matter for the interlock below:
- * data processing, moves, multiplies and single loads). */
-static uint32_t regs_written(const uint8_t *b, size_t size) {
-  uint32_t hw1 = (uint32_t)b[0] | ((uint32_t)b[1] << 8);
-  if (size == 2) {
-    if ((hw1 & 0xc000) == 0x0000) { /* shift/add/sub/mov/cmp immediate and register */
-      if ((hw1 & 0xe000) == 0x2000) return ((hw1 >> 11) & 3) == 1 ? 0 : 1u << ((hw1 >> 8) & 7); /* CMP writes none */
-      return 1u << (hw1 & 7);
-    }
-    if ((hw1 & 0xfc00) == 0x4000) { /* ALU: TST, CMP, CMN write no register */
-      uint32_t op = (hw1 >> 6) & 0xf;
-      return (op == 8 || op == 10 || op == 11) ? 0 : 1u << (hw1 & 7);
-    }
-    if ((hw1 & 0xfc00) == 0x4400) { /* ADD / MOV high registers */
-      uint32_t op = (hw1 >> 8) & 3;
-      return (op == 0 || op == 2) ? 1u << ((((hw1 >> 7) & 1) << 3) | (hw1 & 7)) : 0;
-    }
-    if ((hw1 & 0xf000) == 0x5000) return ((hw1 >> 9) & 7) >= 3 ? 1u << (hw1 & 7) : 0;
-    if ((hw1 & 0xe000) == 0x6000 || (hw1 & 0xf000) == 0x8000) return (hw1 & 0x800) ? 1u << (hw1 & 7) : 0;
-    if ((hw1 & 0xf800) == 0x4800 || (hw1 & 0xf800) == 0x9800 || (hw1 & 0xf000) == 0xa000) return 1u << ((hw1 >> 8) & 7);
-    if ((hw1 & 0xff00) == 0xb200) return 1u << (hw1 & 7); /* SXTH/SXTB/UXTH/UXTB */
-    return 0;
+/* ---- pipeline model (trace mode): interlocks, dual issue, Helium beat overlap ----
+ * Per translated block, at translation time, an in-order issue model walks the block's instructions: each
+ * occupies its issue slot for its class cost (the precise cost table Python passes as costs=...), its result
+ * becomes usable `latency` cycles after issue (a later consumer that issues sooner stalls: interlock), an
+ * instruction may issue in the same cycle as the one before it where the core dual-issues that pair, and on
+ * the Cortex-M55 each Helium instruction keeps its pipe (load/store, integer, multiply/FP, control) busy for
+ * its beats, so consecutive instructions of different pipes overlap. The block's totals are inline adds:
+ * the run-time cost is one add per counter per executed block. Registers are assumed ready when a block
+ * starts (a block starts after a branch, whose refill covers one- or two-cycle latencies); the Helium pipe
+ * state is carried across blocks at run time (the exec callback). Sources per core: docs/cycle_model.md. */
+enum { K_LOAD = 1, K_LOAD_SUB = 2, K_STORE = 4, K_MUL = 8, K_SHIFT = 16, K_SIMD = 32, K_BRANCH = 64, K_SINGLE = 128,
+       K_FP = 256, K_DI16 = 512, K_SHIFTED_ALU = 1024, K_INDIRECT = 2048, K_BL = 4096, K_LDPC = 8192, K_MAC32 = 16384 };
+enum { P_LS, P_INT, P_MUL, P_SYS, P_N };
+
+typedef struct {
+  uint32_t src, early, late, dst; /* core registers read, read a cycle early (address, M7 shifted operand), read late (accumulator), written */
+  uint32_t wb;                    /* base register written back by a load/store (forwarded: never an interlock) */
+  int kind;                       /* K_* flags */
+  int pipe;                       /* Helium pipe (P_*), -1: not a Helium instruction */
+  int size;
+} insn_t;
+
+typedef struct {
+  int dual;                 /* 0: single issue; 1: Cortex-M7 pairs; 2: pairs of 16-bit instructions (M33, M55) */
+  double load_lat, sub_lat; /* cycles from issue until a word / byte-halfword load result is usable (0: at once after the slot) */
+  double mul_lat, shifted_lat, fp_lat;
+  double early;             /* extra cycles before a result feeds an early-read operand (address generation) */
+  int acc_late;             /* a MAC's accumulator is read a cycle late (M7) */
+  int mve;                  /* Helium pipes (M55) */
+  int bpred;                /* dynamic branch prediction (M7) */
+} core_model_t;
+static core_model_t model;
+static double costs[C_NCLASSES]; /* issue cycles per class (precise table), from costs=... */
+
+static int set_core(const char *name) {
+  core_model_t m = {0};
+  if (!strcmp(name, "cortex-m0")) {
+    /* M0 TRM 3.3: a load's data is usable by the next instruction (2-cycle LDR, no interlock) */
+  } else if (!strcmp(name, "cortex-m3") || !strcmp(name, "cortex-m4")) {
+    m.early = 1; /* M3/M4 TRM: no forwarding path to the address generation unit */
+  } else if (!strcmp(name, "cortex-m7")) {
+    m = (core_model_t){.dual = 1, .load_lat = 1, .sub_lat = 2, .mul_lat = 2, .shifted_lat = 1, .fp_lat = 3, .early = 1,
+                       .acc_late = 1, .bpred = 1};
+  } else if (!strcmp(name, "cortex-m33")) {
+    m = (core_model_t){.dual = 2, .load_lat = 2, .sub_lat = 2};
+  } else if (!strcmp(name, "cortex-m55")) {
+    m = (core_model_t){.dual = 2, .load_lat = 2, .sub_lat = 2, .mul_lat = 2, .shifted_lat = 2, .mve = 1};
+  } else {
+    return -1;
   }
-  uint32_t hw2 = (uint32_t)b[2] | ((uint32_t)b[3] << 8);
-  uint32_t op1 = (hw1 >> 11) & 3, op2 = (hw1 >> 4) & 0x7f;
-  if ((hw1 & 0xec00) == 0xec00) return 0; /* coprocessor / FP / MVE */
-  uint32_t rd = (hw2 >> 8) & 0xf;
-  if (op1 == 1 && (op2 & 0x40)) return rd == 15 ? 0 : 1u << rd;                 /* data processing (shifted reg) */
-  if (op1 == 2 && !(hw2 & 0x8000)) return rd == 15 ? 0 : 1u << rd;              /* data processing (immediate) */
-  if (op1 == 3) {
-    if ((op2 & 0x67) == 0x01 || (op2 & 0x67) == 0x03 || (op2 & 0x67) == 0x05) { /* single loads */
-      uint32_t rt = (hw2 >> 12) & 0xf;
-      return rt == 15 ? 0 : 1u << rt;
-    }
-    if ((op2 & 0x70) == 0x20 || (op2 & 0x78) == 0x30) return rd == 15 ? 0 : 1u << rd; /* data proc reg, multiply */
-  }
+  model = m;
   return 0;
 }
 
-/* Core registers a load/store uses to form its address (base and offset), 0 for anything else. */
-static uint32_t address_regs(const uint8_t *b, size_t size) {
+#define R(n) (1u << ((n) & 15))
+static uint32_t reglist16(uint32_t v) { return v & 0xffffu; }
+
+/* Helium pipe of a vector data-processing encoding: the multiply/FP group (VMUL, VMLA, VMLADAV, VMLALDAV,
+ * VQDMULH, VMULL, VADDV, VCMP, float ops, VMOV immediate), else integer. Masks: each family's fixed bits,
+ * found by assembling it with every size and several registers (sizes 11 belong to other instructions). */
+static const struct { uint32_t mask, value; int no_size3; } mul_pipe[] = {
+    {0xeff88ed2u, 0xeef00e02u, 0}, /* VMLADAV(A)(X), VMLSDAV(A)(X) */
+    {0xefc89fd3u, 0xee800e02u, 0}, {0xefc99fd3u, 0xee800f02u, 0}, /* VMLALDAV, VRMLALDAVH */
+    {0xefc39ff8u, 0xee030e40u, 1}, {0xefc39ff8u, 0xee031e40u, 1}, /* VMLA, VMLAS (vector x scalar) */
+    {0xffc39ff1u, 0xef020950u, 1}, {0xffc39ff8u, 0xee031e60u, 1}, /* VMUL.I */
+    {0xefc39ff1u, 0xef020b40u, 1}, {0xefc39ff8u, 0xee030e60u, 1}, /* VQDMULH, VQRDMULH */
+    {0xefc39ff1u, 0xee030e01u, 1}, {0xefc38ff1u, 0xee030e00u, 1}, /* VMULH, VMULL */
+    {0xeff39fd9u, 0xeef10f00u, 0}, {0xefcf9fd9u, 0xee890f00u, 0}, /* VADDV, VADDLV */
+    {0xffc9fff3u, 0xfe010f02u, 0}, {0xffc9fff3u, 0xfe011f03u, 0}, {0xffc9fff8u, 0xfe011f60u, 0}, {0xffc9fff8u, 0xfe010f40u, 0}, /* VCMP */
+    {0xfff39ff1u, 0xef020c50u, 0}, {0xfff39ff1u, 0xef020d40u, 0}, {0xfff39ff1u, 0xef220d40u, 0}, /* VFMA, VADD.F, VSUB.F */
+    {0xfff39ff1u, 0xff020d50u, 0}, {0xffff9ef3u, 0xffbb0642u, 0}, /* VMUL.F, VCVT */
+    {0xffff91ffu, 0xef800050u, 0}, /* VMOV immediate */
+};
+
+static int mve_pipe(uint32_t hw1, uint32_t hw2) {
+  uint32_t w = (hw1 << 16) | hw2;
+  if ((hw1 & 0xee00) == 0xec00) return P_LS; /* VLDR/VSTR/VLD2x/VLD4x/VST2x/VST4x, gathers, scatters */
+  if ((hw1 & 0xffbf) == 0xfe31 && (hw2 & 0x1fff) == 0x0f4d) return P_SYS; /* VPST */
+  for (size_t i = 0; i < sizeof mul_pipe / sizeof mul_pipe[0]; i++)
+    if ((w & mul_pipe[i].mask) == mul_pipe[i].value && !(mul_pipe[i].no_size3 && ((hw1 >> 4) & 3) == 3)) return P_MUL;
+  return P_INT;
+}
+
+/* Registers, units and pairing class of one instruction (the encodings compiled code uses; anything else
+ * reads and writes nothing, which can only hide an interlock, never invent one). */
+static void decode(const uint8_t *b, size_t size, insn_t *d) {
   uint32_t hw1 = (uint32_t)b[0] | ((uint32_t)b[1] << 8);
+  memset(d, 0, sizeof *d);
+  d->pipe = -1;
+  d->size = (int)size;
   if (size == 2) {
-    if ((hw1 & 0xf000) == 0x5000) return (1u << ((hw1 >> 3) & 7)) | (1u << ((hw1 >> 6) & 7));
-    if ((hw1 & 0xe000) == 0x6000 || (hw1 & 0xf000) == 0x8000) return 1u << ((hw1 >> 3) & 7);
-    if ((hw1 & 0xf000) == 0x9000) return 1u << 13;
-    if ((hw1 & 0xf000) == 0xc000) return 1u << ((hw1 >> 8) & 7);
-    return 0;
+    uint32_t r0 = hw1 & 7, r3 = (hw1 >> 3) & 7, r6 = (hw1 >> 6) & 7, r8 = (hw1 >> 8) & 7;
+    if ((hw1 & 0xf800) == 0x1800) { /* ADD/SUB register or imm3 */
+      d->src = R(r3) | ((hw1 & 0x400) ? 0 : R(r6));
+      d->dst = R(r0);
+      if (hw1 & 0x400) d->kind |= K_DI16;
+    } else if ((hw1 & 0xe000) == 0x0000) { /* LSL/LSR/ASR immediate (LSLS #0 = MOVS) */
+      d->src = R(r3);
+      d->dst = R(r0);
+    } else if ((hw1 & 0xe000) == 0x2000) { /* MOV/CMP/ADD/SUB imm8 */
+      uint32_t op = (hw1 >> 11) & 3;
+      if (op != 0) d->src = R(r8);
+      if (op != 1) d->dst = R(r8);
+      if (op != 1) d->kind |= K_DI16;
+    } else if ((hw1 & 0xfc00) == 0x4000) { /* ALU register */
+      uint32_t op = (hw1 >> 6) & 0xf;
+      d->src = R(r3) | (op == 15 ? 0 : R(r0));
+      if (op != 8 && op != 10 && op != 11) d->dst = R(r0);
+      if (op == 13) d->kind |= K_MUL;
+    } else if ((hw1 & 0xfc00) == 0x4400) { /* hi registers: ADD, CMP, MOV, BX/BLX */
+      uint32_t op = (hw1 >> 8) & 3, rdn = (((hw1 >> 7) & 1) << 3) | r0, rm = (hw1 >> 3) & 15;
+      if (op == 3) {
+        d->src = R(rm);
+        d->kind |= K_BRANCH | K_INDIRECT;
+        if (hw1 & 0x80) d->dst = R(14);
+      } else {
+        d->src = R(rm) | (op == 2 ? 0 : R(rdn));
+        if (op != 1) d->dst = rdn == 15 ? 0 : R(rdn);
+        if (op == 2 && rdn != 15) d->kind |= K_DI16; /* MOV register */
+        if (op != 1 && rdn == 15) d->kind |= K_BRANCH | K_INDIRECT;
+      }
+    } else if ((hw1 & 0xf800) == 0x4800) { /* LDR literal */
+      d->dst = R(r8);
+      d->kind |= K_LOAD;
+    } else if ((hw1 & 0xf000) == 0x5000) { /* load/store register offset */
+      uint32_t opb = (hw1 >> 9) & 7;
+      d->early = R(r3) | R(r6);
+      if (opb <= 2) {
+        d->src = R(r0);
+        d->kind |= K_STORE;
+      } else {
+        d->dst = R(r0);
+        d->kind |= (opb == 4) ? K_LOAD : K_LOAD | K_LOAD_SUB;
+      }
+    } else if ((hw1 & 0xe000) == 0x6000 || (hw1 & 0xf000) == 0x8000) { /* load/store immediate offset */
+      int word = (hw1 & 0xe000) == 0x6000 && !(hw1 & 0x1000);
+      d->early = R(r3);
+      if (hw1 & 0x800) {
+        d->dst = R(r0);
+        d->kind |= word ? K_LOAD : K_LOAD | K_LOAD_SUB;
+      } else {
+        d->src = R(r0);
+        d->kind |= K_STORE;
+      }
+    } else if ((hw1 & 0xf000) == 0x9000) { /* SP-relative */
+      d->early = R(13);
+      if (hw1 & 0x800) {
+        d->dst = R(r8);
+        d->kind |= K_LOAD;
+      } else {
+        d->src = R(r8);
+        d->kind |= K_STORE;
+      }
+    } else if ((hw1 & 0xf000) == 0xa000) { /* ADR, ADD Rd, SP, #imm */
+      d->src = (hw1 & 0x800) ? R(13) : 0;
+      d->dst = R(r8);
+    } else if ((hw1 & 0xff00) == 0xb000) { /* ADD/SUB SP, #imm */
+      d->src = d->dst = R(13);
+    } else if ((hw1 & 0xf500) == 0xb100) { /* CBZ/CBNZ */
+      d->src = R(r0);
+      d->kind |= K_BRANCH;
+    } else if ((hw1 & 0xff00) == 0xb200) { /* SXTH/SXTB/UXTH/UXTB */
+      d->src = R(r3);
+      d->dst = R(r0);
+      d->kind |= K_DI16 | K_SHIFT;
+    } else if ((hw1 & 0xfe00) == 0xb400) { /* PUSH */
+      d->src = reglist16(hw1 & 0xff) | ((hw1 & 0x100) ? R(14) : 0);
+      d->early = R(13);
+      d->wb = R(13);
+      d->kind |= K_STORE | K_SINGLE;
+    } else if ((hw1 & 0xfe00) == 0xbc00) { /* POP */
+      d->early = R(13);
+      d->dst = reglist16(hw1 & 0xff);
+      d->wb = R(13);
+      d->kind |= K_LOAD | K_SINGLE;
+      if (hw1 & 0x100) d->kind |= K_BRANCH | K_INDIRECT | K_LDPC;
+    } else if ((hw1 & 0xffc0) == 0xba00 || (hw1 & 0xffc0) == 0xba40 || (hw1 & 0xffc0) == 0xbac0) { /* REV, REV16, REVSH */
+      d->src = R(r3);
+      d->dst = R(r0);
+      d->kind |= K_SIMD;
+    } else if ((hw1 & 0xff00) == 0xbf00) { /* IT, NOP and hints */
+      d->kind |= K_DI16;
+    } else if ((hw1 & 0xf000) == 0xc000) { /* LDM/STM */
+      d->early = R(r8);
+      if (hw1 & 0x800) {
+        d->dst = reglist16(hw1 & 0xff);
+        if (!(hw1 & (1u << (8 + r8)))) d->wb = R(r8);
+        d->kind |= K_LOAD | K_SINGLE;
+      } else {
+        d->src = reglist16(hw1 & 0xff);
+        d->wb = R(r8);
+        d->kind |= K_STORE | K_SINGLE;
+      }
+    } else if ((hw1 & 0xf000) == 0xd000) { /* B<c>, SVC, UDF */
+      if (((hw1 >> 8) & 0xf) < 0xe) d->kind |= K_BRANCH | K_DI16;
+      else d->kind |= K_SINGLE;
+    } else if ((hw1 & 0xf800) == 0xe000) { /* B */
+      d->kind |= K_BRANCH | K_DI16;
+    }
+    return;
   }
   uint32_t hw2 = (uint32_t)b[2] | ((uint32_t)b[3] << 8);
-  uint32_t op1 = (hw1 >> 11) & 3, op2 = (hw1 >> 4) & 0x7f, rn = hw1 & 0xf;
-  if ((hw1 & 0xec00) == 0xec00) {
-    if ((hw1 & 0x0e00) == 0x0c00 && (hw1 & 0x0fe0) != 0x0c40) return 1u << rn; /* VLDR/VSTR/VLDM/VSTM, MVE VLDR */
-    return 0;
+  uint32_t op1 = (hw1 >> 11) & 3, op2 = (hw1 >> 4) & 0x7f, rn = hw1 & 0xf, rd = (hw2 >> 8) & 0xf, rt = hw2 >> 12,
+           rm = hw2 & 0xf;
+  if ((hw1 & 0xec00) == 0xec00) { /* coprocessor space: FP, Helium */
+    uint32_t coproc = (hw2 >> 8) & 0xf;
+    int is_mve = (hw1 & 0xef00) == 0xef00 || coproc >= 0xe || (hw1 & 0xfe00) == 0xfc00 || (hw1 & 0xff00) == 0xfe00;
+    if ((hw1 & 0x0e00) == 0x0c00 && (hw1 & 0x0fe0) != 0x0c40) { /* loads/stores: the base register */
+      d->early = rn == 15 ? 0 : R(rn);
+      if (hw1 & 0x20) d->wb = R(rn); /* writeback */
+    }
+    if (is_mve) {
+      d->pipe = mve_pipe(hw1, hw2);
+    } else {
+      d->kind |= K_FP;
+      if ((hw1 & 0x0e00) == 0x0c00) d->kind |= (hw1 & 0x10) ? K_LOAD : K_STORE;
+      if ((hw1 & 0x0e00) == 0x0c00 && !((hw1 >> 8) & 1 && !((hw1 >> 5) & 1))) d->kind |= K_SINGLE; /* VLDM/VSTM/VPUSH/VPOP */
+      if ((hw1 & 0x0ff0) == 0x0e10 && (hw2 & 0x0f10) == 0x0a10) d->dst = R(rt); /* VMOV core <- S */
+      if ((hw1 & 0x0ff0) == 0x0e00 && (hw2 & 0x0f10) == 0x0a10) d->src = R(rt); /* VMOV S <- core */
+    }
+    return;
   }
-  if (op1 == 1 && (op2 & 0x60) == 0) return 1u << rn; /* LDM/STM, LDRD/STRD */
-  if (op1 == 3 && (op2 & 0x60) == 0 && (hw1 & 0xfe00) == 0xf800) {
-    uint32_t m = 1u << rn;
-    if (!(op2 & 0x08) && (hw2 & 0x0fc0) == 0) m |= 1u << (hw2 & 0xf); /* register offset */
-    return rn == 15 ? 0 : m;
+  if (op1 == 1) {
+    if ((op2 & 0x64) == 0x00) { /* LDM/STM */
+      d->early = R(rn);
+      if (hw1 & 0x20) d->wb = R(rn);
+      if (hw1 & 0x10) {
+        d->dst = hw2 & 0xdfff;
+        d->kind |= K_LOAD | K_SINGLE;
+        if (hw2 & 0x8000) d->kind |= K_BRANCH | K_INDIRECT | K_LDPC;
+      } else {
+        d->src = hw2 & 0x5fff;
+        d->kind |= K_STORE | K_SINGLE;
+      }
+    } else if ((op2 & 0x64) == 0x04) { /* LDRD/STRD, exclusives, TBB/TBH */
+      if ((hw1 & 0xfff0) == 0xe8d0 && (hw2 & 0xffe0) == 0xf000) {
+        d->early = R(rn) | R(rm);
+        d->kind |= K_LOAD | K_SINGLE | K_BRANCH | K_INDIRECT;
+      } else {
+        d->early = R(rn);
+        if (hw1 & 0x20) d->wb = R(rn);
+        if (hw1 & 0x10) {
+          d->dst = R(rt) | ((hw1 & 0x0100) || (hw1 & 0x0080) ? R(rd) : 0);
+          d->kind |= K_LOAD | K_SINGLE;
+        } else {
+          d->src = R(rt) | R(rd);
+          d->kind |= K_STORE | K_SINGLE;
+        }
+      }
+    } else if ((op2 & 0x60) == 0x20) { /* data processing, shifted register */
+      uint32_t imm = (((hw2 >> 12) & 7) << 2) | ((hw2 >> 6) & 3), type = (hw2 >> 4) & 3;
+      int shifted = imm != 0 || type != 0;
+      d->src = (rn == 15 ? 0 : R(rn));
+      if (shifted) d->early = R(rm), d->kind |= K_SHIFT | K_SHIFTED_ALU;
+      else d->src |= R(rm);
+      if (!(rd == 15 && (hw1 & 0x10))) d->dst = R(rd);
+      if ((op2 & 0x1e) == 0x0c && rn == 15 && !shifted) d->kind &= ~K_SHIFT; /* MOV.W register */
+      if ((hw1 & 0xffe0) == 0xeac0) d->kind |= K_SIMD; /* PKHBT/PKHTB */
+    }
+    return;
   }
+  if (op1 == 2) {
+    if (hw2 & 0x8000) { /* branches, misc control */
+      uint32_t k = (hw2 >> 12) & 5;
+      if (k == 0) {
+        if (((hw1 >> 6) & 0xf) < 0xe) d->kind |= K_BRANCH;
+        else d->kind |= K_SINGLE; /* MSR/MRS, barriers, hints */
+      } else if (k == 1 || k == 5) {
+        d->kind |= K_BRANCH;
+        if (k == 5) d->dst = R(14), d->kind |= K_BL;
+      }
+      return;
+    }
+    d->src = rn == 15 ? 0 : R(rn);
+    d->dst = R(rd);
+    if (hw1 & 0x0200) { /* plain binary immediate */
+      uint32_t op = (hw1 >> 4) & 0x1f;
+      if (op == 0x04) d->src = 0;                                      /* MOVW */
+      if (op == 0x0c || op == 0x16) d->src |= R(rd);                   /* MOVT, BFI/BFC keep Rd's other bits */
+      if (op == 0x10 || op == 0x12 || op == 0x18 || op == 0x1a) d->kind |= K_SIMD | K_SHIFT; /* SSAT/USAT */
+      if (op == 0x14 || op == 0x16 || op == 0x1c) d->kind |= K_SHIFT;  /* SBFX, BFI, UBFX */
+    } else if (rd == 15 && (hw1 & 0x10)) {
+      d->dst = 0; /* TST/TEQ/CMN/CMP immediate */
+    }
+    return;
+  }
+  /* op1 == 3 */
+  if ((op2 & 0x71) == 0x00 || ((op2 & 0x67) == 0x01 || (op2 & 0x67) == 0x03 || (op2 & 0x67) == 0x05)) {
+    int load = (op2 & 0x71) != 0x00;
+    d->early = rn == 15 ? 0 : R(rn);
+    if (!(hw1 & 0x80) && rn != 15) {
+      if ((hw2 & 0x0fc0) == 0) d->early |= R(rm);   /* register offset */
+      else if (hw2 & 0x0100) d->wb = R(rn);         /* pre/post-indexed writeback */
+    }
+    if (load) {
+      if (rt == 15) {
+        if ((op2 & 0x67) == 0x05) d->kind |= K_LOAD | K_BRANCH | K_INDIRECT | K_LDPC;
+        return; /* PLD/PLI */
+      }
+      d->dst |= R(rt);
+      d->kind |= ((hw1 >> 5) & 3) == 2 ? K_LOAD : K_LOAD | K_LOAD_SUB;
+    } else {
+      d->src = R(rt);
+      d->kind |= K_STORE;
+    }
+    return;
+  }
+  d->src = (rn == 15 ? 0 : R(rn)) | R(rm);
+  d->dst = R(rd);
+  if ((op2 & 0x70) == 0x20) { /* data processing (register): shifts by register, extends, SIMD, QADD, REV, CLZ */
+    uint32_t a = (hw1 >> 4) & 0xf, b2 = (hw2 >> 4) & 0xf;
+    if ((a & 0x8) && (b2 & 0x8) == 0) d->kind |= K_SIMD;                     /* parallel add/sub */
+    else if ((a & 0xc) == 0x8 && (b2 & 0xc) == 0x8) d->kind |= K_SIMD;       /* QADD, SEL, REV, CLZ */
+    else if ((a & 0x8) == 0 && (b2 & 0x8)) d->kind |= K_SHIFT;               /* SXTB/UXTB/.../SXTB16 (+A) */
+  } else if ((op2 & 0x78) == 0x30) { /* multiply, MAC */
+    d->kind |= K_MUL;
+    if (rt != 15) d->late = R(rt), d->kind |= K_MAC32; /* MLA, MLS, SMLAxy, SMLAD, SMMLA ... */
+  } else if ((op2 & 0x78) == 0x38) { /* long multiply, divide */
+    uint32_t o = (hw1 >> 4) & 7;
+    if ((o == 1 || o == 3) && ((hw2 >> 4) & 0xf) == 0xf) {
+      d->kind |= K_SINGLE; /* SDIV/UDIV */
+    } else {
+      d->kind |= K_MUL;
+      d->dst |= R(rt);
+      if (o >= 4) d->late = R(rt) | R(rd); /* accumulating: xMLAL, SMLALD ... */
+    }
+  }
+}
+
+static double latency(const insn_t *d) {
+  if (d->kind & K_LOAD) return (d->kind & K_LOAD_SUB) ? model.sub_lat : model.load_lat;
+  if (d->kind & K_MUL) return model.mul_lat;
+  if (d->kind & K_FP) return model.fp_lat;
+  if (d->kind & K_SHIFTED_ALU) return model.shifted_lat;
   return 0;
+}
+
+/* Whether `cur` issues in the same cycle as `prev` on this core (register dependencies checked by the caller). */
+static int pairs(const insn_t *prev, const insn_t *cur) {
+  if (prev->pipe >= 0 || cur->pipe >= 0 || (prev->kind & K_BRANCH)) return 0;
+  if (model.dual == 1) { /* M7: two ALUs, two load ports, one store, one MAC, one branch, one FP, one early shifter */
+    if ((prev->kind | cur->kind) & K_SINGLE) return 0;
+    if (cur->kind & K_SIMD) return 0; /* DSP instructions issue from the older slot only */
+    return !(prev->kind & cur->kind & (K_STORE | K_MUL | K_BRANCH | K_FP | K_SHIFT));
+  }
+  if (model.dual == 2) /* M33/M55: two 16-bit instructions, one of them a simple move/add/sub-immediate/extend/branch */
+    return prev->size == 2 && cur->size == 2 && ((prev->kind | cur->kind) & K_DI16) && !((prev->kind | cur->kind) & K_FP);
+  return 0;
+}
+
+typedef struct {
+  uint64_t start, end;     /* end = fall-through address */
+  int ends_cond;           /* last instruction is a conditional branch (B<c>, CBZ, CBNZ) */
+  int ws_flash;            /* the block is fetched from a wait-state flash region */
+  int predict;             /* M7: 2-bit predictor state of the final conditional branch (>= 2: taken) */
+  int head_pipe;           /* Helium pipe of the first vector instruction, -1 none */
+  int head_at;             /* its issue cycle within the block without waiting */
+  int8_t tail[P_N];        /* cycles each Helium pipe stays busy after the block's last issue slot */
+} tb_info;
+
+typedef struct {
+  uint64_t stall, dual, mve_wait, indirect, bl, ldpc, mac32;
+} sched_t;
+
+static uint64_t round_cycles(double v) { return v > 0 ? (uint64_t)(v + 0.5) : 0; }
+
+/* The in-order issue model of one block: n instructions, occupancy occ[i] (class costs), decoded d[i]. */
+static void schedule(size_t n, const double *occ, const insn_t *d, sched_t *out, tb_info *info) {
+  double ready[16], pipe_free[P_N] = {0}, t = 0, prev_issue = 0, stall = 0, wait = 0;
+  for (int r = 0; r < 16; r++) ready[r] = -8; /* ready before the block */
+  int have_prev = 0, prev_paired = 0;
+  info->head_pipe = -1;
+  for (size_t i = 0; i < n; i++) {
+    const insn_t *c = &d[i];
+    double dep = 0;
+    for (int r = 0; r < 16; r++) {
+      uint32_t bit = 1u << r;
+      if (c->src & bit && ready[r] > dep) dep = ready[r];
+      if (c->early & bit && ready[r] + model.early > dep) dep = ready[r] + model.early;
+      if (c->late & bit && ready[r] - model.acc_late > dep) dep = ready[r] - model.acc_late;
+    }
+    double issue;
+    if (have_prev && !prev_paired && occ[i] == 1 && occ[i - 1] == 1 && dep <= prev_issue && pairs(&d[i - 1], c) &&
+        !((c->src | c->early | c->late) & (d[i - 1].dst | d[i - 1].wb))) {
+      issue = prev_issue; /* dual issue: no slot of its own */
+      out->dual++;
+      prev_paired = 1;
+    } else {
+      issue = dep > t ? dep : t;
+      stall += issue - t;
+      if (c->pipe >= 0 && model.mve) {
+        if (info->head_pipe < 0) info->head_pipe = c->pipe, info->head_at = (int)issue;
+        if (pipe_free[c->pipe] > issue) wait += pipe_free[c->pipe] - issue, issue = pipe_free[c->pipe];
+      }
+      t = issue + occ[i];
+      prev_paired = 0;
+    }
+    if (c->pipe >= 0 && model.mve) pipe_free[c->pipe] = issue + (c->pipe == P_SYS ? 1 : 2); /* two beats per tick */
+    double lat = latency(c), avail = issue + (lat > occ[i] ? lat : occ[i]);
+    double forwarded = issue + occ[i] - model.early;
+    for (int r = 0; r < 16; r++) {
+      if (c->wb & (1u << r)) ready[r] = forwarded > issue ? forwarded : issue;
+      if (c->dst & (1u << r)) ready[r] = avail;
+    }
+    if (c->kind & K_INDIRECT) out->indirect++;
+    if (c->kind & K_BL) out->bl++;
+    if (c->kind & K_LDPC) out->ldpc++;
+    if (c->kind & K_MAC32) out->mac32++;
+    prev_issue = issue;
+    have_prev = 1;
+  }
+  for (int p = 0; p < P_N; p++) info->tail[p] = (int8_t)(pipe_free[p] > t ? round_cycles(pipe_free[p] - t) : 0);
+  out->stall += round_cycles(stall);
+  out->mve_wait += round_cycles(wait);
+}
+
+static uint64_t prev_end = UINT64_MAX;
+static tb_info *prev_tb;
+
+/* Per executed block (trace mode): branch outcomes, the M7 predictor, flash fetches through the instruction
+ * cache, and the Helium pipe state carried from the previous block. */
+static void vcpu_tb_exec(unsigned int vcpu_index, void *userdata) {
+  (void)vcpu_index;
+  tb_info *tb = userdata;
+  if (prev_tb && prev_tb->ends_cond) {
+    int taken = tb->start != prev_end;
+    trace_ctr[T_BTAKEN] += (uint64_t)taken;
+    if (model.bpred) {
+      int *p = &prev_tb->predict;
+      if ((*p >= 2) != taken) trace_ctr[T_BMISS]++;
+      *p = taken ? (*p < 3 ? *p + 1 : 3) : (*p > 0 ? *p - 1 : 0);
+    }
+  }
+  if (tb->ws_flash) {
+    if (tb->start != prev_end) trace_ctr[T_FETCH_NONSEQ]++;
+    if (icache.tags)
+      for (uint64_t l = tb->start >> icache.line_shift; l <= (tb->end - 1) >> icache.line_shift; l++)
+        trace_ctr[T_ICACHE_MISS] += (uint64_t)cache_access(&icache, l);
+  }
+  if (tb->head_pipe >= 0 && prev_tb && prev_tb->tail[tb->head_pipe] > tb->head_at)
+    trace_ctr[T_MVE_WAIT] += (uint64_t)(prev_tb->tail[tb->head_pipe] - tb->head_at);
+  prev_tb = tb;
+  prev_end = tb->end;
 }
 
 static int is_cond_branch(const uint8_t *b, size_t size) {
@@ -392,6 +753,13 @@ static int is_cond_branch(const uint8_t *b, size_t size) {
   if (size == 2) return ((hw1 & 0xf000) == 0xd000 && ((hw1 >> 8) & 0xf) < 0xe) || (hw1 & 0xf500) == 0xb100;
   uint32_t hw2 = (uint32_t)b[2] | ((uint32_t)b[3] << 8);
   return ((hw1 >> 11) & 3) == 2 && (hw1 & 0xf800) == 0xf000 && (hw2 & 0xd000) == 0x8000 && ((hw1 >> 6) & 0xf) < 0xe;
+}
+
+static int is_backward_cond(const uint8_t *b, size_t size) {
+  uint32_t hw1 = (uint32_t)b[0] | ((uint32_t)b[1] << 8);
+  if (!is_cond_branch(b, size)) return 0;
+  if (size == 2) return (hw1 & 0xf000) == 0xd000 && (hw1 & 0x80); /* B<c> T1 negative offset; CBZ/CBNZ: forwards */
+  return (hw1 & 0x400) != 0;                                       /* B<c> T3: sign bit */
 }
 
 static void print_counters(void) {
@@ -409,17 +777,21 @@ static void vcpu_mark(unsigned int vcpu_index, void *userdata) {
   fputc('\n', out);
 }
 
+#define MAX_TB_INSNS 512 /* QEMU's TCG_MAX_INSNS */
+
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   (void)id;
   uint64_t cls[C_NCLASSES] = {0};
   size_t n = qemu_plugin_tb_n_insns(tb);
   int prev_single_mem = 0;
-  uint32_t prev_written = 0;
-  uint64_t agu = 0;
+  static insn_t dec[MAX_TB_INSNS];
+  static double occ[MAX_TB_INSNS];
   for (size_t i = 0; i < n; i++) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     uint64_t one[C_NCLASSES] = {0};
-    classify((const uint8_t *)qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn), one);
+    const uint8_t *bytes = qemu_plugin_insn_data(insn);
+    size_t size = qemu_plugin_insn_size(insn);
+    classify(bytes, size, one);
     if (one[C_LOAD] && prev_single_mem && !one[C_BRANCH]) {
       one[C_LOAD_NEXT] = one[C_LOAD];
       one[C_LOAD] = 0;
@@ -427,20 +799,29 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     prev_single_mem = (one[C_LOAD] || one[C_LOAD_NEXT] || one[C_STORE]) && !one[C_BRANCH];
     for (int c = 0; c < C_NCLASSES; c++) cls[c] += one[c];
     uint64_t va = qemu_plugin_insn_vaddr(insn);
-    if (trace) {
-      const uint8_t *bytes = qemu_plugin_insn_data(insn);
-      size_t size = qemu_plugin_insn_size(insn);
-      if (address_regs(bytes, size) & prev_written) agu++;
-      prev_written = regs_written(bytes, size);
+    if (trace && i < MAX_TB_INSNS) {
+      decode(bytes, size, &dec[i]);
+      occ[i] = 0;
+      for (int c = 0; c < C_NCLASSES; c++) /* a branch's refill is not an issue slot: the run time prices it */
+        if (c != C_BRANCH && c != C_BCOND_BACK && c != C_BCOND_FWD) occ[i] += (double)one[c] * costs[c];
       qemu_plugin_register_vcpu_mem_cb(insn, vcpu_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
       if (i == n - 1) {
-        tb_info *info = malloc(sizeof *info);
+        tb_info *info = calloc(1, sizeof *info);
+        sched_t s = {0};
+        schedule(n, occ, dec, &s, info);
         info->start = qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0));
         info->end = va + size;
         info->ends_cond = is_cond_branch(bytes, size);
+        info->predict = is_backward_cond(bytes, size) ? 2 : 1; /* first guess: backwards taken, forwards not */
         int r = region_of(info->start);
         info->ws_flash = r < n_regions && region_ws_flash[r];
         qemu_plugin_register_vcpu_tb_exec_cb(tb, vcpu_tb_exec, QEMU_PLUGIN_CB_NO_REGS, info);
+        const uint64_t add[][2] = {{T_STALL, s.stall}, {T_DUAL, s.dual}, {T_MVE_WAIT, s.mve_wait},
+                                   {T_INDIRECT, s.indirect}, {T_BL, s.bl}, {T_LDPC, s.ldpc},
+                                   {T_MAC32, s.mac32}};
+        for (size_t k = 0; k < sizeof add / sizeof add[0]; k++)
+          if (add[k][1])
+            qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &trace_ctr[add[k][0]], add[k][1]);
       }
     }
     for (int m = 0; m < n_marks; m++)
@@ -449,7 +830,6 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
   }
   for (int c = 0; c < C_NCLASSES; c++)
     if (cls[c]) qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &counters[c], cls[c]);
-  if (agu) qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &trace_ctr[T_AGU_STALL], agu);
 }
 
 static void at_exit(qemu_plugin_id_t id, void *userdata) {
@@ -481,6 +861,15 @@ __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t 
       n_regions++;
     } else if (strncmp(argv[i], "icache=", 7) == 0) {
       if (cache_init(&icache, argv[i] + 7)) { fprintf(stderr, "tfedge_count: bad %s\n", argv[i]); return -1; }
+    } else if (strncmp(argv[i], "core=", 5) == 0) {
+      if (set_core(argv[i] + 5)) { fprintf(stderr, "tfedge_count: unknown %s\n", argv[i]); return -1; }
+    } else if (strncmp(argv[i], "costs=", 6) == 0) {
+      /* costs=C0:C1:... issue cycles per class, in class order (the precise cost table) */
+      char *p = argv[i] + 6;
+      for (int c = 0; c < C_NCLASSES; c++) {
+        costs[c] = strtod(p, &p);
+        if (*p == ':') p++;
+      }
     } else if (strcmp(argv[i], "dcache=shared") == 0) {
       dcache = &icache;
     } else if (strncmp(argv[i], "dcache=", 7) == 0) {

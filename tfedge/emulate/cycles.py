@@ -63,10 +63,32 @@ def cycles_to_ms(cycles: float, board: Board) -> float:
     return cycles / board.clock_hz * 1e3
 
 
-# Address-generation interlock: a load/store whose address register the previous instruction wrote
-# waits one cycle (Cortex-M3/M4 TRM "Load/store timings": no forwarding path to the AGU; it also stops
-# a load from pipelining behind a load). The other cores' TRMs state no such figure: 0 (not modelled).
-AGU_STALL = {"cortex-m0": 0.0, "cortex-m3": 1.0, "cortex-m4": 1.0, "cortex-m7": 0.0, "cortex-m33": 0.0, "cortex-m55": 0.0}
+# ---- precise model (trace mode) ------------------------------------------------------------------------
+# Issue cycles per class where the plugin's pipeline model (firmware/qemu_plugin/tfedge_count.c, schedule())
+# adds what the class average hides: interlocks ("stall"), dual issue ("dual"), Helium pipe waits
+# ("mve_wait"), exact branch outcomes. The class costs become the issue slots of that model:
+#  * M7: every instruction issues in one slot (dual issue, not a 0.6 average, makes it cheaper); loads,
+#    stores, MACs single-slot; a predicted branch costs its slot only (mispredictions and indirect branches
+#    pay M7_REFILL);
+#  * M33/M55: a load issues in one cycle, its result is usable two cycles after issue (load-use interlock);
+#  * M55: a Helium instruction issues in one cycle and keeps its pipe busy two (two beats per tick).
+# The plugin receives this table (costs=...) to place instructions in time.
+PRECISE_COSTS: dict[str, dict[str, float]] = {
+    **COSTS,
+    "cortex-m3": {**COSTS["cortex-m3"], "mul": 0.0},  # MUL 1 cycle; MLA/MLS 2: M3_MAC32 per accumulate
+    "cortex-m7": {**COSTS["cortex-m7"], "insns": 1.0, "load": 0.0, "load_next": 0.0, "store": 0.0, "multi": 0.0,
+                  "mul": 0.0, "mul64": 0.0, "branch": 0.0, "bcond_back": 0.0, "fp": 0.0},
+    "cortex-m33": {**COSTS["cortex-m33"], "load": 0.0, "load_next": 0.0},
+    "cortex-m55": {**COSTS["cortex-m55"], "load": 0.0, "load_next": 0.0, "mve": 0.0},
+}
+# Cortex-M7 pipeline refill on a mispredicted or indirect branch (Arm's LLVM M7 model: 4; 6 for forward
+# branches is its measured worst case).
+M7_REFILL = 4.0
+# Cortex-M3 TRM table 18-1: MLA and MLS take 2 cycles, MUL 1 (the fast model's 0.5 is their average).
+M3_MAC32 = 1.0
+# Cortex-M0 TRM table 3-1: BL 4 cycles and POP {..., pc} 4+N (the class costs give 3 and 3+N).
+M0_EXTRA = {"bl": 1.0, "ldpc": 1.0}
+BRANCH_CLASSES = ("branch", "bcond_back", "bcond_fwd")
 
 # Stated error band of both models: real cycles = estimate x [low, high]. The low side is the evidence:
 # issue 14 measured the fast model 14-52 % over the published CoreMark/MHz on all six cores, and the
@@ -81,22 +103,47 @@ def error_band(board: Board, timing: str) -> tuple[float, float]:
     return ERROR_BAND
 
 
-def estimate_cycles_precise(counts: dict[str, float], board: Board) -> float:
-    """Estimated cycles from a trace-mode run (counts include the plugin's TRACE_COUNTERS).
-
-    Differs from estimate_cycles in what it sees: conditional branches pay the refill exactly when taken
-    (btaken) instead of "backwards taken, forwards not"; address-generation interlocks; flash wait states
-    per simulated flash-cache miss (instruction lines fetched, data lines read) or, without a cache, per
-    non-sequential fetch and per data read from flash."""
-    costs = COSTS[board.core]
-    cycles = sum(counts.get(c, 0) * cost for c, cost in costs.items() if c not in ("bcond_back", "bcond_fwd"))
-    cycles += counts.get("btaken", 0) * costs["branch"]
-    cycles += counts.get("agu_stall", 0) * AGU_STALL[board.core]
+def precise_terms(counts: dict[str, float], board: Board) -> dict[str, float]:
+    """The precise estimate split by cause (cycles; dual issue negative): issue (the class costs), branch
+    (pipeline refills from exact outcomes; M7: mispredictions and indirect branches), stall (interlocks),
+    dual (instructions that issued with the one before), mve_wait (Helium instructions waiting for their
+    pipe: what beat overlap did not hide), flash_fetch / flash_data (wait states per flash-cache miss, or per
+    non-sequential fetch / data read without a cache)."""
+    core = board.core
+    costs = PRECISE_COSTS[core]
+    c = lambda k: counts.get(k, 0)  # noqa: E731
+    terms = {"issue": sum(c(k) * cost for k, cost in costs.items() if k not in BRANCH_CLASSES)}
+    if core == "cortex-m7":
+        terms["branch"] = (c("bmiss") + c("bindirect")) * M7_REFILL
+    else:
+        terms["branch"] = (c("branch") + c("btaken")) * costs["branch"]
+    if core == "cortex-m0":
+        terms["branch"] += sum(c(k) * v for k, v in M0_EXTRA.items())
+    if core == "cortex-m3":
+        terms["issue"] += c("mac32") * M3_MAC32
+    terms["stall"] = c("stall")
+    terms["dual"] = -c("dual")
+    terms["mve_wait"] = c("mve_wait")
     ws = board.flash_wait_states
-    if ws:
-        fetch = counts.get("icache_miss", 0) if board.flash_icache else counts.get("fetch_nonseq", 0)
-        cycles += ws * (fetch + counts.get("dflash_miss", 0))
-    return cycles
+    fetch = c("icache_miss") if board.flash_icache else c("fetch_nonseq")
+    terms["flash_fetch"] = ws * fetch
+    terms["flash_data"] = ws * c("dflash_miss")
+    return terms
+
+
+def estimate_cycles_precise(counts: dict[str, float], board: Board) -> float:
+    """Estimated cycles from a trace-mode run (counts include the plugin's TRACE_COUNTERS): the sum of
+    precise_terms."""
+    return sum(precise_terms(counts, board).values())
+
+
+def fast_terms(counts: dict[str, float], board: Board) -> dict[str, float]:
+    """The fast estimate split like precise_terms (issue, branch, flash_fetch), for comparing the two."""
+    costs = COSTS[board.core]
+    total = estimate_cycles(counts, board)
+    issue = sum(counts.get(k, 0) * cost for k, cost in costs.items() if k not in BRANCH_CLASSES)
+    branch = sum(counts.get(k, 0) * costs[k] for k in BRANCH_CLASSES)
+    return {"issue": issue, "branch": branch, "flash_fetch": total - issue - branch}
 
 
 def memory_traffic(counts: dict[str, float], board: Board) -> dict:

@@ -19,8 +19,11 @@ CLASSES = ("insns", "load", "load_next", "store", "multi", "multi_regs", "mul", 
            "bcond_back", "bcond_fwd", "fp", "fp_div", "mve", "loop")
 # Trace mode (trace=1) adds these counters, then "rd<i> wr<i>" bytes per memory region given (the last
 # index: any other address): taken conditional branches, non-sequential fetches from wait-state flash,
-# flash instruction / data cache misses, address-generation interlocks.
-TRACE_COUNTERS = ("btaken", "fetch_nonseq", "icache_miss", "dflash_miss", "agu_stall")
+# flash instruction / data cache misses, interlock cycles (result latency, address generation), instructions
+# dual-issued with the one before, cycles a Helium instruction waited for its pipe, M7 branch mispredictions,
+# indirect branches (BX, POP/LDR/LDM pc, TBB), BL, loads to the PC, 32-bit multiply-accumulates.
+TRACE_COUNTERS = ("btaken", "fetch_nonseq", "icache_miss", "dflash_miss", "stall", "dual", "mve_wait", "bmiss",
+                  "bindirect", "bl", "ldpc", "mac32")
 
 
 def plugin_path() -> Path:

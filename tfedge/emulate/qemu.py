@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tfedge.boards import Board
 from tfedge.build.elfinfo import SymbolTable
+from tfedge.emulate.cycles import PRECISE_COSTS
 from tfedge.emulate.plugin import CLASSES, TRACE_COUNTERS, plugin_path
 from tfedge.errors import FirmwareError, ToolchainError
 
@@ -78,10 +79,11 @@ def qemu_command(board: Board, elf: Path, plugin_args: list[str] | None = None) 
 def trace_args(board: Board, watch: Sequence[tuple[int, int]] = ()) -> list[str]:
     """Plugin arguments of the trace mode: the board's memory regions (":w" marks flash that pays wait
     states; counters rd<i>/wr<i> for region i), then the `watch` (address, size) ranges (counters from
-    index len(board.memory) on; an access inside one is counted there instead of its board region), and
-    the flash cache geometry."""
+    index len(board.memory) on; an access inside one is counted there instead of its board region), the
+    flash cache geometry, and the core with its precise issue costs (the plugin's pipeline model)."""
     ws = board.flash_wait_states > 0
-    args = ["trace=1"] + [f"region=0x{r.origin:x}:0x{r.size:x}" + (":w" if ws and r.kind == "flash" else "")
+    issue = PRECISE_COSTS[board.core]
+    args = ["trace=1", f"core={board.core}", "costs=" + ":".join(f"{issue[c]:g}" for c in CLASSES)] + [f"region=0x{r.origin:x}:0x{r.size:x}" + (":w" if ws and r.kind == "flash" else "")
                           for r in board.memory]
     if len(board.memory) + len(watch) > MAX_REGIONS:
         raise FirmwareError(f"the QEMU plugin follows at most {MAX_REGIONS} memory ranges")
