@@ -107,6 +107,80 @@ def test_branch_outcomes_are_seen(core, tmp_path):
         assert abs(d["bmiss"] - 100) <= 1  # the counter's state when the 300-iteration run starts
 
 
+# Cortex-M7 pairs (Arm's LLVM M7 model: two ALUs, two load ports, one store port, one MAC, DSP instructions
+# only from the older slot, no pair with a dependent instruction): loop body, cycles per iteration.
+M7_PAIRS = {
+    "alu_alu": (["adds r1, r1, #1", "adds r2, r2, #1", "adds r3, r3, #1", "adds r5, r5, #1"] + _LOOP, 3, 3),
+    "dependent_alu": (["adds r1, r1, #1"] * 4 + _LOOP, 1, 5),  # only subs pairs (with the last add)
+    "load_alu": (["ldr r1, [r0]", "adds r2, r2, #1", "ldr r3, [r0, #4]", "adds r5, r5, #1"] + _LOOP, 3, 3),
+    # str | str+mul | mul+adds | sadd16+subs | bne: the second store and MAC wait for their port
+    "ports_and_dsp": (["str r1, [r0, #16]", "str r2, [r0, #20]", "mul r3, r1, r2", "mul r5, r1, r2", "adds r6, r6, #1",
+                       "sadd16 r1, r1, r2"] + _LOOP, 3, 5),
+}
+
+
+@pytest.mark.parametrize("pattern", sorted(M7_PAIRS))
+def test_m7_dual_issue_pairs(pattern, tmp_path):
+    body, pairs, cycles = M7_PAIRS[pattern]
+    board = load_board("mps2-an500")
+    d = _run(tmp_path, board, body)
+    assert d["dual"] == 200 * pairs
+    assert estimate_cycles_precise(d, board) == pytest.approx(200 * cycles, rel=0.02)
+    assert estimate_cycles(d, board) == pytest.approx(200 * 0.6 * len(body) + 200 * sum(  # the flat fast model
+        COSTS["cortex-m7"][c] * d[c] / 200 for c in COSTS["cortex-m7"] if c not in ("insns", "bcond_fwd")), rel=1e-9)
+
+
+# Cortex-M55 Helium (Arm's LLVM M55 model): a vector instruction issues in one cycle and holds its pipe
+# (load/store, integer, multiply/FP) for two (four beats, two per tick); the next one overlaps it when it
+# uses another pipe, waits a cycle when it uses the same. Cycles per iteration include subs+bne (1 + refill 1).
+HELIUM = {
+    # VLDR | VMLADAVA | VLDR | VMLADAVA: each overlaps the one before: 4 cycles for 4 vector instructions
+    "load_mac_interleaved": (["vldrb.s8 q0, [r0]", "vmladava.s8 r2, q0, q1", "vldrb.s8 q2, [r0, #16]",
+                              "vmladava.s8 r2, q2, q1"] + _LOOP, 0, 4 + 2),
+    # four VMLADAVA into one accumulator: the same pipe, 2 cycles each
+    "mac_chain": (["vmladava.s8 r2, q0, q1", "vmladava.s8 r2, q2, q1", "vmladava.s8 r2, q3, q1",
+                   "vmladava.s8 r2, q4, q1"] + _LOOP, 3, 4 + 3 + 2),
+    # LLVM's example VLDR; VADD; VMUL; VSTR: four pipes in turn, 4 issue cycles (the store ends in the fifth)
+    "ldr_add_mul_str": (["vldrw.u32 q0, [r0]", "vadd.i32 q1, q0, q0", "vmul.i32 q2, q1, q0", "vstrw.32 q2, [r0, #16]"]
+                        + _LOOP, 0, 4 + 2),
+    # two loads and two stores: the load/store pipe serializes them
+    "loads_then_stores": (["vldrw.u32 q0, [r0]", "vldrw.u32 q1, [r0, #16]", "vstrw.32 q0, [r0, #32]",
+                           "vstrw.32 q1, [r0, #48]"] + _LOOP, 3, 4 + 3 + 2),
+}
+
+
+@pytest.mark.parametrize("pattern", sorted(HELIUM))
+def test_helium_beat_overlap(pattern, tmp_path):
+    body, waits, cycles = HELIUM[pattern]
+    board = load_board("mps3-an547")
+    d = _run(tmp_path, board, body)
+    assert d["mve"] == 200 * 4 and d["mve_wait"] == 200 * waits
+    assert estimate_cycles_precise(d, board) == pytest.approx(200 * cycles, rel=0.02)
+    assert estimate_cycles(d, board) == pytest.approx(200 * (4 * 2 + 1 + 2))  # fast: 2 cycles each, no overlap
+
+
+@pytest.mark.parametrize("core", sorted(CORE_BOARDS))
+def test_flash_wait_states_with_and_without_cache_on_every_core(core, tmp_path):
+    """Each core's dev board with its memories given 3 wait states: streaming a flash table a word per
+    iteration. Without caches every data read from flash and every taken branch (a non-sequential fetch) pays
+    them; with a 16-byte-line data cache and an instruction cache only one read in four misses, the loop's
+    lines stay in the instruction cache."""
+    body = ["ldr r1, [r0]", "adds r0, #4"] + _LOOP
+    # zero-wait cycles per iteration: M0/M3/M4 ldr 2 + adds + subs + bne 3; M7 (ldr|adds)(subs|bne); M33/M55 the same
+    # pairs + refill 1
+    base = {"cortex-m0": 7, "cortex-m3": 7, "cortex-m4": 7, "cortex-m7": 2, "cortex-m33": 3, "cortex-m55": 3}[core]
+    board = dataclasses.replace(load_board(CORE_BOARDS[core]), flash_wait_states=3, flash_icache=None, flash_dcache=None)
+    d = _run(tmp_path, board, body, data="table")
+    assert d["dflash_miss"] == 200 and d["fetch_nonseq"] >= 200
+    assert estimate_cycles_precise(d, board) == pytest.approx(200 * (base + 3 + 3) + 3 * (d["fetch_nonseq"] - 200),
+                                                              rel=0.02)
+    cached = dataclasses.replace(board, flash_icache=(16, 1, 64), flash_dcache=(16, 1, 8))
+    (tmp_path / "cached").mkdir()
+    d = _run(tmp_path / "cached", cached, body, data="table")
+    assert d["dflash_miss"] == 50 and d["icache_miss"] <= 0
+    assert estimate_cycles_precise(d, cached) == pytest.approx(200 * base + 3 * 50 + 3 * d["icache_miss"], rel=0.02)
+
+
 def test_address_interlock_on_m4(tmp_path):
     """M4 TRM: a load whose address the previous instruction computed waits a cycle; a load with an
     independent address still pipelines behind it."""

@@ -361,20 +361,36 @@ static int set_core(const char *name) {
 static uint32_t reglist16(uint32_t v) { return v & 0xffffu; }
 
 /* Helium pipe of a vector data-processing encoding: the multiply/FP group (VMUL, VMLA, VMLADAV, VMLALDAV,
- * VQDMULH, VMULL, VADDV, VCMP, float ops, VMOV immediate), else integer. Masks: each family's fixed bits,
- * found by assembling it with every size and several registers (sizes 11 belong to other instructions). */
+ * VQDMULH, VMULL, VADDV, VCMP, float ops, VMOV immediate: Arm's LLVM M55 model), else integer. */
 static const struct { uint32_t mask, value; int no_size3; } mul_pipe[] = {
-    {0xeff88ed2u, 0xeef00e02u, 0}, /* VMLADAV(A)(X), VMLSDAV(A)(X) */
-    {0xefc89fd3u, 0xee800e02u, 0}, {0xefc99fd3u, 0xee800f02u, 0}, /* VMLALDAV, VRMLALDAVH */
-    {0xefc39ff8u, 0xee030e40u, 1}, {0xefc39ff8u, 0xee031e40u, 1}, /* VMLA, VMLAS (vector x scalar) */
-    {0xffc39ff1u, 0xef020950u, 1}, {0xffc39ff8u, 0xee031e60u, 1}, /* VMUL.I */
-    {0xefc39ff1u, 0xef020b40u, 1}, {0xefc39ff8u, 0xee030e60u, 1}, /* VQDMULH, VQRDMULH */
-    {0xefc39ff1u, 0xee030e01u, 1}, {0xefc38ff1u, 0xee030e00u, 1}, /* VMULH, VMULL */
-    {0xeff39fd9u, 0xeef10f00u, 0}, {0xefcf9fd9u, 0xee890f00u, 0}, /* VADDV, VADDLV */
-    {0xffc9fff3u, 0xfe010f02u, 0}, {0xffc9fff3u, 0xfe011f03u, 0}, {0xffc9fff8u, 0xfe011f60u, 0}, {0xffc9fff8u, 0xfe010f40u, 0}, /* VCMP */
-    {0xfff39ff1u, 0xef020c50u, 0}, {0xfff39ff1u, 0xef020d40u, 0}, {0xfff39ff1u, 0xef220d40u, 0}, /* VFMA, VADD.F, VSUB.F */
-    {0xfff39ff1u, 0xff020d50u, 0}, {0xffff9ef3u, 0xffbb0642u, 0}, /* VMUL.F, VCVT */
-    {0xffff91ffu, 0xef800050u, 0}, /* VMOV immediate */
+    /* each family's fixed bits, from assembling it with every size and registers q0-q7 / r0-r12 (no_size3: size
+     * 11 encodes other instructions); VRMLALDAVH is left out (its RdaHi field overlaps VMAXV/VMINV) */
+    {0xeff11fd1u, 0xeef00f00u, 0}, /* vmladav{a}{x}.{s}8 */
+    {0xfff01ed1u, 0xeef01e00u, 0}, /* vmladav{a}x.s{n} */
+    {0xeff01fd1u, 0xeef00e00u, 0}, /* vmladav{a}.{s}{n} */
+    {0xeff01fd1u, 0xeef00e01u, 0}, /* vmlsdav{a}.s{n} */
+    {0xef801fd1u, 0xee800e00u, 0}, /* vmlaldav{a}.{s}{n} */
+    {0xefc11ff0u, 0xee010e40u, 0}, /* vmla.{s}{n} */
+    {0xefc11ff0u, 0xee011e40u, 0}, /* vmlas.{s}{n} */
+    {0xffc11ff1u, 0xef000950u, 0}, /* vmul.i{n} */
+    {0xffc11ff0u, 0xee011e60u, 1}, /* vmul.i{n} */
+    {0xefc11ff1u, 0xef000b40u, 0}, /* vq{rd}mulh.s{n} */
+    {0xefc11ff0u, 0xee010e60u, 0}, /* vq{rd}mulh.s{n} */
+    {0xefc11ff1u, 0xee010e01u, 1}, /* vmulh.{s}{n} */
+    {0xefc10ff1u, 0xee010e00u, 0}, /* vmull{bt}.{s}{n} */
+    {0xeff31fd1u, 0xeef10f00u, 0}, /* vaddv{a}.{s}{n} */
+    {0xef8f1fd1u, 0xee890f00u, 0}, /* vaddlv{a}.{s}32 */
+    {0xffc1fff1u, 0xfe010f00u, 0}, /* vcmp.i{n} */
+    {0xffc1fff1u, 0xfe011f01u, 0}, /* vcmp.s{n} */
+    {0xffc1fff0u, 0xfe011f60u, 0}, /* vcmp.s{n} */
+    {0xffc1fff0u, 0xfe010f40u, 0}, /* vcmp.i{n} */
+    {0xfff11ff1u, 0xef000c50u, 0}, /* vfma.f32 */
+    {0xfff11ff1u, 0xef000d40u, 0}, /* vadd.f32 */
+    {0xfff11ff1u, 0xff000d50u, 0}, /* vmul.f32 */
+    {0xfff11ff1u, 0xef200d40u, 0}, /* vsub.f32 */
+    {0xffff1ff1u, 0xffbb0640u, 0}, /* vcvt.f32.s32 */
+    {0xffff1ff1u, 0xffbb0740u, 0}, /* vcvt.s32.f32 */
+    {0xffff11ffu, 0xef800050u, 0}, /* vmov.i{n} */
 };
 
 static int mve_pipe(uint32_t hw1, uint32_t hw2) {
