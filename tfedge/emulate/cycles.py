@@ -90,17 +90,24 @@ M3_MAC32 = 1.0
 M0_EXTRA = {"bl": 1.0, "ldpc": 1.0}
 BRANCH_CLASSES = ("branch", "bcond_back", "bcond_fwd")
 
-# Stated error band of both models: real cycles = estimate x [low, high]. The low side is the evidence:
-# issue 14 measured the fast model 14-52 % over the published CoreMark/MHz on all six cores, and the
-# precise model only adds cycles the fast one missed; the high side (underestimates: bus contention,
-# write buffers, unmodelled stalls) is a stated margin, not a measurement.
-ERROR_BAND = (0.65, 1.15)
+# Stated error band: real cycles = estimate x [low, high]. The low side is evidence: issue 14 measured
+# CoreMark (gcc 12.2 -O2) with the fast model at these multiples of the cores' published CoreMark/MHz;
+# scripts/coremix.py (a CoreMark-like mix, docs/cycle_model.md) measures what the precise model changes on
+# such code, which projects the precise model's CoreMark multiple. low = 1 / multiple. The high side
+# (underestimates: bus contention, write buffers, stalls not modelled) is a stated margin, not a measurement.
+COREMARK_FAST_OVER_PUBLISHED = {"cortex-m0": 1.27, "cortex-m3": 1.41, "cortex-m4": 1.42, "cortex-m7": 1.14,
+                                "cortex-m33": 1.52, "cortex-m55": 1.52}
+COREMIX_PRECISE_OVER_FAST = {"cortex-m0": 0.985, "cortex-m3": 1.004, "cortex-m4": 0.986, "cortex-m7": 0.975,
+                             "cortex-m33": 0.799, "cortex-m55": 0.794}
+ERROR_HIGH = 1.15
 
 
 def error_band(board: Board, timing: str) -> tuple[float, float]:
-    """(low, high) factors around an estimate of `timing` on `board` (the same for every core and mode
-    until a silicon or CoreMark comparison narrows one of them)."""
-    return ERROR_BAND
+    """(low, high) factors around an estimate of `timing` on `board`."""
+    over = COREMARK_FAST_OVER_PUBLISHED[board.core]
+    if timing == "precise":
+        over *= COREMIX_PRECISE_OVER_FAST[board.core]
+    return (round(1 / over, 2), ERROR_HIGH)
 
 
 def precise_terms(counts: dict[str, float], board: Board) -> dict[str, float]:
