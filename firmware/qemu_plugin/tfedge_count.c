@@ -12,6 +12,9 @@
  * Arguments (-plugin libtfedge_count.so,out=FILE,mark=ADDR[,mark=ADDR...]):
  *   out   file the snapshots and totals are written to (at exit)
  *   mark  address (hex or decimal) of a marker instruction; marks are numbered in the order given
+ * Trace mode (the precise timing model): trace=1, region=LO:SIZE[:w] per memory region, icache= / dcache=
+ * LINE:SETS:WAYS (or dcache=shared), core=cortex-mN (the pipeline model) and costs=C0:C1:... (issue cycles
+ * per class, tfedge/emulate/cycles.py PRECISE_COSTS).
  *
  * Output lines: "classes <name>...", then one "M <mark#> <insns> <class counts...>" per marker
  * execution, and a final "T <insns> <class counts...>".
@@ -483,7 +486,7 @@ static void decode(const uint8_t *b, size_t size, insn_t *d) {
     } else if ((hw1 & 0xff00) == 0xb200) { /* SXTH/SXTB/UXTH/UXTB */
       d->src = R(r3);
       d->dst = R(r0);
-      d->kind |= K_DI16 | K_SHIFT;
+      d->kind |= K_DI16 | K_SHIFT | K_SIMD; /* M7: extends issue from the older slot (LLVM M7WriteSIMD1) */
     } else if ((hw1 & 0xfe00) == 0xb400) { /* PUSH */
       d->src = reglist16(hw1 & 0xff) | ((hw1 & 0x100) ? R(14) : 0);
       d->early = R(13);
@@ -599,7 +602,7 @@ static void decode(const uint8_t *b, size_t size, insn_t *d) {
       if (op == 0x04) d->src = 0;                                      /* MOVW */
       if (op == 0x0c || op == 0x16) d->src |= R(rd);                   /* MOVT, BFI/BFC keep Rd's other bits */
       if (op == 0x10 || op == 0x12 || op == 0x18 || op == 0x1a) d->kind |= K_SIMD | K_SHIFT; /* SSAT/USAT */
-      if (op == 0x14 || op == 0x16 || op == 0x1c) d->kind |= K_SHIFT;  /* SBFX, BFI, UBFX */
+      if (op == 0x14 || op == 0x16 || op == 0x1c) d->kind |= K_SHIFT | K_SIMD; /* SBFX, BFI, UBFX: older slot on M7 */
     } else if (rd == 15 && (hw1 & 0x10)) {
       d->dst = 0; /* TST/TEQ/CMN/CMP immediate */
     }
@@ -632,7 +635,7 @@ static void decode(const uint8_t *b, size_t size, insn_t *d) {
     uint32_t a = (hw1 >> 4) & 0xf, b2 = (hw2 >> 4) & 0xf;
     if ((a & 0x8) && (b2 & 0x8) == 0) d->kind |= K_SIMD;                     /* parallel add/sub */
     else if ((a & 0xc) == 0x8 && (b2 & 0xc) == 0x8) d->kind |= K_SIMD;       /* QADD, SEL, REV, CLZ */
-    else if ((a & 0x8) == 0 && (b2 & 0x8)) d->kind |= K_SHIFT;               /* SXTB/UXTB/.../SXTB16 (+A) */
+    else if ((a & 0x8) == 0 && (b2 & 0x8)) d->kind |= K_SHIFT | K_SIMD;      /* SXTB/UXTB/.../SXTB16 (+A) */
   } else if ((op2 & 0x78) == 0x30) { /* multiply, MAC */
     d->kind |= K_MUL;
     if (rt != 15) d->late = R(rt), d->kind |= K_MAC32; /* MLA, MLS, SMLAxy, SMLAD, SMMLA ... */
