@@ -97,7 +97,7 @@ BRANCH_CLASSES = ("branch", "bcond_back", "bcond_fwd")
 # (underestimates: bus contention, write buffers, stalls not modelled) is a stated margin, not a measurement.
 COREMARK_FAST_OVER_PUBLISHED = {"cortex-m0": 1.27, "cortex-m3": 1.41, "cortex-m4": 1.42, "cortex-m7": 1.14,
                                 "cortex-m33": 1.52, "cortex-m55": 1.52}
-COREMIX_PRECISE_OVER_FAST = {"cortex-m0": 0.985, "cortex-m3": 1.004, "cortex-m4": 0.986, "cortex-m7": 0.975,
+COREMIX_PRECISE_OVER_FAST = {"cortex-m0": 0.985, "cortex-m3": 1.004, "cortex-m4": 0.986, "cortex-m7": 0.985,
                              "cortex-m33": 0.799, "cortex-m55": 0.794}
 ERROR_HIGH = 1.15
 
