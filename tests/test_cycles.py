@@ -144,6 +144,8 @@ HELIUM = {
     # LLVM's example VLDR; VADD; VMUL; VSTR: four pipes in turn, 4 issue cycles (the store ends in the fifth)
     "ldr_add_mul_str": (["vldrw.u32 q0, [r0]", "vadd.i32 q1, q0, q0", "vmul.i32 q2, q1, q0", "vstrw.32 q2, [r0, #16]"]
                         + _LOOP, 0, 4 + 2),
+    # VCTP and VPST (control pipe, one cycle each), then a predicated VADD and a VMUL: no pipe repeats
+    "predicated": (["vctp.32 r5", "vpst", "vaddt.i32 q1, q0, q0", "vmul.i32 q2, q1, q0"] + _LOOP, 0, 4 + 2),
     # two loads and two stores: the load/store pipe serializes them
     "loads_then_stores": (["vldrw.u32 q0, [r0]", "vldrw.u32 q1, [r0, #16]", "vstrw.32 q0, [r0, #32]",
                            "vstrw.32 q1, [r0, #48]"] + _LOOP, 3, 4 + 3 + 2),

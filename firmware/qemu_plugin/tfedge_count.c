@@ -188,6 +188,8 @@ static void classify(const uint8_t *b, size_t size, uint64_t *cls) {
         if (cond < 0xe) cls[(hw1 & 0x400) ? C_BCOND_BACK : C_BCOND_FWD] += 1;
       } else if (k == 1 || k == 5) {
         cls[C_BRANCH] += 1; /* B T4, BL */
+      } else if ((hw1 & 0xffc0) == 0xf000 && hw2 == 0xe801) {
+        cls[C_MVE] += 1; /* VCTP (Helium, in the same space) */
       } else {
         cls[C_LOOP] += 1; /* Armv8.1-M WLS / DLS / LE / LETP live in the old BLX-immediate space */
       }
@@ -399,7 +401,7 @@ static const struct { uint32_t mask, value; int no_size3; } mul_pipe[] = {
 static int mve_pipe(uint32_t hw1, uint32_t hw2) {
   uint32_t w = (hw1 << 16) | hw2;
   if ((hw1 & 0xee00) == 0xec00) return P_LS; /* VLDR/VSTR/VLD2x/VLD4x/VST2x/VST4x, gathers, scatters */
-  if ((hw1 & 0xffbf) == 0xfe31 && (hw2 & 0x1fff) == 0x0f4d) return P_SYS; /* VPST */
+  if ((hw1 & 0xffbf) == 0xfe31 && (hw2 & 0x1fff) == 0x0f4d) return P_SYS; /* VPST (VCTP: decode()) */
   for (size_t i = 0; i < sizeof mul_pipe / sizeof mul_pipe[0]; i++)
     if ((w & mul_pipe[i].mask) == mul_pipe[i].value && !(mul_pipe[i].no_size3 && ((hw1 >> 4) & 3) == 3)) return P_MUL;
   return P_INT;
@@ -584,6 +586,11 @@ static void decode(const uint8_t *b, size_t size, insn_t *d) {
     return;
   }
   if (op1 == 2) {
+    if ((hw1 & 0xffc0) == 0xf000 && hw2 == 0xe801) { /* VCTP: Helium control pipe, one beat pair */
+      d->src = R(rn);
+      d->pipe = P_SYS;
+      return;
+    }
     if (hw2 & 0x8000) { /* branches, misc control */
       uint32_t k = (hw2 >> 12) & 5;
       if (k == 0) {
