@@ -825,16 +825,16 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     prev_single_mem = (one[C_LOAD] || one[C_LOAD_NEXT] || one[C_STORE]) && !one[C_BRANCH];
     for (int c = 0; c < C_NCLASSES; c++) cls[c] += one[c];
     uint64_t va = qemu_plugin_insn_vaddr(insn);
-    if (trace && i < MAX_TB_INSNS) {
+    if (trace && i < MAX_TB_INSNS) { /* QEMU translates at most 512 instructions per block */
       decode(bytes, size, &dec[i]);
       occ[i] = 0;
       for (int c = 0; c < C_NCLASSES; c++) /* a branch's refill is not an issue slot: the run time prices it */
         if (c != C_BRANCH && c != C_BCOND_BACK && c != C_BCOND_FWD) occ[i] += (double)one[c] * costs[c];
       qemu_plugin_register_vcpu_mem_cb(insn, vcpu_mem, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
-      if (i == n - 1) {
+      if (i == n - 1 || i == MAX_TB_INSNS - 1) {
         tb_info *info = calloc(1, sizeof *info);
         sched_t s = {0};
-        schedule(n, occ, dec, &s, info);
+        schedule(i + 1, occ, dec, &s, info);
         info->start = qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0));
         info->end = va + size;
         info->ends_cond = is_cond_branch(bytes, size);
