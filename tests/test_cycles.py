@@ -322,6 +322,8 @@ def test_flash_cli_timing_and_roofline(reference_models, tmp_path, capsys):
     layers = sum(l["memory_traffic"]["flash_read_bytes"] for l in m["layers"])
     assert 0 < layers <= t["flash_read_bytes"] <= layers + 64  # the inference also holds the marker calls
     assert m["est_cycles_per_inference"] > m["est_cycles_per_inference_fast"]  # cold ICACHE misses, 4 WS each
+    terms = m["est_cycles_terms"]  # the estimate by cause
+    assert abs(sum(terms.values()) - est) <= len(terms) and terms["flash_fetch"] > 0 and terms["dual"] <= 0
     assert cli.main(["flash", model, "--board", "stm32u585", "--timing", "fast", "--json", str(js)]) == 0
     fast = json.loads(js.read_text())
     assert "memory_traffic" not in fast and fast["est_cycles_per_inference"] == m["est_cycles_per_inference_fast"]

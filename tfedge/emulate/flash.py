@@ -26,7 +26,7 @@ from tfedge.build.firmware import OPT_LEVELS, build_firmware, shrink_advice
 from tfedge.compiler.cli import add_storage_arguments, kernel_arch
 from tfedge.emulate import renode
 from tfedge.emulate.cycles import (cycles_to_ms, error_band, estimate_cycles, estimate_cycles_precise, memory_traffic,
-                                  roofline)
+                                  precise_terms, roofline)
 from tfedge.emulate.measure import Measurement, run_samples
 from tfedge.errors import DataError, DoesNotFitError
 
@@ -109,6 +109,7 @@ def measurement_metrics(board: Board, m: Measurement, timing: str = "fast") -> d
     }
     if timing == "precise":
         metrics["est_cycles_per_inference_fast"] = int(round(estimate_cycles(mean, board)))
+        metrics["est_cycles_terms"] = {k: int(round(v)) for k, v in precise_terms(mean, board).items()}  # by cause
         metrics["memory_traffic"] = memory_traffic(mean, board)
     elif board.flash_wait_states and board.flash_cache:  # the upper bound: every taken branch misses the cache
         metrics["est_cycles_per_inference_cache_miss"] = int(round(estimate_cycles(mean, board, cold_flash=True)))
