@@ -22,20 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tfedge.boards import load_board  # noqa: E402
-from tfedge.emulate.cycles import fast_terms, precise_terms  # noqa: E402
+from tfedge.emulate.cycles import explain_difference, fast_terms, precise_terms  # noqa: E402
 from tfedge.emulate.flash import flash_model  # noqa: E402
 
 MODELS = ["kws_ref_model", "pretrainedResnet_quant", "ad01_int8", "vww_96_int8"]
 BOARDS = ["stm32f405", "stm32l4r5", "stm32h743", "stm32u585", "mps3-an547"]
-# what each term of the difference means, for the "why" column
-CAUSES = {
-    "flash_data": "flash data-cache misses", "flash_fetch": "flash fetch / I-cache misses",
-    "branch": "branch refills (exact outcomes; M7 prediction)", "stall": "interlocks", "dual": "dual issue",
-    "mve_wait": "Helium pipe waits",
-}
-# the issue term differs from the fast model's class costs by core (PRECISE_COSTS)
-ISSUE = {"cortex-m3": "MLA 2 / MUL 1 cycles", "cortex-m7": "1 issue slot per instruction (fast: 0.6 average)",
-         "cortex-m33": "1-cycle loads", "cortex-m55": "1-cycle loads and Helium issue"}
 
 
 def models_dir() -> Path:
@@ -49,26 +40,17 @@ def compare(model: Path, board_name: str) -> dict:
         m = flash_model(model, board, None, progress=False, compare=False, out_dir=Path(tmp), timing="precise")
     counts = m["instruction_classes"]
     precise, fast = precise_terms(counts, board), fast_terms(counts, board)
-    # the precise issue term holds the interlocks/pairs' baseline too: differences term by term
-    delta = {k: precise.get(k, 0) - fast.get(k, 0) for k in set(precise) | set(fast)}
     macs = m["total_macs"]
     return {
         "model": model.stem, "board": board_name, "core": board.core, "macs": macs,
         "instructions": m["instructions_per_inference"],
         "fast_cycles": sum(fast.values()), "precise_cycles": sum(precise.values()),
         "fast_cycles_per_mac": sum(fast.values()) / macs, "precise_cycles_per_mac": sum(precise.values()) / macs,
-        "precise_terms": precise, "fast_terms": fast, "delta": delta,
+        "precise_terms": precise, "fast_terms": fast,
+        "why": explain_difference(counts, board),
         "counts": {k: counts.get(k, 0) for k in ("dflash_miss", "icache_miss", "fetch_nonseq", "stall", "dual",
                                                  "mve_wait", "btaken", "bmiss", "bindirect")},
     }
-
-
-def why(row: dict, top: int = 3) -> str:
-    """The largest terms of the difference (precise - fast), each with its share of the fast estimate."""
-    fast = row["fast_cycles"]
-    terms = sorted(((v, k) for k, v in row["delta"].items() if abs(v) >= 0.005 * fast), key=lambda t: -abs(t[0]))
-    label = lambda k: ISSUE.get(row["core"], "class costs") if k == "issue" else CAUSES[k]  # noqa: E731
-    return "; ".join(f"{label(k)} {v / fast:+.1%}" for v, k in terms[:top]) or "-"
 
 
 def table(rows: list[dict]) -> str:
@@ -76,8 +58,9 @@ def table(rows: list[dict]) -> str:
              "|---|---|---|---:|---:|---:|---|"]
     for r in rows:
         change = r["precise_cycles"] / r["fast_cycles"] - 1
+        why = "; ".join(f"{cause} {share:+.1%}" for cause, share in r["why"]) or "-"
         lines.append(f"| {r['model']} | {r['board']} | {r['core']} | {r['fast_cycles_per_mac']:.3f} | "
-                     f"{r['precise_cycles_per_mac']:.3f} | {change:+.1%} | {why(r)} |")
+                     f"{r['precise_cycles_per_mac']:.3f} | {change:+.1%} | {why} |")
     return "\n".join(lines) + "\n"
 
 

@@ -324,6 +324,8 @@ def test_flash_cli_timing_and_roofline(reference_models, tmp_path, capsys):
     assert m["est_cycles_per_inference"] > m["est_cycles_per_inference_fast"]  # cold ICACHE misses, 4 WS each
     terms = m["est_cycles_terms"]  # the estimate by cause
     assert abs(sum(terms.values()) - est) <= len(terms) and terms["flash_fetch"] > 0 and terms["dual"] <= 0
+    causes = dict(m["est_cycles_vs_fast"])  # the largest differences from the fast model, named
+    assert causes["flash fetch / I-cache misses"] > 0 and "; precise adds " in out and "flash fetch / I-cache misses +" in out
     assert cli.main(["flash", model, "--board", "stm32u585", "--timing", "fast", "--json", str(js)]) == 0
     fast = json.loads(js.read_text())
     assert "memory_traffic" not in fast and fast["est_cycles_per_inference"] == m["est_cycles_per_inference_fast"]

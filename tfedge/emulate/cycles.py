@@ -153,6 +153,33 @@ def fast_terms(counts: dict[str, float], board: Board) -> dict[str, float]:
     return {"issue": issue, "branch": branch, "flash_fetch": total - issue - branch}
 
 
+# What each term of the precise - fast difference means (for tables and `tfedge flash`); the issue term's
+# meaning depends on the core (PRECISE_COSTS against COSTS).
+DIFFERENCE_CAUSES = {
+    "flash_data": "flash data-cache misses", "flash_fetch": "flash fetch / I-cache misses",
+    "branch": "branch refills (exact outcomes; M7 prediction)", "stall": "interlocks", "dual": "dual issue",
+    "mve_wait": "Helium pipe waits", "issue": "class costs",
+}
+ISSUE_CAUSES = {"cortex-m3": "MLA 2 / MUL 1 cycles", "cortex-m7": "1 issue slot per instruction (fast: 0.6 average)",
+                "cortex-m33": "1-cycle loads", "cortex-m55": "1-cycle loads and Helium issue"}
+
+
+def explain_difference(counts: dict[str, float], board: Board, top: int = 3,
+                       floor: float = 0.005) -> list[tuple[str, float]]:
+    """The largest terms of precise - fast as (cause, share of the fast estimate), largest first; terms under
+    `floor` of the fast estimate are left out."""
+    precise, fast = precise_terms(counts, board), fast_terms(counts, board)
+    total = sum(fast.values())
+    if not total:
+        return []
+    delta = {k: precise.get(k, 0) - fast.get(k, 0) for k in (*precise, *(k for k in fast if k not in precise))}
+    big = sorted(((k, v / total) for k, v in delta.items() if abs(v) >= floor * total), key=lambda t: -abs(t[1]))
+    def label(term: str) -> str:
+        return ISSUE_CAUSES.get(board.core, DIFFERENCE_CAUSES[term]) if term == "issue" else DIFFERENCE_CAUSES[term]
+
+    return [(label(k), share) for k, share in big[:top]]
+
+
 def memory_traffic(counts: dict[str, float], board: Board) -> dict:
     """Bytes read and written per memory region of `board` and in total by kind, from a trace-mode run's
     rd<i>/wr<i> counters (region i of board.memory; rdx/wrx: any other address, peripherals)."""

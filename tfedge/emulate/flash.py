@@ -26,7 +26,7 @@ from tfedge.build.firmware import OPT_LEVELS, build_firmware, shrink_advice
 from tfedge.compiler.cli import add_storage_arguments, kernel_arch
 from tfedge.emulate import renode
 from tfedge.emulate.cycles import (cycles_to_ms, error_band, estimate_cycles, estimate_cycles_precise, memory_traffic,
-                                  precise_terms, roofline)
+                                  explain_difference, precise_terms, roofline)
 from tfedge.emulate.measure import Measurement, run_samples
 from tfedge.errors import DataError, DoesNotFitError
 
@@ -110,6 +110,7 @@ def measurement_metrics(board: Board, m: Measurement, timing: str = "fast") -> d
     if timing == "precise":
         metrics["est_cycles_per_inference_fast"] = int(round(estimate_cycles(mean, board)))
         metrics["est_cycles_terms"] = {k: int(round(v)) for k, v in precise_terms(mean, board).items()}  # by cause
+        metrics["est_cycles_vs_fast"] = explain_difference(mean, board)  # [(cause, share of the fast estimate)]
         metrics["memory_traffic"] = memory_traffic(mean, board)
     elif board.flash_wait_states and board.flash_cache:  # the upper bound: every taken branch misses the cache
         metrics["est_cycles_per_inference_cache_miss"] = int(round(estimate_cycles(mean, board, cold_flash=True)))
@@ -257,7 +258,8 @@ def format_report(metrics: dict) -> str:
         f"  est. time / inference     {m['ms_per_inference']:>14.3f} ms at {m['clock_hz'] / 1e6:g} MHz",
     ]
     if "est_cycles_per_inference_fast" in m:
-        lines.append(f"  (per-class fast model: {m['est_cycles_per_inference_fast']:,} cycles)")
+        why = ", ".join(f"{cause} {share:+.1%}" for cause, share in m.get("est_cycles_vs_fast", []))
+        lines.append(f"  (per-class fast model: {m['est_cycles_per_inference_fast']:,} cycles" + (f"; precise adds {why})" if why else ")"))
     if "memory_traffic" in m:
         t = m["memory_traffic"]
         lines.append(f"  memory traffic / inference  flash read {_fmt_bytes(t['flash_read_bytes'])}, RAM read "
