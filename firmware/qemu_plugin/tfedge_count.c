@@ -687,7 +687,14 @@ typedef struct {
   int head_pipe;           /* Helium pipe of the first vector instruction, -1 none */
   int head_at;             /* its issue cycle within the block without waiting */
   int8_t tail[P_N];        /* cycles each Helium pipe stays busy after the block's last issue slot */
+  int ends;                /* how the block ends: E_* (decides whether the next block starts after a refill) */
+  int8_t reg_tail[16];     /* cycle, from the block's end, at which each register's last result is ready */
+  int8_t reg_need[16];     /* cycle, from the block's start, by which its first reader needs each register */
 } tb_info;
+
+enum { E_NONE, E_COND, E_DIRECT, E_INDIRECT }; /* falls through (or LE), B<c>/CBZ, B/BL, BX/POP pc/... */
+
+static int8_t clamp8(double v) { return (int8_t)(v < -8 ? -8 : v > 100 ? 100 : (v < 0 ? -(long)(-v + 0.5) : (long)(v + 0.5))); }
 
 typedef struct {
   uint64_t stall, dual, mve_wait, indirect, bl, ldpc, mac32;
@@ -701,6 +708,7 @@ static void schedule(size_t n, const double *occ, const insn_t *d, sched_t *out,
   for (int r = 0; r < 16; r++) ready[r] = -8; /* ready before the block */
   int have_prev = 0, prev_paired = 0;
   info->head_pipe = -1;
+  for (int r = 0; r < 16; r++) info->reg_need[r] = 100; /* not read */
   for (size_t i = 0; i < n; i++) {
     const insn_t *c = &d[i];
     double dep = 0;
@@ -727,6 +735,11 @@ static void schedule(size_t n, const double *occ, const insn_t *d, sched_t *out,
       prev_paired = 0;
     }
     if (c->pipe >= 0 && model.mve) pipe_free[c->pipe] = issue + (c->pipe == P_SYS ? 1 : 2); /* two beats per tick */
+    for (int r = 0; r < 16; r++) { /* the first read of each register, for the previous block's latencies */
+      uint32_t bit = 1u << r;
+      if (info->reg_need[r] != 100 || !((c->src | c->early | c->late) & bit)) continue;
+      info->reg_need[r] = clamp8((c->early & bit) ? issue - model.early : (c->late & bit) ? issue + model.acc_late : issue);
+    }
     double lat = latency(c), avail = issue + (lat > occ[i] ? lat : occ[i]);
     double forwarded = issue + occ[i] - model.early;
     for (int r = 0; r < 16; r++) {
@@ -741,6 +754,9 @@ static void schedule(size_t n, const double *occ, const insn_t *d, sched_t *out,
     have_prev = 1;
   }
   for (int p = 0; p < P_N; p++) info->tail[p] = (int8_t)(pipe_free[p] > t ? round_cycles(pipe_free[p] - t) : 0);
+  for (int r = 0; r < 16; r++) info->reg_tail[r] = clamp8(ready[r] - t);
+  const insn_t *last = &d[n - 1];
+  info->ends = !(last->kind & K_BRANCH) ? E_NONE : (last->kind & K_INDIRECT) ? E_INDIRECT : E_DIRECT;
   out->stall += round_cycles(stall);
   out->mve_wait += round_cycles(wait);
 }
@@ -753,14 +769,27 @@ static tb_info *prev_tb;
 static void vcpu_tb_exec(unsigned int vcpu_index, void *userdata) {
   (void)vcpu_index;
   tb_info *tb = userdata;
+  int refill = 1; /* the pipeline refills between the blocks: it hides the previous block's latencies */
   if (prev_tb && prev_tb->ends_cond) {
-    int taken = tb->start != prev_end;
+    int taken = tb->start != prev_end, miss = 0;
     trace_ctr[T_BTAKEN] += (uint64_t)taken;
     if (model.bpred) {
       int *p = &prev_tb->predict;
-      if ((*p >= 2) != taken) trace_ctr[T_BMISS]++;
+      miss = (*p >= 2) != taken;
+      trace_ctr[T_BMISS] += (uint64_t)miss;
       *p = taken ? (*p < 3 ? *p + 1 : 3) : (*p > 0 ? *p - 1 : 0);
+      refill = miss;
+    } else {
+      refill = taken;
     }
+  } else if (prev_tb) {
+    refill = prev_tb->ends == E_INDIRECT || (prev_tb->ends == E_DIRECT && !model.bpred);
+  }
+  if (!refill) { /* straight on (fall-through, LE, an M7 predicted branch): a result still in flight stalls */
+    int worst = 0;
+    for (int r = 0; r < 16; r++)
+      if (prev_tb->reg_tail[r] - tb->reg_need[r] > worst) worst = prev_tb->reg_tail[r] - tb->reg_need[r];
+    trace_ctr[T_STALL] += (uint64_t)worst;
   }
   if (tb->ws_flash) {
     if (tb->start != prev_end) trace_ctr[T_FETCH_NONSEQ]++;
