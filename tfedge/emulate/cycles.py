@@ -157,7 +157,7 @@ def fast_terms(counts: dict[str, float], board: Board) -> dict[str, float]:
 # meaning depends on the core (PRECISE_COSTS against COSTS).
 DIFFERENCE_CAUSES = {
     "flash_data": "flash data-cache misses", "flash_fetch": "flash fetch / I-cache misses",
-    "branch": "branch refills (exact outcomes; M7 prediction)", "stall": "interlocks", "dual": "dual issue",
+    "branch": "branch refills (exact outcomes)", "stall": "interlocks", "dual": "dual issue",
     "mve_wait": "Helium pipe waits", "issue": "class costs",
 }
 ISSUE_CAUSES = {"cortex-m3": "MLA 2 / MUL 1 cycles", "cortex-m7": "1 issue slot per instruction (fast: 0.6 average)",
@@ -175,7 +175,11 @@ def explain_difference(counts: dict[str, float], board: Board, top: int = 3,
     delta = {k: precise.get(k, 0) - fast.get(k, 0) for k in (*precise, *(k for k in fast if k not in precise))}
     big = sorted(((k, v / total) for k, v in delta.items() if abs(v) >= floor * total), key=lambda t: -abs(t[1]))
     def label(term: str) -> str:
-        return ISSUE_CAUSES.get(board.core, DIFFERENCE_CAUSES[term]) if term == "issue" else DIFFERENCE_CAUSES[term]
+        if term == "issue":
+            return ISSUE_CAUSES.get(board.core, DIFFERENCE_CAUSES[term])
+        if term == "branch" and board.core == "cortex-m7":
+            return "branch mispredictions and indirect branches"
+        return DIFFERENCE_CAUSES[term]
 
     return [(label(k), share) for k, share in big[:top]]
 
