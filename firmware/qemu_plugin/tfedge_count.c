@@ -452,7 +452,7 @@ static void decode(const uint8_t *b, size_t size, insn_t *d) {
       uint32_t opb = (hw1 >> 9) & 7;
       d->early = R(r3) | R(r6);
       if (opb <= 2) {
-        d->src = R(r0);
+        d->late = R(r0); /* store data is read late (M7: a cycle after the address) */
         d->kind |= K_STORE;
       } else {
         d->dst = R(r0);
@@ -465,7 +465,7 @@ static void decode(const uint8_t *b, size_t size, insn_t *d) {
         d->dst = R(r0);
         d->kind |= word ? K_LOAD : K_LOAD | K_LOAD_SUB;
       } else {
-        d->src = R(r0);
+        d->late = R(r0);
         d->kind |= K_STORE;
       }
     } else if ((hw1 & 0xf000) == 0x9000) { /* SP-relative */
@@ -474,7 +474,7 @@ static void decode(const uint8_t *b, size_t size, insn_t *d) {
         d->dst = R(r8);
         d->kind |= K_LOAD;
       } else {
-        d->src = R(r8);
+        d->late = R(r8);
         d->kind |= K_STORE;
       }
     } else if ((hw1 & 0xf000) == 0xa000) { /* ADR, ADD Rd, SP, #imm */
@@ -510,7 +510,7 @@ static void decode(const uint8_t *b, size_t size, insn_t *d) {
       d->early = R(r8);
       if (hw1 & 0x800) {
         d->dst = reglist16(hw1 & 0xff);
-        if (!(hw1 & (1u << (8 + r8)))) d->wb = R(r8);
+        if (!(hw1 & (1u << r8))) d->wb = R(r8);
         d->kind |= K_LOAD | K_SINGLE;
       } else {
         d->src = reglist16(hw1 & 0xff);
@@ -569,7 +569,7 @@ static void decode(const uint8_t *b, size_t size, insn_t *d) {
           d->dst = R(rt) | ((hw1 & 0x0100) || (hw1 & 0x0080) ? R(rd) : 0);
           d->kind |= K_LOAD | K_SINGLE;
         } else {
-          d->src = R(rt) | R(rd);
+          d->late = R(rt) | R(rd);
           d->kind |= K_STORE | K_SINGLE;
         }
       }
@@ -631,7 +631,7 @@ static void decode(const uint8_t *b, size_t size, insn_t *d) {
       d->dst |= R(rt);
       d->kind |= ((hw1 >> 5) & 3) == 2 ? K_LOAD : K_LOAD | K_LOAD_SUB;
     } else {
-      d->src = R(rt);
+      d->late = R(rt);
       d->kind |= K_STORE;
     }
     return;
