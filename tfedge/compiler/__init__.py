@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tfedge.compiler import codegen, passes, variables
+from tfedge.compiler import codegen, passes, stage_plan, variables
 from tfedge.compiler.graph import Graph
 from tfedge.compiler.ops import REGISTRY
 from tfedge.compiler.inplace import CannotRunInPlace
@@ -55,14 +55,17 @@ def load_graph(tflite: str | Path | bytes) -> Graph:
 
 
 def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False, arch: str = "portable",
-                     compress_weights: bool | None = None, weights: str | None = None) -> dict[str, str]:
-    """The generated files as text ({'model.c', 'model.h', 'compile_report.json'}); nothing written."""
+                     compress_weights: bool | None = None, weights: str | None = None, patches: str = "auto",
+                     ram_budget: int | None = None, stream_input: bool = False) -> dict[str, str]:
+    """The generated files as text ({'model.c', 'model.h', 'compile_report.json'}); nothing written.
+    patches/ram_budget/stream_input: the patch stage of the first layers (compiler/patches.py, stage_plan)."""
     by_layer: dict[int, str] = {}
     if weights is not None and weights.split(":")[0] == "auto":  # int8, then int16 where the budget buys most
         from tfedge.compiler.variants import auto_storage, auto_budget
 
         budget = auto_budget(weights)
-        first = generate_sources(tflite, arch=arch, compress_weights=compress_weights, weights="int8")
+        first = generate_sources(tflite, arch=arch, compress_weights=compress_weights, weights="int8", patches=patches,
+                                 ram_budget=ram_budget, stream_input=stream_input)
         by_layer = auto_storage(json.loads(first["compile_report.json"])["layers"], budget)
         weights = "int8"
     compress_weights, weights = _weights_option(weights, compress_weights)
@@ -70,23 +73,34 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
     layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
     excluded: set[int] = set()
     kernel_scratch: dict[int, int] = {}  # operator index -> bytes: the variants' scratch, planned in the arena
+    stage_choice = None  # decided once the layer-by-layer plan is settled (stage_plan.choose_stage)
     while True:  # a layer whose kernel call the in-place row loop cannot wrap is planned again without it;
         # the kernel scratch each layer's variant needs is only known from codegen: plan again with it
-        ordered, plan = schedule(g, layers, excluded_ops=frozenset(excluded), kernel_scratch=kernel_scratch)
+        stage = stage_choice.stage if stage_choice else None
+        ordered, plan = schedule(g, layers, excluded_ops=frozenset(excluded), kernel_scratch=kernel_scratch, stage=stage)
         try:
             model_c, model_h, emitted, flash, needs = codegen.generate(g, ordered, plan, profile_hooks=profile_hooks,
                                                                       arch=arch, compress_weights=compress_weights,
                                                                       weights=weights, weights_by_layer=by_layer)
         except CannotRunInPlace as exc:
             excluded.add(exc.op_index)
+            stage_choice = None if stage else stage_choice  # a stage layer's call cannot be wrapped: choose again
             continue
         except ValueError as exc:  # a value that cannot be represented in C: refuse rather than emit it
             raise ModelError(f"{g.name}: cannot generate C: {exc}") from None
         if needs == kernel_scratch:
+            if stage_choice is None and (patches != "off" or stream_input):
+                stage_choice = stage_plan.choose_stage(g, ordered, plan, kernel_scratch, frozenset(excluded), patches=patches,
+                                                       ram_budget=ram_budget, stream=stream_input)
+                if stage_choice.stage is not None:
+                    layers = ordered  # the stage is the prefix of this order
+                    continue
             break
         kernel_scratch = needs
     layers = ordered
     report = _report(g, layers, plan, [_label_arch_path(layer, arch) for layer in emitted], flash)
+    if stage_choice is not None:
+        report["patches"] = stage_plan.report(stage_choice, plan, layers, report["layers"])
     return {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
 
 
@@ -104,7 +118,8 @@ def _weights_option(weights: str | None, compress_weights: bool | None) -> tuple
 
 
 def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_hooks: bool = False,
-                  arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None) -> CompileResult:
+                  arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None,
+                  patches: str = "auto", ram_budget: int | None = None, stream_input: bool = False) -> CompileResult:
     """Compiles an int8 .tflite into out_dir/model.c and model.h (+ compile_report.json). `arch` (a key of
     ARCH_PATHS, e.g. Board.kernel_arch) picks each layer's kernel variant (variants.py). compress_weights:
     clustered layers as 4-bit indices + codebook (True), never (False), or None = only with the portable
@@ -112,9 +127,11 @@ def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_ho
     weights: storage of the packed conv/FC weights on the DSP kernels, "int8" (the default: widened at run
     time, half the flash), "int16" (widened at compile time: fastest), "auto:BYTES" (int8, then int16 on the
     layers where it saves the most instructions per byte while the extra bytes fit BYTES) or "codebook4" (clustered layers as 4-bit
-    codebooks on every arch)."""
+    codebooks on every arch). patches: "auto" (the default: run the first layers as a patch stage when it
+    lowers the arena, or as needed to meet ram_budget, the arena bytes) or "off"; stream_input: input 0 is
+    pulled row by row through tfedge_model_set_input_rows's callback and never resident (docs/memory.md)."""
     files = generate_sources(tflite, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights,
-                             weights=weights)
+                             weights=weights, patches=patches, ram_budget=ram_budget, stream_input=stream_input)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -135,6 +152,9 @@ def _io(g: Graph, indices: list[int], plan) -> list[dict]:
 
 
 def _memory_note(plan, i: int) -> str:
+    if plan.stage is not None and i <= plan.stage.last:
+        return (f"patch stage (layers 0-{plan.stage.last}, {plan.stage.rows} output rows per band, line buffers "
+                f"{plan.stage.scratch_bytes} B{', input streamed' if plan.stage.stream else ''})")
     for k, block in plan.fused.items():
         if k <= i <= block.add:
             return (f"residual block by rows (layers {k}-{block.add}; ring {block.ring_bytes} B, row {block.row_bytes} B;"

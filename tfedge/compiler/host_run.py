@@ -68,12 +68,13 @@ def _cc(cmd: list[str]) -> None:
 
 
 def build_runner(tflite: str | Path | bytes, cflags: list[str] = CFLAGS, *, arch: str = "portable",
-                 weights: str | None = None) -> tuple[Path, dict]:
+                 weights: str | None = None, **patch_options) -> tuple[Path, dict]:
     """Compiles the model and builds (or reuses) its host runner. Returns (executable, compile report).
     cflags: e.g. with -fsanitize=address,undefined for a runner that stops at any out-of-bounds access.
-    arch / weights: as compile_model (e.g. "dsp": the DSP cores' layouts, run by the portable references)."""
+    arch / weights / patch_options (patches, ram_budget, stream_input): as compile_model (e.g. "dsp": the DSP
+    cores' layouts, run by the portable references)."""
     with tempfile.TemporaryDirectory(prefix="tfedge-host-") as tmp:
-        result = compile_model(tflite, tmp, arch=arch, weights=weights)
+        result = compile_model(tflite, tmp, arch=arch, weights=weights, **patch_options)
         cc = _host_cc()
         objects = runtime_objects(cc, cflags)
         digest = hashlib.sha256(" ".join([cc] + cflags).encode())
@@ -91,12 +92,13 @@ def build_runner(tflite: str | Path | bytes, cflags: list[str] = CFLAGS, *, arch
 
 
 def run_model(tflite: str | Path | bytes, x: np.ndarray | Sequence[np.ndarray], *,
-              cflags: list[str] = CFLAGS, arch: str = "portable", weights: str | None = None) -> np.ndarray | list[np.ndarray]:
+              cflags: list[str] = CFLAGS, arch: str = "portable", weights: str | None = None,
+              **patch_options) -> np.ndarray | list[np.ndarray]:
     """Runs every sample through the compiled model on this host.
 
     x: (N, *input shape) or (N, *input shape[1:]) for a single-input model, or a list with one such
     array per input. Returns the outputs in the same form (a list when the model has several)."""
-    exe, report = build_runner(tflite, cflags, arch=arch, weights=weights)
+    exe, report = build_runner(tflite, cflags, arch=arch, weights=weights, **patch_options)
     arrays = list(x) if isinstance(x, (list, tuple)) else [x]
     if len(arrays) != len(report["inputs"]):
         raise DataError(f"the model has {len(report['inputs'])} input(s) but {len(arrays)} array(s) were given: "

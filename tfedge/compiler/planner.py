@@ -46,6 +46,7 @@ class Plan:
     inplace: dict[int, InPlace] = field(default_factory=dict)  # layer index -> how it runs in place
     fused: dict[int, FusedBlock] = field(default_factory=dict)  # first layer index -> residual block run by rows
     fused_away: set[int] = field(default_factory=set)  # storage tensors a fused block never materialises
+    stage: object = None  # patches.Stage: the first layers run in row bands (its line buffers: scratch[0])
 
     def offset(self, graph: Graph, tensor: int) -> int:
         s = graph.storage(tensor)
@@ -59,14 +60,21 @@ def _align(n: int) -> int:
 
 
 def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
-                excluded: frozenset[int] = frozenset(), kernel_scratch: Mapping[int, int] | None = None) -> Plan:
+                excluded: frozenset[int] = frozenset(), kernel_scratch: Mapping[int, int] | None = None,
+                stage=None) -> Plan:
     """The arena plan for layers run in this order. inplace=False: every tensor gets its own buffer
     (TFLM's plan); `excluded` layers never run in place; `kernel_scratch`: bytes of kernel scratch
-    (im2col, widened inputs) per operator index (Op.index), which codegen learns from the variants."""
+    (im2col, widened inputs) per operator index (Op.index), which codegen learns from the variants.
+    `stage` (patches.Stage): layers 0..stage.last run as one patch stage: its whole buffers live through
+    it, its intermediates exist only as line buffers (one scratch buffer), its kernels share one scratch."""
     end = len(layers)
+    span = (lambda i: (0, stage.last) if i <= stage.last else (i, i)) if stage else (lambda i: (i, i))
+    if stage:
+        excluded = excluded | frozenset(stage.layers)
     fused = {i: b for i, b in find_fused_blocks(graph, layers).items() if not {i, i + 1, i + 2} & excluded} if inplace else {}
     in_blocks = {k for i in fused for k in (i, i + 1, i + 2)}
     fused_away = {graph.storage(layers[i].outputs[0]) for b in fused.values() for i in (b.conv1, b.conv2)}
+    fused_away |= stage.internal if stage else set()
     decisions = find_inplace(graph, layers, excluded | in_blocks) if inplace else {}
     # Each output that overwrites its source joins the source's group, in layer order, so that chains
     # resolve to one buffer: an ADD after an in-place conv, or a fused block whose X is the output of an
@@ -98,11 +106,9 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
     for t in graph.inputs:
         touch(t, -1)
     for i, op in enumerate(layers):
-        for t in op.inputs:
-            if t >= 0:
-                touch(t, i)
-        for t in op.outputs:
-            touch(t, i)
+        for t in [*(t for t in op.inputs if t >= 0), *op.outputs]:
+            for when in span(i):
+                touch(t, when)
     for t in graph.outputs:
         touch(t, end)
     for t in {t for op in layers for t in op.inputs if t >= 0 and graph.tensors[t].variable}:
@@ -113,18 +119,25 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
     for i, b in fused.items():  # ring of B rows, then one row of C
         scratch[i] = Buffer(-1 - i, _align(b.ring_bytes) + _align(b.row_bytes), i, b.add,
                             label=f"row ring of the residual block at layer {i}")
+    if stage:  # the line buffers of the patch stage
+        scratch[0] = Buffer(-1, _align(stage.scratch_bytes), 0, stage.last, label="patch stage line buffers")
     block_of = {k: i for i, b in fused.items() for k in range(i, b.add + 1)}
     kernel = {}
+    stage_need = max([(kernel_scratch or {}).get(layers[i].index, 0) for i in stage.layers] if stage else [0])
+    shared = Buffer(-1 - end, _align(stage_need), 0, stage.last, label="kernel scratch of the patch stage") if stage_need else None
     for i, op in enumerate(layers):
         need = (kernel_scratch or {}).get(op.index, 0)
-        if need:  # inside a residual block run by rows the kernel runs throughout the block's one call
+        if need and stage and i <= stage.last:  # one kernel of the stage runs at a time: one buffer for all
+            kernel[i] = shared
+        elif need:  # inside a residual block run by rows the kernel runs throughout the block's one call
             first = block_of.get(i, i)
             last = fused[first].add if i in block_of else i
             kernel[i] = Buffer(-1 - end - i, _align(need), first, last, label=f"kernel scratch of layer {i}")
 
     placed: list[Buffer] = []
     # Largest first; ties by earliest start keep the plan deterministic.
-    for b in sorted([*buffers.values(), *scratch.values(), *kernel.values()], key=lambda b: (-b.size, b.first, b.tensor)):
+    unique = list({id(b): b for b in [*buffers.values(), *scratch.values(), *kernel.values()]}.values())
+    for b in sorted(unique, key=lambda b: (-b.size, b.first, b.tensor)):
         overlapping = sorted((p for p in placed if p.first <= b.last and b.first <= p.last), key=lambda p: p.offset)
         offset = 0
         for p in overlapping:
@@ -134,4 +147,4 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
         b.offset = offset
         placed.append(b)
     arena = max((b.offset + b.size for b in placed), default=0)
-    return Plan(buffers, max(arena, ALIGN), group, scratch, kernel, decisions, fused, fused_away)
+    return Plan(buffers, max(arena, ALIGN), group, scratch, kernel, decisions, fused, fused_away, stage)

@@ -3,13 +3,23 @@
  * Usage: host_runner INPUTS.bin OUTPUTS.bin N */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tfedge_model.h"
+
+/* A streamed input (tfedge_model.h) is read into this buffer and handed out row by row. */
+static int8_t *streamed;
+
+static void input_rows(int32_t first_row, int32_t n_rows, int8_t *dst, void *user) {
+  size_t row = *(const size_t *)user;
+  memcpy(dst, streamed + (size_t)first_row * row, (size_t)n_rows * row);
+}
 
 int main(int argc, char **argv) {
   FILE *in, *out;
   long n, s;
   int i;
+  size_t row = 0;
   if (argc != 4) {
     fprintf(stderr, "usage: %s INPUTS.bin OUTPUTS.bin N\n", argv[0]);
     return 2;
@@ -22,10 +32,18 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (tfedge_model_init() != 0) return 3;
+  if (tfedge_model_input_streamed(0)) {
+    const tfedge_io_info *info = tfedge_model_input_info(0);
+    streamed = malloc(info->bytes);
+    row = info->bytes / (size_t)info->dims[1];
+    if (!streamed) return 3;
+    tfedge_model_set_input_rows(input_rows, &row);
+  }
   for (s = 0; s < n; ++s) {
     for (i = 0; i < tfedge_model_num_inputs(); ++i) {
       const tfedge_io_info *info = tfedge_model_input_info(i);
-      if (fread(tfedge_model_input(i), 1, info->bytes, in) != info->bytes) {
+      void *dst = tfedge_model_input_streamed(i) ? (void *)streamed : tfedge_model_input(i);
+      if (fread(dst, 1, info->bytes, in) != info->bytes) {
         fprintf(stderr, "short input file at sample %ld\n", s);
         return 4;
       }

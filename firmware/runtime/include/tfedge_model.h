@@ -36,6 +36,14 @@ void *tfedge_model_output(int index);
 const tfedge_io_info *tfedge_model_input_info(int index);
 const tfedge_io_info *tfedge_model_output_info(int index);
 
+/* Input streaming (models compiled with stream_input / --stream-input; see docs/memory.md): invoke pulls
+ * input 0 through `fn`, rows in order, each once: fn(first_row, n_rows, dst, user) writes rows
+ * first_row .. first_row + n_rows - 1 (NHWC, batch 1) at dst. Such a model has no input buffer:
+ * tfedge_model_input(0) is NULL and tfedge_model_input_streamed(0) is 1. Other models ignore fn. */
+typedef void (*tfedge_input_rows_fn)(int32_t first_row, int32_t n_rows, int8_t *dst, void *user);
+void tfedge_model_set_input_rows(tfedge_input_rows_fn fn, void *user);
+int tfedge_model_input_streamed(int index);
+
 /* Number of layer calls in invoke (after graph passes; aliases such as RESHAPE are not layers). */
 int tfedge_model_num_layers(void);
 /* Bytes of the static activation arena (the symbol `tfedge_arena`, in section .bss.tfedge_arena). */
