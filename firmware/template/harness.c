@@ -42,6 +42,31 @@ static int invoke_once(void) {
   return status;
 }
 
+/* A streamed input (tfedge_model.h: the model pulls its input rows during invoke): rows come straight from
+ * the input file, in order, so the input is never resident; without a file they are zero. */
+typedef struct {
+  int file;            /* semihosting handle, or -1 */
+  uint32_t row_bytes;
+  uint32_t read_bytes; /* this sample so far (checked against the sample size) */
+} stream_state;
+
+static void stream_rows(int32_t first_row, int32_t n_rows, int8_t *dst, void *user) {
+  stream_state *st = (stream_state *)user;
+  uint32_t n = (uint32_t)n_rows * st->row_bytes;
+  (void)first_row; /* rows arrive in order, each once */
+  if (st->file < 0 || sh_read(st->file, dst, n) != n) memset(dst, 0, n);
+  st->read_bytes += n;
+}
+
+static stream_state stream;
+
+static void stream_setup(int file) {
+  const tfedge_io_info *info = tfedge_model_input_info(0);
+  stream.file = file;
+  stream.row_bytes = (uint32_t)(info->bytes / (size_t)info->dims[1]);
+  tfedge_model_set_input_rows(stream_rows, &stream);
+}
+
 static int run_file(int in) {
   uint32_t header[3];
   uint32_t in_bytes = sample_bytes(tfedge_model_num_inputs, tfedge_model_input_info);
@@ -56,9 +81,12 @@ static int run_file(int in) {
   for (uint32_t n = 0; n < header[1]; n++) {
     for (int i = 0; i < tfedge_model_num_inputs(); i++) {
       size_t bytes = tfedge_model_input_info(i)->bytes;
+      if (tfedge_model_input_streamed(i)) continue; /* read by the model during invoke */
       if (sh_read(in, tfedge_model_input(i), bytes) != bytes) return TFEDGE_EXIT_INPUT_FILE;
     }
+    stream.read_bytes = 0;
     if (invoke_once() != 0) return TFEDGE_EXIT_MODEL_INVOKE;
+    if (tfedge_model_input_streamed(0) && stream.read_bytes != tfedge_model_input_info(0)->bytes) return TFEDGE_EXIT_INPUT_FILE;
     for (int i = 0; i < tfedge_model_num_outputs(); i++) {
       size_t bytes = tfedge_model_output_info(i)->bytes;
       if (sh_write(out, tfedge_model_output(i), bytes) != bytes) return TFEDGE_EXIT_OUTPUT_FILE;
@@ -76,11 +104,13 @@ int main(void) {
   report("arena_bytes", (uint32_t)tfedge_model_arena_bytes());
   int in = sh_open("tfedge_in.bin", SH_MODE_RB);
   int status;
+  if (tfedge_model_input_streamed(0)) stream_setup(in);
   if (in >= 0) {
     status = run_file(in);
     sh_close(in);
   } else {
-    for (int i = 0; i < tfedge_model_num_inputs(); i++) memset(tfedge_model_input(i), 0, tfedge_model_input_info(i)->bytes);
+    for (int i = 0; i < tfedge_model_num_inputs(); i++)
+      if (!tfedge_model_input_streamed(i)) memset(tfedge_model_input(i), 0, tfedge_model_input_info(i)->bytes);
     status = invoke_once() == 0 ? TFEDGE_EXIT_OK : TFEDGE_EXIT_MODEL_INVOKE;
   }
   console_puts("tfedge: stack_used ");

@@ -86,7 +86,7 @@ class Stage:
     stream: bool
     calls: int
     moved_bytes: int
-    macs: int = 0  # MACs of the stage's layers (each computed once: no extra MACs)
+    over_input: int | None = None  # the output is written over the input buffer, this many bytes in
     notes: dict = field(default_factory=dict)
 
     @property
@@ -178,6 +178,22 @@ def schedule_stage(geos: list[Geo], rows: int, stream: bool, per_call: int = 0, 
     return caps, sim.steps
 
 
+def over_input_offset(steps: list[Step], last: int, in_row: int, in_h: int, out_row: int) -> int | None:
+    """The smallest offset (16-byte aligned) at which the stage output can share the input's buffer: no
+    output row is written over an input row that a call at or after that step still reads. None when it
+    would start past the input's end (then the two buffers are simply separate)."""
+    later = in_h  # first input row read from this step on
+    need = 0
+    for s in reversed(steps):
+        if s.kind == CALL and s.layer == 0:
+            later = min(later, s.src[1] // in_row)
+        if s.kind == CALL and s.layer == last:
+            end = s.dst[1] + s.out_h * out_row
+            need = max(need, end - later * in_row)
+    delta = _align(max(need, 0))
+    return delta if delta < in_row * in_h else None
+
+
 def chain_length(g: Graph, layers: list[Op], excluded: frozenset[int] = frozenset()) -> int:
     """How many layers from the start form a chain a stage can run: each a convolution on the previous
     one's output (the first on the graph input), read only by the next, batch 1, int8."""
@@ -227,7 +243,8 @@ def make_stage(g: Graph, layers: list[Op], last: int, rows: int, stream: bool, p
             offset += _align(cap * row[k])
     calls = sum(1 for s in steps if s.kind == CALL)
     moved = sum(s.nbytes for s in steps if s.kind == MOVE)
-    return Stage(last, tensors, windows, offset, tuple(steps), rows, stream, calls, moved,
+    over = None if stream else over_input_offset(steps, last, geos[0].in_row, geos[0].in_h, geos[-1].out_row)
+    return Stage(last, tensors, windows, offset, tuple(steps), rows, stream, calls, moved, over,
                  notes={"window_rows": {k: caps[k] for k in windows}, "rows_per_call": per_call})
 
 

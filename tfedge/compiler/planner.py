@@ -52,7 +52,10 @@ class Plan:
         s = graph.storage(tensor)
         if s in self.fused_away:
             return 0  # only named in the unused per-layer calls of a fused block
-        return self.buffers[self.group.get(s, s)].offset
+        key = self.group.get(s, s)
+        if self.stage is not None and self.stage.over_input is not None and key == self.stage.tensors[-1]:
+            return self.buffers[self.stage.tensors[0]].offset + self.stage.over_input  # over the stage input
+        return self.buffers[key].offset
 
 
 def _align(n: int) -> int:
@@ -95,6 +98,9 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
             return
         key = group.get(s, s)
         size = _align(max(graph.tensors[s].nbytes, 1))
+        if stage and stage.over_input is not None and key == stage.tensors[-1]:  # inside the stage input's buffer
+            # (with the layers that then run in place over the stage output)
+            key, size = stage.tensors[0], stage.over_input + size
         b = buffers.get(key)
         if b is None:
             buffers[key] = Buffer(key, size, when, when, tensors=[s])

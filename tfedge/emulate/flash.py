@@ -131,6 +131,9 @@ def flash_model(
     compress_weights: bool | None = None,
     weights: str | None = None,
     timing: str = "precise",
+    patches: str = "auto",
+    ram_budget: int | None = None,
+    stream_input: bool = False,
 ) -> dict:
     """Compiles, builds and runs `tflite` on `board`; returns the metrics dict (see docs/boards.md).
     kernel_arch: kernel paths to link instead of the board's (e.g. "reference", the plain portable loops, to compare).
@@ -139,6 +142,7 @@ def flash_model(
     plain auto: the board's free flash).
     timing: "precise" follows the executed stream (branch outcomes, flash caches, memory traffic per layer),
     "fast" prices the instruction classes only (docs/cycle_model.md).
+    patches / ram_budget / stream_input: the patch stage of the first layers (see compile_model).
 
     With `inputs` (x as for `tfedge run`), the on-device outputs are in metrics["outputs"] (numpy, same
     form as x; not JSON) and, with compare=True, checked against the host int8 runner."""
@@ -154,7 +158,7 @@ def flash_model(
     with tempfile.TemporaryDirectory(prefix="tfedge-flash-") as tmp:
         work = Path(tmp)
         result = compile_model(tflite, work / "model", profile_hooks=True, arch=arch, compress_weights=compress_weights,
-                               weights=weights)
+                               weights=weights, patches=patches, ram_budget=ram_budget, stream_input=stream_input)
         report = result.report
         board = board.for_arena(report["arena_bytes"])  # the first arena region with room (e.g. CCM, then SRAM)
         _check_fits(board, report)
