@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfedge.compiler.cli import add_storage_arguments
+from tfedge.compiler.cli import add_patch_arguments, add_storage_arguments, patch_options
 from tfedge.errors import DataError
 
 # (label, key in the figures, format, lower is better)
@@ -45,15 +45,15 @@ def load_test_data(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
 def compare_models(a: str | Path, b: str | Path, board: str, x: np.ndarray | None = None, y: np.ndarray | None = None,
                    *, samples: int | None = None, opt: str = "-O2", weights: str | None = None,
-                   kernel_arch: str | None = None) -> dict:
+                   kernel_arch: str | None = None, **patch_options) -> dict:
     """{'board', 'models': [figures of a, figures of b]}; figures = flash metrics (+ accuracy, tflite_bytes).
-    weights / kernel_arch: the same storage and kernels for both (see flash_model)."""
+    weights / kernel_arch / patch_options (patches, ram_budget, stream_input): the same for both (see flash_model)."""
     from tfedge.emulate.figures import measure_on_board
 
     models = []
     for path in (Path(a), Path(b)):
         figures = measure_on_board(path, board, x, y, samples=samples, opt=opt, weights=weights,
-                                   kernel_arch=kernel_arch)
+                                   kernel_arch=kernel_arch, **patch_options)
         m = figures.metrics
         m["tflite_bytes"] = path.stat().st_size
         m["path"] = str(path)
@@ -159,6 +159,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write the comparison as JSON to FILE (no FILE: print JSON instead of the table)")
     parser.add_argument("-O", dest="opt", choices=["2", "s", "3", "0"], default="2", help="firmware optimization level")
     add_storage_arguments(parser)
+    add_patch_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -167,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         x, y = load_test_data(args.data)
     arch = None if args.kernels == "arch" else args.kernels
     result = compare_models(args.a, args.b, args.board, x, y, samples=args.samples or None, opt=f"-O{args.opt}",
-                            weights=args.weights, kernel_arch=arch)
+                            weights=args.weights, kernel_arch=arch, **patch_options(args))
     text = json.dumps(result, indent=2, default=float)
     if args.json == "-":
         print(text)

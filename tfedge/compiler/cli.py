@@ -28,6 +28,24 @@ def add_storage_arguments(parser: argparse.ArgumentParser, kernels_default: str 
                              "run by their portable references)")
 
 
+def add_patch_arguments(parser: argparse.ArgumentParser) -> None:
+    """--patches, --ram-budget and --stream-input, the same on compile, flash, run and compare (docs/memory.md)."""
+    parser.add_argument("--patches", choices=["auto", "off"], default="auto",
+                        help="run the first layers as a patch stage (row bands through line buffers) when it lowers "
+                             "the arena: auto (default) or off (layer by layer)")
+    parser.add_argument("--ram-budget", type=int, metavar="BYTES",
+                        help="arena budget: the patch stage with the fewest kernel calls that fits it (none when layer "
+                             "by layer fits); without it, the least arena")
+    parser.add_argument("--stream-input", action="store_true",
+                        help="the model pulls its input rows during invoke through tfedge_model_set_input_rows' "
+                             "callback (no input buffer in RAM)")
+
+
+def patch_options(args: argparse.Namespace) -> dict:
+    """The compile_model keywords of add_patch_arguments."""
+    return {"patches": args.patches, "ram_budget": args.ram_budget, "stream_input": args.stream_input}
+
+
 def kernel_arch(kernels: str, arch: str) -> str:
     """The kernel architecture --kernels asks for on a core whose own is `arch`."""
     return arch if kernels == "arch" else kernels
@@ -43,11 +61,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="kernel architecture the layers' variants are chosen for (a board's kernel_arch; "
                              "dsp = Cortex-M4/M7/M33). Default: portable")
     add_storage_arguments(parser)
+    add_patch_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     result = compile_model(args.model, args.out, profile_hooks=args.profile_hooks,
-                           arch=kernel_arch(args.kernels, args.arch), weights=args.weights)
+                           arch=kernel_arch(args.kernels, args.arch), weights=args.weights, **patch_options(args))
     r = result.report
     if args.json:
         import json
@@ -61,4 +80,16 @@ def run(args: argparse.Namespace) -> int:
               + (f" ({layer['variant']}: {layer.get('variant_reason', '')})" if layer["variant"] != "portable" else ""))
     print(f"arena {r['arena_bytes']:,} B   (kernel scratch up to {r.get('scratch_bytes', 0):,} B of it)   const data (flash) {r['flash_bytes']:,} B   "
           f"MACs {r['total_macs']:,} (effective {r.get('total_effective_macs', r['total_macs']):,})   -> {', '.join(str(p) for p in result.sources)}")
+    if "patches" in r:
+        print(patch_line(r["patches"]))
     return 0
+
+
+def patch_line(p: dict) -> str:
+    """The compile report's patch choice in one line."""
+    if not p.get("chosen"):
+        return f"patches: none ({p['reason']}; arena {p['arena_before']:,} B)"
+    return (f"patches: layers {p['layers'][0]}-{p['layers'][1]} in bands of {p['rows_per_band']} output rows"
+            f"{', input streamed' if p['stream_input'] else ''} ({p['reason']}): arena {p['arena_before']:,} -> "
+            f"{p['arena_after']:,} B, line buffers {p['line_buffer_bytes']:,} B, kernel calls {p['kernel_calls_layer_by_layer']} "
+            f"-> {p['kernel_calls']}, {p['moved_bytes']:,} B moved, extra MACs {p['extra_macs']}")

@@ -21,7 +21,7 @@ import numpy as np
 
 from tfedge import io_batches
 from tfedge.compiler import compile_model, runtime_include_dirs, runtime_sources
-from tfedge.compiler.cli import add_storage_arguments, kernel_arch
+from tfedge.compiler.cli import add_patch_arguments, add_storage_arguments, kernel_arch, patch_options
 from tfedge.errors import DataError, ToolchainError
 from tfedge.paths import RUNTIME_DIR, cache_dir, partial_path
 
@@ -152,11 +152,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inputs", required=True, help="x.npy: (N, *input shape) or (N, *input shape[1:])")
     parser.add_argument("-o", "--output", required=True, help="y.npy to write (same form as the inputs)")
     add_storage_arguments(parser, kernels_default="portable")
+    add_patch_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     x = io_batches.load_inputs(args.inputs)
-    y = run_model(args.model, x, arch=kernel_arch(args.kernels, "dsp"), weights=args.weights)
+    y = run_model(args.model, x, arch=kernel_arch(args.kernels, "dsp"), weights=args.weights, **patch_options(args))
     io_batches.save_outputs(args.output, y)
     print(f"ran {len(x)} input(s) through {Path(args.model).name} on this host -> {args.output} {y.shape} {y.dtype}")
     return 0

@@ -248,18 +248,6 @@ def make_stage(g: Graph, layers: list[Op], last: int, rows: int, stream: bool, p
                  notes={"window_rows": {k: caps[k] for k in windows}, "rows_per_call": per_call})
 
 
-def candidates(g: Graph, layers: list[Op], stream: bool = False, excluded: frozenset[int] = frozenset()) -> list[Stage]:
-    """Every stage worth planning: each chain prefix of at least two layers (one when streaming) and
-    band height in ROWS."""
-    n = chain_length(g, layers, excluded)
-    found = []
-    for last in range(0 if stream else 1, n):
-        for rows in ROWS:
-            for per_call in PER_CALL:
-                found.append(make_stage(g, layers, last, rows, stream, per_call))
-    return found
-
-
 # ---- C emission ---------------------------------------------------------------------------------------------
 
 _CALL_RE = re.compile(r"^(\w+)\(&(l\d+_params), \(const int8_t \*\)\(tfedge_arena \+ \d+\), "

@@ -13,18 +13,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tfedge.compiler import patches
+from tfedge.compiler import patches as bands
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.planner import Plan
 from tfedge.compiler.schedule import schedule
 from tfedge.errors import ModelError
 
 MODES = ("auto", "off")
+GIVE_UP = 5  # stage ends tried past the best one so far
 
 
 @dataclass(frozen=True)
 class StageChoice:
-    stage: patches.Stage | None
+    stage: bands.Stage | None
     arena_before: int  # layer by layer
     reason: str
     options: list[dict]  # the best candidate per stage end: last layer, rows, arena, calls, moved bytes
@@ -41,10 +42,18 @@ def choose_stage(g: Graph, layers: list[Op], plan: Plan, kernel_scratch: Mapping
     if mode == "off" and not stream:
         return StageChoice(None, plan.arena_bytes, "patches off", [])
     ops = frozenset(excluded)
-    options = []
-    for stage in _candidates(g, layers, stream, ops):
-        _, p = schedule(g, layers, excluded_ops=ops, kernel_scratch=kernel_scratch, stage=stage)
-        options.append((stage, p.arena_bytes))
+    options: list[tuple[bands.Stage, int]] = []
+    best_last, best_arena = -1, None
+    for last in range(0 if stream else 1, bands.chain_length(g, layers, ops)):
+        if best_arena is not None and last - best_last > GIVE_UP:
+            break  # longer stages only grow their line buffers from here
+        for rows in bands.ROWS:
+            for per_call in bands.PER_CALL:
+                stage = bands.make_stage(g, layers, last, rows, stream, per_call)
+                _, p = schedule(g, layers, excluded_ops=ops, kernel_scratch=kernel_scratch, stage=stage)
+                options.append((stage, p.arena_bytes))
+                if best_arena is None or p.arena_bytes < best_arena:
+                    best_last, best_arena = last, p.arena_bytes
     if stream and not options:
         raise ModelError(f"{g.name}: input streaming needs the graph to start with a CONV_2D or DEPTHWISE_CONV_2D "
                          "on its only input (batch 1, int8); compile without stream_input")
@@ -63,16 +72,12 @@ def choose_stage(g: Graph, layers: list[Op], plan: Plan, kernel_scratch: Mapping
     return StageChoice(stage, plan.arena_bytes, reason, table)
 
 
-def _candidates(g: Graph, layers: list[Op], stream: bool, excluded: frozenset[int]) -> list[patches.Stage]:
-    return patches.candidates(g, layers, stream, excluded)
-
-
 def _cost(option: tuple) -> tuple:
     stage, arena = option
     return stage.calls, stage.moved_bytes, stage.last, arena
 
 
-def _pick(options: list[tuple], budget: int | None) -> tuple[patches.Stage, str]:
+def _pick(options: list[tuple], budget: int | None) -> tuple[bands.Stage, str]:
     fitting = [o for o in options if budget is None or o[1] <= budget]
     if budget is not None and fitting:
         return min(fitting, key=_cost)[0], f"the cheapest stage within the RAM budget {budget:,} B"
@@ -81,7 +86,7 @@ def _pick(options: list[tuple], budget: int | None) -> tuple[patches.Stage, str]
     return pick, "least arena" + (f" (no stage fits the RAM budget {budget:,} B)" if budget is not None else "")
 
 
-def _choose(options: list[tuple], before: int, budget: int | None) -> tuple[patches.Stage | None, str]:
+def _choose(options: list[tuple], before: int, budget: int | None) -> tuple[bands.Stage | None, str]:
     if budget is not None and before <= budget:
         return None, f"layer by layer fits the RAM budget ({before:,} <= {budget:,} B)"
     if not options:

@@ -61,6 +61,7 @@ def measure_on_board(
     compare: bool = False,
     weights: str | None = None,
     kernel_arch: str | None = None,
+    **patch_options,
 ) -> BoardFigures:
     """Compile, build, run on `board` (with the first `samples` of x when given) and measure. weights /
     kernel_arch: as flash_model (None: the default storage, the board's kernels)."""
@@ -72,7 +73,7 @@ def measure_on_board(
         x = np.asarray(x)[:samples] if samples else np.asarray(x)
         inputs = quantize_inputs(x, report["inputs"][0])
     metrics = flash_model(tflite, board, inputs, opt=opt, progress=False, compare=compare, weights=weights,
-                          kernel_arch=kernel_arch)
+                          kernel_arch=kernel_arch, **patch_options)
     outputs = metrics.pop("outputs", None)
     if outputs is not None and y is not None:
         metrics["accuracy"] = top1_accuracy(outputs, np.asarray(y)[: len(inputs)])

@@ -23,7 +23,7 @@ from tfedge import io_batches
 from tfedge.boards import Board, load_board
 from tfedge.build.elfinfo import elf_sizes, region_usage
 from tfedge.build.firmware import OPT_LEVELS, build_firmware, shrink_advice
-from tfedge.compiler.cli import add_storage_arguments, kernel_arch
+from tfedge.compiler.cli import add_patch_arguments, add_storage_arguments, kernel_arch, patch_line, patch_options
 from tfedge.emulate import renode
 from tfedge.emulate.cycles import (cycles_to_ms, error_band, estimate_cycles, estimate_cycles_precise, memory_traffic,
                                   explain_difference, precise_terms, roofline)
@@ -193,6 +193,8 @@ def flash_model(
             metrics["renode_files"] = [str(p) for p in renode_files]
     metrics.update(measurement_metrics(board, measurement, timing))
     metrics.update(_memory(board, fw.elf, stack_used, report["arena_bytes"]))
+    if "patches" in report:
+        metrics["patches"] = {k: v for k, v in report["patches"].items() if k != "candidates"}
     total_macs = report.get("total_macs", sum(l["macs"] for l in report["layers"]))
     metrics["total_macs"] = total_macs
     metrics["instructions_per_mac"] = metrics["instructions_per_inference"] / total_macs if total_macs else None
@@ -271,6 +273,8 @@ def format_report(metrics: dict) -> str:
     if "est_cycles_per_inference_cache_miss" in m:
         lines.append(f"  (flash cache assumed to hit; every taken branch missing it: "
                      f"{m['est_cycles_per_inference_cache_miss']:,} cycles)")
+    if m.get("patches", {}).get("chosen"):
+        lines.append("  " + patch_line(m["patches"]))
     if "mismatches" in m:
         verdict = "bit-exact" if m["mismatches"] == 0 else f"{m['mismatches']} MISMATCHED samples ({m['mismatched_values']} values, max |diff| {m['max_abs_diff']})"
         lines.append(f"  outputs vs host int8      {m['inputs']} inputs: {verdict}")
@@ -321,6 +325,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out-dir", help="also keep the ELF, the generated C and Renode scripts here")
     parser.add_argument("--no-compare", action="store_true", help="do not compare outputs with the host int8 runner")
     add_storage_arguments(parser)
+    add_patch_arguments(parser)
     parser.add_argument("--timing", choices=TIMINGS, default="precise",
                         help="cycle model: precise (follows the executed stream, memory traffic per layer; default) "
                              "or fast (instruction classes only)")
@@ -336,7 +341,7 @@ def run(args: argparse.Namespace) -> int:
     metrics = flash_model(args.model, args.board, x, opt=f"-O{args.opt}", timeout=args.timeout,
                           compare=not args.no_compare, out_dir=args.out_dir, weights=args.weights,
                           kernel_arch=kernel_arch(args.kernels, load_board(args.board).kernel_arch),
-                          timing=args.timing)
+                          timing=args.timing, **patch_options(args))
     print(format_report(metrics))
     if args.roofline:
         from tfedge.report.roofline import write_roofline_png
