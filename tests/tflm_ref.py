@@ -63,8 +63,9 @@ def random_inputs(shape, dtype, n: int, seed: int = 0) -> np.ndarray:
     return rng.standard_normal((n, *shape)).astype(dtype)
 
 
-def tflm_arena_head(model: str | Path) -> int:
-    """TFLM's activation ("head") arena bytes, from its allocation recording (printed to stderr)."""
+def tflm_arena_head(model: str | Path, part: str = "head") -> int:
+    """TFLM's activation ("head") arena bytes, from its allocation recording (printed to stderr); part="total":
+    head + tail (what the application must reserve on this 64-bit host)."""
     import re
 
     from tflite_micro.python.tflite_micro import runtime
@@ -83,4 +84,4 @@ def tflm_arena_head(model: str | Path) -> int:
             os.close(saved)
         capture.seek(0)
         text = capture.read().decode(errors="replace")
-    return int(re.search(r"Arena allocation head (\d+) bytes", text).group(1))
+    return int(re.search(rf"Arena allocation {part} (\d+) bytes", text).group(1))
