@@ -100,7 +100,7 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
     layers = ordered
     report = _report(g, layers, plan, [_label_arch_path(layer, arch) for layer in emitted], flash)
     if stage_choice is not None:
-        report["patches"] = stage_plan.report(stage_choice, plan, layers, report["layers"])
+        report["patches"] = stage_plan.report(stage_choice, plan, layers, report["layers"], g)
     return {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
 
 

@@ -96,7 +96,7 @@ def _choose(options: list[tuple], before: int, budget: int | None) -> tuple[band
     return _pick([o for o in options if o[1] < before], budget)
 
 
-def report(choice: StageChoice, plan: Plan, layers: list[Op], rows: list[dict]) -> dict:
+def report(choice: StageChoice, plan: Plan, layers: list[Op], rows: list[dict], g: Graph) -> dict:
     """The compile report's `patches` section."""
     s = choice.stage
     out = {"chosen": s is not None, "reason": choice.reason, "arena_before": choice.arena_before,
@@ -106,5 +106,8 @@ def report(choice: StageChoice, plan: Plan, layers: list[Op], rows: list[dict]) 
         out.update(layers=[0, s.last], operators=[layers[i].index for i in s.layers], rows_per_band=s.rows,
                    stream_input=s.stream, line_buffer_bytes=s.scratch_bytes, window_rows=s.notes.get("window_rows", {}),
                    kernel_calls=s.calls, kernel_calls_layer_by_layer=s.last + 1, moved_bytes=s.moved_bytes,
-                   steps=len(s.steps), step_table_bytes=24 * len(s.steps), macs=macs, extra_macs=0)
+                   steps=len(s.steps), step_table_bytes=24 * len(s.steps), macs=macs, extra_macs=0,
+                   output_over_input=s.over_input is not None,
+                   line_buffers=[{"tensor": g.tensors[s.tensors[k]].name, "buffer": k, "offset": plan.scratch[0].offset + off,
+                                  "bytes": size, "rows": s.notes["window_rows"][k]} for k, (off, size) in sorted(s.windows.items())])
     return out

@@ -154,6 +154,7 @@ def arena_usage(report: dict) -> bytes | None:
     ax.axhline(arena, color="#C44E52", linestyle="--", linewidth=1)
     ax.annotate(f"arena {arena:,} B", (n - 0.5, arena), va="bottom", ha="right", fontsize=8, color="#C44E52")
     ax.set_ylim(0, arena * 1.12 if arena else 1)
+    _patch_stage(ax, (report.get("compile") or {}).get("patches") or {})
     ax.set_ylabel("arena offset (bytes)")
     ax.set_title(f"Arena plan over the layer sequence ({len(plan)} buffers; each box: a tensor, live from the "
                  f"layer that writes it to the last that reads it, or a layer's scratch)", fontsize=9)
@@ -168,6 +169,22 @@ def arena_usage(report: dict) -> bytes | None:
     live_ax.set_xlim(-1.6, n + 0.6)
     live_ax.grid(axis="y", alpha=0.25)
     return _png(fig)
+
+
+def _patch_stage(ax, patches: dict) -> None:
+    """The patch stage (compiler/patches.py) on the arena plot: its layers shaded, each line buffer (a few rows of
+    one intermediate activation) hatched inside the stage's scratch, labelled with its rows."""
+    if not patches.get("chosen"):
+        return
+    first, last = patches["layers"]
+    ax.axvspan(first - 0.5, last + 0.5, color="#55A868", alpha=0.08, zorder=0)
+    ax.annotate(f"patch stage (layers {first}-{last}): {patches['rows_per_band']} output row(s) per band",
+                (first - 0.4, ax.get_ylim()[1]), va="top", fontsize=7, color="#2F6B3A")
+    for buf in patches.get("line_buffers", []):
+        ax.add_patch(Rectangle((first - 0.45, buf["offset"]), last - first + 0.9, buf["bytes"], facecolor="none",
+                               edgecolor="#2F6B3A", hatch="///", linewidth=0.6))
+        ax.annotate(f"line buffer {buf['buffer']}: {buf['rows']} rows", (first - 0.4, buf["offset"] + buf["bytes"] / 2),
+                    va="center", ha="left", fontsize=6, color="black")
 
 
 def stage_tradeoffs(report: dict) -> bytes | None:
