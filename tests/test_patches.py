@@ -15,7 +15,7 @@ import pytest
 
 from tfedge.compiler import generate_sources, load_graph
 from tfedge.compiler.host_run import run_model
-from tfedge.compiler.patches import CALL, MOVE, READ, Geo, over_input_offset, schedule_stage
+from tfedge.compiler.patches import CALL, MOVE, READ, Geo, Node, chain, over_input_offset, schedule_stage
 from tfedge.errors import DoesNotFitError, ModelError
 from tfedge.paths import reference_models_dir
 from tflm_ref import random_inputs, tflm_arena_head, tflm_run
@@ -46,71 +46,83 @@ def _inputs(model, n: int, seed: int) -> np.ndarray:
 
 # ---- the schedule, replayed ------------------------------------------------------------------------------------
 
-def _replay(geos: list[Geo], rows: int, stream: bool, per_call: int) -> None:
+def _replay(nodes: list[Node], rows: int, stream: bool, per_call: int) -> None:
     """Runs the steps on row labels: every call must find exactly the rows its window reads at the place it
-    reads them, every row of every layer must be written once and in order, and (not streamed) the output
-    written over the input from over_input_offset must never land on an input row a later call reads."""
-    caps, steps = schedule_stage(geos, rows, stream, per_call)
-    height = [geos[0].in_h] + [g.out_h for g in geos]
-    row = [geos[0].in_row] + [g.out_row for g in geos]
+    reads them (both inputs of an ADD), every row of every layer must be written once and in order, and (not
+    streamed) the output written over the input from over_input_offset must never land on an input row a
+    later call reads."""
+    caps, steps = schedule_stage(nodes, rows, stream, per_call)
+    height = [nodes[0].geo.in_h] + [nd.geo.out_h for nd in nodes]
+    row = [nodes[0].geo.in_row] + [nd.geo.out_row for nd in nodes]
     slots = {k: [None] * (caps[k] if caps[k] else height[k]) for k in range(len(height))}
     written = {k: [] for k in range(1, len(height))}
     if not stream:
         slots[0] = list(range(height[0]))
-    read_rows = [0]
-    last = len(geos) - 1
+    read_rows = 0
+    last = len(nodes) - 1
     over = None if stream else over_input_offset(steps, last, row[0], height[0], row[-1])
     clobbered = set()  # input rows an output write overlapped
     for s in steps:
         if s.kind == READ:
             k, off = s.dst
-            assert s.first == read_rows[0], "input rows are read in order, each once"
+            assert s.first == read_rows, "input rows are read in order, each once"
             for r in range(s.out_h):
                 slots[0][off // row[0] + r] = s.first + r
-            read_rows[0] += s.out_h
+            read_rows += s.out_h
         elif s.kind == MOVE:
-            k, off = s.src
+            (k, off), = s.srcs
             n = s.nbytes // row[k]
             assert s.dst == (k, 0) and s.nbytes % row[k] == 0
             slots[k][:n] = slots[k][off // row[k]:off // row[k] + n]
         else:
             assert s.kind == CALL
-            g, l = geos[s.layer], s.layer
-            k, off = s.src
-            have = slots[k][off // row[k]:off // row[k] + s.in_h]
-            assert k != 0 or not clobbered & set(have), "an input row read after the output overwrote it"
+            nd, l = nodes[s.layer], s.layer
             j0 = len(written[l + 1])
-            first, end, pad = g.window(j0, s.out_h)
-            assert (have, s.pad_top, s.in_h) == (list(range(first, end)), pad, end - first), (l, j0)
+            first, end, pad = nd.geo.window(j0, s.out_h)
+            assert (s.pad_top, s.in_h) == (pad, end - first) and len(s.srcs) == len(nd.inputs)
+            for (k, off), want in zip(s.srcs, nd.inputs):
+                have = slots[k][off // row[k]:off // row[k] + s.in_h]
+                assert k == want and have == list(range(first, end)), (l, j0, k)
+                assert k != 0 or not clobbered & set(have), "an input row read after the output overwrote it"
             k2, off2 = s.dst
             for r in range(s.out_h):
                 slots[k2][off2 // row[k2] + r] = j0 + r
             written[l + 1].extend(range(j0, j0 + s.out_h))
-            if over is not None and l == last:  # bytes [over + off2, + out_h rows) of the input buffer
-                lo, hi = over + off2, over + off2 + s.out_h * row[-1]
+            if over is not None and l == last:  # the output from the shared buffer's start, the input `over` in
+                lo, hi = off2 - over, off2 + s.out_h * row[-1] - over
                 clobbered |= {r for r in range(height[0]) if r * row[0] < hi and lo < (r + 1) * row[0]}
     for k in written:  # rows below a stride no consumer reads are never computed
         assert written[k] == list(range(len(written[k]))), f"buffer {k} rows written once, in order"
-    assert written[len(geos)] == list(range(height[-1])), "the whole stage output"
+    assert written[len(nodes)] == list(range(height[-1])), "the whole stage output"
     if stream:
-        assert read_rows[0] == height[0]
+        assert read_rows == height[0]
 
 
-GEOMETRIES = [
+def _same(h: int, row: int) -> Geo:
+    return Geo(h, row, h, row, 1, 0, 1)
+
+
+STAGES = {
     # VWW's first five layers: conv 3x3 s2, depthwise 3x3, 1x1, depthwise 3x3 s2, 1x1
-    [Geo(96, 288, 48, 384, 2, 0, 3), Geo(48, 384, 48, 384, 1, 1, 3), Geo(48, 384, 48, 768, 1, 0, 1),
-     Geo(48, 768, 24, 384, 2, 0, 3), Geo(24, 384, 24, 768, 1, 0, 1)],
+    "vww": chain([Geo(96, 288, 48, 384, 2, 0, 3), Geo(48, 384, 48, 384, 1, 1, 3), Geo(48, 384, 48, 768, 1, 0, 1),
+                  Geo(48, 768, 24, 384, 2, 0, 3), Geo(24, 384, 24, 768, 1, 0, 1)]),
     # 5x5 'same', dilated 3x3 (eff 5), 7x7 s2 'valid', 1x1 s2 (rows nobody reads), odd heights
-    [Geo(37, 30, 37, 40, 1, 2, 5), Geo(37, 40, 37, 24, 1, 2, 5), Geo(37, 24, 16, 16, 2, 0, 7),
-     Geo(16, 16, 8, 8, 2, 0, 1)],
-]
+    "odd": chain([Geo(37, 30, 37, 40, 1, 2, 5), Geo(37, 40, 37, 24, 1, 2, 5), Geo(37, 24, 16, 16, 2, 0, 7),
+                  Geo(16, 16, 8, 8, 2, 0, 1)]),
+    # conv, hard-swish, a residual block conv 3x3 -> conv 3x3 -> ADD(skip, .), a second one (skip second), conv s2
+    "residual": [Node("conv", (0,), Geo(32, 96, 32, 512, 1, 1, 3)), Node("act", (1,), _same(32, 512)),
+                 Node("conv", (2,), Geo(32, 512, 32, 512, 1, 1, 3)), Node("conv", (3,), Geo(32, 512, 32, 512, 1, 1, 3)),
+                 Node("add", (2, 4), _same(32, 512)), Node("conv", (5,), Geo(32, 512, 32, 512, 1, 1, 3)),
+                 Node("conv", (6,), Geo(32, 512, 32, 512, 1, 1, 3)), Node("add", (7, 5), _same(32, 512)),
+                 Node("conv", (8,), Geo(32, 512, 16, 512, 2, 0, 3))],
+}
 
 
-@pytest.mark.parametrize("geos", GEOMETRIES, ids=["vww", "odd"])
+@pytest.mark.parametrize("name", sorted(STAGES))
 @pytest.mark.parametrize("rows,per_call", [(1, 0), (2, 1), (4, 2), (3, 0)])
 @pytest.mark.parametrize("stream", [False, True])
-def test_step_table_replays(geos, rows, per_call, stream):
-    _replay(geos, rows, stream, per_call)
+def test_step_table_replays(name, rows, per_call, stream):
+    _replay(STAGES[name], rows, stream, per_call)
 
 
 # ---- VWW: host, planner, streaming, budget ----------------------------------------------------------------------

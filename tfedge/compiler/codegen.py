@@ -193,7 +193,7 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
             layer.call = call
         emitted.append(layer)
     for i, block in plan.fused.items():  # residual blocks run by rows: one call for three layers
-        call = fused_call(tuple(emitted[k].call for k in (i, i + 1, i + 2)), block, plan.buffers[plan.group.get(block.x, block.x)].offset,
+        call = fused_call(tuple(emitted[k].call for k in (i, i + 1, i + 2)), block, plan.offset(graph, block.x),
                           plan.scratch[i].offset, -(-block.ring_bytes // 16) * 16)
         if call is None:
             raise CannotRunInPlace(layers[i].index)

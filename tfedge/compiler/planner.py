@@ -53,8 +53,10 @@ class Plan:
         if s in self.fused_away:
             return 0  # only named in the unused per-layer calls of a fused block
         key = self.group.get(s, s)
-        if self.stage is not None and self.stage.over_input is not None and key == self.stage.tensors[-1]:
-            return self.buffers[self.stage.tensors[0]].offset + self.stage.over_input  # over the stage input
+        st = self.stage
+        if st is not None and st.over_input is not None and key in (st.tensors[0], st.tensors[-1]):
+            # the stage output from the shared buffer's start, the stage input over_input bytes in
+            return self.buffers[st.tensors[0]].offset + (st.over_input if key == st.tensors[0] else 0)
         return self.buffers[key].offset
 
 
@@ -98,9 +100,10 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
             return
         key = group.get(s, s)
         size = _align(max(graph.tensors[s].nbytes, 1))
-        if stage and stage.over_input is not None and key == stage.tensors[-1]:  # inside the stage input's buffer
-            # (with the layers that then run in place over the stage output)
-            key, size = stage.tensors[0], stage.over_input + size
+        if stage and stage.over_input is not None and key == stage.tensors[-1]:  # one buffer with the stage input
+            key = stage.tensors[0]  # (with the layers that then run in place over the stage output)
+        elif stage and stage.over_input is not None and key == stage.tensors[0]:
+            size = _align(stage.over_input + graph.tensors[s].nbytes)
         b = buffers.get(key)
         if b is None:
             buffers[key] = Buffer(key, size, when, when, tensors=[s])

@@ -20,7 +20,7 @@ from tfedge.compiler.schedule import schedule
 from tfedge.errors import ModelError
 
 MODES = ("auto", "off")
-GIVE_UP = 5  # stage ends tried past the best one so far
+GIVE_UP = 5  # stage ends tried past the best one so far (the arena dips again where a stride halves the rows)
 
 
 @dataclass(frozen=True)
@@ -43,17 +43,21 @@ def choose_stage(g: Graph, layers: list[Op], plan: Plan, kernel_scratch: Mapping
         return StageChoice(None, plan.arena_bytes, "patches off", [])
     ops = frozenset(excluded)
     options: list[tuple[bands.Stage, int]] = []
-    best_last, best_arena = -1, None
-    for last in range(0 if stream else 1, bands.chain_length(g, layers, ops)):
-        if best_arena is not None and last - best_last > GIVE_UP:
+    since_best, best_arena = 0, None
+    nodes, ends = bands.stage_nodes(g, layers, ops)
+    for last in ends:
+        if last == 0 and not stream:
+            continue  # one layer alone: the in-place row loop does as well
+        if since_best > GIVE_UP:
             break  # longer stages only grow their line buffers from here
+        since_best += 1
         for rows in bands.ROWS:
             for per_call in bands.PER_CALL:
-                stage = bands.make_stage(g, layers, last, rows, stream, per_call)
+                stage = bands.make_stage(g, layers, last, rows, stream, per_call, nodes=nodes)
                 _, p = schedule(g, layers, excluded_ops=ops, kernel_scratch=kernel_scratch, stage=stage)
                 options.append((stage, p.arena_bytes))
                 if best_arena is None or p.arena_bytes < best_arena:
-                    best_last, best_arena = last, p.arena_bytes
+                    since_best, best_arena = 0, p.arena_bytes
     if stream and not options:
         raise ModelError(f"{g.name}: input streaming needs the graph to start with a CONV_2D or DEPTHWISE_CONV_2D "
                          "on its only input (batch 1, int8); compile without stream_input")

@@ -1,5 +1,6 @@
-/* Patch-based execution of a model's first layers (tfedge/compiler/patches.py): a chain of convolutions
- * run in row bands through small line buffers, as a table of steps the compiler simulated. */
+/* Patch-based execution of a model's first layers (tfedge/compiler/patches.py): convolutions, element-wise
+ * activations and residual ADDs run in row bands through small line buffers, as a table of steps the
+ * compiler simulated. */
 #ifndef TFEDGE_PATCH_H
 #define TFEDGE_PATCH_H
 
@@ -12,18 +13,26 @@
 extern "C" {
 #endif
 
-/* One stage layer: its kernel (the layer's own: portable, DSP or Helium) and its parameters. */
+typedef void (*tfedge_patch_act_fn)(const tfedge_act_params *p, const int8_t *input, int8_t *output);
+
+/* One stage layer: its kernel (the layer's own: portable, DSP or Helium) and its parameters.
+ * kind 0: convolution (conv, tfedge_conv_params), 1: element-wise activation (act, tfedge_act_params),
+ * 2: ADD of two same-shape tensors (bin, tfedge_binary_params). */
 typedef struct {
-  tfedge_conv_fn fn;
-  const tfedge_conv_params *p;
+  int32_t kind;
+  tfedge_conv_fn conv;
+  tfedge_patch_act_fn act;
+  tfedge_binary_fn bin;
+  const void *p;
 } tfedge_patch_layer;
 
-/* One step. layer >= 0: call that layer on `a` input rows at arena + src (top padding `pad_top`) writing
- * `out_h` output rows at arena + dst. layer -1: move `a` bytes from src to dst (a line buffer drops the
- * rows no consumer reads any more). layer -2: the application writes input rows a .. a + out_h - 1 at
- * arena + dst (input streaming). */
+/* One step. layer >= 0: call that layer writing `out_h` output rows at arena + dst from arena + src (and
+ * arena + src2, an ADD's second input); a: a convolution's input rows (top padding `pad_top`), an
+ * element-wise layer's elements. layer -1: move `a` bytes from src to dst (a line buffer drops the rows
+ * no reader needs any more). layer -2: the application writes input rows a .. a + out_h - 1 at arena + dst
+ * (input streaming). */
 typedef struct {
-  int32_t layer, a, pad_top, out_h, src, dst;
+  int32_t layer, a, pad_top, out_h, src, dst, src2;
 } tfedge_patch_step;
 
 void tfedge_patch_stage_s8(const tfedge_patch_layer *layers, const tfedge_patch_step *steps, int32_t n_steps,
