@@ -165,6 +165,21 @@ def test_ram_budget_and_errors(vww):
         _report(vww, ram_budget=0)
 
 
+def test_resnet8_residual_blocks_in_the_stage(reference_models):
+    """Residual ADDs inside the stage (a skip read by two layers); two stages (default, and the cheapest within
+    a budget), each bit-exact with layer by layer and TFLM, streamed too."""
+    model = reference_models["pretrainedResnet_quant.tflite"]
+    x = _inputs(model, 8, seed=5)
+    ref = run_model(model, x, arch="dsp", patches="off")
+    assert np.array_equal(ref, tflm_run(model, x).reshape(ref.shape))
+    least, budget = _report(model), _report(model, ram_budget=_report(model)["arena_bytes"] + 4_000)
+    assert "ADD" in [row["op"] for row in least["layers"][:least["patches"]["layers"][1] + 1]]
+    assert least["arena_bytes"] <= 18_000 < least["patches"]["arena_before"]  # 17,568 measured (28,320 without)
+    for kw in ({}, {"ram_budget": least["arena_bytes"] + 4_000}, {"stream_input": True}):
+        assert np.array_equal(run_model(model, x, arch="dsp", **kw), ref), kw
+    assert budget["patches"]["kernel_calls"] <= least["patches"]["kernel_calls"]
+
+
 def test_streaming_needs_a_convolution_first(reference_models):
     with pytest.raises(ModelError, match="input streaming needs the graph to start with a CONV_2D"):
         generate_sources(reference_models["ad01_int8.tflite"], stream_input=True)
@@ -172,7 +187,7 @@ def test_streaming_needs_a_convolution_first(reference_models):
 
 # ---- corpus image models ---------------------------------------------------------------------------------------
 
-CORPUS = ["mbv1_025_gray", "mbv2_035", "mcunet_se"]
+CORPUS = ["mbv1_025_gray", "mbv2_035", "mcunet_se", "hswish_cnn"]  # hswish_cnn: HARD_SWISH layers in the stage
 
 
 @pytest.fixture(scope="module")
