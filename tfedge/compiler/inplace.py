@@ -185,13 +185,19 @@ def residual_rows_safe(win1: list[tuple[int, int]], win2: list[tuple[int, int]])
     return ring
 
 
-def find_fused_blocks(g: Graph, layers: list[Op]) -> dict[int, FusedBlock]:
-    """conv -> conv -> ADD(block input, ·) triples, consecutive in `layers`, that can run by rows."""
+def readers_of(g: Graph, layers: list[Op]) -> dict[int, list[int]]:
+    """Storage tensor -> the layer indices that read it, in order."""
     readers: dict[int, list[int]] = {}
     for i, op in enumerate(layers):
         for t in op.inputs:
             if t >= 0 and not g.tensors[t].is_const:
                 readers.setdefault(g.storage(t), []).append(i)
+    return readers
+
+
+def find_fused_blocks(g: Graph, layers: list[Op]) -> dict[int, FusedBlock]:
+    """conv -> conv -> ADD(block input, ·) triples, consecutive in `layers`, that can run by rows."""
+    readers = readers_of(g, layers)
     pinned = {g.storage(t) for t in g.outputs}
     found: dict[int, FusedBlock] = {}
     i = 0

@@ -1,12 +1,12 @@
 """Patch-based execution of the first layers (MCUNetV2's idea, in row bands without recomputation).
 
 For image models the peak RAM sits in the first layers: large activations that layer-by-layer execution
-must hold whole. A *stage* is a chain at the start of the graph (CONV_2D / DEPTHWISE_CONV_2D, batch 1,
-int8) that runs band by band: the stage's last layer produces `rows` output rows at a time, pulling from
-its producer exactly the input rows that band reads, and so on back to the stage input. Every
-intermediate activation lives only as a *line buffer*: a window of the rows still to be read, kept
-contiguous (rows no consumer reads any more are dropped by moving the rest to the window's start when
-the window would overflow). Each row is computed once, so there are no extra MACs (MCUNetV2's spatial
+must hold whole. A *stage* is the start of the graph (CONV_2D / DEPTHWISE_CONV_2D, element-wise
+activations, same-shape residual ADDs; batch 1, int8) run band by band: the stage's last layer produces
+`rows` output rows at a time, pulling from its producers exactly the input rows that band reads, and so
+on back to the stage input. Every intermediate activation lives only as a *line buffer*: a window of the
+rows some reader still needs, kept contiguous (rows no reader needs any more are dropped by moving the
+rest to the window's start when the window would overflow). Each row is computed once, so there are no extra MACs (MCUNetV2's spatial
 patches recompute a halo; bands along the rows need not); the costs are more, smaller kernel calls
 and the window moves, both counted here and shown in the compile report.
 
@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from tfedge.compiler.graph import Graph, Op
-from tfedge.compiler.inplace import conv_rows
+from tfedge.compiler.inplace import conv_rows, readers_of
 
 CONV_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D")
 ACT_OPS = ("RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU", "LOGISTIC", "TANH", "HARD_SWISH")  # tfedge_act_params
@@ -192,15 +192,15 @@ class _Sim:
             self.produce(len(self.nodes) - 1, min(j0 + rows, out_h))
 
 
-def schedule_stage(nodes: list[Node] | list[Geo], rows: int, stream: bool, per_call: int = 0, slack: float = 0.0
+def schedule_stage(nodes: list[Node] | list[Geo], rows: int, stream: bool, per_call: int = 0
                    ) -> tuple[list[int], list[Step]]:
     """(window capacity in rows per buffer, steps): capacities measured as the smallest windows this band
     height needs with at most `per_call` output rows per call inside the stage (0: as many as the band
-    needs), plus `slack` of them (fewer moves). A list of Geo is a chain of convolutions."""
+    needs). A list of Geo is a chain of convolutions."""
     nodes = chain(nodes) if nodes and isinstance(nodes[0], Geo) else nodes
     probe = _Sim(nodes, None, stream, per_call)
     probe.run(rows)
-    caps = [need + int(need * slack) if w else 0 for need, w in zip(probe.need, probe.windowed)]
+    caps = [need if w else 0 for need, w in zip(probe.need, probe.windowed)]
     sim = _Sim(nodes, caps, stream, per_call)
     sim.run(rows)
     return caps, sim.steps
@@ -261,11 +261,7 @@ def stage_nodes(g: Graph, layers: list[Op], excluded: frozenset[int] = frozenset
             break
         nodes.append(nd)
         buffer_of[g.storage(op.outputs[0])] = len(nodes)
-    readers: dict[int, list[int]] = {}
-    for i, op in enumerate(layers):
-        for t in op.inputs:
-            if t >= 0 and not g.tensors[t].is_const:
-                readers.setdefault(g.storage(t), []).append(i)
+    readers = readers_of(g, layers)
     pinned = {g.storage(t) for t in g.outputs}
     tensors = [g.storage(g.inputs[0])] + [g.storage(op.outputs[0]) for op in layers[:len(nodes)]]
     ends = []
@@ -278,21 +274,16 @@ def stage_nodes(g: Graph, layers: list[Op], excluded: frozenset[int] = frozenset
     return nodes, ends
 
 
-def chain_length(g: Graph, layers: list[Op], excluded: frozenset[int] = frozenset()) -> int:
-    """How many layers from the start a stage can run (stage_nodes)."""
-    return len(stage_nodes(g, layers, excluded)[0])
-
-
 def _align(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
 def make_stage(g: Graph, layers: list[Op], last: int, rows: int, stream: bool, per_call: int = 0,
-               slack: float = 0.0, nodes: list[Node] | None = None) -> Stage:
+               nodes: list[Node] | None = None) -> Stage:
     """The stage of layers 0..last with `rows` output rows per band, at most `per_call` rows per call of its
     other layers (0: no limit)."""
     nodes = (nodes if nodes is not None else stage_nodes(g, layers)[0])[:last + 1]
-    caps, steps = schedule_stage(nodes, rows, stream, per_call, slack)
+    caps, steps = schedule_stage(nodes, rows, stream, per_call)
     tensors = tuple([g.storage(g.inputs[0])] + [g.storage(op.outputs[0]) for op in layers[:last + 1]])
     row = [nodes[0].geo.in_row] + [nd.geo.out_row for nd in nodes]
     windows, offset = {}, 0

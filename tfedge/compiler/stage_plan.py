@@ -45,6 +45,7 @@ def choose_stage(g: Graph, layers: list[Op], plan: Plan, kernel_scratch: Mapping
     options: list[tuple[bands.Stage, int]] = []
     since_best, best_arena = 0, None
     nodes, ends = bands.stage_nodes(g, layers, ops)
+    floor = 0 if stream else g.tensors[g.inputs[0]].nbytes  # live beside the line buffers during the stage
     for last in ends:
         if last == 0 and not stream:
             continue  # one layer alone: the in-place row loop does as well
@@ -54,6 +55,8 @@ def choose_stage(g: Graph, layers: list[Op], plan: Plan, kernel_scratch: Mapping
         for rows in bands.ROWS:
             for per_call in bands.PER_CALL:
                 stage = bands.make_stage(g, layers, last, rows, stream, per_call, nodes=nodes)
+                if best_arena is not None and stage.scratch_bytes + floor >= best_arena:
+                    continue  # its line buffers and the input alone exceed the best plan: not planned
                 _, p = schedule(g, layers, excluded_ops=ops, kernel_scratch=kernel_scratch, stage=stage)
                 options.append((stage, p.arena_bytes))
                 if best_arena is None or p.arena_bytes < best_arena:
