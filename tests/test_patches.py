@@ -237,3 +237,19 @@ def test_vww_fits_a_64k_board_only_with_patches(vww):
     assert np.array_equal(m["outputs"], s["outputs"])
     assert m["ram_bytes"] <= 42_000 and s["ram_bytes"] <= 24_000  # issue 17's targets (38,708 / 16,668 measured)
     assert m["patches"]["chosen"] and s["patches"]["stream_input"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["resnet8", "mcunet_se"])
+def test_corpus_on_the_m4_board(name, reference_models, corpus):
+    """Residual stages on mps2-an386 (ResNet-8 shared; MCUNet-style from the corpus): bit-exact with the host,
+    total RAM under 0.45x TFLM's arena."""
+    from tfedge.emulate.flash import flash_model
+
+    model = reference_models["pretrainedResnet_quant.tflite"] if name == "resnet8" else corpus[name]
+    m = flash_model(model, "mps2-an386", _inputs(model, 2, seed=9), timing="fast", progress=False)
+    total = tflm_arena_head(model, "total")
+    print(f"{name} on mps2-an386: RAM {m['ram_bytes']:,} B ({m['ram_bytes'] / total:.2f}x TFLM's {total:,}), "
+          f"{m['instructions_per_inference']:,} instructions, stage {m['patches']['layers']}")
+    assert m["mismatches"] == 0 and m["patches"]["chosen"]
+    assert m["ram_bytes"] <= 0.45 * total  # resnet8 18,732 / 55,984; mcunet_se 42,412 / 106,112 measured

@@ -7,6 +7,11 @@
 
 #include "tfedge_model.h"
 
+/* Models compiled before input streaming (or written by hand against tfedge_model.h) lack these two:
+ * weak defaults say "not streamed"; a generated model.c defines them. */
+__attribute__((weak)) int tfedge_model_input_streamed(int index) { (void)index; return 0; }
+__attribute__((weak)) void tfedge_model_set_input_rows(tfedge_input_rows_fn fn, void *user) { (void)fn; (void)user; }
+
 /* A streamed input (tfedge_model.h) is read into this buffer and handed out row by row. */
 static int8_t *streamed;
 
