@@ -223,8 +223,7 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
         "arena_plan": [{"tensor": g.tensors[b.tensor].name if b.tensor >= 0 else b.label,
                         "offset": b.offset, "bytes": b.size, "first_layer": b.first, "last_layer": b.last,
                         "shared_by": [g.tensors[t].name for t in b.tensors[1:]]}
-                       for b in sorted([*plan.buffers.values(), *plan.scratch.values(), *plan.kernel_scratch.values()],
-                                       key=lambda b: (b.offset, b.first))],
+                       for b in sorted(plan.all_buffers(), key=lambda b: (b.offset, b.first))],
         "scratch_bytes": max((b.size for b in plan.kernel_scratch.values()), default=0),  # largest kernel scratch (in the arena)
         "weights_bytes": const_bytes,  # constant tensors in the .tflite (after folding)
         "flash_bytes": flash,  # const data model.c emits: weights, folded biases, multipliers, tables, params

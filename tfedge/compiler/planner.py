@@ -48,6 +48,10 @@ class Plan:
     fused_away: set[int] = field(default_factory=set)  # storage tensors a fused block never materialises
     stage: object = None  # patches.Stage: the first layers run in row bands (its line buffers: scratch[0])
 
+    def all_buffers(self) -> list[Buffer]:
+        """Every buffer of the plan once (a patch stage's layers share one kernel scratch buffer)."""
+        return distinct([*self.buffers.values(), *self.scratch.values(), *self.kernel_scratch.values()])
+
     def offset(self, graph: Graph, tensor: int) -> int:
         s = graph.storage(tensor)
         if s in self.fused_away:
@@ -58,6 +62,10 @@ class Plan:
             # the stage output from the shared buffer's start, the stage input over_input bytes in
             return self.buffers[st.tensors[0]].offset + (st.over_input if key == st.tensors[0] else 0)
         return self.buffers[key].offset
+
+
+def distinct(buffers: list[Buffer]) -> list[Buffer]:
+    return list({id(b): b for b in buffers}.values())
 
 
 def _align(n: int) -> int:
@@ -145,8 +153,7 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
 
     placed: list[Buffer] = []
     # Largest first; ties by earliest start keep the plan deterministic.
-    unique = list({id(b): b for b in [*buffers.values(), *scratch.values(), *kernel.values()]}.values())
-    for b in sorted(unique, key=lambda b: (-b.size, b.first, b.tensor)):
+    for b in sorted(distinct([*buffers.values(), *scratch.values(), *kernel.values()]), key=lambda b: (-b.size, b.first, b.tensor)):
         overlapping = sorted((p for p in placed if p.first <= b.last and b.first <= p.last), key=lambda p: p.offset)
         offset = 0
         for p in overlapping:
