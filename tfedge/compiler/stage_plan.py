@@ -42,6 +42,11 @@ def choose_stage(g: Graph, layers: list[Op], plan: Plan, kernel_scratch: Mapping
     if mode == "off" and not stream:
         return StageChoice(None, plan.arena_bytes, "patches off", [])
     ops = frozenset(excluded)
+    x = g.tensors[g.inputs[0]] if len(g.inputs) == 1 else None
+    if stream and (x is None or len(x.shape) != 4 or not layers or g.tensors[layers[0].inputs[0]].shape != x.shape):
+        raise ModelError(f"{g.name}: input streaming needs one NHWC (4-D) input read as it is by the first layer "
+                         f"(this model's input has shape {list(x.shape) if x is not None else 'several'}); compile "
+                         "without stream_input")
     options: list[tuple[bands.Stage, int]] = []
     since_best, best_arena = 0, None
     nodes, ends = bands.stage_nodes(g, layers, ops)
