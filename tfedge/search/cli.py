@@ -1,4 +1,4 @@
-"""`tfedge search space.yaml --out DIR [--address HOST:PORT] [--cpus N] [--trials N] [--no-deploy]`: the search,\nits report, then each board's winner deployed (tfedge deploy from its .tflite) into DIR/winners/<board>."""
+"""`tfedge search space.yaml --out DIR [--address HOST:PORT] [--cpus N] [--trials N] [--trial M:F] [--no-deploy]`: the search,\nits report, then each board's winner deployed (tfedge deploy from its .tflite) into DIR/winners/<board>."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", help="an existing Ray cluster (ray start --head prints it); default: start Ray locally")
     parser.add_argument("--cpus", type=int, help="CPUs of the local Ray, one trial each (default 2)")
     parser.add_argument("--trials", type=int, help="override the space's trial count (more: the search continues)")
+    parser.add_argument("--trial", default=None, metavar="MODULE:FUNCTION",
+                        help="your own trial function instead of tfedge's (importable on every Ray worker; docs/search.md)")
     parser.add_argument("--no-deploy", action="store_true", help="do not deploy each board's winner into DIR/winners/<board>")
 
 
@@ -57,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     if args.trials is not None:
         space = replace(space, trials=args.trials)
         space.validate()
-    report = search(space, args.out, address=args.address, cpus=args.cpus, deploy=not args.no_deploy)
+    options = {"trial_fn": args.trial} if args.trial else {}
+    report = search(space, args.out, address=args.address, cpus=args.cpus, deploy=not args.no_deploy, **options)
     print("\n".join(summary_lines(report)))
     for board, page in report.get("deployed", {}).items():
         print(f"winner on {board}: {page}")
