@@ -98,7 +98,7 @@ def _callback(space: SearchSpace, store: ResultStore, out_dir: Path, total: int,
             self._progress()
 
         def _progress(self) -> None:
-            records = store.all()
+            records = [r for r in store.all() if r["params"].get("mode") != "dnas"]
             failed = sum(r["status"] == "failed" for r in records)
             stopped = sum(r["status"] == "stopped" for r in records)
             ok = [r for r in records if r["status"] == "done" and not within_budget(space, r["metrics"])]
@@ -156,12 +156,13 @@ def run_search(
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     store = ResultStore(out_dir)
-    left = space.trials - len(store)
+    sampled = sum(r["params"].get("mode") != "dnas" for r in store.all())
+    left = space.trials - sampled
     if left <= 0:
         progress(f"search: all {space.trials} trials already in {store.path} (nothing to rerun)")
         return store.all()
-    if len(store):
-        progress(f"search: resuming, {len(store)} trials done, {left} to run")
+    if sampled:
+        progress(f"search: resuming, {sampled} trials done, {left} to run")
 
     import optuna
     import ray

@@ -22,6 +22,8 @@ YAML form (the same fields as `SearchSpace`):
     budget: {ms: 2.0, ram: 65536, flash: 262144}   # hard limits; a trial over any is not on the front
     samples: 128                  # test samples run on the board for the int8 accuracy
     seed: 0
+    mode: search                  # search (sampled trials), dnas (channel-width masks, tfedge/search/dnas.py), both
+    dnas_cost_weight: 1.0         # DNAS: weight of the predicted-ms cost term
 
 Everything is checked before Ray starts or a model is built (SearchError naming the key).
 """
@@ -42,6 +44,7 @@ MODEL_KEYS = {"width": int, "depth": int, "kernel": int}
 RECIPE_KEYS = {"sparsity": float, "clusters": int, "quantization": str}
 QUANTIZATIONS = ("ptq", "qat")
 SAMPLERS = ("tpe", "nsga2")
+MODES = ("search", "dnas", "both")
 # objective -> (trial metric key, optimization direction)
 OBJECTIVES = {"accuracy": ("accuracy", "max"), "ms": ("ms", "min"), "ram": ("ram_bytes", "min"),
               "flash": ("flash_bytes", "min"), "instructions": ("instructions", "min")}
@@ -77,6 +80,8 @@ class SearchSpace:
     samples: int = 128
     seed: int = 0
     batch_size: int = 32
+    mode: str = "search"  # search (sampled trials), dnas (one mask model per board), both
+    dnas_cost_weight: float = 1.0
 
     @classmethod
     def from_dict(cls, raw: Any) -> SearchSpace:
@@ -155,6 +160,13 @@ class SearchSpace:
                 raise SearchError(f"search space: '{name}' must be an integer >= 1, got {getattr(self, name)!r}")
         if not isinstance(self.short_epochs, int) or not 1 <= self.short_epochs <= self.epochs:
             raise SearchError(f"search space: 'short_epochs' must be between 1 and epochs ({self.epochs}), got {self.short_epochs!r}")
+        if self.mode not in MODES:
+            raise SearchError(f"search space: unknown mode {self.mode!r}; use {', '.join(MODES)}")
+        if self.mode != "search" and self.family != "digits_cnn":
+            raise SearchError(f"search space: mode {self.mode} searches digits_cnn widths only (its cost table); "
+                              f"family {self.family!r} needs mode: search")
+        if not isinstance(self.dnas_cost_weight, (int, float)) or self.dnas_cost_weight < 0:
+            raise SearchError(f"search space: 'dnas_cost_weight' must be a number >= 0, got {self.dnas_cost_weight!r}")
         if not isinstance(self.finetune_epochs, int) or self.finetune_epochs < 1:
             raise SearchError(f"search space: 'finetune_epochs' must be an integer >= 1, got {self.finetune_epochs!r}")
 

@@ -5,10 +5,15 @@ compression with the optimize pipeline, export to int8, and measure it on the sa
 training (step 1: the float test accuracy and the board cost of that model's int8 export) — the
 scheduler may stop the trial there — and returns the
 final metrics (step 2). A model that does not fit the board is a result (fits=False), not an error.
+With checkpoint None (a DNAS model: nothing to stop) the short-training export is not measured.
+
+A trial is deterministic for the space's seed: Python, NumPy and TensorFlow seeded, TensorFlow's ops
+deterministic and single-threaded (intra and inter op) in the Ray worker, which starts TensorFlow.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,7 +43,7 @@ def recipe_for(space: SearchSpace, params: dict, trained_epochs: int):
     return Recipe(stages=stages, data=space.data, batch_size=space.batch_size, seed=space.seed)
 
 
-def _data(spec: str):
+def load_data(spec: str):
     if spec not in _DATA:  # one load per worker process
         from tfedge.optimize.data import load_dataset
 
@@ -64,25 +69,46 @@ def _early_cost(model, data, board: str, trial_dir: Path) -> dict:
             "early_flash_bytes": int(m["flash_bytes"])}
 
 
-def run_trial(space: SearchSpace, params: dict, trial_dir: Path, checkpoint: Checkpoint) -> dict:
-    from tfedge._tf import set_seeds
+def deterministic_tf(seed: int) -> None:
+    """Seeds and deterministic, single-threaded TensorFlow (threads can only be set before TF starts:
+    in a Ray worker it has not; a test calling run_trial in a TF-using process keeps TF's threads)."""
+    os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+    from tfedge._tf import set_seeds, tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass
+    set_seeds(seed)
+
+
+def short_trained(space: SearchSpace, params: dict, data):
+    """The sampled model built and trained `short_epochs`, deterministic for the space's seed."""
+    from tfedge.optimize.training import FineTune, fit
+    from tfedge.search.builders import build
+
+    deterministic_tf(space.seed)
+    classes = int(max(data.y_train.max(), data.y_test.max())) + 1
+    model = build(space.family, tuple(data.x_train.shape[1:]), classes,
+                  **{k.split(".", 1)[1]: v for k, v in params.items() if k.startswith("model.") and v is not None})
+    fit(model, FineTune(data.x_train, data.y_train, epochs=space.short_epochs, batch_size=space.batch_size,
+                        learning_rate=3e-3, verbose=False), "short")
+    return model
+
+
+def run_trial(space: SearchSpace, params: dict, trial_dir: Path, checkpoint: Checkpoint | None) -> dict:
     from tfedge.emulate.figures import measure_on_board
     from tfedge.errors import DoesNotFitError
     from tfedge.optimize.metrics import keras_accuracy
     from tfedge.optimize.pipeline import run_recipe
-    from tfedge.optimize.training import FineTune, fit
-    from tfedge.search.builders import build
 
     start = time.monotonic()
-    data = _data(space.data)
-    set_seeds(space.seed)
-    classes = int(max(data.y_train.max(), data.y_test.max())) + 1
-    model = build(space.family, tuple(data.x_train.shape[1:]), classes,
-                  **{k.split(".", 1)[1]: int(v) for k, v in params.items() if k.startswith("model.")})
-    fit(model, FineTune(data.x_train, data.y_train, epochs=space.short_epochs, batch_size=space.batch_size,
-                        learning_rate=3e-3, verbose=False), "short")
+    data = load_data(space.data)
+    model = short_trained(space, params, data)
     float_accuracy = keras_accuracy(model, data.x_test, data.y_test)
-    checkpoint(1, {"float_accuracy": float_accuracy, **_early_cost(model, data, params["board"], trial_dir)})
+    if checkpoint is not None:
+        checkpoint(1, {"float_accuracy": float_accuracy, **_early_cost(model, data, params["board"], trial_dir)})
 
     recipe = recipe_for(space, params, space.short_epochs)
     report = run_recipe(recipe, trial_dir / "optimize", model=model, data=data, progress=lambda _line: None)
