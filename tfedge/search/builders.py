@@ -1,7 +1,22 @@
 """Built-in model families the search varies: each builder takes width, depth and kernel size.
 
-Both end in global average pooling and a softmax Dense layer so that any depth works on any input
-size (a stride-2 reduction only while the feature map is larger than 2x2).
+    builder(input_shape: tuple[int, ...], classes: int, *, width: int, depth: int, kernel: int) -> keras.Model
+
+(a user's own builder, `builder: my_module:build` in the space, has the same form with the space's own
+model parameters as keyword arguments). All end in global average pooling and a softmax Dense layer
+so that any depth works on any input size (a stride-2 reduction only while the feature map is larger
+than 2x2, so digits' 8x8 images work as well as 32x32 or 96x96 ones).
+
+    digits_cnn    conv blocks, channels doubling each block, max pooling between them
+    ds_cnn        a plain conv, then depthwise-separable blocks (KWS's DS-CNN)
+    mobilenet_v1  stride-2 conv stem, depthwise-separable blocks doubling channels at each reduction
+                  (width = 32 x alpha: 8 is MobileNetV1 0.25)
+    mobilenet_v2  conv stem, inverted residual blocks (1x1 expand x4, depthwise, linear 1x1 project;
+                  the residual add when the shapes match), ReLU6
+    resnet_cifar  ResNet for CIFAR: conv stem, `depth` stages of one basic block (two convs + the
+                  shortcut, a 1x1 conv where the shape changes), channels doubling per stage
+    cnn_1d        Conv1D blocks over the first axis (an image's rows become time steps, its columns
+                  and channels the features), max pooling between them
 """
 
 from __future__ import annotations
@@ -53,8 +68,90 @@ def ds_cnn(input_shape: tuple[int, ...], classes: int, *, width: int, depth: int
     return keras.Model(inputs, outputs, name=f"ds_cnn_w{width}_d{depth}_k{kernel}")
 
 
-FAMILIES = {"digits_cnn": digits_cnn, "ds_cnn": ds_cnn}
+def _reduces(x) -> bool:
+    return min(x.shape[1:3]) > 2
 
 
-def build(family: str, input_shape: tuple[int, ...], classes: int, **params: int) -> keras.Model:
+def mobilenet_v1(input_shape: tuple[int, ...], classes: int, *, width: int, depth: int, kernel: int) -> keras.Model:
+    L = keras.layers
+    inputs = keras.Input(input_shape, name="image")
+    x = L.Conv2D(width, 3, strides=2 if _reduces(inputs) else 1, padding="same", use_bias=False, name="conv0")(inputs)
+    x = L.ReLU(6.0, name="conv0_relu")(L.BatchNormalization(name="conv0_bn")(x))
+    channels = width
+    for block in range(depth):
+        stride = 2 if block % 2 == 0 and _reduces(x) else 1
+        channels = channels * 2 if stride == 2 else channels
+        x = L.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=f"dw{block + 1}")(x)
+        x = L.ReLU(6.0, name=f"dw{block + 1}_relu")(L.BatchNormalization(name=f"dw{block + 1}_bn")(x))
+        x = L.Conv2D(channels, 1, use_bias=False, name=f"pw{block + 1}")(x)
+        x = L.ReLU(6.0, name=f"pw{block + 1}_relu")(L.BatchNormalization(name=f"pw{block + 1}_bn")(x))
+    x = L.GlobalAveragePooling2D(name="gap")(x)
+    outputs = L.Dense(classes, activation="softmax", name="fc")(x)
+    return keras.Model(inputs, outputs, name=f"mobilenet_v1_w{width}_d{depth}_k{kernel}")
+
+
+def mobilenet_v2(input_shape: tuple[int, ...], classes: int, *, width: int, depth: int, kernel: int) -> keras.Model:
+    L = keras.layers
+    inputs = keras.Input(input_shape, name="image")
+    x = L.Conv2D(width, 3, strides=2 if _reduces(inputs) else 1, padding="same", use_bias=False, name="conv0")(inputs)
+    x = L.ReLU(6.0, name="conv0_relu")(L.BatchNormalization(name="conv0_bn")(x))
+    for block in range(depth):
+        name, stride = f"ir{block + 1}", 2 if block % 2 == 1 and _reduces(x) else 1
+        out = width * 2 ** ((block + 1) // 2)
+        y = L.Conv2D(x.shape[-1] * 4, 1, use_bias=False, name=f"{name}_expand")(x)
+        y = L.ReLU(6.0, name=f"{name}_expand_relu")(L.BatchNormalization(name=f"{name}_expand_bn")(y))
+        y = L.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_dw")(y)
+        y = L.ReLU(6.0, name=f"{name}_dw_relu")(L.BatchNormalization(name=f"{name}_dw_bn")(y))
+        y = L.BatchNormalization(name=f"{name}_project_bn")(L.Conv2D(out, 1, use_bias=False, name=f"{name}_project")(y))
+        x = L.Add(name=f"{name}_add")([x, y]) if stride == 1 and x.shape[-1] == out else y
+    x = L.GlobalAveragePooling2D(name="gap")(x)
+    outputs = L.Dense(classes, activation="softmax", name="fc")(x)
+    return keras.Model(inputs, outputs, name=f"mobilenet_v2_w{width}_d{depth}_k{kernel}")
+
+
+def resnet_cifar(input_shape: tuple[int, ...], classes: int, *, width: int, depth: int, kernel: int) -> keras.Model:
+    L = keras.layers
+    inputs = keras.Input(input_shape, name="image")
+    x = L.ReLU(name="stem_relu")(L.BatchNormalization(name="stem_bn")(L.Conv2D(width, kernel, padding="same", name="stem")(inputs)))
+    for stage in range(depth):
+        name, stride, channels = f"s{stage + 1}", 2 if stage and _reduces(x) else 1, width * 2 ** stage
+        y = L.Conv2D(channels, kernel, strides=stride, padding="same", name=f"{name}_conv1")(x)
+        y = L.ReLU(name=f"{name}_relu1")(L.BatchNormalization(name=f"{name}_bn1")(y))
+        y = L.BatchNormalization(name=f"{name}_bn2")(L.Conv2D(channels, kernel, padding="same", name=f"{name}_conv2")(y))
+        shortcut = x if stride == 1 and x.shape[-1] == channels else L.Conv2D(channels, 1, strides=stride, name=f"{name}_short")(x)
+        x = L.ReLU(name=f"{name}_out")(L.Add(name=f"{name}_add")([shortcut, y]))
+    x = L.GlobalAveragePooling2D(name="gap")(x)
+    outputs = L.Dense(classes, activation="softmax", name="fc")(x)
+    return keras.Model(inputs, outputs, name=f"resnet_cifar_w{width}_d{depth}_k{kernel}")
+
+
+def cnn_1d(input_shape: tuple[int, ...], classes: int, *, width: int, depth: int, kernel: int) -> keras.Model:
+    L = keras.layers
+    inputs = keras.Input(input_shape, name="signal")
+    x = inputs if len(input_shape) == 2 else L.Reshape((input_shape[0], -1), name="rows")(inputs)
+    for block in range(depth):
+        x = L.Conv1D(width * 2 ** block, kernel, padding="same", activation="relu", name=f"conv{block + 1}")(x)
+        if x.shape[1] > 2:
+            x = L.MaxPooling1D(name=f"pool{block + 1}")(x)
+    x = L.GlobalAveragePooling1D(name="gap")(x)
+    outputs = L.Dense(classes, activation="softmax", name="fc")(x)
+    return keras.Model(inputs, outputs, name=f"cnn_1d_w{width}_d{depth}_k{kernel}")
+
+
+FAMILIES = {"digits_cnn": digits_cnn, "ds_cnn": ds_cnn, "mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,
+            "resnet_cifar": resnet_cifar, "cnn_1d": cnn_1d}
+
+
+def build(family: str, input_shape: tuple[int, ...], classes: int, builder: str | None = None, **params) -> keras.Model:
+    """The family's model (or, with `builder` "module:function", the user's) for these parameters."""
+    if builder:
+        from tfedge.search.space import resolve_builder
+
+        model = resolve_builder(builder)(input_shape, classes, **params)
+        if not isinstance(model, keras.Model):
+            from tfedge.search.space import SearchError
+
+            raise SearchError(f"builder {builder} returned {type(model).__name__}, not a tf_keras Model "
+                              "(build it with `from tfedge._tf import keras` or `import tf_keras as keras`)")
+        return model
     return FAMILIES[family](input_shape, classes, **params)

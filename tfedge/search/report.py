@@ -22,8 +22,10 @@ def _params_text(params: dict) -> str:
     p = {k.split(".", 1)[-1]: v for k, v in params.items() if k != "board"}
     if p.get("mode") == "dnas":
         text = "DNAS widths " + "-".join(map(str, p.get("widths") or [])) + f" k{p.get('kernel')}"
-    else:
-        text = f"w{p.get('width')} d{p.get('depth')} k{p.get('kernel')}"
+    elif {"width", "depth", "kernel"} <= set(p):
+        text = f"w{p.get('width')} d{p.get('depth')} k{p.get('kernel')}" + (f" r{p['resolution']}" if p.get("resolution") else "")
+    else:  # a user's builder: its own parameters
+        text = " ".join(f"{k}={v}" for k, v in params.items() if k.startswith("model.")).replace("model.", "")
     if p.get("sparsity"):
         text += f", prune {p['sparsity']:g}"
     if p.get("clusters"):
