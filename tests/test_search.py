@@ -118,6 +118,10 @@ def test_every_trial_is_recorded_and_a_failing_one_does_not_stop_the_search(sear
     assert all(r["metrics"]["ms"] > 0 and r["metrics"]["accuracy"] > 0 for r in done)
     assert lines and lines[-1].startswith(f"search: {SPACE['trials']}/{SPACE['trials']} trials")
     assert "failed" in lines[-1] and "best within budget" in lines[-1]
+    # every line: trials done, best so far, time left (estimated from the trials so far)
+    assert all(line.startswith("search: ") and "/6 trials" in line and ("best within budget" in line or "no trial within" in line)
+               for line in lines)
+    assert all(line.endswith("min left") for line in lines[:-1]) and lines[-1].endswith("finishing")
 
 
 def test_resume_reruns_nothing(searched):
@@ -207,6 +211,20 @@ def test_a_real_trial_is_measured_on_the_board_and_deployed(tmp_path):
     assert Path(pages["stm32f405"]).is_file()
     board = json.loads((tmp_path / "out" / "winners" / "stm32f405" / "report.json").read_text())["board"]
     assert board["instructions_per_inference"] == metrics["instructions"] and board["ram_bytes"] == metrics["ram_bytes"]
+
+
+def test_a_trial_trains_the_same_model_for_the_same_seed():
+    from tfedge.export import export_int8
+    from tfedge.search.trial import load_data, short_trained
+
+    space = SearchSpace.from_dict({"short_epochs": 1, "epochs": 1})
+    params = {"model.width": 4, "model.depth": 1, "model.kernel": 3}
+    data = load_data("digits")
+    a, b = short_trained(space, params, data), short_trained(space, params, data)
+    assert all(np.array_equal(u, v) for u, v in zip(a.get_weights(), b.get_weights()))
+    assert export_int8(a, data.x_train[:64]) == export_int8(b, data.x_train[:64])
+    c = short_trained(SearchSpace.from_dict({"short_epochs": 1, "epochs": 1, "seed": 1}), params, data)
+    assert not np.array_equal(a.get_weights()[0], c.get_weights()[0])  # the seed matters
 
 
 def test_halving_score_ranks_over_budget_and_misfits_below_accurate_fitting_models():
