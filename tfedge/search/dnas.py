@@ -87,6 +87,8 @@ def search_widths(space: SearchSpace, board: str, data, table: dict, progress: C
     optimizer, gate_optimizer = keras.optimizers.Adam(3e-3), keras.optimizers.Adam(GATE_LEARNING_RATE)
     gate_vars = [g.logits for g in gates]
     weights = [v for v in model.trainable_variables if all(v is not g for g in gate_vars)]
+    optimizer.build(weights)  # slots made here, not inside the traced step
+    gate_optimizer.build(gate_vars)
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     x, y = data.x_train.astype(np.float32), data.y_train
 
@@ -107,8 +109,10 @@ def search_widths(space: SearchSpace, board: str, data, table: dict, progress: C
     for epoch in range(space.epochs):
         order = rng.permutation(len(x))
         for i in range(0, len(x), space.batch_size):
-            ce, ms = step(x[order[i:i + space.batch_size]], y[order[i:i + space.batch_size]], tf.constant(epoch > 0 or space.epochs == 1))
-        progress(f"dnas {board}: epoch {epoch + 1}/{space.epochs}: loss {float(ce):.3f}, expected "
+            # a Python bool: one trace per value (the weights-only first epoch, then the search)
+            ce, ms = step(x[order[i:i + space.batch_size]], y[order[i:i + space.batch_size]], epoch > 0 or space.epochs == 1)
+        accuracy = float(np.mean(model.predict(data.x_test, verbose=0).argmax(axis=1) == data.y_test))
+        progress(f"dnas {board}: epoch {epoch + 1}/{space.epochs}: float accuracy {accuracy:.3f}, expected "
                  + "-".join(f"{float(g.expected_channels()):.1f}" for g in gates) + f" channels, {float(ms):.3f} ms")
     widths = [g.kept_channels() for g in gates]
     expected = [float(g.expected_channels()) for g in gates]
