@@ -47,10 +47,8 @@ def digits_cnn(input_shape: tuple[int, ...], classes: int, *, width: int = 8, de
         if gates is not None:
             x = gates(block, x)
         x = _pool(L, x, f"pool{block + 1}")
-    x = L.GlobalAveragePooling2D(name="gap")(x)
-    outputs = L.Dense(classes, activation="softmax", name="fc")(x)
     name = f"w{width}_d{depth}" if widths == digits_cnn_widths(width, depth) else "c" + "-".join(map(str, widths))
-    return keras.Model(inputs, outputs, name=f"digits_cnn_{name}_k{kernel}")
+    return _head(L, inputs, x, classes, f"digits_cnn_{name}_k{kernel}")
 
 
 def ds_cnn(input_shape: tuple[int, ...], classes: int, *, width: int, depth: int, kernel: int) -> keras.Model:
@@ -63,50 +61,56 @@ def ds_cnn(input_shape: tuple[int, ...], classes: int, *, width: int, depth: int
         x = L.Conv2D(width, 1, activation="relu", name=f"pw{block + 1}")(x)
         if block == 0:
             x = _pool(L, x, "pool1")
-    x = L.GlobalAveragePooling2D(name="gap")(x)
-    outputs = L.Dense(classes, activation="softmax", name="fc")(x)
-    return keras.Model(inputs, outputs, name=f"ds_cnn_w{width}_d{depth}_k{kernel}")
+    return _head(L, inputs, x, classes, f"ds_cnn_w{width}_d{depth}_k{kernel}")
 
 
 def _reduces(x) -> bool:
     return min(x.shape[1:3]) > 2
 
 
+def _bn_relu6(L, x, name: str):
+    return L.ReLU(6.0, name=f"{name}_relu")(L.BatchNormalization(name=f"{name}_bn")(x))
+
+
+def _mobilenet_stem(L, inputs, width: int):
+    """3x3 conv (stride 2 while the image is larger than 2x2), BN, ReLU6."""
+    return _bn_relu6(L, L.Conv2D(width, 3, strides=2 if _reduces(inputs) else 1, padding="same", use_bias=False,
+                                 name="conv0")(inputs), "conv0")
+
+
+def _head(L, inputs, x, classes: int, name: str, pool=None) -> keras.Model:
+    """Global average pooling, a softmax Dense layer, the model."""
+    x = (pool or L.GlobalAveragePooling2D)(name="gap")(x)
+    return keras.Model(inputs, L.Dense(classes, activation="softmax", name="fc")(x), name=name)
+
+
 def mobilenet_v1(input_shape: tuple[int, ...], classes: int, *, width: int, depth: int, kernel: int) -> keras.Model:
     L = keras.layers
     inputs = keras.Input(input_shape, name="image")
-    x = L.Conv2D(width, 3, strides=2 if _reduces(inputs) else 1, padding="same", use_bias=False, name="conv0")(inputs)
-    x = L.ReLU(6.0, name="conv0_relu")(L.BatchNormalization(name="conv0_bn")(x))
+    x = _mobilenet_stem(L, inputs, width)
     channels = width
     for block in range(depth):
         stride = 2 if block % 2 == 0 and _reduces(x) else 1
         channels = channels * 2 if stride == 2 else channels
-        x = L.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=f"dw{block + 1}")(x)
-        x = L.ReLU(6.0, name=f"dw{block + 1}_relu")(L.BatchNormalization(name=f"dw{block + 1}_bn")(x))
-        x = L.Conv2D(channels, 1, use_bias=False, name=f"pw{block + 1}")(x)
-        x = L.ReLU(6.0, name=f"pw{block + 1}_relu")(L.BatchNormalization(name=f"pw{block + 1}_bn")(x))
-    x = L.GlobalAveragePooling2D(name="gap")(x)
-    outputs = L.Dense(classes, activation="softmax", name="fc")(x)
-    return keras.Model(inputs, outputs, name=f"mobilenet_v1_w{width}_d{depth}_k{kernel}")
+        x = _bn_relu6(L, L.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=f"dw{block + 1}")(x),
+                      f"dw{block + 1}")
+        x = _bn_relu6(L, L.Conv2D(channels, 1, use_bias=False, name=f"pw{block + 1}")(x), f"pw{block + 1}")
+    return _head(L, inputs, x, classes, f"mobilenet_v1_w{width}_d{depth}_k{kernel}")
 
 
 def mobilenet_v2(input_shape: tuple[int, ...], classes: int, *, width: int, depth: int, kernel: int) -> keras.Model:
     L = keras.layers
     inputs = keras.Input(input_shape, name="image")
-    x = L.Conv2D(width, 3, strides=2 if _reduces(inputs) else 1, padding="same", use_bias=False, name="conv0")(inputs)
-    x = L.ReLU(6.0, name="conv0_relu")(L.BatchNormalization(name="conv0_bn")(x))
+    x = _mobilenet_stem(L, inputs, width)
     for block in range(depth):
         name, stride = f"ir{block + 1}", 2 if block % 2 == 1 and _reduces(x) else 1
         out = width * 2 ** ((block + 1) // 2)
-        y = L.Conv2D(x.shape[-1] * 4, 1, use_bias=False, name=f"{name}_expand")(x)
-        y = L.ReLU(6.0, name=f"{name}_expand_relu")(L.BatchNormalization(name=f"{name}_expand_bn")(y))
-        y = L.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_dw")(y)
-        y = L.ReLU(6.0, name=f"{name}_dw_relu")(L.BatchNormalization(name=f"{name}_dw_bn")(y))
+        y = _bn_relu6(L, L.Conv2D(x.shape[-1] * 4, 1, use_bias=False, name=f"{name}_expand")(x), f"{name}_expand")
+        y = _bn_relu6(L, L.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_dw")(y),
+                      f"{name}_dw")
         y = L.BatchNormalization(name=f"{name}_project_bn")(L.Conv2D(out, 1, use_bias=False, name=f"{name}_project")(y))
         x = L.Add(name=f"{name}_add")([x, y]) if stride == 1 and x.shape[-1] == out else y
-    x = L.GlobalAveragePooling2D(name="gap")(x)
-    outputs = L.Dense(classes, activation="softmax", name="fc")(x)
-    return keras.Model(inputs, outputs, name=f"mobilenet_v2_w{width}_d{depth}_k{kernel}")
+    return _head(L, inputs, x, classes, f"mobilenet_v2_w{width}_d{depth}_k{kernel}")
 
 
 def resnet_cifar(input_shape: tuple[int, ...], classes: int, *, width: int, depth: int, kernel: int) -> keras.Model:
@@ -120,9 +124,7 @@ def resnet_cifar(input_shape: tuple[int, ...], classes: int, *, width: int, dept
         y = L.BatchNormalization(name=f"{name}_bn2")(L.Conv2D(channels, kernel, padding="same", name=f"{name}_conv2")(y))
         shortcut = x if stride == 1 and x.shape[-1] == channels else L.Conv2D(channels, 1, strides=stride, name=f"{name}_short")(x)
         x = L.ReLU(name=f"{name}_out")(L.Add(name=f"{name}_add")([shortcut, y]))
-    x = L.GlobalAveragePooling2D(name="gap")(x)
-    outputs = L.Dense(classes, activation="softmax", name="fc")(x)
-    return keras.Model(inputs, outputs, name=f"resnet_cifar_w{width}_d{depth}_k{kernel}")
+    return _head(L, inputs, x, classes, f"resnet_cifar_w{width}_d{depth}_k{kernel}")
 
 
 def cnn_1d(input_shape: tuple[int, ...], classes: int, *, width: int, depth: int, kernel: int) -> keras.Model:
@@ -133,9 +135,7 @@ def cnn_1d(input_shape: tuple[int, ...], classes: int, *, width: int, depth: int
         x = L.Conv1D(width * 2 ** block, kernel, padding="same", activation="relu", name=f"conv{block + 1}")(x)
         if x.shape[1] > 2:
             x = L.MaxPooling1D(name=f"pool{block + 1}")(x)
-    x = L.GlobalAveragePooling1D(name="gap")(x)
-    outputs = L.Dense(classes, activation="softmax", name="fc")(x)
-    return keras.Model(inputs, outputs, name=f"cnn_1d_w{width}_d{depth}_k{kernel}")
+    return _head(L, inputs, x, classes, f"cnn_1d_w{width}_d{depth}_k{kernel}", pool=L.GlobalAveragePooling1D)
 
 
 FAMILIES = {"digits_cnn": digits_cnn, "ds_cnn": ds_cnn, "mobilenet_v1": mobilenet_v1, "mobilenet_v2": mobilenet_v2,

@@ -36,6 +36,12 @@ class BatchedOptunaSearch(Searcher):
     def set_search_properties(self, metric, mode, config, **spec) -> bool:
         return True  # the space comes from the distributions given above
 
+    def save(self, checkpoint_path: str) -> None:
+        """Nothing to save: a resumed search rebuilds its state from DIR/trials.jsonl and the Optuna journal."""
+
+    def restore(self, checkpoint_path: str) -> None:
+        pass
+
     def _batch_closed(self) -> bool:
         return len(self.batch) >= self.size or self.asked >= self.total
 

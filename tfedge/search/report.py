@@ -141,7 +141,7 @@ def pareto_plot(report: dict) -> bytes:
     ax.set_title("Search trials (marker area = RAM, outlined = Pareto front, star = DNAS)")
     ax.grid(alpha=0.3)
     if trials:
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
     else:
         ax.text(0.5, 0.5, "no trial was measured", ha="center", va="center", transform=ax.transAxes)
     buf = io.BytesIO()
