@@ -22,12 +22,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tfedge.search.pareto import halving_score
-from tfedge.search.space import OBJECTIVES, SearchSpace, trial_key, within_budget
+from tfedge.search.space import OBJECTIVES, SearchError, SearchSpace, trial_key, within_budget
 from tfedge.search.store import ResultStore
 
 Progress = Callable[[str], None]
 DEFAULT_TRIAL = "tfedge.search.trial:run_trial"
 PENALTY = 1e12  # objective value of a model that does not fit: dominated by every model that does
+
+
+class SearchInterrupted(SearchError):
+    """The Ray Tune run stopped before every trial ended (Ctrl+C): no report, no DNAS, no deploy."""
 
 
 def _resolve(spec: str) -> Callable:
@@ -208,4 +212,9 @@ def run_search(
     finally:
         if started_ray:
             ray.shutdown()
-    return ResultStore(out_dir).all()
+    records = ResultStore(out_dir).all()
+    finished = sum(r["params"].get("mode") != "dnas" for r in records)
+    if finished < space.trials:  # every trial that ends is recorded: fewer means Tune was stopped (Ctrl+C)
+        raise SearchInterrupted(f"search interrupted after {finished}/{space.trials} trials; run the same command "
+                                "again to resume (finished trials are not rerun)")
+    return records
