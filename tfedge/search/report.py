@@ -96,7 +96,7 @@ def trials_table(report: dict) -> Table:
         elif t["status"] == "done":
             result = "does not fit the board"
         elif t["status"] == "stopped":
-            result = f"stopped by ASHA (float accuracy {m.get('float_accuracy', 0):.2%}" + (
+            result = f"stopped after the short training (float accuracy {m.get('float_accuracy', 0):.2%}" + (
                 f", early int8 {m['early_ms']:.3f} ms)" if "early_ms" in m else ")")
         else:
             result = f"failed: {t['error']}"

@@ -69,7 +69,7 @@ def load_data(spec: str, resolution: int | None = None):
 
 def _early_cost(model, data, board: str, trial_dir: Path, int16x8: bool = False) -> dict:
     """The short-trained float model's int8 export measured on the board (cost only, no accuracy run):
-    what ASHA weighs besides the float accuracy, so a fast small model is not stopped for being behind
+    what the halving weighs besides the float accuracy, so a fast small model is not stopped for being behind
     a slow one after two epochs. Pruning and clustering come later and may still change these figures."""
     from tfedge.emulate.figures import measure_on_board
     from tfedge.errors import DoesNotFitError
