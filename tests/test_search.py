@@ -6,6 +6,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
+import sys
+import time
 import subprocess
 import tempfile
 from pathlib import Path
@@ -23,10 +27,34 @@ SPACE = {"boards": ["stm32f405", "stm32h743"], "model": {"width": [8, 13], "dept
          "recipe": {"sparsity": [0.0, 0.5], "clusters": [0]}, "trials": 6, "budget": {"ms": 3.0}}
 
 
+def _maybe_die(trial_dir: Path) -> None:
+    """The worker kills itself (SIGKILL: no Python cleanup, Ray sees a dead actor) when the search folder
+    holds a marker: `kill_once` is claimed by the first trial to start (renamed, atomically) and it dies
+    that once; `doomed` makes the first trial to claim it die on every attempt."""
+    out = trial_dir.parent.parent
+    if (out / "kill_once").exists():
+        try:
+            os.rename(out / "kill_once", out / f"killed_once.{trial_dir.name}")
+        except FileNotFoundError:
+            pass  # another trial claimed it
+        else:
+            os.kill(os.getpid(), signal.SIGKILL)
+    if (out / "doomed").exists():
+        try:
+            fd = os.open(out / "doomed.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            os.write(fd, trial_dir.name.encode())
+            os.close(fd)
+        except FileExistsError:
+            pass
+        if (out / "doomed.claim").read_text() == trial_dir.name:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
 def fake_trial(space, params, trial_dir, checkpoint):
     """Stands in for tfedge.search.trial.run_trial in the Ray workers: figures from the parameters, no
     training (the Ray machinery is what is under test); width 13 fails like a broken trial would."""
     width, depth = params["model.width"], params["model.depth"]
+    _maybe_die(trial_dir)
     if width == 13:
         raise ValueError("width 13 cannot be built")
     checkpoint(1, {"float_accuracy": 0.5 + 0.1 * depth})
@@ -90,6 +118,10 @@ def test_every_trial_is_recorded_and_a_failing_one_does_not_stop_the_search(sear
     assert all(r["metrics"]["ms"] > 0 and r["metrics"]["accuracy"] > 0 for r in done)
     assert lines and lines[-1].startswith(f"search: {SPACE['trials']}/{SPACE['trials']} trials")
     assert "failed" in lines[-1] and "best within budget" in lines[-1]
+    # every line: trials done, best so far, time left (estimated from the trials so far)
+    assert all(line.startswith("search: ") and "/6 trials" in line and ("best within budget" in line or "no trial within" in line)
+               for line in lines)
+    assert all(line.endswith("min left") for line in lines[:-1]) and lines[-1].endswith("finishing")
 
 
 def test_resume_reruns_nothing(searched):
@@ -181,6 +213,20 @@ def test_a_real_trial_is_measured_on_the_board_and_deployed(tmp_path):
     assert board["instructions_per_inference"] == metrics["instructions"] and board["ram_bytes"] == metrics["ram_bytes"]
 
 
+def test_a_trial_trains_the_same_model_for_the_same_seed():
+    from tfedge.export import export_int8
+    from tfedge.search.trial import load_data, short_trained
+
+    space = SearchSpace.from_dict({"short_epochs": 1, "epochs": 1})
+    params = {"model.width": 4, "model.depth": 1, "model.kernel": 3}
+    data = load_data("digits")
+    a, b = short_trained(space, params, data), short_trained(space, params, data)
+    assert all(np.array_equal(u, v) for u, v in zip(a.get_weights(), b.get_weights()))
+    assert export_int8(a, data.x_train[:64]) == export_int8(b, data.x_train[:64])
+    c = short_trained(SearchSpace.from_dict({"short_epochs": 1, "epochs": 1, "seed": 1}), params, data)
+    assert not np.array_equal(a.get_weights()[0], c.get_weights()[0])  # the seed matters
+
+
 def test_halving_score_ranks_over_budget_and_misfits_below_accurate_fitting_models():
     space = SearchSpace.from_dict({"budget": {"ms": 1.0, "ram": 4000}})
     fast = {"float_accuracy": 0.6, "early_fits": True, "early_ms": 0.5, "early_ram_bytes": 3000, "early_flash_bytes": 1}
@@ -191,3 +237,105 @@ def test_halving_score_ranks_over_budget_and_misfits_below_accurate_fitting_mode
     assert halving_score(space, slow) == pytest.approx(-0.1)
     assert halving_score(space, {"float_accuracy": 0.99, "early_fits": False}) < halving_score(space, slow)
     assert halving_score(space, {"float_accuracy": 0.7}) == 0.7  # no early figures: the accuracy alone
+
+
+def _free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A real one-node Ray cluster, `ray start --head --num-cpus 2`, on free ports and a temp dir of its own.
+    `--block` keeps `ray start` as the parent of the processes it starts, in a session of their own, so the
+    teardown stops exactly this cluster (`ray stop` would stop every Ray of this user on the machine)."""
+    temp = tempfile.mkdtemp(prefix="tfr", dir="/tmp")  # Ray's socket paths must stay short
+    gcs, *others = _free_ports(10)
+    flags = ("--ray-client-server-port", "--dashboard-port", "--dashboard-agent-listen-port", "--dashboard-agent-grpc-port",
+             "--runtime-env-agent-port", "--metrics-export-port", "--node-manager-port", "--object-manager-port")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent)]), "RAY_USAGE_STATS_ENABLED": "0"}
+    log = open(Path(temp) / "ray_start.log", "w")
+    head = subprocess.Popen([str(Path(sys.executable).parent / "ray"), "start", "--head", "--block", "--num-cpus", "2",
+                             "--port", str(gcs), "--temp-dir", temp, "--include-dashboard", "false",
+                             *[a for flag, port in zip(flags, others) for a in (flag, str(port))]],
+                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while "Ray runtime started" not in (Path(temp) / "ray_start.log").read_text():
+            assert head.poll() is None and time.monotonic() < deadline, (Path(temp) / "ray_start.log").read_text()
+            time.sleep(0.5)
+        yield f"127.0.0.1:{gcs}", env
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)
+        try:
+            head.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(head.pid, signal.SIGKILL)  # what the graceful drain left (workers, agents)
+        except ProcessLookupError:
+            pass
+        head.wait()
+        log.close()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _front_params(out: Path, space: SearchSpace) -> list[dict]:
+    report = write_search_report(space, ResultStore(out).all(), out)
+    by_number = {t["number"]: t for t in report["trials"]}
+    return sorted((by_number[n]["params"] for n in report["front"]), key=lambda p: json.dumps(p, sort_keys=True))
+
+
+def test_a_ray_cluster_search_finds_the_local_front_and_retries_a_killed_worker(searched, ray_cluster, tmp_path):
+    """`tfedge search --address` on a `ray start --head` cluster: the same trials and front as the local run for
+    the same seed (trials go in batches of the concurrency, told in a fixed order), although the first trial's
+    worker is killed once (SIGKILL) and Ray runs it again."""
+    import yaml
+
+    local_out, local_records, _ = searched
+    address, env = ray_cluster
+    space_file = tmp_path / "space.yaml"
+    space_file.write_text(yaml.safe_dump(SPACE))
+    out = tmp_path / "cluster"
+    out.mkdir()
+    (out / "kill_once").touch()
+    run = subprocess.run([str(Path(sys.executable).parent / "tfedge"), "search", str(space_file), "--out", str(out),
+                          "--address", address, "--cpus", "2", "--trial", "test_search:fake_trial", "--no-deploy"],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "search: 6/6 trials" in run.stdout and "report:" in run.stdout
+    killed = list(out.glob("killed_once.*"))
+    assert len(killed) == 1 and not (out / "kill_once").exists()  # a worker did die
+    records = ResultStore(out).all()
+    retried = [r for r in records if r["key"] == killed[0].name.split(".", 1)[1]]
+    # ... and its trial ran again to the end: measured, stopped, or (width 13) its own Python error, not the kill
+    assert retried and "worker died" not in (retried[0]["error"] or ""), retried
+
+    def outcome(rs):
+        return sorted((json.dumps(r["params"], sort_keys=True), r["status"], json.dumps(r["metrics"], sort_keys=True))
+                      for r in rs if not r.get("cached"))
+
+    space = SearchSpace.from_dict(SPACE)
+    assert outcome(records) == outcome(local_records)  # the same trials, stopped and failed alike
+    front = _front_params(out, space)
+    assert front and front == _front_params(local_out, space)
+
+
+def test_a_worker_that_keeps_dying_is_recorded_as_failed_and_the_search_goes_on(ray_cluster, tmp_path):
+    space = SearchSpace.from_dict({**SPACE, "model": {"width": [8], "depth": [1, 2]}, "trials": 3})
+    (tmp_path / "doomed").touch()
+    lines: list[str] = []
+    records = run_search(space, tmp_path, address=ray_cluster[0], cpus=2, trial_fn="test_search:fake_trial",
+                         progress=lines.append)
+    assert len(records) == 3
+    doomed = (tmp_path / "doomed.claim").read_text()
+    failed = [r for r in records if r["status"] == "failed"]
+    assert failed and {r["key"] for r in failed} == {doomed}
+    assert failed[0]["error"].startswith("the trial's worker died (2 attempts)"), failed[0]["error"]
+    assert all(r["status"] in ("done", "stopped") for r in records if r["key"] != doomed)
+    assert lines[-1].startswith("search: 3/3 trials") and "1 failed" in lines[-1]

@@ -22,12 +22,19 @@ p.notes { font-size: 0.8em; color: #555; max-width: 60em; }
 """
 
 
-def _table(table: Table) -> str:
+def html_table(table: Table) -> str:
+    """A Table (header, rows, right-aligned columns) as report.html's table markup (the search page uses it too)."""
     header, rows, right = table
     cls = lambda i: ' class="num"' if i in right else ""  # noqa: E731
     head = "".join(f"<th{cls(i)}>{html.escape(h)}</th>" for i, h in enumerate(header))
     body = "".join("<tr>" + "".join(f"<td{cls(i)}>{html.escape(c)}</td>" for i, c in enumerate(r)) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def summary_html(rows: list[tuple[str, str]]) -> str:
+    """Key-value rows as report.html's summary table."""
+    return ('<table class="summary"><tbody>' + "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>"
+                                                         for k, v in rows) + "</tbody></table>")
 
 
 def render_html(report: dict, plots: dict[str, tuple[str, bytes]], *, title: str = "tfedge report") -> str:
@@ -36,17 +43,16 @@ def render_html(report: dict, plots: dict[str, tuple[str, bytes]], *, title: str
              f"<style>{STYLE}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
     summary = summary_rows(report)
     if summary:
-        parts.append('<table class="summary"><tbody>' + "".join(
-            f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in summary) + "</tbody></table>")
+        parts.append(summary_html(summary))
     stages = stage_table(report)
     if stages:
-        parts += ["<h2>Pipeline stages</h2>", _table(stages)]
+        parts += ["<h2>Pipeline stages</h2>", html_table(stages)]
     for name, (plot_title, png) in plots.items():
         data = base64.b64encode(png).decode("ascii")
         parts.append(f'<h2>{html.escape(plot_title)}</h2><figure id="{name}"><img alt="{html.escape(plot_title)}" '
                      f'src="data:image/png;base64,{data}"></figure>')
     layers = layer_table(report)
     if layers:
-        parts += ["<h2>Per-layer cost on the board</h2>", _table(layers)]
+        parts += ["<h2>Per-layer cost on the board</h2>", html_table(layers)]
     parts += ["<h2>Notes</h2>", f'<p class="notes">{html.escape(NOTES)}</p>', "</body></html>"]
     return "\n".join(parts)

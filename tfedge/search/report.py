@@ -7,12 +7,11 @@ so the output is never an empty front without an explanation.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import json
 from pathlib import Path
 
-from tfedge.report.html import STYLE, _table
+from tfedge.report.html import STYLE, html_table, summary_html
 from tfedge.report.plots import DPI, STAGE_COLORS
 from tfedge.report.tables import Table
 from tfedge.search import pareto
@@ -21,7 +20,12 @@ from tfedge.search.space import SearchSpace, within_budget
 
 def _params_text(params: dict) -> str:
     p = {k.split(".", 1)[-1]: v for k, v in params.items() if k != "board"}
-    text = f"w{p.get('width')} d{p.get('depth')} k{p.get('kernel')}"
+    if p.get("mode") == "dnas":
+        text = "DNAS widths " + "-".join(map(str, p.get("widths") or [])) + f" k{p.get('kernel')}"
+    elif {"width", "depth", "kernel"} <= set(p):
+        text = f"w{p.get('width')} d{p.get('depth')} k{p.get('kernel')}" + (f" r{p['resolution']}" if p.get("resolution") else "")
+    else:  # a user's builder: its own parameters
+        text = " ".join(f"{k}={v}" for k, v in params.items() if k.startswith("model.")).replace("model.", "")
     if p.get("sparsity"):
         text += f", prune {p['sparsity']:g}"
     if p.get("clusters"):
@@ -92,7 +96,7 @@ def trials_table(report: dict) -> Table:
         elif t["status"] == "done":
             result = "does not fit the board"
         elif t["status"] == "stopped":
-            result = f"stopped by ASHA (float accuracy {m.get('float_accuracy', 0):.2%}" + (
+            result = f"stopped after the short training (float accuracy {m.get('float_accuracy', 0):.2%}" + (
                 f", early int8 {m['early_ms']:.3f} ms)" if "early_ms" in m else ")")
         else:
             result = f"failed: {t['error']}"
@@ -116,8 +120,14 @@ def pareto_plot(report: dict) -> bytes:
             continue
         color = STAGE_COLORS[i % len(STAGE_COLORS)]
         size = lambda ts: [30 + 400 * t["metrics"]["ram_bytes"] / ram_max for t in ts]  # noqa: E731
-        ax.scatter([t["metrics"]["ms"] for t in mine], [t["metrics"]["accuracy"] for t in mine], s=size(mine), color=color,
-                   alpha=0.55, linewidths=0, label=board)
+        sampled = [t for t in mine if t["params"].get("mode") != "dnas"]
+        dnas = [t for t in mine if t["params"].get("mode") == "dnas"]
+        if sampled:
+            ax.scatter([t["metrics"]["ms"] for t in sampled], [t["metrics"]["accuracy"] for t in sampled], s=size(sampled),
+                       color=color, alpha=0.55, linewidths=0, label=board)
+        if dnas:  # the differentiable search's model: a star of the board's colour
+            ax.scatter([t["metrics"]["ms"] for t in dnas], [t["metrics"]["accuracy"] for t in dnas], s=size(dnas), color=color,
+                       marker="*", edgecolors="black", linewidths=0.8, label=f"{board}: DNAS")
         on_front = sorted((t for t in mine if t["number"] in front), key=lambda t: t["metrics"]["ms"])
         if on_front:
             xs, ys = [t["metrics"]["ms"] for t in on_front], [t["metrics"]["accuracy"] for t in on_front]
@@ -128,10 +138,10 @@ def pareto_plot(report: dict) -> bytes:
         ax.axvline(budget["ms"], color="#C44E52", ls="--", lw=1, label=f"budget {budget['ms']:g} ms")
     ax.set_xlabel("est. ms per inference (board clock)")
     ax.set_ylabel("int8 accuracy on the board")
-    ax.set_title("Search trials (marker area = RAM, outlined = Pareto front)")
+    ax.set_title("Search trials (marker area = RAM, outlined = Pareto front, star = DNAS)")
     ax.grid(alpha=0.3)
     if trials:
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
     else:
         ax.text(0.5, 0.5, "no trial was measured", ha="center", va="center", transform=ax.transAxes)
     buf = io.BytesIO()
@@ -154,14 +164,13 @@ def render_html(report: dict, png: bytes) -> str:
         rows.append((f"winner on {board}", f"trial {number}" + (f", deployed: {page}" if page else "")))
     for line in summary_lines(report)[1:]:
         rows.append(("closest", line.split(": ", 1)[-1]))
-    parts.append('<table class="summary"><tbody>' + "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in rows) + "</tbody></table>")
+    parts.append(summary_html(rows))
     data = base64.b64encode(png).decode("ascii")
     parts.append(f'<h2>Accuracy against latency</h2><figure id="pareto"><img alt="Pareto plot" src="data:image/png;base64,{data}">'
-                 "<figcaption>marker area = RAM, colour = board, outlined = on the Pareto front</figcaption></figure>")
+                 "<figcaption>marker area = RAM, colour = board, outlined = on the Pareto front, star = the DNAS model</figcaption></figure>")
     if report["front"]:
-        parts += ["<h2>Pareto front</h2>", _table(front_table(report))]
-    parts += ["<h2>All trials</h2>", _table(trials_table(report)), "</body></html>"]
+        parts += ["<h2>Pareto front</h2>", html_table(front_table(report))]
+    parts += ["<h2>All trials</h2>", html_table(trials_table(report)), "</body></html>"]
     return "\n".join(parts)
 
 

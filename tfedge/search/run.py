@@ -1,5 +1,7 @@
-"""Run a search on Ray Tune: Optuna proposes trials (TPE or NSGA-II), ASHA stops poor ones after the
-short training, each trial takes one CPU (one QEMU at a time per CPU) and the driver gathers results.
+"""Run a search on Ray Tune: Optuna proposes trials (TPE or NSGA-II) in batches of the concurrency,
+successive halving stops poor ones after the short training (both in tfedge.search.ordered, so the
+same seed gives the same trials whatever order the workers finish in), each trial takes one CPU (one
+QEMU at a time per CPU) and the driver gathers results.
 
     DIR/trials.jsonl     every finished trial (tfedge.search.store): resuming reruns none of them
     DIR/optuna.journal   the Optuna study, so a resumed sampler knows what was already tried
@@ -20,12 +22,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tfedge.search.pareto import halving_score
-from tfedge.search.space import OBJECTIVES, SearchSpace, trial_key, within_budget
+from tfedge.search.space import OBJECTIVES, SearchError, SearchSpace, trial_key, within_budget
 from tfedge.search.store import ResultStore
 
 Progress = Callable[[str], None]
 DEFAULT_TRIAL = "tfedge.search.trial:run_trial"
 PENALTY = 1e12  # objective value of a model that does not fit: dominated by every model that does
+
+
+class SearchInterrupted(SearchError):
+    """The Ray Tune run stopped before every trial ended (Ctrl+C): no report, no DNAS, no deploy."""
 
 
 def _resolve(spec: str) -> Callable:
@@ -62,9 +68,11 @@ def _trainable(space: SearchSpace, out_dir: str, trial_fn: str, known: dict[str,
 
         try:
             metrics = _resolve(trial_fn)(space, config, trial_dir, checkpoint)
-        except Exception as exc:
-            (trial_dir / "error.txt").write_text(f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
-            raise
+        except Exception as exc:  # recorded at once, not retried: the same parameters would fail again
+            error = f"{type(exc).__name__}: {exc}"
+            (trial_dir / "error.txt").write_text(f"{error}\n\n{traceback.format_exc()}")
+            tune.report({**step1, "step": 2, "error": error})
+            return
         tune.report({**step1, **metrics, "step": 2, **objective_values(space, metrics)})
 
     return trainable
@@ -94,7 +102,7 @@ def _callback(space: SearchSpace, store: ResultStore, out_dir: Path, total: int,
             self._progress()
 
         def _progress(self) -> None:
-            records = store.all()
+            records = [r for r in store.all() if r["params"].get("mode") != "dnas"]
             failed = sum(r["status"] == "failed" for r in records)
             stopped = sum(r["status"] == "stopped" for r in records)
             ok = [r for r in records if r["status"] == "done" and not within_budget(space, r["metrics"])]
@@ -107,14 +115,24 @@ def _callback(space: SearchSpace, store: ResultStore, out_dir: Path, total: int,
             progress(f"search: {len(records)}/{total} trials ({stopped} stopped early, {failed} failed); {best_text}; {eta}")
 
         def on_trial_complete(self, iteration, trials, trial, **info):
-            self._record(trial, "done", None)
+            error = (trial.last_result or {}).get("error")
+            self._record(trial, "failed" if error else "done", error)
 
         def on_trial_error(self, iteration, trials, trial, **info):
-            error_file = out_dir / "trials" / trial_key(space, dict(trial.config)) / "error.txt"
-            error = error_file.read_text().split("\n\n", 1)[0] if error_file.exists() else "the trial's worker died"
-            self._record(trial, "failed", error)
+            # Only a worker that died gets here (a Python error is reported as a result): Ray retried it
+            # FailureConfig.max_failures times first.
+            self._record(trial, "failed", f"the trial's worker died ({trial.num_failures} attempts): {_first_line(trial)}")
 
     return Gather()
+
+
+def _first_line(trial) -> str:
+    try:
+        text = Path(trial.error_file).read_text() if trial.error_file else ""
+    except OSError:
+        text = ""
+    lines = [line.strip() for line in text.splitlines() if "Error" in line or "died" in line]
+    return (lines[-1] if lines else "no error text")[:300]
 
 
 def _sampler(space: SearchSpace):
@@ -133,63 +151,70 @@ def run_search(
     cpus: int | None = None,
     trial_fn: str = DEFAULT_TRIAL,
     ray_temp_dir: str | None = None,
+    max_failures: int = 1,
     progress: Progress = print,
 ) -> list[dict]:
-    """Run the trials the store does not hold yet; returns every stored record."""
+    """Run the trials the store does not hold yet; returns every stored record. `cpus` trials run at
+    once (default 2), on a local Ray or the cluster at `address`; a trial whose worker dies is
+    retried `max_failures` times, then recorded as failed."""
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     store = ResultStore(out_dir)
-    left = space.trials - len(store)
+    sampled = sum(r["params"].get("mode") != "dnas" for r in store.all())
+    left = space.trials - sampled
     if left <= 0:
         progress(f"search: all {space.trials} trials already in {store.path} (nothing to rerun)")
         return store.all()
-    if len(store):
-        progress(f"search: resuming, {len(store)} trials done, {left} to run")
+    if sampled:
+        progress(f"search: resuming, {sampled} trials done, {left} to run")
 
     import optuna
     import ray
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
     from ray import tune
-    from ray.tune.schedulers import ASHAScheduler
-    from ray.tune.search.optuna import OptunaSearch
+
+    from tfedge.search.ordered import BatchedOptunaSearch, BatchHalving
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    # The short-training report (step 1) carries only the float accuracy ASHA ranks on; the objectives
-    # come with the final one. A trial ASHA stops there reaches Optuna as pruned.
+    # The short-training report (step 1) carries only the halving score; the objectives come with
+    # the final one.
     os.environ.setdefault("TUNE_DISABLE_STRICT_METRIC_CHECKING", "1")
+    concurrency = cpus or 2  # also the batch size: the same on a local Ray and on a cluster (ordered.py)
     started_ray = not ray.is_initialized()
     if started_ray:
         init = dict(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
         if address is None:
-            init.update(num_cpus=cpus or 2, _temp_dir=ray_temp_dir)
+            init.update(num_cpus=concurrency, _temp_dir=ray_temp_dir)
         ray.init(**{k: v for k, v in init.items() if v is not None})
     try:
         objectives = [f"obj_{name}" for name in space.objectives]
-        modes = [OBJECTIVES[name][1] for name in space.objectives]
+        directions = ["maximize" if OBJECTIVES[name][1] == "max" else "minimize" for name in space.objectives]
         if space.sampler == "tpe":  # one objective: the int8 accuracy (budgets filter the front afterwards)
-            objectives, modes = ["obj_accuracy"], ["max"]
-        searcher = OptunaSearch(
-            {name: optuna.distributions.CategoricalDistribution(values) for name, values in space.choices().items()},
-            metric=objectives if len(objectives) > 1 else objectives[0], mode=modes if len(modes) > 1 else modes[0],
-            sampler=_sampler(space), study_name="tfedge-search",
-            storage=JournalStorage(JournalFileBackend(str(out_dir / "optuna.journal"))))
-        # Successive halving after the short training (step 1 of 2) on the float accuracy less the early
-        # board cost's excess over the budget (pareto.halving_score).
-        scheduler = ASHAScheduler(time_attr="training_iteration", metric="halving_score", mode="max", max_t=2,
-                                  grace_period=1, reduction_factor=2)
+            objectives, directions = ["obj_accuracy"], ["maximize"]
+        study = optuna.create_study(study_name="tfedge-search", directions=directions, sampler=_sampler(space),
+                                    storage=JournalStorage(JournalFileBackend(str(out_dir / "optuna.journal"))),
+                                    load_if_exists=True)
+        searcher = BatchedOptunaSearch(
+            study, {name: optuna.distributions.CategoricalDistribution(values) for name, values in space.choices().items()},
+            objectives, size=concurrency, total=left)
         known = store.done()
         trainable = tune.with_resources(_trainable(space, str(out_dir), trial_fn, known), {"cpu": 1})
         tuner = tune.Tuner(
             trainable,
-            tune_config=tune.TuneConfig(search_alg=searcher, scheduler=scheduler, num_samples=left,
-                                        max_concurrent_trials=cpus or (2 if address is None else None)),
+            tune_config=tune.TuneConfig(search_alg=searcher, scheduler=BatchHalving(searcher), num_samples=left,
+                                        max_concurrent_trials=concurrency),
             run_config=tune.RunConfig(name=f"tune-{int(time.time())}", storage_path=str(out_dir / "ray"), verbose=0,
-                                      failure_config=tune.FailureConfig(max_failures=1),  # a killed worker: retried once
+                                      failure_config=tune.FailureConfig(max_failures=max_failures),
                                       callbacks=[_callback(space, store, out_dir, space.trials, progress)]),
         )
         tuner.fit()
     finally:
         if started_ray:
             ray.shutdown()
-    return ResultStore(out_dir).all()
+    records = ResultStore(out_dir).all()
+    finished = sum(r["params"].get("mode") != "dnas" for r in records)
+    if finished < space.trials:  # every trial that ends is recorded: fewer means Tune was stopped (Ctrl+C)
+        raise SearchInterrupted(f"search interrupted after {finished}/{space.trials} trials; run the same command "
+                                "again to resume (finished trials are not rerun)")
+    return records

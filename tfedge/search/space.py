@@ -22,6 +22,8 @@ YAML form (the same fields as `SearchSpace`):
     budget: {ms: 2.0, ram: 65536, flash: 262144}   # hard limits; a trial over any is not on the front
     samples: 128                  # test samples run on the board for the int8 accuracy
     seed: 0
+    mode: search                  # search (sampled trials), dnas (channel-width masks, tfedge/search/dnas.py), both
+    dnas_cost_weight: 1.0         # DNAS: weight of the predicted-ms cost term
 
 Everything is checked before Ray starts or a model is built (SearchError naming the key).
 """
@@ -37,11 +39,12 @@ from typing import Any
 
 from tfedge.errors import TfedgeError
 
-FAMILIES = ("digits_cnn", "ds_cnn")
-MODEL_KEYS = {"width": int, "depth": int, "kernel": int}
+FAMILIES = ("digits_cnn", "ds_cnn", "mobilenet_v1", "mobilenet_v2", "resnet_cifar", "cnn_1d")
+MODEL_KEYS = {"width": int, "depth": int, "kernel": int, "resolution": int}
 RECIPE_KEYS = {"sparsity": float, "clusters": int, "quantization": str}
-QUANTIZATIONS = ("ptq", "qat")
+QUANTIZATIONS = ("ptq", "qat", "int16x8")  # int16x8: post-training, int16 activations and int8 weights
 SAMPLERS = ("tpe", "nsga2")
+MODES = ("search", "dnas", "both")
 # objective -> (trial metric key, optimization direction)
 OBJECTIVES = {"accuracy": ("accuracy", "max"), "ms": ("ms", "min"), "ram": ("ram_bytes", "min"),
               "flash": ("flash_bytes", "min"), "instructions": ("instructions", "min")}
@@ -63,6 +66,7 @@ def _default_recipe() -> dict[str, list]:
 @dataclass
 class SearchSpace:
     family: str = "digits_cnn"
+    builder: str | None = None  # "module:function", a user's own builder (the model section is its parameters)
     data: str = "digits"
     boards: list[str] = field(default_factory=lambda: ["stm32f405"])
     model: dict[str, list] = field(default_factory=_default_model)
@@ -77,6 +81,8 @@ class SearchSpace:
     samples: int = 128
     seed: int = 0
     batch_size: int = 32
+    mode: str = "search"  # search (sampled trials), dnas (one mask model per board), both
+    dnas_cost_weight: float = 1.0
 
     @classmethod
     def from_dict(cls, raw: Any) -> SearchSpace:
@@ -94,7 +100,8 @@ class SearchSpace:
             given = raw.get(section) or {}
             if not isinstance(given, dict):
                 raise SearchError(f"search space: '{section}' maps parameters to lists of choices")
-            setattr(space, section, {**default(), **given})
+            # a user's builder takes exactly the model parameters the space names
+            setattr(space, section, dict(given) if section == "model" and space.builder else {**default(), **given})
         space.validate()
         return space
 
@@ -113,8 +120,11 @@ class SearchSpace:
     def validate(self) -> None:
         from tfedge.boards import load_board
 
-        if self.family not in FAMILIES:
-            raise SearchError(f"search space: unknown family {self.family!r}; use one of {', '.join(FAMILIES)}")
+        if self.builder is not None:
+            resolve_builder(self.builder)
+        elif self.family not in FAMILIES:
+            raise SearchError(f"search space: unknown family {self.family!r}; use one of {', '.join(FAMILIES)} "
+                              "or your own builder (builder: my_module:build)")
         if not self.boards or not isinstance(self.boards, list):
             raise SearchError("search space: 'boards' lists one or more board names (tfedge boards)")
         for board in self.boards:
@@ -123,6 +133,8 @@ class SearchSpace:
             choices = getattr(self, section)
             if not isinstance(choices, dict):
                 raise SearchError(f"search space: '{section}' maps parameters to lists of choices")
+            if section == "model" and self.builder is not None:  # the user's parameters: any name, plain values
+                keys = {k: (int, float, str, bool) for k in choices}
             unknown = sorted(set(choices) - set(keys))
             if unknown:
                 raise SearchError(f"search space: unknown {section} parameter(s) {', '.join(unknown)}; use {', '.join(keys)}")
@@ -131,9 +143,10 @@ class SearchSpace:
                 choices[key] = values
                 kind = keys[key]
                 if not values or not all(isinstance(v, kind) or (kind is float and isinstance(v, int)) for v in values):
-                    raise SearchError(f"search space: {section}.{key} must be a non-empty list of {kind.__name__}, got {values!r}")
-        for key in ("width", "depth", "kernel"):
-            if any(v < 1 for v in self.model[key]):
+                    name = kind.__name__ if isinstance(kind, type) else "int, float, str or bool"
+                    raise SearchError(f"search space: {section}.{key} must be a non-empty list of {name}, got {values!r}")
+        for key in ("width", "depth", "kernel", "resolution"):
+            if self.builder is None and any(v < 1 for v in self.model.get(key, [])):
                 raise SearchError(f"search space: model.{key} choices must be >= 1, got {self.model[key]}")
         if any(not 0.0 <= s < 1.0 for s in self.recipe["sparsity"]):
             raise SearchError(f"search space: recipe.sparsity choices must be in [0, 1), got {self.recipe['sparsity']}")
@@ -155,6 +168,13 @@ class SearchSpace:
                 raise SearchError(f"search space: '{name}' must be an integer >= 1, got {getattr(self, name)!r}")
         if not isinstance(self.short_epochs, int) or not 1 <= self.short_epochs <= self.epochs:
             raise SearchError(f"search space: 'short_epochs' must be between 1 and epochs ({self.epochs}), got {self.short_epochs!r}")
+        if self.mode not in MODES:
+            raise SearchError(f"search space: unknown mode {self.mode!r}; use {', '.join(MODES)}")
+        if self.mode != "search" and (self.family != "digits_cnn" or self.builder):
+            raise SearchError(f"search space: mode {self.mode} searches digits_cnn widths only (its cost table); "
+                              f"family {self.family!r} needs mode: search")
+        if not isinstance(self.dnas_cost_weight, (int, float)) or self.dnas_cost_weight < 0:
+            raise SearchError(f"search space: 'dnas_cost_weight' must be a number >= 0, got {self.dnas_cost_weight!r}")
         if not isinstance(self.finetune_epochs, int) or self.finetune_epochs < 1:
             raise SearchError(f"search space: 'finetune_epochs' must be an integer >= 1, got {self.finetune_epochs!r}")
 
@@ -167,9 +187,29 @@ class SearchSpace:
         return dataclasses.asdict(self)
 
 
+def resolve_builder(spec: str):
+    """The user's builder function for "module:function" (importable here and on every Ray worker)."""
+    import importlib
+
+    module, _, name = str(spec).partition(":")
+    if not module or not name:
+        raise SearchError(f"search space: builder {spec!r} must be 'module:function' (e.g. my_models:build)")
+    try:
+        function = getattr(importlib.import_module(module), name)
+    except ImportError as exc:
+        raise SearchError(f"search space: builder module {module!r} cannot be imported ({exc}); put it on PYTHONPATH") from exc
+    except AttributeError:
+        raise SearchError(f"search space: module {module!r} has no function {name!r} (builder {spec})") from None
+    if not callable(function):
+        raise SearchError(f"search space: builder {spec} is not a function")
+    return function
+
+
 def trial_key(space: SearchSpace, params: dict) -> str:
     """A trial's identity: its parameters and every setting of the space that changes its result."""
     settings = {k: getattr(space, k) for k in ("family", "data", "epochs", "short_epochs", "finetune_epochs", "samples", "seed", "batch_size")}
+    if space.builder:  # only when set: the keys of earlier stores stay the same
+        settings["builder"] = space.builder
     blob = json.dumps({"params": params, "settings": settings}, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 

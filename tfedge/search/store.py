@@ -1,7 +1,7 @@
 """The results store: DIR/trials.jsonl, one line per finished trial, appended by the driver as each ends.
 
 A record is {key, number, params, status, metrics, error, seconds}; status is `done` (measured on its
-board), `stopped` (halted by ASHA after the short training) or `failed` (its error recorded). A rerun
+board), `stopped` (halted by successive halving after the short training) or `failed` (its error recorded). A rerun
 of the same search reads it back: finished trials are not rerun. The
 same parameters sampled twice make two records (the second `cached`: it reused the first's result).
 """

@@ -5,10 +5,15 @@ compression with the optimize pipeline, export to int8, and measure it on the sa
 training (step 1: the float test accuracy and the board cost of that model's int8 export) — the
 scheduler may stop the trial there — and returns the
 final metrics (step 2). A model that does not fit the board is a result (fits=False), not an error.
+With checkpoint None (a DNAS model: nothing to stop) the short-training export is not measured.
+
+A trial is deterministic for the space's seed: Python, NumPy and TensorFlow seeded, TensorFlow's ops
+deterministic and single-threaded (intra and inter op) in the Ray worker, which starts TensorFlow.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,31 +36,47 @@ def recipe_for(space: SearchSpace, params: dict, trained_epochs: int):
         stages.append(Prune(sparsity=sparsity, epochs=space.finetune_epochs))
     if clusters > 0:
         stages.append(Cluster(clusters=clusters, epochs=space.finetune_epochs))
-    if params["recipe.quantization"] == "qat":
+    quantization = params["recipe.quantization"]
+    if quantization == "qat":
         scheme = {(False, False): "qat", (True, False): "pqat", (False, True): "cqat", (True, True): "pcqat"}[(sparsity > 0, clusters > 0)]
         stages.append(QAT(scheme=scheme, epochs=space.finetune_epochs))
-    stages.append(Int8(representative_samples=256))
+    stages.append(Int8(representative_samples=256, int16x8=quantization == "int16x8"))
     return Recipe(stages=stages, data=space.data, batch_size=space.batch_size, seed=space.seed)
 
 
-def _data(spec: str):
-    if spec not in _DATA:  # one load per worker process
-        from tfedge.optimize.data import load_dataset
+def load_data(spec: str, resolution: int | None = None):
+    """The space's dataset (one load per worker process); images resized to `resolution` x `resolution`
+    (bilinear) when the space searches the input resolution."""
+    if (spec, resolution) not in _DATA:
+        if resolution is None:
+            from tfedge.optimize.data import load_dataset
 
-        _DATA[spec] = load_dataset(spec)
-    return _DATA[spec]
+            _DATA[spec, None] = load_dataset(spec)
+        else:
+            import dataclasses
+
+            from tfedge._tf import tf
+
+            data = load_data(spec)
+            if data.x_train.ndim != 4:
+                from tfedge.search.space import SearchError
+
+                raise SearchError(f"model.resolution resizes images (N, H, W, C); data {spec!r} has shape {data.x_train.shape}")
+            resize = lambda x: tf.image.resize(x, (resolution, resolution)).numpy().astype(x.dtype)  # noqa: E731
+            _DATA[spec, resolution] = dataclasses.replace(data, x_train=resize(data.x_train), x_test=resize(data.x_test))
+    return _DATA[spec, resolution]
 
 
-def _early_cost(model, data, board: str, trial_dir: Path) -> dict:
+def _early_cost(model, data, board: str, trial_dir: Path, int16x8: bool = False) -> dict:
     """The short-trained float model's int8 export measured on the board (cost only, no accuracy run):
-    what ASHA weighs besides the float accuracy, so a fast small model is not stopped for being behind
+    what the halving weighs besides the float accuracy, so a fast small model is not stopped for being behind
     a slow one after two epochs. Pruning and clustering come later and may still change these figures."""
     from tfedge.emulate.figures import measure_on_board
     from tfedge.errors import DoesNotFitError
     from tfedge.export import export_int8
 
     path = trial_dir / "early_int8.tflite"
-    path.write_bytes(export_int8(model, data.x_train[:128]))
+    path.write_bytes(export_int8(model, data.x_train[:128], int16x8=int16x8))
     try:
         m = measure_on_board(path, board).metrics
     except DoesNotFitError:
@@ -64,29 +85,53 @@ def _early_cost(model, data, board: str, trial_dir: Path) -> dict:
             "early_flash_bytes": int(m["flash_bytes"])}
 
 
-def run_trial(space: SearchSpace, params: dict, trial_dir: Path, checkpoint: Checkpoint) -> dict:
-    from tfedge._tf import set_seeds
+def deterministic_tf(seed: int) -> None:
+    """Seeds and deterministic, single-threaded TensorFlow (threads can only be set before TF starts:
+    in a Ray worker it has not; a test calling run_trial in a TF-using process keeps TF's threads)."""
+    os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")
+    from tfedge._tf import set_seeds, tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass
+    set_seeds(seed)
+
+
+def short_trained(space: SearchSpace, params: dict, data):
+    """The sampled model built and trained `short_epochs`, deterministic for the space's seed."""
+    from tfedge.optimize.training import FineTune, fit
+    from tfedge.search.builders import build
+
+    deterministic_tf(space.seed)
+    classes = int(max(data.y_train.max(), data.y_test.max())) + 1
+    model_params = {k.split(".", 1)[1]: v for k, v in params.items() if k.startswith("model.") and v is not None}
+    if space.builder is None:
+        model_params.pop("resolution", None)  # the data's size (load_data), not a builder argument
+    model = build(space.family, tuple(data.x_train.shape[1:]), classes, builder=space.builder, **model_params)
+    fit(model, FineTune(data.x_train, data.y_train, epochs=space.short_epochs, batch_size=space.batch_size,
+                        learning_rate=3e-3, verbose=False), "short")
+    return model
+
+
+def run_trial(space: SearchSpace, params: dict, trial_dir: Path, checkpoint: Checkpoint | None) -> dict:
     from tfedge.emulate.figures import measure_on_board
     from tfedge.errors import DoesNotFitError
     from tfedge.optimize.metrics import keras_accuracy
     from tfedge.optimize.pipeline import run_recipe
-    from tfedge.optimize.training import FineTune, fit
-    from tfedge.search.builders import build
 
     start = time.monotonic()
-    data = _data(space.data)
-    set_seeds(space.seed)
-    classes = int(max(data.y_train.max(), data.y_test.max())) + 1
-    model = build(space.family, tuple(data.x_train.shape[1:]), classes,
-                  **{k.split(".", 1)[1]: int(v) for k, v in params.items() if k.startswith("model.")})
-    fit(model, FineTune(data.x_train, data.y_train, epochs=space.short_epochs, batch_size=space.batch_size,
-                        learning_rate=3e-3, verbose=False), "short")
+    data = load_data(space.data, params.get("model.resolution") if space.builder is None else None)
+    model = short_trained(space, params, data)
     float_accuracy = keras_accuracy(model, data.x_test, data.y_test)
-    checkpoint(1, {"float_accuracy": float_accuracy, **_early_cost(model, data, params["board"], trial_dir)})
+    if checkpoint is not None:
+        checkpoint(1, {"float_accuracy": float_accuracy, **_early_cost(model, data, params["board"], trial_dir,
+                                                                                  params["recipe.quantization"] == "int16x8")})
 
     recipe = recipe_for(space, params, space.short_epochs)
     report = run_recipe(recipe, trial_dir / "optimize", model=model, data=data, progress=lambda _line: None)
-    tflite = trial_dir / "optimize" / "model_int8.tflite"
+    tflite = trial_dir / "optimize" / ("model_int16x8.tflite" if params["recipe.quantization"] == "int16x8" else "model_int8.tflite")
     metrics = {"float_accuracy": report["stages"][0].get("accuracy", float_accuracy),
                "litert_accuracy": report["stages"][-1].get("accuracy"), "tflite": str(tflite),
                "model_bytes": tflite.stat().st_size}
