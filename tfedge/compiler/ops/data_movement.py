@@ -1,7 +1,10 @@
 """Data-movement ops, int8, outputs in the input's quantization (TFLM copies bytes): TRANSPOSE,
 STRIDED_SLICE, SLICE, BROADCAST_TO, DEPTH_TO_SPACE, SPACE_TO_DEPTH (strided_slice_s8: an affine index
 map derived with numpy, see slicing.py; broadcast dimensions have stride 0),
-SPLIT, SPLIT_V, UNPACK (split_s8), PACK (concat_s8) and GATHER with constant indices (gather_s8)."""
+SPLIT, SPLIT_V, UNPACK (split_s8), PACK (concat_s8) and GATHER with constant indices (gather_s8).
+
+int16x8: every op here but GATHER (TFLM has no int16 GATHER) also moves int16 tensors, with the same
+byte-copy kernels: an int16 element is two bytes (slicing.affine(..., itemsize=2), sizes in bytes)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import numpy as np
 from tfedge.compiler import slicing
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import const_input, int8_activation, same_quant, shape_is, where
+from tfedge.compiler.ops.common import INT8, INT8_INT16, activation, const_input, same_quant, same_type, shape_is, where
 
 MAX_DIMS = 6  # strided_slice_s8's loop depth (TFLM: up to 5-D slices, 6-D transposes)
 
@@ -19,14 +22,20 @@ def _prod(values) -> int:
     return int(np.prod(values, dtype=np.int64)) if len(values) else 1
 
 
-def _copy_ok(op: Op, g: Graph, data: int, outputs: list[int]) -> list[str]:
-    """An int8 data input and int8 outputs of the same quantization."""
-    problems = int8_activation(op, g, data, "input")
+def _copy_ok(op: Op, g: Graph, data: int, outputs: list[int], types: tuple[str, ...] = INT8_INT16) -> list[str]:
+    """A data input and outputs of one type (int8, or int16 where TFLM moves int16) and one quantization."""
+    problems = activation(op, g, data, "input", types)
     for k, t in enumerate(outputs):
-        problems += int8_activation(op, g, t, "output" if len(outputs) == 1 else f"output {k}")
+        problems += activation(op, g, t, "output" if len(outputs) == 1 else f"output {k}", types)
+    problems += [] if problems else same_type(op, g, [data, *outputs])
     if not problems and any(not same_quant(g.tensors[data], g.tensors[t]) for t in outputs):
         problems.append(f"{where(op)}: input and output quantization differ (TFLM copies bytes; re-export the model)")
     return problems
+
+
+def _item(g: Graph, t: int) -> int:
+    """Bytes per element of tensor t (the byte-copy kernels count bytes)."""
+    return np.dtype(g.tensors[t].dtype).itemsize
 
 
 def _axis(op: Op, value: int, rank: int) -> int | None:
@@ -116,16 +125,18 @@ def _validate_slice(op: Op, g: Graph) -> list[str]:
     except (ValueError, IndexError, TypeError) as exc:
         return [f"{where(op)}: {exc}"]
     problems = shape_is(op, g, op.outputs[0], _out_shape(op, index))
-    if not problems and index.size and len(slicing.affine(index)[0]) > MAX_DIMS:
+    if not problems and index.size and len(slicing.affine(index, _item(g, op.inputs[0]))[0]) > MAX_DIMS:
         problems.append(f"{where(op)}: more than {MAX_DIMS} dimensions after merging")
     return problems
 
 
 def _emit_slice(op: Op, g: Graph, ctx) -> Layer:
     index, start = _index_map(op, g)
-    dims, strides = slicing.affine(index) if index.size else ([0], [1])
+    item = _item(g, op.inputs[0])
+    dims, strides = slicing.affine(index, item) if index.size else ([0], [1])
     lead = MAX_DIMS - len(dims)
-    name = ctx.params("tfedge_slice_params", dict(dims=[1] * lead + dims, strides=[0] * lead + strides, start=start))
+    name = ctx.params("tfedge_slice_params", dict(dims=[1] * lead + dims, strides=[0] * lead + strides,
+                                                  start=start * item))
     return Layer(kernel="strided_slice_s8",
                  call=f"strided_slice_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
 
@@ -192,6 +203,7 @@ def _validate_split(op: Op, g: Graph) -> list[str]:
 
 def _emit_split(op: Op, g: Graph, ctx) -> Layer:
     _, _, outer, sizes = _split_layout(op, g)
+    sizes = [s * _item(g, _split_data(op)) for s in sizes]
     table = f"l{ctx.layer}_outputs"
     ptrs = [ctx.ptr(t) for t in op.outputs]
     ctx.decls.append(f"static int8_t *const {table}[{len(ptrs)}] = {{{', '.join(ptrs)}}};")
@@ -220,10 +232,11 @@ def _validate_pack(op: Op, g: Graph) -> list[str]:
 def _emit_pack(op: Op, g: Graph, ctx) -> Layer:
     shape = g.tensors[op.inputs[0]].shape
     axis = _axis(op, op.options.get("Axis", 0), len(shape) + 1)
-    ptrs = [ctx.ptr(t, const=True) for t in op.inputs]
+    ptrs = [f"(const int8_t *){p}" if g.tensors[t].is_const and _item(g, t) > 1 else p
+            for t, p in ((t, ctx.ptr(t, const=True)) for t in op.inputs)]
     table = f"l{ctx.layer}_inputs"
     ctx.decls.append(f"static const int8_t *const {table}[{len(ptrs)}] = {{{', '.join(ptrs)}}};")
-    size = _prod(shape[axis:])
+    size = _prod(shape[axis:]) * _item(g, op.inputs[0])
     name = ctx.params("tfedge_concat_params", dict(outer=_prod(shape[:axis]), num_inputs=len(ptrs),
                                                    sizes=ctx.array("int32_t", [size] * len(ptrs), "sizes"), inputs=table))
     return Layer(kernel="concat_s8", call=f"concat_s8(&{name}, {ctx.ptr(op.outputs[0])});")
@@ -246,7 +259,7 @@ def _gather_layout(op: Op, g: Graph) -> tuple[int, np.ndarray]:
 def _validate_gather(op: Op, g: Graph) -> list[str]:
     if len(op.inputs) != 2 or len(op.outputs) != 1:
         return [f"{where(op)}: expected 2 inputs and one output"]
-    problems = _copy_ok(op, g, op.inputs[0], op.outputs)
+    problems = _copy_ok(op, g, op.inputs[0], op.outputs, INT8)  # TFLM has no int16 GATHER
     t = op.inputs[1]
     problems += const_input(op, g, t, "indices", g.tensors[t].dtype if t >= 0 and g.tensors[t].dtype in ("int32", "int64") else "int32")
     if problems:
