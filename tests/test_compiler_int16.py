@@ -60,6 +60,13 @@ CASES = {
     "pack_axis1": ("split_concat", dict(kind="pack")),
     "broadcast_to": ("broadcast_to", {}),
     "upsample_nearest": ("upsample", {}),
+    # Conv2DTranspose (int64 bias and accumulators)
+    "conv_transpose_s2_same": ("conv_transpose", {}),
+    "conv_transpose_s2_valid": ("conv_transpose", dict(padding="valid")),
+    "conv_transpose_s1_k2": ("conv_transpose", dict(strides=1, kernel=2)),
+    "conv_transpose_3x2_s21_nobias": ("conv_transpose", dict(kernel=(3, 2), strides=(2, 1), use_bias=False)),
+    "conv_transpose_relu_per_tensor": ("conv_transpose", dict(activation="relu", per_channel=False)),
+    "conv_transpose_decoder": ("conv_transpose", dict(decoder=True, hw=(3, 4), filters=2)),
 }
 
 
