@@ -47,6 +47,7 @@ CONVERTERS = {
     "float_io": (False, False, False),  # float input/output: QUANTIZE and DEQUANTIZE at the ends
     "float_io16": (True, False, False),  # int16x8 with float input/output: QUANTIZE/DEQUANTIZE int16
     "resource_variables": (False, True, True),
+    "uint8_io": (False, False, False),  # uint8 input/output: QUANTIZE uint8 <-> int8 at the ends
 }
 
 
@@ -61,6 +62,10 @@ def _build(name: str, params: dict) -> dict:
     scale = params.get("input_range", 1.0)
     reps = [rng.uniform(-1.0, 1.0, (200, *s)).astype(np.float32) * scale for s in shapes]
     xs = [rng.uniform(-1.0, 1.0, (N_FLOAT, *s)).astype(np.float32) * scale for s in shapes]
+    for i, t in enumerate(model.inputs):  # integer inputs (token ids): ids below params["vocab"]
+        if t.dtype.is_integer:
+            reps[i] = rng.integers(0, params.get("vocab", 16), reps[i].shape).astype(t.dtype.as_numpy_dtype)
+            xs[i] = rng.integers(0, params.get("vocab", 16), xs[i].shape).astype(t.dtype.as_numpy_dtype)
     rep = reps[0]
     conversion = CONVERTERS.get(params.get("converter"))
     if conversion is not None:  # TFLiteConverter.from_keras_model (dynamic batch) with these settings
@@ -73,6 +78,9 @@ def _build(name: str, params: dict) -> dict:
         if int8_io:
             conv.inference_input_type = tf.int8
             conv.inference_output_type = tf.int8
+        if params.get("converter") == "uint8_io":
+            conv.inference_input_type = tf.uint8
+            conv.inference_output_type = tf.uint8
         if variables:  # streaming state in an int8 tf.Variable
             conv.experimental_enable_resource_variables = True
             conv._experimental_variable_quantization = True
@@ -586,3 +594,29 @@ def unsupported_ops2(keras, **_):
 
 
 BUILDERS.update(space_depth=space_depth, unsupported_ops2=unsupported_ops2)
+
+
+def int_io(keras, vocab=16, steps=8, dim=4, kind="embedding", **_):
+    """Model inputs/outputs beyond int8: int32 token ids into an Embedding (GATHER with run-time indices),
+    the ids also CAST to float (CAST int32 -> float32, then QUANTIZE), or a classifier returning its class
+    index (ARG_MAX / ARG_MIN: an int32 output); embedding_argmax: all of them in one model (int32 in and
+    out). Static batch 1 (Input batch_size) for from_keras_model."""
+    import tensorflow as tf
+
+    if kind in ("argmax", "argmin"):
+        inp = keras.Input((5, 6), batch_size=1)
+        x = keras.layers.Dense(7)(inp)
+        fn = tf.argmax if kind == "argmax" else tf.argmin
+        return keras.Model(inp, keras.layers.Lambda(lambda t: fn(t, axis=-1, output_type=tf.int32))(x))
+    ids = keras.Input((steps,), dtype="int32", batch_size=1)
+    x = keras.layers.Embedding(vocab, dim, embeddings_initializer="random_uniform")(ids)
+    if kind in ("embedding_cast", "embedding_argmax"):
+        f = keras.layers.Lambda(lambda t: tf.cast(t, tf.float32)[..., None] / float(vocab))(ids)
+        x = keras.layers.Concatenate()([x, f])
+    x = keras.layers.Dense(3)(keras.layers.Flatten()(x))
+    if kind == "embedding_argmax":  # int32 in, int32 out: the class index of the token sequence
+        x = keras.layers.Lambda(lambda t: tf.argmax(t, axis=-1, output_type=tf.int32))(x)
+    return keras.Model(ids, x)
+
+
+BUILDERS["int_io"] = int_io

@@ -96,4 +96,15 @@ static inline int32_t tfedge_mul_one(const tfedge_binary_params *p, int32_t a, i
     }                                                                                                       \
   } while (0)
 
+/* QUANTIZE between integer types (TFLM reference_ops::Requantize): (x - zp_in) rescaled, + zp_out, clamped
+ * to the output type [LO, HI]; defines the kernel NAME. */
+#define TFEDGE_REQUANTIZE(NAME, TIN, TOUT, LO, HI)                                                  \
+  void NAME(const tfedge_quant_params *p, const TIN *input, TOUT *output) {                          \
+    int32_t i;                                                                                       \
+    for (i = 0; i < p->size; ++i) {                                                                  \
+      const int32_t v = tfedge_mbqm(input[i] + p->input_offset, p->mult, p->shift) + p->output_offset; \
+      output[i] = (TOUT)tfedge_clamp_i32(v, LO, HI);                                                 \
+    }                                                                                                \
+  }
+
 #endif

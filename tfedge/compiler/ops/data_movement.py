@@ -1,7 +1,8 @@
 """Data-movement ops, int8, outputs in the input's quantization (TFLM copies bytes): TRANSPOSE,
 STRIDED_SLICE, SLICE, BROADCAST_TO, DEPTH_TO_SPACE, SPACE_TO_DEPTH (strided_slice_s8: an affine index
 map derived with numpy, see slicing.py; broadcast dimensions have stride 0),
-SPLIT, SPLIT_V, UNPACK (split_s8), PACK (concat_s8) and GATHER with constant indices (gather_s8).
+SPLIT, SPLIT_V, UNPACK (split_s8), PACK (concat_s8) and GATHER with constant indices (gather_s8) or
+run-time int32 indices (gather_indices_s8: an embedding lookup of token ids).
 
 int16x8: every op here but GATHER (TFLM has no int16 GATHER) also moves int16 tensors, with the same
 byte-copy kernels: an int16 element is two bytes (slicing.affine(..., itemsize=2), sizes in bytes)."""
@@ -242,42 +243,57 @@ def _emit_pack(op: Op, g: Graph, ctx) -> Layer:
     return Layer(kernel="concat_s8", call=f"concat_s8(&{name}, {ctx.ptr(op.outputs[0])});")
 
 
-# ---- GATHER (constant indices) ----------------------------------------------------------------------
+# ---- GATHER (constant or run-time indices) ----------------------------------------------------------
 
-def _gather_layout(op: Op, g: Graph) -> tuple[int, np.ndarray]:
-    x, idx = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]].data
+def _gather_layout(op: Op, g: Graph) -> tuple[int, np.ndarray | None, tuple]:
+    """(axis, the constant indices or None for run-time ones, the indices' shape)."""
+    x, idx = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
     axis = _axis(op, op.options.get("Axis", 0), len(x.shape))
     if axis is None:
         raise ValueError(f"axis {op.options.get('Axis')} out of range for shape {x.shape}")
     if int(op.options.get("BatchDims", 0)) != 0:
         raise ValueError("batch_dims != 0 is not supported")
-    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[axis]):
-        raise ValueError(f"indices {idx.ravel().tolist()[:8]} outside 0..{x.shape[axis] - 1}")
-    return axis, idx
+    if idx.data is not None and idx.data.size and (idx.data.min() < 0 or idx.data.max() >= x.shape[axis]):
+        raise ValueError(f"indices {idx.data.ravel().tolist()[:8]} outside 0..{x.shape[axis] - 1}")
+    return axis, idx.data, tuple(idx.shape)
 
 
 def _validate_gather(op: Op, g: Graph) -> list[str]:
     if len(op.inputs) != 2 or len(op.outputs) != 1:
         return [f"{where(op)}: expected 2 inputs and one output"]
-    problems = _copy_ok(op, g, op.inputs[0], op.outputs, INT8)  # TFLM has no int16 GATHER
     t = op.inputs[1]
-    problems += const_input(op, g, t, "indices", g.tensors[t].dtype if t >= 0 and g.tensors[t].dtype in ("int32", "int64") else "int32")
+    if 0 <= t < len(g.tensors) and g.tensors[op.inputs[0]].is_const and g.tensors[op.inputs[0]].dtype == "int8" \
+            and not g.tensors[t].is_const:  # an embedding table: the int8 rows of a constant, in its quantization
+        problems = [] if same_quant(g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]) else \
+            [f"{where(op)}: table and output quantization differ (TFLM copies bytes; re-export the model)"]
+        problems += activation(op, g, op.outputs[0], "output", INT8)
+        if g.tensors[t].dtype != "int32":
+            problems.append(f"{where(op)}: run-time indices '{g.tensors[t].name}' are {g.tensors[t].dtype}; "
+                            "tfedge reads int32 indices")
+    else:
+        problems = _copy_ok(op, g, op.inputs[0], op.outputs, INT8)  # TFLM has no int16 GATHER
+        problems += const_input(op, g, t, "indices", g.tensors[t].dtype if t >= 0 and g.tensors[t].dtype in ("int32", "int64") else "int32")
     if problems:
         return problems
     try:
-        axis, idx = _gather_layout(op, g)
+        axis, _, idx_shape = _gather_layout(op, g)
     except ValueError as exc:
         return [f"{where(op)}: {exc}"]
     x = g.tensors[op.inputs[0]]
-    return shape_is(op, g, op.outputs[0], tuple(x.shape[:axis]) + tuple(idx.shape) + tuple(x.shape[axis + 1:]))
+    return shape_is(op, g, op.outputs[0], tuple(x.shape[:axis]) + idx_shape + tuple(x.shape[axis + 1:]))
 
 
 def _emit_gather(op: Op, g: Graph, ctx) -> Layer:
-    axis, idx = _gather_layout(op, g)
+    axis, idx, idx_shape = _gather_layout(op, g)
     x = g.tensors[op.inputs[0]]
-    p = dict(outer=_prod(x.shape[:axis]), num_indices=int(idx.size), axis_size=x.shape[axis],
-             inner=_prod(x.shape[axis + 1:]), indices=ctx.array("int32_t", idx.astype(np.int64).ravel(), "indices"))
-    name = ctx.params("tfedge_gather_params", p)
+    p = dict(outer=_prod(x.shape[:axis]), num_indices=_prod(idx_shape), axis_size=x.shape[axis],
+             inner=_prod(x.shape[axis + 1:]))
+    if idx is None:  # run-time indices, read from their tensor
+        name = ctx.params("tfedge_gather_params", dict(p, indices="NULL"))
+        return Layer(kernel="gather_indices_s8", variant_reason="run-time indices",
+                     call=f"gather_indices_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, "
+                          f"{ctx.ptr(op.inputs[1], 'int32_t', const=True)}, {ctx.ptr(op.outputs[0])});")
+    name = ctx.params("tfedge_gather_params", dict(p, indices=ctx.array("int32_t", idx.astype(np.int64).ravel(), "indices")))
     return Layer(kernel="gather_s8", call=f"gather_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
 
 
