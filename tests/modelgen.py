@@ -620,3 +620,63 @@ def int_io(keras, vocab=16, steps=8, dim=4, kind="embedding", **_):
 
 
 BUILDERS["int_io"] = int_io
+
+
+def board_ops(keras, kind="moves", transpose=False, **_):
+    """Several ops in one model, for one firmware build per group on a board (tests/test_ops_board.py).
+    moves: SPACE_TO_DEPTH, DEPTH_TO_SPACE, PAD, PADV2, SLICE, SPLIT_V, UNPACK, PACK, BROADCAST_TO,
+    RESIZE_NEAREST_NEIGHBOR, MAX/AVERAGE_POOL_2D, MEAN, REDUCE_MAX; moves16: the same without the ops the
+    converter or TFLM has no int16 form of (depth/space, REDUCE_MAX) for int16x8 (transpose: a TRANSPOSE first); math: MUL, SUB, MINIMUM,
+    BATCH_MATMUL, HARD_SWISH, LOGISTIC, TANH, LEAKY_RELU, RELU6, SOFTMAX; math16: the int16x8 ones of those
+    and ADD, CONCATENATION; litert: EXP, LOG, GELU (TFLM has no int8 kernel for them)."""
+    import tensorflow as tf
+
+    L = keras.layers
+    if kind in ("moves", "moves16"):
+        inp = keras.Input((8, 6, 4) if transpose else (6, 8, 4))
+        x = L.Permute((2, 1, 3))(inp) if transpose else inp
+        x = L.Conv2D(8, 3, padding="same")(x)
+        if kind == "moves":
+            x = L.Lambda(lambda t: tf.nn.depth_to_space(tf.nn.space_to_depth(t, 2), 2))(x)
+        x = L.ZeroPadding2D(((1, 0), (0, 1)))(x)  # (7, 9, 8)
+        x = L.Lambda(lambda t: tf.pad(t, [[0, 0], [1, 0], [0, 1], [0, 0]],
+                                      constant_values=0.0 if kind == "moves16" else 0.25))(x)  # (8, 10, 8)
+        x = L.Lambda(lambda t: tf.slice(t, [0, 0, 1, 0], [-1, 8, 8, 8]))(x)  # (8, 8, 8)
+        p, q = L.MaxPooling2D(2)(x), L.AveragePooling2D(2)(x)  # (4, 4, 8)
+        a, b = L.Lambda(lambda t: tf.split(t, [3, 5], axis=-1))(p)
+        x = L.Concatenate()([b, a, q])  # (4, 4, 16)
+        x = L.Lambda(lambda t: tf.stack(tf.unstack(t, axis=1)[::-1], axis=2))(x)  # (4, 4, 16) rows to columns
+        x = L.UpSampling2D(2)(x)  # (8, 8, 16)
+        m = L.Lambda(lambda t: tf.reduce_mean(t, axis=[1, 2], keepdims=True))(x)  # (1, 1, 16)
+        m = L.Lambda(lambda t: tf.broadcast_to(t, tf.concat([tf.shape(t)[:1], [2, 2, 16]], 0)))(m)
+        if kind == "moves":
+            m = L.Concatenate()([m, L.Lambda(lambda t: tf.reduce_max(t, axis=[1, 2], keepdims=True) *
+                                            tf.ones((1, 2, 2, 1)))(x)])
+        return keras.Model(inp, L.Concatenate()([m, L.MaxPooling2D(4)(x)]))
+    if kind == "math16":  # int16x8: LOGISTIC, TANH, LEAKY_RELU, MUL, SUB, ADD, CONCATENATION, SOFTMAX
+        inp = keras.Input((6, 4))
+        x = L.Dense(8)(inp)
+        m = L.Multiply()([L.Activation("sigmoid")(x), L.Activation("tanh")(x)])
+        s = L.Subtract()([L.LeakyReLU(alpha=0.2)(x), m])
+        return keras.Model(inp, L.Softmax()(L.Concatenate()([L.Add()([m, s]), x])))
+    if kind == "math":
+        inp = keras.Input((6, 4))
+        x = L.Dense(8)(inp)
+        a = L.Activation("sigmoid")(x)
+        b = L.Activation("tanh")(x)
+        c = L.LeakyReLU(alpha=0.2)(x)
+        d = L.Lambda(lambda t: t * keras.activations.relu(t + 3.0, max_value=6.0) / 6.0)(x)
+        e = L.ReLU(max_value=6.0)(L.Dense(8)(inp))
+        m = L.Multiply()([a, b])
+        s = L.Subtract()([c, d])
+        mn = L.Lambda(lambda ts: tf.minimum(ts[0], ts[1]))([m, s])
+        mm = L.Lambda(lambda ts: tf.matmul(ts[0], ts[1], transpose_b=True))([mn, e])  # (6, 6)
+        return keras.Model(inp, L.Softmax()(mm))
+    inp = keras.Input((4, 5, 3))  # litert
+    x = L.Conv2D(6, 1)(inp)
+    y = L.Lambda(lambda t: tf.concat([tf.exp(t[..., :2]), tf.math.log(tf.nn.relu(t[..., 2:4]) + 0.5),
+                                      tf.nn.gelu(t[..., 4:], approximate=False)], axis=-1))(x)
+    return keras.Model(inp, y)
+
+
+BUILDERS["board_ops"] = board_ops

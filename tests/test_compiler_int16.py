@@ -33,6 +33,8 @@ CASES = {
     "maxpool": ("pool", dict(kind="max")),
     "global_avg_mean": ("global_pool", dict(kind="avg")),
     "mean_c_keepdims": ("mean", dict(axes=(3,), keepdims=True)),
+    "mean_hw_keepdims": ("mean", dict(keepdims=True)),
+    "moves": ("board_ops", dict(kind="moves16", transpose=True)),  # the int16 board group: PAD, SLICE, SPLIT_V, UNPACK, PACK, ...
     "add_scales": ("residual", dict(op="add")),
     "sub_scales": ("residual", dict(op="sub")),
     "mul_scales": ("residual", dict(op="mul", scale_b=2.0)),

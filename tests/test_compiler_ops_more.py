@@ -70,6 +70,9 @@ CASES = {
     "unpack_channels_pack_axis1": ("more_params", dict(kind="unpack_channels"), "UNPACK"),
     "permute_3d": ("more_params", dict(kind="permute_3d"), "TRANSPOSE"),
     "sum_3d": ("more_params", dict(kind="sum_3d"), "SUM"),
+    # MEAN over H and W with keep_dims (GlobalAveragePooling2D(keepdims=True)): TFLM's own rounding path
+    "mean_hw_keepdims": ("mean", dict(keepdims=True), "MEAN"),
+    "mean_hw_keepdims_same_quant": ("board_ops", dict(kind="moves"), "MEAN"),
     # BATCH_MATMUL of two activations
     "batch_matmul": ("batch_matmul", dict(steps=4, features=4), "BATCH_MATMUL"),
     "batch_matmul_adj_y": ("batch_matmul", dict(adj_y=True), "BATCH_MATMUL"),
