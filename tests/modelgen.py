@@ -680,3 +680,18 @@ def board_ops(keras, kind="moves", transpose=False, **_):
 
 
 BUILDERS["board_ops"] = board_ops
+
+
+def layer_norm(keras, steps=6, features=8, block="dense", **_):
+    """A LayerNormalization block (a transformer's): Dense -> LayerNormalization -> Dense; block="residual":
+    x + Dense(LayerNorm(x)). The converter writes MEAN, SQUARED_DIFFERENCE, ADD, RSQRT, MUL, SUB."""
+    L = keras.layers
+    inp = keras.Input((steps, features))
+    x = L.Dense(features)(inp)
+    n = L.LayerNormalization(beta_initializer="random_normal", gamma_initializer="random_uniform")(x)
+    if block == "residual":
+        return keras.Model(inp, L.Add()([x, L.Dense(features)(n)]))
+    return keras.Model(inp, L.Dense(4)(n))
+
+
+BUILDERS["layer_norm"] = layer_norm

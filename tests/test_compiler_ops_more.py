@@ -70,6 +70,9 @@ CASES = {
     "unpack_channels_pack_axis1": ("more_params", dict(kind="unpack_channels"), "UNPACK"),
     "permute_3d": ("more_params", dict(kind="permute_3d"), "TRANSPOSE"),
     "sum_3d": ("more_params", dict(kind="sum_3d"), "SUM"),
+    # a LayerNormalization block (MEAN, SQUARED_DIFFERENCE, ADD, RSQRT, MUL, SUB around two TRANSPOSEs)
+    "layer_norm": ("layer_norm", {}, "RSQRT"),
+    "layer_norm_residual": ("layer_norm", dict(block="residual"), "SQUARED_DIFFERENCE"),
     # MEAN over H and W with keep_dims (GlobalAveragePooling2D(keepdims=True)): TFLM's own rounding path
     "mean_hw_keepdims": ("mean", dict(keepdims=True), "MEAN"),
     "mean_hw_keepdims_same_quant": ("board_ops", dict(kind="moves"), "MEAN"),
