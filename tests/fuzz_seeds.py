@@ -147,6 +147,7 @@ SEEDS: dict[str, tuple[str, dict]] = {
     "gelu": ("unary_math", dict(fn="gelu")),
     "exp": ("unary_math", dict(fn="exp")),
     "log": ("unary_math", dict(fn="log")),
+    "sqrt": ("unary_math", dict(fn="sqrt")),
     "elu": ("activation", dict(fn="leaky_relu", rewrite="as_elu")),
     "batch_matmul": ("batch_matmul", dict(adj_y=True)),
     "broadcast_to_dynamic": ("broadcast_to", DYNAMIC),

@@ -622,13 +622,13 @@ def int_io(keras, vocab=16, steps=8, dim=4, kind="embedding", **_):
 BUILDERS["int_io"] = int_io
 
 
-def board_ops(keras, kind="moves", transpose=False, **_):
+def board_ops(keras, kind="moves", transpose=False, sqrt=False, **_):
     """Several ops in one model, for one firmware build per group on a board (tests/test_ops_board.py).
     moves: SPACE_TO_DEPTH, DEPTH_TO_SPACE, PAD, PADV2, SLICE, SPLIT_V, UNPACK, PACK, BROADCAST_TO,
     RESIZE_NEAREST_NEIGHBOR, MAX/AVERAGE_POOL_2D, MEAN, REDUCE_MAX; moves16: the same without the ops the
     converter or TFLM has no int16 form of (depth/space, REDUCE_MAX) for int16x8 (transpose: a TRANSPOSE first); math: MUL, SUB, MINIMUM,
     BATCH_MATMUL, HARD_SWISH, LOGISTIC, TANH, LEAKY_RELU, RELU6, SOFTMAX; math16: the int16x8 ones of those
-    and ADD, CONCATENATION; litert: EXP, LOG, GELU (TFLM has no int8 kernel for them)."""
+    and ADD, CONCATENATION; litert: EXP, LOG, GELU (and SQRT) (TFLM has no int8 kernel for them)."""
     import tensorflow as tf
 
     L = keras.layers
@@ -676,6 +676,8 @@ def board_ops(keras, kind="moves", transpose=False, **_):
     x = L.Conv2D(6, 1)(inp)
     y = L.Lambda(lambda t: tf.concat([tf.exp(t[..., :2]), tf.math.log(tf.nn.relu(t[..., 2:4]) + 0.5),
                                       tf.nn.gelu(t[..., 4:], approximate=False)], axis=-1))(x)
+    if sqrt:
+        y = L.Concatenate()([y, L.Lambda(lambda t: tf.sqrt(tf.nn.relu(t)))(x)])
     return keras.Model(inp, y)
 
 

@@ -90,7 +90,7 @@ CASES = {
     "resize_bilinear_plain_down": ("resize_bilinear", dict(hw=(6, 7), half_pixel=False, out=(4, 3)), "RESIZE_BILINEAR"),
 }
 
-# TFLM cannot run these (GELU: no kernel; EXP, LOG: float only; STRIDED_SLICE with new_axis_mask and a
+# TFLM cannot run these (GELU: no kernel; EXP, LOG, SQRT: float only; STRIDED_SLICE with new_axis_mask and a
 # BROADCAST_TO whose shape is computed from the dynamic batch: fail to prepare): LiteRT's reference
 # kernels referee.
 LITERT_ONLY = {
@@ -100,6 +100,7 @@ LITERT_ONLY = {
     "gelu_tanh": ("unary_math", dict(fn="gelu_tanh"), "GELU"),
     "exp": ("unary_math", dict(fn="exp"), "EXP"),
     "log": ("unary_math", dict(fn="log"), "LOG"),
+    "sqrt": ("unary_math", dict(fn="sqrt"), "SQRT"),
 }
 
 

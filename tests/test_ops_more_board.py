@@ -4,7 +4,7 @@ grouped several to a model, one firmware build each: a 13-op model (NCHW TRANSPO
 RESIZE_BILINEAR, SPLIT, GATHER, MAXIMUM, SQUARED_DIFFERENCE, ABS, RSQRT, SUM, REDUCE_MIN, PACK), the
 dynamic-batch Dense on 3-D input, DIV, a Conv2DTranspose decoder, a LayerNormalization block, the data-movement group (depth/space,
 PAD/PADV2, SLICE, SPLIT_V, UNPACK, PACK, BROADCAST_TO, RESIZE_NEAREST, pools, MEAN, REDUCE_MAX), the math
-group (MUL, SUB, MINIMUM, BATCH_MATMUL, HARD_SWISH, LOGISTIC, TANH, LEAKY_RELU, SOFTMAX), EXP/LOG/GELU
+group (MUL, SUB, MINIMUM, BATCH_MATMUL, HARD_SWISH, LOGISTIC, TANH, LEAKY_RELU, SOFTMAX), EXP/LOG/GELU/SQRT
 (vs LiteRT), and int16x8: the data-movement group (with a TRANSPOSE), the math group and the decoder
 (TRANSPOSE_CONV + RELU)."""
 
@@ -33,7 +33,7 @@ MODELS = {
     "layer_norm_residual": ("layer_norm", {"block": "residual"}, "tflm"),
     "moves": ("board_ops", {"kind": "moves"}, "tflm"),
     "math": ("board_ops", {"kind": "math"}, "tflm"),
-    "exp_log_gelu": ("board_ops", {"kind": "litert"}, "litert"),
+    "exp_log_gelu_sqrt": ("board_ops", {"kind": "litert", "sqrt": True}, "litert"),
     "int16x8_moves": ("board_ops", {"kind": "moves16", "transpose": True, **I16}, "tflm"),
     "int16x8_math": ("board_ops", {"kind": "math16", **I16}, "tflm"),
     "int16x8_decoder": ("conv_transpose", {**DECODER, **I16}, "tflm"),
