@@ -697,3 +697,17 @@ def layer_norm(keras, steps=6, features=8, block="dense", **_):
 
 
 BUILDERS["layer_norm"] = layer_norm
+
+
+def conv_transpose_chain(keras, **_):
+    """Conv2DTranspose corners in one model (one firmware build for the DSP path): kernel 3x2 with strides
+    (2, 1) VALID without bias on 3 channels (the 4-channel steps' tail), kernel 2 stride 1 on 5 channels,
+    kernel 4 stride 3 SAME on 8 channels with a ReLU."""
+    L = keras.layers
+    inp = keras.Input((3, 4, 3))
+    x = L.Conv2DTranspose(5, (3, 2), strides=(2, 1), padding="valid", use_bias=False)(inp)
+    x = L.Conv2DTranspose(8, 2, strides=1, padding="same", bias_initializer="random_normal")(x)
+    return keras.Model(inp, L.Conv2DTranspose(4, 4, strides=3, padding="same", activation="relu")(x))
+
+
+BUILDERS["conv_transpose_chain"] = conv_transpose_chain

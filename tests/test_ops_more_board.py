@@ -2,7 +2,8 @@
 (which the host tests hold bit-exact with TFLM) on 50 inputs, and TFLM's where TFLM runs the model. Ops are
 grouped several to a model, one firmware build each: a 13-op model (NCHW TRANSPOSE, PRELU, STRIDED_SLICE,
 RESIZE_BILINEAR, SPLIT, GATHER, MAXIMUM, SQUARED_DIFFERENCE, ABS, RSQRT, SUM, REDUCE_MIN, PACK), the
-dynamic-batch Dense on 3-D input, DIV, a Conv2DTranspose decoder, a LayerNormalization block, the data-movement group (depth/space,
+dynamic-batch Dense on 3-D input, DIV, a Conv2DTranspose decoder and three more Conv2DTranspose layers
+(strides, kernels, channel tails of the arm_dsp path), a LayerNormalization block, the data-movement group (depth/space,
 PAD/PADV2, SLICE, SPLIT_V, UNPACK, PACK, BROADCAST_TO, RESIZE_NEAREST, pools, MEAN, REDUCE_MAX), the math
 group (MUL, SUB, MINIMUM, BATCH_MATMUL, HARD_SWISH, LOGISTIC, TANH, LEAKY_RELU, SOFTMAX), EXP/LOG/GELU/SQRT
 (vs LiteRT), and int16x8: the data-movement group (with a TRANSPOSE), the math group and the decoder
@@ -30,6 +31,7 @@ MODELS = {
     "dense_3d_dynamic_batch": ("dense_3d", {"converter": "from_keras_model"}, None),  # TFLM cannot allocate it
     "div": ("binary_math", {"fn": "div"}, None),  # TFLM is wrong on tiny dividends (docs/compiler.md)
     "conv_transpose_decoder": ("conv_transpose", DECODER, "tflm"),
+    "conv_transpose_chain": ("conv_transpose_chain", {}, "tflm"),  # the DSP path's corners
     "layer_norm_residual": ("layer_norm", {"block": "residual"}, "tflm"),
     "moves": ("board_ops", {"kind": "moves"}, "tflm"),
     "math": ("board_ops", {"kind": "math"}, "tflm"),
