@@ -262,7 +262,7 @@ def _validate_gather(op: Op, g: Graph) -> list[str]:
     if len(op.inputs) != 2 or len(op.outputs) != 1:
         return [f"{where(op)}: expected 2 inputs and one output"]
     t = op.inputs[1]
-    if 0 <= t < len(g.tensors) and g.tensors[op.inputs[0]].is_const and g.tensors[op.inputs[0]].dtype == "int8" \
+    if 0 <= t < len(g.tensors) and op.inputs[0] >= 0 and g.tensors[op.inputs[0]].is_const and g.tensors[op.inputs[0]].dtype == "int8" \
             and not g.tensors[t].is_const:  # an embedding table: the int8 rows of a constant, in its quantization
         problems = [] if same_quant(g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]) else \
             [f"{where(op)}: table and output quantization differ (TFLM copies bytes; re-export the model)"]
