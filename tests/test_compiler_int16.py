@@ -62,6 +62,10 @@ CASES = {
     "pack_axis1": ("split_concat", dict(kind="pack")),
     "broadcast_to": ("broadcast_to", {}),
     "upsample_nearest": ("upsample", {}),
+    # MAXIMUM / MINIMUM (raw int16 comparisons; the converter requantizes the inputs to the output's scale)
+    "maximum": ("binary_math", dict(fn="maximum")),
+    "minimum_broadcast": ("binary_math", dict(fn="minimum", broadcast=True)),
+    "maximum_const": ("more_params", dict(kind="max_const")),
     # Conv2DTranspose (int64 bias and accumulators)
     "conv_transpose_s2_same": ("conv_transpose", {}),
     "conv_transpose_s2_valid": ("conv_transpose", dict(padding="valid")),

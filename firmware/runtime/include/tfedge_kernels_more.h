@@ -60,6 +60,8 @@ void lut_s8(const tfedge_lut_params *p, const int8_t *input, int8_t *output);
  *   div_s8:         output_mult/shift of s1 / (s2 * s_out), the reciprocal computed per element */
 void maximum_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void minimum_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void maximum_s16(const tfedge_binary_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
+void minimum_s16(const tfedge_binary_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 void prelu_s8(const tfedge_binary_params *p, const int8_t *input, const int8_t *alpha, int8_t *output);
 void squared_difference_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void div_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
