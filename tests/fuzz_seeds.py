@@ -147,6 +147,7 @@ SEEDS: dict[str, tuple[str, dict]] = {
     "gelu": ("unary_math", dict(fn="gelu")),
     "exp": ("unary_math", dict(fn="exp")),
     "log": ("unary_math", dict(fn="log")),
+    "sqrt": ("unary_math", dict(fn="sqrt")),
     "elu": ("activation", dict(fn="leaky_relu", rewrite="as_elu")),
     "batch_matmul": ("batch_matmul", dict(adj_y=True)),
     "broadcast_to_dynamic": ("broadcast_to", DYNAMIC),
@@ -158,6 +159,12 @@ SEEDS: dict[str, tuple[str, dict]] = {
     "lstm_stacked": ("lstm_seq", dict(layers=2, units=6)),  # UNIDIRECTIONAL_SEQUENCE_LSTM, variable tensors
     "streaming_variable": ("streaming_ema", dict(converter="resource_variables")),  # CALL_ONCE init subgraph
     "small_cnn_int16x8": ("small_cnn", dict(int16x8=True)),  # the int16 type axis
+    "decoder_int16x8": ("conv_transpose", dict(decoder=True, hw=(3, 4), filters=2, int16x8=True)),  # + RELU int16
+    "cropping_int16x8": ("cropping", dict(int16x8=True)),  # int16 byte copies
+    # model inputs/outputs beyond int8: CAST, GATHER of run-time ids, ARG_MAX/ARG_MIN, uint8 QUANTIZE
+    "embedding_argmax": ("int_io", dict(kind="embedding_argmax", **DYNAMIC)),
+    "argmin": ("int_io", dict(kind="argmin", **DYNAMIC)),
+    "uint8_io": ("small_cnn", dict(converter="uint8_io")),
 }
 
 SHARED = ("hello_world_int8.tflite", "kws_ref_model.tflite", "pretrainedResnet_quant.tflite", "ad01_int8.tflite")

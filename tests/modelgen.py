@@ -47,6 +47,7 @@ CONVERTERS = {
     "float_io": (False, False, False),  # float input/output: QUANTIZE and DEQUANTIZE at the ends
     "float_io16": (True, False, False),  # int16x8 with float input/output: QUANTIZE/DEQUANTIZE int16
     "resource_variables": (False, True, True),
+    "uint8_io": (False, False, False),  # uint8 input/output: QUANTIZE uint8 <-> int8 at the ends
 }
 
 
@@ -61,6 +62,10 @@ def _build(name: str, params: dict) -> dict:
     scale = params.get("input_range", 1.0)
     reps = [rng.uniform(-1.0, 1.0, (200, *s)).astype(np.float32) * scale for s in shapes]
     xs = [rng.uniform(-1.0, 1.0, (N_FLOAT, *s)).astype(np.float32) * scale for s in shapes]
+    for i, t in enumerate(model.inputs):  # integer inputs (token ids): ids below params["vocab"]
+        if t.dtype.is_integer:
+            reps[i] = rng.integers(0, params.get("vocab", 16), reps[i].shape).astype(t.dtype.as_numpy_dtype)
+            xs[i] = rng.integers(0, params.get("vocab", 16), xs[i].shape).astype(t.dtype.as_numpy_dtype)
     rep = reps[0]
     conversion = CONVERTERS.get(params.get("converter"))
     if conversion is not None:  # TFLiteConverter.from_keras_model (dynamic batch) with these settings
@@ -73,6 +78,9 @@ def _build(name: str, params: dict) -> dict:
         if int8_io:
             conv.inference_input_type = tf.int8
             conv.inference_output_type = tf.int8
+        if params.get("converter") == "uint8_io":
+            conv.inference_input_type = tf.uint8
+            conv.inference_output_type = tf.uint8
         if variables:  # streaming state in an int8 tf.Variable
             conv.experimental_enable_resource_variables = True
             conv._experimental_variable_quantization = True
@@ -586,3 +594,120 @@ def unsupported_ops2(keras, **_):
 
 
 BUILDERS.update(space_depth=space_depth, unsupported_ops2=unsupported_ops2)
+
+
+def int_io(keras, vocab=16, steps=8, dim=4, kind="embedding", **_):
+    """Model inputs/outputs beyond int8: int32 token ids into an Embedding (GATHER with run-time indices),
+    the ids also CAST to float (CAST int32 -> float32, then QUANTIZE), or a classifier returning its class
+    index (ARG_MAX / ARG_MIN: an int32 output); embedding_argmax: all of them in one model (int32 in and
+    out). Static batch 1 (Input batch_size) for from_keras_model."""
+    import tensorflow as tf
+
+    if kind in ("argmax", "argmin"):
+        inp = keras.Input((5, 6), batch_size=1)
+        x = keras.layers.Dense(7)(inp)
+        fn = tf.argmax if kind == "argmax" else tf.argmin
+        return keras.Model(inp, keras.layers.Lambda(lambda t: fn(t, axis=-1, output_type=tf.int32))(x))
+    ids = keras.Input((steps,), dtype="int32", batch_size=1)
+    x = keras.layers.Embedding(vocab, dim, embeddings_initializer="random_uniform")(ids)
+    if kind in ("embedding_cast", "embedding_argmax"):
+        f = keras.layers.Lambda(lambda t: tf.cast(t, tf.float32)[..., None] / float(vocab))(ids)
+        x = keras.layers.Concatenate()([x, f])
+    x = keras.layers.Dense(3)(keras.layers.Flatten()(x))
+    if kind == "embedding_argmax":  # int32 in, int32 out: the class index of the token sequence
+        x = keras.layers.Lambda(lambda t: tf.argmax(t, axis=-1, output_type=tf.int32))(x)
+    return keras.Model(ids, x)
+
+
+BUILDERS["int_io"] = int_io
+
+
+def board_ops(keras, kind="moves", transpose=False, sqrt=False, **_):
+    """Several ops in one model, for one firmware build per group on a board (tests/test_ops_board.py).
+    moves: SPACE_TO_DEPTH, DEPTH_TO_SPACE, PAD, PADV2, SLICE, SPLIT_V, UNPACK, PACK, BROADCAST_TO,
+    RESIZE_NEAREST_NEIGHBOR, MAX/AVERAGE_POOL_2D, MEAN, REDUCE_MAX; moves16: the same without the ops the
+    converter or TFLM has no int16 form of (depth/space, REDUCE_MAX) for int16x8 (transpose: a TRANSPOSE first); math: MUL, SUB, MINIMUM,
+    BATCH_MATMUL, HARD_SWISH, LOGISTIC, TANH, LEAKY_RELU, RELU6, SOFTMAX; math16: the int16x8 ones of those
+    and ADD, CONCATENATION; litert: EXP, LOG, GELU (and SQRT) (TFLM has no int8 kernel for them)."""
+    import tensorflow as tf
+
+    L = keras.layers
+    if kind in ("moves", "moves16"):
+        inp = keras.Input((8, 6, 4) if transpose else (6, 8, 4))
+        x = L.Permute((2, 1, 3))(inp) if transpose else inp
+        x = L.Conv2D(8, 3, padding="same")(x)
+        if kind == "moves":
+            x = L.Lambda(lambda t: tf.nn.depth_to_space(tf.nn.space_to_depth(t, 2), 2))(x)
+        x = L.ZeroPadding2D(((1, 0), (0, 1)))(x)  # (7, 9, 8)
+        x = L.Lambda(lambda t: tf.pad(t, [[0, 0], [1, 0], [0, 1], [0, 0]],
+                                      constant_values=0.0 if kind == "moves16" else 0.25))(x)  # (8, 10, 8)
+        x = L.Lambda(lambda t: tf.slice(t, [0, 0, 1, 0], [-1, 8, 8, 8]))(x)  # (8, 8, 8)
+        p, q = L.MaxPooling2D(2)(x), L.AveragePooling2D(2)(x)  # (4, 4, 8)
+        a, b = L.Lambda(lambda t: tf.split(t, [3, 5], axis=-1))(p)
+        x = L.Concatenate()([b, a, q])  # (4, 4, 16)
+        x = L.Lambda(lambda t: tf.stack(tf.unstack(t, axis=1)[::-1], axis=2))(x)  # (4, 4, 16) rows to columns
+        x = L.UpSampling2D(2)(x)  # (8, 8, 16)
+        m = L.Lambda(lambda t: tf.reduce_mean(t, axis=[1, 2], keepdims=True))(x)  # (1, 1, 16)
+        m = L.Lambda(lambda t: tf.broadcast_to(t, tf.concat([tf.shape(t)[:1], [2, 2, 16]], 0)))(m)
+        if kind == "moves":
+            m = L.Concatenate()([m, L.Lambda(lambda t: tf.reduce_max(t, axis=[1, 2], keepdims=True) *
+                                            tf.ones((1, 2, 2, 1)))(x)])
+        return keras.Model(inp, L.Concatenate()([m, L.MaxPooling2D(4)(x)]))
+    if kind == "math16":  # int16x8: LOGISTIC, TANH, LEAKY_RELU, MUL, SUB, ADD, CONCATENATION, SOFTMAX
+        inp = keras.Input((6, 4))
+        x = L.Dense(8)(inp)
+        m = L.Multiply()([L.Activation("sigmoid")(x), L.Activation("tanh")(x)])
+        s = L.Subtract()([L.LeakyReLU(alpha=0.2)(x), m])
+        return keras.Model(inp, L.Softmax()(L.Concatenate()([L.Add()([m, s]), x])))
+    if kind == "math":
+        inp = keras.Input((6, 4))
+        x = L.Dense(8)(inp)
+        a = L.Activation("sigmoid")(x)
+        b = L.Activation("tanh")(x)
+        c = L.LeakyReLU(alpha=0.2)(x)
+        d = L.Lambda(lambda t: t * keras.activations.relu(t + 3.0, max_value=6.0) / 6.0)(x)
+        e = L.ReLU(max_value=6.0)(L.Dense(8)(inp))
+        m = L.Multiply()([a, b])
+        s = L.Subtract()([c, d])
+        mn = L.Lambda(lambda ts: tf.minimum(ts[0], ts[1]))([m, s])
+        mm = L.Lambda(lambda ts: tf.matmul(ts[0], ts[1], transpose_b=True))([mn, e])  # (6, 6)
+        return keras.Model(inp, L.Softmax()(mm))
+    inp = keras.Input((4, 5, 3))  # litert
+    x = L.Conv2D(6, 1)(inp)
+    y = L.Lambda(lambda t: tf.concat([tf.exp(t[..., :2]), tf.math.log(tf.nn.relu(t[..., 2:4]) + 0.5),
+                                      tf.nn.gelu(t[..., 4:], approximate=False)], axis=-1))(x)
+    if sqrt:
+        y = L.Concatenate()([y, L.Lambda(lambda t: tf.sqrt(tf.nn.relu(t)))(x)])
+    return keras.Model(inp, y)
+
+
+BUILDERS["board_ops"] = board_ops
+
+
+def layer_norm(keras, steps=6, features=8, block="dense", **_):
+    """A LayerNormalization block (a transformer's): Dense -> LayerNormalization -> Dense; block="residual":
+    x + Dense(LayerNorm(x)). The converter writes MEAN, SQUARED_DIFFERENCE, ADD, RSQRT, MUL, SUB."""
+    L = keras.layers
+    inp = keras.Input((steps, features))
+    x = L.Dense(features)(inp)
+    n = L.LayerNormalization(beta_initializer="random_normal", gamma_initializer="random_uniform")(x)
+    if block == "residual":
+        return keras.Model(inp, L.Add()([x, L.Dense(features)(n)]))
+    return keras.Model(inp, L.Dense(4)(n))
+
+
+BUILDERS["layer_norm"] = layer_norm
+
+
+def conv_transpose_chain(keras, **_):
+    """Conv2DTranspose corners in one model (one firmware build for the DSP path): kernel 3x2 with strides
+    (2, 1) VALID without bias on 3 channels (the 4-channel steps' tail), kernel 2 stride 1 on 5 channels,
+    kernel 4 stride 3 SAME on 8 channels with a ReLU."""
+    L = keras.layers
+    inp = keras.Input((3, 4, 3))
+    x = L.Conv2DTranspose(5, (3, 2), strides=(2, 1), padding="valid", use_bias=False)(inp)
+    x = L.Conv2DTranspose(8, 2, strides=1, padding="same", bias_initializer="random_normal")(x)
+    return keras.Model(inp, L.Conv2DTranspose(4, 4, strides=3, padding="same", activation="relu")(x))
+
+
+BUILDERS["conv_transpose_chain"] = conv_transpose_chain

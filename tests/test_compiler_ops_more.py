@@ -70,6 +70,12 @@ CASES = {
     "unpack_channels_pack_axis1": ("more_params", dict(kind="unpack_channels"), "UNPACK"),
     "permute_3d": ("more_params", dict(kind="permute_3d"), "TRANSPOSE"),
     "sum_3d": ("more_params", dict(kind="sum_3d"), "SUM"),
+    # a LayerNormalization block (MEAN, SQUARED_DIFFERENCE, ADD, RSQRT, MUL, SUB around two TRANSPOSEs)
+    "layer_norm": ("layer_norm", {}, "RSQRT"),
+    "layer_norm_residual": ("layer_norm", dict(block="residual"), "SQUARED_DIFFERENCE"),
+    # MEAN over H and W with keep_dims (GlobalAveragePooling2D(keepdims=True)): TFLM's own rounding path
+    "mean_hw_keepdims": ("mean", dict(keepdims=True), "MEAN"),
+    "mean_hw_keepdims_same_quant": ("board_ops", dict(kind="moves"), "MEAN"),
     # BATCH_MATMUL of two activations
     "batch_matmul": ("batch_matmul", dict(steps=4, features=4), "BATCH_MATMUL"),
     "batch_matmul_adj_y": ("batch_matmul", dict(adj_y=True), "BATCH_MATMUL"),
@@ -84,7 +90,7 @@ CASES = {
     "resize_bilinear_plain_down": ("resize_bilinear", dict(hw=(6, 7), half_pixel=False, out=(4, 3)), "RESIZE_BILINEAR"),
 }
 
-# TFLM cannot run these (GELU: no kernel; EXP, LOG: float only; STRIDED_SLICE with new_axis_mask and a
+# TFLM cannot run these (GELU: no kernel; EXP, LOG, SQRT: float only; STRIDED_SLICE with new_axis_mask and a
 # BROADCAST_TO whose shape is computed from the dynamic batch: fail to prepare): LiteRT's reference
 # kernels referee.
 LITERT_ONLY = {
@@ -94,6 +100,7 @@ LITERT_ONLY = {
     "gelu_tanh": ("unary_math", dict(fn="gelu_tanh"), "GELU"),
     "exp": ("unary_math", dict(fn="exp"), "EXP"),
     "log": ("unary_math", dict(fn="log"), "LOG"),
+    "sqrt": ("unary_math", dict(fn="sqrt"), "SQRT"),
 }
 
 

@@ -53,11 +53,14 @@ def index_view(shape: tuple[int, ...], fn) -> tuple[np.ndarray, int]:
     return view, int(view.__array_interface__["data"][0] - base.__array_interface__["data"][0])
 
 
-def affine(view: np.ndarray) -> tuple[list[int], list[int]]:
-    """(dims, strides) of an index view in input elements: unit dimensions dropped, contiguous ones merged
-    (a pair (a, b) with stride_a == stride_b * b is one dimension of a * b)."""
+def affine(view: np.ndarray, itemsize: int = 1) -> tuple[list[int], list[int]]:
+    """(dims, strides) of an index view in bytes of elements of `itemsize` bytes (int8: elements; int16:
+    each element's two bytes are one more innermost dimension, so one byte-copy kernel serves both types):
+    unit dimensions dropped, contiguous ones merged (a pair (a, b) with stride_a == stride_b * b is one
+    dimension of a * b)."""
     dims, strides = [], []
-    for n, s in zip(view.shape, view.strides):
+    pairs = [(n, s * itemsize) for n, s in zip(view.shape, view.strides)] + ([(itemsize, 1)] if itemsize > 1 else [])
+    for n, s in pairs:
         if n == 1:
             continue
         if dims and strides[-1] == s * n:

@@ -8,7 +8,7 @@ from tfedge.compiler.graph import Graph
 from tfedge.compiler.ops import REGISTRY
 from tfedge.errors import UnsupportedModelError
 
-IO_TYPES = ("int8", "int16", "float32")
+IO_TYPES = ("int8", "int16", "int32", "uint8", "float32")  # what TFLM accepts at the model boundary (no bool)
 MAX_ARENA = 1 << 30
 
 
@@ -38,8 +38,8 @@ def validate(g: Graph) -> None:
     for i in g.inputs + g.outputs:
         t = g.tensors[i]
         if t.dtype not in IO_TYPES:
-            problems.append(f"model input/output '{t.name}' is {t.dtype}; tfedge supports int8, int16 (or float32 "
-                            "with QUANTIZE/DEQUANTIZE) model inputs and outputs")
+            problems.append(f"model input/output '{t.name}' is {t.dtype}; tfedge supports int8, int16, int32 (e.g. "
+                            "token ids, ARG_MAX), uint8 or float32 (around QUANTIZE/DEQUANTIZE) model inputs and outputs")
     if not g.ops:
         problems.append("the model has no operators")
     if problems:

@@ -67,8 +67,10 @@ static inline int32_t tfedge_mul_one(const tfedge_binary_params *p, int32_t a, i
     }                                                                                                       \
   } while (0)
 
-/* MEAN over T (TFLM EvalIntegerMean): integer sums; a truncating mean when the quantization is kept, else
- * QuantizedMeanOrSum's rescale (1/n folded into mult), clamped to [LO, HI]. */
+/* MEAN over T (TFLM EvalIntegerMean): integer sums; requant 0: a truncating mean (the quantization is kept);
+ * 1: QuantizedMeanOrSum's rescale (1/n folded into mult); 2: the keep_dims height-and-width mean of a 4-D
+ * tensor (reference_integer_ops::Mean: sum + sum_offset rescaled by the plain in/out multiplier, then
+ * divided by n rounding half away from zero); clamped to [LO, HI]. */
 #define TFEDGE_MEAN_LOOP(T, LO, HI)                                                                          \
   do {                                                                                                      \
     int32_t o, r, i;                                                                                        \
@@ -77,9 +79,13 @@ static inline int32_t tfedge_mul_one(const tfedge_binary_params *p, int32_t a, i
         const T *in = input + o * p->reduce * p->inner + i;                                                 \
         int32_t sum = 0;                                                                                    \
         for (r = 0; r < p->reduce; ++r) sum += in[r * p->inner];                                            \
-        if (!p->requant)                                                                                    \
+        if (!p->requant) {                                                                                  \
           *output++ = (T)(sum / p->reduce);                                                                 \
-        else                                                                                                \
+        } else if (p->requant == 2) {                                                                       \
+          int32_t acc = tfedge_mbqm(sum + p->sum_offset, p->mult, p->shift);                                \
+          acc = acc > 0 ? (acc + p->reduce / 2) / p->reduce : (acc - p->reduce / 2) / p->reduce;            \
+          *output++ = (T)tfedge_clamp_i32(acc + p->output_zp, LO, HI);                                      \
+        } else                                                                                              \
           *output++ = (T)tfedge_clamp_i32(tfedge_mbqm(sum + p->sum_offset, p->mult, p->shift) + p->output_zp, \
                                           LO, HI);                                                          \
       }                                                                                                     \
@@ -95,5 +101,16 @@ static inline int32_t tfedge_mul_one(const tfedge_binary_params *p, int32_t a, i
       output[i] = (T)tfedge_clamp_i32(v, LO, HI);                                                           \
     }                                                                                                       \
   } while (0)
+
+/* QUANTIZE between integer types (TFLM reference_ops::Requantize): (x - zp_in) rescaled, + zp_out, clamped
+ * to the output type [LO, HI]; defines the kernel NAME. */
+#define TFEDGE_REQUANTIZE(NAME, TIN, TOUT, LO, HI)                                                  \
+  void NAME(const tfedge_quant_params *p, const TIN *input, TOUT *output) {                          \
+    int32_t i;                                                                                       \
+    for (i = 0; i < p->size; ++i) {                                                                  \
+      const int32_t v = tfedge_mbqm(input[i] + p->input_offset, p->mult, p->shift) + p->output_offset; \
+      output[i] = (TOUT)tfedge_clamp_i32(v, LO, HI);                                                 \
+    }                                                                                                \
+  }
 
 #endif

@@ -26,6 +26,25 @@ typedef struct {
   const int32_t *indices;
 } tfedge_gather_params;
 void gather_s8(const tfedge_gather_params *p, const int8_t *input, int8_t *output);
+/* GATHER with run-time int32 indices (`indices` field unused); an index out of range gives zero bytes. */
+void gather_indices_s8(const tfedge_gather_params *p, const int8_t *input, const int32_t *indices, int8_t *output);
+
+/* ARG_MAX (is_min 0) / ARG_MIN (is_min 1) over the middle axis of (outer, axis_size, inner), int32 indices. */
+typedef struct {
+  int32_t outer, axis_size, inner, is_min;
+} tfedge_arg_params;
+void arg_max_s8(const tfedge_arg_params *p, const int8_t *input, int32_t *output);
+
+/* CAST at run time: `size` elements from type code `from` to `to` (enum tfedge_type: 0 int8, 1 uint8,
+ * 2 int16, 3 int32, 4 float32; from is never float32). */
+typedef struct {
+  int32_t size, from, to;
+} tfedge_cast_params;
+void cast(const tfedge_cast_params *p, const void *input, void *output);
+
+/* QUANTIZE uint8 <-> int8 (tfedge_quant_params, as requantize_s8): the uint8 model inputs/outputs. */
+void requantize_u8_s8(const tfedge_quant_params *p, const uint8_t *input, int8_t *output);
+void requantize_s8_u8(const tfedge_quant_params *p, const int8_t *input, uint8_t *output);
 
 /* Elementwise int8 -> int8 through a table: output[i] = table[(uint8_t)input[i]] (256 entries). */
 typedef struct {
@@ -41,6 +60,8 @@ void lut_s8(const tfedge_lut_params *p, const int8_t *input, int8_t *output);
  *   div_s8:         output_mult/shift of s1 / (s2 * s_out), the reciprocal computed per element */
 void maximum_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void minimum_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void maximum_s16(const tfedge_binary_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
+void minimum_s16(const tfedge_binary_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 void prelu_s8(const tfedge_binary_params *p, const int8_t *input, const int8_t *alpha, int8_t *output);
 void squared_difference_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void div_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);

@@ -25,6 +25,8 @@ typedef struct {
 } tfedge_conv_s16_params;
 void conv_s16_nhwc(const tfedge_conv_s16_params *p, const int16_t *input, int16_t *output);
 void depthwise_conv_s16_nhwc(const tfedge_conv_s16_params *p, const int16_t *input, int16_t *output);
+/* TRANSPOSE_CONV, int16x8 (weights [out_c][k_h][k_w][in_c]; dil_*, depth_multiplier and scratch unused). */
+void transpose_conv_s16(const tfedge_conv_s16_params *p, const int16_t *input, int16_t *output);
 
 /* FULLY_CONNECTED with int16 input and output, int64 accumulators and bias (NULL: none). */
 typedef struct {
@@ -50,6 +52,7 @@ void mul_s16(const tfedge_binary_params *p, const int16_t *input1, const int16_t
  * TFLM's 256-entry sigmoid table with linear interpolation; mult (0: power-of-two input scale) and
  * shift are TFLM's input_multiplier / input_left_shift. */
 void leaky_relu_s16(const tfedge_act_params *p, const int16_t *input, int16_t *output);
+void relu_s16(const tfedge_act_params *p, const int16_t *input, int16_t *output); /* RELU, RELU6 */
 void logistic_s16(const tfedge_act_params *p, const int16_t *input, int16_t *output);
 void tanh_s16(const tfedge_act_params *p, const int16_t *input, int16_t *output);
 /* sigmoid(i / 24) in Q0.16, the table TFLM's int16 logistic/tanh interpolate (LSTM gates too). */

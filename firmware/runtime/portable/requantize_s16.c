@@ -1,16 +1,6 @@
 /* QUANTIZE between int8 and int16 (TFLM reference_ops::Requantize): (x - zp_in) rescaled, + zp_out,
  * clamped to the output type; and float -> int16 / int16 -> float (AffineQuantize / Dequantize). */
-#include "tfedge_fixedpoint.h"
-#include "tfedge_kernels.h"
-
-#define TFEDGE_REQUANTIZE(NAME, TIN, TOUT, LO, HI)                                                  \
-  void NAME(const tfedge_quant_params *p, const TIN *input, TOUT *output) {                          \
-    int32_t i;                                                                                       \
-    for (i = 0; i < p->size; ++i) {                                                                  \
-      const int32_t v = tfedge_mbqm(input[i] + p->input_offset, p->mult, p->shift) + p->output_offset; \
-      output[i] = (TOUT)tfedge_clamp_i32(v, LO, HI);                                                 \
-    }                                                                                                \
-  }
+#include "tfedge_elementwise.h"
 
 TFEDGE_REQUANTIZE(requantize_s16_s8, int16_t, int8_t, -128, 127)
 TFEDGE_REQUANTIZE(requantize_s8_s16, int8_t, int16_t, -32768, 32767)

@@ -67,7 +67,8 @@ def _load() -> None:
     from tfedge.compiler.ops import activations, conv, elementwise, fully_connected, pool, quantize, shape, softmax, tensor_ops  # noqa: F401
     from tfedge.compiler.ops import batch_matmul, binary_math, data_movement, lut, transpose_conv  # noqa: F401
     from tfedge.compiler.ops import conv_s16  # noqa: F401  (after conv, fully_connected: their int16 paths)
-    from tfedge.compiler.ops import lstm, resource  # noqa: F401
+    from tfedge.compiler.ops import relu_s16  # noqa: F401  (after activations: RELU/RELU6 int16)
+    from tfedge.compiler.ops import arg_minmax, cast, lstm, resource  # noqa: F401
 
 
 _load()

@@ -1,6 +1,7 @@
 """Binary int8 ops with numpy broadcasting over up to 4 dimensions, on tfedge_binary_params like
 ADD/SUB/MUL: MAXIMUM, MINIMUM (raw comparisons), PRELU, SQUARED_DIFFERENCE, DIV (TFLM's integer
-kernels; each op's Prepare arithmetic mirrored below, float or double as TFLM computes it)."""
+kernels; each op's Prepare arithmetic mirrored below, float or double as TFLM computes it). MAXIMUM and
+MINIMUM also compare int16 (maximum_s16/minimum_s16: the same raw comparison); the others are int8 only."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import numpy as np
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import activation_ok, arity, int8_activation, prepare_ok, same_quant, shape_is, where
+from tfedge.compiler.ops.common import (C_TYPES, INT8, INT8_INT16, activation, activation_ok, arity, kernel_for,
+                                        prepare_ok, same_quant, same_type, shape_is, where)
 from tfedge.compiler.ops.elementwise import _operand_ok, broadcast_layout
 
 F32 = np.float32
@@ -23,7 +25,8 @@ def _validate(op: Op, g: Graph) -> list[str]:
         return problems
     problems += _operand_ok(op, g, op.inputs[0], "input 1")
     problems += _operand_ok(op, g, op.inputs[1], "alpha" if op.kind == "PRELU" else "input 2")
-    problems += int8_activation(op, g, op.outputs[0], "output")
+    types = INT8_INT16 if op.kind in ("MAXIMUM", "MINIMUM") else INT8
+    problems += activation(op, g, op.outputs[0], "output", types) + same_type(op, g, op.inputs + op.outputs)
     if op.kind == "DIV":
         problems += activation_ok(op)
     if problems:
@@ -62,10 +65,12 @@ def _params(op: Op, g: Graph) -> dict:
 
 
 def _emit(op: Op, g: Graph, ctx) -> Layer:
-    kernel = KERNELS[op.kind]
+    dtype = g.tensors[op.outputs[0]].dtype
+    kernel = kernel_for(KERNELS[op.kind][:-3], dtype)  # maximum_s8 / maximum_s16
+    ctype = C_TYPES[dtype]
     name = ctx.params("tfedge_binary_params", _params(op, g))
-    call = (f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.inputs[1], const=True)}, "
-            f"{ctx.ptr(op.outputs[0])});")
+    call = (f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, {ctx.ptr(op.inputs[1], ctype, const=True)}, "
+            f"{ctx.ptr(op.outputs[0], ctype)});")
     return Layer(kernel=kernel, call=call, macs=int(g.tensors[op.outputs[0]].size))
 
 

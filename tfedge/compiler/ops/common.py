@@ -24,9 +24,9 @@ def arity(op: Op, n_in: tuple[int, ...], n_out: int = 1) -> list[str]:
 # int16x8 scheme: symmetric (zero point 0), int8 weights, int64 bias for conv/FC.
 INT8 = ("int8",)
 INT8_INT16 = ("int8", "int16")
-C_TYPES = {"int8": "int8_t", "int16": "int16_t"}
-SUFFIX = {"int8": "s8", "int16": "s16"}
-RANGES = {"int8": (-128, 127), "int16": (-32768, 32767)}
+C_TYPES = {"int8": "int8_t", "int16": "int16_t", "uint8": "uint8_t", "int32": "int32_t", "float32": "float"}
+SUFFIX = {"int8": "s8", "int16": "s16", "uint8": "u8"}
+RANGES = {"int8": (-128, 127), "int16": (-32768, 32767), "uint8": (0, 255)}  # uint8: model I/O around QUANTIZE
 
 
 def activation(op: Op, g: Graph, index: int, what: str, types: tuple[str, ...] = INT8) -> list[str]:

@@ -1,7 +1,11 @@
 """Data-movement ops, int8, outputs in the input's quantization (TFLM copies bytes): TRANSPOSE,
 STRIDED_SLICE, SLICE, BROADCAST_TO, DEPTH_TO_SPACE, SPACE_TO_DEPTH (strided_slice_s8: an affine index
 map derived with numpy, see slicing.py; broadcast dimensions have stride 0),
-SPLIT, SPLIT_V, UNPACK (split_s8), PACK (concat_s8) and GATHER with constant indices (gather_s8)."""
+SPLIT, SPLIT_V, UNPACK (split_s8), PACK (concat_s8) and GATHER with constant indices (gather_s8) or
+run-time int32 indices (gather_indices_s8: an embedding lookup of token ids).
+
+int16x8: every op here but GATHER (TFLM has no int16 GATHER) also moves int16 tensors, with the same
+byte-copy kernels: an int16 element is two bytes (slicing.affine(..., itemsize=2), sizes in bytes)."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import numpy as np
 from tfedge.compiler import slicing
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import const_input, int8_activation, same_quant, shape_is, where
+from tfedge.compiler.ops.common import INT8, INT8_INT16, activation, const_input, same_quant, same_type, shape_is, where
 
 MAX_DIMS = 6  # strided_slice_s8's loop depth (TFLM: up to 5-D slices, 6-D transposes)
 
@@ -19,14 +23,20 @@ def _prod(values) -> int:
     return int(np.prod(values, dtype=np.int64)) if len(values) else 1
 
 
-def _copy_ok(op: Op, g: Graph, data: int, outputs: list[int]) -> list[str]:
-    """An int8 data input and int8 outputs of the same quantization."""
-    problems = int8_activation(op, g, data, "input")
+def _copy_ok(op: Op, g: Graph, data: int, outputs: list[int], types: tuple[str, ...] = INT8_INT16) -> list[str]:
+    """A data input and outputs of one type (int8, or int16 where TFLM moves int16) and one quantization."""
+    problems = activation(op, g, data, "input", types)
     for k, t in enumerate(outputs):
-        problems += int8_activation(op, g, t, "output" if len(outputs) == 1 else f"output {k}")
+        problems += activation(op, g, t, "output" if len(outputs) == 1 else f"output {k}", types)
+    problems += [] if problems else same_type(op, g, [data, *outputs])
     if not problems and any(not same_quant(g.tensors[data], g.tensors[t]) for t in outputs):
         problems.append(f"{where(op)}: input and output quantization differ (TFLM copies bytes; re-export the model)")
     return problems
+
+
+def _item(g: Graph, t: int) -> int:
+    """Bytes per element of tensor t (the byte-copy kernels count bytes)."""
+    return np.dtype(g.tensors[t].dtype).itemsize
 
 
 def _axis(op: Op, value: int, rank: int) -> int | None:
@@ -116,16 +126,18 @@ def _validate_slice(op: Op, g: Graph) -> list[str]:
     except (ValueError, IndexError, TypeError) as exc:
         return [f"{where(op)}: {exc}"]
     problems = shape_is(op, g, op.outputs[0], _out_shape(op, index))
-    if not problems and index.size and len(slicing.affine(index)[0]) > MAX_DIMS:
+    if not problems and index.size and len(slicing.affine(index, _item(g, op.inputs[0]))[0]) > MAX_DIMS:
         problems.append(f"{where(op)}: more than {MAX_DIMS} dimensions after merging")
     return problems
 
 
 def _emit_slice(op: Op, g: Graph, ctx) -> Layer:
     index, start = _index_map(op, g)
-    dims, strides = slicing.affine(index) if index.size else ([0], [1])
+    item = _item(g, op.inputs[0])
+    dims, strides = slicing.affine(index, item) if index.size else ([0], [1])
     lead = MAX_DIMS - len(dims)
-    name = ctx.params("tfedge_slice_params", dict(dims=[1] * lead + dims, strides=[0] * lead + strides, start=start))
+    name = ctx.params("tfedge_slice_params", dict(dims=[1] * lead + dims, strides=[0] * lead + strides,
+                                                  start=start * item))
     return Layer(kernel="strided_slice_s8",
                  call=f"strided_slice_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
 
@@ -192,6 +204,7 @@ def _validate_split(op: Op, g: Graph) -> list[str]:
 
 def _emit_split(op: Op, g: Graph, ctx) -> Layer:
     _, _, outer, sizes = _split_layout(op, g)
+    sizes = [s * _item(g, _split_data(op)) for s in sizes]
     table = f"l{ctx.layer}_outputs"
     ptrs = [ctx.ptr(t) for t in op.outputs]
     ctx.decls.append(f"static int8_t *const {table}[{len(ptrs)}] = {{{', '.join(ptrs)}}};")
@@ -220,51 +233,67 @@ def _validate_pack(op: Op, g: Graph) -> list[str]:
 def _emit_pack(op: Op, g: Graph, ctx) -> Layer:
     shape = g.tensors[op.inputs[0]].shape
     axis = _axis(op, op.options.get("Axis", 0), len(shape) + 1)
-    ptrs = [ctx.ptr(t, const=True) for t in op.inputs]
+    ptrs = [f"(const int8_t *){p}" if g.tensors[t].is_const and _item(g, t) > 1 else p
+            for t, p in ((t, ctx.ptr(t, const=True)) for t in op.inputs)]
     table = f"l{ctx.layer}_inputs"
     ctx.decls.append(f"static const int8_t *const {table}[{len(ptrs)}] = {{{', '.join(ptrs)}}};")
-    size = _prod(shape[axis:])
+    size = _prod(shape[axis:]) * _item(g, op.inputs[0])
     name = ctx.params("tfedge_concat_params", dict(outer=_prod(shape[:axis]), num_inputs=len(ptrs),
                                                    sizes=ctx.array("int32_t", [size] * len(ptrs), "sizes"), inputs=table))
     return Layer(kernel="concat_s8", call=f"concat_s8(&{name}, {ctx.ptr(op.outputs[0])});")
 
 
-# ---- GATHER (constant indices) ----------------------------------------------------------------------
+# ---- GATHER (constant or run-time indices) ----------------------------------------------------------
 
-def _gather_layout(op: Op, g: Graph) -> tuple[int, np.ndarray]:
-    x, idx = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]].data
+def _gather_layout(op: Op, g: Graph) -> tuple[int, np.ndarray | None, tuple]:
+    """(axis, the constant indices or None for run-time ones, the indices' shape)."""
+    x, idx = g.tensors[op.inputs[0]], g.tensors[op.inputs[1]]
     axis = _axis(op, op.options.get("Axis", 0), len(x.shape))
     if axis is None:
         raise ValueError(f"axis {op.options.get('Axis')} out of range for shape {x.shape}")
     if int(op.options.get("BatchDims", 0)) != 0:
         raise ValueError("batch_dims != 0 is not supported")
-    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[axis]):
-        raise ValueError(f"indices {idx.ravel().tolist()[:8]} outside 0..{x.shape[axis] - 1}")
-    return axis, idx
+    if idx.data is not None and idx.data.size and (idx.data.min() < 0 or idx.data.max() >= x.shape[axis]):
+        raise ValueError(f"indices {idx.data.ravel().tolist()[:8]} outside 0..{x.shape[axis] - 1}")
+    return axis, idx.data, tuple(idx.shape)
 
 
 def _validate_gather(op: Op, g: Graph) -> list[str]:
     if len(op.inputs) != 2 or len(op.outputs) != 1:
         return [f"{where(op)}: expected 2 inputs and one output"]
-    problems = _copy_ok(op, g, op.inputs[0], op.outputs)
     t = op.inputs[1]
-    problems += const_input(op, g, t, "indices", g.tensors[t].dtype if t >= 0 and g.tensors[t].dtype in ("int32", "int64") else "int32")
+    if 0 <= t < len(g.tensors) and op.inputs[0] >= 0 and g.tensors[op.inputs[0]].is_const and g.tensors[op.inputs[0]].dtype == "int8" \
+            and not g.tensors[t].is_const:  # an embedding table: the int8 rows of a constant, in its quantization
+        problems = [] if same_quant(g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]) else \
+            [f"{where(op)}: table and output quantization differ (TFLM copies bytes; re-export the model)"]
+        problems += activation(op, g, op.outputs[0], "output", INT8)
+        if g.tensors[t].dtype != "int32":
+            problems.append(f"{where(op)}: run-time indices '{g.tensors[t].name}' are {g.tensors[t].dtype}; "
+                            "tfedge reads int32 indices")
+    else:
+        problems = _copy_ok(op, g, op.inputs[0], op.outputs, INT8)  # TFLM has no int16 GATHER
+        problems += const_input(op, g, t, "indices", g.tensors[t].dtype if t >= 0 and g.tensors[t].dtype in ("int32", "int64") else "int32")
     if problems:
         return problems
     try:
-        axis, idx = _gather_layout(op, g)
+        axis, _, idx_shape = _gather_layout(op, g)
     except ValueError as exc:
         return [f"{where(op)}: {exc}"]
     x = g.tensors[op.inputs[0]]
-    return shape_is(op, g, op.outputs[0], tuple(x.shape[:axis]) + tuple(idx.shape) + tuple(x.shape[axis + 1:]))
+    return shape_is(op, g, op.outputs[0], tuple(x.shape[:axis]) + idx_shape + tuple(x.shape[axis + 1:]))
 
 
 def _emit_gather(op: Op, g: Graph, ctx) -> Layer:
-    axis, idx = _gather_layout(op, g)
+    axis, idx, idx_shape = _gather_layout(op, g)
     x = g.tensors[op.inputs[0]]
-    p = dict(outer=_prod(x.shape[:axis]), num_indices=int(idx.size), axis_size=x.shape[axis],
-             inner=_prod(x.shape[axis + 1:]), indices=ctx.array("int32_t", idx.astype(np.int64).ravel(), "indices"))
-    name = ctx.params("tfedge_gather_params", p)
+    p = dict(outer=_prod(x.shape[:axis]), num_indices=_prod(idx_shape), axis_size=x.shape[axis],
+             inner=_prod(x.shape[axis + 1:]))
+    if idx is None:  # run-time indices, read from their tensor
+        name = ctx.params("tfedge_gather_params", dict(p, indices="NULL"))
+        return Layer(kernel="gather_indices_s8", variant_reason="run-time indices",
+                     call=f"gather_indices_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, "
+                          f"{ctx.ptr(op.inputs[1], 'int32_t', const=True)}, {ctx.ptr(op.outputs[0])});")
+    name = ctx.params("tfedge_gather_params", dict(p, indices=ctx.array("int32_t", idx.astype(np.int64).ravel(), "indices")))
     return Layer(kernel="gather_s8", call=f"gather_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
 
 

@@ -1,6 +1,7 @@
 """Elementwise int8 -> int8 ops run through a 256-entry table (lut_s8): ABS and RSQRT (TFLM's integer
 arithmetic evaluated on every input value here), ELU (TFLM's own float table); GELU, EXP, LOG (LiteRT's
-LUTPopulate of the float function; TFLM has no int8 kernel for them).
+LUTPopulate of the float function), SQRT (LiteRT's int8 path, which truncates): TFLM has no int8 kernel for
+these (its SQRT is float only).
 Each table is the reference kernel's output for the 256 possible input bytes, so it is exact by
 construction; the tests check it against the referees on every value."""
 
@@ -77,6 +78,19 @@ def lut_populate(x: Tensor, y: Tensor, fn) -> list[int]:
     return out
 
 
+def _sqrt_table(x: Tensor, y: Tensor) -> list[int]:
+    """LiteRT's int8 SQRT: dequantize, sqrt and divide by the output scale in float32, then truncate toward
+    zero (a static_cast, not a rounding: matched on every input byte of the test model), + zp_out. A negative
+    input (NaN) gives INT32_MIN on x86, clamped to -128."""
+    out = []
+    for q in VALUES:
+        v = F32(x.q_scale) * F32(q - x.q_zero)
+        with np.errstate(all="ignore"):
+            t = F32(np.sqrt(v)) / F32(y.q_scale)
+        out.append(-128 if not np.isfinite(t) or float(t) >= 2.0 ** 31 else _clamp8(int(float(t)) + y.q_zero))
+    return out
+
+
 def _table(op: Op, g: Graph) -> list[int]:
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
     if op.kind == "ABS":
@@ -88,6 +102,8 @@ def _table(op: Op, g: Graph) -> list[int]:
         return lut_populate(x, y, lambda v: _gelu(v, approximate))
     if op.kind == "ELU":  # TFLM EluPrepare: PopulateLookupTable (the same float recipe) of exp(x) - 1 below 0
         return lut_populate(x, y, lambda v: F32(np.exp(v)) - F32(1.0) if v < 0 else v)
+    if op.kind == "SQRT":
+        return _sqrt_table(x, y)
     return lut_populate(x, y, {"EXP": np.exp, "LOG": np.log}[op.kind])
 
 
@@ -106,5 +122,5 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     return Layer(kernel="lut_s8", call=f"lut_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
 
 
-for _kind in ("ABS", "RSQRT", "ELU", "GELU", "EXP", "LOG"):
+for _kind in ("ABS", "RSQRT", "ELU", "GELU", "EXP", "LOG", "SQRT"):
     register(_kind, _validate, _emit)

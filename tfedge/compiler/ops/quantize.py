@@ -1,4 +1,5 @@
-"""QUANTIZE (int8/int16 -> int8/int16 requantize, float32 -> int8/int16) and DEQUANTIZE (int8/int16 -> float32)."""
+"""QUANTIZE (int8/int16 -> int8/int16 requantize, uint8 <-> int8 for uint8 model inputs/outputs, float32 ->
+int8/int16) and DEQUANTIZE (int8/int16 -> float32)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from tfedge.compiler.ops.common import C_TYPES, INT8_INT16, activation, arity, s
 # (input type, output type) -> kernel: TFLM's Requantize/AffineQuantize for every pair it accepts
 REQUANTIZE = {("int8", "int8"): "requantize_s8", ("int16", "int8"): "requantize_s16_s8",
               ("int8", "int16"): "requantize_s8_s16", ("int16", "int16"): "requantize_s16",
-              ("float32", "int8"): "quantize_f32_s8", ("float32", "int16"): "quantize_f32_s16"}
+              ("float32", "int8"): "quantize_f32_s8", ("float32", "int16"): "quantize_f32_s16",
+              ("uint8", "int8"): "requantize_u8_s8", ("int8", "uint8"): "requantize_s8_u8"}
+INTEGER = ("int8", "int16", "uint8")
 DEQUANTIZE = {"int8": "dequantize_s8_f32", "int16": "dequantize_s16_f32"}
 
 
@@ -20,15 +23,18 @@ def _validate_quantize(op: Op, g: Graph) -> list[str]:
     problems = arity(op, (1,))
     if problems:
         return problems
-    x = g.tensors[op.inputs[0]]
-    problems += activation(op, g, op.outputs[0], "output", INT8_INT16)
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    problems += activation(op, g, op.outputs[0], "output", INTEGER)
     if x.dtype == "float32":
         if x.is_const:
             problems.append(f"{where(op)}: quantizing a constant float tensor is not supported")
-    elif x.dtype in INT8_INT16:
-        problems += activation(op, g, op.inputs[0], "input", INT8_INT16)
+    elif x.dtype in INTEGER:
+        problems += activation(op, g, op.inputs[0], "input", INTEGER)
     else:
-        problems.append(f"{where(op)}: QUANTIZE from {x.dtype} is not supported (float32, int8 or int16 only)")
+        problems.append(f"{where(op)}: QUANTIZE from {x.dtype} is not supported (float32, int8, int16 or uint8 only)")
+    if not problems and (x.dtype, y.dtype) not in REQUANTIZE:
+        problems.append(f"{where(op)}: QUANTIZE {x.dtype} -> {y.dtype} is not supported (TFLM: uint8 only to and from "
+                        "int8)")
     return problems + shape_is(op, g, op.outputs[0], x.shape)
 
 

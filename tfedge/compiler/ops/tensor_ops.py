@@ -1,6 +1,6 @@
 """Data-movement and reduction ops: CONCATENATION, PAD/PADV2, MEAN, SUM, REDUCE_MAX, REDUCE_MIN,
-RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR (CONCATENATION, PAD and MEAN also on int16: the copies work on
-bytes, MEAN has its int16 kernel)."""
+RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR (CONCATENATION, PAD, RESIZE_NEAREST_NEIGHBOR and MEAN also on
+int16: the copies work on bytes, MEAN has its int16 kernel)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import (C_TYPES, INT8_INT16, act_type, activation, arity, const_input, int8_activation,
+from tfedge.compiler.ops.common import (C_TYPES, INT8_INT16, act_type, activation, arity, const_input,
                                         kernel_for, prepare_ok, same_quant, same_type, shape_is, where)
 
 F32 = np.float32
@@ -150,6 +150,13 @@ def mean_rescale(in_scale: float, in_zero: int, out_scale: float, n: int) -> tup
     return -in_zero * n, (mult << extra) // n, shift - extra
 
 
+def _mean_hw_keepdims(op: Op, g: Graph) -> bool:
+    """TFLM EvalIntegerMean's special case: keep_dims, a 4-D input, axes exactly {1, 2} (with equal
+    quantization in and out it rounds; with differing quantization TFLM's result is QuantizedMeanOrSum's)."""
+    return (op.kind == "MEAN" and bool(op.options.get("KeepDims", False)) and len(g.tensors[op.inputs[0]].shape) == 4
+            and sorted(int(a) % 4 for a in g.tensors[op.inputs[1]].data.ravel()) == [1, 2])
+
+
 def _emit_reduce(op: Op, g: Graph, ctx) -> Layer:
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
     axes = _axes(op, g)
@@ -157,9 +164,14 @@ def _emit_reduce(op: Op, g: Graph, ctx) -> Layer:
     p = dict(outer=_prod(x.shape[:axes[0]]), reduce=_prod(x.shape[axes[0]:axes[-1] + 1]),
              inner=_prod(x.shape[axes[-1] + 1:]), requant=int(requant), sum_offset=0, mult=0, shift=0,
              output_zp=y.q_zero)
-    if op.kind == "SUM":  # QuantizedMeanOrSum with compute_sum: the plain input/output multiplier
+    if op.kind == "SUM" or (_mean_hw_keepdims(op, g) and not requant):
+        # SUM: QuantizedMeanOrSum with compute_sum; MEAN over H and W of a 4-D tensor with keep_dims and equal
+        # quantization: TFLM divides rounding, not truncating (reference_integer_ops::Mean; measured: the
+        # truncating mean differed from TFLM on 504 of 3,840 outputs). Both rescale the sum by the plain
+        # input/output multiplier (identity for MEAN here); the MEAN then divides by n, rounding (requant 2).
         p["mult"], p["shift"] = quant.quantize_multiplier(float(x.q_scale) / float(y.q_scale))
         p["sum_offset"] = -x.q_zero * p["reduce"]
+        p["requant"] = 1 if op.kind == "SUM" else 2
     elif requant:
         p["sum_offset"], p["mult"], p["shift"] = mean_rescale(x.q_scale, x.q_zero, y.q_scale, p["reduce"])
     dtype = act_type(g, op.inputs[0])
@@ -172,11 +184,14 @@ def _emit_reduce(op: Op, g: Graph, ctx) -> Layer:
 
 # ---- RESIZE_NEAREST_NEIGHBOR -----------------------------------------------------------------------
 
-def _validate_resize(op: Op, g: Graph) -> list[str]:
+def _validate_resize(op: Op, g: Graph, types: tuple[str, ...] = INT8_INT16) -> list[str]:
+    """RESIZE_NEAREST_NEIGHBOR moves int8 or int16 channel vectors (bytes); RESIZE_BILINEAR is int8 only
+    (TFLM's int16 bilinear fails to run the converter's int16x8 model)."""
     problems = arity(op, (2,))
     if problems:
         return problems
-    problems += int8_activation(op, g, op.inputs[0], "input") + int8_activation(op, g, op.outputs[0], "output")
+    problems += activation(op, g, op.inputs[0], "input", types) + activation(op, g, op.outputs[0], "output", types)
+    problems += same_type(op, g, [op.inputs[0], op.outputs[0]])
     problems += const_input(op, g, op.inputs[1], "size", "int32")
     if problems:
         return problems
@@ -209,8 +224,9 @@ def nearest_sources(in_size: int, out_size: int, align_corners: bool, half_pixel
 def _emit_resize(op: Op, g: Graph, ctx) -> Layer:
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
     ac, hp = bool(op.options.get("AlignCorners", False)), bool(op.options.get("HalfPixelCenters", False))
-    p = dict(batches=x.shape[0], in_h=x.shape[1], in_w=x.shape[2], channels=x.shape[3], out_h=y.shape[1],
-             out_w=y.shape[2], src_y=ctx.array("int32_t", nearest_sources(x.shape[1], y.shape[1], ac, hp), "srcy"),
+    p = dict(batches=x.shape[0], in_h=x.shape[1], in_w=x.shape[2], out_h=y.shape[1], out_w=y.shape[2],
+             channels=x.shape[3] * np.dtype(x.dtype).itemsize,  # bytes per pixel: int16 vectors are copied as bytes
+             src_y=ctx.array("int32_t", nearest_sources(x.shape[1], y.shape[1], ac, hp), "srcy"),
              src_x=ctx.array("int32_t", nearest_sources(x.shape[2], y.shape[2], ac, hp), "srcx"))
     name = ctx.params("tfedge_resize_params", p)
     return Layer(kernel="resize_nearest_s8",
@@ -248,7 +264,7 @@ def _emit_bilinear(op: Op, g: Graph, ctx) -> Layer:
 
 
 def _validate_bilinear(op: Op, g: Graph) -> list[str]:
-    problems = _validate_resize(op, g)
+    problems = _validate_resize(op, g, ("int8",))
     if not problems and op.options.get("AlignCorners", False) and op.options.get("HalfPixelCenters", False):
         problems.append(f"{where(op)}: align_corners and half_pixel_centers together (TFLM requires one at most)")
     return problems

@@ -1,6 +1,8 @@
-"""TRANSPOSE_CONV (Keras Conv2DTranspose), int8 with per-tensor or per-channel int8 weights: inputs
-(output_shape, weights [out_c, k_h, k_w, in_c], input, [bias]). Prepare as TFLM's: the padding that a
-forward convolution of the output's size would use, per-channel multipliers in double."""
+"""TRANSPOSE_CONV (Keras Conv2DTranspose), int8 or int16x8 activations with per-tensor or per-channel int8
+weights: inputs (output_shape, weights [out_c, k_h, k_w, in_c], input, [bias: int32, int64 for int16x8]).
+Prepare as TFLM's: the padding that a forward convolution of the output's size would use, per-channel
+multipliers in double. One module for both types (the type is the input's, operand 2, so not the
+registry's operand-0 type axis): transpose_conv_s8 or transpose_conv_s16 (int64 accumulators)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ import numpy as np
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import (activation_ok, const_input, int8_activation, out_size, pad_before,
-                                        positive_ints, prepare_ok, shape_is, where)
+from tfedge.compiler.ops.common import (INT8_INT16, activation, activation_ok, const_input, out_size, pad_before,
+                                        positive_ints, prepare_ok, same_type, shape_is, where)
+
+BIAS = {"int8": "int32", "int16": "int64"}
 
 
 def _validate(op: Op, g: Graph) -> list[str]:
@@ -18,9 +22,10 @@ def _validate(op: Op, g: Graph) -> list[str]:
         return [f"{where(op)}: expected 3 or 4 inputs (output shape, weights, input, bias) and one output"]
     problems = const_input(op, g, op.inputs[0], "output shape", "int32", rank=1)
     problems += const_input(op, g, op.inputs[1], "filter", "int8", rank=4)
-    problems += int8_activation(op, g, op.inputs[2], "input") + int8_activation(op, g, op.outputs[0], "output")
-    if len(op.inputs) == 4 and op.inputs[3] >= 0:
-        problems += const_input(op, g, op.inputs[3], "bias", "int32", rank=1)
+    problems += activation(op, g, op.inputs[2], "input", INT8_INT16) + activation(op, g, op.outputs[0], "output", INT8_INT16)
+    problems += same_type(op, g, [op.inputs[2], op.outputs[0]])
+    if len(op.inputs) == 4 and op.inputs[3] >= 0 and not problems:
+        problems += const_input(op, g, op.inputs[3], "bias", BIAS[g.tensors[op.inputs[2]].dtype], rank=1)
     problems += activation_ok(op)
     o = op.options
     problems += positive_ints(op, stride_h=o.get("StrideH", 1), stride_w=o.get("StrideW", 1))
@@ -59,16 +64,22 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     pad_top = pad_before(y.shape[1], k_h, sh, 1, out_size(padding, y.shape[1], k_h, sh, 1))
     pad_left = pad_before(y.shape[2], k_w, sw, 1, out_size(padding, y.shape[2], k_w, sw, 1))
     rq = _multipliers(op, g)
-    act_min, act_max = quant.activation_range(o.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
+    dtype = x.dtype
+    act_min, act_max = quant.activation_range(o.get("FusedActivationFunction", 0), y.q_scale, y.q_zero, dtype)
     has_bias = len(op.inputs) == 4 and op.inputs[3] >= 0
     p = dict(batches=x.shape[0], in_h=x.shape[1], in_w=x.shape[2], in_c=x.shape[3], out_h=y.shape[1],
              out_w=y.shape[2], out_c=out_c, k_h=k_h, k_w=k_w, stride_h=sh, stride_w=sw, dil_h=1, dil_w=1,
-             pad_top=pad_top, pad_left=pad_left, input_offset=-x.q_zero, output_offset=y.q_zero,
-             act_min=act_min, act_max=act_max, weights=ctx.ptr(op.inputs[1], const=True),
-             bias=ctx.ptr(op.inputs[3], "int32_t", const=True) if has_bias else "NULL",
+             pad_top=pad_top, pad_left=pad_left, act_min=act_min, act_max=act_max,
+             weights=ctx.ptr(op.inputs[1], const=True),
+             bias=ctx.array(f"{BIAS[dtype]}_t", g.tensors[op.inputs[3]].data, "bias") if has_bias else "NULL",
              mult=ctx.array("int32_t", [m for m, _ in rq], "mult"), shift=ctx.array("int32_t", [s for _, s in rq], "shift"))
-    name = ctx.params("tfedge_conv_params", p)
     macs = x.size * out_c * k_h * k_w
+    if dtype == "int16":  # zero points 0: no offsets
+        name = ctx.params("tfedge_conv_s16_params", dict(p, depth_multiplier=1, scratch="NULL"))
+        return Layer(kernel="transpose_conv_s16", macs=macs, variant_reason="int16x8: int64 accumulators",
+                     call=f"transpose_conv_s16(&{name}, {ctx.ptr(op.inputs[2], 'int16_t', const=True)}, "
+                          f"{ctx.ptr(op.outputs[0], 'int16_t')});")
+    name = ctx.params("tfedge_conv_params", dict(p, input_offset=-x.q_zero, output_offset=y.q_zero))
     return Layer(kernel="transpose_conv_s8", macs=macs,
                  call=f"transpose_conv_s8(&{name}, {ctx.ptr(op.inputs[2], const=True)}, {ctx.ptr(op.outputs[0])});")
 
