@@ -1,6 +1,13 @@
 /* ADD, int8, with broadcasting; Cortex-M4/M7/M33 DSP extension. Same arithmetic as portable/add_s8.c
- * (TFLM reference_integer_ops::Add); each MultiplyByQuantizedMultiplier with a right shift is one SMLAL
- * on a preset accumulator plus the rounding shift, instead of the generic 64-bit helper. */
+ * (TFLM reference_integer_ops::Add): x_i = MultiplyByQuantizedMultiplier((in_i + offset_i) << 20, m_i, s_i),
+ * out = MultiplyByQuantizedMultiplier(x1 + x2, m, s) + zp.
+ * The input with the larger scale has the ratio 1/2 exactly (m = 2^30, s = 0: TFLM rescales both to twice
+ * the larger scale), and then x = (in + offset) << 19 exactly. The other input's x depends on its byte alone:
+ * a 256-entry table evaluated with TFLM's two steps, kept for the next calls with the same quantization
+ * (residual blocks run by rows call it once per row). The output requantization is one SMLAL on a
+ * preset accumulator (the conv records' form, docs/kernels.md). Per element two loads, a shift, a table
+ * load, the requantization and a store. A first call on few elements (the table costs 256 evaluations) and
+ * other quantizations run the portable loops. */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/add_s8.c"
 #else
@@ -11,42 +18,79 @@
 #include "../portable/add_s8.c"
 #undef add_s8
 
-/* MultiplyByQuantizedMultiplier(x, m, -e) for e in [0, 31], m in [2^30, 2^31): exact. */
-static inline int32_t mbqm_right(int32_t x, int32_t m, int32_t e, int32_t round) {
-  uint32_t lo = 0x40000000u;
-  int32_t hi = 0, r;
-  __asm__("smlal %0, %1, %2, %3" : "+r"(lo), "+r"(hi) : "r"(x), "r"(m));
-  r = (int32_t)(((uint32_t)hi << 1) | (lo >> 31)); /* SaturatingRoundingDoublingHighMul */
-  return (r + round + (r >> 31 & (e > 0 ? -1 : 0))) >> e; /* RoundingDivideByPOT */
-}
+#define ADD_TABLE_MIN 64 /* fewer elements in a first call: the table would cost more than it saves */
 
-void add_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
-  const int32_t e1 = -p->input1_shift, e2 = -p->input2_shift, eo = -p->output_shift;
-  const int32_t m1 = p->input1_mult, m2 = p->input2_mult, mo = p->output_mult;
-  const int32_t r1 = e1 > 0 ? 1 << (e1 - 1) : 0, r2 = e2 > 0 ? 1 << (e2 - 1) : 0, ro = eo > 0 ? 1 << (eo - 1) : 0;
-  const int32_t off1 = p->input1_offset, off2 = p->input2_offset, offo = p->output_offset, ls = p->left_shift;
-  const int32_t lo = p->act_min, hi = p->act_max;
-  int32_t i0, i1, i2, i3;
-  /* the fast form needs right shifts only and normalised multipliers (always so for ADD's prepare) */
-  if (e1 < 0 || e2 < 0 || eo < 0 || e1 > 31 || e2 > 31 || eo > 31 || m1 < (1 << 30) || m2 < (1 << 30) ||
-      mo < (1 << 30) || ls < 0 || ls > 23) {
-    add_s8_ref(p, input1, input2, output);
-    return;
-  }
+static int32_t add_table[256];     /* x of the table input for each byte */
+static int32_t add_table_key[4];   /* what add_table was built for: offset, multiplier, shift, left shift */
+static int add_table_valid;
+
+static inline __attribute__((always_inline)) void run(const tfedge_binary_params *p, const int8_t *in_x,
+                                                      const int8_t *in_t, const int32_t sx[4], const int32_t st[4],
+                                                      int32_t off_x, int32_t ls_x, const int32_t *table, int8_t *output,
+                                                      int32_t k_hi, int clamp) {
+  const int32_t mult = p->output_mult, shift = -p->output_shift - 1, lo = p->act_min, hi = p->act_max;
+  const int32_t n = p->dims[3], sa = sx[3], sb = st[3];
+  int32_t i0, i1, i2, i;
   for (i0 = 0; i0 < p->dims[0]; ++i0)
     for (i1 = 0; i1 < p->dims[1]; ++i1)
       for (i2 = 0; i2 < p->dims[2]; ++i2) {
-        const int8_t *a = input1 + i0 * p->in1_strides[0] + i1 * p->in1_strides[1] + i2 * p->in1_strides[2];
-        const int8_t *b = input2 + i0 * p->in2_strides[0] + i1 * p->in2_strides[1] + i2 * p->in2_strides[2];
-        const int32_t sa = p->in1_strides[3], sb = p->in2_strides[3];
-        for (i3 = 0; i3 < p->dims[3]; ++i3, a += sa, b += sb) {
-          /* (x + offset) << left_shift cannot overflow: |x + offset| <= 255 and left_shift <= 23 */
-          const int32_t x1 = mbqm_right((*a + off1) << ls, m1, e1, r1);
-          const int32_t x2 = mbqm_right((*b + off2) << ls, m2, e2, r2);
-          int32_t v = __ssat(mbqm_right(x1 + x2, mo, eo, ro) + offo, 8);
-          v = v < lo ? lo : v;
-          *output++ = (int8_t)(v > hi ? hi : v);
+        const int8_t *a = in_x + i0 * sx[0] + i1 * sx[1] + i2 * sx[2];
+        const int8_t *b = in_t + i0 * st[0] + i1 * st[1] + i2 * st[2];
+        for (i = 0; i < n; ++i, a += sa, b += sb) {
+          const int32_t acc = ((*a + off_x) << ls_x) + table[(uint8_t)*b];
+          uint32_t l = 0x40000000u | ((uint32_t)acc & 0x80000000u);
+          int32_t h = k_hi + (acc >> 31), v;
+          __asm__("smlal %0, %1, %2, %3" : "+r"(l), "+r"(h) : "r"(acc), "r"(mult));
+          v = __ssat(h >> shift, 8);
+          if (clamp) {
+            v = v < lo ? lo : v;
+            v = v > hi ? hi : v;
+          }
+          *output++ = (int8_t)v;
         }
       }
+}
+
+void add_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
+  const int32_t eo = -p->output_shift, ls = p->left_shift;
+  const int32_t n = p->dims[0] * p->dims[1] * p->dims[2] * p->dims[3];
+  const int first_exact = p->input1_mult == (1 << 30) && p->input1_shift == 0; /* x1 = (in1 + off1) << (ls - 1) */
+  const int second_exact = p->input2_mult == (1 << 30) && p->input2_shift == 0;
+  const int32_t key[4] = {first_exact ? p->input2_offset : p->input1_offset, first_exact ? p->input2_mult : p->input1_mult,
+                          first_exact ? p->input2_shift : p->input1_shift, ls};
+  const int cached = add_table_valid && !memcmp(key, add_table_key, sizeof key);
+  int32_t v;
+  int64_t k_hi;
+  if ((n < ADD_TABLE_MIN && !cached) || (!first_exact && !second_exact) || ls < 1 || ls > 23 || eo < 2 || eo > 31 ||
+      p->output_mult < (1 << 30)) {
+    add_s8_ref(p, input1, input2, output);
+    return;
+  }
+  k_hi = ((int64_t)1 << (eo - 2)) + (int64_t)p->output_offset * ((int64_t)1 << (eo - 1));
+  if (k_hi <= -(1 << 30) || k_hi >= (1 << 30)) { /* |x1 + x2| < 2^28: the SMLAL stays inside int64 */
+    add_s8_ref(p, input1, input2, output);
+    return;
+  }
+  {
+    /* the exact input is x, the other goes through the table (x1 + x2 = x2 + x1) */
+    const int8_t *in_x = first_exact ? input1 : input2, *in_t = first_exact ? input2 : input1;
+    const int32_t *sx = first_exact ? p->in1_strides : p->in2_strides, *st = first_exact ? p->in2_strides : p->in1_strides;
+    const int32_t off_x = first_exact ? p->input1_offset : p->input2_offset;
+    if (!cached) {
+      /* |v + offset| <= 255 and ls <= 23: no overflow before the multiplier; a right shift >= 2 (the usual
+       * case) by the one-SMLAL form, zero point 0 (exact for |x| < 2^31, k_hi = 2^(e-2) < 2^30) */
+      const tfedge_requant_ch r = {0, key[1], key[2] <= -2 && key[2] >= -31 ? 1 << (-key[2] - 2) : 0, -key[2] - 1};
+      const int one_smlal = key[2] <= -2 && key[2] >= -31 && key[1] >= (1 << 30);
+      for (v = -128; v < 128; ++v)
+        add_table[(uint8_t)v] = one_smlal ? tfedge_dsp_requant((v + key[0]) * (1 << ls), &r)
+                                          : tfedge_mbqm((v + key[0]) * (1 << ls), key[1], key[2]);
+      memcpy(add_table_key, key, sizeof key);
+      add_table_valid = 1;
+    }
+    if (p->act_min == -128 && p->act_max == 127)
+      run(p, in_x, in_t, sx, st, off_x, ls - 1, add_table, output, (int32_t)k_hi, 0);
+    else
+      run(p, in_x, in_t, sx, st, off_x, ls - 1, add_table, output, (int32_t)k_hi, 1);
+  }
 }
 #endif

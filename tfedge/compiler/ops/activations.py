@@ -7,11 +7,13 @@ import math
 
 import numpy as np
 
+from tfedge.compiler import fixedpoint as fp
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
 from tfedge.compiler.ops.common import (C_TYPES, INT8, INT8_INT16, act_type, activation, arity, kernel_for, same_type,
                                         shape_is, where)
+from tfedge.compiler.ops.lut import lut_layer
 
 F32 = np.float32
 KERNELS = {"RELU": "relu", "RELU6": "relu", "LEAKY_RELU": "leaky_relu", "LOGISTIC": "logistic", "TANH": "tanh",
@@ -107,8 +109,51 @@ def _validate(op: Op, g: Graph) -> list[str]:
     return problems
 
 
+def _trunc_div(a: int, d: int) -> int:
+    """C integer division (truncates toward zero)."""
+    q = abs(a) // d
+    return q if a >= 0 else -q
+
+
+def _srdhm16(a: int, b: int) -> int:
+    if a == b == -32768:
+        return 32767
+    ab = a * b
+    return _trunc_div(ab + ((1 << 14) if ab >= 0 else 1 - (1 << 14)), 1 << 15)
+
+
+def _sat16(v: int) -> int:
+    return max(-32768, min(32767, v))
+
+
+def hard_swish_table(p: dict) -> list[int]:
+    """HARD_SWISH int8 on every input byte -128..127: portable/hard_swish_s8.c's (TFLite reference_ops::HardSwish)
+    16-bit fixed point step by step, so the table is that kernel's output (tests check it on all 256 values)."""
+    out = []
+    for q in range(-128, 128):
+        x = q - p["input_zp"]
+        x_hires = x * 128  # |x| <= 255: fits int16
+        x_out = _srdhm16(x_hires, p["mult"])
+        reluish = x_hires
+        if p["shift2"] > 0:
+            reluish = _sat16(reluish << (p["shift2"] - 1))
+        reluish = _srdhm16(reluish, p["mult2"])
+        if p["shift2"] > 0:
+            reluish = _sat16(reluish << 1)
+        if p["shift2"] < 0:
+            reluish = fp.rdivpot(reluish, -p["shift2"])
+        reluish = (reluish + (1 << 15)) >> 1
+        prod = 32767 if reluish == x_out == -32768 else _trunc_div(reluish * x_out, 1 << 15)  # no rounding
+        out.append(max(-128, min(127, fp.rdivpot(prod, -p["shift"]) + p["output_zp"])))
+    return out
+
+
 def _emit(op: Op, g: Graph, ctx) -> Layer:
     dtype = act_type(g, op.outputs[0])
+    if op.kind == "HARD_SWISH" and ctx.arch != "reference":  # int8 only: a function of the input byte
+        return lut_layer(op, g, ctx, hard_swish_table(_params(op, g)), "lut256",
+                         "the reference kernel's 16-bit arithmetic evaluated on all 256 input bytes at compile time: "
+                         "one table load per element")
     kernel, ctype = kernel_for(KERNELS[op.kind], dtype), C_TYPES[dtype]
     name = ctx.params("tfedge_act_params", _params(op, g))
     call = f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, {ctx.ptr(op.outputs[0], ctype)});"

@@ -114,12 +114,18 @@ def _validate(op: Op, g: Graph) -> list[str]:
     return problems or prepare_ok(op, lambda: _table(op, g))
 
 
-def _emit(op: Op, g: Graph, ctx) -> Layer:
-    table = np.array(_table(op, g), dtype=np.int64)
+def lut_layer(op: Op, g: Graph, ctx, values: list[int], variant: str = "portable", reason: str = "") -> Layer:
+    """The lut_s8 call of a table of the 256 outputs for inputs -128..127 (in that order)."""
+    table = np.array(values, dtype=np.int64)
     table = np.concatenate([table[128:], table[:128]])  # index = the input byte as unsigned: 0..127, then -128..-1
     name = ctx.params("tfedge_lut_params", dict(size=g.tensors[op.inputs[0]].size,
                                                 table=ctx.array("int8_t", table, "table")))
-    return Layer(kernel="lut_s8", call=f"lut_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});")
+    return Layer(kernel="lut_s8", call=f"lut_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});",
+                 variant=variant, variant_reason=reason)
+
+
+def _emit(op: Op, g: Graph, ctx) -> Layer:
+    return lut_layer(op, g, ctx, _table(op, g))
 
 
 for _kind in ("ABS", "RSQRT", "ELU", "GELU", "EXP", "LOG", "SQRT"):
