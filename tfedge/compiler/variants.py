@@ -269,7 +269,26 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | 
                   records=True, scratch_bytes=scratch)
 
 
-def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records: Records | None = None) -> Choice:
+def dw_band(geo: dict, in_c: int, records: Records | None) -> bool:
+    """The depthwise kernel's band path (the same test as depthwise_conv_packed_s8_nhwc.c): 3x3, dilation 1,
+    channels % 4 == 0, no two-step channels, every window inside one padding column either side."""
+    return (geo["k_h"] == geo["k_w"] == 3 and geo["dil_h"] == geo["dil_w"] == 1 and in_c % 4 == 0
+            and records is not None and not records.general and geo["pad_left"] <= 1
+            and (geo["out_w"] - 1) * geo["stride_w"] - geo["pad_left"] + 2 <= geo["in_w"])
+
+
+DW_BAND_BYTES = 1024  # TFEDGE_DW_BAND_BYTES (arm_dsp/tfedge_dsp.h): the band's budget, at least one channel group
+
+
+def dw_band_bytes(in_w: int, in_c: int) -> int:
+    """The band scratch: 3 widened rows of (in_w + 2) entries x 8 B per channel group, as many groups as fit
+    DW_BAND_BYTES (tfedge_dw_band_groups)."""
+    per_group = 24 * (in_w + 2)
+    return per_group * max(1, min(in_c // 4, DW_BAND_BYTES // per_group))
+
+
+def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records: Records | None = None,
+                     geo: dict | None = None) -> Choice:
     """Depth multiplier 1 (any channel count). Multipliers > 1 become convolutions (DW_AS_CONV_MAX_IN), or
     else keep the reference loops."""
     if arch not in FAST_ARCHS:
@@ -278,6 +297,12 @@ def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records: Recor
         return _plain("depthwise_conv_s8_nhwc", arch, f"depth multiplier {depth_multiplier} on {in_c} input channels "
                       f"(more than {DW_AS_CONV_MAX_IN}: as a convolution it would multiply the MACs by {in_c})")
     tail = f"; the last {in_c % 4} channels as a partial group (bytewise loads)" if in_c % 4 else ""
+    if geo is not None and dw_band(geo, in_c, records):
+        band = dw_band_bytes(geo["in_w"], in_c)
+        return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", "4 channels per word, weights widened to "
+                      f"int16 at compile time; 3x3: each input row widened once into a {band} B band of 3 rows per "
+                      "channel group (padding 0), then per tap 2 LDRD + 4 16x16 MACs" + _rq_note(records, None, in_c),
+                      packed=True, records=True, scratch_bytes=band)
     return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", "4 channels per word: SXTAB16 inputs, weights "
                   "widened to int16 at compile time, 16x16 MACs; 3x3 windows unrolled (border taps read a "
                   f"{in_c} B row of zero points){tail}" + _rq_note(records, None, in_c),

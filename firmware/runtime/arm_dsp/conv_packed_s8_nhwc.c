@@ -59,8 +59,16 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
       } else {
         for (kx = 0; kx < p->k_w; ++kx, s += in_c) {
           const int32_t x = x0 + kx * p->dil_w;
-          if (x < 0 || x >= p->in_w) memset(s, zp, (size_t)in_c);
-          else memcpy(s, in_b + (y * p->in_w + x) * in_c, (size_t)in_c);
+          if (in_c < 8) { /* a few bytes: no library call per tap (1-channel audio front ends) */
+            const int8_t *src = in_b + (y * p->in_w + x) * in_c;
+            const int inside = x >= 0 && x < p->in_w;
+            int32_t j;
+            for (j = 0; j < in_c; ++j) s[j] = inside ? src[j] : zp;
+          } else if (x < 0 || x >= p->in_w) {
+            memset(s, zp, (size_t)in_c);
+          } else {
+            memcpy(s, in_b + (y * p->in_w + x) * in_c, (size_t)in_c);
+          }
         }
       }
     }

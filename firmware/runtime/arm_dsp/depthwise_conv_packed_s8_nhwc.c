@@ -64,6 +64,20 @@ typedef struct {
   "asr r10, r10, r12\n\t"                      \
   "ssat " A ", #8, r10\n\t"
 
+/* r4..r7 (4 int8 results) packed into r4 with BFI, clamped to the activation range (lo4 / hi4 at [sp, #LO] /
+ * [sp, #HI]) with SSUB8/SEL; r8, r9 scratch */
+#define DW_PACK_CLAMP(LO, HI)                  \
+  "and r4, r4, #255\n\t"                      \
+  "bfi r4, r5, #8, #8\n\t"                    \
+  "bfi r4, r6, #16, #8\n\t"                   \
+  "bfi r4, r7, #24, #8\n\t"                   \
+  "ldr r9, [sp, #" #LO "]\n\t"                \
+  "ssub8 r8, r4, r9\n\t"                      \
+  "sel r4, r4, r9\n\t"     /* max(x, act_min) per byte */ \
+  "ldr r9, [sp, #" #HI "]\n\t"                \
+  "ssub8 r8, r4, r9\n\t"                      \
+  "sel r4, r9, r4\n\t"     /* min(x, act_max) per byte */
+
 __attribute__((naked, noinline)) static void dw_pixel3x3(__attribute__((unused)) const dw_args *a) {
   __asm__ volatile(
       "push {r4-r11, lr}\n\t"
@@ -88,16 +102,7 @@ __attribute__((naked, noinline)) static void dw_pixel3x3(__attribute__((unused))
       DW_TAP(0) DW_TAP(1) DW_TAP(2) DW_TAP(3) DW_TAP(4) DW_TAP(5) DW_TAP(6) DW_TAP(7) DW_TAP(8)
       DW_RQ("r4", 0) DW_RQ("r5", 16) DW_RQ("r6", 32) DW_RQ("r7", 48)
       "add r3, r3, #64\n\t"
-      "and r4, r4, #255\n\t"
-      "bfi r4, r5, #8, #8\n\t"
-      "bfi r4, r6, #16, #8\n\t"
-      "bfi r4, r7, #24, #8\n\t"
-      "ldr r9, [sp, #4]\n\t"
-      "ssub8 r8, r4, r9\n\t"
-      "sel r4, r4, r9\n\t"     /* max(x, act_min) per byte */
-      "ldr r9, [sp, #8]\n\t"
-      "ssub8 r8, r4, r9\n\t"
-      "sel r4, r9, r4\n\t"     /* min(x, act_max) per byte */
+      DW_PACK_CLAMP(4, 8)
       "ldr r12, [sp, #0]\n\t"
       "str r4, [r12, r11]\n\t"
       "add r11, r11, #4\n\t"
@@ -216,8 +221,192 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   }
 }
 
+/* 3x3, dilation 1, channels % 4 == 0, one-SMLAL records only (variants.dw_band decides the same and sizes the
+ * scratch): per output row and channel group, the group's 3 input rows are widened once with the offset
+ * (SXTAB16) into a band of in_w + 2 entries per row, the padding columns and rows outside the image 0 (exactly
+ * TFLM's skipped taps), [c0 c2][c1 c3] per entry like the weights; then band_row3x3 runs the row's pixels for
+ * that group, every tap at a fixed offset: one LDRD of input, one of weights, 4 SMLABB/SMLATT (no per-tap
+ * widening, no pointer table, no border cases). A group's outputs never overwrite another group's inputs, and
+ * its 3 rows are read before its outputs of the row are written, so the in-place row schemes hold as for the
+ * per-pixel loop. */
+typedef struct {
+  const uint32_t *t0;          /* band row 0 of the first group at the first pixel's left tap */
+  const uint32_t *w;           /* the first group's widened weights [tap][2 words]; the next groups follow */
+  const tfedge_requant_ch *rq; /* the first group's 4 records; the next groups follow */
+  int8_t *out;                 /* the first pixel's 4 outputs of the first group */
+  int32_t n;                   /* pixels */
+  int32_t step;                /* band bytes per pixel (8 x stride) */
+  int32_t d1;                  /* band row 1 - band row 0, bytes (the rows are a ring) */
+  int32_t out_step;            /* output bytes per pixel (channels) */
+  uint32_t lo4, hi4;           /* activation range, 4 bytes each */
+  int32_t d2;                  /* band row 2 - band row 0, bytes */
+  int32_t groups;              /* channel groups (consecutive) */
+  int32_t plane;               /* band bytes per group */
+} band_args;
+
+#define BAND_TAP(X, W)                        \
+  "ldrd r8, r9, [r3, #" #X "]\n\t"            \
+  "ldrd r10, r11, [r1, #" #W "]\n\t"          \
+  "smlabb r4, r8, r10, r4\n\t"                \
+  "smlatt r6, r8, r10, r6\n\t"                \
+  "smlabb r5, r9, r11, r5\n\t"                \
+  "smlatt r7, r9, r11, r7\n\t"
+
+/* requantize accumulator A with the record at r3 + OFF (the one-SMLAL form, as DW_RQ) */
+#define BAND_RQ(A, OFF)                       \
+  "ldrd r9, r10, [r3, #" #OFF "+4]\n\t"       \
+  "ldr r11, [r3, #" #OFF "+12]\n\t"           \
+  "and r8, " A ", #0x80000000\n\t"            \
+  "orr r8, r8, #0x40000000\n\t"               \
+  "add r10, r10, " A ", asr #31\n\t"          \
+  "smlal r8, r10, " A ", r9\n\t"              \
+  "asr r10, r10, r11\n\t"                     \
+  "ssat " A ", #8, r10\n\t"
+
+/* One output row of `groups` consecutive channel groups, r12 counting the pixels. Stack: [sp] rq, groups left,
+ * step, out_step, lo4, hi4, d2, n, t0 of the group, out of the group, plane. */
+__attribute__((naked, noinline)) static void band_row3x3(__attribute__((unused)) const band_args *a) {
+  __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "sub sp, sp, #48\n\t"
+      "ldr r1, [r0, #8]\n\t"
+      "str r1, [sp, #0]\n\t"   /* rq */
+      "ldr r1, [r0, #44]\n\t"
+      "str r1, [sp, #4]\n\t"   /* groups */
+      "ldr r1, [r0, #20]\n\t"
+      "str r1, [sp, #8]\n\t"   /* step */
+      "ldr r1, [r0, #28]\n\t"
+      "str r1, [sp, #12]\n\t"  /* out_step */
+      "ldr r1, [r0, #32]\n\t"
+      "str r1, [sp, #16]\n\t"  /* lo4 */
+      "ldr r1, [r0, #36]\n\t"
+      "str r1, [sp, #20]\n\t"  /* hi4 */
+      "ldr r1, [r0, #40]\n\t"
+      "str r1, [sp, #24]\n\t"  /* d2 */
+      "ldr r1, [r0, #16]\n\t"
+      "str r1, [sp, #28]\n\t"  /* n */
+      "ldr r1, [r0, #0]\n\t"
+      "str r1, [sp, #32]\n\t"  /* t0 of the group */
+      "ldr r1, [r0, #12]\n\t"
+      "str r1, [sp, #36]\n\t"  /* out of the group */
+      "ldr r1, [r0, #48]\n\t"
+      "str r1, [sp, #40]\n\t"  /* plane */
+      "ldr r2, [r0, #24]\n\t"  /* d1 */
+      "ldr r1, [r0, #4]\n\t"   /* w */
+      "2:\n\t"
+      "ldr r0, [sp, #32]\n\t"
+      "ldr lr, [sp, #36]\n\t"
+      "ldr r12, [sp, #28]\n\t"
+      "1:\n\t"
+      "ldr r3, [sp, #0]\n\t"
+      "ldr r4, [r3, #0]\n\t"
+      "ldr r5, [r3, #16]\n\t"
+      "ldr r6, [r3, #32]\n\t"
+      "ldr r7, [r3, #48]\n\t"
+      "mov r3, r0\n\t"
+      BAND_TAP(0, 0) BAND_TAP(8, 8) BAND_TAP(16, 16)
+      "add r3, r0, r2\n\t"
+      BAND_TAP(0, 24) BAND_TAP(8, 32) BAND_TAP(16, 40)
+      "ldr r3, [sp, #24]\n\t"
+      "add r3, r0, r3\n\t"
+      BAND_TAP(0, 48) BAND_TAP(8, 56) BAND_TAP(16, 64)
+      "ldr r3, [sp, #0]\n\t"
+      BAND_RQ("r4", 0) BAND_RQ("r5", 16) BAND_RQ("r6", 32) BAND_RQ("r7", 48)
+      DW_PACK_CLAMP(16, 20)
+      "str r4, [lr]\n\t"
+      "ldr r9, [sp, #12]\n\t"
+      "add lr, lr, r9\n\t"
+      "ldr r9, [sp, #8]\n\t"
+      "add r0, r0, r9\n\t"
+      "subs r12, r12, #1\n\t"
+      "bne 1b\n\t"
+      /* the next group: its band plane, weights, records and output bytes */
+      "ldr r9, [sp, #32]\n\t"
+      "ldr r8, [sp, #40]\n\t"
+      "add r9, r9, r8\n\t"
+      "str r9, [sp, #32]\n\t"
+      "ldr r9, [sp, #36]\n\t"
+      "add r9, r9, #4\n\t"
+      "str r9, [sp, #36]\n\t"
+      "ldr r9, [sp, #0]\n\t"
+      "add r9, r9, #64\n\t"
+      "str r9, [sp, #0]\n\t"
+      "add r1, r1, #72\n\t"
+      "ldr r9, [sp, #4]\n\t"
+      "subs r9, r9, #1\n\t"
+      "str r9, [sp, #4]\n\t"
+      "bne 2b\n\t"
+      "add sp, sp, #48\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+/* n entries of one channel group (stride c_n bytes apart in the input) widened with the offset into dst. */
+static __attribute__((noinline)) void band_widen(uint32_t *dst, const int8_t *src, int32_t n, int32_t c_n, uint32_t off2) {
+  for (; n > 0; --n, src += c_n, dst += 2) {
+    const uint32_t v = tfedge_ld32(src);
+    dst[0] = __sxtab16(off2, v);
+    dst[1] = tfedge_sxtab16_ror8(off2, v);
+  }
+}
+
+/* Channel groups are taken TFEDGE_DW_BAND_BYTES of band at a time (at least one): for each such chunk every
+ * output row, its new input rows widened into a ring of 3 rows per group (each input row widened once for
+ * stride 1), then the row's pixels per group. variants.dw_band_bytes sizes the scratch the same way. */
+static void band3x3(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
+  const int32_t c_n = p->in_c, groups = c_n >> 2, in_w = p->in_w, bw = in_w + 2, row = in_w * c_n;
+  const int32_t plane = 6 * bw; /* words per group: 3 rows x bw entries x 2 */
+  const int32_t chunk = tfedge_dw_band_groups(in_w, groups);
+  const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
+  uint32_t *band = (uint32_t *)p->scratch;
+  band_args args;
+  int32_t b, oy, g0, g, r, slot_row[3];
+  for (g = 0; g < chunk; ++g)
+    for (r = 0; r < 3; ++r) { /* the padding columns stay 0 */
+      uint32_t *rw = band + g * plane + 2 * r * bw;
+      rw[0] = rw[1] = rw[2 * bw - 2] = rw[2 * bw - 1] = 0;
+    }
+  args.n = p->out_w, args.step = 8 * p->stride_w, args.out_step = c_n, args.plane = 4 * plane;
+  args.lo4 = bytes4(p->act_min), args.hi4 = bytes4(p->act_max);
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + b * p->in_h * row;
+    int8_t *out_b = output + b * p->out_h * p->out_w * c_n;
+    for (g0 = 0; g0 < groups; g0 += chunk) {
+      const int32_t gn = groups - g0 < chunk ? groups - g0 : chunk;
+      slot_row[0] = slot_row[1] = slot_row[2] = -0x7fffffff; /* nothing widened yet */
+      for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t y0 = oy * p->stride_h - p->pad_top;
+        int32_t slot[3];
+        for (r = 0; r < 3; ++r) {
+          const int32_t y = y0 + r, sl = ((y % 3) + 3) % 3;
+          slot[r] = sl;
+          if (slot_row[sl] == y) continue;
+          slot_row[sl] = y;
+          for (g = 0; g < gn; ++g) {
+            uint32_t *dst = band + g * plane + 2 * (sl * bw + 1);
+            if (y < 0 || y >= p->in_h) memset(dst, 0, (size_t)(8 * in_w));
+            else band_widen(dst, in_b + y * row + 4 * (g0 + g), in_w, c_n, off2);
+          }
+        }
+        args.d1 = 8 * bw * (slot[1] - slot[0]), args.d2 = 8 * bw * (slot[2] - slot[0]);
+        args.t0 = band + 2 * (slot[0] * bw + 1 - p->pad_left);
+        args.w = (const uint32_t *)(const void *)p->weights + 18 * g0, args.rq = p->rq + 4 * g0;
+        args.out = out_b + oy * p->out_w * c_n + 4 * g0;
+        args.groups = gn;
+        band_row3x3(&args);
+      }
+    }
+  }
+}
+
 void depthwise_conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
-  if (p->act_min == -128 && p->act_max == 127) run(p, input, output, 0);
-  else run(p, input, output, 1);
+  const int band = p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 && !(p->in_c & 3) && !p->rq_general &&
+                   p->pad_left <= 1 && (p->out_w - 1) * p->stride_w - p->pad_left + 2 <= p->in_w;
+  if (band) {
+    band3x3(p, input, output);
+  } else if (p->act_min == -128 && p->act_max == 127) {
+    run(p, input, output, 0);
+  } else {
+    run(p, input, output, 1);
+  }
 }
 #endif

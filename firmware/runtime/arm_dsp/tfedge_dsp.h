@@ -80,6 +80,14 @@ static inline void tfedge_dsp_scatter(const int8_t *const_row, const uint16_t *l
   }
 }
 
+/* The depthwise band path (depthwise_conv_packed_s8_nhwc.c): channel groups widened at a time, as many as fit
+ * TFEDGE_DW_BAND_BYTES (3 rows x (in_w + 2) entries x 8 B each), at least one. variants.dw_band_bytes agrees. */
+#define TFEDGE_DW_BAND_BYTES 1024
+static inline int32_t tfedge_dw_band_groups(int32_t in_w, int32_t groups) {
+  const int32_t fit = TFEDGE_DW_BAND_BYTES / (24 * (in_w + 2));
+  return fit < 1 ? 1 : fit > groups ? groups : fit;
+}
+
 /* Packs 4 int8 results into one little-endian word. */
 static inline uint32_t tfedge_pack4(int32_t a, int32_t b, int32_t c, int32_t d) {
   return ((uint32_t)a & 0xffu) | (((uint32_t)b & 0xffu) << 8) | (((uint32_t)c & 0xffu) << 16) | ((uint32_t)d << 24);

@@ -122,7 +122,7 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     records = variants.requant_records(b_live, [mults[c] for c in live], [shifts[c] for c in live], y.q_zero,
                                        None if compact else consts)
     if depthwise and not as_conv:
-        choice = variants.depthwise_choice(ctx.arch, in_c, out_c // in_c, records)
+        choice = variants.depthwise_choice(ctx.arch, in_c, out_c // in_c, records, geo)
     else:
         choice = variants.conv_choice(ctx.arch, geo, in_c, out_c, records, compact, why, _storage(ctx))
     before = ctx.flash_bytes
