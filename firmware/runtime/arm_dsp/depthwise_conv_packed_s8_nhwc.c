@@ -340,12 +340,31 @@ __attribute__((naked, noinline)) static void band_row3x3(__attribute__((unused))
       "pop {r4-r11, pc}\n\t");
 }
 
-/* n entries of one channel group (stride c_n bytes apart in the input) widened with the offset into dst. */
-static __attribute__((noinline)) void band_widen(uint32_t *dst, const int8_t *src, int32_t n, int32_t c_n, uint32_t off2) {
-  for (; n > 0; --n, src += c_n, dst += 2) {
-    const uint32_t v = tfedge_ld32(src);
-    dst[0] = __sxtab16(off2, v);
-    dst[1] = tfedge_sxtab16_ror8(off2, v);
+/* One input row of gn consecutive channel groups (src: the row's first pixel at the first group) widened with
+ * the offset into each group's band row (dst: group 0's entry 1 of the slot; the next group plane words on). */
+static __attribute__((noinline)) void band_widen(uint32_t *dst, const int8_t *src, int32_t in_w, int32_t c_n, int32_t gn,
+                                                 int32_t plane, uint32_t off2) {
+  int32_t x, g;
+  if (gn > in_w) { /* short rows, many groups (KWS: 5 x 6): pixel by pixel, the groups' words in turn */
+    for (x = 0; x < in_w; ++x, src += c_n, dst += 2) {
+      const int8_t *q = src;
+      uint32_t *d = dst;
+      for (g = 0; g < gn; ++g, q += 4, d += plane) {
+        const uint32_t v = tfedge_ld32(q);
+        d[0] = __sxtab16(off2, v);
+        d[1] = tfedge_sxtab16_ror8(off2, v);
+      }
+    }
+    return;
+  }
+  for (g = 0; g < gn; ++g, src += 4, dst += plane) { /* along the row (wide rows: often one group) */
+    const int8_t *q = src;
+    uint32_t *d = dst;
+    for (x = 0; x < in_w; ++x, q += c_n, d += 2) {
+      const uint32_t v = tfedge_ld32(q);
+      d[0] = __sxtab16(off2, v);
+      d[1] = tfedge_sxtab16_ror8(off2, v);
+    }
   }
 }
 
@@ -381,10 +400,10 @@ static void band3x3(const tfedge_conv_params *p, const int8_t *input, int8_t *ou
           slot[r] = sl;
           if (slot_row[sl] == y) continue;
           slot_row[sl] = y;
-          for (g = 0; g < gn; ++g) {
-            uint32_t *dst = band + g * plane + 2 * (sl * bw + 1);
-            if (y < 0 || y >= p->in_h) memset(dst, 0, (size_t)(8 * in_w));
-            else band_widen(dst, in_b + y * row + 4 * (g0 + g), in_w, c_n, off2);
+          if (y < 0 || y >= p->in_h) {
+            for (g = 0; g < gn; ++g) memset(band + g * plane + 2 * (sl * bw + 1), 0, (size_t)(8 * in_w));
+          } else {
+            band_widen(band + 2 * (sl * bw + 1), in_b + y * row + 4 * g0, in_w, c_n, gn, plane, off2);
           }
         }
         args.d1 = 8 * bw * (slot[1] - slot[0]), args.d2 = 8 * bw * (slot[2] - slot[0]);
