@@ -121,3 +121,48 @@ def test_callbacks_work_in_a_users_own_fit(small, data, tmp_path):
     stripped = tfmot.sparsity.keras.strip_pruning(model)
     assert np.mean(kernels(stripped)["conv2"] == 0) == pytest.approx(0.5, abs=0.02)
     assert len(callbacks) == 1 or any(tmp_path.rglob("events.out.tfevents*"))
+
+
+def _sparse_conv_model(kernel: np.ndarray):
+    """One 3x3 conv on a 1-channel 8x8 image with the given kernel, a depthwise conv, a dense head."""
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        L.Conv2D(kernel.shape[-1], 3, name="narrow"),
+        L.DepthwiseConv2D(3, name="dw"),
+        L.GlobalAveragePooling2D(name="gap"),
+        L.Dense(10, name="head"),
+    ])
+    layer = model.get_layer("narrow")
+    layer.set_weights([kernel, np.zeros(kernel.shape[-1], np.float32)])
+    return model
+
+
+def test_cluster_gives_layers_with_few_nonzero_weights_fewer_clusters(data):
+    """A 4-wide conv pruned to 75 % keeps 9 of its 36 weights, 2 of them negative: with 16 sparsity-preserving
+    clusters tfmot's k-means++ wants 3 negative centroids from 2 weights and aborts ('num_to_sample <=
+    points.rows()', on main). Now that layer gets the 10 clusters its weights allow; depthwise kernels,
+    which tfmot never clusters, are reported as such."""
+    kernel = np.zeros((3, 3, 1, 4), np.float32)
+    flat = kernel.reshape(-1)
+    flat[[0, 5]] = [-0.4, -0.3]
+    flat[[9, 13, 17, 21, 25, 29, 33]] = np.linspace(0.1, 0.7, 7)
+    model = _sparse_conv_model(kernel)
+    clustered, metrics = cluster(model, _tune(data), clusters=16, preserve_sparsity=True)
+    assert metrics["clusters_per_layer"] == {"narrow": 10}
+    assert set(metrics["not_clustered"]) == {"dw"} and "DepthwiseConv2D" in metrics["not_clustered"]["dw"]
+    values = kernels(clustered)["narrow"]
+    assert np.mean(values == 0) >= 0.75 and np.unique(values).size <= 10
+    assert np.unique(kernels(clustered)["head"]).size <= 16
+
+
+def test_cluster_names_a_layer_too_sparse_for_any_clustering(data):
+    from tfedge.optimize.cluster import clusters_for
+
+    kernel = np.zeros((3, 3, 1, 4), np.float32)
+    kernel.reshape(-1)[[3, 7]] = 0.5  # one distinct non-zero value: not even 3 sparsity-preserving clusters
+    with pytest.raises(RecipeError, match=r"cluster: layer 'narrow' has 0 distinct negative and 1 distinct positive"
+                                          r".*leave it out with `layers: \[names\]`, or prune it less"):
+        cluster(_sparse_conv_model(kernel), _tune(data), clusters=16, preserve_sparsity=True)
+    assert clusters_for(np.array([0.0, 0.5, 0.5]), 16, preserve_sparsity=False) == 2
+    assert clusters_for(np.array([0.5, 0.5]), 16, preserve_sparsity=False) is None
+    assert clusters_for(np.linspace(-1, 1, 101), 16, preserve_sparsity=True) == 16

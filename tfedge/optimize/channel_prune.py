@@ -23,6 +23,7 @@ import numpy as np
 
 from tfedge._tf import keras
 from tfedge.errors import RecipeError
+from tfedge.optimize.device_cost import layer_instructions
 from tfedge.optimize.keras_convert import as_tf_keras
 from tfedge.optimize.training import FineTune, fit, loss_for
 
@@ -140,47 +141,72 @@ def channel_plan(model: keras.Model) -> ChannelPlan:
     return plan
 
 
-def channel_prune(model: keras.Model, training: FineTune, *, macs: float = 0.5, criterion: str = "l1",
-                  multiple_of: int = 4) -> tuple[keras.Model, dict]:
-    """Remove the lowest-norm filters until the model has at most `macs` (a fraction) of its MACs,
-    rebuild it smaller and fine-tune it. Kept channel counts are rounded to `multiple_of` (4: what the
-    SIMD kernels of the DSP and Helium paths process per step; 1: exact). Coupled layers (a residual
-    ADD, a depthwise conv) lose the same channels. Metrics: macs_before, macs_after, removed_fraction,
-    channels {layer: [before, after]}."""
+def channel_prune(model: keras.Model, training: FineTune, *, macs: float = 0.5, instructions: float | None = None,
+                  criterion: str = "l1", multiple_of: int = 8) -> tuple[keras.Model, dict]:
+    """Remove the lowest-norm filters until the model has at most `macs` (a fraction) of its MACs and at
+    most `instructions` (default: the same fraction) of its estimated Cortex-M4 instructions
+    (optimize/device_cost.py: depthwise layers, residual ADDs and im2col gathers cost more than their
+    MACs say), rebuild it smaller and fine-tune it. `instructions=1.0` bounds the MACs only.
+
+    Kept channel counts are multiples of `multiple_of` (8: the packed conv rows of the DSP kernels are
+    padded to 8 input values and the depthwise/FC paths take 4 channels per word, so other widths
+    waste lanes; 1: exact). Every group first loses the same fraction of its filters (the smallest
+    fraction meeting both budgets), then groups get `multiple_of` filters back, the highest-norm
+    missing filter first, while the budgets still hold. Coupled layers (a residual ADD, a depthwise
+    conv) lose the same channels. Metrics: macs_before, macs_after, est_instructions_before/after,
+    removed_fraction, channels {layer: [before, after]}."""
     model = as_tf_keras(model, "channel_prune")
-    check_options(macs, criterion, multiple_of)
+    instructions = macs if instructions is None else instructions
+    check_options(macs, criterion, multiple_of, instructions)
     plan = channel_plan(model)
     before = count_macs(model)
     per_layer = _layer_macs(model)
-    best = None
-    for step in range(1, 50):  # uniform fraction of filters removed, in 2 % steps, smallest that reaches the target
-        fraction = step / 50
-        keep = _keep(plan, fraction, criterion, multiple_of)
-        best = (fraction, keep)
-        if _estimate_macs(plan, per_layer, keep) <= macs * before:
+    scores = _group_scores(plan, criterion)
+    full = {g: len(score) for g, (_, score) in scores.items()}
+    cost_before = _estimate(plan, per_layer, _keep_counts(scores, full))[1]
+
+    def fits(counts: dict[int, int]) -> bool:
+        m, i = _estimate(plan, per_layer, _keep_counts(scores, counts))
+        return m <= macs * before and i <= instructions * cost_before
+
+    counts, fraction = full, 0.0
+    for step in range(1, 100):  # uniform fraction of filters removed, in 1 % steps, smallest that fits
+        fraction = step / 100
+        counts = {g: _rounded(width * (1.0 - fraction), width, multiple_of) for g, width in full.items()}
+        if fits(counts):
             break
-    fraction, keep = best
+    counts = _refill(scores, counts, full, multiple_of, fits)
+    keep = _keep_counts(scores, counts)
     pruned = _rebuild(model, plan, keep)
     fit(pruned, training, "channel_prune", loss=loss_for(model, training.y))
     channels = {name: [int(model.get_layer(name).get_weights()[0].shape[-1]), len(kept)] for name, kept in keep.items()}
     return pruned, {"macs_before": before, "macs_after": count_macs(pruned), "removed_fraction": fraction,
-                    "channels": channels}
+                    "est_instructions_before": int(cost_before),
+                    "est_instructions_after": int(_estimate(plan, per_layer, keep)[1]), "channels": channels}
 
 
-def check_options(macs: float, criterion: str, multiple_of: int) -> None:
+def check_options(macs: float, criterion: str, multiple_of: int, instructions: float | None = None) -> None:
     if not 0.0 < macs < 1.0:
         raise RecipeError(f"channel_prune: macs must be a fraction between 0 and 1 (exclusive), got {macs}")
+    if instructions is not None and not 0.0 < instructions <= 1.0:
+        raise RecipeError(f"channel_prune: instructions must be a fraction in (0, 1] (1: bound the MACs only), "
+                          f"got {instructions}")
     if criterion not in CRITERIA:
         raise RecipeError(f"channel_prune: unknown criterion '{criterion}'; use one of {', '.join(CRITERIA)}")
     if not isinstance(multiple_of, int) or multiple_of < 1:
         raise RecipeError(f"channel_prune: multiple_of must be a positive integer, got {multiple_of}")
 
 
-def _keep(plan: ChannelPlan, fraction: float, criterion: str, multiple_of: int) -> dict[str, np.ndarray]:
-    """{producer layer: sorted indices of the filters kept}; the producers of one group keep the same ones,
-    ranked by their norms summed (each producer's norms scaled to mean 1, so no layer dominates)."""
+def _rounded(n: float, width: int, multiple_of: int) -> int:
+    """n filters rounded to a multiple of `multiple_of`, at least one multiple, at most the width."""
+    return min(width, max(int(round(n / multiple_of)) * multiple_of, multiple_of, 1))
+
+
+def _group_scores(plan: ChannelPlan, criterion: str) -> dict[int, tuple[list[str], np.ndarray]]:
+    """{group: (its producers, a score per filter)}: the producers' filter norms summed, each producer's
+    norms scaled to mean 1 so that no layer dominates (and groups compare with each other)."""
     by_name = {layer.name: layer for layer in plan.layers}
-    keep = {}
+    scores = {}
     for group, names in plan.prunable().items():
         score = 0.0
         for name in names:
@@ -188,12 +214,39 @@ def _keep(plan: ChannelPlan, fraction: float, criterion: str, multiple_of: int) 
             flat = np.abs(kernel.reshape(-1, kernel.shape[-1]))
             norms = flat.sum(axis=0) if criterion == "l1" else np.sqrt((flat ** 2).sum(axis=0))
             score = score + norms / max(float(norms.mean()), 1e-12)
-        width = len(score)
-        n = int(round(width * (1.0 - fraction) / multiple_of)) * multiple_of
-        n = min(width, max(n, multiple_of, 1))
-        kept = np.sort(np.argsort(-score, kind="stable")[:n])
+        scores[group] = (names, score / len(names))
+    return scores
+
+
+def _keep_counts(scores: dict, counts: dict[int, int]) -> dict[str, np.ndarray]:
+    """{producer layer: sorted indices of its kept filters}, each group keeping its `counts` best."""
+    keep = {}
+    for group, (names, score) in scores.items():
+        kept = np.sort(np.argsort(-score, kind="stable")[:counts[group]])
         keep.update({name: kept for name in names})
     return keep
+
+
+def _refill(scores: dict, counts: dict[int, int], full: dict[int, int], multiple_of: int, fits) -> dict[int, int]:
+    """Give groups `multiple_of` filters back, the group whose best missing filter scores highest first,
+    while `fits`: the uniform fraction's rounding to multiples otherwise removes more than asked."""
+    counts = dict(counts)
+    ranked = {g: np.sort(score)[::-1] for g, (_, score) in scores.items()}
+    while True:
+        growable = [g for g in counts if counts[g] < full[g]]
+        for g in sorted(growable, key=lambda g: -ranked[g][counts[g]]):
+            trial = {**counts, g: min(full[g], counts[g] + multiple_of)}
+            if fits(trial):
+                counts = trial
+                break
+        else:
+            return counts
+
+
+def _keep(plan: ChannelPlan, fraction: float, criterion: str, multiple_of: int) -> dict[str, np.ndarray]:
+    """{producer layer: sorted indices of the filters kept} when every group loses `fraction` of its filters."""
+    scores = _group_scores(plan, criterion)
+    return _keep_counts(scores, {g: _rounded(len(s) * (1.0 - fraction), len(s), multiple_of) for g, (_, s) in scores.items()})
 
 
 def _kept_outputs(plan: ChannelPlan, keep: dict[str, np.ndarray]) -> dict[str, np.ndarray | None]:
@@ -282,26 +335,31 @@ def _layer_macs(model: keras.Model) -> dict[str, int]:
     return {layer.name: _macs(layer) for layer in model.layers}
 
 
-def _estimate_macs(plan: ChannelPlan, per_layer: dict[str, int], keep: dict[str, np.ndarray]) -> float:
-    """MACs after pruning without rebuilding: each layer's MACs scale with its kept input and output fractions."""
+def _estimate(plan: ChannelPlan, per_layer: dict[str, int], keep: dict[str, np.ndarray]) -> tuple[float, float]:
+    """(MACs, estimated M4 instructions) after pruning, without rebuilding: each layer's MACs scale with
+    its kept input and output fractions; its instructions follow device_cost at the kept widths."""
     kept = _kept_outputs(plan, keep)
-    total = 0.0
+    macs_total = instructions = 0.0
     for layer in plan.layers:
-        macs = per_layer[layer.name]
-        if not macs:
+        if isinstance(layer.output_shape, list):
             continue
         sources = plan.inputs[layer.name]
         inner = kept[sources[0]] if sources else None
-        width_in = int(layer.input_shape[-1]) if not isinstance(layer.input_shape, list) else 0
-        fraction_in = 1.0 if inner is None or not width_in else len(inner) / width_in
-        flat = _flatten_positions(plan, layer) if inner is not None else 0
-        if flat:
-            fraction_in = len(inner) * flat / width_in
-        fraction_out = len(keep[layer.name]) / int(layer.output_shape[-1]) if layer.name in keep else 1.0
-        if isinstance(layer, L.DepthwiseConv2D):
-            fraction_out = 1.0  # depthwise: one MAC set per (kept) channel, counted by fraction_in
-        total += macs * fraction_in * fraction_out
-    return total
+        width_in = int(layer.input_shape[-1]) if sources and not isinstance(layer.input_shape, list) else 0
+        width_out = int(layer.output_shape[-1])
+        channels_in = float(width_in)
+        if inner is not None and width_in:
+            flat = _flatten_positions(plan, layer)
+            channels_in = float(len(inner) * (flat or 1))
+        channels_out = float(len(kept[layer.name])) if kept.get(layer.name) is not None else float(width_out)
+        instructions += layer_instructions(layer, channels_in, channels_out)
+        macs = per_layer[layer.name]
+        if macs:
+            fraction_in = channels_in / width_in if width_in else 1.0
+            # depthwise: one MAC set per (kept) channel, counted by fraction_in
+            fraction_out = 1.0 if isinstance(layer, L.DepthwiseConv2D) else channels_out / width_out
+            macs_total += macs * fraction_in * fraction_out
+    return macs_total, instructions
 
 
 def count_macs(model: keras.Model) -> int:

@@ -20,12 +20,19 @@ class Dataset:
     y_test: np.ndarray
 
 
-def digits(test_fraction: float = 0.2, seed: int = 0) -> Dataset:
-    """The 1797 8x8 scikit-learn digits as (N, 8, 8, 1) float32 in [0, 1], split reproducibly."""
+def digits(test_fraction: float = 0.2, seed: int = 0, size: int = 8) -> Dataset:
+    """The 1797 8x8 scikit-learn digits as (N, size, size, 1) float32 in [0, 1], split reproducibly.
+
+    `size` a multiple of 8 repeats each pixel (nearest-neighbour, no interpolation or augmentation):
+    96 gives the 96x96 grayscale input MobileNets for microcontrollers take."""
     from sklearn.datasets import load_digits
 
+    if size < 8 or size % 8:
+        raise DataError(f"digits: size must be a multiple of 8 (the images are 8x8), got {size}")
     bunch = load_digits()
     x = (bunch.images / 16.0).astype(np.float32)[..., np.newaxis]
+    if size > 8:
+        x = np.repeat(np.repeat(x, size // 8, axis=1), size // 8, axis=2)
     y = bunch.target.astype(np.int64)
     order = np.random.default_rng(seed).permutation(len(x))
     n_test = int(round(len(x) * test_fraction))

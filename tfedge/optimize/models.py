@@ -81,14 +81,32 @@ def resnet8(input_shape: tuple[int, ...] = (32, 32, 3), classes: int = 10, keras
     return keras.Model(inputs, outputs, name="resnet8")
 
 
-def mobilenet_v1(input_shape: tuple[int, ...] = (96, 96, 1), classes: int = 10, keras=tf_keras, alpha: float = 0.25):
-    """keras.applications.MobileNet (untrained), width `alpha` (0.25: MLPerf Tiny's visual wake words)."""
-    return keras.applications.MobileNet(input_shape=input_shape, alpha=alpha, weights=None, classes=classes)
+def mobilenet_v1(input_shape: tuple[int, ...] = (96, 96, 1), classes: int = 10, keras=tf_keras, alpha: float = 0.25,
+                 bn_momentum: float = 0.9):
+    """keras.applications.MobileNet (untrained), width `alpha` (0.25: MLPerf Tiny's visual wake words).
+
+    BatchNormalization momentum 0.9 instead of Keras' 0.99: trained from scratch on a small set (digits:
+    45 steps an epoch), 0.99 averages the statistics over the ~2 epochs in which the weights change
+    most, and the model scored 22 % at inference while 98 % on its training batches."""
+    model = keras.applications.MobileNet(input_shape=input_shape, alpha=alpha, weights=None, classes=classes)
+    return _with_bn_momentum(model, bn_momentum, keras)
 
 
-def mobilenet_v2(input_shape: tuple[int, ...] = (96, 96, 3), classes: int = 10, keras=tf_keras, alpha: float = 0.35):
-    """keras.applications.MobileNetV2 (untrained), width `alpha`: inverted residual blocks with ADDs."""
-    return keras.applications.MobileNetV2(input_shape=input_shape, alpha=alpha, weights=None, classes=classes)
+def mobilenet_v2(input_shape: tuple[int, ...] = (96, 96, 3), classes: int = 10, keras=tf_keras, alpha: float = 0.35,
+                 bn_momentum: float = 0.9):
+    """keras.applications.MobileNetV2 (untrained), width `alpha`: inverted residual blocks with ADDs
+    (BatchNormalization momentum as mobilenet_v1)."""
+    model = keras.applications.MobileNetV2(input_shape=input_shape, alpha=alpha, weights=None, classes=classes)
+    return _with_bn_momentum(model, bn_momentum, keras)
+
+
+def _with_bn_momentum(model, momentum: float, keras):
+    """The untrained model rebuilt from its config with every BatchNormalization's momentum set."""
+    config = model.get_config()
+    for entry in config["layers"]:
+        if entry["class_name"] == "BatchNormalization":
+            entry["config"]["momentum"] = momentum
+    return keras.Model.from_config(config)
 
 
 BUILTIN_MODELS = {

@@ -96,7 +96,7 @@ def precheck(recipe: Recipe, model: keras.Model, data: Dataset) -> None:
         elif isinstance(stage, ChannelPrune):
             from tfedge.optimize.channel_prune import channel_plan, check_options
 
-            check_options(stage.macs, stage.criterion, stage.multiple_of)
+            check_options(stage.macs, stage.criterion, stage.multiple_of, stage.instructions)
             channel_plan(model)  # what the run refuses, and only that
         elif isinstance(stage, Cluster):
             cluster_layers(model, stage.layers)
@@ -137,21 +137,32 @@ def _run(recipe: Recipe, model: keras.Model, data: Dataset, work: Path, progress
             entries.append(_int8_entry(stage, Path(entries[-1]["tflite_path"]), data, work, start, progress))
             continue
         training = _fine_tune(stage, recipe, data)
+        notes: dict = {}  # stage figures beyond the common ones (report.json)
         if isinstance(stage, Prune):
             model, _ = prune(model, training, sparsity=stage.sparsity, schedule=stage.schedule, layers=stage.layers, m_by_n=stage.m_by_n)
             pruned = True
         elif isinstance(stage, ChannelPrune):
             from tfedge.optimize.channel_prune import channel_prune
 
-            model, _ = channel_prune(model, training, macs=stage.macs, criterion=stage.criterion,
-                                     multiple_of=stage.multiple_of)
+            model, metrics = channel_prune(model, training, macs=stage.macs, instructions=stage.instructions,
+                                           criterion=stage.criterion, multiple_of=stage.multiple_of)
+            notes = {key: metrics[key] for key in ("macs_before", "macs_after", "est_instructions_before",
+                                                   "est_instructions_after", "channels")}
         elif isinstance(stage, Cluster):
             preserve = pruned if stage.preserve_sparsity is None else stage.preserve_sparsity
-            model, _ = cluster(model, training, clusters=stage.clusters, init=stage.init, preserve_sparsity=preserve, layers=stage.layers)
+            model, metrics = cluster(model, training, clusters=stage.clusters, init=stage.init,
+                                     preserve_sparsity=preserve, layers=stage.layers)
+            notes = {key: metrics[key] for key in ("clusters_per_layer", "not_clustered") if metrics[key]}
+            if metrics["not_clustered"]:
+                progress(f"    not clustered ({next(iter(metrics['not_clustered'].values()))}): "
+                         f"{', '.join(metrics['not_clustered'])}")
+            if metrics["clusters_per_layer"]:
+                progress(f"    fewer clusters (too few distinct weights for {stage.clusters}): "
+                         + ", ".join(f"{layer} {k}" for layer, k in metrics["clusters_per_layer"].items()))
         elif isinstance(stage, QAT):
             model, _ = qat(model, training, scheme=stage.scheme)
         name = stage.scheme if isinstance(stage, QAT) else stage.name
-        entries.append(_keras_entry(name, number, model, data, export, stages_dir, start, progress))
+        entries.append({**_keras_entry(name, number, model, data, export, stages_dir, start, progress), **notes})
     return {"recipe": recipe.to_dict(), "stages": entries}
 
 
@@ -160,7 +171,9 @@ def _label(stage, pruned: bool) -> str:
         what = f"{stage.m_by_n} structured" if stage.m_by_n else (f"per-layer {stage.layers}" if stage.layers else f"{stage.sparsity:.0%}")
         return f"prune: {what}, {stage.schedule} schedule, {stage.epochs} epochs"
     if isinstance(stage, ChannelPrune):
-        return f"channel_prune: filters removed to {stage.macs:.0%} of the MACs ({stage.criterion}), {stage.epochs} epochs"
+        share = stage.macs if stage.instructions is None else stage.instructions
+        return (f"channel_prune: filters removed to {stage.macs:.0%} of the MACs and {share:.0%} of the estimated "
+                f"instructions ({stage.criterion}), {stage.epochs} epochs")
     if isinstance(stage, Cluster):
         preserve = pruned if stage.preserve_sparsity is None else stage.preserve_sparsity
         return f"cluster: {stage.clusters} clusters, {stage.init} init{', sparsity-preserving' if preserve else ''}, {stage.epochs} epochs"

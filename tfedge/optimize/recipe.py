@@ -52,11 +52,13 @@ class Prune:
 
 @dataclass
 class ChannelPrune:
-    """Structured pruning: remove whole filters (lowest L1/L2 norm) until `macs` of the MACs remain."""
+    """Structured pruning: remove whole filters (lowest L1/L2 norm) until at most `macs` of the MACs and
+    `instructions` (default: the same fraction) of the estimated M4 instructions remain."""
 
     macs: float = 0.5
+    instructions: float | None = None
     criterion: str = "l1"
-    multiple_of: int = 4
+    multiple_of: int = 8
     epochs: int = 3
     learning_rate: float = 1e-3
     batch_size: int | None = None
@@ -185,6 +187,10 @@ class Recipe:
                 from tfedge.optimize.channel_prune import CRITERIA
 
                 _check_type(where, "macs", stage.macs, float, minimum=0, maximum=1, exclusive=True)
+                if stage.instructions is not None:
+                    _check_type(where, "instructions", stage.instructions, float, minimum=0, maximum=1)
+                    if stage.instructions <= 0:
+                        raise RecipeError(f"{where}: 'instructions' must be > 0, got {stage.instructions!r}")
                 _check_choice(where, "criterion", stage.criterion, CRITERIA)
                 _check_type(where, "multiple_of", stage.multiple_of, int, minimum=1)
             elif isinstance(stage, Cluster):
