@@ -180,11 +180,15 @@ def test_demo_recipe_on_a_keras3_conv_bn_relu_model_deploys_bit_exact(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.qemu
-def test_channel_prune_resnet8_halves_macs_and_instructions_on_the_board(tmp_path):
-    """Residual ADDs couple the pruned convs: 50 % of the MACs, and on mps2-an386 bit-exact with fewer
-    instructions (measured 15,427,108 -> 9,427,531, 0.61x: per-layer costs that do not scale with the
-    channels, such as the 3-channel first conv's input, keep it above the MACs' 0.50x). No training:
-    what is measured is the rebuilt graph, not accuracy."""
+@pytest.mark.parametrize("name", ["resnet8", "mobilenet_v2"])
+def test_channel_prune_cuts_macs_and_instructions_by_40_percent_on_the_board(tmp_path, name):
+    """channel_prune(macs=0.5) on ResNet-8 (CIFAR shape) and MobileNetV2 0.35 (96x96x3): MACs and measured
+    mps2-an386 instructions both drop >= 40 %, bit-exact. Measured 2026-12-02: ResNet-8 12,534,410 ->
+    5,304,810 MACs, 17,906,959 -> 9,191,514 instructions (0.513x); MobileNetV2 10,693,578 -> 4,160,426 MACs,
+    25,721,387 -> 13,827,523 instructions (0.538x). Bounding the MACs alone (the search before) gave
+    ResNet-8 0.60x and MobileNetV2 0.67x of the instructions: depthwise layers, residual ADDs and im2col
+    gathers cost more than their MACs say, and widths off multiples of 8 waste the kernels' lanes.
+    No training: what is measured is the rebuilt graph, not accuracy."""
     from tfedge.emulate.flash import flash_model
     from tfedge.export import export_int8
     from tfedge.io_batches import quantize_inputs
@@ -192,11 +196,14 @@ def test_channel_prune_resnet8_halves_macs_and_instructions_on_the_board(tmp_pat
     from tfedge.optimize.channel_prune import channel_prune
 
     keras.utils.set_random_seed(1)
-    model = models.resnet8((32, 32, 3), 10)
-    x = np.random.default_rng(4).uniform(0, 1, (32, 32, 32, 3)).astype(np.float32)
+    shape = (32, 32, 3) if name == "resnet8" else (96, 96, 3)
+    model = getattr(models, name)(shape, 10)
+    x = np.random.default_rng(4).uniform(0, 1, (32, *shape)).astype(np.float32)
     small, m = channel_prune(model, FineTune(x, np.zeros(32, np.int64), epochs=0), macs=0.5)
     assert m["macs_after"] <= 0.5 * m["macs_before"]
-    assert m["channels"]["s2_conv2"][1] == m["channels"]["s2_shortcut"][1] < 32  # joined by s2_add
+    assert all(after % 8 == 0 or after == before for before, after in m["channels"].values())
+    if name == "resnet8":
+        assert m["channels"]["s2_conv2"][1] == m["channels"]["s2_shortcut"][1] < 32  # joined by s2_add
     figures = []
     for net in (model, small):
         path = tmp_path / f"{net.name}_{len(figures)}.tflite"
@@ -206,7 +213,8 @@ def test_channel_prune_resnet8_halves_macs_and_instructions_on_the_board(tmp_pat
         assert run["mismatches"] == 0
         figures.append((report["total_macs"], run["instructions_per_inference"]))
     (macs_a, instr_a), (macs_b, instr_b) = figures
-    assert macs_b <= 0.51 * macs_a and instr_b <= 0.65 * instr_a
+    print(f"{name}: MACs {macs_a} -> {macs_b}, instructions {instr_a} -> {instr_b} ({instr_b / instr_a:.3f}x)")
+    assert macs_b <= 0.6 * macs_a and instr_b <= 0.6 * instr_a
 
 
 def test_dynamic_range_model_is_not_called_a_float_weights_model():
