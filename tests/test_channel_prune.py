@@ -114,6 +114,8 @@ def test_refusals(chain_model):
         channel_prune(chain_model, tune, macs=1.5)
     with pytest.raises(RecipeError, match="criterion"):
         channel_prune(chain_model, tune, criterion="l3")
+    with pytest.raises(RecipeError, match=r"instructions must be a fraction in \(0, 1\]"):
+        channel_prune(chain_model, tune, instructions=0.0)
     inp = keras.Input((6, 6, 3))
     a = keras.layers.Conv2D(4, 3, padding="same")(inp)
     b = keras.layers.Conv2D(4, 1)(a)
@@ -189,6 +191,8 @@ def test_recipe_stage(tmp_path):
         Recipe.from_dict({"model": "demo_cnn", "data": "digits", "stages": [{"channel_prune": {"criterion": "max"}}, "int8"]})
     with pytest.raises(RecipeError, match="macs"):
         Recipe.from_dict({"model": "demo_cnn", "data": "digits", "stages": [{"channel_prune": {"macs": 2.0}}, "int8"]})
+    with pytest.raises(RecipeError, match="'instructions' must be"):
+        Recipe.from_dict({"model": "demo_cnn", "data": "digits", "stages": [{"channel_prune": {"instructions": 1.5}}, "int8"]})
     recipe = Recipe.from_dict({"model": "demo_cnn", "data": "digits", "stages": [
         {"train": {"epochs": 1}}, {"channel_prune": {"macs": 0.5, "epochs": 1}}, {"int8": {"representative_samples": 32}}]})
     report = run_recipe(recipe, tmp_path / "out")

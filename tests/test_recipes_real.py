@@ -66,8 +66,8 @@ def test_mobilenet_v1_keras3_recipe_in_brief_deploys_bit_exact(tmp_path):
 
     keras3.utils.set_random_seed(0)
     model = models.mobilenet_v1((96, 96, 1), 10, keras=keras3)
-    data = digits_for((96, 96, 1), train=320)
-    report = run_recipe(_recipe(3, 2e-3, 1, 1, 1, 16), tmp_path / "out", model=model, data=data,
+    data = digits_for((96, 96, 1), train=160)
+    report = run_recipe(_recipe(2, 2e-3, 1, 1, 1, 16), tmp_path / "out", model=model, data=data,
                         progress=lambda _msg: None)
     stages = {s["name"]: s for s in report["stages"]}
     assert list(stages) == ["float", "prune", "cluster", "pcqat", "int8"]
