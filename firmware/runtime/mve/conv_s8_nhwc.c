@@ -249,7 +249,7 @@ static void conv_direct(const tfedge_conv_params *p, const int8_t *input, int8_t
 typedef struct {
   int32x4_t lo, hi;
   uint32x4_t offs; /* 4 pixels' output offsets */
-  int32_t out_off, out_c, left;
+  int32_t out_off, out_c, left, act_min, act_max;
 } ws_out;
 
 /* sum of x[0 .. 16 S) * (w0 w1 w2 w3) in assembly: GCC 12 hoists these loads out of the 4 pixels and
@@ -281,6 +281,75 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
   return a;
 }
 
+/* `groups` groups of 4 pixels of one channel, no left shift, in assembly: what the C loop below does,
+ * without its spills (GCC 12 keeps the clamp bounds and strides on the stack). Pixel q's S vectors are
+ * read with post-increment from x + q * xs (xr = xs - 16 S is added after each pixel unless 0: the im2col
+ * block and 1x1 layers of 16 k channels are contiguous); its sum goes straight into lane q (one
+ * accumulator). Per group: 4 S loads + 4 S VMLADAVs, 4 lane moves, 10-13 to requantize, clamp, store and
+ * loop (LE). (The two-lane VMOV would save 2, but which lane gets which register is not something the
+ * emulator can be trusted to get right for silicon, so it is not used.) */
+#define WS_LD(t) "vldrb.u8 %q[" #t "], [%[x]], #16\n\t"
+#define WS_MLA(op, a, t, w) #op ".s8 %[" #a "], %q[" #t "], %q[" #w "]\n\t"
+#define WS_PIX1(a) WS_LD(t0) WS_MLA(vmlav, a, t0, w0)
+#define WS_PIX2(a) WS_LD(t0) WS_LD(t1) WS_MLA(vmlav, a, t0, w0) WS_MLA(vmlava, a, t1, w1)
+#define WS_PIX3(a) WS_LD(t0) WS_LD(t1) WS_MLA(vmlav, a, t0, w0) WS_LD(t0) WS_MLA(vmlava, a, t1, w1) \
+  WS_MLA(vmlava, a, t0, w2)
+#define WS_PIX4(a) WS_LD(t0) WS_LD(t1) WS_MLA(vmlav, a, t0, w0) WS_LD(t0) WS_MLA(vmlava, a, t1, w1) WS_LD(t1) \
+  WS_MLA(vmlava, a, t0, w2) WS_MLA(vmlava, a, t1, w3)
+#define WS_ADV "add %[x], %[x], %[xr]\n\t"
+#define WS_FIX "vshr.s32 %q[t0], %q[v], #31\n\tvqadd.s32 %q[v], %q[v], %q[t0]\n\tvrshl.s32 %q[v], %[rs]\n\t"
+/* the group count lives in LR (a register variable: LE counts it down) */
+/* clamp: bounds in the Q registers S leaves free (2 for S <= 2, 1 for S = 3), the others duplicated from
+ * core registers (the core registers are one short for S = 3) */
+#define WS_CLAMP_Q "vmax.s32 %q[v], %q[v], %q[qlo]\n\tvmin.s32 %q[v], %q[v], %q[qhi]\n\t"
+#define WS_CLAMP_M "vdup.32 %q[t0], %[lo]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvmin.s32 %q[v], %q[v], %q[qhi]\n\t"
+#define WS_CLAMP_R "vdup.32 %q[t0], %[lo]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvdup.32 %q[t0], %[hi]\n\tvmin.s32 %q[v], %q[v], %q[t0]\n\t"
+#define WS_ASM(PIX, ADV, FIX, CLAMP, ...)                                                                         \
+  __asm volatile("dls lr, lr\n"                                                                                 \
+                 "1:\n\t" PIX(a) ADV "vdup.32 %q[v], %[a]\n\t" PIX(a) ADV "vmov.32 %q[v][1], %[a]\n\t" PIX(a) ADV \
+                 "vmov.32 %q[v][2], %[a]\n\t" PIX(a) ADV "vmov.32 %q[v][3], %[a]\n\t"                            \
+                 "vadd.i32 %q[v], %q[v], %[e]\n\tvqrdmulh.s32 %q[v], %q[v], %[m]\n\t" FIX                        \
+                 "vadd.i32 %q[v], %q[v], %[off]\n\t" CLAMP                                                        \
+                 "vstrb.32 %q[v], [%[op], %q[offs]]\n\tadd %[op], %[op], %[ostep]\n\t"                            \
+                 "le lr, 1b"                                                                                       \
+                 : [x] "+r"(xp), [op] "+r"(opp), [n] "+r"(n), [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1),    \
+                   [v] "=&w"(v)                                                                                   \
+                 : [offs] "w"(o->offs), [e] "r"(e), [m] "r"(m), [off] "r"(o->out_off), [ostep] "r"(ostep),       \
+                   __VA_ARGS__                                                                                    \
+                 : "memory")
+#define WS_W1 [w0] "w"(w0)
+#define WS_W2 WS_W1, [w1] "w"(w1)
+#define WS_W3 WS_W2, [w2] "w"(w2)
+#define WS_W4 WS_W3, [w3] "w"(w3)
+#define WS_ASM_S(PIX, CLAMP, ...)                                                                                 \
+  do {                                                                                                            \
+    if (xr == 0 && rs) WS_ASM(PIX, "", WS_FIX, CLAMP, __VA_ARGS__, [rs] "r"(rs));                                 \
+    else if (xr == 0) WS_ASM(PIX, "", "", CLAMP, __VA_ARGS__);                                                    \
+    else if (rs) WS_ASM(PIX, WS_ADV, WS_FIX, CLAMP, __VA_ARGS__, [rs] "r"(rs), [xr] "r"(xr));                     \
+    else WS_ASM(PIX, WS_ADV, "", CLAMP, __VA_ARGS__, [xr] "r"(xr));                                               \
+  } while (0)
+#define WS_BQ [qlo] "w"(o->lo), [qhi] "w"(o->hi)
+#define WS_BR [lo] "r"(o->act_min), [hi] "r"(o->act_max)
+#define WS_BM [lo] "r"(o->act_min), [qhi] "w"(o->hi)
+
+static inline __attribute__((always_inline)) void ws_groups(const int8_t **x, int8_t **out, int32_t groups, int32_t xr,
+                                                            int32_t ostep, const ws_out *o, int8x16_t w0, int8x16_t w1,
+                                                            int8x16_t w2, int8x16_t w3, int32_t e, int32_t m, int32_t rs,
+                                                            int S) {
+  const int8_t *xp = *x;
+  int8_t *opp = *out;
+  register int32_t n __asm("lr") = groups;
+  int32_t a;
+  int8x16_t t0, t1;
+  int32x4_t v;
+  if (S == 1) WS_ASM_S(WS_PIX1, WS_CLAMP_Q, WS_W1, WS_BQ);
+  else if (S == 2) WS_ASM_S(WS_PIX2, WS_CLAMP_Q, WS_W2, WS_BQ);
+  else if (S == 3) WS_ASM_S(WS_PIX3, WS_CLAMP_M, WS_W3, WS_BM);
+  else WS_ASM_S(WS_PIX4, WS_CLAMP_R, WS_W4, WS_BR);
+  *x = xp;
+  *out = opp;
+}
+
 /* Channels [0, n) (weight rows w, effective bias eb, multipliers and shifts from mult/shift, outputs at
  * out + channel) of np pixels. */
 static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np,
@@ -300,7 +369,10 @@ static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, c
     const int32_t e = eb[i], m = mult[i], sh = shift[i], ls = left && sh > 0 ? sh : 0, rs = sh > 0 ? 0 : sh;
     const int8_t *x = x0, *const x_end = x0 + (np & ~3) * xs;
     int8_t *op = out + i;
-    for (; x < x_end; x += 4 * xs, op += 4 * out_c) { /* whole groups of 4 pixels */
+    if (!left && np >= 4) { /* the usual case: whole groups in assembly (x, op advance past them) */
+      ws_groups(&x, &op, np >> 2, xs - 16 * S, 4 * out_c, o, w0, w1, w2, w3, e, m, rs, S);
+    }
+    for (; x < x_end; x += 4 * xs, op += 4 * out_c) { /* whole groups of 4 pixels (layers with left shifts) */
       const int8_t *x1 = x + xs, *x2 = x1 + xs, *x3 = x2 + xs;
       int32x4_t v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), vdupq_n_s32(ws_dot(x, w0, w1, w2, w3, S)), 1);
       v = vsetq_lane_s32(ws_dot(x2, w0, w1, w2, w3, S), v, 2);
@@ -367,6 +439,8 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
   o.lo = vdupq_n_s32(p->act_min);
   o.hi = vdupq_n_s32(p->act_max);
   o.offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->out_c);
+  o.act_min = p->act_min;
+  o.act_max = p->act_max;
   o.out_off = p->output_offset;
   o.out_c = p->out_c;
   o.left = tfedge_mve_any_left_shift(p->shift + c_begin, c_count);
