@@ -92,6 +92,36 @@ static __attribute__((noinline)) const int8_t *column(const tfedge_conv_params *
   return col;
 }
 
+/* 4 columns x `steps` 16-byte steps (steps % 3 == 0; 9 per LE when steps % 9 == 0, as K = 144, 288, 576
+ * of 3x3 layers with 16 k input channels): pointers and sums in and out. */
+#define MM4_STEP                                                                                               \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\tvldrb.u8 %q[x0], [%[c0]], #16\n\tvldrb.u8 %q[x1], [%[c1]], #16\n\t"         \
+  "vldrb.u8 %q[x2], [%[c2]], #16\n\tvldrb.u8 %q[x3], [%[c3]], #16\n\tvmlava.s8 %[a0], %q[x0], %q[wv]\n\t"      \
+  "vmlava.s8 %[a1], %q[x1], %q[wv]\n\tvmlava.s8 %[a2], %q[x2], %q[wv]\n\tvmlava.s8 %[a3], %q[x3], %q[wv]\n\t"
+#define MM4_ASM(BODY)                                                                                          \
+  __asm volatile("dls lr, lr\n1:\n\t" BODY "le lr, 1b"                                                         \
+                 : [w] "+r"(wp), [c0] "+r"(p0), [c1] "+r"(p1), [c2] "+r"(p2), [c3] "+r"(p3), [a0] "+Te"(s0),     \
+                   [a1] "+Te"(s1), [a2] "+Te"(s2), [a3] "+Te"(s3), [n] "+r"(n), [wv] "=&w"(wv), [x0] "=&w"(x0),  \
+                   [x1] "=&w"(x1), [x2] "=&w"(x2), [x3] "=&w"(x3)                                               \
+                 :                                                                                              \
+                 : "memory")
+static inline __attribute__((always_inline)) void mm4_steps(const int8_t **w, const int8_t **c0, const int8_t **c1,
+                                                            const int8_t **c2, const int8_t **c3, int32_t *a0,
+                                                            int32_t *a1, int32_t *a2, int32_t *a3, int32_t steps) {
+  const int8_t *wp = *w, *p0 = *c0, *p1 = *c1, *p2 = *c2, *p3 = *c3;
+  int32_t s0 = *a0, s1 = *a1, s2 = *a2, s3 = *a3;
+  int8x16_t wv, x0, x1, x2, x3;
+  if (steps % 9 == 0) {
+    register int32_t n __asm("lr") = steps / 9;
+    MM4_ASM(MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP);
+  } else {
+    register int32_t n __asm("lr") = steps / 3;
+    MM4_ASM(MM4_STEP MM4_STEP MM4_STEP);
+  }
+  *w = wp, *c0 = p0, *c1 = p1, *c2 = p2, *c3 = p3;
+  *a0 = s0, *a1 = s1, *a2 = s2, *a3 = s3;
+}
+
 /* acc[4 * i + j] = eb[i] + sum_k col[j][k] * w[i][k] for N (1..4, a constant after inlining) columns
  * and n channels: one weight load feeds N VMLADAVs; pointers advance with the loads (post-increment
  * addressing, no index arithmetic in the loop). */
@@ -116,7 +146,10 @@ static inline __attribute__((always_inline)) void matmul_n(const int8_t *w, int3
   for (i = 0; i < n; ++i, acc += 4) {
     const int8_t *c0 = col[0], *c1 = col[N > 1 ? 1 : 0], *c2 = col[N > 2 ? 2 : 0], *c3 = col[N > 3 ? 3 : 0];
     int32_t a0 = eb[i], a1 = a0, a2 = a0, a3 = a0;
-    for (k = 0; k < steps; ++k) {
+    if (N == 4 && steps % 3 == 0) { /* whole loop in asm, unrolled: LE was 1 of every 10 instructions */
+      mm4_steps(&w, &c0, &c1, &c2, &c3, &a0, &a1, &a2, &a3, steps);
+    }
+    for (k = N == 4 && steps % 3 == 0 ? steps : 0; k < steps; ++k) {
       const int8x16_t wv = vldrbq_s8(w);
       w += 16;
       a0 = vmladavaq_s8(a0, vldrbq_s8(c0), wv);
