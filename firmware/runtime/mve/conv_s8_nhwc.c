@@ -122,6 +122,35 @@ static inline __attribute__((always_inline)) void mm4_steps(const int8_t **w, co
   *a0 = s0, *a1 = s1, *a2 = s2, *a3 = s3;
 }
 
+/* The whole channel loop of the 4-column matmul in assembly, for K a multiple of 144 (3x3 layers of 16 k
+ * input channels): 9 steps per inner iteration. Registers are fixed so that LDM reloads the 4 column
+ * pointers and STM stores the 4 sums in one instruction each; acc[4 i] holds eb[i] on entry (one pointer
+ * for both). Per channel: 81 + 2 per 9 steps and 8 around them (the C loop: 82 and ~30). */
+static __attribute__((noinline)) void mm4_channels(const int8_t *w, int32_t steps, const int8_t *const col[PIX],
+                                                   int32_t n, int32_t *acc) {
+  register int32_t a0 __asm("r0"), a1 __asm("r2"), a2 __asm("r4"), a3 __asm("r6");
+  register const int8_t *c0 __asm("r1"), *c1 __asm("r3"), *c2 __asm("r5"), *c3 __asm("r7");
+  register const int8_t *wp __asm("r8") = w;
+  register int32_t *ap __asm("r9") = acc;
+  register const int8_t *const *cp __asm("r10") = col;
+  register int32_t inner __asm("r11"), iters __asm("r12") = steps / 9;
+  int8x16_t wv, x0, x1, x2, x3;
+  /* the channel count goes to LR from memory: LR is clobbered, not bound to a variable (GCC reused LR as
+   * a loop counter in between) */
+  __asm volatile("ldr lr, %[n]\n\tdls lr, lr\n"
+                 "1:\n\tldr r0, [r9]\n\tmov r2, r0\n\tmov r4, r0\n\tmov r6, r0\n\tldm r10, {r1, r3, r5, r7}\n\t"
+                 "mov r11, r12\n"
+                 "2:\n\t" MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP
+                 "subs r11, r11, #1\n\tbne 2b\n\t"
+                 "stm r9!, {r0, r2, r4, r6}\n\t"
+                 "le lr, 1b"
+                 : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [c0] "=&r"(c0), [c1] "=&r"(c1),
+                   [c2] "=&r"(c2), [c3] "=&r"(c3), [w] "+r"(wp), "+r"(ap), "=&r"(inner), [wv] "=&w"(wv),
+                   [x0] "=&w"(x0), [x1] "=&w"(x1), [x2] "=&w"(x2), [x3] "=&w"(x3)
+                 : "r"(cp), "r"(iters), [n] "m"(n)
+                 : "memory", "cc", "lr");
+}
+
 /* acc[4 * i + j] = eb[i] + sum_k col[j][k] * w[i][k] for N (1..4, a constant after inlining) columns
  * and n channels: one weight load feeds N VMLADAVs; pointers advance with the loads (post-increment
  * addressing, no index arithmetic in the loop). */
@@ -141,6 +170,11 @@ static inline __attribute__((always_inline)) void matmul_n(const int8_t *w, int3
       if (N > 2) acc[2] = vmladavaq_s8(eb[i], x2, wv);
       if (N > 3) acc[3] = vmladavaq_s8(eb[i], x3, wv);
     }
+    return;
+  }
+  if (N == 4 && rest == 0 && steps % 9 == 0) {
+    for (i = 0; i < n; ++i) acc[4 * i] = eb[i];
+    mm4_channels(w, steps, col, n, acc);
     return;
   }
   for (i = 0; i < n; ++i, acc += 4) {
