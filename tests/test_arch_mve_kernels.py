@@ -24,7 +24,7 @@ pytestmark = pytest.mark.qemu
 
 # The kernels the harness compares (portable name = arch name).
 KERNELS = ("conv_s8_nhwc", "conv_s8_nhwc_c4", "depthwise_conv_s8_nhwc", "depthwise_conv_s8_nhwc_c4", "fully_connected_s8",
-           "fully_connected_s8_c4", "avg_pool_s8", "max_pool_s8", "add_s8", "mul_s8", "hard_swish_s8")
+           "fully_connected_s8_c4", "avg_pool_s8", "max_pool_s8", "add_s8", "mul_s8", "hard_swish_s8", "mean_s8")
 
 HARNESS_C = r"""
 #include <stdint.h>
@@ -43,6 +43,7 @@ void ref_max_pool_s8(const tfedge_pool_params *p, const int8_t *input, int8_t *o
 void ref_add_s8(const tfedge_binary_params *p, const int8_t *a, const int8_t *b, int8_t *output);
 void ref_mul_s8(const tfedge_binary_params *p, const int8_t *a, const int8_t *b, int8_t *output);
 void ref_hard_swish_s8(const tfedge_act_params *p, const int8_t *input, int8_t *output);
+void ref_mean_s8(const tfedge_reduce_params *p, const int8_t *input, int8_t *output);
 
 static uint32_t rng = 0x12345678u;
 static uint32_t next(void) { rng ^= rng << 13; rng ^= rng >> 17; rng ^= rng << 5; return rng; }
@@ -388,6 +389,27 @@ static __attribute__((unused)) void test_hard_swish(int32_t n_cases) {
   }
 }
 
+/* MEAN over the middle of (outer, reduce, inner): rescaled (requant) or divided */
+static __attribute__((unused)) void test_mean(int32_t n_cases) {
+  int32_t t;
+  for (t = 0; t < n_cases; ++t) {
+    tfedge_reduce_params p;
+    uint32_t seed = rng;
+    int32_t zp;
+    p.outer = rnd(1, 3); p.reduce = rnd(1, 50); p.inner = next() % 4u ? rnd(1, 70) : rnd(1, 3);
+    if (p.outer * p.reduce * p.inner > MAX_IN || p.outer * p.inner > MAX_OUT) continue;
+    zp = rnd(-128, 127);
+    p.requant = (int32_t)(next() % 4u != 0);
+    p.sum_offset = -zp * p.reduce;
+    p.mult = rnd(1 << 30, 0x7fffffff); p.shift = rnd(-12, 1);
+    p.output_zp = rnd(-128, 127);
+    fill(in_a, p.outer * p.reduce * p.inner, 0);
+    prep_out(p.outer * p.inner);
+    ref_mean_s8(&p, in_a, out_ref); mean_s8(&p, in_a, out_arch);
+    check("mean", p.outer * p.inner, seed);
+  }
+}
+
 int main(void) {
   console_init();
   RUN_CASES
@@ -404,7 +426,7 @@ REF_C = "\n".join(f"#define {k} ref_{k}" for k in (*KERNELS, "tfedge_decode_c4")
 PROFILES = {
     "mps3-an547": dict(MAX_IN=12000, MAX_W=90000, MAX_OUT=16000, MAX_C=80, run=(
         "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_k144(80); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_fc(300, 300);"
-        "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300); test_mul(200); test_hard_swish(60);")),
+        "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300); test_mul(200); test_hard_swish(60); test_mean(200);")),
     "microbit": dict(MAX_IN=1200, MAX_W=3000, MAX_OUT=1500, MAX_C=24, run=(
         "test_conv(250, 10, 6); test_conv_c4(60, 10, 5, 0); test_conv_c4(60, 12, 5, 1); test_fc_c4(60, 120); test_depthwise(250, 12, 6); test_fc(150, 120);"
         "test_pool(100, 12, 6, 0); test_pool(100, 12, 6, 1); test_add(100);")),

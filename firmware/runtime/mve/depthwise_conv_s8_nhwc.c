@@ -572,7 +572,8 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
   const int32_t taps = p->k_h * p->k_w;
   const int32_t pixels = p->out_h * p->out_w;
   int32_t b, g, j, c, t;
-  if (p->depth_multiplier != 1 || p->out_c > DW_MAX_C || taps > DW_MAX_TAPS) {
+  /* with prepared data the effective bias is not on the stack: only the zero-point row grows with C */
+  if (p->depth_multiplier != 1 || p->out_c > (p->arch_prep ? 4 * DW_MAX_C : DW_MAX_C) || taps > DW_MAX_TAPS) {
     for (b = 0; b < p->batches; ++b)
       for (g = 0; g < pixels; ++g, output += p->out_c)
         dw_pixel(p, input + b * p->in_h * p->in_w * p->in_c, g / p->out_w, g % p->out_w, o, output);
