@@ -209,8 +209,8 @@ static inline __attribute__((always_inline)) void dw3_g(const int8_t *r0, const 
 
 static inline __attribute__((always_inline)) void dw3_asm(const int8_t *r0, const int8_t *r1, const int8_t *r2,
                                                           int32_t gs, const int8_t *tab, out_stage o, int8_t *out,
-                                                          int32_t C, int N) {
-  register int32_t n __asm("lr") = C >> 2;
+                                                          int32_t cn, int32_t C, int N) {
+  register int32_t n __asm("lr") = cn >> 2;
   int32x4_t a0, a1, a2, a3, a4, w, x, t;
   /* op back to the next group's first pixel: pixel N - 1 was stored at + (N - 1) C */
   if (N == 5)
@@ -224,17 +224,18 @@ static inline __attribute__((always_inline)) void dw3_asm(const int8_t *r0, cons
   (void)a4;
 }
 
-/* N pixels starting at padded column ox of the 3 ring rows (gs = bytes per channel group in a row) */
+/* N pixels starting at padded column ox of the 3 ring rows (gs = bytes per channel group in a row): the
+ * cn channels of the ring (a chunk of the layer's C; C is the output pixel stride) */
 #define DW3(N)                                                                                                  \
   static __attribute__((noinline)) void dw3_px##N(const int8_t *const row[3], int32_t gs, const int8_t *tab,     \
-                                                  int32_t C, out_stage o, int8_t *out) {                         \
+                                                  int32_t cn, int32_t C, out_stage o, int8_t *out) {             \
     const int8_t *r0 = row[0], *r1 = row[1], *r2 = row[2];                                                      \
     int32_t c;                                                                                                  \
     if (N >= 4 && !o.left) {                                                                                    \
-      dw3_asm(r0, r1, r2, gs, tab, o, out, C, N);                                                                \
+      dw3_asm(r0, r1, r2, gs, tab, o, out, cn, C, N);                                                            \
       return;                                                                                                   \
     }                                                                                                           \
-    for (c = 0; c < C; c += 4, r0 += gs, r1 += gs, r2 += gs, tab += DW3_TAB)                                    \
+    for (c = 0; c < cn; c += 4, r0 += gs, r1 += gs, r2 += gs, tab += DW3_TAB)                                   \
       dw3_g(r0, r1, r2, tab, o, out + c, C, N);                                                                 \
   }
 DW3(1)
@@ -243,72 +244,82 @@ DW3(3)
 DW3(4)
 DW3(5)
 
-#define DW3_MAX_RING 3072 /* bytes of stack for the 3 padded rows: (out_w + 2) * C each */
+#define DW3_MAX_RING 3072 /* bytes of stack for the 3 padded rows: (out_w + 2) * min(C, DW3_CHUNK) each */
+/* Channels in chunks of DW3_CHUNK: the ring and the table hold one chunk (stack: 3 padded rows of 32
+ * channels and 8 table entries; VWW's 256-channel layers took 7.9 KB of stack in one piece). */
+#define DW3_CHUNK 32
 
 static int dw3x3_applies(const tfedge_conv_params *p) {
   return p->depth_multiplier == 1 && p->k_h == 3 && p->k_w == 3 && p->stride_h == 1 && p->stride_w == 1 &&
          p->dil_h == 1 && p->dil_w == 1 && p->in_c % 4 == 0 && p->in_c <= DW_MAX_C &&
-         3 * (p->out_w + 2) * p->in_c <= DW3_MAX_RING;
+         3 * (p->out_w + 2) * tfedge_min_i32(p->in_c, DW3_CHUNK) <= DW3_MAX_RING;
 }
 
-/* Padded input row y (zero points outside the image, left of x = 0 and right of x = in_w) into dst in the
- * channel-group-major layout: column q's 16 channels c .. c + 15 go to 4 groups by one 4-word scatter. */
-static void dw3_pad_row(const tfedge_conv_params *p, const int8_t *in_b, int32_t y, int8_t zp, int8_t *dst) {
+/* Padded input row y (zero points outside the image, left of x = 0 and right of x = in_w), channels
+ * [c0, c0 + cn), into dst in the channel-group-major layout: column q's 16 channels c .. c + 15 go to 4
+ * groups by one 4-word scatter. */
+static void dw3_pad_row(const tfedge_conv_params *p, const int8_t *in_b, int32_t y, int8_t zp, int32_t c0, int32_t cn,
+                        int8_t *dst) {
   const int32_t C = p->in_c, width = p->out_w + 2, gs = 4 * width;
   const uint32x4_t offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)gs);
   const int32x4_t zv = vreinterpretq_s32_s8(vdupq_n_s8(zp));
-  const int8_t *src = in_b + (y * p->in_w - p->pad_left) * C;
+  const int8_t *src = in_b + (y * p->in_w - p->pad_left) * C + c0;
   const int inside_row = y >= 0 && y < p->in_h;
   int32_t q, c;
   for (q = 0; q < width; ++q, src += C) {
     const int32_t x = q - p->pad_left;
     int8_t *d = dst + 4 * q;
     if (inside_row && x >= 0 && x < p->in_w) {
-      for (c = 0; c + 16 <= C; c += 16, d += 4 * gs) vstrwq_scatter_offset_s32((int32_t *)d, offs, vldrwq_s32((const int32_t *)(src + c)));
-      if (c < C) vstrwq_scatter_offset_p_s32((int32_t *)d, offs, vldrwq_z_s32((const int32_t *)(src + c), vctp32q((uint32_t)(C - c) / 4)), vctp32q((uint32_t)(C - c) / 4));
+      for (c = 0; c + 16 <= cn; c += 16, d += 4 * gs) vstrwq_scatter_offset_s32((int32_t *)d, offs, vldrwq_s32((const int32_t *)(src + c)));
+      if (c < cn) vstrwq_scatter_offset_p_s32((int32_t *)d, offs, vldrwq_z_s32((const int32_t *)(src + c), vctp32q((uint32_t)(cn - c) / 4)), vctp32q((uint32_t)(cn - c) / 4));
     } else {
-      for (c = 0; c + 16 <= C; c += 16, d += 4 * gs) vstrwq_scatter_offset_s32((int32_t *)d, offs, zv);
-      if (c < C) vstrwq_scatter_offset_p_s32((int32_t *)d, offs, zv, vctp32q((uint32_t)(C - c) / 4));
+      for (c = 0; c + 16 <= cn; c += 16, d += 4 * gs) vstrwq_scatter_offset_s32((int32_t *)d, offs, zv);
+      if (c < cn) vstrwq_scatter_offset_p_s32((int32_t *)d, offs, zv, vctp32q((uint32_t)(cn - c) / 4));
     }
   }
 }
 
 static void dw3x3(const tfedge_conv_params *p, const int8_t *input, int8_t *output, const int32_t *eb, out_stage o) {
-  const int32_t C = p->in_c, row_bytes = (p->out_w + 2) * C, gs = 4 * (p->out_w + 2);
+  const int32_t C = p->in_c, gs = 4 * (p->out_w + 2), cmax = tfedge_min_i32(C, DW3_CHUNK), row_bytes = gs * cmax / 4;
   const int8_t zp = (int8_t)(-p->input_offset);
-  int8_t ring[3 * row_bytes] __attribute__((aligned(4))); /* padded input row y lives in slot y mod 3 */
-  int8_t tab[DW3_TAB * (C / 4)] __attribute__((aligned(4))); /* per group: eb, weights [tap][4], mult, shift */
-  int32_t b, oy, ox, r, n, t, g;
-  for (g = 0; g < C / 4; ++g) {
-    int8_t *e = tab + g * DW3_TAB;
-    vstrwq_s32((int32_t *)e, vldrwq_s32(eb + 4 * g));
-    for (t = 0; t < 9; ++t) memcpy(e + 16 + 4 * t, p->weights + t * C + 4 * g, 4);
-    vstrwq_s32((int32_t *)(e + 52), vldrwq_s32(p->mult + 4 * g));
-    vstrwq_s32((int32_t *)(e + 68), vldrwq_s32(p->shift + 4 * g));
-    vstrwq_s32((int32_t *)(e + 84), vdupq_n_s32(p->act_min));
-    vstrwq_s32((int32_t *)(e + 100), vdupq_n_s32(p->act_max));
-  }
-  for (b = 0; b < p->batches; ++b) {
-    const int8_t *in_b = input + b * p->in_h * p->in_w * C;
-    int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN}; /* input row in each slot */
-    for (oy = 0; oy < p->out_h; ++oy) {
-      const int8_t *row[3];
-      for (r = 0; r < 3; ++r) {
-        const int32_t y = oy - p->pad_top + r;
-        const int32_t slot = ((y % 3) + 3) % 3;
-        int8_t *dst = ring + slot * row_bytes;
-        if (held[slot] != y) dw3_pad_row(p, in_b, y, zp, dst), held[slot] = y;
-        row[r] = dst;
-      }
-      for (ox = 0; ox < p->out_w; ox += n, output += n * C) {
-        const int8_t *const at[3] = {row[0] + 4 * ox, row[1] + 4 * ox, row[2] + 4 * ox};
-        n = p->out_w - ox == 5 ? 5 : tfedge_min_i32(4, p->out_w - ox); /* 5 = 4 + 1 in one pass */
-        switch (n) {
-          case 5: dw3_px5(at, gs, tab, C, o, output); break;
-          case 4: dw3_px4(at, gs, tab, C, o, output); break;
-          case 3: dw3_px3(at, gs, tab, C, o, output); break;
-          case 2: dw3_px2(at, gs, tab, C, o, output); break;
-          default: dw3_px1(at, gs, tab, C, o, output); break;
+  int8_t ring[3 * row_bytes] __attribute__((aligned(4)));          /* padded input row y lives in slot y mod 3 */
+  int8_t tab[DW3_TAB * (cmax / 4)] __attribute__((aligned(4))); /* per group: eb, weights [tap][4], mult, shift */
+  int32_t b, oy, ox, r, n, t, g, c0;
+  for (c0 = 0; c0 < C; c0 += DW3_CHUNK) {
+    const int32_t cn = tfedge_min_i32(DW3_CHUNK, C - c0);
+    for (g = 0; g < cn / 4; ++g) {
+      int8_t *e = tab + g * DW3_TAB;
+      const int32_t c = c0 + 4 * g;
+      vstrwq_s32((int32_t *)e, vldrwq_s32(eb + c));
+      for (t = 0; t < 9; ++t) memcpy(e + 16 + 4 * t, p->weights + t * C + c, 4);
+      vstrwq_s32((int32_t *)(e + 52), vldrwq_s32(p->mult + c));
+      vstrwq_s32((int32_t *)(e + 68), vldrwq_s32(p->shift + c));
+      vstrwq_s32((int32_t *)(e + 84), vdupq_n_s32(p->act_min));
+      vstrwq_s32((int32_t *)(e + 100), vdupq_n_s32(p->act_max));
+    }
+    for (b = 0; b < p->batches; ++b) {
+      const int8_t *in_b = input + b * p->in_h * p->in_w * C;
+      int8_t *out = output + b * p->out_h * p->out_w * C + c0;
+      int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN}; /* input row in each slot */
+      for (oy = 0; oy < p->out_h; ++oy) {
+        const int8_t *row[3];
+        for (r = 0; r < 3; ++r) {
+          const int32_t y = oy - p->pad_top + r;
+          const int32_t slot = ((y % 3) + 3) % 3;
+          int8_t *dst = ring + slot * row_bytes;
+          if (held[slot] != y) dw3_pad_row(p, in_b, y, zp, c0, cn, dst), held[slot] = y;
+          row[r] = dst;
+        }
+        for (ox = 0; ox < p->out_w; ox += n, out += n * C) {
+          const int8_t *const at[3] = {row[0] + 4 * ox, row[1] + 4 * ox, row[2] + 4 * ox};
+          n = p->out_w - ox == 5 ? 5 : tfedge_min_i32(4, p->out_w - ox); /* 5 = 4 + 1 in one pass */
+          switch (n) {
+            case 5: dw3_px5(at, gs, tab, cn, C, o, out); break;
+            case 4: dw3_px4(at, gs, tab, cn, C, o, out); break;
+            case 3: dw3_px3(at, gs, tab, cn, C, o, out); break;
+            case 2: dw3_px2(at, gs, tab, cn, C, o, out); break;
+            default: dw3_px1(at, gs, tab, cn, C, o, out); break;
+          }
         }
       }
     }
