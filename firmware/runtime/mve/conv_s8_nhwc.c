@@ -348,8 +348,8 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
   return a;
 }
 
-/* `groups` groups of 4 pixels of one channel, no left shift, in assembly: what the C loop below does,
- * without its spills (GCC 12 keeps the clamp bounds and strides on the stack). Pixel q's S vectors are
+/* `groups` groups of 4 pixels of one channel in assembly: what the C tail below does for 1-3 pixels,
+ * without its spills (GCC 12 kept the clamp bounds and strides on the stack). Pixel q's S vectors are
  * read with post-increment from x + q * xs (xr = xs - 16 S is added after each pixel unless 0: the im2col
  * block and 1x1 layers of 16 k channels are contiguous); its sum goes straight into lane q (one
  * accumulator). Per group: 4 S loads + 4 S VMLADAVs, 4 lane moves, 10-13 to requantize, clamp, store and
@@ -371,11 +371,11 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
 #define WS_CLAMP_Q "vmax.s32 %q[v], %q[v], %q[qlo]\n\tvmin.s32 %q[v], %q[v], %q[qhi]\n\t"
 #define WS_CLAMP_M "vdup.32 %q[t0], %[lo]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvmin.s32 %q[v], %q[v], %q[qhi]\n\t"
 #define WS_CLAMP_R "vdup.32 %q[t0], %[lo]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvdup.32 %q[t0], %[hi]\n\tvmin.s32 %q[v], %q[v], %q[t0]\n\t"
-#define WS_ASM(PIX, ADV, FIX, CLAMP, ...)                                                                         \
+#define WS_ASM(PIX, ADV, PRE, FIX, CLAMP, ...)                                                                    \
   __asm volatile("dls lr, lr\n"                                                                                 \
                  "1:\n\t" PIX(a) ADV "vdup.32 %q[v], %[a]\n\t" PIX(a) ADV "vmov.32 %q[v][1], %[a]\n\t" PIX(a) ADV \
                  "vmov.32 %q[v][2], %[a]\n\t" PIX(a) ADV "vmov.32 %q[v][3], %[a]\n\t"                            \
-                 "vadd.i32 %q[v], %q[v], %[e]\n\tvqrdmulh.s32 %q[v], %q[v], %[m]\n\t" FIX                        \
+                 "vadd.i32 %q[v], %q[v], %[e]\n\t" PRE "vqrdmulh.s32 %q[v], %q[v], %[m]\n\t" FIX                 \
                  "vadd.i32 %q[v], %q[v], %[off]\n\t" CLAMP                                                        \
                  "vstrb.32 %q[v], [%[op], %q[offs]]\n\tadd %[op], %[op], %[ostep]\n\t"                            \
                  "le lr, 1b"                                                                                       \
@@ -388,12 +388,16 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
 #define WS_W2 WS_W1, [w1] "w"(w1)
 #define WS_W3 WS_W2, [w2] "w"(w2)
 #define WS_W4 WS_W3, [w3] "w"(w3)
+/* a channel has a left shift (ls, before the high multiply) or a right shift (rs, after it), not both */
+#define WS_SHL "vshl.s32 %q[v], %[rs]\n\t"
 #define WS_ASM_S(PIX, CLAMP, ...)                                                                                 \
   do {                                                                                                            \
-    if (xr == 0 && rs) WS_ASM(PIX, "", WS_FIX, CLAMP, __VA_ARGS__, [rs] "r"(rs));                                 \
-    else if (xr == 0) WS_ASM(PIX, "", "", CLAMP, __VA_ARGS__);                                                    \
-    else if (rs) WS_ASM(PIX, WS_ADV, WS_FIX, CLAMP, __VA_ARGS__, [rs] "r"(rs), [xr] "r"(xr));                     \
-    else WS_ASM(PIX, WS_ADV, "", CLAMP, __VA_ARGS__, [xr] "r"(xr));                                               \
+    if (xr == 0 && ls) WS_ASM(PIX, "", WS_SHL, "", CLAMP, __VA_ARGS__, [rs] "r"(ls));                             \
+    else if (ls) WS_ASM(PIX, WS_ADV, WS_SHL, "", CLAMP, __VA_ARGS__, [rs] "r"(ls), [xr] "r"(xr));                 \
+    else if (xr == 0 && rs) WS_ASM(PIX, "", "", WS_FIX, CLAMP, __VA_ARGS__, [rs] "r"(rs));                        \
+    else if (xr == 0) WS_ASM(PIX, "", "", "", CLAMP, __VA_ARGS__);                                                \
+    else if (rs) WS_ASM(PIX, WS_ADV, "", WS_FIX, CLAMP, __VA_ARGS__, [rs] "r"(rs), [xr] "r"(xr));                 \
+    else WS_ASM(PIX, WS_ADV, "", "", CLAMP, __VA_ARGS__, [xr] "r"(xr));                                           \
   } while (0)
 #define WS_BQ [qlo] "w"(o->lo), [qhi] "w"(o->hi)
 #define WS_BR [lo] "r"(o->act_min), [hi] "r"(o->act_max)
@@ -401,8 +405,8 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
 
 static inline __attribute__((always_inline)) void ws_groups(const int8_t **x, int8_t **out, int32_t groups, int32_t xr,
                                                             int32_t ostep, const ws_out *o, int8x16_t w0, int8x16_t w1,
-                                                            int8x16_t w2, int8x16_t w3, int32_t e, int32_t m, int32_t rs,
-                                                            int S) {
+                                                            int8x16_t w2, int8x16_t w3, int32_t e, int32_t m, int32_t ls,
+                                                            int32_t rs, int S) {
   const int8_t *xp = *x;
   int8_t *opp = *out;
   register int32_t n __asm("lr") = groups;
@@ -434,21 +438,10 @@ static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, c
     const int8x16_t w2 = S < 3 ? w0 : S == 3 ? vldrbq_z_s8(w + 32, tail) : vldrbq_s8(w + 32);
     const int8x16_t w3 = S < 4 ? w0 : vldrbq_z_s8(w + 48, tail);
     const int32_t e = eb[i], m = mult[i], sh = shift[i], ls = left && sh > 0 ? sh : 0, rs = sh > 0 ? 0 : sh;
-    const int8_t *x = x0, *const x_end = x0 + (np & ~3) * xs;
+    const int8_t *x = x0;
     int8_t *op = out + i;
-    if (!left && np >= 4) { /* the usual case: whole groups in assembly (x, op advance past them) */
-      ws_groups(&x, &op, np >> 2, xs - 16 * S, 4 * out_c, o, w0, w1, w2, w3, e, m, rs, S);
-    }
-    for (; x < x_end; x += 4 * xs, op += 4 * out_c) { /* whole groups of 4 pixels (layers with left shifts) */
-      const int8_t *x1 = x + xs, *x2 = x1 + xs, *x3 = x2 + xs;
-      int32x4_t v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), vdupq_n_s32(ws_dot(x, w0, w1, w2, w3, S)), 1);
-      v = vsetq_lane_s32(ws_dot(x2, w0, w1, w2, w3, S), v, 2);
-      v = vsetq_lane_s32(ws_dot(x3, w0, w1, w2, w3, S), v, 3);
-      v = vshlq_r_s32(vaddq_n_s32(v, e), ls); /* ls = 0 unless the layer has left shifts: no branch */
-      v = vqrdmulhq_n_s32(v, m);
-      if (rs) v = vrshlq_n_s32(vqaddq_s32(v, vshrq_n_s32(v, 31)), rs); /* ties away from zero, as TFLM */
-      vstrbq_scatter_offset_s32(op, offs, vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi));
-    }
+    if (np >= 4) /* whole groups of 4 pixels in assembly (x, op advance past them) */
+      ws_groups(&x, &op, np >> 2, xs - 16 * S, 4 * out_c, o, w0, w1, w2, w3, e, m, ls, rs, S);
     if (np & 3) { /* the last 1-3 pixels; the spare lanes recompute the first of them */
       const int32_t lanes = np & 3;
       const int8_t *x1 = lanes > 1 ? x + xs : x, *x2 = lanes > 2 ? x + 2 * xs : x;
