@@ -18,17 +18,15 @@
 #define OC_CHUNK 64    /* output channels whose effective bias and accumulators live on the stack */
 #define IM2COL_MAX 1024 /* bytes per column (4 columns <= 4 KB of stack); larger K takes conv_direct() */
 
-/* eb[i] = bias[c0 + i] + input_offset * sum(weights row i), i < n: prepared at compile time
- * (variants_mve.py: arch_prep + 1 holds it for every channel) or summed here. */
-static void effective_bias(const tfedge_conv_params *p, const int8_t *weights, int32_t K, int32_t c0, int32_t n,
-                           int32_t *eb) {
+/* eb[i] = bias[c0 + i] + input_offset * sum(weights row i), i < n, summed into eb; or the compile-time
+ * prepared array (variants_mve.py: arch_prep + 1 holds it for every channel), used in place (the patch
+ * stage and the by-rows loops call a layer many times). Returns where the values are. */
+static const int32_t *effective_bias(const tfedge_conv_params *p, const int8_t *weights, int32_t K, int32_t c0,
+                                     int32_t n, int32_t *eb) {
   const int32_t k_main = K & ~15;
   const mve_pred16_t tail = vctp8q((uint32_t)(K - k_main));
   int32_t i, k;
-  if (p->arch_prep) {
-    tfedge_mve_copy((int8_t *)eb, (const int8_t *)(p->arch_prep + 1 + c0), 4 * n);
-    return;
-  }
+  if (p->arch_prep) return p->arch_prep + 1 + c0;
   for (i = 0; i < n; ++i) {
     const int8_t *w = weights + i * K;
     int32_t sum = 0;
@@ -36,6 +34,7 @@ static void effective_bias(const tfedge_conv_params *p, const int8_t *weights, i
     if (k_main < K) sum = vaddvaq_s8(sum, vldrbq_z_s8(w + k_main, tail));
     eb[i] = (p->bias ? p->bias[c0 + i] : 0) + p->input_offset * sum;
   }
+  return eb;
 }
 
 /* Pointer to pixel (oy, ox)'s K input bytes: in place when the window is one contiguous run inside the
@@ -492,7 +491,8 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
   const int32_t run = p->k_w * p->in_c, row_step = p->dil_h * p->in_w * p->in_c, span_h = (p->k_h - 1) * p->dil_h;
   const int short_rows = p->dil_w == 1 && run <= 16;
   const mve_pred16_t run_p = vctp8q((uint32_t)run);
-  int32_t eb[c_count];
+  int32_t eb_sum[p->arch_prep ? 1 : c_count];
+  const int32_t *eb = p->arch_prep ? p->arch_prep + 1 + c_begin : eb_sum;
   int8_t cols[in_place ? 16 : WS_PIX * kp + 16] __attribute__((aligned(16)));
   ws_out o;
   int32_t b, g, q, k;
@@ -504,8 +504,9 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
   o.out_off = p->output_offset;
   o.out_c = p->out_c;
   o.left = tfedge_mve_any_left_shift(p->shift + c_begin, c_count);
-  for (k = 0; k < c_count; k += OC_CHUNK)
-    effective_bias(p, weights + k * K, K, c_begin + k, tfedge_min_i32(OC_CHUNK, c_count - k), eb + k);
+  if (!p->arch_prep)
+    for (k = 0; k < c_count; k += OC_CHUNK)
+      effective_bias(p, weights + k * K, K, c_begin + k, tfedge_min_i32(OC_CHUNK, c_count - k), eb_sum + k);
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     int8_t *out_b = output + b * pixels * p->out_c + c_begin;
@@ -555,7 +556,7 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
   int32_t b, c0, g, j;
   { /* sized to the layer: the stack high-water mark is part of the RAM a model needs */
     int8_t cols[PIX * K] __attribute__((aligned(16)));
-    int32_t eb[chunk];
+    int32_t eb_sum[p->arch_prep ? 1 : chunk];
     int32_t acc[PIX * chunk];
     for (b = 0; b < p->batches; ++b) {
       const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
@@ -564,7 +565,7 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
         const int32_t n = tfedge_min_i32(OC_CHUNK, c_begin + c_count - c0);
         const int8_t *w = weights + (c0 - c_begin) * K;
         int32_t oy = 0, ox = 0;
-        effective_bias(p, w, K, c0, n, eb);
+        const int32_t *eb = effective_bias(p, w, K, c0, n, eb_sum);
         for (g = 0; g < pixels; g += PIX) {
           const int32_t count = tfedge_min_i32(PIX, pixels - g);
           const int8_t *col[PIX];
