@@ -24,7 +24,7 @@ pytestmark = pytest.mark.qemu
 
 # The kernels the harness compares (portable name = arch name).
 KERNELS = ("conv_s8_nhwc", "conv_s8_nhwc_c4", "depthwise_conv_s8_nhwc", "depthwise_conv_s8_nhwc_c4", "fully_connected_s8",
-           "fully_connected_s8_c4", "avg_pool_s8", "max_pool_s8", "add_s8")
+           "fully_connected_s8_c4", "avg_pool_s8", "max_pool_s8", "add_s8", "mul_s8", "hard_swish_s8", "mean_s8")
 
 HARNESS_C = r"""
 #include <stdint.h>
@@ -41,6 +41,9 @@ void ref_fully_connected_s8(const tfedge_fc_params *p, const int8_t *input, int8
 void ref_avg_pool_s8(const tfedge_pool_params *p, const int8_t *input, int8_t *output);
 void ref_max_pool_s8(const tfedge_pool_params *p, const int8_t *input, int8_t *output);
 void ref_add_s8(const tfedge_binary_params *p, const int8_t *a, const int8_t *b, int8_t *output);
+void ref_mul_s8(const tfedge_binary_params *p, const int8_t *a, const int8_t *b, int8_t *output);
+void ref_hard_swish_s8(const tfedge_act_params *p, const int8_t *input, int8_t *output);
+void ref_mean_s8(const tfedge_reduce_params *p, const int8_t *input, int8_t *output);
 
 static uint32_t rng = 0x12345678u;
 static uint32_t next(void) { rng ^= rng << 13; rng ^= rng >> 17; rng ^= rng << 5; return rng; }
@@ -59,6 +62,8 @@ static void fill(int8_t *d, int32_t n, int weights_range) {
 
 static void quant(int32_t n, int allow_left) {
   int32_t i;
+  /* half the cases without any left shift: the kernels take their usual (no left shift) paths for those */
+  allow_left = allow_left && next() % 2u;
   for (i = 0; i < n; ++i) {
     mult[i] = (next() % 8u == 0) ? (int32_t)(next() | 0x40000000u) & 0x7fffffff : rnd(1 << 30, 0x7fffffff);
     shift[i] = allow_left && next() % 4u == 0 ? rnd(1, 3) : rnd(-14, 0);
@@ -122,6 +127,9 @@ static const int32_t *make_prep(const tfedge_conv_params *p, int depthwise) {
 static const int32_t *make_prep(const tfedge_conv_params *p, int depthwise) { (void)p; (void)depthwise; return 0; }
 #endif
 
+/* > 0: 3x3 windows over 16 * (1 .. k3_c16) input channels (K a multiple of 144: the assembly channel loop) */
+static int32_t k3_c16;
+
 static int conv_geometry(tfedge_conv_params *p, int32_t max_c, int32_t max_hw) {
   int32_t eff_h, eff_w, pad_h, pad_w;
   memset(p, 0, sizeof *p); /* optional fields (prepared data, clustered weights) absent */
@@ -130,6 +138,7 @@ static int conv_geometry(tfedge_conv_params *p, int32_t max_c, int32_t max_hw) {
   p->k_h = rnd(1, 4); p->k_w = rnd(1, 4);
   if (next() % 4u == 0) p->k_h = 1;
   if (next() % 8u == 0) { p->k_h = rnd(1, p->in_h); p->k_w = rnd(1, p->in_w); } /* large windows (KWS: 10x4) */
+  if (k3_c16) p->k_h = p->k_w = 3;
   p->stride_h = rnd(1, 3); p->stride_w = rnd(1, 3);
   p->dil_h = next() % 4u == 0 ? 2 : 1; p->dil_w = next() % 4u == 0 ? 2 : 1;
   eff_h = (p->k_h - 1) * p->dil_h + 1; eff_w = (p->k_w - 1) * p->dil_w + 1;
@@ -138,7 +147,7 @@ static int conv_geometry(tfedge_conv_params *p, int32_t max_c, int32_t max_hw) {
   p->pad_top = pad_h / 2; p->pad_left = pad_w / 2;
   p->out_h = (p->in_h + pad_h - eff_h) / p->stride_h + 1;
   p->out_w = (p->in_w + pad_w - eff_w) / p->stride_w + 1;
-  p->in_c = rnd(1, max_c);
+  p->in_c = k3_c16 ? 16 * rnd(1, k3_c16) : rnd(1, max_c);
   p->input_offset = rnd(-127, 128); p->output_offset = rnd(-128, 127);
   act(&p->act_min, &p->act_max);
   return 1;
@@ -164,6 +173,8 @@ static void test_conv(int32_t n_cases, int32_t max_c, int32_t max_hw) {
     check("conv", n_out, seed);
   }
 }
+
+static __attribute__((unused)) void test_conv_k144(int32_t n_cases) { k3_c16 = 4; test_conv(n_cases, 64, 8); k3_c16 = 0; }
 
 /* clustered weights: 4-bit indices (rows byte-padded) into per-channel or per-layer codebooks */
 static uint8_t indices[MAX_W / 2 + MAX_C];
@@ -324,7 +335,8 @@ static void test_pool(int32_t n_cases, int32_t max_c, int32_t max_hw, int is_max
   }
 }
 
-static void test_add(int32_t n_cases) {
+/* ADD (mul = 0) or MUL (mul = 1) with broadcasting */
+static void test_binary(int32_t n_cases, int mul) {
   int32_t t, d;
   for (t = 0; t < n_cases; ++t) {
     tfedge_binary_params p;
@@ -342,15 +354,59 @@ static void test_add(int32_t n_cases) {
     p.left_shift = 20;
     p.input1_mult = rnd(1 << 30, 0x7fffffff); p.input1_shift = rnd(-8, 0);
     p.input2_mult = rnd(1 << 30, 0x7fffffff); p.input2_shift = rnd(-8, 0);
-    p.output_mult = rnd(1 << 30, 0x7fffffff); p.output_shift = rnd(-22, -14);
+    p.output_mult = rnd(1 << 30, 0x7fffffff); p.output_shift = mul ? rnd(-14, -1) : rnd(-22, -14);
     if (next() % 8u == 0) { /* positive shifts (multipliers >= 1): left shifts that may wrap */
       p.input1_shift = rnd(0, 3); p.input2_shift = rnd(0, 3); p.output_shift = rnd(-3, 2);
     }
     act(&p.act_min, &p.act_max);
     fill(in_a, s1, 0); fill(in_b, s2, 0);
     prep_out(n_out);
-    ref_add_s8(&p, in_a, in_b, out_ref); add_s8(&p, in_a, in_b, out_arch);
-    check("add", n_out, seed);
+    if (mul) { ref_mul_s8(&p, in_a, in_b, out_ref); mul_s8(&p, in_a, in_b, out_arch); check("mul", n_out, seed); }
+    else { ref_add_s8(&p, in_a, in_b, out_ref); add_s8(&p, in_a, in_b, out_arch); check("add", n_out, seed); }
+  }
+}
+
+static void test_add(int32_t n_cases) { test_binary(n_cases, 0); }
+static __attribute__((unused)) void test_mul(int32_t n_cases) { test_binary(n_cases, 1); }
+
+/* HARD_SWISH: sizes on both sides of the table threshold, in place half the time */
+static __attribute__((unused)) void test_hard_swish(int32_t n_cases) {
+  int32_t t;
+  for (t = 0; t < n_cases; ++t) {
+    tfedge_act_params p;
+    uint32_t seed = rng;
+    memset(&p, 0, sizeof p);
+    p.size = next() % 2u ? rnd(1, 600) : rnd(1, MAX_OUT);
+    p.input_zp = rnd(-128, 127); p.output_zp = rnd(-128, 127);
+    p.mult = rnd(-32768, 32767); p.shift = rnd(-12, 0);
+    p.mult2 = rnd(-32768, 32767); p.shift2 = rnd(-8, 8);
+    fill(in_a, p.size, 0);
+    prep_out(p.size);
+    ref_hard_swish_s8(&p, in_a, out_ref);
+    if (next() % 2u) { memcpy(out_arch, in_a, (size_t)p.size); hard_swish_s8(&p, out_arch, out_arch); }
+    else hard_swish_s8(&p, in_a, out_arch);
+    check("hard_swish", p.size, seed);
+  }
+}
+
+/* MEAN over the middle of (outer, reduce, inner): rescaled (requant) or divided */
+static __attribute__((unused)) void test_mean(int32_t n_cases) {
+  int32_t t;
+  for (t = 0; t < n_cases; ++t) {
+    tfedge_reduce_params p;
+    uint32_t seed = rng;
+    int32_t zp;
+    p.outer = rnd(1, 3); p.reduce = rnd(1, 50); p.inner = next() % 4u ? rnd(1, 70) : rnd(1, 3);
+    if (p.outer * p.reduce * p.inner > MAX_IN || p.outer * p.inner > MAX_OUT) continue;
+    zp = rnd(-128, 127);
+    p.requant = (int32_t)(next() % 4u != 0);
+    p.sum_offset = -zp * p.reduce;
+    p.mult = rnd(1 << 30, 0x7fffffff); p.shift = rnd(-12, 1);
+    p.output_zp = rnd(-128, 127);
+    fill(in_a, p.outer * p.reduce * p.inner, 0);
+    prep_out(p.outer * p.inner);
+    ref_mean_s8(&p, in_a, out_ref); mean_s8(&p, in_a, out_arch);
+    check("mean", p.outer * p.inner, seed);
   }
 }
 
@@ -369,8 +425,8 @@ REF_C = "\n".join(f"#define {k} ref_{k}" for k in (*KERNELS, "tfedge_decode_c4")
 # Case mix and buffer sizes per board (the micro:bit has 16 KB of RAM).
 PROFILES = {
     "mps3-an547": dict(MAX_IN=12000, MAX_W=90000, MAX_OUT=16000, MAX_C=80, run=(
-        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_fc(300, 300);"
-        "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300);")),
+        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_k144(80); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_fc(300, 300);"
+        "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300); test_mul(200); test_hard_swish(60); test_mean(200);")),
     "microbit": dict(MAX_IN=1200, MAX_W=3000, MAX_OUT=1500, MAX_C=24, run=(
         "test_conv(250, 10, 6); test_conv_c4(60, 10, 5, 0); test_conv_c4(60, 12, 5, 1); test_fc_c4(60, 120); test_depthwise(250, 12, 6); test_fc(150, 120);"
         "test_pool(100, 12, 6, 0); test_pool(100, 12, 6, 1); test_add(100);")),

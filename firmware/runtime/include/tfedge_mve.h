@@ -7,6 +7,7 @@
 
 #include <arm_mve.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tfedge_kernels.h"
 
@@ -65,6 +66,14 @@ static inline void tfedge_mve_copy(int8_t *dst, const int8_t *src, int32_t n) {
   }
 }
 
+/* memmove for rows sliding down (dst < src, the by-rows drivers): an ascending 16-byte copy reads every
+ * chunk before a store reaches it when they are >= 16 bytes apart; else memmove (newlib-nano's is a byte
+ * loop, ~4 instructions per byte). */
+static inline void tfedge_mve_move_down(int8_t *dst, const int8_t *src, int32_t n) {
+  if (src - dst >= 16) tfedge_mve_copy(dst, src, n);
+  else memmove(dst, src, (size_t)n);
+}
+
 /* dst[0..n) = value. */
 static inline void tfedge_mve_fill(int8_t *dst, int8_t value, int32_t n) {
   const int8x16_t v = vdupq_n_s8(value);
@@ -72,6 +81,52 @@ static inline void tfedge_mve_fill(int8_t *dst, int8_t value, int32_t n) {
   for (; i + 16 <= n; i += 16) vstrbq_s8(dst + i, v);
   if (i < n) vstrbq_p_s8(dst + i, v, vctp8q((uint32_t)(n - i)));
 }
+
+/* out[i] = table[(uint8_t)in[i]] for i < n: 16 bytes per gather load (in == out is fine). */
+static inline void tfedge_mve_lut(const int8_t *table, const int8_t *in, int8_t *out, int32_t n) {
+  int32_t i = 0;
+  for (; i + 16 <= n; i += 16) vstrbq_s8(out + i, vldrbq_gather_offset_s8(table, vldrbq_u8((const uint8_t *)in + i)));
+  if (i < n) {
+    const mve_pred16_t pr = vctp8q((uint32_t)(n - i));
+    vstrbq_p_s8(out + i, vldrbq_gather_offset_z_s8(table, vldrbq_z_u8((const uint8_t *)in + i, pr), pr), pr);
+  }
+}
+
+/* The body of an elementwise int8 binary kernel with broadcasting (mve/add_s8.c, mve/mul_s8.c): the
+ * innermost dimension 4 lanes at a time when it is contiguous in both inputs, or contiguous in one and
+ * broadcast (stride 0) in the other (the scalar splat into a vector); other layouts element by element.
+ * OP4(k, a, b) maps two int32x4_t of raw inputs to the int32x4_t outputs, ONE(p, a, b) one element; K is
+ * the constants OP4 reads (copied out of *p: int8 stores may alias it). Rows of the same layout are one
+ * run when both inputs are dense over the inner dimensions (one call instead of one per row). */
+#define TFEDGE_MVE_BINARY(p, input1, input2, output, K, OP4, ONE)                                             \
+  do {                                                                                                       \
+    int32_t s1 = (p)->in1_strides[3], s2 = (p)->in2_strides[3], n = (p)->dims[3], rows = (p)->dims[2];       \
+    const int vector = (s1 == 1 || s1 == 0) && (s2 == 1 || s2 == 0) && (s1 | s2);                            \
+    int32_t i0, i1, i2, i3;                                                                                  \
+    if (vector && s1 && s2 && (p)->in1_strides[2] == n && (p)->in2_strides[2] == n) n *= rows, rows = 1;    \
+    for (i0 = 0; i0 < (p)->dims[0]; ++i0)                                                                    \
+      for (i1 = 0; i1 < (p)->dims[1]; ++i1)                                                                  \
+        for (i2 = 0; i2 < rows; ++i2, output += n) {                                                         \
+          const int8_t *a = input1 + i0 * (p)->in1_strides[0] + i1 * (p)->in1_strides[1] + i2 * (p)->in1_strides[2]; \
+          const int8_t *b = input2 + i0 * (p)->in2_strides[0] + i1 * (p)->in2_strides[1] + i2 * (p)->in2_strides[2]; \
+          if (vector) {                                                                                      \
+            const int32x4_t a_splat = vdupq_n_s32(a[0]), b_splat = vdupq_n_s32(b[0]);                        \
+            int32_t i = 0;                                                                                   \
+            if (s1 && s2)                                                                                    \
+              for (; i + 4 <= n; i += 4) vstrbq_s32(output + i, OP4(K, vldrbq_s32(a + i), vldrbq_s32(b + i))); \
+            else                                                                                             \
+              for (; i + 4 <= n; i += 4)                                                                     \
+                vstrbq_s32(output + i, OP4(K, s1 ? vldrbq_s32(a + i) : a_splat, s2 ? vldrbq_s32(b + i) : b_splat)); \
+            if (i < n) {                                                                                     \
+              const mve_pred16_t pr = vctp32q((uint32_t)(n - i));                                           \
+              vstrbq_p_s32(output + i, OP4(K, s1 ? vldrbq_z_s32(a + i, pr) : a_splat,                        \
+                                           s2 ? vldrbq_z_s32(b + i, pr) : b_splat), pr);                     \
+            }                                                                                                \
+          } else {                                                                                           \
+            for (i3 = 0; i3 < n; ++i3) output[i3] = ONE(p, a[i3 * s1], b[i3 * s2]);                          \
+          }                                                                                                  \
+        }                                                                                                    \
+  } while (0)
 
 /* mve/conv_s8_nhwc.c: output channels [c_begin, c_begin + c_count) of a convolution whose weight rows
  * (k_h * k_w * in_c <= 1024 bytes each) start at `weights`; shared with conv_s8_nhwc_c4. */

@@ -18,17 +18,15 @@
 #define OC_CHUNK 64    /* output channels whose effective bias and accumulators live on the stack */
 #define IM2COL_MAX 1024 /* bytes per column (4 columns <= 4 KB of stack); larger K takes conv_direct() */
 
-/* eb[i] = bias[c0 + i] + input_offset * sum(weights row i), i < n: prepared at compile time
- * (variants_mve.py: arch_prep + 1 holds it for every channel) or summed here. */
-static void effective_bias(const tfedge_conv_params *p, const int8_t *weights, int32_t K, int32_t c0, int32_t n,
-                           int32_t *eb) {
+/* eb[i] = bias[c0 + i] + input_offset * sum(weights row i), i < n, summed into eb; or the compile-time
+ * prepared array (variants_mve.py: arch_prep + 1 holds it for every channel), used in place (the patch
+ * stage and the by-rows loops call a layer many times). Returns where the values are. */
+static const int32_t *effective_bias(const tfedge_conv_params *p, const int8_t *weights, int32_t K, int32_t c0,
+                                     int32_t n, int32_t *eb) {
   const int32_t k_main = K & ~15;
   const mve_pred16_t tail = vctp8q((uint32_t)(K - k_main));
   int32_t i, k;
-  if (p->arch_prep) {
-    tfedge_mve_copy((int8_t *)eb, (const int8_t *)(p->arch_prep + 1 + c0), 4 * n);
-    return;
-  }
+  if (p->arch_prep) return p->arch_prep + 1 + c0;
   for (i = 0; i < n; ++i) {
     const int8_t *w = weights + i * K;
     int32_t sum = 0;
@@ -36,6 +34,7 @@ static void effective_bias(const tfedge_conv_params *p, const int8_t *weights, i
     if (k_main < K) sum = vaddvaq_s8(sum, vldrbq_z_s8(w + k_main, tail));
     eb[i] = (p->bias ? p->bias[c0 + i] : 0) + p->input_offset * sum;
   }
+  return eb;
 }
 
 /* Pointer to pixel (oy, ox)'s K input bytes: in place when the window is one contiguous run inside the
@@ -92,6 +91,65 @@ static __attribute__((noinline)) const int8_t *column(const tfedge_conv_params *
   return col;
 }
 
+/* 4 columns x `steps` 16-byte steps (steps % 3 == 0; 9 per LE when steps % 9 == 0, as K = 144, 288, 576
+ * of 3x3 layers with 16 k input channels): pointers and sums in and out. */
+#define MM4_STEP                                                                                               \
+  "vldrb.u8 %q[wv], [%[w]], #16\n\tvldrb.u8 %q[x0], [%[c0]], #16\n\tvldrb.u8 %q[x1], [%[c1]], #16\n\t"         \
+  "vldrb.u8 %q[x2], [%[c2]], #16\n\tvldrb.u8 %q[x3], [%[c3]], #16\n\tvmlava.s8 %[a0], %q[x0], %q[wv]\n\t"      \
+  "vmlava.s8 %[a1], %q[x1], %q[wv]\n\tvmlava.s8 %[a2], %q[x2], %q[wv]\n\tvmlava.s8 %[a3], %q[x3], %q[wv]\n\t"
+#define MM4_ASM(BODY)                                                                                          \
+  __asm volatile("dls lr, lr\n1:\n\t" BODY "le lr, 1b"                                                         \
+                 : [w] "+r"(wp), [c0] "+r"(p0), [c1] "+r"(p1), [c2] "+r"(p2), [c3] "+r"(p3), [a0] "+Te"(s0),     \
+                   [a1] "+Te"(s1), [a2] "+Te"(s2), [a3] "+Te"(s3), [n] "+r"(n), [wv] "=&w"(wv), [x0] "=&w"(x0),  \
+                   [x1] "=&w"(x1), [x2] "=&w"(x2), [x3] "=&w"(x3)                                               \
+                 :                                                                                              \
+                 : "memory")
+static inline __attribute__((always_inline)) void mm4_steps(const int8_t **w, const int8_t **c0, const int8_t **c1,
+                                                            const int8_t **c2, const int8_t **c3, int32_t *a0,
+                                                            int32_t *a1, int32_t *a2, int32_t *a3, int32_t steps) {
+  const int8_t *wp = *w, *p0 = *c0, *p1 = *c1, *p2 = *c2, *p3 = *c3;
+  int32_t s0 = *a0, s1 = *a1, s2 = *a2, s3 = *a3;
+  int8x16_t wv, x0, x1, x2, x3;
+  if (steps % 9 == 0) {
+    register int32_t n __asm("lr") = steps / 9;
+    MM4_ASM(MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP);
+  } else {
+    register int32_t n __asm("lr") = steps / 3;
+    MM4_ASM(MM4_STEP MM4_STEP MM4_STEP);
+  }
+  *w = wp, *c0 = p0, *c1 = p1, *c2 = p2, *c3 = p3;
+  *a0 = s0, *a1 = s1, *a2 = s2, *a3 = s3;
+}
+
+/* The whole channel loop of the 4-column matmul in assembly, for K a multiple of 144 (3x3 layers of 16 k
+ * input channels): 9 steps per inner iteration. Registers are fixed so that LDM reloads the 4 column
+ * pointers and STM stores the 4 sums in one instruction each; acc[4 i] holds eb[i] on entry (one pointer
+ * for both). Per channel: 81 + 2 per 9 steps and 8 around them (the C loop: 82 and ~30). */
+static __attribute__((noinline)) void mm4_channels(const int8_t *w, int32_t steps, const int8_t *const col[PIX],
+                                                   int32_t n, int32_t *acc) {
+  register int32_t a0 __asm("r0"), a1 __asm("r2"), a2 __asm("r4"), a3 __asm("r6");
+  register const int8_t *c0 __asm("r1"), *c1 __asm("r3"), *c2 __asm("r5"), *c3 __asm("r7");
+  register const int8_t *wp __asm("r8") = w;
+  register int32_t *ap __asm("r9") = acc;
+  register const int8_t *const *cp __asm("r10") = col;
+  register int32_t inner __asm("r11"), iters __asm("r12") = steps / 9;
+  int8x16_t wv, x0, x1, x2, x3;
+  /* the channel count goes to LR from memory: LR is clobbered, not bound to a variable (GCC reused LR as
+   * a loop counter in between) */
+  __asm volatile("ldr lr, %[n]\n\tdls lr, lr\n"
+                 "1:\n\tldr r0, [r9]\n\tmov r2, r0\n\tmov r4, r0\n\tmov r6, r0\n\tldm r10, {r1, r3, r5, r7}\n\t"
+                 "mov r11, r12\n"
+                 "2:\n\t" MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP
+                 "subs r11, r11, #1\n\tbne 2b\n\t"
+                 "stm r9!, {r0, r2, r4, r6}\n\t"
+                 "le lr, 1b"
+                 : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [c0] "=&r"(c0), [c1] "=&r"(c1),
+                   [c2] "=&r"(c2), [c3] "=&r"(c3), [w] "+r"(wp), "+r"(ap), "=&r"(inner), [wv] "=&w"(wv),
+                   [x0] "=&w"(x0), [x1] "=&w"(x1), [x2] "=&w"(x2), [x3] "=&w"(x3)
+                 : "r"(cp), "r"(iters), [n] "m"(n)
+                 : "memory", "cc", "lr");
+}
+
 /* acc[4 * i + j] = eb[i] + sum_k col[j][k] * w[i][k] for N (1..4, a constant after inlining) columns
  * and n channels: one weight load feeds N VMLADAVs; pointers advance with the loads (post-increment
  * addressing, no index arithmetic in the loop). */
@@ -113,10 +171,18 @@ static inline __attribute__((always_inline)) void matmul_n(const int8_t *w, int3
     }
     return;
   }
+  if (N == 4 && rest == 0 && steps % 9 == 0) {
+    for (i = 0; i < n; ++i) acc[4 * i] = eb[i];
+    mm4_channels(w, steps, col, n, acc);
+    return;
+  }
   for (i = 0; i < n; ++i, acc += 4) {
     const int8_t *c0 = col[0], *c1 = col[N > 1 ? 1 : 0], *c2 = col[N > 2 ? 2 : 0], *c3 = col[N > 3 ? 3 : 0];
     int32_t a0 = eb[i], a1 = a0, a2 = a0, a3 = a0;
-    for (k = 0; k < steps; ++k) {
+    if (N == 4 && steps % 3 == 0) { /* whole loop in asm, unrolled: LE was 1 of every 10 instructions */
+      mm4_steps(&w, &c0, &c1, &c2, &c3, &a0, &a1, &a2, &a3, steps);
+    }
+    for (k = N == 4 && steps % 3 == 0 ? steps : 0; k < steps; ++k) {
       const int8x16_t wv = vldrbq_s8(w);
       w += 16;
       a0 = vmladavaq_s8(a0, vldrbq_s8(c0), wv);
@@ -249,7 +315,7 @@ static void conv_direct(const tfedge_conv_params *p, const int8_t *input, int8_t
 typedef struct {
   int32x4_t lo, hi;
   uint32x4_t offs; /* 4 pixels' output offsets */
-  int32_t out_off, out_c, left;
+  int32_t out_off, out_c, left, act_min, act_max;
 } ws_out;
 
 /* sum of x[0 .. 16 S) * (w0 w1 w2 w3) in assembly: GCC 12 hoists these loads out of the 4 pixels and
@@ -281,6 +347,79 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
   return a;
 }
 
+/* `groups` groups of 4 pixels of one channel in assembly: what the C tail below does for 1-3 pixels,
+ * without its spills (GCC 12 kept the clamp bounds and strides on the stack). Pixel q's S vectors are
+ * read with post-increment from x + q * xs (xr = xs - 16 S is added after each pixel unless 0: the im2col
+ * block and 1x1 layers of 16 k channels are contiguous); its sum goes straight into lane q (one
+ * accumulator). Per group: 4 S loads + 4 S VMLADAVs, 4 lane moves, 10-13 to requantize, clamp, store and
+ * loop (LE). (The two-lane VMOV would save 2, but which lane gets which register is not something the
+ * emulator can be trusted to get right for silicon, so it is not used.) */
+#define WS_LD(t) "vldrb.u8 %q[" #t "], [%[x]], #16\n\t"
+#define WS_MLA(op, a, t, w) #op ".s8 %[" #a "], %q[" #t "], %q[" #w "]\n\t"
+#define WS_PIX1(a) WS_LD(t0) WS_MLA(vmlav, a, t0, w0)
+#define WS_PIX2(a) WS_LD(t0) WS_LD(t1) WS_MLA(vmlav, a, t0, w0) WS_MLA(vmlava, a, t1, w1)
+#define WS_PIX3(a) WS_LD(t0) WS_LD(t1) WS_MLA(vmlav, a, t0, w0) WS_LD(t0) WS_MLA(vmlava, a, t1, w1) \
+  WS_MLA(vmlava, a, t0, w2)
+#define WS_PIX4(a) WS_LD(t0) WS_LD(t1) WS_MLA(vmlav, a, t0, w0) WS_LD(t0) WS_MLA(vmlava, a, t1, w1) WS_LD(t1) \
+  WS_MLA(vmlava, a, t0, w2) WS_MLA(vmlava, a, t1, w3)
+#define WS_ADV "add %[x], %[x], %[xr]\n\t"
+#define WS_FIX "vshr.s32 %q[t0], %q[v], #31\n\tvqadd.s32 %q[v], %q[v], %q[t0]\n\tvrshl.s32 %q[v], %[rs]\n\t"
+/* the group count lives in LR (a register variable: LE counts it down) */
+/* clamp: bounds in the Q registers S leaves free (2 for S <= 2, 1 for S = 3), the others duplicated from
+ * core registers (the core registers are one short for S = 3) */
+#define WS_CLAMP_Q "vmax.s32 %q[v], %q[v], %q[qlo]\n\tvmin.s32 %q[v], %q[v], %q[qhi]\n\t"
+#define WS_CLAMP_M "vdup.32 %q[t0], %[lo]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvmin.s32 %q[v], %q[v], %q[qhi]\n\t"
+#define WS_CLAMP_R "vdup.32 %q[t0], %[lo]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvdup.32 %q[t0], %[hi]\n\tvmin.s32 %q[v], %q[v], %q[t0]\n\t"
+#define WS_ASM(PIX, ADV, PRE, FIX, CLAMP, ...)                                                                    \
+  __asm volatile("dls lr, lr\n"                                                                                 \
+                 "1:\n\t" PIX(a) ADV "vdup.32 %q[v], %[a]\n\t" PIX(a) ADV "vmov.32 %q[v][1], %[a]\n\t" PIX(a) ADV \
+                 "vmov.32 %q[v][2], %[a]\n\t" PIX(a) ADV "vmov.32 %q[v][3], %[a]\n\t"                            \
+                 "vadd.i32 %q[v], %q[v], %[e]\n\t" PRE "vqrdmulh.s32 %q[v], %q[v], %[m]\n\t" FIX                 \
+                 "vadd.i32 %q[v], %q[v], %[off]\n\t" CLAMP                                                        \
+                 "vstrb.32 %q[v], [%[op], %q[offs]]\n\tadd %[op], %[op], %[ostep]\n\t"                            \
+                 "le lr, 1b"                                                                                       \
+                 : [x] "+r"(xp), [op] "+r"(opp), [n] "+r"(n), [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1),    \
+                   [v] "=&w"(v)                                                                                   \
+                 : [offs] "w"(o->offs), [e] "r"(e), [m] "r"(m), [off] "r"(o->out_off), [ostep] "r"(ostep),       \
+                   __VA_ARGS__                                                                                    \
+                 : "memory")
+#define WS_W1 [w0] "w"(w0)
+#define WS_W2 WS_W1, [w1] "w"(w1)
+#define WS_W3 WS_W2, [w2] "w"(w2)
+#define WS_W4 WS_W3, [w3] "w"(w3)
+/* a channel has a left shift (ls, before the high multiply) or a right shift (rs, after it), not both */
+#define WS_SHL "vshl.s32 %q[v], %[rs]\n\t"
+#define WS_ASM_S(PIX, CLAMP, ...)                                                                                 \
+  do {                                                                                                            \
+    if (xr == 0 && ls) WS_ASM(PIX, "", WS_SHL, "", CLAMP, __VA_ARGS__, [rs] "r"(ls));                             \
+    else if (ls) WS_ASM(PIX, WS_ADV, WS_SHL, "", CLAMP, __VA_ARGS__, [rs] "r"(ls), [xr] "r"(xr));                 \
+    else if (xr == 0 && rs) WS_ASM(PIX, "", "", WS_FIX, CLAMP, __VA_ARGS__, [rs] "r"(rs));                        \
+    else if (xr == 0) WS_ASM(PIX, "", "", "", CLAMP, __VA_ARGS__);                                                \
+    else if (rs) WS_ASM(PIX, WS_ADV, "", WS_FIX, CLAMP, __VA_ARGS__, [rs] "r"(rs), [xr] "r"(xr));                 \
+    else WS_ASM(PIX, WS_ADV, "", "", CLAMP, __VA_ARGS__, [xr] "r"(xr));                                           \
+  } while (0)
+#define WS_BQ [qlo] "w"(o->lo), [qhi] "w"(o->hi)
+#define WS_BR [lo] "r"(o->act_min), [hi] "r"(o->act_max)
+#define WS_BM [lo] "r"(o->act_min), [qhi] "w"(o->hi)
+
+static inline __attribute__((always_inline)) void ws_groups(const int8_t **x, int8_t **out, int32_t groups, int32_t xr,
+                                                            int32_t ostep, const ws_out *o, int8x16_t w0, int8x16_t w1,
+                                                            int8x16_t w2, int8x16_t w3, int32_t e, int32_t m, int32_t ls,
+                                                            int32_t rs, int S) {
+  const int8_t *xp = *x;
+  int8_t *opp = *out;
+  register int32_t n __asm("lr") = groups;
+  int32_t a;
+  int8x16_t t0, t1;
+  int32x4_t v;
+  if (S == 1) WS_ASM_S(WS_PIX1, WS_CLAMP_Q, WS_W1, WS_BQ);
+  else if (S == 2) WS_ASM_S(WS_PIX2, WS_CLAMP_Q, WS_W2, WS_BQ);
+  else if (S == 3) WS_ASM_S(WS_PIX3, WS_CLAMP_M, WS_W3, WS_BM);
+  else WS_ASM_S(WS_PIX4, WS_CLAMP_R, WS_W4, WS_BR);
+  *x = xp;
+  *out = opp;
+}
+
 /* Channels [0, n) (weight rows w, effective bias eb, multipliers and shifts from mult/shift, outputs at
  * out + channel) of np pixels. */
 static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np,
@@ -298,18 +437,10 @@ static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, c
     const int8x16_t w2 = S < 3 ? w0 : S == 3 ? vldrbq_z_s8(w + 32, tail) : vldrbq_s8(w + 32);
     const int8x16_t w3 = S < 4 ? w0 : vldrbq_z_s8(w + 48, tail);
     const int32_t e = eb[i], m = mult[i], sh = shift[i], ls = left && sh > 0 ? sh : 0, rs = sh > 0 ? 0 : sh;
-    const int8_t *x = x0, *const x_end = x0 + (np & ~3) * xs;
+    const int8_t *x = x0;
     int8_t *op = out + i;
-    for (; x < x_end; x += 4 * xs, op += 4 * out_c) { /* whole groups of 4 pixels */
-      const int8_t *x1 = x + xs, *x2 = x1 + xs, *x3 = x2 + xs;
-      int32x4_t v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), vdupq_n_s32(ws_dot(x, w0, w1, w2, w3, S)), 1);
-      v = vsetq_lane_s32(ws_dot(x2, w0, w1, w2, w3, S), v, 2);
-      v = vsetq_lane_s32(ws_dot(x3, w0, w1, w2, w3, S), v, 3);
-      v = vshlq_r_s32(vaddq_n_s32(v, e), ls); /* ls = 0 unless the layer has left shifts: no branch */
-      v = vqrdmulhq_n_s32(v, m);
-      if (rs) v = vrshlq_n_s32(vqaddq_s32(v, vshrq_n_s32(v, 31)), rs); /* ties away from zero, as TFLM */
-      vstrbq_scatter_offset_s32(op, offs, vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi));
-    }
+    if (np >= 4) /* whole groups of 4 pixels in assembly (x, op advance past them) */
+      ws_groups(&x, &op, np >> 2, xs - 16 * S, 4 * out_c, o, w0, w1, w2, w3, e, m, ls, rs, S);
     if (np & 3) { /* the last 1-3 pixels; the spare lanes recompute the first of them */
       const int32_t lanes = np & 3;
       const int8_t *x1 = lanes > 1 ? x + xs : x, *x2 = lanes > 2 ? x + 2 * xs : x;
@@ -360,18 +491,22 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
   const int32_t run = p->k_w * p->in_c, row_step = p->dil_h * p->in_w * p->in_c, span_h = (p->k_h - 1) * p->dil_h;
   const int short_rows = p->dil_w == 1 && run <= 16;
   const mve_pred16_t run_p = vctp8q((uint32_t)run);
-  int32_t eb[c_count];
+  int32_t eb_sum[p->arch_prep ? 1 : c_count];
+  const int32_t *eb = p->arch_prep ? p->arch_prep + 1 + c_begin : eb_sum;
   int8_t cols[in_place ? 16 : WS_PIX * kp + 16] __attribute__((aligned(16)));
   ws_out o;
   int32_t b, g, q, k;
   o.lo = vdupq_n_s32(p->act_min);
   o.hi = vdupq_n_s32(p->act_max);
   o.offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->out_c);
+  o.act_min = p->act_min;
+  o.act_max = p->act_max;
   o.out_off = p->output_offset;
   o.out_c = p->out_c;
   o.left = tfedge_mve_any_left_shift(p->shift + c_begin, c_count);
-  for (k = 0; k < c_count; k += OC_CHUNK)
-    effective_bias(p, weights + k * K, K, c_begin + k, tfedge_min_i32(OC_CHUNK, c_count - k), eb + k);
+  if (!p->arch_prep)
+    for (k = 0; k < c_count; k += OC_CHUNK)
+      effective_bias(p, weights + k * K, K, c_begin + k, tfedge_min_i32(OC_CHUNK, c_count - k), eb_sum + k);
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     int8_t *out_b = output + b * pixels * p->out_c + c_begin;
@@ -421,7 +556,7 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
   int32_t b, c0, g, j;
   { /* sized to the layer: the stack high-water mark is part of the RAM a model needs */
     int8_t cols[PIX * K] __attribute__((aligned(16)));
-    int32_t eb[chunk];
+    int32_t eb_sum[p->arch_prep ? 1 : chunk];
     int32_t acc[PIX * chunk];
     for (b = 0; b < p->batches; ++b) {
       const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
@@ -430,7 +565,7 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
         const int32_t n = tfedge_min_i32(OC_CHUNK, c_begin + c_count - c0);
         const int8_t *w = weights + (c0 - c_begin) * K;
         int32_t oy = 0, ox = 0;
-        effective_bias(p, w, K, c0, n, eb);
+        const int32_t *eb = effective_bias(p, w, K, c0, n, eb_sum);
         for (g = 0; g < pixels; g += PIX) {
           const int32_t count = tfedge_min_i32(PIX, pixels - g);
           const int8_t *col[PIX];

@@ -20,6 +20,7 @@
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include "tfedge_fixedpoint.h"
 #include "tfedge_mve.h"
+#include <string.h>
 
 #define DW_MAX_C 512  /* effective bias (2 KB) and a row of zero points on the stack */
 #define DW_MAX_TAPS 64 /* per-pixel tap pointer table: 1 KB */
@@ -140,42 +141,102 @@ DW_PX(2)
 DW_PX(3)
 DW_PX(4)
 
-/* 3x3 stride-1 fast path. row[r] points at padded input row r of the window, already at the group's first
- * pixel: pixel j's tap (r, k) is row[r] + (j + k) * C. Accumulators start from the effective bias, so
- * the zero points in the padding contribute exactly what skipping those taps would. */
-static inline __attribute__((always_inline)) void dw3_c(const int8_t *const row[3], const int8_t *weights, int32_t C,
-                                                        const int32_t *eb, const int32_t *mult, const int32_t *shift,
-                                                        out_stage o, int8_t *out, int32_t c, int N) {
-  int32x4_t a0 = vldrwq_s32(eb + c), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
+/* 3x3 stride-1 fast path over a ring of padded input rows stored channel-group major: slot row
+ * [channel group g][padded column q][4 channels], so for one group of 4 channels the columns of a row are
+ * 4 bytes apart and every tap of the N (<= 5) pixels of a pass is a load at a small constant offset from
+ * one of 3 row pointers (immediate addressing, no per-tap address arithmetic; with the NHWC layout the
+ * taps were C bytes apart, beyond VLDRB's 7-bit offsets). Per call, each group's constants are gathered
+ * into one table entry read in order: tab[g] = {eb[4], w[tap 0..8][4 channels], mult[4], shift[4],
+ * act_min x 4, act_max x 4} (DW3_TAB bytes; the clamp bounds are repeated per group because the assembly
+ * loop below has no core register left for them). Accumulators start from the effective bias, so the zero points in the padding
+ * contribute exactly what skipping those taps would. */
+#define DW3_TAB 116
+
+/* C form (any N, left shifts): one group of 4 channels */
+static inline __attribute__((always_inline)) void dw3_g(const int8_t *r0, const int8_t *r1, const int8_t *r2,
+                                                        const int8_t *tab, out_stage o, int8_t *out, int32_t C, int N) {
+  int32x4_t a0 = vldrwq_s32((const int32_t *)tab), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
+  const int8_t *const rows[3] = {r0, r1, r2};
   int32_t r, k;
   for (r = 0; r < 3; ++r) {
-    const int8_t *x = row[r] + c;
-    const int8_t *w = weights + 3 * r * C + c;
-    for (k = 0; k < 3; ++k, x += C, w += C) {
-      const int32x4_t wv = vldrbq_s32(w);
+    for (k = 0; k < 3; ++k) {
+      const int8_t *x = rows[r] + 4 * k;
+      const int32x4_t wv = vldrbq_s32(tab + 16 + 4 * (3 * r + k));
       a0 = vmla4(a0, vldrbq_s32(x), wv);
-      if (N > 1) a1 = vmla4(a1, vldrbq_s32(x + C), wv);
-      if (N > 2) a2 = vmla4(a2, vldrbq_s32(x + 2 * C), wv);
-      if (N > 3) a3 = vmla4(a3, vldrbq_s32(x + 3 * C), wv);
-      if (N > 4) a4 = vmla4(a4, vldrbq_s32(x + 4 * C), wv);
+      if (N > 1) a1 = vmla4(a1, vldrbq_s32(x + 4), wv);
+      if (N > 2) a2 = vmla4(a2, vldrbq_s32(x + 8), wv);
+      if (N > 3) a3 = vmla4(a3, vldrbq_s32(x + 12), wv);
+      if (N > 4) a4 = vmla4(a4, vldrbq_s32(x + 16), wv);
     }
   }
   {
-    const int32x4_t m = vldrwq_s32(mult + c), s = vldrwq_s32(shift + c);
-    store4(o, a0, m, s, out + c, 0, 1);
-    if (N > 1) store4(o, a1, m, s, out + C + c, 0, 1);
-    if (N > 2) store4(o, a2, m, s, out + 2 * C + c, 0, 1);
-    if (N > 3) store4(o, a3, m, s, out + 3 * C + c, 0, 1);
-    if (N > 4) store4(o, a4, m, s, out + 4 * C + c, 0, 1);
+    const int32x4_t m = vldrwq_s32((const int32_t *)(tab + 52)), s = vldrwq_s32((const int32_t *)(tab + 68));
+    store4(o, a0, m, s, out, 0, 1);
+    if (N > 1) store4(o, a1, m, s, out + C, 0, 1);
+    if (N > 2) store4(o, a2, m, s, out + 2 * C, 0, 1);
+    if (N > 3) store4(o, a3, m, s, out + 3 * C, 0, 1);
+    if (N > 4) store4(o, a4, m, s, out + 4 * C, 0, 1);
   }
 }
 
-#define DW3(N)                                                                                                \
-  static __attribute__((noinline)) void dw3_px##N(const int8_t *const row[3], const int8_t *weights, int32_t C, \
-                                                  const int32_t *eb, const int32_t *mult, const int32_t *shift, \
-                                                  out_stage o, int8_t *out) {                                  \
-    int32_t c;                                                                                                \
-    for (c = 0; c < C; c += 4) dw3_c(row, weights, C, eb, mult, shift, o, out, c, N);                         \
+/* Assembly form for N = 4 or 5 pixels and no left shift, all groups in one LE loop: per group 9 weight
+ * loads + 3 N (load, VMUL, VADD), then per pixel 12 to requantize (tfedge_mve_mbqm), clamp and store.
+ * GCC 12 spilled the 5 accumulators and re-derived the pointers around every tap (195 k instructions per
+ * KWS layer against 154 k for the NHWC ring). */
+#define DT_W "vldrb.s32 %q[w], [%[tp]], #4\n\t"
+#define DT_MAC(a, r, off) "vldrb.s32 %q[x], [%[" #r "], #" #off "]\n\tvmul.i32 %q[x], %q[x], %q[w]\n\tvadd.i32 %q[" #a "], %q[" #a "], %q[x]\n\t"
+#define DT_TAP4(r, o0, o1, o2, o3) DT_W DT_MAC(a0, r, o0) DT_MAC(a1, r, o1) DT_MAC(a2, r, o2) DT_MAC(a3, r, o3)
+#define DT_TAP5(r, o0, o1, o2, o3, o4) DT_TAP4(r, o0, o1, o2, o3) DT_MAC(a4, r, o4)
+#define DT_ROW4(r) DT_TAP4(r, 0, 4, 8, 12) DT_TAP4(r, 4, 8, 12, 16) DT_TAP4(r, 8, 12, 16, 20)
+#define DT_ROW5(r) DT_TAP5(r, 0, 4, 8, 12, 16) DT_TAP5(r, 4, 8, 12, 16, 20) DT_TAP5(r, 8, 12, 16, 20, 24)
+#define DT_REQ(a)                                                                                                \
+  "vqrdmulh.s32 %q[" #a "], %q[" #a "], %q[w]\n\tvand %q[t], %q[" #a "], %q[x]\n\tvshr.s32 %q[t], %q[t], #31\n\t" \
+  "vqadd.s32 %q[" #a "], %q[" #a "], %q[t]\n\tvrshl.s32 %q[" #a "], %q[" #a "], %q[x]\n\t"                         \
+  "vadd.i32 %q[" #a "], %q[" #a "], %[off]\n\tvldrw.u32 %q[t], [%[tp]]\n\tvmax.s32 %q[" #a "], %q[" #a "], %q[t]\n\t" \
+  "vldrw.u32 %q[t], [%[tp], #16]\n\tvmin.s32 %q[" #a "], %q[" #a "], %q[t]\n\tvstrb.32 %q[" #a "], [%[op]]\n\t"
+#define DT_NEXT "add %[op], %[op], %[C]\n\t"
+#define DT_ASM(INIT, ROW, REQ)                                                                                   \
+  __asm volatile("dls lr, lr\n"                                                                                \
+                 "1:\n\tvldrw.u32 %q[a0], [%[tp]], #16\n\t" INIT ROW(r0) ROW(r1) ROW(r2)                        \
+                 "vldrw.u32 %q[w], [%[tp]], #16\n\tvldrw.u32 %q[x], [%[tp]], #16\n\t" REQ                         \
+                 "add %[tp], %[tp], #32\n\tadd %[r0], %[r0], %[gs]\n\tadd %[r1], %[r1], %[gs]\n\t"              \
+                 "add %[r2], %[r2], %[gs]\n\tle lr, 1b"                                                           \
+                 : [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2), [tp] "+l"(tab), [op] "+r"(out), [n] "+r"(n),     \
+                   [a0] "=&w"(a0), [a1] "=&w"(a1), [a2] "=&w"(a2), [a3] "=&w"(a3), [a4] "=&w"(a4), [w] "=&w"(w),  \
+                   [x] "=&w"(x), [t] "=&w"(t)                                                                     \
+                 : [C] "r"(C), [gs] "r"(gs), [off] "r"(o.out_off)                                                 \
+                 : "memory")
+
+static inline __attribute__((always_inline)) void dw3_asm(const int8_t *r0, const int8_t *r1, const int8_t *r2,
+                                                          int32_t gs, const int8_t *tab, out_stage o, int8_t *out,
+                                                          int32_t cn, int32_t C, int N) {
+  register int32_t n __asm("lr") = cn >> 2;
+  int32x4_t a0, a1, a2, a3, a4, w, x, t;
+  /* op back to the next group's first pixel: pixel N - 1 was stored at + (N - 1) C */
+  if (N == 5)
+    DT_ASM("vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\tvmov %q[a3], %q[a0]\n\tvmov %q[a4], %q[a0]\n\t", DT_ROW5,
+           DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) DT_NEXT DT_REQ(a3) DT_NEXT DT_REQ(a4)
+           "sub %[op], %[op], %[C], lsl #2\n\tadd %[op], %[op], #4\n\t");
+  else
+    DT_ASM("vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\tvmov %q[a3], %q[a0]\n\t", DT_ROW4,
+           DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) DT_NEXT DT_REQ(a3)
+           "sub %[op], %[op], %[C], lsl #1\n\tsub %[op], %[op], %[C]\n\tadd %[op], %[op], #4\n\t");
+  (void)a4;
+}
+
+/* N pixels starting at padded column ox of the 3 ring rows (gs = bytes per channel group in a row): the
+ * cn channels of the ring (a chunk of the layer's C; C is the output pixel stride) */
+#define DW3(N)                                                                                                  \
+  static __attribute__((noinline)) void dw3_px##N(const int8_t *const row[3], int32_t gs, const int8_t *tab,     \
+                                                  int32_t cn, int32_t C, out_stage o, int8_t *out) {             \
+    const int8_t *r0 = row[0], *r1 = row[1], *r2 = row[2];                                                      \
+    int32_t c;                                                                                                  \
+    if (N >= 4 && !o.left) {                                                                                    \
+      dw3_asm(r0, r1, r2, gs, tab, o, out, cn, C, N);                                                            \
+      return;                                                                                                   \
+    }                                                                                                           \
+    for (c = 0; c < cn; c += 4, r0 += gs, r1 += gs, r2 += gs, tab += DW3_TAB)                                   \
+      dw3_g(r0, r1, r2, tab, o, out + c, C, N);                                                                 \
   }
 DW3(1)
 DW3(2)
@@ -183,54 +244,82 @@ DW3(3)
 DW3(4)
 DW3(5)
 
-#define DW3_MAX_RING 3072 /* bytes of stack for the 3 padded rows: (out_w + 2) * C each */
+#define DW3_MAX_RING 3072 /* bytes of stack for the 3 padded rows: (out_w + 2) * min(C, DW3_CHUNK) each */
+/* Channels in chunks of DW3_CHUNK: the ring and the table hold one chunk (stack: 3 padded rows of 32
+ * channels and 8 table entries; VWW's 256-channel layers took 7.9 KB of stack in one piece). */
+#define DW3_CHUNK 32
 
 static int dw3x3_applies(const tfedge_conv_params *p) {
   return p->depth_multiplier == 1 && p->k_h == 3 && p->k_w == 3 && p->stride_h == 1 && p->stride_w == 1 &&
          p->dil_h == 1 && p->dil_w == 1 && p->in_c % 4 == 0 && p->in_c <= DW_MAX_C &&
-         3 * (p->out_w + 2) * p->in_c <= DW3_MAX_RING;
+         3 * (p->out_w + 2) * tfedge_min_i32(p->in_c, DW3_CHUNK) <= DW3_MAX_RING;
 }
 
-/* Padded input row y (zero points outside the image, left of x = 0 and right of x = in_w) into dst. */
-static void dw3_pad_row(const tfedge_conv_params *p, const int8_t *in_b, int32_t y, int8_t zp, int8_t *dst) {
-  const int32_t C = p->in_c, width = p->out_w + 2;
-  const int32_t lo = tfedge_min_i32(p->pad_left, width);
-  const int32_t hi = tfedge_min_i32(width, p->pad_left + p->in_w); /* padded columns [lo, hi) hold pixels */
-  if (y < 0 || y >= p->in_h || hi <= lo) {
-    tfedge_mve_fill(dst, zp, width * C);
-    return;
+/* Padded input row y (zero points outside the image, left of x = 0 and right of x = in_w), channels
+ * [c0, c0 + cn), into dst in the channel-group-major layout: column q's 16 channels c .. c + 15 go to 4
+ * groups by one 4-word scatter. */
+static void dw3_pad_row(const tfedge_conv_params *p, const int8_t *in_b, int32_t y, int8_t zp, int32_t c0, int32_t cn,
+                        int8_t *dst) {
+  const int32_t C = p->in_c, width = p->out_w + 2, gs = 4 * width;
+  const uint32x4_t offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)gs);
+  const int32x4_t zv = vreinterpretq_s32_s8(vdupq_n_s8(zp));
+  const int8_t *src = in_b + (y * p->in_w - p->pad_left) * C + c0;
+  const int inside_row = y >= 0 && y < p->in_h;
+  int32_t q, c;
+  for (q = 0; q < width; ++q, src += C) {
+    const int32_t x = q - p->pad_left;
+    int8_t *d = dst + 4 * q;
+    if (inside_row && x >= 0 && x < p->in_w) {
+      for (c = 0; c + 16 <= cn; c += 16, d += 4 * gs) vstrwq_scatter_offset_s32((int32_t *)d, offs, vldrwq_s32((const int32_t *)(src + c)));
+      if (c < cn) vstrwq_scatter_offset_p_s32((int32_t *)d, offs, vldrwq_z_s32((const int32_t *)(src + c), vctp32q((uint32_t)(cn - c) / 4)), vctp32q((uint32_t)(cn - c) / 4));
+    } else {
+      for (c = 0; c + 16 <= cn; c += 16, d += 4 * gs) vstrwq_scatter_offset_s32((int32_t *)d, offs, zv);
+      if (c < cn) vstrwq_scatter_offset_p_s32((int32_t *)d, offs, zv, vctp32q((uint32_t)(cn - c) / 4));
+    }
   }
-  tfedge_mve_fill(dst, zp, lo * C);
-  tfedge_mve_copy(dst + lo * C, in_b + y * p->in_w * C, (hi - lo) * C);
-  tfedge_mve_fill(dst + hi * C, zp, (width - hi) * C);
 }
 
 static void dw3x3(const tfedge_conv_params *p, const int8_t *input, int8_t *output, const int32_t *eb, out_stage o) {
-  const int32_t C = p->in_c, row_bytes = (p->out_w + 2) * C;
+  const int32_t C = p->in_c, gs = 4 * (p->out_w + 2), cmax = tfedge_min_i32(C, DW3_CHUNK), row_bytes = gs * cmax / 4;
   const int8_t zp = (int8_t)(-p->input_offset);
-  int8_t ring[3 * row_bytes]; /* padded input row y lives in slot y mod 3 */
-  int32_t b, oy, ox, r, n;
-  for (b = 0; b < p->batches; ++b) {
-    const int8_t *in_b = input + b * p->in_h * p->in_w * C;
-    int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN}; /* input row in each slot */
-    for (oy = 0; oy < p->out_h; ++oy) {
-      const int8_t *row[3];
-      for (r = 0; r < 3; ++r) {
-        const int32_t y = oy - p->pad_top + r;
-        const int32_t slot = ((y % 3) + 3) % 3;
-        int8_t *dst = ring + slot * row_bytes;
-        if (held[slot] != y) dw3_pad_row(p, in_b, y, zp, dst), held[slot] = y;
-        row[r] = dst;
-      }
-      for (ox = 0; ox < p->out_w; ox += n, output += n * C) {
-        const int8_t *const at[3] = {row[0] + ox * C, row[1] + ox * C, row[2] + ox * C};
-        n = p->out_w - ox == 5 ? 5 : tfedge_min_i32(4, p->out_w - ox); /* 5 = 4 + 1 in one pass */
-        switch (n) {
-          case 5: dw3_px5(at, p->weights, C, eb, p->mult, p->shift, o, output); break;
-          case 4: dw3_px4(at, p->weights, C, eb, p->mult, p->shift, o, output); break;
-          case 3: dw3_px3(at, p->weights, C, eb, p->mult, p->shift, o, output); break;
-          case 2: dw3_px2(at, p->weights, C, eb, p->mult, p->shift, o, output); break;
-          default: dw3_px1(at, p->weights, C, eb, p->mult, p->shift, o, output); break;
+  int8_t ring[3 * row_bytes] __attribute__((aligned(4)));          /* padded input row y lives in slot y mod 3 */
+  int8_t tab[DW3_TAB * (cmax / 4)] __attribute__((aligned(4))); /* per group: eb, weights [tap][4], mult, shift */
+  int32_t b, oy, ox, r, n, t, g, c0;
+  for (c0 = 0; c0 < C; c0 += DW3_CHUNK) {
+    const int32_t cn = tfedge_min_i32(DW3_CHUNK, C - c0);
+    for (g = 0; g < cn / 4; ++g) {
+      int8_t *e = tab + g * DW3_TAB;
+      const int32_t c = c0 + 4 * g;
+      vstrwq_s32((int32_t *)e, vldrwq_s32(eb + c));
+      for (t = 0; t < 9; ++t) memcpy(e + 16 + 4 * t, p->weights + t * C + c, 4);
+      vstrwq_s32((int32_t *)(e + 52), vldrwq_s32(p->mult + c));
+      vstrwq_s32((int32_t *)(e + 68), vldrwq_s32(p->shift + c));
+      vstrwq_s32((int32_t *)(e + 84), vdupq_n_s32(p->act_min));
+      vstrwq_s32((int32_t *)(e + 100), vdupq_n_s32(p->act_max));
+    }
+    for (b = 0; b < p->batches; ++b) {
+      const int8_t *in_b = input + b * p->in_h * p->in_w * C;
+      int8_t *out = output + b * p->out_h * p->out_w * C + c0;
+      int32_t held[3] = {INT32_MIN, INT32_MIN, INT32_MIN}; /* input row in each slot */
+      for (oy = 0; oy < p->out_h; ++oy) {
+        const int8_t *row[3];
+        for (r = 0; r < 3; ++r) {
+          const int32_t y = oy - p->pad_top + r;
+          const int32_t slot = ((y % 3) + 3) % 3;
+          int8_t *dst = ring + slot * row_bytes;
+          if (held[slot] != y) dw3_pad_row(p, in_b, y, zp, c0, cn, dst), held[slot] = y;
+          row[r] = dst;
+        }
+        for (ox = 0; ox < p->out_w; ox += n, out += n * C) {
+          const int8_t *const at[3] = {row[0] + 4 * ox, row[1] + 4 * ox, row[2] + 4 * ox};
+          n = p->out_w - ox == 5 ? 5 : tfedge_min_i32(4, p->out_w - ox); /* 5 = 4 + 1 in one pass */
+          switch (n) {
+            case 5: dw3_px5(at, gs, tab, cn, C, o, out); break;
+            case 4: dw3_px4(at, gs, tab, cn, C, o, out); break;
+            case 3: dw3_px3(at, gs, tab, cn, C, o, out); break;
+            case 2: dw3_px2(at, gs, tab, cn, C, o, out); break;
+            default: dw3_px1(at, gs, tab, cn, C, o, out); break;
+          }
         }
       }
     }
@@ -494,7 +583,8 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
   const int32_t taps = p->k_h * p->k_w;
   const int32_t pixels = p->out_h * p->out_w;
   int32_t b, g, j, c, t;
-  if (p->depth_multiplier != 1 || p->out_c > DW_MAX_C || taps > DW_MAX_TAPS) {
+  /* with prepared data the effective bias is not on the stack: only the zero-point row grows with C */
+  if (p->depth_multiplier != 1 || p->out_c > (p->arch_prep ? 4 * DW_MAX_C : DW_MAX_C) || taps > DW_MAX_TAPS) {
     for (b = 0; b < p->batches; ++b)
       for (g = 0; g < pixels; ++g, output += p->out_c)
         dw_pixel(p, input + b * p->in_h * p->in_w * p->in_c, g / p->out_w, g % p->out_w, o, output);

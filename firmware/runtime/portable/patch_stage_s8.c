@@ -8,6 +8,11 @@
 
 #include "tfedge_patch.h"
 
+/* The kept rows' slide down; an arch file may define its own before including this file (mve/). */
+#ifndef TFEDGE_ROWS_MOVE
+#define TFEDGE_ROWS_MOVE(dst, src, n) memmove((dst), (src), (size_t)(n))
+#endif
+
 static void call(const tfedge_patch_layer *l, const tfedge_patch_step *s, uint8_t *arena) {
   const int8_t *in = (const int8_t *)(arena + s->src);
   int8_t *out = (int8_t *)(arena + s->dst);
@@ -38,7 +43,7 @@ void tfedge_patch_stage_s8(const tfedge_patch_layer *layers, const tfedge_patch_
     if (s->layer >= 0) {
       call(&layers[s->layer], s, arena);
     } else if (s->layer == -1) {
-      memmove(arena + s->dst, arena + s->src, (size_t)s->a); /* overlapping: the kept rows slide down */
+      TFEDGE_ROWS_MOVE(arena + s->dst, arena + s->src, s->a); /* overlapping: the kept rows slide down */
     } else if (read != NULL) {
       read(s->a, s->out_h, (int8_t *)(arena + s->dst), user);
     }

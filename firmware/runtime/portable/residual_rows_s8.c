@@ -10,6 +10,12 @@
 
 #include "tfedge_kernels.h"
 
+/* The ring's move down (dst < src); an arch file may define its own before including this file
+ * (mve/: 16-byte vector copies, newlib-nano's memmove is a byte loop). */
+#ifndef TFEDGE_ROWS_MOVE
+#define TFEDGE_ROWS_MOVE(dst, src, n) memmove((dst), (src), (size_t)(n))
+#endif
+
 static void window(const tfedge_conv_params *p, int32_t j, tfedge_conv_params *r, int32_t *first) {
   const int32_t top = j * p->stride_h - p->pad_top;
   const int32_t eff = (p->k_h - 1) * p->dil_h + 1;
@@ -36,7 +42,7 @@ void tfedge_residual_rows_s8(const tfedge_conv_params *p1, tfedge_conv_fn f1, co
     end2 = first2 + r2.in_h;
     if (first2 > rb_first) { /* drop the rows of B no later row of C reads */
       const int32_t keep = rb_end > first2 ? rb_end - first2 : 0;
-      if (keep) memmove(ring, ring + (first2 - rb_first) * b_row, (size_t)(keep * b_row));
+      if (keep) TFEDGE_ROWS_MOVE(ring, ring + (first2 - rb_first) * b_row, keep * b_row);
       rb_first = first2;
       if (rb_end < first2) rb_end = first2;
     }
