@@ -24,7 +24,7 @@ pytestmark = pytest.mark.qemu
 
 # The kernels the harness compares (portable name = arch name).
 KERNELS = ("conv_s8_nhwc", "conv_s8_nhwc_c4", "depthwise_conv_s8_nhwc", "depthwise_conv_s8_nhwc_c4", "fully_connected_s8",
-           "fully_connected_s8_c4", "avg_pool_s8", "max_pool_s8", "add_s8", "mul_s8", "hard_swish_s8", "mean_s8")
+           "fully_connected_s8_c4", "avg_pool_s8", "max_pool_s8", "add_s8", "mul_s8", "lut_s8", "mean_s8")
 
 HARNESS_C = r"""
 #include <stdint.h>
@@ -42,7 +42,7 @@ void ref_avg_pool_s8(const tfedge_pool_params *p, const int8_t *input, int8_t *o
 void ref_max_pool_s8(const tfedge_pool_params *p, const int8_t *input, int8_t *output);
 void ref_add_s8(const tfedge_binary_params *p, const int8_t *a, const int8_t *b, int8_t *output);
 void ref_mul_s8(const tfedge_binary_params *p, const int8_t *a, const int8_t *b, int8_t *output);
-void ref_hard_swish_s8(const tfedge_act_params *p, const int8_t *input, int8_t *output);
+void ref_lut_s8(const tfedge_lut_params *p, const int8_t *input, int8_t *output);
 void ref_mean_s8(const tfedge_reduce_params *p, const int8_t *input, int8_t *output);
 
 static uint32_t rng = 0x12345678u;
@@ -369,23 +369,22 @@ static void test_binary(int32_t n_cases, int mul) {
 static void test_add(int32_t n_cases) { test_binary(n_cases, 0); }
 static __attribute__((unused)) void test_mul(int32_t n_cases) { test_binary(n_cases, 1); }
 
-/* HARD_SWISH: sizes on both sides of the table threshold, in place half the time */
-static __attribute__((unused)) void test_hard_swish(int32_t n_cases) {
+/* A 256-entry table (HARD_SWISH, ABS, GELU, ...): random tables and sizes (tails of 1-15), in place half the time */
+static __attribute__((unused)) void test_lut(int32_t n_cases) {
+  static int8_t table[256];
   int32_t t;
   for (t = 0; t < n_cases; ++t) {
-    tfedge_act_params p;
+    tfedge_lut_params p;
     uint32_t seed = rng;
-    memset(&p, 0, sizeof p);
     p.size = next() % 2u ? rnd(1, 600) : rnd(1, MAX_OUT);
-    p.input_zp = rnd(-128, 127); p.output_zp = rnd(-128, 127);
-    p.mult = rnd(-32768, 32767); p.shift = rnd(-12, 0);
-    p.mult2 = rnd(-32768, 32767); p.shift2 = rnd(-8, 8);
+    fill(table, 256, 0);
+    p.table = table;
     fill(in_a, p.size, 0);
     prep_out(p.size);
-    ref_hard_swish_s8(&p, in_a, out_ref);
-    if (next() % 2u) { memcpy(out_arch, in_a, (size_t)p.size); hard_swish_s8(&p, out_arch, out_arch); }
-    else hard_swish_s8(&p, in_a, out_arch);
-    check("hard_swish", p.size, seed);
+    ref_lut_s8(&p, in_a, out_ref);
+    if (next() % 2u) { memcpy(out_arch, in_a, (size_t)p.size); lut_s8(&p, out_arch, out_arch); }
+    else lut_s8(&p, in_a, out_arch);
+    check("lut", p.size, seed);
   }
 }
 
@@ -426,7 +425,7 @@ REF_C = "\n".join(f"#define {k} ref_{k}" for k in (*KERNELS, "tfedge_decode_c4")
 PROFILES = {
     "mps3-an547": dict(MAX_IN=12000, MAX_W=90000, MAX_OUT=16000, MAX_C=80, run=(
         "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_k144(80); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_fc(300, 300);"
-        "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300); test_mul(200); test_hard_swish(60); test_mean(200);")),
+        "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300); test_mul(200); test_lut(60); test_mean(200);")),
     "microbit": dict(MAX_IN=1200, MAX_W=3000, MAX_OUT=1500, MAX_C=24, run=(
         "test_conv(250, 10, 6); test_conv_c4(60, 10, 5, 0); test_conv_c4(60, 12, 5, 1); test_fc_c4(60, 120); test_depthwise(250, 12, 6); test_fc(150, 120);"
         "test_pool(100, 12, 6, 0); test_pool(100, 12, 6, 1); test_add(100);")),
