@@ -163,7 +163,8 @@ def _memory_note(plan, i: int) -> str:
     if how is None:
         return ""
     if how.by_rows:
-        return f"in place by rows ({how.rows} per call, lag {how.lag}, scratch {plan.scratch[i].size} B)"
+        grow = f", the input at +{how.in_offset} B under the larger output" if how.in_offset else ""
+        return f"in place by rows ({how.rows} per call, lag {how.lag}, scratch {plan.scratch[i].size} B{grow})"
     return "in place"
 
 
@@ -205,7 +206,9 @@ def flash_accounting(g: Graph, layers, parts: dict[int, dict[str, int]]) -> tupl
     """The model's flash against the .tflite's constant bytes: (totals, per layer). weights = the weight arrays
     as stored (packed, int8 or int16, codebooks), tables = what the kernels read besides them (biases,
     multipliers, requantization records, lookup tables, live maps), params = the per-layer parameter structs.
-    ratio = (weights + tables) / the .tflite's constant tensors (after constant folding)."""
+    ratio = (weights + tables) / the .tflite's constant tensors (after constant folding); ratio_with_quant also
+    counts the file's per-channel quantization parameters of those tensors (float32 scale + int64 zero point per
+    entry in the flatbuffer, which TFLM turns into multipliers and shifts in its arena at init)."""
     seen: set[int] = set()
     rows = []
     for i, op in enumerate(layers):
@@ -214,9 +217,11 @@ def flash_accounting(g: Graph, layers, parts: dict[int, dict[str, int]]) -> tupl
         p = parts.get(i, dict.fromkeys(codegen.FLASH_KINDS, 0))
         rows.append({"tflite_const_bytes": sum(g.tensors[t].nbytes for t in consts), **{f"{k}_bytes": p[k] for k in codegen.FLASH_KINDS}})
     tflite = sum(t.nbytes for t in g.tensors if t.is_const)
+    quant = sum(12 * len(t.scale) for t in g.tensors if t.is_const and t.quantized)
     total = {k: sum(p[k] for p in parts.values()) for k in codegen.FLASH_KINDS}
-    totals = {"tflite_const_bytes": tflite, **{f"{k}_bytes": v for k, v in total.items()},
-              "ratio": (total["weights"] + total["tables"]) / tflite if tflite else None}
+    data = total["weights"] + total["tables"]
+    totals = {"tflite_const_bytes": tflite, "tflite_quant_bytes": quant, **{f"{k}_bytes": v for k, v in total.items()},
+              "ratio": data / tflite if tflite else None, "ratio_with_quant": data / (tflite + quant) if tflite + quant else None}
     return totals, rows
 
 

@@ -201,7 +201,7 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
         layer = REGISTRY[op.kind].emit(op, graph, ctx)
         how = plan.inplace.get(i)
         if how is not None and how.by_rows:  # output over its input, a few rows at a time (inplace.py)
-            call = row_call(layer.call, plan.scratch[i].offset, how.lag, how.rows)
+            call = row_call(layer.call, plan.scratch[i].offset, how.lag, how.rows, how.in_offset)
             if call is None:
                 raise CannotRunInPlace(op.index)
             layer.call = call

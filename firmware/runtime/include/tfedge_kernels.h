@@ -79,11 +79,11 @@ void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_
 void depthwise_conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 
 /* A convolution kernel of the signature above, and the by-rows in-place loop that wraps one: the output
- * overwrites the input in `buf`, `rows` output rows per kernel call; `ring` ((lag + 1) * rows output rows)
- * is scratch in the arena. */
+ * overwrites the input in `buf` (the input from byte in_offset, the output from 0), `rows` output rows per
+ * kernel call; `ring` ((lag + 1) * rows output rows) is scratch in the arena. */
 typedef void (*tfedge_conv_fn)(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 void tfedge_conv_rows_inplace_s8(const tfedge_conv_params *p, tfedge_conv_fn fn, int8_t *buf, int8_t *ring,
-                                 int32_t lag, int32_t rows);
+                                 int32_t lag, int32_t rows, int32_t in_offset);
 
 /* FULLY_CONNECTED. bias already holds bias + input_offset * sum(weights) (folded at compile time). */
 typedef struct {
