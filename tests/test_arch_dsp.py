@@ -302,7 +302,7 @@ def test_compile_cli_arch_reports_variants(reference_models, tmp_path, capsys):
 
     assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path), "--arch", "dsp"]) == 0
     out = capsys.readouterr().out
-    assert "conv_1x1_matmul" in out and "depthwise_simd4" in out and "kernel scratch up to 2,160 B of it" in out  # band 1,008 + int8 weights widened 1,152
+    assert "conv_1x1_matmul" in out and "depthwise_simd4" in out and "kernel scratch up to 1,008 B of it" in out  # the depthwise band
     assert "int8 weights" in out  # the default storage
     assert cli.main(["compile", str(reference_models["kws_ref_model.tflite"]), "-o", str(tmp_path)]) == 0
     assert "conv_1x1_matmul" not in capsys.readouterr().out  # portable by default
@@ -353,15 +353,14 @@ def test_weights_auto_spends_the_budget_where_it_buys_most(reference_models, tmp
     assert all(wide[r["index"]]["storage_bytes"] == 2 * r["storage_bytes"] for r in packed)  # int16: twice the bytes
     assert report("auto:0")["flash_bytes"] == int8["flash_bytes"]
     assert report(f"auto:{int16['flash_bytes']}")["flash_bytes"] == int16["flash_bytes"]
-    budget = 9000  # int8 weights: first conv 2,560 B, pointwise convs 4,096 B each, depthwise 576 B each, FC 768 B
+    budget = 9000  # int8 weights: first conv 2,560 B, pointwise convs 4,096 B each, FC 768 B
     auto = report(f"auto:{budget}")
     extra = auto["flash_bytes"] - int8["flash_bytes"]
     chosen = [r for r in auto["layers"] if r["storage"] == "int16" and r["kernel"] in variants.INT16_SAVING]
     assert 0 < extra <= sum(r["storage_bytes"] // 2 for r in chosen) <= budget  # (+ the bytes the widening adds)
-    # the first conv and one 4 KB pointwise conv (most saved per byte), then the four depthwise layers (no
-    # per-call widening) in the 2.3 KB left; the FC (240 instructions for 768 B) no longer fits
-    assert sorted((r["op"], r["storage_bytes"]) for r in chosen) == [("CONV_2D", 5120), ("CONV_2D", 8192)] + [
-        ("DEPTHWISE_CONV_2D", 1152)] * 4
+    # the first conv and one 4 KB pointwise conv (most saved per byte), then the FC in the 2.3 KB left
+    assert sorted((r["op"], r["storage_bytes"]) for r in chosen) == [("CONV_2D", 5120), ("CONV_2D", 8192),
+                                                                     ("FULLY_CONNECTED", 1536)]
     with pytest.raises(ModelError, match="auto:BYTES"):
         compile_model(tflite, tmp_path / "x", arch="dsp", weights="auto")
     with pytest.raises(ModelError, match="must be an integer"):

@@ -148,8 +148,7 @@ WEIGHTS = ("int8", "int16", "codebook4")  # weight storage (compile_model(weight
 
 # Instructions int16 storage saves per executed MAC against int8 (M4, inner loops per 16 MACs): conv 15 -> 12
 # (no SXTB16 of weights), FC 18.5 -> 13.5 (fc_rows4_8_rq against fc_rows4_rq).
-# Depthwise: int8 weights are widened once per kernel call (KWS: 9.8 k instructions per 72,000-MAC layer).
-INT16_SAVING = {"conv_packed_s8_nhwc": 3 / 16, "fully_connected_packed_s8": 5 / 16, "depthwise_conv_packed_s8_nhwc": 0.13}
+INT16_SAVING = {"conv_packed_s8_nhwc": 3 / 16, "fully_connected_packed_s8": 5 / 16}
 
 
 def auto_budget(weights: str) -> int:
