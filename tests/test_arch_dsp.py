@@ -203,7 +203,8 @@ def _quantized_inputs(m: dict, n_uniform: int = 40) -> np.ndarray:
 # int16 weights (widened at compile time, the speed option; int8 is the default) on the cases whose conv/FC
 # layers take the packed kernels
 INT16_CASES = ["conv_cin3_odd_out_stride2", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
-              "conv1x1_dead_and_left_relu", "dw_c1_multiplier8", "dense_13_to_7_relu", "dense_40_to_24_mixed"]
+              "conv1x1_dead_and_left_relu", "dw_c1_multiplier8", "dense_13_to_7_relu", "dense_40_to_24_mixed",
+              "dw3x3_c6_stride2", "dw5x5_c8"]  # depthwise: int16 weights widened at compile time (int8: per call)
 
 
 @pytest.mark.qemu

@@ -124,3 +124,35 @@ class SymbolTable:
                 break
             i -= 1
         return "?"
+
+
+def code_by_source(elf: Path) -> dict[str, int]:
+    """Code bytes per source file: each function symbol's size, attributed through the DWARF address ranges to
+    the compile unit holding it (its file name, e.g. "conv_packed_s8_nhwc.c"); functions without debug
+    information (newlib's memcpy, libgcc) under "(libc)". Needs the ELF built with -g, as build_firmware does."""
+    sizes: dict[str, int] = {}
+    with open(elf, "rb") as f:
+        ef = ELFFile(f)
+        units: dict[int, str] = {}
+        aranges = None
+        if ef.has_dwarf_info():
+            dwarf = ef.get_dwarf_info()
+            aranges = dwarf.get_aranges()
+            for cu in dwarf.iter_CUs():
+                name = cu.get_top_DIE().attributes.get("DW_AT_name")
+                units[cu.cu_offset] = Path(name.value.decode(errors="replace")).name if name else "?"
+        seen: set[int] = set()
+        for sec in ef.iter_sections():
+            if not isinstance(sec, SymbolTableSection):
+                continue
+            for sym in sec.iter_symbols():
+                if sym["st_info"]["type"] != "STT_FUNC" or not sym["st_size"]:
+                    continue
+                addr = sym["st_value"] & ~1
+                if addr in seen:
+                    continue
+                seen.add(addr)
+                cu = aranges.cu_offset_at_addr(addr) if aranges is not None else None
+                unit = units.get(cu, "(libc)") if cu is not None else "(libc)"
+                sizes[unit] = sizes.get(unit, 0) + sym["st_size"]
+    return sizes

@@ -163,7 +163,8 @@ def _memory_note(plan, i: int) -> str:
     if how is None:
         return ""
     if how.by_rows:
-        return f"in place by rows ({how.rows} per call, lag {how.lag}, scratch {plan.scratch[i].size} B)"
+        grow = f", the input at +{how.in_offset} B under the larger output" if how.in_offset else ""
+        return f"in place by rows ({how.rows} per call, lag {how.lag}, scratch {plan.scratch[i].size} B{grow})"
     return "in place"
 
 
@@ -201,8 +202,32 @@ def layer_label(keras_layers: list[str]) -> str:
     return "+".join(keras_layers[:3]) + ("+..." if len(keras_layers) > 3 else "")
 
 
-def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
+def flash_accounting(g: Graph, layers, parts: dict[int, dict[str, int]]) -> tuple[dict, list[dict]]:
+    """The model's flash against the .tflite's constant bytes: (totals, per layer). weights = the weight arrays
+    as stored (packed, int8 or int16, codebooks), tables = what the kernels read besides them (biases,
+    multipliers, requantization records, lookup tables, live maps), params = the per-layer parameter structs.
+    ratio = (weights + tables) / the .tflite's constant tensors (after constant folding); ratio_with_quant also
+    counts the file's per-channel quantization parameters of those tensors (float32 scale + int64 zero point per
+    entry in the flatbuffer, which TFLM turns into multipliers and shifts in its arena at init)."""
+    seen: set[int] = set()
+    rows = []
+    for i, op in enumerate(layers):
+        consts = {t for t in op.inputs if t >= 0 and g.tensors[t].is_const} - seen
+        seen |= consts
+        p = parts.get(i, dict.fromkeys(codegen.FLASH_KINDS, 0))
+        rows.append({"tflite_const_bytes": sum(g.tensors[t].nbytes for t in consts), **{f"{k}_bytes": p[k] for k in codegen.FLASH_KINDS}})
+    tflite = sum(t.nbytes for t in g.tensors if t.is_const)
+    quant = sum(12 * len(t.scale) for t in g.tensors if t.is_const and t.quantized)
+    total = {k: sum(p[k] for p in parts.values()) for k in codegen.FLASH_KINDS}
+    data = total["weights"] + total["tables"]
+    totals = {"tflite_const_bytes": tflite, "tflite_quant_bytes": quant, **{f"{k}_bytes": v for k, v in total.items()},
+              "ratio": data / tflite if tflite else None, "ratio_with_quant": data / (tflite + quant) if tflite + quant else None}
+    return totals, rows
+
+
+def _report(g: Graph, layers, plan, emitted, parts: dict[int, dict[str, int]]) -> dict:
     const_bytes = sum(t.nbytes for t in g.tensors if t.is_const)
+    flash_total, flash_rows = flash_accounting(g, layers, parts)
     keras_layers = keras_layer_names(g)
     layer_rows = []
     for i, (op, layer) in enumerate(zip(layers, emitted)):
@@ -215,7 +240,7 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
             "output_shape": list(g.tensors[op.outputs[0]].shape) if op.outputs else [], "macs": layer.macs,
             "effective_macs": layer.macs if layer.effective_macs is None else layer.effective_macs,
             "storage": layer.storage, "storage_bytes": layer.storage_bytes,
-            "memory": _memory_note(plan, i),
+            "memory": _memory_note(plan, i), "flash": flash_rows[i],
         })
     return {
         "model": g.name,
@@ -226,7 +251,8 @@ def _report(g: Graph, layers, plan, emitted, flash: int) -> dict:
                        for b in sorted(plan.all_buffers(), key=lambda b: (b.offset, b.first))],
         "scratch_bytes": max((b.size for b in plan.kernel_scratch.values()), default=0),  # largest kernel scratch (in the arena)
         "weights_bytes": const_bytes,  # constant tensors in the .tflite (after folding)
-        "flash_bytes": flash,  # const data model.c emits: weights, folded biases, multipliers, tables, params
+        "flash_bytes": sum(sum(p.values()) for p in parts.values()),  # const data model.c emits: weights, tables, params
+        "flash": flash_total,  # flash_accounting: weights + tables against the .tflite's constants
         "layers": layer_rows,
         "total_macs": sum(r["macs"] for r in layer_rows),
         "total_effective_macs": sum(r["effective_macs"] for r in layer_rows),

@@ -21,6 +21,12 @@ _RANGES = {"int8_t": (-128, 127), "uint8_t": (0, 255), "int16_t": (-32768, 32767
            "int64_t": (-(1 << 63) + 1, (1 << 63) - 1)}  # int64: int16x8 conv/FC biases
 
 
+# ctx.array hints whose arrays hold the model's weights (the rest are prepared tables: biases, multipliers,
+# records, lookup tables, live maps); the flash accounting compares weights + tables with the .tflite.
+WEIGHT_HINTS = frozenset({"weights", "indices", "codebook", "inw", "recw", "tensor"})
+FLASH_KINDS = ("weights", "tables", "params")
+
+
 def c_int(value) -> str:
     v = int(value)
     if v != value or not -(1 << 31) <= v < (1 << 31):
@@ -61,11 +67,17 @@ class EmitContext:
         self.decls: list[str] = []
         self.includes: set[str] = set()  # kernels whose body headers model.c includes (const-shape layers)
         self.flash_bytes = 0
+        self.flash_parts: dict[int, dict[str, int]] = {}  # layer -> bytes per FLASH_KINDS (compile report "flash")
         self.layer = 0
         self._n = 0
         self._const_tensors: dict[int, str] = {}
         self.init: list[str] = []  # statements of tfedge_model_init (resetting state tensors)
         self._states: set[int] = set()
+
+    def _count(self, kind: str, nbytes: int) -> None:
+        self.flash_bytes += nbytes
+        parts = self.flash_parts.setdefault(self.layer, dict.fromkeys(FLASH_KINDS, 0))
+        parts[kind] += nbytes
 
     def array(self, ctype: str, values, hint: str) -> str:
         a = np.asarray(values).ravel()
@@ -78,7 +90,7 @@ class EmitContext:
         lines = [", ".join(map(str, items[i:i + 24])) for i in range(0, len(items), 24)] or ["0"]
         # word-aligned: the fast kernels read weights with LDRD/LDM, which fault on unaligned addresses
         self.decls.append(f"static const {ctype} {name}[{max(len(items), 1)}] TFEDGE_ALIGN4 = {{\n  " + ",\n  ".join(lines) + "\n};")
-        self.flash_bytes += max(len(items), 1) * np.dtype(ctype.replace("_t", "")).itemsize
+        self._count("weights" if hint in WEIGHT_HINTS else "tables", max(len(items), 1) * np.dtype(ctype.replace("_t", "")).itemsize)
         return name
 
     def params(self, ctype: str, fields: dict) -> str:
@@ -101,7 +113,7 @@ class EmitContext:
                 text = c_int(value)
             body.append(f"  .{key} = {text},")
         self.decls.append(f"static const {ctype} {name} = {{\n" + "\n".join(body) + "\n};")
-        self.flash_bytes += 4 * len(fields)
+        self._count("params", 4 * len(fields))
         return name
 
     def records(self, rows: list[list[int]]) -> str:
@@ -110,7 +122,7 @@ class EmitContext:
         self._n += 1
         items = ", ".join("{" + ", ".join(c_int(v) for v in r) + "}" for r in rows)
         self.decls.append(f"static const tfedge_requant_ch {name}[{max(len(rows), 1)}] = {{{items}}};")
-        self.flash_bytes += 16 * max(len(rows), 1)
+        self._count("tables", 16 * max(len(rows), 1))
         return name
 
     def scratch(self, nbytes: int) -> str:
@@ -166,7 +178,7 @@ class EmitContext:
         t = self.graph.tensors[tensor]
         if t.is_const:
             if tensor not in self._const_tensors:
-                self._const_tensors[tensor] = self.array(_C_TYPES[t.dtype], t.data, "const")
+                self._const_tensors[tensor] = self.array(_C_TYPES[t.dtype], t.data, "tensor")
             return self._const_tensors[tensor]
         offset = c_int(self.plan.offset(self.graph, tensor))
         return f"({'const ' if const else ''}{ctype} *)(tfedge_arena + {offset})"
@@ -174,9 +186,11 @@ class EmitContext:
 
 def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool = False,
              arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None,
-             weights_by_layer: dict[int, str] | None = None) -> tuple[str, str, list[Layer], int, dict[int, int]]:
-    """(model.c, model.h, the emitted layers, const bytes, kernel scratch bytes per operator index). The C
-    is only valid when the plan already holds those scratch buffers (see compiler.generate_sources)."""
+             weights_by_layer: dict[int, str] | None = None
+             ) -> tuple[str, str, list[Layer], dict[int, dict[str, int]], dict[int, int]]:
+    """(model.c, model.h, the emitted layers, const bytes per layer and kind (FLASH_KINDS), kernel scratch
+    bytes per operator index). The C is only valid when the plan already holds those scratch buffers (see
+    compiler.generate_sources)."""
     ctx = EmitContext(graph, plan, layers, arch)
     ctx.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
     ctx.weights = weights  # packed conv/FC weight storage: int8 unless "int16" (variants.WEIGHTS)
@@ -187,7 +201,7 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
         layer = REGISTRY[op.kind].emit(op, graph, ctx)
         how = plan.inplace.get(i)
         if how is not None and how.by_rows:  # output over its input, a few rows at a time (inplace.py)
-            call = row_call(layer.call, plan.scratch[i].offset, how.lag, how.rows)
+            call = row_call(layer.call, plan.scratch[i].offset, how.lag, how.rows, how.in_offset)
             if call is None:
                 raise CannotRunInPlace(op.index)
             layer.call = call
@@ -249,7 +263,7 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
                "#ifndef TFEDGE_GENERATED_MODEL_H\n#define TFEDGE_GENERATED_MODEL_H\n#include \"tfedge_model.h\"\n"
                f"#define TFEDGE_MODEL_ARENA_BYTES {c_int(plan.arena_bytes)}u\n"
                f"#define TFEDGE_MODEL_NUM_LAYERS {len(layers)}\n#endif\n")
-    return model_c, model_h, emitted, ctx.flash_bytes, ctx.scratch_needs
+    return model_c, model_h, emitted, ctx.flash_parts, ctx.scratch_needs
 
 
 def _io_tables(graph: Graph, plan: Plan) -> list[str]:

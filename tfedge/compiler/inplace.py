@@ -37,6 +37,7 @@ class InPlace:
     lag: int = -1  # conv by rows: chunks held in scratch before being written back; -1 = element-wise
     scratch_bytes: int = 0
     rows: int = 1  # conv by rows: output rows per kernel call
+    in_offset: int = 0  # conv by rows: where the input lies in the shared buffer (> 0: an output larger than its input)
 
     @property
     def by_rows(self) -> bool:
@@ -55,11 +56,11 @@ def conv_rows(op: Op, g: Graph) -> tuple[int, int, int, int, int, int, int]:
 
 
 def row_lag(in_h: int, in_row: int, out_h: int, out_row: int, stride: int, pad_top: int, eff: int,
-            rows: int = 1) -> int | None:
+            rows: int = 1, in_offset: int = 0) -> int | None:
     """Smallest lag (in chunks of `rows` output rows) at which writing chunk c - lag back never overwrites
     an input row that chunk c (or any later one) still reads; None when no lag up to MAX_LAG is safe.
     Mirrors the C loop exactly: at step c the kernel reads input rows from max(0, c*rows*stride - pad_top)
-    after chunks 0..c-1-lag were written back."""
+    (at byte in_offset + row * in_row of the buffer) after chunks 0..c-1-lag were written back."""
     chunks = -(-out_h // rows)
     for lag in range(MAX_LAG + 1):
         ok = True
@@ -67,7 +68,7 @@ def row_lag(in_h: int, in_row: int, out_h: int, out_row: int, stride: int, pad_t
             j0, n = c * rows, min(rows, out_h - c * rows)
             top = j0 * stride - pad_top
             first, end = max(top, 0), min(top + (n - 1) * stride + eff, in_h)
-            if end > first and (c - lag) * rows * out_row > first * in_row:
+            if end > first and (c - lag) * rows * out_row > in_offset + first * in_row:
                 ok = False
                 break
         if ok:
@@ -75,14 +76,19 @@ def row_lag(in_h: int, in_row: int, out_h: int, out_row: int, stride: int, pad_t
     return None
 
 
-def row_plan(in_h: int, in_row: int, out_h: int, out_row: int, stride: int, pad_top: int, eff: int
-             ) -> tuple[int, int, int] | None:
+def row_plan(in_h: int, in_row: int, out_h: int, out_row: int, stride: int, pad_top: int, eff: int,
+             in_offset: int = 0) -> tuple[int, int, int] | None:
     """(rows per kernel call, lag in chunks, scratch bytes): the most rows per call whose ring stays within
     a quarter of the output (each call has a fixed cost in the fast kernels: fewer, larger calls), at
-    least one row; None when no chunking is safe."""
+    least one row; None when no chunking is safe. An output larger than its input (in_offset > 0: a network's
+    widening first layers, where the arena peaks) takes the smallest ring instead (then the most rows)."""
+    if in_offset:
+        plans = [(rows, lag, (lag + 1) * rows * out_row) for rows in range(1, out_h + 1)
+                 for lag in [row_lag(in_h, in_row, out_h, out_row, stride, pad_top, eff, rows, in_offset)] if lag is not None]
+        return min(plans, key=lambda p: (p[2], -p[0]), default=None)
     best = None
     for rows in range(1, out_h + 1):
-        lag = row_lag(in_h, in_row, out_h, out_row, stride, pad_top, eff, rows)
+        lag = row_lag(in_h, in_row, out_h, out_row, stride, pad_top, eff, rows, in_offset)
         if lag is None:
             continue
         scratch = (lag + 1) * rows * out_row
@@ -101,9 +107,11 @@ def _elementwise(op: Op, g: Graph, source: int) -> bool:
     return op.kind in ELEMENTWISE_UNARY and x.dtype == y.dtype == "int8" and x.size == y.size
 
 
-def find_inplace(g: Graph, layers: list[Op], excluded: frozenset[int] = frozenset()) -> dict[int, InPlace]:
+def find_inplace(g: Graph, layers: list[Op], excluded: frozenset[int] = frozenset(),
+                 shared: frozenset[int] = frozenset()) -> dict[int, InPlace]:
     """Layer index -> how it runs in place, for the given execution order. `excluded`: layer indices
-    that must not (e.g. their kernel call cannot be wrapped)."""
+    that must not (e.g. their kernel call cannot be wrapped); `shared`: storage tensors that already share a
+    buffer (residual blocks run by rows), where an output larger than its input cannot take the input's place."""
     last: dict[int, int] = {}
     for i, op in enumerate(layers):
         for t in op.inputs:
@@ -111,6 +119,7 @@ def find_inplace(g: Graph, layers: list[Op], excluded: frozenset[int] = frozense
                 last[g.storage(t)] = i
     pinned = {g.storage(t) for t in g.outputs}  # read after invoke: never overwritten
     result: dict[int, InPlace] = {}
+    shared = set(shared)
     for i, op in enumerate(layers):
         if i in excluded or len(op.outputs) != 1 or g.tensors[op.outputs[0]].is_const:
             continue
@@ -122,18 +131,24 @@ def find_inplace(g: Graph, layers: list[Op], excluded: frozenset[int] = frozense
             if last.get(s) != i or s in pinned or s == g.storage(op.outputs[0]):
                 continue
             if op.kind in CONV:
-                y = g.tensors[op.outputs[0]]
+                y, x = g.tensors[op.outputs[0]], g.tensors[s]
                 if g.tensors[t].shape[0] != 1 or g.tensors[t].dtype != "int8":
                     continue
-                chunking = row_plan(*conv_rows(op, g))
-                if chunking is None or y.nbytes > g.tensors[s].nbytes or 2 * chunking[2] > y.nbytes:
+                # An output larger than its input (more channels) starts the buffer and the input lies at its
+                # end (16-byte aligned), so the rows written back trail the rows still to be read.
+                grow = (y.nbytes - x.nbytes) // 16 * 16 if y.nbytes > x.nbytes else 0
+                if grow and s in shared:
+                    continue  # the source already shares a buffer with other tensors: its place there is taken
+                chunking = row_plan(*conv_rows(op, g), in_offset=grow)
+                if chunking is None or 2 * chunking[2] > min(y.nbytes, x.nbytes):
                     continue  # not provably safe, or the scratch would eat most of the saving
                 rows, lag, scratch = chunking
-                result[i] = InPlace(s, lag, scratch, rows)
+                result[i] = InPlace(s, lag, scratch, rows, grow)
             elif _elementwise(op, g, s):
                 result[i] = InPlace(s)
             else:
                 continue
+            shared |= {s, g.storage(op.outputs[0])}
             break
     return result
 
@@ -142,15 +157,15 @@ _CALL = re.compile(r"^(\w+)\(&(l\d+_params), \(const int8_t \*\)\(tfedge_arena \
                    r"\(int8_t \*\)\(tfedge_arena \+ (\d+)\)\);$")
 
 
-def row_call(call: str, scratch_offset: int, lag: int, rows: int = 1) -> str | None:
-    """The layer's `kernel(&params, in, out);` wrapped into the by-rows in-place loop; None when the
-    call has another form (then the layer must not run in place)."""
+def row_call(call: str, scratch_offset: int, lag: int, rows: int = 1, in_offset: int = 0) -> str | None:
+    """The layer's `kernel(&params, in, out);` wrapped into the by-rows in-place loop (its input in_offset
+    bytes past its output's start); None when the call has another form (then the layer must not run in place)."""
     m = _CALL.match(call)
-    if not m or m.group(3) != m.group(4):
+    if not m or int(m.group(3)) != int(m.group(4)) + in_offset:
         return None
-    kernel, params, offset = m.group(1), m.group(2), m.group(3)
+    kernel, params, offset = m.group(1), m.group(2), m.group(4)
     return (f"tfedge_conv_rows_inplace_s8(&{params}, {kernel}, (int8_t *)(tfedge_arena + {offset}), "
-            f"(int8_t *)(tfedge_arena + {int(scratch_offset)}), {int(lag)}, {int(rows)});")
+            f"(int8_t *)(tfedge_arena + {int(scratch_offset)}), {int(lag)}, {int(rows)}, {int(in_offset)});")
 
 
 @dataclass(frozen=True)

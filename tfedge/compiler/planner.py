@@ -47,6 +47,7 @@ class Plan:
     fused: dict[int, FusedBlock] = field(default_factory=dict)  # first layer index -> residual block run by rows
     fused_away: set[int] = field(default_factory=set)  # storage tensors a fused block never materialises
     stage: object = None  # patches.Stage: the first layers run in row bands (its line buffers: scratch[0])
+    within: dict[int, int] = field(default_factory=dict)  # storage tensor -> its offset inside its group's buffer
 
     def all_buffers(self) -> list[Buffer]:
         """Every buffer of the plan once (a patch stage's layers share one kernel scratch buffer)."""
@@ -61,7 +62,7 @@ class Plan:
         if st is not None and st.over_input is not None and key in (st.tensors[0], st.tensors[-1]):
             # the stage output from the shared buffer's start, the stage input over_input bytes in
             return self.buffers[st.tensors[0]].offset + (st.over_input if key == st.tensors[0] else 0)
-        return self.buffers[key].offset
+        return self.buffers[key].offset + self.within.get(s, 0)
 
 
 def distinct(buffers: list[Buffer]) -> list[Buffer]:
@@ -88,7 +89,13 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
     in_blocks = {k for i in fused for k in (i, i + 1, i + 2)}
     fused_away = {graph.storage(layers[i].outputs[0]) for b in fused.values() for i in (b.conv1, b.conv2)}
     fused_away |= stage.internal if stage else set()
-    decisions = find_inplace(graph, layers, excluded | in_blocks) if inplace else {}
+    in_groups = frozenset(t for b in fused.values() for t in (b.x, graph.storage(layers[b.add].outputs[0])))
+    if stage:
+        in_groups |= frozenset(graph.storage(t) for t in stage.tensors)
+    decisions = find_inplace(graph, layers, excluded | in_blocks, in_groups) if inplace else {}
+    # a convolution whose output is larger than its input writes over it from the buffer's start, the input
+    # lying at its end (inplace.find_inplace: such a source shares its buffer with nothing else)
+    within = {d.source: d.in_offset for d in decisions.values() if d.in_offset}
     # Each output that overwrites its source joins the source's group, in layer order, so that chains
     # resolve to one buffer: an ADD after an in-place conv, or a fused block whose X is the output of an
     # earlier fused block or in-place layer (consecutive residual blocks).
@@ -107,7 +114,7 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
         if s in fused_away:
             return
         key = group.get(s, s)
-        size = _align(max(graph.tensors[s].nbytes, 1))
+        size = _align(max(within.get(s, 0) + graph.tensors[s].nbytes, 1))
         if stage and stage.over_input is not None and key == stage.tensors[-1]:  # one buffer with the stage input
             key = stage.tensors[0]  # (with the layers that then run in place over the stage output)
         elif stage and stage.over_input is not None and key == stage.tensors[0]:
@@ -163,4 +170,4 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
         b.offset = offset
         placed.append(b)
     arena = max((b.offset + b.size for b in placed), default=0)
-    return Plan(buffers, max(arena, ALIGN), group, scratch, kernel, decisions, fused, fused_away, stage)
+    return Plan(buffers, max(arena, ALIGN), group, scratch, kernel, decisions, fused, fused_away, stage, within)

@@ -190,14 +190,15 @@ def packed_weights(ctx, packed: np.ndarray) -> tuple[str, int]:
     return "(const int8_t *)" + ctx.array("int16_t", packed, "weights"), 0
 
 
-def widen_depthwise_weights(w: np.ndarray) -> np.ndarray:
-    """[1][k_h][k_w][c] int8 -> int16 [ceil(c/4)][k_h*k_w][c0 c2 c1 c3] (the order SXTB16 / ROR 8 widen inputs
-    in; channels past c, of a last partial group, get zero weights)."""
+def widen_depthwise_weights(w: np.ndarray, wide: bool = True) -> np.ndarray:
+    """[1][k_h][k_w][c] int8 -> [ceil(c/4)][k_h*k_w][4]: int16 [c0 c2 c1 c3] (wide: the order SXTB16 / ROR 8
+    widen inputs in) or int8 [c0 c1 c2 c3] (the kernel widens them per call into scratch); channels past c,
+    of a last partial group, get zero weights."""
     c = w.shape[3]
     cp = (c + 3) // 4 * 4
-    taps = np.zeros((w.shape[1] * w.shape[2], cp), np.int16)  # [tap][c]
+    taps = np.zeros((w.shape[1] * w.shape[2], cp), np.int16 if wide else np.int8)  # [tap][c]
     taps[:, :c] = w.reshape(-1, c)
-    groups = taps.reshape(taps.shape[0], cp // 4, 4)[:, :, [0, 2, 1, 3]]  # [tap][group][lane]
+    groups = taps.reshape(taps.shape[0], cp // 4, 4)[:, :, [0, 2, 1, 3] if wide else [0, 1, 2, 3]]  # [tap][group][lane]
     return groups.transpose(1, 0, 2).reshape(-1)
 
 
@@ -288,7 +289,7 @@ def dw_band_bytes(in_w: int, in_c: int) -> int:
 
 
 def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records: Records | None = None,
-                     geo: dict | None = None) -> Choice:
+                     geo: dict | None = None, storage: str = "int16") -> Choice:
     """Depth multiplier 1 (any channel count). Multipliers > 1 become convolutions (DW_AS_CONV_MAX_IN), or
     else keep the reference loops."""
     if arch not in FAST_ARCHS:
@@ -297,16 +298,19 @@ def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records: Recor
         return _plain("depthwise_conv_s8_nhwc", arch, f"depth multiplier {depth_multiplier} on {in_c} input channels "
                       f"(more than {DW_AS_CONV_MAX_IN}: as a convolution it would multiply the MACs by {in_c})")
     tail = f"; the last {in_c % 4} channels as a partial group (bytewise loads)" if in_c % 4 else ""
+    taps = geo["k_h"] * geo["k_w"] if geo is not None else 9
+    wide = 2 * taps * ((in_c + 3) // 4 * 4) if storage == "int8" else 0  # int8 weights widened per call (scratch start)
+    how = f"int8 weights widened per call into {wide} B of scratch" if wide else "weights widened to int16 at compile time"
     if geo is not None and dw_band(geo, in_c, records):
         band = dw_band_bytes(geo["in_w"], in_c)
-        return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", "4 channels per word, weights widened to "
-                      f"int16 at compile time; 3x3: each input row widened once into a {band} B band of 3 rows per "
+        return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", f"4 channels per word, {how}; "
+                      f"3x3: each input row widened once into a {band} B band of 3 rows per "
                       "channel group (padding 0), then per tap 2 LDRD + 4 16x16 MACs" + _rq_note(records, None, in_c),
-                      packed=True, records=True, scratch_bytes=band)
-    return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", "4 channels per word: SXTAB16 inputs, weights "
-                  "widened to int16 at compile time, 16x16 MACs; 3x3 windows unrolled (border taps read a "
+                      packed=True, records=True, scratch_bytes=wide + band)
+    return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", f"4 channels per word: SXTAB16 inputs, {how}, "
+                  "16x16 MACs; 3x3 windows unrolled (border taps read a "
                   f"{in_c} B row of zero points){tail}" + _rq_note(records, None, in_c),
-                  packed=True, records=True, scratch_bytes=(in_c + 3) // 4 * 4)
+                  packed=True, records=True, scratch_bytes=wide + (in_c + 3) // 4 * 4)
 
 
 DW_AS_CONV_MAX_IN = 4  # depth multiplier > 1 on at most this many input channels runs as a (block-diagonal) CONV_2D

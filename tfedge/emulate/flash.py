@@ -21,8 +21,8 @@ import numpy as np
 
 from tfedge import io_batches
 from tfedge.boards import Board, load_board
-from tfedge.build.elfinfo import elf_sizes, region_usage
-from tfedge.build.firmware import OPT_LEVELS, build_firmware, shrink_advice
+from tfedge.build.elfinfo import code_by_source, elf_sizes, region_usage
+from tfedge.build.firmware import HARNESS_SOURCE, OPT_LEVELS, TEMPLATE_SOURCES, build_firmware, shrink_advice
 from tfedge.compiler.cli import add_patch_arguments, add_storage_arguments, kernel_arch, patch_line, patch_options
 from tfedge.emulate import renode
 from tfedge.emulate.cycles import (cycles_to_ms, error_band, estimate_cycles, estimate_cycles_precise, memory_traffic,
@@ -82,7 +82,24 @@ def _memory(board: Board, elf: Path, stack_used: int, arena_bytes: int) -> dict:
         "text_bytes": sizes.text, "rodata_bytes": sizes.rodata, "data_bytes": sizes.data,
         "bss_bytes": sizes.bss + sizes.arena - arena_bytes,
         "regions": region_usage(elf, board),
+        "code": code_accounting(elf),
     }
+
+
+def code_accounting(elf: Path) -> dict:
+    """Code bytes of the firmware by part: the test harness (firmware/template: startup, semihosting, console,
+    harness), model.c, the kernel library and libc; runtime = everything but the harness (what an application
+    links to run the model), per source file in by_source."""
+    by_source = code_by_source(elf)
+    harness = sum(v for k, v in by_source.items() if k in (*TEMPLATE_SOURCES, HARNESS_SOURCE))
+    model = by_source.get("model.c", 0)
+    libc = sum(v for k, v in by_source.items() if k == "(libc)" or k.endswith(".S") or k in LIBC_SOURCES)
+    runtime = sum(by_source.values()) - harness
+    return {"runtime_bytes": runtime, "model_bytes": model, "kernel_bytes": runtime - model - libc, "libc_bytes": libc,
+            "harness_bytes": harness, "by_source": dict(sorted(by_source.items(), key=lambda kv: -kv[1]))}
+
+
+LIBC_SOURCES = ("memset.c", "memmove.c", "memcmp.c", "strlen.c")  # newlib's C files (its assembler ones end in .S)
 
 
 TIMINGS = ("precise", "fast")
@@ -195,6 +212,8 @@ def flash_model(
     metrics.update(_memory(board, fw.elf, stack_used, report["arena_bytes"]))
     if "patches" in report:
         metrics["patches"] = {k: v for k, v in report["patches"].items() if k != "candidates"}
+    if "flash" in report:  # weights + prepared tables against the .tflite's constants (compiler.flash_accounting)
+        metrics["flash_accounting"] = report["flash"]
     total_macs = report.get("total_macs", sum(l["macs"] for l in report["layers"]))
     metrics["total_macs"] = total_macs
     metrics["instructions_per_mac"] = metrics["instructions_per_inference"] / total_macs if total_macs else None
@@ -205,6 +224,7 @@ def flash_model(
             "output_shape": row.get("output_shape"), "macs": row["macs"],
             "variant": row.get("variant", ""), "memory": row.get("memory", ""),
             "storage": row.get("storage", ""), "storage_bytes": row.get("storage_bytes", 0),
+            "flash": row.get("flash", {}),
             "instructions": int(round(cost["insns"])),
             "instructions_per_mac": cost["insns"] / row["macs"] if row["macs"] else None,
             "est_cycles": int(round(estimate(cost, board, timing))),
@@ -243,6 +263,21 @@ def _fmt_bytes(n: int) -> str:
     return f"{n:,} B" if n < 10 * 1024 else f"{n / 1024:,.1f} KB"
 
 
+def _flash_lines(m: dict) -> list[str]:
+    """The flash accounting lines: weights + tables against the .tflite's constants, runtime code by part."""
+    lines = []
+    f = m.get("flash_accounting")
+    if f and f.get("ratio") is not None:
+        lines.append(f"  model data  weights {_fmt_bytes(f['weights_bytes'])} + tables {_fmt_bytes(f['tables_bytes'])} = "
+                     f"{f['ratio']:.2f}x the .tflite's constants ({_fmt_bytes(f['tflite_const_bytes'])}); layer params "
+                     f"{_fmt_bytes(f['params_bytes'])}")
+    c = m.get("code")
+    if c:
+        lines.append(f"  code        runtime {_fmt_bytes(c['runtime_bytes'])} (kernels {_fmt_bytes(c['kernel_bytes'])}, model.c "
+                     f"{_fmt_bytes(c['model_bytes'])}, libc {_fmt_bytes(c['libc_bytes'])}) + test harness {_fmt_bytes(c['harness_bytes'])}")
+    return lines
+
+
 def format_report(metrics: dict) -> str:
     m = metrics
     lines = [
@@ -253,6 +288,7 @@ def format_report(metrics: dict) -> str:
         f"  RAM    {_fmt_bytes(m['ram_bytes']):>12} of {_fmt_bytes(m['ram_capacity']):>10}  ({m['ram_percent']:5.1f} %)"
         f"   arena {_fmt_bytes(m['arena_bytes'])}, stack {_fmt_bytes(m['stack_bytes'])} used of {_fmt_bytes(m['stack_reserved'])},"
         f" other {_fmt_bytes(m['data_bytes'] + m['bss_bytes'])}",
+        *_flash_lines(m),
         "  regions (as linked)  " + ", ".join(f"{r['name']} {_fmt_bytes(r['used_bytes'])} of {_fmt_bytes(r['size_bytes'])}"
                                           f" ({r['percent']:.1f} %)" for r in m["regions"]),
         "",

@@ -417,7 +417,35 @@ static void band3x3(const tfedge_conv_params *p, const int8_t *input, int8_t *ou
   }
 }
 
+/* int8 weights [group][tap][c0 c1 c2 c3] -> the int16 layout [group][tap][c0 c2][c1 c3], `words` words. */
+static void widen_weights(const uint32_t *w8, uint32_t *w16, int32_t words) {
+  int32_t i;
+  for (i = 0; i < words; ++i, w16 += 2) {
+    const uint32_t v = w8[i];
+    w16[0] = __sxtb16(v);
+    w16[1] = tfedge_sxtb16_ror8(v);
+  }
+}
+
+static void dispatch(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+
+/* Weights stored int8 in flash (weights_i8) are widened once per call into the start of scratch (2 B per
+ * weight; the band or zero-point row follows them), then every path runs on the int16 layout. */
 void depthwise_conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
+  if (p->weights_i8) {
+    const int32_t words = p->k_h * p->k_w * ((p->in_c + 3) >> 2);
+    tfedge_conv_params q = *p;
+    widen_weights((const uint32_t *)(const void *)p->weights, (uint32_t *)p->scratch, words);
+    q.weights = (const int8_t *)p->scratch;
+    q.scratch = (int8_t *)p->scratch + 8 * words;
+    q.weights_i8 = 0;
+    dispatch(&q, input, output);
+  } else {
+    dispatch(p, input, output);
+  }
+}
+
+static void dispatch(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   const int band = p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 && !(p->in_c & 3) && !p->rq_general &&
                    p->pad_left <= 1 && (p->out_w - 1) * p->stride_w - p->pad_left + 2 <= p->in_w;
   if (band) {

@@ -39,7 +39,8 @@ typedef struct {
   const int32_t *mult;
   const int32_t *shift;
   /* Optional compile-time prepared data of the fast kernels (NULL/0 elsewhere; see docs/kernels.md). */
-  const struct tfedge_requant_ch *rq; /* per output channel, NULL: requantize with bias/mult/shift */
+  const struct tfedge_requant_ch *rq; /* packed kernels: per output channel, the one copy of bias/mult/shift
+                                       * (then NULL); NULL elsewhere: requantize with bias/mult/shift */
   void *scratch;                      /* im2col / widened-input buffer, sized by the compiler */
   /* Clustered weights (the _c4 kernels; NULL elsewhere): 4-bit indices, two per byte, low nibble first,
    * one byte-padded row per output channel; codebook + oc * codebook_stride = its 16 values. */
@@ -53,7 +54,7 @@ typedef struct {
   int32_t live_c;
   const uint16_t *live_map;
   const int8_t *const_row;
-  int32_t weights_i8; /* conv_packed: weights int8 in the same order, 4 per word ([k0 k1 k2 k3]) */
+  int32_t weights_i8; /* conv/depthwise packed: weights int8 in the same order, 4 per word ([k0 k1 k2 k3]) */
   /* Compile-time prepared data of one architecture's kernel (NULL elsewhere): on mve, the depthwise
    * window path's effective biases and weight vectors (tfedge/compiler/variants_mve.py). */
   const int32_t *arch_prep;
@@ -72,16 +73,17 @@ void tfedge_decode_c4(const uint8_t *indices, const int8_t *codebook, int32_t n,
  * [channel 0, 1][k0 k2 k1 k3]; rq padded to an even count. scratch: 4 * k_padded + 8 * (out_c rounded
  * up to even) + k_padded bytes. */
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
-/* DEPTHWISE_CONV_2D, depth multiplier 1, channels a multiple of 4, weights widened to int16 at compile time
- * (p->weights points at them): [channel group of 4][k_h*k_w taps][c0 c2 c1 c3]. scratch: in_c bytes. */
+/* DEPTHWISE_CONV_2D, depth multiplier 1, any channel count, packed weights per [channel group of 4][k_h*k_w
+ * taps]: int8 [c0 c1 c2 c3] (weights_i8, widened per call into scratch) or int16 [c0 c2 c1 c3] (widened at
+ * compile time). scratch: in_c rounded up to 4 bytes, + 2 bytes per packed weight with weights_i8. */
 void depthwise_conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 
 /* A convolution kernel of the signature above, and the by-rows in-place loop that wraps one: the output
- * overwrites the input in `buf`, `rows` output rows per kernel call; `ring` ((lag + 1) * rows output rows)
- * is scratch in the arena. */
+ * overwrites the input in `buf` (the input from byte in_offset, the output from 0), `rows` output rows per
+ * kernel call; `ring` ((lag + 1) * rows output rows) is scratch in the arena. */
 typedef void (*tfedge_conv_fn)(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 void tfedge_conv_rows_inplace_s8(const tfedge_conv_params *p, tfedge_conv_fn fn, int8_t *buf, int8_t *ring,
-                                 int32_t lag, int32_t rows);
+                                 int32_t lag, int32_t rows, int32_t in_offset);
 
 /* FULLY_CONNECTED. bias already holds bias + input_offset * sum(weights) (folded at compile time). */
 typedef struct {
@@ -89,7 +91,7 @@ typedef struct {
   int32_t output_offset, act_min, act_max;
   int32_t per_channel; /* 1: mult/shift have out_features entries */
   const int8_t *weights;
-  const int32_t *bias; /* never NULL: holds the folded zero-point term */
+  const int32_t *bias; /* holds the folded zero-point term; NULL with rq (packed) */
   const int32_t *mult;
   const int32_t *shift;
   const tfedge_requant_ch *rq; /* optional, as for convolutions (bias = the folded bias) */

@@ -2,6 +2,7 @@
  * paths in arm_dsp/ and mve/. Same arithmetic as conv_s8_nhwc; only the weight addressing differs. */
 #include "tfedge_fixedpoint.h"
 #include "tfedge_kernels.h"
+#include "tfedge_requant_ref.h"
 
 static inline int32_t packed_weight(const tfedge_conv_params *p, int32_t k_padded, int32_t oc, int32_t k) {
   static const int32_t lane[4] = {0, 2, 1, 3}; /* int16: [k0 k2 k1 k3], the order SXTB16 / ROR 8 give */
@@ -38,8 +39,7 @@ void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_
                 acc += (in_px[ic] + p->input_offset) * packed_weight(p, k_padded, j, k0 + ic);
             }
           }
-          if (p->bias) acc += p->bias[oc];
-          acc = tfedge_mbqm(acc, p->mult[oc], p->shift[oc]) + p->output_offset;
+          acc = tfedge_requant_ref(acc, &p->rq[j], p->output_offset); /* the records: bias, mult, shift */
           output[oc] = (int8_t)tfedge_clamp_i32(acc, p->act_min, p->act_max);
         }
       }

@@ -1,6 +1,7 @@
 /* A convolution run in place, a chunk of output rows at a time (see tfedge/compiler/inplace.py).
  *
- * `buf` holds the input and receives the output (from its start). Chunk c (output rows c*rows ..) is
+ * `buf` holds the input (from byte in_offset: > 0 when the output is the larger, whose rows written back
+ * then trail the input rows still to be read) and receives the output (from its start). Chunk c (output rows c*rows ..) is
  * computed by the layer's own kernel `fn` from the input rows it reads, straight from `buf`, into slot
  * c % (lag+1) of `ring`; chunk c - lag is then copied to its final place. The compiler only emits this
  * call when no input row still to be read can lie under a chunk already written back, so the result
@@ -24,7 +25,7 @@ static void flush(const tfedge_conv_params *p, int8_t *buf, const int8_t *ring, 
 }
 
 void tfedge_conv_rows_inplace_s8(const tfedge_conv_params *p, tfedge_conv_fn fn, int8_t *buf, int8_t *ring,
-                                 int32_t lag, int32_t rows) {
+                                 int32_t lag, int32_t rows, int32_t in_offset) {
   tfedge_conv_params r = *p;
   const int32_t in_row = p->in_w * p->in_c, out_row = p->out_w * p->out_c;
   const int32_t eff = (p->k_h - 1) * p->dil_h + 1;
@@ -41,7 +42,7 @@ void tfedge_conv_rows_inplace_s8(const tfedge_conv_params *p, tfedge_conv_fn fn,
     r.out_h = n;
     r.in_h = end > first ? end - first : 0;
     r.pad_top = first - top; /* rows of the kernel above the window: padding (or skipped) */
-    fn(&r, buf + first * in_row, ring + (c % slots) * rows * out_row);
+    fn(&r, buf + in_offset + first * in_row, ring + (c % slots) * rows * out_row);
     if (c >= lag) flush(p, buf, ring, c - lag, rows, slots);
   }
   for (c = chunks - lag; c < chunks; ++c) {

@@ -3,6 +3,7 @@
  * input-offset term); only the weight addressing differs. */
 #include "tfedge_fixedpoint.h"
 #include "tfedge_kernels.h"
+#include "tfedge_requant_ref.h"
 
 void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output) {
   const int32_t k_padded = (p->in_features + 3) & ~3;
@@ -18,13 +19,12 @@ void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, i
       const int16_t *w = (const int16_t *)(const void *)p->weights + at;
       const int8_t *w8 = p->weights + at;
       const int32_t o = p->const_row ? p->live_map[j] : j;
-      const int32_t c = p->per_channel ? o : 0;
-      int32_t acc = p->bias[o];
+      int32_t acc = 0;
       if (p->weights_i8)
         for (i = 0; i < p->in_features; ++i) acc += in_b[i] * w8[(i >> 2) * 16 + (i & 3)];
       else
         for (i = 0; i < p->in_features; ++i) acc += in_b[i] * w[(i >> 2) * 16 + lane[i & 3]];
-      acc = tfedge_mbqm(acc, p->mult[c], p->shift[c]) + p->output_offset;
+      acc = tfedge_requant_ref(acc, &p->rq[j], p->output_offset); /* the records: folded bias, mult, shift */
       output[o] = (int8_t)tfedge_clamp_i32(acc, p->act_min, p->act_max);
     }
   }

@@ -122,28 +122,30 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     records = variants.requant_records(b_live, [mults[c] for c in live], [shifts[c] for c in live], y.q_zero,
                                        None if compact else consts)
     if depthwise and not as_conv:
-        choice = variants.depthwise_choice(ctx.arch, in_c, out_c // in_c, records, geo)
+        choice = variants.depthwise_choice(ctx.arch, in_c, out_c // in_c, records, geo, _dw_storage(ctx, geo, in_c, records))
     else:
         choice = variants.conv_choice(ctx.arch, geo, in_c, out_c, records, compact, why, _storage(ctx))
     before = ctx.flash_bytes
     clustered = compress.emit(ctx, rows, "depthwise" if depthwise else "conv")
     i8 = 0  # packed conv weights stored int8 (weights_i8)
-    storage = "codebook4" if clustered else "int16" if choice.kernel.startswith("depthwise_conv_packed") else (
-        _storage(ctx) if choice.packed else "int8")
+    dw_packed = choice.kernel.startswith("depthwise_conv_packed")
+    storage = "codebook4" if clustered else (_dw_storage(ctx, geo, in_c, records) if dw_packed else _storage(ctx)) if (
+        choice.packed) else "int8"
     if clustered:  # <= 16 values per channel: 4-bit indices + codebook (compress.py), no int8 copy
         choice, weights, compact = clustered[0], "NULL", None
     elif not choice.packed:
         weights = ctx.array("int8_t", w.data, "weights")
-    elif choice.kernel.startswith("depthwise"):  # widened to int16 at compile time (word-aligned for LDRD)
-        weights = "(const int8_t *)" + ctx.array("int16_t", variants.widen_depthwise_weights(filt), "weights")
+    elif choice.kernel.startswith("depthwise"):  # int8 (widened per call) or int16, word-aligned for LDRD
+        weights, i8 = variants.packed_weights(ctx, variants.widen_depthwise_weights(filt, storage == "int16"))
     else:  # int16-widened or int8 (the kernel widens), word-aligned for LDRD
         weights, i8 = variants.packed_weights(ctx, variants.pack_conv_weights(filt[live], _storage(ctx) == "int16"))
     storage_bytes = ctx.flash_bytes - before
     params = dict(batches=x.shape[0], in_c=in_c, out_c=out_c, depth_multiplier=out_c // in_c if depthwise else 1,
                   input_offset=-x.q_zero, output_offset=y.q_zero, act_min=act_min, act_max=act_max,
-                  weights=weights,
-                  bias=ctx.array("int32_t", bias, "bias") if bias is not None else "NULL",
-                  mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"), **geo)
+                  weights=weights, **geo)
+    if not choice.records:  # the packed kernels read bias, multiplier and shift from their records only
+        params.update(bias=ctx.array("int32_t", bias, "bias") if bias is not None else "NULL",
+                      mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"))
     if choice.records:
         params.update(packed_fields(ctx, records, compact, i8))
     if choice.scratch_bytes:
@@ -164,6 +166,13 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     effective = macs * n_live // out_c * (in_c if as_conv and not clustered else 1)
     return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=variant, variant_reason=choice.reason,
                  effective_macs=int(effective), storage=storage, storage_bytes=storage_bytes)
+
+
+def _dw_storage(ctx, geo: dict, in_c: int, records) -> str:
+    """Depthwise weight storage: as _storage, but int16 on the 3x3 band path (variants.dw_band), whose band
+    scratch is at the layer's peak already: a widened int8 copy there would add 2 B per weight of arena
+    (KWS: +1,152 B, over the planner's 0.7x-TFLM-head bound)."""
+    return "int16" if variants.dw_band(geo, in_c, records) else _storage(ctx)
 
 
 def _storage(ctx) -> str:

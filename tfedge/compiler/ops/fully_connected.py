@@ -77,10 +77,10 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     storage_bytes = ctx.flash_bytes - before
     params = dict(batches=x.size // in_f, in_features=in_f, out_features=out_f, output_offset=y.q_zero,
                   act_min=act_min, act_max=act_max, per_channel=int(per_channel),
-                  weights=weights,
-                  bias=ctx.array("int32_t", folded, "bias"),
-                  mult=ctx.array("int32_t", [m for m, _ in pairs], "mult"),
-                  shift=ctx.array("int32_t", [s for _, s in pairs], "shift"))
+                  weights=weights)
+    if not choice.records:  # the packed kernel reads the folded bias, multiplier and shift from its records only
+        params.update(bias=ctx.array("int32_t", folded, "bias"), mult=ctx.array("int32_t", [m for m, _ in pairs], "mult"),
+                      shift=ctx.array("int32_t", [s for _, s in pairs], "shift"))
     if choice.records:
         params.update(packed_fields(ctx, records, compact, i8))
     if choice.scratch_bytes:
