@@ -149,6 +149,8 @@ SEEDS: dict[str, tuple[str, dict]] = {
     "log": ("unary_math", dict(fn="log")),
     "sqrt": ("unary_math", dict(fn="sqrt")),
     "elu": ("activation", dict(fn="leaky_relu", rewrite="as_elu")),
+    # the board test's float-I/O group: QUANTIZE/DEQUANTIZE float, DEPTHWISE, ELU, RELU6, EXPAND_DIMS, SQUEEZE
+    "board_extras": ("board_ops", dict(kind="extras2", converter="float_io", rewrite="as_elu_squeeze")),
     "batch_matmul": ("batch_matmul", dict(adj_y=True)),
     "broadcast_to_dynamic": ("broadcast_to", DYNAMIC),
     "depth_to_space": ("space_depth", {}),
@@ -170,11 +172,18 @@ SEEDS: dict[str, tuple[str, dict]] = {
 SHARED = ("hello_world_int8.tflite", "kws_ref_model.tflite", "pretrainedResnet_quant.tflite", "ad01_int8.tflite")
 
 
+def seed_args(name: str) -> tuple[str, dict]:
+    """The modelgen builder and parameters of a seed (its rewrite left out): get_model(builder, **params) is the model
+    the seed was made from (its float inputs and Keras outputs)."""
+    builder, params = SEEDS[name]
+    return builder, {k: v for k, v in params.items() if k != "rewrite"}
+
+
 def seed_bytes(name: str) -> bytes:
     """The .tflite of a generated seed (built and cached on first use)."""
-    builder, params = SEEDS[name]
-    rewrite = params.get("rewrite")
-    tflite = get_model(builder, **{k: v for k, v in params.items() if k != "rewrite"})["tflite"]
+    rewrite = SEEDS[name][1].get("rewrite")
+    builder, params = seed_args(name)
+    tflite = get_model(builder, **params)["tflite"]
     if rewrite is None:
         return tflite
     path = cache_dir() / "fuzzseeds" / f"{rewrite}-{hashlib.sha256(tflite).hexdigest()[:20]}.tflite"
@@ -224,7 +233,8 @@ def as_elu(tflite: bytes) -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-REWRITES = {"as_squeeze": as_squeeze, "as_elu": as_elu}
+REWRITES = {"as_squeeze": as_squeeze, "as_elu": as_elu,
+            "as_elu_squeeze": lambda tflite: as_squeeze(as_elu(tflite))}
 
 
 def all_seeds(shared_dir=None) -> dict[str, bytes]:

@@ -672,6 +672,12 @@ def board_ops(keras, kind="moves", transpose=False, sqrt=False, **_):
         mn = L.Lambda(lambda ts: tf.minimum(ts[0], ts[1]))([m, s])
         mm = L.Lambda(lambda ts: tf.matmul(ts[0], ts[1], transpose_b=True))([mn, e])  # (6, 6)
         return keras.Model(inp, L.Softmax()(mm))
+    if kind == "extras2":  # float in/out (converter="float_io"): QUANTIZE f32->int8, DEPTHWISE_CONV_2D, LEAKY_RELU
+        inp = keras.Input((5, 6, 3))  # (ELU once rewritten: fuzz_seeds.as_elu), RELU6 on its own, EXPAND_DIMS,
+        x = L.DepthwiseConv2D(3, padding="same", depth_multiplier=2)(L.Conv2D(4, 1)(inp))  # SQUEEZE, DEQUANTIZE
+        x = L.ReLU(max_value=6.0)(L.LeakyReLU(alpha=0.3)(x))
+        x = L.Lambda(lambda t: tf.squeeze(tf.expand_dims(t, 3), 3))(x)
+        return keras.Model(inp, L.Lambda(lambda t: tf.expand_dims(tf.squeeze(t[:, :1], 1), 1))(x))
     inp = keras.Input((4, 5, 3))  # litert
     x = L.Conv2D(6, 1)(inp)
     y = L.Lambda(lambda t: tf.concat([tf.exp(t[..., :2]), tf.math.log(tf.nn.relu(t[..., 2:4]) + 0.5),

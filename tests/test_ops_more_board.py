@@ -6,21 +6,23 @@ dynamic-batch Dense on 3-D input, DIV, a Conv2DTranspose decoder and three more 
 (strides, kernels, channel tails of the arm_dsp path), a LayerNormalization block, the data-movement group (depth/space,
 PAD/PADV2, SLICE, SPLIT_V, UNPACK, PACK, BROADCAST_TO, RESIZE_NEAREST, pools, MEAN, REDUCE_MAX), the math
 group (MUL, SUB, MINIMUM, BATCH_MATMUL, HARD_SWISH, LOGISTIC, TANH, LEAKY_RELU, SOFTMAX), EXP/LOG/GELU/SQRT
-(vs LiteRT), and int16x8: the data-movement group (with a TRANSPOSE), the math group and the decoder
-(TRANSPOSE_CONV + RELU)."""
+(vs LiteRT), a float-I/O group (QUANTIZE float32 -> int8, DEPTHWISE_CONV_2D, ELU, a standalone RELU6,
+EXPAND_DIMS, SQUEEZE, DEQUANTIZE int8 -> float32: fuzz_seeds' board_extras), ARG_MIN (int32 out), and
+int16x8: the data-movement group (with a TRANSPOSE), the math group and the decoder (TRANSPOSE_CONV + RELU).
+test_every_registry_op_runs_on_the_board checks that the board tests of the suite, together, run every op
+of the registry: a new op without a board test fails it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from fuzz_seeds import seed_args, seed_bytes
 from modelgen import get_model
 from tfedge.compiler import load_graph
 from tfedge.compiler.host_run import run_model
 from tfedge.emulate.flash import flash_model
 from tflm_ref import litert_ref_run, tflm_run
-
-pytestmark = pytest.mark.qemu
 
 N_INPUTS = 50
 I16 = {"int16x8": True}
@@ -39,18 +41,36 @@ MODELS = {
     "int16x8_moves": ("board_ops", {"kind": "moves16", "transpose": True, **I16}, "tflm"),
     "int16x8_math": ("board_ops", {"kind": "math16", **I16}, "tflm"),
     "int16x8_decoder": ("conv_transpose", {**DECODER, **I16}, "tflm"),
+    # TFLM clamps a standalone RELU6 without requantizing and LiteRT has no ELU: the host build is the referee
+    # (the host tests hold ELU bit-exact with TFLM, RELU6 with LiteRT)
+    "float_io_extras": ("seed:board_extras", {}, None),
+    "argmin_int32_out": ("int_io", {"kind": "argmin", "converter": "from_keras_model"}, "tflm"),
 }
 
 
+def _tflite(builder: str, params: dict) -> bytes:
+    return seed_bytes(builder[5:]) if builder.startswith("seed:") else get_model(builder, **params)["tflite"]
+
+
+def _board_inputs(builder: str, params: dict, t) -> np.ndarray:
+    """50 inputs: the model's float inputs for a float32 input (QUANTIZE in the model), else uniform over the
+    integer type."""
+    if t.dtype == "float32":
+        b, p = (seed_args(builder[5:]) if builder.startswith("seed:") else (builder, params))
+        x = get_model(b, **p)["x_float"][:N_INPUTS // 2]
+        return np.concatenate([x, 3.0 * x]).reshape(N_INPUTS, *t.shape).astype(np.float32)  # 3x: past the calibrated range
+    info = np.iinfo(t.dtype)
+    return np.random.default_rng(5).integers(info.min, info.max + 1, (N_INPUTS, *t.shape)).astype(t.dtype)
+
+
+@pytest.mark.qemu
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_new_ops_bit_exact_on_mps2_an386(name, tmp_path):
     builder, params, referee = MODELS[name]
     tflite = tmp_path / f"{name}.tflite"
-    tflite.write_bytes(get_model(builder, **params)["tflite"])
+    tflite.write_bytes(_tflite(builder, params))
     g = load_graph(tflite)
-    t = g.tensors[g.inputs[0]]
-    info = np.iinfo(t.dtype)
-    x = np.random.default_rng(5).integers(info.min, info.max + 1, (N_INPUTS, *t.shape)).astype(t.dtype)
+    x = _board_inputs(builder, params, g.tensors[g.inputs[0]])
     m = flash_model(tflite, "mps2-an386", x, progress=False, out_dir=tmp_path / "build")
     assert m["mismatches"] == 0 and m["mismatched_values"] == 0, m["max_abs_diff"]
     host = run_model(tflite, x)
@@ -63,3 +83,40 @@ def test_new_ops_bit_exact_on_mps2_an386(name, tmp_path):
     print(f"{name}: {N_INPUTS} inputs bit-exact on mps2-an386 (host{', ' + referee if referee else ''}); "
           f"{m['instructions_per_inference']:,} instructions, flash {m['flash_bytes']:,} B, RAM {m['ram_bytes']:,} B; "
           f"{', '.join(kinds)}")
+
+
+def _board_models() -> dict[str, bytes]:
+    """Every model a board test of the suite runs on mps2-an386 (this file's and the other files' board cases,
+    taken from those files' own tables so that the list follows them)."""
+    import test_compiler_int16
+    import test_lstm
+    import test_ops_io_types
+    import test_resource_variables
+
+    models = {f"ops_more_board::{n}": _tflite(b, p) for n, (b, p, _) in MODELS.items()}
+    for case in test_compiler_int16.DEVICE_CASES:
+        b, p = test_compiler_int16.CASES[case]
+        models[f"compiler_int16::{case}"] = get_model(b, **p, **I16)["tflite"]
+    for case in ("lstm_kws", "lstm_stacked2"):  # test_lstm_bit_exact_on_mps2_an386's cases
+        models[f"lstm::{case}"] = get_model("lstm_seq", **test_lstm.CASES[case])["tflite"]
+    for case in ("embedding_argmax_int32_out", "uint8_io_cnn"):  # test_io_types_bit_exact_on_mps2_an386's
+        (b, p), _, _ = test_ops_io_types.CASES[case]
+        models[f"ops_io_types::{case}"] = get_model(b, **p)["tflite"]
+    models["resource_variables::streaming"] = get_model("streaming_ema", **test_resource_variables.STREAM)["tflite"]
+    return models
+
+
+def test_every_registry_op_runs_on_the_board(tmp_path):
+    """Board coverage: the op kinds of the models the board tests run (as the compiler reads them, after its
+    passes) hold every op of the registry. An op added to the registry without a board test fails here."""
+    from tfedge.compiler.ops import REGISTRY
+
+    seen: dict[str, list[str]] = {}
+    for name, tflite in _board_models().items():
+        path = tmp_path / "m.tflite"
+        path.write_bytes(tflite)
+        for op in load_graph(path).ops:
+            seen.setdefault(op.kind, []).append(name)
+    missing = sorted(set(REGISTRY) - set(seen))
+    assert not missing, f"registry ops no board test runs on mps2-an386: {missing}"
+    print(f"{len(REGISTRY)} registry ops, each run on mps2-an386 by a board test")
