@@ -690,6 +690,27 @@ def board_ops(keras, kind="moves", transpose=False, sqrt=False, **_):
 BUILDERS["board_ops"] = board_ops
 
 
+def joined(keras, parts=(), **_):
+    """Several builders' models in one (one firmware build for several board groups): one input, the first
+    part's; a later part whose input is smaller reads the first elements of it (STRIDED_SLICE + RESHAPE).
+    One output per part (not concatenated: a requantizing CONCATENATION would coarsen the small-range ones)."""
+    import tensorflow as tf
+
+    models = [BUILDERS[b](keras, **p) for b, p in parts]
+    inp = keras.Input(tuple(models[0].inputs[0].shape[1:]))
+    outs = []
+    for m in models:
+        shape = tuple(m.inputs[0].shape[1:])
+        n = int(np.prod(shape))
+        x = inp if shape == tuple(inp.shape[1:]) else keras.layers.Lambda(
+            lambda t, n=n, shape=shape: tf.reshape(tf.reshape(t, (-1, int(np.prod(t.shape[1:]))))[:, :n], (-1, *shape)))(inp)
+        outs.append(m(x))
+    return keras.Model(inp, outs)
+
+
+BUILDERS["joined"] = joined
+
+
 def layer_norm(keras, steps=6, features=8, block="dense", **_):
     """A LayerNormalization block (a transformer's): Dense -> LayerNormalization -> Dense; block="residual":
     x + Dense(LayerNorm(x)). The converter writes MEAN, SQUARED_DIFFERENCE, ADD, RSQRT, MUL, SUB."""

@@ -1,14 +1,16 @@
 """Issue 12's ops on an emulated Cortex-M4 (mps2-an386): the on-device outputs equal the host build's
 (which the host tests hold bit-exact with TFLM) on 50 inputs, and TFLM's where TFLM runs the model. Ops are
-grouped several to a model, one firmware build each: a 13-op model (NCHW TRANSPOSE, PRELU, STRIDED_SLICE,
-RESIZE_BILINEAR, SPLIT, GATHER, MAXIMUM, SQUARED_DIFFERENCE, ABS, RSQRT, SUM, REDUCE_MIN, PACK), the
-dynamic-batch Dense on 3-D input, DIV, a Conv2DTranspose decoder and three more Conv2DTranspose layers
-(strides, kernels, channel tails of the arm_dsp path), a LayerNormalization block, the data-movement group (depth/space,
-PAD/PADV2, SLICE, SPLIT_V, UNPACK, PACK, BROADCAST_TO, RESIZE_NEAREST, pools, MEAN, REDUCE_MAX), the math
-group (MUL, SUB, MINIMUM, BATCH_MATMUL, HARD_SWISH, LOGISTIC, TANH, LEAKY_RELU, SOFTMAX), EXP/LOG/GELU/SQRT
-(vs LiteRT), a float-I/O group (QUANTIZE float32 -> int8, DEPTHWISE_CONV_2D, ELU, a standalone RELU6,
-EXPAND_DIMS, SQUEEZE, DEQUANTIZE int8 -> float32: fuzz_seeds' board_extras), ARG_MIN (int32 out), and
-int16x8: the data-movement group (with a TRANSPOSE), the math group and the decoder (TRANSPOSE_CONV + RELU).
+grouped several to a model and the TFLM-checked int8 groups joined into one model with one output per group
+(likewise the int16x8 groups), so that the file costs 7 firmware builds: int8 (a 13-op model: NCHW TRANSPOSE,
+PRELU, STRIDED_SLICE, RESIZE_BILINEAR, SPLIT, GATHER, MAXIMUM, SQUARED_DIFFERENCE, ABS, RSQRT, SUM,
+REDUCE_MIN, PACK; the data-movement group: depth/space, PAD/PADV2, SLICE, SPLIT_V, UNPACK, PACK,
+BROADCAST_TO, RESIZE_NEAREST, pools, MEAN, REDUCE_MAX; the math group: MUL, SUB, MINIMUM, BATCH_MATMUL,
+HARD_SWISH, LOGISTIC, TANH, LEAKY_RELU, SOFTMAX; a LayerNormalization block; a Conv2DTranspose decoder and
+three more Conv2DTranspose layers: strides, kernels, channel tails of the arm_dsp path), int16x8 (the
+data-movement group with a TRANSPOSE, the math group, the decoder: TRANSPOSE_CONV + RELU), the dynamic-batch
+Dense on 3-D input, DIV, EXP/LOG/GELU/SQRT (vs LiteRT), a float-I/O group (QUANTIZE float32 -> int8,
+DEPTHWISE_CONV_2D, ELU, a standalone RELU6, EXPAND_DIMS, SQUEEZE, DEQUANTIZE int8 -> float32: fuzz_seeds'
+board_extras) and ARG_MIN (int32 out).
 test_every_registry_op_runs_on_the_board checks that the board tests of the suite, together, run every op
 of the registry: a new op without a board test fails it."""
 
@@ -27,20 +29,25 @@ from tflm_ref import litert_ref_run, tflm_run
 N_INPUTS = 50
 I16 = {"int16x8": True}
 DECODER = {"decoder": True, "hw": (3, 4), "filters": 2}
+# The TFLM-referee'd groups of one type are joined into one model (one firmware build, one output per group:
+# modelgen.joined); each group is one (builder, params) part.
+INT8_PARTS = [
+    ["many_ops", {}],  # NCHW TRANSPOSE, PRELU, STRIDED_SLICE, RESIZE_BILINEAR, SPLIT, GATHER, MAXIMUM, ...
+    ["board_ops", {"kind": "moves"}],  # depth/space, PAD/PADV2, SLICE, SPLIT_V, UNPACK, PACK, BROADCAST_TO, ...
+    ["board_ops", {"kind": "math"}],  # MUL, SUB, MINIMUM, BATCH_MATMUL, HARD_SWISH, LOGISTIC, TANH, ...
+    ["layer_norm", {"block": "residual"}],
+    ["conv_transpose", DECODER],
+    ["conv_transpose_chain", {}],  # the DSP path's corners
+]
+INT16_PARTS = [["board_ops", {"kind": "moves16", "transpose": True}], ["board_ops", {"kind": "math16"}],
+               ["conv_transpose", DECODER]]  # + RELU int16
 # name -> (builder, params, referee on top of the host build: "tflm", "litert" or None)
 MODELS = {
-    "many_ops": ("many_ops", {}, "tflm"),
+    "int8_groups": ("joined", {"parts": INT8_PARTS}, "tflm"),
+    "int16x8_groups": ("joined", {"parts": INT16_PARTS, **I16}, "tflm"),
     "dense_3d_dynamic_batch": ("dense_3d", {"converter": "from_keras_model"}, None),  # TFLM cannot allocate it
     "div": ("binary_math", {"fn": "div"}, None),  # TFLM is wrong on tiny dividends (docs/compiler.md)
-    "conv_transpose_decoder": ("conv_transpose", DECODER, "tflm"),
-    "conv_transpose_chain": ("conv_transpose_chain", {}, "tflm"),  # the DSP path's corners
-    "layer_norm_residual": ("layer_norm", {"block": "residual"}, "tflm"),
-    "moves": ("board_ops", {"kind": "moves"}, "tflm"),
-    "math": ("board_ops", {"kind": "math"}, "tflm"),
     "exp_log_gelu_sqrt": ("board_ops", {"kind": "litert", "sqrt": True}, "litert"),
-    "int16x8_moves": ("board_ops", {"kind": "moves16", "transpose": True, **I16}, "tflm"),
-    "int16x8_math": ("board_ops", {"kind": "math16", **I16}, "tflm"),
-    "int16x8_decoder": ("conv_transpose", {**DECODER, **I16}, "tflm"),
     # TFLM clamps a standalone RELU6 without requantizing and LiteRT has no ELU: the host build is the referee
     # (the host tests hold ELU bit-exact with TFLM, RELU6 with LiteRT)
     "float_io_extras": ("seed:board_extras", {}, None),
@@ -74,11 +81,15 @@ def test_new_ops_bit_exact_on_mps2_an386(name, tmp_path):
     m = flash_model(tflite, "mps2-an386", x, progress=False, out_dir=tmp_path / "build")
     assert m["mismatches"] == 0 and m["mismatched_values"] == 0, m["max_abs_diff"]
     host = run_model(tflite, x)
-    device = m["outputs"].reshape(host.shape)
-    np.testing.assert_array_equal(device, host)
-    if referee is not None:
-        ref = (tflm_run if referee == "tflm" else litert_ref_run)(tflite, x)
-        np.testing.assert_array_equal(device, ref.reshape(host.shape))
+    hosts, devices = (host, m["outputs"]) if isinstance(host, list) else ([host], [m["outputs"]])
+    assert len(devices) == len(hosts) == len(g.outputs)
+    for i, (h, device) in enumerate(zip(hosts, devices)):
+        device = np.asarray(device).reshape(h.shape)
+        np.testing.assert_array_equal(device, h)
+        if referee == "tflm":
+            np.testing.assert_array_equal(device, tflm_run(tflite, x, i).reshape(h.shape))
+        elif referee == "litert":  # single-output groups only
+            np.testing.assert_array_equal(device, litert_ref_run(tflite, x).reshape(h.shape))
     kinds = sorted({op.kind for op in g.ops})
     print(f"{name}: {N_INPUTS} inputs bit-exact on mps2-an386 (host{', ' + referee if referee else ''}); "
           f"{m['instructions_per_inference']:,} instructions, flash {m['flash_bytes']:,} B, RAM {m['ram_bytes']:,} B; "

@@ -26,8 +26,8 @@ def quiet_fd(fd: int = 1):
             os.close(saved)
 
 
-def tflm_run(model: str | Path | bytes, x: np.ndarray) -> np.ndarray:
-    """Outputs of TFLM for each sample of x (N, *input shape)."""
+def tflm_run(model: str | Path | bytes, x: np.ndarray, output: int = 0) -> np.ndarray:
+    """Outputs of TFLM (the model's output number `output`) for each sample of x (N, *input shape)."""
     from tflite_micro.python.tflite_micro import runtime
 
     with quiet_fd():
@@ -36,7 +36,7 @@ def tflm_run(model: str | Path | bytes, x: np.ndarray) -> np.ndarray:
         for sample in x:
             ip.set_input(sample, 0)
             ip.invoke()
-            out.append(ip.get_output(0).copy())
+            out.append(ip.get_output(output).copy())
     return np.stack(out)
 
 
