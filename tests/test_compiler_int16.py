@@ -66,6 +66,11 @@ CASES = {
     "maximum": ("binary_math", dict(fn="maximum")),
     "minimum_broadcast": ("binary_math", dict(fn="minimum", broadcast=True)),
     "maximum_const": ("more_params", dict(kind="max_const")),
+    # SQUARED_DIFFERENCE (TFLM's int16 path: left shift 0), ABS (abs_s16: per element, no table)
+    "squared_difference": ("binary_math", dict(fn="squared_difference")),
+    "squared_difference_broadcast": ("binary_math", dict(fn="squared_difference", broadcast=True)),
+    "squared_difference_const": ("more_params", dict(kind="squared_difference_const")),
+    "abs": ("unary_math", dict(fn="abs")),
     # Conv2DTranspose (int64 bias and accumulators)
     "conv_transpose_s2_same": ("conv_transpose", {}),
     "conv_transpose_s2_valid": ("conv_transpose", dict(padding="valid")),

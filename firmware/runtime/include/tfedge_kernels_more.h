@@ -52,6 +52,8 @@ typedef struct {
   const int8_t *table;
 } tfedge_lut_params;
 void lut_s8(const tfedge_lut_params *p, const int8_t *input, int8_t *output);
+/* ABS int16 (tfedge_quant_params: input/output offsets, mult/shift; an equal-scale model: 2^30, 1). */
+void abs_s16(const tfedge_quant_params *p, const int16_t *input, int16_t *output);
 
 /* Binary ops with broadcasting over 4 dimensions (tfedge_binary_params of tfedge_kernels.h):
  *   maximum_s8, minimum_s8: raw values (one quantization for inputs and output)
@@ -64,6 +66,8 @@ void maximum_s16(const tfedge_binary_params *p, const int16_t *input1, const int
 void minimum_s16(const tfedge_binary_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 void prelu_s8(const tfedge_binary_params *p, const int8_t *input, const int8_t *alpha, int8_t *output);
 void squared_difference_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+void squared_difference_s16(const tfedge_binary_params *p, const int16_t *input1, const int16_t *input2,
+                            int16_t *output); /* left_shift 0 */
 void div_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 
 /* REDUCE_MIN over one contiguous block of axes (tfedge_reduce_params; same quantization in and out).

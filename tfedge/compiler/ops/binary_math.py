@@ -1,7 +1,9 @@
 """Binary int8 ops with numpy broadcasting over up to 4 dimensions, on tfedge_binary_params like
 ADD/SUB/MUL: MAXIMUM, MINIMUM (raw comparisons), PRELU, SQUARED_DIFFERENCE, DIV (TFLM's integer
 kernels; each op's Prepare arithmetic mirrored below, float or double as TFLM computes it). MAXIMUM and
-MINIMUM also compare int16 (maximum_s16/minimum_s16: the same raw comparison); the others are int8 only."""
+MINIMUM also compare int16 (maximum_s16/minimum_s16: the same raw comparison); SQUARED_DIFFERENCE also runs
+int16 (TFLM's int16 path: left shift 0 instead of 7); PRELU and DIV are int8 only (the converter refuses them
+in 16x8)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import numpy as np
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import (C_TYPES, INT8, INT8_INT16, activation, activation_ok, arity, kernel_for,
+from tfedge.compiler.ops.common import (C_TYPES, INT8, INT8_INT16, RANGES, activation, activation_ok, arity, kernel_for,
                                         prepare_ok, same_quant, same_type, shape_is, where)
 from tfedge.compiler.ops.elementwise import _operand_ok, broadcast_layout
 
@@ -25,7 +27,7 @@ def _validate(op: Op, g: Graph) -> list[str]:
         return problems
     problems += _operand_ok(op, g, op.inputs[0], "input 1")
     problems += _operand_ok(op, g, op.inputs[1], "alpha" if op.kind == "PRELU" else "input 2")
-    types = INT8_INT16 if op.kind in ("MAXIMUM", "MINIMUM") else INT8
+    types = INT8_INT16 if op.kind in ("MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE") else INT8
     problems += activation(op, g, op.outputs[0], "output", types) + same_type(op, g, op.inputs + op.outputs)
     if op.kind == "DIV":
         problems += activation_ok(op)
@@ -51,13 +53,14 @@ def _params(op: Op, g: Graph) -> dict:
     if op.kind == "PRELU":  # CalculatePreluParams: double
         p["input1_mult"], p["input1_shift"] = quant.quantize_multiplier(sa / sy)
         p["input2_mult"], p["input2_shift"] = quant.quantize_multiplier(sa * sb / sy)
-    elif op.kind == "SQUARED_DIFFERENCE":  # PrepareQuantized, left shift 7
+    elif op.kind == "SQUARED_DIFFERENCE":  # PrepareQuantized: left shift 7 (int8) or 0 (int16)
         twice_max = 2.0 * float(max(F32(sa), F32(sb)))
-        p["left_shift"] = 7
+        p["left_shift"] = 0 if y.dtype == "int16" else 7
         p["input1_mult"], p["input1_shift"] = quant.quantize_multiplier(sa / twice_max)
         p["input2_mult"], p["input2_shift"] = quant.quantize_multiplier(sb / twice_max)
         p["output_mult"], p["output_shift"] = quant.quantize_multiplier(
-            twice_max * twice_max / float(F32(1 << 14) * F32(sy)))
+            twice_max * twice_max / float(F32(1 << (2 * p["left_shift"])) * F32(sy)))
+        p["act_min"], p["act_max"] = RANGES[y.dtype]
     elif op.kind == "DIV":  # CalculateOpDataDiv: the scale ratio in float
         p["output_mult"], p["output_shift"] = quant.quantize_multiplier(float(F32(sa) / (F32(sb) * F32(sy))))
         p["act_min"], p["act_max"] = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)

@@ -3,7 +3,8 @@ arithmetic evaluated on every input value here), ELU (TFLM's own float table); G
 LUTPopulate of the float function), SQRT (LiteRT's int8 path, which truncates): TFLM has no int8 kernel for
 these (its SQRT is float only).
 Each table is the reference kernel's output for the 256 possible input bytes, so it is exact by
-construction; the tests check it against the referees on every value."""
+construction; the tests check it against the referees on every value.
+ABS also runs int16 (no table: abs_s16 computes TFLM's AbsEvalQuantized<int16_t> per element)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import numpy as np
 from tfedge.compiler import fixedpoint as fp
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op, Tensor
-from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import prepare_ok, unary_int8, where
+from tfedge.compiler.ops import Layer, register, register_type
+from tfedge.compiler.ops.common import activation, arity, prepare_ok, shape_is, unary_int8, where
 
 F32 = np.float32
 VALUES = range(-128, 128)
@@ -128,5 +129,31 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     return lut_layer(op, g, ctx, _table(op, g))
 
 
+def _abs_params(x: Tensor, y: Tensor) -> tuple[int, int]:
+    """AbsPrepare's multiplier; when the scales are equal TFLM skips the rescale: the identity 2^30, shift 1."""
+    if F32(x.q_scale) == F32(y.q_scale):
+        return 1 << 30, 1
+    return quant.quantize_multiplier(float(x.q_scale) / float(y.q_scale))
+
+
+def _validate_abs16(op: Op, g: Graph) -> list[str]:
+    problems = arity(op, (1,))
+    if problems:
+        return problems
+    problems += activation(op, g, op.inputs[0], "input", ("int16",)) + activation(op, g, op.outputs[0], "output", ("int16",))
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    return problems or shape_is(op, g, op.outputs[0], x.shape) or prepare_ok(op, lambda: _abs_params(x, y))
+
+
+def _emit_abs16(op: Op, g: Graph, ctx) -> Layer:
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    mult, shift = _abs_params(x, y)
+    name = ctx.params("tfedge_quant_params", dict(size=x.size, input_offset=-x.q_zero, output_offset=y.q_zero, mult=mult,
+                                                  shift=shift, scale=F32(0), dq_scale=0.0))
+    return Layer(kernel="abs_s16", call=f"abs_s16(&{name}, {ctx.ptr(op.inputs[0], 'int16_t', const=True)}, "
+                                        f"{ctx.ptr(op.outputs[0], 'int16_t')});", macs=0)
+
+
 for _kind in ("ABS", "RSQRT", "ELU", "GELU", "EXP", "LOG", "SQRT"):
     register(_kind, _validate, _emit)
+register_type("ABS", "int16", _validate_abs16, _emit_abs16)
