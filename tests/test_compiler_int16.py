@@ -71,6 +71,10 @@ CASES = {
     "squared_difference_broadcast": ("binary_math", dict(fn="squared_difference", broadcast=True)),
     "squared_difference_const": ("more_params", dict(kind="squared_difference_const")),
     "abs": ("unary_math", dict(fn="abs")),
+    # BATCH_MATMUL (int64 accumulators)
+    "batch_matmul": ("batch_matmul", dict(steps=4, features=4)),
+    "batch_matmul_adj_y": ("batch_matmul", dict(adj_y=True)),
+    "batch_matmul_adj_x": ("batch_matmul", dict(adj_x=True)),
     # Conv2DTranspose (int64 bias and accumulators)
     "conv_transpose_s2_same": ("conv_transpose", {}),
     "conv_transpose_s2_valid": ("conv_transpose", dict(padding="valid")),

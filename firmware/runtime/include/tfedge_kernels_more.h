@@ -95,5 +95,6 @@ typedef struct {
   int32_t lhs_offset, rhs_offset, output_offset, mult, shift;
 } tfedge_batch_matmul_params;
 void batch_matmul_s8(const tfedge_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *output);
+void batch_matmul_s16(const tfedge_batch_matmul_params *p, const int16_t *lhs, const int16_t *rhs, int16_t *output);
 
 #endif /* TFEDGE_KERNELS_MORE_H */

@@ -1,6 +1,7 @@
-"""BATCH_MATMUL, int8 (both operands int8, activations or constants), ranks 2-5 with broadcast batch
-dimensions, adj_x/adj_y; the multiplier as TFLM's GetQuantizedConvolutionMultipler (scale product in
-float, division in double)."""
+"""BATCH_MATMUL, int8 or int16x8 (both operands of one type, activations or constants), ranks 2-5 with
+broadcast batch dimensions, adj_x/adj_y; the multiplier as TFLM's GetQuantizedConvolutionMultipler (scale
+product in float, division in double). int16: batch_matmul_s16, int64 accumulators as TFLM's
+BatchMatMul<int16_t, int64_t>."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.common import arity, int8_activation, prepare_ok, shape_is, where
+from tfedge.compiler.ops.common import C_TYPES, INT8_INT16, activation, arity, kernel_for, prepare_ok, same_type, shape_is, where
 from tfedge.compiler.ops.elementwise import _operand_ok
 
 F32 = np.float32
@@ -52,7 +53,7 @@ def _validate(op: Op, g: Graph) -> list[str]:
     if problems:
         return problems
     problems += _operand_ok(op, g, op.inputs[0], "lhs") + _operand_ok(op, g, op.inputs[1], "rhs")
-    problems += int8_activation(op, g, op.outputs[0], "output")
+    problems += activation(op, g, op.outputs[0], "output", INT8_INT16) + same_type(op, g, op.inputs + op.outputs)
     if problems:
         return problems
     try:
@@ -76,9 +77,10 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     p.update(lhs_offset=-a.q_zero, rhs_offset=-b.q_zero, output_offset=y.q_zero)
     name = ctx.params("tfedge_batch_matmul_params", p)
     macs = int(np.prod(out_shape, dtype=np.int64)) * p["depth"]
-    return Layer(kernel="batch_matmul_s8", macs=macs,
-                 call=f"batch_matmul_s8(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.inputs[1], const=True)}, "
-                      f"{ctx.ptr(op.outputs[0])});")
+    kernel, ctype = kernel_for("batch_matmul", y.dtype), C_TYPES[y.dtype]
+    return Layer(kernel=kernel, macs=macs,
+                 call=f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, "
+                      f"{ctx.ptr(op.inputs[1], ctype, const=True)}, {ctx.ptr(op.outputs[0], ctype)});")
 
 
 register("BATCH_MATMUL", _validate, _emit)
