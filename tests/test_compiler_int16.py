@@ -66,11 +66,12 @@ CASES = {
     "maximum": ("binary_math", dict(fn="maximum")),
     "minimum_broadcast": ("binary_math", dict(fn="minimum", broadcast=True)),
     "maximum_const": ("more_params", dict(kind="max_const")),
-    # SQUARED_DIFFERENCE (TFLM's int16 path: left shift 0), ABS (abs_s16: per element, no table)
+    # SQUARED_DIFFERENCE (TFLM's int16 path: left shift 0), ABS, RSQRT (abs_s16, rsqrt_s16: per element, no table)
     "squared_difference": ("binary_math", dict(fn="squared_difference")),
     "squared_difference_broadcast": ("binary_math", dict(fn="squared_difference", broadcast=True)),
     "squared_difference_const": ("more_params", dict(kind="squared_difference_const")),
     "abs": ("unary_math", dict(fn="abs")),
+    "rsqrt": ("unary_math", dict(fn="rsqrt")),  # rsqrt_s16: GetInvSqrtQuantizedMultiplierExp in C
     # BATCH_MATMUL (int64 accumulators)
     "batch_matmul": ("batch_matmul", dict(steps=4, features=4)),
     "batch_matmul_adj_y": ("batch_matmul", dict(adj_y=True)),

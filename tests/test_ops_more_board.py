@@ -7,7 +7,8 @@ REDUCE_MIN, PACK; the data-movement group: depth/space, PAD/PADV2, SLICE, SPLIT_
 BROADCAST_TO, RESIZE_NEAREST, pools, MEAN, REDUCE_MAX; the math group: MUL, SUB, MINIMUM, BATCH_MATMUL,
 HARD_SWISH, LOGISTIC, TANH, LEAKY_RELU, SOFTMAX; a LayerNormalization block; a Conv2DTranspose decoder and
 three more Conv2DTranspose layers: strides, kernels, channel tails of the arm_dsp path), int16x8 (the
-data-movement group with a TRANSPOSE, the math group, the decoder: TRANSPOSE_CONV + RELU), the dynamic-batch
+data-movement group with a TRANSPOSE, the math group, the decoder: TRANSPOSE_CONV + RELU, SQUARED_DIFFERENCE,
+ABS, RSQRT, BATCH_MATMUL), the dynamic-batch
 Dense on 3-D input, DIV, EXP/LOG/GELU/SQRT (vs LiteRT), a float-I/O group (QUANTIZE float32 -> int8,
 DEPTHWISE_CONV_2D, ELU, a standalone RELU6, EXPAND_DIMS, SQUEEZE, DEQUANTIZE int8 -> float32: fuzz_seeds'
 board_extras) and ARG_MIN (int32 out).
@@ -40,7 +41,9 @@ INT8_PARTS = [
     ["conv_transpose_chain", {}],  # the DSP path's corners
 ]
 INT16_PARTS = [["board_ops", {"kind": "moves16", "transpose": True}], ["board_ops", {"kind": "math16"}],
-               ["conv_transpose", DECODER]]  # + RELU int16
+               ["conv_transpose", DECODER],  # + RELU int16
+               ["binary_math", {"fn": "squared_difference"}], ["unary_math", {"fn": "abs"}],
+               ["unary_math", {"fn": "rsqrt"}], ["batch_matmul", {"adj_y": True}]]
 # name -> (builder, params, referee on top of the host build: "tflm", "litert" or None)
 MODELS = {
     "int8_groups": ("joined", {"parts": INT8_PARTS}, "tflm"),

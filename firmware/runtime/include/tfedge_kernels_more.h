@@ -52,8 +52,9 @@ typedef struct {
   const int8_t *table;
 } tfedge_lut_params;
 void lut_s8(const tfedge_lut_params *p, const int8_t *input, int8_t *output);
-/* ABS int16 (tfedge_quant_params: input/output offsets, mult/shift; an equal-scale model: 2^30, 1). */
+/* ABS / RSQRT int16 (tfedge_quant_params: input/output offsets, mult/shift; ABS of equal scales: 2^30, 1). */
 void abs_s16(const tfedge_quant_params *p, const int16_t *input, int16_t *output);
+void rsqrt_s16(const tfedge_quant_params *p, const int16_t *input, int16_t *output);
 
 /* Binary ops with broadcasting over 4 dimensions (tfedge_binary_params of tfedge_kernels.h):
  *   maximum_s8, minimum_s8: raw values (one quantization for inputs and output)

@@ -4,7 +4,8 @@ LUTPopulate of the float function), SQRT (LiteRT's int8 path, which truncates): 
 these (its SQRT is float only).
 Each table is the reference kernel's output for the 256 possible input bytes, so it is exact by
 construction; the tests check it against the referees on every value.
-ABS also runs int16 (no table: abs_s16 computes TFLM's AbsEvalQuantized<int16_t> per element)."""
+ABS and RSQRT also run int16 (no table: abs_s16 / rsqrt_s16 compute TFLM's AbsEvalQuantized /
+RsqrtEvalQuantized<int16_t> per element)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from tfedge.compiler import fixedpoint as fp
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op, Tensor
 from tfedge.compiler.ops import Layer, register, register_type
-from tfedge.compiler.ops.common import activation, arity, prepare_ok, shape_is, unary_int8, where
+from tfedge.compiler.ops.common import activation, arity, kernel_for, prepare_ok, shape_is, unary_int8, where
 
 F32 = np.float32
 VALUES = range(-128, 128)
@@ -37,10 +38,15 @@ def _abs_table(x: Tensor, y: Tensor) -> list[int]:
     return out
 
 
+def _rsqrt_multiplier(x: Tensor, y: Tensor) -> tuple[int, int]:
+    """RsqrtPrepare's multiplier of 1 / (sqrt(s_in) * s_out) (int8 table and rsqrt_s16)."""
+    return quant.quantize_multiplier(1.0 / (math.sqrt(float(x.q_scale)) * float(y.q_scale)))
+
+
 def _rsqrt_table(x: Tensor, y: Tensor) -> list[int]:
     """TFLM RsqrtEvalQuantized. Inputs below the zero point are an error in TFLM (it stops the
     invoke); the table holds the largest output there, as for zero."""
-    m, s = quant.quantize_multiplier(1.0 / (math.sqrt(float(x.q_scale)) * float(y.q_scale)))
+    m, s = _rsqrt_multiplier(x, y)
     k = 20  # TFLM's kShift
     out = []
     for q in VALUES:
@@ -129,31 +135,37 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     return lut_layer(op, g, ctx, _table(op, g))
 
 
-def _abs_params(x: Tensor, y: Tensor) -> tuple[int, int]:
-    """AbsPrepare's multiplier; when the scales are equal TFLM skips the rescale: the identity 2^30, shift 1."""
+def _s16_params(op: Op, x: Tensor, y: Tensor) -> tuple[int, int]:
+    """The multiplier of abs_s16 / rsqrt_s16. ABS: AbsPrepare's, or where TFLM skips the rescale (equal
+    scales) the identity 2^30, shift 1; RSQRT: the int8 table's."""
+    if op.kind == "RSQRT":
+        return _rsqrt_multiplier(x, y)
     if F32(x.q_scale) == F32(y.q_scale):
         return 1 << 30, 1
     return quant.quantize_multiplier(float(x.q_scale) / float(y.q_scale))
 
 
-def _validate_abs16(op: Op, g: Graph) -> list[str]:
+def _validate_s16(op: Op, g: Graph) -> list[str]:
     problems = arity(op, (1,))
     if problems:
         return problems
     problems += activation(op, g, op.inputs[0], "input", ("int16",)) + activation(op, g, op.outputs[0], "output", ("int16",))
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-    return problems or shape_is(op, g, op.outputs[0], x.shape) or prepare_ok(op, lambda: _abs_params(x, y))
+    return problems or shape_is(op, g, op.outputs[0], x.shape) or prepare_ok(op, lambda: _s16_params(op, x, y))
 
 
-def _emit_abs16(op: Op, g: Graph, ctx) -> Layer:
+def _emit_s16(op: Op, g: Graph, ctx) -> Layer:
+    """ABS / RSQRT int16: per element in C (abs_s16, rsqrt_s16), no table (65,536 inputs)."""
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-    mult, shift = _abs_params(x, y)
+    mult, shift = _s16_params(op, x, y)
+    kernel = kernel_for(op.kind.lower(), "int16")
     name = ctx.params("tfedge_quant_params", dict(size=x.size, input_offset=-x.q_zero, output_offset=y.q_zero, mult=mult,
                                                   shift=shift, scale=F32(0), dq_scale=0.0))
-    return Layer(kernel="abs_s16", call=f"abs_s16(&{name}, {ctx.ptr(op.inputs[0], 'int16_t', const=True)}, "
-                                        f"{ctx.ptr(op.outputs[0], 'int16_t')});", macs=0)
+    return Layer(kernel=kernel, call=f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], 'int16_t', const=True)}, "
+                                     f"{ctx.ptr(op.outputs[0], 'int16_t')});", macs=0)
 
 
 for _kind in ("ABS", "RSQRT", "ELU", "GELU", "EXP", "LOG", "SQRT"):
     register(_kind, _validate, _emit)
-register_type("ABS", "int16", _validate_abs16, _emit_abs16)
+for _kind in ("ABS", "RSQRT"):
+    register_type(_kind, "int16", _validate_s16, _emit_s16)
