@@ -151,7 +151,7 @@ def test_vww_plan_figures(vww):
           f" streamed {streamed['arena_bytes']:,} B")
     assert p["extra_macs"] == 0 and on["total_macs"] == off["total_macs"]
     assert on["arena_bytes"] <= 38_000 < off["arena_bytes"]  # benchmark: 37,536 B measured (64,688 without)
-    assert streamed["arena_bytes"] <= 16_000  # 15,488 measured
+    assert streamed["arena_bytes"] <= 16_500  # 16,272 measured (15,488 before int8 depthwise weights widened into scratch)
     assert streamed["inputs"][0]["bytes"] == 27_648 and streamed["patches"]["stream_input"]
     assert all(row["memory"].startswith("patch stage") for row in on["layers"][:p["layers"][1] + 1])
     stage = [b for b in on["arena_plan"] if b["tensor"] == "patch stage line buffers"]
@@ -223,33 +223,43 @@ def test_corpus_host_bit_exact_and_arena(corpus, name):
 
 def test_vww_fits_a_64k_board_only_with_patches(vww):
     """nrf52832 (64 KB RAM, the M4 on QEMU's mps2-an386): layer by layer does not link; with the stage it runs
-    bit-exact with the host; streamed too."""
+    bit-exact, streamed too. The board's outputs are checked against TFLM on two of the inputs the host test
+    checks host == TFLM on, so board == host without a second host build (compare=False)."""
     from tfedge.emulate.flash import flash_model
 
     with pytest.raises(DoesNotFitError, match="does not fit board nrf52832"):
         flash_model(vww, "nrf52832", patches="off", timing="fast", progress=False)
-    x = _inputs(vww, 3, seed=7)
-    m = flash_model(vww, "nrf52832", x, timing="fast", progress=False)
-    s = flash_model(vww, "nrf52832", x, timing="fast", progress=False, stream_input=True)
+    x = _inputs(vww, 12, seed=3)[:2]
+    want = tflm_run(vww, x)
+    m = flash_model(vww, "nrf52832", x, timing="fast", progress=False, compare=False)
+    s = flash_model(vww, "nrf52832", x, timing="fast", progress=False, compare=False, stream_input=True)
     print(f"VWW on nrf52832: RAM {m['ram_bytes']:,} B, {m['instructions_per_inference']:,} instructions; streamed "
           f"{s['ram_bytes']:,} B, {s['instructions_per_inference']:,}")
-    assert m["mismatches"] == 0 and s["mismatches"] == 0
-    assert np.array_equal(m["outputs"], s["outputs"])
-    assert m["ram_bytes"] <= 42_000 and s["ram_bytes"] <= 24_000  # issue 17's targets (38,708 / 16,668 measured)
+    for run in (m, s):
+        assert np.array_equal(np.asarray(run["outputs"]).reshape(want.shape), want)
+    assert m["ram_bytes"] <= 42_000 and s["ram_bytes"] <= 24_000  # issue 17's targets (38,780 / 17,524 measured)
     assert m["patches"]["chosen"] and s["patches"]["stream_input"]
 
 
+BOARD = {"resnet8": (8, 5), "mcunet_se": (6, 11), "mbv1_025_gray": (6, 11), "mbv2_035": (6, 11)}  # the host tests' inputs
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["resnet8", "mcunet_se"])
+@pytest.mark.parametrize("name", sorted(BOARD))
 def test_corpus_on_the_m4_board(name, reference_models, corpus):
-    """Residual stages on mps2-an386 (ResNet-8 shared; MCUNet-style from the corpus): bit-exact with the host,
-    total RAM under 0.45x TFLM's arena."""
+    """Residual stages (ResNet-8 shared; MCUNet-style, MobileNetV2 from the corpus) and MobileNetV1's
+    depthwise-separable stage on mps2-an386: outputs equal TFLM's on two of the inputs the host test checks
+    host == TFLM (and == layer by layer) on, so the board is bit-exact with both; total RAM under 0.45x TFLM's
+    arena."""
     from tfedge.emulate.flash import flash_model
 
     model = reference_models["pretrainedResnet_quant.tflite"] if name == "resnet8" else corpus[name]
-    m = flash_model(model, "mps2-an386", _inputs(model, 2, seed=9), timing="fast", progress=False)
+    n, seed = BOARD[name]
+    x = _inputs(model, n, seed=seed)[:2]
+    want = tflm_run(model, x)
+    m = flash_model(model, "mps2-an386", x, timing="fast", progress=False, compare=False)
     total = tflm_arena_head(model, "total")
     print(f"{name} on mps2-an386: RAM {m['ram_bytes']:,} B ({m['ram_bytes'] / total:.2f}x TFLM's {total:,}), "
           f"{m['instructions_per_inference']:,} instructions, stage {m['patches']['layers']}")
-    assert m["mismatches"] == 0 and m["patches"]["chosen"]
-    assert m["ram_bytes"] <= 0.45 * total  # resnet8 18,732 / 55,984; mcunet_se 42,412 / 106,112 measured
+    assert np.array_equal(np.asarray(m["outputs"]).reshape(want.shape), want) and m["patches"]["chosen"]
+    assert m["ram_bytes"] <= 0.45 * total  # benchmark; measured figures in docs/memory.md (patch stage table)

@@ -315,7 +315,10 @@ def emit(stage: Stage, calls: list[str], buffer_offset: dict[int, int], scratch_
         m = _CALL_RE.match(calls[i])
         if not m or (kind == "add") != (calls[i].count("tfedge_arena") == 3):
             return i
-        table.append(f"  {{.kind = {KINDS[kind]}, .{_FIELD[kind]} = {m.group(1)}, .p = &{m.group(2)}}},")
+        if kind == "act" and m.group(1) == "lut_s8":  # a tabulated activation: tfedge_lut_params, kind 3
+            table.append(f"  {{.kind = 3, .lut = lut_s8, .p = &{m.group(2)}}},")
+        else:
+            table.append(f"  {{.kind = {KINDS[kind]}, .{_FIELD[kind]} = {m.group(1)}, .p = &{m.group(2)}}},")
 
     def where(ref: tuple[int, int]) -> int:
         k, byte = ref

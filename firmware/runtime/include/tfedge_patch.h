@@ -14,15 +14,18 @@ extern "C" {
 #endif
 
 typedef void (*tfedge_patch_act_fn)(const tfedge_act_params *p, const int8_t *input, int8_t *output);
+typedef void (*tfedge_patch_lut_fn)(const tfedge_lut_params *p, const int8_t *input, int8_t *output);
 
 /* One stage layer: its kernel (the layer's own: portable, DSP or Helium) and its parameters.
  * kind 0: convolution (conv, tfedge_conv_params), 1: element-wise activation (act, tfedge_act_params),
- * 2: ADD of two same-shape tensors (bin, tfedge_binary_params). */
+ * 2: ADD of two same-shape tensors (bin, tfedge_binary_params), 3: element-wise through a 256-entry table
+ * (lut, tfedge_lut_params: HARD_SWISH and the other activations the compiler tabulates). */
 typedef struct {
   int32_t kind;
   tfedge_conv_fn conv;
   tfedge_patch_act_fn act;
   tfedge_binary_fn bin;
+  tfedge_patch_lut_fn lut;
   const void *p;
 } tfedge_patch_layer;
 

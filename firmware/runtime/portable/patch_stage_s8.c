@@ -27,6 +27,10 @@ static void call(const tfedge_patch_layer *l, const tfedge_patch_step *s, uint8_
     tfedge_act_params r = *(const tfedge_act_params *)l->p;
     r.size = s->a;
     l->act(&r, in, out);
+  } else if (l->kind == 3) {
+    tfedge_lut_params r = *(const tfedge_lut_params *)l->p;
+    r.size = s->a;
+    l->lut(&r, in, out);
   } else {
     tfedge_binary_params r = *(const tfedge_binary_params *)l->p;
     r.dims[0] = r.dims[1] = r.dims[2] = 1; /* same shapes: one run of elements */
