@@ -23,6 +23,7 @@ the application registers (tfedge_model_set_input_rows), so the input never need
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -198,12 +199,18 @@ def schedule_stage(nodes: list[Node] | list[Geo], rows: int, stream: bool, per_c
     height needs with at most `per_call` output rows per call inside the stage (0: as many as the band
     needs). A list of Geo is a chain of convolutions."""
     nodes = chain(nodes) if nodes and isinstance(nodes[0], Geo) else nodes
-    probe = _Sim(nodes, None, stream, per_call)
+    caps, steps = _simulate(tuple(nodes), rows, stream, per_call)
+    return list(caps), list(steps)
+
+
+@functools.lru_cache(maxsize=128)  # one planner run's candidates: a model compiled again (host, board) reuses them
+def _simulate(nodes: tuple[Node, ...], rows: int, stream: bool, per_call: int) -> tuple[tuple[int, ...], tuple[Step, ...]]:
+    probe = _Sim(list(nodes), None, stream, per_call)
     probe.run(rows)
     caps = [need if w else 0 for need, w in zip(probe.need, probe.windowed)]
-    sim = _Sim(nodes, caps, stream, per_call)
+    sim = _Sim(list(nodes), caps, stream, per_call)
     sim.run(rows)
-    return caps, sim.steps
+    return tuple(caps), tuple(sim.steps)
 
 
 def over_input_offset(steps: list[Step], last: int, in_row: int, in_h: int, out_row: int) -> int | None:
