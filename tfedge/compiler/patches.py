@@ -36,7 +36,7 @@ ROWS = (1, 2, 4)  # stage output rows per band tried by the planner
 PER_CALL = (0, 1, 2)  # most output rows per kernel call inside the stage (0: what the band needs)
 ALIGN = 16
 CALL, MOVE, READ = "call", "move", "read"
-KINDS = {"conv": 0, "act": 1, "add": 2}  # tfedge_patch_layer.kind
+KINDS = {"conv": 0, "act": 1, "add": 2, "lut": 3}  # tfedge_patch_layer.kind (lut: an activation run as lut_s8)
 
 
 @dataclass(frozen=True)
@@ -310,7 +310,7 @@ def make_stage(g: Graph, layers: list[Op], last: int, rows: int, stream: bool, p
 
 _CALL_RE = re.compile(r"^(\w+)\(&(l\d+_params), \(const int8_t \*\)\(tfedge_arena \+ \d+\), "
                       r"(?:\(const int8_t \*\)\(tfedge_arena \+ \d+\), )?\(int8_t \*\)\(tfedge_arena \+ \d+\)\);$")
-_FIELD = {"conv": "conv", "act": "act", "add": "bin"}
+_FIELD = {"conv": "conv", "act": "act", "add": "bin", "lut": "lut"}
 
 
 def emit(stage: Stage, calls: list[str], buffer_offset: dict[int, int], scratch_offset: int) -> tuple[list[str], str] | int:
@@ -322,10 +322,9 @@ def emit(stage: Stage, calls: list[str], buffer_offset: dict[int, int], scratch_
         m = _CALL_RE.match(calls[i])
         if not m or (kind == "add") != (calls[i].count("tfedge_arena") == 3):
             return i
-        if kind == "act" and m.group(1) == "lut_s8":  # a tabulated activation: tfedge_lut_params, kind 3
-            table.append(f"  {{.kind = 3, .lut = lut_s8, .p = &{m.group(2)}}},")
-        else:
-            table.append(f"  {{.kind = {KINDS[kind]}, .{_FIELD[kind]} = {m.group(1)}, .p = &{m.group(2)}}},")
+        if kind == "act" and m.group(1) == "lut_s8":  # a tabulated activation takes tfedge_lut_params
+            kind = "lut"
+        table.append(f"  {{.kind = {KINDS[kind]}, .{_FIELD[kind]} = {m.group(1)}, .p = &{m.group(2)}}},")
 
     def where(ref: tuple[int, int]) -> int:
         k, byte = ref
