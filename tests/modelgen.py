@@ -85,6 +85,10 @@ def _build(name: str, params: dict) -> dict:
             conv.experimental_enable_resource_variables = True
             conv._experimental_variable_quantization = True
         tflite = conv.convert()
+    elif params.get("converter") == "lstm16x8":  # int16x8 LSTM models, written by tfedge (the converter refuses)
+        from tfedge.export.lstm16x8 import export_lstm_int16x8
+
+        tflite = export_lstm_int16x8(model, rep)
     elif params.get("converter") == "float":  # no quantization at all: the compiler must refuse it
         tflite = tf.lite.TFLiteConverter.from_keras_model(model).convert()
     else:
@@ -271,13 +275,16 @@ def digits_cnn(keras, **_):
     return demo_cnn()
 
 
-def lstm_seq(keras, steps=12, features=4, units=8, layers=1, classes=4, train=True, **_):
+def lstm_seq(keras, steps=12, features=4, units=8, layers=1, classes=4, train=True, head=True, **_):
     """A keyword/sequence classifier: `layers` stacked LSTMs (full sequences) -> Flatten -> Dense softmax,
-    trained briefly on a seeded toy task (which feature channel rises the most over the sequence)."""
+    trained briefly on a seeded toy task (which feature channel rises the most over the sequence); head=False:
+    the LSTMs alone (untrained), their hidden sequence the model output."""
     inp = keras.Input((steps, features))
     x = inp
     for _ in range(layers):
         x = keras.layers.LSTM(units, return_sequences=True)(x)
+    if not head:
+        return keras.Model(inp, x)
     x = keras.layers.Flatten()(x)
     model = keras.Model(inp, keras.layers.Dense(classes, activation="softmax")(x))
     if train:

@@ -81,7 +81,9 @@ void requantize_s16(const tfedge_quant_params *p, const int16_t *input, int16_t 
 void quantize_f32_s16(const tfedge_quant_params *p, const float *input, int16_t *output);
 void dequantize_s16_f32(const tfedge_quant_params *p, const int16_t *input, float *output);
 
-/* UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations (TFLM's integer LSTM, EvalLstm<int8, int8, int16, int32>):
+/* UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations (TFLM's integer LSTM, EvalLstm<int8, int8, int16, int32>)
+ * and int16x8 (EvalLstm<int16, int8, int16, int64>: int16 input and hidden state, in_bias64; one body,
+ * tfedge_lstm_body.h):
  * per gate (0 input, 1 forget, 2 cell, 3 output) two int8 FCs (input, hidden state) requantized into
  * Q3.12 int16 and added with saturation, sigmoid (tanh for the cell gate) on int16 -> Q0.15; the int16
  * cell state c = f*c + i*g (clipped), the int8 hidden state h = o * tanh(c). Weights are [gate][state][in],
@@ -90,11 +92,12 @@ void dequantize_s16_f32(const tfedge_quant_params *p, const int16_t *input, floa
 typedef struct {
   int32_t batches, time_steps, input_dim, state_dim, time_major;
   const int8_t *in_weights;  /* [4][state][input] */
-  const int32_t *in_bias;    /* [4][state] */
+  const int32_t *in_bias;    /* [4][state] (int8) */
+  const int64_t *in_bias64;  /* [4][state] (int16x8) */
   const int32_t *in_mult;    /* [4] */
   const int32_t *in_shift;
   const int8_t *rec_weights; /* [4][state][state] */
-  const int32_t *rec_bias;   /* [4][state]: -hidden_zp * row sums */
+  const int32_t *rec_bias;   /* [4][state]: -hidden_zp * row sums (int8; int16x8 has none) */
   const int32_t *rec_mult;
   const int32_t *rec_shift;
   int32_t cell_tanh_mult, cell_tanh_shift; /* tanh of the cell state (its power-of-two scale) */
@@ -105,6 +108,7 @@ typedef struct {
   int16_t *scratch;                        /* 4 * state_dim * (time_major ? batches : 1) int16 */
 } tfedge_lstm_params;
 void lstm_s8(const tfedge_lstm_params *p, const int8_t *input, int8_t *hidden, int16_t *cell, int8_t *output);
+void lstm_s16(const tfedge_lstm_params *p, const int16_t *input, int16_t *hidden, int16_t *cell, int16_t *output);
 
 #ifdef __cplusplus
 }

@@ -1,68 +1,12 @@
 /* UNIDIRECTIONAL_SEQUENCE_LSTM, int8 (TFLM's integer LSTM step, lstm_eval.h): gates in Q3.12 int16 from two
- * int8 FCs, int16 sigmoid/tanh (the interpolated sigmoid table), int16 cell state, int8 hidden state. */
-#include <string.h>
-
-#include "tfedge_fixedpoint.h"
-#include "tfedge_kernels.h"
-
-/* One gate of n rows: out = clamp16(FC(x)) (+sat) clamp16(FC(h)), then sigmoid or tanh in place. */
-static void gate(const tfedge_lstm_params *p, int g, int32_t n, const int8_t *x, const int8_t *h, int16_t *out) {
-  const int32_t S = p->state_dim, I = p->input_dim;
-  int32_t b, j, k;
-  for (b = 0; b < n; ++b) {
-    const int8_t *xb = x + b * I, *hb = h + b * S;
-    int16_t *ob = out + b * S;
-    for (j = 0; j < S; ++j) {
-      const int8_t *wi = p->in_weights + ((int32_t)g * S + j) * I;
-      const int8_t *wr = p->rec_weights + ((int32_t)g * S + j) * S;
-      int32_t a = p->in_bias[g * S + j], r = p->rec_bias[g * S + j], sum;
-      for (k = 0; k < I; ++k) a += xb[k] * wi[k];
-      for (k = 0; k < S; ++k) r += hb[k] * wr[k];
-      a = tfedge_clamp_i32(tfedge_mbqm(a, p->in_mult[g], p->in_shift[g]), -32768, 32767);
-      r = tfedge_clamp_i32(tfedge_mbqm(r, p->rec_mult[g], p->rec_shift[g]), -32768, 32767);
-      sum = tfedge_clamp_i32(a + r, -32768, 32767);
-      /* Q3.12 in: power-of-two scale, so TFLM's multiplier 0 / shift 0 (the kernel's x3 rescale) */
-      ob[j] = g == 2 ? tfedge_tanh_s16_one(sum, 0, 0) : tfedge_logistic_s16_one(sum, 0, 0);
-    }
-  }
-}
-
-static int16_t mul16(int32_t a, int32_t b, int32_t mult, int32_t shift) {
-  return (int16_t)tfedge_clamp_i32(tfedge_mbqm(a * b, mult, shift), -32768, 32767);
-}
-
-/* One time step over n batch rows: x (n x I), h and c (n x S) updated, out (n x S) = new h. */
-static void step(const tfedge_lstm_params *p, int32_t n, const int8_t *x, int8_t *h, int16_t *c, int8_t *out) {
-  const int32_t S = p->state_dim, m = n * S;
-  int16_t *fg = p->scratch, *ig = fg + m, *cg = ig + m, *og = cg + m;
-  int32_t i;
-  gate(p, 1, n, x, h, fg);
-  gate(p, 0, n, x, h, ig);
-  gate(p, 2, n, x, h, cg);
-  gate(p, 3, n, x, h, og);
-  for (i = 0; i < m; ++i) {
-    int32_t v = (int32_t)mul16(fg[i], c[i], p->forget_mult, p->forget_shift) +
-                mul16(ig[i], cg[i], p->input_mult, p->input_shift);
-    v = tfedge_clamp_i32(v, -32768, 32767);
-    if (p->cell_clip > 0) v = tfedge_clamp_i32(v, -p->cell_clip, p->cell_clip);
-    c[i] = (int16_t)v;
-  }
-  for (i = 0; i < m; ++i) {
-    const int32_t t = tfedge_tanh_s16_one(c[i], p->cell_tanh_mult, p->cell_tanh_shift);
-    const int32_t v = tfedge_mbqm(t * og[i], p->hidden_mult, p->hidden_shift) + p->hidden_zp;
-    h[i] = (int8_t)tfedge_clamp_i32(v, -128, 127);
-  }
-  memcpy(out, h, (size_t)m);
-}
-
-void lstm_s8(const tfedge_lstm_params *p, const int8_t *input, int8_t *hidden, int16_t *cell, int8_t *output) {
-  const int32_t S = p->state_dim, I = p->input_dim, T = p->time_steps, B = p->batches;
-  int32_t b, t;
-  if (p->time_major) { /* input (T, B, I): all batch rows per step */
-    for (t = 0; t < T; ++t) step(p, B, input + t * B * I, hidden, cell, output + t * B * S);
-    return;
-  }
-  for (b = 0; b < B; ++b) /* input (B, T, I): one batch row at a time, its own state row */
-    for (t = 0; t < T; ++t)
-      step(p, 1, input + (b * T + t) * I, hidden + b * S, cell + b * S, output + (b * T + t) * S);
-}
+ * int8 FCs, int16 sigmoid/tanh (the interpolated sigmoid table), int16 cell state, int8 hidden state. The
+ * input zero-point terms are folded into the biases (both FCs) at compile time. */
+#define TFEDGE_LSTM_NAME lstm_s8
+#define TFEDGE_LSTM_T int8_t
+#define TFEDGE_LSTM_ACC int32_t
+#define TFEDGE_LSTM_MBQM tfedge_mbqm
+#define TFEDGE_LSTM_IN_BIAS(p, i) ((p)->in_bias[i])
+#define TFEDGE_LSTM_REC_BIAS(p, i) ((p)->rec_bias[i])
+#define TFEDGE_LSTM_MIN (-128)
+#define TFEDGE_LSTM_MAX 127
+#include "tfedge_lstm_body.h"

@@ -1,5 +1,8 @@
-"""UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations: TFLM's integer LSTM (lstm_eval.h, EvalLstm<int8, int8,
-int16, int32>) for the standard Keras LSTM (no peephole, projection, layer norm or CIFG). Prepare-time data
+"""UNIDIRECTIONAL_SEQUENCE_LSTM: TFLM's integer LSTM (lstm_eval.h) for the standard Keras LSTM (no peephole,
+projection, layer norm or CIFG), int8 (EvalLstm<int8, int8, int16, int32>) and, on the type axis, int16x8
+(EvalLstm<int16, int8, int16, int64>: int16 input/hidden state, int64 biases and accumulators; such files
+come from tfedge.export.lstm16x8, the converter does not write them). One C body serves both
+(include/tfedge_lstm_body.h). Prepare-time data
 as TFLM's PrepareGateParametersInteger: each gate's two FCs requantize into Q3.12 (scale 2^-12), the gate
 activations give Q0.15, the cell state is int16 with a power-of-two scale. The hidden and cell state
 tensors are variable tensors: planned in the arena for the whole invoke (nothing else shares their bytes),
@@ -14,7 +17,7 @@ import numpy as np
 
 from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op
-from tfedge.compiler.ops import Layer, register
+from tfedge.compiler.ops import Layer, register, register_type
 from tfedge.compiler.ops.common import activation, const_input, shape_is, where
 from tfedge.compiler.ops.fully_connected import multipliers
 
@@ -46,15 +49,17 @@ def _log2(scale: float) -> tuple[int, bool]:
     return quant.tflite_round(v), abs(v - quant.tflite_round(v)) < 1e-3
 
 
-def _validate(op: Op, g: Graph) -> list[str]:
+# per activation type: (bias type, kernel, C type)
+TYPES = {"int8": ("int32", "lstm_s8", "int8_t"), "int16": ("int64", "lstm_s16", "int16_t")}
+
+
+def _validate(op: Op, g: Graph, dtype: str = "int8") -> list[str]:
     if not 20 <= len(op.inputs) <= 24 or len(op.outputs) != 1:
         return [f"{where(op)}: expected 20-24 inputs and 1 output, got {len(op.inputs)} and {len(op.outputs)}"]
     problems = []
     x = g.tensors[op.inputs[INPUT]] if op.inputs[INPUT] >= 0 else None
-    if x is not None and x.dtype == "int16":
-        return [f"{where(op)}: int16x8 LSTM is not supported (the TFLite converter does not produce it either: "
-                "export the LSTM model int8)"]
-    problems += activation(op, g, op.inputs[INPUT], "input") + activation(op, g, op.outputs[0], "output")
+    types = (dtype,)
+    problems += activation(op, g, op.inputs[INPUT], "input", types) + activation(op, g, op.outputs[0], "output", types)
     for name, idx in VARIANTS.items():
         if any(_get(op, k) >= 0 for k in idx):
             problems.append(f"{where(op)}: LSTM with {name} is not supported (TFLM's integer LSTM runs the "
@@ -69,7 +74,7 @@ def _validate(op: Op, g: Graph) -> list[str]:
     for k in IN_W + REC_W:
         problems += const_input(op, g, op.inputs[k], f"weights {k}", "int8", rank=2)
     for k in BIAS:
-        problems += const_input(op, g, op.inputs[k], f"bias {k}", "int32", rank=1)
+        problems += const_input(op, g, op.inputs[k], f"bias {k}", TYPES[dtype][0], rank=1)
     if problems:
         return problems
     if len(x.shape) != 3:
@@ -87,7 +92,7 @@ def _validate(op: Op, g: Graph) -> list[str]:
     h, c = (g.tensors[op.inputs[k]] if op.inputs[k] >= 0 else None for k in (HIDDEN, CELL))
     if h is None or c is None or not h.variable or not c.variable:
         return problems + [f"{where(op)}: the hidden and cell state must be variable tensors"]
-    problems += activation(op, g, op.inputs[HIDDEN], "hidden state")
+    problems += activation(op, g, op.inputs[HIDDEN], "hidden state", types)
     if c.dtype != "int16" or not c.quantized or c.q_zero != 0 or not _log2(c.q_scale)[1]:
         problems.append(f"{where(op)}: the cell state must be int16, zero point 0, with a power-of-two scale")
     if h.size != b_ * s_ or c.size != b_ * s_:
@@ -108,15 +113,21 @@ def _inter(scale1: float, scale2: float, out_scale: float) -> tuple[int, int]:
     return quant.quantize_multiplier(float(scale1) * float(scale2) / float(out_scale))
 
 
-def _emit(op: Op, g: Graph, ctx) -> Layer:
+def _emit(op: Op, g: Graph, ctx, dtype: str = "int8") -> Layer:
     x, h, c = (g.tensors[op.inputs[k]] for k in (INPUT, HIDDEN, CELL))
     b_, t_, i_, s_, tm = _dims(op, g)
     q312 = SimpleNamespace(q_scale=float(np.float32(GATE_IN_SCALE)))
     in_w, in_m, in_s = _fc(x, [g.tensors[op.inputs[k]] for k in IN_W], q312)
     rec_w, rec_m, rec_s = _fc(h, [g.tensors[op.inputs[k]] for k in REC_W], q312)
     bias = np.stack([g.tensors[op.inputs[k]].data for k in BIAS]).astype(np.int64)
-    in_bias = quant.wrap_int32(bias - x.q_zero * in_w.astype(np.int64).sum(axis=2))  # the FC's input offset folded
-    rec_bias = quant.wrap_int32(-h.q_zero * rec_w.astype(np.int64).sum(axis=2))  # no recurrent bias in Keras' LSTM
+    _, kernel, ctype = TYPES[dtype]
+    if dtype == "int16":  # zero points 0 (TFLM's int16 FC has no input offset) and no recurrent bias
+        biases = dict(in_bias64=ctx.array("int64_t", bias, "inb"))
+    else:  # the FCs' input offsets folded into the biases (Keras' LSTM has no recurrent bias)
+        biases = dict(in_bias=ctx.array("int32_t", quant.wrap_int32(bias - x.q_zero * in_w.astype(np.int64).sum(axis=2)),
+                                        "inb"),
+                      rec_bias=ctx.array("int32_t", quant.wrap_int32(-h.q_zero * rec_w.astype(np.int64).sum(axis=2)),
+                                         "recb"))
     power = _log2(c.q_scale)[0]
     tanh_shift = 15 + power - 3  # lstm_internal::Tanh: a negative shift becomes multiplier 3, right shift
     tanh_mult, tanh_shift = (3, -tanh_shift) if tanh_shift < 0 else (0, tanh_shift)
@@ -128,17 +139,20 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     rows = b_ if tm else 1
     name = ctx.params("tfedge_lstm_params", dict(
         batches=b_, time_steps=t_, input_dim=i_, state_dim=s_, time_major=int(tm),
-        in_weights=ctx.array("int8_t", in_w, "inw"), in_bias=ctx.array("int32_t", in_bias, "inb"),
+        in_weights=ctx.array("int8_t", in_w, "inw"), **biases,
         in_mult=ctx.array("int32_t", in_m, "inm"), in_shift=ctx.array("int32_t", in_s, "ins"),
-        rec_weights=ctx.array("int8_t", rec_w, "recw"), rec_bias=ctx.array("int32_t", rec_bias, "recb"),
+        rec_weights=ctx.array("int8_t", rec_w, "recw"),
         rec_mult=ctx.array("int32_t", rec_m, "recm"), rec_shift=ctx.array("int32_t", rec_s, "recs"),
         cell_tanh_mult=tanh_mult, cell_tanh_shift=tanh_shift, forget_mult=fm, forget_shift=fs,
         input_mult=im, input_shift=is_, hidden_mult=hm, hidden_shift=hs, hidden_zp=h.q_zero, cell_clip=cell_clip,
         scratch=ctx.scratch(4 * s_ * rows * 2)))
-    call = (f"lstm_s8(&{name}, {ctx.ptr(op.inputs[INPUT], const=True)}, {ctx.state(op.inputs[HIDDEN], 'int8_t')}, "
-            f"{ctx.state(op.inputs[CELL], 'int16_t')}, {ctx.ptr(op.outputs[0])});")
-    return Layer(kernel="lstm_s8", call=call, macs=int(b_ * t_ * 4 * s_ * (i_ + s_)),
-                 variant_reason="TFLM integer LSTM: int16 gates and cell state, int8 hidden state")
+    call = (f"{kernel}(&{name}, {ctx.ptr(op.inputs[INPUT], ctype, const=True)}, {ctx.state(op.inputs[HIDDEN], ctype)}, "
+            f"{ctx.state(op.inputs[CELL], 'int16_t')}, {ctx.ptr(op.outputs[0], ctype)});")
+    return Layer(kernel=kernel, call=call, macs=int(b_ * t_ * 4 * s_ * (i_ + s_)),
+                 variant_reason=f"TFLM integer LSTM: int16 gates and cell state, {dtype} hidden state"
+                                + (", int64 gate FCs" if dtype == "int16" else ""))
 
 
 register("UNIDIRECTIONAL_SEQUENCE_LSTM", _validate, _emit)
+register_type("UNIDIRECTIONAL_SEQUENCE_LSTM", "int16", lambda op, g: _validate(op, g, "int16"),
+              lambda op, g, ctx: _emit(op, g, ctx, "int16"))
