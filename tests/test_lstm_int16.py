@@ -130,3 +130,25 @@ def test_lstm16_bit_exact_on_mps2_an386(tmp_path):
     print(f"int16x8 kws + stacked2 LSTMs on mps2-an386: {len(x)} sequences bit-exact with TFLM; "
           f"{r['instructions_per_inference']:,} instructions per sequence, arena {r['arena_bytes']} B, "
           f"flash {r['flash_bytes']:,} B")
+
+
+def test_lstm16_wrong_bias_type_is_refused():
+    """The int16 rule names what is wrong: an int16x8 LSTM whose gate biases are int32 (the int8 kernel's)."""
+    from tfedge.compiler.ops import REGISTRY
+
+    g = read_model(_model("bare_lstm")["tflite"])
+    lstm = next(op for op in g.ops if op.kind == "UNIDIRECTIONAL_SEQUENCE_LSTM")
+    assert REGISTRY["UNIDIRECTIONAL_SEQUENCE_LSTM"].validate(lstm, g) == []
+    g.tensors[lstm.inputs[13]].dtype = "int32"
+    assert any("bias 13" in p and "expected int64" in p for p in REGISTRY["UNIDIRECTIONAL_SEQUENCE_LSTM"].validate(lstm, g))
+
+
+def test_cell_state_scale_is_the_16x8_power_of_two():
+    from tfedge.errors import ModelError
+    from tfedge.export.lstm16x8 import act16_scale, cell_scale
+
+    assert cell_scale(0.3) == cell_scale(1.0) == 2.0 ** -15 and cell_scale(1.5) == 2.0 ** -14
+    assert cell_scale(300.0) == 2.0 ** -6
+    with pytest.raises(ModelError, match="cell state reaches"):
+        cell_scale(600.0)
+    assert act16_scale(-0.5, 2.0) == np.float32(2.0 / 32767)

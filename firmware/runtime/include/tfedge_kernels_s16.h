@@ -92,8 +92,7 @@ void dequantize_s16_f32(const tfedge_quant_params *p, const int16_t *input, floa
 typedef struct {
   int32_t batches, time_steps, input_dim, state_dim, time_major;
   const int8_t *in_weights;  /* [4][state][input] */
-  const int32_t *in_bias;    /* [4][state] (int8) */
-  const int64_t *in_bias64;  /* [4][state] (int16x8) */
+  const int32_t *in_bias;    /* [4][state] (int8; int16x8: in_bias64) */
   const int32_t *in_mult;    /* [4] */
   const int32_t *in_shift;
   const int8_t *rec_weights; /* [4][state][state] */
@@ -106,6 +105,7 @@ typedef struct {
   int32_t hidden_mult, hidden_shift, hidden_zp; /* output gate x tanh(cell) -> hidden state */
   int32_t cell_clip;                       /* quantized; 0: no clipping */
   int16_t *scratch;                        /* 4 * state_dim * (time_major ? batches : 1) int16 */
+  const int64_t *in_bias64;                /* [4][state]: the int16x8 kernel's biases */
 } tfedge_lstm_params;
 void lstm_s8(const tfedge_lstm_params *p, const int8_t *input, int8_t *hidden, int16_t *cell, int8_t *output);
 void lstm_s16(const tfedge_lstm_params *p, const int16_t *input, int16_t *hidden, int16_t *cell, int16_t *output);
