@@ -159,6 +159,8 @@ SEEDS: dict[str, tuple[str, dict]] = {
     "decoder": ("conv_transpose", dict(decoder=True, hw=(3, 4), filters=2)),
     # issue 12's LSTM, resource variables and int16x8
     "lstm_stacked": ("lstm_seq", dict(layers=2, units=6)),  # UNIDIRECTIONAL_SEQUENCE_LSTM, variable tensors
+    # int16x8 LSTM (written by tfedge.export.lstm16x8; the params of test_lstm_int16.RAW: one cached model)
+    "lstm_int16x8": ("lstm_seq", dict(steps=6, features=5, units=7, head=False, train=False, converter="lstm16x8")),
     "streaming_variable": ("streaming_ema", dict(converter="resource_variables")),  # CALL_ONCE init subgraph
     "small_cnn_int16x8": ("small_cnn", dict(int16x8=True)),  # the int16 type axis
     "decoder_int16x8": ("conv_transpose", dict(decoder=True, hw=(3, 4), filters=2, int16x8=True)),  # + RELU int16
