@@ -28,8 +28,9 @@ from tfedge.emulate.cycles import estimate_cycles, estimate_cycles_precise  # no
 from tfedge.emulate.measure import marker_addresses, split_snapshots  # noqa: E402
 from tfedge.emulate.qemu import run_firmware  # noqa: E402
 
-SOURCE = Path(__file__).with_name("coremix.c")
-ITERATIONS = 4  # bench(5) - bench(1), see coremix.c
+HERE = Path(__file__).parent
+SOURCES = [HERE / n for n in ("coremix.c", "coremix_util.c", "coremix_matrix.c", "coremix_state.c")]
+ITERATIONS = 2  # iterate(3) - iterate(1), see coremix.c (COREMIX_ITERATIONS)
 # (board, published CoreMark/MHz of its core: the figures issue 14 quotes)
 CORES = {"cortex-m0": ("microbit", 2.33), "cortex-m3": ("mps2-an385", 3.32), "cortex-m4": ("mps2-an386", 3.40),
          "cortex-m7": ("mps2-an500", 5.01), "cortex-m33": ("mps2-an505", 4.02), "cortex-m55": ("mps3-an547", 4.2)}
@@ -39,12 +40,13 @@ REFERENCE = "cortex-m4"
 def measure(board_name: str, opt: str) -> dict:
     board = load_board(board_name)
     with tempfile.TemporaryDirectory(prefix="tfedge-coremix-") as tmp:
-        fw = build_firmware(board, [SOURCE], with_harness=False, opt=opt)
+        fw = build_firmware(board, SOURCES, include_dirs=[HERE], with_harness=False, opt=opt)
         run = run_firmware(board, fw.elf, workdir=Path(tmp) / "run", marks=marker_addresses(fw.elf), timeout=120,
                            trace=True)
+    crcs = {k: int(v, 16) for line in run.console if line.startswith("coremix crc") for k, v in [line.split()[1:3]]}
     m = split_snapshots(run.snapshots)
     d = {k: m.inferences[1][k] - m.inferences[0][k] for k in m.inferences[0]}
-    return {"board": board_name, "instructions": d["insns"] / ITERATIONS,
+    return {"board": board_name, "crcs": crcs, "instructions": d["insns"] / ITERATIONS,
             "fast": estimate_cycles(d, board) / ITERATIONS, "precise": estimate_cycles_precise(d, board) / ITERATIONS,
             "counts": {k: v / ITERATIONS for k, v in d.items() if not k.startswith(("rd", "wr"))}}
 
