@@ -231,9 +231,9 @@ static void classify(const uint8_t *b, size_t size, uint64_t *cls) {
  * (a memory callback per access; an address counts for the last region given that holds it), and
  * address-generation interlocks (static, per adjacent pair). */
 enum { T_BTAKEN, T_FETCH_NONSEQ, T_ICACHE_MISS, T_DFLASH_MISS, T_STALL, T_DUAL, T_MVE_WAIT, T_BMISS, T_INDIRECT, T_BL, T_LDPC,
-       T_MAC32, T_N };
+       T_MAC32, T_BXLR, T_N };
 static const char *trace_names[T_N] = {"btaken", "fetch_nonseq", "icache_miss", "dflash_miss", "stall", "dual",
-                                       "mve_wait", "bmiss", "bindirect", "bl", "ldpc", "mac32"};
+                                       "mve_wait", "bmiss", "bindirect", "bl", "ldpc", "mac32", "bxlr"};
 static uint64_t trace_ctr[T_N];
 static int trace;
 
@@ -319,7 +319,8 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info, uint64
  * starts (a block starts after a branch, whose refill covers one- or two-cycle latencies); the Helium pipe
  * state is carried across blocks at run time (the exec callback). Sources per core: docs/cycle_model.md. */
 enum { K_LOAD = 1, K_LOAD_SUB = 2, K_STORE = 4, K_MUL = 8, K_SHIFT = 16, K_SIMD = 32, K_BRANCH = 64, K_SINGLE = 128,
-       K_FP = 256, K_DI16 = 512, K_SHIFTED_ALU = 1024, K_INDIRECT = 2048, K_BL = 4096, K_LDPC = 8192, K_MAC32 = 16384 };
+       K_FP = 256, K_DI16 = 512, K_SHIFTED_ALU = 1024, K_INDIRECT = 2048, K_BL = 4096, K_LDPC = 8192, K_MAC32 = 16384,
+       K_BXLR = 32768 /* BX LR: an indirect branch the M3/M4 still forward (their TRMs' branch target forwarding) */ };
 enum { P_LS, P_INT, P_MUL, P_SYS, P_N };
 
 typedef struct {
@@ -439,6 +440,7 @@ static void decode(const uint8_t *b, size_t size, insn_t *d) {
         d->src = R(rm);
         d->kind |= K_BRANCH | K_INDIRECT;
         if (hw1 & 0x80) d->dst = R(14);
+        else if (rm == 14) d->kind |= K_BXLR;
       } else {
         d->src = R(rm) | (op == 2 ? 0 : R(rdn));
         if (op != 1) d->dst = rdn == 15 ? 0 : R(rdn);
@@ -697,7 +699,7 @@ enum { E_NONE, E_COND, E_DIRECT, E_INDIRECT }; /* falls through (or LE), B<c>/CB
 static int8_t clamp8(double v) { return (int8_t)(v < -8 ? -8 : v > 100 ? 100 : (v < 0 ? -(long)(-v + 0.5) : (long)(v + 0.5))); }
 
 typedef struct {
-  uint64_t stall, dual, mve_wait, indirect, bl, ldpc, mac32;
+  uint64_t stall, dual, mve_wait, indirect, bl, ldpc, mac32, bxlr;
 } sched_t;
 
 static uint64_t round_cycles(double v) { return v > 0 ? (uint64_t)(v + 0.5) : 0; }
@@ -750,6 +752,7 @@ static void schedule(size_t n, const double *occ, const insn_t *d, sched_t *out,
     if (c->kind & K_BL) out->bl++;
     if (c->kind & K_LDPC) out->ldpc++;
     if (c->kind & K_MAC32) out->mac32++;
+    if (c->kind & K_BXLR) out->bxlr++;
     prev_issue = issue;
     have_prev = 1;
   }
@@ -873,7 +876,7 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
         qemu_plugin_register_vcpu_tb_exec_cb(tb, vcpu_tb_exec, QEMU_PLUGIN_CB_NO_REGS, info);
         const uint64_t add[][2] = {{T_STALL, s.stall}, {T_DUAL, s.dual}, {T_MVE_WAIT, s.mve_wait},
                                    {T_INDIRECT, s.indirect}, {T_BL, s.bl}, {T_LDPC, s.ldpc},
-                                   {T_MAC32, s.mac32}};
+                                   {T_MAC32, s.mac32}, {T_BXLR, s.bxlr}};
         for (size_t k = 0; k < sizeof add / sizeof add[0]; k++)
           if (add[k][1])
             qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &trace_ctr[add[k][0]], add[k][1]);

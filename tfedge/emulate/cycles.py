@@ -84,6 +84,13 @@ PRECISE_COSTS: dict[str, dict[str, float]] = {
 # Cortex-M7 pipeline refill on a mispredicted or indirect branch (Arm's LLVM M7 model: 4; 6 for forward
 # branches is its measured worst case).
 M7_REFILL = 4.0
+# Cortex-M3/M4 branch target forwarding (M3 TRM r2p0 section 1.5, M4 TRM "Branch target forwarding"): a
+# PC-relative branch with an immediate offset (B, B<c>, CBZ/CBNZ, BL) or BX LR presents its target to the
+# code bus a cycle before it reaches execute, and a conditional one is speculated in decode, so the refill P
+# of the timing tables' 1 + P is 1 for them; the other PC writes (BX/BLX Rm, POP/LDM {pc}, LDR pc, TBB/TBH,
+# MOV pc) are not forwarded and keep the tables' typical P = 2. (A measurement from SRAM on the System bus,
+# where forwarding does not apply, gives P = 2 for bhi: blaatschaap.be "wait a microsecond", STM32F103.)
+M34_REFILL = {"forwarded": 1.0, "other": 2.0}
 # Cortex-M3 TRM table 18-1: MLA and MLS take 2 cycles, MUL 1 (the fast model's 0.5 is their average).
 M3_MAC32 = 1.0
 # Cortex-M0 TRM table 3-1: BL 4 cycles and POP {..., pc} 4+N (the class costs give 3 and 3+N).
@@ -92,13 +99,14 @@ BRANCH_CLASSES = ("branch", "bcond_back", "bcond_fwd")
 
 # Stated error band: real cycles = estimate x [low, high]. The low side is evidence: issue 14 measured
 # CoreMark (gcc 12.2 -O2) with the fast model at these multiples of the cores' published CoreMark/MHz;
-# scripts/coremix.py (a CoreMark-like mix, docs/cycle_model.md) measures what the precise model changes on
-# such code, which projects the precise model's CoreMark multiple. low = 1 / multiple. The high side
-# (underestimates: bus contention, write buffers, stalls not modelled) is a stated margin, not a measurement.
+# scripts/coremix.py (a CoreMark work-alike that computes CoreMark's self-check CRCs, docs/cycle_model.md)
+# measures the precise/fast ratio on the same work, which projects the precise model's CoreMark multiple.
+# low = 1 / multiple. The high side (underestimates: bus contention, write buffers, stalls not modelled) is a
+# stated margin, not a measurement.
 COREMARK_FAST_OVER_PUBLISHED = {"cortex-m0": 1.27, "cortex-m3": 1.41, "cortex-m4": 1.42, "cortex-m7": 1.14,
                                 "cortex-m33": 1.52, "cortex-m55": 1.52}
-COREMIX_PRECISE_OVER_FAST = {"cortex-m0": 0.985, "cortex-m3": 1.004, "cortex-m4": 0.986, "cortex-m7": 0.985,
-                             "cortex-m33": 0.799, "cortex-m55": 0.794}
+COREMIX_PRECISE_OVER_FAST = {"cortex-m0": 1.042, "cortex-m3": 0.951, "cortex-m4": 0.946, "cortex-m7": 1.080,
+                             "cortex-m33": 0.837, "cortex-m55": 0.892}
 ERROR_HIGH = 1.15
 
 
@@ -122,6 +130,10 @@ def precise_terms(counts: dict[str, float], board: Board) -> dict[str, float]:
     terms = {"issue": sum(c(k) * cost for k, cost in costs.items() if k not in BRANCH_CLASSES)}
     if core == "cortex-m7":
         terms["branch"] = (c("bmiss") + c("bindirect")) * M7_REFILL
+    elif core in ("cortex-m3", "cortex-m4"):
+        not_forwarded = c("bindirect") - c("bxlr")
+        terms["branch"] = ((c("branch") + c("btaken") - not_forwarded) * M34_REFILL["forwarded"]
+                           + not_forwarded * M34_REFILL["other"])
     else:
         terms["branch"] = (c("branch") + c("btaken")) * costs["branch"]
     if core == "cortex-m0":

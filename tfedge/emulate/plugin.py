@@ -23,7 +23,7 @@ CLASSES = ("insns", "load", "load_next", "store", "multi", "multi_regs", "mul", 
 # dual-issued with the one before, cycles a Helium instruction waited for its pipe, M7 branch mispredictions,
 # indirect branches (BX, POP/LDR/LDM pc, TBB), BL, loads to the PC, 32-bit multiply-accumulates.
 TRACE_COUNTERS = ("btaken", "fetch_nonseq", "icache_miss", "dflash_miss", "stall", "dual", "mve_wait", "bmiss",
-                  "bindirect", "bl", "ldpc", "mac32")
+                  "bindirect", "bl", "ldpc", "mac32", "bxlr")
 
 
 def plugin_path() -> Path:
