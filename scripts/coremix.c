@@ -35,7 +35,7 @@ typedef int32_t (*cm_cmp)(cm_item *a, cm_item *b, cm_run *run);
 /* The sort key of a data item: the low 7 bits of a kernel result chosen by the item's data (bits 0-2:
  * 0 state machine, 1 matrix, else the data itself; bits 3-6: the kernel's seed), cached in the low byte
  * with bit 7 set. */
-static int16_t item_key(int16_t *data, cm_run *run) {
+int16_t item_key(int16_t *data, cm_run *run) {
   int16_t d = *data;
   if ((d >> 7) & 1) return d & 0x7f;
   int16_t kind = d & 7, seed = (d >> 3) & 0xf, result;
@@ -56,13 +56,13 @@ static int16_t item_key(int16_t *data, cm_run *run) {
   return result;
 }
 
-static int32_t by_key(cm_item *a, cm_item *b, cm_run *run) {
+int32_t by_key(cm_item *a, cm_item *b, cm_run *run) {
   int16_t ka = item_key(&a->data16, run), kb = item_key(&b->data16, run);
   return ka - kb;
 }
 
 /* By index; with no run it also clears the cached keys (the low byte gets the high byte back). */
-static int32_t by_index(cm_item *a, cm_item *b, cm_run *run) {
+int32_t by_index(cm_item *a, cm_item *b, cm_run *run) {
   if (!run) {
     a->data16 = (int16_t)((a->data16 & 0xff00) | (0xff & (a->data16 >> 8)));
     b->data16 = (int16_t)((b->data16 & 0xff00) | (0xff & (b->data16 >> 8)));
@@ -70,7 +70,7 @@ static int32_t by_index(cm_item *a, cm_item *b, cm_run *run) {
   return a->idx - b->idx;
 }
 
-static cm_node *list_find(cm_node *p, const cm_item *want) {
+cm_node *list_find(cm_node *p, const cm_item *want) {
   if (want->idx >= 0) {
     while (p && p->info->idx != want->idx) p = p->next;
   } else {
@@ -79,7 +79,7 @@ static cm_node *list_find(cm_node *p, const cm_item *want) {
   return p;
 }
 
-static cm_node *list_reverse(cm_node *p) {
+cm_node *list_reverse(cm_node *p) {
   cm_node *done = NULL;
   while (p) {
     cm_node *rest = p->next;
@@ -91,7 +91,7 @@ static cm_node *list_reverse(cm_node *p) {
 }
 
 /* Bottom-up merge sort of a singly linked list: runs of 1, 2, 4 ... merged pairwise until one remains. */
-static cm_node *list_sort(cm_node *list, cm_cmp cmp, cm_run *run) {
+cm_node *list_sort(cm_node *list, cm_cmp cmp, cm_run *run) {
   for (int32_t width = 1;; width *= 2) {
     cm_node *p = list, *tail = NULL;
     int32_t merges = 0;
@@ -136,7 +136,7 @@ static cm_node *list_sort(cm_node *list, cm_cmp cmp, cm_run *run) {
 }
 
 /* Unlinks the node after `at` by swapping data with it (returns the unlinked node), and back. */
-static cm_node *list_unlink_next(cm_node *at) {
+cm_node *list_unlink_next(cm_node *at) {
   cm_node *gone = at->next;
   cm_item *t = at->info;
   at->info = gone->info;
@@ -146,7 +146,7 @@ static cm_node *list_unlink_next(cm_node *at) {
   return gone;
 }
 
-static void list_relink(cm_node *gone, cm_node *at) {
+void list_relink(cm_node *gone, cm_node *at) {
   cm_item *t = gone->info;
   gone->info = at->info;
   at->info = t;
@@ -154,7 +154,7 @@ static void list_relink(cm_node *gone, cm_node *at) {
   at->next = gone;
 }
 
-static cm_node *node_add(cm_node *after, const cm_item *v, cm_node **nodes, cm_item **items, cm_node *nodes_end,
+cm_node *node_add(cm_node *after, const cm_item *v, cm_node **nodes, cm_item **items, cm_node *nodes_end,
                          cm_item *items_end) {
   if (*nodes + 1 >= nodes_end || *items + 1 >= items_end) return NULL; /* the part is full */
   cm_node *n = (*nodes)++;
@@ -165,7 +165,7 @@ static cm_node *node_add(cm_node *after, const cm_item *v, cm_node **nodes, cm_i
   return n;
 }
 
-static cm_node *list_init(uint32_t bytes, uint8_t *mem, int16_t seed) {
+cm_node *list_init(uint32_t bytes, uint8_t *mem, int16_t seed) {
   uint32_t count = bytes / (16 + sizeof(cm_item)) - 2;
   cm_node *nodes = (cm_node *)mem, *nodes_end = nodes + count;
   cm_item *items = (cm_item *)nodes_end, *items_end = items + count;
@@ -193,7 +193,7 @@ static cm_node *list_init(uint32_t bytes, uint8_t *mem, int16_t seed) {
   return list_sort(head, by_index, NULL);
 }
 
-static uint16_t list_bench(cm_run *run, int16_t find_idx) {
+uint16_t list_bench(cm_run *run, int16_t find_idx) {
   uint16_t score = 0, found = 0, missed = 0;
   cm_node *list = run->list;
   cm_item want = {0, find_idx};
@@ -228,7 +228,7 @@ static uint16_t list_bench(cm_run *run, int16_t find_idx) {
   return score;
 }
 
-__attribute__((noinline)) static void iterate(cm_run *run, int32_t n) {
+__attribute__((noinline)) void iterate(cm_run *run, int32_t n) {
   run->crc = run->crclist = run->crcmatrix = run->crcstate = 0;
   for (int32_t i = 0; i < n; i++) {
     run->crc = cm_crc16(list_bench(run, 1), run->crc);

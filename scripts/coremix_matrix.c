@@ -34,7 +34,7 @@ uint32_t cm_matrix_init(uint32_t bytes, void *mem, int32_t seed, cm_mat *m) {
 }
 
 /* A data-dependent scan of C: counts rises, and resets a running sum that passes the clip value. */
-static int16_t summarise(uint32_t n, const int32_t *c, int16_t clip) {
+int16_t summarise(uint32_t n, const int32_t *c, int16_t clip) {
   int32_t run = 0, prev = 0;
   int16_t score = 0;
   for (uint32_t i = 0; i < n; i++)
@@ -52,24 +52,24 @@ static int16_t summarise(uint32_t n, const int32_t *c, int16_t clip) {
   return score;
 }
 
-static void add_scalar(uint32_t n, int16_t *a, int16_t v) {
+void add_scalar(uint32_t n, int16_t *a, int16_t v) {
   for (uint32_t i = 0; i < n; i++)
     for (uint32_t j = 0; j < n; j++) a[i * n + j] += v;
 }
 
-static void times_scalar(uint32_t n, int32_t *c, const int16_t *a, int16_t v) {
+void times_scalar(uint32_t n, int32_t *c, const int16_t *a, int16_t v) {
   for (uint32_t i = 0; i < n; i++)
     for (uint32_t j = 0; j < n; j++) c[i * n + j] = (int32_t)a[i * n + j] * (int32_t)v;
 }
 
-static void times_vector(uint32_t n, int32_t *c, const int16_t *a, const int16_t *b) {
+void times_vector(uint32_t n, int32_t *c, const int16_t *a, const int16_t *b) {
   for (uint32_t i = 0; i < n; i++) {
     c[i] = 0;
     for (uint32_t j = 0; j < n; j++) c[i] += (int32_t)a[i * n + j] * (int32_t)b[j];
   }
 }
 
-static void times_matrix(uint32_t n, int32_t *c, const int16_t *a, const int16_t *b) {
+void times_matrix(uint32_t n, int32_t *c, const int16_t *a, const int16_t *b) {
   for (uint32_t i = 0; i < n; i++)
     for (uint32_t j = 0; j < n; j++) {
       c[i * n + j] = 0;
@@ -77,7 +77,7 @@ static void times_matrix(uint32_t n, int32_t *c, const int16_t *a, const int16_t
     }
 }
 
-static void times_matrix_bits(uint32_t n, int32_t *c, const int16_t *a, const int16_t *b) {
+void times_matrix_bits(uint32_t n, int32_t *c, const int16_t *a, const int16_t *b) {
   for (uint32_t i = 0; i < n; i++)
     for (uint32_t j = 0; j < n; j++) {
       c[i * n + j] = 0;
@@ -88,7 +88,7 @@ static void times_matrix_bits(uint32_t n, int32_t *c, const int16_t *a, const in
     }
 }
 
-static uint16_t matrix_steps(uint32_t n, int32_t *c, int16_t *a, const int16_t *b, int16_t v) {
+uint16_t matrix_steps(uint32_t n, int32_t *c, int16_t *a, const int16_t *b, int16_t v) {
   uint16_t crc = 0;
   int16_t clip = (int16_t)(0xf000 | v);
   add_scalar(n, a, v);

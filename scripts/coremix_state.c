@@ -33,11 +33,11 @@ void cm_state_init(uint32_t bytes, int16_t seed, uint8_t *text) {
   for (bytes++; used < bytes; used++) text[used] = 0;
 }
 
-static int is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+static uint8_t is_digit(uint8_t c) { return (c >= '0') & (c <= '9'); } /* both compares, no branch */
 
 /* One token from *at: returns the state it ends in, leaves *at after it (past its comma when the token
  * was read to the end, right after the first offending character when it turned invalid). */
-static int recognise(uint8_t **at, uint32_t *moves) {
+int recognise(uint8_t **at, uint32_t *moves) {
   uint8_t *p = *at;
   int st = ST_START;
   for (; *p && st != ST_INVALID; p++) {

@@ -105,8 +105,8 @@ BRANCH_CLASSES = ("branch", "bcond_back", "bcond_fwd")
 # stated margin, not a measurement.
 COREMARK_FAST_OVER_PUBLISHED = {"cortex-m0": 1.27, "cortex-m3": 1.41, "cortex-m4": 1.42, "cortex-m7": 1.14,
                                 "cortex-m33": 1.52, "cortex-m55": 1.52}
-COREMIX_PRECISE_OVER_FAST = {"cortex-m0": 1.042, "cortex-m3": 0.951, "cortex-m4": 0.946, "cortex-m7": 1.080,
-                             "cortex-m33": 0.837, "cortex-m55": 0.892}
+COREMIX_PRECISE_OVER_FAST = {"cortex-m0": 1.050, "cortex-m3": 0.948, "cortex-m4": 0.942, "cortex-m7": 1.121,
+                             "cortex-m33": 0.843, "cortex-m55": 0.878}
 ERROR_HIGH = 1.15
 
 
