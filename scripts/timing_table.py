@@ -49,7 +49,7 @@ def compare(model: Path, board_name: str) -> dict:
         "precise_terms": precise, "fast_terms": fast,
         "why": explain_difference(counts, board),
         "counts": {k: counts.get(k, 0) for k in ("dflash_miss", "icache_miss", "fetch_nonseq", "stall", "dual",
-                                                 "mve_wait", "btaken", "bmiss", "bindirect")},
+                                                 "mve_wait", "btaken", "bmiss", "bindirect", "bxlr")},
     }
 
 
