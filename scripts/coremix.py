@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from tfedge.boards import load_board  # noqa: E402
 from tfedge.build.firmware import build_firmware  # noqa: E402
-from tfedge.emulate.cycles import estimate_cycles, estimate_cycles_precise  # noqa: E402
+from tfedge.emulate.cycles import estimate_cycles, estimate_cycles_precise, precise_terms  # noqa: E402
 from tfedge.emulate.measure import marker_addresses, split_snapshots  # noqa: E402
 from tfedge.emulate.qemu import run_firmware  # noqa: E402
 
@@ -50,6 +50,7 @@ def measure(board_name: str, opt: str) -> dict:
     d = {k: m.inferences[1][k] - m.inferences[0][k] for k in m.inferences[0]}
     return {"board": board_name, "crcs": crcs, "instructions": d["insns"] / ITERATIONS,
             "fast": estimate_cycles(d, board) / ITERATIONS, "precise": estimate_cycles_precise(d, board) / ITERATIONS,
+            "terms": {k: v / ITERATIONS for k, v in precise_terms(d, board).items()},
             "counts": {k: v / ITERATIONS for k, v in d.items() if not k.startswith(("rd", "wr"))}}
 
 
@@ -87,6 +88,17 @@ def table(rows: dict[str, dict], ratios: dict[str, dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def terms_table(rows: dict[str, dict]) -> str:
+    """The precise estimate per iteration by cause (precise_terms), and its cycles per instruction."""
+    names = ["issue", "branch", "stall", "dual", "mve_wait"]
+    lines = ["| core | instr/iter | " + " | ".join(names) + " | precise | CPI |", "|---|" + "---:|" * (len(names) + 3)]
+    for core, r in rows.items():
+        t = r["terms"]
+        lines.append(f"| {core} | {r['instructions']:,.0f} | " + " | ".join(f"{t.get(n, 0):,.0f}" for n in names)
+                     + f" | {r['precise']:,.0f} | {r['precise'] / r['instructions']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="coremix-out")
@@ -103,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "coremix.json").write_text(json.dumps({"rows": rows, "ratios": ratios}, indent=1))
-    (out / "coremix.md").write_text(table(rows, ratios))
-    print(table(rows, ratios))
+    (out / "coremix.md").write_text(table(rows, ratios) + "\n" + terms_table(rows))
+    print(table(rows, ratios) + "\n" + terms_table(rows))
     return 0
 
 
