@@ -137,6 +137,10 @@ M7_PAIRS = {
     "dependent_alu": (["adds r1, r1, #1"] * 4 + _LOOP, 1, 5),  # only subs pairs (with the last add)
     "load_alu": (["ldr r1, [r0]", "adds r2, r2, #1", "ldr r3, [r0, #4]", "adds r5, r5, #1"] + _LOOP, 3, 3),
     # str | str+mul | mul+adds | sadd16+subs | bne: the second store and MAC wait for their port
+    # an extend (SIMD unit + ALU, older slot only) pairs with a shifted-operand add (ALU + shifter) after it;
+    # an extend-and-add (UXTAB: the shifter too) does not: uxtb|add.w, uxtab, add.w|subs, bne
+    "extend_shift": (["uxtb r1, r2", "add.w r3, r5, r6, lsl #2", "uxtab r7, r7, r2", "add.w r8, r5, r6, lsl #2"]
+                     + _LOOP, 2, 4),
     "ports_and_dsp": (["str r1, [r0, #16]", "str r2, [r0, #20]", "mul r3, r1, r2", "mul r5, r1, r2", "adds r6, r6, #1",
                        "sadd16 r1, r1, r2"] + _LOOP, 3, 5),
 }

@@ -490,7 +490,7 @@ static void decode(const uint8_t *b, size_t size, insn_t *d) {
     } else if ((hw1 & 0xff00) == 0xb200) { /* SXTH/SXTB/UXTH/UXTB */
       d->src = R(r3);
       d->dst = R(r0);
-      d->kind |= K_DI16 | K_SHIFT | K_SIMD; /* M7: extends issue from the older slot (LLVM M7WriteSIMD1) */
+      d->kind |= K_DI16 | K_SIMD; /* M7: extends issue from the older slot, SIMD unit + ALU, no shifter (LLVM M7WriteSIMD1) */
     } else if ((hw1 & 0xfe00) == 0xb400) { /* PUSH */
       d->src = reglist16(hw1 & 0xff) | ((hw1 & 0x100) ? R(14) : 0);
       d->early = R(13);
@@ -644,7 +644,8 @@ static void decode(const uint8_t *b, size_t size, insn_t *d) {
     uint32_t a = (hw1 >> 4) & 0xf, b2 = (hw2 >> 4) & 0xf;
     if ((a & 0x8) && (b2 & 0x8) == 0) d->kind |= K_SIMD;                     /* parallel add/sub */
     else if ((a & 0xc) == 0x8 && (b2 & 0xc) == 0x8) d->kind |= K_SIMD;       /* QADD, SEL, REV, CLZ */
-    else if ((a & 0x8) == 0 && (b2 & 0x8)) d->kind |= K_SHIFT | K_SIMD;      /* SXTB/UXTB/.../SXTB16 (+A) */
+    else if ((a & 0x8) == 0 && (b2 & 0x8)) /* SXTB/UXTB/.../SXTB16: SIMD unit, older slot; +A forms also the shifter */
+      d->kind |= K_SIMD | (rn != 15 ? K_SHIFT : 0);                          /* (LLVM M7: SIMD1 vs ShSIMD1) */
   } else if ((op2 & 0x78) == 0x30) { /* multiply, MAC */
     d->kind |= K_MUL;
     if (rt != 15) d->late = R(rt), d->kind |= K_MAC32; /* MLA, MLS, SMLAxy, SMLAD, SMMLA ... */
