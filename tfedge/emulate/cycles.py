@@ -120,7 +120,8 @@ def error_band(board: Board, timing: str) -> tuple[float, float]:
 
 def precise_terms(counts: dict[str, float], board: Board) -> dict[str, float]:
     """The precise estimate split by cause (cycles; dual issue negative): issue (the class costs), branch
-    (pipeline refills from exact outcomes; M7: mispredictions and indirect branches), stall (interlocks),
+    (pipeline refills from exact outcomes; M3/M4: forwarded branches refill 1, other PC writes 2; M7:
+    mispredictions and indirect branches), stall (interlocks),
     dual (instructions that issued with the one before), mve_wait (Helium instructions waiting for their
     pipe: what beat overlap did not hide), flash_fetch / flash_data (wait states per flash-cache miss, or per
     non-sequential fetch / data read without a cache)."""
