@@ -1,6 +1,6 @@
 """int16x8 for ops the TFLite converter refuses in 16x8 (export/int16x8_requant.py): `export_int8(int16x8=True)`
 quantizes PRELU itself (int16 activations, symmetric from the calibrated range / 32767; int8 alpha, which TFLM's
-int16 PRELU requires). Each hand-made file is run by both referees (TFLM, and LiteRT's reference kernels: both
+int16 PRELU requires) and HARD_SWISH (which no referee runs in int16) as ADD(x, 3) with RELU6, MUL, MUL. Each hand-made file is run by both referees (TFLM, and LiteRT's reference kernels: both
 accept it) and by tfedge: bit-exact on 150 inputs, and each referee's RMS distance to the float Keras model is
 shown and bounded, so a wrong scale cannot pass because both sides agree on it."""
 
@@ -21,6 +21,10 @@ CASES = {
     "prelu_per_element": ("prelu", {}),
     "prelu_shared_hw": ("prelu", dict(shared_axes=[1, 2], c=6)),  # per-channel alpha (1, 1, 6)
     "prelu_shared_h": ("prelu", dict(shared_axes=[1], hw=(3, 6))),  # alpha (1, 6, 4): broadcast along H
+    # HARD_SWISH: no int16 kernel in TFLM or LiteRT; written as ADD(x, 3)+RELU6, MUL, MUL (int16 kernels both have)
+    "hard_swish_after_conv": ("activation", dict(fn="hard_swish")),
+    "hard_swish_wide": ("activation", dict(fn="hard_swish", input_range=4.0, c=5)),  # past -3 and +3
+    "hard_swish_on_input": ("activation", dict(fn="hard_swish", pre_conv=False, input_range=5.0)),
 }
 
 
@@ -39,15 +43,19 @@ def _int8_distance(m: dict) -> float:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_requantized_prelu_bit_exact_with_tflm_and_litert(case, record_property):
+def test_requantized_ops_bit_exact_with_tflm_and_litert(case, record_property):
     builder, params = CASES[case]
     m = get_model(builder, **params, **I16)
     g = read_model(m["tflite"])
     types = {t.dtype for t in g.tensors}
     assert "float32" not in types and types <= {"int16", "int8", "int32", "int64"}, types
-    prelus = [op for op in g.ops if op.kind == "PRELU"]
-    assert prelus and all(g.tensors[op.inputs[0]].dtype == "int16" and g.tensors[op.inputs[1]].dtype == "int8"
-                          for op in prelus)
+    kinds = [op.kind for op in g.ops]
+    if builder == "prelu":
+        prelus = [op for op in g.ops if op.kind == "PRELU"]
+        assert prelus and all(g.tensors[op.inputs[0]].dtype == "int16" and g.tensors[op.inputs[1]].dtype == "int8"
+                              for op in prelus)
+    else:
+        assert "HARD_SWISH" not in kinds and kinds[-3:] == ["ADD", "MUL", "MUL"], kinds
     t_in, t_out = g.tensors[g.inputs[0]], g.tensors[g.outputs[0]]
     assert t_in.dtype == t_out.dtype == "int16" and t_in.q_zero == t_out.q_zero == 0
 
@@ -69,7 +77,7 @@ def test_requantized_prelu_bit_exact_with_tflm_and_litert(case, record_property)
     d_int8 = _int8_distance(get_model(builder, **params))  # the converter's own int8 file of the same model
     record_property("distance_to_float", {"tflm": d_tflm, "litert": d_litert, "int8": d_int8})
     print(f"{case}: {len(x)} inputs bit-exact with TFLM (LiteRT: {np.count_nonzero(off)} of {off.size} values 1 LSB "
-          f"apart); relative RMS distance to float Keras: TFLM {d_tflm:.4f}, LiteRT {d_litert:.4f} (int8 file: {d_int8:.4f})")
+          f"apart); relative RMS distance to float Keras: TFLM {d_tflm:.5f}, LiteRT {d_litert:.5f} (int8 file: {d_int8:.5f})")
     # The int8 weights and alpha dominate the error; int16 activations must do better than the int8 file (a wrong
     # activation or alpha scale gives distances of order 0.1-1)
     assert d_tflm < d_int8 and d_litert < d_int8 and d_tflm < 0.03

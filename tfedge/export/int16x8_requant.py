@@ -127,6 +127,35 @@ class OpContext:
             self._set(dst, s.type, list(s.quantization.scale), list(s.quantization.zeroPoint),
                       int(s.quantization.quantizedDimension))
 
+    def add_tensor(self, name: str, shape, ttype: int, scale: float, data: np.ndarray | None = None) -> int:
+        """A new per-tensor quantized tensor (zero point 0; a constant when `data` is given); its index."""
+        schema = _schema()
+        buf = schema.BufferT()
+        if data is not None:
+            buf.data = np.frombuffer(np.ascontiguousarray(data).tobytes(), np.uint8)
+        self.model.buffers.append(buf)
+        t = schema.TensorT()
+        t.name, t.shape, t.buffer = name, list(shape), len(self.model.buffers) - 1
+        self.subgraph.tensors.append(t)
+        self._set(len(self.subgraph.tensors) - 1, ttype, [scale], [0])
+        return len(self.subgraph.tensors) - 1
+
+    def new_op(self, kind: str, inputs: list[int], outputs: list[int], options_type: int = 0, options=None):
+        """A new builtin operator of `kind` (its operator code added when the model has none)."""
+        schema = _schema()
+        number = getattr(schema.BuiltinOperator, kind)
+        codes = self.model.operatorCodes
+        at = next((n for n, c in enumerate(codes) if max(int(c.builtinCode), int(c.deprecatedBuiltinCode)) == number), None)
+        if at is None:
+            code = schema.OperatorCodeT()
+            code.builtinCode, code.deprecatedBuiltinCode, code.version = number, min(number, 127), 1
+            codes.append(code)
+            at = len(codes) - 1
+        op = schema.OperatorT()
+        op.opcodeIndex, op.inputs, op.outputs = at, list(inputs), list(outputs)
+        op.builtinOptionsType, op.builtinOptions = options_type, options
+        return op
+
     def scale(self, i: int) -> float:
         return float(self.tensor(i).quantization.scale[0])
 
@@ -173,6 +202,37 @@ def _prelu(ctx: OpContext) -> None:
         raise ModelError(f"int16x8 re-quantizer: operator {ctx.index} (PRELU): alpha must be a constant")
     ctx.int8_symmetric(alpha)
     ctx.int16_activation(ctx.op.outputs[0])
+
+
+@rule("HARD_SWISH")
+def _hard_swish(ctx: OpContext) -> None:
+    """Neither TFLM nor LiteRT has an int16 HARD_SWISH kernel (both stop at invoke: "Unsupported type INT16",
+    "Only float32, uint8 and int8 are supported"), so an int16 HARD_SWISH file would run nowhere. tfedge writes
+    x * relu6(x + 3) / 6 with ops both run in int16x8 instead: r = ADD(x, 3) with fused RELU6, m = MUL(x, r),
+    y = MUL(m, 1/6). The new tensors' ranges follow from x's calibrated range (r = clip(x + 3, 0, 6); m's extremes
+    are at the range's ends or at x = -1.5); the constants 3 and 1/6 are int16 at scale c / 32767 (exact)."""
+    schema = _schema()
+    x, y = ctx.op.inputs[0], ctx.op.outputs[0]
+    ctx.int16_activation(x)
+    ctx.int16_activation(y)
+    lo, hi = ctx.ranges[x]
+    shape, name = list(ctx.tensor(x).shape), ctx.name(y)
+    r_hi = float(np.clip(hi + 3.0, 0.0, 6.0))
+    ends = [v * float(np.clip(v + 3.0, 0.0, 6.0)) for v in (lo, hi)] + ([-2.25] if lo < -1.5 < hi else [])
+    full = np.int16(INT16_MAX)
+    c3 = ctx.add_tensor(f"{name}/three", [], schema.TensorType.INT16, 3.0 / INT16_MAX, np.array(full))
+    c6 = ctx.add_tensor(f"{name}/one_sixth", [], schema.TensorType.INT16, 1.0 / 6.0 / INT16_MAX, np.array(full))
+    r = ctx.add_tensor(f"{name}/relu6_x_plus_3", shape, schema.TensorType.INT16, int16_scale(0.0, r_hi))
+    m = ctx.add_tensor(f"{name}/x_times_relu6", shape, schema.TensorType.INT16, int16_scale(min(ends), max(ends)))
+    add = schema.AddOptionsT()
+    add.fusedActivationFunction, add.potScaleInt16 = schema.ActivationFunctionType.RELU6, False
+    mul = schema.MulOptionsT()
+    mul.fusedActivationFunction = schema.ActivationFunctionType.NONE
+    mul2 = schema.MulOptionsT()
+    mul2.fusedActivationFunction = schema.ActivationFunctionType.NONE
+    ctx.replacement = [ctx.new_op("ADD", [x, c3], [r], schema.BuiltinOptions.AddOptions, add),
+                       ctx.new_op("MUL", [x, r], [m], schema.BuiltinOptions.MulOptions, mul),
+                       ctx.new_op("MUL", [m, c6], [y], schema.BuiltinOptions.MulOptions, mul2)]
 
 
 @dataclass
