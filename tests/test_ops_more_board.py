@@ -43,7 +43,9 @@ INT8_PARTS = [
 INT16_PARTS = [["board_ops", {"kind": "moves16", "transpose": True}], ["board_ops", {"kind": "math16"}],
                ["conv_transpose", DECODER],  # + RELU int16
                ["binary_math", {"fn": "squared_difference"}], ["unary_math", {"fn": "abs"}],
-               ["unary_math", {"fn": "rsqrt"}], ["batch_matmul", {"adj_y": True}]]
+               ["unary_math", {"fn": "rsqrt"}], ["batch_matmul", {"adj_y": True}],
+               # the converter refuses these in 16x8; tfedge's export quantizes them (export/int16x8_requant.py)
+               ["prelu", {}], ["activation", {"fn": "hard_swish", "c": 5}]]
 # name -> (builder, params, referee on top of the host build: "tflm", "litert" or None)
 MODELS = {
     "int8_groups": ("joined", {"parts": INT8_PARTS}, "tflm"),

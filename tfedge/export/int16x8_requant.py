@@ -241,10 +241,12 @@ class Requantized:
     ops: list[str]  # "PRELU#3": the ops tfedge quantized (operator indices of the float-fallback file)
 
 
-def requantize_int16x8(mixed: bytes, samples: list[list[np.ndarray]]) -> Requantized:
+def requantize_int16x8(mixed: bytes, float_model: bytes, samples: list[list[np.ndarray]]) -> Requantized:
     """Full int16x8 .tflite from a converter output with float islands (see the module doc).
 
-    samples: the calibration samples, each [one float (1, ...) array per model input], as export_int8 holds them.
+    float_model: the same model converted without quantization (the calibration runs it: LiteRT cannot run
+    every int16 op of the mixed file, e.g. SQUARED_DIFFERENCE); samples: the calibration samples, each [one
+    float (1, ...) array per model input], as export_int8 holds them.
     """
     from tensorflow.lite.tools import flatbuffer_utils
 
@@ -270,7 +272,15 @@ def requantize_int16x8(mixed: bytes, samples: list[list[np.ndarray]]) -> Requant
         raise ModelError(f"int16x8: the converter left {', '.join(missing)} float and tfedge has no int16x8 rule for "
                          f"{'it' if len(missing) == 1 else 'them'} (tfedge quantizes {', '.join(sorted(RULES))}); "
                          "export int8 instead, or replace those layers")
-    ranges = _calibrate(mixed, samples, {i for i, t in enumerate(sg.tensors) if t.type == F32 and not has_data(i)})
+    by_name = _calibrate(float_model, samples)
+    ranges = {}
+    for i, t in enumerate(sg.tensors):  # the float tensors' ranges, found by name in the float model
+        name = t.name.decode() if isinstance(t.name, bytes) else str(t.name)
+        # a DEQUANTIZE's output is the int16 tensor's name + "_float"
+        for candidate in (name, name.removesuffix("_float")):
+            if t.type == F32 and not has_data(i) and candidate in by_name:
+                ranges[i] = by_name[candidate]
+                break
 
     # Drop the DEQUANTIZE int16 -> float and QUANTIZE float -> int16 at the islands' edges and the model's ends.
     merge: dict[int, int] = {}  # float tensor -> the int16 tensor standing for it
@@ -322,27 +332,29 @@ def requantize_int16x8(mixed: bytes, samples: list[list[np.ndarray]]) -> Requant
     return Requantized(bytes(flatbuffer_utils.convert_object_to_bytearray(model)), done)
 
 
-def _calibrate(tflite: bytes, samples: list[list[np.ndarray]], tensors: set[int]) -> dict[int, tuple[float, float]]:
-    """(min, max) of each float tensor over the samples, running the float-fallback file with LiteRT's kernels."""
+def _calibrate(float_model: bytes, samples: list[list[np.ndarray]]) -> dict[str, tuple[float, float]]:
+    """(min, max) of each tensor of the float model over the samples (LiteRT's reference kernels), by tensor name;
+    ranges include 0, as the converter's calibration."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    ip = Interpreter(model_content=bytes(tflite), experimental_preserve_all_tensors=True,
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    ip = Interpreter(model_content=bytes(float_model), experimental_preserve_all_tensors=True,
+                     experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
     ip.allocate_tensors()
     inputs = ip.get_input_details()
-    found: dict[int, tuple[float, float]] = {}
+    tensors = [(d["index"], d["name"]) for d in ip.get_tensor_details() if np.dtype(d["dtype"]) == np.float32]
+    found: dict[str, tuple[float, float]] = {}
     for sample in samples:
         for detail, x in zip(inputs, sample):
             ip.set_tensor(detail["index"], np.asarray(x, detail["dtype"]).reshape(detail["shape"]))
         ip.invoke()
-        for i in tensors:
+        for i, name in tensors:
             try:
                 value = ip.get_tensor(i)
-            except ValueError:  # a tensor LiteRT did not allocate (unused)
+            except ValueError:  # a tensor LiteRT did not allocate
                 continue
             if value.size:
-                lo, hi = found.get(i, (0.0, 0.0))  # ranges include 0, as the converter's calibration
-                found[i] = (min(lo, float(np.min(value))), max(hi, float(np.max(value))))
+                lo, hi = found.get(name, (0.0, 0.0))
+                found[name] = (min(lo, float(np.min(value))), max(hi, float(np.max(value))))
     return found
 
 

@@ -53,13 +53,22 @@ def export_int8(
         # quantizes those islands itself (or says which ops it has no rule for).
         mixed = _convert(model, samples, True, True, per_channel, io_type=tf.float32)
         try:
-            result = requantize_int16x8(mixed, samples)
+            result = requantize_int16x8(mixed, _float_tflite(model), samples)
         except ModelError as exc:
             raise ModelError(f"export_int8: the TFLite converter refuses {refusal.ops} in 16x8, and {exc}") from exc
         if notes is not None:
             notes.append(f"int16x8: the TFLite converter refuses {refusal.ops} in 16x8; tfedge quantized "
                          f"{', '.join(result.ops)} itself (int16 activations, int8 constants; export/int16x8_requant.py)")
         return result.tflite
+
+
+def _float_tflite(model: keras.Model) -> bytes:
+    """The model converted without quantization (tensor names as in the quantized conversions): calibration."""
+    with quiet_stderr():
+        tflite = _batch1_converter(model).convert()
+    if is_keras3_model(model):
+        tflite = clean_keras3_names(tflite, model.name, {layer.name for layer in model.layers})
+    return tflite
 
 
 class _Refused16x8(Exception):
