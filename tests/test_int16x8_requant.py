@@ -140,3 +140,35 @@ def test_cli_names_the_requantized_ops(tmp_path, capsys):
     assert "refuses PRELU in 16x8; tfedge quantized PRELU#" in err and "warning" not in err
     g = read_model(out.read_bytes())
     assert [op.kind for op in g.ops].count("PRELU") == 2 and g.tensors[g.inputs[0]].dtype == "int16"
+
+
+def test_rule_helpers_quantize_constants():
+    """The helpers an op rule writes with (the hook for further ops, e.g. an int16x8 LSTM): int8 symmetric per
+    tensor and per channel, biases at a given scale, each into a buffer of its own (the converter shares one
+    buffer between equal constants, and the other tensor may still be float)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    from tfedge.export.int16x8_requant import OpContext, int16_scale
+
+    w = np.array([[0.5, -1.0, 0.25], [0.02, 0.01, -0.04]], np.float32)
+    model, sg = schema.ModelT(), schema.SubGraphT()
+    model.buffers, model.subgraphs, sg.tensors = [schema.BufferT(), schema.BufferT()], [sg], []
+    model.buffers[1].data = np.frombuffer(w.tobytes(), np.uint8)
+    for name in ("w", "w_twin", "b"):  # w and w_twin share buffer 1
+        t = schema.TensorT()
+        t.name, t.shape, t.buffer, t.type = name, [2, 3], 1, schema.TensorType.FLOAT32
+        sg.tensors.append(t)
+    ctx = OpContext(model, schema.OperatorT(), "TEST", 0, {})
+    ctx.int8_symmetric(0, axis=0)
+    q = np.frombuffer(bytes(bytearray(model.buffers[sg.tensors[0].buffer].data)), np.int8).reshape(2, 3)
+    np.testing.assert_array_equal(q, [[64, -127, 32], [64, 32, -127]])
+    np.testing.assert_allclose(sg.tensors[0].quantization.scale, [1.0 / 127, 0.04 / 127], rtol=1e-6)
+    assert sg.tensors[0].quantization.quantizedDimension == 0 and sg.tensors[1].buffer == 1
+    np.testing.assert_array_equal(ctx.constant(1), w)  # the twin still reads its float values
+    ctx.int8_symmetric(1)  # per tensor
+    assert sg.tensors[1].quantization.scale == [pytest.approx(1.0 / 127)]
+    ctx.bias(2, np.array([[1e-3, 1e-3, 1e-3], [1e-2, 1e-2, 1e-2]]))
+    b = np.frombuffer(bytes(bytearray(model.buffers[sg.tensors[2].buffer].data)), np.int64).reshape(2, 3)
+    np.testing.assert_array_equal(b, [[500, -1000, 250], [2, 1, -4]])
+    assert sg.tensors[2].type == schema.TensorType.INT64
+    assert int16_scale(-3.0, 1.5) == pytest.approx(3.0 / 32767) and int16_scale(0.0, 0.0) > 0

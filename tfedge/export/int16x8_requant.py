@@ -120,13 +120,6 @@ class OpContext:
         types = {np.int64: _schema().TensorType.INT64, np.int32: _schema().TensorType.INT32}
         self._set(i, types[dtype], np.asarray(scales, np.float32).ravel().tolist(), [0] * b.size, 0)
 
-    def same_quantization(self, dst: int, src: int) -> None:
-        """dst takes src's type and quantization (ops that only move values: RESHAPE and co)."""
-        if self.is_float(dst) and not self.is_float(src):
-            s = self.tensor(src)
-            self._set(dst, s.type, list(s.quantization.scale), list(s.quantization.zeroPoint),
-                      int(s.quantization.quantizedDimension))
-
     def add_tensor(self, name: str, shape, ttype: int, scale: float, data: np.ndarray | None = None) -> int:
         """A new per-tensor quantized tensor (zero point 0; a constant when `data` is given); its index."""
         schema = _schema()
@@ -156,9 +149,6 @@ class OpContext:
         op.builtinOptionsType, op.builtinOptions = options_type, options
         return op
 
-    def scale(self, i: int) -> float:
-        return float(self.tensor(i).quantization.scale[0])
-
     def name(self, i: int) -> str:
         n = self.tensor(i).name
         return n.decode() if isinstance(n, bytes) else str(n)
@@ -170,8 +160,12 @@ class OpContext:
         t.type, t.quantization = ttype, q
 
     def _write(self, i: int, values: np.ndarray) -> None:
-        t = self.tensor(i)
-        self.model.buffers[t.buffer].data = np.frombuffer(np.ascontiguousarray(values).tobytes(), np.uint8)
+        """The quantized values into a buffer of tensor i's own: the converter shares one buffer between equal
+        constants, and another tensor on the old buffer may still be float (unused buffers are emptied at the end)."""
+        buf = _schema().BufferT()
+        buf.data = np.frombuffer(np.ascontiguousarray(values).tobytes(), np.uint8)
+        self.model.buffers.append(buf)
+        self.tensor(i).buffer = len(self.model.buffers) - 1
 
 
 def int16_scale(lo: float, hi: float) -> float:
@@ -306,6 +300,9 @@ def requantize_int16x8(mixed: bytes, float_model: bytes, samples: list[list[np.n
         op.outputs = [resolve(int(i)) for i in op.outputs]
     sg.inputs = [resolve(int(i)) for i in sg.inputs]
     sg.outputs = [resolve(int(i)) for i in sg.outputs]
+    for signature in model.signatureDefs or []:
+        for tmap in [*(signature.inputs or []), *(signature.outputs or [])]:
+            tmap.tensorIndex = resolve(int(tmap.tensorIndex))
     # The merged float tensors' ranges belong to the int16 tensors now standing for them.
     for f, q in list(merge.items()):
         if f in ranges:
@@ -372,3 +369,10 @@ def _drop_unused_tensors(model) -> None:
             op.intermediates = [new[int(i)] for i in op.intermediates if int(i) in new]
     sg.inputs = [new[int(i)] for i in sg.inputs]
     sg.outputs = [new[int(i)] for i in sg.outputs]
+    for signature in model.signatureDefs or []:  # signatures name model inputs/outputs by tensor index
+        for tmap in [*(signature.inputs or []), *(signature.outputs or [])]:
+            tmap.tensorIndex = new[int(tmap.tensorIndex)]
+    referenced = {int(t.buffer) for t in sg.tensors} | {int(m.buffer) for m in model.metadata or []}
+    for n, buf in enumerate(model.buffers):  # buffers keep their numbers; unreferenced ones are emptied
+        if n not in referenced:
+            buf.data = None
