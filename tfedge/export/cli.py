@@ -30,13 +30,17 @@ def run(args: argparse.Namespace) -> int:
 
     data = _load_samples(args.data, np)[: args.samples]
     model = load_keras_model(args.model)
+    notes: list[str] = []
     tflite = export_int8(
         model,
         data,
         int16x8=args.int16x8,
         allow_float_fallback=args.allow_float_fallback,
         per_channel=not args.per_tensor,
+        notes=notes,
     )
+    for line in notes:  # e.g. the ops the converter refuses in 16x8 that tfedge quantized itself
+        print(f"note: {line}", file=sys.stderr)
     out = args.out or args.model.with_name(f"{args.model.stem}_{'int16x8' if args.int16x8 else 'int8'}.tflite")
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_bytes(tflite)

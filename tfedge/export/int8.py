@@ -9,6 +9,7 @@ the converter's own errors about it are cryptic or, for NaNs, absent (it calibra
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+import re
 from typing import Union
 
 import numpy as np
@@ -28,6 +29,7 @@ def export_int8(
     int16x8: bool = False,
     allow_float_fallback: bool = False,
     per_channel: bool = True,
+    notes: list[str] | None = None,
 ) -> bytes:
     """Convert a tf_keras or Keras 3 model to a fully-quantized .tflite and return its bytes.
 
@@ -35,25 +37,64 @@ def export_int8(
     list/tuple of such arrays for a multi-input model, or a callable returning an iterable of
     samples (each an array, or a list of arrays, one per input) as the TFLite converter expects.
     Inputs/outputs are int8 (int16 with int16x8=True, whose activations are int16 and weights int8).
+    int16x8: ops the converter refuses in 16x8 ("not yet supported for op": PRELU, ...) are quantized by tfedge
+    (export/int16x8_requant.py) when it has a rule for them; `notes` (a list) then receives a line naming them.
     """
     if not is_keras3_model(model):  # the converter traces Keras 3 models as they are
         require_legacy_keras(model, "export_int8")
     samples = _collect_samples(model, representative_data)
 
+    try:
+        return _convert(model, samples, int16x8, allow_float_fallback, per_channel)
+    except _Refused16x8 as refusal:
+        from tfedge.export.int16x8_requant import requantize_int16x8
+
+        # The converter with float fallback keeps the refused ops float between DEQUANTIZE/QUANTIZE; tfedge
+        # quantizes those islands itself (or says which ops it has no rule for).
+        mixed = _convert(model, samples, True, True, per_channel, io_type=tf.float32)
+        try:
+            result = requantize_int16x8(mixed, _float_tflite(model), samples)
+        except ModelError as exc:
+            raise ModelError(f"export_int8: the TFLite converter refuses {refusal.ops} in 16x8, and {exc}") from exc
+        if notes is not None:
+            notes.append(f"int16x8: the TFLite converter refuses {refusal.ops} in 16x8; tfedge quantized "
+                         f"{', '.join(result.ops)} itself (int16 activations, int8 constants; export/int16x8_requant.py)")
+        return result.tflite
+
+
+def _float_tflite(model: keras.Model) -> bytes:
+    """The model converted without quantization (tensor names as in the quantized conversions): calibration."""
+    with quiet_stderr():
+        tflite = _batch1_converter(model).convert()
+    if is_keras3_model(model):
+        tflite = clean_keras3_names(tflite, model.name, {layer.name for layer in model.layers})
+    return tflite
+
+
+class _Refused16x8(Exception):
+    """The converter's "Quantization to 16x8-bit not yet supported for op" (the ops it names in `ops`)."""
+
+    def __init__(self, ops: str):
+        super().__init__(ops)
+        self.ops = ops
+
+
+def _convert(model, samples, int16x8: bool, allow_float_fallback: bool, per_channel: bool, io_type=None) -> bytes:
     converter = _batch1_converter(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: iter(samples)
     if int16x8:
         ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-        io_type = tf.int16
+        io_type = io_type or tf.int16
     else:
         ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        io_type = tf.int8
+        io_type = io_type or tf.int8
     if allow_float_fallback:
         ops.append(tf.lite.OpsSet.TFLITE_BUILTINS)
     converter.target_spec.supported_ops = ops
-    converter.inference_input_type = io_type
-    converter.inference_output_type = io_type
+    if io_type is not tf.float32:  # float32: the file keeps float I/O (the int16x8 re-quantizer's input)
+        converter.inference_input_type = io_type
+        converter.inference_output_type = io_type
     # Private switch, but the only way to ask the converter for per-tensor weight scales.
     converter._experimental_disable_per_channel = not per_channel
 
@@ -62,6 +103,9 @@ def export_int8(
             tflite = converter.convert()
     except Exception as exc:  # the converter raises ConverterError / RuntimeError / ValueError
         detail = _short_converter_message(exc, chatter.text)
+        refused = _REFUSED_16X8.findall(detail)
+        if int16x8 and refused and not allow_float_fallback:
+            raise _Refused16x8(", ".join(dict.fromkeys(op.upper() for op in refused))) from exc
         if "neither a custom op nor a flex op" in detail:
             fix = "that op has no TFLite builtin kernel: replace the layer that uses it"
         elif not allow_float_fallback:
@@ -80,6 +124,9 @@ def export_int8(
                 "replace the layers that produce them, or pass allow_float_fallback=True to accept float ops"
             )
     return tflite
+
+
+_REFUSED_16X8 = re.compile(r"16x8-bit not yet supported for op:? *'?(?:tfl\.)?(\w+)")
 
 
 def _batch1_converter(model: keras.Model) -> tf.lite.TFLiteConverter:

@@ -24,19 +24,30 @@ static inline int32_t tfedge_mul_one(const tfedge_binary_params *p, int32_t a, i
   return tfedge_clamp_i32(out + p->output_offset, p->act_min, p->act_max);
 }
 
-/* The 4-D broadcast loop of a binary kernel over element type T (strides 0 broadcast). */
-#define TFEDGE_BINARY_LOOP(T, ONE)                                                                          \
+/* PRELU (TFLM reference_ops::BroadcastPrelu4DSlow, int8 and int16): x >= 0 rescaled by input1_mult/shift,
+ * x < 0 multiplied by alpha (input2) and rescaled by input2_mult/shift. */
+static inline int32_t tfedge_prelu_one(const tfedge_binary_params *p, int32_t x, int32_t alpha) {
+  const int32_t v = x + p->input1_offset;
+  const int32_t out = v >= 0 ? tfedge_mbqm(v, p->input1_mult, p->input1_shift)
+                             : tfedge_mbqm(v * (alpha + p->input2_offset), p->input2_mult, p->input2_shift);
+  return tfedge_clamp_i32(out + p->output_offset, p->act_min, p->act_max);
+}
+
+/* The 4-D broadcast loop of a binary kernel whose input1 and output are of type T and input2 of type T2
+ * (int16 PRELU reads an int8 alpha; strides 0 broadcast). */
+#define TFEDGE_BINARY_LOOP2(T, T2, ONE)                                                                      \
   do {                                                                                                      \
     int32_t i0, i1, i2, i3;                                                                                 \
     for (i0 = 0; i0 < p->dims[0]; ++i0)                                                                     \
       for (i1 = 0; i1 < p->dims[1]; ++i1)                                                                   \
         for (i2 = 0; i2 < p->dims[2]; ++i2) {                                                               \
           const T *a_ = input1 + i0 * p->in1_strides[0] + i1 * p->in1_strides[1] + i2 * p->in1_strides[2]; \
-          const T *b_ = input2 + i0 * p->in2_strides[0] + i1 * p->in2_strides[1] + i2 * p->in2_strides[2]; \
+          const T2 *b_ = input2 + i0 * p->in2_strides[0] + i1 * p->in2_strides[1] + i2 * p->in2_strides[2]; \
           for (i3 = 0; i3 < p->dims[3]; ++i3)                                                               \
             *output++ = (T)ONE(p, a_[i3 * p->in1_strides[3]], b_[i3 * p->in2_strides[3]]);                  \
         }                                                                                                   \
   } while (0)
+#define TFEDGE_BINARY_LOOP(T, ONE) TFEDGE_BINARY_LOOP2(T, T, ONE)
 
 /* AVERAGE_POOL_2D (IS_AVG 1: TFLM's rounded integer mean over the window) and MAX_POOL_2D (0) over T. */
 #define TFEDGE_POOL_LOOP(T, IS_AVG, LOWEST)                                                                 \

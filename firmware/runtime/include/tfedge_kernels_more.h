@@ -59,6 +59,7 @@ void rsqrt_s16(const tfedge_quant_params *p, const int16_t *input, int16_t *outp
 /* Binary ops with broadcasting over 4 dimensions (tfedge_binary_params of tfedge_kernels.h):
  *   maximum_s8, minimum_s8: raw values (one quantization for inputs and output)
  *   prelu_s8:       input1 = x, input2 = alpha; input1_mult/shift for x >= 0, input2_mult/shift for x * alpha
+ *   prelu_s16:      the same on int16 x and output with an int8 alpha (act_min/act_max: the int16 range)
  *   squared_difference_s8: left_shift, input1/2_mult/shift to the common scale, output_mult/shift
  *   div_s8:         output_mult/shift of s1 / (s2 * s_out), the reciprocal computed per element */
 void maximum_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
@@ -66,6 +67,7 @@ void minimum_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_
 void maximum_s16(const tfedge_binary_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 void minimum_s16(const tfedge_binary_params *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 void prelu_s8(const tfedge_binary_params *p, const int8_t *input, const int8_t *alpha, int8_t *output);
+void prelu_s16(const tfedge_binary_params *p, const int16_t *input, const int8_t *alpha, int16_t *output);
 void squared_difference_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output);
 void squared_difference_s16(const tfedge_binary_params *p, const int16_t *input1, const int16_t *input2,
                             int16_t *output); /* left_shift 0 */

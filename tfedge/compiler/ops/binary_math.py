@@ -2,8 +2,9 @@
 ADD/SUB/MUL: MAXIMUM, MINIMUM (raw comparisons), PRELU, SQUARED_DIFFERENCE, DIV (TFLM's integer
 kernels; each op's Prepare arithmetic mirrored below, float or double as TFLM computes it). MAXIMUM and
 MINIMUM also compare int16 (maximum_s16/minimum_s16: the same raw comparison); SQUARED_DIFFERENCE also runs
-int16 (TFLM's int16 path: left shift 0 instead of 7); PRELU and DIV are int8 only (the converter refuses them
-in 16x8)."""
+int16 (TFLM's int16 path: left shift 0 instead of 7); PRELU also int16x8 (int16 input and output, int8
+alpha, as TFLM's PreluPrepare requires; the converter refuses it in 16x8, tfedge's export re-quantizes it:
+export/int16x8_requant.py); DIV is int8 only."""
 
 from __future__ import annotations
 
@@ -27,8 +28,15 @@ def _validate(op: Op, g: Graph) -> list[str]:
         return problems
     problems += _operand_ok(op, g, op.inputs[0], "input 1")
     problems += _operand_ok(op, g, op.inputs[1], "alpha" if op.kind == "PRELU" else "input 2")
-    types = INT8_INT16 if op.kind in ("MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE") else INT8
-    problems += activation(op, g, op.outputs[0], "output", types) + same_type(op, g, op.inputs + op.outputs)
+    types = INT8_INT16 if op.kind in ("MAXIMUM", "MINIMUM", "SQUARED_DIFFERENCE", "PRELU") else INT8
+    problems += activation(op, g, op.outputs[0], "output", types)
+    if op.kind == "PRELU":  # alpha is int8 for both types (TFLM's int16 PRELU reads an int8 alpha)
+        problems += same_type(op, g, [op.inputs[0], op.outputs[0]])
+        alpha = g.tensors[op.inputs[1]]
+        if alpha.dtype != "int8":
+            problems.append(f"{where(op)}: alpha '{alpha.name}' is {alpha.dtype}; TFLM's PRELU needs an int8 alpha")
+    else:
+        problems += same_type(op, g, op.inputs + op.outputs)
     if op.kind == "DIV":
         problems += activation_ok(op)
     if problems:
@@ -50,9 +58,10 @@ def _params(op: Op, g: Graph) -> dict:
              output_offset=y.q_zero, input1_mult=0, input1_shift=0, input2_mult=0, input2_shift=0,
              output_mult=0, output_shift=0, left_shift=0, act_min=-128, act_max=127)
     sa, sb, sy = float(a.q_scale), float(b.q_scale), float(y.q_scale)
-    if op.kind == "PRELU":  # CalculatePreluParams: double
+    if op.kind == "PRELU":  # CalculatePreluParams: double (int8 and int16)
         p["input1_mult"], p["input1_shift"] = quant.quantize_multiplier(sa / sy)
         p["input2_mult"], p["input2_shift"] = quant.quantize_multiplier(sa * sb / sy)
+        p["act_min"], p["act_max"] = RANGES[y.dtype]
     elif op.kind == "SQUARED_DIFFERENCE":  # PrepareQuantized: left shift 7 (int8) or 0 (int16)
         twice_max = 2.0 * float(max(F32(sa), F32(sb)))
         p["left_shift"] = 0 if y.dtype == "int16" else 7
@@ -71,8 +80,9 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     dtype = g.tensors[op.outputs[0]].dtype
     kernel = kernel_for(KERNELS[op.kind][:-3], dtype)  # maximum_s8 / maximum_s16
     ctype = C_TYPES[dtype]
+    ctype2 = "int8_t" if op.kind == "PRELU" else ctype  # PRELU's alpha: int8 for both types
     name = ctx.params("tfedge_binary_params", _params(op, g))
-    call = (f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, {ctx.ptr(op.inputs[1], ctype, const=True)}, "
+    call = (f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, {ctx.ptr(op.inputs[1], ctype2, const=True)}, "
             f"{ctx.ptr(op.outputs[0], ctype)});")
     return Layer(kernel=kernel, call=call, macs=int(g.tensors[op.outputs[0]].size))
 
