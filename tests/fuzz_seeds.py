@@ -149,6 +149,7 @@ SEEDS: dict[str, tuple[str, dict]] = {
     "log": ("unary_math", dict(fn="log")),
     "sqrt": ("unary_math", dict(fn="sqrt")),
     "elu": ("activation", dict(fn="leaky_relu", rewrite="as_elu")),
+    "square": ("unary_math", dict(fn="mul_self", rewrite="as_square")),  # MUL(x, x) -> SQUARE
     # the board test's float-I/O group: QUANTIZE/DEQUANTIZE float, DEPTHWISE, ELU, RELU6, EXPAND_DIMS, SQUEEZE
     "board_extras": ("board_ops", dict(kind="extras2", converter="float_io", rewrite="as_elu_squeeze")),
     "batch_matmul": ("batch_matmul", dict(adj_y=True)),
@@ -235,7 +236,26 @@ def as_elu(tflite: bytes) -> bytes:
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
-REWRITES = {"as_squeeze": as_squeeze, "as_elu": as_elu,
+def as_square(tflite: bytes) -> bytes:
+    """The converter keeps tf.square float and writes x * x as MUL(x, x); neither TFLM nor LiteRT has an
+    integer SQUARE. Each MUL whose two inputs are one tensor becomes SQUARE(x) (version 1, no options), with
+    the same quantization, so that a seed holds that op and MUL(x, x) in the original file is its referee."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(tflite))
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.SQUARE
+    code.version = 1
+    model.operatorCodes.append(code)
+    for op in model.subgraphs[0].operators:
+        if model.operatorCodes[op.opcodeIndex].builtinCode == schema.BuiltinOperator.MUL and op.inputs[0] == op.inputs[1]:
+            op.opcodeIndex, op.inputs = len(model.operatorCodes) - 1, op.inputs[:1]
+            op.builtinOptionsType, op.builtinOptions = schema.BuiltinOptions.NONE, None
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+REWRITES = {"as_squeeze": as_squeeze, "as_elu": as_elu, "as_square": as_square,
             "as_elu_squeeze": lambda tflite: as_squeeze(as_elu(tflite))}
 
 

@@ -407,11 +407,11 @@ def binary_math(keras, hw=(4, 5), c=3, fn="maximum", broadcast=False, **_):
     return keras.Model(inp, keras.layers.Lambda(lambda ts: op(ts[0], ts[1]))([a, b]))
 
 
-def unary_math(keras, hw=(4, 5), c=3, fn="abs", **_):
+def unary_math(keras, hw=(4, 5), c=3, fn="abs", pre_conv=True, **_):
     import tensorflow as tf
 
     inp = keras.Input((*hw, c))
-    x = _conv1x1(keras, inp, c, spread=2.0)
+    x = _conv1x1(keras, inp, c, spread=2.0) if pre_conv else inp
     layer = {
         "abs": lambda: keras.layers.Lambda(tf.abs),
         "rsqrt": lambda: keras.layers.Lambda(lambda t: tf.math.rsqrt(tf.nn.relu(t) + 0.25)),
@@ -420,7 +420,8 @@ def unary_math(keras, hw=(4, 5), c=3, fn="abs", **_):
         "gelu_tanh": lambda: keras.layers.Lambda(lambda t: tf.nn.gelu(t, approximate=True)),
         "exp": lambda: keras.layers.Lambda(lambda t: tf.exp(t)),
         "log": lambda: keras.layers.Lambda(lambda t: tf.math.log(tf.nn.relu(t) + 0.5)),
-        "square": lambda: keras.layers.Lambda(tf.square),
+        "square": lambda: keras.layers.Lambda(tf.square),  # the converter keeps it float
+        "mul_self": lambda: keras.layers.Lambda(lambda t: t * t),  # MUL(x, x): fuzz_seeds.as_square makes it SQUARE
         "sqrt": lambda: keras.layers.Lambda(lambda t: tf.sqrt(tf.nn.relu(t))),
     }[fn]
     return keras.Model(inp, layer()(x))

@@ -119,6 +119,7 @@ def _board_models() -> dict[str, bytes]:
         (b, p), _, _ = test_ops_io_types.CASES[case]
         models[f"ops_io_types::{case}"] = get_model(b, **p)["tflite"]
     models["resource_variables::streaming"] = get_model("streaming_ema", **test_resource_variables.STREAM)["tflite"]
+    models["square::int8"] = seed_bytes("square")  # test_square_int8_bit_exact_on_mps2_an386's
     return models
 
 

@@ -1,14 +1,17 @@
 """Elementwise int8 -> int8 ops run through a 256-entry table (lut_s8): ABS and RSQRT (TFLM's integer
 arithmetic evaluated on every input value here), ELU (TFLM's own float table); GELU, EXP, LOG (LiteRT's
 LUTPopulate of the float function), SQRT (LiteRT's int8 path, which truncates): TFLM has no int8 kernel for
-these (its SQRT is float only).
+these (its SQRT is float only). SQUARE: neither TFLM nor LiteRT has an integer SQUARE kernel (both refuse int8
+and int16 SQUARE at prepare), so tfedge gives it MUL(x, x)'s exact arithmetic (TFLM reference_integer_ops::Mul with
+both inputs the one tensor), the table for int8 and the mul_s16 call for int16.
 Each table is the reference kernel's output for the 256 possible input bytes, so it is exact by
 construction; the tests check it against the referees on every value.
-ABS and RSQRT also run int16 (no table: abs_s16 / rsqrt_s16 compute TFLM's AbsEvalQuantized /
-RsqrtEvalQuantized<int16_t> per element)."""
+ABS, RSQRT and SQUARE also run int16 (no table: abs_s16 / rsqrt_s16 compute TFLM's AbsEvalQuantized /
+RsqrtEvalQuantized<int16_t> per element, SQUARE is mul_s16)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -18,6 +21,7 @@ from tfedge.compiler import quant
 from tfedge.compiler.graph import Graph, Op, Tensor
 from tfedge.compiler.ops import Layer, register, register_type
 from tfedge.compiler.ops.common import activation, arity, kernel_for, prepare_ok, shape_is, unary_int8, where
+from tfedge.compiler.ops.elementwise import _emit as emit_binary
 
 F32 = np.float32
 VALUES = range(-128, 128)
@@ -58,6 +62,16 @@ def _rsqrt_table(x: Tensor, y: Tensor) -> list[int]:
         data = fp.mbqm(1, inv, inv_shift + k)
         out.append(_clamp8(fp.mbqm(data, m, s - k) + y.q_zero))
     return out
+
+
+def _square_table(x: Tensor, y: Tensor) -> list[int]:
+    """TFLM Mul of x by itself: (q - zp)^2 * MulPrepare's multiplier s_in * s_in / s_out (double), + zp_out."""
+    m, s = _square_multiplier(x, y)
+    return [_clamp8(fp.mbqm((q - x.q_zero) ** 2, m, s) + y.q_zero) for q in VALUES]
+
+
+def _square_multiplier(x: Tensor, y: Tensor) -> tuple[int, int]:
+    return quant.quantize_multiplier(float(x.q_scale) * float(x.q_scale) / float(y.q_scale))
 
 
 def _gelu(v: F32, approximate: bool) -> F32:
@@ -111,6 +125,8 @@ def _table(op: Op, g: Graph) -> list[int]:
         return lut_populate(x, y, lambda v: F32(np.exp(v)) - F32(1.0) if v < 0 else v)
     if op.kind == "SQRT":
         return _sqrt_table(x, y)
+    if op.kind == "SQUARE":
+        return _square_table(x, y)
     return lut_populate(x, y, {"EXP": np.exp, "LOG": np.log}[op.kind])
 
 
@@ -140,6 +156,8 @@ def _s16_params(op: Op, x: Tensor, y: Tensor) -> tuple[int, int]:
     scales) the identity 2^30, shift 1; RSQRT: the int8 table's."""
     if op.kind == "RSQRT":
         return _rsqrt_multiplier(x, y)
+    if op.kind == "SQUARE":
+        return _square_multiplier(x, y)
     if F32(x.q_scale) == F32(y.q_scale):
         return 1 << 30, 1
     return quant.quantize_multiplier(float(x.q_scale) / float(y.q_scale))
@@ -155,7 +173,10 @@ def _validate_s16(op: Op, g: Graph) -> list[str]:
 
 
 def _emit_s16(op: Op, g: Graph, ctx) -> Layer:
-    """ABS / RSQRT int16: per element in C (abs_s16, rsqrt_s16), no table (65,536 inputs)."""
+    """ABS / RSQRT int16: per element in C (abs_s16, rsqrt_s16), no table (65,536 inputs). SQUARE int16: MUL's
+    emission (mul_s16) with the input as both operands."""
+    if op.kind == "SQUARE":
+        return emit_binary(dataclasses.replace(op, kind="MUL", inputs=[op.inputs[0]] * 2), g, ctx)
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
     mult, shift = _s16_params(op, x, y)
     kernel = kernel_for(op.kind.lower(), "int16")
@@ -165,7 +186,7 @@ def _emit_s16(op: Op, g: Graph, ctx) -> Layer:
                                      f"{ctx.ptr(op.outputs[0], 'int16_t')});", macs=0)
 
 
-for _kind in ("ABS", "RSQRT", "ELU", "GELU", "EXP", "LOG", "SQRT"):
+for _kind in ("ABS", "RSQRT", "ELU", "GELU", "EXP", "LOG", "SQRT", "SQUARE"):
     register(_kind, _validate, _emit)
-for _kind in ("ABS", "RSQRT"):
+for _kind in ("ABS", "RSQRT", "SQUARE"):
     register_type(_kind, "int16", _validate_s16, _emit_s16)
