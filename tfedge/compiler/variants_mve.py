@@ -74,3 +74,50 @@ def conv_fields(ctx, depthwise: bool, weights: np.ndarray, bias, input_offset: i
     """The extra tfedge_conv_params fields of a CONV_2D or DEPTHWISE_CONV_2D layer on `mve`."""
     data = depthwise_data(weights, bias, input_offset, geo, in_c) if depthwise else conv_data(weights, bias, input_offset)
     return {"arch_prep": ctx.array("int32_t", data, "mveprep")}
+
+
+# ---- TRANSPOSE_CONV and BATCH_MATMUL (mve/transpose_conv_s8.c, mve/batch_matmul_s8.c; issue 12) ----------
+
+def transpose_conv_phase_taps(k: int, stride: int, phase: int) -> list[int]:
+    """Kernel positions reaching an output of this phase ((out + pad) mod stride): phase, phase + stride, ..."""
+    return list(range(phase, k, stride))
+
+
+def transpose_conv_data(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, stride_h: int,
+                        stride_w: int) -> tuple[np.ndarray, int]:
+    """The arch_prep array of mve/transpose_conv_s8.c (layout in that file) for a filter [out_c][k_h][k_w][in_c],
+    and the column bytes its scratch needs (the largest phase's taps * in_c). Each phase's weight rows are the
+    filter's taps of that phase in the kernel's column order, so the per-output work is one dot product."""
+    out_c, k_h, k_w, in_c = weights.shape
+    woff, eb, blob, col = [], [], [], 1
+    for py in range(stride_h):
+        for px in range(stride_w):
+            taps = weights[:, transpose_conv_phase_taps(k_h, stride_h, py)][:, :, transpose_conv_phase_taps(k_w, stride_w, px)]
+            woff.append(sum(len(r) for r in blob))
+            eb.append(effective_bias(taps, bias, input_offset, (1, 2, 3)))
+            blob.append(taps.reshape(-1).astype(np.int8))
+            col = max(col, taps.shape[1] * taps.shape[2] * in_c)
+    rows = np.concatenate(blob)
+    rows = np.concatenate([rows, np.zeros(-len(rows) % 4, np.int8)]).view("<i4")
+    return np.concatenate([[1], woff, np.concatenate(eb), rows]).astype(np.int32), col
+
+
+def transpose_conv_fields(ctx, weights: np.ndarray, bias, input_offset: int, stride_h: int, stride_w: int
+                          ) -> tuple[dict, str]:
+    """The extra tfedge_conv_params fields of an int8 TRANSPOSE_CONV on `mve`, and the report's reason."""
+    data, col = transpose_conv_data(weights, bias, input_offset, stride_h, stride_w)
+    reason = (f"mve/transpose_conv_s8.c: {stride_h * stride_w} stride phases, each output one gathered column of "
+              f"<= {col} B against 4 channels' phase weights (VMLADAVA.S8), effective biases prepared")
+    return {"arch_prep": ctx.array("int32_t", data, "mveprep"), "scratch": ctx.scratch(col)}, reason
+
+
+def batch_matmul_scratch(p: dict) -> int:
+    """Bytes of mve/batch_matmul_s8.c's scratch: the lhs rows packed when adj_x (rows * depth), the rhs columns
+    packed unless adj_y (cols * depth), each rounded up to 4, then the columns' int32 sums."""
+    lhs = 0 if p["lhs_k_stride"] == 1 else p["rows"] * p["depth"]
+    rhs = 0 if p["rhs_k_stride"] == 1 else p["cols"] * p["depth"]
+    return -(-lhs // 4) * 4 + -(-rhs // 4) * 4 + 4 * p["cols"]
+
+
+BATCH_MATMUL_REASON = ("mve/batch_matmul_s8.c: one lhs row against 4 rhs columns (VMLADAVA.S8 on raw bytes, the "
+                       "offsets' terms from row and column sums); strided operands packed into scratch per batch")

@@ -96,6 +96,7 @@ typedef struct {
   int32_t rows, cols, depth;
   int32_t lhs_row_stride, lhs_k_stride, rhs_k_stride, rhs_col_stride;
   int32_t lhs_offset, rhs_offset, output_offset, mult, shift;
+  void *scratch; /* mve/batch_matmul_s8.c: packed operands and column sums (tfedge/compiler/variants_mve.py); NULL elsewhere */
 } tfedge_batch_matmul_params;
 void batch_matmul_s8(const tfedge_batch_matmul_params *p, const int8_t *lhs, const int8_t *rhs, int8_t *output);
 void batch_matmul_s16(const tfedge_batch_matmul_params *p, const int16_t *lhs, const int16_t *rhs, int16_t *output);

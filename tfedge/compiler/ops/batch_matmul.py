@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfedge.compiler import quant
+from tfedge.compiler import quant, variants_mve
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
 from tfedge.compiler.ops.common import C_TYPES, INT8_INT16, activation, arity, kernel_for, prepare_ok, same_type, shape_is, where
@@ -75,10 +75,14 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     out_shape = p.pop("out_shape")
     p["mult"], p["shift"] = _multiplier(op, g)
     p.update(lhs_offset=-a.q_zero, rhs_offset=-b.q_zero, output_offset=y.q_zero)
+    kernel, ctype = kernel_for("batch_matmul", y.dtype), C_TYPES[y.dtype]
+    variant, reason = "portable", ""
+    if ctx.arch == "mve" and y.dtype == "int8":  # Helium: packed operands and column sums in scratch
+        p["scratch"] = ctx.scratch(variants_mve.batch_matmul_scratch(p))
+        variant, reason = "mve", variants_mve.BATCH_MATMUL_REASON
     name = ctx.params("tfedge_batch_matmul_params", p)
     macs = int(np.prod(out_shape, dtype=np.int64)) * p["depth"]
-    kernel, ctype = kernel_for("batch_matmul", y.dtype), C_TYPES[y.dtype]
-    return Layer(kernel=kernel, macs=macs,
+    return Layer(kernel=kernel, macs=macs, variant=variant, variant_reason=reason,
                  call=f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, "
                       f"{ctx.ptr(op.inputs[1], ctype, const=True)}, {ctx.ptr(op.outputs[0], ctype)});")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfedge.compiler import quant
+from tfedge.compiler import quant, variants_mve
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
 from tfedge.compiler.ops.common import (INT8_INT16, activation, activation_ok, const_input, out_size, pad_before,
@@ -79,8 +79,13 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
         return Layer(kernel="transpose_conv_s16", macs=macs, variant_reason="int16x8: int64 accumulators",
                      call=f"transpose_conv_s16(&{name}, {ctx.ptr(op.inputs[2], 'int16_t', const=True)}, "
                           f"{ctx.ptr(op.outputs[0], 'int16_t')});")
-    name = ctx.params("tfedge_conv_params", dict(p, input_offset=-x.q_zero, output_offset=y.q_zero))
-    return Layer(kernel="transpose_conv_s8", macs=macs,
+    fields, variant, reason = {}, "portable", ""
+    if ctx.arch == "mve":  # Helium: prepared phase weights, effective biases and a column scratch
+        fields, reason = variants_mve.transpose_conv_fields(ctx, w.data, g.tensors[op.inputs[3]].data if has_bias else None,
+                                                            -x.q_zero, sh, sw)
+        variant = "mve"
+    name = ctx.params("tfedge_conv_params", dict(p, input_offset=-x.q_zero, output_offset=y.q_zero, **fields))
+    return Layer(kernel="transpose_conv_s8", macs=macs, variant=variant, variant_reason=reason,
                  call=f"transpose_conv_s8(&{name}, {ctx.ptr(op.inputs[2], const=True)}, {ctx.ptr(op.outputs[0])});")
 
 

@@ -1,0 +1,62 @@
+"""TRANSPOSE_CONV and BATCH_MATMUL int8 on the Helium kernels (mve/transpose_conv_s8.c, mve/batch_matmul_s8.c)
+of the emulated Cortex-M55 (mps3-an547): one model joining every case (modelgen.joined: one output per case,
+one firmware build), bit-exact with TFLM on 50 inputs, and the compile report naming the Helium variant.
+Instruction counts (before/after) are in docs/kernels_mve.md, measured with this model, not asserted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from modelgen import get_model
+from tfedge.compiler import compile_model, load_graph
+from tflm_ref import tflm_run
+
+BOARD = "mps3-an547"
+# The first part's input is the joined model's (the largest); the others read its first elements.
+PARTS = [
+    ["conv_transpose", {"hw": (6, 6), "cin": 16, "filters": 16, "kernel": 3, "strides": 2}],  # 16 -> 16, SAME
+    ["conv_transpose", {"decoder": True, "hw": (3, 4), "filters": 2}],  # conv, 8 -> 6 stride 2 + ReLU, 6 -> 2
+    ["conv_transpose_chain", {}],  # 3x2 stride (2, 1) VALID no bias, 2x2 stride 1, 4x4 stride 3 (k > stride)
+    ["conv_transpose", {"hw": (5, 3), "cin": 5, "filters": 7, "kernel": 2, "strides": 2, "padding": "valid"}],
+    ["batch_matmul", {"steps": 12, "features": 12}],  # rhs [k][j]: packed to columns
+    ["batch_matmul", {"steps": 8, "features": 20, "adj_x": True}],  # lhs packed to rows
+    ["batch_matmul", {"steps": 6, "features": 21, "adj_y": True}],  # both contiguous (attention scores)
+]
+N_INPUTS = 50
+
+
+def _model() -> bytes:
+    return get_model("joined", parts=PARTS)["tflite"]
+
+
+def test_helium_variants_in_the_compile_report(tmp_path):
+    """On mve every TRANSPOSE_CONV and BATCH_MATMUL layer calls the Helium file, with the reason."""
+    report = compile_model(_model(), tmp_path, arch="mve").report["layers"]
+    rows = [layer for layer in report if layer["op"] in ("TRANSPOSE_CONV", "BATCH_MATMUL")]
+    assert len(rows) == 10
+    for layer in rows:
+        assert layer["variant"] == "mve" and "VMLADAVA" in layer["variant_reason"], layer
+    dsp = compile_model(_model(), tmp_path / "d", arch="dsp").report["layers"]  # the M4 keeps the arm_dsp files
+    assert {layer["variant"] for layer in dsp if layer["op"] in ("TRANSPOSE_CONV", "BATCH_MATMUL")} == {"arm_dsp"}
+
+
+@pytest.mark.qemu
+def test_transpose_conv_and_batch_matmul_bit_exact_on_mps3_an547(tmp_path):
+    from tfedge.emulate.flash import flash_model
+
+    path = tmp_path / "tc_bmm.tflite"
+    path.write_bytes(_model())
+    g = load_graph(path)
+    t = g.tensors[g.inputs[0]]
+    x = np.random.default_rng(9).integers(-128, 128, (N_INPUTS, *t.shape)).astype(np.int8)
+    m = flash_model(path, BOARD, x, progress=False, out_dir=tmp_path / "build")
+    assert m["mismatches"] == 0 and m["mismatched_values"] == 0, m["max_abs_diff"]
+    devices = m["outputs"]
+    assert len(devices) == len(g.outputs) == len(PARTS)
+    for i, device in enumerate(devices):
+        ref = tflm_run(path, x, i)
+        np.testing.assert_array_equal(np.asarray(device).reshape(ref.shape), ref, err_msg=f"part {i}: {PARTS[i]}")
+    rows = [(l["op"], l["instructions"], l["macs"]) for l in m["layers"] if l["op"] in ("TRANSPOSE_CONV", "BATCH_MATMUL")]
+    print(f"{N_INPUTS} inputs bit-exact with TFLM on {BOARD}; {m['instructions_per_inference']:,} instructions; "
+          + "; ".join(f"{op} {n:,} ({macs:,} MACs)" for op, n, macs in rows))
