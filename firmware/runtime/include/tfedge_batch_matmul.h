@@ -8,6 +8,16 @@
 #include "tfedge_fixedpoint.h"
 #include "tfedge_kernels.h"
 
+/* Element offsets of batch n (of batch_dims[0] * [1] * [2], row-major) in lhs and rhs (broadcast dimensions
+ * have stride 0). */
+static inline void tfedge_batch_matmul_offsets(const tfedge_batch_matmul_params *p, int32_t n, int32_t *lhs_at,
+                                               int32_t *rhs_at) {
+  const int32_t b2 = n % p->batch_dims[2], b1 = n / p->batch_dims[2] % p->batch_dims[1];
+  const int32_t b0 = n / (p->batch_dims[2] * p->batch_dims[1]);
+  *lhs_at = b0 * p->lhs_batch_strides[0] + b1 * p->lhs_batch_strides[1] + b2 * p->lhs_batch_strides[2];
+  *rhs_at = b0 * p->rhs_batch_strides[0] + b1 * p->rhs_batch_strides[1] + b2 * p->rhs_batch_strides[2];
+}
+
 #define TFEDGE_BATCH_MATMUL(T, ACC, MBQM, LO, HI)                                                                  \
   do {                                                                                                           \
     int32_t b0, b1, b2, i, j, k;                                                                                 \

@@ -9,6 +9,7 @@
 #include "tfedge_kernels.h"
 
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#include "tfedge_batch_matmul.h"
 #include "tfedge_fixedpoint.h"
 #include "tfedge_mve.h"
 #include "tfedge_mve_dot4.h"
@@ -41,32 +42,32 @@ void batch_matmul_s8(const tfedge_batch_matmul_params *p, const int8_t *lhs, con
   int8_t *lbuf = (int8_t *)p->scratch;
   int8_t *rbuf = lbuf + (pack_l ? (rows * depth + 3) / 4 * 4 : 0);
   int32_t *csum = (int32_t *)(rbuf + (pack_r ? (cols * depth + 3) / 4 * 4 : 0));
-  int32_t b0, b1, b2, i, j;
+  const int32_t batches = p->batch_dims[0] * p->batch_dims[1] * p->batch_dims[2];
+  int32_t n, i, j, l_at, r_at;
   if (lbuf == 0) {
     batch_matmul_s8_ref(p, lhs, rhs, output);
     return;
   }
-  for (b0 = 0; b0 < p->batch_dims[0]; ++b0)
-    for (b1 = 0; b1 < p->batch_dims[1]; ++b1)
-      for (b2 = 0; b2 < p->batch_dims[2]; ++b2) {
-        const int8_t *l = lhs + b0 * p->lhs_batch_strides[0] + b1 * p->lhs_batch_strides[1] + b2 * p->lhs_batch_strides[2];
-        const int8_t *r = rhs + b0 * p->rhs_batch_strides[0] + b1 * p->rhs_batch_strides[1] + b2 * p->rhs_batch_strides[2];
-        int32_t l_step = p->lhs_row_stride, r_step = p->rhs_col_stride;
-        if (pack_l) pack(lbuf, l, rows, depth, p->lhs_row_stride, p->lhs_k_stride), l = lbuf, l_step = depth;
-        if (pack_r) pack(rbuf, r, cols, depth, p->rhs_col_stride, p->rhs_k_stride), r = rbuf, r_step = depth;
-        for (j = 0; j < cols; ++j) csum[j] = sum_s8(r + j * r_step, depth);
-        for (i = 0; i < rows; ++i, output += cols) {
-          const int8_t *li = l + i * l_step;
-          const int32_t base = (int32_t)((uint32_t)ro * (uint32_t)sum_s8(li, depth) + both);
-          for (j = 0; j < cols; j += 4) {
-            const int32_t count = tfedge_min_i32(4, cols - j);
-            const mve_pred16_t pr = vctp32q((uint32_t)count);
-            int32x4_t acc = tfedge_mve_dot4(li, r + j * r_step, r_step, depth, count);
-            acc = vaddq_n_s32(vmlaq_n_s32(acc, vldrwq_z_s32(csum + j, pr), lo), base);
-            vstrbq_p_s32(output + j, tfedge_mve_requant4(acc, mult, shift, left, out_off, vlo, vhi), pr);
-          }
-        }
+  for (n = 0; n < batches; ++n) {
+    const int8_t *l, *r;
+    int32_t l_step = p->lhs_row_stride, r_step = p->rhs_col_stride;
+    tfedge_batch_matmul_offsets(p, n, &l_at, &r_at);
+    l = lhs + l_at, r = rhs + r_at;
+    if (pack_l) pack(lbuf, l, rows, depth, p->lhs_row_stride, p->lhs_k_stride), l = lbuf, l_step = depth;
+    if (pack_r) pack(rbuf, r, cols, depth, p->rhs_col_stride, p->rhs_k_stride), r = rbuf, r_step = depth;
+    for (j = 0; j < cols; ++j) csum[j] = sum_s8(r + j * r_step, depth);
+    for (i = 0; i < rows; ++i, output += cols) {
+      const int8_t *li = l + i * l_step;
+      const int32_t base = (int32_t)((uint32_t)ro * (uint32_t)sum_s8(li, depth) + both);
+      for (j = 0; j < cols; j += 4) {
+        const int32_t count = tfedge_min_i32(4, cols - j);
+        const mve_pred16_t pr = vctp32q((uint32_t)count);
+        int32x4_t acc = tfedge_mve_dot4(li, r + j * r_step, r_step, depth, count);
+        acc = vaddq_n_s32(vmlaq_n_s32(acc, vldrwq_z_s32(csum + j, pr), lo), base);
+        vstrbq_p_s32(output + j, tfedge_mve_requant4(acc, mult, shift, left, out_off, vlo, vhi), pr);
       }
+    }
+  }
 }
 
 #else /* built for a core without Helium: the portable kernel */

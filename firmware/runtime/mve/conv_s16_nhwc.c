@@ -10,36 +10,11 @@
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include "tfedge_fixedpoint.h"
 #include "tfedge_mve.h"
+#include "tfedge_mve_dot4.h"
 
 #define conv_s16_nhwc conv_s16_nhwc_ref
 #include "../portable/conv_s16_nhwc.c"
 #undef conv_s16_nhwc
-
-/* acc[j] = sum_k x[k] * w[j * n + k] for the rows j < count (rows past count read row 0, not stored). */
-static __attribute__((noinline)) void dot4_s16(const int16_t *x, const int8_t *w, int32_t n, int32_t count, int64_t acc[4]) {
-  const int8_t *w0 = w, *w1 = count > 1 ? w + n : w, *w2 = count > 2 ? w + 2 * n : w, *w3 = count > 3 ? w + 3 * n : w;
-  int64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  int32_t k;
-  for (k = 0; k + 8 <= n; k += 8) {
-    const int16x8_t xv = vldrhq_s16(x + k);
-    a0 = vmlaldavaq_s16(a0, xv, vldrbq_s16(w0 + k));
-    a1 = vmlaldavaq_s16(a1, xv, vldrbq_s16(w1 + k));
-    a2 = vmlaldavaq_s16(a2, xv, vldrbq_s16(w2 + k));
-    a3 = vmlaldavaq_s16(a3, xv, vldrbq_s16(w3 + k));
-  }
-  if (k < n) {
-    const mve_pred16_t pr = vctp16q((uint32_t)(n - k));
-    const int16x8_t xv = vldrhq_z_s16(x + k, pr);
-    a0 = vmlaldavaq_s16(a0, xv, vldrbq_z_s16(w0 + k, pr));
-    a1 = vmlaldavaq_s16(a1, xv, vldrbq_z_s16(w1 + k, pr));
-    a2 = vmlaldavaq_s16(a2, xv, vldrbq_z_s16(w2 + k, pr));
-    a3 = vmlaldavaq_s16(a3, xv, vldrbq_z_s16(w3 + k, pr));
-  }
-  acc[0] = a0;
-  acc[1] = a1;
-  acc[2] = a2;
-  acc[3] = a3;
-}
 
 void conv_s16_nhwc(const tfedge_conv_s16_params *p, const int16_t *input, int16_t *output) {
   const int32_t k = p->k_h * p->k_w * p->in_c, row = p->in_c * (int32_t)sizeof(int16_t);
@@ -70,7 +45,7 @@ void conv_s16_nhwc(const tfedge_conv_s16_params *p, const int16_t *input, int16_
         }
         for (oc = 0; oc < out_c; oc += 4) {
           const int32_t count = tfedge_min_i32(4, out_c - oc);
-          dot4_s16(col, p->weights + oc * k, k, count, acc);
+          tfedge_mve_dot4_s16(col, p->weights + oc * k, k, count, acc);
           for (j = 0; j < count; ++j) {
             const int64_t a = acc[j] + (bias ? bias[oc + j] : 0);
             *output++ = (int16_t)tfedge_clamp_i32(tfedge_mbqm64(a, mult[oc + j], shift[oc + j]), act_min, act_max);
