@@ -24,9 +24,11 @@ PARTS = [
     ["batch_matmul", {"steps": 8, "features": 20, "adj_x": True}],  # lhs packed to rows
     ["batch_matmul", {"steps": 6, "features": 21, "adj_y": True}],  # both contiguous (attention scores)
 ]
-# int16x8 convolutions (first part's input the largest): dilation, stride 2 VALID + ReLU, per-tensor weights on
-# 5 channels (a 1-channel tail of the 4-channel passes), the small CNN (K = 9 first layer, depthwise, 1x1, FC)
-PARTS16 = [["conv2d", {"dilation": 2}], ["conv2d", {"hw": (9, 7), "strides": 2, "padding": "valid", "activation": "relu"}],
+# int16x8 convolutions (first part's input the largest): depthwise stride 2 on 5 channels (a 1-lane tail) and with
+# depth multiplier 2 (the portable loop), conv with dilation, stride 2 VALID + ReLU, per-tensor weights on 5
+# channels (a 1-channel tail of the 4-channel passes), the small CNN (K = 9 first layer, depthwise, 1x1, FC)
+PARTS16 = [["depthwise", {"hw": (7, 7), "cin": 5, "strides": 2, "activation": "relu6"}], ["depthwise", {"multiplier": 2}],
+           ["conv2d", {"dilation": 2}], ["conv2d", {"hw": (9, 7), "strides": 2, "padding": "valid", "activation": "relu"}],
            ["conv2d", {"per_channel": False, "filters": 5}], ["small_cnn", {}]]
 N_INPUTS = 50
 
@@ -78,4 +80,6 @@ def test_int16x8_conv_bit_exact_on_mps3_an547(tmp_path):
     report = compile_model(tflite, tmp_path / "c", arch="mve").report["layers"]
     convs = [layer for layer in report if layer["op"] == "CONV_2D"]
     assert len(convs) == 5 and all(layer["variant"] == "mve" and "VMLALDAVA" in layer["variant_reason"] for layer in convs)
+    dws = [layer["variant_reason"] for layer in report if layer["op"] == "DEPTHWISE_CONV_2D"]
+    assert len(dws) == 3 and sum("VMUL" in r for r in dws) == 2 and sum("reference loop" in r for r in dws) == 1
     _bit_exact_on_board(tflite, tmp_path, np.int16, len(PARTS16), ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"))

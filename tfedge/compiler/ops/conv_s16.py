@@ -34,8 +34,8 @@ def _emit_conv(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         act_min=act_min, act_max=act_max, weights=ctx.array("int8_t", w.data, "weights"), bias=_bias(op, g, ctx),
         mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"), **geo)
     per_out = geo["k_h"] * geo["k_w"] * (1 if depthwise else in_c)
-    folder = "portable" if depthwise else kernel_folder(ctx.arch, kernel)
-    dsp = folder != "portable"
+    folder = kernel_folder(ctx.arch, kernel)
+    dsp = not depthwise and folder != "portable"
     if dsp:  # the DSP / Helium kernel's im2col window
         fields["scratch"] = ctx.scratch(2 * per_out)
     name = ctx.params("tfedge_conv_s16_params", fields)
@@ -43,10 +43,16 @@ def _emit_conv(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
             f"{ctx.ptr(op.outputs[0], 'int16_t')});")
     return Layer(kernel=kernel, call=call, macs=int(x.shape[0] * geo["out_h"] * geo["out_w"] * out_c * per_out),
                  variant=folder,  # (set here: the arch-path label would replace the reason)
-                 variant_reason=(f"int16x8: im2col window of {per_out} values ({2 * per_out} B scratch), "
-                                 + ("4 channels per pass, VMLALDAVA.S16 (int64)" if folder == "mve" else
-                                    "2 channels per pass, SMLALD (int64)")) if dsp else
-                 "int16x8: int64 accumulators (reference loop)")
+                 variant_reason=_reason(folder, depthwise, per_out, fields["depth_multiplier"]))
+
+
+def _reason(folder: str, depthwise: bool, per_out: int, multiplier: int) -> str:
+    if folder == "portable" or (depthwise and (multiplier != 1 or per_out > 511)):
+        return "int16x8: int64 accumulators (reference loop)"
+    if depthwise:  # mve/depthwise_conv_s16_nhwc.c
+        return "int16x8: 4 channels as lanes, VMUL + VADD per tap (int32 sums, exact up to 511 taps), int64 requantization"
+    return (f"int16x8: im2col window of {per_out} values ({2 * per_out} B scratch), "
+            + ("4 channels per pass, VMLALDAVA.S16 (int64)" if folder == "mve" else "2 channels per pass, SMLALD (int64)"))
 
 
 def _emit_fc(op: Op, g: Graph, ctx) -> Layer:
