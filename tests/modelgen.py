@@ -746,3 +746,23 @@ def conv_transpose_chain(keras, **_):
 
 
 BUILDERS["conv_transpose_chain"] = conv_transpose_chain
+
+
+def batch_matmul_more(keras, kind="bcast", **_):
+    """BATCH_MATMUL corners (tests/test_ops_gaps.py): bcast: rank 4 with a broadcast batch dimension
+    ((1, 2, 6, 5) x (1, 1, 6, 5)^T, the second operand a MEAN over the first's batch axis); const_lhs: a
+    constant int8 left operand (3, 6) times a rank-4 activation (the converter keeps a constant left
+    operand as BATCH_MATMUL, a constant right one becomes FULLY_CONNECTED)."""
+    import tensorflow as tf
+
+    inp = keras.Input((2, 6, 5))
+    a = keras.layers.Dense(5)(inp)
+    if kind == "bcast":
+        b = keras.layers.Lambda(lambda t: tf.reduce_mean(t, axis=1, keepdims=True))(
+            keras.layers.Dense(5, kernel_initializer=keras.initializers.RandomUniform(-2, 2))(inp))
+        return keras.Model(inp, keras.layers.Lambda(lambda ts: tf.matmul(ts[0], ts[1], transpose_b=True))([a, b]))
+    const = np.random.default_rng(11).uniform(-1.0, 1.0, (3, 6)).astype(np.float32)
+    return keras.Model(inp, keras.layers.Lambda(lambda t: tf.matmul(tf.constant(const), t))(a))
+
+
+BUILDERS["batch_matmul_more"] = batch_matmul_more
