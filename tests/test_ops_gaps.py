@@ -118,3 +118,78 @@ BOARD_MODELS = {  # name -> (builder, params, referee), run by test_ops_more_boa
 def test_gaps_bit_exact_on_mps2_an386(name, tmp_path, monkeypatch):
     monkeypatch.setitem(test_ops_more_board.MODELS, name, BOARD_MODELS[name])
     test_ops_more_board.test_new_ops_bit_exact_on_mps2_an386(name, tmp_path)
+
+
+@pytest.mark.qemu
+@pytest.mark.slow
+def test_digits_demo_export_int16x8_cli_then_flash_cli(tmp_path, capsys):
+    """Acceptance: `tfedge export --int16x8` then `tfedge flash`, both through the CLI (test_compiler_int16's
+    digits test calls export_int8 itself), on the digits demo CNN (`tfedge demo`'s architecture, untrained,
+    seeded): the written file has int16 I/O and runs on mps2-an386 bit-exact with TFLM on 50 inputs."""
+    from tfedge import cli
+    from tfedge._tf import keras
+    from tfedge.optimize.models import demo_cnn
+
+    keras.utils.set_random_seed(1234)
+    demo_cnn().save(tmp_path / "digits.h5")
+    rng = np.random.default_rng(7)
+    np.save(tmp_path / "data.npy", rng.uniform(0.0, 16.0, (64, 8, 8, 1)).astype(np.float32))  # digits' 0..16 range
+    model = tmp_path / "digits_int16x8.tflite"
+    assert cli.main(["export", str(tmp_path / "digits.h5"), "--data", str(tmp_path / "data.npy"), "--int16x8",
+                     "-o", str(model)]) == 0
+    g = read_model(model.read_bytes())
+    t = g.tensors[g.inputs[0]]
+    assert (t.dtype, g.tensors[g.outputs[0]].dtype) == ("int16", "int16")
+    x = np.clip(np.round(rng.uniform(0.0, 16.0, (50, *t.shape)) / t.q_scale), -32768, 32767).astype(np.int16)
+    np.save(tmp_path / "x.npy", x)
+    assert cli.main(["flash", str(model), "--board", "mps2-an386", "--inputs", str(tmp_path / "x.npy"), "-o",
+                     str(tmp_path / "y.npy"), "--out-dir", str(tmp_path / "fw")]) == 0
+    out = capsys.readouterr().out
+    assert "bit-exact" in out
+    y = np.load(tmp_path / "y.npy")
+    assert y.dtype == np.int16
+    np.testing.assert_array_equal(y.reshape(50, -1), tflm_run(model.read_bytes(), x).reshape(50, -1))
+    print(out[-600:])
+
+
+def int8_io_around_int16(tflite: bytes, in_q=(2.0 / 255, 0), out_q=(1.0 / 128, 0)) -> bytes:
+    """An int16x8 model with float I/O (QUANTIZE float32 -> int16 ... DEQUANTIZE int16 -> float32) rewritten
+    to int8 I/O: the input tensor int8 and the final DEQUANTIZE a QUANTIZE to an int8 output, so that the file
+    holds QUANTIZE int8 -> int16 and int16 -> int8 (no converter writes a 16x8 model with int8 I/O)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(tflite))
+    sg = model.subgraphs[0]
+    codes = [c.builtinCode for c in model.operatorCodes]
+    for index, (scale, zero) in ((sg.inputs[0], in_q), (sg.outputs[0], out_q)):
+        t = sg.tensors[index]
+        assert t.type == schema.TensorType.FLOAT32
+        t.type = schema.TensorType.INT8
+        t.quantization = schema.QuantizationParametersT()
+        t.quantization.scale, t.quantization.zeroPoint = [scale], [zero]
+    last = sg.operators[-1]
+    assert codes[last.opcodeIndex] == schema.BuiltinOperator.DEQUANTIZE
+    last.opcodeIndex = codes.index(schema.BuiltinOperator.QUANTIZE)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def test_quantize_int8_to_int16_and_back_bit_exact_with_tflm():
+    """QUANTIZE int8 -> int16 (requantize_s8_s16) and int16 -> int8 (requantize_s16_s8), which no generated
+    model held: the int16x8 tanh model of test_compiler_int16 (float_io) with int8 I/O, on 150 inputs (every
+    int8 value, then uniform) vs TFLM; distance to the float Keras model through the int8 input's rounding."""
+    m = get_model("activation", fn="tanh", **DYN16)
+    tflite = int8_io_around_int16(m["tflite"])
+    g = read_model(tflite)
+    pairs = [(g.tensors[op.inputs[0]].dtype, g.tensors[op.outputs[0]].dtype) for op in g.ops if op.kind == "QUANTIZE"]
+    assert pairs == [("int8", "int16"), ("int16", "int8")]
+    t = g.tensors[g.inputs[0]]
+    q = np.clip(np.round(m["x_float"].reshape(-1, *t.shape) / t.q_scale) + t.q_zero, -128, 127).astype(np.int8)
+    sweep = np.resize(np.arange(-128, 128, dtype=np.int8), (50, *t.shape))  # every int8 value
+    x = np.concatenate([q, sweep])
+    ours, ref = run_model(tflite, x), tflm_run(tflite, x)
+    assert ours.dtype == ref.dtype == np.int8 and len(np.unique(ours)) > 50
+    assert int((ours.reshape(ref.shape) != ref).sum()) == 0, "differs from TFLM"
+    distance = test_compiler_int16._float_distance(tflite, ours[:len(q)], m["y_float"])
+    print(f"QUANTIZE int8 -> int16 -> int8: bit-exact with TFLM on {len(x)} inputs; distance to float Keras {distance:.4f}")
+    assert distance < 0.05
