@@ -3,10 +3,12 @@ test covered, each a generated Keras model bit-exact with TFLite Micro on 150 in
 test_compiler_ops_more / test_compiler_int16, run on these cases), and the ones of them whose op kind and type
 no board test ran, on mps2-an386 (50 inputs, the check of test_ops_more_board):
 - int8: BATCH_MATMUL of rank 4 with a broadcast batch dimension and with a constant left operand, REDUCE_MIN
-  over channels with keep_dims;
+  over channels with keep_dims, DIV with a broadcast divisor;
 - int16x8: SPLIT / SPLIT_V over channels, UNPACK over channels, a 3-D TRANSPOSE, MINIMUM with a constant
   vector, a non-default Cropping2D, the two BATCH_MATMUL corners, and dynamic-batch exports (Cropping2D, and
-  Dense on 3-D input whose SHAPE/REDUCE_PROD arithmetic TFLM cannot run: LiteRT's reference kernels referee);
+  Dense on 3-D input whose SHAPE/REDUCE_PROD arithmetic TFLM cannot run: TFLM on the static export referees),
+  QUANTIZE int8 -> int16 and int16 -> int8 (a rewritten file);
+- `tfedge export --int16x8` then `tfedge flash`, both through the CLI, on the digits demo CNN (mps2-an386);
 - on the board: int16 MAXIMUM, MINIMUM, SPLIT (no board model held them), QUANTIZE float32 -> int16 and
   DEQUANTIZE int16 -> float32.
 """
@@ -35,6 +37,8 @@ INT8_CASES = {  # name -> (builder, params, an op the export must contain)
     "batch_matmul_rank4_broadcast": ("batch_matmul_more", {}, "BATCH_MATMUL"),
     "batch_matmul_const_lhs": ("batch_matmul_more", dict(kind="const_lhs"), "BATCH_MATMUL"),
     "reduce_min_c_keepdims": ("reduce", dict(fn="min", axes=(3,), keepdims=True), "REDUCE_MIN"),
+    # a divisor broadcast over the pixels (one per channel, >= 0.5): no tiny-dividend case, so TFLM referees
+    "div_broadcast": ("binary_math", dict(fn="div", broadcast=True), "DIV"),
 }
 INT16_CASES = {  # name -> (builder, params, an op the export must contain)
     "split_channels": ("split_concat", dict(kind="split"), "SPLIT"),
@@ -149,7 +153,7 @@ def test_digits_demo_export_int16x8_cli_then_flash_cli(tmp_path, capsys):
     y = np.load(tmp_path / "y.npy")
     assert y.dtype == np.int16
     np.testing.assert_array_equal(y.reshape(50, -1), tflm_run(model.read_bytes(), x).reshape(50, -1))
-    print(out[-600:])
+    print("\n".join(line for line in out.splitlines() if "bit-exact" in line or "instructions" in line))
 
 
 def int8_io_around_int16(tflite: bytes, in_q=(2.0 / 255, 0), out_q=(1.0 / 128, 0)) -> bytes:
@@ -193,3 +197,4 @@ def test_quantize_int8_to_int16_and_back_bit_exact_with_tflm():
     distance = test_compiler_int16._float_distance(tflite, ours[:len(q)], m["y_float"])
     print(f"QUANTIZE int8 -> int16 -> int8: bit-exact with TFLM on {len(x)} inputs; distance to float Keras {distance:.4f}")
     assert distance < 0.05
+
