@@ -9,8 +9,8 @@ no board test ran, on mps2-an386 (50 inputs, the check of test_ops_more_board):
   Dense on 3-D input whose SHAPE/REDUCE_PROD arithmetic TFLM cannot run: TFLM on the static export referees),
   QUANTIZE int8 -> int16 and int16 -> int8 (a rewritten file);
 - `tfedge export --int16x8` then `tfedge flash`, both through the CLI, on the digits demo CNN (mps2-an386);
-- on the board: int16 MAXIMUM, MINIMUM, SPLIT (no board model held them), QUANTIZE float32 -> int16 and
-  DEQUANTIZE int16 -> float32.
+- on the board: int16 MAXIMUM, MINIMUM, SPLIT (no board model held them), QUANTIZE float32 -> int16,
+  int8 -> int16 and int16 -> int8, DEQUANTIZE int16 -> float32.
 """
 
 from __future__ import annotations
@@ -114,12 +114,22 @@ BOARD_MODELS = {  # name -> (builder, params, referee), run by test_ops_more_boa
                                           ["batch_matmul_more", {}], ["more_params", {"kind": "permute_3d"}]],
                                 **I16}, "tflm"),
     "float_io_int16x8": ("activation", {"fn": "tanh", **DYN16}, "tflm"),  # QUANTIZE f32->int16, DEQUANTIZE
+    # QUANTIZE int8 -> int16 and int16 -> int8: the same model rewritten to int8 I/O (int8_io_around_int16)
+    "int8_io_int16x8": ("int8_io:activation", {"fn": "tanh", **DYN16}, "tflm"),
 }
 
 
 @pytest.mark.qemu
 @pytest.mark.parametrize("name", sorted(BOARD_MODELS))
 def test_gaps_bit_exact_on_mps2_an386(name, tmp_path, monkeypatch):
+    plain = test_ops_more_board._tflite
+
+    def tflite(builder: str, params: dict) -> bytes:  # "int8_io:" builders: the file int8_io_around_int16 writes
+        if builder.startswith("int8_io:"):
+            return int8_io_around_int16(get_model(builder[8:], **params)["tflite"])
+        return plain(builder, params)
+
+    monkeypatch.setattr(test_ops_more_board, "_tflite", tflite)
     monkeypatch.setitem(test_ops_more_board.MODELS, name, BOARD_MODELS[name])
     test_ops_more_board.test_new_ops_bit_exact_on_mps2_an386(name, tmp_path)
 
