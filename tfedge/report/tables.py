@@ -33,9 +33,9 @@ def summary_rows(report: dict) -> list[tuple[str, str]]:
     ]
     if "accuracy" in b:
         rows.append(("accuracy on the board", f"{b['accuracy']:.2%} on {b['inputs']} test samples"
-                     + (" (bit-exact with the host int8 runner)" if b.get("mismatches") == 0 else "")))
+                     + (" (bit-exact with the host runner)" if b.get("mismatches") == 0 else "")))
     elif "mismatches" in b:
-        rows.append(("outputs vs host int8", "bit-exact" if b["mismatches"] == 0 else f"{b['mismatches']} mismatched samples"))
+        rows.append(("outputs vs host runner", "bit-exact" if b["mismatches"] == 0 else f"{b['mismatches']} mismatched samples"))
     return rows
 
 
