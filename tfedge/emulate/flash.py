@@ -313,7 +313,7 @@ def format_report(metrics: dict) -> str:
         lines.append("  " + patch_line(m["patches"]))
     if "mismatches" in m:
         verdict = "bit-exact" if m["mismatches"] == 0 else f"{m['mismatches']} MISMATCHED samples ({m['mismatched_values']} values, max |diff| {m['max_abs_diff']})"
-        lines.append(f"  outputs vs host int8      {m['inputs']} inputs: {verdict}")
+        lines.append(f"  outputs vs host runner    {m['inputs']} inputs: {verdict}")
     elif "inputs" in m:
         lines.append(f"  inputs run                {m['inputs']}")
     if m["layers"]:
@@ -359,7 +359,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="optimization level: -O2 (default) or -Os (also -O3, -O0)")
     parser.add_argument("--timeout", type=float, help="seconds before a run is declared hung (default 60 + 10 per input)")
     parser.add_argument("--out-dir", help="also keep the ELF, the generated C and Renode scripts here")
-    parser.add_argument("--no-compare", action="store_true", help="do not compare outputs with the host int8 runner")
+    parser.add_argument("--no-compare", action="store_true", help="do not compare outputs with the host runner")
     add_storage_arguments(parser)
     add_patch_arguments(parser)
     parser.add_argument("--timing", choices=TIMINGS, default="precise",
