@@ -143,12 +143,41 @@ def test_lstm16_wrong_bias_type_is_refused():
     assert any("bias 13" in p and "expected int64" in p for p in REGISTRY["UNIDIRECTIONAL_SEQUENCE_LSTM"].validate(lstm, g))
 
 
+def test_export_int16x8_routes_lstm_models(tmp_path, capsys):
+    """`tfedge export --int16x8` on a Keras LSTM model: the converter refuses the LSTM in 16x8, export_int8 hands
+    the model to export_lstm_int16x8 and says so; the file compiles and is bit-exact with TFLM."""
+    from modelgen import BUILDERS
+    from tfedge import cli
+    from tfedge._tf import keras
+
+    keras.utils.set_random_seed(1)
+    model = BUILDERS["lstm_seq"](keras, steps=4, features=3, units=5, head=False, train=False)
+    model.save(tmp_path / "lstm.keras")
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).uniform(-1, 1, (40, 4, 3)).astype(np.float32))
+    out = tmp_path / "lstm16.tflite"
+    assert cli.main(["export", str(tmp_path / "lstm.keras"), "--data", str(tmp_path / "x.npy"), "--int16x8",
+                     "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "refuses UNIDIRECTIONAL_SEQUENCE_LSTM in 16x8; tfedge wrote the int16x8 LSTM file" in err, err
+    assert "warning" not in err
+    tflite = out.read_bytes()
+    g = read_model(tflite)
+    lstm = next(op for op in g.ops if op.kind == "UNIDIRECTIONAL_SEQUENCE_LSTM")
+    assert g.tensors[lstm.inputs[0]].dtype == g.tensors[lstm.inputs[18]].dtype == "int16"
+    assert g.tensors[lstm.inputs[12]].dtype == "int64"
+    x = np.random.default_rng(2).integers(-32768, 32768, (30, *g.tensors[g.inputs[0]].shape), dtype=np.int16)
+    ours = run_model(tflite, x)
+    np.testing.assert_array_equal(ours, tflm_run(tflite, x).reshape(ours.shape))
+    assert compile_model(tflite, tmp_path / "c").report["layers"][0]["kernel"] == "lstm_s16"
+
+
 def test_cell_state_scale_is_the_16x8_power_of_two():
     from tfedge.errors import ModelError
-    from tfedge.export.lstm16x8 import act16_scale, cell_scale
+    from tfedge.export.int16x8_requant import int16_scale
+    from tfedge.export.lstm16x8 import cell_scale
 
     assert cell_scale(0.3) == cell_scale(1.0) == 2.0 ** -15 and cell_scale(1.5) == 2.0 ** -14
     assert cell_scale(300.0) == 2.0 ** -6
     with pytest.raises(ModelError, match="cell state reaches"):
         cell_scale(600.0)
-    assert act16_scale(-0.5, 2.0) == np.float32(2.0 / 32767)
+    assert np.float32(int16_scale(-0.5, 2.0)) == np.float32(2.0 / 32767)  # the activation scale, shared

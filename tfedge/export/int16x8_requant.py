@@ -15,7 +15,10 @@ float and left through a QUANTIZE float -> int16. `requantize_int16x8` turns tha
   and must leave no float tensor behind;
 - the model's float input and output become int16, as the converter writes them for `inference_input_type=int16`.
 
-Rules (the hook for further ops, e.g. an int16x8 LSTM): `RULES[kind] = fn(ctx: OpContext) -> None`, where
+LSTM models take the other route (export/lstm16x8.py, chosen by export_int8): the int8 conversion as template,
+with the helpers below (ModelT I/O, 16x8 scales, quantization writer, LiteRT calibration) shared.
+
+Rules (the hook for further ops): `RULES[kind] = fn(ctx: OpContext) -> None`, where
 `ctx` gives the op's tensors, their float constant data, the calibrated ranges and helpers to write int16
 activations, int8 symmetric constants (per tensor or per channel) and int64/int32 biases. The file is edited
 with TensorFlow's flatbuffer object API (`schema_py_generated.ModelT`).
@@ -40,14 +43,77 @@ def _schema():
     return schema
 
 
-def _op_name(model, op) -> str:
-    schema = _schema()
-    code = model.operatorCodes[op.opcodeIndex]
-    number = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
-    return _NAMES.setdefault(number, next((k for k, v in vars(schema.BuiltinOperator).items() if v == number), str(number)))
+# Helpers shared with export/lstm16x8.py (the int16x8 LSTM file): ModelT I/O, op kinds, float constants,
+# TFLite's 16x8 activation scale, a tensor's quantization, LiteRT calibration.
+
+def read_modelt(tflite: bytes):
+    """A .tflite as TensorFlow's flatbuffer object (schema.ModelT), to edit."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    return flatbuffer_utils.convert_bytearray_to_object(bytearray(tflite))
 
 
-_NAMES: dict[int, str] = {}
+def write_modelt(model) -> bytes:
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def op_kind(model, op) -> str:
+    """The builtin name of a ModelT operator ("FULLY_CONNECTED")."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    return flatbuffer_utils.opcode_to_name(model, op.opcodeIndex) or str(op.opcodeIndex)
+
+
+def float_constant(model, tensor) -> np.ndarray | None:
+    """The float32 constant data of a ModelT tensor (None: an activation, or not float32)."""
+    data = model.buffers[tensor.buffer].data if tensor.buffer < len(model.buffers) else None
+    if data is None or len(data) == 0 or tensor.type != _schema().TensorType.FLOAT32:
+        return None
+    return np.frombuffer(bytes(bytearray(data)), np.float32).reshape(tuple(int(d) for d in tensor.shape))
+
+
+def int16_scale(lo: float, hi: float) -> float:
+    """TFLite's 16x8 activation scale: max(|min|, |max|) / 32767 (an all-zero tensor still gets a positive scale)."""
+    return max(abs(lo), abs(hi), 1e-12) / INT16_MAX
+
+
+def set_quantization(tensor, ttype: int, scales, axis: int = 0) -> None:
+    """A ModelT tensor's type and symmetric quantization (zero points 0): one scale, or one per channel of `axis`."""
+    q = _schema().QuantizationParametersT()
+    q.scale, q.zeroPoint, q.quantizedDimension = [float(v) for v in scales], [0] * len(scales), int(axis)
+    tensor.type, tensor.quantization = ttype, q
+
+
+def litert_float_values(float_model: bytes, samples: list[list[np.ndarray]], reference_kernels: bool = True):
+    """Each sample through the float model (LiteRT, every tensor kept, variables reset first, as Keras sees
+    independent sequences): per sample {tensor index: value} of its float32 tensors. reference_kernels=False:
+    LiteRT's default (optimized) kernels, whose float sums differ from the reference ones in the last bits."""
+    import warnings
+
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    with warnings.catch_warnings():  # LiteRT warns that keeping every tensor costs memory: that is the point
+        warnings.simplefilter("ignore", UserWarning)
+        resolver = OpResolverType.BUILTIN_REF if reference_kernels else OpResolverType.AUTO
+        ip = Interpreter(model_content=bytes(float_model), experimental_preserve_all_tensors=True,
+                         experimental_op_resolver_type=resolver)
+    ip.allocate_tensors()
+    inputs = ip.get_input_details()
+    tensors = [d["index"] for d in ip.get_tensor_details() if np.dtype(d["dtype"]) == np.float32]
+    for sample in samples:
+        ip.reset_all_variables()
+        for detail, x in zip(inputs, sample):
+            ip.set_tensor(detail["index"], np.asarray(x, detail["dtype"]).reshape(detail["shape"]))
+        ip.invoke()
+        values = {}
+        for i in tensors:
+            try:
+                values[i] = ip.get_tensor(i)
+            except ValueError:  # a tensor LiteRT did not allocate
+                continue
+        yield values
 
 
 @dataclass
@@ -73,11 +139,7 @@ class OpContext:
 
     def constant(self, i: int) -> np.ndarray | None:
         """The float32 constant data of tensor i (None: an activation)."""
-        t = self.tensor(i)
-        data = self.model.buffers[t.buffer].data if t.buffer < len(self.model.buffers) else None
-        if data is None or len(data) == 0:
-            return None
-        return np.frombuffer(bytes(bytearray(data)), np.float32).reshape(tuple(int(d) for d in t.shape))
+        return float_constant(self.model, self.tensor(i))
 
     def int16_activation(self, i: int) -> None:
         """TFLite's 16x8 activation quantization of a float activation: symmetric int16 from the calibrated range."""
@@ -86,7 +148,7 @@ class OpContext:
         if i not in self.ranges:
             raise ModelError(f"int16x8 re-quantizer: operator {self.index} ({self.kind}): tensor {self.name(i)!r} "
                              "has no calibrated range (no sample reached it)")
-        self._set(i, _schema().TensorType.INT16, [int16_scale(*self.ranges[i])], [0])
+        set_quantization(self.tensor(i), _schema().TensorType.INT16, [int16_scale(*self.ranges[i])])
 
     def int8_symmetric(self, i: int, axis: int | None = None) -> None:
         """A float constant as int8 with zero point 0 and scale max|w| / 127, per tensor or per channel along `axis`."""
@@ -106,7 +168,7 @@ class OpContext:
         q_scale = np.where(q_scale > 0, q_scale, 1.0)
         q = np.clip(np.round(w64 / q_scale), -INT8_MAX, INT8_MAX).astype(np.int8)
         self._write(i, q)
-        self._set(i, _schema().TensorType.INT8, scales.astype(np.float32).tolist(), [0] * len(scales), axis or 0)
+        set_quantization(self.tensor(i), _schema().TensorType.INT8, scales.astype(np.float32).tolist(), axis or 0)
 
     def bias(self, i: int, scales: np.ndarray, dtype=np.int64) -> None:
         """A float bias quantized with zero point 0 and the given scale(s) (input scale x weight scale)."""
@@ -118,7 +180,7 @@ class OpContext:
         q = np.clip(np.round(b.astype(np.float64) / scales), info.min, info.max).astype(dtype)
         self._write(i, q)
         types = {np.int64: _schema().TensorType.INT64, np.int32: _schema().TensorType.INT32}
-        self._set(i, types[dtype], np.asarray(scales, np.float32).ravel().tolist(), [0] * b.size, 0)
+        set_quantization(self.tensor(i), types[dtype], np.asarray(scales, np.float32).ravel().tolist())
 
     def add_tensor(self, name: str, shape, ttype: int, scale: float, data: np.ndarray | None = None) -> int:
         """A new per-tensor quantized tensor (zero point 0; a constant when `data` is given); its index."""
@@ -130,7 +192,7 @@ class OpContext:
         t = schema.TensorT()
         t.name, t.shape, t.buffer = name, list(shape), len(self.model.buffers) - 1
         self.subgraph.tensors.append(t)
-        self._set(len(self.subgraph.tensors) - 1, ttype, [scale], [0])
+        set_quantization(t, ttype, [scale])
         return len(self.subgraph.tensors) - 1
 
     def new_op(self, kind: str, inputs: list[int], outputs: list[int], options_type: int = 0, options=None):
@@ -153,12 +215,6 @@ class OpContext:
         n = self.tensor(i).name
         return n.decode() if isinstance(n, bytes) else str(n)
 
-    def _set(self, i: int, ttype: int, scales: list, zero_points: list, axis: int = 0) -> None:
-        q = _schema().QuantizationParametersT()
-        q.scale, q.zeroPoint, q.quantizedDimension = list(map(float, scales)), list(map(int, zero_points)), int(axis)
-        t = self.tensor(i)
-        t.type, t.quantization = ttype, q
-
     def _write(self, i: int, values: np.ndarray) -> None:
         """The quantized values into a buffer of tensor i's own: the converter shares one buffer between equal
         constants, and another tensor on the old buffer may still be float (unused buffers are emptied at the end)."""
@@ -166,11 +222,6 @@ class OpContext:
         buf.data = np.frombuffer(np.ascontiguousarray(values).tobytes(), np.uint8)
         self.model.buffers.append(buf)
         self.tensor(i).buffer = len(self.model.buffers) - 1
-
-
-def int16_scale(lo: float, hi: float) -> float:
-    """TFLite's 16x8 activation scale: max(|min|, |max|) / 32767 (an all-zero tensor still gets a positive scale)."""
-    return max(abs(lo), abs(hi), 1e-12) / INT16_MAX
 
 
 Rule = Callable[[OpContext], None]
@@ -242,10 +293,8 @@ def requantize_int16x8(mixed: bytes, float_model: bytes, samples: list[list[np.n
     every int16 op of the mixed file, e.g. SQUARED_DIFFERENCE); samples: the calibration samples, each [one
     float (1, ...) array per model input], as export_int8 holds them.
     """
-    from tensorflow.lite.tools import flatbuffer_utils
-
     schema = _schema()
-    model = flatbuffer_utils.convert_bytearray_to_object(bytearray(mixed))
+    model = read_modelt(mixed)
     if len(model.subgraphs) != 1:
         raise ModelError("int16x8 re-quantizer: only single-subgraph models are handled")
     sg = model.subgraphs[0]
@@ -258,7 +307,7 @@ def requantize_int16x8(mixed: bytes, float_model: bytes, samples: list[list[np.n
         b = sg.tensors[i].buffer
         return b < len(model.buffers) and model.buffers[b].data is not None and len(model.buffers[b].data) > 0
 
-    kinds = [_op_name(model, op) for op in sg.operators]
+    kinds = [op_kind(model, op) for op in sg.operators]
     float_ops = [n for n, (op, kind) in enumerate(zip(sg.operators, kinds))
                  if kind not in ("QUANTIZE", "DEQUANTIZE") and any(is_float(i) for i in [*op.inputs, *op.outputs])]
     missing = sorted({kinds[n] for n in float_ops if kinds[n] not in RULES})
@@ -326,32 +375,20 @@ def requantize_int16x8(mixed: bytes, float_model: bytes, samples: list[list[np.n
     if floats:  # a model input read only by QUANTIZE to int8 (not int16x8): nothing to make of it here
         raise ModelError(f"int16x8 re-quantizer: model inputs/outputs {floats} stay float")
     _drop_unused_tensors(model)
-    return Requantized(bytes(flatbuffer_utils.convert_object_to_bytearray(model)), done)
+    return Requantized(write_modelt(model), done)
 
 
 def _calibrate(float_model: bytes, samples: list[list[np.ndarray]]) -> dict[str, tuple[float, float]]:
-    """(min, max) of each tensor of the float model over the samples (LiteRT's reference kernels), by tensor name;
-    ranges include 0, as the converter's calibration."""
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
-
-    ip = Interpreter(model_content=bytes(float_model), experimental_preserve_all_tensors=True,
-                     experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
-    ip.allocate_tensors()
-    inputs = ip.get_input_details()
-    tensors = [(d["index"], d["name"]) for d in ip.get_tensor_details() if np.dtype(d["dtype"]) == np.float32]
+    """(min, max) of each tensor of the float model over the samples, by tensor name; ranges include 0, as the
+    converter's calibration."""
+    names = {i: (t.name.decode() if isinstance(t.name, bytes) else str(t.name))
+             for i, t in enumerate(read_modelt(float_model).subgraphs[0].tensors)}
     found: dict[str, tuple[float, float]] = {}
-    for sample in samples:
-        for detail, x in zip(inputs, sample):
-            ip.set_tensor(detail["index"], np.asarray(x, detail["dtype"]).reshape(detail["shape"]))
-        ip.invoke()
-        for i, name in tensors:
-            try:
-                value = ip.get_tensor(i)
-            except ValueError:  # a tensor LiteRT did not allocate
-                continue
+    for values in litert_float_values(float_model, samples):
+        for i, value in values.items():
             if value.size:
-                lo, hi = found.get(name, (0.0, 0.0))
-                found[name] = (min(lo, float(np.min(value))), max(hi, float(np.max(value))))
+                lo, hi = found.get(names[i], (0.0, 0.0))
+                found[names[i]] = (min(lo, float(np.min(value))), max(hi, float(np.max(value))))
     return found
 
 

@@ -38,7 +38,8 @@ def export_int8(
     samples (each an array, or a list of arrays, one per input) as the TFLite converter expects.
     Inputs/outputs are int8 (int16 with int16x8=True, whose activations are int16 and weights int8).
     int16x8: ops the converter refuses in 16x8 ("not yet supported for op": PRELU, ...) are quantized by tfedge
-    (export/int16x8_requant.py) when it has a rule for them; `notes` (a list) then receives a line naming them.
+    (export/int16x8_requant.py) when it has a rule for them; a refused LSTM makes tfedge write the whole int16x8
+    LSTM file (export/lstm16x8.py); `notes` (a list) then receives a line naming what tfedge quantized.
     """
     if not is_keras3_model(model):  # the converter traces Keras 3 models as they are
         require_legacy_keras(model, "export_int8")
@@ -47,6 +48,8 @@ def export_int8(
     try:
         return _convert(model, samples, int16x8, allow_float_fallback, per_channel)
     except _Refused16x8 as refusal:
+        if "UNIDIRECTIONAL_SEQUENCE_LSTM" in refusal.ops.split(", "):
+            return _lstm_int16x8(model, representative_data, refusal.ops, notes)
         from tfedge.export.int16x8_requant import requantize_int16x8
 
         # The converter with float fallback keeps the refused ops float between DEQUANTIZE/QUANTIZE; tfedge
@@ -60,6 +63,23 @@ def export_int8(
             notes.append(f"int16x8: the TFLite converter refuses {refusal.ops} in 16x8; tfedge quantized "
                          f"{', '.join(result.ops)} itself (int16 activations, int8 constants; export/int16x8_requant.py)")
         return result.tflite
+
+
+def _lstm_int16x8(model: keras.Model, representative_data: RepresentativeData, refused: str,
+                  notes: list[str] | None) -> bytes:
+    """A refused LSTM: the re-quantizer has no LSTM rule (its cell state and gate values are no tensors of the
+    float-fallback file), export/lstm16x8.py writes the whole int16x8 file from the int8 conversion instead."""
+    from tfedge.export.lstm16x8 import export_lstm_int16x8
+
+    try:
+        tflite = export_lstm_int16x8(model, representative_data)
+    except ModelError as exc:
+        raise ModelError(f"export_int8: the TFLite converter refuses {refused} in 16x8, and {exc}") from exc
+    if notes is not None:
+        notes.append(f"int16x8: the TFLite converter refuses {refused} in 16x8; tfedge wrote the int16x8 LSTM file "
+                     "itself from the int8 conversion (int16 activations and states, int8 weights, int64 biases; "
+                     "export/lstm16x8.py)")
+    return tflite
 
 
 def _float_tflite(model: keras.Model) -> bytes:

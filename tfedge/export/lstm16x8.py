@@ -15,11 +15,14 @@ table takes), as TFLite's 16x8 quantizer specifies:
   (the cell state is no graph tensor: the float LSTM is simulated over the calibration data, and its hidden
   sequence checked against LiteRT's float output, which also proves the gate order);
 - SOFTMAX output scale 1/32768; RESHAPE output = its input's quantization.
+
+The ModelT I/O, op kinds, float constants, the 16x8 activation scale, the quantization writer and the LiteRT
+calibration run are export/int16x8_requant.py's (the re-quantizer of the ops the converter refuses); this
+module keeps what is LSTM-specific: the template pairing, the rules and the float LSTM simulation.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +30,8 @@ import numpy as np
 
 from tfedge._tf import keras, quiet_stderr, require_legacy_keras
 from tfedge.errors import ModelError
+from tfedge.export.int16x8_requant import (float_constant, int16_scale, litert_float_values, op_kind, read_modelt,
+                                           set_quantization, write_modelt)
 from tfedge.export.int8 import RepresentativeData, _batch1_converter, _collect_samples, export_int8
 
 INT8, INT16, INT32, INT64 = 9, 7, 2, 4  # tflite TensorType
@@ -60,7 +65,7 @@ class Requantizer:
             if t not in self.ranges:
                 raise ModelError(f"int16x8 LSTM export: no calibrated range for tensor {self.name(t)}")
             lo, hi = self.ranges[t]
-            self.quant[t] = Quant(INT16, np.array([act16_scale(lo, hi)], np.float32))
+            self.quant[t] = Quant(INT16, np.array([int16_scale(lo, hi)], np.float32))
         return self.quant[t]
 
     def weights(self, t: int, per_channel: bool) -> Quant:
@@ -92,11 +97,6 @@ class Requantizer:
 
     def name(self, t: int) -> str:
         return self.graph.tensors[t].name.decode(errors="replace")
-
-
-def act16_scale(lo: float, hi: float) -> float:
-    """TFLite's 16-bit symmetric activation scale."""
-    return float(np.float32(max(abs(lo), abs(hi), 1e-9) / 32767.0))
 
 
 def cell_scale(max_abs: float) -> float:
@@ -188,37 +188,33 @@ RULES: dict[str, Callable[[Requantizer, object], None]] = {
 
 def export_lstm_int16x8(model: keras.Model, representative_data: RepresentativeData) -> bytes:
     """A tf_keras model holding LSTM layers as an int16x8 .tflite (int16 input and output) TFLM runs."""
-    from tensorflow.lite.tools import flatbuffer_utils as fu
-
     require_legacy_keras(model, "export_lstm_int16x8")
     samples = _collect_samples(model, representative_data)
     if len(samples[0]) != 1:
         raise ModelError("export_lstm_int16x8: models with one input only")
-    template = fu.convert_bytearray_to_object(bytearray(export_int8(model, representative_data)))
+    template = read_modelt(export_int8(model, representative_data))
     converter = _batch1_converter(model)
     with quiet_stderr():
         float_model = converter.convert()
-    floats, ranges, values = _calibrate(fu, template, float_model, [s[0] for s in samples])
+    floats, ranges, values = _calibrate(template, float_model, samples)
     job = Requantizer(template, floats, ranges, values)
     for op in job.graph.operators:
-        kind = fu.opcode_to_name(template, op.opcodeIndex)
+        kind = op_kind(template, op)
         if kind not in RULES:
             raise ModelError(f"export_lstm_int16x8: no 16x8 rule for {kind} (rules exist for {', '.join(RULES)})")
         RULES[kind](job, op)
     for t in job.graph.inputs:
         job.activation(t)
     _write(job)
-    return bytes(fu.convert_object_to_bytearray(template))
+    return write_modelt(template)
 
 
-def _calibrate(fu, template, float_model: bytes, xs: list[np.ndarray]):
+def _calibrate(template, float_model: bytes, samples: list[list[np.ndarray]]):
     """Template tensor -> float constant, calibrated (min, max), and the calibration values of activations
     (each sample from the zero LSTM state, as Keras sees independent sequences)."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    fmodel = fu.convert_bytearray_to_object(bytearray(float_model))
+    fmodel = read_modelt(float_model)
     tg, fg = template.subgraphs[0], fmodel.subgraphs[0]
-    kinds = [[fu.opcode_to_name(m, op.opcodeIndex) for op in g.operators] for m, g in ((template, tg), (fmodel, fg))]
+    kinds = [[op_kind(m, op) for op in g.operators] for m, g in ((template, tg), (fmodel, fg))]
     if kinds[0] != kinds[1]:
         raise ModelError(f"export_lstm_int16x8: the float and int8 conversions differ ({kinds[1]} vs {kinds[0]})")
     pairs = {}
@@ -227,24 +223,15 @@ def _calibrate(fu, template, float_model: bytes, xs: list[np.ndarray]):
             if a >= 0 and b >= 0:
                 pairs[int(a)] = int(b)
     pairs.update({int(a): int(b) for a, b in zip(tg.inputs, fg.inputs)})
-    floats = {}
-    for t, f in pairs.items():
-        ft = fg.tensors[f]
-        data = fmodel.buffers[ft.buffer].data if ft.buffer > 0 else None
-        if data is not None and len(data) and ft.type == 0:  # FLOAT32 constant
-            floats[t] = np.frombuffer(bytes(bytearray(data)), np.float32).reshape(tuple(ft.shape))
-    with warnings.catch_warnings():  # LiteRT warns that keeping every tensor costs memory: that is the point
-        warnings.simplefilter("ignore", UserWarning)
-        ip = Interpreter(model_content=float_model, experimental_preserve_all_tensors=True)
-    ip.allocate_tensors()
-    wanted = {t: f for t, f in pairs.items() if t not in floats and not fg.tensors[f].isVariable}
+    floats = {t: c for t, f in pairs.items() if (c := float_constant(fmodel, fg.tensors[f])) is not None}
+    wanted = {t: f for t, f in pairs.items()  # the float activations (not shape constants, not the LSTM states)
+              if t not in floats and fg.tensors[f].type == 0 and not fg.tensors[f].isVariable}
     seen: dict[int, list[np.ndarray]] = {t: [] for t in wanted}
-    for x in xs:
-        ip.reset_all_variables()
-        ip.set_tensor(int(fg.inputs[0]), x.astype(np.float32))
-        ip.invoke()
+    # LiteRT's default kernels, as the LSTM files were first calibrated (the reference FC kernel moves a scale by
+    # 1 ulp on the test model: the files' bytes are kept)
+    for sample in litert_float_values(float_model, samples, reference_kernels=False):
         for t, f in wanted.items():
-            seen[t].append(np.array(ip.get_tensor(f)))
+            seen[t].append(np.array(sample[f]))
     values = {t: np.stack(v) for t, v in seen.items()}
     ranges = {t: (min(float(v.min()), 0.0), max(float(v.max()), 0.0)) for t, v in values.items()}
     return floats, ranges, values
@@ -252,15 +239,8 @@ def _calibrate(fu, template, float_model: bytes, xs: list[np.ndarray]):
 
 def _write(job: Requantizer) -> None:
     """The chosen types, quantization and constant bytes into the template (ModelT)."""
-    from tensorflow.lite.python import schema_py_generated as schema
-
     for t, q in job.quant.items():
         tensor = job.graph.tensors[t]
-        tensor.type = q.dtype
-        params = schema.QuantizationParametersT()
-        params.scale = [float(s) for s in q.scale]
-        params.zeroPoint = [0] * len(q.scale)
-        params.quantizedDimension = q.axis
-        tensor.quantization = params
+        set_quantization(tensor, q.dtype, q.scale, q.axis)
         if q.data is not None:
             job.model.buffers[tensor.buffer].data = np.frombuffer(q.data.tobytes(), np.uint8)
