@@ -227,6 +227,28 @@ def test_a_trial_trains_the_same_model_for_the_same_seed():
     assert not np.array_equal(a.get_weights()[0], c.get_weights()[0])  # the seed matters
 
 
+def test_the_sampler_runs_no_parameter_set_twice():
+    """NSGA-II on a small categorical space proposes repeats; the batched searcher discards them (told
+    failed) and asks again, so every trial Ray runs is a new candidate, until the space is exhausted."""
+    import optuna
+
+    from tfedge.search.ordered import BatchedOptunaSearch
+
+    choices = {"a": [0, 1, 2], "b": [0, 1], "c": [0, 1]}  # 12 parameter sets
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.NSGAIISampler(seed=0, population_size=4))
+    search = BatchedOptunaSearch(study, {k: optuna.distributions.CategoricalDistribution(v) for k, v in choices.items()},
+                                 ["obj_accuracy", "obj_ms"], size=2, total=12)
+    proposed = []
+    for number in range(12):
+        params = search.suggest(str(number))
+        assert isinstance(params, dict)
+        proposed.append(tuple(sorted(params.items())))
+        search.on_trial_complete(str(number), {"obj_accuracy": params["a"] / 2, "obj_ms": 1.0 + params["b"] + params["c"]})
+    assert len(set(proposed)) == 12  # the whole space, each set once
+    assert search.repeats > 0  # NSGA-II did repeat itself: the check is not idle
+    assert search.suggest("12") == search.FINISHED
+
+
 def test_halving_score_ranks_over_budget_and_misfits_below_accurate_fitting_models():
     space = SearchSpace.from_dict({"budget": {"ms": 1.0, "ram": 4000}})
     fast = {"float_accuracy": 0.6, "early_fits": True, "early_ms": 0.5, "early_ram_bytes": 3000, "early_flash_bytes": 1}

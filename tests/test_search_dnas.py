@@ -4,6 +4,8 @@ model measured on the board within 10 % of the instructions the table predicted 
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 
 import pytest
 
@@ -58,3 +60,34 @@ def test_dnas_on_digits_finds_widths_measured_within_10_percent_of_the_predictio
 
     again = search(space, tmp_path, deploy=False)  # resumed: the DNAS record is read back, nothing retrained
     assert again["trials"] == report["trials"]
+
+
+@pytest.mark.slow
+@pytest.mark.qemu
+def test_mode_both_runs_the_sampled_trials_and_dnas_into_one_report(tmp_path):
+    """mode: both: the sampled search on Ray (one real trial, 1 epoch), then DNAS in the driver, one store,
+    one front and plot; a rerun runs neither again. The space's widest widths (16-32) and board are the DNAS
+    test's, so both share its cached cost table."""
+    from tfedge.search.cli import search
+
+    space = SearchSpace.from_dict({"boards": ["stm32f405"], "model": {"width": [4, 16], "depth": [2]},
+                                   "recipe": {"sparsity": [0.0], "clusters": [0]}, "trials": 1, "epochs": 1,
+                                   "short_epochs": 1, "samples": 16, "budget": {"ms": 0.8}, "mode": "both"})
+    ray_tmp = tempfile.mkdtemp(prefix="tfs", dir="/tmp")  # Ray's socket paths must stay short
+    try:
+        report = search(space, tmp_path, deploy=False, cpus=1, ray_temp_dir=ray_tmp)
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    sampled = [t for t in report["trials"] if t["params"].get("mode") != "dnas"]
+    dnas = [t for t in report["trials"] if t["params"].get("mode") == "dnas"]
+    assert len(sampled) == 1 and sampled[0]["status"] == "done" and sampled[0]["params"]["model.width"] in (4, 16)
+    assert len(dnas) == 1 and dnas[0]["status"] == "done" and dnas[0]["metrics"]["fits"]
+    for record in sampled + dnas:  # both measured on the board
+        assert record["metrics"]["instructions"] > 0 and record["metrics"]["board_samples"] == 16
+    within = [t["number"] for t in report["trials"] if not t["over_budget"]]
+    assert set(report["front"]) <= set(within) and (report["front"] or not within)
+    html = (tmp_path / "search.html").read_text()
+    assert "DNAS widths" in html and (tmp_path / "pareto.png").stat().st_size > 10_000
+    lines = (tmp_path / "trials.jsonl").read_text()
+    again = search(space, tmp_path, deploy=False, cpus=1)  # resumed: neither Ray nor DNAS runs again
+    assert again["trials"] == report["trials"] and (tmp_path / "trials.jsonl").read_text() == lines
