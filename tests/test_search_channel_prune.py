@@ -44,14 +44,18 @@ def test_a_channel_pruned_trial_measures_fewer_instructions(tmp_path):
     for ratio in (0.0, 0.5):
         early: list[dict] = []
         (tmp_path / str(ratio)).mkdir()  # the search makes each trial's folder
-        metrics = run_trial(space, {**base, "recipe.channel_prune": ratio}, tmp_path / str(ratio),
-                            lambda _step, m: early.append(m))
+        # the unpruned trial without the halving's early board run (None: nothing to stop), to save a build
+        checkpoint = (lambda _step, m: early.append(m)) if ratio else None
+        metrics = run_trial(space, {**base, "recipe.channel_prune": ratio}, tmp_path / str(ratio), checkpoint)
         assert metrics["fits"] and metrics["board_samples"] == 16 and 0 <= metrics["accuracy"] <= 1
-        results[ratio] = (early[0], metrics)
-    (early0, full), (early5, pruned) = results[0.0], results[0.5]
+        results[ratio] = (early, metrics)
+    full, ([early], pruned) = results[0.0][1], results[0.5]
     # half the MACs removed as whole filters: well under the unpruned model's instructions, flash and RAM
     assert pruned["instructions"] < 0.75 * full["instructions"], (pruned["instructions"], full["instructions"])
     assert pruned["flash_bytes"] < full["flash_bytes"] and pruned["ram_bytes"] <= full["ram_bytes"]
     # the halving's early cost is the pruned shape's (not the unpruned model's), close to the final figure
-    assert early5["early_ms"] < 0.75 * early0["early_ms"]
-    assert early5["early_ms"] == pytest.approx(pruned["ms"], rel=0.05)
+    assert early["early_ms"] < 0.75 * full["ms"]
+    assert early["early_ms"] == pytest.approx(pruned["ms"], rel=0.05)
+    print(f"channel_prune 0.5 on stm32f405: {full['instructions']:,} -> {pruned['instructions']:,} instructions, "
+          f"flash {full['flash_bytes']:,} -> {pruned['flash_bytes']:,} B, RAM {full['ram_bytes']:,} -> {pruned['ram_bytes']:,} B, "
+          f"early {early['early_ms']:.3f} ms, final {pruned['ms']:.3f} ms")
