@@ -3,6 +3,7 @@ trial, budgets, the report in Chromium), and one real trial measured on the emul
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -63,23 +64,31 @@ def fake_trial(space, params, trial_dir, checkpoint):
             "instructions": 10_000 * depth, "flash_bytes": 20_000 * depth, "ram_bytes": 2_000 * depth, "seconds": 0.0}
 
 
-@pytest.fixture(scope="module")
-def searched(tmp_path_factory):
-    out = tmp_path_factory.mktemp("search")
-    # Ray's socket paths must stay short (107 bytes): its session folder goes under a short /tmp name.
+@contextlib.contextmanager
+def stand_in_workers():
+    """A short Ray temp dir (its socket paths must stay under 107 bytes: the session folder goes under a
+    short /tmp name) and PYTHONPATH with this folder, so Ray workers import test_search:fake_trial;
+    both undone afterwards."""
     ray_tmp = tempfile.mkdtemp(prefix="tfs", dir="/tmp")
     saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(TESTS), *([saved] if saved else [])])  # workers import fake_trial
-    lines: list[str] = []
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(TESTS), *([saved] if saved else [])])
     try:
-        records = run_search(SearchSpace.from_dict(SPACE), out, trial_fn="test_search:fake_trial", cpus=2,
-                             ray_temp_dir=ray_tmp, progress=lines.append)
+        yield ray_tmp
     finally:
         if saved is None:
             os.environ.pop("PYTHONPATH", None)
         else:
             os.environ["PYTHONPATH"] = saved
         shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory):
+    out = tmp_path_factory.mktemp("search")
+    lines: list[str] = []
+    with stand_in_workers() as ray_tmp:
+        records = run_search(SearchSpace.from_dict(SPACE), out, trial_fn="test_search:fake_trial", cpus=2,
+                             ray_temp_dir=ray_tmp, progress=lines.append)
     return out, records, lines
 
 

@@ -4,10 +4,6 @@ model measured on the board within 10 % of the instructions the table predicted 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -50,17 +46,10 @@ def test_dnas_on_digits_finds_widths_measured_within_10_percent_of_the_predictio
     space = SearchSpace.from_dict({"boards": ["stm32f405"], "model": {"width": [4, 8, 16], "depth": [2]}, "epochs": 3,
                                    "short_epochs": 1, "samples": 64, "budget": {"ms": 0.8}, "mode": "both",
                                    "recipe": {"sparsity": [0.0], "clusters": [0]}, "trials": 1})
-    ray_tmp = tempfile.mkdtemp(prefix="tfs", dir="/tmp")  # Ray's socket paths must stay short
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).resolve().parent), *([saved] if saved else [])])
-    try:  # the Ray worker imports test_search:fake_trial
+    from test_search import stand_in_workers
+
+    with stand_in_workers() as ray_tmp:  # the Ray worker imports test_search:fake_trial
         report = search(space, tmp_path, deploy=False, cpus=1, ray_temp_dir=ray_tmp, trial_fn="test_search:fake_trial")
-    finally:
-        if saved is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = saved
-        shutil.rmtree(ray_tmp, ignore_errors=True)
     [sampled] = [t for t in report["trials"] if t["params"].get("mode") != "dnas"]
     assert sampled["status"] == "done" and sampled["metrics"]["instructions"] > 0
     [record] = [t for t in report["trials"] if t["params"].get("mode") == "dnas"]
