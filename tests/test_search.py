@@ -3,6 +3,7 @@ trial, budgets, the report in Chromium), and one real trial measured on the emul
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -63,23 +64,31 @@ def fake_trial(space, params, trial_dir, checkpoint):
             "instructions": 10_000 * depth, "flash_bytes": 20_000 * depth, "ram_bytes": 2_000 * depth, "seconds": 0.0}
 
 
-@pytest.fixture(scope="module")
-def searched(tmp_path_factory):
-    out = tmp_path_factory.mktemp("search")
-    # Ray's socket paths must stay short (107 bytes): its session folder goes under a short /tmp name.
+@contextlib.contextmanager
+def stand_in_workers():
+    """A short Ray temp dir (its socket paths must stay under 107 bytes: the session folder goes under a
+    short /tmp name) and PYTHONPATH with this folder, so Ray workers import test_search:fake_trial;
+    both undone afterwards."""
     ray_tmp = tempfile.mkdtemp(prefix="tfs", dir="/tmp")
     saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(TESTS), *([saved] if saved else [])])  # workers import fake_trial
-    lines: list[str] = []
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(TESTS), *([saved] if saved else [])])
     try:
-        records = run_search(SearchSpace.from_dict(SPACE), out, trial_fn="test_search:fake_trial", cpus=2,
-                             ray_temp_dir=ray_tmp, progress=lines.append)
+        yield ray_tmp
     finally:
         if saved is None:
             os.environ.pop("PYTHONPATH", None)
         else:
             os.environ["PYTHONPATH"] = saved
         shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory):
+    out = tmp_path_factory.mktemp("search")
+    lines: list[str] = []
+    with stand_in_workers() as ray_tmp:
+        records = run_search(SearchSpace.from_dict(SPACE), out, trial_fn="test_search:fake_trial", cpus=2,
+                             ray_temp_dir=ray_tmp, progress=lines.append)
     return out, records, lines
 
 
@@ -225,6 +234,28 @@ def test_a_trial_trains_the_same_model_for_the_same_seed():
     assert export_int8(a, data.x_train[:64]) == export_int8(b, data.x_train[:64])
     c = short_trained(SearchSpace.from_dict({"short_epochs": 1, "epochs": 1, "seed": 1}), params, data)
     assert not np.array_equal(a.get_weights()[0], c.get_weights()[0])  # the seed matters
+
+
+def test_the_sampler_runs_no_parameter_set_twice():
+    """NSGA-II on a small categorical space proposes repeats; the batched searcher discards them (told
+    failed) and asks again, so every trial Ray runs is a new candidate, until the space is exhausted."""
+    import optuna
+
+    from tfedge.search.ordered import BatchedOptunaSearch
+
+    choices = {"a": [0, 1, 2], "b": [0, 1], "c": [0, 1]}  # 12 parameter sets
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.NSGAIISampler(seed=0, population_size=4))
+    search = BatchedOptunaSearch(study, {k: optuna.distributions.CategoricalDistribution(v) for k, v in choices.items()},
+                                 ["obj_accuracy", "obj_ms"], size=2, total=12)
+    proposed = []
+    for number in range(12):
+        params = search.suggest(str(number))
+        assert isinstance(params, dict)
+        proposed.append(tuple(sorted(params.items())))
+        search.on_trial_complete(str(number), {"obj_accuracy": params["a"] / 2, "obj_ms": 1.0 + params["b"] + params["c"]})
+    assert len(set(proposed)) == 12  # the whole space, each set once
+    assert search.repeats > 0  # NSGA-II did repeat itself: the check is not idle
+    assert search.suggest("12") == search.FINISHED
 
 
 def test_halving_score_ranks_over_budget_and_misfits_below_accurate_fitting_models():

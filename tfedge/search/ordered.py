@@ -12,6 +12,12 @@ holds, so the same seed could give a different front. Here the trials go in batc
   compares a trial's halving score only with the trials of earlier batches, which have all ended.
 
 So a batch's suggestions depend only on the earlier batches, whatever the finishing order.
+
+A parameter set Optuna proposes again (NSGA-II's crossover and mutation often do on a small categorical
+space) would spend a Ray trial on a result the store already holds: such a proposal is told to Optuna as
+failed (discarded, it counts nowhere) and Optuna asked again, so every trial run is a new candidate.
+Only when `MAX_ASKS` proposals in a row are repeats (the space is nearly exhausted) does the repeat run
+(the trainable then reuses the stored result).
 """
 
 from __future__ import annotations
@@ -19,6 +25,13 @@ from __future__ import annotations
 import numpy as np
 from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 from ray.tune.search import Searcher
+
+
+MAX_ASKS = 200
+
+
+def _params_key(params: dict) -> tuple:
+    return tuple(sorted((k, repr(v)) for k, v in params.items()))
 
 
 class BatchedOptunaSearch(Searcher):
@@ -32,6 +45,7 @@ class BatchedOptunaSearch(Searcher):
         self.optuna_trials: dict = {}
         self.batch_of: dict[str, int] = {}  # trial id -> batch number (BatchHalving reads it)
         self.batch_number = 0
+        self.repeats = 0  # proposals discarded as repeats of a trial already run or asked
 
     def set_search_properties(self, metric, mode, config, **spec) -> bool:
         return True  # the space comes from the distributions given above
@@ -52,12 +66,29 @@ class BatchedOptunaSearch(Searcher):
             self._tell_batch()
         if self.asked >= self.total:
             return Searcher.FINISHED
-        trial = self.study.ask(self.distributions)
+        trial = self._ask_new()
         self.optuna_trials[trial_id] = trial
         self.batch.append(trial_id)
         self.batch_of[trial_id] = self.batch_number
         self.asked += 1
         return dict(trial.params)
+
+    def _ask_new(self):
+        """An Optuna trial whose parameters neither an earlier trial of the study (this run or a resumed
+        one's journal) nor the current batch holds; repeats are told failed (discarded) and asked again."""
+        import optuna
+
+        # a failed trial's parameters too: a Python error would come again (worker deaths were retried by Ray)
+        finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
+        seen = {_params_key(t.params) for t in self.study.get_trials(deepcopy=False, states=finished)}
+        seen |= {_params_key(t.params) for t in self.optuna_trials.values()}
+        for _ in range(MAX_ASKS - 1):
+            trial = self.study.ask(self.distributions)
+            if _params_key(trial.params) not in seen:
+                return trial
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            self.repeats += 1
+        return self.study.ask(self.distributions)
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
         self.ended[trial_id] = (result, error)

@@ -11,6 +11,7 @@ YAML form (the same fields as `SearchSpace`):
       kernel: [3, 5]
     recipe:                       # compression choices
       sparsity: [0.0, 0.5, 0.75]  # magnitude pruning target (0 = no prune stage)
+      channel_prune: [0.0, 0.5]   # fraction of the MACs removed as whole filters (0 = none; absent: not searched)
       clusters: [0, 16]           # weight clusters per layer (0 = no cluster stage)
       quantization: [ptq, qat]    # post-training int8, or quantization-aware training first
     epochs: 6                     # float training of a trial that survives halving
@@ -41,7 +42,7 @@ from tfedge.errors import TfedgeError
 
 FAMILIES = ("digits_cnn", "ds_cnn", "mobilenet_v1", "mobilenet_v2", "resnet_cifar", "cnn_1d")
 MODEL_KEYS = {"width": int, "depth": int, "kernel": int, "resolution": int}
-RECIPE_KEYS = {"sparsity": float, "clusters": int, "quantization": str}
+RECIPE_KEYS = {"sparsity": float, "clusters": int, "quantization": str, "channel_prune": float}
 QUANTIZATIONS = ("ptq", "qat", "int16x8")  # int16x8: post-training, int16 activations and int8 weights
 SAMPLERS = ("tpe", "nsga2")
 MODES = ("search", "dnas", "both")
@@ -150,6 +151,9 @@ class SearchSpace:
                 raise SearchError(f"search space: model.{key} choices must be >= 1, got {self.model[key]}")
         if any(not 0.0 <= s < 1.0 for s in self.recipe["sparsity"]):
             raise SearchError(f"search space: recipe.sparsity choices must be in [0, 1), got {self.recipe['sparsity']}")
+        if any(not 0.0 <= r < 1.0 for r in self.recipe.get("channel_prune", [])):
+            raise SearchError("search space: recipe.channel_prune choices are the fraction of the MACs removed, in [0, 1) "
+                              f"(0: no channel pruning), got {self.recipe['channel_prune']}")
         if any(c != 0 and c < 2 for c in self.recipe["clusters"]):
             raise SearchError(f"search space: recipe.clusters choices are 0 (no clustering) or >= 2, got {self.recipe['clusters']}")
         bad = [q for q in self.recipe["quantization"] if q not in QUANTIZATIONS]

@@ -22,6 +22,19 @@ from tfedge.search.space import SearchSpace
 
 Checkpoint = Callable[[int, dict], None]
 _DATA: dict = {}
+# Channel pruning keeps multiples of 4 filters (the DSP depthwise/FC paths take 4 channels per word):
+# the optimize default of 8 cannot shrink the narrow models of a search (8 or 16 channels) at all.
+CHANNEL_MULTIPLE = 4
+
+
+def channel_prune_stage(space: SearchSpace, params: dict):
+    """The ChannelPrune stage for the sampled `recipe.channel_prune` (fraction of the MACs removed), or None."""
+    from tfedge.optimize.recipe import ChannelPrune
+
+    ratio = float(params.get("recipe.channel_prune") or 0.0)
+    if ratio <= 0:
+        return None
+    return ChannelPrune(macs=1.0 - ratio, multiple_of=CHANNEL_MULTIPLE, epochs=space.finetune_epochs)
 
 
 def recipe_for(space: SearchSpace, params: dict, trained_epochs: int):
@@ -32,6 +45,9 @@ def recipe_for(space: SearchSpace, params: dict, trained_epochs: int):
     if space.epochs > trained_epochs:
         stages.append(Train(epochs=space.epochs - trained_epochs, learning_rate=3e-3))
     sparsity, clusters = float(params["recipe.sparsity"]), int(params["recipe.clusters"])
+    channels = channel_prune_stage(space, params)
+    if channels is not None:  # structure first: magnitude pruning and clustering then work on the smaller model
+        stages.append(channels)
     if sparsity > 0:
         stages.append(Prune(sparsity=sparsity, epochs=space.finetune_epochs))
     if clusters > 0:
@@ -67,13 +83,23 @@ def load_data(spec: str, resolution: int | None = None):
     return _DATA[spec, resolution]
 
 
-def _early_cost(model, data, board: str, trial_dir: Path, int16x8: bool = False) -> dict:
+def _early_cost(model, data, board: str, trial_dir: Path, int16x8: bool = False, channels=None) -> dict:
     """The short-trained float model's int8 export measured on the board (cost only, no accuracy run):
     what the halving weighs besides the float accuracy, so a fast small model is not stopped for being behind
-    a slow one after two epochs. Pruning and clustering come later and may still change these figures."""
+    a slow one after two epochs. With a channel-prune stage (`channels`) the model measured is the short-trained
+    one with its filters removed the same way (no fine-tuning: only its shape counts here), so a pruned trial is
+    not judged by its unpruned cost. Pruning and clustering come later and may still change these figures."""
     from tfedge.emulate.figures import measure_on_board
     from tfedge.errors import DoesNotFitError
     from tfedge.export import export_int8
+
+    if channels is not None:
+        from tfedge.optimize.channel_prune import channel_prune
+        from tfedge.optimize.training import FineTune
+
+        model, _ = channel_prune(model, FineTune(data.x_train, data.y_train, epochs=0), macs=channels.macs,
+                                 instructions=channels.instructions, criterion=channels.criterion,
+                                 multiple_of=channels.multiple_of)
 
     path = trial_dir / "early_int8.tflite"
     path.write_bytes(export_int8(model, data.x_train[:128], int16x8=int16x8))
@@ -127,7 +153,8 @@ def run_trial(space: SearchSpace, params: dict, trial_dir: Path, checkpoint: Che
     float_accuracy = keras_accuracy(model, data.x_test, data.y_test)
     if checkpoint is not None:
         checkpoint(1, {"float_accuracy": float_accuracy, **_early_cost(model, data, params["board"], trial_dir,
-                                                                                  params["recipe.quantization"] == "int16x8")})
+                                                                       params["recipe.quantization"] == "int16x8",
+                                                                       channel_prune_stage(space, params))})
 
     recipe = recipe_for(space, params, space.short_epochs)
     report = run_recipe(recipe, trial_dir / "optimize", model=model, data=data, progress=lambda _line: None)
