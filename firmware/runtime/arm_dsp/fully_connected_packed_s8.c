@@ -141,7 +141,9 @@ typedef struct {
   "bne 6b\n\t"                                        \
   "4:\n\t"
 
-#define FC_RQ_BODY(LOOP)                             \
+/* The row-group loop of the args at r0 (fields 0 x, 4 w, 8 groups, 12 rq or acc, 20 quads): entry (r1 the weights,
+ * running on; per row group r12 the args, r3 field 12, r0 the input, r2 its groups) and the step to the next. */
+#define FC_ENTER                                      \
   "push {r4-r11, lr}\n\t"                             \
   "mov r12, r0\n\t"                                   \
   "ldr r1, [r12, #4]\n\t"                             \
@@ -150,7 +152,18 @@ typedef struct {
   "ldr r12, [sp]\n\t"                                 \
   "ldr r3, [r12, #12]\n\t"                            \
   "ldr r0, [r12, #0]\n\t"                             \
-  "ldr r2, [r12, #8]\n\t"                             \
+  "ldr r2, [r12, #8]\n\t"
+
+#define FC_NEXT                                       \
+  "ldr r8, [r12, #20]\n\t"                            \
+  "subs r8, r8, #1\n\t"                               \
+  "str r8, [r12, #20]\n\t"                            \
+  "bne 2b\n\t"                                        \
+  "add sp, sp, #4\n\t"                                \
+  "pop {r4-r11, pc}\n\t"
+
+#define FC_RQ_BODY(LOOP)                             \
+  FC_ENTER                                            \
   "ldr r4, [r3, #0]\n\t"                              \
   "ldr r5, [r3, #16]\n\t"                             \
   "ldr r6, [r3, #32]\n\t"                             \
@@ -173,12 +186,7 @@ typedef struct {
   "ldr r8, [r12, #16]\n\t"                            \
   "str r4, [r8], #4\n\t"                              \
   "str r8, [r12, #16]\n\t"                            \
-  "ldr r8, [r12, #20]\n\t"                            \
-  "subs r8, r8, #1\n\t"                               \
-  "str r8, [r12, #20]\n\t"                            \
-  "bne 2b\n\t"                                        \
-  "add sp, sp, #4\n\t"                                \
-  "pop {r4-r11, pc}\n\t"
+  FC_NEXT
 
 __attribute__((naked, noinline)) static void fc_rows4_8_rq(__attribute__((unused)) fc_args *a) {
   __asm__ volatile(FC_RQ_BODY(FC_LOOP4(FC_GROUP8)));
@@ -201,15 +209,7 @@ typedef struct {
 } fc_acc_args;
 
 #define FC_ACC_BODY(LOOP)                             \
-  "push {r4-r11, lr}\n\t"                             \
-  "mov r12, r0\n\t"                                   \
-  "ldr r1, [r12, #4]\n\t"                             \
-  "push {r12}\n\t" /* [sp]: the args */               \
-  "2:\n\t"                                            \
-  "ldr r12, [sp]\n\t"                                 \
-  "ldr r3, [r12, #12]\n\t"                            \
-  "ldr r0, [r12, #0]\n\t"                             \
-  "ldr r2, [r12, #8]\n\t"                             \
+  FC_ENTER                                            \
   "ldm r3, {r4-r7}\n\t"                               \
   LOOP                                                \
   "ldr r12, [sp]\n\t"                                 \
@@ -218,12 +218,7 @@ typedef struct {
   "str r3, [r12, #12]\n\t"                            \
   "ldr r8, [r12, #16]\n\t"                            \
   "add r1, r1, r8\n\t"                                \
-  "ldr r8, [r12, #20]\n\t"                            \
-  "subs r8, r8, #1\n\t"                               \
-  "str r8, [r12, #20]\n\t"                            \
-  "bne 2b\n\t"                                        \
-  "add sp, sp, #4\n\t"                                \
-  "pop {r4-r11, pc}\n\t"
+  FC_NEXT
 
 __attribute__((naked, noinline)) static void fc_acc4_8(__attribute__((unused)) fc_acc_args *a) {
   __asm__ volatile(FC_ACC_BODY(FC_LOOP4(FC_GROUP8)));
