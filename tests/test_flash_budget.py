@@ -19,12 +19,16 @@ from tfedge.emulate.flash import code_accounting
 
 # weights + tables / the .tflite's constant tensors with the default (int8) on the DSP kernels, as measured
 # (docs/memory.md): a regression in the prepared data shows here first.
-RATIO_LIMITS = {"kws_ref_model.tflite": 1.29, "pretrainedResnet_quant.tflite": 1.06, "ad01_int8.tflite": 1.08}
+# (issue 11's target, 1.1x, is met by ResNet-8, AD and VWW; KWS keeps 16 B records per channel: docs/memory.md)
+RATIO_LIMITS = {"kws_ref_model.tflite": 1.29, "pretrainedResnet_quant.tflite": 1.06, "ad01_int8.tflite": 1.08,
+                "vww_96_int8.tflite": 0.40}
 
 
 @pytest.mark.parametrize("name", sorted(RATIO_LIMITS))
 def test_flash_accounting_and_ratio(reference_models, name, tmp_path):
-    report = compile_model(reference_models[name], tmp_path / "c", arch="dsp").report
+    # VWW sits beside the others in the shared folder (not in conftest's list, which other suites iterate)
+    tflite = reference_models[name] if name in reference_models else reference_models["ad01_int8.tflite"].parent / name
+    report = compile_model(tflite, tmp_path / "c", arch="dsp").report
     f = report["flash"]
     assert f["ratio"] == pytest.approx((f["weights_bytes"] + f["tables_bytes"]) / f["tflite_const_bytes"])
     assert f["ratio"] <= RATIO_LIMITS[name], f
