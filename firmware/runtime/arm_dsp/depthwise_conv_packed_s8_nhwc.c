@@ -5,7 +5,8 @@
  * 16x16 MACs (SMLABB/SMLATT); the 4 results are requantized and stored as one word. Pixels whose window
  * lies inside the image run the 3x3 taps unrolled; 3x3 windows over the border too, their outside taps
  * reading a scratch row of input zero points (which contribute exactly 0, as TFLM's skipped taps);
- * other kernel sizes loop over the taps inside the image. */
+ * other kernel sizes loop over the taps inside the image. int8 weights (the default storage) are widened into
+ * that layout once per call into scratch, or on the 3x3 band path per channel group and output row on its stack. */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/depthwise_conv_packed_s8_nhwc.c"
 #else
