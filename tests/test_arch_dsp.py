@@ -152,6 +152,10 @@ CASES = {
     "dw_c1_multiplier8": ("depthwise", dict(hw=(12, 10), cin=1, multiplier=8, kernel=(5, 3)), dict(zero=[3])),
     "dense_40_to_24_mixed": ("dense", dict(shape=(40,), units=24),
                              dict(zero=list(range(0, 24, 2)), tiny={3: 18}, left={5: 8})),
+    # inputs longer than TFEDGE_FC_BLOCK (128): widened a block at a time, the sums in scratch (a tail of 1)
+    "dense_301_to_13_mixed": ("dense", dict(shape=(301,), units=13),
+                              dict(zero=[0, 4, 5], tiny={2: 20}, left={7: 6})),
+    "dense_260_to_8_relu": ("dense", dict(shape=(260,), units=8, activation="relu"), None),
 }
 
 _FILTER_OPS = {3: 0, 4: 3, 9: 0}  # CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED: their filters' channel axis
@@ -204,7 +208,7 @@ def _quantized_inputs(m: dict, n_uniform: int = 40) -> np.ndarray:
 # layers take the packed kernels
 INT16_CASES = ["conv_cin3_odd_out_stride2", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
               "conv1x1_dead_and_left_relu", "dw_c1_multiplier8", "dense_13_to_7_relu", "dense_40_to_24_mixed",
-              "dw3x3_c6_stride2", "dw5x5_c8"]  # depthwise: int16 weights widened at compile time (int8: per call)
+              "dw3x3_c6_stride2", "dw5x5_c8", "dense_301_to_13_mixed"]  # depthwise: int16 weights widened at compile time (int8: per call)
 
 
 @pytest.mark.qemu

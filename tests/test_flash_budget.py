@@ -19,12 +19,16 @@ from tfedge.emulate.flash import code_accounting
 
 # weights + tables / the .tflite's constant tensors with the default (int8) on the DSP kernels, as measured
 # (docs/memory.md): a regression in the prepared data shows here first.
-RATIO_LIMITS = {"kws_ref_model.tflite": 1.39, "pretrainedResnet_quant.tflite": 1.06, "ad01_int8.tflite": 1.08}
+# (issue 11's target, 1.1x, is met by ResNet-8, AD and VWW; KWS keeps 16 B records per channel: docs/memory.md)
+RATIO_LIMITS = {"kws_ref_model.tflite": 1.29, "pretrainedResnet_quant.tflite": 1.06, "ad01_int8.tflite": 1.08,
+                "vww_96_int8.tflite": 0.40}
 
 
 @pytest.mark.parametrize("name", sorted(RATIO_LIMITS))
 def test_flash_accounting_and_ratio(reference_models, name, tmp_path):
-    report = compile_model(reference_models[name], tmp_path / "c", arch="dsp").report
+    # VWW sits beside the others in the shared folder (not in conftest's list, which other suites iterate)
+    tflite = reference_models[name] if name in reference_models else reference_models["ad01_int8.tflite"].parent / name
+    report = compile_model(tflite, tmp_path / "c", arch="dsp").report
     f = report["flash"]
     assert f["ratio"] == pytest.approx((f["weights_bytes"] + f["tables_bytes"]) / f["tflite_const_bytes"])
     assert f["ratio"] <= RATIO_LIMITS[name], f
@@ -40,7 +44,8 @@ def test_flash_accounting_and_ratio(reference_models, name, tmp_path):
 
 def test_depthwise_weights_int8_in_flash(reference_models, tmp_path):
     """A 5x5 depthwise layer stores one byte per weight with the default (widened per call into scratch), two
-    with int16 (the speed option); KWS's 3x3 layers keep int16 on the band path (RAM: its band is the peak)."""
+    with int16 (the speed option); KWS's 3x3 layers too (the band path widens a group's taps per row on its stack:
+    no scratch for them)."""
     m = get_model("depthwise", hw=(6, 6), cin=8, kernel=5)
     for weights, size in ((None, 1), ("int16", 2)):
         report = compile_model(m["tflite"], tmp_path / str(weights), arch="dsp", weights=weights).report
@@ -50,7 +55,9 @@ def test_depthwise_weights_int8_in_flash(reference_models, tmp_path):
         assert dw["flash"]["tables_bytes"] == 8 * 16  # one record per channel, nothing else
         assert ("per call" in dw["variant_reason"]) == (weights is None)
     kws = compile_model(reference_models["kws_ref_model.tflite"], tmp_path / "kws", arch="dsp").report
-    assert {r["storage"] for r in kws["layers"] if r["op"] == "DEPTHWISE_CONV_2D"} == {"int16"}
+    dws = [r for r in kws["layers"] if r["op"] == "DEPTHWISE_CONV_2D"]
+    assert {r["storage"] for r in dws} == {"int8"} and {r["storage_bytes"] for r in dws} == {3 * 3 * 64}
+    assert all("per group and row" in r["variant_reason"] for r in dws), dws[0]["variant_reason"]
 
 
 def test_depthwise_int8_layout_is_the_int16_one_unwidened():
@@ -63,20 +70,56 @@ def test_depthwise_int8_layout_is_the_int16_one_unwidened():
     assert not narrow[2, :, 1:].any()  # channels past 9: zero weights
 
 
-# issue 11's target is 16 KB; KWS measured 18,024 B since the depthwise band path (not met: docs/memory.md)
-@pytest.mark.parametrize("name,limit", [("kws_ref_model.tflite", 18_500), ("pretrainedResnet_quant.tflite", 16 * 1024),
+def _m4_code(tflite, out, weights=None) -> dict:
+    board = load_board("mps2-an386")
+    res = compile_model(tflite, out, arch=board.kernel_arch, weights=weights)
+    fw = build_firmware(board.for_arena(res.report["arena_bytes"]), [res.model_c, *runtime_sources(board.kernel_arch)],
+                        include_dirs=[res.out_dir, *runtime_include_dirs()])
+    return code_accounting(fw.elf)
+
+
+# issue 11's target: 16 KB on every model (measured: KWS 12,030 B, ResNet-8 12,912 B, AD 3,742 B; docs/memory.md)
+@pytest.mark.parametrize("name,limit", [("kws_ref_model.tflite", 13 * 1024), ("pretrainedResnet_quant.tflite", 14 * 1024),
                                         ("ad01_int8.tflite", 4 * 1024)])
 def test_runtime_code_on_the_m4(reference_models, name, limit, tmp_path):
     """Runtime code (kernels, model.c, libc: all but the test harness) from the ELF's DWARF ranges."""
-    board = load_board("mps2-an386")
-    res = compile_model(reference_models[name], tmp_path / "c", arch=board.kernel_arch)
-    fw = build_firmware(board.for_arena(res.report["arena_bytes"]), [res.model_c, *runtime_sources(board.kernel_arch)],
-                        include_dirs=[res.out_dir, *runtime_include_dirs()])
-    code = code_accounting(fw.elf)
+    code = _m4_code(reference_models[name], tmp_path / "c")
     assert code["runtime_bytes"] <= limit, code
     assert code["harness_bytes"] > 0 and code["model_bytes"] > 0 and code["kernel_bytes"] > code["model_bytes"]
     assert code["runtime_bytes"] == code["kernel_bytes"] + code["model_bytes"] + code["libc_bytes"]
     assert ("depthwise_conv_packed_s8_nhwc.c" in code["by_source"]) == (name == "kws_ref_model.tflite")
+
+
+def _uses(out) -> dict[str, int]:
+    lines = [line.split() for line in (out / "model.h").read_text().splitlines() if "TFEDGE_MODEL_USES_" in line]
+    return {w[1].removeprefix("TFEDGE_MODEL_USES_"): int(w[2]) for w in lines if w[0] == "#define"}
+
+
+def test_model_h_names_the_kernel_paths_called(reference_models, tmp_path):
+    """model.h says which optional kernel paths the layers call (tfedge_uses.h): KWS with int8 weights needs neither
+    the int16 loops, nor the per-pixel depthwise loops (all 4 layers take the 3x3 band), nor the blocked FC; its
+    int16 build links the int16 loops (more code, measured from the ELF); AD's 640-input layer is blocked."""
+    kws = reference_models["kws_ref_model.tflite"]
+    compile_model(kws, tmp_path / "kws", arch="dsp")
+    assert _uses(tmp_path / "kws") == {"W16": 0, "DW_PIXEL": 0, "FC_BLOCKED": 0}
+    compile_model(kws, tmp_path / "kws16", arch="dsp", weights="int16")
+    assert _uses(tmp_path / "kws16") == {"W16": 1, "DW_PIXEL": 0, "FC_BLOCKED": 0}
+    compile_model(reference_models["ad01_int8.tflite"], tmp_path / "ad", arch="dsp")
+    assert _uses(tmp_path / "ad") == {"W16": 0, "DW_PIXEL": 0, "FC_BLOCKED": 1}
+    compile_model(get_model("depthwise", hw=(6, 6), cin=8, kernel=5)["tflite"], tmp_path / "dw5", arch="dsp")
+    assert _uses(tmp_path / "dw5")["DW_PIXEL"] == 1
+    small, wide = _m4_code(kws, tmp_path / "c8"), _m4_code(kws, tmp_path / "c16", weights="int16")
+    assert wide["by_source"]["conv_packed_s8_nhwc.c"] > small["by_source"]["conv_packed_s8_nhwc.c"] + 512, (small, wide)
+
+
+def test_fc_scratch_is_one_block(reference_models, tmp_path):
+    """AD's 640 -> 128 layer widens its input 128 at a time: scratch 256 B + 4 B per row (768 B), not the 1,280 B
+    of the whole widened input; the arena (input 640 + output 128 + scratch) follows."""
+    report = compile_model(reference_models["ad01_int8.tflite"], tmp_path / "ad", arch="dsp").report
+    first = report["layers"][0]
+    assert "widened 128 at a time (768 B scratch" in first["variant_reason"], first["variant_reason"]
+    assert "widened once (256 B scratch)" in report["layers"][1]["variant_reason"]  # 128 inputs: one block
+    assert report["arena_bytes"] <= 640 + 128 + 768
 
 
 def test_row_lag_with_the_input_at_the_buffer_end():

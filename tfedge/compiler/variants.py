@@ -303,6 +303,8 @@ def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records: Recor
     how = f"int8 weights widened per call into {wide} B of scratch" if wide else "weights widened to int16 at compile time"
     if geo is not None and dw_band(geo, in_c, records):
         band = dw_band_bytes(geo["in_w"], in_c)
+        wide = 0  # the band path widens int8 weights per channel group and row on its stack (72 B), no copy
+        how = "int8 weights widened per group and row (72 B of stack)" if storage == "int8" else how
         return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", f"4 channels per word, {how}; "
                       f"3x3: each input row widened once into a {band} B band of 3 rows per "
                       "channel group (padding 0), then per tap 2 LDRD + 4 16x16 MACs" + _rq_note(records, None, in_c),
@@ -327,13 +329,21 @@ def depthwise_as_conv_weights(w: np.ndarray, in_c: int) -> np.ndarray:
     return conv
 
 
+FC_BLOCK = 128  # TFEDGE_FC_BLOCK (arm_dsp/tfedge_dsp.h): a longer FC input is widened this many inputs at a time
+
+
 def fc_choice(arch: str, in_f: int, out_f: int, records: Records | None = None, compact: Compaction | None = None,
               storage: str = "int16") -> Choice:
     if arch not in FAST_ARCHS:
         return _plain("fully_connected_s8", arch)
     kp = (in_f + 3) // 4 * 4
     computed = len(compact.live) if compact else out_f
-    scratch = 2 * kp + (computed if compact else 0)
-    return Choice("fully_connected_packed_s8", "fc_rows4", f"4 rows per pass over the input widened once ({2 * kp} B "
-                  f"scratch), {storage} weights ({computed * in_f * (1 if storage == 'int8' else 2)} B)" + _rq_note(records, compact, out_f),
+    if kp > FC_BLOCK:  # widened a block at a time, the rows' sums kept in scratch between blocks
+        widened = 2 * FC_BLOCK + 4 * ((computed + 3) // 4 * 4)
+        how = f"input widened {FC_BLOCK} at a time ({widened} B scratch with the rows' sums)"
+    else:
+        widened = 2 * kp
+        how = f"4 rows per pass over the input widened once ({widened} B scratch)"
+    scratch = widened + (computed if compact else 0)
+    return Choice("fully_connected_packed_s8", "fc_rows4", f"{how}, {storage} weights ({computed * in_f * (1 if storage == 'int8' else 2)} B)" + _rq_note(records, compact, out_f),
                   packed=True, records=True, scratch_bytes=scratch)

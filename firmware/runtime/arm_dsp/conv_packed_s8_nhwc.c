@@ -544,10 +544,10 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
           const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs,
                                  o0, stride, (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};
           if (two && !(cc & 1) && !general) {
-            if (p->weights_i8) dot_pairs8_rq(&args);
+            if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8_rq(&args);
             else dot_pairs_rq(&args);
           } else {
-            if (p->weights_i8) dot_pairs8(&args);
+            if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8(&args);
             else dot_pairs(&args);
             requant_pair(accs, p->rq, cc, o0, o0 + stride, two, clamp, lo, hi, general, zp);
           }

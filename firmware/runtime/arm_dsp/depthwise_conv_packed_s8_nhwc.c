@@ -5,7 +5,8 @@
  * 16x16 MACs (SMLABB/SMLATT); the 4 results are requantized and stored as one word. Pixels whose window
  * lies inside the image run the 3x3 taps unrolled; 3x3 windows over the border too, their outside taps
  * reading a scratch row of input zero points (which contribute exactly 0, as TFLM's skipped taps);
- * other kernel sizes loop over the taps inside the image. */
+ * other kernel sizes loop over the taps inside the image. int8 weights (the default storage) are widened into
+ * that layout once per call into scratch, or on the 3x3 band path per channel group and output row on its stack. */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/depthwise_conv_packed_s8_nhwc.c"
 #else
@@ -154,15 +155,24 @@ static __attribute__((noinline)) void dw_part(const tfedge_conv_params *p, const
   if (part > 2) out[2] = (int8_t)out1(a2, r + 2, 1, p->act_min, p->act_max, general, p->output_offset);
 }
 
-/* clamp: the activation range is narrower than int8. Channels in groups of 4; a last partial group (channels
- * % 4) goes through dw_part, its padding lanes having zero weights. Layers with channels on the two-step
- * requantization (rq_general) run the C loop, which checks each record. */
-static inline __attribute__((always_inline)) void run(const tfedge_conv_params *p, const int8_t *input,
-                                                      int8_t *output, const int clamp) {
+/* 4 int8 results in v clamped to the activation range bytewise (SSUB8 sets the GE flags, SEL picks): 4
+ * instructions, a no-op for the full int8 range, so one copy of the loop serves every activation. */
+static inline uint32_t clamp4(uint32_t v, uint32_t lo4, uint32_t hi4) {
+  uint32_t t;
+  __asm__("ssub8 %1, %0, %2\n\tsel %0, %0, %2\n\tssub8 %1, %0, %3\n\tsel %0, %3, %0"
+          : "+r"(v), "=&r"(t) : "r"(lo4), "r"(hi4) : "cc");
+  return v;
+}
+
+/* Channels in groups of 4; a last partial group (channels % 4) goes through dw_part, its padding lanes having
+ * zero weights. Layers with channels on the two-step requantization (rq_general) run the C loop, which checks
+ * each record. */
+static __attribute__((noinline)) void run(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   const int32_t c_n = p->in_c, taps = p->k_h * p->k_w, full = c_n & ~3;
   const int32_t row = p->in_w * c_n, dx = p->dil_w * c_n, dy = p->dil_h * row;
   const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
   const int32_t lo = p->act_min, hi = p->act_max;
+  const uint32_t lo4 = bytes4(lo), hi4 = bytes4(hi);
   const int general = p->rq_general != 0;
   const int k3 = p->k_h == 3 && p->k_w == 3 && !general && full;
   int8_t *zrow = (int8_t *)p->scratch; /* c_n bytes: the input zero point, for taps outside the image */
@@ -193,7 +203,7 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
             tap[t] = ty >= ky0 && ty < ky1 && tx >= kx0 && tx < kx1 ? base + ty * dy + tx * dx : zrow;
           }
           args.taps = tap, args.w = w, args.rq = r, args.out = output, args.groups = full >> 2, args.off2 = off2;
-          args.lo4 = bytes4(lo), args.hi4 = bytes4(hi);
+          args.lo4 = lo4, args.hi4 = hi4;
           dw_pixel3x3(&args);
         } else {
           for (c = 0; c < full; c += 4, r += 4, w += 2 * taps) {
@@ -204,10 +214,10 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
               const uint32_t *wr = w + 2 * ky * p->k_w;
               for (kx = kx0; kx < kx1; ++kx) TAP(q + kx * dx, wr + 2 * kx);
             }
-            tfedge_st32(output + c, tfedge_pack4(out1(a0, r, clamp, lo, hi, general, zp),
-                                                 out1(a1, r + 1, clamp, lo, hi, general, zp),
-                                                 out1(a2, r + 2, clamp, lo, hi, general, zp),
-                                                 out1(a3, r + 3, clamp, lo, hi, general, zp)));
+            tfedge_st32(output + c, clamp4(tfedge_pack4(out1(a0, r, 0, lo, hi, general, zp),
+                                                        out1(a1, r + 1, 0, lo, hi, general, zp),
+                                                        out1(a2, r + 2, 0, lo, hi, general, zp),
+                                                        out1(a3, r + 3, 0, lo, hi, general, zp)), lo4, hi4));
           }
         }
         if (c_n != full) {
@@ -242,6 +252,7 @@ typedef struct {
   int32_t d2;                  /* band row 2 - band row 0, bytes */
   int32_t groups;              /* channel groups (consecutive) */
   int32_t plane;               /* band bytes per group */
+  const uint32_t *w8;          /* int8 weights of the first group [tap][c0 c1 c2 c3] (then w is unused), or NULL */
 } band_args;
 
 #define BAND_TAP(X, W)                        \
@@ -251,6 +262,20 @@ typedef struct {
   "smlatt r6, r8, r10, r6\n\t"                \
   "smlabb r5, r9, r11, r5\n\t"                \
   "smlatt r7, r9, r11, r7\n\t"
+
+/* 4 int8 weight words at r3 (advanced) widened into 8 words at r1 (advanced), the int16 layout [c0 c2][c1 c3] */
+#define BAND_WIDEN4                           \
+  "ldm r3!, {r4-r7}\n\t"                      \
+  "sxtb16 r8, r4\n\t"                         \
+  "sxtb16 r9, r4, ror #8\n\t"                 \
+  "sxtb16 r10, r5\n\t"                        \
+  "sxtb16 r11, r5, ror #8\n\t"                \
+  "sxtb16 r4, r6\n\t"                         \
+  "sxtb16 r5, r6, ror #8\n\t"                 \
+  "sxtb16 r6, r7\n\t"                         \
+  "sxtb16 r7, r7, ror #8\n\t"                 \
+  "stm r1!, {r8-r11}\n\t"                     \
+  "stm r1!, {r4-r7}\n\t"
 
 /* requantize accumulator A with the record at r3 + OFF (the one-SMLAL form, as DW_RQ) */
 #define BAND_RQ(A, OFF)                       \
@@ -264,11 +289,15 @@ typedef struct {
   "ssat " A ", #8, r10\n\t"
 
 /* One output row of `groups` consecutive channel groups, r12 counting the pixels. Stack: [sp] rq, groups left,
- * step, out_step, lo4, hi4, d2, n, t0 of the group, out of the group, plane. */
+ * step, out_step, lo4, hi4, d2, n, t0 of the group, out of the group, plane, the int8 weights of the group (or 0),
+ * then 72 B: the group's 9 taps widened (int8 storage: SXTB16 / SXTB16 ROR 8 once per group and row, 26
+ * instructions, where widening in the tap would cost 2 per tap and pixel). */
 __attribute__((naked, noinline)) static void band_row3x3(__attribute__((unused)) const band_args *a) {
   __asm__ volatile(
       "push {r4-r11, lr}\n\t"
-      "sub sp, sp, #48\n\t"
+      "sub sp, sp, #120\n\t"
+      "ldr r1, [r0, #52]\n\t"
+      "str r1, [sp, #44]\n\t"  /* w8 */
       "ldr r1, [r0, #8]\n\t"
       "str r1, [sp, #0]\n\t"   /* rq */
       "ldr r1, [r0, #44]\n\t"
@@ -294,6 +323,18 @@ __attribute__((naked, noinline)) static void band_row3x3(__attribute__((unused))
       "ldr r2, [r0, #24]\n\t"  /* d1 */
       "ldr r1, [r0, #4]\n\t"   /* w */
       "2:\n\t"
+      "ldr r3, [sp, #44]\n\t"
+      "cmp r3, #0\n\t"
+      "beq 3f\n\t"
+      "add r1, sp, #48\n\t"
+      BAND_WIDEN4 BAND_WIDEN4
+      "ldr r4, [r3], #4\n\t"
+      "sxtb16 r8, r4\n\t"
+      "sxtb16 r9, r4, ror #8\n\t"
+      "strd r8, r9, [r1]\n\t"
+      "str r3, [sp, #44]\n\t"
+      "add r1, sp, #48\n\t"
+      "3:\n\t"
       "ldr r0, [sp, #32]\n\t"
       "ldr lr, [sp, #36]\n\t"
       "ldr r12, [sp, #28]\n\t"
@@ -336,7 +377,7 @@ __attribute__((naked, noinline)) static void band_row3x3(__attribute__((unused))
       "subs r9, r9, #1\n\t"
       "str r9, [sp, #4]\n\t"
       "bne 2b\n\t"
-      "add sp, sp, #48\n\t"
+      "add sp, sp, #120\n\t"
       "pop {r4-r11, pc}\n\t");
 }
 
@@ -409,6 +450,7 @@ static void band3x3(const tfedge_conv_params *p, const int8_t *input, int8_t *ou
         args.d1 = 8 * bw * (slot[1] - slot[0]), args.d2 = 8 * bw * (slot[2] - slot[0]);
         args.t0 = band + 2 * (slot[0] * bw + 1 - p->pad_left);
         args.w = (const uint32_t *)(const void *)p->weights + 18 * g0, args.rq = p->rq + 4 * g0;
+        args.w8 = !TFEDGE_USES(W16) || p->weights_i8 ? (const uint32_t *)(const void *)p->weights + 9 * g0 : 0;
         args.out = out_b + oy * p->out_w * c_n + 4 * g0;
         args.groups = gn;
         band_row3x3(&args);
@@ -427,33 +469,27 @@ static void widen_weights(const uint32_t *w8, uint32_t *w16, int32_t words) {
   }
 }
 
-static void dispatch(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
+static int band_path(const tfedge_conv_params *p) {
+  return p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 && !(p->in_c & 3) && !p->rq_general &&
+         p->pad_left <= 1 && (p->out_w - 1) * p->stride_w - p->pad_left + 2 <= p->in_w;
+}
 
-/* Weights stored int8 in flash (weights_i8) are widened once per call into the start of scratch (2 B per
- * weight; the band or zero-point row follows them), then every path runs on the int16 layout. */
+/* The band path reads int8 weights (weights_i8) itself, a group's taps widened per output row on its stack.
+ * The other paths get them widened once per call into the start of scratch (2 B per weight; the zero-point row
+ * follows them), then run on the int16 layout. */
 void depthwise_conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
-  if (p->weights_i8) {
+  if (!TFEDGE_USES(DW_PIXEL) || band_path(p)) { /* (a model whose layers all take the band: only it is linked) */
+    band3x3(p, input, output);
+  } else if (!TFEDGE_USES(W16) || p->weights_i8) {
     const int32_t words = p->k_h * p->k_w * ((p->in_c + 3) >> 2);
     tfedge_conv_params q = *p;
     widen_weights((const uint32_t *)(const void *)p->weights, (uint32_t *)p->scratch, words);
     q.weights = (const int8_t *)p->scratch;
     q.scratch = (int8_t *)p->scratch + 8 * words;
     q.weights_i8 = 0;
-    dispatch(&q, input, output);
+    run(&q, input, output);
   } else {
-    dispatch(p, input, output);
-  }
-}
-
-static void dispatch(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
-  const int band = p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 && !(p->in_c & 3) && !p->rq_general &&
-                   p->pad_left <= 1 && (p->out_w - 1) * p->stride_w - p->pad_left + 2 <= p->in_w;
-  if (band) {
-    band3x3(p, input, output);
-  } else if (p->act_min == -128 && p->act_max == 127) {
-    run(p, input, output, 0);
-  } else {
-    run(p, input, output, 1);
+    run(p, input, output);
   }
 }
 #endif

@@ -2,7 +2,9 @@
  *
  * The input row is widened once into scratch ([x0 x2][x1 x3] per 4 values; the input offset is
  * already folded into the bias), then 4 output rows are computed per pass over it: per 4 inputs one
- * LDRD of input, 2 LDM of the compile-time widened weights (4 rows interleaved), 8 SMLAD. */
+ * LDRD of input, 2 LDM of the compile-time widened weights (4 rows interleaved), 8 SMLAD. An input longer
+ * than TFEDGE_FC_BLOCK is widened a block at a time (scratch: one block and the rows' accumulators, not the
+ * whole widened input). */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/fully_connected_packed_s8.c"
 #else
@@ -139,7 +141,9 @@ typedef struct {
   "bne 6b\n\t"                                        \
   "4:\n\t"
 
-#define FC_RQ_BODY(LOOP)                             \
+/* The row-group loop of the args at r0 (fields 0 x, 4 w, 8 groups, 12 rq or acc, 20 quads): entry (r1 the weights,
+ * running on; per row group r12 the args, r3 field 12, r0 the input, r2 its groups) and the step to the next. */
+#define FC_ENTER                                      \
   "push {r4-r11, lr}\n\t"                             \
   "mov r12, r0\n\t"                                   \
   "ldr r1, [r12, #4]\n\t"                             \
@@ -148,7 +152,18 @@ typedef struct {
   "ldr r12, [sp]\n\t"                                 \
   "ldr r3, [r12, #12]\n\t"                            \
   "ldr r0, [r12, #0]\n\t"                             \
-  "ldr r2, [r12, #8]\n\t"                             \
+  "ldr r2, [r12, #8]\n\t"
+
+#define FC_NEXT                                       \
+  "ldr r8, [r12, #20]\n\t"                            \
+  "subs r8, r8, #1\n\t"                               \
+  "str r8, [r12, #20]\n\t"                            \
+  "bne 2b\n\t"                                        \
+  "add sp, sp, #4\n\t"                                \
+  "pop {r4-r11, pc}\n\t"
+
+#define FC_RQ_BODY(LOOP)                             \
+  FC_ENTER                                            \
   "ldr r4, [r3, #0]\n\t"                              \
   "ldr r5, [r3, #16]\n\t"                             \
   "ldr r6, [r3, #32]\n\t"                             \
@@ -171,12 +186,7 @@ typedef struct {
   "ldr r8, [r12, #16]\n\t"                            \
   "str r4, [r8], #4\n\t"                              \
   "str r8, [r12, #16]\n\t"                            \
-  "ldr r8, [r12, #20]\n\t"                            \
-  "subs r8, r8, #1\n\t"                               \
-  "str r8, [r12, #20]\n\t"                            \
-  "bne 2b\n\t"                                        \
-  "add sp, sp, #4\n\t"                                \
-  "pop {r4-r11, pc}\n\t"
+  FC_NEXT
 
 __attribute__((naked, noinline)) static void fc_rows4_8_rq(__attribute__((unused)) fc_args *a) {
   __asm__ volatile(FC_RQ_BODY(FC_LOOP4(FC_GROUP8)));
@@ -186,7 +196,80 @@ __attribute__((naked, noinline)) static void fc_rows4_rq(__attribute__((unused))
   __asm__ volatile(FC_RQ_BODY(FC_LOOP2(FC_GROUP16)));
 }
 
+/* A long input's block (fc_blocked): every row group's sums over `groups` input groups added to acc (4 per row
+ * group, loaded and stored around the loop of FC_RQ_BODY); after each row group the weights skip the groups
+ * outside the block. */
+typedef struct {
+  const uint32_t *x;      /* 0: the widened block */
+  const void *w;          /* 4: the first row group's weights at the block */
+  int32_t groups;         /* 8: input groups of 4 in the block */
+  int32_t *acc;           /* 12: 4 sums per row group */
+  int32_t skip;           /* 16: weight bytes from one row group's block end to the next one's block */
+  int32_t quads;          /* 20: row groups (>= 1) */
+} fc_acc_args;
+
+#define FC_ACC_BODY(LOOP)                             \
+  FC_ENTER                                            \
+  "ldm r3, {r4-r7}\n\t"                               \
+  LOOP                                                \
+  "ldr r12, [sp]\n\t"                                 \
+  "ldr r3, [r12, #12]\n\t"                            \
+  "stm r3!, {r4-r7}\n\t"                              \
+  "str r3, [r12, #12]\n\t"                            \
+  "ldr r8, [r12, #16]\n\t"                            \
+  "add r1, r1, r8\n\t"                                \
+  FC_NEXT
+
+__attribute__((naked, noinline)) static void fc_acc4_8(__attribute__((unused)) fc_acc_args *a) {
+  __asm__ volatile(FC_ACC_BODY(FC_LOOP4(FC_GROUP8)));
+}
+
+__attribute__((naked, noinline)) static void fc_acc4_16(__attribute__((unused)) fc_acc_args *a) {
+  __asm__ volatile(FC_ACC_BODY(FC_LOOP2(FC_GROUP16)));
+}
+
 static inline uint32_t bytes4(int32_t v) { return 0x01010101u * ((uint32_t)v & 0xffu); }
+
+/* n inputs widened into buf ([x0 x2][x1 x3] per 4), a last partial 4 zero-padded (times zero weights). */
+static void widen_input(uint32_t *buf, const int8_t *in, int32_t n) {
+  int32_t g;
+  for (g = 0; g + 4 <= n; g += 4) {
+    const uint32_t v = tfedge_ld32(in + g);
+    buf[g >> 1] = __sxtb16(v);
+    buf[(g >> 1) + 1] = tfedge_sxtb16_ror8(v);
+  }
+  if (g < n) {
+    uint8_t last[4] = {0, 0, 0, 0};
+    uint32_t v;
+    memcpy(last, in + g, (size_t)(n - g));
+    v = tfedge_ld32(last);
+    buf[g >> 1] = __sxtb16(v);
+    buf[(g >> 1) + 1] = tfedge_sxtb16_ror8(v);
+  }
+}
+
+/* A long input (k_padded > TFEDGE_FC_BLOCK): per block of inputs, widened into buf, every row group's dot
+ * products over it added to acc (rows_n rounded up to 4 accumulators, after the block in scratch); then each
+ * row requantized. Integer sums in another order: the same results. */
+static void fc_blocked(const tfedge_fc_params *p, const int8_t *in, int8_t *dst, int32_t rows_n, uint32_t *buf,
+                       int32_t *acc) {
+  const int32_t n = p->in_features, groups = ((n + 3) & ~3) >> 2, quads = (rows_n + 3) >> 2;
+  const int32_t unit = !TFEDGE_USES(W16) || p->weights_i8 ? 16 : 32; /* weight bytes per input group of 4 rows */
+  const int8_t *w = (const int8_t *)p->weights;
+  int32_t k0, q;
+  for (q = 0; q < 4 * quads; ++q) acc[q] = p->rq[q].bias; /* rq padded to whole groups of 4 */
+  for (k0 = 0; k0 < n; k0 += TFEDGE_FC_BLOCK) {
+    const int32_t kn = n - k0 < TFEDGE_FC_BLOCK ? n - k0 : TFEDGE_FC_BLOCK, bg = (kn + 3) >> 2;
+    fc_acc_args a;
+    widen_input(buf, in + k0, kn);
+    a.x = buf, a.w = w + unit * (k0 >> 2), a.groups = bg, a.acc = acc, a.skip = unit * (groups - bg), a.quads = quads;
+    if (!TFEDGE_USES(W16) || p->weights_i8) fc_acc4_8(&a);
+    else fc_acc4_16(&a);
+  }
+#pragma GCC unroll 1
+  for (q = 0; q < rows_n; ++q)
+    dst[q] = (int8_t)tfedge_dsp_out_any(acc[q], p->rq + q, p->rq_general != 0, p->output_offset, p->act_min, p->act_max);
+}
 
 void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output) {
   const int32_t k_padded = (p->in_features + 3) & ~3, groups = k_padded >> 2;
@@ -195,49 +278,46 @@ void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, i
   const int32_t rows_n = compact ? p->live_c : out_f; /* rows computed */
   const int general = p->rq_general != 0;
   const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max;
+  const int blocked = TFEDGE_USES(FC_BLOCKED) && k_padded > TFEDGE_FC_BLOCK;
+  const int i8 = !TFEDGE_USES(W16) || p->weights_i8;
   const tfedge_requant_ch *rq = p->rq;
   uint32_t *buf = (uint32_t *)p->scratch;
-  int8_t *live = (int8_t *)(buf + (k_padded >> 1)); /* compact: the computed rows' outputs */
-  int32_t b, o, g;
+  int32_t *acc = (int32_t *)(buf + (TFEDGE_FC_BLOCK >> 1)); /* blocked: after one widened block */
+  /* compact: the computed rows' outputs, after the widened input (or the block and the accumulators) */
+  int8_t *live = blocked ? (int8_t *)(acc + ((rows_n + 3) & ~3)) : (int8_t *)(buf + (k_padded >> 1));
+  int32_t b, o;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * n;
     const int16_t *w = (const int16_t *)(const void *)p->weights;
     int8_t *dst = compact ? live : output;
-    for (g = 0; g + 4 <= n; g += 4) {
-      const uint32_t v = tfedge_ld32(in_b + g);
-      buf[g >> 1] = __sxtb16(v);
-      buf[(g >> 1) + 1] = tfedge_sxtb16_ror8(v);
+    if (blocked) {
+      fc_blocked(p, in_b, dst, rows_n, buf, acc);
+      if (compact) tfedge_dsp_scatter(p->const_row, p->live_map, out_f, rows_n, live, output, 1);
+      output += out_f;
+      continue;
     }
-    if (g < n) { /* tail: zero-padded (times zero weights) */
-      uint8_t last[4] = {0, 0, 0, 0};
-      memcpy(last, in_b + g, (size_t)(n - g));
-      {
-        const uint32_t v = tfedge_ld32(last);
-        buf[g >> 1] = __sxtb16(v);
-        buf[(g >> 1) + 1] = tfedge_sxtb16_ror8(v);
-      }
-    }
+    widen_input(buf, in_b, n);
     o = 0;
     if (!general && rows_n >= 4) { /* whole row groups in one asm pass; a last partial group below */
       fc_args a;
       a.x = buf, a.w = w, a.groups = groups, a.rq = rq, a.out = dst, a.quads = rows_n >> 2;
       a.lo4 = bytes4(lo), a.hi4 = bytes4(hi);
-      if (p->weights_i8) fc_rows4_8_rq(&a);
+      if (i8) fc_rows4_8_rq(&a);
       else fc_rows4_rq(&a);
       o = rows_n & ~3;
-      w += (p->weights_i8 ? 8 : 16) * groups * (o >> 2);
+      w += (i8 ? 8 : 16) * groups * (o >> 2);
       dst += o;
     }
     for (; o < rows_n; o += 4) { /* the rare rest (a last partial group; layers with general channels): compact */
       const tfedge_requant_ch *r = rq + o; /* padded to whole groups of 4 */
       const int32_t rows = rows_n - o < 4 ? rows_n - o : 4;
-      int32_t acc[4], k;
-      for (k = 0; k < 4; ++k) acc[k] = r[k].bias;
-      if (p->weights_i8) dot_rows4_8(buf, (const int8_t *)w, groups, acc);
-      else dot_rows4(buf, w, groups, acc);
-      w += (p->weights_i8 ? 8 : 16) * groups; /* int16 units: 16 weights per group */
+      int32_t acc4[4], k;
+      for (k = 0; k < 4; ++k) acc4[k] = r[k].bias;
+      if (i8) dot_rows4_8(buf, (const int8_t *)w, groups, acc4);
+      else dot_rows4(buf, w, groups, acc4);
+      w += (i8 ? 8 : 16) * groups; /* int16 units: 16 weights per group */
 #pragma GCC unroll 1
-      for (k = 0; k < rows; ++k) dst[k] = (int8_t)tfedge_dsp_out_any(acc[k], r + k, general, zp, lo, hi);
+      for (k = 0; k < rows; ++k) dst[k] = (int8_t)tfedge_dsp_out_any(acc4[k], r + k, general, zp, lo, hi);
       dst += rows;
     }
     if (compact) tfedge_dsp_scatter(p->const_row, p->live_map, out_f, rows_n, live, output, 1);

@@ -10,6 +10,7 @@
 
 #include "tfedge_fixedpoint.h"
 #include "tfedge_kernels.h"
+#include "tfedge_uses.h"
 
 /* A 32-bit load from any address (LDR: unaligned accesses are legal on v7E-M/v8-M Main). */
 static inline uint32_t tfedge_ld32(const void *p) {
@@ -83,6 +84,9 @@ static inline void tfedge_dsp_scatter(const int8_t *const_row, const uint16_t *l
 /* The depthwise band path (depthwise_conv_packed_s8_nhwc.c): channel groups widened at a time, as many as fit
  * TFEDGE_DW_BAND_BYTES (3 rows x (in_w + 2) entries x 8 B each), at least one. variants.dw_band_bytes agrees. */
 #define TFEDGE_DW_BAND_BYTES 1024
+/* FULLY_CONNECTED: inputs widened at a time when the input is longer (scratch: 2 B each, then 4 B per computed
+ * row for the accumulators); variants.FC_BLOCK agrees. */
+#define TFEDGE_FC_BLOCK 128
 static inline int32_t tfedge_dw_band_groups(int32_t in_w, int32_t groups) {
   const int32_t fit = TFEDGE_DW_BAND_BYTES / (24 * (in_w + 2));
   return fit < 1 ? 1 : fit > groups ? groups : fit;

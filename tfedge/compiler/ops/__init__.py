@@ -25,6 +25,7 @@ class Layer:
     effective_macs: int | None = None  # MACs the kernel executes (constant channels skipped); None: = macs
     storage: str = ""  # conv/depthwise/FC weight storage: int8, int16 (widened at compile time) or codebook4
     storage_bytes: int = 0  # the bytes of that weight array (or codebook and indices)
+    paths: tuple[str, ...] = ()  # optional code paths of the kernel this layer calls (model.h TFEDGE_MODEL_USES_*)
 
 
 @dataclass(frozen=True)

@@ -122,15 +122,13 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     records = variants.requant_records(b_live, [mults[c] for c in live], [shifts[c] for c in live], y.q_zero,
                                        None if compact else consts)
     if depthwise and not as_conv:
-        choice = variants.depthwise_choice(ctx.arch, in_c, out_c // in_c, records, geo, _dw_storage(ctx, geo, in_c, records))
+        choice = variants.depthwise_choice(ctx.arch, in_c, out_c // in_c, records, geo, _storage(ctx))
     else:
         choice = variants.conv_choice(ctx.arch, geo, in_c, out_c, records, compact, why, _storage(ctx))
     before = ctx.flash_bytes
     clustered = compress.emit(ctx, rows, "depthwise" if depthwise else "conv")
     i8 = 0  # packed conv weights stored int8 (weights_i8)
-    dw_packed = choice.kernel.startswith("depthwise_conv_packed")
-    storage = "codebook4" if clustered else (_dw_storage(ctx, geo, in_c, records) if dw_packed else _storage(ctx)) if (
-        choice.packed) else "int8"
+    storage = "codebook4" if clustered else _storage(ctx) if choice.packed else "int8"
     if clustered:  # <= 16 values per channel: 4-bit indices + codebook (compress.py), no int8 copy
         choice, weights, compact = clustered[0], "NULL", None
     elif not choice.packed:
@@ -164,15 +162,11 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     call = f"{fn}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
     n_live = len(compact.live) if compact else out_c
     effective = macs * n_live // out_c * (in_c if as_conv and not clustered else 1)
+    paths = ("W16",) if choice.packed and not clustered and not i8 else ()
+    if choice.kernel == "depthwise_conv_packed_s8_nhwc" and not variants.dw_band(geo, in_c, records):
+        paths += ("DW_PIXEL",)  # the per-pixel loops (else the 3x3 band path only)
     return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=variant, variant_reason=choice.reason,
-                 effective_macs=int(effective), storage=storage, storage_bytes=storage_bytes)
-
-
-def _dw_storage(ctx, geo: dict, in_c: int, records) -> str:
-    """Depthwise weight storage: as _storage, but int16 on the 3x3 band path (variants.dw_band), whose band
-    scratch is at the layer's peak already: a widened int8 copy there would add 2 B per weight of arena
-    (KWS: +1,152 B, over the planner's 0.7x-TFLM-head bound)."""
-    return "int16" if variants.dw_band(geo, in_c, records) else _storage(ctx)
+                 effective_macs=int(effective), storage=storage, storage_bytes=storage_bytes, paths=paths)
 
 
 def _storage(ctx) -> str:

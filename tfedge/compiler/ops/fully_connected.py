@@ -91,7 +91,14 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     call = f"{ctx.kernel_function(choice, 'tfedge_fc_params', name)}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
     return Layer(kernel=choice.kernel, call=call, macs=int(x.size // in_f * in_f * out_f), variant=choice.variant,
                  variant_reason=choice.reason, effective_macs=int(x.size // in_f * in_f * (len(compact.live) if compact else out_f)),
-                 storage=storage, storage_bytes=storage_bytes)
+                 storage=storage, storage_bytes=storage_bytes, paths=_paths(choice, clustered, i8, in_f))
+
+
+def _paths(choice, clustered, i8: int, in_f: int) -> tuple[str, ...]:
+    """The packed kernel's optional code paths this layer calls (model.h TFEDGE_MODEL_USES_*)."""
+    if not choice.packed or clustered:
+        return ()
+    return ("W16",) * (not i8) + ("FC_BLOCKED",) * ((in_f + 3) // 4 * 4 > variants.FC_BLOCK)
 
 
 register("FULLY_CONNECTED", _validate, _emit)

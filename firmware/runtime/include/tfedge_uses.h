@@ -1,0 +1,26 @@
+/* Which optional kernel code paths a build compiles in. A firmware built with a generated model.h (its
+ * TFEDGE_MODEL_USES_* lines, from the compiler's per-layer choices) gets only the paths its layers call, so
+ * the unused ones cost no flash; a build without it (the host runner's shared objects, kernel tests) gets
+ * every path. TFEDGE_USES(X) is a constant: `if (TFEDGE_USES(W16) && !p->weights_i8)` drops the branch. */
+#ifndef TFEDGE_USES_H
+#define TFEDGE_USES_H
+
+#if defined(__has_include)
+#if __has_include("model.h")
+#include "model.h"
+#endif
+#endif
+
+#ifndef TFEDGE_MODEL_USES_W16
+#define TFEDGE_MODEL_USES_W16 1        /* packed weights widened to int16 at compile time (--weights int16) */
+#endif
+#ifndef TFEDGE_MODEL_USES_DW_PIXEL
+#define TFEDGE_MODEL_USES_DW_PIXEL 1   /* depthwise: the per-pixel loops (all but the 3x3 band path) */
+#endif
+#ifndef TFEDGE_MODEL_USES_FC_BLOCKED
+#define TFEDGE_MODEL_USES_FC_BLOCKED 1 /* FULLY_CONNECTED: inputs longer than TFEDGE_FC_BLOCK */
+#endif
+
+#define TFEDGE_USES(x) (TFEDGE_MODEL_USES_##x != 0)
+
+#endif /* TFEDGE_USES_H */
