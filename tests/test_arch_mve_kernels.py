@@ -358,6 +358,12 @@ static void test_binary(int32_t n_cases, int mul) {
     if (next() % 8u == 0) { /* positive shifts (multipliers >= 1): left shifts that may wrap */
       p.input1_shift = rnd(0, 3); p.input2_shift = rnd(0, 3); p.output_shift = rnd(-3, 2);
     }
+    if (!mul && next() % 3u == 0) { /* TFLM's ADD quantization: the larger input scale gives 2^30, shift 0 */
+      int32_t half = (int32_t)(next() % 3u); /* 0, 1: that input only, 2: both (equal scales) */
+      if (half != 1) p.input1_mult = 1 << 30, p.input1_shift = 0;
+      if (half != 0) p.input2_mult = 1 << 30, p.input2_shift = 0;
+      p.output_shift = rnd(-22, -14);
+    }
     act(&p.act_min, &p.act_max);
     fill(in_a, s1, 0); fill(in_b, s2, 0);
     prep_out(n_out);

@@ -51,8 +51,70 @@ static __attribute__((noinline)) void add_run(const add_consts k, const tfedge_b
   TFEDGE_MVE_BINARY(p, input1, input2, output, k, add4, tfedge_add_one);
 }
 
+/* Dense inputs (a residual ADD) in the usual quantization: TFLM rescales both inputs to twice the larger
+ * input scale, so the larger one has multiplier 2^30 and shift 0, and SaturatingRoundingDoublingHighMul of
+ * (x + off) << 20 (even) by 2^30 is exactly (x + off) << 19: one VMLAS (x * 2^19 + (off << 19), the
+ * int32 arithmetic of TFLM's shift). The other input (`a` below) and the output need a right shift
+ * (shift < 0), so tfedge_mve_mbqm's fix-up is x + (x >> 31), no VAND, and VQRDMULH/VRSHL take their
+ * scalar forms (GCC spilled add_run's vector constants): 18 instructions per 4 outputs, against 34. */
+typedef struct {
+  int32x4_t ca, lo, hi;
+  int32_t oa, ma, ra, cb, ob, mo, ro, out_off;
+} add_dense_consts;
+
+static inline __attribute__((always_inline)) int32x4_t add4_dense(const add_dense_consts *k, int32x4_t a,
+                                                                  int32x4_t b) {
+  a = vqrdmulhq_n_s32(vmlasq_n_s32(a, k->ca, k->oa), k->ma);
+  a = vrshlq_n_s32(vqaddq_s32(a, vshrq_n_s32(a, 31)), k->ra);
+  a = vaddq_n_s32(vmlaq_n_s32(a, b, k->cb), k->ob);
+  a = vqrdmulhq_n_s32(a, k->mo);
+  a = vaddq_n_s32(vrshlq_n_s32(vqaddq_s32(a, vshrq_n_s32(a, 31)), k->ro), k->out_off);
+  return vminq_s32(vmaxq_s32(a, k->lo), k->hi);
+}
+
+/* a: the input with the right shift; b: the one with multiplier 2^30, shift 0. */
+static __attribute__((noinline)) void add_dense(const add_dense_consts *kp, const int8_t *a, const int8_t *b,
+                                               int8_t *out, int32_t n) {
+  const add_dense_consts k = *kp;
+  for (; n >= 4; n -= 4, a += 4, b += 4, out += 4) vstrbq_s32(out, add4_dense(&k, vldrbq_s32(a), vldrbq_s32(b)));
+  if (n > 0) {
+    const mve_pred16_t pr = vctp32q((uint32_t)n);
+    vstrbq_p_s32(out, add4_dense(&k, vldrbq_z_s32(a, pr), vldrbq_z_s32(b, pr)), pr);
+  }
+}
+
+/* Number of elements when both inputs are dense over all four dimensions, else 0. */
+static int32_t dense_count(const tfedge_binary_params *p) {
+  int32_t n = 1, d;
+  for (d = 3; d >= 0; --d) {
+    if (p->dims[d] != 1 && (p->in1_strides[d] != n || p->in2_strides[d] != n)) return 0;
+    n *= p->dims[d];
+  }
+  return n;
+}
+
+static int is_half(int32_t mult, int32_t shift) { return mult == (1 << 30) && shift == 0; }
+
 void add_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
-  add_run(add_consts_of(p), p, input1, input2, output);
+  const int32_t n = dense_count(p), ls = p->left_shift;
+  const int b_is_2 = is_half(p->input2_mult, p->input2_shift) && p->input1_shift < 0;
+  const int b_is_1 = is_half(p->input1_mult, p->input1_shift) && p->input2_shift < 0;
+  if (n && (b_is_1 || b_is_2) && p->output_shift < 0 && ls >= 1 && ls <= 22) {
+    add_dense_consts k;
+    const int32_t off_a = b_is_2 ? p->input1_offset : p->input2_offset;
+    const int32_t off_b = b_is_2 ? p->input2_offset : p->input1_offset;
+    k.ca = vdupq_n_s32(1 << ls), k.oa = (int32_t)((uint32_t)off_a << ls);
+    k.ma = b_is_2 ? p->input1_mult : p->input2_mult, k.ra = b_is_2 ? p->input1_shift : p->input2_shift;
+    k.cb = 1 << (ls - 1), k.ob = (int32_t)((uint32_t)off_b << (ls - 1));
+    k.mo = p->output_mult, k.ro = p->output_shift, k.out_off = p->output_offset;
+    k.lo = vdupq_n_s32(p->act_min), k.hi = vdupq_n_s32(p->act_max);
+    if (b_is_2)
+      add_dense(&k, input1, input2, output, n);
+    else
+      add_dense(&k, input2, input1, output, n);
+  } else {
+    add_run(add_consts_of(p), p, input1, input2, output);
+  }
 }
 
 #else /* built for a core without Helium: the portable kernel */
