@@ -483,6 +483,13 @@ static int ws_in_place(const tfedge_conv_params *p) {
          p->out_w == p->in_w;
 }
 
+/* 1x1 without padding (the strided shortcuts of residual nets): the columns are a plain copy of each pixel's
+ * 16-byte steps, and K <= 16 runs weights stationary too (ResNet-8's 1x1 stride 2, 16 -> 32 on 32x32:
+ * 104 k -> 72 k instructions, 32 -> 64 on 16x16: 53 k -> 50 k, against the 4-pixel matmul / column()). */
+static int ws_gather(const tfedge_conv_params *p) {
+  return p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0;
+}
+
 static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin, int32_t c_count,
                     const int8_t *input, int8_t *output) {
   const int32_t K = p->k_h * p->k_w * p->in_c, kp = (K + 15) & ~15;
@@ -490,6 +497,7 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
   const int in_place = ws_in_place(p);
   const int32_t run = p->k_w * p->in_c, row_step = p->dil_h * p->in_w * p->in_c, span_h = (p->k_h - 1) * p->dil_h;
   const int short_rows = p->dil_w == 1 && run <= 16;
+  const int gather = ws_gather(p);
   const mve_pred16_t run_p = vctp8q((uint32_t)run);
   int32_t eb_sum[p->arch_prep ? 1 : c_count];
   const int32_t *eb = p->arch_prep ? p->arch_prep + 1 + c_begin : eb_sum;
@@ -518,6 +526,14 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
       int32_t oy = 0, ox = 0;
       for (g = 0; g < pixels; g += WS_PIX) {
         const int32_t np = tfedge_min_i32(WS_PIX, pixels - g);
+        if (gather) { /* 1x1, no padding: each pixel's in_c bytes copied whole (bytes past K meet zero weights) */
+          for (q = 0; q < np; ++q) {
+            const int8_t *src = in_b + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
+            int8_t *dst = cols + q * kp;
+            for (k = 0; k < kp; k += 16) vstrbq_s8(dst + k, vldrbq_s8(src + k));
+            if (++ox == p->out_w) ox = 0, ++oy;
+          }
+        } else
         for (q = 0; q < np; ++q) {
           int8_t *dst = cols + q * kp;
           const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
@@ -544,7 +560,7 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
                               const int8_t *input, int8_t *output) {
   const int32_t K = p->k_h * p->k_w * p->in_c;
   /* K <= 16 through im2col: the 4-pixel matmul below keeps its columns in registers, measured faster */
-  if (K <= WS_MAX_K && (K > 16 || ws_in_place(p))) {
+  if (K <= WS_MAX_K && (K > 16 || ws_gather(p))) {
     conv_ws(p, weights, c_begin, c_count, input, output);
     return;
   }
