@@ -26,7 +26,59 @@ static __attribute__((noinline)) void mul_run(const mul_consts k, const tfedge_b
   TFEDGE_MVE_BINARY(p, input1, input2, output, k, mul4, tfedge_mul_one);
 }
 
+/* Rows of n elements, `a` dense, `b` either dense (b_step = n) or one row broadcast to all (b_step = 0: a
+ * squeeze-excite scale), with a right shift (the usual quantization): the scalar forms of VQRDMULH/VRSHL and
+ * the fix-up x + (x >> 31) (no VAND, no vector constants for GCC to spill), 13 instructions per 4 outputs
+ * and no per-row stride arithmetic (mul_run: 5.1-8.6 per element on MobileNetV3's gates). */
+static inline __attribute__((always_inline)) int32x4_t mul4_rs(int32x4_t a, int32_t off_a, int32x4_t b, int32_t off_b,
+                                                                int32_t m, int32_t r, int32_t out_off, int32x4_t lo,
+                                                                int32x4_t hi) {
+  int32x4_t x = vqrdmulhq_n_s32(vmulq_s32(vaddq_n_s32(a, off_a), vaddq_n_s32(b, off_b)), m);
+  x = vaddq_n_s32(vrshlq_n_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), r), out_off);
+  return vminq_s32(vmaxq_s32(x, lo), hi);
+}
+
+static __attribute__((noinline)) void mul_rows(const tfedge_binary_params *p, const int8_t *a, int32_t off_a,
+                                              const int8_t *b, int32_t off_b, int32_t b_step, int32_t n, int32_t rows,
+                                              int8_t *out) {
+  const int32_t m = p->output_mult, r = p->output_shift, out_off = p->output_offset, tail = n & 3;
+  const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+  const mve_pred16_t pr = vctp32q((uint32_t)tail);
+  for (; rows > 0; --rows, b += b_step) {
+    const int8_t *bp = b;
+    int32_t i;
+    for (i = n >> 2; i > 0; --i, a += 4, bp += 4, out += 4)
+      vstrbq_s32(out, mul4_rs(vldrbq_s32(a), off_a, vldrbq_s32(bp), off_b, m, r, out_off, lo, hi));
+    if (tail) {
+      vstrbq_p_s32(out, mul4_rs(vldrbq_z_s32(a, pr), off_a, vldrbq_z_s32(bp, pr), off_b, m, r, out_off, lo, hi), pr);
+      a += tail, out += tail;
+    }
+  }
+}
+
+/* 1: input strides dense over dims (the output's layout); 2: inner dimension dense, every outer one
+ * broadcast (stride 0); else 0. Dimensions of size 1 match either. */
+static int layout(const tfedge_binary_params *p, const int32_t *strides) {
+  int32_t d, n = p->dims[3], dense = strides[3] == 1 || p->dims[3] == 1, bcast = dense;
+  for (d = 2; d >= 0; --d) {
+    if (p->dims[d] == 1) continue;
+    dense = dense && strides[d] == n;
+    bcast = bcast && strides[d] == 0;
+    n *= p->dims[d];
+  }
+  return dense ? 1 : bcast ? 2 : 0;
+}
+
 void mul_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
+  const int l1 = layout(p, p->in1_strides), l2 = layout(p, p->in2_strides);
+  const int32_t n = p->dims[3], rows = p->dims[0] * p->dims[1] * p->dims[2];
+  if (p->output_shift < 0 && (l1 == 1 || l2 == 1) && l1 && l2) {
+    if (l1 == 1)
+      mul_rows(p, input1, p->input1_offset, input2, p->input2_offset, l2 == 1 ? n : 0, n, rows, output);
+    else
+      mul_rows(p, input2, p->input2_offset, input1, p->input1_offset, 0, n, rows, output);
+    return;
+  }
   mul_consts k;
   k.off1 = p->input1_offset;
   k.off2 = p->input2_offset;
