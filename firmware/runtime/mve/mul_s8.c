@@ -28,7 +28,7 @@ static __attribute__((noinline)) void mul_run(const mul_consts k, const tfedge_b
 
 /* Rows of n elements, `a` dense, `b` either dense (b_step = n) or one row broadcast to all (b_step = 0: a
  * squeeze-excite scale), with a right shift (the usual quantization): the scalar forms of VQRDMULH/VRSHL and
- * the fix-up x + (x >> 31) (no VAND, no vector constants for GCC to spill), 13 instructions per 4 outputs
+ * the fix-up x + (x >> 31) (no VAND, no vector constants for GCC to spill), 14 instructions per 4 outputs
  * and no per-row stride arithmetic (mul_run: 5.1-8.6 per element on MobileNetV3's gates). */
 static inline __attribute__((always_inline)) int32x4_t mul4_rs(int32x4_t a, int32_t off_a, int32x4_t b, int32_t off_b,
                                                                 int32_t m, int32_t r, int32_t out_off, int32x4_t lo,
