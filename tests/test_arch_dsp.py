@@ -16,6 +16,7 @@ import pytest
 from modelgen import get_model
 from tflm_ref import tflm_run
 from tfedge.compiler import compile_model, load_graph, runtime_include_dirs, runtime_sources, variants
+from tfedge.compiler.arch import RUNTIME_DIR
 from tfedge.compiler.host_run import HOST_MAIN, _run, run_model
 from tfedge.emulate.flash import flash_model
 
@@ -124,6 +125,51 @@ def test_packed_layouts_round_trip():
     np.testing.assert_array_equal(f8[1, 2, 3], fc[7, 8:12])
 
 
+SIGMOID_MAIN = r"""
+#include <stdio.h>
+#include "tfedge_kernels.h"
+int main(void) {
+  tfedge_act_params p = {0};
+  int8_t in[256], out[256];
+  int i, kind;
+  while (scanf("%d %d %d %d %d", &kind, &p.input_zp, &p.mult, &p.shift, &p.range_radius) == 5) {
+    p.size = 256;
+    for (i = 0; i < 256; ++i) in[i] = (int8_t)(i - 128);
+    if (kind) tanh_s8(&p, in, out); else logistic_s8(&p, in, out);
+    for (i = 0; i < 256; ++i) printf("%d ", out[i]);
+    printf("\n");
+  }
+  return 0;
+}
+"""
+
+
+def test_sigmoid_tables_are_the_reference_kernels_on_every_byte(tmp_path):
+    """sigmoid_table (what model.c ships for int8 LOGISTIC / TANH, lut_s8) equals portable/logistic_s8.c and
+    tanh_s8.c on all 256 inputs, for input scales 2^-9 .. 2^1 and zero points across the range, as Prepare makes them."""
+    from tfedge.compiler import quant
+    from tfedge.compiler.ops.activations import sigmoid_table
+
+    main = tmp_path / "sig_main.c"
+    main.write_text(SIGMOID_MAIN)
+    exe = tmp_path / "sig"
+    subprocess.run(["cc", "-O1", "-std=c99", "-Wall", "-Werror", *[f"-I{d}" for d in runtime_include_dirs()], str(main),
+                    *[str(RUNTIME_DIR / "portable" / f) for f in ("logistic_s8.c", "tanh_s8.c")], "-o", str(exe)], check=True)
+    rng = np.random.default_rng(11)
+    cases = []
+    for kind in ("LOGISTIC", "TANH"):
+        for scale, zp in zip(2.0 ** rng.uniform(-9, 1, 40), rng.integers(-128, 128, 40)):
+            mult, shift = quant.quantize_multiplier_frexp(float(np.float32(scale)) * float(1 << 27))
+            cases.append((kind, dict(input_zp=int(zp), mult=mult, shift=shift,
+                                     range_radius=quant.calculate_input_radius(4, shift, 31))))
+    stdin = "".join(f"{int(k == 'TANH')} {c['input_zp']} {c['mult']} {c['shift']} {c['range_radius']}\n" for k, c in cases)
+    lines = subprocess.run([str(exe)], input=stdin, capture_output=True, text=True, check=True).stdout.splitlines()
+    assert len(lines) == len(cases)
+    for (kind, c), line in zip(cases, lines):
+        assert sigmoid_table(kind, c) == [int(v) for v in line.split()], (kind, c)
+    assert len({tuple(sigmoid_table(k, c)) for k, c in cases}) > 70  # the cases really differ
+
+
 # Generated models: what each exercises on the DSP path. A third field patches the first conv/depthwise/FC
 # filter (_patch): all-zero channels, tiny multipliers (filter scale x 2^-k: shifts of 2^-23 .. 2^-31),
 # multipliers > 1 (left shifts), so constant channels, the general requantization and compaction run.
@@ -133,6 +179,13 @@ CASES = {
                                                   activation="relu6"), None),
     "conv_1x1_odd_pixels_relu": ("conv2d", dict(hw=(3, 5), cin=12, filters=6, kernel=1, activation="relu"), None),
     "conv_1pixel_map": ("conv2d", dict(hw=(1, 1), cin=5, filters=3), None),
+    # the bytewise gather's word moves: overlapping last words (6 channels, window rows of 18 B), border taps
+    # with dilation (7 channels, per tap), 1x1 on 5 channels (copies of 5 B), 2-3 B copies (in_c 2, 1x1 on 3)
+    "conv_cin6_3x3_odd_out": ("conv2d", dict(hw=(7, 6), cin=6, filters=9), None),
+    "conv_cin7_dil2_same": ("conv2d", dict(hw=(8, 8), cin=7, filters=4, dilation=2), None),
+    "conv1x1_cin5_to_3": ("conv2d", dict(hw=(4, 5), cin=5, filters=3, kernel=1), None),
+    "conv1x1_cin3_to_5_relu": ("conv2d", dict(hw=(5, 3), cin=3, filters=5, kernel=1, activation="relu"), None),
+    "conv_cin2_3x3_stride2": ("conv2d", dict(hw=(7, 7), cin=2, filters=4, strides=2), None),
     "dw3x3_c8_relu6": ("depthwise", dict(hw=(6, 5), cin=8, activation="relu6"), None),
     "dw3x3_c12_stride2_valid": ("depthwise", dict(hw=(7, 7), cin=12, strides=2, padding="valid"), None),
     "dw5x5_c8": ("depthwise", dict(hw=(6, 6), cin=8, kernel=5), None),

@@ -248,8 +248,9 @@ def _plain(kernel: str, arch: str, reason: str = "") -> Choice:
 def conv_scratch(geo: dict, in_c: int, computed_c: int, compact: bool) -> int:
     k = geo["k_h"] * geo["k_w"] * in_c
     kp = (k + 7) // 8 * 8
-    # two widened im2col vectors, 4 accumulators per channel pair, a byte row; compacted: two pixels' live values
-    return 4 * kp + 16 * ((computed_c + 1) // 2) + kp + (2 * computed_c if compact else 0)
+    # two widened im2col vectors, 4 accumulators per channel pair, a byte row (+ 4 bytes of slack for the word
+    # moves of the bytewise gather, in_c % 4); compacted: two pixels' live values
+    return 4 * kp + 16 * ((computed_c + 1) // 2) + kp + (4 if in_c % 4 else 0) + (2 * computed_c if compact else 0)
 
 
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | None = None,

@@ -40,45 +40,87 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
     }
     return;
   }
-  { /* any channel count: gather bytes (padding = the input zero point), then widen */
-    const int8_t zp = (int8_t)(-p->input_offset);
+  { /* any channel count: gather bytes (padding = the input zero point), then widen. Bytes are moved a word at a
+     * time: a count that is not a multiple of 4 ends with the word that ends at it (overlapping the one before) or,
+     * under 4 bytes, byte by byte, so nothing past a pixel is read; zero-point words may write up to 3 bytes past
+     * the value they pad, which the next values overwrite (the stage has 4 bytes of slack after k_padded). */
+    const uint32_t zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
+    const int32_t k = p->k_h * p->k_w * in_c;
     int8_t *s = stage;
     const int32_t span = p->k_w * in_c; /* one window row, contiguous in the input when dil_w == 1 */
     const int whole_rows = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
+    const int32_t n = whole_rows ? span : in_c; /* bytes per copy */
+    int32_t j;
     for (ky = 0; ky < p->k_h; ++ky) {
       const int32_t y = y0 + ky * p->dil_h;
       if (y < 0 || y >= p->in_h) {
-        memset(s, zp, (size_t)span);
+        for (j = 0; j < span; j += 4) tfedge_st32(s + j, zp4);
         s += span;
-      } else if (whole_rows) {
-        const int8_t *src = in_b + (y * p->in_w + x0) * in_c;
-        int32_t j = 0;
-        for (; j + 4 <= span; j += 4) tfedge_st32(s + j, tfedge_ld32(src + j));
-        for (; j < span; ++j) s[j] = src[j];
-        s += span;
-      } else {
-        for (kx = 0; kx < p->k_w; ++kx, s += in_c) {
-          const int32_t x = x0 + kx * p->dil_w;
-          if (in_c < 3) { /* 1-2 bytes: no library call per tap (1-channel audio front ends; 3+ measured slower) */
-            const int8_t *src = in_b + (y * p->in_w + x) * in_c;
-            const int inside = x >= 0 && x < p->in_w;
-            int32_t j;
-            for (j = 0; j < in_c; ++j) s[j] = inside ? src[j] : zp;
-          } else if (x < 0 || x >= p->in_w) {
-            memset(s, zp, (size_t)in_c);
-          } else {
-            memcpy(s, in_b + (y * p->in_w + x) * in_c, (size_t)in_c);
-          }
+        continue;
+      }
+      for (kx = 0; kx < p->k_w; kx += whole_rows ? p->k_w : 1, s += n) {
+        const int32_t x = x0 + kx * p->dil_w;
+        const int8_t *src = in_b + (y * p->in_w + x) * in_c;
+        if (x < 0 || x >= p->in_w) {
+          for (j = 0; j < n; j += 4) tfedge_st32(s + j, zp4);
+        } else if (n >= 4) {
+          for (j = 0; j + 4 < n; j += 4) tfedge_st32(s + j, tfedge_ld32(src + j));
+          tfedge_st32(s + n - 4, tfedge_ld32(src + n - 4));
+        } else {
+          s[0] = src[0];
+          if (n > 1) s[1] = src[1];
+          if (n > 2) s[2] = src[2];
         }
       }
     }
-    while (s < stage + k_padded) *s++ = zp; /* tail: times zero weights */
-    for (g = 0; g < k_padded; g += 4, dst += 4) {
-      const uint32_t v = tfedge_ld32(stage + g);
+    for (j = k; j < k_padded; j += 4) tfedge_st32(stage + j, zp4); /* tail: times zero weights */
+    for (g = 0; g < k_padded; g += 8, dst += 8) {
+      const uint32_t v = tfedge_ld32(stage + g), u = tfedge_ld32(stage + g + 4);
       dst[0] = __sxtab16(off2, v);
       dst[1] = tfedge_sxtab16_ror8(off2, v);
+      dst[4] = __sxtab16(off2, u);
+      dst[5] = tfedge_sxtab16_ror8(off2, u);
     }
   }
+}
+
+/* The bytewise gather of a window inside the image with dil_w == 1 (every window row span contiguous bytes,
+ * span >= 4, rows dy apart): one word move per 4 bytes (the last word of a row ends at its end, overlapping the
+ * one before), the zero-point tail, then widened: the per-tap tests and the generic loop's bookkeeping were
+ * most of the cost of narrow layers (in_c 3: ~300 instructions per pixel, ~110 here). */
+typedef struct {
+  int32_t k_h, span, dy, k, k_padded;
+  uint32_t off2, zp4;
+} rows_plan;
+
+static void gather_rows(const rows_plan *g, const int8_t *src, int8_t *stage, uint32_t *dst) {
+  const int32_t span = g->span, kp = g->k_padded;
+  const uint32_t off2 = g->off2;
+  int8_t *s = stage;
+  int32_t ky, j;
+  for (ky = 0; ky < g->k_h; ++ky, src += g->dy, s += span) {
+    for (j = 0; j + 4 < span; j += 4) tfedge_st32(s + j, tfedge_ld32(src + j));
+    tfedge_st32(s + span - 4, tfedge_ld32(src + span - 4));
+  }
+  for (j = g->k; j < kp; j += 4) tfedge_st32(stage + j, g->zp4);
+  for (j = 0; j < kp; j += 8, dst += 8) {
+    const uint32_t v = tfedge_ld32(stage + j), u = tfedge_ld32(stage + j + 4);
+    dst[0] = __sxtab16(off2, v);
+    dst[1] = tfedge_sxtab16_ror8(off2, v);
+    dst[4] = __sxtab16(off2, u);
+    dst[5] = tfedge_sxtab16_ror8(off2, u);
+  }
+}
+
+/* Pixel (oy, ox) into slot dst: gather_rows where it applies (rp->span: 0 when never), else gather. */
+static inline __attribute__((always_inline)) void gather_px(const tfedge_conv_params *p, const rows_plan *rp,
+                                                            const int8_t *in_b, int32_t oy, int32_t ox, int8_t *stage,
+                                                            uint32_t *dst, int32_t k_padded) {
+  const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+  if (rp->span && y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w)
+    gather_rows(rp, in_b + (y0 * p->in_w + x0) * p->in_c, stage, dst);
+  else
+    gather(p, in_b, oy, ox, stage, dst, k_padded);
 }
 
 /* All channel pairs for one pixel pair: acc[4j..4j+3] = {px0 ch 2j, px0 ch 2j+1, px1 ch 2j, px1 ch 2j+1},
@@ -506,6 +548,19 @@ static inline __attribute__((always_inline)) void requant_pair(const int32_t *ac
   }
 }
 
+/* n bytes from src to dst by words (the last one ending at n, overlapping), nothing outside either range. */
+static inline __attribute__((always_inline)) void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
+  int32_t j;
+  if (n < 4) {
+    dst[0] = src[0];
+    if (n > 1) dst[1] = src[1];
+    if (n > 2) dst[2] = src[2];
+    return;
+  }
+  for (j = 0; j + 4 < n; j += 4) tfedge_st32(dst + j, tfedge_ld32(src + j));
+  tfedge_st32(dst + n - 4, tfedge_ld32(src + n - 4));
+}
+
 /* clamp: the activation range is narrower than int8. With constant channels skipped (const_row) only the
  * live_c computed channels go through the dot products, into a 2-pixel row after the byte row in scratch,
  * and each pixel is then written from the constant row and those values. */
@@ -521,8 +576,13 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   uint32_t *buf = (uint32_t *)p->scratch;
   int32_t *accs = (int32_t *)(buf + 4 * groups); /* 4 accumulators per channel pair */
   int8_t *stage = (int8_t *)(accs + 4 * pairs);
-  int8_t *live = stage + k_padded; /* compact: 2 pixels x cc values */
+  int8_t *live = stage + k_padded + ((p->in_c & 3) ? 4 : 0); /* compact: 2 pixels x cc values (after the stage's slack) */
   int32_t b, i;
+  rows_plan rp;
+  rp.k_h = p->k_h, rp.span = p->k_w * p->in_c, rp.dy = p->dil_h * p->in_w * p->in_c, rp.k = p->k_h * rp.span;
+  rp.k_padded = k_padded, rp.off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
+  rp.zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
+  if (!(p->in_c & 3) || p->dil_w != 1 || rp.span < 4) rp.span = 0; /* whole groups per tap: gather's own path */
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     int8_t *out_b = output + b * npx * out_c;
@@ -531,21 +591,29 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
       const int two = i + 1 < npx;
       int8_t *o0 = compact ? live : out_b + i * out_c;
       if (cc) {
-        gather(p, in_b, oy, ox, stage, buf, k_padded);
+        gather_px(p, &rp, in_b, oy, ox, stage, buf, k_padded);
         if (++ox == p->out_w) ox = 0, ++oy;
         if (two) {
-          gather(p, in_b, oy, ox, stage, buf + 2, k_padded);
+          gather_px(p, &rp, in_b, oy, ox, stage, buf + 2, k_padded);
           if (++ox == p->out_w) ox = 0, ++oy;
         } else {
           int32_t g;
           for (g = 0; g < groups; ++g) buf[4 * g + 2] = buf[4 * g], buf[4 * g + 3] = buf[4 * g + 1];
         }
         {
+          /* an odd channel count: the pairs' halfwords go to a row of cc + 1 bytes per pixel (the accumulators'
+           * space, unused by the requantizing passes), then cc bytes per pixel are copied out */
+          const int odd = cc & 1;
           const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs,
-                                 o0, stride, (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};
-          if (two && !(cc & 1) && !general) {
+                                 odd ? (int8_t *)accs : o0, odd ? cc + 1 : stride,
+                                 (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};
+          if (two && !general) {
             if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8_rq(&args);
             else dot_pairs_rq(&args);
+            if (odd) {
+              copy_bytes(o0, (const int8_t *)accs, cc);
+              copy_bytes(o0 + stride, (const int8_t *)accs + cc + 1, cc);
+            }
           } else {
             if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8(&args);
             else dot_pairs(&args);
