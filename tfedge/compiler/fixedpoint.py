@@ -70,3 +70,65 @@ def inv_sqrt_multiplier_exp(value: int, reverse_shift: int = -1) -> tuple[int, i
         x = wrap(x << -shift)
         shift = 0
     return x, shift * reverse_shift
+
+
+def _sub(a: int, b: int) -> int:
+    return wrap(a - b)
+
+
+def _add(a: int, b: int) -> int:
+    return wrap(a + b)
+
+
+def exp_quarter(a: int) -> int:
+    """gemmlowp exp_on_interval_between_negative_one_quarter_and_0_excl (Q0.31), tfedge_exp_quarter."""
+    c, third = 1895147668, 715827883
+    x = _add(a, 1 << 28)
+    x2 = srdhm(x, x)
+    x3 = srdhm(x2, x)
+    x4 = srdhm(x2, x2)
+    poly = rdivpot(_add(srdhm(_add(rdivpot(x4, 2), x3), third), x2), 1)
+    return _add(c, srdhm(c, _add(x, poly)))
+
+
+_EXP_MULTIPLIERS = (1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242)
+
+
+def exp_on_negative_values(a: int, integer_bits: int) -> int:
+    """gemmlowp exp_on_negative_values, Q(integer_bits) in, Q0.31 out (tfedge_exp_on_negative_values)."""
+    frac = 31 - integer_bits
+    quarter = 1 << (frac - 2)
+    a_mod = _sub(a & (quarter - 1), quarter)
+    result = exp_quarter(sat_shl(a_mod, integer_bits))
+    remainder = _sub(a_mod, a)
+    for exponent in range(-2, 5):
+        if integer_bits > exponent and remainder & (1 << (frac + exponent)):
+            result = srdhm(result, _EXP_MULTIPLIERS[exponent + 2])
+    if integer_bits > 5 and a < -(1 << (36 - integer_bits)):
+        result = 0
+    return INT32_MAX if a == 0 else result
+
+
+def _two_over_one_plus_x(a: int) -> int:
+    s = a + INT32_MAX
+    half = _trunc_half(s)
+    x = _add(1515870810, srdhm(half, -1010580540))
+    for _ in range(3):
+        one_minus = _sub(1 << 29, srdhm(half, x))
+        x = _add(x, sat_shl(srdhm(x, one_minus), 2))
+    return x
+
+
+def _trunc_half(s: int) -> int:
+    """(s + sign(s)) / 2 with C's truncating division, as int32 (gemmlowp's rounding half sum)."""
+    t = s + (1 if s >= 0 else -1)
+    q = abs(t) // 2
+    return wrap(q if t >= 0 else -q)
+
+
+def one_over_one_plus_x(a: int) -> int:
+    return sat_shl(_two_over_one_plus_x(a), 1)
+
+
+def one_minus_x_over_one_plus_x(a: int) -> int:
+    return sat_shl(_sub(_two_over_one_plus_x(a), 1 << 29), 2)

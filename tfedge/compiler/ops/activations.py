@@ -148,12 +148,45 @@ def hard_swish_table(p: dict) -> list[int]:
     return out
 
 
+def _sigmoid_q4(kind: str, a: int) -> int:
+    """portable/logistic_s8.c's logistic_q4 / tanh_s8.c's tanh_q4: gemmlowp's fixed point on a Q4.27 input."""
+    if kind == "LOGISTIC":
+        if a == 0:
+            return 1 << 30
+        if a > 0:
+            return fp.one_over_one_plus_x(fp.exp_on_negative_values(-a, 4))
+        return fp.wrap(fp.INT32_MAX - fp.one_over_one_plus_x(fp.exp_on_negative_values(a, 4)))
+    t = fp.one_minus_x_over_one_plus_x(fp.exp_on_negative_values(min(a, -a), 5))  # exp(-2|a|): Q4 read as Q5
+    return 0 if a == 0 else (-t if a < 0 else t)
+
+
+def sigmoid_table(kind: str, p: dict) -> list[int]:
+    """int8 LOGISTIC / TANH on every input byte -128..127: the portable kernels' (TFLM reference_integer_ops)
+    integer arithmetic step by step, so the table is their output (tests compare with TFLM on all 256 bytes)."""
+    shift, bias = (23, -128) if kind == "LOGISTIC" else (24, 0)
+    out = []
+    for q in range(-128, 128):
+        x = q - p["input_zp"]
+        if x <= -p["range_radius"]:
+            out.append(-128)
+        elif x >= p["range_radius"]:
+            out.append(127)
+        else:
+            v = fp.rdivpot(_sigmoid_q4(kind, fp.mbqm(x, p["mult"], p["shift"])), shift) + bias
+            out.append(max(-128, min(127, v)))
+    return out
+
+
 def _emit(op: Op, g: Graph, ctx) -> Layer:
     dtype = act_type(g, op.outputs[0])
     if op.kind == "HARD_SWISH" and ctx.arch != "reference":  # int8 only: a function of the input byte
         return lut_layer(op, g, ctx, hard_swish_table(_params(op, g)), "lut256",
                          "the reference kernel's 16-bit arithmetic evaluated on all 256 input bytes at compile time: "
                          "one table load per element")
+    if op.kind in ("LOGISTIC", "TANH") and dtype == "int8" and ctx.arch != "reference":
+        return lut_layer(op, g, ctx, sigmoid_table(op.kind, _params(op, g)), "lut256",
+                         "the reference kernel's fixed-point (gemmlowp) arithmetic evaluated on all 256 input bytes at "
+                         "compile time: one table load per element")
     kernel, ctype = kernel_for(KERNELS[op.kind], dtype), C_TYPES[dtype]
     name = ctx.params("tfedge_act_params", _params(op, g))
     call = f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, {ctx.ptr(op.outputs[0], ctype)});"
