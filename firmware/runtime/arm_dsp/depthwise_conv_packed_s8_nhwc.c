@@ -139,15 +139,25 @@ static inline __attribute__((always_inline)) int32_t out1(int32_t acc, const tfe
  * the tensor is read or written): base, w and r point at the partial group. */
 static __attribute__((noinline)) void dw_part(const tfedge_conv_params *p, const int8_t *base, const uint32_t *w,
                                               const tfedge_requant_ch *r, int8_t *out, const int32_t win[4],
-                                              int32_t part) {
+                                              int32_t part, const int8_t *end) {
   const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
   const int32_t dx = p->dil_w * p->in_c, dy = p->dil_h * p->in_w * p->in_c;
   const int general = p->rq_general != 0;
   int32_t a0 = r[0].bias, a1 = r[1].bias, a2 = r[2].bias, a3 = 0, ky, kx;
-  for (ky = win[0]; ky < win[1]; ++ky) {
-    const int8_t *q = base + ky * dy;
-    const uint32_t *wr = w + 2 * ky * p->k_w;
-    for (kx = win[2]; kx < win[3]; ++kx) TAP_PART(q + kx * dx, wr + 2 * kx, part);
+  /* the lanes past `part` have zero weights, so a whole word may be read wherever its 4 bytes lie inside the
+   * input (end: the tensor's end): the last tap of the window decides for all */
+  if (win[0] < win[1] && win[2] < win[3] && base + (win[1] - 1) * dy + (win[3] - 1) * dx + 4 <= end) {
+    for (ky = win[0]; ky < win[1]; ++ky) {
+      const int8_t *q = base + ky * dy;
+      const uint32_t *wr = w + 2 * ky * p->k_w;
+      for (kx = win[2]; kx < win[3]; ++kx) TAP(q + kx * dx, wr + 2 * kx);
+    }
+  } else {
+    for (ky = win[0]; ky < win[1]; ++ky) {
+      const int8_t *q = base + ky * dy;
+      const uint32_t *wr = w + 2 * ky * p->k_w;
+      for (kx = win[2]; kx < win[3]; ++kx) TAP_PART(q + kx * dx, wr + 2 * kx, part);
+    }
   }
   (void)a3;
   out[0] = (int8_t)out1(a0, r, 1, p->act_min, p->act_max, general, p->output_offset);
@@ -197,10 +207,16 @@ static __attribute__((noinline)) void run(const tfedge_conv_params *p, const int
           /* 3x3: taps outside the image read a row of input zero points (x + offset = 0) */
           const int8_t *tap[9];
           dw_args args;
-          int32_t t;
-          for (t = 0; t < 9; ++t) {
-            const int32_t ty = t / 3, tx = t % 3;
-            tap[t] = ty >= ky0 && ty < ky1 && tx >= kx0 && tx < kx1 ? base + ty * dy + tx * dx : zrow;
+          int32_t ty, tx;
+          if (ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3) { /* inside the image: no tests per tap */
+            for (ty = 0; ty < 3; ++ty) {
+              const int8_t *q = base + ty * dy;
+              tap[3 * ty] = q, tap[3 * ty + 1] = q + dx, tap[3 * ty + 2] = q + 2 * dx;
+            }
+          } else {
+            for (ty = 0; ty < 3; ++ty)
+              for (tx = 0; tx < 3; ++tx)
+                tap[3 * ty + tx] = ty >= ky0 && ty < ky1 && tx >= kx0 && tx < kx1 ? base + ty * dy + tx * dx : zrow;
           }
           args.taps = tap, args.w = w, args.rq = r, args.out = output, args.groups = full >> 2, args.off2 = off2;
           args.lo4 = lo4, args.hi4 = hi4;
@@ -223,7 +239,7 @@ static __attribute__((noinline)) void run(const tfedge_conv_params *p, const int
         if (c_n != full) {
           const int32_t win[4] = {ky0, ky1, kx0, kx1};
           dw_part(p, base + full, (const uint32_t *)(const void *)p->weights + 2 * taps * (full >> 2), p->rq + full,
-                  output + full, win, c_n - full);
+                  output + full, win, c_n - full, in_b + p->in_h * row);
         }
         output += c_n;
       }
