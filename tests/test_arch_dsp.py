@@ -193,6 +193,10 @@ CASES = {
     "dw_dilation2_c4": ("depthwise", dict(hw=(7, 7), cin=4, dilation=2), None),
     "dense_13_to_7_relu": ("dense", dict(shape=(13,), units=7, activation="relu"), None),
     "residual_add": ("residual", dict(hw=(6, 6), c=4, op="add"), None),
+    # arm_dsp mean_s8: 4 channels per word (+ a partial group), more than 256 rows (lane flush), keepdims
+    "mean_global_c6": ("global_pool", dict(hw=(5, 7), c=6), None),
+    "mean_306_rows_c8": ("global_pool", dict(hw=(18, 17), c=8), None),
+    "mean_c9_keepdims": ("mean", dict(hw=(4, 6), c=9, keepdims=True), None),
     # issue 11: any quantization, dead channels, depth multipliers, odd channel counts
     "conv3x3_mixed_quantization": ("conv2d", dict(hw=(6, 6), cin=8, filters=12),
                                    dict(zero=[1, 5], tiny={2: 16, 3: 22, 7: 14, 10: 24}, left={4: 9, 9: 7})),
