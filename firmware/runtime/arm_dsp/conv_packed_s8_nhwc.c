@@ -14,6 +14,19 @@
 
 /* No fallback to the portable loops: the compiler always gives these variants records and scratch. */
 
+/* n bytes from src to dst by words (the last one ending at n, overlapping), nothing outside either range. */
+static inline __attribute__((always_inline)) void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
+  int32_t j;
+  if (n < 4) {
+    dst[0] = src[0];
+    if (n > 1) dst[1] = src[1];
+    if (n > 2) dst[2] = src[2];
+    return;
+  }
+  for (j = 0; j + 4 < n; j += 4) tfedge_st32(dst + j, tfedge_ld32(src + j));
+  tfedge_st32(dst + n - 4, tfedge_ld32(src + n - 4));
+}
+
 /* The im2col vector of output pixel (oy, ox), widened, into slot `dst` (stride 4 words per group). */
 static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *stage,
                    uint32_t *dst, int32_t k_padded) {
@@ -46,30 +59,38 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
      * the value they pad, which the next values overwrite (the stage has 4 bytes of slack after k_padded). */
     const uint32_t zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
     const int32_t k = p->k_h * p->k_w * in_c;
-    int8_t *s = stage;
     const int32_t span = p->k_w * in_c; /* one window row, contiguous in the input when dil_w == 1 */
-    const int whole_rows = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
-    const int32_t n = whole_rows ? span : in_c; /* bytes per copy */
+    int8_t *s = stage;
     int32_t j;
-    for (ky = 0; ky < p->k_h; ++ky) {
-      const int32_t y = y0 + ky * p->dil_h;
-      if (y < 0 || y >= p->in_h) {
-        for (j = 0; j < span; j += 4) tfedge_st32(s + j, zp4);
-        s += span;
-        continue;
+    if (p->dil_w == 1) { /* per window row: zero points for the taps left and right of the image, one move between */
+      int32_t lo = x0 < 0 ? -x0 : 0, hi = p->in_w - x0;
+      lo = lo > p->k_w ? p->k_w : lo;
+      hi = hi > p->k_w ? p->k_w : hi < lo ? lo : hi;
+      for (ky = 0; ky < p->k_h; ++ky, s += span) {
+        const int32_t y = y0 + ky * p->dil_h, left = lo * in_c, mid = (hi - lo) * in_c;
+        if (y < 0 || y >= p->in_h) {
+          for (j = 0; j < span; j += 4) tfedge_st32(s + j, zp4);
+          continue;
+        }
+        for (j = 0; j < left; j += 4) tfedge_st32(s + j, zp4); /* (spills into mid, written next) */
+        if (mid) copy_bytes(s + left, in_b + (y * p->in_w + x0 + lo) * in_c, mid);
+        for (j = left + mid; j < span; j += 4) tfedge_st32(s + j, zp4);
       }
-      for (kx = 0; kx < p->k_w; kx += whole_rows ? p->k_w : 1, s += n) {
-        const int32_t x = x0 + kx * p->dil_w;
-        const int8_t *src = in_b + (y * p->in_w + x) * in_c;
-        if (x < 0 || x >= p->in_w) {
-          for (j = 0; j < n; j += 4) tfedge_st32(s + j, zp4);
-        } else if (n >= 4) {
-          for (j = 0; j + 4 < n; j += 4) tfedge_st32(s + j, tfedge_ld32(src + j));
-          tfedge_st32(s + n - 4, tfedge_ld32(src + n - 4));
-        } else {
-          s[0] = src[0];
-          if (n > 1) s[1] = src[1];
-          if (n > 2) s[2] = src[2];
+    } else {
+      for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t y = y0 + ky * p->dil_h;
+        if (y < 0 || y >= p->in_h) {
+          for (j = 0; j < span; j += 4) tfedge_st32(s + j, zp4);
+          s += span;
+          continue;
+        }
+        for (kx = 0; kx < p->k_w; ++kx, s += in_c) {
+          const int32_t x = x0 + kx * p->dil_w;
+          if (x < 0 || x >= p->in_w) {
+            for (j = 0; j < in_c; j += 4) tfedge_st32(s + j, zp4);
+          } else {
+            copy_bytes(s, in_b + (y * p->in_w + x) * in_c, in_c);
+          }
         }
       }
     }
@@ -85,7 +106,7 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
 }
 
 /* The bytewise gather of a window inside the image with dil_w == 1 (every window row span contiguous bytes,
- * span >= 4, rows dy apart): one word move per 4 bytes (the last word of a row ends at its end, overlapping the
+ * rows dy apart): one word move per 4 bytes (the last word of a row ends at its end, overlapping the
  * one before), the zero-point tail, then widened: the per-tap tests and the generic loop's bookkeeping were
  * most of the cost of narrow layers (in_c 3: ~300 instructions per pixel, ~110 here). */
 typedef struct {
@@ -98,10 +119,7 @@ static void gather_rows(const rows_plan *g, const int8_t *src, int8_t *stage, ui
   const uint32_t off2 = g->off2;
   int8_t *s = stage;
   int32_t ky, j;
-  for (ky = 0; ky < g->k_h; ++ky, src += g->dy, s += span) {
-    for (j = 0; j + 4 < span; j += 4) tfedge_st32(s + j, tfedge_ld32(src + j));
-    tfedge_st32(s + span - 4, tfedge_ld32(src + span - 4));
-  }
+  for (ky = 0; ky < g->k_h; ++ky, src += g->dy, s += span) copy_bytes(s, src, span);
   for (j = g->k; j < kp; j += 4) tfedge_st32(stage + j, g->zp4);
   for (j = 0; j < kp; j += 8, dst += 8) {
     const uint32_t v = tfedge_ld32(stage + j), u = tfedge_ld32(stage + j + 4);
@@ -548,19 +566,6 @@ static inline __attribute__((always_inline)) void requant_pair(const int32_t *ac
   }
 }
 
-/* n bytes from src to dst by words (the last one ending at n, overlapping), nothing outside either range. */
-static inline __attribute__((always_inline)) void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
-  int32_t j;
-  if (n < 4) {
-    dst[0] = src[0];
-    if (n > 1) dst[1] = src[1];
-    if (n > 2) dst[2] = src[2];
-    return;
-  }
-  for (j = 0; j + 4 < n; j += 4) tfedge_st32(dst + j, tfedge_ld32(src + j));
-  tfedge_st32(dst + n - 4, tfedge_ld32(src + n - 4));
-}
-
 /* clamp: the activation range is narrower than int8. With constant channels skipped (const_row) only the
  * live_c computed channels go through the dot products, into a 2-pixel row after the byte row in scratch,
  * and each pixel is then written from the constant row and those values. */
@@ -582,7 +587,7 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   rp.k_h = p->k_h, rp.span = p->k_w * p->in_c, rp.dy = p->dil_h * p->in_w * p->in_c, rp.k = p->k_h * rp.span;
   rp.k_padded = k_padded, rp.off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
   rp.zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
-  if (!(p->in_c & 3) || p->dil_w != 1 || rp.span < 4) rp.span = 0; /* whole groups per tap: gather's own path */
+  if (!(p->in_c & 3) || p->dil_w != 1) rp.span = 0; /* whole groups per tap: gather's own path */
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     int8_t *out_b = output + b * npx * out_c;
