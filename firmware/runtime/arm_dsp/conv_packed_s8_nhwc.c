@@ -27,6 +27,21 @@ static inline __attribute__((always_inline)) void copy_bytes(int8_t *dst, const 
   tfedge_st32(dst + n - 4, tfedge_ld32(src + n - 4));
 }
 
+/* The gathered bytes' zero-point tail [k, k_padded) (times zero weights), then all of them widened with the input
+ * offset into slot dst (SXTAB16 / ROR 8: [x0 x2][x1 x3] per 4 values), 8 per iteration. */
+static inline __attribute__((always_inline)) void stage_widen(int8_t *stage, int32_t k, int32_t k_padded, uint32_t zp4,
+                                                              uint32_t off2, uint32_t *dst) {
+  int32_t j;
+  for (j = k; j < k_padded; j += 4) tfedge_st32(stage + j, zp4);
+  for (j = 0; j < k_padded; j += 8, dst += 8) {
+    const uint32_t v = tfedge_ld32(stage + j), u = tfedge_ld32(stage + j + 4);
+    dst[0] = __sxtab16(off2, v);
+    dst[1] = tfedge_sxtab16_ror8(off2, v);
+    dst[4] = __sxtab16(off2, u);
+    dst[5] = tfedge_sxtab16_ror8(off2, u);
+  }
+}
+
 /* The im2col vector of output pixel (oy, ox), widened, into slot `dst` (stride 4 words per group). */
 static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *stage,
                    uint32_t *dst, int32_t k_padded) {
@@ -94,14 +109,7 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
         }
       }
     }
-    for (j = k; j < k_padded; j += 4) tfedge_st32(stage + j, zp4); /* tail: times zero weights */
-    for (g = 0; g < k_padded; g += 8, dst += 8) {
-      const uint32_t v = tfedge_ld32(stage + g), u = tfedge_ld32(stage + g + 4);
-      dst[0] = __sxtab16(off2, v);
-      dst[1] = tfedge_sxtab16_ror8(off2, v);
-      dst[4] = __sxtab16(off2, u);
-      dst[5] = tfedge_sxtab16_ror8(off2, u);
-    }
+    stage_widen(stage, k, k_padded, zp4, off2, dst);
   }
 }
 
@@ -115,19 +123,11 @@ typedef struct {
 } rows_plan;
 
 static void gather_rows(const rows_plan *g, const int8_t *src, int8_t *stage, uint32_t *dst) {
-  const int32_t span = g->span, kp = g->k_padded;
-  const uint32_t off2 = g->off2;
+  const int32_t span = g->span;
   int8_t *s = stage;
-  int32_t ky, j;
+  int32_t ky;
   for (ky = 0; ky < g->k_h; ++ky, src += g->dy, s += span) copy_bytes(s, src, span);
-  for (j = g->k; j < kp; j += 4) tfedge_st32(stage + j, g->zp4);
-  for (j = 0; j < kp; j += 8, dst += 8) {
-    const uint32_t v = tfedge_ld32(stage + j), u = tfedge_ld32(stage + j + 4);
-    dst[0] = __sxtab16(off2, v);
-    dst[1] = tfedge_sxtab16_ror8(off2, v);
-    dst[4] = __sxtab16(off2, u);
-    dst[5] = tfedge_sxtab16_ror8(off2, u);
-  }
+  stage_widen(stage, g->k, g->k_padded, g->zp4, g->off2, dst);
 }
 
 /* Pixel (oy, ox) into slot dst: gather_rows where it applies (rp->span: 0 when never), else gather. */
