@@ -29,8 +29,8 @@ static inline __attribute__((always_inline)) void copy_bytes(int8_t *dst, const 
 
 /* The gathered bytes' zero-point tail [k, k_padded) (times zero weights), then all of them widened with the input
  * offset into slot dst (SXTAB16 / ROR 8: [x0 x2][x1 x3] per 4 values), 8 per iteration. */
-static inline __attribute__((always_inline)) void stage_widen(int8_t *stage, int32_t k, int32_t k_padded, uint32_t zp4,
-                                                              uint32_t off2, uint32_t *dst) {
+static __attribute__((noinline)) void stage_widen(int8_t *stage, int32_t k, int32_t k_padded, uint32_t zp4,
+                                                  uint32_t off2, uint32_t *dst) {
   int32_t j;
   for (j = k; j < k_padded; j += 4) tfedge_st32(stage + j, zp4);
   for (j = 0; j < k_padded; j += 8, dst += 8) {
@@ -120,6 +120,8 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
 typedef struct {
   int32_t k_h, span, dy, k, k_padded;
   uint32_t off2, zp4;
+  const int8_t *in_b; /* (gather_px) the batch's input */
+  int8_t *stage;      /* (gather_px) the byte row in scratch */
 } rows_plan;
 
 static void gather_rows(const rows_plan *g, const int8_t *src, int8_t *stage, uint32_t *dst) {
@@ -130,15 +132,15 @@ static void gather_rows(const rows_plan *g, const int8_t *src, int8_t *stage, ui
   stage_widen(stage, g->k, g->k_padded, g->zp4, g->off2, dst);
 }
 
-/* Pixel (oy, ox) into slot dst: gather_rows where it applies (rp->span: 0 when never), else gather. */
-static inline __attribute__((always_inline)) void gather_px(const tfedge_conv_params *p, const rows_plan *rp,
-                                                            const int8_t *in_b, int32_t oy, int32_t ox, int8_t *stage,
-                                                            uint32_t *dst, int32_t k_padded) {
+/* Pixel (oy, ox) of the batch at rp->in_b into slot dst: gather_rows where it applies (rp->span: 0 when never),
+ * else gather (out of line: one copy for the 4 specialisations of run). */
+static __attribute__((noinline)) void gather_px(const tfedge_conv_params *p, const rows_plan *rp, int32_t oy,
+                                                int32_t ox, uint32_t *dst) {
   const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
   if (rp->span && y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w)
-    gather_rows(rp, in_b + (y0 * p->in_w + x0) * p->in_c, stage, dst);
+    gather_rows(rp, rp->in_b + (y0 * p->in_w + x0) * p->in_c, rp->stage, dst);
   else
-    gather(p, in_b, oy, ox, stage, dst, k_padded);
+    gather(p, rp->in_b, oy, ox, rp->stage, dst, rp->k_padded);
 }
 
 /* All channel pairs for one pixel pair: acc[4j..4j+3] = {px0 ch 2j, px0 ch 2j+1, px1 ch 2j, px1 ch 2j+1},
@@ -566,6 +568,13 @@ static inline __attribute__((always_inline)) void requant_pair(const int32_t *ac
   }
 }
 
+/* An odd channel count's two pixels from the requantizing pass's rows of cc + 1 bytes to o0 and o0 + stride
+ * (out of line: one copy for the 4 specialisations of run). */
+static __attribute__((noinline)) void copy_pair_out(int8_t *o0, int32_t stride, const int8_t *rows, int32_t cc) {
+  copy_bytes(o0, rows, cc);
+  copy_bytes(o0 + stride, rows + cc + 1, cc);
+}
+
 /* clamp: the activation range is narrower than int8. With constant channels skipped (const_row) only the
  * live_c computed channels go through the dot products, into a 2-pixel row after the byte row in scratch,
  * and each pixel is then written from the constant row and those values. */
@@ -588,18 +597,20 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   rp.k_padded = k_padded, rp.off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
   rp.zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
   if (!(p->in_c & 3) || p->dil_w != 1) rp.span = 0; /* whole groups per tap: gather's own path */
+  rp.stage = stage;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
+    rp.in_b = in_b;
     int8_t *out_b = output + b * npx * out_c;
     int32_t oy = 0, ox = 0; /* pixel i */
     for (i = 0; i < npx; i += 2) {
       const int two = i + 1 < npx;
       int8_t *o0 = compact ? live : out_b + i * out_c;
       if (cc) {
-        gather_px(p, &rp, in_b, oy, ox, stage, buf, k_padded);
+        gather_px(p, &rp, oy, ox, buf);
         if (++ox == p->out_w) ox = 0, ++oy;
         if (two) {
-          gather_px(p, &rp, in_b, oy, ox, stage, buf + 2, k_padded);
+          gather_px(p, &rp, oy, ox, buf + 2);
           if (++ox == p->out_w) ox = 0, ++oy;
         } else {
           int32_t g;
@@ -615,10 +626,7 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
           if (two && !general) {
             if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8_rq(&args);
             else dot_pairs_rq(&args);
-            if (odd) {
-              copy_bytes(o0, (const int8_t *)accs, cc);
-              copy_bytes(o0 + stride, (const int8_t *)accs + cc + 1, cc);
-            }
+            if (odd) copy_pair_out(o0, stride, (const int8_t *)accs, cc);
           } else {
             if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8(&args);
             else dot_pairs(&args);
