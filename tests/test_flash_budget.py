@@ -90,9 +90,30 @@ def test_runtime_code_on_the_m4(reference_models, name, limit, tmp_path):
     assert ("depthwise_conv_packed_s8_nhwc.c" in code["by_source"]) == (name == "kws_ref_model.tflite")
 
 
-def _uses(out) -> dict[str, int]:
+# the M55 (mps3-an547): KWS measured 23,766 B (depthwise_conv_s8_nhwc.c 6,244 B; 32,334 / 14,812 with every path);
+# issue 11's 16 KB is not met: conv_s8_nhwc.c keeps all its paths (13,414 B; docs/memory.md)
+M55_KWS_LIMIT, M55_KWS_DW_LIMIT = 24 * 1024, 6656
+
+
+def test_runtime_code_on_the_m55_kws(reference_models, tmp_path):
+    """KWS on mps3-an547 links only the Helium depthwise path its layers take (the 3x3 ring, tfedge_uses.h;
+    variants_mve.depthwise_paths): measured 6,244 B for depthwise_conv_s8_nhwc.c against 14,812 with every path."""
+    board = load_board("mps3-an547")
+    res = compile_model(reference_models["kws_ref_model.tflite"], tmp_path / "c", arch=board.kernel_arch)
+    assert _uses(tmp_path / "c", mve=True) == {
+        "MVE_DW_WINDOW": 0, "MVE_DW_RING": 1, "MVE_DW_TAPS": 0}
+    fw = build_firmware(board.for_arena(res.report["arena_bytes"]), [res.model_c, *runtime_sources(board.kernel_arch)],
+                        include_dirs=[res.out_dir, *runtime_include_dirs()])
+    code = code_accounting(fw.elf)
+    assert code["by_source"]["depthwise_conv_s8_nhwc.c"] <= M55_KWS_DW_LIMIT, code
+    assert code["runtime_bytes"] <= M55_KWS_LIMIT, code
+
+
+def _uses(out, mve: bool = False) -> dict[str, int]:
+    """model.h's TFEDGE_MODEL_USES_* values: the Helium ones (MVE_*) with mve, else the others."""
     lines = [line.split() for line in (out / "model.h").read_text().splitlines() if "TFEDGE_MODEL_USES_" in line]
-    return {w[1].removeprefix("TFEDGE_MODEL_USES_"): int(w[2]) for w in lines if w[0] == "#define"}
+    uses = {w[1].removeprefix("TFEDGE_MODEL_USES_"): int(w[2]) for w in lines if w[0] == "#define"}
+    return {k: v for k, v in uses.items() if k.startswith("MVE_") == mve}
 
 
 def test_model_h_names_the_kernel_paths_called(reference_models, tmp_path):

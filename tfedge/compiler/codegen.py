@@ -8,7 +8,7 @@ import re
 import numpy as np
 
 from tfedge.compiler.graph import Graph, Op
-from tfedge.compiler import patches
+from tfedge.compiler import patches, variants_mve
 from tfedge.compiler.inplace import CannotRunInPlace, fused_call, row_call
 from tfedge.compiler.ops import REGISTRY, Layer
 from tfedge.compiler.planner import Plan
@@ -266,7 +266,7 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
     return model_c, model_h, emitted, ctx.flash_parts, ctx.scratch_needs
 
 
-USES = ("W16", "DW_PIXEL", "FC_BLOCKED")  # the optional kernel paths (firmware/runtime/include/tfedge_uses.h)
+USES = ("W16", "DW_PIXEL", "FC_BLOCKED", *variants_mve.USES)  # the optional kernel paths (firmware/runtime/include/tfedge_uses.h)
 
 
 def _uses(emitted: list[Layer]) -> str:

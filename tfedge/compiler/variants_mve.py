@@ -21,6 +21,13 @@ from __future__ import annotations
 import numpy as np
 
 WIN_GROUPS = 4  # the kernel's WIN_GROUPS: at most this many 16-byte groups per window
+WIN_BUF, WIN_NG = 1536, 32  # the kernel's window buffer bytes and 8-lane copy groups per channel
+DW_MAX_C, DW_MAX_TAPS = 512, 64  # the kernel's tap-table limits
+DW3_MAX_RING, DW3_CHUNK = 3072, 32  # the kernel's 3x3 ring: stack bytes, channels per chunk
+
+# The optional Helium kernel paths (firmware/runtime/include/tfedge_uses.h): model.h defines each, 1 when a
+# layer takes it, so the firmware compiles only those.
+USES = ("MVE_DW_WINDOW", "MVE_DW_RING", "MVE_DW_TAPS")
 
 
 def window_geometry(k_h: int, k_w: int, dil_w: int) -> tuple[int, int] | None:
@@ -38,6 +45,34 @@ def window_wins(in_c: int, depth_multiplier: int, out_w: int) -> bool:
     3x3 ring and the tap-table paths on narrower rows of many channels (VWW 6x6x128: 93 k against 115 k,
     KWS 25x5x64 in place by rows: 167 k against 228 k)."""
     return depth_multiplier != 1 or in_c % 4 != 0 or out_w >= 12 or (in_c <= 16 and out_w >= 8)
+
+
+def window_applies(geo: dict, in_c: int) -> bool:
+    """The kernel's win_geometry with prepared data: the window path's buffer and gather-offset limits."""
+    win = window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])
+    if win is None:
+        return False
+    r, g = win
+    cols = (geo["out_w"] - 1) * geo["stride_w"] + geo["k_w"]
+    cs, slack = g * cols * r, 3 * geo["stride_w"] * r + 16
+    if cs + slack > WIN_BUF or cs > 8 * WIN_NG:
+        return False
+    if (geo["k_h"] - 1) * geo["dil_h"] * geo["in_w"] * in_c + (cols - 1) * in_c > 65535:
+        return False
+    return min(in_c, (WIN_BUF - slack) // cs) >= 1
+
+
+def depthwise_paths(geo: dict, in_c: int, depth_multiplier: int) -> tuple[str, ...]:
+    """The optional path of mve/depthwise_conv_s8_nhwc.c a layer with prepared data (depthwise_data) takes, as
+    its depthwise_conv_s8_nhwc() decides: () for the per-pixel loop, which every build keeps. The row calls
+    of in-place layers change only in_h, out_h, pad_top and batches, which the choice does not read."""
+    if window_wins(in_c, depth_multiplier, geo["out_w"]) and window_applies(geo, in_c):
+        return ("MVE_DW_WINDOW",)
+    if depth_multiplier != 1 or in_c > 4 * DW_MAX_C or geo["k_h"] * geo["k_w"] > DW_MAX_TAPS:
+        return ()
+    ring = (geo["k_h"] == geo["k_w"] == 3 and geo["stride_h"] == geo["stride_w"] == 1 and geo["dil_h"] == geo["dil_w"] == 1
+            and in_c % 4 == 0 and in_c <= DW_MAX_C and 3 * (geo["out_w"] + 2) * min(in_c, DW3_CHUNK) <= DW3_MAX_RING)
+    return ("MVE_DW_RING",) if ring else ("MVE_DW_TAPS",)
 
 
 def depthwise_data(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, geo: dict, in_c: int
@@ -74,6 +109,14 @@ def conv_fields(ctx, depthwise: bool, weights: np.ndarray, bias, input_offset: i
     """The extra tfedge_conv_params fields of a CONV_2D or DEPTHWISE_CONV_2D layer on `mve`."""
     data = depthwise_data(weights, bias, input_offset, geo, in_c) if depthwise else conv_data(weights, bias, input_offset)
     return {"arch_prep": ctx.array("int32_t", data, "mveprep")}
+
+
+def conv_paths(depthwise: bool, geo: dict, in_c: int, out_c: int, prepared: bool) -> tuple[str, ...]:
+    """The Layer's optional Helium paths (USES) for a CONV_2D / DEPTHWISE_CONV_2D on `mve`: without prepared data
+    (clustered layers, whose c4 kernel calls the depthwise one with its own rule) every depthwise path."""
+    if not depthwise:
+        return ()
+    return depthwise_paths(geo, in_c, out_c // in_c) if prepared else USES
 
 
 # ---- TRANSPOSE_CONV and BATCH_MATMUL (mve/transpose_conv_s8.c, mve/batch_matmul_s8.c; issue 12) ----------

@@ -20,6 +20,16 @@
 #ifndef TFEDGE_MODEL_USES_FC_BLOCKED
 #define TFEDGE_MODEL_USES_FC_BLOCKED 1 /* FULLY_CONNECTED: inputs longer than TFEDGE_FC_BLOCK */
 #endif
+/* Helium (mve) depthwise paths (variants_mve.depthwise_paths mirrors the kernel's choice) */
+#ifndef TFEDGE_MODEL_USES_MVE_DW_WINDOW
+#define TFEDGE_MODEL_USES_MVE_DW_WINDOW 1 /* the window path: one VMLADAV per output over prepared weight vectors */
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_RING
+#define TFEDGE_MODEL_USES_MVE_DW_RING 1   /* 3x3 stride 1: the ring of 3 padded input rows */
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_TAPS
+#define TFEDGE_MODEL_USES_MVE_DW_TAPS 1   /* depth multiplier 1: 4 pixels through the tap pointer table */
+#endif
 
 #define TFEDGE_USES(x) (TFEDGE_MODEL_USES_##x != 0)
 

@@ -14,8 +14,12 @@
  * - Otherwise (depth multiplier > 1, very wide layers or windows): one pixel at a time over the taps
  *   inside the image with the offset added to each input; depth multiplier > 1 gathers input channel
  *   oc / multiplier with VLDRB gather loads.
- * Requantization is tfedge_mve_mbqm on the 4 channel lanes. */
+ * Requantization is tfedge_mve_mbqm on the 4 channel lanes.
+ * With a model.h (tfedge_uses.h) only the paths its layers take are compiled: the window path
+ * (MVE_DW_WINDOW), the 3x3 ring (MVE_DW_RING) and the tap table (MVE_DW_TAPS); dw_pixel, the one that
+ * takes any layer, stays, so a path left out still gives the exact result. */
 #include "tfedge_kernels.h"
+#include "tfedge_uses.h"
 
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include "tfedge_fixedpoint.h"
@@ -279,7 +283,7 @@ static void dw3_pad_row(const tfedge_conv_params *p, const int8_t *in_b, int32_t
   }
 }
 
-static void dw3x3(const tfedge_conv_params *p, const int8_t *input, int8_t *output, const int32_t *eb, out_stage o) {
+static __attribute__((noinline)) void dw3x3(const tfedge_conv_params *p, const int8_t *input, int8_t *output, const int32_t *eb, out_stage o) {
   const int32_t C = p->in_c, gs = 4 * (p->out_w + 2), cmax = tfedge_min_i32(C, DW3_CHUNK), row_bytes = gs * cmax / 4;
   const int8_t zp = (int8_t)(-p->input_offset);
   int8_t ring[3 * row_bytes] __attribute__((aligned(4)));          /* padded input row y lives in slot y mod 3 */
@@ -574,7 +578,7 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
      * where its per-row buffer copy and per-call weight preparation weigh more */
     const int win = p->arch_prep ? p->arch_prep[0]
                                  : p->depth_multiplier != 1 || p->in_c % 4 || p->out_w >= 20 || (p->in_c <= 16 && p->out_w >= 8);
-    if (win && win_geometry(p, &wg)) {
+    if (TFEDGE_USES(MVE_DW_WINDOW) && win && win_geometry(p, &wg)) {
       depthwise_window(p, &wg, input, output);
       return;
     }
@@ -584,7 +588,8 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
   const int32_t pixels = p->out_h * p->out_w;
   int32_t b, g, j, c, t;
   /* with prepared data the effective bias is not on the stack: only the zero-point row grows with C */
-  if (p->depth_multiplier != 1 || p->out_c > (p->arch_prep ? 4 * DW_MAX_C : DW_MAX_C) || taps > DW_MAX_TAPS) {
+  if (p->depth_multiplier != 1 || p->out_c > (p->arch_prep ? 4 * DW_MAX_C : DW_MAX_C) || taps > DW_MAX_TAPS ||
+      (!TFEDGE_USES(MVE_DW_TAPS) && !(TFEDGE_USES(MVE_DW_RING) && dw3x3_applies(p)))) {
     for (b = 0; b < p->batches; ++b)
       for (g = 0; g < pixels; ++g, output += p->out_c)
         dw_pixel(p, input + b * p->in_h * p->in_w * p->in_c, g / p->out_w, g % p->out_w, o, output);
@@ -613,10 +618,11 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
       if (p->bias) sum = vaddq_s32(sum, vldrwq_z_s32(p->bias + c, pr));
       vstrwq_p_s32(eb_stack + c, sum, pr);
     }
-    if (dw3x3_applies(p)) {
+    if (TFEDGE_USES(MVE_DW_RING) && dw3x3_applies(p)) {
       dw3x3(p, input, output, eb, o);
       return;
     }
+    if (!TFEDGE_USES(MVE_DW_TAPS)) return; /* not reached (dw_pixel above): lets the compiler drop the table path */
     /* the general path: a row of zero points for taps outside the image, the taps' input offsets */
     tfedge_mve_fill(zero_points, (int8_t)(-p->input_offset), p->in_c);
     for (j = 0, t = 0; j < p->k_h; ++j) {
