@@ -27,7 +27,8 @@ DW3_MAX_RING, DW3_CHUNK = 3072, 32  # the kernel's 3x3 ring: stack bytes, channe
 
 # The optional Helium kernel paths (firmware/runtime/include/tfedge_uses.h): model.h defines each, 1 when a
 # layer takes it, so the firmware compiles only those.
-USES = ("MVE_DW_WINDOW", "MVE_DW_RING", "MVE_DW_TAPS")
+USES = ("MVE_DW_WINDOW", "MVE_DW_RING", "MVE_DW_TAPS", "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_DIRECT")
+WS_MAX_K, IM2COL_MAX = 64, 1024  # mve/conv_s8_nhwc.c: weights stationary up to this K, im2col up to this
 
 
 def window_geometry(k_h: int, k_w: int, dil_w: int) -> tuple[int, int] | None:
@@ -115,8 +116,21 @@ def conv_paths(depthwise: bool, geo: dict, in_c: int, out_c: int, prepared: bool
     """The Layer's optional Helium paths (USES) for a CONV_2D / DEPTHWISE_CONV_2D on `mve`: without prepared data
     (clustered layers, whose c4 kernel calls the depthwise one with its own rule) every depthwise path."""
     if not depthwise:
-        return ()
-    return depthwise_paths(geo, in_c, out_c // in_c) if prepared else USES
+        return conv2d_paths(geo, in_c)
+    return depthwise_paths(geo, in_c, out_c // in_c) if prepared else USES[:3]
+
+
+def conv2d_paths(geo: dict, in_c: int) -> tuple[str, ...]:
+    """mve/conv_s8_nhwc.c's choice (also for the clustered kernel's channel blocks): K > 1024 the direct loop,
+    K <= 64 weights stationary when K > 16 or the 1x1 unpadded gather applies, else the im2col matmul. Row
+    calls (in place, patch stage) change pad_top: a padded 1x1 layer with K <= 16 may take either."""
+    k = geo["k_h"] * geo["k_w"] * in_c
+    if k > IM2COL_MAX:
+        return ("MVE_CONV_DIRECT",)
+    one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_left"] == 0
+    if k <= 16 and one and geo["pad_top"] != 0:
+        return ("MVE_CONV_WS", "MVE_CONV_MM")
+    return ("MVE_CONV_WS",) if k <= WS_MAX_K and (k > 16 or (one and geo["pad_top"] == 0)) else ("MVE_CONV_MM",)
 
 
 # ---- TRANSPOSE_CONV and BATCH_MATMUL (mve/transpose_conv_s8.c, mve/batch_matmul_s8.c; issue 12) ----------

@@ -30,6 +30,16 @@
 #ifndef TFEDGE_MODEL_USES_MVE_DW_TAPS
 #define TFEDGE_MODEL_USES_MVE_DW_TAPS 1   /* depth multiplier 1: 4 pixels through the tap pointer table */
 #endif
+/* Helium (mve) conv paths (variants_mve.conv_paths) */
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_WS
+#define TFEDGE_MODEL_USES_MVE_CONV_WS 1     /* K <= 64: weights stationary */
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_MM
+#define TFEDGE_MODEL_USES_MVE_CONV_MM 1     /* im2col + 4-pixel matmul */
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_DIRECT
+#define TFEDGE_MODEL_USES_MVE_CONV_DIRECT 1 /* K > 1024: one pixel at a time */
+#endif
 
 #define TFEDGE_USES(x) (TFEDGE_MODEL_USES_##x != 0)
 

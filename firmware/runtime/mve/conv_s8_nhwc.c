@@ -7,8 +7,13 @@
  * load feeds four VMLADAVs (16 MACs each). The input offset is not added per MAC: sum((x + off) * w)
  * = sum(x * w) + off * sum(w), and off * sum(w) + bias is computed once per call ("effective bias").
  * A 1x1 window (or a 1-row window with dil_w = 1) that lies inside the image is used in place.
- * Accumulators are requantized four lanes at a time (tfedge_mve_requant_row). */
+ * Accumulators are requantized four lanes at a time (tfedge_mve_requant_row).
+ * With a model.h (tfedge_uses.h) only the paths its layers take are compiled: weights stationary
+ * (MVE_CONV_WS, K <= 64), the im2col matmul (MVE_CONV_MM) and the direct loop (MVE_CONV_DIRECT, K > 1024).
+ * Without the direct loop the matmul takes any K (exact, a larger stack); without one of WS / MM the
+ * other takes the K <= 64 layers. */
 #include "tfedge_kernels.h"
+#include "tfedge_uses.h"
 
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include "tfedge_fixedpoint.h"
@@ -560,10 +565,11 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
                               const int8_t *input, int8_t *output) {
   const int32_t K = p->k_h * p->k_w * p->in_c;
   /* K <= 16 through im2col: the 4-pixel matmul below keeps its columns in registers, measured faster */
-  if (K <= WS_MAX_K && (K > 16 || ws_gather(p))) {
+  if (K <= WS_MAX_K && ((TFEDGE_USES(MVE_CONV_WS) && (K > 16 || ws_gather(p))) || !TFEDGE_USES(MVE_CONV_MM))) {
     conv_ws(p, weights, c_begin, c_count, input, output);
     return;
   }
+  if (!TFEDGE_USES(MVE_CONV_MM)) return; /* not reached (model.h names MM for every K > 64 layer) */
   const int32_t left = tfedge_mve_any_left_shift(p->shift + c_begin, c_count);
   const int32_t pixels = p->out_h * p->out_w;
   const int32_t chunk = tfedge_min_i32(OC_CHUNK, c_count);
@@ -608,7 +614,7 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
 }
 
 void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
-  if (p->k_h * p->k_w * p->in_c > IM2COL_MAX)
+  if (TFEDGE_USES(MVE_CONV_DIRECT) && p->k_h * p->k_w * p->in_c > IM2COL_MAX)
     conv_direct(p, input, output, tfedge_mve_any_left_shift(p->shift, p->out_c));
   else
     tfedge_mve_conv_channels(p, p->weights, 0, p->out_c, input, output);
