@@ -569,7 +569,7 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
     conv_ws(p, weights, c_begin, c_count, input, output);
     return;
   }
-  if (!TFEDGE_USES(MVE_CONV_MM)) return; /* not reached (model.h names MM for every K > 64 layer) */
+  if (!TFEDGE_USES(MVE_CONV_MM)) __builtin_trap(); /* not reached (model.h names MM for every K > 64 layer): a wrong model.h faults, never a silent unwritten output */
   const int32_t left = tfedge_mve_any_left_shift(p->shift + c_begin, c_count);
   const int32_t pixels = p->out_h * p->out_w;
   const int32_t chunk = tfedge_min_i32(OC_CHUNK, c_count);

@@ -622,7 +622,7 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
       dw3x3(p, input, output, eb, o);
       return;
     }
-    if (!TFEDGE_USES(MVE_DW_TAPS)) return; /* not reached (dw_pixel above): lets the compiler drop the table path */
+    if (!TFEDGE_USES(MVE_DW_TAPS)) __builtin_trap(); /* not reached (dw_pixel above): lets the compiler drop the table path; a wrong model.h faults */
     /* the general path: a row of zero points for taps outside the image, the taps' input offsets */
     tfedge_mve_fill(zero_points, (int8_t)(-p->input_offset), p->in_c);
     for (j = 0, t = 0; j < p->k_h; ++j) {
