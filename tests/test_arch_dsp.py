@@ -414,14 +414,15 @@ def test_weights_auto_spends_the_budget_where_it_buys_most(reference_models, tmp
     assert all(wide[r["index"]]["storage_bytes"] == 2 * r["storage_bytes"] for r in packed)  # int16: twice the bytes
     assert report("auto:0")["flash_bytes"] == int8["flash_bytes"]
     assert report(f"auto:{int16['flash_bytes']}")["flash_bytes"] == int16["flash_bytes"]
-    budget = 9000  # int8 weights: first conv 2,560 B, pointwise convs 4,096 B each, FC 768 B
+    budget = 9000  # int8 weights: first conv 2,560 B, depthwise 576 B and pointwise convs 4,096 B each, FC 768 B
     auto = report(f"auto:{budget}")
     extra = auto["flash_bytes"] - int8["flash_bytes"]
     chosen = [r for r in auto["layers"] if r["storage"] == "int16" and r["kernel"] in variants.INT16_SAVING]
     assert 0 < extra <= sum(r["storage_bytes"] // 2 for r in chosen) <= budget  # (+ the bytes the widening adds)
-    # the first conv and one 4 KB pointwise conv (most saved per byte), then the FC in the 2.3 KB left
-    assert sorted((r["op"], r["storage_bytes"]) for r in chosen) == [("CONV_2D", 5120), ("CONV_2D", 8192),
-                                                                     ("FULLY_CONNECTED", 1536)]
+    # the first conv, the first pointwise conv and the four depthwise layers (equal gains per byte, taken in layer
+    # order while they fit: 2,560 + 576 + 4,096 + 3 x 576 = 8,960 B); the FC saves the least per byte
+    assert sorted((r["op"], r["storage_bytes"]) for r in chosen) == [("CONV_2D", 5120), ("CONV_2D", 8192)] + [
+        ("DEPTHWISE_CONV_2D", 1152)] * 4
     with pytest.raises(ModelError, match="auto:BYTES"):
         compile_model(tflite, tmp_path / "x", arch="dsp", weights="auto")
     with pytest.raises(ModelError, match="must be an integer"):
