@@ -13,15 +13,27 @@ def wrap(x: int) -> int:
     return (x + (1 << 31)) % (1 << 32) - (1 << 31)
 
 
+def trunc_div(a: int, b: int) -> int:
+    """C/C++ integer division: the quotient truncated toward zero (Python's // floors)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
 def srdhm(a: int, b: int) -> int:
     """SaturatingRoundingDoublingHighMul."""
     if a == b == INT32_MIN:
         return INT32_MAX
     ab = a * b
     nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
-    total = ab + nudge
-    q = abs(total) >> 31  # C++ integer division truncates toward zero
-    return q if total >= 0 else -q
+    return trunc_div(ab + nudge, 1 << 31)
+
+
+def srdhm16(a: int, b: int) -> int:
+    """SaturatingRoundingDoublingHighMul on int16 (gemmlowp's int16 form)."""
+    if a == b == -32768:
+        return 32767
+    ab = a * b
+    return trunc_div(ab + ((1 << 14) if ab >= 0 else 1 - (1 << 14)), 1 << 15)
 
 
 def rdivpot(x: int, exponent: int) -> int:
@@ -121,9 +133,7 @@ def _two_over_one_plus_x(a: int) -> int:
 
 def _trunc_half(s: int) -> int:
     """(s + sign(s)) / 2 with C's truncating division, as int32 (gemmlowp's rounding half sum)."""
-    t = s + (1 if s >= 0 else -1)
-    q = abs(t) // 2
-    return wrap(q if t >= 0 else -q)
+    return wrap(trunc_div(s + (1 if s >= 0 else -1), 2))
 
 
 def one_over_one_plus_x(a: int) -> int:

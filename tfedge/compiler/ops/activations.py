@@ -109,19 +109,6 @@ def _validate(op: Op, g: Graph) -> list[str]:
     return problems
 
 
-def _trunc_div(a: int, d: int) -> int:
-    """C integer division (truncates toward zero)."""
-    q = abs(a) // d
-    return q if a >= 0 else -q
-
-
-def _srdhm16(a: int, b: int) -> int:
-    if a == b == -32768:
-        return 32767
-    ab = a * b
-    return _trunc_div(ab + ((1 << 14) if ab >= 0 else 1 - (1 << 14)), 1 << 15)
-
-
 def _sat16(v: int) -> int:
     return max(-32768, min(32767, v))
 
@@ -133,17 +120,17 @@ def hard_swish_table(p: dict) -> list[int]:
     for q in range(-128, 128):
         x = q - p["input_zp"]
         x_hires = x * 128  # |x| <= 255: fits int16
-        x_out = _srdhm16(x_hires, p["mult"])
+        x_out = fp.srdhm16(x_hires, p["mult"])
         reluish = x_hires
         if p["shift2"] > 0:
             reluish = _sat16(reluish << (p["shift2"] - 1))
-        reluish = _srdhm16(reluish, p["mult2"])
+        reluish = fp.srdhm16(reluish, p["mult2"])
         if p["shift2"] > 0:
             reluish = _sat16(reluish << 1)
         if p["shift2"] < 0:
             reluish = fp.rdivpot(reluish, -p["shift2"])
         reluish = (reluish + (1 << 15)) >> 1
-        prod = 32767 if reluish == x_out == -32768 else _trunc_div(reluish * x_out, 1 << 15)  # no rounding
+        prod = 32767 if reluish == x_out == -32768 else fp.trunc_div(reluish * x_out, 1 << 15)  # no rounding
         out.append(max(-128, min(127, fp.rdivpot(prod, -p["shift"]) + p["output_zp"])))
     return out
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from tfedge.compiler import quant
+from tfedge.compiler.fixedpoint import trunc_div
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
 from tfedge.compiler.ops.common import (C_TYPES, INT8_INT16, act_type, activation, arity, const_input,
@@ -236,17 +237,14 @@ def _emit_resize(op: Op, g: Graph, ctx) -> Layer:
 def bilinear_taps(in_size: int, out_size: int, align_corners: bool, half_pixel: bool) -> tuple[list, list, list]:
     """TFLM ResizeBilinearInteger's source positions in 1/1024: (lower, upper, weight of upper) per output
     index (C integer division truncates toward zero)."""
-    def cdiv(a: int, b: int) -> int:
-        q = abs(a) // abs(b)
-        return q if (a >= 0) == (b > 0) else -q
     scale = ((1 << 10) * in_size + out_size // 2) // out_size
     if align_corners and out_size > 1:
         scale = ((1 << 10) * (in_size - 1) + (out_size - 1) // 2) // (out_size - 1)
     lo, hi, w = [], [], []
     for i in range(out_size):
         v = i * scale + scale // 2 - (1 << 9) if half_pixel else i * scale
-        lo.append(max(cdiv(v, 1 << 10), 0))
-        hi.append(min(cdiv(v + (1 << 10) - 1, 1 << 10), in_size - 1))
+        lo.append(max(trunc_div(v, 1 << 10), 0))
+        hi.append(min(trunc_div(v + (1 << 10) - 1, 1 << 10), in_size - 1))
         w.append(v - (1 << 10) * lo[-1])
     return lo, hi, w
 
