@@ -11,9 +11,9 @@ MODELS = ["hello_world_int8.tflite", "ad01_int8.tflite", "kws_ref_model.tflite",
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_bit_exact_with_tflm(reference_models, name):
+def test_bit_exact_with_tflm(reference_models, name, tmp_path):
     path = reference_models[name]
-    report = compile_model(path, __import__("tempfile").mkdtemp()).report
+    report = compile_model(path, tmp_path).report
     shape = report["inputs"][0]["shape"]
     x = random_inputs(shape, np.int8, 100, seed=len(name))
     ours = run_model(path, x)
