@@ -101,7 +101,11 @@ def litert_float_values(float_model: bytes, samples: list[list[np.ndarray]], ref
                          experimental_op_resolver_type=resolver)
     ip.allocate_tensors()
     inputs = ip.get_input_details()
-    tensors = [d["index"] for d in ip.get_tensor_details() if np.dtype(d["dtype"]) == np.float32]
+    # The model's own tensors only: newer LiteRT releases also list interpreter-internal ones after them (indices
+    # past the flatbuffer's tensor list, which no caller can name).
+    n_model = len(read_modelt(float_model).subgraphs[0].tensors)
+    tensors = [d["index"] for d in ip.get_tensor_details()
+               if d["index"] < n_model and np.dtype(d["dtype"]) == np.float32]
     for sample in samples:
         ip.reset_all_variables()
         for detail, x in zip(inputs, sample):
