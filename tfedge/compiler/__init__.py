@@ -91,7 +91,7 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
         if needs == kernel_scratch:
             if stage_choice is None and (patches != "off" or stream_input):
                 stage_choice = stage_plan.choose_stage(g, ordered, plan, kernel_scratch, frozenset(excluded), patches=patches,
-                                                       ram_budget=ram_budget, stream=stream_input)
+                                                       ram_budget=ram_budget, stream=stream_input, arch=arch)
                 if stage_choice.stage is not None:
                     layers = ordered  # the stage is the prefix of this order
                     continue
@@ -127,8 +127,9 @@ def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_ho
     weights: storage of the packed conv/FC weights on the DSP kernels, "int8" (the default: widened at run
     time, half the flash), "int16" (widened at compile time: fastest), "auto:BYTES" (int8, then int16 on the
     layers where it saves the most instructions per byte while the extra bytes fit BYTES) or "codebook4" (clustered layers as 4-bit
-    codebooks on every arch). patches: "auto" (the default: run the first layers as a patch stage when it
-    lowers the arena, or as needed to meet ram_budget, the arena bytes) or "off"; stream_input: input 0 is
+    codebooks on every arch). patches: "auto" (the default: the plan with the fewest estimated
+    instructions whose arena meets 0.6x TFLM's, a stage or none), "on" (the least arena) or "off" (layer by layer);
+    ram_budget (arena bytes): the cheapest plan that fits it; stream_input: input 0 is
     pulled row by row through tfedge_model_set_input_rows's callback and never resident (docs/memory.md)."""
     files = generate_sources(tflite, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights,
                              weights=weights, patches=patches, ram_budget=ram_budget, stream_input=stream_input)
