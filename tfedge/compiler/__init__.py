@@ -46,6 +46,7 @@ def load_graph(tflite: str | Path | bytes) -> Graph:
     variables.resolve(g)
     passes.fold_constants(g)
     passes.fuse_dilated_convolutions(g)
+    passes.drop_unread_channels(g)
     try:
         validate(g)
     except UnsupportedModelError as exc:
@@ -230,6 +231,7 @@ def _report(g: Graph, layers, plan, emitted, parts: dict[int, dict[str, int]]) -
     const_bytes = sum(t.nbytes for t in g.tensors if t.is_const)
     flash_total, flash_rows = flash_accounting(g, layers, parts)
     keras_layers = keras_layer_names(g)
+    dropped = g.dropped_channels  # passes.drop_unread_channels
     layer_rows = []
     for i, (op, layer) in enumerate(zip(layers, emitted)):
         layer_rows.append({
@@ -238,8 +240,10 @@ def _report(g: Graph, layers, plan, emitted, parts: dict[int, dict[str, int]]) -
             "kernel": layer.kernel, "variant": layer.variant,
             "variant_reason": layer.variant_reason,
             "input_shapes": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
-            "output_shape": list(g.tensors[op.outputs[0]].shape) if op.outputs else [], "macs": layer.macs,
+            "output_shape": list(g.tensors[op.outputs[0]].shape) if op.outputs else [],
+            "macs": layer.macs + dropped.get(op.index, {}).get("macs_saved", 0),  # nominal: the model's own
             "effective_macs": layer.macs if layer.effective_macs is None else layer.effective_macs,
+            **({"channels_dropped": dropped[op.index]} if op.index in dropped else {}),
             "storage": layer.storage, "storage_bytes": layer.storage_bytes,
             "memory": _memory_note(plan, i), "flash": flash_rows[i],
         })
