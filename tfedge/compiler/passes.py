@@ -256,7 +256,9 @@ def drop_unread_channels(g: Graph) -> None:
                 t.data = np.ascontiguousarray(t.data[keep])
                 t.shape = t.data.shape
                 if t.scale is not None and len(t.scale) == len(keep):  # per-channel quantization along axis 0
-                    t.scale, t.zero_point = t.scale[keep], t.zero_point[keep]
+                    t.scale = t.scale[keep]
+                if t.zero_point is not None and len(t.zero_point) == len(keep):
+                    t.zero_point = t.zero_point[keep]
         y = g.tensors[op.outputs[0]]
         y.shape = (*y.shape[:-1], int(keep.sum()))
         for r in readers:
