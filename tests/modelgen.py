@@ -467,8 +467,30 @@ def dense_3d(keras, steps=6, features=5, units=4, **_):
     return keras.Model(inp, x)
 
 
+def unread_channels(keras, hw=(9, 8), cin=3, **_):
+    """Channels no reader uses (passes.drop_unread_channels): conv A (8 filters) is read by two convs whose weights
+    for A's channels 1 and 4 are zero (one of them also for channel 6, which the other reads: kept); their ADD
+    needs every channel (nothing dropped there); a dense layer's output unit 2 is read by no unit of the next."""
+    inp = keras.Input((*hw, cin))
+    a = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="a")(inp)
+    b1 = keras.layers.Conv2D(6, 3, padding="same", name="b1")(a)
+    b2 = keras.layers.Conv2D(6, 1, name="b2")(a)
+    x = keras.layers.Add()([b1, b2])
+    x = keras.layers.Conv2D(5, 1, activation="relu", name="c")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dense(6, activation="relu", name="d1")(x)
+    x = keras.layers.Dense(4, name="d2")(x)
+    model = keras.Model(inp, x)
+    for name, dead in (("b1", [1, 4, 6]), ("b2", [1, 4]), ("c", [2]), ("d2", [2])):
+        layer = model.get_layer(name)
+        kernel, bias = layer.get_weights()
+        kernel[..., dead, :] = 0.0  # input channels (Conv2D: (kh, kw, in, out); Dense: (in, out))
+        layer.set_weights([kernel, bias])
+    return model
+
+
 BUILDERS.update({f.__name__: f for f in (cropping, permute, nchw_conv, tf_slice, split_concat, gather, binary_math,
-                                         unary_math, prelu, reduce, resize_bilinear, dense_3d)})
+                                         unary_math, prelu, reduce, resize_bilinear, dense_3d, unread_channels)})
 
 
 def many_ops(keras, chw=(3, 9, 8), **_):

@@ -16,7 +16,10 @@ import pytest
 
 from tfedge.compiler import generate_sources, load_graph
 from tfedge.compiler.host_run import run_model
-from tfedge.compiler.patches import CALL, MOVE, READ, Geo, Node, chain, over_input_offset, schedule_stage
+from tfedge.compiler.patches import CALL, MOVE, READ, Geo, Node, chain, make_stage, over_input_offset, schedule_stage
+from tfedge.compiler.ops import REGISTRY
+from tfedge.compiler.planner import plan_memory
+from tfedge.compiler.stage_plan import estimate_instructions, layer_calls
 from tfedge.errors import DoesNotFitError, ModelError
 from tfedge.paths import reference_models_dir
 from tflm_ref import random_inputs, tflm_arena_head, tflm_run
@@ -143,7 +146,7 @@ def test_vww_host_bit_exact_with_layer_by_layer_and_tflm(vww):
 
 
 def test_vww_plan_figures(vww):
-    off, on, streamed = _report(vww, patches="off"), _report(vww), _report(vww, stream_input=True)
+    off, on, streamed = _report(vww, patches="off"), _report(vww, patches="on"), _report(vww, patches="on", stream_input=True)
     p = on["patches"]
     assert "patches" not in off and p["chosen"] and p["arena_before"] == off["arena_bytes"]
     print(f"VWW arena (dsp): layer by layer {off['arena_bytes']:,} B, patches {on['arena_bytes']:,} B "
@@ -162,9 +165,9 @@ def test_ram_budget_and_errors(vww):
     loose = _report(vww, ram_budget=10**6)
     assert not loose["patches"]["chosen"] and "fits the RAM budget" in loose["patches"]["reason"]
     tight = _report(vww, ram_budget=50_000)
-    least = _report(vww)
+    least = _report(vww, patches="on")
     assert tight["patches"]["chosen"] and least["arena_bytes"] <= tight["arena_bytes"] <= 50_000
-    assert tight["patches"]["kernel_calls"] <= least["patches"]["kernel_calls"]  # the cheaper stage within the budget
+    assert tight["patches"]["est_extra_instructions"] <= least["patches"]["est_extra_instructions"]  # cheaper, in budget
     with pytest.raises(ModelError, match="unknown patches mode"):
         _report(vww, patches="sometimes")
     with pytest.raises(ModelError, match="positive number of bytes"):
@@ -178,13 +181,13 @@ def test_resnet8_residual_blocks_in_the_stage(reference_models):
     x = _inputs(model, 8, seed=5)
     ref = run_model(model, x, arch="dsp", patches="off")
     assert np.array_equal(ref, tflm_run(model, x).reshape(ref.shape))
-    least = _report(model)
+    least = _report(model, patches="on")
     budget = _report(model, ram_budget=least["arena_bytes"] + 4_000)
     assert "ADD" in [row["op"] for row in least["layers"][:least["patches"]["layers"][1] + 1]]
     assert least["arena_bytes"] <= 18_000 < least["patches"]["arena_before"]  # 17,568 measured (28,320 without)
-    for kw in ({}, {"ram_budget": least["arena_bytes"] + 4_000}, {"stream_input": True}):
+    for kw in ({"patches": "on"}, {"ram_budget": least["arena_bytes"] + 4_000}, {"stream_input": True}):
         assert np.array_equal(run_model(model, x, arch="dsp", **kw), ref), kw
-    assert budget["patches"]["kernel_calls"] <= least["patches"]["kernel_calls"]
+    assert budget["patches"]["est_extra_instructions"] <= least["patches"]["est_extra_instructions"]
 
 
 def test_streaming_needs_an_nhwc_input(reference_models):
@@ -194,7 +197,7 @@ def test_streaming_needs_an_nhwc_input(reference_models):
 
 # ---- corpus image models ---------------------------------------------------------------------------------------
 
-CORPUS = ["mbv1_025_gray", "mbv2_035", "mcunet_se", "hswish_cnn"]  # hswish_cnn: HARD_SWISH layers in the stage
+CORPUS = ["mbv1_025_gray", "mbv2_035", "mcunet_se", "hswish_cnn", "narrow_c7"]  # hswish_cnn: HARD_SWISH layers in the stage
 
 
 @pytest.fixture(scope="module")
@@ -207,16 +210,45 @@ def corpus() -> dict[str, Path]:
 
 @pytest.mark.parametrize("name", CORPUS)
 def test_corpus_host_bit_exact_and_arena(corpus, name):
+    """The default plan (the fewest estimated instructions within 0.6x TFLM's arena) and the least arena (on):
+    each bit-exact with layer by layer and TFLM; the default's arena within its target, the target within 0.6x
+    the real TFLM arena less the firmware's RAM beside the arena; the least arena within 0.45x."""
     model = corpus[name]
     x = _inputs(model, 6, seed=11)
-    on = run_model(model, x, arch="dsp")
-    assert np.array_equal(on, run_model(model, x, arch="dsp", patches="off"))
-    assert np.array_equal(on, tflm_run(model, x).reshape(on.shape))
-    r = _report(model)
+    off = run_model(model, x, arch="dsp", patches="off")
+    assert np.array_equal(off, tflm_run(model, x).reshape(off.shape))
+    for kw in ({}, {"patches": "on"}):
+        assert np.array_equal(run_model(model, x, arch="dsp", **kw), off), kw
+    r, least = _report(model), _report(model, patches="on")
     total = tflm_arena_head(model, "total")
-    print(f"{name}: arena {r['patches']['arena_before']:,} -> {r['arena_bytes']:,} B, TFLM arena {total:,} B "
-          f"({r['arena_bytes'] / total:.2f}x)")
-    assert r["patches"]["chosen"] and r["arena_bytes"] <= 0.45 * total - 1_500  # harness + stack inside 0.45x
+    p = r["patches"]
+    print(f"{name}: arena {p['arena_before']:,} -> default {r['arena_bytes']:,} B (est. {p['est_extra_instructions']:+,} "
+          f"instructions), least {least['arena_bytes']:,} B, TFLM arena {total:,} B ({r['arena_bytes'] / total:.2f}x)")
+    assert p["tflm_arena_estimate"] <= total and r["arena_bytes"] <= p["ram_target"] <= 0.6 * total - 2_560
+    assert least["patches"]["chosen"] and least["arena_bytes"] <= 0.45 * total - 1_500  # harness + stack inside 0.45x
+
+
+@pytest.mark.parametrize("arch", ["dsp", "mve"])
+def test_default_weighs_estimated_instructions(corpus, arch):
+    """auto: among layer by layer and the stage candidates, the fewest estimated instructions whose arena meets the
+    RAM target; on: the least arena; the report lists every plan weighed with its arena and estimate, and taller
+    bands of the same stage are estimated cheaper (fewer kernel calls)."""
+    model = str(corpus["narrow_c7"])
+    auto = json.loads(generate_sources(model, arch=arch)["compile_report.json"])["patches"]
+    on = json.loads(generate_sources(model, arch=arch, patches="on")["compile_report.json"])["patches"]
+    fitting = [c for c in auto["candidates"] if c["arena_bytes"] <= auto["ram_target"]]
+    assert fitting and auto["candidates"][0]["last_layer"] is None  # layer by layer is a candidate too
+    assert auto["chosen"] and auto["arena_after"] <= auto["ram_target"] and "fewest estimated instructions" in auto["reason"]
+    assert auto["est_extra_instructions"] == min(c["est_extra_instructions"] for c in fitting)
+    assert on["arena_after"] == min(c["arena_bytes"] for c in on["candidates"]) < auto["arena_after"]
+    assert on["est_extra_instructions"] > auto["est_extra_instructions"]  # the least arena costs more calls here
+    g = load_graph(model)
+    layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
+    plan = plan_memory(g, layers)
+    base = layer_calls(g, layers, plan)
+    one, four = (estimate_instructions(g, layers, make_stage(g, layers, on["layers"][1], rows, False), base, arch)
+                 for rows in (1, 4))
+    assert four < one  # taller bands: fewer calls
 
 
 # ---- on the board --------------------------------------------------------------------------------------------------
@@ -231,8 +263,8 @@ def test_vww_fits_a_64k_board_only_with_patches(vww):
         flash_model(vww, "nrf52832", patches="off", timing="fast", progress=False)
     x = _inputs(vww, 12, seed=3)[:2]
     want = tflm_run(vww, x)
-    m = flash_model(vww, "nrf52832", x, timing="fast", progress=False, compare=False)
-    s = flash_model(vww, "nrf52832", x, timing="fast", progress=False, compare=False, stream_input=True)
+    m = flash_model(vww, "nrf52832", x, timing="fast", progress=False, compare=False, patches="on")
+    s = flash_model(vww, "nrf52832", x, timing="fast", progress=False, compare=False, patches="on", stream_input=True)
     print(f"VWW on nrf52832: RAM {m['ram_bytes']:,} B, {m['instructions_per_inference']:,} instructions; streamed "
           f"{s['ram_bytes']:,} B, {s['instructions_per_inference']:,}")
     for run in (m, s):
@@ -248,9 +280,9 @@ BOARD = {"resnet8": (8, 5), "mcunet_se": (6, 11), "mbv1_025_gray": (6, 11), "mbv
 @pytest.mark.parametrize("name", sorted(BOARD))
 def test_corpus_on_the_m4_board(name, reference_models, corpus):
     """Residual stages (ResNet-8 shared; MCUNet-style, MobileNetV2 from the corpus) and MobileNetV1's
-    depthwise-separable stage on mps2-an386: outputs equal TFLM's on two of the inputs the host test checks
-    host == TFLM (and == layer by layer) on, so the board is bit-exact with both; total RAM under 0.45x TFLM's
-    arena."""
+    depthwise-separable stage on mps2-an386 with the default plan: outputs equal TFLM's on two of the inputs the
+    host test checks host == TFLM (and == layer by layer) on, so the board is bit-exact with both; total RAM
+    under 0.6x TFLM's arena."""
     from tfedge.emulate.flash import flash_model
 
     model = reference_models["pretrainedResnet_quant.tflite"] if name == "resnet8" else corpus[name]
@@ -262,4 +294,4 @@ def test_corpus_on_the_m4_board(name, reference_models, corpus):
     print(f"{name} on mps2-an386: RAM {m['ram_bytes']:,} B ({m['ram_bytes'] / total:.2f}x TFLM's {total:,}), "
           f"{m['instructions_per_inference']:,} instructions, stage {m['patches']['layers']}")
     assert np.array_equal(np.asarray(m["outputs"]).reshape(want.shape), want) and m["patches"]["chosen"]
-    assert m["ram_bytes"] <= 0.45 * total  # benchmark; measured figures in docs/memory.md (patch stage table)
+    assert m["ram_bytes"] <= 0.6 * total  # benchmark; measured figures in docs/memory.md (patch stage table)

@@ -46,6 +46,7 @@ def load_graph(tflite: str | Path | bytes) -> Graph:
     variables.resolve(g)
     passes.fold_constants(g)
     passes.fuse_dilated_convolutions(g)
+    passes.drop_unread_channels(g)
     try:
         validate(g)
     except UnsupportedModelError as exc:
@@ -91,7 +92,7 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
         if needs == kernel_scratch:
             if stage_choice is None and (patches != "off" or stream_input):
                 stage_choice = stage_plan.choose_stage(g, ordered, plan, kernel_scratch, frozenset(excluded), patches=patches,
-                                                       ram_budget=ram_budget, stream=stream_input)
+                                                       ram_budget=ram_budget, stream=stream_input, arch=arch)
                 if stage_choice.stage is not None:
                     layers = ordered  # the stage is the prefix of this order
                     continue
@@ -127,8 +128,9 @@ def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_ho
     weights: storage of the packed conv/FC weights on the DSP kernels, "int8" (the default: widened at run
     time, half the flash), "int16" (widened at compile time: fastest), "auto:BYTES" (int8, then int16 on the
     layers where it saves the most instructions per byte while the extra bytes fit BYTES) or "codebook4" (clustered layers as 4-bit
-    codebooks on every arch). patches: "auto" (the default: run the first layers as a patch stage when it
-    lowers the arena, or as needed to meet ram_budget, the arena bytes) or "off"; stream_input: input 0 is
+    codebooks on every arch). patches: "auto" (the default: the plan with the fewest estimated
+    instructions whose arena meets 0.6x TFLM's, a stage or none), "on" (the least arena) or "off" (layer by layer);
+    ram_budget (arena bytes): the cheapest plan that fits it; stream_input: input 0 is
     pulled row by row through tfedge_model_set_input_rows's callback and never resident (docs/memory.md)."""
     files = generate_sources(tflite, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights,
                              weights=weights, patches=patches, ram_budget=ram_budget, stream_input=stream_input)
@@ -229,6 +231,7 @@ def _report(g: Graph, layers, plan, emitted, parts: dict[int, dict[str, int]]) -
     const_bytes = sum(t.nbytes for t in g.tensors if t.is_const)
     flash_total, flash_rows = flash_accounting(g, layers, parts)
     keras_layers = keras_layer_names(g)
+    dropped = g.dropped_channels  # passes.drop_unread_channels
     layer_rows = []
     for i, (op, layer) in enumerate(zip(layers, emitted)):
         layer_rows.append({
@@ -237,8 +240,10 @@ def _report(g: Graph, layers, plan, emitted, parts: dict[int, dict[str, int]]) -
             "kernel": layer.kernel, "variant": layer.variant,
             "variant_reason": layer.variant_reason,
             "input_shapes": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
-            "output_shape": list(g.tensors[op.outputs[0]].shape) if op.outputs else [], "macs": layer.macs,
+            "output_shape": list(g.tensors[op.outputs[0]].shape) if op.outputs else [],
+            "macs": layer.macs + dropped.get(op.index, {}).get("macs_saved", 0),  # nominal: the model's own
             "effective_macs": layer.macs if layer.effective_macs is None else layer.effective_macs,
+            **({"channels_dropped": dropped[op.index]} if op.index in dropped else {}),
             "storage": layer.storage, "storage_bytes": layer.storage_bytes,
             "memory": _memory_note(plan, i), "flash": flash_rows[i],
         })

@@ -30,12 +30,13 @@ def add_storage_arguments(parser: argparse.ArgumentParser, kernels_default: str 
 
 def add_patch_arguments(parser: argparse.ArgumentParser) -> None:
     """--patches, --ram-budget and --stream-input, the same on compile, flash, run and compare (docs/memory.md)."""
-    parser.add_argument("--patches", choices=["auto", "off"], default="auto",
-                        help="run the first layers as a patch stage (row bands through line buffers) when it lowers "
-                             "the arena: auto (default) or off (layer by layer)")
+    parser.add_argument("--patches", choices=["auto", "on", "off"], default="auto",
+                        help="the first layers as a patch stage (row bands through line buffers): auto (default: the "
+                             "plan with the fewest estimated instructions whose arena meets 0.6x TFLM's, stage or "
+                             "none), on (the least arena) or off (layer by layer)")
     parser.add_argument("--ram-budget", type=int, metavar="BYTES",
-                        help="arena budget: the patch stage with the fewest kernel calls that fits it (none when layer "
-                             "by layer fits); without it, the least arena")
+                        help="arena budget: the patch stage with the fewest estimated instructions that fits it "
+                             "(none when layer by layer fits)")
     parser.add_argument("--stream-input", action="store_true",
                         help="the model pulls its input rows during invoke through tfedge_model_set_input_rows' "
                              "callback (no input buffer in RAM)")

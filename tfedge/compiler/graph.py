@@ -71,6 +71,7 @@ class Graph:
     outputs: list[int]
     name: str = "model"
     variable_inits: dict = field(default_factory=dict)  # (container, shared name) -> Tensor of the init subgraph
+    dropped_channels: dict = field(default_factory=dict)  # operator index -> passes.drop_unread_channels' note
 
     def producers(self) -> dict[int, Op]:
         return {t: op for op in self.ops for t in op.outputs}

@@ -225,3 +225,88 @@ def alias_reshapes(g: Graph, alias_kinds: set[str]) -> None:
             src, dst = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
             if not src.is_const and not dst.is_const and dst.alias_of is None:
                 dst.alias_of = op.inputs[0]
+
+
+_CHANNEL_PRODUCERS = ("CONV_2D", "FULLY_CONNECTED")  # output channel c computed by filter c alone
+_CHANNEL_READERS = ("CONV_2D", "FULLY_CONNECTED")  # input channel c read only through weight column c
+
+
+def drop_unread_channels(g: Graph) -> None:
+    """Output channels no reader uses are not computed (issue 11: "input channels that no consumer reads are
+    skipped"). A CONV_2D / FULLY_CONNECTED's output channel c is dropped, with the filter, bias and per-channel
+    quantization that make it and the readers' weight columns that read it, when every reader of the tensor is a
+    CONV_2D (not grouped) or FULLY_CONNECTED (2-D input) taking it as its data input and all of their int8 weights for
+    input channel c are zero. Bit-exact: each kept output channel is computed as before, and a reader's accumulator
+    gets w * (x - zero point) = 0 from channel c (padding too). Only where the tensor is internal: not a model input or
+    output, not a variable, not read through an alias or by any other op (ADD, CONCATENATION, MEAN, pooling... need
+    every channel), every constant involved used by this op alone; at least one channel kept. Relies on nothing
+    validation checks: any shape or dtype that is not exactly this leaves the graph as it is. What it did is
+    g.dropped_channels (operator index -> channels dropped from its output or input, and the MACs saved)."""
+    users = g.consumers()
+    for op in g.ops:
+        dead = _unread(g, op, users)
+        if dead is None:
+            continue
+        keep = ~dead
+        readers = users[op.outputs[0]]
+        before = {o.index: _weight_macs(g, o) for o in (op, *readers)}
+        w, b = g.tensors[op.inputs[1]], g.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+        for t in (w, b):
+            if t is not None:
+                t.data = np.ascontiguousarray(t.data[keep])
+                t.shape = t.data.shape
+                if t.scale is not None and len(t.scale) == len(keep):  # per-channel quantization along axis 0
+                    t.scale = t.scale[keep]
+                if t.zero_point is not None and len(t.zero_point) == len(keep):
+                    t.zero_point = t.zero_point[keep]
+        y = g.tensors[op.outputs[0]]
+        y.shape = (*y.shape[:-1], int(keep.sum()))
+        for r in readers:
+            rw = g.tensors[r.inputs[1]]
+            rw.data = np.ascontiguousarray(rw.data[..., keep])
+            rw.shape = rw.data.shape
+        n = int(dead.sum())
+        for o in (op, *readers):
+            note = g.dropped_channels.setdefault(o.index, {"output_channels": 0, "input_channels": 0, "macs_saved": 0})
+            note["output_channels" if o is op else "input_channels"] += n
+            note["macs_saved"] += before[o.index] - _weight_macs(g, o)
+
+
+def _unread(g: Graph, op: Op, users: dict[int, list[Op]]) -> np.ndarray | None:
+    """The mask of op's output channels no reader uses, when they can be dropped (see drop_unread_channels)."""
+    if op.kind not in _CHANNEL_PRODUCERS or len(op.outputs) != 1 or len(op.inputs) < 2 or op.inputs[1] < 0:
+        return None
+    t = op.outputs[0]
+    y = g.tensors[t]
+    readers = users.get(t, [])
+    if (not readers or t in g.outputs or t in g.inputs or y.variable or y.dtype != "int8" or y.is_const
+            or not y.quantized or len(y.scale) != 1 or len(y.shape) not in (2, 4) or any(x.alias_of == t for x in g.tensors)):
+        return None
+    once = {k for k, v in users.items() if len(v) == 1}
+    c = y.shape[-1]
+    consts = [i for i in op.inputs[1:] if i >= 0]
+    if any(i not in once or not g.tensors[i].is_const for i in consts):
+        return None
+    w = g.tensors[op.inputs[1]]
+    b = g.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    if (w.dtype != "int8" or not w.shape or w.shape[0] != c or w.data.shape != w.shape or (w.quantized and len(w.scale) not in (1, c))
+            or (w.quantized and len(w.scale) == c and w.quant_axis != 0)
+            or (b is not None and (b.shape != (c,) or b.data.shape != (c,) or (b.quantized and len(b.scale) not in (1, c))))):
+        return None
+    dead = np.ones(c, dtype=bool)
+    for r in readers:
+        if r.kind not in _CHANNEL_READERS or len(r.outputs) != 1 or len(r.inputs) < 2 or r.inputs[0] != t or t in r.inputs[1:]:
+            return None
+        rw = g.tensors[r.inputs[1]] if r.inputs[1] >= 0 else None
+        rank = 4 if r.kind == "CONV_2D" else 2
+        if (rw is None or not rw.is_const or r.inputs[1] not in once or rw.dtype != "int8" or len(rw.shape) != rank
+                or rw.shape[-1] != c or rw.data.shape != rw.shape or len(y.shape) != rank):
+            return None
+        dead &= ~np.any(rw.data.reshape(-1, c) != 0, axis=0)
+    return dead if dead.any() and not dead.all() else None
+
+
+def _weight_macs(g: Graph, op: Op) -> int:
+    """MACs of a CONV_2D / FULLY_CONNECTED: weights x output positions."""
+    w, y = g.tensors[op.inputs[1]], g.tensors[op.outputs[0]]
+    return int(w.size) * (y.size // max(int(w.shape[0]), 1))
