@@ -407,28 +407,40 @@ typedef struct {
   int32_t ng;
 } win_plan;
 
+/* 8 lanes per step as int16 vectors (lane = group gr, padded column xi, row r in the group), advanced by 8
+ * lanes with compare-and-subtract carries: the by-rows loops and the patch stage call a layer once per row
+ * or band, and the scalar form (~35 instructions per lane, *p and *g reloaded around the stores) was most of
+ * such a call: narrow_c3's 3x3 stride-2 band calls 24 x 5.3 k. Offsets wrap mod 2^16 like the uint16 lanes
+ * (win_geometry keeps the true values below 65536). */
 static void win_plan_of(const tfedge_conv_params *p, const win_geom *g, win_plan *w) {
-  const int32_t row = p->in_w * p->in_c, used = g->G * g->gs;
-  int32_t gi, l, q = 0, gr = 0, xi = 0, r = 0; /* lane q = group gr, padded column xi, row r in the group */
-  w->ng = (g->cs + 7) / 8;
-  for (gi = 0; gi < w->ng; ++gi) {
-    uint16_t offs[8];
-    int16_t yl[8];
-    uint32_t mask = 0;
-    for (l = 0; l < 8; ++l, ++q) {
-      const int32_t ky = gr * g->R + r;
-      const int valid = q < used && ky < p->k_h;
-      offs[l] = (uint16_t)(valid ? ky * p->dil_h * row + xi * p->in_c : 0);
-      yl[l] = (int16_t)(valid ? ky * p->dil_h : -30000); /* never inside */
-      if (valid && xi >= p->pad_left && xi - p->pad_left < p->in_w) mask |= 3u << (2 * l);
-      if (++r == g->R) {
-        r = 0;
-        if (++xi == g->P) xi = 0, ++gr;
-      }
+  const int32_t R = g->R, P = g->P, k_h = p->k_h, used = g->G * g->gs, ng = (g->cs + 7) / 8;
+  const int32_t col_lo = p->pad_left, col_hi = p->pad_left + p->in_w, dil_h = p->dil_h;
+  const uint16_t row_dh = (uint16_t)(p->dil_h * p->in_w * p->in_c), in_c = (uint16_t)p->in_c;
+  const int16_t step_r = (int16_t)(8 % R), step_x = (int16_t)(8 / R);
+  int16_t r0[8], x0[8], g0[8];
+  int16x8_t q = vreinterpretq_s16_u16(vidupq_n_u16(0, 1)), r, xi, gr;
+  int32_t gi, l;
+  for (l = 0; l < 8; ++l) r0[l] = (int16_t)(l % R), x0[l] = (int16_t)((l / R) % P), g0[l] = (int16_t)(l / R / P);
+  r = vldrhq_s16(r0), xi = vldrhq_s16(x0), gr = vldrhq_s16(g0);
+  w->ng = ng;
+  for (gi = 0; gi < ng; ++gi) {
+    const int16x8_t ky = vaddq_s16(vmulq_n_s16(gr, (int16_t)R), r);
+    const mve_pred16_t valid = vcmpltq_m_n_s16(ky, (int16_t)k_h, vcmpltq_n_s16(q, (int16_t)used));
+    const uint16x8_t offs = vmlaq_n_u16(vmulq_n_u16(vreinterpretq_u16_s16(ky), row_dh), vreinterpretq_u16_s16(xi), in_c);
+    mve_pred16_t m;
+    w->offs[gi] = vpselq_u16(offs, vdupq_n_u16(0), valid);
+    w->ylane[gi] = vpselq_s16(vmulq_n_s16(ky, (int16_t)dil_h), vdupq_n_s16(-30000), valid); /* -30000: never inside */
+    w->pcol[gi] = vcmpltq_m_n_s16(xi, (int16_t)col_hi, vcmpgeq_m_n_s16(xi, (int16_t)col_lo, valid));
+    q = vaddq_n_s16(q, 8);
+    r = vaddq_n_s16(r, step_r);
+    m = vcmpgeq_n_s16(r, (int16_t)R);
+    r = vsubq_m_n_s16(r, r, (int16_t)R, m);
+    xi = vaddq_m_n_s16(xi, xi, 1, m);
+    xi = vaddq_n_s16(xi, step_x);
+    for (m = vcmpgeq_n_s16(xi, (int16_t)P); m; m = vcmpgeq_n_s16(xi, (int16_t)P)) { /* P may be < 9: repeat */
+      xi = vsubq_m_n_s16(xi, xi, (int16_t)P, m);
+      gr = vaddq_m_n_s16(gr, gr, 1, m);
     }
-    w->offs[gi] = vldrhq_u16(offs);
-    w->ylane[gi] = vldrhq_s16(yl);
-    w->pcol[gi] = (mve_pred16_t)mask;
   }
 }
 
