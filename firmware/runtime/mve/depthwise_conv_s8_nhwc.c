@@ -189,7 +189,9 @@ static inline __attribute__((always_inline)) void dw3_g(const int8_t *r0, const 
  * KWS layer against 154 k for the NHWC ring). */
 #define DT_W "vldrb.s32 %q[w], [%[tp]], #4\n\t"
 #define DT_MAC(a, r, off) "vldrb.s32 %q[x], [%[" #r "], #" #off "]\n\tvmul.i32 %q[x], %q[x], %q[w]\n\tvadd.i32 %q[" #a "], %q[" #a "], %q[x]\n\t"
-#define DT_TAP4(r, o0, o1, o2, o3) DT_W DT_MAC(a0, r, o0) DT_MAC(a1, r, o1) DT_MAC(a2, r, o2) DT_MAC(a3, r, o3)
+#define DT_TAP3(r, o0, o1, o2) DT_W DT_MAC(a0, r, o0) DT_MAC(a1, r, o1) DT_MAC(a2, r, o2)
+#define DT_TAP4(r, o0, o1, o2, o3) DT_TAP3(r, o0, o1, o2) DT_MAC(a3, r, o3)
+#define DT_ROW3(r) DT_TAP3(r, 0, 4, 8) DT_TAP3(r, 4, 8, 12) DT_TAP3(r, 8, 12, 16)
 #define DT_TAP5(r, o0, o1, o2, o3, o4) DT_TAP4(r, o0, o1, o2, o3) DT_MAC(a4, r, o4)
 #define DT_ROW4(r) DT_TAP4(r, 0, 4, 8, 12) DT_TAP4(r, 4, 8, 12, 16) DT_TAP4(r, 8, 12, 16, 20)
 #define DT_ROW5(r) DT_TAP5(r, 0, 4, 8, 12, 16) DT_TAP5(r, 4, 8, 12, 16, 20) DT_TAP5(r, 8, 12, 16, 20, 24)
@@ -221,6 +223,9 @@ static inline __attribute__((always_inline)) void dw3_asm(const int8_t *r0, cons
     DT_ASM("vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\tvmov %q[a3], %q[a0]\n\tvmov %q[a4], %q[a0]\n\t", DT_ROW5,
            DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) DT_NEXT DT_REQ(a3) DT_NEXT DT_REQ(a4)
            "sub %[op], %[op], %[C], lsl #2\n\tadd %[op], %[op], #4\n\t");
+  else if (N == 3) /* rows of 3 or 6 pixels (MobileNetV2's 3x3 and 6x6 maps: 6 = 3 + 3, not 4 + a C pass of 2) */
+    DT_ASM("vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\t", DT_ROW3,
+           DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) "sub %[op], %[op], %[C], lsl #1\n\tadd %[op], %[op], #4\n\t");
   else
     DT_ASM("vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\tvmov %q[a3], %q[a0]\n\t", DT_ROW4,
            DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) DT_NEXT DT_REQ(a3)
@@ -235,7 +240,7 @@ static inline __attribute__((always_inline)) void dw3_asm(const int8_t *r0, cons
                                                   int32_t cn, int32_t C, out_stage o, int8_t *out) {             \
     const int8_t *r0 = row[0], *r1 = row[1], *r2 = row[2];                                                      \
     int32_t c;                                                                                                  \
-    if (N >= 4 && !o.left) {                                                                                    \
+    if (N >= 3 && !o.left) {                                                                                    \
       dw3_asm(r0, r1, r2, gs, tab, o, out, cn, C, N);                                                            \
       return;                                                                                                   \
     }                                                                                                           \
@@ -316,7 +321,8 @@ static __attribute__((noinline)) void dw3x3(const tfedge_conv_params *p, const i
         }
         for (ox = 0; ox < p->out_w; ox += n, out += n * C) {
           const int8_t *const at[3] = {row[0] + 4 * ox, row[1] + 4 * ox, row[2] + 4 * ox};
-          n = p->out_w - ox == 5 ? 5 : tfedge_min_i32(4, p->out_w - ox); /* 5 = 4 + 1 in one pass */
+          /* 5 = 4 + 1 in one pass; 6 = 3 + 3: every pass in assembly */
+          n = p->out_w - ox == 5 ? 5 : p->out_w - ox == 6 ? 3 : tfedge_min_i32(4, p->out_w - ox);
           switch (n) {
             case 5: dw3_px5(at, gs, tab, cn, C, o, out); break;
             case 4: dw3_px4(at, gs, tab, cn, C, o, out); break;
