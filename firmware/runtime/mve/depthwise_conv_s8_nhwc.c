@@ -457,11 +457,15 @@ static void win_rows(const tfedge_conv_params *p, const win_geom *g, const win_p
   const int16x8_t zp = vdupq_n_s16((int16_t)-p->input_offset);
   /* top-left input pixel of the padded window row (outside the image when padded: only lanes inside are read) */
   const int8_t *base = in_b + (y0 * p->in_w - p->pad_left) * p->in_c + ic0;
-  mve_pred16_t pr[WIN_NG];
+  mve_pred16_t pr_rows[WIN_NG];
+  const mve_pred16_t *pr = w->pcol; /* all k_h rows inside the image: the column part alone */
   int32_t gi, c;
-  for (gi = 0; gi < ng; ++gi) {
-    const int16x8_t y = vaddq_n_s16(w->ylane[gi], (int16_t)y0);
-    pr[gi] = vcmpltq_m_n_s16(y, (int16_t)in_h, vcmpgeq_m_n_s16(y, 0, w->pcol[gi]));
+  if (y0 < 0 || y0 + (p->k_h - 1) * p->dil_h >= in_h) {
+    for (gi = 0; gi < ng; ++gi) {
+      const int16x8_t y = vaddq_n_s16(w->ylane[gi], (int16_t)y0);
+      pr_rows[gi] = vcmpltq_m_n_s16(y, (int16_t)in_h, vcmpgeq_m_n_s16(y, 0, w->pcol[gi]));
+    }
+    pr = pr_rows;
   }
   /* group outer: its offsets and predicate stay in registers over the channels. Descending: the last
    * group's lanes past cs land on the next channel's first bytes, which its group 0 then overwrites. */
@@ -524,12 +528,12 @@ static inline __attribute__((always_inline)) void win_channel(const int8_t *x, c
 }
 
 /* -funswitch-loops (not in -O2): the per-channel left-shift test leaves the pixel loop */
-#define WIN_CHANNELS(NAME, G1, STEP)                                                                            \
+#define WIN_CHANNELS(NAME, G1, STEP) /* G1: the group count when > 0 */                                                                            \
   static __attribute__((noinline, optimize("unswitch-loops"))) void NAME(const win_out *o, const win_geom *g, const int8_t *buf,            \
                                              const int8_t *wp, const int32_t *eb, const int32_t *mult,          \
                                              const int32_t *shift, int32_t n, int32_t dm, int32_t step,         \
                                              int32_t out_w, int8_t *out) {                                      \
-    const int32_t G = G1 ? 1 : g->G, gs = g->gs, cs = g->cs;                                                    \
+    const int32_t G = G1 ? G1 : g->G, gs = g->gs, cs = g->cs;                                                    \
     const int32x4_t lo = o->lo, hi = o->hi;                                                                     \
     const uint32x4_t offs = o->offs;                                                                            \
     const int32_t out_off = o->out_off, out_c = o->out_c, left = o->left;                                       \
@@ -544,6 +548,7 @@ static inline __attribute__((always_inline)) void win_channel(const int8_t *x, c
 WIN_CHANNELS(win_channels_3, 1, 3) /* 3x3 (or 3xN, N <= 5) stride 1 */
 WIN_CHANNELS(win_channels_6, 1, 6) /* 3x3 stride 2 */
 WIN_CHANNELS(win_channels_g1, 1, 0)
+WIN_CHANNELS(win_channels_5, 2, 3) /* 5x5 (or 4-6 x 5) stride 1: R = 3, 2 groups */
 WIN_CHANNELS(win_channels_any, 0, 0)
 
 static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, const int8_t *input, int8_t *output) {
@@ -575,7 +580,9 @@ static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, con
       for (oy = 0; oy < p->out_h; ++oy) {
         int8_t *out = out_b + oy * p->out_w * p->out_c;
         win_rows(p, g, &plan, in_b, oy, ic0, n_in, buf);
-        if (g->G != 1)
+        if (g->G == 2 && step == 3)
+          win_channels_5(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
+        else if (g->G != 1)
           win_channels_any(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
         else if (step == 3)
           win_channels_3(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
