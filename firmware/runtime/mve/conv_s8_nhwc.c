@@ -54,19 +54,6 @@ static __attribute__((noinline)) const int8_t *column(const tfedge_conv_params *
   if (p->k_h == 1 && (p->dil_w == 1 || p->k_w == 1) && y0 >= 0 && y0 < p->in_h && x0 >= 0 &&
       x0 + p->k_w - 1 < p->in_w)
     return in_b + (y0 * p->in_w + x0) * in_c;
-  if (p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w && p->k_w * in_c <= 16) {
-    /* the window's columns lie inside the image and each row is one short run (a first layer with few
-     * channels): one predicated load and store per row instead of the general fill/copy/fill */
-    const int32_t run = p->k_w * in_c;
-    const mve_pred16_t pr = vctp8q((uint32_t)run);
-    const int8x16_t zv = vdupq_n_s8(zp);
-    for (ky = 0; ky < p->k_h; ++ky, dst += run) {
-      const int32_t y = y0 + ky * p->dil_h;
-      if (y < 0 || y >= p->in_h) vstrbq_p_s8(dst, zv, pr);
-      else vstrbq_p_s8(dst, vldrbq_z_s8(in_b + (y * p->in_w + x0) * in_c, pr), pr);
-    }
-    return col;
-  }
   for (ky = 0; ky < p->k_h; ++ky) {
     const int32_t y = y0 + ky * p->dil_h;
     if (y < 0 || y >= p->in_h) {
@@ -513,22 +500,17 @@ static __attribute__((noinline)) void ws_cols_short(const tfedge_conv_params *p,
   const int32_t ox_hi = in_w - k_w + pad_l < 0 ? ox_lo : tfedge_max_i32(ox_lo, (in_w - k_w + pad_l) / s_w + 1);
   const int8_t *in_last = in_b + in_h * in_w * in_c - 16 - span_h * in_w * in_c; /* last window start read whole */
   const int8x16_t zv = vdupq_n_s8((int8_t)(-p->input_offset));
-  const mve_pred16_t run_p = vctp8q((uint32_t)run);
   int32_t oy = *oyp, ox = *oxp, ky, q = 0;
   while (q < np) {
     const int32_t y0 = oy * s_h - pad_t;
-    if (y0 >= 0 && y0 + span_h < in_h && ox >= ox_lo && ox < ox_hi) {
-      /* a run of interior pixels of this output row: a tight loop of 16-byte row copies */
-      const int32_t n = tfedge_min_i32(np - q, ox_hi - ox);
-      const int8_t *src = in_b + (y0 * in_w + ox * s_w - pad_l) * in_c;
+    const int8_t *src = in_b + (y0 * in_w + ox * s_w - pad_l) * in_c;
+    if (y0 >= 0 && y0 + span_h < in_h && ox >= ox_lo && ox < ox_hi && src <= in_last) {
+      /* a run of interior pixels of this output row: a tight loop of 16-byte row copies (the image's last
+       * few pixels, whose loads would read past the input, take the border path's predicated loads) */
+      const int32_t n = tfedge_min_i32(tfedge_min_i32(np - q, ox_hi - ox), (int32_t)((in_last - src) / px_step) + 1);
       int8_t *dst = cols + q * kp;
       int32_t i;
-      if (src + (n - 1) * px_step > in_last) { /* the image's last rows: no load past the input */
-        for (i = 0; i < n; ++i, src += px_step, dst += kp) {
-          const int8_t *r = src;
-          for (ky = 0; ky < k_h; ++ky, r += row_step) vstrbq_s8(dst + ky * run, vldrbq_z_s8(r, run_p));
-        }
-      } else if (k_h == 3) {
+      if (k_h == 3) {
         const int32_t r2 = 2 * row_step, d2 = 2 * run;
         for (i = 0; i < n; ++i, src += px_step, dst += kp) {
           const int8x16_t a0 = vldrbq_s8(src), a1 = vldrbq_s8(src + row_step), a2 = vldrbq_s8(src + r2);
@@ -636,9 +618,10 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
   const int32_t chunk = tfedge_min_i32(OC_CHUNK, c_count);
   const int32_t run = p->k_w * p->in_c, row_step = p->dil_h * p->in_w * p->in_c, span_h = (p->k_h - 1) * p->dil_h;
   const int long_rows = p->dil_w == 1 && run > 16 && p->k_h > 1; /* 1-row windows are read in place */
+  const int short_rows = p->dil_w == 1 && run <= 16 && p->k_h > 1;
   int32_t b, c0, g, j;
   { /* sized to the layer: the stack high-water mark is part of the RAM a model needs */
-    int8_t cols[PIX * K] __attribute__((aligned(16)));
+    int8_t cols[PIX * K + 16] __attribute__((aligned(16))); /* + ws_cols_short's last 16-byte store */
     int32_t eb_sum[p->arch_prep ? 1 : chunk];
     int32_t acc[PIX * chunk];
     for (b = 0; b < p->batches; ++b) {
@@ -652,6 +635,10 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
         for (g = 0; g < pixels; g += PIX) {
           const int32_t count = tfedge_min_i32(PIX, pixels - g);
           const int8_t *col[PIX];
+          if (short_rows) { /* the first layers' short kernel rows: as the weights-stationary columns */
+            ws_cols_short(p, in_b, &oy, &ox, count, K, cols);
+            for (j = 0; j < count; ++j) col[j] = cols + j * K;
+          } else
           for (j = 0; j < count; ++j) {
             const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
             if (long_rows && y0 >= 0 && y0 + span_h < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w) {

@@ -240,7 +240,7 @@ static inline __attribute__((always_inline)) void dw3_asm(const int8_t *r0, cons
                                                   int32_t cn, int32_t C, out_stage o, int8_t *out) {             \
     const int8_t *r0 = row[0], *r1 = row[1], *r2 = row[2];                                                      \
     int32_t c;                                                                                                  \
-    if (N >= 3 && !o.left) {                                                                                    \
+    if ((N >= 4 || (N == 3 && TFEDGE_USES(MVE_DW_RING3))) && !o.left) {                                          \
       dw3_asm(r0, r1, r2, gs, tab, o, out, cn, C, N);                                                            \
       return;                                                                                                   \
     }                                                                                                           \
@@ -322,7 +322,7 @@ static __attribute__((noinline)) void dw3x3(const tfedge_conv_params *p, const i
         for (ox = 0; ox < p->out_w; ox += n, out += n * C) {
           const int8_t *const at[3] = {row[0] + 4 * ox, row[1] + 4 * ox, row[2] + 4 * ox};
           /* 5 = 4 + 1 in one pass; 6 = 3 + 3: every pass in assembly */
-          n = p->out_w - ox == 5 ? 5 : p->out_w - ox == 6 ? 3 : tfedge_min_i32(4, p->out_w - ox);
+          n = p->out_w - ox == 5 ? 5 : p->out_w - ox == 6 && TFEDGE_USES(MVE_DW_RING3) ? 3 : tfedge_min_i32(4, p->out_w - ox);
           switch (n) {
             case 5: dw3_px5(at, gs, tab, cn, C, o, out); break;
             case 4: dw3_px4(at, gs, tab, cn, C, o, out); break;
@@ -580,7 +580,7 @@ static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, con
       for (oy = 0; oy < p->out_h; ++oy) {
         int8_t *out = out_b + oy * p->out_w * p->out_c;
         win_rows(p, g, &plan, in_b, oy, ic0, n_in, buf);
-        if (g->G == 2 && step == 3)
+        if (TFEDGE_USES(MVE_DW_WIN5) && g->G == 2 && step == 3)
           win_channels_5(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
         else if (g->G != 1)
           win_channels_any(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
