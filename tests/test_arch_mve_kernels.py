@@ -129,6 +129,11 @@ static const int32_t *make_prep(const tfedge_conv_params *p, int depthwise) { (v
 
 /* > 0: 3x3 windows over 16 * (1 .. k3_c16) input channels (K a multiple of 144: the assembly channel loop) */
 static int32_t k3_c16;
+/* > 0: first layers, 2-5 x 3 windows over 1 .. first_c input channels, no dilation (kernel rows of <= 16
+ * bytes: the weights-stationary short-row columns, their border pixels and the image's last rows) */
+static int32_t first_c;
+/* != 0: 4-6 x 5 windows at stride_w 1 (the depthwise window path's 2-group, step-3 channel loop) */
+static int32_t k5_s1;
 
 static int conv_geometry(tfedge_conv_params *p, int32_t max_c, int32_t max_hw) {
   int32_t eff_h, eff_w, pad_h, pad_w;
@@ -139,15 +144,19 @@ static int conv_geometry(tfedge_conv_params *p, int32_t max_c, int32_t max_hw) {
   if (next() % 4u == 0) p->k_h = 1;
   if (next() % 8u == 0) { p->k_h = rnd(1, p->in_h); p->k_w = rnd(1, p->in_w); } /* large windows (KWS: 10x4) */
   if (k3_c16) p->k_h = p->k_w = 3;
+  if (first_c) p->k_h = rnd(2, 5), p->k_w = 3;
   p->stride_h = rnd(1, 3); p->stride_w = rnd(1, 3);
+  if (k5_s1) p->k_h = rnd(4, 6), p->k_w = 5, p->stride_w = 1;
   p->dil_h = next() % 4u == 0 ? 2 : 1; p->dil_w = next() % 4u == 0 ? 2 : 1;
+  if (first_c) p->dil_w = 1;
+  if (k5_s1) p->dil_w = 1;
   eff_h = (p->k_h - 1) * p->dil_h + 1; eff_w = (p->k_w - 1) * p->dil_w + 1;
   pad_h = next() % 2u ? eff_h - 1 : 0; pad_w = next() % 2u ? eff_w - 1 : 0;   /* SAME-like or VALID */
   if (p->in_h + pad_h < eff_h || p->in_w + pad_w < eff_w) return 0;
   p->pad_top = pad_h / 2; p->pad_left = pad_w / 2;
   p->out_h = (p->in_h + pad_h - eff_h) / p->stride_h + 1;
   p->out_w = (p->in_w + pad_w - eff_w) / p->stride_w + 1;
-  p->in_c = k3_c16 ? 16 * rnd(1, k3_c16) : rnd(1, max_c);
+  p->in_c = k3_c16 ? 16 * rnd(1, k3_c16) : first_c ? rnd(1, first_c) : rnd(1, max_c);
   p->input_offset = rnd(-127, 128); p->output_offset = rnd(-128, 127);
   act(&p->act_min, &p->act_max);
   return 1;
@@ -175,6 +184,7 @@ static void test_conv(int32_t n_cases, int32_t max_c, int32_t max_hw) {
 }
 
 static __attribute__((unused)) void test_conv_k144(int32_t n_cases) { k3_c16 = 4; test_conv(n_cases, 64, 8); k3_c16 = 0; }
+static __attribute__((unused)) void test_conv_first(int32_t n_cases) { first_c = 5; test_conv(n_cases, 5, 24); first_c = 0; }
 
 /* clustered weights: 4-bit indices (rows byte-padded) into per-channel or per-layer codebooks */
 static uint8_t indices[MAX_W / 2 + MAX_C];
@@ -267,6 +277,8 @@ static void test_depthwise(int32_t n_cases, int32_t max_c, int32_t max_hw) {
     depthwise_case(&p, "depthwise", seed);
   }
 }
+
+static __attribute__((unused)) void test_depthwise_k5(int32_t n_cases) { k5_s1 = 1; test_depthwise(n_cases, 24, 16); k5_s1 = 0; }
 
 /* 3x3, stride 1, dilation 1, depth multiplier 1, channels % 4 == 0: the Helium kernel's padded-row path,
  * with every padding from 0 to 2 on each side (the in-place row loop passes shifted pad_top values). */
@@ -430,7 +442,7 @@ REF_C = "\n".join(f"#define {k} ref_{k}" for k in (*KERNELS, "tfedge_decode_c4")
 # Case mix and buffer sizes per board (the micro:bit has 16 KB of RAM).
 PROFILES = {
     "mps3-an547": dict(MAX_IN=12000, MAX_W=90000, MAX_OUT=16000, MAX_C=80, run=(
-        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_k144(80); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_fc(300, 300);"
+        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_k144(80); test_conv_first(150); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise_k5(120); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_fc(300, 300);"
         "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300); test_mul(200); test_lut(60); test_mean(200);")),
     "microbit": dict(MAX_IN=1200, MAX_W=3000, MAX_OUT=1500, MAX_C=24, run=(
         "test_conv(250, 10, 6); test_conv_c4(60, 10, 5, 0); test_conv_c4(60, 12, 5, 1); test_fc_c4(60, 120); test_depthwise(250, 12, 6); test_fc(150, 120);"

@@ -59,3 +59,29 @@ def test_effective_bias_wraps_like_int32():
     exact = np.array([2**31 - 1, -2**31], dtype=np.int64) + 128 * 127 * 16 * 16 * 64
     assert data[0] == 0
     assert np.array_equal(data[1:].astype(np.int64), (exact + 2**31) % 2**32 - 2**31)
+
+
+def _ring_passes(out_w: int) -> list[int]:
+    """The pixel passes of one output row in mve/depthwise_conv_s8_nhwc.c's dw3x3 (with MVE_DW_RING3)."""
+    passes, ox = [], 0
+    while ox < out_w:
+        rest = out_w - ox
+        n = 5 if rest == 5 else 3 if rest == 6 else min(4, rest)
+        passes.append(n)
+        ox += n
+    return passes
+
+
+@pytest.mark.parametrize("out_w", range(1, 12))  # rows >= 12 take the window path
+def test_ring3_is_named_when_a_row_has_a_3_pixel_pass(out_w):
+    geo = dict(k_h=3, k_w=3, stride_h=1, stride_w=1, dil_h=1, dil_w=1, out_w=out_w, in_w=out_w, pad_top=1, pad_left=1)
+    paths = variants_mve.depthwise_paths(geo, 64, 1)  # 64 channels: not the window path
+    assert paths[0] == "MVE_DW_RING"
+    assert ("MVE_DW_RING3" in paths) == (3 in _ring_passes(out_w)), _ring_passes(out_w)
+
+
+@pytest.mark.parametrize("k,stride,win5", [(5, 1, True), (4, 1, True), (5, 2, False), (3, 1, False), (7, 1, False)])
+def test_win5_is_named_for_two_groups_at_step_3(k, stride, win5):
+    geo = dict(k_h=k, k_w=5 if k != 3 else 3, stride_h=stride, stride_w=stride, dil_h=1, dil_w=1, out_w=12, in_w=24)
+    paths = variants_mve.depthwise_paths(geo, 7, 1)  # 7 channels: the window path
+    assert paths[0] == "MVE_DW_WINDOW" and ("MVE_DW_WIN5" in paths) == win5

@@ -101,7 +101,7 @@ def test_runtime_code_on_the_m55_kws(reference_models, tmp_path):
     board = load_board("mps3-an547")
     res = compile_model(reference_models["kws_ref_model.tflite"], tmp_path / "c", arch=board.kernel_arch)
     assert _uses(tmp_path / "c", mve=True) == {
-        "MVE_DW_WINDOW": 0, "MVE_DW_RING": 1, "MVE_DW_TAPS": 0, "MVE_CONV_WS": 1, "MVE_CONV_MM": 0, "MVE_CONV_DIRECT": 0}
+        "MVE_DW_WINDOW": 0, "MVE_DW_WIN5": 0, "MVE_DW_RING": 1, "MVE_DW_RING3": 0, "MVE_DW_TAPS": 0, "MVE_CONV_WS": 1, "MVE_CONV_MM": 0, "MVE_CONV_DIRECT": 0}
     fw = build_firmware(board.for_arena(res.report["arena_bytes"]), [res.model_c, *runtime_sources(board.kernel_arch)],
                         include_dirs=[res.out_dir, *runtime_include_dirs()])
     code = code_accounting(fw.elf)

@@ -27,7 +27,8 @@ DW3_MAX_RING, DW3_CHUNK = 3072, 32  # the kernel's 3x3 ring: stack bytes, channe
 
 # The optional Helium kernel paths (firmware/runtime/include/tfedge_uses.h): model.h defines each, 1 when a
 # layer takes it, so the firmware compiles only those.
-USES = ("MVE_DW_WINDOW", "MVE_DW_RING", "MVE_DW_TAPS", "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_DIRECT")
+DW_USES = ("MVE_DW_WINDOW", "MVE_DW_WIN5", "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_TAPS")
+USES = (*DW_USES, "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_DIRECT")
 WS_MAX_K, IM2COL_MAX = 64, 1024  # mve/conv_s8_nhwc.c: weights stationary up to this K, im2col up to this
 
 
@@ -68,12 +69,18 @@ def depthwise_paths(geo: dict, in_c: int, depth_multiplier: int) -> tuple[str, .
     its depthwise_conv_s8_nhwc() decides: () for the per-pixel loop, which every build keeps. The row calls
     of in-place layers change only in_h, out_h, pad_top and batches, which the choice does not read."""
     if window_wins(in_c, depth_multiplier, geo["out_w"]) and window_applies(geo, in_c):
-        return ("MVE_DW_WINDOW",)
+        r, g = window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])
+        # 2 groups at a window step of 3 bytes (5x5 stride 1): the unrolled channel loop
+        return ("MVE_DW_WINDOW", "MVE_DW_WIN5") if g == 2 and geo["stride_w"] * r == 3 else ("MVE_DW_WINDOW",)
     if depth_multiplier != 1 or in_c > 4 * DW_MAX_C or geo["k_h"] * geo["k_w"] > DW_MAX_TAPS:
         return ()
     ring = (geo["k_h"] == geo["k_w"] == 3 and geo["stride_h"] == geo["stride_w"] == 1 and geo["dil_h"] == geo["dil_w"] == 1
             and in_c % 4 == 0 and in_c <= DW_MAX_C and 3 * (geo["out_w"] + 2) * min(in_c, DW3_CHUNK) <= DW3_MAX_RING)
-    return ("MVE_DW_RING",) if ring else ("MVE_DW_TAPS",)
+    if not ring:
+        return ("MVE_DW_TAPS",)
+    # passes of 3 pixels: rows ending in 3 (out_w % 4 == 3) or in 6 = 3 + 3 (out_w % 4 == 2, >= 6)
+    w = geo["out_w"]
+    return ("MVE_DW_RING", "MVE_DW_RING3") if w % 4 == 3 or (w % 4 == 2 and w >= 6) else ("MVE_DW_RING",)
 
 
 def depthwise_data(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, geo: dict, in_c: int
@@ -117,7 +124,7 @@ def conv_paths(depthwise: bool, geo: dict, in_c: int, out_c: int, prepared: bool
     (clustered layers, whose c4 kernel calls the depthwise one with its own rule) every depthwise path."""
     if not depthwise:
         return conv2d_paths(geo, in_c)
-    return depthwise_paths(geo, in_c, out_c // in_c) if prepared else USES[:3]
+    return depthwise_paths(geo, in_c, out_c // in_c) if prepared else DW_USES
 
 
 def conv2d_paths(geo: dict, in_c: int) -> tuple[str, ...]:

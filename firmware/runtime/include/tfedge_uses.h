@@ -24,8 +24,14 @@
 #ifndef TFEDGE_MODEL_USES_MVE_DW_WINDOW
 #define TFEDGE_MODEL_USES_MVE_DW_WINDOW 1 /* the window path: one VMLADAV per output over prepared weight vectors */
 #endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_WIN5
+#define TFEDGE_MODEL_USES_MVE_DW_WIN5 1   /* the window path's unrolled 2-group loop (5x5 stride 1) */
+#endif
 #ifndef TFEDGE_MODEL_USES_MVE_DW_RING
 #define TFEDGE_MODEL_USES_MVE_DW_RING 1   /* 3x3 stride 1: the ring of 3 padded input rows */
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_RING3
+#define TFEDGE_MODEL_USES_MVE_DW_RING3 1  /* the ring's 3-pixel passes in assembly (rows of 3, 6, 4k + 3 ...) */
 #endif
 #ifndef TFEDGE_MODEL_USES_MVE_DW_TAPS
 #define TFEDGE_MODEL_USES_MVE_DW_TAPS 1   /* depth multiplier 1: 4 pixels through the tap pointer table */

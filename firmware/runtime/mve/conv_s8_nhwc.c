@@ -54,19 +54,6 @@ static __attribute__((noinline)) const int8_t *column(const tfedge_conv_params *
   if (p->k_h == 1 && (p->dil_w == 1 || p->k_w == 1) && y0 >= 0 && y0 < p->in_h && x0 >= 0 &&
       x0 + p->k_w - 1 < p->in_w)
     return in_b + (y0 * p->in_w + x0) * in_c;
-  if (p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w && p->k_w * in_c <= 16) {
-    /* the window's columns lie inside the image and each row is one short run (a first layer with few
-     * channels): one predicated load and store per row instead of the general fill/copy/fill */
-    const int32_t run = p->k_w * in_c;
-    const mve_pred16_t pr = vctp8q((uint32_t)run);
-    const int8x16_t zv = vdupq_n_s8(zp);
-    for (ky = 0; ky < p->k_h; ++ky, dst += run) {
-      const int32_t y = y0 + ky * p->dil_h;
-      if (y < 0 || y >= p->in_h) vstrbq_p_s8(dst, zv, pr);
-      else vstrbq_p_s8(dst, vldrbq_z_s8(in_b + (y * p->in_w + x0) * in_c, pr), pr);
-    }
-    return col;
-  }
   for (ky = 0; ky < p->k_h; ++ky) {
     const int32_t y = y0 + ky * p->dil_h;
     if (y < 0 || y >= p->in_h) {
@@ -495,15 +482,76 @@ static int ws_gather(const tfedge_conv_params *p) {
   return p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0;
 }
 
+/* Columns of np pixels from (*oy, *ox) on (advanced past them) for kernel rows of one run of <= 16 bytes
+ * (dil_w = 1: the first layers of 3-5 input channels). Each row is one 16-byte store: the bytes past the
+ * run are junk that the next row, the next column or nothing but zero weights (bytes K .. kp) meet, and the
+ * last column's junk lands in the block's 16 spare bytes. Interior windows load 16 bytes unpredicated
+ * (predicated where that would read past the input); border windows take their rows' lanes [lo, hi) from
+ * the image and the zero point elsewhere (VPSEL). The geometry sits in locals: the byte stores alias *p.
+ * narrow_c3's 3x3 3 -> 3 first layer spent ~85 instructions per pixel here (C loop reloading *p, a
+ * column() call per border pixel). */
+static __attribute__((noinline)) void ws_cols_short(const tfedge_conv_params *p, const int8_t *in_b, int32_t *oyp,
+                                                    int32_t *oxp, int32_t np, int32_t kp, int8_t *cols) {
+  const int32_t in_w = p->in_w, in_h = p->in_h, in_c = p->in_c, k_h = p->k_h, k_w = p->k_w, run = k_w * in_c;
+  const int32_t s_h = p->stride_h, s_w = p->stride_w, pad_t = p->pad_top, pad_l = p->pad_left, out_w = p->out_w;
+  const int32_t dil_h = p->dil_h, row_step = dil_h * in_w * in_c, span_h = (k_h - 1) * dil_h, px_step = s_w * in_c;
+  /* interior columns: ox in [ox_lo, ox_hi) */
+  const int32_t ox_lo = (pad_l + s_w - 1) / s_w;
+  const int32_t ox_hi = in_w - k_w + pad_l < 0 ? ox_lo : tfedge_max_i32(ox_lo, (in_w - k_w + pad_l) / s_w + 1);
+  const int8_t *in_last = in_b + in_h * in_w * in_c - 16 - span_h * in_w * in_c; /* last window start read whole */
+  const int8x16_t zv = vdupq_n_s8((int8_t)(-p->input_offset));
+  int32_t oy = *oyp, ox = *oxp, ky, q = 0;
+  while (q < np) {
+    const int32_t y0 = oy * s_h - pad_t;
+    const int8_t *src = in_b + (y0 * in_w + ox * s_w - pad_l) * in_c;
+    if (y0 >= 0 && y0 + span_h < in_h && ox >= ox_lo && ox < ox_hi && src <= in_last) {
+      /* a run of interior pixels of this output row: a tight loop of 16-byte row copies (the image's last
+       * few pixels, whose loads would read past the input, take the border path's predicated loads) */
+      const int32_t n = tfedge_min_i32(tfedge_min_i32(np - q, ox_hi - ox), (int32_t)((in_last - src) / px_step) + 1);
+      int8_t *dst = cols + q * kp;
+      int32_t i;
+      if (k_h == 3) {
+        const int32_t r2 = 2 * row_step, d2 = 2 * run;
+        for (i = 0; i < n; ++i, src += px_step, dst += kp) {
+          const int8x16_t a0 = vldrbq_s8(src), a1 = vldrbq_s8(src + row_step), a2 = vldrbq_s8(src + r2);
+          vstrbq_s8(dst, a0);
+          vstrbq_s8(dst + run, a1);
+          vstrbq_s8(dst + d2, a2);
+        }
+      } else {
+        for (i = 0; i < n; ++i, src += px_step, dst += kp) {
+          const int8_t *r = src;
+          for (ky = 0; ky < k_h; ++ky, r += row_step) vstrbq_s8(dst + ky * run, vldrbq_s8(r));
+        }
+      }
+      q += n;
+      ox += n;
+    } else { /* a border pixel: its rows' lanes [lo, hi) from the image, the zero point elsewhere */
+      const int32_t x0 = ox * s_w - pad_l, lo = x0 < 0 ? -x0 * in_c : 0;
+      const int32_t hi = tfedge_max_i32(0, (x0 + k_w > in_w ? in_w - x0 : k_w) * in_c);
+      const mve_pred16_t pv = (mve_pred16_t)(vctp8q((uint32_t)hi) & ~vctp8q((uint32_t)lo));
+      int8_t *dst = cols + q * kp;
+      for (ky = 0; ky < k_h; ++ky, dst += run) {
+        const int32_t y = y0 + ky * dil_h;
+        /* lanes below lo (left of the image) are inactive: the load never touches them */
+        vstrbq_s8(dst, y < 0 || y >= in_h ? zv : vpselq_s8(vldrbq_z_s8(in_b + (y * in_w + x0) * in_c, pv), zv, pv));
+      }
+      ++q;
+      ++ox;
+    }
+    if (ox == out_w) ox = 0, ++oy;
+  }
+  *oyp = oy;
+  *oxp = ox;
+}
+
 static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin, int32_t c_count,
                     const int8_t *input, int8_t *output) {
   const int32_t K = p->k_h * p->k_w * p->in_c, kp = (K + 15) & ~15;
   const int32_t pixels = p->out_h * p->out_w;
   const int in_place = ws_in_place(p);
-  const int32_t run = p->k_w * p->in_c, row_step = p->dil_h * p->in_w * p->in_c, span_h = (p->k_h - 1) * p->dil_h;
-  const int short_rows = p->dil_w == 1 && run <= 16;
+  const int short_rows = p->dil_w == 1 && p->k_w * p->in_c <= 16;
   const int gather = ws_gather(p);
-  const mve_pred16_t run_p = vctp8q((uint32_t)run);
   int32_t eb_sum[p->arch_prep ? 1 : c_count];
   const int32_t *eb = p->arch_prep ? p->arch_prep + 1 + c_begin : eb_sum;
   int8_t cols[in_place ? 16 : WS_PIX * kp + 16] __attribute__((aligned(16)));
@@ -538,18 +586,13 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
             for (k = 0; k < kp; k += 16) vstrbq_s8(dst + k, vldrbq_s8(src + k));
             if (++ox == p->out_w) ox = 0, ++oy;
           }
+        } else if (short_rows) {
+          ws_cols_short(p, in_b, &oy, &ox, np, kp, cols);
         } else
         for (q = 0; q < np; ++q) {
           int8_t *dst = cols + q * kp;
-          const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
-          if (short_rows && y0 >= 0 && y0 + span_h < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w) {
-            /* inside the image, each kernel row one run of <= 16 bytes: one predicated load and store */
-            const int8_t *src = in_b + (y0 * p->in_w + x0) * p->in_c;
-            for (k = 0; k < p->k_h; ++k, src += row_step, dst += run) vstrbq_p_s8(dst, vldrbq_z_s8(src, run_p), run_p);
-          } else {
-            const int8_t *src = column(p, in_b, oy, ox, dst);
-            if (src != dst) tfedge_mve_copy(dst, src, K);
-          }
+          const int8_t *src = column(p, in_b, oy, ox, dst);
+          if (src != dst) tfedge_mve_copy(dst, src, K);
           if (++ox == p->out_w) ox = 0, ++oy;
         }
         ws_run(&o, cols, kp, np, weights, K, eb, p->mult + c_begin, p->shift + c_begin, c_count, out_b + g * p->out_c);
@@ -575,9 +618,10 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
   const int32_t chunk = tfedge_min_i32(OC_CHUNK, c_count);
   const int32_t run = p->k_w * p->in_c, row_step = p->dil_h * p->in_w * p->in_c, span_h = (p->k_h - 1) * p->dil_h;
   const int long_rows = p->dil_w == 1 && run > 16 && p->k_h > 1; /* 1-row windows are read in place */
+  const int short_rows = p->dil_w == 1 && run <= 16 && p->k_h > 1;
   int32_t b, c0, g, j;
   { /* sized to the layer: the stack high-water mark is part of the RAM a model needs */
-    int8_t cols[PIX * K] __attribute__((aligned(16)));
+    int8_t cols[PIX * K + 16] __attribute__((aligned(16))); /* + ws_cols_short's last 16-byte store */
     int32_t eb_sum[p->arch_prep ? 1 : chunk];
     int32_t acc[PIX * chunk];
     for (b = 0; b < p->batches; ++b) {
@@ -591,6 +635,10 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
         for (g = 0; g < pixels; g += PIX) {
           const int32_t count = tfedge_min_i32(PIX, pixels - g);
           const int8_t *col[PIX];
+          if (short_rows) { /* the first layers' short kernel rows: as the weights-stationary columns */
+            ws_cols_short(p, in_b, &oy, &ox, count, K, cols);
+            for (j = 0; j < count; ++j) col[j] = cols + j * K;
+          } else
           for (j = 0; j < count; ++j) {
             const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
             if (long_rows && y0 >= 0 && y0 + span_h < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w) {

@@ -189,7 +189,9 @@ static inline __attribute__((always_inline)) void dw3_g(const int8_t *r0, const 
  * KWS layer against 154 k for the NHWC ring). */
 #define DT_W "vldrb.s32 %q[w], [%[tp]], #4\n\t"
 #define DT_MAC(a, r, off) "vldrb.s32 %q[x], [%[" #r "], #" #off "]\n\tvmul.i32 %q[x], %q[x], %q[w]\n\tvadd.i32 %q[" #a "], %q[" #a "], %q[x]\n\t"
-#define DT_TAP4(r, o0, o1, o2, o3) DT_W DT_MAC(a0, r, o0) DT_MAC(a1, r, o1) DT_MAC(a2, r, o2) DT_MAC(a3, r, o3)
+#define DT_TAP3(r, o0, o1, o2) DT_W DT_MAC(a0, r, o0) DT_MAC(a1, r, o1) DT_MAC(a2, r, o2)
+#define DT_TAP4(r, o0, o1, o2, o3) DT_TAP3(r, o0, o1, o2) DT_MAC(a3, r, o3)
+#define DT_ROW3(r) DT_TAP3(r, 0, 4, 8) DT_TAP3(r, 4, 8, 12) DT_TAP3(r, 8, 12, 16)
 #define DT_TAP5(r, o0, o1, o2, o3, o4) DT_TAP4(r, o0, o1, o2, o3) DT_MAC(a4, r, o4)
 #define DT_ROW4(r) DT_TAP4(r, 0, 4, 8, 12) DT_TAP4(r, 4, 8, 12, 16) DT_TAP4(r, 8, 12, 16, 20)
 #define DT_ROW5(r) DT_TAP5(r, 0, 4, 8, 12, 16) DT_TAP5(r, 4, 8, 12, 16, 20) DT_TAP5(r, 8, 12, 16, 20, 24)
@@ -221,6 +223,9 @@ static inline __attribute__((always_inline)) void dw3_asm(const int8_t *r0, cons
     DT_ASM("vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\tvmov %q[a3], %q[a0]\n\tvmov %q[a4], %q[a0]\n\t", DT_ROW5,
            DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) DT_NEXT DT_REQ(a3) DT_NEXT DT_REQ(a4)
            "sub %[op], %[op], %[C], lsl #2\n\tadd %[op], %[op], #4\n\t");
+  else if (N == 3) /* rows of 3 or 6 pixels (MobileNetV2's 3x3 and 6x6 maps: 6 = 3 + 3, not 4 + a C pass of 2) */
+    DT_ASM("vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\t", DT_ROW3,
+           DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) "sub %[op], %[op], %[C], lsl #1\n\tadd %[op], %[op], #4\n\t");
   else
     DT_ASM("vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\tvmov %q[a3], %q[a0]\n\t", DT_ROW4,
            DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) DT_NEXT DT_REQ(a3)
@@ -235,7 +240,7 @@ static inline __attribute__((always_inline)) void dw3_asm(const int8_t *r0, cons
                                                   int32_t cn, int32_t C, out_stage o, int8_t *out) {             \
     const int8_t *r0 = row[0], *r1 = row[1], *r2 = row[2];                                                      \
     int32_t c;                                                                                                  \
-    if (N >= 4 && !o.left) {                                                                                    \
+    if ((N >= 4 || (N == 3 && TFEDGE_USES(MVE_DW_RING3))) && !o.left) {                                          \
       dw3_asm(r0, r1, r2, gs, tab, o, out, cn, C, N);                                                            \
       return;                                                                                                   \
     }                                                                                                           \
@@ -316,7 +321,8 @@ static __attribute__((noinline)) void dw3x3(const tfedge_conv_params *p, const i
         }
         for (ox = 0; ox < p->out_w; ox += n, out += n * C) {
           const int8_t *const at[3] = {row[0] + 4 * ox, row[1] + 4 * ox, row[2] + 4 * ox};
-          n = p->out_w - ox == 5 ? 5 : tfedge_min_i32(4, p->out_w - ox); /* 5 = 4 + 1 in one pass */
+          /* 5 = 4 + 1 in one pass; 6 = 3 + 3: every pass in assembly */
+          n = p->out_w - ox == 5 ? 5 : p->out_w - ox == 6 && TFEDGE_USES(MVE_DW_RING3) ? 3 : tfedge_min_i32(4, p->out_w - ox);
           switch (n) {
             case 5: dw3_px5(at, gs, tab, cn, C, o, out); break;
             case 4: dw3_px4(at, gs, tab, cn, C, o, out); break;
@@ -407,28 +413,40 @@ typedef struct {
   int32_t ng;
 } win_plan;
 
+/* 8 lanes per step as int16 vectors (lane = group gr, padded column xi, row r in the group), advanced by 8
+ * lanes with compare-and-subtract carries: the by-rows loops and the patch stage call a layer once per row
+ * or band, and the scalar form (~35 instructions per lane, *p and *g reloaded around the stores) was most of
+ * such a call: narrow_c3's 3x3 stride-2 band calls 24 x 5.3 k. Offsets wrap mod 2^16 like the uint16 lanes
+ * (win_geometry keeps the true values below 65536). */
 static void win_plan_of(const tfedge_conv_params *p, const win_geom *g, win_plan *w) {
-  const int32_t row = p->in_w * p->in_c, used = g->G * g->gs;
-  int32_t gi, l, q = 0, gr = 0, xi = 0, r = 0; /* lane q = group gr, padded column xi, row r in the group */
-  w->ng = (g->cs + 7) / 8;
-  for (gi = 0; gi < w->ng; ++gi) {
-    uint16_t offs[8];
-    int16_t yl[8];
-    uint32_t mask = 0;
-    for (l = 0; l < 8; ++l, ++q) {
-      const int32_t ky = gr * g->R + r;
-      const int valid = q < used && ky < p->k_h;
-      offs[l] = (uint16_t)(valid ? ky * p->dil_h * row + xi * p->in_c : 0);
-      yl[l] = (int16_t)(valid ? ky * p->dil_h : -30000); /* never inside */
-      if (valid && xi >= p->pad_left && xi - p->pad_left < p->in_w) mask |= 3u << (2 * l);
-      if (++r == g->R) {
-        r = 0;
-        if (++xi == g->P) xi = 0, ++gr;
-      }
+  const int32_t R = g->R, P = g->P, k_h = p->k_h, used = g->G * g->gs, ng = (g->cs + 7) / 8;
+  const int32_t col_lo = p->pad_left, col_hi = p->pad_left + p->in_w, dil_h = p->dil_h;
+  const uint16_t row_dh = (uint16_t)(p->dil_h * p->in_w * p->in_c), in_c = (uint16_t)p->in_c;
+  const int16_t step_r = (int16_t)(8 % R), step_x = (int16_t)(8 / R);
+  int16_t r0[8], x0[8], g0[8];
+  int16x8_t q = vreinterpretq_s16_u16(vidupq_n_u16(0, 1)), r, xi, gr;
+  int32_t gi, l;
+  for (l = 0; l < 8; ++l) r0[l] = (int16_t)(l % R), x0[l] = (int16_t)((l / R) % P), g0[l] = (int16_t)(l / R / P);
+  r = vldrhq_s16(r0), xi = vldrhq_s16(x0), gr = vldrhq_s16(g0);
+  w->ng = ng;
+  for (gi = 0; gi < ng; ++gi) {
+    const int16x8_t ky = vaddq_s16(vmulq_n_s16(gr, (int16_t)R), r);
+    const mve_pred16_t valid = vcmpltq_m_n_s16(ky, (int16_t)k_h, vcmpltq_n_s16(q, (int16_t)used));
+    const uint16x8_t offs = vmlaq_n_u16(vmulq_n_u16(vreinterpretq_u16_s16(ky), row_dh), vreinterpretq_u16_s16(xi), in_c);
+    mve_pred16_t m;
+    w->offs[gi] = vpselq_u16(offs, vdupq_n_u16(0), valid);
+    w->ylane[gi] = vpselq_s16(vmulq_n_s16(ky, (int16_t)dil_h), vdupq_n_s16(-30000), valid); /* -30000: never inside */
+    w->pcol[gi] = vcmpltq_m_n_s16(xi, (int16_t)col_hi, vcmpgeq_m_n_s16(xi, (int16_t)col_lo, valid));
+    q = vaddq_n_s16(q, 8);
+    r = vaddq_n_s16(r, step_r);
+    m = vcmpgeq_n_s16(r, (int16_t)R);
+    r = vsubq_m_n_s16(r, r, (int16_t)R, m);
+    xi = vaddq_m_n_s16(xi, xi, 1, m);
+    xi = vaddq_n_s16(xi, step_x);
+    for (m = vcmpgeq_n_s16(xi, (int16_t)P); m; m = vcmpgeq_n_s16(xi, (int16_t)P)) { /* P may be < 9: repeat */
+      xi = vsubq_m_n_s16(xi, xi, (int16_t)P, m);
+      gr = vaddq_m_n_s16(gr, gr, 1, m);
     }
-    w->offs[gi] = vldrhq_u16(offs);
-    w->ylane[gi] = vldrhq_s16(yl);
-    w->pcol[gi] = (mve_pred16_t)mask;
   }
 }
 
@@ -439,11 +457,15 @@ static void win_rows(const tfedge_conv_params *p, const win_geom *g, const win_p
   const int16x8_t zp = vdupq_n_s16((int16_t)-p->input_offset);
   /* top-left input pixel of the padded window row (outside the image when padded: only lanes inside are read) */
   const int8_t *base = in_b + (y0 * p->in_w - p->pad_left) * p->in_c + ic0;
-  mve_pred16_t pr[WIN_NG];
+  mve_pred16_t pr_rows[WIN_NG];
+  const mve_pred16_t *pr = w->pcol; /* all k_h rows inside the image: the column part alone */
   int32_t gi, c;
-  for (gi = 0; gi < ng; ++gi) {
-    const int16x8_t y = vaddq_n_s16(w->ylane[gi], (int16_t)y0);
-    pr[gi] = vcmpltq_m_n_s16(y, (int16_t)in_h, vcmpgeq_m_n_s16(y, 0, w->pcol[gi]));
+  if (y0 < 0 || y0 + (p->k_h - 1) * p->dil_h >= in_h) {
+    for (gi = 0; gi < ng; ++gi) {
+      const int16x8_t y = vaddq_n_s16(w->ylane[gi], (int16_t)y0);
+      pr_rows[gi] = vcmpltq_m_n_s16(y, (int16_t)in_h, vcmpgeq_m_n_s16(y, 0, w->pcol[gi]));
+    }
+    pr = pr_rows;
   }
   /* group outer: its offsets and predicate stay in registers over the channels. Descending: the last
    * group's lanes past cs land on the next channel's first bytes, which its group 0 then overwrites. */
@@ -506,12 +528,12 @@ static inline __attribute__((always_inline)) void win_channel(const int8_t *x, c
 }
 
 /* -funswitch-loops (not in -O2): the per-channel left-shift test leaves the pixel loop */
-#define WIN_CHANNELS(NAME, G1, STEP)                                                                            \
+#define WIN_CHANNELS(NAME, G1, STEP) /* G1: the group count when > 0 */                                                                            \
   static __attribute__((noinline, optimize("unswitch-loops"))) void NAME(const win_out *o, const win_geom *g, const int8_t *buf,            \
                                              const int8_t *wp, const int32_t *eb, const int32_t *mult,          \
                                              const int32_t *shift, int32_t n, int32_t dm, int32_t step,         \
                                              int32_t out_w, int8_t *out) {                                      \
-    const int32_t G = G1 ? 1 : g->G, gs = g->gs, cs = g->cs;                                                    \
+    const int32_t G = G1 ? G1 : g->G, gs = g->gs, cs = g->cs;                                                    \
     const int32x4_t lo = o->lo, hi = o->hi;                                                                     \
     const uint32x4_t offs = o->offs;                                                                            \
     const int32_t out_off = o->out_off, out_c = o->out_c, left = o->left;                                       \
@@ -526,6 +548,7 @@ static inline __attribute__((always_inline)) void win_channel(const int8_t *x, c
 WIN_CHANNELS(win_channels_3, 1, 3) /* 3x3 (or 3xN, N <= 5) stride 1 */
 WIN_CHANNELS(win_channels_6, 1, 6) /* 3x3 stride 2 */
 WIN_CHANNELS(win_channels_g1, 1, 0)
+WIN_CHANNELS(win_channels_5, 2, 3) /* 5x5 (or 4-6 x 5) stride 1: R = 3, 2 groups */
 WIN_CHANNELS(win_channels_any, 0, 0)
 
 static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, const int8_t *input, int8_t *output) {
@@ -557,7 +580,9 @@ static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, con
       for (oy = 0; oy < p->out_h; ++oy) {
         int8_t *out = out_b + oy * p->out_w * p->out_c;
         win_rows(p, g, &plan, in_b, oy, ic0, n_in, buf);
-        if (g->G != 1)
+        if (TFEDGE_USES(MVE_DW_WIN5) && g->G == 2 && step == 3)
+          win_channels_5(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
+        else if (g->G != 1)
           win_channels_any(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
         else if (step == 3)
           win_channels_3(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
