@@ -43,4 +43,17 @@
 
 #define TFEDGE_USES(x) (TFEDGE_MODEL_USES_##x != 0)
 
+/* Cold code compiled for size: kernels that run once per inference on a few values (SOFTMAX over the classes,
+ * MEAN's global pool) and the portable fallbacks the arch kernels keep for rare quantizations. Between
+ * TFEDGE_COLD_BEGIN and TFEDGE_COLD_END functions are built at -Os whatever the build's level: they are a
+ * small share of the instructions and a large share of the runtime code (docs/memory.md). GCC only; other
+ * compilers (the host runner's may be clang) keep the build's level. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TFEDGE_COLD_BEGIN _Pragma("GCC push_options") _Pragma("GCC optimize(\"Os\")")
+#define TFEDGE_COLD_END _Pragma("GCC pop_options")
+#else
+#define TFEDGE_COLD_BEGIN
+#define TFEDGE_COLD_END
+#endif
+
 #endif /* TFEDGE_USES_H */
