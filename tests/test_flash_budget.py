@@ -123,11 +123,11 @@ def test_model_h_names_the_kernel_paths_called(reference_models, tmp_path):
     int16 build links the int16 loops (more code, measured from the ELF); AD's 640-input layer is blocked."""
     kws = reference_models["kws_ref_model.tflite"]
     compile_model(kws, tmp_path / "kws", arch="dsp")
-    assert _uses(tmp_path / "kws") == {"W16": 0, "DW_PIXEL": 0, "FC_BLOCKED": 0}
+    assert _uses(tmp_path / "kws") == {"W16": 0, "DW_PIXEL": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1}
     compile_model(kws, tmp_path / "kws16", arch="dsp", weights="int16")
-    assert _uses(tmp_path / "kws16") == {"W16": 1, "DW_PIXEL": 0, "FC_BLOCKED": 0}
+    assert _uses(tmp_path / "kws16") == {"W16": 1, "DW_PIXEL": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1}
     compile_model(reference_models["ad01_int8.tflite"], tmp_path / "ad", arch="dsp")
-    assert _uses(tmp_path / "ad") == {"W16": 0, "DW_PIXEL": 0, "FC_BLOCKED": 1}
+    assert _uses(tmp_path / "ad") == {"W16": 0, "DW_PIXEL": 0, "FC_BLOCKED": 1, "FC_WHOLE": 1}
     compile_model(get_model("depthwise", hw=(6, 6), cin=8, kernel=5)["tflite"], tmp_path / "dw5", arch="dsp")
     assert _uses(tmp_path / "dw5")["DW_PIXEL"] == 1
     small, wide = _m4_code(kws, tmp_path / "c8"), _m4_code(kws, tmp_path / "c16", weights="int16")

@@ -20,6 +20,9 @@
 #ifndef TFEDGE_MODEL_USES_FC_BLOCKED
 #define TFEDGE_MODEL_USES_FC_BLOCKED 1 /* FULLY_CONNECTED: inputs longer than TFEDGE_FC_BLOCK */
 #endif
+#ifndef TFEDGE_MODEL_USES_FC_WHOLE
+#define TFEDGE_MODEL_USES_FC_WHOLE 1   /* FULLY_CONNECTED: inputs up to TFEDGE_FC_BLOCK, widened whole */
+#endif
 /* Helium (mve) depthwise paths (variants_mve.depthwise_paths mirrors the kernel's choice) */
 #ifndef TFEDGE_MODEL_USES_MVE_DW_WINDOW
 #define TFEDGE_MODEL_USES_MVE_DW_WINDOW 1 /* the window path: one VMLADAV per output over prepared weight vectors */
