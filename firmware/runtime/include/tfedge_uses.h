@@ -43,6 +43,19 @@
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_DIRECT
 #define TFEDGE_MODEL_USES_MVE_CONV_DIRECT 1 /* K > 1024: one pixel at a time */
 #endif
+/* the weights-stationary path's unrolled functions, one per K's 16-byte steps (1: K <= 16 ... 4: K <= 64) */
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_WS1
+#define TFEDGE_MODEL_USES_MVE_CONV_WS1 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_WS2
+#define TFEDGE_MODEL_USES_MVE_CONV_WS2 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_WS3
+#define TFEDGE_MODEL_USES_MVE_CONV_WS3 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_WS4
+#define TFEDGE_MODEL_USES_MVE_CONV_WS4 1
+#endif
 
 #define TFEDGE_USES(x) (TFEDGE_MODEL_USES_##x != 0)
 
