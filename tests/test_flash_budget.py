@@ -78,21 +78,26 @@ def _m4_code(tflite, out, weights=None) -> dict:
     return code_accounting(fw.elf)
 
 
-# issue 11's target: 16 KB on every model (measured: KWS 12,030 B, ResNet-8 12,912 B, AD 3,742 B; docs/memory.md)
-@pytest.mark.parametrize("name,limit", [("kws_ref_model.tflite", 13 * 1024), ("pretrainedResnet_quant.tflite", 14 * 1024),
-                                        ("ad01_int8.tflite", 4 * 1024)])
+# issue 11's target: 16 KB on every model. VWW links the most arm_dsp kernels of the shared models (conv, depthwise
+# with its per-pixel loops, average pool, softmax) and is held to 16 KB itself; the others to their own size
+# (measured 2026-12-02: KWS 12,020 B, ResNet-8 12,726 B, AD 3,590 B, VWW 14,064 B; docs/memory.md)
+@pytest.mark.parametrize("name,limit", [("kws_ref_model.tflite", 12.5 * 1024), ("pretrainedResnet_quant.tflite", 13 * 1024),
+                                        ("ad01_int8.tflite", 3.75 * 1024), ("vww_96_int8.tflite", 16 * 1024)])
 def test_runtime_code_on_the_m4(reference_models, name, limit, tmp_path):
     """Runtime code (kernels, model.c, libc: all but the test harness) from the ELF's DWARF ranges."""
-    code = _m4_code(reference_models[name], tmp_path / "c")
+    tflite = reference_models[name] if name in reference_models else reference_models["ad01_int8.tflite"].parent / name
+    code = _m4_code(tflite, tmp_path / "c")
     assert code["runtime_bytes"] <= limit, code
     assert code["harness_bytes"] > 0 and code["model_bytes"] > 0 and code["kernel_bytes"] > code["model_bytes"]
     assert code["runtime_bytes"] == code["kernel_bytes"] + code["model_bytes"] + code["libc_bytes"]
-    assert ("depthwise_conv_packed_s8_nhwc.c" in code["by_source"]) == (name == "kws_ref_model.tflite")
+    assert ("depthwise_conv_packed_s8_nhwc.c" in code["by_source"]) == (name in ("kws_ref_model.tflite", "vww_96_int8.tflite"))
+    assert not any(k.startswith("strlen") for k in code["by_source"]), code  # the harness's sh_open has its own
 
 
-# the M55 (mps3-an547): KWS measured 19,146 B (depthwise_conv_s8_nhwc.c 6,244 B, conv_s8_nhwc.c 8,794 B; 32,334 /
-# 14,812 / 13,414 with every path); issue 11's 16 KB is not met (docs/memory.md)
-M55_KWS_LIMIT, M55_KWS_DW_LIMIT, M55_KWS_CONV_LIMIT = 19968, 6656, 9216
+# the M55 (mps3-an547): KWS measured 15,790 B (depthwise_conv_s8_nhwc.c 6,242 B, conv_s8_nhwc.c 6,312 B: the
+# weights-stationary functions for 3 and 4 steps only; 32,334 / 14,812 / 13,414 with every path): issue 11's 16 KB
+# (docs/memory.md)
+M55_KWS_LIMIT, M55_KWS_DW_LIMIT, M55_KWS_CONV_LIMIT = 16 * 1024, 6656, 6656
 
 
 def test_runtime_code_on_the_m55_kws(reference_models, tmp_path):
@@ -101,7 +106,9 @@ def test_runtime_code_on_the_m55_kws(reference_models, tmp_path):
     board = load_board("mps3-an547")
     res = compile_model(reference_models["kws_ref_model.tflite"], tmp_path / "c", arch=board.kernel_arch)
     assert _uses(tmp_path / "c", mve=True) == {
-        "MVE_DW_WINDOW": 0, "MVE_DW_WIN5": 0, "MVE_DW_RING": 1, "MVE_DW_RING3": 0, "MVE_DW_TAPS": 0, "MVE_CONV_WS": 1, "MVE_CONV_MM": 0, "MVE_CONV_DIRECT": 0}
+        "MVE_DW_WINDOW": 0, "MVE_DW_WIN5": 0, "MVE_DW_RING": 1, "MVE_DW_RING3": 0, "MVE_DW_TAPS": 0, "MVE_CONV_WS": 1,
+        "MVE_CONV_MM": 0, "MVE_CONV_DIRECT": 0,
+        "MVE_CONV_WS1": 0, "MVE_CONV_WS2": 0, "MVE_CONV_WS3": 1, "MVE_CONV_WS4": 1}  # K = 40 (first conv), 64
     fw = build_firmware(board.for_arena(res.report["arena_bytes"]), [res.model_c, *runtime_sources(board.kernel_arch)],
                         include_dirs=[res.out_dir, *runtime_include_dirs()])
     code = code_accounting(fw.elf)
@@ -120,18 +127,25 @@ def _uses(out, mve: bool = False) -> dict[str, int]:
 def test_model_h_names_the_kernel_paths_called(reference_models, tmp_path):
     """model.h says which optional kernel paths the layers call (tfedge_uses.h): KWS with int8 weights needs neither
     the int16 loops, nor the per-pixel depthwise loops (all 4 layers take the 3x3 band), nor the blocked FC; its
-    int16 build links the int16 loops (more code, measured from the ELF); AD's 640-input layer is blocked."""
+    int16 build links the int16 loops (more code, measured from the ELF); AD's 640-input layer is blocked, its
+    128-input ones are not; a model of long FC inputs alone links no whole-input FC loops."""
     kws = reference_models["kws_ref_model.tflite"]
     compile_model(kws, tmp_path / "kws", arch="dsp")
-    assert _uses(tmp_path / "kws") == {"W16": 0, "DW_PIXEL": 0, "FC_BLOCKED": 0}
+    assert _uses(tmp_path / "kws") == {"W16": 0, "DW_PIXEL": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1}
     compile_model(kws, tmp_path / "kws16", arch="dsp", weights="int16")
-    assert _uses(tmp_path / "kws16") == {"W16": 1, "DW_PIXEL": 0, "FC_BLOCKED": 0}
+    assert _uses(tmp_path / "kws16") == {"W16": 1, "DW_PIXEL": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1}
     compile_model(reference_models["ad01_int8.tflite"], tmp_path / "ad", arch="dsp")
-    assert _uses(tmp_path / "ad") == {"W16": 0, "DW_PIXEL": 0, "FC_BLOCKED": 1}
+    assert _uses(tmp_path / "ad") == {"W16": 0, "DW_PIXEL": 0, "FC_BLOCKED": 1, "FC_WHOLE": 1}
     compile_model(get_model("depthwise", hw=(6, 6), cin=8, kernel=5)["tflite"], tmp_path / "dw5", arch="dsp")
     assert _uses(tmp_path / "dw5")["DW_PIXEL"] == 1
     small, wide = _m4_code(kws, tmp_path / "c8"), _m4_code(kws, tmp_path / "c16", weights="int16")
     assert wide["by_source"]["conv_packed_s8_nhwc.c"] > small["by_source"]["conv_packed_s8_nhwc.c"] + 512, (small, wide)
+    # every FC input longer than a block (301): the blocked path alone, without the whole-input loops
+    blocked_only = _m4_code(get_model("dense", shape=(301,), units=13)["tflite"], tmp_path / "d301")
+    assert _uses(tmp_path / "d301") == {"W16": 0, "DW_PIXEL": 0, "FC_BLOCKED": 1, "FC_WHOLE": 0}
+    both = _m4_code(reference_models["ad01_int8.tflite"], tmp_path / "ad_code")
+    fc = "fully_connected_packed_s8.c"
+    assert blocked_only["by_source"][fc] + 512 < both["by_source"][fc], (blocked_only["by_source"], both["by_source"])
 
 
 def test_fc_scratch_is_one_block(reference_models, tmp_path):

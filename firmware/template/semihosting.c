@@ -20,8 +20,16 @@ static int sh_call(int op, void *arg) {
   return r0;
 }
 
+/* the harness's own strlen: newlib's (220 B on the M4) would be linked for this call alone and count as libc,
+ * i.e. as runtime code, in flash.code_accounting (GCC would turn the loop back into a strlen call) */
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) static size_t path_length(const char *path) {
+  size_t n = 0;
+  while (path[n]) ++n;
+  return n;
+}
+
 int sh_open(const char *path, int mode) {
-  uint32_t block[3] = {(uint32_t)path, (uint32_t)mode, (uint32_t)strlen(path)};
+  uint32_t block[3] = {(uint32_t)path, (uint32_t)mode, (uint32_t)path_length(path)};
   return sh_call(SYS_OPEN, block);
 }
 

@@ -28,7 +28,8 @@ DW3_MAX_RING, DW3_CHUNK = 3072, 32  # the kernel's 3x3 ring: stack bytes, channe
 # The optional Helium kernel paths (firmware/runtime/include/tfedge_uses.h): model.h defines each, 1 when a
 # layer takes it, so the firmware compiles only those.
 DW_USES = ("MVE_DW_WINDOW", "MVE_DW_WIN5", "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_TAPS")
-USES = (*DW_USES, "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_DIRECT")
+USES = (*DW_USES, "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_DIRECT",
+        "MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4")  # WSn: weights stationary, n 16-byte steps
 WS_MAX_K, IM2COL_MAX = 64, 1024  # mve/conv_s8_nhwc.c: weights stationary up to this K, im2col up to this
 
 
@@ -135,9 +136,10 @@ def conv2d_paths(geo: dict, in_c: int) -> tuple[str, ...]:
     if k > IM2COL_MAX:
         return ("MVE_CONV_DIRECT",)
     one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_left"] == 0
+    ws = ("MVE_CONV_WS", f"MVE_CONV_WS{(k + 15) // 16}")  # ws_run's unrolled function for K's 16-byte steps
     if k <= 16 and one and geo["pad_top"] != 0:
-        return ("MVE_CONV_WS", "MVE_CONV_MM")
-    return ("MVE_CONV_WS",) if k <= WS_MAX_K and (k > 16 or (one and geo["pad_top"] == 0)) else ("MVE_CONV_MM",)
+        return (*ws, "MVE_CONV_MM")
+    return ws if k <= WS_MAX_K and (k > 16 or (one and geo["pad_top"] == 0)) else ("MVE_CONV_MM",)
 
 
 # ---- TRANSPOSE_CONV and BATCH_MATMUL (mve/transpose_conv_s8.c, mve/batch_matmul_s8.c; issue 12) ----------

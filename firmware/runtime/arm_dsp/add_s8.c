@@ -14,8 +14,13 @@
 #include "tfedge_dsp.h"
 #include "tfedge_fixedpoint.h"
 
+#include "tfedge_elementwise.h"
+#include "tfedge_uses.h"
+
 #define add_s8 add_s8_ref
+TFEDGE_COLD_BEGIN /* the fallback for other quantizations */
 #include "../portable/add_s8.c"
+TFEDGE_COLD_END
 #undef add_s8
 
 #define ADD_TABLE_MIN 64 /* fewer elements in a first call: the table would cost more than it saves */

@@ -278,7 +278,8 @@ void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, i
   const int32_t rows_n = compact ? p->live_c : out_f; /* rows computed */
   const int general = p->rq_general != 0;
   const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max;
-  const int blocked = TFEDGE_USES(FC_BLOCKED) && k_padded > TFEDGE_FC_BLOCK;
+  /* a model whose FC inputs are all long (model.h: no FC_WHOLE) links the blocked path alone */
+  const int blocked = TFEDGE_USES(FC_BLOCKED) && (!TFEDGE_USES(FC_WHOLE) || k_padded > TFEDGE_FC_BLOCK);
   const int i8 = !TFEDGE_USES(W16) || p->weights_i8;
   const tfedge_requant_ch *rq = p->rq;
   uint32_t *buf = (uint32_t *)p->scratch;

@@ -10,8 +10,13 @@
 #else
 #include "tfedge_dsp.h"
 
+#include "tfedge_elementwise.h"
+#include "tfedge_uses.h"
+
 #define mul_s8 mul_s8_ref
+TFEDGE_COLD_BEGIN /* the fallback for other quantizations */
 #include "../portable/mul_s8.c"
+TFEDGE_COLD_END
 #undef mul_s8
 
 /* the product requantized (one SMLAL, preset with rounding and zero point in k_hi) and saturated to int8 */

@@ -20,6 +20,9 @@
 #ifndef TFEDGE_MODEL_USES_FC_BLOCKED
 #define TFEDGE_MODEL_USES_FC_BLOCKED 1 /* FULLY_CONNECTED: inputs longer than TFEDGE_FC_BLOCK */
 #endif
+#ifndef TFEDGE_MODEL_USES_FC_WHOLE
+#define TFEDGE_MODEL_USES_FC_WHOLE 1   /* FULLY_CONNECTED: inputs up to TFEDGE_FC_BLOCK, widened whole */
+#endif
 /* Helium (mve) depthwise paths (variants_mve.depthwise_paths mirrors the kernel's choice) */
 #ifndef TFEDGE_MODEL_USES_MVE_DW_WINDOW
 #define TFEDGE_MODEL_USES_MVE_DW_WINDOW 1 /* the window path: one VMLADAV per output over prepared weight vectors */
@@ -46,7 +49,33 @@
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_DIRECT
 #define TFEDGE_MODEL_USES_MVE_CONV_DIRECT 1 /* K > 1024: one pixel at a time */
 #endif
+/* the weights-stationary path's unrolled functions, one per K's 16-byte steps (1: K <= 16 ... 4: K <= 64) */
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_WS1
+#define TFEDGE_MODEL_USES_MVE_CONV_WS1 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_WS2
+#define TFEDGE_MODEL_USES_MVE_CONV_WS2 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_WS3
+#define TFEDGE_MODEL_USES_MVE_CONV_WS3 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_WS4
+#define TFEDGE_MODEL_USES_MVE_CONV_WS4 1
+#endif
 
 #define TFEDGE_USES(x) (TFEDGE_MODEL_USES_##x != 0)
+
+/* Cold code compiled for size: kernels that run once per inference on a few values (SOFTMAX over the classes,
+ * MEAN's global pool) and the portable fallbacks the arch kernels keep for rare quantizations. Between
+ * TFEDGE_COLD_BEGIN and TFEDGE_COLD_END functions are built at -Os whatever the build's level: they are a
+ * small share of the instructions and a large share of the runtime code (docs/memory.md). GCC only; other
+ * compilers (the host runner's may be clang) keep the build's level. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TFEDGE_COLD_BEGIN _Pragma("GCC push_options") _Pragma("GCC optimize(\"Os\")")
+#define TFEDGE_COLD_END _Pragma("GCC pop_options")
+#else
+#define TFEDGE_COLD_BEGIN
+#define TFEDGE_COLD_END
+#endif
 
 #endif /* TFEDGE_USES_H */

@@ -462,10 +462,12 @@ WS_FN(4)
 static void ws_run(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np, const int8_t *w, int32_t K,
                    const int32_t *eb, const int32_t *mult, const int32_t *shift, int32_t n, int8_t *out) {
   switch ((K + 15) >> 4) {
-    case 1: ws1(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
-    case 2: ws2(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
-    case 3: ws3(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
-    default: ws4(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
+    /* a step count model.h leaves out (TFEDGE_MODEL_USES_MVE_CONV_WSn) is not reached: it faults, and its
+     * unrolled function is not linked */
+    case 1: if (!TFEDGE_USES(MVE_CONV_WS1)) __builtin_trap(); ws1(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
+    case 2: if (!TFEDGE_USES(MVE_CONV_WS2)) __builtin_trap(); ws2(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
+    case 3: if (!TFEDGE_USES(MVE_CONV_WS3)) __builtin_trap(); ws3(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
+    default: if (!TFEDGE_USES(MVE_CONV_WS4)) __builtin_trap(); ws4(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
   }
 }
 

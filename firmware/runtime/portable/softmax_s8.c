@@ -1,6 +1,9 @@
 /* SOFTMAX, int8 in and out (TFLM's int8 path = TFLite reference_ops::Softmax, gemmlowp fixed point):
  * exp of the scaled differences to the row maximum in Q5.26, summed in Q12.19, times a fixed-point
  * reciprocal of the sum. The output is quantized with scale 1/256 and zero point -128. */
+#include "tfedge_uses.h"
+
+TFEDGE_COLD_BEGIN /* once per inference over the classes (before the includes: their inline helpers too) */
 #include "tfedge_fixedpoint.h"
 #include "tfedge_kernels.h"
 
@@ -39,3 +42,4 @@ void softmax_s8(const tfedge_softmax_params *p, const int8_t *input, int8_t *out
     }
   }
 }
+TFEDGE_COLD_END
