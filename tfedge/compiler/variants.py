@@ -335,6 +335,18 @@ def depthwise_as_conv_weights(w: np.ndarray, in_c: int) -> np.ndarray:
 FC_BLOCK = 128  # TFEDGE_FC_BLOCK (arm_dsp/tfedge_dsp.h): a longer FC input is widened this many inputs at a time
 
 
+def fc_paths(i8: int, in_f: int) -> tuple[str, ...]:
+    """The packed FC kernel's optional code paths a layer calls (model.h TFEDGE_MODEL_USES_*): int16 weights, blocks."""
+    return ("W16",) * (not i8) + ("FC_BLOCKED",) * ((in_f + 3) // 4 * 4 > FC_BLOCK)
+
+
+def conv_is_fc(geo: dict) -> bool:
+    """A convolution with one output pixel whose window is exactly its input (no padding, dilation 1): a fully
+    connected layer over the flattened input (NHWC pixel = the filter's [k_h][k_w][in_c] order)."""
+    return (geo["out_h"] == geo["out_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0 and geo["k_h"] == geo["in_h"]
+            and geo["k_w"] == geo["in_w"] and geo["dil_h"] == geo["dil_w"] == 1)
+
+
 def fc_choice(arch: str, in_f: int, out_f: int, records: Records | None = None, compact: Compaction | None = None,
               storage: str = "int16") -> Choice:
     if arch not in FAST_ARCHS:
