@@ -72,7 +72,6 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
      * under 4 bytes, byte by byte, so nothing past a pixel is read; zero-point words may write up to 3 bytes past
      * the value they pad, which the next values overwrite (the stage has 4 bytes of slack after k_padded). */
     const uint32_t zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
-    const int32_t k = p->k_h * p->k_w * in_c;
     const int32_t span = p->k_w * in_c; /* one window row, contiguous in the input when dil_w == 1 */
     int8_t *s = stage;
     int32_t j;
