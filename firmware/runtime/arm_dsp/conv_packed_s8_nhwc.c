@@ -23,7 +23,12 @@ static inline __attribute__((always_inline)) void copy_bytes(int8_t *dst, const 
     if (n > 2) dst[2] = src[2];
     return;
   }
-  for (j = 0; j + 4 < n; j += 4) tfedge_st32(dst + j, tfedge_ld32(src + j));
+  if (n > 12) /* (up to 12 bytes, a 3x3 window row on 3 or 4 channels: straight-line, no loop) */
+    for (j = 0; j + 12 < n; j += 4) tfedge_st32(dst + j, tfedge_ld32(src + j));
+  else
+    j = 0;
+  if (n - j > 8) tfedge_st32(dst + j, tfedge_ld32(src + j)), j += 4;
+  if (n - j > 4) tfedge_st32(dst + j, tfedge_ld32(src + j));
   tfedge_st32(dst + n - 4, tfedge_ld32(src + n - 4));
 }
 
