@@ -192,6 +192,7 @@ CASES = {
     "conv_cin2_3x3_stride2": ("conv2d", dict(hw=(7, 7), cin=2, filters=4, strides=2), None),
     # gather_pair (both windows of a pixel pair inside the image) at stride 2 on a wide map, odd channels in and out
     "conv_cin5_3x3_stride2_valid": ("conv2d", dict(hw=(9, 15), cin=5, filters=7, strides=2, padding="valid"), None),
+    "conv_cin3_3x3_same_16x16": ("conv2d", dict(hw=(16, 16), cin=3, filters=3), None),  # pairs inside + border pixels
     "dw3x3_c8_relu6": ("depthwise", dict(hw=(6, 5), cin=8, activation="relu6"), None),
     "dw3x3_c12_stride2_valid": ("depthwise", dict(hw=(7, 7), cin=12, strides=2, padding="valid"), None),
     "dw5x5_c8": ("depthwise", dict(hw=(6, 6), cin=8, kernel=5), None),

@@ -255,6 +255,23 @@ def conv_scratch(geo: dict, in_c: int, computed_c: int, compact: bool) -> int:
     return 4 * kp + 16 * ((computed_c + 1) // 2) + kp + (4 if in_c % 4 else 0) + (2 * computed_c if compact else 0)
 
 
+def conv_pair_pays(geo: dict, in_c: int) -> bool:
+    """The conv kernel's CONV_PAIR path (arm_dsp/conv_packed_s8_nhwc.c gather_pair, ~40 instructions less per pixel
+    for ~0.8 KB of code): the bytewise row gather (in_c % 4, dil_w 1) with at least half the layer's pixel pairs
+    both inside the image, as run pairs them (KWS's 10x4 on 49x10: under a third, so not linked there)."""
+    if in_c % 4 == 0 or geo["dil_w"] != 1:
+        return False
+    def inside(n_in: int, eff: int, stride: int, lead: int) -> tuple[int, int]:
+        return -(-lead // stride), (n_in - eff + lead) // stride if n_in - eff + lead >= 0 else -1
+    oy_lo, oy_hi = inside(geo["in_h"], (geo["k_h"] - 1) * geo["dil_h"] + 1, geo["stride_h"], geo["pad_top"])
+    ox_lo, ox_hi = inside(geo["in_w"], geo["k_w"], geo["stride_w"], geo["pad_left"])
+    ox_hi = min(ox_hi, geo["out_w"] - 1)
+    npx = geo["out_h"] * geo["out_w"]
+    pairs = [divmod(i, geo["out_w"]) for i in range(0, npx - 1, 2)]
+    inner = sum(oy_lo <= oy <= oy_hi and ox_lo <= ox < ox_hi for oy, ox in pairs)
+    return 2 * inner >= (npx + 1) // 2
+
+
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | None = None,
                 compact: Compaction | None = None, why: str = "", storage: str = "int16") -> Choice:
     if arch not in FAST_ARCHS:

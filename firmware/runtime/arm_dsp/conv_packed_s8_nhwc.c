@@ -23,13 +23,20 @@ static inline __attribute__((always_inline)) void copy_bytes(int8_t *dst, const 
     if (n > 2) dst[2] = src[2];
     return;
   }
-  if (n > 12) /* (up to 12 bytes, a 3x3 window row on 3 or 4 channels: straight-line, no loop) */
-    for (j = 0; j + 12 < n; j += 4) tfedge_st32(dst + j, tfedge_ld32(src + j));
-  else
-    j = 0;
-  if (n - j > 8) tfedge_st32(dst + j, tfedge_ld32(src + j)), j += 4;
-  if (n - j > 4) tfedge_st32(dst + j, tfedge_ld32(src + j));
+  for (j = 0; j + 4 < n; j += 4) tfedge_st32(dst + j, tfedge_ld32(src + j));
   tfedge_st32(dst + n - 4, tfedge_ld32(src + n - 4));
+}
+
+/* copy_bytes for the row gather's window rows: with the CONV_PAIR path, rows of 4-12 bytes (3x3 on 3 or 4
+ * channels) straight-line, no loop. */
+static inline __attribute__((always_inline)) void copy_row(int8_t *dst, const int8_t *src, int32_t n) {
+  if (TFEDGE_USES(CONV_PAIR) && n >= 4 && n <= 12) {
+    if (n > 8) tfedge_st32(dst, tfedge_ld32(src)), tfedge_st32(dst + 4, tfedge_ld32(src + 4));
+    else if (n > 4) tfedge_st32(dst, tfedge_ld32(src));
+    tfedge_st32(dst + n - 4, tfedge_ld32(src + n - 4));
+  } else {
+    copy_bytes(dst, src, n);
+  }
 }
 
 /* The gathered bytes [0, k_padded) widened with the input offset into slot dst (SXTAB16 / ROR 8: [x0 x2][x1 x3]
@@ -125,12 +132,13 @@ typedef struct {
   uint32_t off2, zp4;
   const int8_t *in_b; /* (gather_px) the batch's input */
   int8_t *stage;      /* (gather_px) the byte row in scratch */
+  int32_t oy_lo, oy_hi, ox_lo, ox_hi; /* (gather_pair) pixels whose window lies inside the image */
 } rows_plan;
 
 static __attribute__((noinline)) void gather_rows(const rows_plan *g, const int8_t *src, uint32_t *dst) {
   int8_t *s = g->stage;
   int32_t ky;
-  for (ky = 0; ky < g->k_h; ++ky, src += g->dy, s += g->span) copy_bytes(s, src, g->span);
+  for (ky = 0; ky < g->k_h; ++ky, src += g->dy, s += g->span) copy_row(s, src, g->span);
   stage_widen(g->stage, g->k_padded, g->off2, dst);
 }
 
@@ -145,20 +153,31 @@ static __attribute__((noinline)) void gather_px(const tfedge_conv_params *p, con
     gather(p, rp->in_b, oy, ox, rp->stage, dst, rp->k_padded);
 }
 
-/* Pixels (oy, ox) and (oy, ox + 1) into slots dst and dst + 2 by the row gather, when run has found both windows
- * inside the image (against the interior ranges it computes once per call): one call and no bounds tests for the
- * pair, the second window stride_w taps right of the first (narrow_c3: -100 k instructions, mostly its first layer). */
-static __attribute__((noinline)) void gather_pair(const tfedge_conv_params *p, const rows_plan *rp, int32_t oy,
-                                                  int32_t ox, uint32_t *dst) {
-  const int8_t *src = rp->in_b + ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
+/* Pixels (oy, ox) and (oy, ox + 1) into slots dst and dst + 2 by the row gather when both windows lie inside the
+ * image (the ranges pair_ranges found for this call; returns 1, else 0 with nothing written): one call and one
+ * test for the pair, the second window stride_w taps right of the first (narrow_c3: -150 k instructions, mostly
+ * its first layer). Out of line, the test too: one copy for the 4 specialisations of run. */
+static __attribute__((noinline)) int gather_pair(const tfedge_conv_params *p, const rows_plan *rp, int32_t oy,
+                                                 int32_t ox, uint32_t *dst) {
+  const int8_t *src;
+  if (oy < rp->oy_lo || oy > rp->oy_hi || ox < rp->ox_lo || ox >= rp->ox_hi) return 0;
+  src = rp->in_b + ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
   gather_rows(rp, src, dst);
   gather_rows(rp, src + p->stride_w * p->in_c, dst + 2);
+  return 1;
 }
 
 /* First and last output index whose window lies inside [0, in) (lead: the padding before; last < first when none). */
 static void interior(int32_t in, int32_t eff, int32_t stride, int32_t lead, int32_t *first, int32_t *last) {
   *first = (lead + stride - 1) / stride;
   *last = in - eff + lead >= 0 ? (in - eff + lead) / stride : -1;
+}
+
+/* gather_pair's output ranges for this call (out of line: one copy for the 4 specialisations of run). */
+static __attribute__((noinline)) void pair_ranges(const tfedge_conv_params *p, rows_plan *rp) {
+  interior(p->in_h, (p->k_h - 1) * p->dil_h + 1, p->stride_h, p->pad_top, &rp->oy_lo, &rp->oy_hi);
+  interior(p->in_w, p->k_w, p->stride_w, p->pad_left, &rp->ox_lo, &rp->ox_hi);
+  if (rp->ox_hi > p->out_w - 1) rp->ox_hi = p->out_w - 1; /* (an explicitly cropped output ends before the image) */
 }
 
 /* All channel pairs for one pixel pair: acc[4j..4j+3] = {px0 ch 2j, px0 ch 2j+1, px1 ch 2j, px1 ch 2j+1},
@@ -616,10 +635,7 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   rp.zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
   if (!(p->in_c & 3) || p->dil_w != 1) rp.span = 0; /* whole groups per tap: gather's own path */
   rp.stage = stage;
-  int32_t oy_lo, oy_hi, ox_lo, ox_hi; /* gather_pair's pixels: both windows inside the image */
-  interior(p->in_h, (p->k_h - 1) * p->dil_h + 1, p->stride_h, p->pad_top, &oy_lo, &oy_hi);
-  interior(p->in_w, p->k_w, p->stride_w, p->pad_left, &ox_lo, &ox_hi);
-  ox_hi = ox_hi < p->out_w - 1 ? ox_hi : p->out_w - 1; /* (an explicitly cropped output ends before the image) */
+  if (TFEDGE_USES(CONV_PAIR) && rp.span) pair_ranges(p, &rp);
   if (p->in_c & 3) /* the bytewise gathers' tail (zero weights), once per call */
     for (i = rp.k; i < k_padded; i += 4) tfedge_st32(stage + i, rp.zp4);
   for (b = 0; b < p->batches; ++b) {
@@ -631,8 +647,7 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
       const int two = i + 1 < npx;
       int8_t *o0 = compact ? live : out_b + i * out_c;
       if (cc) {
-        if (two && rp.span && oy >= oy_lo && oy <= oy_hi && ox >= ox_lo && ox < ox_hi) {
-          gather_pair(p, &rp, oy, ox, buf);
+        if (TFEDGE_USES(CONV_PAIR) && two && rp.span && gather_pair(p, &rp, oy, ox, buf)) {
           ox += 2;
           if (ox == p->out_w) ox = 0, ++oy;
         } else {
