@@ -179,6 +179,10 @@ CASES = {
                                                   activation="relu6"), None),
     "conv_1x1_odd_pixels_relu": ("conv2d", dict(hw=(3, 5), cin=12, filters=6, kernel=1, activation="relu"), None),
     "conv_1pixel_map": ("conv2d", dict(hw=(1, 1), cin=5, filters=3), None),
+    # one output pixel whose window is the whole input: run as the packed FC kernel (an SE block's 1x1 conv on a
+    # pooled pixel; a valid 3x3 over a 3x3 map, 36 inputs)
+    "conv1x1_on_1pixel_relu": ("conv2d", dict(hw=(1, 1), cin=13, filters=7, kernel=1, activation="relu"), None),
+    "conv3x3_valid_whole_map": ("conv2d", dict(hw=(3, 3), cin=4, filters=6, padding="valid"), None),
     # the bytewise gather's word moves: overlapping last words (6 channels, window rows of 18 B), border taps
     # with dilation (7 channels, per tap), 1x1 on 5 channels (copies of 5 B), 2-3 B copies (in_c 2, 1x1 on 3)
     "conv_cin6_3x3_odd_out": ("conv2d", dict(hw=(7, 6), cin=6, filters=9), None),
@@ -186,6 +190,9 @@ CASES = {
     "conv1x1_cin5_to_3": ("conv2d", dict(hw=(4, 5), cin=5, filters=3, kernel=1), None),
     "conv1x1_cin3_to_5_relu": ("conv2d", dict(hw=(5, 3), cin=3, filters=5, kernel=1, activation="relu"), None),
     "conv_cin2_3x3_stride2": ("conv2d", dict(hw=(7, 7), cin=2, filters=4, strides=2), None),
+    # gather_pair (both windows of a pixel pair inside the image) at stride 2 on a wide map, odd channels in and out
+    "conv_cin5_3x3_stride2_valid": ("conv2d", dict(hw=(9, 15), cin=5, filters=7, strides=2, padding="valid"), None),
+    "conv_cin3_3x3_same_16x16": ("conv2d", dict(hw=(16, 16), cin=3, filters=3), None),  # pairs inside + border pixels
     "dw3x3_c8_relu6": ("depthwise", dict(hw=(6, 5), cin=8, activation="relu6"), None),
     "dw3x3_c12_stride2_valid": ("depthwise", dict(hw=(7, 7), cin=12, strides=2, padding="valid"), None),
     "dw5x5_c8": ("depthwise", dict(hw=(6, 6), cin=8, kernel=5), None),
@@ -263,7 +270,7 @@ def _quantized_inputs(m: dict, n_uniform: int = 40) -> np.ndarray:
 
 # int16 weights (widened at compile time, the speed option; int8 is the default) on the cases whose conv/FC
 # layers take the packed kernels
-INT16_CASES = ["conv_cin3_odd_out_stride2", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
+INT16_CASES = ["conv_cin3_odd_out_stride2", "conv1x1_on_1pixel_relu", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
               "conv1x1_dead_and_left_relu", "dw_c1_multiplier8", "dense_13_to_7_relu", "dense_40_to_24_mixed",
               "dw3x3_c6_stride2", "dw5x5_c8", "dense_301_to_13_mixed"]  # depthwise: int16 weights widened at compile time (int8: per call)
 
@@ -295,6 +302,11 @@ def test_patched_cases_exercise_each_path(tmp_path):
     def rows(case):
         return compile_model(_case_model(case)[1], tmp_path / case, arch="dsp").report["layers"]
 
+    for case in ("conv1x1_on_1pixel_relu", "conv3x3_valid_whole_map"):
+        row = rows(case)[0]
+        assert row["op"] == "CONV_2D" and row["kernel"] == "fully_connected_packed_s8", (case, row["variant_reason"])
+        assert "1 output pixel" in row["variant_reason"]
+    assert rows("conv_1pixel_map")[0]["kernel"] == "conv_packed_s8_nhwc"  # padded: not the whole window
     conv = rows("conv3x3_mixed_quantization")[0]
     assert "two-step form" in conv["variant_reason"] and "provably constant" in conv["variant_reason"]
     assert conv["effective_macs"] < conv["macs"]

@@ -153,7 +153,8 @@ def find_inplace(g: Graph, layers: list[Op], excluded: frozenset[int] = frozense
     return result
 
 
-_CALL = re.compile(r"^(\w+)\(&(l\d+_params), \(const int8_t \*\)\(tfedge_arena \+ (\d+)\), "
+# a conv kernel's call (a CONV_2D run as the FC kernel, ops/conv.py _emit_as_fc, takes other params: not wrapped)
+_CALL = re.compile(r"^(?!fully_connected)(\w+)\(&(l\d+_params), \(const int8_t \*\)\(tfedge_arena \+ (\d+)\), "
                    r"\(int8_t \*\)\(tfedge_arena \+ (\d+)\)\);$")
 
 

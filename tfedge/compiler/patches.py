@@ -320,7 +320,8 @@ def emit(stage: Stage, calls: list[str], buffer_offset: dict[int, int], scratch_
     table = []
     for i, kind in zip(stage.layers, stage.kinds):
         m = _CALL_RE.match(calls[i])
-        if not m or (kind == "add") != (calls[i].count("tfedge_arena") == 3):
+        if not m or (kind == "add") != (calls[i].count("tfedge_arena") == 3) or (
+                kind == "conv" and m.group(1).startswith("fully_connected")):  # a CONV_2D run as FC (ops/conv.py)
             return i
         if kind == "act" and m.group(1) == "lut_s8":  # a tabulated activation takes tfedge_lut_params
             kind = "lut"

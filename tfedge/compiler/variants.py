@@ -255,6 +255,23 @@ def conv_scratch(geo: dict, in_c: int, computed_c: int, compact: bool) -> int:
     return 4 * kp + 16 * ((computed_c + 1) // 2) + kp + (4 if in_c % 4 else 0) + (2 * computed_c if compact else 0)
 
 
+def conv_pair_pays(geo: dict, in_c: int) -> bool:
+    """The conv kernel's CONV_PAIR path (arm_dsp/conv_packed_s8_nhwc.c gather_pair, ~40 instructions less per pixel
+    for ~0.8 KB of code): the bytewise row gather (in_c % 4, dil_w 1) with at least half the layer's pixel pairs
+    both inside the image, as run pairs them (KWS's 10x4 on 49x10: under a third, so not linked there)."""
+    if in_c % 4 == 0 or geo["dil_w"] != 1:
+        return False
+    def inside(n_in: int, eff: int, stride: int, lead: int) -> tuple[int, int]:
+        return -(-lead // stride), (n_in - eff + lead) // stride if n_in - eff + lead >= 0 else -1
+    oy_lo, oy_hi = inside(geo["in_h"], (geo["k_h"] - 1) * geo["dil_h"] + 1, geo["stride_h"], geo["pad_top"])
+    ox_lo, ox_hi = inside(geo["in_w"], geo["k_w"], geo["stride_w"], geo["pad_left"])
+    ox_hi = min(ox_hi, geo["out_w"] - 1)
+    npx = geo["out_h"] * geo["out_w"]
+    pairs = [divmod(i, geo["out_w"]) for i in range(0, npx - 1, 2)]
+    inner = sum(oy_lo <= oy <= oy_hi and ox_lo <= ox < ox_hi for oy, ox in pairs)
+    return 2 * inner >= (npx + 1) // 2
+
+
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | None = None,
                 compact: Compaction | None = None, why: str = "", storage: str = "int16") -> Choice:
     if arch not in FAST_ARCHS:
@@ -333,6 +350,20 @@ def depthwise_as_conv_weights(w: np.ndarray, in_c: int) -> np.ndarray:
 
 
 FC_BLOCK = 128  # TFEDGE_FC_BLOCK (arm_dsp/tfedge_dsp.h): a longer FC input is widened this many inputs at a time
+
+
+def fc_paths(i8: int, in_f: int) -> tuple[str, ...]:
+    """The packed FC kernel's optional code paths a layer calls (model.h TFEDGE_MODEL_USES_*): int16 weights, the
+    blocked loop (inputs longer than a block) or the whole-input one."""
+    blocked = (in_f + 3) // 4 * 4 > FC_BLOCK
+    return ("W16",) * (not i8) + (("FC_BLOCKED",) if blocked else ("FC_WHOLE",))
+
+
+def conv_is_fc(geo: dict) -> bool:
+    """A convolution with one output pixel whose window is exactly its input (no padding, dilation 1): a fully
+    connected layer over the flattened input (NHWC pixel = the filter's [k_h][k_w][in_c] order)."""
+    return (geo["out_h"] == geo["out_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0 and geo["k_h"] == geo["in_h"]
+            and geo["k_w"] == geo["in_w"] and geo["dil_h"] == geo["dil_w"] == 1)
 
 
 def fc_choice(arch: str, in_f: int, out_f: int, records: Records | None = None, compact: Compaction | None = None,

@@ -27,12 +27,23 @@ static inline __attribute__((always_inline)) void copy_bytes(int8_t *dst, const 
   tfedge_st32(dst + n - 4, tfedge_ld32(src + n - 4));
 }
 
-/* The gathered bytes' zero-point tail [k, k_padded) (times zero weights), then all of them widened with the input
- * offset into slot dst (SXTAB16 / ROR 8: [x0 x2][x1 x3] per 4 values), 8 per iteration. */
-static __attribute__((noinline)) void stage_widen(int8_t *stage, int32_t k, int32_t k_padded, uint32_t zp4,
-                                                  uint32_t off2, uint32_t *dst) {
+/* copy_bytes for the row gather's window rows: with the CONV_PAIR path, rows of 4-12 bytes (3x3 on 3 or 4
+ * channels) straight-line, no loop. */
+static inline __attribute__((always_inline)) void copy_row(int8_t *dst, const int8_t *src, int32_t n) {
+  if (TFEDGE_USES(CONV_PAIR) && n >= 4 && n <= 12) {
+    if (n > 8) tfedge_st32(dst, tfedge_ld32(src)), tfedge_st32(dst + 4, tfedge_ld32(src + 4));
+    else if (n > 4) tfedge_st32(dst, tfedge_ld32(src));
+    tfedge_st32(dst + n - 4, tfedge_ld32(src + n - 4));
+  } else {
+    copy_bytes(dst, src, n);
+  }
+}
+
+/* The gathered bytes [0, k_padded) widened with the input offset into slot dst (SXTAB16 / ROR 8: [x0 x2][x1 x3]
+ * per 4 values), 8 per iteration. The bytes [k, k_padded) meet zero weights: whatever they hold adds 0 (run
+ * fills them with zero points once per call, so the scratch is never read uninitialised). */
+static __attribute__((noinline)) void stage_widen(const int8_t *stage, int32_t k_padded, uint32_t off2, uint32_t *dst) {
   int32_t j;
-  for (j = k; j < k_padded; j += 4) tfedge_st32(stage + j, zp4);
   for (j = 0; j < k_padded; j += 8, dst += 8) {
     const uint32_t v = tfedge_ld32(stage + j), u = tfedge_ld32(stage + j + 4);
     dst[0] = __sxtab16(off2, v);
@@ -73,7 +84,6 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
      * under 4 bytes, byte by byte, so nothing past a pixel is read; zero-point words may write up to 3 bytes past
      * the value they pad, which the next values overwrite (the stage has 4 bytes of slack after k_padded). */
     const uint32_t zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
-    const int32_t k = p->k_h * p->k_w * in_c;
     const int32_t span = p->k_w * in_c; /* one window row, contiguous in the input when dil_w == 1 */
     int8_t *s = stage;
     int32_t j;
@@ -109,7 +119,7 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
         }
       }
     }
-    stage_widen(stage, k, k_padded, zp4, off2, dst);
+    stage_widen(stage, k_padded, off2, dst);
   }
 }
 
@@ -122,14 +132,14 @@ typedef struct {
   uint32_t off2, zp4;
   const int8_t *in_b; /* (gather_px) the batch's input */
   int8_t *stage;      /* (gather_px) the byte row in scratch */
+  int32_t oy_lo, oy_hi, ox_lo, ox_hi; /* (gather_pair) pixels whose window lies inside the image */
 } rows_plan;
 
-static void gather_rows(const rows_plan *g, const int8_t *src, int8_t *stage, uint32_t *dst) {
-  const int32_t span = g->span;
-  int8_t *s = stage;
+static __attribute__((noinline)) void gather_rows(const rows_plan *g, const int8_t *src, uint32_t *dst) {
+  int8_t *s = g->stage;
   int32_t ky;
-  for (ky = 0; ky < g->k_h; ++ky, src += g->dy, s += span) copy_bytes(s, src, span);
-  stage_widen(stage, g->k, g->k_padded, g->zp4, g->off2, dst);
+  for (ky = 0; ky < g->k_h; ++ky, src += g->dy, s += g->span) copy_row(s, src, g->span);
+  stage_widen(g->stage, g->k_padded, g->off2, dst);
 }
 
 /* Pixel (oy, ox) of the batch at rp->in_b into slot dst: gather_rows where it applies (rp->span: 0 when never),
@@ -138,9 +148,36 @@ static __attribute__((noinline)) void gather_px(const tfedge_conv_params *p, con
                                                 int32_t ox, uint32_t *dst) {
   const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
   if (rp->span && y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w)
-    gather_rows(rp, rp->in_b + (y0 * p->in_w + x0) * p->in_c, rp->stage, dst);
+    gather_rows(rp, rp->in_b + (y0 * p->in_w + x0) * p->in_c, dst);
   else
     gather(p, rp->in_b, oy, ox, rp->stage, dst, rp->k_padded);
+}
+
+/* Pixels (oy, ox) and (oy, ox + 1) into slots dst and dst + 2 by the row gather when both windows lie inside the
+ * image (the ranges pair_ranges found for this call; returns 1, else 0 with nothing written): one call and one
+ * test for the pair, the second window stride_w taps right of the first (narrow_c3: -150 k instructions, mostly
+ * its first layer). Out of line, the test too: one copy for the 4 specialisations of run. */
+static __attribute__((noinline)) int gather_pair(const tfedge_conv_params *p, const rows_plan *rp, int32_t oy,
+                                                 int32_t ox, uint32_t *dst) {
+  const int8_t *src;
+  if (oy < rp->oy_lo || oy > rp->oy_hi || ox < rp->ox_lo || ox >= rp->ox_hi) return 0;
+  src = rp->in_b + ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
+  gather_rows(rp, src, dst);
+  gather_rows(rp, src + p->stride_w * p->in_c, dst + 2);
+  return 1;
+}
+
+/* First and last output index whose window lies inside [0, in) (lead: the padding before; last < first when none). */
+static void interior(int32_t in, int32_t eff, int32_t stride, int32_t lead, int32_t *first, int32_t *last) {
+  *first = (lead + stride - 1) / stride;
+  *last = in - eff + lead >= 0 ? (in - eff + lead) / stride : -1;
+}
+
+/* gather_pair's output ranges for this call (out of line: one copy for the 4 specialisations of run). */
+static __attribute__((noinline)) void pair_ranges(const tfedge_conv_params *p, rows_plan *rp) {
+  interior(p->in_h, (p->k_h - 1) * p->dil_h + 1, p->stride_h, p->pad_top, &rp->oy_lo, &rp->oy_hi);
+  interior(p->in_w, p->k_w, p->stride_w, p->pad_left, &rp->ox_lo, &rp->ox_hi);
+  if (rp->ox_hi > p->out_w - 1) rp->ox_hi = p->out_w - 1; /* (an explicitly cropped output ends before the image) */
 }
 
 /* All channel pairs for one pixel pair: acc[4j..4j+3] = {px0 ch 2j, px0 ch 2j+1, px1 ch 2j, px1 ch 2j+1},
@@ -598,6 +635,9 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   rp.zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
   if (!(p->in_c & 3) || p->dil_w != 1) rp.span = 0; /* whole groups per tap: gather's own path */
   rp.stage = stage;
+  if (TFEDGE_USES(CONV_PAIR) && rp.span) pair_ranges(p, &rp);
+  if (p->in_c & 3) /* the bytewise gathers' tail (zero weights), once per call */
+    for (i = rp.k; i < k_padded; i += 4) tfedge_st32(stage + i, rp.zp4);
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     rp.in_b = in_b;
@@ -607,14 +647,19 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
       const int two = i + 1 < npx;
       int8_t *o0 = compact ? live : out_b + i * out_c;
       if (cc) {
-        gather_px(p, &rp, oy, ox, buf);
-        if (++ox == p->out_w) ox = 0, ++oy;
-        if (two) {
-          gather_px(p, &rp, oy, ox, buf + 2);
-          if (++ox == p->out_w) ox = 0, ++oy;
+        if (TFEDGE_USES(CONV_PAIR) && two && rp.span && gather_pair(p, &rp, oy, ox, buf)) {
+          ox += 2;
+          if (ox == p->out_w) ox = 0, ++oy;
         } else {
-          int32_t g;
-          for (g = 0; g < groups; ++g) buf[4 * g + 2] = buf[4 * g], buf[4 * g + 3] = buf[4 * g + 1];
+          gather_px(p, &rp, oy, ox, buf);
+          if (++ox == p->out_w) ox = 0, ++oy;
+          if (two) {
+            gather_px(p, &rp, oy, ox, buf + 2);
+            if (++ox == p->out_w) ox = 0, ++oy;
+          } else {
+            int32_t g;
+            for (g = 0; g < groups; ++g) buf[4 * g + 2] = buf[4 * g], buf[4 * g + 3] = buf[4 * g + 1];
+          }
         }
         {
           /* an odd channel count: the pairs' halfwords go to a row of cc + 1 bytes per pixel (the accumulators'

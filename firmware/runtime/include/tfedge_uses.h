@@ -14,6 +14,9 @@
 #ifndef TFEDGE_MODEL_USES_W16
 #define TFEDGE_MODEL_USES_W16 1        /* packed weights widened to int16 at compile time (--weights int16) */
 #endif
+#ifndef TFEDGE_MODEL_USES_CONV_PAIR
+#define TFEDGE_MODEL_USES_CONV_PAIR 1  /* conv, bytewise gather (in_c % 4): two inside windows per call, short rows unrolled */
+#endif
 #ifndef TFEDGE_MODEL_USES_DW_PIXEL
 #define TFEDGE_MODEL_USES_DW_PIXEL 1   /* depthwise: the per-pixel loops (all but the 3x3 band path) */
 #endif

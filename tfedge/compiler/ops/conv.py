@@ -107,6 +107,8 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
     rows = compress.conv_rows(w.data, depthwise)
     consts = variants.constant_channels(rows, bias, x.q_zero, mults, shifts, y.q_zero, act_min, act_max)
+    if not depthwise and ctx.arch in variants.FAST_ARCHS and variants.conv_is_fc(geo) and ctx_packs(ctx):
+        return _emit_as_fc(op, g, ctx, rows, mults, shifts, bias, act_min, act_max, consts)
     filt = w.data
     as_conv = depthwise and out_c != in_c and in_c <= variants.DW_AS_CONV_MAX_IN and ctx.arch in variants.FAST_ARCHS
     why = ""
@@ -163,12 +165,51 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     n_live = len(compact.live) if compact else out_c
     effective = macs * n_live // out_c * (in_c if as_conv and not clustered else 1)
     paths = ("W16",) if choice.packed and not clustered and not i8 else ()
+    if choice.kernel == "conv_packed_s8_nhwc" and variants.conv_pair_pays(geo, in_c):
+        paths += ("CONV_PAIR",)  # the bytewise gather's pixel pairs inside the image (else its code is left out)
     if choice.kernel == "depthwise_conv_packed_s8_nhwc" and not variants.dw_band(geo, in_c, records):
         paths += ("DW_PIXEL",)  # the per-pixel loops (else the 3x3 band path only)
     if ctx.arch == "mve":  # the Helium kernels' optional paths (variants_mve.USES)
         paths += variants_mve.conv_paths(depthwise, geo, in_c, out_c, prepared=not clustered)
     return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=variant, variant_reason=choice.reason,
                  effective_macs=int(effective), storage=storage, storage_bytes=storage_bytes, paths=paths)
+
+
+def ctx_packs(ctx) -> bool:
+    """The layer's weights go to the packed kernels (not clustered into a codebook: compress_weights=True)."""
+    return getattr(ctx, "compress_weights", None) is not True
+
+
+def _emit_as_fc(op: Op, g: Graph, ctx, rows: np.ndarray, mults: list[int], shifts: list[int], bias, act_min: int,
+                act_max: int, consts: list[int | None]) -> Layer:
+    """A CONV_2D with one output pixel whose window is its whole input (variants.conv_is_fc: SE blocks' 1x1 convs
+    on a pooled pixel, a last conv over the whole map) as the packed FULLY_CONNECTED kernel over the flattened
+    input: its 4 rows per pass compute that one pixel, where the conv kernel's 2-pixel blocks would compute it
+    twice. Exact: the input offset folded into the biases gives the same int32 sums, the conv's multipliers."""
+    x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
+    out_f, in_f = rows.shape
+    b = np.zeros(out_f, np.int64) if bias is None else np.asarray(bias, np.int64)
+    folded = quant.wrap_int32(b - x.q_zero * rows.astype(np.int64).sum(axis=1))
+    compact = variants.compaction(consts, 0.8 * ((in_f + 3) // 4 * 4) + 8)
+    live = compact.live if compact else list(range(out_f))
+    records = variants.requant_records(folded[live], [mults[c] for c in live], [shifts[c] for c in live], y.q_zero,
+                                       None if compact else consts)
+    choice = variants.fc_choice(ctx.arch, in_f, out_f, records, compact, _storage(ctx))
+    before = ctx.flash_bytes
+    weights, i8 = variants.packed_weights(ctx, variants.pack_fc_weights(rows[live], _storage(ctx) == "int16"))
+    storage_bytes = ctx.flash_bytes - before
+    params = dict(batches=x.shape[0], in_features=in_f, out_features=out_f, output_offset=y.q_zero, act_min=act_min,
+                  act_max=act_max, per_channel=1, weights=weights)
+    params.update(packed_fields(ctx, records, compact, i8))
+    params["scratch"] = ctx.scratch(choice.scratch_bytes)
+    name = ctx.params("tfedge_fc_params", params)
+    call = f"{choice.kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
+    macs = x.shape[0] * in_f * out_f
+    return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=choice.variant,
+                 variant_reason=f"1 output pixel, its window the whole {x.shape[1]}x{x.shape[2]}x{x.shape[3]} input: "
+                 f"as a fully connected layer of {in_f} inputs; " + choice.reason,
+                 effective_macs=int(macs * len(live) // out_f), storage=_storage(ctx), storage_bytes=storage_bytes,
+                 paths=variants.fc_paths(i8, in_f))
 
 
 def _storage(ctx) -> str:

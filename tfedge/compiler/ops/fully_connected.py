@@ -98,7 +98,7 @@ def _paths(choice, clustered, i8: int, in_f: int) -> tuple[str, ...]:
     """The packed kernel's optional code paths this layer calls (model.h TFEDGE_MODEL_USES_*)."""
     if not choice.packed or clustered:
         return ()
-    return ("W16",) * (not i8) + (("FC_BLOCKED",) if (in_f + 3) // 4 * 4 > variants.FC_BLOCK else ("FC_WHOLE",))
+    return variants.fc_paths(i8, in_f)
 
 
 register("FULLY_CONNECTED", _validate, _emit)
