@@ -10,6 +10,7 @@ import importlib.util
 import re
 import sys
 from collections import defaultdict
+from math import prod
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS_BOARDS = ["microbit", "mps2-an386", "mps3-an547"]  # M0, M4, M55
 SLOW_VARIANTS = ("portable", "const_shape", "reference")  # the portable loops, plain or specialised per layer
 WEIGHTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+NARROW = 8  # issue 11: layers of fewer channels (in or out) get a looser instr/MAC target and need no arch path
 
 
 @functools.cache
@@ -57,20 +59,30 @@ def on_portable_loops(layer: dict, arch: str) -> bool:
         return True
 
 
+def layer_channels(layer: dict) -> tuple[int, int]:
+    """(input channels, output channels) of a compile-report conv/depthwise/FC row: an FC's accumulation depth
+    (its input may be a flattened 4-D tensor), the last axis otherwise."""
+    out_c = layer["output_shape"][-1]
+    if layer["op"] == "FULLY_CONNECTED":
+        return layer["macs"] // max(1, prod(layer["output_shape"][:-1]) * out_c), out_c
+    return layer["input_shapes"][0][-1], out_c
+
+
 def layer_paths(report: dict, arch: str) -> dict:
-    """Nominal and effective MACs of the conv/depthwise/FC layers, the share of them on fast paths, and the
-    layers that are not."""
+    """Nominal and effective MACs of the conv/depthwise/FC layers, the share of them on fast paths, the share
+    in layers of fewer than NARROW channels (in or out), and the layers not on fast paths."""
     layers = [l for l in report["layers"] if l.get("macs") and l["op"] in WEIGHTED_OPS]  # pools/softmax: no arch kernel by design
     nominal = sum(l["macs"] for l in layers)
+    narrow = sum(l["macs"] for l in layers if min(layer_channels(l)) < NARROW)
     has_eff = any("effective_macs" in l for l in report["layers"])
     effective = sum(l.get("effective_macs", l["macs"]) for l in report["layers"]) if has_eff else None  # all layers, as nominal
     slow = [{"index": l["index"], "op": l["op"], "macs": l["macs"], "variant": l["variant"],
              "reason": l.get("variant_reason", ""), "input_shapes": l.get("input_shapes"),
-             "output_shape": l.get("output_shape")}
+             "output_shape": l.get("output_shape"), "channels": layer_channels(l)}
             for l in layers if on_portable_loops(l, arch)]
     fast = nominal - sum(l["macs"] for l in slow)
     return {"weighted_macs": nominal, "effective_macs": effective, "fast_mac_share": fast / nominal if nominal else None,
-            "slow_layers": slow, "reasons": {l["index"]: l.get("variant_reason", "") for l in report["layers"]}}
+            "narrow_mac_share": narrow / nominal if nominal else None, "slow_layers": slow, "reasons": {l["index"]: l.get("variant_reason", "") for l in report["layers"]}}
 
 
 def reason_class(op: str, reason: str) -> str:
