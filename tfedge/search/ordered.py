@@ -47,6 +47,13 @@ class BatchedOptunaSearch(Searcher):
         self.batch_number = 0
         self.repeats = 0  # proposals discarded as repeats of a trial already run or asked
 
+    def __getstate__(self) -> dict:
+        """What pickling keeps: everything but the live Optuna study and its trials. tune.Tuner pickles its
+        config (this searcher included) for Tuner.restore, which tfedge never calls (a resumed search builds a
+        new searcher from DIR/trials.jsonl and the Optuna journal); since Optuna 5.1 a study holds a thread lock,
+        which cannot be pickled."""
+        return {**self.__dict__, "study": None, "optuna_trials": {}}
+
     def set_search_properties(self, metric, mode, config, **spec) -> bool:
         return True  # the space comes from the distributions given above
 
