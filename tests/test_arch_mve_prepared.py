@@ -62,11 +62,12 @@ def test_effective_bias_wraps_like_int32():
 
 
 def _ring_passes(out_w: int) -> list[int]:
-    """The pixel passes of one output row in mve/depthwise_conv_s8_nhwc.c's dw3x3 (with MVE_DW_RING3)."""
+    """The assembly pixel passes of one output row in mve/depthwise_conv_s8_nhwc.c's dw3x3 (dw3_pass); rows of 1-2
+    pixels run the C loop (no pass)."""
     passes, ox = [], 0
-    while ox < out_w:
+    while out_w >= 3 and ox < out_w:
         rest = out_w - ox
-        n = 5 if rest == 5 else 3 if rest == 6 else min(4, rest)
+        n = 5 if rest == 5 else 3 if rest in (3, 6) else 4
         passes.append(n)
         ox += n
     return passes
@@ -78,6 +79,19 @@ def test_ring3_is_named_when_a_row_has_a_3_pixel_pass(out_w):
     paths = variants_mve.depthwise_paths(geo, 64, 1)  # 64 channels: not the window path
     assert paths[0] == "MVE_DW_RING"
     assert ("MVE_DW_RING3" in paths) == (3 in _ring_passes(out_w)), _ring_passes(out_w)
+
+
+@pytest.mark.parametrize("out_w", range(1, 40))
+def test_each_ring_pass_size_is_named_and_only_those(out_w):
+    """Each pass size a row takes has its guard on (else that pass falls back to the C loop), the others are off
+    (their assembly is left out of the firmware); passes never leave 1-2 pixels."""
+    passes = _ring_passes(out_w)
+    assert sum(passes) == (out_w if out_w >= 3 else 0)
+    assert list(variants_mve.ring_passes(out_w)) == passes
+    if out_w < 12:  # 64 channels on wider rows take the window path
+        geo = dict(k_h=3, k_w=3, stride_h=1, stride_w=1, dil_h=1, dil_w=1, out_w=out_w, in_w=out_w, pad_top=1, pad_left=1)
+        paths = variants_mve.depthwise_paths(geo, 64, 1)
+        assert paths == ("MVE_DW_RING", *sorted(f"MVE_DW_RING{n}" for n in set(passes)))
 
 
 @pytest.mark.parametrize("k,stride,win5", [(5, 1, True), (4, 1, True), (5, 2, False), (3, 1, False), (7, 1, False)])

@@ -27,7 +27,8 @@ DW3_MAX_RING, DW3_CHUNK = 3072, 32  # the kernel's 3x3 ring: stack bytes, channe
 
 # The optional Helium kernel paths (firmware/runtime/include/tfedge_uses.h): model.h defines each, 1 when a
 # layer takes it, so the firmware compiles only those.
-DW_USES = ("MVE_DW_WINDOW", "MVE_DW_WIN5", "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_TAPS")
+DW_USES = ("MVE_DW_WINDOW", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW_WIN_G1", "MVE_DW_WIN_ANY",
+           "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_RING4", "MVE_DW_RING5", "MVE_DW_TAPS")
 USES = (*DW_USES, "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_DIRECT",
         "MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4")  # WSn: weights stationary, n 16-byte steps
 WS_MAX_K, IM2COL_MAX = 64, 1024  # mve/conv_s8_nhwc.c: weights stationary up to this K, im2col up to this
@@ -65,23 +66,65 @@ def window_applies(geo: dict, in_c: int) -> bool:
     return min(in_c, (WIN_BUF - slack) // cs) >= 1
 
 
+def window_loop(r: int, g: int, stride_w: int) -> str:
+    """The window path's channel loop for R rows per group, G groups (win_channels_of: the most specific)."""
+    step = stride_w * r
+    if g == 2 and step == 3:
+        return "MVE_DW_WIN5"  # 5x5 stride 1: the unrolled 2-group loop
+    if g == 1 and step in (3, 6):
+        return f"MVE_DW_WIN{step}"  # 3x3 stride 1 / 2
+    return "MVE_DW_WIN_G1" if g == 1 else "MVE_DW_WIN_ANY"
+
+
+def ring_passes(out_w: int) -> tuple[int, ...]:
+    """The 3x3 ring's pixel counts per pass along a row of out_w outputs (the kernel's dw3_pass): 5 only as the
+    last, 6 = 3 + 3, else 4 until 3-5 are left; rows of 1-2 pixels take the C loop (())."""
+    if out_w < 3:
+        return ()
+    passes, rem = [], out_w
+    while rem:
+        n = 5 if rem == 5 else 3 if rem in (3, 6) else 4
+        passes.append(n)
+        rem -= n
+    return tuple(passes)
+
+
+def ring_applies(geo: dict, in_c: int) -> bool:
+    """The kernel's dw3x3_applies: 3x3, stride 1, no dilation, channels % 4 == 0, the ring within its stack."""
+    return (geo["k_h"] == geo["k_w"] == 3 and geo["stride_h"] == geo["stride_w"] == 1
+            and geo["dil_h"] == geo["dil_w"] == 1 and in_c % 4 == 0 and in_c <= DW_MAX_C
+            and 3 * (geo["out_w"] + 2) * min(in_c, DW3_CHUNK) <= DW3_MAX_RING)
+
+
 def depthwise_paths(geo: dict, in_c: int, depth_multiplier: int) -> tuple[str, ...]:
-    """The optional path of mve/depthwise_conv_s8_nhwc.c a layer with prepared data (depthwise_data) takes, as
+    """The optional paths of mve/depthwise_conv_s8_nhwc.c a layer with prepared data (depthwise_data) takes, as
     its depthwise_conv_s8_nhwc() decides: () for the per-pixel loop, which every build keeps. The row calls
     of in-place layers change only in_h, out_h, pad_top and batches, which the choice does not read."""
     if window_wins(in_c, depth_multiplier, geo["out_w"]) and window_applies(geo, in_c):
         r, g = window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])
-        # 2 groups at a window step of 3 bytes (5x5 stride 1): the unrolled channel loop
-        return ("MVE_DW_WINDOW", "MVE_DW_WIN5") if g == 2 and geo["stride_w"] * r == 3 else ("MVE_DW_WINDOW",)
+        return ("MVE_DW_WINDOW", window_loop(r, g, geo["stride_w"]))
     if depth_multiplier != 1 or in_c > 4 * DW_MAX_C or geo["k_h"] * geo["k_w"] > DW_MAX_TAPS:
         return ()
-    ring = (geo["k_h"] == geo["k_w"] == 3 and geo["stride_h"] == geo["stride_w"] == 1 and geo["dil_h"] == geo["dil_w"] == 1
-            and in_c % 4 == 0 and in_c <= DW_MAX_C and 3 * (geo["out_w"] + 2) * min(in_c, DW3_CHUNK) <= DW3_MAX_RING)
-    if not ring:
+    if not ring_applies(geo, in_c):
         return ("MVE_DW_TAPS",)
-    # passes of 3 pixels: rows ending in 3 (out_w % 4 == 3) or in 6 = 3 + 3 (out_w % 4 == 2, >= 6)
-    w = geo["out_w"]
-    return ("MVE_DW_RING", "MVE_DW_RING3") if w % 4 == 3 or (w % 4 == 2 and w >= 6) else ("MVE_DW_RING",)
+    return ("MVE_DW_RING", *sorted({f"MVE_DW_RING{n}" for n in ring_passes(geo["out_w"])}))
+
+
+def depthwise_reason(paths: tuple[str, ...], geo: dict) -> str:
+    """The compile report's variant_reason of a Helium depthwise layer with the paths depthwise_paths chose."""
+    f = "mve/depthwise_conv_s8_nhwc.c: "
+    if "MVE_DW_WINDOW" in paths:
+        loop = {"MVE_DW_WIN3": "1 row group, step 3", "MVE_DW_WIN6": "1 row group, step 6",
+                "MVE_DW_WIN5": "2 row groups, step 3", "MVE_DW_WIN_G1": "1 row group"}.get(paths[1], "any groups")
+        return (f + "window path (window_wins: depth multiplier > 1, channels % 4 != 0 or wide rows): rows copied "
+                f"per output row, one VMLADAV.S8 per output and row group ({loop}), prepared weight vectors")
+    if "MVE_DW_RING" in paths:
+        passes = ring_passes(geo["out_w"])
+        how = f"passes of {'+'.join(map(str, passes))} pixels in assembly" if passes else "rows of 1-2 pixels in C"
+        return f + f"3x3 stride-1 ring of 3 padded rows, channel-group major ({how})"
+    if "MVE_DW_TAPS" in paths:
+        return f + "tap pointer table, 4 pixels per weight load (channels as lanes)"
+    return f + "per-pixel loop (taps inside the image, any depth multiplier)"
 
 
 def depthwise_data(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, geo: dict, in_c: int

@@ -30,14 +30,34 @@
 #ifndef TFEDGE_MODEL_USES_MVE_DW_WINDOW
 #define TFEDGE_MODEL_USES_MVE_DW_WINDOW 1 /* the window path: one VMLADAV per output over prepared weight vectors */
 #endif
+/* the window path's channel loops (win_channels_of: the most specific compiled in is taken) */
+#ifndef TFEDGE_MODEL_USES_MVE_DW_WIN3
+#define TFEDGE_MODEL_USES_MVE_DW_WIN3 1   /* 1 row group, window step 3 (3x3 stride 1) */
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_WIN6
+#define TFEDGE_MODEL_USES_MVE_DW_WIN6 1   /* 1 row group, window step 6 (3x3 stride 2) */
+#endif
 #ifndef TFEDGE_MODEL_USES_MVE_DW_WIN5
-#define TFEDGE_MODEL_USES_MVE_DW_WIN5 1   /* the window path's unrolled 2-group loop (5x5 stride 1) */
+#define TFEDGE_MODEL_USES_MVE_DW_WIN5 1   /* 2 row groups, window step 3 (5x5 stride 1) */
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_WIN_G1
+#define TFEDGE_MODEL_USES_MVE_DW_WIN_G1 1 /* 1 row group, any step */
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_WIN_ANY
+#define TFEDGE_MODEL_USES_MVE_DW_WIN_ANY 1 /* any group count and step (5x5 stride 2, 7x7) */
 #endif
 #ifndef TFEDGE_MODEL_USES_MVE_DW_RING
 #define TFEDGE_MODEL_USES_MVE_DW_RING 1   /* 3x3 stride 1: the ring of 3 padded input rows */
 #endif
+/* the ring's passes of 3, 4, 5 pixels in assembly (dw3_pass: rows of 3, 6 = 3 + 3, 4k + 3 ...; 4k + 1 ends in 5) */
 #ifndef TFEDGE_MODEL_USES_MVE_DW_RING3
-#define TFEDGE_MODEL_USES_MVE_DW_RING3 1  /* the ring's 3-pixel passes in assembly (rows of 3, 6, 4k + 3 ...) */
+#define TFEDGE_MODEL_USES_MVE_DW_RING3 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_RING4
+#define TFEDGE_MODEL_USES_MVE_DW_RING4 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_RING5
+#define TFEDGE_MODEL_USES_MVE_DW_RING5 1
 #endif
 #ifndef TFEDGE_MODEL_USES_MVE_DW_TAPS
 #define TFEDGE_MODEL_USES_MVE_DW_TAPS 1   /* depth multiplier 1: 4 pixels through the tap pointer table */

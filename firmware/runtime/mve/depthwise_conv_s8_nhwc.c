@@ -57,14 +57,15 @@ static inline __attribute__((always_inline)) void store4(out_stage o, int32x4_t 
   else vstrbq_p_s32(out, acc, pr);
 }
 
-/* One output pixel, any depth multiplier, taps outside the image skipped. */
-static void dw_pixel(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, out_stage o,
-                     int8_t *out) {
+/* One output pixel, channels [c0, out_c), any depth multiplier, taps outside the image skipped: the layers
+ * no other path takes, and the channel tail (out_c % 4) of the tap-table path's pixels. */
+static __attribute__((noinline)) void dw_pixel(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, out_stage o,
+                     int8_t *out, int32_t c0) {
   const int32_t y0 = oy * p->stride_h - p->pad_top;
   const int32_t x0 = ox * p->stride_w - p->pad_left;
   const int32_t dm = p->depth_multiplier;
   int32_t c, ky, kx, l;
-  for (c = 0; c < p->out_c; c += 4) {
+  for (c = c0; c < p->out_c; c += 4) {
     const mve_pred16_t pr = vctp32q((uint32_t)(p->out_c - c));
     int32x4_t acc = p->bias ? vldrwq_z_s32(p->bias + c, pr) : vdupq_n_s32(0);
     uint32x4_t in_ch = vdupq_n_u32(0);
@@ -91,58 +92,46 @@ static void dw_pixel(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy
   }
 }
 
-/* Up to four output pixels (N), depth multiplier 1. tap[t][j] points at pixel j's input for tap t, or at a row
- * of zero points where the tap lies outside the image: (zero point + input_offset) * w = 0, so with the
- * effective bias (which holds input_offset * sum(w) over all taps) the result equals skipping the tap.
- * Channels [c, c + 4): `full` vectors need no predicate (no VPST before each load). */
+/* N (1, 2 or 4) output pixels, depth multiplier 1, the whole 4-channel groups (the tail: dw_pixel). tap[t][j]
+ * points at pixel j's input for tap t, or at a row of zero points where the tap lies outside the image:
+ * (zero point + input_offset) * w = 0, so with the effective bias (which holds input_offset * sum(w) over
+ * all taps) the result equals skipping the tap. Unpredicated: no VPST before each load. */
 static inline __attribute__((always_inline)) void dw_px_c(const tfedge_conv_params *p, const int8_t *const (*tap)[4],
                                                           int32_t taps, const int32_t *eb, out_stage o,
-                                                          int8_t *const out[4], int32_t c, int full, int N) {
+                                                          int8_t *const out[4], int32_t c, int N) {
   const int32_t C = p->in_c;
-  const mve_pred16_t pr = full ? 0xffff : vctp32q((uint32_t)(C - c));
   int32x4_t a0, a1, a2, a3;
   const int8_t *w = p->weights + c;
   int32_t t;
-  a0 = full ? vldrwq_s32(eb + c) : vldrwq_z_s32(eb + c, pr);
+  a0 = vldrwq_s32(eb + c);
   a1 = a0, a2 = a0, a3 = a0;
   for (t = 0; t < taps; ++t, w += C) {
-    if (full) {
-      const int32x4_t wv = vldrbq_s32(w);
-      a0 = vmla4(a0, vldrbq_s32(tap[t][0] + c), wv);
-      if (N > 1) a1 = vmla4(a1, vldrbq_s32(tap[t][1] + c), wv);
-      if (N > 2) a2 = vmla4(a2, vldrbq_s32(tap[t][2] + c), wv);
-      if (N > 3) a3 = vmla4(a3, vldrbq_s32(tap[t][3] + c), wv);
-    } else {
-      const int32x4_t wv = vldrbq_z_s32(w, pr);
-      a0 = vmla4(a0, vldrbq_z_s32(tap[t][0] + c, pr), wv);
-      if (N > 1) a1 = vmla4(a1, vldrbq_z_s32(tap[t][1] + c, pr), wv);
-      if (N > 2) a2 = vmla4(a2, vldrbq_z_s32(tap[t][2] + c, pr), wv);
-      if (N > 3) a3 = vmla4(a3, vldrbq_z_s32(tap[t][3] + c, pr), wv);
-    }
+    const int32x4_t wv = vldrbq_s32(w);
+    a0 = vmla4(a0, vldrbq_s32(tap[t][0] + c), wv);
+    if (N > 1) a1 = vmla4(a1, vldrbq_s32(tap[t][1] + c), wv);
+    if (N > 2) a2 = vmla4(a2, vldrbq_s32(tap[t][2] + c), wv);
+    if (N > 2) a3 = vmla4(a3, vldrbq_s32(tap[t][3] + c), wv);
   }
   {
-    const int32x4_t m = full ? vldrwq_s32(p->mult + c) : vldrwq_z_s32(p->mult + c, pr);
-    const int32x4_t s = full ? vldrwq_s32(p->shift + c) : vldrwq_z_s32(p->shift + c, pr);
-    store4(o, a0, m, s, out[0] + c, pr, full);
-    if (N > 1) store4(o, a1, m, s, out[1] + c, pr, full);
-    if (N > 2) store4(o, a2, m, s, out[2] + c, pr, full);
-    if (N > 3) store4(o, a3, m, s, out[3] + c, pr, full);
+    const int32x4_t m = vldrwq_s32(p->mult + c), s = vldrwq_s32(p->shift + c);
+    store4(o, a0, m, s, out[0] + c, 0, 1);
+    if (N > 1) store4(o, a1, m, s, out[1] + c, 0, 1);
+    if (N > 2) store4(o, a2, m, s, out[2] + c, 0, 1);
+    if (N > 2) store4(o, a3, m, s, out[3] + c, 0, 1);
   }
 }
 
-/* N (1..4) output pixels: whole channel vectors without predicates, then the tail. One out-of-line copy
- * per N keeps each loop's registers its own. */
+/* 4 output pixels, or the last 1-3 of a call as 2 and 1 (a 3-pixel copy would cost ~0.9 KB of code for 3
+ * = 2 + 1's one extra weight load per tap). One out-of-line copy per N keeps each loop's registers its own. */
 #define DW_PX(N)                                                                                             \
   static __attribute__((noinline)) void dw_px##N(const tfedge_conv_params *p, const int8_t *const (*tap)[4], \
                                                  int32_t taps, const int32_t *eb, out_stage o,               \
                                                  int8_t *const out[4]) {                                     \
     int32_t c = 0;                                                                                           \
-    for (; c + 4 <= p->in_c; c += 4) dw_px_c(p, tap, taps, eb, o, out, c, 1, N);                             \
-    if (c < p->in_c) dw_px_c(p, tap, taps, eb, o, out, c, 0, N);                                             \
+    for (; c + 4 <= p->in_c; c += 4) dw_px_c(p, tap, taps, eb, o, out, c, N);                                \
   }
 DW_PX(1)
 DW_PX(2)
-DW_PX(3)
 DW_PX(4)
 
 /* 3x3 stride-1 fast path over a ring of padded input rows stored channel-group major: slot row
@@ -156,34 +145,18 @@ DW_PX(4)
  * contribute exactly what skipping those taps would. */
 #define DW3_TAB 116
 
-/* C form (any N, left shifts): one group of 4 channels */
+/* C form (one pixel, any shift): one group of 4 channels */
 static inline __attribute__((always_inline)) void dw3_g(const int8_t *r0, const int8_t *r1, const int8_t *r2,
-                                                        const int8_t *tab, out_stage o, int8_t *out, int32_t C, int N) {
-  int32x4_t a0 = vldrwq_s32((const int32_t *)tab), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
+                                                        const int8_t *tab, out_stage o, int8_t *out) {
+  int32x4_t a0 = vldrwq_s32((const int32_t *)tab);
   const int8_t *const rows[3] = {r0, r1, r2};
   int32_t r, k;
-  for (r = 0; r < 3; ++r) {
-    for (k = 0; k < 3; ++k) {
-      const int8_t *x = rows[r] + 4 * k;
-      const int32x4_t wv = vldrbq_s32(tab + 16 + 4 * (3 * r + k));
-      a0 = vmla4(a0, vldrbq_s32(x), wv);
-      if (N > 1) a1 = vmla4(a1, vldrbq_s32(x + 4), wv);
-      if (N > 2) a2 = vmla4(a2, vldrbq_s32(x + 8), wv);
-      if (N > 3) a3 = vmla4(a3, vldrbq_s32(x + 12), wv);
-      if (N > 4) a4 = vmla4(a4, vldrbq_s32(x + 16), wv);
-    }
-  }
-  {
-    const int32x4_t m = vldrwq_s32((const int32_t *)(tab + 52)), s = vldrwq_s32((const int32_t *)(tab + 68));
-    store4(o, a0, m, s, out, 0, 1);
-    if (N > 1) store4(o, a1, m, s, out + C, 0, 1);
-    if (N > 2) store4(o, a2, m, s, out + 2 * C, 0, 1);
-    if (N > 3) store4(o, a3, m, s, out + 3 * C, 0, 1);
-    if (N > 4) store4(o, a4, m, s, out + 4 * C, 0, 1);
-  }
+  for (r = 0; r < 3; ++r)
+    for (k = 0; k < 3; ++k) a0 = vmla4(a0, vldrbq_s32(rows[r] + 4 * k), vldrbq_s32(tab + 16 + 4 * (3 * r + k)));
+  store4(o, a0, vldrwq_s32((const int32_t *)(tab + 52)), vldrwq_s32((const int32_t *)(tab + 68)), out, 0, 1);
 }
 
-/* Assembly form for N = 4 or 5 pixels and no left shift, all groups in one LE loop: per group 9 weight
+/* Assembly form for N = 3, 4 or 5 pixels and no left shift, all groups in one LE loop: per group 9 weight
  * loads + 3 N (load, VMUL, VADD), then per pixel 12 to requantize (tfedge_mve_mbqm), clamp and store.
  * GCC 12 spilled the 5 accumulators and re-derived the pointers around every tap (195 k instructions per
  * KWS layer against 154 k for the NHWC ring). */
@@ -207,7 +180,7 @@ static inline __attribute__((always_inline)) void dw3_g(const int8_t *r0, const 
                  "vldrw.u32 %q[w], [%[tp]], #16\n\tvldrw.u32 %q[x], [%[tp]], #16\n\t" REQ                         \
                  "add %[tp], %[tp], #32\n\tadd %[r0], %[r0], %[gs]\n\tadd %[r1], %[r1], %[gs]\n\t"              \
                  "add %[r2], %[r2], %[gs]\n\tle lr, 1b"                                                           \
-                 : [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2), [tp] "+l"(tab), [op] "+r"(out), [n] "+r"(n),     \
+                 : [r0] "+l"(r0), [r1] "+l"(r1), [r2] "+l"(r2), [tp] "+l"(tab), [op] "+l"(out), [n] "+r"(n),     \
                    [a0] "=&w"(a0), [a1] "=&w"(a1), [a2] "=&w"(a2), [a3] "=&w"(a3), [a4] "=&w"(a4), [w] "=&w"(w),  \
                    [x] "=&w"(x), [t] "=&w"(t)                                                                     \
                  : [C] "r"(C), [gs] "r"(gs), [off] "r"(o.out_off)                                                 \
@@ -233,25 +206,41 @@ static inline __attribute__((always_inline)) void dw3_asm(const int8_t *r0, cons
   (void)a4;
 }
 
-/* N pixels starting at padded column ox of the 3 ring rows (gs = bytes per channel group in a row): the
- * cn channels of the ring (a chunk of the layer's C; C is the output pixel stride) */
+/* N (3, 4, 5) pixels starting at padded column ox of the 3 ring rows (gs = bytes per channel group in a
+ * row): the cn channels of the ring (a chunk of the layer's C; C is the output pixel stride). One
+ * out-of-line copy per N, each compiled only for the models whose rows take it (MVE_DW_RING3/4/5). */
 #define DW3(N)                                                                                                  \
   static __attribute__((noinline)) void dw3_px##N(const int8_t *const row[3], int32_t gs, const int8_t *tab,     \
                                                   int32_t cn, int32_t C, out_stage o, int8_t *out) {             \
-    const int8_t *r0 = row[0], *r1 = row[1], *r2 = row[2];                                                      \
-    int32_t c;                                                                                                  \
-    if ((N >= 4 || (N == 3 && TFEDGE_USES(MVE_DW_RING3))) && !o.left) {                                          \
-      dw3_asm(r0, r1, r2, gs, tab, o, out, cn, C, N);                                                            \
-      return;                                                                                                   \
-    }                                                                                                           \
-    for (c = 0; c < cn; c += 4, r0 += gs, r1 += gs, r2 += gs, tab += DW3_TAB)                                   \
-      dw3_g(r0, r1, r2, tab, o, out + c, C, N);                                                                 \
+    dw3_asm(row[0], row[1], row[2], gs, tab, o, out, cn, C, N);                                                  \
   }
-DW3(1)
-DW3(2)
 DW3(3)
 DW3(4)
 DW3(5)
+
+/* n pixels one at a time in C: rows of 1-2 pixels, layers with left shifts (the assembly requantizes right
+ * shifts only) and passes whose assembly a model.h left out */
+static __attribute__((noinline)) void dw3_px_c(const int8_t *const row[3], int32_t gs, const int8_t *tab, int32_t cn,
+                                               int32_t C, out_stage o, int8_t *out, int32_t n) {
+  int32_t j, c;
+  for (j = 0; j < n; ++j, out += C)
+    for (c = 0; c < cn; c += 4)
+      dw3_g(row[0] + 4 * j + c / 4 * gs, row[1] + 4 * j + c / 4 * gs, row[2] + 4 * j + c / 4 * gs,
+            tab + c / 4 * DW3_TAB, o, out + c);
+}
+
+/* The row's next pass from `rem` pixels left of out_w >= 3: 5 only as the last, 6 = 3 + 3, else 4 until 3-5
+ * are left (so 1-2 never remain); variants_mve.ring_passes mirrors it. */
+static inline int32_t dw3_pass(int32_t rem) { return rem == 5 ? 5 : rem == 6 || rem == 3 ? 3 : 4; }
+
+/* One pass of n pixels: the assembly copy of n when compiled in and the layer has no left shift */
+static inline void dw3_run(const int8_t *const at[3], int32_t gs, const int8_t *tab, int32_t cn, int32_t C, out_stage o,
+                           int8_t *out, int32_t n) {
+  if (!o.left && n == 5 && TFEDGE_USES(MVE_DW_RING5)) dw3_px5(at, gs, tab, cn, C, o, out);
+  else if (!o.left && n == 4 && TFEDGE_USES(MVE_DW_RING4)) dw3_px4(at, gs, tab, cn, C, o, out);
+  else if (!o.left && n == 3 && TFEDGE_USES(MVE_DW_RING3)) dw3_px3(at, gs, tab, cn, C, o, out);
+  else dw3_px_c(at, gs, tab, cn, C, o, out, n);
+}
 
 #define DW3_MAX_RING 3072 /* bytes of stack for the 3 padded rows: (out_w + 2) * min(C, DW3_CHUNK) each */
 /* Channels in chunks of DW3_CHUNK: the ring and the table hold one chunk (stack: 3 padded rows of 32
@@ -321,15 +310,8 @@ static __attribute__((noinline)) void dw3x3(const tfedge_conv_params *p, const i
         }
         for (ox = 0; ox < p->out_w; ox += n, out += n * C) {
           const int8_t *const at[3] = {row[0] + 4 * ox, row[1] + 4 * ox, row[2] + 4 * ox};
-          /* 5 = 4 + 1 in one pass; 6 = 3 + 3: every pass in assembly */
-          n = p->out_w - ox == 5 ? 5 : p->out_w - ox == 6 && TFEDGE_USES(MVE_DW_RING3) ? 3 : tfedge_min_i32(4, p->out_w - ox);
-          switch (n) {
-            case 5: dw3_px5(at, gs, tab, cn, C, o, out); break;
-            case 4: dw3_px4(at, gs, tab, cn, C, o, out); break;
-            case 3: dw3_px3(at, gs, tab, cn, C, o, out); break;
-            case 2: dw3_px2(at, gs, tab, cn, C, o, out); break;
-            default: dw3_px1(at, gs, tab, cn, C, o, out); break;
-          }
+          n = p->out_w < 3 ? p->out_w : dw3_pass(p->out_w - ox);
+          dw3_run(at, gs, tab, cn, C, o, out, n);
         }
       }
     }
@@ -375,9 +357,11 @@ static int win_geometry(const tfedge_conv_params *p, win_geom *g) {
   return 1;
 }
 
+TFEDGE_COLD_BEGIN
 /* Prepared weights of output channels [oc0, oc0 + n): wp[(i * G + g) * 16 + kx * R + r] = w[g * R + r][kx][oc0 + i]
- * (other lanes 0), and eb[i] = bias + input_offset * sum of the channel's weights. */
-static void win_weights(const tfedge_conv_params *p, const win_geom *g, int32_t oc0, int32_t n, int8_t *wp, int32_t *eb) {
+ * (other lanes 0), and eb[i] = bias + input_offset * sum of the channel's weights: for calls without the
+ * compiler's prepared data (variants_mve.depthwise_data), so built for size. */
+static __attribute__((noinline)) void win_weights(const tfedge_conv_params *p, const win_geom *g, int32_t oc0, int32_t n, int8_t *wp, int32_t *eb) {
   const int32_t C = p->out_c, lanes_per_ch = 16 * g->G;
   const uint32x4_t offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)lanes_per_ch);
   int32_t i, ky, kx;
@@ -401,6 +385,7 @@ static void win_weights(const tfedge_conv_params *p, const win_geom *g, int32_t 
     vstrwq_p_s32(eb + i, sum, pr);
   }
 }
+TFEDGE_COLD_END
 
 /* Copy plan of the window buffer, per call: channel c's cs bytes are NG groups of 8 lanes; lane q is
  * padded column xi and row ky (its place in [group][column][row in group]), read from the input at
@@ -551,7 +536,21 @@ WIN_CHANNELS(win_channels_g1, 1, 0)
 WIN_CHANNELS(win_channels_5, 2, 3) /* 5x5 (or 4-6 x 5) stride 1: R = 3, 2 groups */
 WIN_CHANNELS(win_channels_any, 0, 0)
 
-static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, const int8_t *input, int8_t *output) {
+typedef void (*win_channels_fn)(const win_out *, const win_geom *, const int8_t *, const int8_t *, const int32_t *,
+                                const int32_t *, const int32_t *, int32_t, int32_t, int32_t, int32_t, int8_t *);
+
+/* The channel loop for this geometry: the most specific one compiled in (each behind its MVE_DW_WIN* flag,
+ * variants_mve.window_loop names the one a layer takes), else NULL: the kernel's other paths. */
+static win_channels_fn win_channels_of(const win_geom *g, int32_t step) {
+  if (TFEDGE_USES(MVE_DW_WIN5) && g->G == 2 && step == 3) return win_channels_5;
+  if (TFEDGE_USES(MVE_DW_WIN3) && g->G == 1 && step == 3) return win_channels_3;
+  if (TFEDGE_USES(MVE_DW_WIN6) && g->G == 1 && step == 6) return win_channels_6;
+  if (TFEDGE_USES(MVE_DW_WIN_G1) && g->G == 1) return win_channels_g1;
+  return TFEDGE_USES(MVE_DW_WIN_ANY) ? win_channels_any : 0;
+}
+
+static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, win_channels_fn fn, const int8_t *input,
+                             int8_t *output) {
   const int32_t dm = p->depth_multiplier, step = p->stride_w * g->R;
   /* compile-time prepared (variants_mve.py): eb[out_c] then the weight vectors; else built per chunk */
   const int32_t *prep = p->arch_prep ? p->arch_prep + 1 : 0;
@@ -580,20 +579,80 @@ static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, con
       for (oy = 0; oy < p->out_h; ++oy) {
         int8_t *out = out_b + oy * p->out_w * p->out_c;
         win_rows(p, g, &plan, in_b, oy, ic0, n_in, buf);
-        if (TFEDGE_USES(MVE_DW_WIN5) && g->G == 2 && step == 3)
-          win_channels_5(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
-        else if (g->G != 1)
-          win_channels_any(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
-        else if (step == 3)
-          win_channels_3(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
-        else if (step == 6)
-          win_channels_6(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
-        else
-          win_channels_g1(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
+        fn(&o, g, buf, wp, eb, p->mult + oc0, p->shift + oc0, n, dm, step, p->out_w, out);
       }
     }
   }
 }
+
+/* The input pointer of every tap of output pixel (oy, ox) into column j of the table: base + toff[t], or
+ * the row of zero points where the tap lies outside the image. */
+static inline void dw_tap_column(const tfedge_conv_params *p, const int8_t *in_b, const int32_t *toff,
+                                 const int8_t *zero_points, int32_t oy, int32_t ox, const int8_t *(*tap)[4], int32_t j) {
+  const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left, taps = p->k_h * p->k_w;
+  const int8_t *base = in_b + (y0 * p->in_w + x0) * p->in_c;
+  int32_t ky, kx, t;
+  if (y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h && x0 >= 0 && x0 + (p->k_w - 1) * p->dil_w < p->in_w) {
+    for (t = 0; t < taps; ++t) tap[t][j] = base + toff[t]; /* interior */
+    return;
+  }
+  for (ky = 0, t = 0; ky < p->k_h; ++ky) {
+    const int32_t y = y0 + ky * p->dil_h;
+    for (kx = 0; kx < p->k_w; ++kx, ++t) {
+      const int32_t x = x0 + kx * p->dil_w;
+      tap[t][j] = (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) ? zero_points : base + toff[t];
+    }
+  }
+}
+
+/* The general depth-multiplier-1 path: per group of 4 output pixels (the last 1-3: 2 + 1) a
+ * table of their taps' input pointers, the whole channel groups through it, the channel tail by dw_pixel. */
+static __attribute__((noinline)) void dw_taps(const tfedge_conv_params *p, const int8_t *input, int8_t *output,
+                                              const int32_t *eb, out_stage o) {
+  const int32_t taps = p->k_h * p->k_w, pixels = p->out_h * p->out_w, tail = p->out_c & ~3;
+  int8_t zero_points[p->in_c];
+  const int8_t *tap[taps][4];
+  int8_t *out[4];
+  int32_t toff[taps]; /* offset of each tap from the window's top-left input pixel */
+  int32_t b, g, j, t, n, ky, kx;
+  tfedge_mve_fill(zero_points, (int8_t)(-p->input_offset), p->in_c);
+  for (ky = 0, t = 0; ky < p->k_h; ++ky)
+    for (kx = 0; kx < p->k_w; ++kx, ++t) toff[t] = (ky * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
+    int8_t *out_b = output + b * pixels * p->out_c;
+    for (g = 0; g < pixels; g += n) {
+      n = pixels - g >= 4 ? 4 : pixels - g >= 2 ? 2 : 1;
+      for (j = 0; j < n; ++j) {
+        dw_tap_column(p, in_b, toff, zero_points, (g + j) / p->out_w, (g + j) % p->out_w, tap, j);
+        out[j] = out_b + (g + j) * p->out_c;
+      }
+      if (n == 4) dw_px4(p, (const int8_t *const (*)[4])tap, taps, eb, o, out);
+      else if (n == 2) dw_px2(p, (const int8_t *const (*)[4])tap, taps, eb, o, out);
+      else dw_px1(p, (const int8_t *const (*)[4])tap, taps, eb, o, out);
+      if (tail != p->out_c)
+        for (j = 0; j < n; ++j) dw_pixel(p, in_b, (g + j) / p->out_w, (g + j) % p->out_w, o, out[j], tail);
+    }
+  }
+}
+
+TFEDGE_COLD_BEGIN
+/* bias + input_offset * sum of each channel's weights, for calls without prepared data (the compiler's
+ * variants_mve.effective_bias otherwise) */
+static __attribute__((noinline)) void dw_effective_bias(const tfedge_conv_params *p, int32_t *eb) {
+  const int32_t taps = p->k_h * p->k_w;
+  int32_t c, t;
+  for (c = 0; c < p->out_c; c += 4) {
+    const mve_pred16_t pr = vctp32q((uint32_t)(p->out_c - c));
+    const int8_t *w = p->weights + c;
+    int32x4_t sum = vdupq_n_s32(0);
+    for (t = 0; t < taps; ++t, w += p->out_c) sum = vaddq_s32(sum, vldrbq_z_s32(w, pr));
+    sum = vmulq_n_s32(sum, p->input_offset);
+    if (p->bias) sum = vaddq_s32(sum, vldrwq_z_s32(p->bias + c, pr));
+    vstrwq_p_s32(eb + c, sum, pr);
+  }
+}
+TFEDGE_COLD_END
 
 void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   {
@@ -603,21 +662,21 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
      * where its per-row buffer copy and per-call weight preparation weigh more */
     const int win = p->arch_prep ? p->arch_prep[0]
                                  : p->depth_multiplier != 1 || p->in_c % 4 || p->out_w >= 20 || (p->in_c <= 16 && p->out_w >= 8);
-    if (TFEDGE_USES(MVE_DW_WINDOW) && win && win_geometry(p, &wg)) {
-      depthwise_window(p, &wg, input, output);
+    win_channels_fn fn;
+    if (TFEDGE_USES(MVE_DW_WINDOW) && win && win_geometry(p, &wg) && (fn = win_channels_of(&wg, p->stride_w * wg.R))) {
+      depthwise_window(p, &wg, fn, input, output);
       return;
     }
   }
   const out_stage o = out_stage_of(p);
-  const int32_t taps = p->k_h * p->k_w;
-  const int32_t pixels = p->out_h * p->out_w;
-  int32_t b, g, j, c, t;
+  const int ring = TFEDGE_USES(MVE_DW_RING) && dw3x3_applies(p);
+  int32_t b, g;
   /* with prepared data the effective bias is not on the stack: only the zero-point row grows with C */
-  if (p->depth_multiplier != 1 || p->out_c > (p->arch_prep ? 4 * DW_MAX_C : DW_MAX_C) || taps > DW_MAX_TAPS ||
-      (!TFEDGE_USES(MVE_DW_TAPS) && !(TFEDGE_USES(MVE_DW_RING) && dw3x3_applies(p)))) {
+  if (p->depth_multiplier != 1 || p->out_c > (p->arch_prep ? 4 * DW_MAX_C : DW_MAX_C) ||
+      p->k_h * p->k_w > DW_MAX_TAPS || (!TFEDGE_USES(MVE_DW_TAPS) && !ring)) {
     for (b = 0; b < p->batches; ++b)
-      for (g = 0; g < pixels; ++g, output += p->out_c)
-        dw_pixel(p, input + b * p->in_h * p->in_w * p->in_c, g / p->out_w, g % p->out_w, o, output);
+      for (g = 0; g < p->out_h * p->out_w; ++g, output += p->out_c)
+        dw_pixel(p, input + b * p->in_h * p->in_w * p->in_c, g / p->out_w, g % p->out_w, o, output, 0);
     return;
   }
   {
@@ -625,68 +684,9 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
      * high-water mark counts in the RAM a model needs) */
     int32_t eb_stack[p->arch_prep ? 1 : p->out_c];
     const int32_t *eb = p->arch_prep ? p->arch_prep + 1 : eb_stack;
-    int8_t zero_points[p->in_c];
-    const int8_t *tap[taps][4];
-    int8_t *out[4];
-    int32_t toff[taps]; /* offset of each tap from the window's top-left input pixel */
-    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
-    if (!p->arch_prep) for (c = 0; c < p->out_c; c += 4) { /* effective bias, 4 channels at a time */
-      const int full = c + 4 <= p->out_c;
-      const mve_pred16_t pr = vctp32q((uint32_t)(p->out_c - c));
-      const int8_t *w = p->weights + c;
-      int32x4_t sum = vdupq_n_s32(0);
-      if (full)
-        for (t = 0; t < taps; ++t, w += p->out_c) sum = vaddq_s32(sum, vldrbq_s32(w));
-      else
-        for (t = 0; t < taps; ++t, w += p->out_c) sum = vaddq_s32(sum, vldrbq_z_s32(w, pr));
-      sum = vmulq_n_s32(sum, p->input_offset);
-      if (p->bias) sum = vaddq_s32(sum, vldrwq_z_s32(p->bias + c, pr));
-      vstrwq_p_s32(eb_stack + c, sum, pr);
-    }
-    if (TFEDGE_USES(MVE_DW_RING) && dw3x3_applies(p)) {
-      dw3x3(p, input, output, eb, o);
-      return;
-    }
-    if (!TFEDGE_USES(MVE_DW_TAPS)) __builtin_trap(); /* not reached (dw_pixel above): lets the compiler drop the table path; a wrong model.h faults */
-    /* the general path: a row of zero points for taps outside the image, the taps' input offsets */
-    tfedge_mve_fill(zero_points, (int8_t)(-p->input_offset), p->in_c);
-    for (j = 0, t = 0; j < p->k_h; ++j) {
-      int32_t kx;
-      for (kx = 0; kx < p->k_w; ++kx, ++t) toff[t] = (j * p->dil_h * p->in_w + kx * p->dil_w) * p->in_c;
-    }
-    for (b = 0; b < p->batches; ++b) {
-      const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
-      int8_t *out_b = output + b * pixels * p->out_c;
-      int32_t oy = 0, ox = 0;
-      for (g = 0; g < pixels; g += 4) {
-        const int32_t count = tfedge_min_i32(4, pixels - g);
-        for (j = 0; j < count; ++j) {
-          const int32_t y0 = oy * p->stride_h - p->pad_top;
-          const int32_t x0 = ox * p->stride_w - p->pad_left;
-          const int8_t *base = in_b + (y0 * p->in_w + x0) * p->in_c;
-          int32_t ky, kx;
-          out[j] = out_b + (g + j) * p->out_c;
-          if (y0 >= 0 && y0 + span_h < p->in_h && x0 >= 0 && x0 + span_w < p->in_w) { /* interior */
-            for (t = 0; t < taps; ++t) tap[t][j] = base + toff[t];
-          } else {
-            for (ky = 0, t = 0; ky < p->k_h; ++ky) {
-              const int32_t y = y0 + ky * p->dil_h;
-              for (kx = 0; kx < p->k_w; ++kx, ++t) {
-                const int32_t x = x0 + kx * p->dil_w;
-                tap[t][j] = (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) ? zero_points : base + toff[t];
-              }
-            }
-          }
-          if (++ox == p->out_w) ox = 0, ++oy;
-        }
-        switch (count) {
-          case 4: dw_px4(p, (const int8_t *const (*)[4])tap, taps, eb, o, out); break;
-          case 3: dw_px3(p, (const int8_t *const (*)[4])tap, taps, eb, o, out); break;
-          case 2: dw_px2(p, (const int8_t *const (*)[4])tap, taps, eb, o, out); break;
-          default: dw_px1(p, (const int8_t *const (*)[4])tap, taps, eb, o, out); break;
-        }
-      }
-    }
+    if (!p->arch_prep) dw_effective_bias(p, eb_stack);
+    if (ring) dw3x3(p, input, output, eb, o);
+    else if (TFEDGE_USES(MVE_DW_TAPS)) dw_taps(p, input, output, eb, o);
   }
 }
 

@@ -169,9 +169,13 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         paths += ("CONV_PAIR",)  # the bytewise gather's pixel pairs inside the image (else its code is left out)
     if choice.kernel == "depthwise_conv_packed_s8_nhwc" and not variants.dw_band(geo, in_c, records):
         paths += ("DW_PIXEL",)  # the per-pixel loops (else the 3x3 band path only)
+    reason = choice.reason
     if ctx.arch == "mve":  # the Helium kernels' optional paths (variants_mve.USES)
-        paths += variants_mve.conv_paths(depthwise, geo, in_c, out_c, prepared=not clustered)
-    return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=variant, variant_reason=choice.reason,
+        mve_paths = variants_mve.conv_paths(depthwise, geo, in_c, out_c, prepared=not clustered)
+        paths += mve_paths
+        if depthwise and not as_conv and not clustered:  # the path the kernel takes, named in the report
+            variant, reason = variant.replace("portable", "mve"), variants_mve.depthwise_reason(mve_paths, geo)
+    return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=variant, variant_reason=reason,
                  effective_macs=int(effective), storage=storage, storage_bytes=storage_bytes, paths=paths)
 
 
