@@ -280,6 +280,9 @@ static void test_depthwise(int32_t n_cases, int32_t max_c, int32_t max_hw) {
 
 static __attribute__((unused)) void test_depthwise_k5(int32_t n_cases) { k5_s1 = 1; test_depthwise(n_cases, 24, 16); k5_s1 = 0; }
 
+/* != 0: stride_w 2 and stride_h 1-2 (the ring's stride-2 passes) */
+static int32_t dw3_stride2;
+
 /* 3x3, stride 1, dilation 1, depth multiplier 1, channels % 4 == 0: the Helium kernel's padded-row path,
  * with every padding from 0 to 2 on each side (the in-place row loop passes shifted pad_top values). */
 static void test_depthwise3x3(int32_t n_cases, int32_t max_c, int32_t max_hw) {
@@ -293,13 +296,19 @@ static void test_depthwise3x3(int32_t n_cases, int32_t max_c, int32_t max_hw) {
     p.in_h = rnd(1, max_hw); p.in_w = rnd(1, max_hw);
     p.k_h = p.k_w = 3; p.stride_h = p.stride_w = 1; p.dil_h = p.dil_w = 1; p.depth_multiplier = 1;
     p.pad_top = rnd(0, 2); p.pad_left = rnd(0, 2); pad_bottom = rnd(0, 2); pad_right = rnd(0, 2);
-    p.out_h = p.in_h + p.pad_top + pad_bottom - 2; p.out_w = p.in_w + p.pad_left + pad_right - 2;
-    if (p.out_h < 1 || p.out_w < 1) continue;
+    if (dw3_stride2) p.stride_h = rnd(1, 2), p.stride_w = 2;
+    if (p.in_h + p.pad_top + pad_bottom < 3 || p.in_w + p.pad_left + pad_right < 3) continue;
+    p.out_h = (p.in_h + p.pad_top + pad_bottom - 3) / p.stride_h + 1;
+    p.out_w = (p.in_w + p.pad_left + pad_right - 3) / p.stride_w + 1;
     p.in_c = p.out_c = 4 * rnd(1, max_c / 4);
     p.input_offset = rnd(-127, 128); p.output_offset = rnd(-128, 127);
     act(&p.act_min, &p.act_max);
     depthwise_case(&p, "depthwise3x3", seed);
   }
+}
+
+static __attribute__((unused)) void test_depthwise3x3_s2(int32_t n_cases, int32_t max_c, int32_t max_hw) {
+  dw3_stride2 = 1; test_depthwise3x3(n_cases, max_c, max_hw); dw3_stride2 = 0;
 }
 
 static void test_fc(int32_t n_cases, int32_t max_in) {
@@ -442,7 +451,7 @@ REF_C = "\n".join(f"#define {k} ref_{k}" for k in (*KERNELS, "tfedge_decode_c4")
 # Case mix and buffer sizes per board (the micro:bit has 16 KB of RAM).
 PROFILES = {
     "mps3-an547": dict(MAX_IN=12000, MAX_W=90000, MAX_OUT=16000, MAX_C=80, run=(
-        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_k144(80); test_conv_first(150); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise_k5(120); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_fc(300, 300);"
+        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_k144(80); test_conv_first(150); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise_k5(120); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_depthwise3x3_s2(300, 80, 17); test_fc(300, 300);"
         "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300); test_mul(200); test_lut(60); test_mean(200);")),
     "microbit": dict(MAX_IN=1200, MAX_W=3000, MAX_OUT=1500, MAX_C=24, run=(
         "test_conv(250, 10, 6); test_conv_c4(60, 10, 5, 0); test_conv_c4(60, 12, 5, 1); test_fc_c4(60, 120); test_depthwise(250, 12, 6); test_fc(150, 120);"

@@ -28,7 +28,8 @@ DW3_MAX_RING, DW3_CHUNK = 3072, 32  # the kernel's 3x3 ring: stack bytes, channe
 # The optional Helium kernel paths (firmware/runtime/include/tfedge_uses.h): model.h defines each, 1 when a
 # layer takes it, so the firmware compiles only those.
 DW_USES = ("MVE_DW_WINDOW", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW_WIN_G1", "MVE_DW_WIN_ANY",
-           "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_RING4", "MVE_DW_RING5", "MVE_DW_TAPS")
+           "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_RING4", "MVE_DW_RING5", "MVE_DW_RING_S2_3", "MVE_DW_RING_S2_4",
+           "MVE_DW_RING_S2_5", "MVE_DW_TAPS")
 USES = (*DW_USES, "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_DIRECT",
         "MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4")  # WSn: weights stationary, n 16-byte steps
 WS_MAX_K, IM2COL_MAX = 64, 1024  # mve/conv_s8_nhwc.c: weights stationary up to this K, im2col up to this
@@ -90,10 +91,11 @@ def ring_passes(out_w: int) -> tuple[int, ...]:
 
 
 def ring_applies(geo: dict, in_c: int) -> bool:
-    """The kernel's dw3x3_applies: 3x3, stride 1, no dilation, channels % 4 == 0, the ring within its stack."""
-    return (geo["k_h"] == geo["k_w"] == 3 and geo["stride_h"] == geo["stride_w"] == 1
+    """The kernel's dw3x3_applies: 3x3, strides 1-2, no dilation, channels % 4 == 0, the ring within its stack."""
+    width = (geo["out_w"] - 1) * geo["stride_w"] + 3  # padded columns of a ring row
+    return (geo["k_h"] == geo["k_w"] == 3 and geo["stride_h"] in (1, 2) and geo["stride_w"] in (1, 2)
             and geo["dil_h"] == geo["dil_w"] == 1 and in_c % 4 == 0 and in_c <= DW_MAX_C
-            and 3 * (geo["out_w"] + 2) * min(in_c, DW3_CHUNK) <= DW3_MAX_RING)
+            and 3 * width * min(in_c, DW3_CHUNK) <= DW3_MAX_RING)
 
 
 def depthwise_paths(geo: dict, in_c: int, depth_multiplier: int) -> tuple[str, ...]:
@@ -107,7 +109,8 @@ def depthwise_paths(geo: dict, in_c: int, depth_multiplier: int) -> tuple[str, .
         return ()
     if not ring_applies(geo, in_c):
         return ("MVE_DW_TAPS",)
-    return ("MVE_DW_RING", *sorted({f"MVE_DW_RING{n}" for n in ring_passes(geo["out_w"])}))
+    pass_flag = "MVE_DW_RING{}" if geo["stride_w"] == 1 else "MVE_DW_RING_S2_{}"  # the assembly passes per stride
+    return ("MVE_DW_RING", *sorted({pass_flag.format(n) for n in ring_passes(geo["out_w"])}))
 
 
 def depthwise_reason(paths: tuple[str, ...], geo: dict) -> str:
@@ -121,7 +124,7 @@ def depthwise_reason(paths: tuple[str, ...], geo: dict) -> str:
     if "MVE_DW_RING" in paths:
         passes = ring_passes(geo["out_w"])
         how = f"passes of {'+'.join(map(str, passes))} pixels in assembly" if passes else "rows of 1-2 pixels in C"
-        return f + f"3x3 stride-1 ring of 3 padded rows, channel-group major ({how})"
+        return f + f"3x3 stride-{geo['stride_w']} ring of 3 padded rows, channel-group major ({how})"
     if "MVE_DW_TAPS" in paths:
         return f + "tap pointer table, 4 pixels per weight load (channels as lanes)"
     return f + "per-pixel loop (taps inside the image, any depth multiplier)"

@@ -47,7 +47,7 @@
 #define TFEDGE_MODEL_USES_MVE_DW_WIN_ANY 1 /* any group count and step (5x5 stride 2, 7x7) */
 #endif
 #ifndef TFEDGE_MODEL_USES_MVE_DW_RING
-#define TFEDGE_MODEL_USES_MVE_DW_RING 1   /* 3x3 stride 1: the ring of 3 padded input rows */
+#define TFEDGE_MODEL_USES_MVE_DW_RING 1   /* 3x3 stride 1-2: the ring of 3 padded input rows */
 #endif
 /* the ring's passes of 3, 4, 5 pixels in assembly (dw3_pass: rows of 3, 6 = 3 + 3, 4k + 3 ...; 4k + 1 ends in 5) */
 #ifndef TFEDGE_MODEL_USES_MVE_DW_RING3
@@ -58,6 +58,15 @@
 #endif
 #ifndef TFEDGE_MODEL_USES_MVE_DW_RING5
 #define TFEDGE_MODEL_USES_MVE_DW_RING5 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_RING_S2_3 /* the same at stride 2 */
+#define TFEDGE_MODEL_USES_MVE_DW_RING_S2_3 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_RING_S2_4
+#define TFEDGE_MODEL_USES_MVE_DW_RING_S2_4 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_RING_S2_5
+#define TFEDGE_MODEL_USES_MVE_DW_RING_S2_5 1
 #endif
 #ifndef TFEDGE_MODEL_USES_MVE_DW_TAPS
 #define TFEDGE_MODEL_USES_MVE_DW_TAPS 1   /* depth multiplier 1: 4 pixels through the tap pointer table */

@@ -168,6 +168,10 @@ static inline __attribute__((always_inline)) void dw3_g(const int8_t *r0, const 
 #define DT_TAP5(r, o0, o1, o2, o3, o4) DT_TAP4(r, o0, o1, o2, o3) DT_MAC(a4, r, o4)
 #define DT_ROW4(r) DT_TAP4(r, 0, 4, 8, 12) DT_TAP4(r, 4, 8, 12, 16) DT_TAP4(r, 8, 12, 16, 20)
 #define DT_ROW5(r) DT_TAP5(r, 0, 4, 8, 12, 16) DT_TAP5(r, 4, 8, 12, 16, 20) DT_TAP5(r, 8, 12, 16, 20, 24)
+/* stride 2: pixel j's tap k is padded column 2 j + k */
+#define DT2_ROW3(r) DT_TAP3(r, 0, 8, 16) DT_TAP3(r, 4, 12, 20) DT_TAP3(r, 8, 16, 24)
+#define DT2_ROW4(r) DT_TAP4(r, 0, 8, 16, 24) DT_TAP4(r, 4, 12, 20, 28) DT_TAP4(r, 8, 16, 24, 32)
+#define DT2_ROW5(r) DT_TAP5(r, 0, 8, 16, 24, 32) DT_TAP5(r, 4, 12, 20, 28, 36) DT_TAP5(r, 8, 16, 24, 32, 40)
 #define DT_REQ(a)                                                                                                \
   "vqrdmulh.s32 %q[" #a "], %q[" #a "], %q[w]\n\tvand %q[t], %q[" #a "], %q[x]\n\tvshr.s32 %q[t], %q[t], #31\n\t" \
   "vqadd.s32 %q[" #a "], %q[" #a "], %q[t]\n\tvrshl.s32 %q[" #a "], %q[" #a "], %q[x]\n\t"                         \
@@ -188,69 +192,83 @@ static inline __attribute__((always_inline)) void dw3_g(const int8_t *r0, const 
 
 static inline __attribute__((always_inline)) void dw3_asm(const int8_t *r0, const int8_t *r1, const int8_t *r2,
                                                           int32_t gs, const int8_t *tab, out_stage o, int8_t *out,
-                                                          int32_t cn, int32_t C, int N) {
+                                                          int32_t cn, int32_t C, int N, int S) {
   register int32_t n __asm("lr") = cn >> 2;
   int32x4_t a0, a1, a2, a3, a4, w, x, t;
   /* op back to the next group's first pixel: pixel N - 1 was stored at + (N - 1) C */
-  if (N == 5)
-    DT_ASM("vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\tvmov %q[a3], %q[a0]\n\tvmov %q[a4], %q[a0]\n\t", DT_ROW5,
-           DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) DT_NEXT DT_REQ(a3) DT_NEXT DT_REQ(a4)
-           "sub %[op], %[op], %[C], lsl #2\n\tadd %[op], %[op], #4\n\t");
-  else if (N == 3) /* rows of 3 or 6 pixels (MobileNetV2's 3x3 and 6x6 maps: 6 = 3 + 3, not 4 + a C pass of 2) */
-    DT_ASM("vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\t", DT_ROW3,
-           DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) "sub %[op], %[op], %[C], lsl #1\n\tadd %[op], %[op], #4\n\t");
-  else
-    DT_ASM("vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\tvmov %q[a3], %q[a0]\n\t", DT_ROW4,
-           DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) DT_NEXT DT_REQ(a3)
-           "sub %[op], %[op], %[C], lsl #1\n\tsub %[op], %[op], %[C]\n\tadd %[op], %[op], #4\n\t");
+#define DT_INIT5 "vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\tvmov %q[a3], %q[a0]\n\tvmov %q[a4], %q[a0]\n\t"
+#define DT_REQ5 DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) DT_NEXT DT_REQ(a3) DT_NEXT DT_REQ(a4) \
+  "sub %[op], %[op], %[C], lsl #2\n\tadd %[op], %[op], #4\n\t"
+#define DT_INIT3 "vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\t"
+#define DT_REQ3 DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) "sub %[op], %[op], %[C], lsl #1\n\tadd %[op], %[op], #4\n\t"
+#define DT_INIT4 "vmov %q[a1], %q[a0]\n\tvmov %q[a2], %q[a0]\n\tvmov %q[a3], %q[a0]\n\t"
+#define DT_REQ4 DT_REQ(a0) DT_NEXT DT_REQ(a1) DT_NEXT DT_REQ(a2) DT_NEXT DT_REQ(a3) \
+  "sub %[op], %[op], %[C], lsl #1\n\tsub %[op], %[op], %[C]\n\tadd %[op], %[op], #4\n\t"
+  if (N == 5 && S == 1) DT_ASM(DT_INIT5, DT_ROW5, DT_REQ5);
+  else if (N == 5) DT_ASM(DT_INIT5, DT2_ROW5, DT_REQ5);
+  else if (N == 3 && S == 1) DT_ASM(DT_INIT3, DT_ROW3, DT_REQ3); /* rows of 3 or 6 = 3 + 3 (MobileNetV2's maps) */
+  else if (N == 3) DT_ASM(DT_INIT3, DT2_ROW3, DT_REQ3);
+  else if (S == 1) DT_ASM(DT_INIT4, DT_ROW4, DT_REQ4);
+  else DT_ASM(DT_INIT4, DT2_ROW4, DT_REQ4);
   (void)a4;
 }
 
-/* N (3, 4, 5) pixels starting at padded column ox of the 3 ring rows (gs = bytes per channel group in a
- * row): the cn channels of the ring (a chunk of the layer's C; C is the output pixel stride). One
- * out-of-line copy per N, each compiled only for the models whose rows take it (MVE_DW_RING3/4/5). */
-#define DW3(N)                                                                                                  \
-  static __attribute__((noinline)) void dw3_px##N(const int8_t *const row[3], int32_t gs, const int8_t *tab,     \
-                                                  int32_t cn, int32_t C, out_stage o, int8_t *out) {             \
-    dw3_asm(row[0], row[1], row[2], gs, tab, o, out, cn, C, N);                                                  \
+/* N (3, 4, 5) pixels at stride S (1, 2) starting at the ring rows' pointers (gs = bytes per channel group in a
+ * row): the cn channels of the ring (a chunk of the layer's C; C is the output pixel stride). One out-of-line
+ * copy per N and S, each compiled only for the models whose rows take it (MVE_DW_RING3/4/5, MVE_DW_RING_S2_3/4/5). */
+#define DW3(NAME, N, S)                                                                                         \
+  static __attribute__((noinline)) void NAME(const int8_t *const row[3], int32_t gs, const int8_t *tab,          \
+                                             int32_t cn, int32_t C, out_stage o, int8_t *out) {                  \
+    dw3_asm(row[0], row[1], row[2], gs, tab, o, out, cn, C, N, S);                                               \
   }
-DW3(3)
-DW3(4)
-DW3(5)
+DW3(dw3_px3, 3, 1)
+DW3(dw3_px4, 4, 1)
+DW3(dw3_px5, 5, 1)
+DW3(dw3s2_px3, 3, 2)
+DW3(dw3s2_px4, 4, 2)
+DW3(dw3s2_px5, 5, 2)
 
 /* n pixels one at a time in C: rows of 1-2 pixels, layers with left shifts (the assembly requantizes right
  * shifts only) and passes whose assembly a model.h left out */
 static __attribute__((noinline)) void dw3_px_c(const int8_t *const row[3], int32_t gs, const int8_t *tab, int32_t cn,
-                                               int32_t C, out_stage o, int8_t *out, int32_t n) {
+                                               int32_t C, out_stage o, int8_t *out, int32_t n, int32_t stride) {
   int32_t j, c;
   for (j = 0; j < n; ++j, out += C)
-    for (c = 0; c < cn; c += 4)
-      dw3_g(row[0] + 4 * j + c / 4 * gs, row[1] + 4 * j + c / 4 * gs, row[2] + 4 * j + c / 4 * gs,
-            tab + c / 4 * DW3_TAB, o, out + c);
+    for (c = 0; c < cn; c += 4) {
+      const int32_t at = 4 * stride * j + c / 4 * gs;
+      dw3_g(row[0] + at, row[1] + at, row[2] + at, tab + c / 4 * DW3_TAB, o, out + c);
+    }
 }
 
 /* The row's next pass from `rem` pixels left of out_w >= 3: 5 only as the last, 6 = 3 + 3, else 4 until 3-5
  * are left (so 1-2 never remain); variants_mve.ring_passes mirrors it. */
 static inline int32_t dw3_pass(int32_t rem) { return rem == 5 ? 5 : rem == 6 || rem == 3 ? 3 : 4; }
 
-/* One pass of n pixels: the assembly copy of n when compiled in and the layer has no left shift */
+/* One pass of n pixels: the assembly copy of n and the stride when compiled in and the layer has no left shift */
 static inline void dw3_run(const int8_t *const at[3], int32_t gs, const int8_t *tab, int32_t cn, int32_t C, out_stage o,
-                           int8_t *out, int32_t n) {
-  if (!o.left && n == 5 && TFEDGE_USES(MVE_DW_RING5)) dw3_px5(at, gs, tab, cn, C, o, out);
-  else if (!o.left && n == 4 && TFEDGE_USES(MVE_DW_RING4)) dw3_px4(at, gs, tab, cn, C, o, out);
-  else if (!o.left && n == 3 && TFEDGE_USES(MVE_DW_RING3)) dw3_px3(at, gs, tab, cn, C, o, out);
-  else dw3_px_c(at, gs, tab, cn, C, o, out, n);
+                           int8_t *out, int32_t n, int32_t stride) {
+  if (!o.left && stride == 1 && n == 5 && TFEDGE_USES(MVE_DW_RING5)) dw3_px5(at, gs, tab, cn, C, o, out);
+  else if (!o.left && stride == 1 && n == 4 && TFEDGE_USES(MVE_DW_RING4)) dw3_px4(at, gs, tab, cn, C, o, out);
+  else if (!o.left && stride == 1 && n == 3 && TFEDGE_USES(MVE_DW_RING3)) dw3_px3(at, gs, tab, cn, C, o, out);
+  else if (!o.left && stride == 2 && n == 5 && TFEDGE_USES(MVE_DW_RING_S2_5)) dw3s2_px5(at, gs, tab, cn, C, o, out);
+  else if (!o.left && stride == 2 && n == 4 && TFEDGE_USES(MVE_DW_RING_S2_4)) dw3s2_px4(at, gs, tab, cn, C, o, out);
+  else if (!o.left && stride == 2 && n == 3 && TFEDGE_USES(MVE_DW_RING_S2_3)) dw3s2_px3(at, gs, tab, cn, C, o, out);
+  else dw3_px_c(at, gs, tab, cn, C, o, out, n, stride);
 }
 
-#define DW3_MAX_RING 3072 /* bytes of stack for the 3 padded rows: (out_w + 2) * min(C, DW3_CHUNK) each */
+#define DW3_MAX_RING 3072 /* bytes of stack for the 3 padded rows: dw3_width * min(C, DW3_CHUNK) each */
 /* Channels in chunks of DW3_CHUNK: the ring and the table hold one chunk (stack: 3 padded rows of 32
  * channels and 8 table entries; VWW's 256-channel layers took 7.9 KB of stack in one piece). */
 #define DW3_CHUNK 32
 
+/* padded columns of a ring row: the windows of out_w pixels at stride_w */
+static inline int32_t dw3_width(const tfedge_conv_params *p) { return (p->out_w - 1) * p->stride_w + 3; }
+
+/* 3x3, strides 1-2 (the pass offsets are immediates per stride), no dilation, whole channel groups */
 static int dw3x3_applies(const tfedge_conv_params *p) {
-  return p->depth_multiplier == 1 && p->k_h == 3 && p->k_w == 3 && p->stride_h == 1 && p->stride_w == 1 &&
-         p->dil_h == 1 && p->dil_w == 1 && p->in_c % 4 == 0 && p->in_c <= DW_MAX_C &&
-         3 * (p->out_w + 2) * tfedge_min_i32(p->in_c, DW3_CHUNK) <= DW3_MAX_RING;
+  return p->depth_multiplier == 1 && p->k_h == 3 && p->k_w == 3 && p->stride_h >= 1 && p->stride_h <= 2 &&
+         p->stride_w >= 1 && p->stride_w <= 2 && p->dil_h == 1 && p->dil_w == 1 && p->in_c % 4 == 0 &&
+         p->in_c <= DW_MAX_C && 3 * dw3_width(p) * tfedge_min_i32(p->in_c, DW3_CHUNK) <= DW3_MAX_RING;
 }
 
 /* Padded input row y (zero points outside the image, left of x = 0 and right of x = in_w), channels
@@ -258,7 +276,7 @@ static int dw3x3_applies(const tfedge_conv_params *p) {
  * groups by one 4-word scatter. */
 static void dw3_pad_row(const tfedge_conv_params *p, const int8_t *in_b, int32_t y, int8_t zp, int32_t c0, int32_t cn,
                         int8_t *dst) {
-  const int32_t C = p->in_c, width = p->out_w + 2, gs = 4 * width;
+  const int32_t C = p->in_c, width = dw3_width(p), gs = 4 * width;
   const uint32x4_t offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)gs);
   const int32x4_t zv = vreinterpretq_s32_s8(vdupq_n_s8(zp));
   const int8_t *src = in_b + (y * p->in_w - p->pad_left) * C + c0;
@@ -278,7 +296,7 @@ static void dw3_pad_row(const tfedge_conv_params *p, const int8_t *in_b, int32_t
 }
 
 static __attribute__((noinline)) void dw3x3(const tfedge_conv_params *p, const int8_t *input, int8_t *output, const int32_t *eb, out_stage o) {
-  const int32_t C = p->in_c, gs = 4 * (p->out_w + 2), cmax = tfedge_min_i32(C, DW3_CHUNK), row_bytes = gs * cmax / 4;
+  const int32_t C = p->in_c, S = p->stride_w, gs = 4 * dw3_width(p), cmax = tfedge_min_i32(C, DW3_CHUNK), row_bytes = gs * cmax / 4;
   const int8_t zp = (int8_t)(-p->input_offset);
   int8_t ring[3 * row_bytes] __attribute__((aligned(4)));          /* padded input row y lives in slot y mod 3 */
   int8_t tab[DW3_TAB * (cmax / 4)] __attribute__((aligned(4))); /* per group: eb, weights [tap][4], mult, shift */
@@ -302,16 +320,16 @@ static __attribute__((noinline)) void dw3x3(const tfedge_conv_params *p, const i
       for (oy = 0; oy < p->out_h; ++oy) {
         const int8_t *row[3];
         for (r = 0; r < 3; ++r) {
-          const int32_t y = oy - p->pad_top + r;
+          const int32_t y = oy * p->stride_h - p->pad_top + r;
           const int32_t slot = ((y % 3) + 3) % 3;
           int8_t *dst = ring + slot * row_bytes;
           if (held[slot] != y) dw3_pad_row(p, in_b, y, zp, c0, cn, dst), held[slot] = y;
           row[r] = dst;
         }
         for (ox = 0; ox < p->out_w; ox += n, out += n * C) {
-          const int8_t *const at[3] = {row[0] + 4 * ox, row[1] + 4 * ox, row[2] + 4 * ox};
+          const int8_t *const at[3] = {row[0] + 4 * S * ox, row[1] + 4 * S * ox, row[2] + 4 * S * ox};
           n = p->out_w < 3 ? p->out_w : dw3_pass(p->out_w - ox);
-          dw3_run(at, gs, tab, cn, C, o, out, n);
+          dw3_run(at, gs, tab, cn, C, o, out, n, S);
         }
       }
     }
