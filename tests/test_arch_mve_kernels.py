@@ -459,16 +459,18 @@ PROFILES = {
 }
 
 
-def differential(board_name: str, arch: str, tmp_path: Path) -> tuple[int, int, list[str]]:
-    """Builds and runs the harness: (cases, failures, console lines)."""
+def differential(board_name: str, arch: str, tmp_path: Path, prof: dict | None = None,
+                 uses_off: tuple[str, ...] = ()) -> tuple[int, int, list[str]]:
+    """Builds and runs the harness: (cases, failures, console lines). uses_off: tfedge_uses.h paths built as 0 (as a
+    model.h would leave them out)."""
     board = load_board(board_name)
     assert board.kernel_arch == arch and arch in ARCH_PATHS
-    prof = PROFILES[board_name]
+    prof = prof or PROFILES[board_name]
     harness = tmp_path / "harness.c"
     harness.write_text(HARNESS_C.replace("RUN_CASES", prof["run"]))
     ref = tmp_path / "ref_kernels.c"
     ref.write_text(REF_C)
-    defines = [f"{k}={v}" for k, v in prof.items() if k.startswith("MAX_")]
+    defines = [f"{k}={v}" for k, v in prof.items() if k.startswith("MAX_")] + [f"TFEDGE_MODEL_USES_{u}=0" for u in uses_off]
     fw = build_firmware(board, [harness, ref, *runtime_sources(arch)], defines=defines, with_harness=False)
     run = run_firmware(board, fw.elf, workdir=tmp_path / "run", timeout=300)
     found = [re.match(r"cases (\d+) failures (\d+)", line) for line in run.console]
@@ -481,4 +483,19 @@ def test_mve_kernels_match_portable_on_random_shapes(tmp_path):
     assert any((RUNTIME_DIR / "mve" / f"{k}.c").is_file() for k in KERNELS)
     cases, failures, console = differential("mps3-an547", "mve", tmp_path)
     assert cases > 1500
+    assert failures == 0, "\n".join(l for l in console if l.startswith("MISMATCH"))
+
+
+# the depthwise guards a model.h may leave out: each fallback (the ring's C pass loop, the window path's general
+# channel loop, the tap table) must give the same exact result
+DW_SPECIFIC = ("MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW_WIN_G1", "MVE_DW_RING3", "MVE_DW_RING4",
+               "MVE_DW_RING5", "MVE_DW_RING_S2_3", "MVE_DW_RING_S2_4", "MVE_DW_RING_S2_5")
+
+
+@pytest.mark.parametrize("off", [DW_SPECIFIC, ("MVE_DW_RING", "MVE_DW_WIN_ANY", *DW_SPECIFIC)])
+def test_mve_depthwise_fallbacks_without_the_specific_paths(tmp_path, off):
+    prof = dict(PROFILES["mps3-an547"], run="test_depthwise(300, 40, 9); test_depthwise_k5(60); test_depthwise3x3(200, 80, 9); "
+                "test_depthwise3x3_s2(150, 80, 17);")
+    cases, failures, console = differential("mps3-an547", "mve", tmp_path, prof, off)
+    assert cases > 500
     assert failures == 0, "\n".join(l for l in console if l.startswith("MISMATCH"))
