@@ -306,8 +306,11 @@ static __attribute__((noinline)) void dw3x3(const tfedge_conv_params *p, const i
     for (g = 0; g < cn / 4; ++g) {
       int8_t *e = tab + g * DW3_TAB;
       const int32_t c = c0 + 4 * g;
+      const int8_t *w = p->weights + c;
       vstrwq_s32((int32_t *)e, vldrwq_s32(eb + c));
-      for (t = 0; t < 9; ++t) memcpy(e + 16 + 4 * t, p->weights + t * C + c, 4);
+      /* unrolled: one load (post-incremented by C) and one store per tap; the by-rows loop rebuilds this per call */
+#pragma GCC unroll 9
+      for (t = 0; t < 9; ++t, w += C) memcpy(e + 16 + 4 * t, w, 4);
       vstrwq_s32((int32_t *)(e + 52), vldrwq_s32(p->mult + c));
       vstrwq_s32((int32_t *)(e + 68), vldrwq_s32(p->shift + c));
       vstrwq_s32((int32_t *)(e + 84), vdupq_n_s32(p->act_min));
@@ -676,10 +679,11 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
   {
     win_geom wg;
     /* measured (docs/kernels_mve.md): the window path wins on depth multipliers > 1, channel counts not
-     * multiples of 4 and wide rows; the 3x3 ring and the tap-table paths on narrow rows of many channels,
-     * where its per-row buffer copy and per-call weight preparation weigh more */
+     * multiples of 4, wide rows and big windows (variants_mve.big_window_wins); the 3x3 ring and the tap-table
+     * paths on narrow rows of many channels, where its per-row buffer copy and per-call weight preparation weigh more */
     const int win = p->arch_prep ? p->arch_prep[0]
-                                 : p->depth_multiplier != 1 || p->in_c % 4 || p->out_w >= 20 || (p->in_c <= 16 && p->out_w >= 8);
+                                 : p->depth_multiplier != 1 || p->in_c % 4 || p->out_w >= 20 || (p->in_c <= 16 && p->out_w >= 8) ||
+                                       (p->k_h * p->k_w >= 25 && p->out_w >= 5 && (p->stride_w == 1 || p->k_h * p->k_w >= 49));
     win_channels_fn fn;
     if (TFEDGE_USES(MVE_DW_WINDOW) && win && win_geometry(p, &wg) && (fn = win_channels_of(&wg, p->stride_w * wg.R))) {
       depthwise_window(p, &wg, fn, input, output);
