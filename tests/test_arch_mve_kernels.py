@@ -487,15 +487,15 @@ def test_mve_kernels_match_portable_on_random_shapes(tmp_path):
 
 
 # the depthwise guards a model.h may leave out: each fallback (the ring's C pass loop, the window path's general
-# channel loop, the tap table) must give the same exact result
+# channel loop, the tap table; ADD's and MUL's portable loops for the general walker) must give the same exact result
 DW_SPECIFIC = ("MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW_WIN_G1", "MVE_DW_RING3", "MVE_DW_RING4",
                "MVE_DW_RING5", "MVE_DW_RING_S2_3", "MVE_DW_RING_S2_4", "MVE_DW_RING_S2_5")
 
 
-@pytest.mark.parametrize("off", [DW_SPECIFIC, ("MVE_DW_RING", "MVE_DW_WIN_ANY", *DW_SPECIFIC)])
+@pytest.mark.parametrize("off", [DW_SPECIFIC, ("MVE_DW_RING", "MVE_DW_WIN_ANY", "MVE_ADD_RUN", "MVE_MUL_RUN", *DW_SPECIFIC)])
 def test_mve_depthwise_fallbacks_without_the_specific_paths(tmp_path, off):
     prof = dict(PROFILES["mps3-an547"], run="test_depthwise(300, 40, 9); test_depthwise_k5(60); test_depthwise3x3(200, 80, 9); "
-                "test_depthwise3x3_s2(150, 80, 17);")
+                "test_depthwise3x3_s2(150, 80, 17); test_add(150); test_mul(100);")
     cases, failures, console = differential("mps3-an547", "mve", tmp_path, prof, off)
-    assert cases > 500
+    assert cases > 700
     assert failures == 0, "\n".join(l for l in console if l.startswith("MISMATCH"))

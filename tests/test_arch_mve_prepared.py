@@ -113,3 +113,25 @@ def test_big_windows_take_the_window_path_on_narrow_rows(k, stride, out_w, windo
     assert (paths[0] == "MVE_DW_WINDOW") == window, paths
     w = np.ones((1, k, k, 64), dtype=np.int8)
     assert variants_mve.depthwise_data(w, None, 0, geo, 64)[0] == int(window)
+
+
+def _binary(dims, s1, s2, **q):
+    p = dict(dims=dims, in1_strides=s1, in2_strides=s2, input1_mult=1 << 30, input1_shift=0, input2_mult=1 << 29,
+             input2_shift=-1, output_shift=-18, left_shift=20)
+    p.update(q)
+    return p
+
+
+def test_binary_paths_name_the_general_walker_only_where_it_runs():
+    """A residual ADD (dense inputs, TFLM's quantization) and a squeeze-excite MUL (a row broadcast) take add_s8's
+    / mul_s8's fast paths: no MVE_ADD_RUN / MVE_MUL_RUN, so the firmware links the small portable loop instead of
+    the 1-2 KB general walkers; a broadcast ADD, equal input scales or a left shift need them."""
+    dense, row = ([1, 4, 4, 8], [128, 32, 8, 1]), [0, 0, 0, 1]
+    assert variants_mve.binary_paths("add_s8", _binary(dense[0], dense[1], dense[1])) == ()
+    assert variants_mve.binary_paths("add_s8", _binary(dense[0], dense[1], row)) == ("MVE_ADD_RUN",)
+    assert variants_mve.binary_paths("add_s8", _binary(dense[0], dense[1], dense[1], input2_mult=1 << 30,
+                                                       input2_shift=0)) == ("MVE_ADD_RUN",)
+    assert variants_mve.binary_paths("mul_s8", _binary(dense[0], dense[1], row, output_shift=-7)) == ()
+    assert variants_mve.binary_paths("mul_s8", _binary(dense[0], dense[1], row, output_shift=1)) == ("MVE_MUL_RUN",)
+    assert variants_mve.binary_paths("mul_s8", _binary(dense[0], [0, 0, 8, 1], row, output_shift=-7)) == ("MVE_MUL_RUN",)
+    assert variants_mve.binary_paths("sub_s8", _binary(dense[0], dense[1], dense[1])) == ()

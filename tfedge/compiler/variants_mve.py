@@ -30,7 +30,8 @@ DW3_MAX_RING, DW3_CHUNK = 3072, 32  # the kernel's 3x3 ring: stack bytes, channe
 DW_USES = ("MVE_DW_WINDOW", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW_WIN_G1", "MVE_DW_WIN_ANY",
            "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_RING4", "MVE_DW_RING5", "MVE_DW_RING_S2_3", "MVE_DW_RING_S2_4",
            "MVE_DW_RING_S2_5", "MVE_DW_TAPS")
-USES = (*DW_USES, "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_DIRECT",
+BINARY_USES = ("MVE_ADD_RUN", "MVE_MUL_RUN")
+USES = (*DW_USES, *BINARY_USES, "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_DIRECT",
         "MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4")  # WSn: weights stationary, n 16-byte steps
 WS_MAX_K, IM2COL_MAX = 64, 1024  # mve/conv_s8_nhwc.c: weights stationary up to this K, im2col up to this
 
@@ -138,6 +139,44 @@ def depthwise_reason(paths: tuple[str, ...], geo: dict) -> str:
     if "MVE_DW_TAPS" in paths:
         return f + "tap pointer table, 4 pixels per weight load (channels as lanes)"
     return f + "per-pixel loop (taps inside the image, any depth multiplier)"
+
+
+def binary_paths(kernel: str, p: dict) -> tuple[str, ...]:
+    """MVE_ADD_RUN / MVE_MUL_RUN when an int8 ADD / MUL with these tfedge_binary_params takes the general broadcast
+    walker of mve/add_s8.c / mul_s8.c (mirrors add_s8's and mul_s8's tests); else its dense fast path."""
+    if kernel == "add_s8":
+        dense = all(d == 1 or (s1 == n and s2 == n) for d, s1, s2, n in _inner_counts(p))
+        half1 = p["input1_mult"] == 1 << 30 and p["input1_shift"] == 0 and p["input2_shift"] < 0
+        half2 = p["input2_mult"] == 1 << 30 and p["input2_shift"] == 0 and p["input1_shift"] < 0
+        fast = dense and (half1 or half2) and p["output_shift"] < 0 and 1 <= p["left_shift"] <= 22
+        return () if fast else ("MVE_ADD_RUN",)
+    if kernel == "mul_s8":
+        l1, l2 = _mul_layout(p, p["in1_strides"]), _mul_layout(p, p["in2_strides"])
+        return () if p["output_shift"] < 0 and 1 in (l1, l2) and l1 and l2 else ("MVE_MUL_RUN",)
+    return ()
+
+
+def _inner_counts(p: dict) -> list[tuple[int, int, int, int]]:
+    """(dim, stride 1, stride 2, elements inside it) from the innermost dimension out (add_s8's dense_count)."""
+    out, n = [], 1
+    for d in (3, 2, 1, 0):
+        out.append((p["dims"][d], p["in1_strides"][d], p["in2_strides"][d], n))
+        n *= p["dims"][d]
+    return out
+
+
+def _mul_layout(p: dict, strides: list[int]) -> int:
+    """mul_s8's layout(): 1 dense, 2 inner dimension dense and every outer one broadcast, else 0."""
+    dims = p["dims"]
+    n, dense = dims[3], strides[3] == 1 or dims[3] == 1
+    bcast = dense
+    for d in (2, 1, 0):
+        if dims[d] == 1:
+            continue
+        dense = dense and strides[d] == n
+        bcast = bcast and strides[d] == 0
+        n *= dims[d]
+    return 1 if dense else 2 if bcast else 0
 
 
 def depthwise_data(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, geo: dict, in_c: int

@@ -71,6 +71,13 @@
 #ifndef TFEDGE_MODEL_USES_MVE_DW_TAPS
 #define TFEDGE_MODEL_USES_MVE_DW_TAPS 1   /* depth multiplier 1: 4 pixels through the tap pointer table */
 #endif
+/* Helium ADD / MUL: the general broadcast walker (else the portable loop at -Os; variants_mve.binary_paths) */
+#ifndef TFEDGE_MODEL_USES_MVE_ADD_RUN
+#define TFEDGE_MODEL_USES_MVE_ADD_RUN 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_MUL_RUN
+#define TFEDGE_MODEL_USES_MVE_MUL_RUN 1
+#endif
 /* Helium (mve) conv paths (variants_mve.conv_paths) */
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_WS
 #define TFEDGE_MODEL_USES_MVE_CONV_WS 1     /* K <= 64: weights stationary */

@@ -5,6 +5,7 @@
  * tfedge_mve_mbqm with the positive part of the shift applied first as a plain left shift (folded into
  * the 20-bit input shift: (x << 20) << l = x << (20 + l), both wrapping). */
 #include "tfedge_kernels.h"
+#include "tfedge_uses.h"
 
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include "tfedge_elementwise.h"
@@ -45,11 +46,26 @@ static inline __attribute__((always_inline)) int32x4_t add4(const add_consts k, 
   return vminq_s32(vmaxq_s32(out, k.lo), k.hi);
 }
 
+#if TFEDGE_USES(MVE_ADD_RUN)
 /* the per-row function keeps add4's constants in registers (GCC 12 reloads them otherwise) */
 static __attribute__((noinline)) void add_run(const add_consts k, const tfedge_binary_params *p, const int8_t *input1,
                                               const int8_t *input2, int8_t *output) {
   TFEDGE_MVE_BINARY(p, input1, input2, output, k, add4, tfedge_add_one);
 }
+#else
+/* No ADD of the model takes the general walker (MVE_ADD_RUN, variants_mve.binary_paths; 1.8 KB of code): a
+ * call that would runs the portable loop, built for size. */
+TFEDGE_COLD_BEGIN
+#define add_s8 tfedge_portable_add_s8
+#include "../portable/add_s8.c"
+#undef add_s8
+static void add_run(const add_consts k, const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2,
+                    int8_t *output) {
+  (void)k;
+  tfedge_portable_add_s8(p, input1, input2, output);
+}
+TFEDGE_COLD_END
+#endif
 
 /* Dense inputs (a residual ADD) in the usual quantization: TFLM rescales both inputs to twice the larger
  * input scale, so the larger one has multiplier 2^30 and shift 0, and SaturatingRoundingDoublingHighMul of

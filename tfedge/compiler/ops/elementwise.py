@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfedge.compiler import quant
+from tfedge.compiler import quant, variants_mve
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
 from tfedge.compiler.ops.common import (C_TYPES, INT8_INT16, act_type, activation, activation_ok, arity, kernel_for,
@@ -79,10 +79,12 @@ def _params(op: Op, g: Graph) -> dict:
 def _emit(op: Op, g: Graph, ctx) -> Layer:
     dtype = act_type(g, op.outputs[0])
     kernel, ctype = kernel_for(op.kind.lower(), dtype), C_TYPES[dtype]
-    name = ctx.params("tfedge_binary_params", _params(op, g))
+    params = _params(op, g)
+    name = ctx.params("tfedge_binary_params", params)
+    paths = variants_mve.binary_paths(kernel, params) if ctx.arch == "mve" else ()  # Helium's general walker
     call = (f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, {ctx.ptr(op.inputs[1], ctype, const=True)}, "
             f"{ctx.ptr(op.outputs[0], ctype)});")
-    return Layer(kernel=kernel, call=call, macs=int(g.tensors[op.outputs[0]].size))
+    return Layer(kernel=kernel, call=call, macs=int(g.tensors[op.outputs[0]].size), paths=paths)
 
 
 for _kind in ("ADD", "SUB", "MUL"):
