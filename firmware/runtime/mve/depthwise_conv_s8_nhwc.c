@@ -57,8 +57,10 @@ static inline __attribute__((always_inline)) void store4(out_stage o, int32x4_t 
   else vstrbq_p_s32(out, acc, pr);
 }
 
+TFEDGE_COLD_BEGIN
 /* One output pixel, channels [c0, out_c), any depth multiplier, taps outside the image skipped: the layers
- * no other path takes, and the channel tail (out_c % 4) of the tap-table path's pixels. */
+ * no other path takes (none of the corpus's), and the channel tail (out_c % 4) of the tap-table path's pixels
+ * (window-path layers where its geometry does not apply): built for size. */
 static __attribute__((noinline)) void dw_pixel(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, out_stage o,
                      int8_t *out, int32_t c0) {
   const int32_t y0 = oy * p->stride_h - p->pad_top;
@@ -91,6 +93,7 @@ static __attribute__((noinline)) void dw_pixel(const tfedge_conv_params *p, cons
     store4(o, acc, vldrwq_z_s32(p->mult + c, pr), vldrwq_z_s32(p->shift + c, pr), out + c, pr, 0);
   }
 }
+TFEDGE_COLD_END
 
 /* N (1, 2 or 4) output pixels, depth multiplier 1, the whole 4-channel groups (the tail: dw_pixel). tap[t][j]
  * points at pixel j's input for tap t, or at a row of zero points where the tap lies outside the image:
