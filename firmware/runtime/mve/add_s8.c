@@ -52,18 +52,12 @@ static __attribute__((noinline)) void add_run(const add_consts k, const tfedge_b
                                               const int8_t *input2, int8_t *output) {
   TFEDGE_MVE_BINARY(p, input1, input2, output, k, add4, tfedge_add_one);
 }
-#else
-/* No ADD of the model takes the general walker (MVE_ADD_RUN, variants_mve.binary_paths; 1.8 KB of code): a
- * call that would runs the portable loop, built for size. */
+#else /* no ADD of the model takes it (MVE_ADD_RUN, variants_mve.binary_paths): its 1.8 KB left out */
 TFEDGE_COLD_BEGIN
 #define add_s8 tfedge_portable_add_s8
 #include "../portable/add_s8.c"
 #undef add_s8
-static void add_run(const add_consts k, const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2,
-                    int8_t *output) {
-  (void)k;
-  tfedge_portable_add_s8(p, input1, input2, output);
-}
+TFEDGE_MVE_BINARY_PORTABLE(add_run, add_consts, tfedge_portable_add_s8)
 TFEDGE_COLD_END
 #endif
 

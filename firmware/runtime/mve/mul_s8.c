@@ -22,24 +22,18 @@ static inline __attribute__((always_inline)) int32x4_t mul4(const mul_consts k, 
   return vminq_s32(vmaxq_s32(vaddq_n_s32(y, k.out_off), k.lo), k.hi);
 }
 
-#if TFEDGE_USES(MVE_MUL_RUN)
+#if TFEDGE_USES(MVE_MUL_RUN) /* else (no MUL of the model takes it, variants_mve.binary_paths) the portable loop */
 static __attribute__((noinline)) void mul_run(const mul_consts k, const tfedge_binary_params *p, const int8_t *input1,
                                               const int8_t *input2, int8_t *output) {
   TFEDGE_MVE_BINARY(p, input1, input2, output, k, mul4, tfedge_mul_one);
 }
 #else
-/* No MUL of the model takes the general walker (MVE_MUL_RUN, variants_mve.binary_paths; 1.2 KB of code): a
- * call that would runs the portable loop, built for size. */
-TFEDGE_COLD_BEGIN
 #define mul_s8 tfedge_portable_mul_s8
+TFEDGE_COLD_BEGIN
 #include "../portable/mul_s8.c"
-#undef mul_s8
-static void mul_run(const mul_consts k, const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2,
-                    int8_t *output) {
-  (void)k;
-  tfedge_portable_mul_s8(p, input1, input2, output);
-}
+TFEDGE_MVE_BINARY_PORTABLE(mul_run, mul_consts, tfedge_portable_mul_s8)
 TFEDGE_COLD_END
+#undef mul_s8
 #endif
 
 /* Rows of n elements, `a` dense, `b` either dense (b_step = n) or one row broadcast to all (b_step = 0: a
