@@ -272,6 +272,17 @@ def conv_pair_pays(geo: dict, in_c: int) -> bool:
     return 2 * inner >= (npx + 1) // 2
 
 
+def conv_k27(geo: dict, in_c: int) -> bool:
+    """The bytewise gather's straight-line path for 3 window rows of 9 bytes (3x3 on 3 channels, the RGB first layer:
+    arm_dsp/conv_packed_s8_nhwc.c gather_k27, ~110 instructions less per pixel inside the image)."""
+    return in_c % 4 != 0 and geo["dil_w"] == 1 and geo["k_h"] == 3 and geo["k_w"] * in_c == 9
+
+
+def conv_gather_paths(geo: dict, in_c: int) -> tuple[str, ...]:
+    """The conv kernel's optional gather paths a layer calls (model.h TFEDGE_MODEL_USES_*)."""
+    return ("CONV_PAIR",) * conv_pair_pays(geo, in_c) + ("CONV_K27",) * conv_k27(geo, in_c)
+
+
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | None = None,
                 compact: Compaction | None = None, why: str = "", storage: str = "int16") -> Choice:
     if arch not in FAST_ARCHS:
@@ -284,7 +295,9 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | 
         variant, how = "conv_1x1_matmul", f"1x1: matrix multiply, 2 channels x 2 pixels per pass, {storage} weights"
     else:
         variant, how = "conv_im2col", f"im2col of {k} values per pixel into a {scratch} B scratch, 2 channels x 2 pixels per pass, {storage} weights"
-    if in_c % 4:
+    if conv_k27(geo, in_c):
+        how += f"; {in_c} input channels: 3 window rows of 9 bytes built straight into words, then widened"
+    elif in_c % 4:
         how += f"; {in_c} input channels: gathered bytewise then widened"
     return Choice("conv_packed_s8_nhwc", variant, why + how + _rq_note(records, compact, out_c), packed=True,
                   records=True, scratch_bytes=scratch)
