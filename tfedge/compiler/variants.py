@@ -278,9 +278,16 @@ def conv_k27(geo: dict, in_c: int) -> bool:
     return in_c % 4 != 0 and geo["dil_w"] == 1 and geo["k_h"] == 3 and geo["k_w"] * in_c == 9
 
 
+def conv_1x1_wide(geo: dict, in_c: int) -> bool:
+    """A 1x1 convolution without padding on whole channel groups (in_c % 4 == 0): its pixel pairs widened in one loop
+    (arm_dsp/conv_packed_s8_nhwc.c gather_pair_1x1)."""
+    return geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0 and in_c % 4 == 0
+
+
 def conv_gather_paths(geo: dict, in_c: int) -> tuple[str, ...]:
     """The conv kernel's optional gather paths a layer calls (model.h TFEDGE_MODEL_USES_*)."""
-    return ("CONV_PAIR",) * conv_pair_pays(geo, in_c) + ("CONV_K27",) * conv_k27(geo, in_c)
+    return (("CONV_PAIR",) * conv_pair_pays(geo, in_c) + ("CONV_K27",) * conv_k27(geo, in_c)
+            + ("CONV_1X1W",) * (conv_1x1_wide(geo, in_c) and geo["out_h"] * geo["out_w"] > 1))
 
 
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | None = None,
@@ -293,6 +300,8 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | 
     one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0
     if one:
         variant, how = "conv_1x1_matmul", f"1x1: matrix multiply, 2 channels x 2 pixels per pass, {storage} weights"
+        if conv_1x1_wide(geo, in_c):
+            how += "; each pixel pair widened in one loop"
     else:
         variant, how = "conv_im2col", f"im2col of {k} values per pixel into a {scratch} B scratch, 2 channels x 2 pixels per pass, {storage} weights"
     if conv_k27(geo, in_c):

@@ -20,6 +20,9 @@
 #ifndef TFEDGE_MODEL_USES_CONV_K27
 #define TFEDGE_MODEL_USES_CONV_K27 1   /* conv, bytewise gather of 3 window rows of 9 bytes (3x3 on 3 channels) straight-line */
 #endif
+#ifndef TFEDGE_MODEL_USES_CONV_1X1W
+#define TFEDGE_MODEL_USES_CONV_1X1W 1  /* conv 1x1 without padding on in_c % 4 == 0: a pixel pair widened in one loop */
+#endif
 #ifndef TFEDGE_MODEL_USES_DW_PIXEL
 #define TFEDGE_MODEL_USES_DW_PIXEL 1   /* depthwise: the per-pixel loops (all but the 3x3 band path) */
 #endif
