@@ -198,18 +198,36 @@ static __attribute__((noinline)) int gather_pair(const tfedge_conv_params *p, co
 /* A 1x1 convolution without padding on in_c % 4 == 0: pixels (oy, ox) and the next one (on the next row after the
  * last column) widened into slots dst and dst + 2 in one loop, per 4 channels 2 LDR, 4 SXTAB16 and one 16-byte
  * store: gather's per-tap bounds tests and loops, twice per pair, cost about twice this (mbv2_035's 1x1 layers). The
- * slots' last group when in_c % 8 == 4 meets zero weights (left as it is, as gather leaves it). */
+ * slots' last group when in_c % 8 == 4 meets zero weights (left as it is, as gather leaves it). in_c >= 4. */
+/* The loop: groups (>= 1) of 4 channels of s0 and s1, per group 2 LDR, 4 SXTAB16 with the offsets off2, one STM. */
+__attribute__((naked, noinline)) static void widen_pair_groups(__attribute__((unused)) const int8_t *s0,
+                                                               __attribute__((unused)) const int8_t *s1,
+                                                               __attribute__((unused)) uint32_t *dst,
+                                                               __attribute__((unused)) int32_t groups,
+                                                               __attribute__((unused)) uint32_t off2) {
+  __asm__ volatile(
+      "push {r4-r7}\n\t"
+      "ldr r12, [sp, #16]\n\t"       /* off2 */
+      "1:\n\t"
+      "ldr r4, [r0], #4\n\t"
+      "ldr r6, [r1], #4\n\t"
+      "sxtab16 r5, r12, r4, ror #8\n\t"
+      "sxtab16 r4, r12, r4\n\t"
+      "sxtab16 r7, r12, r6, ror #8\n\t"
+      "sxtab16 r6, r12, r6\n\t"
+      "stmia r2!, {r4-r7}\n\t"
+      "subs r3, r3, #1\n\t"
+      "bne 1b\n\t"
+      "pop {r4-r7}\n\t"
+      "bx lr\n\t");
+}
+
 static __attribute__((noinline)) void gather_pair_1x1(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy,
                                                       int32_t ox, uint32_t off2, uint32_t *dst) {
   const int32_t ox1 = ox + 1 == p->out_w ? 0 : ox + 1, oy1 = ox1 ? oy : oy + 1;
   const int8_t *s0 = in_b + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
   const int8_t *s1 = in_b + (oy1 * p->stride_h * p->in_w + ox1 * p->stride_w) * p->in_c;
-  const int8_t *end = s0 + p->in_c;
-  for (; s0 < end; s0 += 4, s1 += 4, dst += 4) {
-    const uint32_t v = tfedge_ld32(s0), u = tfedge_ld32(s1);
-    dst[0] = __sxtab16(off2, v), dst[1] = tfedge_sxtab16_ror8(off2, v);
-    dst[2] = __sxtab16(off2, u), dst[3] = tfedge_sxtab16_ror8(off2, u);
-  }
+  widen_pair_groups(s0, s1, dst, p->in_c >> 2, off2);
 }
 
 /* First and last output index whose window lies inside [0, in) (lead: the padding before; last < first when none). */
