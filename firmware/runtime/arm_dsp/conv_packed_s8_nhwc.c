@@ -623,6 +623,88 @@ __attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused
       "pop {r4-r11, pc}\n\t");
 }
 
+/* One channel x 2 pixels (the last channel of an odd count, its pair's other row zero weights): per group of 4
+ * values the two pixels' LDRD, the channel's weights (int8: one LDR, SXTB16 / ROR 8; int16: one LDRD), 4 SMLAD;
+ * then the 2 one-SMLAL requantizations, SSUB8/SEL clamp and one byte per pixel. Half the instructions of the
+ * pair pass for that channel, and no copy of the pixels out of a cc + 1 row. a->w: the channel's pair, a->rq: its
+ * record, a->out: pixel 0's byte (pixel 1's a->out_c later), a->groups2: k_padded / 8. */
+#define ONE_G8                               \
+  "ldrd r8, r9, [r1], #8\n\t"                \
+  "ldrd r10, r11, [r1], #8\n\t"              \
+  "ldr r6, [r2], #8\n\t"                     \
+  "sxtb16 r7, r6\n\t"                        \
+  "sxtb16 r6, r6, ror #8\n\t"                \
+  "smlad r4, r8, r7, r4\n\t"                 \
+  "smlad r5, r10, r7, r5\n\t"                \
+  "smlad r4, r9, r6, r4\n\t"                 \
+  "smlad r5, r11, r6, r5\n\t"
+#define ONE_G16                              \
+  "ldrd r8, r9, [r1], #8\n\t"                \
+  "ldrd r10, r11, [r1], #8\n\t"              \
+  "ldrd r6, r7, [r2], #16\n\t"               \
+  "smlad r4, r8, r6, r4\n\t"                 \
+  "smlad r5, r10, r6, r5\n\t"                \
+  "smlad r4, r9, r7, r4\n\t"                 \
+  "smlad r5, r11, r7, r5\n\t"
+#define ONE_RQ(ACC)                          \
+  "and r9, " ACC ", #0x80000000\n\t"         \
+  "orr r9, r9, #0x40000000\n\t"              \
+  "add r10, r7, " ACC ", asr #31\n\t"        \
+  "smlal r9, r10, " ACC ", r6\n\t"           \
+  "asr r10, r10, r8\n\t"                     \
+  "ssat " ACC ", #8, r10\n\t"
+#define DOT_ONE_RQ(GROUP)                    \
+  "push {r4-r11, lr}\n\t"                   \
+  "ldrd r1, r2, [r0]\n\t"                    \
+  "ldr r3, [r0, #8]\n\t"                     \
+  "ldr r12, [r0, #16]\n\t"                   \
+  "ldr r4, [r3]\n\t"                         \
+  "mov r5, r4\n\t"                           \
+  "1:\n\t"                                   \
+  GROUP GROUP                                \
+  "subs r12, r12, #1\n\t"                    \
+  "bne 1b\n\t"                               \
+  "ldrd r6, r7, [r3, #4]\n\t"                \
+  "ldr r8, [r3, #12]\n\t"                    \
+  ONE_RQ("r4") ONE_RQ("r5")                  \
+  "and r4, r4, #255\n\t"                     \
+  "bfi r4, r5, #8, #8\n\t"                   \
+  "ldr r6, [r0, #32]\n\t"                    \
+  "ssub8 r7, r4, r6\n\t"                     \
+  "sel r4, r4, r6\n\t"                       \
+  "ldr r6, [r0, #36]\n\t"                    \
+  "ssub8 r7, r4, r6\n\t"                     \
+  "sel r4, r6, r4\n\t"                       \
+  "ldr r1, [r0, #24]\n\t"                    \
+  "ldr r6, [r0, #28]\n\t"                    \
+  "strb r4, [r1]\n\t"                        \
+  "lsr r4, r4, #8\n\t"                       \
+  "strb r4, [r1, r6]\n\t"                    \
+  "pop {r4-r11, pc}\n\t"
+
+__attribute__((naked, noinline)) static void dot_one8_rq(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(DOT_ONE_RQ(ONE_G8));
+}
+
+__attribute__((naked, noinline)) static void dot_one_rq(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(DOT_ONE_RQ(ONE_G16));
+}
+
+/* An odd channel count's pixel pair (no two-step channels): the whole pairs by the pair pass straight into the
+ * output, the last channel by the one-channel pass (out of line: one copy for every caller). */
+static __attribute__((noinline)) void dot_odd_rq(const dot_args *a, int8_t *o0, int32_t cc, int32_t k_padded, int wide) {
+  dot_args one = *a;
+  one.out = o0, one.pairs = cc >> 1;
+  if (one.pairs) {
+    if (wide) dot_pairs_rq(&one);
+    else dot_pairs8_rq(&one);
+  }
+  one.w = (const int16_t *)(const void *)((const int8_t *)a->w + (cc >> 1) * k_padded * (wide ? 4 : 2));
+  one.rq = a->rq + cc - 1, one.out = o0 + cc - 1;
+  if (wide) dot_one_rq(&one);
+  else dot_one8_rq(&one);
+}
+
 /* Requantized accumulator *accp with record r, saturated to int8 and (clamp) clamped: the accumulator and
  * the record's multiplier, k_hi and shift are loaded back to back (one asm block) so the loads pipeline.
  * general: the layer has channels on the two-step form (TFEDGE_RQ_GENERAL), checked per channel. */
@@ -734,12 +816,15 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
            * space, unused by the requantizing passes), then cc bytes per pixel are copied out */
           const int odd = cc & 1;
           const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs,
-                                 odd ? (int8_t *)accs : o0, odd ? cc + 1 : stride,
+                                 odd && !TFEDGE_USES(CONV_ODD) ? (int8_t *)accs : o0,
+                                 odd && !TFEDGE_USES(CONV_ODD) ? cc + 1 : stride,
                                  (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};
-          if (two && !general) {
+          if (TFEDGE_USES(CONV_ODD) && odd && two && !general) {
+            dot_odd_rq(&args, o0, cc, k_padded, TFEDGE_USES(W16) && !p->weights_i8);
+          } else if (two && !general) {
             if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8_rq(&args);
             else dot_pairs_rq(&args);
-            if (odd) copy_pair_out(o0, stride, (const int8_t *)accs, cc);
+            if (!TFEDGE_USES(CONV_ODD) && odd) copy_pair_out(o0, stride, (const int8_t *)accs, cc);
           } else {
             if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8(&args);
             else dot_pairs(&args);
