@@ -329,6 +329,8 @@ def test_patched_cases_exercise_each_path(tmp_path):
     for case in ("conv_1_filter_relu", "conv1x1_dead_to_odd_live", "conv_cin3_odd_out_stride2"):
         assert "by a 1-channel x 2-pixel pass" in rows(case)[0]["variant_reason"], case
     assert "5 channels computed" in rows("conv1x1_dead_to_odd_live")[0]["variant_reason"]
+    for case in ("conv_1x1_odd_pixels_relu", "conv1x1_cin16_w1_relu6", "conv_1pixel_map", "conv_cin3_odd_out_stride2"):
+        assert "a single last pixel by a 2-channel x 1-pixel pass" in rows(case)[0]["variant_reason"], case
     for case in ("conv1x1_cin8_stride2_mixed", "conv1x1_cin16_w1_relu6", "conv_1x1_odd_pixels_relu"):
         assert "each pixel pair widened in one loop" in rows(case)[0]["variant_reason"], case
     conv = rows("conv3x3_mixed_quantization")[0]

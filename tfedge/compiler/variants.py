@@ -284,12 +284,18 @@ def conv_1x1_wide(geo: dict, in_c: int) -> bool:
     return geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0 and in_c % 4 == 0
 
 
-def conv_paths(geo: dict, in_c: int, computed_c: int) -> tuple[str, ...]:
-    """The conv kernel's optional code paths a layer calls (model.h TFEDGE_MODEL_USES_*): its gathers, and the
-    one-channel pass of an odd computed channel count (CONV_ODD)."""
+def conv_single_pixels(geo: dict, storage: str) -> bool:
+    """Some kernel call of the layer may end with a single pixel (its pixel count per call is rows x out_w, the rows
+    however the in-place loops or patch stage cut them): with int8 weights it runs the 2-channel x 1-pixel pass."""
+    return geo["out_w"] % 2 == 1 and storage == "int8"
+
+
+def conv_paths(geo: dict, in_c: int, computed_c: int, storage: str) -> tuple[str, ...]:
+    """The conv kernel's optional code paths a layer calls (model.h TFEDGE_MODEL_USES_*): its gathers, the
+    one-channel pass of an odd computed channel count (CONV_ODD) and the single-pixel pass (CONV_PX1)."""
     return (("CONV_PAIR",) * conv_pair_pays(geo, in_c) + ("CONV_K27",) * conv_k27(geo, in_c)
             + ("CONV_1X1W",) * (conv_1x1_wide(geo, in_c) and geo["out_h"] * geo["out_w"] > 1)
-            + ("CONV_ODD",) * (computed_c % 2 == 1))
+            + ("CONV_ODD",) * (computed_c % 2 == 1) + ("CONV_PX1",) * conv_single_pixels(geo, storage))
 
 
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | None = None,
@@ -312,6 +318,8 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | 
         how += f"; {in_c} input channels: gathered bytewise then widened"
     if computed % 2:
         how += f"; {computed} channels computed: the last one by a 1-channel x 2-pixel pass"
+    if conv_single_pixels(geo, storage):
+        how += "; a single last pixel by a 2-channel x 1-pixel pass"
     return Choice("conv_packed_s8_nhwc", variant, why + how + _rq_note(records, compact, out_c), packed=True,
                   records=True, scratch_bytes=scratch)
 

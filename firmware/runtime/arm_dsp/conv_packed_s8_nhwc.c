@@ -690,6 +690,70 @@ __attribute__((naked, noinline)) static void dot_one_rq(__attribute__((unused)) 
   __asm__ volatile(DOT_ONE_RQ(ONE_G16));
 }
 
+/* A single pixel (the last of an odd pixel count), int8 weights: every channel pair over pixel 0's slots only, per
+ * group of 4 values one LDRD of the pixel, one LDRD of the pair's weights, 4 SXTB16, 4 SMLAD (the pair pass on
+ * the pixel duplicated: 3 LDRD, 4 SXTB16, 8 SMLAD), then the 2 one-SMLAL requantizations, SSUB8/SEL clamp and one
+ * halfword. [sp] holds a (groups2, lo4, hi4 are read from it); r11 the pixel's slots, r4 pairs left, r5 out. */
+#define PX1_G8                               \
+  "ldrd r8, r9, [r1], #16\n\t"               \
+  "ldrd r6, r7, [r0], #8\n\t"                \
+  "sxtb16 r10, r6\n\t"                       \
+  "sxtb16 r6, r6, ror #8\n\t"                \
+  "smlad r2, r8, r10, r2\n\t"                \
+  "smlad r2, r9, r6, r2\n\t"                 \
+  "sxtb16 r10, r7\n\t"                       \
+  "sxtb16 r7, r7, ror #8\n\t"                \
+  "smlad r3, r8, r10, r3\n\t"                \
+  "smlad r3, r9, r7, r3\n\t"
+
+__attribute__((naked, noinline)) static void dot_px1_8_rq(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(
+      "push {r0, r4-r11, lr}\n\t"
+      "ldr r11, [r0, #0]\n\t"        /* x */
+      "ldr lr, [r0, #8]\n\t"         /* rq */
+      "ldr r4, [r0, #20]\n\t"        /* pairs */
+      "ldr r5, [r0, #24]\n\t"        /* out */
+      "ldr r0, [r0, #4]\n\t"         /* w */
+      "2:\n\t"
+      "ldr r2, [lr], #16\n\t"
+      "ldr r3, [lr], #16\n\t"
+      "mov r1, r11\n\t"
+      "ldr r12, [sp]\n\t"
+      "ldr r12, [r12, #16]\n\t"      /* groups2 */
+      "1:\n\t"
+      PX1_G8 PX1_G8
+      "subs r12, r12, #1\n\t"
+      "bne 1b\n\t"
+      "ldrd r6, r7, [lr, #-28]\n\t"
+      "ldr r8, [lr, #-20]\n\t"
+      ONE_RQ("r2")
+      "ldrd r6, r7, [lr, #-12]\n\t"
+      "ldr r8, [lr, #-4]\n\t"
+      ONE_RQ("r3")
+      "and r2, r2, #255\n\t"
+      "bfi r2, r3, #8, #8\n\t"
+      "ldr r12, [sp]\n\t"
+      "ldr r6, [r12, #32]\n\t"
+      "ssub8 r7, r2, r6\n\t"
+      "sel r2, r2, r6\n\t"
+      "ldr r6, [r12, #36]\n\t"
+      "ssub8 r7, r2, r6\n\t"
+      "sel r2, r6, r2\n\t"
+      "strh r2, [r5], #2\n\t"
+      "subs r4, r4, #1\n\t"
+      "bne 2b\n\t"
+      "pop {r0, r4-r11, pc}\n\t");
+}
+
+/* The single last pixel (int8 weights, no two-step channels) into o0: an odd channel count's pairs into the row
+ * `row` (cc + 1 bytes), then cc bytes copied out, so nothing past the pixel is written. */
+static __attribute__((noinline)) void dot_single_rq(const dot_args *a, int8_t *o0, int32_t cc, int8_t *row) {
+  dot_args one = *a;
+  one.out = (cc & 1) ? row : o0;
+  dot_px1_8_rq(&one);
+  if (cc & 1) copy_bytes(o0, row, cc);
+}
+
 /* An odd channel count's pixel pair (no two-step channels): the whole pairs by the pair pass straight into the
  * output, the last channel by the one-channel pass (out of line: one copy for every caller). */
 static __attribute__((noinline)) void dot_odd_rq(const dot_args *a, int8_t *o0, int32_t cc, int32_t k_padded, int wide) {
@@ -825,6 +889,8 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
             if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8_rq(&args);
             else dot_pairs_rq(&args);
             if (!TFEDGE_USES(CONV_ODD) && odd) copy_pair_out(o0, stride, (const int8_t *)accs, cc);
+          } else if (TFEDGE_USES(CONV_PX1) && !general && (!TFEDGE_USES(W16) || p->weights_i8)) { /* !two */
+            dot_single_rq(&args, o0, cc, (int8_t *)accs);
           } else {
             if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8(&args);
             else dot_pairs(&args);

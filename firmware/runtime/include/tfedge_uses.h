@@ -26,6 +26,9 @@
 #ifndef TFEDGE_MODEL_USES_CONV_ODD
 #define TFEDGE_MODEL_USES_CONV_ODD 1   /* conv, odd computed channel count: the last channel by a 1-channel x 2-pixel pass */
 #endif
+#ifndef TFEDGE_MODEL_USES_CONV_PX1
+#define TFEDGE_MODEL_USES_CONV_PX1 1   /* conv, int8 weights, odd out_w: a single last pixel by a 2-channel x 1-pixel pass */
+#endif
 #ifndef TFEDGE_MODEL_USES_DW_PIXEL
 #define TFEDGE_MODEL_USES_DW_PIXEL 1   /* depthwise: the per-pixel loops (all but the 3x3 band path) */
 #endif
