@@ -193,6 +193,22 @@ CASES = {
     # gather_pair (both windows of a pixel pair inside the image) at stride 2 on a wide map, odd channels in and out
     "conv_cin5_3x3_stride2_valid": ("conv2d", dict(hw=(9, 15), cin=5, filters=7, strides=2, padding="valid"), None),
     "conv_cin3_3x3_same_16x16": ("conv2d", dict(hw=(16, 16), cin=3, filters=3), None),  # pairs inside + border pixels
+    # gather_k27 (3 window rows of 9 bytes built straight into words): RGB 3x3 at stride 2 with dead and two-step
+    # channels; 3x9 on 1 channel; a row dilation (rows 2 apart) on a map narrower than the pair blocks
+    "conv_k27_cin3_stride2_relu6_mixed": ("conv2d", dict(hw=(11, 14), cin=3, filters=8, strides=2, activation="relu6"),
+                                          dict(zero=[2], tiny={1: 20}, left={5: 8})),
+    # gather_pair_1x1 (a 1x1 pixel pair widened in one loop): stride 2 (odd out_w: pairs across rows), a 1-pixel-wide
+    # map (every pair on two rows), dead and two-step channels
+    "conv1x1_cin8_stride2_mixed": ("conv2d", dict(hw=(7, 5), cin=8, filters=6, kernel=1, strides=2),
+                                   dict(zero=[4], left={1: 8})),
+    "conv1x1_cin16_w1_relu6": ("conv2d", dict(hw=(5, 1), cin=16, filters=5, kernel=1, activation="relu6"), None),
+    # the one-channel pass of an odd computed count (CONV_ODD): a single filter (no whole pair), 5 of 12 channels
+    # live after the constant ones are skipped
+    "conv_1_filter_relu": ("conv2d", dict(hw=(6, 7), cin=4, filters=1, activation="relu"), None),
+    "conv1x1_dead_to_odd_live": ("conv2d", dict(hw=(6, 6), cin=16, filters=12, kernel=1),
+                                 dict(zero=[0, 1, 2, 3, 4, 6, 8])),
+    "conv_k27_cin1_3x9": ("conv2d", dict(hw=(6, 12), cin=1, filters=5, kernel=(3, 9)), None),
+    "conv_k27_cin3_dil2x1_valid": ("conv2d", dict(hw=(9, 5), cin=3, filters=7, dilation=(2, 1), padding="valid"), None),
     "dw3x3_c8_relu6": ("depthwise", dict(hw=(6, 5), cin=8, activation="relu6"), None),
     "dw3x3_c12_stride2_valid": ("depthwise", dict(hw=(7, 7), cin=12, strides=2, padding="valid"), None),
     "dw5x5_c8": ("depthwise", dict(hw=(6, 6), cin=8, kernel=5), None),
@@ -270,7 +286,7 @@ def _quantized_inputs(m: dict, n_uniform: int = 40) -> np.ndarray:
 
 # int16 weights (widened at compile time, the speed option; int8 is the default) on the cases whose conv/FC
 # layers take the packed kernels
-INT16_CASES = ["conv_cin3_odd_out_stride2", "conv1x1_on_1pixel_relu", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
+INT16_CASES = ["conv_cin3_odd_out_stride2", "conv_1_filter_relu", "conv1x1_dead_to_odd_live", "conv1x1_cin8_stride2_mixed", "conv_k27_cin3_stride2_relu6_mixed", "conv1x1_on_1pixel_relu", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
               "conv1x1_dead_and_left_relu", "dw_c1_multiplier8", "dense_13_to_7_relu", "dense_40_to_24_mixed",
               "dw3x3_c6_stride2", "dw5x5_c8", "dense_301_to_13_mixed"]  # depthwise: int16 weights widened at compile time (int8: per call)
 
@@ -307,6 +323,16 @@ def test_patched_cases_exercise_each_path(tmp_path):
         assert row["op"] == "CONV_2D" and row["kernel"] == "fully_connected_packed_s8", (case, row["variant_reason"])
         assert "1 output pixel" in row["variant_reason"]
     assert rows("conv_1pixel_map")[0]["kernel"] == "conv_packed_s8_nhwc"  # padded: not the whole window
+    for case in ("conv_k27_cin3_stride2_relu6_mixed", "conv_k27_cin1_3x9", "conv_k27_cin3_dil2x1_valid"):
+        assert "3 window rows of 9 bytes" in rows(case)[0]["variant_reason"], case
+    assert "gathered bytewise" in rows("conv_cin6_3x3_odd_out")[0]["variant_reason"]  # (span 18: the byte row)
+    for case in ("conv_1_filter_relu", "conv1x1_dead_to_odd_live", "conv_cin3_odd_out_stride2"):
+        assert "by a 1-channel x 2-pixel pass" in rows(case)[0]["variant_reason"], case
+    assert "5 channels computed" in rows("conv1x1_dead_to_odd_live")[0]["variant_reason"]
+    for case in ("conv_1x1_odd_pixels_relu", "conv1x1_cin16_w1_relu6", "conv_1pixel_map", "conv_cin3_odd_out_stride2"):
+        assert "a single last pixel by a 2-channel x 1-pixel pass" in rows(case)[0]["variant_reason"], case
+    for case in ("conv1x1_cin8_stride2_mixed", "conv1x1_cin16_w1_relu6", "conv_1x1_odd_pixels_relu"):
+        assert "each pixel pair widened in one loop" in rows(case)[0]["variant_reason"], case
     conv = rows("conv3x3_mixed_quantization")[0]
     assert "two-step form" in conv["variant_reason"] and "provably constant" in conv["variant_reason"]
     assert conv["effective_macs"] < conv["macs"]

@@ -134,24 +134,30 @@ def test_model_h_names_the_kernel_paths_called(reference_models, tmp_path):
     the int16 loops, nor the per-pixel depthwise loops (all 4 layers take the 3x3 band), nor the blocked FC, nor the
     conv's pixel-pair gather (its 10x4 first layer has under a third of its pairs inside the image); its int16 build
     links the int16 loops (more code, measured from the ELF); AD's 640-input layer is blocked, its 128-input ones are
-    not; an RGB 3x3 conv on a 48x48 map takes the pixel-pair gather; a model of long FC inputs alone links no
+    not; an RGB 3x3 conv on a 48x48 map takes the pixel-pair gather, the 27-value gather and (5 channels) the
+    one-channel pass; KWS's 1x1 layers the pair widening and (int8, rows of 5) the single-pixel pass; a model of long FC inputs alone links no
     whole-input FC loops."""
     kws = reference_models["kws_ref_model.tflite"]
     compile_model(kws, tmp_path / "kws", arch="dsp")
-    assert _uses(tmp_path / "kws") == {"W16": 0, "CONV_PAIR": 0, "DW_PIXEL": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1}
+    assert _uses(tmp_path / "kws") == {"W16": 0, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 1, "CONV_ODD": 0,
+                                       "CONV_PX1": 1, "DW_PIXEL": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1}
     compile_model(kws, tmp_path / "kws16", arch="dsp", weights="int16")
-    assert _uses(tmp_path / "kws16") == {"W16": 1, "CONV_PAIR": 0, "DW_PIXEL": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1}
+    assert _uses(tmp_path / "kws16") == {"W16": 1, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 1, "CONV_ODD": 0,
+                                         "CONV_PX1": 0, "DW_PIXEL": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1}
     compile_model(reference_models["ad01_int8.tflite"], tmp_path / "ad", arch="dsp")
-    assert _uses(tmp_path / "ad") == {"W16": 0, "CONV_PAIR": 0, "DW_PIXEL": 0, "FC_BLOCKED": 1, "FC_WHOLE": 1}
+    assert _uses(tmp_path / "ad") == {"W16": 0, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 0, "CONV_ODD": 0,
+                                      "CONV_PX1": 0, "DW_PIXEL": 0, "FC_BLOCKED": 1, "FC_WHOLE": 1}
     compile_model(get_model("conv2d", hw=(48, 48), cin=3, filters=5)["tflite"], tmp_path / "rgb", arch="dsp")
-    assert _uses(tmp_path / "rgb")["CONV_PAIR"] == 1
+    rgb = _uses(tmp_path / "rgb")
+    assert rgb["CONV_PAIR"] == rgb["CONV_K27"] == rgb["CONV_ODD"] == 1 and rgb["CONV_1X1W"] == 0  # 3x3 on 3 -> 5
     compile_model(get_model("depthwise", hw=(6, 6), cin=8, kernel=5)["tflite"], tmp_path / "dw5", arch="dsp")
     assert _uses(tmp_path / "dw5")["DW_PIXEL"] == 1
     small, wide = _m4_code(kws, tmp_path / "c8"), _m4_code(kws, tmp_path / "c16", weights="int16")
     assert wide["by_source"]["conv_packed_s8_nhwc.c"] > small["by_source"]["conv_packed_s8_nhwc.c"] + 512, (small, wide)
     # every FC input longer than a block (301): the blocked path alone, without the whole-input loops
     blocked_only = _m4_code(get_model("dense", shape=(301,), units=13)["tflite"], tmp_path / "d301")
-    assert _uses(tmp_path / "d301") == {"W16": 0, "CONV_PAIR": 0, "DW_PIXEL": 0, "FC_BLOCKED": 1, "FC_WHOLE": 0}
+    assert _uses(tmp_path / "d301") == {"W16": 0, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 0, "CONV_ODD": 0,
+                                        "CONV_PX1": 0, "DW_PIXEL": 0, "FC_BLOCKED": 1, "FC_WHOLE": 0}
     both = _m4_code(reference_models["ad01_int8.tflite"], tmp_path / "ad_code")
     fc = "fully_connected_packed_s8.c"
     assert blocked_only["by_source"][fc] + 512 < both["by_source"][fc], (blocked_only["by_source"], both["by_source"])

@@ -272,6 +272,32 @@ def conv_pair_pays(geo: dict, in_c: int) -> bool:
     return 2 * inner >= (npx + 1) // 2
 
 
+def conv_k27(geo: dict, in_c: int) -> bool:
+    """The bytewise gather's straight-line path for 3 window rows of 9 bytes (3x3 on 3 channels, the RGB first layer:
+    arm_dsp/conv_packed_s8_nhwc.c gather_k27, ~110 instructions less per pixel inside the image)."""
+    return in_c % 4 != 0 and geo["dil_w"] == 1 and geo["k_h"] == 3 and geo["k_w"] * in_c == 9
+
+
+def conv_1x1_wide(geo: dict, in_c: int) -> bool:
+    """A 1x1 convolution without padding on whole channel groups (in_c % 4 == 0): its pixel pairs widened in one loop
+    (arm_dsp/conv_packed_s8_nhwc.c gather_pair_1x1)."""
+    return geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0 and in_c % 4 == 0
+
+
+def conv_single_pixels(geo: dict, storage: str) -> bool:
+    """Some kernel call of the layer may end with a single pixel (its pixel count per call is rows x out_w, the rows
+    however the in-place loops or patch stage cut them): with int8 weights it runs the 2-channel x 1-pixel pass."""
+    return geo["out_w"] % 2 == 1 and storage == "int8"
+
+
+def conv_paths(geo: dict, in_c: int, computed_c: int, storage: str) -> tuple[str, ...]:
+    """The conv kernel's optional code paths a layer calls (model.h TFEDGE_MODEL_USES_*): its gathers, the
+    one-channel pass of an odd computed channel count (CONV_ODD) and the single-pixel pass (CONV_PX1)."""
+    return (("CONV_PAIR",) * conv_pair_pays(geo, in_c) + ("CONV_K27",) * conv_k27(geo, in_c)
+            + ("CONV_1X1W",) * (conv_1x1_wide(geo, in_c) and geo["out_h"] * geo["out_w"] > 1)
+            + ("CONV_ODD",) * (computed_c % 2 == 1) + ("CONV_PX1",) * conv_single_pixels(geo, storage))
+
+
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | None = None,
                 compact: Compaction | None = None, why: str = "", storage: str = "int16") -> Choice:
     if arch not in FAST_ARCHS:
@@ -282,10 +308,18 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | 
     one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0
     if one:
         variant, how = "conv_1x1_matmul", f"1x1: matrix multiply, 2 channels x 2 pixels per pass, {storage} weights"
+        if conv_1x1_wide(geo, in_c):
+            how += "; each pixel pair widened in one loop"
     else:
         variant, how = "conv_im2col", f"im2col of {k} values per pixel into a {scratch} B scratch, 2 channels x 2 pixels per pass, {storage} weights"
-    if in_c % 4:
+    if conv_k27(geo, in_c):
+        how += f"; {in_c} input channels: 3 window rows of 9 bytes built straight into words, then widened"
+    elif in_c % 4:
         how += f"; {in_c} input channels: gathered bytewise then widened"
+    if computed % 2:
+        how += f"; {computed} channels computed: the last one by a 1-channel x 2-pixel pass"
+    if conv_single_pixels(geo, storage):
+        how += "; a single last pixel by a 2-channel x 1-pixel pass"
     return Choice("conv_packed_s8_nhwc", variant, why + how + _rq_note(records, compact, out_c), packed=True,
                   records=True, scratch_bytes=scratch)
 

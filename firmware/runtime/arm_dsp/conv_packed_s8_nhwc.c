@@ -133,11 +133,39 @@ typedef struct {
   const int8_t *in_b; /* (gather_px) the batch's input */
   int8_t *stage;      /* (gather_px) the byte row in scratch */
   int32_t oy_lo, oy_hi, ox_lo, ox_hi; /* (gather_pair) pixels whose window lies inside the image */
+  int pw;             /* (run) 1x1 without padding on whole channel groups: gather_pair_1x1 */
 } rows_plan;
+
+/* gather_rows for 3 window rows of 9 bytes (3x3 on 3 channels: RGB first layers; k 27, k_padded 32): the 8 words
+ * of k built straight from the input rows, no byte row: the words that straddle two rows take the bytes before the
+ * next row's start (inside the input: that row starts at least 9 bytes after the first) and replace them (BFI /
+ * PKHBT), the last word is shifted so nothing past the window is read; widened in place, the last group (k 28-31,
+ * zero weights) is 0. ~40 instructions per pixel instead of ~150 through the byte row. */
+static inline __attribute__((always_inline)) void gather_k27(const int8_t *r0, int32_t dy, uint32_t off2,
+                                                             uint32_t *dst) {
+  const int8_t *r1 = r0 + dy, *r2 = r1 + dy;
+  const uint32_t g0 = tfedge_ld32(r0), g1 = tfedge_ld32(r0 + 4);
+  const uint32_t g2 = (tfedge_ld32(r1 - 1) & ~0xffu) | (uint8_t)r0[8];
+  const uint32_t g3 = tfedge_ld32(r1 + 3);
+  const uint32_t g4 = (tfedge_ld32(r1 + 7) & 0xffffu) | (tfedge_ld32(r2 - 2) & 0xffff0000u);
+  const uint32_t g5 = tfedge_ld32(r2 + 2), g6 = tfedge_ld32(r2 + 5) >> 8;
+  dst[0] = __sxtab16(off2, g0), dst[1] = tfedge_sxtab16_ror8(off2, g0);
+  dst[4] = __sxtab16(off2, g1), dst[5] = tfedge_sxtab16_ror8(off2, g1);
+  dst[8] = __sxtab16(off2, g2), dst[9] = tfedge_sxtab16_ror8(off2, g2);
+  dst[12] = __sxtab16(off2, g3), dst[13] = tfedge_sxtab16_ror8(off2, g3);
+  dst[16] = __sxtab16(off2, g4), dst[17] = tfedge_sxtab16_ror8(off2, g4);
+  dst[20] = __sxtab16(off2, g5), dst[21] = tfedge_sxtab16_ror8(off2, g5);
+  dst[24] = __sxtab16(off2, g6), dst[25] = tfedge_sxtab16_ror8(off2, g6);
+  dst[28] = dst[29] = 0;
+}
 
 static __attribute__((noinline)) void gather_rows(const rows_plan *g, const int8_t *src, uint32_t *dst) {
   int8_t *s = g->stage;
   int32_t ky;
+  if (TFEDGE_USES(CONV_K27) && g->k == 27 && g->k_h == 3) { /* (span 9) */
+    gather_k27(src, g->dy, g->off2, dst);
+    return;
+  }
   for (ky = 0; ky < g->k_h; ++ky, src += g->dy, s += g->span) copy_row(s, src, g->span);
   stage_widen(g->stage, g->k_padded, g->off2, dst);
 }
@@ -165,6 +193,41 @@ static __attribute__((noinline)) int gather_pair(const tfedge_conv_params *p, co
   gather_rows(rp, src, dst);
   gather_rows(rp, src + p->stride_w * p->in_c, dst + 2);
   return 1;
+}
+
+/* A 1x1 convolution without padding on in_c % 4 == 0: pixels (oy, ox) and the next one (on the next row after the
+ * last column) widened into slots dst and dst + 2 in one loop, per 4 channels 2 LDR, 4 SXTAB16 and one 16-byte
+ * store: gather's per-tap bounds tests and loops, twice per pair, cost about twice this (mbv2_035's 1x1 layers). The
+ * slots' last group when in_c % 8 == 4 meets zero weights (left as it is, as gather leaves it). in_c >= 4. */
+/* The loop: groups (>= 1) of 4 channels of s0 and s1, per group 2 LDR, 4 SXTAB16 with the offsets off2, one STM. */
+__attribute__((naked, noinline)) static void widen_pair_groups(__attribute__((unused)) const int8_t *s0,
+                                                               __attribute__((unused)) const int8_t *s1,
+                                                               __attribute__((unused)) uint32_t *dst,
+                                                               __attribute__((unused)) int32_t groups,
+                                                               __attribute__((unused)) uint32_t off2) {
+  __asm__ volatile(
+      "push {r4-r7}\n\t"
+      "ldr r12, [sp, #16]\n\t"       /* off2 */
+      "1:\n\t"
+      "ldr r4, [r0], #4\n\t"
+      "ldr r6, [r1], #4\n\t"
+      "sxtab16 r5, r12, r4, ror #8\n\t"
+      "sxtab16 r4, r12, r4\n\t"
+      "sxtab16 r7, r12, r6, ror #8\n\t"
+      "sxtab16 r6, r12, r6\n\t"
+      "stmia r2!, {r4-r7}\n\t"
+      "subs r3, r3, #1\n\t"
+      "bne 1b\n\t"
+      "pop {r4-r7}\n\t"
+      "bx lr\n\t");
+}
+
+static __attribute__((noinline)) void gather_pair_1x1(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy,
+                                                      int32_t ox, uint32_t off2, uint32_t *dst) {
+  const int32_t ox1 = ox + 1 == p->out_w ? 0 : ox + 1, oy1 = ox1 ? oy : oy + 1;
+  const int8_t *s0 = in_b + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
+  const int8_t *s1 = in_b + (oy1 * p->stride_h * p->in_w + ox1 * p->stride_w) * p->in_c;
+  widen_pair_groups(s0, s1, dst, p->in_c >> 2, off2);
 }
 
 /* First and last output index whose window lies inside [0, in) (lead: the padding before; last < first when none). */
@@ -560,6 +623,152 @@ __attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused
       "pop {r4-r11, pc}\n\t");
 }
 
+/* One channel x 2 pixels (the last channel of an odd count, its pair's other row zero weights): per group of 4
+ * values the two pixels' LDRD, the channel's weights (int8: one LDR, SXTB16 / ROR 8; int16: one LDRD), 4 SMLAD;
+ * then the 2 one-SMLAL requantizations, SSUB8/SEL clamp and one byte per pixel. Half the instructions of the
+ * pair pass for that channel, and no copy of the pixels out of a cc + 1 row. a->w: the channel's pair, a->rq: its
+ * record, a->out: pixel 0's byte (pixel 1's a->out_c later), a->groups2: k_padded / 8. */
+#define ONE_G8                               \
+  "ldrd r8, r9, [r1], #8\n\t"                \
+  "ldrd r10, r11, [r1], #8\n\t"              \
+  "ldr r6, [r2], #8\n\t"                     \
+  "sxtb16 r7, r6\n\t"                        \
+  "sxtb16 r6, r6, ror #8\n\t"                \
+  "smlad r4, r8, r7, r4\n\t"                 \
+  "smlad r5, r10, r7, r5\n\t"                \
+  "smlad r4, r9, r6, r4\n\t"                 \
+  "smlad r5, r11, r6, r5\n\t"
+#define ONE_G16                              \
+  "ldrd r8, r9, [r1], #8\n\t"                \
+  "ldrd r10, r11, [r1], #8\n\t"              \
+  "ldrd r6, r7, [r2], #16\n\t"               \
+  "smlad r4, r8, r6, r4\n\t"                 \
+  "smlad r5, r10, r6, r5\n\t"                \
+  "smlad r4, r9, r7, r4\n\t"                 \
+  "smlad r5, r11, r7, r5\n\t"
+#define ONE_RQ(ACC)                          \
+  "and r9, " ACC ", #0x80000000\n\t"         \
+  "orr r9, r9, #0x40000000\n\t"              \
+  "add r10, r7, " ACC ", asr #31\n\t"        \
+  "smlal r9, r10, " ACC ", r6\n\t"           \
+  "asr r10, r10, r8\n\t"                     \
+  "ssat " ACC ", #8, r10\n\t"
+#define DOT_ONE_RQ(GROUP)                    \
+  "push {r4-r11, lr}\n\t"                   \
+  "ldrd r1, r2, [r0]\n\t"                    \
+  "ldr r3, [r0, #8]\n\t"                     \
+  "ldr r12, [r0, #16]\n\t"                   \
+  "ldr r4, [r3]\n\t"                         \
+  "mov r5, r4\n\t"                           \
+  "1:\n\t"                                   \
+  GROUP GROUP                                \
+  "subs r12, r12, #1\n\t"                    \
+  "bne 1b\n\t"                               \
+  "ldrd r6, r7, [r3, #4]\n\t"                \
+  "ldr r8, [r3, #12]\n\t"                    \
+  ONE_RQ("r4") ONE_RQ("r5")                  \
+  "and r4, r4, #255\n\t"                     \
+  "bfi r4, r5, #8, #8\n\t"                   \
+  "ldr r6, [r0, #32]\n\t"                    \
+  "ssub8 r7, r4, r6\n\t"                     \
+  "sel r4, r4, r6\n\t"                       \
+  "ldr r6, [r0, #36]\n\t"                    \
+  "ssub8 r7, r4, r6\n\t"                     \
+  "sel r4, r6, r4\n\t"                       \
+  "ldr r1, [r0, #24]\n\t"                    \
+  "ldr r6, [r0, #28]\n\t"                    \
+  "strb r4, [r1]\n\t"                        \
+  "lsr r4, r4, #8\n\t"                       \
+  "strb r4, [r1, r6]\n\t"                    \
+  "pop {r4-r11, pc}\n\t"
+
+__attribute__((naked, noinline)) static void dot_one8_rq(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(DOT_ONE_RQ(ONE_G8));
+}
+
+__attribute__((naked, noinline)) static void dot_one_rq(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(DOT_ONE_RQ(ONE_G16));
+}
+
+/* A single pixel (the last of an odd pixel count), int8 weights: every channel pair over pixel 0's slots only, per
+ * group of 4 values one LDRD of the pixel, one LDRD of the pair's weights, 4 SXTB16, 4 SMLAD (the pair pass on
+ * the pixel duplicated: 3 LDRD, 4 SXTB16, 8 SMLAD), then the 2 one-SMLAL requantizations, SSUB8/SEL clamp and one
+ * halfword. [sp] holds a (groups2, lo4, hi4 are read from it); r11 the pixel's slots, r4 pairs left, r5 out. */
+#define PX1_G8                               \
+  "ldrd r8, r9, [r1], #16\n\t"               \
+  "ldrd r6, r7, [r0], #8\n\t"                \
+  "sxtb16 r10, r6\n\t"                       \
+  "sxtb16 r6, r6, ror #8\n\t"                \
+  "smlad r2, r8, r10, r2\n\t"                \
+  "smlad r2, r9, r6, r2\n\t"                 \
+  "sxtb16 r10, r7\n\t"                       \
+  "sxtb16 r7, r7, ror #8\n\t"                \
+  "smlad r3, r8, r10, r3\n\t"                \
+  "smlad r3, r9, r7, r3\n\t"
+
+__attribute__((naked, noinline)) static void dot_px1_8_rq(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(
+      "push {r0, r4-r11, lr}\n\t"
+      "ldr r11, [r0, #0]\n\t"        /* x */
+      "ldr lr, [r0, #8]\n\t"         /* rq */
+      "ldr r4, [r0, #20]\n\t"        /* pairs */
+      "ldr r5, [r0, #24]\n\t"        /* out */
+      "ldr r0, [r0, #4]\n\t"         /* w */
+      "2:\n\t"
+      "ldr r2, [lr], #16\n\t"
+      "ldr r3, [lr], #16\n\t"
+      "mov r1, r11\n\t"
+      "ldr r12, [sp]\n\t"
+      "ldr r12, [r12, #16]\n\t"      /* groups2 */
+      "1:\n\t"
+      PX1_G8 PX1_G8
+      "subs r12, r12, #1\n\t"
+      "bne 1b\n\t"
+      "ldrd r6, r7, [lr, #-28]\n\t"
+      "ldr r8, [lr, #-20]\n\t"
+      ONE_RQ("r2")
+      "ldrd r6, r7, [lr, #-12]\n\t"
+      "ldr r8, [lr, #-4]\n\t"
+      ONE_RQ("r3")
+      "and r2, r2, #255\n\t"
+      "bfi r2, r3, #8, #8\n\t"
+      "ldr r12, [sp]\n\t"
+      "ldr r6, [r12, #32]\n\t"
+      "ssub8 r7, r2, r6\n\t"
+      "sel r2, r2, r6\n\t"
+      "ldr r6, [r12, #36]\n\t"
+      "ssub8 r7, r2, r6\n\t"
+      "sel r2, r6, r2\n\t"
+      "strh r2, [r5], #2\n\t"
+      "subs r4, r4, #1\n\t"
+      "bne 2b\n\t"
+      "pop {r0, r4-r11, pc}\n\t");
+}
+
+/* The single last pixel (int8 weights, no two-step channels) into o0: an odd channel count's pairs into the row
+ * `row` (cc + 1 bytes), then cc bytes copied out, so nothing past the pixel is written. */
+static __attribute__((noinline)) void dot_single_rq(const dot_args *a, int8_t *o0, int32_t cc, int8_t *row) {
+  dot_args one = *a;
+  one.out = (cc & 1) ? row : o0;
+  dot_px1_8_rq(&one);
+  if (cc & 1) copy_bytes(o0, row, cc);
+}
+
+/* An odd channel count's pixel pair (no two-step channels): the whole pairs by the pair pass straight into the
+ * output, the last channel by the one-channel pass (out of line: one copy for every caller). */
+static __attribute__((noinline)) void dot_odd_rq(const dot_args *a, int8_t *o0, int32_t cc, int32_t k_padded, int wide) {
+  dot_args one = *a;
+  one.out = o0, one.pairs = cc >> 1;
+  if (one.pairs) {
+    if (wide) dot_pairs_rq(&one);
+    else dot_pairs8_rq(&one);
+  }
+  one.w = (const int16_t *)(const void *)((const int8_t *)a->w + (cc >> 1) * k_padded * (wide ? 4 : 2));
+  one.rq = a->rq + cc - 1, one.out = o0 + cc - 1;
+  if (wide) dot_one_rq(&one);
+  else dot_one8_rq(&one);
+}
+
 /* Requantized accumulator *accp with record r, saturated to int8 and (clamp) clamped: the accumulator and
  * the record's multiplier, k_hi and shift are loaded back to back (one asm block) so the loads pipeline.
  * general: the layer has channels on the two-step form (TFEDGE_RQ_GENERAL), checked per channel. */
@@ -635,6 +844,7 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   rp.zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
   if (!(p->in_c & 3) || p->dil_w != 1) rp.span = 0; /* whole groups per tap: gather's own path */
   rp.stage = stage;
+  rp.pw = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 && !(p->in_c & 3); /* 1x1 pairs */
   if (TFEDGE_USES(CONV_PAIR) && rp.span) pair_ranges(p, &rp);
   if (p->in_c & 3) /* the bytewise gathers' tail (zero weights), once per call */
     for (i = rp.k; i < k_padded; i += 4) tfedge_st32(stage + i, rp.zp4);
@@ -647,7 +857,11 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
       const int two = i + 1 < npx;
       int8_t *o0 = compact ? live : out_b + i * out_c;
       if (cc) {
-        if (TFEDGE_USES(CONV_PAIR) && two && rp.span && gather_pair(p, &rp, oy, ox, buf)) {
+        if (TFEDGE_USES(CONV_1X1W) && two && rp.pw) {
+          gather_pair_1x1(p, in_b, oy, ox, rp.off2, buf);
+          if (++ox == p->out_w) ox = 0, ++oy;
+          if (++ox == p->out_w) ox = 0, ++oy;
+        } else if (TFEDGE_USES(CONV_PAIR) && two && rp.span && gather_pair(p, &rp, oy, ox, buf)) {
           ox += 2;
           if (ox == p->out_w) ox = 0, ++oy;
         } else {
@@ -666,12 +880,17 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
            * space, unused by the requantizing passes), then cc bytes per pixel are copied out */
           const int odd = cc & 1;
           const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs,
-                                 odd ? (int8_t *)accs : o0, odd ? cc + 1 : stride,
+                                 odd && !TFEDGE_USES(CONV_ODD) ? (int8_t *)accs : o0,
+                                 odd && !TFEDGE_USES(CONV_ODD) ? cc + 1 : stride,
                                  (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};
-          if (two && !general) {
+          if (TFEDGE_USES(CONV_ODD) && odd && two && !general) {
+            dot_odd_rq(&args, o0, cc, k_padded, TFEDGE_USES(W16) && !p->weights_i8);
+          } else if (two && !general) {
             if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8_rq(&args);
             else dot_pairs_rq(&args);
-            if (odd) copy_pair_out(o0, stride, (const int8_t *)accs, cc);
+            if (!TFEDGE_USES(CONV_ODD) && odd) copy_pair_out(o0, stride, (const int8_t *)accs, cc);
+          } else if (TFEDGE_USES(CONV_PX1) && !general && (!TFEDGE_USES(W16) || p->weights_i8)) { /* !two */
+            dot_single_rq(&args, o0, cc, (int8_t *)accs);
           } else {
             if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8(&args);
             else dot_pairs(&args);
@@ -685,7 +904,6 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
 }
 
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
-  if (p->act_min == -128 && p->act_max == 127) run(p, input, output, 0, p->const_row != NULL);
-  else run(p, input, output, 1, p->const_row != NULL);
+  run(p, input, output, p->act_min != -128 || p->act_max != 127, p->const_row != NULL);
 }
 #endif

@@ -17,6 +17,18 @@
 #ifndef TFEDGE_MODEL_USES_CONV_PAIR
 #define TFEDGE_MODEL_USES_CONV_PAIR 1  /* conv, bytewise gather (in_c % 4): two inside windows per call, short rows unrolled */
 #endif
+#ifndef TFEDGE_MODEL_USES_CONV_K27
+#define TFEDGE_MODEL_USES_CONV_K27 1   /* conv, bytewise gather of 3 window rows of 9 bytes (3x3 on 3 channels) straight-line */
+#endif
+#ifndef TFEDGE_MODEL_USES_CONV_1X1W
+#define TFEDGE_MODEL_USES_CONV_1X1W 1  /* conv 1x1 without padding on in_c % 4 == 0: a pixel pair widened in one loop */
+#endif
+#ifndef TFEDGE_MODEL_USES_CONV_ODD
+#define TFEDGE_MODEL_USES_CONV_ODD 1   /* conv, odd computed channel count: the last channel by a 1-channel x 2-pixel pass */
+#endif
+#ifndef TFEDGE_MODEL_USES_CONV_PX1
+#define TFEDGE_MODEL_USES_CONV_PX1 1   /* conv, int8 weights, odd out_w: a single last pixel by a 2-channel x 1-pixel pass */
+#endif
 #ifndef TFEDGE_MODEL_USES_DW_PIXEL
 #define TFEDGE_MODEL_USES_DW_PIXEL 1   /* depthwise: the per-pixel loops (all but the 3x3 band path) */
 #endif

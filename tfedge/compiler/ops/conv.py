@@ -165,8 +165,8 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     n_live = len(compact.live) if compact else out_c
     effective = macs * n_live // out_c * (in_c if as_conv and not clustered else 1)
     paths = ("W16",) if choice.packed and not clustered and not i8 else ()
-    if choice.kernel == "conv_packed_s8_nhwc" and variants.conv_pair_pays(geo, in_c):
-        paths += ("CONV_PAIR",)  # the bytewise gather's pixel pairs inside the image (else its code is left out)
+    if choice.kernel == "conv_packed_s8_nhwc":  # the conv kernel's optional paths (else their code is left out)
+        paths += variants.conv_paths(geo, in_c, n_live, "int8" if i8 else "int16")
     if choice.kernel == "depthwise_conv_packed_s8_nhwc" and not variants.dw_band(geo, in_c, records):
         paths += ("DW_PIXEL",)  # the per-pixel loops (else the 3x3 band path only)
     reason = choice.reason
