@@ -397,84 +397,6 @@ __attribute__((naked, noinline)) static void band_row3x3(__attribute__((unused))
       "pop {r4-r11, pc}\n\t");
 }
 
-/* One input row of gn consecutive channel groups (src: the row's first pixel at the first group) widened with
- * the offset into each group's band row (dst: group 0's entry 1 of the slot; the next group plane words on). */
-static __attribute__((noinline)) void band_widen(uint32_t *dst, const int8_t *src, int32_t in_w, int32_t c_n, int32_t gn,
-                                                 int32_t plane, uint32_t off2) {
-  int32_t x, g;
-  if (gn > in_w) { /* short rows, many groups (KWS: 5 x 6): pixel by pixel, the groups' words in turn */
-    for (x = 0; x < in_w; ++x, src += c_n, dst += 2) {
-      const int8_t *q = src;
-      uint32_t *d = dst;
-      for (g = 0; g < gn; ++g, q += 4, d += plane) {
-        const uint32_t v = tfedge_ld32(q);
-        d[0] = __sxtab16(off2, v);
-        d[1] = tfedge_sxtab16_ror8(off2, v);
-      }
-    }
-    return;
-  }
-  for (g = 0; g < gn; ++g, src += 4, dst += plane) { /* along the row (wide rows: often one group) */
-    const int8_t *q = src;
-    uint32_t *d = dst;
-    for (x = 0; x < in_w; ++x, q += c_n, d += 2) {
-      const uint32_t v = tfedge_ld32(q);
-      d[0] = __sxtab16(off2, v);
-      d[1] = tfedge_sxtab16_ror8(off2, v);
-    }
-  }
-}
-
-/* Channel groups are taken TFEDGE_DW_BAND_BYTES of band at a time (at least one): for each such chunk every
- * output row, its new input rows widened into a ring of 3 rows per group (each input row widened once for
- * stride 1), then the row's pixels per group. variants.dw_band_bytes sizes the scratch the same way. */
-static void band3x3(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
-  const int32_t c_n = p->in_c, groups = c_n >> 2, in_w = p->in_w, bw = in_w + 2, row = in_w * c_n;
-  const int32_t plane = 6 * bw; /* words per group: 3 rows x bw entries x 2 */
-  const int32_t chunk = tfedge_dw_band_groups(in_w, groups);
-  const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
-  uint32_t *band = (uint32_t *)p->scratch;
-  band_args args;
-  int32_t b, oy, g0, g, r, slot_row[3];
-  for (g = 0; g < chunk; ++g)
-    for (r = 0; r < 3; ++r) { /* the padding columns stay 0 */
-      uint32_t *rw = band + g * plane + 2 * r * bw;
-      rw[0] = rw[1] = rw[2 * bw - 2] = rw[2 * bw - 1] = 0;
-    }
-  args.n = p->out_w, args.step = 8 * p->stride_w, args.out_step = c_n, args.plane = 4 * plane;
-  args.lo4 = bytes4(p->act_min), args.hi4 = bytes4(p->act_max);
-  for (b = 0; b < p->batches; ++b) {
-    const int8_t *in_b = input + b * p->in_h * row;
-    int8_t *out_b = output + b * p->out_h * p->out_w * c_n;
-    for (g0 = 0; g0 < groups; g0 += chunk) {
-      const int32_t gn = groups - g0 < chunk ? groups - g0 : chunk;
-      slot_row[0] = slot_row[1] = slot_row[2] = -0x7fffffff; /* nothing widened yet */
-      for (oy = 0; oy < p->out_h; ++oy) {
-        const int32_t y0 = oy * p->stride_h - p->pad_top;
-        int32_t slot[3];
-        for (r = 0; r < 3; ++r) {
-          const int32_t y = y0 + r, sl = ((y % 3) + 3) % 3;
-          slot[r] = sl;
-          if (slot_row[sl] == y) continue;
-          slot_row[sl] = y;
-          if (y < 0 || y >= p->in_h) {
-            for (g = 0; g < gn; ++g) memset(band + g * plane + 2 * (sl * bw + 1), 0, (size_t)(8 * in_w));
-          } else {
-            band_widen(band + 2 * (sl * bw + 1), in_b + y * row + 4 * g0, in_w, c_n, gn, plane, off2);
-          }
-        }
-        args.d1 = 8 * bw * (slot[1] - slot[0]), args.d2 = 8 * bw * (slot[2] - slot[0]);
-        args.t0 = band + 2 * (slot[0] * bw + 1 - p->pad_left);
-        args.w = (const uint32_t *)(const void *)p->weights + 18 * g0, args.rq = p->rq + 4 * g0;
-        args.w8 = !TFEDGE_USES(W16) || p->weights_i8 ? (const uint32_t *)(const void *)p->weights + 9 * g0 : 0;
-        args.out = out_b + oy * p->out_w * c_n + 4 * g0;
-        args.groups = gn;
-        band_row3x3(&args);
-      }
-    }
-  }
-}
-
 /* int8 weights [group][tap][c0 c1 c2 c3] -> the int16 layout [group][tap][c0 c2][c1 c3], `words` words. */
 static void widen_weights(const uint32_t *w8, uint32_t *w16, int32_t words) {
   int32_t i;
@@ -485,9 +407,181 @@ static void widen_weights(const uint32_t *w8, uint32_t *w16, int32_t words) {
   }
 }
 
+/* Any other band (k_h, k_w <= TFEDGE_DW_BAND_K, any stride, a last partial channel group): one output row of
+ * `groups` consecutive channel groups, per pixel the k_h x k_w taps from the band rows (a ring: row ky at
+ * doff[ky] words), per tap 2 words of input, 2 of weights and 4 16x16 MACs. int8 weights are widened per group
+ * and row onto the stack (3 instructions per tap, against 2 per tap and pixel if widened in the tap). The last
+ * group stores `last` (< 4: the channels % 4) bytes, so nothing past the channel count is written. */
+typedef struct {
+  const uint32_t *t0;          /* the first group's band (slot 0) at the first pixel's left tap */
+  const uint32_t *w;           /* int16 weights of the first group [tap][2 words], or NULL (then w8) */
+  const uint32_t *w8;          /* int8 weights of the first group [tap][c0 c1 c2 c3] */
+  const tfedge_requant_ch *rq; /* the first group's 4 records; the next groups follow */
+  int8_t *out;                 /* the first pixel's outputs of the first group */
+  int32_t n, step, out_step;   /* pixels, band words per pixel (2 x stride), output bytes per pixel */
+  int32_t kh, kw, plane;       /* window, band words per group */
+  int32_t groups, last;        /* groups, channels of the last one (1..4) */
+  uint32_t lo4, hi4;           /* activation range, 4 bytes each */
+  int32_t doff[TFEDGE_DW_BAND_K]; /* words from slot 0 to the band row of window row ky */
+} bandk_args;
+
+static __attribute__((noinline)) void band_rowk(const bandk_args *a) {
+  uint32_t wbuf[2 * TFEDGE_DW_BAND_K * TFEDGE_DW_BAND_K];
+  const int32_t taps = a->kh * a->kw;
+  int32_t g, px, ky, kx;
+  for (g = 0; g < a->groups; ++g) {
+    const tfedge_requant_ch *r = a->rq + 4 * g;
+    const uint32_t *wg = a->w ? a->w + 2 * taps * g : wbuf;
+    const uint32_t *tg = a->t0 + a->plane * g;
+    int8_t *o = a->out + 4 * g;
+    const int32_t last = g == a->groups - 1 ? a->last : 4;
+    if (!a->w) widen_weights(a->w8 + taps * g, wbuf, taps);
+    for (px = 0; px < a->n; ++px, tg += a->step, o += a->out_step) {
+      int32_t a0 = r[0].bias, a1 = r[1].bias, a2 = r[2].bias, a3 = r[3].bias;
+      const uint32_t *wp = wg;
+      uint32_t v;
+      for (ky = 0; ky < a->kh; ++ky) {
+        const uint32_t *q = tg + a->doff[ky];
+        for (kx = 0; kx < a->kw; ++kx, q += 2, wp += 2) {
+          const uint32_t xe = q[0], xo = q[1], we = wp[0], wo = wp[1];
+          a0 = __smlabb(xe, we, a0);
+          a2 = __smlatt(xe, we, a2);
+          a1 = __smlabb(xo, wo, a1);
+          a3 = __smlatt(xo, wo, a3);
+        }
+      }
+      v = clamp4(tfedge_pack4(__ssat(tfedge_dsp_requant(a0, r), 8), __ssat(tfedge_dsp_requant(a1, r + 1), 8),
+                              __ssat(tfedge_dsp_requant(a2, r + 2), 8), __ssat(tfedge_dsp_requant(a3, r + 3), 8)),
+                 a->lo4, a->hi4);
+      if (last == 4) {
+        tfedge_st32(o, v);
+      } else {
+        o[0] = (int8_t)v;
+        if (last > 1) o[1] = (int8_t)(v >> 8);
+        if (last > 2) o[2] = (int8_t)(v >> 16);
+      }
+    }
+  }
+}
+
+/* One input row of gn consecutive channel groups (src: the row's first pixel at the first group) widened with
+ * the offset into each group's band row (dst: group 0's first image column of the slot; the next group plane
+ * words on). tail: the last group's channels when it is partial and this is the tensor's last row (its last
+ * pixel is then read bytewise, nothing past the tensor), else 0. */
+static __attribute__((noinline)) void band_widen(uint32_t *dst, const int8_t *src, int32_t in_w, int32_t c_n, int32_t gn,
+                                                 int32_t plane, uint32_t off2, int32_t tail) {
+  int32_t x, g;
+  if (gn > in_w) { /* short rows, many groups (KWS: 5 x 6): pixel by pixel, the groups' words in turn */
+    for (x = 0; x < in_w; ++x, src += c_n, dst += 2) {
+      const int8_t *q = src;
+      uint32_t *d = dst;
+      const int32_t gw = tail && x == in_w - 1 ? gn - 1 : gn;
+      for (g = 0; g < gw; ++g, q += 4, d += plane) {
+        const uint32_t v = tfedge_ld32(q);
+        d[0] = __sxtab16(off2, v);
+        d[1] = tfedge_sxtab16_ror8(off2, v);
+      }
+    }
+  } else {
+    for (g = 0; g < gn; ++g) { /* along the row (wide rows: often one group) */
+      const int8_t *q = src + 4 * g;
+      uint32_t *d = dst + plane * g;
+      const int32_t xw = tail && g == gn - 1 ? in_w - 1 : in_w;
+      for (x = 0; x < xw; ++x, q += c_n, d += 2) {
+        const uint32_t v = tfedge_ld32(q);
+        d[0] = __sxtab16(off2, v);
+        d[1] = tfedge_sxtab16_ror8(off2, v);
+      }
+    }
+  }
+  if (tail) { /* the tensor's last word: bytewise */
+    const uint32_t v = ld_part(src + (in_w - 1) * c_n + 4 * (gn - 1), tail);
+    uint32_t *d = dst + plane * (gn - 1) + 2 * (in_w - 1);
+    d[0] = __sxtab16(off2, v);
+    d[1] = tfedge_sxtab16_ror8(off2, v);
+  }
+}
+
+/* The band path (band_path: dilation 1, k_h, k_w <= TFEDGE_DW_BAND_K, one-SMLAL records): channel groups
+ * are taken TFEDGE_DW_BAND_BYTES of band at a time (at least one): for each such chunk every output row, its
+ * new input rows widened into a ring of k_h rows per group (each input row widened once while the stride is at
+ * most k_h), padded with pad_left zero columns on the left and as many as the last window needs on the right;
+ * then the row's pixels: 3x3 full groups by band_row3x3, others (and a partial last group) by band_rowk.
+ * variants.dw_band_bytes sizes the scratch the same way. */
+static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
+  const int32_t c_n = p->in_c, groups = (c_n + 3) >> 2, part = c_n & 3, in_w = p->in_w, row = in_w * c_n;
+  const int32_t kh = p->k_h, kw = p->k_w, taps = kh * kw, pl = p->pad_left;
+  const int32_t pr = tfedge_dw_band_pad_right(in_w, kw, p->stride_w, pl, p->out_w), bw = pl + in_w + pr;
+  const int32_t plane = 2 * kh * bw; /* words per group: k_h rows x bw entries x 2 */
+  const int32_t chunk = tfedge_dw_band_chunk(4 * plane, groups);
+  const int k3 = kh == 3 && kw == 3;
+  const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
+  const int i8 = !TFEDGE_USES(W16) || p->weights_i8;
+  uint32_t *band = (uint32_t *)p->scratch;
+  band_args args;
+  bandk_args ka;
+  int32_t b, oy, g0, g, r, slot_row[TFEDGE_DW_BAND_K];
+  for (g = 0; g < chunk; ++g)
+    for (r = 0; r < kh; ++r) { /* the padding columns stay 0 */
+      uint32_t *rw = band + g * plane + 2 * r * bw;
+      memset(rw, 0, (size_t)(8 * pl));
+      memset(rw + 2 * (pl + in_w), 0, (size_t)(8 * pr));
+    }
+  args.n = ka.n = p->out_w, args.step = 8 * p->stride_w, ka.step = 2 * p->stride_w;
+  args.out_step = ka.out_step = c_n, args.plane = 4 * plane, ka.plane = plane, ka.kh = kh, ka.kw = kw;
+  args.lo4 = ka.lo4 = bytes4(p->act_min), args.hi4 = ka.hi4 = bytes4(p->act_max);
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + b * p->in_h * row;
+    int8_t *out_b = output + b * p->out_h * p->out_w * c_n;
+    const int last_batch = b == p->batches - 1;
+    for (g0 = 0; g0 < groups; g0 += chunk) {
+      const int32_t gn = groups - g0 < chunk ? groups - g0 : chunk;
+      const int32_t gpart = part && g0 + gn == groups; /* the chunk ends with the partial group */
+      const int32_t full = gn - gpart; /* groups band_row3x3 may run */
+      const uint32_t *t0;
+      for (r = 0; r < kh; ++r) slot_row[r] = -0x7fffffff; /* nothing widened yet */
+      for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t y0 = oy * p->stride_h - p->pad_top;
+        for (r = 0; r < kh; ++r) {
+          const int32_t y = y0 + r, sl = ((y % kh) + kh) % kh;
+          ka.doff[r] = 2 * bw * sl;
+          if (slot_row[sl] == y) continue;
+          slot_row[sl] = y;
+          if (y < 0 || y >= p->in_h) {
+            for (g = 0; g < gn; ++g) memset(band + g * plane + 2 * (sl * bw + pl), 0, (size_t)(8 * in_w));
+          } else {
+            band_widen(band + 2 * (sl * bw + pl), in_b + y * row + 4 * g0, in_w, c_n, gn, plane, off2,
+                       gpart && last_batch && y == p->in_h - 1 ? part : 0);
+          }
+        }
+        t0 = band; /* band column 0 is image column -pad_left: the first pixel's left tap */
+        ka.out = out_b + oy * p->out_w * c_n + 4 * g0;
+        ka.rq = p->rq + 4 * g0;
+        ka.w = i8 ? 0 : (const uint32_t *)(const void *)p->weights + 2 * taps * g0;
+        ka.w8 = (const uint32_t *)(const void *)p->weights + taps * g0;
+        if (k3 && full) {
+          args.d1 = 4 * (ka.doff[1] - ka.doff[0]), args.d2 = 4 * (ka.doff[2] - ka.doff[0]);
+          args.t0 = t0 + ka.doff[0];
+          args.w = ka.w ? ka.w : ka.w8, args.rq = ka.rq, args.w8 = i8 ? ka.w8 : 0;
+          args.out = ka.out;
+          args.groups = full;
+          band_row3x3(&args);
+          if (!gpart) continue;
+          ka.out += 4 * full, ka.rq += 4 * full, ka.w8 += taps * full;
+          ka.w = ka.w ? ka.w + 2 * taps * full : 0;
+          ka.t0 = t0 + plane * full, ka.groups = 1;
+        } else {
+          ka.t0 = t0, ka.groups = gn;
+        }
+        ka.last = gpart ? part : 4;
+        band_rowk(&ka);
+      }
+    }
+  }
+}
+
 static int band_path(const tfedge_conv_params *p) {
-  return p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 && !(p->in_c & 3) && !p->rq_general &&
-         p->pad_left <= 1 && (p->out_w - 1) * p->stride_w - p->pad_left + 2 <= p->in_w;
+  return p->dil_h == 1 && p->dil_w == 1 && p->k_h <= TFEDGE_DW_BAND_K && p->k_w <= TFEDGE_DW_BAND_K && !p->rq_general;
 }
 
 /* The band path reads int8 weights (weights_i8) itself, a group's taps widened per output row on its stack.
@@ -495,7 +589,7 @@ static int band_path(const tfedge_conv_params *p) {
  * follows them), then run on the int16 layout. */
 void depthwise_conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   if (!TFEDGE_USES(DW_PIXEL) || band_path(p)) { /* (a model whose layers all take the band: only it is linked) */
-    band3x3(p, input, output);
+    band_run(p, input, output);
   } else if (!TFEDGE_USES(W16) || p->weights_i8) {
     const int32_t words = p->k_h * p->k_w * ((p->in_c + 3) >> 2);
     tfedge_conv_params q = *p;
