@@ -423,44 +423,125 @@ typedef struct {
   int32_t groups, last;        /* groups, channels of the last one (1..4) */
   uint32_t lo4, hi4;           /* activation range, 4 bytes each */
   int32_t doff[TFEDGE_DW_BAND_K]; /* words from slot 0 to the band row of window row ky */
+  int32_t doff_bytes[TFEDGE_DW_BAND_K]; /* the same in bytes (band_pixk) */
 } bandk_args;
 
+/* The pixels of one output row for one channel group (band_rowk's inner loop). */
+typedef struct {
+  const uint32_t *t;           /* the group's band (slot 0) at the first pixel's left tap */
+  const uint32_t *w;           /* its widened weights [tap][2 words] */
+  const tfedge_requant_ch *rq; /* its 4 records */
+  int8_t *out;                 /* the first pixel's outputs of the group */
+  int32_t n, step, out_step;   /* pixels, band bytes per pixel, output bytes per pixel */
+  uint32_t lo4, hi4;           /* activation range, 4 bytes each */
+  int32_t last;                /* output bytes per pixel of this group (4, or channels % 4) */
+  int32_t kh;                  /* window rows */
+  int32_t kw24;                /* 24 x window columns: the bytes of kw taps of the unrolled row */
+  const int32_t *doff;         /* bytes from slot 0 to the band row of window row ky */
+} bandk_px_args;
+
+/* One tap: 2 words of widened input (r3, post-incremented), 2 of weights (r1), 4 16x16 MACs; 24 bytes of code
+ * (6 32-bit instructions), which the computed entry of a window row relies on. */
+#define BANDK_TAP                              \
+  "ldrd r8, r9, [r3], #8\n\t"                  \
+  "ldrd r10, r11, [r1], #8\n\t"                \
+  "smlabb r4, r8, r10, r4\n\t"                 \
+  "smlatt r6, r8, r10, r6\n\t"                 \
+  "smlabb r5, r9, r11, r5\n\t"                 \
+  "smlatt r7, r9, r11, r7\n\t"
+
+/* Hand-scheduled: per pixel the biases, then per window row one LDR of its band offset and a jump (lr) into 7
+ * unrolled taps at the row's k_w-th last (6 instructions per tap, 5 per row); the one-SMLAL requantizations,
+ * BFI packing, SSUB8/SEL clamp and one STR (bytewise for a partial group). Stack: [sp] rq, out, n, step,
+ * out_step, lo4, hi4, last, w, kh, doff. */
+__attribute__((naked, noinline)) static void band_pixk(__attribute__((unused)) const bandk_px_args *a) {
+  __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "sub sp, sp, #48\n\t"
+      "ldm r0, {r1-r12}\n\t"   /* t w rq out n step out_step lo4 hi4 last kh kw24 */
+      "str r3, [sp, #0]\n\t"   /* rq */
+      "str r4, [sp, #4]\n\t"   /* out */
+      "str r5, [sp, #8]\n\t"   /* n */
+      "str r6, [sp, #12]\n\t"  /* step */
+      "str r7, [sp, #16]\n\t"  /* out_step */
+      "str r8, [sp, #20]\n\t"  /* lo4 */
+      "str r9, [sp, #24]\n\t"  /* hi4 */
+      "str r10, [sp, #28]\n\t" /* last */
+      "str r2, [sp, #32]\n\t"  /* w */
+      "str r11, [sp, #36]\n\t" /* kh */
+      "ldr r3, [r0, #48]\n\t"
+      "str r3, [sp, #40]\n\t"  /* doff */
+      "mov r0, r1\n\t"         /* t */
+      "adr lr, 5f\n\t"
+      "sub lr, lr, r12\n\t"
+      "orr lr, lr, #1\n\t"     /* the row's first tap (Thumb) */
+      "1:\n\t"
+      "ldr r3, [sp, #0]\n\t"
+      "ldr r4, [r3, #0]\n\t"
+      "ldr r5, [r3, #16]\n\t"
+      "ldr r6, [r3, #32]\n\t"
+      "ldr r7, [r3, #48]\n\t"
+      "ldr r1, [sp, #32]\n\t"
+      "ldr r2, [sp, #40]\n\t"
+      "ldr r12, [sp, #36]\n\t"
+      "4:\n\t"
+      "ldr r3, [r2], #4\n\t"
+      "add r3, r3, r0\n\t"
+      "bx lr\n\t"
+      BANDK_TAP BANDK_TAP BANDK_TAP BANDK_TAP BANDK_TAP BANDK_TAP BANDK_TAP
+      "5:\n\t"
+      "subs r12, r12, #1\n\t"
+      "bne 4b\n\t"
+      "ldr r3, [sp, #0]\n\t"
+      BAND_RQ("r4", 0) BAND_RQ("r5", 16) BAND_RQ("r6", 32) BAND_RQ("r7", 48)
+      DW_PACK_CLAMP(20, 24)
+      "ldr r9, [sp, #4]\n\t"
+      "ldr r8, [sp, #28]\n\t"
+      "cmp r8, #4\n\t"
+      "bne 6f\n\t"
+      "str r4, [r9]\n\t"
+      "7:\n\t"
+      "ldr r8, [sp, #16]\n\t"
+      "add r9, r9, r8\n\t"
+      "str r9, [sp, #4]\n\t"
+      "ldr r8, [sp, #12]\n\t"
+      "add r0, r0, r8\n\t"
+      "ldr r8, [sp, #8]\n\t"
+      "subs r8, r8, #1\n\t"
+      "str r8, [sp, #8]\n\t"
+      "bne 1b\n\t"
+      "add sp, sp, #48\n\t"
+      "pop {r4-r11, pc}\n\t"
+      "6:\n\t" /* a partial group: its `last` bytes */
+      "strb r4, [r9]\n\t"
+      "cmp r8, #2\n\t"
+      "blt 7b\n\t"
+      "lsr r4, r4, #8\n\t"
+      "strb r4, [r9, #1]\n\t"
+      "beq 7b\n\t"
+      "lsr r4, r4, #8\n\t"
+      "strb r4, [r9, #2]\n\t"
+      "b 7b\n\t");
+}
+
+/* The groups of one output row: each group's int8 weights widened onto the stack, then its pixels (band_pixk). */
 static __attribute__((noinline)) void band_rowk(const bandk_args *a) {
   uint32_t wbuf[2 * TFEDGE_DW_BAND_K * TFEDGE_DW_BAND_K];
   const int32_t taps = a->kh * a->kw;
-  int32_t g, px, ky, kx;
+  bandk_px_args q;
+  int32_t g;
+  q.n = a->n, q.step = 4 * a->step, q.out_step = a->out_step, q.lo4 = a->lo4, q.hi4 = a->hi4, q.kh = a->kh;
+  q.kw24 = 24 * a->kw, q.doff = a->doff_bytes;
   for (g = 0; g < a->groups; ++g) {
-    const tfedge_requant_ch *r = a->rq + 4 * g;
-    const uint32_t *wg = a->w ? a->w + 2 * taps * g : wbuf;
-    const uint32_t *tg = a->t0 + a->plane * g;
-    int8_t *o = a->out + 4 * g;
-    const int32_t last = g == a->groups - 1 ? a->last : 4;
-    if (!a->w) widen_weights(a->w8 + taps * g, wbuf, taps);
-    for (px = 0; px < a->n; ++px, tg += a->step, o += a->out_step) {
-      int32_t a0 = r[0].bias, a1 = r[1].bias, a2 = r[2].bias, a3 = r[3].bias;
-      const uint32_t *wp = wg;
-      uint32_t v;
-      for (ky = 0; ky < a->kh; ++ky) {
-        const uint32_t *q = tg + a->doff[ky];
-        for (kx = 0; kx < a->kw; ++kx, q += 2, wp += 2) {
-          const uint32_t xe = q[0], xo = q[1], we = wp[0], wo = wp[1];
-          a0 = __smlabb(xe, we, a0);
-          a2 = __smlatt(xe, we, a2);
-          a1 = __smlabb(xo, wo, a1);
-          a3 = __smlatt(xo, wo, a3);
-        }
-      }
-      v = clamp4(tfedge_pack4(__ssat(tfedge_dsp_requant(a0, r), 8), __ssat(tfedge_dsp_requant(a1, r + 1), 8),
-                              __ssat(tfedge_dsp_requant(a2, r + 2), 8), __ssat(tfedge_dsp_requant(a3, r + 3), 8)),
-                 a->lo4, a->hi4);
-      if (last == 4) {
-        tfedge_st32(o, v);
-      } else {
-        o[0] = (int8_t)v;
-        if (last > 1) o[1] = (int8_t)(v >> 8);
-        if (last > 2) o[2] = (int8_t)(v >> 16);
-      }
+    q.t = a->t0 + a->plane * g, q.rq = a->rq + 4 * g, q.out = a->out + 4 * g;
+    q.last = g == a->groups - 1 ? a->last : 4;
+    if (a->w) {
+      q.w = a->w + 2 * taps * g;
+    } else {
+      widen_weights(a->w8 + taps * g, wbuf, taps);
+      q.w = wbuf;
     }
+    band_pixk(&q);
   }
 }
 
@@ -521,12 +602,11 @@ static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *o
   band_args args;
   bandk_args ka;
   int32_t b, oy, g0, g, r, slot_row[TFEDGE_DW_BAND_K];
-  for (g = 0; g < chunk; ++g)
-    for (r = 0; r < kh; ++r) { /* the padding columns stay 0 */
-      uint32_t *rw = band + g * plane + 2 * r * bw;
-      memset(rw, 0, (size_t)(8 * pl));
-      memset(rw + 2 * (pl + in_w), 0, (size_t)(8 * pr));
-    }
+  for (g = 0; g < chunk * kh; ++g) { /* the padding columns of each band row stay 0 */
+    uint32_t *rw = band + 2 * g * bw;
+    for (r = 0; r < 2 * pl; ++r) rw[r] = 0;
+    for (r = 2 * (pl + in_w); r < 2 * bw; ++r) rw[r] = 0;
+  }
   args.n = ka.n = p->out_w, args.step = 8 * p->stride_w, ka.step = 2 * p->stride_w;
   args.out_step = ka.out_step = c_n, args.plane = 4 * plane, ka.plane = plane, ka.kh = kh, ka.kw = kw;
   args.lo4 = ka.lo4 = bytes4(p->act_min), args.hi4 = ka.hi4 = bytes4(p->act_max);
@@ -544,7 +624,7 @@ static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *o
         const int32_t y0 = oy * p->stride_h - p->pad_top;
         for (r = 0; r < kh; ++r) {
           const int32_t y = y0 + r, sl = ((y % kh) + kh) % kh;
-          ka.doff[r] = 2 * bw * sl;
+          ka.doff[r] = 2 * bw * sl, ka.doff_bytes[r] = 8 * bw * sl;
           if (slot_row[sl] == y) continue;
           slot_row[sl] = y;
           if (y < 0 || y >= p->in_h) {
