@@ -129,7 +129,7 @@ void add_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *i
     add_s8_ref(p, input1, input2, output);
     return;
   }
-  k_hi = ((int64_t)1 << (eo - 2)) + (int64_t)p->output_offset * ((int64_t)1 << (eo - 1));
+  k_hi = (int64_t)p->output_offset * (1 << (eo - 1)) + (1 << (eo - 2)); /* eo <= 31: no 64-bit shifts */
   if (k_hi <= -(1 << 30) || k_hi >= (1 << 30)) { /* |x1 + x2| < 2^28: the SMLAL stays inside int64 */
     add_s8_ref(p, input1, input2, output);
     return;

@@ -422,8 +422,7 @@ typedef struct {
   int32_t kh, kw, plane;       /* window, band words per group */
   int32_t groups, last;        /* groups, channels of the last one (1..4) */
   uint32_t lo4, hi4;           /* activation range, 4 bytes each */
-  int32_t doff[TFEDGE_DW_BAND_K]; /* words from slot 0 to the band row of window row ky */
-  int32_t doff_bytes[TFEDGE_DW_BAND_K]; /* the same in bytes (band_pixk) */
+  int32_t doff_bytes[TFEDGE_DW_BAND_K]; /* bytes from slot 0 to the band row of window row ky */
 } bandk_args;
 
 /* The pixels of one output row for one channel group (band_rowk's inner loop). */
@@ -547,39 +546,59 @@ static __attribute__((noinline)) void band_rowk(const bandk_args *a) {
 
 /* One input row of gn consecutive channel groups (src: the row's first pixel at the first group) widened with
  * the offset into each group's band row (dst: group 0's first image column of the slot; the next group plane
- * words on). tail: the last group's channels when it is partial and this is the tensor's last row (its last
- * pixel is then read bytewise, nothing past the tensor), else 0. */
+ * words on). */
 static __attribute__((noinline)) void band_widen(uint32_t *dst, const int8_t *src, int32_t in_w, int32_t c_n, int32_t gn,
-                                                 int32_t plane, uint32_t off2, int32_t tail) {
+                                                 int32_t plane, uint32_t off2) {
   int32_t x, g;
   if (gn > in_w) { /* short rows, many groups (KWS: 5 x 6): pixel by pixel, the groups' words in turn */
     for (x = 0; x < in_w; ++x, src += c_n, dst += 2) {
       const int8_t *q = src;
       uint32_t *d = dst;
-      const int32_t gw = tail && x == in_w - 1 ? gn - 1 : gn;
-      for (g = 0; g < gw; ++g, q += 4, d += plane) {
+      for (g = 0; g < gn; ++g, q += 4, d += plane) {
         const uint32_t v = tfedge_ld32(q);
         d[0] = __sxtab16(off2, v);
         d[1] = tfedge_sxtab16_ror8(off2, v);
       }
     }
-  } else {
-    for (g = 0; g < gn; ++g) { /* along the row (wide rows: often one group) */
-      const int8_t *q = src + 4 * g;
-      uint32_t *d = dst + plane * g;
-      const int32_t xw = tail && g == gn - 1 ? in_w - 1 : in_w;
-      for (x = 0; x < xw; ++x, q += c_n, d += 2) {
-        const uint32_t v = tfedge_ld32(q);
-        d[0] = __sxtab16(off2, v);
-        d[1] = tfedge_sxtab16_ror8(off2, v);
-      }
+    return;
+  }
+  for (g = 0; g < gn; ++g, src += 4, dst += plane) { /* along the row (wide rows: often one group) */
+    const int8_t *q = src;
+    uint32_t *d = dst;
+    for (x = 0; x < in_w; ++x, q += c_n, d += 2) {
+      const uint32_t v = tfedge_ld32(q);
+      d[0] = __sxtab16(off2, v);
+      d[1] = tfedge_sxtab16_ror8(off2, v);
     }
   }
-  if (tail) { /* the tensor's last word: bytewise */
-    const uint32_t v = ld_part(src + (in_w - 1) * c_n + 4 * (gn - 1), tail);
-    uint32_t *d = dst + plane * (gn - 1) + 2 * (in_w - 1);
-    d[0] = __sxtab16(off2, v);
-    d[1] = tfedge_sxtab16_ror8(off2, v);
+}
+
+/* The tensor's last row of a partial last group (part channels): its last pixel read bytewise (nothing past the
+ * tensor), the others as words (the lanes past `part` have zero weights). */
+static __attribute__((noinline)) void band_widen_last(uint32_t *dst, const int8_t *src, int32_t in_w, int32_t c_n,
+                                                      int32_t part, uint32_t off2) {
+  uint32_t v;
+  if (in_w > 1) band_widen(dst, src, in_w - 1, c_n, 1, 0, off2);
+  v = ld_part(src + (in_w - 1) * c_n, part);
+  dst[2 * (in_w - 1)] = __sxtab16(off2, v);
+  dst[2 * (in_w - 1) + 1] = tfedge_sxtab16_ror8(off2, v);
+}
+
+/* The zero padding columns of `rows` band rows of bw entries (pl left, the rest right of in_w). At most one
+ * either side (3x3 windows): entries 0 and bw - 1 of every row, 4 stores (when one is an image column it is
+ * widened before any tap reads it); wider pads in loops (which GCC must not turn into a memset call per row). */
+static __attribute__((noinline, optimize("no-tree-loop-distribute-patterns"))) void band_zero_pads(
+    uint32_t *band, int32_t rows, int32_t bw, int32_t pl, int32_t in_w) {
+  const int32_t left = 2 * pl, right = 2 * (bw - pl - in_w);
+  int32_t i;
+  if (left <= 2 && right <= 2) {
+    for (; rows > 0; --rows, band += 2 * bw) band[0] = band[1] = band[2 * bw - 2] = band[2 * bw - 1] = 0;
+    return;
+  }
+  for (; rows > 0; --rows) {
+    for (i = 0; i < left; ++i) *band++ = 0;
+    band += 2 * in_w;
+    for (i = 0; i < right; ++i) *band++ = 0;
   }
 }
 
@@ -595,18 +614,14 @@ static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *o
   const int32_t pr = tfedge_dw_band_pad_right(in_w, kw, p->stride_w, pl, p->out_w), bw = pl + in_w + pr;
   const int32_t plane = 2 * kh * bw; /* words per group: k_h rows x bw entries x 2 */
   const int32_t chunk = tfedge_dw_band_chunk(4 * plane, groups);
-  const int k3 = kh == 3 && kw == 3;
+  const int k3 = kh == 3 && kw == 3;  /* full groups by band_row3x3 */
   const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
   const int i8 = !TFEDGE_USES(W16) || p->weights_i8;
   uint32_t *band = (uint32_t *)p->scratch;
   band_args args;
   bandk_args ka;
   int32_t b, oy, g0, g, r, slot_row[TFEDGE_DW_BAND_K];
-  for (g = 0; g < chunk * kh; ++g) { /* the padding columns of each band row stay 0 */
-    uint32_t *rw = band + 2 * g * bw;
-    for (r = 0; r < 2 * pl; ++r) rw[r] = 0;
-    for (r = 2 * (pl + in_w); r < 2 * bw; ++r) rw[r] = 0;
-  }
+  band_zero_pads(band, chunk * kh, bw, pl, in_w);
   args.n = ka.n = p->out_w, args.step = 8 * p->stride_w, ka.step = 2 * p->stride_w;
   args.out_step = ka.out_step = c_n, args.plane = 4 * plane, ka.plane = plane, ka.kh = kh, ka.kw = kw;
   args.lo4 = ka.lo4 = bytes4(p->act_min), args.hi4 = ka.hi4 = bytes4(p->act_max);
@@ -617,43 +632,44 @@ static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *o
     for (g0 = 0; g0 < groups; g0 += chunk) {
       const int32_t gn = groups - g0 < chunk ? groups - g0 : chunk;
       const int32_t gpart = part && g0 + gn == groups; /* the chunk ends with the partial group */
-      const int32_t full = gn - gpart; /* groups band_row3x3 may run */
-      const uint32_t *t0;
+      const int32_t n3 = k3 ? gn - gpart : 0;          /* groups band_row3x3 runs, the rest band_rowk */
+      const uint32_t *w = (const uint32_t *)(const void *)p->weights;
+      int8_t *out = out_b + 4 * g0;
+      int32_t slot[TFEDGE_DW_BAND_K];
+      /* per chunk: the groups' weights and records, band_rowk's from group n3 on */
+      args.w = w + (i8 ? taps : 2 * taps) * g0, args.w8 = i8 ? args.w : 0, args.rq = p->rq + 4 * g0, args.groups = n3;
+      ka.w8 = w + taps * (g0 + n3), ka.w = i8 ? 0 : w + 2 * taps * (g0 + n3), ka.rq = p->rq + 4 * (g0 + n3);
+      ka.t0 = band + plane * n3, ka.groups = gn - n3, ka.last = gpart ? part : 4;
       for (r = 0; r < kh; ++r) slot_row[r] = -0x7fffffff; /* nothing widened yet */
-      for (oy = 0; oy < p->out_h; ++oy) {
+      for (oy = 0; oy < p->out_h; ++oy, out += p->out_w * c_n) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
         for (r = 0; r < kh; ++r) {
           const int32_t y = y0 + r, sl = ((y % kh) + kh) % kh;
-          ka.doff[r] = 2 * bw * sl, ka.doff_bytes[r] = 8 * bw * sl;
+          slot[r] = sl;
           if (slot_row[sl] == y) continue;
           slot_row[sl] = y;
           if (y < 0 || y >= p->in_h) {
             for (g = 0; g < gn; ++g) memset(band + g * plane + 2 * (sl * bw + pl), 0, (size_t)(8 * in_w));
           } else {
-            band_widen(band + 2 * (sl * bw + pl), in_b + y * row + 4 * g0, in_w, c_n, gn, plane, off2,
-                       gpart && last_batch && y == p->in_h - 1 ? part : 0);
+            uint32_t *dst = band + 2 * (sl * bw + pl);
+            const int8_t *src = in_b + y * row + 4 * g0;
+            if (gpart && last_batch && y == p->in_h - 1) { /* the tensor's last word: bytewise */
+              if (gn > 1) band_widen(dst, src, in_w, c_n, gn - 1, plane, off2);
+              band_widen_last(dst + plane * (gn - 1), src + 4 * (gn - 1), in_w, c_n, part, off2);
+            } else {
+              band_widen(dst, src, in_w, c_n, gn, plane, off2);
+            }
           }
         }
-        t0 = band; /* band column 0 is image column -pad_left: the first pixel's left tap */
-        ka.out = out_b + oy * p->out_w * c_n + 4 * g0;
-        ka.rq = p->rq + 4 * g0;
-        ka.w = i8 ? 0 : (const uint32_t *)(const void *)p->weights + 2 * taps * g0;
-        ka.w8 = (const uint32_t *)(const void *)p->weights + taps * g0;
-        if (k3 && full) {
-          args.d1 = 4 * (ka.doff[1] - ka.doff[0]), args.d2 = 4 * (ka.doff[2] - ka.doff[0]);
-          args.t0 = t0 + ka.doff[0];
-          args.w = ka.w ? ka.w : ka.w8, args.rq = ka.rq, args.w8 = i8 ? ka.w8 : 0;
-          args.out = ka.out;
-          args.groups = full;
+        /* band column 0 is image column -pad_left: the first pixel's left tap */
+        if (n3) {
+          args.d1 = 8 * bw * (slot[1] - slot[0]), args.d2 = 8 * bw * (slot[2] - slot[0]);
+          args.t0 = band + 2 * bw * slot[0], args.out = out;
           band_row3x3(&args);
-          if (!gpart) continue;
-          ka.out += 4 * full, ka.rq += 4 * full, ka.w8 += taps * full;
-          ka.w = ka.w ? ka.w + 2 * taps * full : 0;
-          ka.t0 = t0 + plane * full, ka.groups = 1;
-        } else {
-          ka.t0 = t0, ka.groups = gn;
+          if (n3 == gn) continue;
         }
-        ka.last = gpart ? part : 4;
+        for (r = 0; r < kh; ++r) ka.doff_bytes[r] = 8 * bw * slot[r];
+        ka.out = out + 4 * n3;
         band_rowk(&ka);
       }
     }
