@@ -300,6 +300,16 @@ def dw_band(geo: dict, in_c: int, records: Records | None) -> bool:
             and records is not None and not records.general)
 
 
+def dw_paths(geo: dict, in_c: int, records: Records | None) -> tuple[str, ...]:
+    """The depthwise kernel's code paths a layer calls (model.h TFEDGE_MODEL_USES_*): on the band path band_row3x3
+    for a 3x3 window's full channel groups (DW_BAND3) and band_rowk for other windows and a partial last group
+    (DW_BANDK); else the per-pixel loops (DW_PIXEL)."""
+    if not dw_band(geo, in_c, records):
+        return ("DW_PIXEL",)
+    k3 = geo["k_h"] == geo["k_w"] == 3
+    return ("DW_BAND3",) * (k3 and in_c >= 4) + ("DW_BANDK",) * (not k3 or in_c % 4 != 0)
+
+
 DW_BAND_BYTES = 1024  # TFEDGE_DW_BAND_BYTES (arm_dsp/tfedge_dsp.h): the band's budget, at least one channel group
 
 

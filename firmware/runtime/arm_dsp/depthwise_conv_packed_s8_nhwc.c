@@ -420,6 +420,7 @@ typedef struct {
   int8_t *out;                 /* the first pixel's outputs of the first group */
   int32_t n, step, out_step;   /* pixels, band words per pixel (2 x stride), output bytes per pixel */
   int32_t kh, kw, plane;       /* window, band words per group */
+  int32_t ky0, rows;           /* the window rows inside the image: from ky0, `rows` of them (the others add 0) */
   int32_t groups, last;        /* groups, channels of the last one (1..4) */
   uint32_t lo4, hi4;           /* activation range, 4 bytes each */
   int32_t doff_bytes[TFEDGE_DW_BAND_K]; /* bytes from slot 0 to the band row of window row ky */
@@ -523,21 +524,23 @@ __attribute__((naked, noinline)) static void band_pixk(__attribute__((unused)) c
       "b 7b\n\t");
 }
 
-/* The groups of one output row: each group's int8 weights widened onto the stack, then its pixels (band_pixk). */
+/* The groups of one output row: each group's int8 weights of the window rows inside the image widened onto the
+ * stack, then its pixels (band_pixk) over those rows only (rows outside the image would add zeros). */
 static __attribute__((noinline)) void band_rowk(const bandk_args *a) {
   uint32_t wbuf[2 * TFEDGE_DW_BAND_K * TFEDGE_DW_BAND_K];
   const int32_t taps = a->kh * a->kw;
   bandk_px_args q;
   int32_t g;
-  q.n = a->n, q.step = 4 * a->step, q.out_step = a->out_step, q.lo4 = a->lo4, q.hi4 = a->hi4, q.kh = a->kh;
+  const int32_t skip = a->kw * a->ky0, used = a->kw * a->rows; /* taps of the rows above the image, taps run */
+  q.n = a->n, q.step = 4 * a->step, q.out_step = a->out_step, q.lo4 = a->lo4, q.hi4 = a->hi4, q.kh = a->rows;
   q.kw24 = 24 * a->kw, q.doff = a->doff_bytes;
   for (g = 0; g < a->groups; ++g) {
     q.t = a->t0 + a->plane * g, q.rq = a->rq + 4 * g, q.out = a->out + 4 * g;
     q.last = g == a->groups - 1 ? a->last : 4;
     if (a->w) {
-      q.w = a->w + 2 * taps * g;
+      q.w = a->w + 2 * (taps * g + skip);
     } else {
-      widen_weights(a->w8 + taps * g, wbuf, taps);
+      widen_weights(a->w8 + taps * g + skip, wbuf, used);
       q.w = wbuf;
     }
     band_pixk(&q);
@@ -614,7 +617,7 @@ static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *o
   const int32_t pr = tfedge_dw_band_pad_right(in_w, kw, p->stride_w, pl, p->out_w), bw = pl + in_w + pr;
   const int32_t plane = 2 * kh * bw; /* words per group: k_h rows x bw entries x 2 */
   const int32_t chunk = tfedge_dw_band_chunk(4 * plane, groups);
-  const int k3 = kh == 3 && kw == 3;  /* full groups by band_row3x3 */
+  const int k3 = TFEDGE_USES(DW_BAND3) && kh == 3 && kw == 3; /* full groups by band_row3x3 */
   const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
   const int i8 = !TFEDGE_USES(W16) || p->weights_i8;
   uint32_t *band = (uint32_t *)p->scratch;
@@ -653,7 +656,7 @@ static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *o
           } else {
             uint32_t *dst = band + 2 * (sl * bw + pl);
             const int8_t *src = in_b + y * row + 4 * g0;
-            if (gpart && last_batch && y == p->in_h - 1) { /* the tensor's last word: bytewise */
+            if (TFEDGE_USES(DW_BANDK) && gpart && last_batch && y == p->in_h - 1) { /* the tensor's last word */
               if (gn > 1) band_widen(dst, src, in_w, c_n, gn - 1, plane, off2);
               band_widen_last(dst + plane * (gn - 1), src + 4 * (gn - 1), in_w, c_n, part, off2);
             } else {
@@ -668,7 +671,11 @@ static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *o
           band_row3x3(&args);
           if (n3 == gn) continue;
         }
-        for (r = 0; r < kh; ++r) ka.doff_bytes[r] = 8 * bw * slot[r];
+        if (!TFEDGE_USES(DW_BANDK)) continue; /* (set wherever a layer has groups for it: variants.dw_paths) */
+        ka.ky0 = y0 < 0 ? -y0 : 0;
+        ka.rows = (y0 + kh > p->in_h ? p->in_h - y0 : kh) - ka.ky0;
+        if (ka.rows <= 0) ka.ky0 = 0, ka.rows = 1; /* a window wholly outside: one (zero) band row */
+        for (r = 0; r < ka.rows; ++r) ka.doff_bytes[r] = 8 * bw * slot[ka.ky0 + r];
         ka.out = out + 4 * n3;
         band_rowk(&ka);
       }
