@@ -53,7 +53,7 @@ def test_depthwise_weights_int8_in_flash(reference_models, tmp_path):
         assert dw["storage"] == (weights or "int8") and dw["storage_bytes"] == 5 * 5 * 8 * size, dw
         assert dw["flash"]["weights_bytes"] == dw["storage_bytes"]
         assert dw["flash"]["tables_bytes"] == 8 * 16  # one record per channel, nothing else
-        assert ("per call" in dw["variant_reason"]) == (weights is None)
+        assert ("per group and row" in dw["variant_reason"]) == (weights is None)  # the 5x5 band path
     kws = compile_model(reference_models["kws_ref_model.tflite"], tmp_path / "kws", arch="dsp").report
     dws = [r for r in kws["layers"] if r["op"] == "DEPTHWISE_CONV_2D"]
     assert {r["storage"] for r in dws} == {"int8"} and {r["storage_bytes"] for r in dws} == {3 * 3 * 64}
