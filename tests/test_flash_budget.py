@@ -43,7 +43,7 @@ def test_flash_accounting_and_ratio(reference_models, name, tmp_path):
 
 
 def test_depthwise_weights_int8_in_flash(reference_models, tmp_path):
-    """A 5x5 depthwise layer stores one byte per weight with the default (widened per call into scratch), two
+    """A 5x5 depthwise layer stores one byte per weight with the default (the band path widens a group's taps per row), two
     with int16 (the speed option); KWS's 3x3 layers too (the band path widens a group's taps per row on its stack:
     no scratch for them)."""
     m = get_model("depthwise", hw=(6, 6), cin=8, kernel=5)

@@ -323,8 +323,8 @@ def dw_band_bytes(geo: dict, in_c: int) -> int:
 
 def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records: Records | None = None,
                      geo: dict | None = None, storage: str = "int16") -> Choice:
-    """Depth multiplier 1 (any channel count). Multipliers > 1 become convolutions (DW_AS_CONV_MAX_IN), or
-    else keep the reference loops."""
+    """Depth multiplier 1 (any channel count): the band path (dw_band) where it applies, else the per-pixel loops.
+    Multipliers > 1 become convolutions (DW_AS_CONV_MAX_IN), or else keep the reference loops."""
     if arch not in FAST_ARCHS:
         return _plain("depthwise_conv_s8_nhwc", arch)
     if depth_multiplier != 1:
@@ -338,16 +338,23 @@ def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records: Recor
         band = dw_band_bytes(geo, in_c)
         k_h, k_w = geo["k_h"], geo["k_w"]
         wide = 0  # the band path widens int8 weights per channel group and row on its stack, no copy
-        how = f"int8 weights widened per group and row ({8 * k_h * k_w} B of stack)" if storage == "int8" else how
-        rows = "band_row3x3 (asm)" if (k_h, k_w) == (3, 3) else "band_rowk"
+        k3 = (k_h, k_w) == (3, 3)
+        stack = 72 if k3 and in_c % 4 == 0 else 8 * DW_BAND_K ** 2  # band_row3x3's frame, band_rowk's buffer
+        how = f"int8 weights widened per group and row ({stack} B of stack)" if storage == "int8" else how
+        rows = "band_row3x3 (asm)" if k3 else "band_rowk (asm)"
         tail = f"; the last {in_c % 4} channels a partial group (zero weights, bytewise stores, band_rowk)" if in_c % 4 else ""
         return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", f"4 channels per word, {how}; "
                       f"{k_h}x{k_w} stride {geo['stride_h']}x{geo['stride_w']}: each input row widened once into a "
                       f"{band} B band of {k_h} rows per channel group (padding 0), then per tap 2 LDRD + 4 16x16 MACs "
                       f"({rows}){tail}" + _rq_note(records, None, in_c),
                       packed=True, records=True, scratch_bytes=wide + band)
-    return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", f"4 channels per word: SXTAB16 inputs, {how}, "
-                  "16x16 MACs; 3x3 windows unrolled (border taps read a "
+    why = ""
+    if geo is not None:
+        why = ("dilation" if geo["dil_h"] > 1 or geo["dil_w"] > 1 else "two-step channels"
+               if records is not None and records.general else f"window over {DW_BAND_K}x{DW_BAND_K}")
+        why = f" (per pixel, not the band path: {why})"
+    return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", f"4 channels per word{why}: SXTAB16 inputs, "
+                  f"{how}, 16x16 MACs; 3x3 windows unrolled (border taps read a "
                   f"{in_c} B row of zero points){tail}" + _rq_note(records, None, in_c),
                   packed=True, records=True, scratch_bytes=wide + (in_c + 3) // 4 * 4)
 
