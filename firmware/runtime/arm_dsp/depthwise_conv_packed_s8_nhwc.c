@@ -613,7 +613,9 @@ static __attribute__((noinline, optimize("no-tree-loop-distribute-patterns"))) v
  * variants.dw_band_bytes sizes the scratch the same way. */
 static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   const int32_t c_n = p->in_c, groups = (c_n + 3) >> 2, part = c_n & 3, in_w = p->in_w, row = in_w * c_n;
-  const int32_t kh = p->k_h, kw = p->k_w, taps = kh * kw, pl = p->pad_left;
+  /* without band_rowk (DW_BANDK 0) every band layer is 3x3: constants, the ring and pads folded */
+  const int32_t kh = TFEDGE_USES(DW_BANDK) ? p->k_h : 3, kw = TFEDGE_USES(DW_BANDK) ? p->k_w : 3, taps = kh * kw;
+  const int32_t pl = p->pad_left;
   const int32_t pr = tfedge_dw_band_pad_right(in_w, kw, p->stride_w, pl, p->out_w), bw = pl + in_w + pr;
   const int32_t plane = 2 * kh * bw; /* words per group: k_h rows x bw entries x 2 */
   const int32_t chunk = tfedge_dw_band_chunk(4 * plane, groups);
@@ -623,7 +625,7 @@ static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *o
   uint32_t *band = (uint32_t *)p->scratch;
   band_args args;
   bandk_args ka;
-  int32_t b, oy, g0, g, r, slot_row[TFEDGE_DW_BAND_K];
+  int32_t b, oy, g0, g, r, slot_row[TFEDGE_USES(DW_BANDK) ? TFEDGE_DW_BAND_K : 3];
   band_zero_pads(band, chunk * kh, bw, pl, in_w);
   args.n = ka.n = p->out_w, args.step = 8 * p->stride_w, ka.step = 2 * p->stride_w;
   args.out_step = ka.out_step = c_n, args.plane = 4 * plane, ka.plane = plane, ka.kh = kh, ka.kw = kw;
@@ -638,7 +640,7 @@ static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *o
       const int32_t n3 = k3 ? gn - gpart : 0;          /* groups band_row3x3 runs, the rest band_rowk */
       const uint32_t *w = (const uint32_t *)(const void *)p->weights;
       int8_t *out = out_b + 4 * g0;
-      int32_t slot[TFEDGE_DW_BAND_K];
+      int32_t slot[TFEDGE_USES(DW_BANDK) ? TFEDGE_DW_BAND_K : 3];
       /* per chunk: the groups' weights and records, band_rowk's from group n3 on */
       args.w = w + (i8 ? taps : 2 * taps) * g0, args.w8 = i8 ? args.w : 0, args.rq = p->rq + 4 * g0, args.groups = n3;
       ka.w8 = w + taps * (g0 + n3), ka.w = i8 ? 0 : w + 2 * taps * (g0 + n3), ka.rq = p->rq + 4 * (g0 + n3);
