@@ -293,6 +293,14 @@ typedef struct {
   "stm r1!, {r8-r11}\n\t"                     \
   "stm r1!, {r4-r7}\n\t"
 
+/* the 4 accumulators r4..r7 preset with the biases of the records at [sp] (r3 = the records) */
+#define BAND_BIASES                           \
+  "ldr r3, [sp, #0]\n\t"                     \
+  "ldr r4, [r3, #0]\n\t"                     \
+  "ldr r5, [r3, #16]\n\t"                    \
+  "ldr r6, [r3, #32]\n\t"                    \
+  "ldr r7, [r3, #48]\n\t"
+
 /* requantize accumulator A with the record at r3 + OFF (the one-SMLAL form, as DW_RQ) */
 #define BAND_RQ(A, OFF)                       \
   "ldrd r9, r10, [r3, #" #OFF "+4]\n\t"       \
@@ -355,11 +363,7 @@ __attribute__((naked, noinline)) static void band_row3x3(__attribute__((unused))
       "ldr lr, [sp, #36]\n\t"
       "ldr r12, [sp, #28]\n\t"
       "1:\n\t"
-      "ldr r3, [sp, #0]\n\t"
-      "ldr r4, [r3, #0]\n\t"
-      "ldr r5, [r3, #16]\n\t"
-      "ldr r6, [r3, #32]\n\t"
-      "ldr r7, [r3, #48]\n\t"
+      BAND_BIASES
       "mov r3, r0\n\t"
       BAND_TAP(0, 0) BAND_TAP(8, 8) BAND_TAP(16, 16)
       "add r3, r0, r2\n\t"
@@ -476,11 +480,7 @@ __attribute__((naked, noinline)) static void band_pixk(__attribute__((unused)) c
       "sub lr, lr, r12\n\t"
       "orr lr, lr, #1\n\t"     /* the row's first tap (Thumb) */
       "1:\n\t"
-      "ldr r3, [sp, #0]\n\t"
-      "ldr r4, [r3, #0]\n\t"
-      "ldr r5, [r3, #16]\n\t"
-      "ldr r6, [r3, #32]\n\t"
-      "ldr r7, [r3, #48]\n\t"
+      BAND_BIASES
       "ldr r1, [sp, #32]\n\t"
       "ldr r2, [sp, #40]\n\t"
       "ldr r12, [sp, #36]\n\t"
