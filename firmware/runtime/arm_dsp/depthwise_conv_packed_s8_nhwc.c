@@ -1,12 +1,13 @@
 /* DEPTHWISE_CONV_2D, depth multiplier 1, any channel count, widened weights; Cortex-M4/M7/M33 DSP extension.
  *
- * 4 channels at a time: per tap one word of input widened with the offset (SXTAB16 and SXTAB16 ROR 8),
- * one LDRD of the compile-time widened weights ([c0 c2][c1 c3], sequential per channel group) and four
- * 16x16 MACs (SMLABB/SMLATT); the 4 results are requantized and stored as one word. Pixels whose window
- * lies inside the image run the 3x3 taps unrolled; 3x3 windows over the border too, their outside taps
- * reading a scratch row of input zero points (which contribute exactly 0, as TFLM's skipped taps);
- * other kernel sizes loop over the taps inside the image. int8 weights (the default storage) are widened into
- * that layout once per call into scratch, or on the 3x3 band path per channel group and output row on its stack. */
+ * 4 channels at a time, four 16x16 MACs (SMLABB/SMLATT) per tap against the widened weights ([c0 c2][c1 c3],
+ * sequential per channel group), the 4 results requantized and stored as one word. Dilation 1 and windows up to
+ * 7x7 (band_path, the common case): the band path (band_run below), input rows widened once into a ring of zero-
+ * padded rows, every tap at a fixed offset. Otherwise per pixel: per tap one word of input widened with the offset
+ * (SXTAB16 and SXTAB16 ROR 8); 3x3 windows unrolled, also over the border, their outside taps reading a scratch row
+ * of input zero points (which contribute exactly 0, as TFLM's skipped taps); other kernel sizes loop over the taps
+ * inside the image. int8 weights (the default storage) are widened into that layout once per call into scratch,
+ * or on the band path per channel group and output row on its stack. */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/depthwise_conv_packed_s8_nhwc.c"
 #else
@@ -247,14 +248,11 @@ static __attribute__((noinline)) void run(const tfedge_conv_params *p, const int
   }
 }
 
-/* 3x3, dilation 1, channels % 4 == 0, one-SMLAL records only (variants.dw_band decides the same and sizes the
- * scratch): per output row and channel group, the group's 3 input rows are widened once with the offset
- * (SXTAB16) into a band of in_w + 2 entries per row, the padding columns and rows outside the image 0 (exactly
- * TFLM's skipped taps), [c0 c2][c1 c3] per entry like the weights; then band_row3x3 runs the row's pixels for
- * that group, every tap at a fixed offset: one LDRD of input, one of weights, 4 SMLABB/SMLATT (no per-tap
- * widening, no pointer table, no border cases). A group's outputs never overwrite another group's inputs, and
- * its 3 rows are read before its outputs of the row are written, so the in-place row schemes hold as for the
- * per-pixel loop. */
+/* The band path's 3x3 row (band_run: 3x3 windows' full channel groups): per output row and channel group, the
+ * group's 3 band rows (input widened once with the offset, [c0 c2][c1 c3] per entry like the weights, the padding
+ * columns and rows outside the image 0: exactly TFLM's skipped taps); band_row3x3 runs the row's pixels for each
+ * group, every tap at a fixed offset: one LDRD of input, one of weights, 4 SMLABB/SMLATT (no per-tap widening, no
+ * pointer table, no border cases). */
 typedef struct {
   const uint32_t *t0;          /* band row 0 of the first group at the first pixel's left tap */
   const uint32_t *w;           /* the first group's widened weights [tap][2 words]; the next groups follow */
@@ -610,7 +608,9 @@ static __attribute__((noinline, optimize("no-tree-loop-distribute-patterns"))) v
  * new input rows widened into a ring of k_h rows per group (each input row widened once while the stride is at
  * most k_h), padded with pad_left zero columns on the left and as many as the last window needs on the right;
  * then the row's pixels: 3x3 full groups by band_row3x3, others (and a partial last group) by band_rowk.
- * variants.dw_band_bytes sizes the scratch the same way. */
+ * variants.dw_band_bytes sizes the scratch the same way. A group's outputs never overwrite another group's inputs
+ * (a partial group's bytes stop at the channel count) and a row's input rows are widened before its outputs are
+ * written, so the in-place row schemes hold as for the per-pixel loop. */
 static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   const int32_t c_n = p->in_c, groups = (c_n + 3) >> 2, part = c_n & 3, in_w = p->in_w, row = in_w * c_n;
   /* without band_rowk (DW_BANDK 0) every band layer is 3x3: constants, the ring and pads folded */
