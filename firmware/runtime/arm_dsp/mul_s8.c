@@ -49,7 +49,7 @@ static inline __attribute__((always_inline)) int32_t clamp8(int32_t v, int clamp
 }
 
 /* n / 4 words of contiguous inputs (SE gates): one word of each widened with its offset (SXTAB16), 4 SMULBB/SMULTT,
- * 4 requantizations, one word stored. Inlined twice (clamp 0 / 1): only this loop has two copies. */
+ * 4 requantizations, one word stored. Inlined twice (clamp 0 / 1): only the element loops have two copies. */
 static inline __attribute__((always_inline)) void mul_words(const int8_t *a, const int8_t *b, int8_t *output,
                                                             int32_t words, uint32_t o1, uint32_t o2, int32_t mult,
                                                             int32_t k_hi, int32_t shift, int clamp, int32_t lo,
@@ -64,6 +64,15 @@ static inline __attribute__((always_inline)) void mul_words(const int8_t *a, con
     const int32_t v3 = clamp8(rq(smultt(xo, yo), mult, k_hi, shift), clamp, lo, hi);
     tfedge_st32(output, tfedge_pack4(v0, v1, v2, v3));
   }
+}
+
+/* n elements one by one (strides sa, sb: 0 broadcasts), also inlined for clamp 0 / 1. */
+static inline __attribute__((always_inline)) void mul_elems(const int8_t *a, const int8_t *b, int32_t sa, int32_t sb,
+                                                            int32_t n, int32_t off1, int32_t off2, int8_t *output,
+                                                            int32_t mult, int32_t k_hi, int32_t shift, int clamp,
+                                                            int32_t lo, int32_t hi) {
+  for (; n > 0; --n, a += sa, b += sb)
+    *output++ = (int8_t)clamp8(rq((*a + off1) * (*b + off2), mult, k_hi, shift), clamp, lo, hi);
 }
 
 static void run(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output,
@@ -85,8 +94,9 @@ static void run(const tfedge_binary_params *p, const int8_t *input1, const int8_
           else mul_words(a, b, output, n >> 2, o1, o2, mult, k_hi, shift, 0, lo, hi);
           a += i, b += i, output += i;
         }
-        for (; i < n; ++i, a += sa, b += sb)
-          *output++ = (int8_t)clamp8(rq((*a + off1) * (*b + off2), mult, k_hi, shift), 1, lo, hi);
+        if (clamp) mul_elems(a, b, sa, sb, n - i, off1, off2, output, mult, k_hi, shift, 1, lo, hi);
+        else mul_elems(a, b, sa, sb, n - i, off1, off2, output, mult, k_hi, shift, 0, lo, hi);
+        output += n - i;
       }
 }
 
