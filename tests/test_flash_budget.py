@@ -43,7 +43,7 @@ def test_flash_accounting_and_ratio(reference_models, name, tmp_path):
 
 
 def test_depthwise_weights_int8_in_flash(reference_models, tmp_path):
-    """A 5x5 depthwise layer stores one byte per weight with the default (widened per call into scratch), two
+    """A 5x5 depthwise layer stores one byte per weight with the default (the band path widens a group's taps per row), two
     with int16 (the speed option); KWS's 3x3 layers too (the band path widens a group's taps per row on its stack:
     no scratch for them)."""
     m = get_model("depthwise", hw=(6, 6), cin=8, kernel=5)
@@ -53,7 +53,7 @@ def test_depthwise_weights_int8_in_flash(reference_models, tmp_path):
         assert dw["storage"] == (weights or "int8") and dw["storage_bytes"] == 5 * 5 * 8 * size, dw
         assert dw["flash"]["weights_bytes"] == dw["storage_bytes"]
         assert dw["flash"]["tables_bytes"] == 8 * 16  # one record per channel, nothing else
-        assert ("per call" in dw["variant_reason"]) == (weights is None)
+        assert ("per group and row" in dw["variant_reason"]) == (weights is None)  # the 5x5 band path
     kws = compile_model(reference_models["kws_ref_model.tflite"], tmp_path / "kws", arch="dsp").report
     dws = [r for r in kws["layers"] if r["op"] == "DEPTHWISE_CONV_2D"]
     assert {r["storage"] for r in dws} == {"int8"} and {r["storage_bytes"] for r in dws} == {3 * 3 * 64}
@@ -140,24 +140,30 @@ def test_model_h_names_the_kernel_paths_called(reference_models, tmp_path):
     kws = reference_models["kws_ref_model.tflite"]
     compile_model(kws, tmp_path / "kws", arch="dsp")
     assert _uses(tmp_path / "kws") == {"W16": 0, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 1, "CONV_ODD": 0,
-                                       "CONV_PX1": 1, "DW_PIXEL": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1}
+                                       "CONV_PX1": 1, "DW_PIXEL": 0, "DW_BAND3": 1, "DW_BANDK": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1}
     compile_model(kws, tmp_path / "kws16", arch="dsp", weights="int16")
     assert _uses(tmp_path / "kws16") == {"W16": 1, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 1, "CONV_ODD": 0,
-                                         "CONV_PX1": 0, "DW_PIXEL": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1}
+                                         "CONV_PX1": 0, "DW_PIXEL": 0, "DW_BAND3": 1, "DW_BANDK": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1}
     compile_model(reference_models["ad01_int8.tflite"], tmp_path / "ad", arch="dsp")
     assert _uses(tmp_path / "ad") == {"W16": 0, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 0, "CONV_ODD": 0,
-                                      "CONV_PX1": 0, "DW_PIXEL": 0, "FC_BLOCKED": 1, "FC_WHOLE": 1}
+                                      "CONV_PX1": 0, "DW_PIXEL": 0, "DW_BAND3": 0, "DW_BANDK": 0, "FC_BLOCKED": 1, "FC_WHOLE": 1}
     compile_model(get_model("conv2d", hw=(48, 48), cin=3, filters=5)["tflite"], tmp_path / "rgb", arch="dsp")
     rgb = _uses(tmp_path / "rgb")
     assert rgb["CONV_PAIR"] == rgb["CONV_K27"] == rgb["CONV_ODD"] == 1 and rgb["CONV_1X1W"] == 0  # 3x3 on 3 -> 5
     compile_model(get_model("depthwise", hw=(6, 6), cin=8, kernel=5)["tflite"], tmp_path / "dw5", arch="dsp")
-    assert _uses(tmp_path / "dw5")["DW_PIXEL"] == 1
+    assert {k: _uses(tmp_path / "dw5")[k] for k in ("DW_PIXEL", "DW_BAND3", "DW_BANDK")} == {
+        "DW_PIXEL": 0, "DW_BAND3": 0, "DW_BANDK": 1}  # a 5x5 window: band_rowk
+    compile_model(get_model("depthwise", hw=(6, 5), cin=7)["tflite"], tmp_path / "dw3c7", arch="dsp")
+    assert {k: _uses(tmp_path / "dw3c7")[k] for k in ("DW_PIXEL", "DW_BAND3", "DW_BANDK")} == {
+        "DW_PIXEL": 0, "DW_BAND3": 1, "DW_BANDK": 1}  # 3x3 on 7 channels: one full group, one partial
+    compile_model(get_model("depthwise", hw=(7, 7), cin=4, dilation=2)["tflite"], tmp_path / "dwd", arch="dsp")
+    assert _uses(tmp_path / "dwd")["DW_PIXEL"] == 1  # dilation: the per-pixel loops
     small, wide = _m4_code(kws, tmp_path / "c8"), _m4_code(kws, tmp_path / "c16", weights="int16")
     assert wide["by_source"]["conv_packed_s8_nhwc.c"] > small["by_source"]["conv_packed_s8_nhwc.c"] + 512, (small, wide)
     # every FC input longer than a block (301): the blocked path alone, without the whole-input loops
     blocked_only = _m4_code(get_model("dense", shape=(301,), units=13)["tflite"], tmp_path / "d301")
     assert _uses(tmp_path / "d301") == {"W16": 0, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 0, "CONV_ODD": 0,
-                                        "CONV_PX1": 0, "DW_PIXEL": 0, "FC_BLOCKED": 1, "FC_WHOLE": 0}
+                                        "CONV_PX1": 0, "DW_PIXEL": 0, "DW_BAND3": 0, "DW_BANDK": 0, "FC_BLOCKED": 1, "FC_WHOLE": 0}
     both = _m4_code(reference_models["ad01_int8.tflite"], tmp_path / "ad_code")
     fc = "fully_connected_packed_s8.c"
     assert blocked_only["by_source"][fc] + 512 < both["by_source"][fc], (blocked_only["by_source"], both["by_source"])

@@ -266,7 +266,7 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
     return model_c, model_h, emitted, ctx.flash_parts, ctx.scratch_needs
 
 
-USES = ("W16", "CONV_PAIR", "CONV_K27", "CONV_1X1W", "CONV_ODD", "CONV_PX1", "DW_PIXEL", "FC_BLOCKED", "FC_WHOLE", *variants_mve.USES)  # the optional kernel paths (firmware/runtime/include/tfedge_uses.h)
+USES = ("W16", "CONV_PAIR", "CONV_K27", "CONV_1X1W", "CONV_ODD", "CONV_PX1", "DW_PIXEL", "DW_BAND3", "DW_BANDK", "FC_BLOCKED", "FC_WHOLE", *variants_mve.USES)  # the optional kernel paths (firmware/runtime/include/tfedge_uses.h)
 
 
 def _uses(emitted: list[Layer]) -> str:

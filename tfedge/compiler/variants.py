@@ -324,28 +324,41 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | 
                   records=True, scratch_bytes=scratch)
 
 
+DW_BAND_K = 7  # TFEDGE_DW_BAND_K (arm_dsp/tfedge_dsp.h): the largest window side on the band path
+
+
 def dw_band(geo: dict, in_c: int, records: Records | None) -> bool:
-    """The depthwise kernel's band path (the same test as depthwise_conv_packed_s8_nhwc.c): 3x3, dilation 1,
-    channels % 4 == 0, no two-step channels, every window inside one padding column either side."""
-    return (geo["k_h"] == geo["k_w"] == 3 and geo["dil_h"] == geo["dil_w"] == 1 and in_c % 4 == 0
-            and records is not None and not records.general and geo["pad_left"] <= 1
-            and (geo["out_w"] - 1) * geo["stride_w"] - geo["pad_left"] + 2 <= geo["in_w"])
+    """The depthwise kernel's band path (the same test as depthwise_conv_packed_s8_nhwc.c band_path): dilation 1,
+    windows up to DW_BAND_K x DW_BAND_K, no two-step channels; any stride, padding and channel count."""
+    return (geo["dil_h"] == geo["dil_w"] == 1 and geo["k_h"] <= DW_BAND_K and geo["k_w"] <= DW_BAND_K
+            and records is not None and not records.general)
+
+
+def dw_paths(geo: dict, in_c: int, records: Records | None) -> tuple[str, ...]:
+    """The depthwise kernel's code paths a layer calls (model.h TFEDGE_MODEL_USES_*): on the band path band_row3x3
+    for a 3x3 window's full channel groups (DW_BAND3) and band_rowk for other windows and a partial last group
+    (DW_BANDK); else the per-pixel loops (DW_PIXEL)."""
+    if not dw_band(geo, in_c, records):
+        return ("DW_PIXEL",)
+    k3 = geo["k_h"] == geo["k_w"] == 3
+    return ("DW_BAND3",) * (k3 and in_c >= 4) + ("DW_BANDK",) * (not k3 or in_c % 4 != 0)
 
 
 DW_BAND_BYTES = 1024  # TFEDGE_DW_BAND_BYTES (arm_dsp/tfedge_dsp.h): the band's budget, at least one channel group
 
 
-def dw_band_bytes(in_w: int, in_c: int) -> int:
-    """The band scratch: 3 widened rows of (in_w + 2) entries x 8 B per channel group, as many groups as fit
-    DW_BAND_BYTES (tfedge_dw_band_groups)."""
-    per_group = 24 * (in_w + 2)
-    return per_group * max(1, min(in_c // 4, DW_BAND_BYTES // per_group))
+def dw_band_bytes(geo: dict, in_c: int) -> int:
+    """The band scratch: k_h widened rows of (pad_left + in_w + right padding) entries x 8 B per channel group, as
+    many groups as fit DW_BAND_BYTES (tfedge_dw_band_chunk, tfedge_dw_band_pad_right)."""
+    right = max(0, (geo["out_w"] - 1) * geo["stride_w"] + geo["k_w"] - geo["pad_left"] - geo["in_w"])
+    per_group = 8 * geo["k_h"] * (geo["pad_left"] + geo["in_w"] + right)
+    return per_group * max(1, min((in_c + 3) // 4, DW_BAND_BYTES // per_group))
 
 
 def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records: Records | None = None,
                      geo: dict | None = None, storage: str = "int16") -> Choice:
-    """Depth multiplier 1 (any channel count). Multipliers > 1 become convolutions (DW_AS_CONV_MAX_IN), or
-    else keep the reference loops."""
+    """Depth multiplier 1 (any channel count): the band path (dw_band) where it applies, else the per-pixel loops.
+    Multipliers > 1 become convolutions (DW_AS_CONV_MAX_IN), or else keep the reference loops."""
     if arch not in FAST_ARCHS:
         return _plain("depthwise_conv_s8_nhwc", arch)
     if depth_multiplier != 1:
@@ -356,15 +369,26 @@ def depthwise_choice(arch: str, in_c: int, depth_multiplier: int, records: Recor
     wide = 2 * taps * ((in_c + 3) // 4 * 4) if storage == "int8" else 0  # int8 weights widened per call (scratch start)
     how = f"int8 weights widened per call into {wide} B of scratch" if wide else "weights widened to int16 at compile time"
     if geo is not None and dw_band(geo, in_c, records):
-        band = dw_band_bytes(geo["in_w"], in_c)
-        wide = 0  # the band path widens int8 weights per channel group and row on its stack (72 B), no copy
-        how = "int8 weights widened per group and row (72 B of stack)" if storage == "int8" else how
+        band = dw_band_bytes(geo, in_c)
+        k_h, k_w = geo["k_h"], geo["k_w"]
+        wide = 0  # the band path widens int8 weights per channel group and row on its stack, no copy
+        k3 = (k_h, k_w) == (3, 3)
+        stack = 72 if k3 and in_c % 4 == 0 else 8 * DW_BAND_K ** 2  # band_row3x3's frame, band_rowk's buffer
+        how = f"int8 weights widened per group and row ({stack} B of stack)" if storage == "int8" else how
+        rows = "band_row3x3 (asm)" if k3 else "band_rowk (asm)"
+        tail = f"; the last {in_c % 4} channels a partial group (zero weights, bytewise stores, band_rowk)" if in_c % 4 else ""
         return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", f"4 channels per word, {how}; "
-                      f"3x3: each input row widened once into a {band} B band of 3 rows per "
-                      "channel group (padding 0), then per tap 2 LDRD + 4 16x16 MACs" + _rq_note(records, None, in_c),
+                      f"{k_h}x{k_w} stride {geo['stride_h']}x{geo['stride_w']}: each input row widened once into a "
+                      f"{band} B band of {k_h} rows per channel group (padding 0), then per tap 2 LDRD + 4 16x16 MACs "
+                      f"({rows}){tail}" + _rq_note(records, None, in_c),
                       packed=True, records=True, scratch_bytes=wide + band)
-    return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", f"4 channels per word: SXTAB16 inputs, {how}, "
-                  "16x16 MACs; 3x3 windows unrolled (border taps read a "
+    why = ""
+    if geo is not None:
+        why = ("dilation" if geo["dil_h"] > 1 or geo["dil_w"] > 1 else "two-step channels"
+               if records is not None and records.general else f"window over {DW_BAND_K}x{DW_BAND_K}")
+        why = f" (per pixel, not the band path: {why})"
+    return Choice("depthwise_conv_packed_s8_nhwc", "depthwise_simd4", f"4 channels per word{why}: SXTAB16 inputs, "
+                  f"{how}, 16x16 MACs; 3x3 windows unrolled (border taps read a "
                   f"{in_c} B row of zero points){tail}" + _rq_note(records, None, in_c),
                   packed=True, records=True, scratch_bytes=wide + (in_c + 3) // 4 * 4)
 

@@ -1,12 +1,13 @@
 /* DEPTHWISE_CONV_2D, depth multiplier 1, any channel count, widened weights; Cortex-M4/M7/M33 DSP extension.
  *
- * 4 channels at a time: per tap one word of input widened with the offset (SXTAB16 and SXTAB16 ROR 8),
- * one LDRD of the compile-time widened weights ([c0 c2][c1 c3], sequential per channel group) and four
- * 16x16 MACs (SMLABB/SMLATT); the 4 results are requantized and stored as one word. Pixels whose window
- * lies inside the image run the 3x3 taps unrolled; 3x3 windows over the border too, their outside taps
- * reading a scratch row of input zero points (which contribute exactly 0, as TFLM's skipped taps);
- * other kernel sizes loop over the taps inside the image. int8 weights (the default storage) are widened into
- * that layout once per call into scratch, or on the 3x3 band path per channel group and output row on its stack. */
+ * 4 channels at a time, four 16x16 MACs (SMLABB/SMLATT) per tap against the widened weights ([c0 c2][c1 c3],
+ * sequential per channel group), the 4 results requantized and stored as one word. Dilation 1 and windows up to
+ * 7x7 (band_path, the common case): the band path (band_run below), input rows widened once into a ring of zero-
+ * padded rows, every tap at a fixed offset. Otherwise per pixel: per tap one word of input widened with the offset
+ * (SXTAB16 and SXTAB16 ROR 8); 3x3 windows unrolled, also over the border, their outside taps reading a scratch row
+ * of input zero points (which contribute exactly 0, as TFLM's skipped taps); other kernel sizes loop over the taps
+ * inside the image. int8 weights (the default storage) are widened into that layout once per call into scratch,
+ * or on the band path per channel group and output row on its stack. */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/depthwise_conv_packed_s8_nhwc.c"
 #else
@@ -247,14 +248,11 @@ static __attribute__((noinline)) void run(const tfedge_conv_params *p, const int
   }
 }
 
-/* 3x3, dilation 1, channels % 4 == 0, one-SMLAL records only (variants.dw_band decides the same and sizes the
- * scratch): per output row and channel group, the group's 3 input rows are widened once with the offset
- * (SXTAB16) into a band of in_w + 2 entries per row, the padding columns and rows outside the image 0 (exactly
- * TFLM's skipped taps), [c0 c2][c1 c3] per entry like the weights; then band_row3x3 runs the row's pixels for
- * that group, every tap at a fixed offset: one LDRD of input, one of weights, 4 SMLABB/SMLATT (no per-tap
- * widening, no pointer table, no border cases). A group's outputs never overwrite another group's inputs, and
- * its 3 rows are read before its outputs of the row are written, so the in-place row schemes hold as for the
- * per-pixel loop. */
+/* The band path's 3x3 row (band_run: 3x3 windows' full channel groups): per output row and channel group, the
+ * group's 3 band rows (input widened once with the offset, [c0 c2][c1 c3] per entry like the weights, the padding
+ * columns and rows outside the image 0: exactly TFLM's skipped taps); band_row3x3 runs the row's pixels for each
+ * group, every tap at a fixed offset: one LDRD of input, one of weights, 4 SMLABB/SMLATT (no per-tap widening, no
+ * pointer table, no border cases). */
 typedef struct {
   const uint32_t *t0;          /* band row 0 of the first group at the first pixel's left tap */
   const uint32_t *w;           /* the first group's widened weights [tap][2 words]; the next groups follow */
@@ -292,6 +290,14 @@ typedef struct {
   "sxtb16 r7, r7, ror #8\n\t"                 \
   "stm r1!, {r8-r11}\n\t"                     \
   "stm r1!, {r4-r7}\n\t"
+
+/* the 4 accumulators r4..r7 preset with the biases of the records at [sp] (r3 = the records) */
+#define BAND_BIASES                           \
+  "ldr r3, [sp, #0]\n\t"                     \
+  "ldr r4, [r3, #0]\n\t"                     \
+  "ldr r5, [r3, #16]\n\t"                    \
+  "ldr r6, [r3, #32]\n\t"                    \
+  "ldr r7, [r3, #48]\n\t"
 
 /* requantize accumulator A with the record at r3 + OFF (the one-SMLAL form, as DW_RQ) */
 #define BAND_RQ(A, OFF)                       \
@@ -355,11 +361,7 @@ __attribute__((naked, noinline)) static void band_row3x3(__attribute__((unused))
       "ldr lr, [sp, #36]\n\t"
       "ldr r12, [sp, #28]\n\t"
       "1:\n\t"
-      "ldr r3, [sp, #0]\n\t"
-      "ldr r4, [r3, #0]\n\t"
-      "ldr r5, [r3, #16]\n\t"
-      "ldr r6, [r3, #32]\n\t"
-      "ldr r7, [r3, #48]\n\t"
+      BAND_BIASES
       "mov r3, r0\n\t"
       BAND_TAP(0, 0) BAND_TAP(8, 8) BAND_TAP(16, 16)
       "add r3, r0, r2\n\t"
@@ -397,8 +399,155 @@ __attribute__((naked, noinline)) static void band_row3x3(__attribute__((unused))
       "pop {r4-r11, pc}\n\t");
 }
 
+/* int8 weights [group][tap][c0 c1 c2 c3] -> the int16 layout [group][tap][c0 c2][c1 c3], `words` words. */
+static void widen_weights(const uint32_t *w8, uint32_t *w16, int32_t words) {
+  int32_t i;
+  for (i = 0; i < words; ++i, w16 += 2) {
+    const uint32_t v = w8[i];
+    w16[0] = __sxtb16(v);
+    w16[1] = tfedge_sxtb16_ror8(v);
+  }
+}
+
+/* Any other band (k_h, k_w <= TFEDGE_DW_BAND_K, any stride, a last partial channel group): one output row of
+ * `groups` consecutive channel groups, per pixel the k_h x k_w taps from the band rows (a ring: row ky at
+ * doff[ky] words), per tap 2 words of input, 2 of weights and 4 16x16 MACs. int8 weights are widened per group
+ * and row onto the stack (3 instructions per tap, against 2 per tap and pixel if widened in the tap). The last
+ * group stores `last` (< 4: the channels % 4) bytes, so nothing past the channel count is written. */
+typedef struct {
+  const uint32_t *t0;          /* the first group's band (slot 0) at the first pixel's left tap */
+  const uint32_t *w;           /* int16 weights of the first group [tap][2 words], or NULL (then w8) */
+  const uint32_t *w8;          /* int8 weights of the first group [tap][c0 c1 c2 c3] */
+  const tfedge_requant_ch *rq; /* the first group's 4 records; the next groups follow */
+  int8_t *out;                 /* the first pixel's outputs of the first group */
+  int32_t n, step, out_step;   /* pixels, band words per pixel (2 x stride), output bytes per pixel */
+  int32_t kh, kw, plane;       /* window, band words per group */
+  int32_t ky0, rows;           /* the window rows inside the image: from ky0, `rows` of them (the others add 0) */
+  int32_t groups, last;        /* groups, channels of the last one (1..4) */
+  uint32_t lo4, hi4;           /* activation range, 4 bytes each */
+  int32_t doff_bytes[TFEDGE_DW_BAND_K]; /* bytes from slot 0 to the band row of window row ky */
+} bandk_args;
+
+/* The pixels of one output row for one channel group (band_rowk's inner loop). */
+typedef struct {
+  const uint32_t *t;           /* the group's band (slot 0) at the first pixel's left tap */
+  const uint32_t *w;           /* its widened weights [tap][2 words] */
+  const tfedge_requant_ch *rq; /* its 4 records */
+  int8_t *out;                 /* the first pixel's outputs of the group */
+  int32_t n, step, out_step;   /* pixels, band bytes per pixel, output bytes per pixel */
+  uint32_t lo4, hi4;           /* activation range, 4 bytes each */
+  int32_t last;                /* output bytes per pixel of this group (4, or channels % 4) */
+  int32_t kh;                  /* window rows */
+  int32_t kw24;                /* 24 x window columns: the bytes of kw taps of the unrolled row */
+  const int32_t *doff;         /* bytes from slot 0 to the band row of window row ky */
+} bandk_px_args;
+
+/* One tap: 2 words of widened input (r3, post-incremented), 2 of weights (r1), 4 16x16 MACs; 24 bytes of code
+ * (6 32-bit instructions), which the computed entry of a window row relies on. */
+#define BANDK_TAP                              \
+  "ldrd r8, r9, [r3], #8\n\t"                  \
+  "ldrd r10, r11, [r1], #8\n\t"                \
+  "smlabb r4, r8, r10, r4\n\t"                 \
+  "smlatt r6, r8, r10, r6\n\t"                 \
+  "smlabb r5, r9, r11, r5\n\t"                 \
+  "smlatt r7, r9, r11, r7\n\t"
+
+/* Hand-scheduled: per pixel the biases, then per window row one LDR of its band offset and a jump (lr) into 7
+ * unrolled taps at the row's k_w-th last (6 instructions per tap, 5 per row); the one-SMLAL requantizations,
+ * BFI packing, SSUB8/SEL clamp and one STR (bytewise for a partial group). Stack: [sp] rq, out, n, step,
+ * out_step, lo4, hi4, last, w, kh, doff. */
+__attribute__((naked, noinline)) static void band_pixk(__attribute__((unused)) const bandk_px_args *a) {
+  __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "sub sp, sp, #48\n\t"
+      "ldm r0, {r1-r12}\n\t"   /* t w rq out n step out_step lo4 hi4 last kh kw24 */
+      "str r3, [sp, #0]\n\t"   /* rq */
+      "str r4, [sp, #4]\n\t"   /* out */
+      "str r5, [sp, #8]\n\t"   /* n */
+      "str r6, [sp, #12]\n\t"  /* step */
+      "str r7, [sp, #16]\n\t"  /* out_step */
+      "str r8, [sp, #20]\n\t"  /* lo4 */
+      "str r9, [sp, #24]\n\t"  /* hi4 */
+      "str r10, [sp, #28]\n\t" /* last */
+      "str r2, [sp, #32]\n\t"  /* w */
+      "str r11, [sp, #36]\n\t" /* kh */
+      "ldr r3, [r0, #48]\n\t"
+      "str r3, [sp, #40]\n\t"  /* doff */
+      "mov r0, r1\n\t"         /* t */
+      "adr lr, 5f\n\t"
+      "sub lr, lr, r12\n\t"
+      "orr lr, lr, #1\n\t"     /* the row's first tap (Thumb) */
+      "1:\n\t"
+      BAND_BIASES
+      "ldr r1, [sp, #32]\n\t"
+      "ldr r2, [sp, #40]\n\t"
+      "ldr r12, [sp, #36]\n\t"
+      "4:\n\t"
+      "ldr r3, [r2], #4\n\t"
+      "add r3, r3, r0\n\t"
+      "bx lr\n\t"
+      BANDK_TAP BANDK_TAP BANDK_TAP BANDK_TAP BANDK_TAP BANDK_TAP BANDK_TAP
+      "5:\n\t"
+      "subs r12, r12, #1\n\t"
+      "bne 4b\n\t"
+      "ldr r3, [sp, #0]\n\t"
+      BAND_RQ("r4", 0) BAND_RQ("r5", 16) BAND_RQ("r6", 32) BAND_RQ("r7", 48)
+      DW_PACK_CLAMP(20, 24)
+      "ldr r9, [sp, #4]\n\t"
+      "ldr r8, [sp, #28]\n\t"
+      "cmp r8, #4\n\t"
+      "bne 6f\n\t"
+      "str r4, [r9]\n\t"
+      "7:\n\t"
+      "ldr r8, [sp, #16]\n\t"
+      "add r9, r9, r8\n\t"
+      "str r9, [sp, #4]\n\t"
+      "ldr r8, [sp, #12]\n\t"
+      "add r0, r0, r8\n\t"
+      "ldr r8, [sp, #8]\n\t"
+      "subs r8, r8, #1\n\t"
+      "str r8, [sp, #8]\n\t"
+      "bne 1b\n\t"
+      "add sp, sp, #48\n\t"
+      "pop {r4-r11, pc}\n\t"
+      "6:\n\t" /* a partial group: its `last` bytes */
+      "strb r4, [r9]\n\t"
+      "cmp r8, #2\n\t"
+      "blt 7b\n\t"
+      "lsr r4, r4, #8\n\t"
+      "strb r4, [r9, #1]\n\t"
+      "beq 7b\n\t"
+      "lsr r4, r4, #8\n\t"
+      "strb r4, [r9, #2]\n\t"
+      "b 7b\n\t");
+}
+
+/* The groups of one output row: each group's int8 weights of the window rows inside the image widened onto the
+ * stack, then its pixels (band_pixk) over those rows only (rows outside the image would add zeros). */
+static __attribute__((noinline)) void band_rowk(const bandk_args *a) {
+  uint32_t wbuf[2 * TFEDGE_DW_BAND_K * TFEDGE_DW_BAND_K];
+  const int32_t taps = a->kh * a->kw;
+  bandk_px_args q;
+  int32_t g;
+  const int32_t skip = a->kw * a->ky0, used = a->kw * a->rows; /* taps of the rows above the image, taps run */
+  q.n = a->n, q.step = 4 * a->step, q.out_step = a->out_step, q.lo4 = a->lo4, q.hi4 = a->hi4, q.kh = a->rows;
+  q.kw24 = 24 * a->kw, q.doff = a->doff_bytes;
+  for (g = 0; g < a->groups; ++g) {
+    q.t = a->t0 + a->plane * g, q.rq = a->rq + 4 * g, q.out = a->out + 4 * g;
+    q.last = g == a->groups - 1 ? a->last : 4;
+    if (a->w) {
+      q.w = a->w + 2 * (taps * g + skip);
+    } else {
+      widen_weights(a->w8 + taps * g + skip, wbuf, used);
+      q.w = wbuf;
+    }
+    band_pixk(&q);
+  }
+}
+
 /* One input row of gn consecutive channel groups (src: the row's first pixel at the first group) widened with
- * the offset into each group's band row (dst: group 0's entry 1 of the slot; the next group plane words on). */
+ * the offset into each group's band row (dst: group 0's first image column of the slot; the next group plane
+ * words on). */
 static __attribute__((noinline)) void band_widen(uint32_t *dst, const int8_t *src, int32_t in_w, int32_t c_n, int32_t gn,
                                                  int32_t plane, uint32_t off2) {
   int32_t x, g;
@@ -425,69 +574,119 @@ static __attribute__((noinline)) void band_widen(uint32_t *dst, const int8_t *sr
   }
 }
 
-/* Channel groups are taken TFEDGE_DW_BAND_BYTES of band at a time (at least one): for each such chunk every
- * output row, its new input rows widened into a ring of 3 rows per group (each input row widened once for
- * stride 1), then the row's pixels per group. variants.dw_band_bytes sizes the scratch the same way. */
-static void band3x3(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
-  const int32_t c_n = p->in_c, groups = c_n >> 2, in_w = p->in_w, bw = in_w + 2, row = in_w * c_n;
-  const int32_t plane = 6 * bw; /* words per group: 3 rows x bw entries x 2 */
-  const int32_t chunk = tfedge_dw_band_groups(in_w, groups);
+/* The tensor's last row of a partial last group (part channels): its last pixel read bytewise (nothing past the
+ * tensor), the others as words (the lanes past `part` have zero weights). */
+static __attribute__((noinline)) void band_widen_last(uint32_t *dst, const int8_t *src, int32_t in_w, int32_t c_n,
+                                                      int32_t part, uint32_t off2) {
+  uint32_t v;
+  if (in_w > 1) band_widen(dst, src, in_w - 1, c_n, 1, 0, off2);
+  v = ld_part(src + (in_w - 1) * c_n, part);
+  dst[2 * (in_w - 1)] = __sxtab16(off2, v);
+  dst[2 * (in_w - 1) + 1] = tfedge_sxtab16_ror8(off2, v);
+}
+
+/* The zero padding columns of `rows` band rows of bw entries (pl left, the rest right of in_w). At most one
+ * either side (3x3 windows): entries 0 and bw - 1 of every row, 4 stores (when one is an image column it is
+ * widened before any tap reads it); wider pads in loops (which GCC must not turn into a memset call per row). */
+static __attribute__((noinline, optimize("no-tree-loop-distribute-patterns"))) void band_zero_pads(
+    uint32_t *band, int32_t rows, int32_t bw, int32_t pl, int32_t in_w) {
+  const int32_t left = 2 * pl, right = 2 * (bw - pl - in_w);
+  int32_t i;
+  if (left <= 2 && right <= 2) {
+    for (; rows > 0; --rows, band += 2 * bw) band[0] = band[1] = band[2 * bw - 2] = band[2 * bw - 1] = 0;
+    return;
+  }
+  for (; rows > 0; --rows) {
+    for (i = 0; i < left; ++i) *band++ = 0;
+    band += 2 * in_w;
+    for (i = 0; i < right; ++i) *band++ = 0;
+  }
+}
+
+/* The band path (band_path: dilation 1, k_h, k_w <= TFEDGE_DW_BAND_K, one-SMLAL records): channel groups
+ * are taken TFEDGE_DW_BAND_BYTES of band at a time (at least one): for each such chunk every output row, its
+ * new input rows widened into a ring of k_h rows per group (each input row widened once while the stride is at
+ * most k_h), padded with pad_left zero columns on the left and as many as the last window needs on the right;
+ * then the row's pixels: 3x3 full groups by band_row3x3, others (and a partial last group) by band_rowk.
+ * variants.dw_band_bytes sizes the scratch the same way. A group's outputs never overwrite another group's inputs
+ * (a partial group's bytes stop at the channel count) and a row's input rows are widened before its outputs are
+ * written, so the in-place row schemes hold as for the per-pixel loop. */
+static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
+  const int32_t c_n = p->in_c, groups = (c_n + 3) >> 2, part = c_n & 3, in_w = p->in_w, row = in_w * c_n;
+  /* without band_rowk (DW_BANDK 0) every band layer is 3x3: constants, the ring and pads folded */
+  const int32_t kh = TFEDGE_USES(DW_BANDK) ? p->k_h : 3, kw = TFEDGE_USES(DW_BANDK) ? p->k_w : 3, taps = kh * kw;
+  const int32_t pl = p->pad_left;
+  const int32_t pr = tfedge_dw_band_pad_right(in_w, kw, p->stride_w, pl, p->out_w), bw = pl + in_w + pr;
+  const int32_t plane = 2 * kh * bw; /* words per group: k_h rows x bw entries x 2 */
+  const int32_t chunk = tfedge_dw_band_chunk(4 * plane, groups);
+  const int k3 = TFEDGE_USES(DW_BAND3) && kh == 3 && kw == 3; /* full groups by band_row3x3 */
   const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
+  const int i8 = !TFEDGE_USES(W16) || p->weights_i8;
   uint32_t *band = (uint32_t *)p->scratch;
   band_args args;
-  int32_t b, oy, g0, g, r, slot_row[3];
-  for (g = 0; g < chunk; ++g)
-    for (r = 0; r < 3; ++r) { /* the padding columns stay 0 */
-      uint32_t *rw = band + g * plane + 2 * r * bw;
-      rw[0] = rw[1] = rw[2 * bw - 2] = rw[2 * bw - 1] = 0;
-    }
-  args.n = p->out_w, args.step = 8 * p->stride_w, args.out_step = c_n, args.plane = 4 * plane;
-  args.lo4 = bytes4(p->act_min), args.hi4 = bytes4(p->act_max);
+  bandk_args ka;
+  int32_t b, oy, g0, g, r, slot_row[TFEDGE_USES(DW_BANDK) ? TFEDGE_DW_BAND_K : 3];
+  band_zero_pads(band, chunk * kh, bw, pl, in_w);
+  args.n = ka.n = p->out_w, args.step = 8 * p->stride_w, ka.step = 2 * p->stride_w;
+  args.out_step = ka.out_step = c_n, args.plane = 4 * plane, ka.plane = plane, ka.kh = kh, ka.kw = kw;
+  args.lo4 = ka.lo4 = bytes4(p->act_min), args.hi4 = ka.hi4 = bytes4(p->act_max);
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * row;
     int8_t *out_b = output + b * p->out_h * p->out_w * c_n;
+    const int last_batch = b == p->batches - 1;
     for (g0 = 0; g0 < groups; g0 += chunk) {
       const int32_t gn = groups - g0 < chunk ? groups - g0 : chunk;
-      slot_row[0] = slot_row[1] = slot_row[2] = -0x7fffffff; /* nothing widened yet */
-      for (oy = 0; oy < p->out_h; ++oy) {
+      const int32_t gpart = part && g0 + gn == groups; /* the chunk ends with the partial group */
+      const int32_t n3 = k3 ? gn - gpart : 0;          /* groups band_row3x3 runs, the rest band_rowk */
+      const uint32_t *w = (const uint32_t *)(const void *)p->weights;
+      int8_t *out = out_b + 4 * g0;
+      int32_t slot[TFEDGE_USES(DW_BANDK) ? TFEDGE_DW_BAND_K : 3];
+      /* per chunk: the groups' weights and records, band_rowk's from group n3 on */
+      args.w = w + (i8 ? taps : 2 * taps) * g0, args.w8 = i8 ? args.w : 0, args.rq = p->rq + 4 * g0, args.groups = n3;
+      ka.w8 = w + taps * (g0 + n3), ka.w = i8 ? 0 : w + 2 * taps * (g0 + n3), ka.rq = p->rq + 4 * (g0 + n3);
+      ka.t0 = band + plane * n3, ka.groups = gn - n3, ka.last = gpart ? part : 4;
+      for (r = 0; r < kh; ++r) slot_row[r] = -0x7fffffff; /* nothing widened yet */
+      for (oy = 0; oy < p->out_h; ++oy, out += p->out_w * c_n) {
         const int32_t y0 = oy * p->stride_h - p->pad_top;
-        int32_t slot[3];
-        for (r = 0; r < 3; ++r) {
-          const int32_t y = y0 + r, sl = ((y % 3) + 3) % 3;
+        for (r = 0; r < kh; ++r) {
+          const int32_t y = y0 + r, sl = ((y % kh) + kh) % kh;
           slot[r] = sl;
           if (slot_row[sl] == y) continue;
           slot_row[sl] = y;
           if (y < 0 || y >= p->in_h) {
-            for (g = 0; g < gn; ++g) memset(band + g * plane + 2 * (sl * bw + 1), 0, (size_t)(8 * in_w));
+            for (g = 0; g < gn; ++g) memset(band + g * plane + 2 * (sl * bw + pl), 0, (size_t)(8 * in_w));
           } else {
-            band_widen(band + 2 * (sl * bw + 1), in_b + y * row + 4 * g0, in_w, c_n, gn, plane, off2);
+            uint32_t *dst = band + 2 * (sl * bw + pl);
+            const int8_t *src = in_b + y * row + 4 * g0;
+            if (TFEDGE_USES(DW_BANDK) && gpart && last_batch && y == p->in_h - 1) { /* the tensor's last word */
+              if (gn > 1) band_widen(dst, src, in_w, c_n, gn - 1, plane, off2);
+              band_widen_last(dst + plane * (gn - 1), src + 4 * (gn - 1), in_w, c_n, part, off2);
+            } else {
+              band_widen(dst, src, in_w, c_n, gn, plane, off2);
+            }
           }
         }
-        args.d1 = 8 * bw * (slot[1] - slot[0]), args.d2 = 8 * bw * (slot[2] - slot[0]);
-        args.t0 = band + 2 * (slot[0] * bw + 1 - p->pad_left);
-        args.w = (const uint32_t *)(const void *)p->weights + 18 * g0, args.rq = p->rq + 4 * g0;
-        args.w8 = !TFEDGE_USES(W16) || p->weights_i8 ? (const uint32_t *)(const void *)p->weights + 9 * g0 : 0;
-        args.out = out_b + oy * p->out_w * c_n + 4 * g0;
-        args.groups = gn;
-        band_row3x3(&args);
+        /* band column 0 is image column -pad_left: the first pixel's left tap */
+        if (n3) {
+          args.d1 = 8 * bw * (slot[1] - slot[0]), args.d2 = 8 * bw * (slot[2] - slot[0]);
+          args.t0 = band + 2 * bw * slot[0], args.out = out;
+          band_row3x3(&args);
+          if (n3 == gn) continue;
+        }
+        if (!TFEDGE_USES(DW_BANDK)) continue; /* (set wherever a layer has groups for it: variants.dw_paths) */
+        ka.ky0 = y0 < 0 ? -y0 : 0;
+        ka.rows = (y0 + kh > p->in_h ? p->in_h - y0 : kh) - ka.ky0;
+        if (ka.rows <= 0) ka.ky0 = 0, ka.rows = 1; /* a window wholly outside: one (zero) band row */
+        for (r = 0; r < ka.rows; ++r) ka.doff_bytes[r] = 8 * bw * slot[ka.ky0 + r];
+        ka.out = out + 4 * n3;
+        band_rowk(&ka);
       }
     }
   }
 }
 
-/* int8 weights [group][tap][c0 c1 c2 c3] -> the int16 layout [group][tap][c0 c2][c1 c3], `words` words. */
-static void widen_weights(const uint32_t *w8, uint32_t *w16, int32_t words) {
-  int32_t i;
-  for (i = 0; i < words; ++i, w16 += 2) {
-    const uint32_t v = w8[i];
-    w16[0] = __sxtb16(v);
-    w16[1] = tfedge_sxtb16_ror8(v);
-  }
-}
-
 static int band_path(const tfedge_conv_params *p) {
-  return p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 && !(p->in_c & 3) && !p->rq_general &&
-         p->pad_left <= 1 && (p->out_w - 1) * p->stride_w - p->pad_left + 2 <= p->in_w;
+  return p->dil_h == 1 && p->dil_w == 1 && p->k_h <= TFEDGE_DW_BAND_K && p->k_w <= TFEDGE_DW_BAND_K && !p->rq_general;
 }
 
 /* The band path reads int8 weights (weights_i8) itself, a group's taps widened per output row on its stack.
@@ -495,7 +694,7 @@ static int band_path(const tfedge_conv_params *p) {
  * follows them), then run on the int16 layout. */
 void depthwise_conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   if (!TFEDGE_USES(DW_PIXEL) || band_path(p)) { /* (a model whose layers all take the band: only it is linked) */
-    band3x3(p, input, output);
+    band_run(p, input, output);
   } else if (!TFEDGE_USES(W16) || p->weights_i8) {
     const int32_t words = p->k_h * p->k_w * ((p->in_c + 3) >> 2);
     tfedge_conv_params q = *p;

@@ -48,11 +48,39 @@ static inline __attribute__((always_inline)) int32_t clamp8(int32_t v, int clamp
   return v;
 }
 
-static inline __attribute__((always_inline)) void run(const tfedge_binary_params *p, const int8_t *input1,
-                                                      const int8_t *input2, int8_t *output, int32_t k_hi, int clamp) {
+/* n / 4 words of contiguous inputs (SE gates): one word of each widened with its offset (SXTAB16), 4 SMULBB/SMULTT,
+ * 4 requantizations, one word stored. Inlined twice (clamp 0 / 1): only the element loops have two copies. */
+static inline __attribute__((always_inline)) void mul_words(const int8_t *a, const int8_t *b, int8_t *output,
+                                                            int32_t words, uint32_t o1, uint32_t o2, int32_t mult,
+                                                            int32_t k_hi, int32_t shift, int clamp, int32_t lo,
+                                                            int32_t hi) {
+  for (; words > 0; --words, a += 4, b += 4, output += 4) {
+    const uint32_t x = tfedge_ld32(a), y = tfedge_ld32(b);
+    const uint32_t xe = __sxtab16(o1, x), xo = tfedge_sxtab16_ror8(o1, x);
+    const uint32_t ye = __sxtab16(o2, y), yo = tfedge_sxtab16_ror8(o2, y);
+    const int32_t v0 = clamp8(rq(smulbb(xe, ye), mult, k_hi, shift), clamp, lo, hi);
+    const int32_t v1 = clamp8(rq(smulbb(xo, yo), mult, k_hi, shift), clamp, lo, hi);
+    const int32_t v2 = clamp8(rq(smultt(xe, ye), mult, k_hi, shift), clamp, lo, hi);
+    const int32_t v3 = clamp8(rq(smultt(xo, yo), mult, k_hi, shift), clamp, lo, hi);
+    tfedge_st32(output, tfedge_pack4(v0, v1, v2, v3));
+  }
+}
+
+/* n elements one by one (strides sa, sb: 0 broadcasts), also inlined for clamp 0 / 1. */
+static inline __attribute__((always_inline)) void mul_elems(const int8_t *a, const int8_t *b, int32_t sa, int32_t sb,
+                                                            int32_t n, int32_t off1, int32_t off2, int8_t *output,
+                                                            int32_t mult, int32_t k_hi, int32_t shift, int clamp,
+                                                            int32_t lo, int32_t hi) {
+  for (; n > 0; --n, a += sa, b += sb)
+    *output++ = (int8_t)clamp8(rq((*a + off1) * (*b + off2), mult, k_hi, shift), clamp, lo, hi);
+}
+
+static void run(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output,
+                int32_t k_hi) {
   const int32_t off1 = p->input1_offset, off2 = p->input2_offset, mult = p->output_mult, shift = -p->output_shift - 1;
   const uint32_t o1 = ((uint32_t)(uint16_t)off1 << 16) | (uint16_t)off1, o2 = ((uint32_t)(uint16_t)off2 << 16) | (uint16_t)off2;
   const int32_t lo = p->act_min, hi = p->act_max, n = p->dims[3], sa = p->in1_strides[3], sb = p->in2_strides[3];
+  const int clamp = lo != -128 || hi != 127;
   int32_t i0, i1, i2, i;
   for (i0 = 0; i0 < p->dims[0]; ++i0)
     for (i1 = 0; i1 < p->dims[1]; ++i1)
@@ -61,19 +89,14 @@ static inline __attribute__((always_inline)) void run(const tfedge_binary_params
         const int8_t *b = input2 + i0 * p->in2_strides[0] + i1 * p->in2_strides[1] + i2 * p->in2_strides[2];
         i = 0;
         if (sa == 1 && sb == 1) {
-          for (; i + 4 <= n; i += 4, a += 4, b += 4, output += 4) {
-            const uint32_t x = tfedge_ld32(a), y = tfedge_ld32(b);
-            const uint32_t xe = __sxtab16(o1, x), xo = tfedge_sxtab16_ror8(o1, x);
-            const uint32_t ye = __sxtab16(o2, y), yo = tfedge_sxtab16_ror8(o2, y);
-            const int32_t v0 = clamp8(rq(smulbb(xe, ye), mult, k_hi, shift), clamp, lo, hi);
-            const int32_t v1 = clamp8(rq(smulbb(xo, yo), mult, k_hi, shift), clamp, lo, hi);
-            const int32_t v2 = clamp8(rq(smultt(xe, ye), mult, k_hi, shift), clamp, lo, hi);
-            const int32_t v3 = clamp8(rq(smultt(xo, yo), mult, k_hi, shift), clamp, lo, hi);
-            tfedge_st32(output, tfedge_pack4(v0, v1, v2, v3));
-          }
+          i = n & ~3;
+          if (clamp) mul_words(a, b, output, n >> 2, o1, o2, mult, k_hi, shift, 1, lo, hi);
+          else mul_words(a, b, output, n >> 2, o1, o2, mult, k_hi, shift, 0, lo, hi);
+          a += i, b += i, output += i;
         }
-        for (; i < n; ++i, a += sa, b += sb)
-          *output++ = (int8_t)clamp8(rq((*a + off1) * (*b + off2), mult, k_hi, shift), clamp, lo, hi);
+        if (clamp) mul_elems(a, b, sa, sb, n - i, off1, off2, output, mult, k_hi, shift, 1, lo, hi);
+        else mul_elems(a, b, sa, sb, n - i, off1, off2, output, mult, k_hi, shift, 0, lo, hi);
+        output += n - i;
       }
 }
 
@@ -90,7 +113,6 @@ void mul_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *i
     mul_s8_ref(p, input1, input2, output);
     return;
   }
-  if (p->act_min == -128 && p->act_max == 127) run(p, input1, input2, output, (int32_t)k_hi, 0);
-  else run(p, input1, input2, output, (int32_t)k_hi, 1);
+  run(p, input1, input2, output, (int32_t)k_hi);
 }
 #endif

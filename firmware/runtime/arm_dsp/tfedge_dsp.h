@@ -82,14 +82,22 @@ static inline void tfedge_dsp_scatter(const int8_t *const_row, const uint16_t *l
 }
 
 /* The depthwise band path (depthwise_conv_packed_s8_nhwc.c): channel groups widened at a time, as many as fit
- * TFEDGE_DW_BAND_BYTES (3 rows x (in_w + 2) entries x 8 B each), at least one. variants.dw_band_bytes agrees. */
+ * TFEDGE_DW_BAND_BYTES (k_h rows x (pad_left + in_w + right padding) entries x 8 B each), at least one; windows up
+ * to TFEDGE_DW_BAND_K x TFEDGE_DW_BAND_K. variants.dw_band_bytes agrees. */
 #define TFEDGE_DW_BAND_BYTES 1024
+#define TFEDGE_DW_BAND_K 7
 /* FULLY_CONNECTED: inputs widened at a time when the input is longer (scratch: 2 B each, then 4 B per computed
  * row for the accumulators); variants.FC_BLOCK agrees. */
 #define TFEDGE_FC_BLOCK 128
-static inline int32_t tfedge_dw_band_groups(int32_t in_w, int32_t groups) {
-  const int32_t fit = TFEDGE_DW_BAND_BYTES / (24 * (in_w + 2));
+static inline int32_t tfedge_dw_band_chunk(int32_t group_bytes, int32_t groups) {
+  const int32_t fit = TFEDGE_DW_BAND_BYTES / group_bytes;
   return fit < 1 ? 1 : fit > groups ? groups : fit;
+}
+/* The band's zero columns right of the image: as many as the last window reaches past it. */
+static inline int32_t tfedge_dw_band_pad_right(int32_t in_w, int32_t k_w, int32_t stride_w, int32_t pad_left,
+                                               int32_t out_w) {
+  const int32_t over = (out_w - 1) * stride_w + k_w - pad_left - in_w;
+  return over > 0 ? over : 0;
 }
 
 /* Packs 4 int8 results into one little-endian word. */

@@ -30,7 +30,13 @@
 #define TFEDGE_MODEL_USES_CONV_PX1 1   /* conv, int8 weights, odd out_w: a single last pixel by a 2-channel x 1-pixel pass */
 #endif
 #ifndef TFEDGE_MODEL_USES_DW_PIXEL
-#define TFEDGE_MODEL_USES_DW_PIXEL 1   /* depthwise: the per-pixel loops (all but the 3x3 band path) */
+#define TFEDGE_MODEL_USES_DW_PIXEL 1   /* depthwise: the per-pixel loops (dilation, two-step channels, windows > 7) */
+#endif
+#ifndef TFEDGE_MODEL_USES_DW_BAND3
+#define TFEDGE_MODEL_USES_DW_BAND3 1   /* depthwise band path: 3x3 windows' full channel groups (band_row3x3) */
+#endif
+#ifndef TFEDGE_MODEL_USES_DW_BANDK
+#define TFEDGE_MODEL_USES_DW_BANDK 1   /* depthwise band path: other windows and partial channel groups (band_rowk) */
 #endif
 #ifndef TFEDGE_MODEL_USES_FC_BLOCKED
 #define TFEDGE_MODEL_USES_FC_BLOCKED 1 /* FULLY_CONNECTED: inputs longer than TFEDGE_FC_BLOCK */

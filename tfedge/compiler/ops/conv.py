@@ -167,8 +167,8 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     paths = ("W16",) if choice.packed and not clustered and not i8 else ()
     if choice.kernel == "conv_packed_s8_nhwc":  # the conv kernel's optional paths (else their code is left out)
         paths += variants.conv_paths(geo, in_c, n_live, "int8" if i8 else "int16")
-    if choice.kernel == "depthwise_conv_packed_s8_nhwc" and not variants.dw_band(geo, in_c, records):
-        paths += ("DW_PIXEL",)  # the per-pixel loops (else the 3x3 band path only)
+    if choice.kernel == "depthwise_conv_packed_s8_nhwc":
+        paths += variants.dw_paths(geo, in_c, records)  # the band path's parts or the per-pixel loops
     reason = choice.reason
     if ctx.arch == "mve":  # the Helium kernels' optional paths (variants_mve.USES)
         mve_paths = variants_mve.conv_paths(depthwise, geo, in_c, out_c, prepared=not clustered)
