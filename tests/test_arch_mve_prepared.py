@@ -135,3 +135,30 @@ def test_binary_paths_name_the_general_walker_only_where_it_runs():
     assert variants_mve.binary_paths("mul_s8", _binary(dense[0], dense[1], row, output_shift=1)) == ("MVE_MUL_RUN",)
     assert variants_mve.binary_paths("mul_s8", _binary(dense[0], [0, 0, 8, 1], row, output_shift=-7)) == ("MVE_MUL_RUN",)
     assert variants_mve.binary_paths("sub_s8", _binary(dense[0], dense[1], dense[1])) == ()
+
+
+def _conv_geo(k: int, stride: int = 1, pad: int = 0, in_w: int = 12) -> dict:
+    return dict(k_h=k, k_w=k, stride_h=stride, stride_w=stride, dil_h=1, dil_w=1, in_w=in_w, out_w=in_w // stride,
+                pad_top=pad, pad_left=pad)
+
+
+@pytest.mark.parametrize("k,in_c,pad,expected", [
+    (1, 8, 0, ("MVE_CONV_WS", "MVE_CONV_WS1")),  # 1x1 K <= 16: copied per pixel (ws_cols_1x1), no column()
+    (1, 56, 0, ("MVE_CONV_WS", "MVE_CONV_WS4")),  # mbv2_035's 56 -> 336
+    (3, 3, 1, ("MVE_CONV_WS", "MVE_CONV_WS2")),  # first layer: short kernel rows (ws_cols_short)
+    (3, 6, 1, ("MVE_CONV_WS", "MVE_CONV_WS4", "MVE_CONV_COLUMN")),  # K = 54, rows of 18 B: column()
+    (3, 16, 1, ("MVE_CONV_MM", "MVE_CONV_MM9", "MVE_CONV_COLUMN")),  # K = 144: the asm channel loop over column()
+    (1, 128, 0, ("MVE_CONV_MM",)),  # 1x1 K > 64: the matmul reads the pixels in place
+    (3, 1, 1, ("MVE_CONV_MM",)),  # K = 9 over short rows
+])
+def test_conv2d_paths_name_column_only_for_windows_that_need_it(k, in_c, pad, expected):
+    """MVE_CONV_COLUMN (column() and the row copies, ~1 KB) is linked only for windows other than short kernel rows
+    and unpadded 1x1 ones; the kernel traps if a layer reaches it without it (tests/test_arch_mve_models.py builds
+    models with the compiler's model.h)."""
+    assert variants_mve.conv2d_paths(_conv_geo(k, pad=pad), in_c) == expected
+
+
+def test_paths_reason_names_the_layer_paths_in_words():
+    reason = variants_mve.paths_reason(("MVE_CONV_WS", "MVE_CONV_WS3"))
+    assert reason == "weights stationary (K <= 64); assembly loop of 3 16-byte steps for right-shift channels"
+    assert variants_mve.paths_reason(()) == ""

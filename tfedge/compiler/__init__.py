@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tfedge.compiler import codegen, passes, stage_plan, variables
+from tfedge.compiler import codegen, passes, stage_plan, variables, variants_mve
 from tfedge.compiler.graph import Graph
 from tfedge.compiler.ops import REGISTRY
 from tfedge.compiler.inplace import CannotRunInPlace
@@ -181,7 +181,9 @@ def _label_arch_path(layer, arch: str):
         return layer
     if folder == "portable":
         return layer
-    return dataclasses.replace(layer, variant=folder, variant_reason=f"{folder}/{layer.kernel}.c: the {arch} path of this kernel")
+    how = variants_mve.paths_reason(layer.paths) if arch == "mve" else ""
+    return dataclasses.replace(layer, variant=folder,
+                               variant_reason=f"{folder}/{layer.kernel}.c: the {arch} path of this kernel" + (f": {how}" if how else ""))
 
 
 _OPERATORS = re.compile(r"\boperators? ([\d, ]+) \((\w+)\)")

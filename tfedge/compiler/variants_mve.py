@@ -31,9 +31,28 @@ DW_USES = ("MVE_DW_WINDOW", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW
            "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_RING4", "MVE_DW_RING5", "MVE_DW_RING_S2_3", "MVE_DW_RING_S2_4",
            "MVE_DW_RING_S2_5", "MVE_DW_TAPS")
 BINARY_USES = ("MVE_ADD_RUN", "MVE_MUL_RUN")
-USES = (*DW_USES, *BINARY_USES, "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_DIRECT",
-        "MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4")  # WSn: weights stationary, n 16-byte steps
+# WSn: the weights-stationary assembly loop of n 16-byte steps
+# COLUMN: im2col of windows other than short kernel rows and unpadded 1x1 ones (column(), row copies)
+# MM9: the matmul's form for K's 16-byte steps a multiple of 9
+USES = (*DW_USES, *BINARY_USES, "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_MM9", "MVE_CONV_COLUMN", "MVE_CONV_DIRECT",
+        "MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4")
 WS_MAX_K, IM2COL_MAX = 64, 1024  # mve/conv_s8_nhwc.c: weights stationary up to this K, im2col up to this
+
+# What each path is, for the compile report's variant_reason (the layer's paths, in USES order).
+PATH_TEXT = {
+    "MVE_DW_WINDOW": "window path (one VMLADAV per output over prepared weight vectors)",
+    "MVE_DW_WIN5": "its 5x5 stride-1 loop", "MVE_DW_RING": "3x3 stride-1 ring of padded rows",
+    "MVE_DW_RING3": "its 3-pixel passes", "MVE_DW_TAPS": "tap pointer table, 4 pixels per pass",
+    "MVE_CONV_WS": "weights stationary (K <= 64)", "MVE_CONV_MM": "im2col + 4-pixel matmul",
+    "MVE_CONV_MM9": "its channel loop in assembly (K = 144 m)",
+    "MVE_CONV_COLUMN": "im2col of padded or long-row windows", "MVE_CONV_DIRECT": "per-tap loop (K > 1024)",
+    **{f"MVE_CONV_WS{n}": f"assembly loop of {n} 16-byte step{'s' * (n > 1)} for right-shift channels" for n in range(1, 5)},
+}
+
+
+def paths_reason(paths: tuple[str, ...]) -> str:
+    """The layer's Helium paths in words ("" when it names none)."""
+    return "; ".join(PATH_TEXT[p] for p in USES if p in paths)
 
 
 def window_geometry(k_h: int, k_w: int, dil_w: int) -> tuple[int, int] | None:
@@ -231,10 +250,17 @@ def conv2d_paths(geo: dict, in_c: int) -> tuple[str, ...]:
     if k > IM2COL_MAX:
         return ("MVE_CONV_DIRECT",)
     one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_left"] == 0
-    ws = ("MVE_CONV_WS", f"MVE_CONV_WS{(k + 15) // 16}")  # ws_run's unrolled function for K's 16-byte steps
+    ws = ("MVE_CONV_WS", f"MVE_CONV_WS{(k + 15) // 16}")  # ws_run's assembly loop for K's 16-byte steps
+    one0 = one and geo["pad_top"] == 0  # read in place or copied whole (ws_gather)
+    short = geo["dil_w"] == 1 and geo["k_w"] * in_c <= 16  # ws_cols_short (the matmul's only with k_h > 1)
+    steps = k >> 4  # whole 16-byte steps: 9 m take mm4_channels
+    mm = ("MVE_CONV_MM",) + (("MVE_CONV_MM9",) if steps and steps % 9 == 0 else ())
+    mm += () if one0 or (short and geo["k_h"] > 1) else ("MVE_CONV_COLUMN",)
     if k <= 16 and one and geo["pad_top"] != 0:
-        return (*ws, "MVE_CONV_MM")
-    return ws if k <= WS_MAX_K and (k > 16 or (one and geo["pad_top"] == 0)) else ("MVE_CONV_MM",)
+        return (*ws, *mm)
+    if k <= WS_MAX_K and (k > 16 or one0):
+        return ws if one0 or short else (*ws, "MVE_CONV_COLUMN")
+    return mm
 
 
 # ---- TRANSPOSE_CONV and BATCH_MATMUL (mve/transpose_conv_s8.c, mve/batch_matmul_s8.c; issue 12) ----------

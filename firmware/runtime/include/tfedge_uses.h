@@ -103,10 +103,19 @@
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_MM
 #define TFEDGE_MODEL_USES_MVE_CONV_MM 1     /* im2col + 4-pixel matmul */
 #endif
+/* the matmul's form for K's 16-byte steps a multiple of 9 (3x3 layers of 16 k channels: the channel loop in
+ * assembly); without it the generic loop (exact, slower) */
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_MM9
+#define TFEDGE_MODEL_USES_MVE_CONV_MM9 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_COLUMN
+#define TFEDGE_MODEL_USES_MVE_CONV_COLUMN 1 /* im2col of windows other than short rows and unpadded 1x1 (column()) */
+#endif
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_DIRECT
 #define TFEDGE_MODEL_USES_MVE_CONV_DIRECT 1 /* K > 1024: one pixel at a time */
 #endif
-/* the weights-stationary path's unrolled functions, one per K's 16-byte steps (1: K <= 16 ... 4: K <= 64) */
+/* the weights-stationary path's unrolled assembly loops, one per K's 16-byte steps (1: K <= 16 ... 4: K <= 64);
+ * without its loop a layer runs the path's C loop (exact, slower) */
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_WS1
 #define TFEDGE_MODEL_USES_MVE_CONV_WS1 1
 #endif

@@ -23,6 +23,7 @@
 #define OC_CHUNK 64    /* output channels whose effective bias and accumulators live on the stack */
 #define IM2COL_MAX 1024 /* bytes per column (4 columns <= 4 KB of stack); larger K takes conv_direct() */
 
+TFEDGE_COLD_BEGIN /* set-up and per-pixel copies, -Os: a few % of the layer, a third of the code */
 /* eb[i] = bias[c0 + i] + input_offset * sum(weights row i), i < n, summed into eb; or the compile-time
  * prepared array (variants_mve.py: arch_prep + 1 holds it for every channel), used in place (the patch
  * stage and the by-rows loops call a layer many times). Returns where the values are. */
@@ -41,6 +42,7 @@ static const int32_t *effective_bias(const tfedge_conv_params *p, const int8_t *
   }
   return eb;
 }
+TFEDGE_COLD_END
 
 /* Pointer to pixel (oy, ox)'s K input bytes: in place when the window is one contiguous run inside the
  * image, else gathered into col (padding = the zero point). */
@@ -102,7 +104,7 @@ static inline __attribute__((always_inline)) void mm4_steps(const int8_t **w, co
   const int8_t *wp = *w, *p0 = *c0, *p1 = *c1, *p2 = *c2, *p3 = *c3;
   int32_t s0 = *a0, s1 = *a1, s2 = *a2, s3 = *a3;
   int8x16_t wv, x0, x1, x2, x3;
-  if (steps % 9 == 0) {
+  if (TFEDGE_USES(MVE_CONV_MM9) && steps % 9 == 0) {
     register int32_t n __asm("lr") = steps / 9;
     MM4_ASM(MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP);
   } else {
@@ -163,7 +165,7 @@ static inline __attribute__((always_inline)) void matmul_n(const int8_t *w, int3
     }
     return;
   }
-  if (N == 4 && rest == 0 && steps % 9 == 0) {
+  if (TFEDGE_USES(MVE_CONV_MM9) && N == 4 && rest == 0 && steps % 9 == 0) {
     for (i = 0; i < n; ++i) acc[4 * i] = eb[i];
     mm4_channels(w, steps, col, n, acc);
     return;
@@ -253,6 +255,7 @@ static void matmul(const int8_t *w, int32_t K, const int8_t *const col[PIX], con
   }
 }
 
+TFEDGE_COLD_BEGIN
 /* Windows too large for the im2col buffer: one pixel at a time, tap by tap, padding skipped. */
 static void conv_direct(const tfedge_conv_params *p, const int8_t *input, int8_t *output, int32_t left) {
   const int32_t K = p->k_h * p->k_w * p->in_c;
@@ -294,20 +297,25 @@ static void conv_direct(const tfedge_conv_params *p, const int8_t *input, int8_t
     }
   }
 }
+TFEDGE_COLD_END
 
 /* ---- K <= 64: weights stationary ---------------------------------------------------------------------
  * A channel's S = ceil(K / 16) weight vectors (lanes past K zeroed) stay in registers while the pixels
  * stream past, 4 at a time: per output S loads + S VMLADAVs, the 4 sums requantized as the lanes of one
  * vector (the channel's scalar multiplier and shift) and scattered to the 4 pixels' outputs. Pixel q's
  * K bytes are at x + q * xs: the input itself for a 1x1 stride-1 layer covering the whole map, else a
- * block of WS_PIX im2col columns. Bytes a load reads past K meet zero weights. */
+ * block of im2col columns (WS_PIX, or WS_BLOCK / (16 S) for S <= 2). Bytes a load reads past K meet zero weights. */
 #define WS_MAX_K 64
+/* im2col block: 32 columns of 48-64 bytes, 2 KB of shorter ones (each ws_run call costs ~20 instructions per
+ * channel: mbv2_035's 1x1 8 -> 48 on 24x24 took 18 calls of 32 pixels, 5,808 k -> 5,685 k instructions for the
+ * model; no more stack than 32 columns of 64 bytes, KWS's 48-byte ones keep theirs) */
 #define WS_PIX 32
+#define WS_BLOCK 2048
 
 typedef struct {
   int32x4_t lo, hi;
   uint32x4_t offs; /* 4 pixels' output offsets */
-  int32_t out_off, out_c, left, act_min, act_max;
+  int32_t out_off, out_c, left;
 } ws_out;
 
 /* sum of x[0 .. 16 S) * (w0 w1 w2 w3) in assembly: GCC 12 hoists these loads out of the 4 pixels and
@@ -341,9 +349,8 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
 
 /* `groups` groups of 4 pixels of one channel in assembly: what the C tail below does for 1-3 pixels,
  * without its spills (GCC 12 kept the clamp bounds and strides on the stack). Pixel q's S vectors are
- * read with post-increment from x + q * xs (xr = xs - 16 S is added after each pixel unless 0: the im2col
- * block and 1x1 layers of 16 k channels are contiguous); its sum goes straight into lane q (one
- * accumulator). Per group: 4 S loads + 4 S VMLADAVs, 4 lane moves, 10-13 to requantize, clamp, store and
+ * read with post-increment from x + 16 S q (the im2col block, 1x1 layers of 16 k channels read in place);
+ * its sum goes straight into lane q (one accumulator). Per group: 4 S loads + 4 S VMLADAVs, 4 lane moves, 10-13 to requantize, clamp, store and
  * loop (LE). (The two-lane VMOV would save 2, but which lane gets which register is not something the
  * emulator can be trusted to get right for silicon, so it is not used.) */
 #define WS_LD(t) "vldrb.u8 %q[" #t "], [%[x]], #16\n\t"
@@ -354,63 +361,89 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
   WS_MLA(vmlava, a, t0, w2)
 #define WS_PIX4(a) WS_LD(t0) WS_LD(t1) WS_MLA(vmlav, a, t0, w0) WS_LD(t0) WS_MLA(vmlava, a, t1, w1) WS_LD(t1) \
   WS_MLA(vmlava, a, t0, w2) WS_MLA(vmlava, a, t1, w3)
-#define WS_ADV "add %[x], %[x], %[xr]\n\t"
 #define WS_FIX "vshr.s32 %q[t0], %q[v], #31\n\tvqadd.s32 %q[v], %q[v], %q[t0]\n\tvrshl.s32 %q[v], %[rs]\n\t"
 /* the group count lives in LR (a register variable: LE counts it down) */
-/* clamp: bounds in the Q registers S leaves free (2 for S <= 2, 1 for S = 3), the others duplicated from
- * core registers (the core registers are one short for S = 3) */
+/* clamp: bounds in the Q registers S leaves free (2 for S <= 2, 1 for S = 3), the others loaded from the
+ * ws_out (lo at offset 0, hi at 16; the core registers are short for S >= 3) */
 #define WS_CLAMP_Q "vmax.s32 %q[v], %q[v], %q[qlo]\n\tvmin.s32 %q[v], %q[v], %q[qhi]\n\t"
-#define WS_CLAMP_M "vdup.32 %q[t0], %[lo]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvmin.s32 %q[v], %q[v], %q[qhi]\n\t"
-#define WS_CLAMP_R "vdup.32 %q[t0], %[lo]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvdup.32 %q[t0], %[hi]\n\tvmin.s32 %q[v], %q[v], %q[t0]\n\t"
-#define WS_ASM(PIX, ADV, PRE, FIX, CLAMP, ...)                                                                    \
+#define WS_CLAMP_M "vldrw.u32 %q[t0], [%[o]]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvmin.s32 %q[v], %q[v], %q[qhi]\n\t"
+#define WS_CLAMP_R "vldrw.u32 %q[t0], [%[o]]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvldrw.u32 %q[t0], [%[o], #16]\n\t" \
+  "vmin.s32 %q[v], %q[v], %q[t0]\n\t"
+#define WS_ASM(PIX, CLAMP, ...)                                                                                   \
   __asm volatile("dls lr, lr\n"                                                                                 \
-                 "1:\n\t" PIX(a) ADV "vdup.32 %q[v], %[a]\n\t" PIX(a) ADV "vmov.32 %q[v][1], %[a]\n\t" PIX(a) ADV \
-                 "vmov.32 %q[v][2], %[a]\n\t" PIX(a) ADV "vmov.32 %q[v][3], %[a]\n\t"                            \
-                 "vadd.i32 %q[v], %q[v], %[e]\n\t" PRE "vqrdmulh.s32 %q[v], %q[v], %[m]\n\t" FIX                 \
+                 "1:\n\t" PIX(a) "vdup.32 %q[v], %[a]\n\t" PIX(a) "vmov.32 %q[v][1], %[a]\n\t" PIX(a)          \
+                 "vmov.32 %q[v][2], %[a]\n\t" PIX(a) "vmov.32 %q[v][3], %[a]\n\t"                                \
+                 "vadd.i32 %q[v], %q[v], %[e]\n\tvqrdmulh.s32 %q[v], %q[v], %[m]\n\t" WS_FIX                     \
                  "vadd.i32 %q[v], %q[v], %[off]\n\t" CLAMP                                                        \
                  "vstrb.32 %q[v], [%[op], %q[offs]]\n\tadd %[op], %[op], %[ostep]\n\t"                            \
                  "le lr, 1b"                                                                                       \
                  : [x] "+r"(xp), [op] "+r"(opp), [n] "+r"(n), [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1),    \
                    [v] "=&w"(v)                                                                                   \
                  : [offs] "w"(o->offs), [e] "r"(e), [m] "r"(m), [off] "r"(o->out_off), [ostep] "r"(ostep),       \
-                   __VA_ARGS__                                                                                    \
+                   [rs] "r"(rs), __VA_ARGS__                                                                      \
                  : "memory")
 #define WS_W1 [w0] "w"(w0)
 #define WS_W2 WS_W1, [w1] "w"(w1)
 #define WS_W3 WS_W2, [w2] "w"(w2)
 #define WS_W4 WS_W3, [w3] "w"(w3)
-/* a channel has a left shift (ls, before the high multiply) or a right shift (rs, after it), not both */
-#define WS_SHL "vshl.s32 %q[v], %[rs]\n\t"
-#define WS_ASM_S(PIX, CLAMP, ...)                                                                                 \
-  do {                                                                                                            \
-    if (xr == 0 && ls) WS_ASM(PIX, "", WS_SHL, "", CLAMP, __VA_ARGS__, [rs] "r"(ls));                             \
-    else if (ls) WS_ASM(PIX, WS_ADV, WS_SHL, "", CLAMP, __VA_ARGS__, [rs] "r"(ls), [xr] "r"(xr));                 \
-    else if (xr == 0 && rs) WS_ASM(PIX, "", "", WS_FIX, CLAMP, __VA_ARGS__, [rs] "r"(rs));                        \
-    else if (xr == 0) WS_ASM(PIX, "", "", "", CLAMP, __VA_ARGS__);                                                \
-    else if (rs) WS_ASM(PIX, WS_ADV, "", WS_FIX, CLAMP, __VA_ARGS__, [rs] "r"(rs), [xr] "r"(xr));                 \
-    else WS_ASM(PIX, WS_ADV, "", "", CLAMP, __VA_ARGS__, [xr] "r"(xr));                                           \
-  } while (0)
+/* Only channels with a right shift (rs < 0: nearly every channel of a trained model) take the assembly; a left
+ * or zero shift takes ws_pixels_c (a loop per shift form cost ~0.5 KB per S for channels trained models rarely
+ * have) */
 #define WS_BQ [qlo] "w"(o->lo), [qhi] "w"(o->hi)
-#define WS_BR [lo] "r"(o->act_min), [hi] "r"(o->act_max)
-#define WS_BM [lo] "r"(o->act_min), [qhi] "w"(o->hi)
+#define WS_BR [o] "r"(o), "m"(*o)
+#define WS_BM [o] "r"(o), "m"(*o), [qhi] "w"(o->hi)
 
-static inline __attribute__((always_inline)) void ws_groups(const int8_t **x, int8_t **out, int32_t groups, int32_t xr,
-                                                            int32_t ostep, const ws_out *o, int8x16_t w0, int8x16_t w1,
-                                                            int8x16_t w2, int8x16_t w3, int32_t e, int32_t m, int32_t ls,
-                                                            int32_t rs, int S) {
+static inline __attribute__((always_inline)) void ws_groups(const int8_t **x, int8_t **out, int32_t groups, int32_t ostep, const ws_out *o, int8x16_t w0, int8x16_t w1,
+                                                            int8x16_t w2, int8x16_t w3, int32_t e, int32_t m, int32_t rs,
+                                                            int S) {
   const int8_t *xp = *x;
   int8_t *opp = *out;
   register int32_t n __asm("lr") = groups;
   int32_t a;
   int8x16_t t0, t1;
   int32x4_t v;
-  if (S == 1) WS_ASM_S(WS_PIX1, WS_CLAMP_Q, WS_W1, WS_BQ);
-  else if (S == 2) WS_ASM_S(WS_PIX2, WS_CLAMP_Q, WS_W2, WS_BQ);
-  else if (S == 3) WS_ASM_S(WS_PIX3, WS_CLAMP_M, WS_W3, WS_BM);
-  else WS_ASM_S(WS_PIX4, WS_CLAMP_R, WS_W4, WS_BR);
+  if (S == 1) WS_ASM(WS_PIX1, WS_CLAMP_Q, WS_W1, WS_BQ);
+  else if (S == 2) WS_ASM(WS_PIX2, WS_CLAMP_Q, WS_W2, WS_BQ);
+  else if (S == 3) WS_ASM(WS_PIX3, WS_CLAMP_M, WS_W3, WS_BM);
+  else WS_ASM(WS_PIX4, WS_CLAMP_R, WS_W4, WS_BR);
   *x = xp;
   *out = opp;
 }
+
+/* `lanes` (1-4) pixels of one channel in C (the spare lanes recompute the first) */
+static inline __attribute__((always_inline)) void ws_group_c(const int8_t *x, int32_t xs, int32_t lanes, int8_t *op,
+                                                             uint32x4_t offs, int8x16_t w0, int8x16_t w1, int8x16_t w2,
+                                                             int8x16_t w3, int32_t e, int32_t ls, int32_t m, int32_t rs,
+                                                             int32_t out_off, int32x4_t lo, int32x4_t hi, int S) {
+  const int8_t *x1 = lanes > 1 ? x + xs : x, *x2 = lanes > 2 ? x + 2 * xs : x;
+  int32x4_t v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), vdupq_n_s32(ws_dot(x, w0, w1, w2, w3, S)), 1);
+  v = vsetq_lane_s32(ws_dot(x2, w0, w1, w2, w3, S), v, 2);
+  if (lanes > 3) v = vsetq_lane_s32(ws_dot(x + 3 * xs, w0, w1, w2, w3, S), v, 3);
+  v = vshlq_r_s32(vaddq_n_s32(v, e), ls);
+  v = vqrdmulhq_n_s32(v, m);
+  if (rs) v = vrshlq_n_s32(vqaddq_s32(v, vshrq_n_s32(v, 31)), rs);
+  vstrbq_scatter_offset_p_s32(op, offs, vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi), vctp32q((uint32_t)lanes));
+}
+
+TFEDGE_COLD_BEGIN
+/* Every pixel of one channel, one dot product and scalar requantization (tfedge_mbqm, TFLM's) per pixel, for
+ * any K <= 64 (lanes past K predicated off): channels with a left or zero shift (rare in trained models) and
+ * strides without their assembly loop. Out of line and -Os, once for all S. */
+static __attribute__((noinline)) void ws_pixels_c(const ws_out *o, const int8_t *x, int32_t xs, int32_t np,
+                                                  const int8_t *w, int32_t K, int32_t e, int32_t m, int32_t sh,
+                                                  int8_t *op) {
+  const int32_t out_c = o->out_c, out_off = o->out_off, lo = vgetq_lane_s32(o->lo, 0), hi = vgetq_lane_s32(o->hi, 0);
+  int32_t q, k;
+  for (q = 0; q < np; ++q, x += xs, op += out_c) {
+    int32_t a = e;
+    for (k = 0; k < K; k += 16) {
+      const mve_pred16_t pr = vctp8q((uint32_t)(K - k));
+      a = vmladavaq_s8(a, vldrbq_z_s8(x + k, pr), vldrbq_z_s8(w + k, pr));
+    }
+    *op = (int8_t)tfedge_clamp_i32(tfedge_mbqm(a, m, sh) + out_off, lo, hi);
+  }
+}
+TFEDGE_COLD_END
 
 /* Channels [0, n) (weight rows w, effective bias eb, multipliers and shifts from mult/shift, outputs at
  * out + channel) of np pixels. */
@@ -431,23 +464,16 @@ static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, c
     const int32_t e = eb[i], m = mult[i], sh = shift[i], ls = left && sh > 0 ? sh : 0, rs = sh > 0 ? 0 : sh;
     const int8_t *x = x0;
     int8_t *op = out + i;
-    if (np >= 4) /* whole groups of 4 pixels in assembly (x, op advance past them) */
-      ws_groups(&x, &op, np >> 2, xs - 16 * S, 4 * out_c, o, w0, w1, w2, w3, e, m, ls, rs, S);
-    if (np & 3) { /* the last 1-3 pixels; the spare lanes recompute the first of them */
-      const int32_t lanes = np & 3;
-      const int8_t *x1 = lanes > 1 ? x + xs : x, *x2 = lanes > 2 ? x + 2 * xs : x;
-      int32x4_t v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), vdupq_n_s32(ws_dot(x, w0, w1, w2, w3, S)), 1);
-      v = vsetq_lane_s32(ws_dot(x2, w0, w1, w2, w3, S), v, 2);
-      v = vshlq_r_s32(vaddq_n_s32(v, e), ls);
-      v = vqrdmulhq_n_s32(v, m);
-      if (rs) v = vrshlq_n_s32(vqaddq_s32(v, vshrq_n_s32(v, 31)), rs);
-      vstrbq_scatter_offset_p_s32(op, offs, vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi),
-                                  vctp32q((uint32_t)lanes));
+    if (!rs) { /* (rare) */
+      ws_pixels_c(o, x, xs, np, w, K, e, m, sh, op);
+      continue;
     }
+    /* groups of 4 pixels in assembly (x, op advance past them) */
+    if (np >= 4) ws_groups(&x, &op, np >> 2, 4 * out_c, o, w0, w1, w2, w3, e, m, rs, S);
+    if (np & 3) ws_group_c(x, xs, np & 3, op, offs, w0, w1, w2, w3, e, ls, m, rs, out_off, lo, hi, S);
   }
 }
 
-/* -funswitch-loops (not in -O2): the per-channel branches (rounding shift or not) leave the pixel loop */
 #define WS_FN(S)                                                                                                \
   static __attribute__((noinline, optimize("unswitch-loops"))) void ws##S(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np,        \
                                               const int8_t *w, int32_t K, const int32_t *eb, const int32_t *mult, \
@@ -461,20 +487,24 @@ WS_FN(4)
 
 static void ws_run(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np, const int8_t *w, int32_t K,
                    const int32_t *eb, const int32_t *mult, const int32_t *shift, int32_t n, int8_t *out) {
+  int32_t i;
+  /* a step count model.h leaves out (TFEDGE_MODEL_USES_MVE_CONV_WSn) is not linked; its layers (none, with the
+   * compiler's model.h) would take the C loop */
   switch ((K + 15) >> 4) {
-    /* a step count model.h leaves out (TFEDGE_MODEL_USES_MVE_CONV_WSn) is not reached: it faults, and its
-     * unrolled function is not linked */
-    case 1: if (!TFEDGE_USES(MVE_CONV_WS1)) __builtin_trap(); ws1(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
-    case 2: if (!TFEDGE_USES(MVE_CONV_WS2)) __builtin_trap(); ws2(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
-    case 3: if (!TFEDGE_USES(MVE_CONV_WS3)) __builtin_trap(); ws3(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
-    default: if (!TFEDGE_USES(MVE_CONV_WS4)) __builtin_trap(); ws4(o, x0, xs, np, w, K, eb, mult, shift, n, out); break;
+    case 1: if (TFEDGE_USES(MVE_CONV_WS1)) { ws1(o, x0, xs, np, w, K, eb, mult, shift, n, out); return; } break;
+    case 2: if (TFEDGE_USES(MVE_CONV_WS2)) { ws2(o, x0, xs, np, w, K, eb, mult, shift, n, out); return; } break;
+    case 3: if (TFEDGE_USES(MVE_CONV_WS3)) { ws3(o, x0, xs, np, w, K, eb, mult, shift, n, out); return; } break;
+    default: if (TFEDGE_USES(MVE_CONV_WS4)) { ws4(o, x0, xs, np, w, K, eb, mult, shift, n, out); return; } break;
   }
+  for (i = 0; i < n; ++i) ws_pixels_c(o, x0, xs, np, w + i * K, K, eb[i], mult[i], shift[i], out + i);
 }
 
-/* The input itself as the columns: 1x1, stride 1, no padding, output as wide as the input (rows contiguous). */
+/* The input itself as the columns: 1x1, stride 1, no padding, output as wide as the input (rows contiguous),
+ * in_c a multiple of 16 (the assembly reads pixels 16 S bytes apart; other 1x1 layers copy each pixel's
+ * steps into the block once, for all channels: mbv2_035's 56 -> 336 on 3x3 76 k instructions either way). */
 static int ws_in_place(const tfedge_conv_params *p) {
   return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
-         p->out_w == p->in_w;
+         p->out_w == p->in_w && p->in_c % 16 == 0;
 }
 
 /* 1x1 without padding (the strided shortcuts of residual nets): the columns are a plain copy of each pixel's
@@ -482,6 +512,23 @@ static int ws_in_place(const tfedge_conv_params *p) {
  * 104 k -> 72 k instructions, 32 -> 64 on 16x16: 53 k -> 50 k, against the 4-pixel matmul / column()). */
 static int ws_gather(const tfedge_conv_params *p) {
   return p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0;
+}
+
+/* Columns of np pixels from (*oyp, *oxp) on (advanced past them) of a 1x1 layer without padding: each pixel's
+ * kp = 16 S bytes copied whole (bytes past K meet zero weights), once for all output channels (strided
+ * shortcuts, and stride-1 layers whose in_c is not a multiple of 16: mbv2_035's 1x1 8 -> 48 on 24x24). */
+static __attribute__((noinline)) void ws_cols_1x1(const tfedge_conv_params *p, const int8_t *in_b, int32_t *oyp,
+                                                  int32_t *oxp, int32_t np, int32_t kp, int8_t *cols) {
+  const int32_t px = p->stride_w * p->in_c, row = p->stride_h * p->in_w * p->in_c, out_w = p->out_w;
+  int32_t oy = *oyp, ox = *oxp, q, k;
+  const int8_t *src = in_b + oy * row + ox * px;
+  for (q = 0; q < np; ++q, cols += kp) {
+    for (k = 0; k < kp; k += 16) vstrbq_s8(cols + k, vldrbq_s8(src + k));
+    src += px;
+    if (++ox == out_w) ox = 0, ++oy, src = in_b + oy * row;
+  }
+  *oyp = oy;
+  *oxp = ox;
 }
 
 /* Columns of np pixels from (*oy, *ox) on (advanced past them) for kernel rows of one run of <= 16 bytes
@@ -547,6 +594,7 @@ static __attribute__((noinline)) void ws_cols_short(const tfedge_conv_params *p,
   *oxp = ox;
 }
 
+TFEDGE_COLD_BEGIN
 static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin, int32_t c_count,
                     const int8_t *input, int8_t *output) {
   const int32_t K = p->k_h * p->k_w * p->in_c, kp = (K + 15) & ~15;
@@ -556,14 +604,13 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
   const int gather = ws_gather(p);
   int32_t eb_sum[p->arch_prep ? 1 : c_count];
   const int32_t *eb = p->arch_prep ? p->arch_prep + 1 + c_begin : eb_sum;
-  int8_t cols[in_place ? 16 : WS_PIX * kp + 16] __attribute__((aligned(16)));
+  const int32_t bp = kp > 32 ? WS_PIX : WS_BLOCK / kp; /* pixels per block */
+  int8_t cols[in_place ? 16 : bp * kp + 16] __attribute__((aligned(16)));
   ws_out o;
   int32_t b, g, q, k;
   o.lo = vdupq_n_s32(p->act_min);
   o.hi = vdupq_n_s32(p->act_max);
   o.offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->out_c);
-  o.act_min = p->act_min;
-  o.act_max = p->act_max;
   o.out_off = p->output_offset;
   o.out_c = p->out_c;
   o.left = tfedge_mve_any_left_shift(p->shift + c_begin, c_count);
@@ -579,21 +626,18 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
     }
     {
       int32_t oy = 0, ox = 0;
-      for (g = 0; g < pixels; g += WS_PIX) {
-        const int32_t np = tfedge_min_i32(WS_PIX, pixels - g);
-        if (gather) { /* 1x1, no padding: each pixel's in_c bytes copied whole (bytes past K meet zero weights) */
-          for (q = 0; q < np; ++q) {
-            const int8_t *src = in_b + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c;
-            int8_t *dst = cols + q * kp;
-            for (k = 0; k < kp; k += 16) vstrbq_s8(dst + k, vldrbq_s8(src + k));
-            if (++ox == p->out_w) ox = 0, ++oy;
-          }
+      for (g = 0; g < pixels; g += bp) {
+        const int32_t np = tfedge_min_i32(bp, pixels - g);
+        if (gather) {
+          ws_cols_1x1(p, in_b, &oy, &ox, np, kp, cols);
         } else if (short_rows) {
           ws_cols_short(p, in_b, &oy, &ox, np, kp, cols);
         } else
         for (q = 0; q < np; ++q) {
           int8_t *dst = cols + q * kp;
-          const int8_t *src = column(p, in_b, oy, ox, dst);
+          const int8_t *src;
+          if (!TFEDGE_USES(MVE_CONV_COLUMN)) __builtin_trap(); /* not reached: model.h names it for these layers */
+          src = column(p, in_b, oy, ox, dst);
           if (src != dst) tfedge_mve_copy(dst, src, K);
           if (++ox == p->out_w) ox = 0, ++oy;
         }
@@ -601,6 +645,42 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
       }
     }
   }
+}
+TFEDGE_COLD_END
+
+/* The 1-4 im2col columns of the pixels from (*oyp, *oxp) on (advanced past them): short kernel rows (first
+ * layers) copied by ws_cols_short, 1x1 windows without padding read in place, any other window (model.h's
+ * MVE_CONV_COLUMN) copied row by row inside the image and by column() at its borders. */
+static inline __attribute__((always_inline)) void mm_cols(const tfedge_conv_params *p, const int8_t *in_b, int32_t *oyp, int32_t *oxp,
+                                              int32_t count, int8_t *cols, const int8_t *col[PIX]) {
+  const int32_t in_c = p->in_c, run = p->k_w * in_c, K = p->k_h * run;
+  const int32_t row_step = p->dil_h * p->in_w * in_c, span_h = (p->k_h - 1) * p->dil_h;
+  int32_t oy = *oyp, ox = *oxp, j, ky;
+  if (p->dil_w == 1 && run <= 16 && p->k_h > 1) { /* 1-row windows of short rows: column() reads them in place */
+    ws_cols_short(p, in_b, oyp, oxp, count, K, cols);
+    for (j = 0; j < count; ++j) col[j] = cols + j * K;
+    return;
+  }
+  for (j = 0; j < count; ++j) {
+    const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+    if (ws_gather(p)) {
+      col[j] = in_b + (y0 * p->in_w + x0) * in_c;
+    } else if (!TFEDGE_USES(MVE_CONV_COLUMN)) {
+      __builtin_trap(); /* not reached: model.h names it for these layers */
+    } else if (p->dil_w == 1 && run > 16 && p->k_h > 1 && y0 >= 0 && y0 + span_h < p->in_h && x0 >= 0 &&
+               x0 + p->k_w <= p->in_w) {
+      /* inside the image: each kernel row is one run, copied without column()'s border logic */
+      const int8_t *src = in_b + (y0 * p->in_w + x0) * in_c;
+      int8_t *dst = cols + j * K;
+      for (ky = 0; ky < p->k_h; ++ky, src += row_step, dst += run) tfedge_mve_copy(dst, src, run);
+      col[j] = cols + j * K;
+    } else {
+      col[j] = column(p, in_b, oy, ox, cols + j * K);
+    }
+    if (++ox == p->out_w) ox = 0, ++oy;
+  }
+  *oyp = oy;
+  *oxp = ox;
 }
 
 /* Output channels [c_begin, c_begin + c_count) through im2col + matmul; row i of `weights` belongs to
@@ -618,10 +698,7 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
   const int32_t left = tfedge_mve_any_left_shift(p->shift + c_begin, c_count);
   const int32_t pixels = p->out_h * p->out_w;
   const int32_t chunk = tfedge_min_i32(OC_CHUNK, c_count);
-  const int32_t run = p->k_w * p->in_c, row_step = p->dil_h * p->in_w * p->in_c, span_h = (p->k_h - 1) * p->dil_h;
-  const int long_rows = p->dil_w == 1 && run > 16 && p->k_h > 1; /* 1-row windows are read in place */
-  const int short_rows = p->dil_w == 1 && run <= 16 && p->k_h > 1;
-  int32_t b, c0, g, j;
+  int32_t b, c0, g;
   { /* sized to the layer: the stack high-water mark is part of the RAM a model needs */
     int8_t cols[PIX * K + 16] __attribute__((aligned(16))); /* + ws_cols_short's last 16-byte store */
     int32_t eb_sum[p->arch_prep ? 1 : chunk];
@@ -637,24 +714,7 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
         for (g = 0; g < pixels; g += PIX) {
           const int32_t count = tfedge_min_i32(PIX, pixels - g);
           const int8_t *col[PIX];
-          if (short_rows) { /* the first layers' short kernel rows: as the weights-stationary columns */
-            ws_cols_short(p, in_b, &oy, &ox, count, K, cols);
-            for (j = 0; j < count; ++j) col[j] = cols + j * K;
-          } else
-          for (j = 0; j < count; ++j) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
-            if (long_rows && y0 >= 0 && y0 + span_h < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w) {
-              /* inside the image: each kernel row is one run, copied without column()'s border logic */
-              const int8_t *src = in_b + (y0 * p->in_w + x0) * p->in_c;
-              int8_t *dst = cols + j * K;
-              int32_t ky;
-              for (ky = 0; ky < p->k_h; ++ky, src += row_step, dst += run) tfedge_mve_copy(dst, src, run);
-              col[j] = cols + j * K;
-            } else {
-              col[j] = column(p, in_b, oy, ox, cols + j * K);
-            }
-            if (++ox == p->out_w) ox = 0, ++oy;
-          }
+          mm_cols(p, in_b, &oy, &ox, count, cols, col);
           matmul(w, K, col, eb, n, acc, count);
           requant4(p, acc, c0, n, count, left, out_b + g * p->out_c);
         }
