@@ -74,35 +74,58 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
     layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
     excluded: set[int] = set()
     kernel_scratch: dict[int, int] = {}  # operator index -> bytes: the variants' scratch, planned in the arena
+    tables: dict[int, int] = {}  # operator index -> bytes of its requantization tables expanded into the arena
+    full_tables: set[int] = set()  # operator indices whose expansion would break the RAM target: full tables in flash
     stage_choice = None  # decided once the layer-by-layer plan is settled (stage_plan.choose_stage)
     while True:  # a layer whose kernel call the in-place row loop cannot wrap is planned again without it;
         # the kernel scratch each layer's variant needs is only known from codegen: plan again with it
         stage = stage_choice.stage if stage_choice else None
-        ordered, plan = schedule(g, layers, excluded_ops=frozenset(excluded), kernel_scratch=kernel_scratch, stage=stage)
+        ordered, plan = schedule(g, layers, excluded_ops=frozenset(excluded), kernel_scratch=kernel_scratch, stage=stage,
+                                 tables=tables)
         try:
-            model_c, model_h, emitted, flash, needs = codegen.generate(g, ordered, plan, profile_hooks=profile_hooks,
-                                                                      arch=arch, compress_weights=compress_weights,
-                                                                      weights=weights, weights_by_layer=by_layer)
+            model_c, model_h, emitted, flash, needs, table_needs = codegen.generate(
+                g, ordered, plan, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights,
+                weights=weights, weights_by_layer=by_layer, full_tables=frozenset(full_tables))
         except CannotRunInPlace as exc:
             excluded.add(exc.op_index)
             stage_choice = None if stage else stage_choice  # a stage layer's call cannot be wrapped: choose again
             continue
         except ValueError as exc:  # a value that cannot be represented in C: refuse rather than emit it
             raise ModelError(f"{g.name}: cannot generate C: {exc}") from None
-        if needs == kernel_scratch:
+        if needs == kernel_scratch and table_needs == tables:
             if stage_choice is None and (patches != "off" or stream_input):
                 stage_choice = stage_plan.choose_stage(g, ordered, plan, kernel_scratch, frozenset(excluded), patches=patches,
                                                        ram_budget=ram_budget, stream=stream_input, arch=arch)
                 if stage_choice.stage is not None:
                     layers = ordered  # the stage is the prefix of this order
                     continue
+            refused = _tables_over_ram(g, ordered, plan, kernel_scratch, frozenset(excluded), stage, arch, ram_budget)
+            if refused:
+                full_tables |= refused
+                continue
             break
-        kernel_scratch = needs
+        kernel_scratch, tables = needs, table_needs
     layers = ordered
     report = _report(g, layers, plan, [_label_arch_path(layer, arch) for layer in emitted], flash)
     if stage_choice is not None:
         report["patches"] = stage_plan.report(stage_choice, plan, layers, report["layers"], g)
     return {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
+
+
+def _tables_over_ram(g: Graph, layers, plan, kernel_scratch: dict[int, int], excluded: frozenset[int], stage, arch: str,
+                     ram_budget: int | None) -> set[int]:
+    """Operator indices whose expanded tables lift the arena past the RAM target (ram_budget, or 0.6x the estimate
+    of TFLM's arena, stage_plan.tflm_arena_estimate, a lower bound) and past the arena without expansions: those
+    layers keep their tables whole in flash. Empty when the plan is within that limit."""
+    if not plan.tables:
+        return set()
+    _, without = schedule(g, layers, excluded_ops=excluded, kernel_scratch=kernel_scratch, stage=stage)
+    target = ram_budget if ram_budget is not None else int(stage_plan.RAM_SHARE * stage_plan.tflm_arena_estimate(g, layers))
+    limit = max(target, without.arena_bytes)
+    if plan.arena_bytes <= limit:
+        return set()
+    over = {layers[i].index for i, b in plan.tables.items() if b.offset + b.size > limit}
+    return over or {layers[i].index for i in plan.tables}
 
 
 def _weights_option(weights: str | None, compress_weights: bool | None) -> tuple[bool | None, str | None]:

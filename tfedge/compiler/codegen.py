@@ -8,7 +8,7 @@ import re
 import numpy as np
 
 from tfedge.compiler.graph import Graph, Op
-from tfedge.compiler import patches, variants_mve
+from tfedge.compiler import patches, variants, variants_mve
 from tfedge.compiler.inplace import CannotRunInPlace, fused_call, row_call
 from tfedge.compiler.ops import REGISTRY, Layer
 from tfedge.compiler.planner import Plan
@@ -73,6 +73,9 @@ class EmitContext:
         self._const_tensors: dict[int, str] = {}
         self.init: list[str] = []  # statements of tfedge_model_init (resetting state tensors)
         self._states: set[int] = set()
+        self.table_needs: dict[int, int] = {}  # operator index -> bytes of its tables expanded in the arena
+        self.prologues: dict[int, list[str]] = {}  # layer -> statements run once per inference before its first call
+        self.full_tables: frozenset[int] = frozenset()  # operator indices keeping their tables in flash in full (RAM)
 
     def _count(self, kind: str, nbytes: int) -> None:
         self.flash_bytes += nbytes
@@ -124,6 +127,23 @@ class EmitContext:
         self.decls.append(f"static const tfedge_requant_ch {name}[{max(len(rows), 1)}] = {{{items}}};")
         self._count("tables", 16 * max(len(rows), 1))
         return name
+
+    def expands_tables(self) -> bool:
+        """Whether the layer being emitted keeps its requantization tables compact in flash and expands them into
+        the arena (variants.EXPAND_ARCHS; not where the RAM check of compiler.generate_sources refused it)."""
+        return self.arch in variants.EXPAND_ARCHS and self.layers[self.layer].index not in self.full_tables
+
+    def expanded(self, nbytes: int, function: str, args: list[str | int], parts: tuple[int, ...] = (0,)) -> list[str]:
+        """The arena buffer (nbytes) the layer's tables are expanded into by `function(*args, *destinations)` once
+        per inference before the layer's first call: one destination pointer per part (byte offsets in the
+        buffer), returned for the params; NULL until the plan has the buffer (as scratch)."""
+        self.table_needs[self.layers[self.layer].index] = int(nbytes)
+        b = self.plan.tables.get(self.layer)
+        ok = b is not None and b.size >= nbytes
+        dsts = [f"(void *)(tfedge_arena + {c_int(b.offset + part)})" if ok else "NULL" for part in parts]
+        text = [a if isinstance(a, str) else c_int(a) for a in args]
+        self.prologues.setdefault(self.layer, []).append(f"{function}({', '.join([*text, *dsts])});")
+        return dsts
 
     def scratch(self, nbytes: int) -> str:
         """The layer's kernel scratch: its buffer in the arena plan. Records the need; until the plan has a
@@ -186,12 +206,13 @@ class EmitContext:
 
 def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool = False,
              arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None,
-             weights_by_layer: dict[int, str] | None = None
-             ) -> tuple[str, str, list[Layer], dict[int, dict[str, int]], dict[int, int]]:
+             weights_by_layer: dict[int, str] | None = None, full_tables: frozenset[int] = frozenset()
+             ) -> tuple[str, str, list[Layer], dict[int, dict[str, int]], dict[int, int], dict[int, int]]:
     """(model.c, model.h, the emitted layers, const bytes per layer and kind (FLASH_KINDS), kernel scratch
-    bytes per operator index). The C is only valid when the plan already holds those scratch buffers (see
-    compiler.generate_sources)."""
+    bytes and expanded-table bytes per operator index). The C is only valid when the plan already holds those
+    buffers (see compiler.generate_sources). full_tables: operator indices whose tables stay whole in flash."""
     ctx = EmitContext(graph, plan, layers, arch)
+    ctx.full_tables = full_tables
     ctx.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
     ctx.weights = weights  # packed conv/FC weight storage: int8 unless "int16" (variants.WEIGHTS)
     ctx.weights_by_layer = weights_by_layer or {}  # layer index -> storage (`auto`: variants.auto_storage)
@@ -229,6 +250,8 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
     if profile_hooks:
         out.append("#ifndef TFEDGE_PROFILE_LAYERS\n#define TFEDGE_PROFILE_LAYERS 1\n#endif")
     out.append('#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n#include "model.h"\n#include "tfedge_kernels.h"')
+    if ctx.prologues:
+        out.append('#include "tfedge_requant_expand.h"')
     if stage is not None:
         out.append('#include "tfedge_patch.h"')
     out.extend(f'#include "tfedge_{k}_body.h"' for k in sorted(ctx.includes))
@@ -250,9 +273,11 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
                "#define TFEDGE_LAYER(i) ((void)0)\n#endif\n")
     out.append("int tfedge_model_init(void) {\n" + "".join(line + "\n" for line in ctx.init) + "  return 0;\n}\n")
     out.append("int tfedge_model_invoke(void) {")
+    hosts = call_hosts(plan, len(layers))
     for i, (op, layer) in enumerate(zip(layers, emitted)):
         out.append(f"  /* layer {i}: {op.kind} (operator {op.index}) */")
         out.append(f"  TFEDGE_LAYER({i});")
+        out.extend(f"  {line}" for k in range(len(layers)) if hosts[k] == i for line in ctx.prologues.get(k, []))
         out.append(f"  {layer.call}")
     out.append(f"  TFEDGE_LAYER({len(layers)});")
     out.append("  return 0;\n}\n")
@@ -263,7 +288,20 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
                "#ifndef TFEDGE_GENERATED_MODEL_H\n#define TFEDGE_GENERATED_MODEL_H\n#include \"tfedge_model.h\"\n"
                f"#define TFEDGE_MODEL_ARENA_BYTES {c_int(plan.arena_bytes)}u\n"
                f"#define TFEDGE_MODEL_NUM_LAYERS {len(layers)}\n{_uses(emitted)}#endif\n")
-    return model_c, model_h, emitted, ctx.flash_parts, ctx.scratch_needs
+    return model_c, model_h, emitted, ctx.flash_parts, ctx.scratch_needs, ctx.table_needs
+
+
+def call_hosts(plan: Plan, n: int) -> list[int]:
+    """Per layer the layer whose statement in invoke() first calls its kernel: itself, or the first layer of the
+    patch stage / residual block run by rows it belongs to (expanded tables are written before that call)."""
+    hosts = list(range(n))
+    for i, block in plan.fused.items():
+        for k in range(i, block.add + 1):
+            hosts[k] = i
+    if plan.stage is not None:
+        for k in range(plan.stage.last + 1):
+            hosts[k] = 0
+    return hosts
 
 
 USES = ("W16", "CONV_PAIR", "CONV_K27", "CONV_1X1W", "CONV_ODD", "CONV_PX1", "DW_PIXEL", "DW_BAND3", "DW_BANDK", "FC_BLOCKED", "FC_WHOLE", *variants_mve.USES)  # the optional kernel paths (firmware/runtime/include/tfedge_uses.h)

@@ -21,6 +21,7 @@ import numpy as np
 
 from tfedge.compiler.arch import kernel_folder
 
+EXPAND_ARCHS = ("dsp", "mve", "armv6m")  # requantization tables compact in flash, expanded into the arena (portable/requant_expand.c)
 FAST_ARCHS = ("dsp",)  # cores whose kernels use the packed layouts and requantization records (mve: its own conv_s8_nhwc)
 E_MIN = 2  # right shifts from which the one-shift requantization is exact (2^(e-2) must be an integer)
 K_HI_LIMIT = 1 << 30  # |k_hi| below this: acc * mult + k_hi * 2^32 cannot leave int64 (e <= 24 for every zero point)
@@ -84,6 +85,7 @@ class Records:
     rows: list[list[int]]  # tfedge_requant_ch per channel, padded with zero records to a multiple of 4
     general: int  # channels on TFLM's two-step form (the kernels' per-channel slow path)
     constant: int  # channels whose record outputs a constant (mult 0)
+    compact: "CompactTables | None" = None  # the same records as compact flash words (compact_records)
 
 
 def channel_record(bias: int, m: int, s: int, zp: int, const: int | None = None) -> list[int]:
@@ -110,7 +112,104 @@ def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int]
     rows = [channel_record(int(b[c]), int(m), int(s), output_zp, consts[c]) for c, (m, s) in enumerate(zip(mults, shifts))]
     general = sum(r[3] >= GENERAL for r in rows)
     rows += [[0, 0, 0, 0]] * (-n % 4)  # padded to whole channel pairs / row groups (zero bias)
-    return Records(rows, general, sum(c is not None for c in consts))
+    return Records(rows, general, sum(c is not None for c in consts), compact_records(bias, mults, shifts, consts))
+
+
+# ---- compact requantization tables (portable/requant_expand.c; docs/kernels.md) ----------------------------
+# In flash a channel is 2 words: bias << 5 | code (bias 27-bit signed, code = -TFLite's shift, a right shift of
+# 0..31) and the multiplier (0 in a record table: a constant channel, its value in the bias field). model.c
+# expands them into the arena before the layer's first call, in the layout the kernels read.
+BIAS_BITS = 27
+CODE_BITS = 5
+
+
+@dataclass(frozen=True)
+class CompactTables:
+    function: str  # the C expansion function (portable/requant_expand.c)
+    words: np.ndarray | None  # int32 flash words (None: the layer has no bias, per-tensor)
+    args: tuple[int, ...]  # its integer arguments after the words pointer and before the destination
+    per_tensor: bool
+
+
+def channel_words(bias: int, m: int, s: int, const: int | None = None) -> tuple[int, int] | None:
+    """The 2 compact words of one channel, or None when it does not fit: a bias outside 27 bits, a left shift or
+    a right shift over 31, a zero multiplier on a channel not proven constant (0 marks constants)."""
+    if const is not None:
+        return int(const) << CODE_BITS, 0
+    lim = 1 << (BIAS_BITS - 1)
+    if not -lim <= bias < lim or not -31 <= s <= 0 or m == 0:
+        return None
+    return (int(bias) << CODE_BITS) | -int(s), int(m)
+
+
+def compact_words(bias: np.ndarray | None, mults: list[int], shifts: list[int],
+                  consts: list[int | None] | None = None) -> np.ndarray | None:
+    """[n][2] int32 compact channels, or None when one channel does not fit (channel_words)."""
+    n = len(mults)
+    b = np.zeros(n, np.int64) if bias is None else np.asarray(bias, np.int64)
+    cs = consts or [None] * n
+    words = [channel_words(int(b[c]), int(mults[c]), int(shifts[c]), cs[c]) for c in range(n)]
+    if any(w is None for w in words):
+        return None
+    return np.asarray(words, np.int64).astype(np.uint32).view(np.int32).reshape(-1)
+
+
+def per_tensor(mults: list[int], shifts: list[int], consts: list[int | None] | None = None) -> bool:
+    """One multiplier and shift for every channel and no constant channel: 4 bytes of bias per channel suffice."""
+    return (len(mults) > 0 and len(set(mults)) == 1 and len(set(shifts)) == 1 and -31 <= shifts[0]
+            and not any(c is not None for c in consts or []))
+
+
+def compact_records(bias: np.ndarray | None, mults: list[int], shifts: list[int],
+                    consts: list[int | None] | None = None) -> CompactTables | None:
+    """The compact form of requant_records' table (the output zero point and the padding are arguments of
+    the expansion call), or None when a channel does not fit: that layer keeps the full records in flash."""
+    n = len(mults)
+    if n == 0:
+        return None
+    pad = n + (-n % 4)
+    if per_tensor(mults, shifts, consts):
+        words = None if bias is None else np.asarray(bias, np.int64).astype(np.int32)
+        return CompactTables("tfedge_requant_expand_records_tensor", words, (n, pad, int(mults[0]), int(shifts[0])), True)
+    words = compact_words(bias, mults, shifts, consts)
+    return None if words is None else CompactTables("tfedge_requant_expand_records", words, (n, pad), False)
+
+
+def compact_arrays(bias: np.ndarray | None, mults: list[int], shifts: list[int]) -> CompactTables | None:
+    """The plain kernels' bias/mult/shift arrays (n each) compact: per channel 2 words, or for a per-tensor layer
+    only the mult/shift fill (its bias stays the flash array); None when a channel does not fit."""
+    n = len(mults)
+    if n == 0:
+        return None
+    if per_tensor(mults, shifts):
+        return CompactTables("tfedge_requant_fill_arrays", None, (n, int(mults[0]), int(shifts[0])), True)
+    words = compact_words(bias, mults, shifts)
+    return None if words is None else CompactTables("tfedge_requant_expand_arrays", words, (n,), False)
+
+
+def expand_records(t: CompactTables, zp: int) -> list[list[int]]:
+    """What tfedge_requant_expand_records(_tensor) writes (tests: the round trip against requant_records)."""
+    if t.per_tensor:
+        n, pad, m, s = t.args
+        b = [0] * n if t.words is None else [int(v) for v in t.words]
+        return [channel_record(b[c], m, s, zp) for c in range(n)] + [[0, 0, 0, 0]] * (pad - n)
+    n, pad = t.args
+    w = t.words.reshape(-1, 2)
+    rows = []
+    for w0, m in w.tolist():
+        value, code = w0 >> CODE_BITS, w0 & ((1 << CODE_BITS) - 1)
+        rows.append(channel_record(0, 0, 0, zp, value) if m == 0 else channel_record(value, m, -code, zp))
+    return rows + [[0, 0, 0, 0]] * (pad - n)
+
+
+def expand_arrays(t: CompactTables, bias: np.ndarray | None) -> tuple[list[int], list[int], list[int]]:
+    """What tfedge_requant_expand_arrays / _fill_arrays give the kernel: (bias, mult, shift) per channel; bias:
+    the flash array a per-tensor layer keeps."""
+    if t.per_tensor:
+        n, m, s = t.args
+        return ([0] * n if bias is None else [int(v) for v in bias]), [m] * n, [s] * n
+    w = t.words.reshape(-1, 2).tolist()
+    return [w0 >> CODE_BITS for w0, _ in w], [m for _, m in w], [-(w0 & 31) for w0, _ in w]
 
 
 def pack_conv_weights(w: np.ndarray, wide: bool = True) -> np.ndarray:

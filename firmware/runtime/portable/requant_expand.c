@@ -1,0 +1,72 @@
+/* Requantization tables kept compact in flash and expanded into the arena once per inference, right before
+ * a layer's first kernel call (model.c; docs/kernels.md "Compact requantization tables"). The expanded
+ * copies have exactly the layout the kernels read, so no kernel changes.
+ *
+ * Compact channel (2 words): word 0 = bias << 5 | code, bias a 27-bit signed value, code = -TFLite's shift
+ * (right shifts 0..31); word 1 = the multiplier. For the records of the packed kernels a word 1 of 0 marks
+ * a provably constant channel whose constant output is the bias field. */
+#include "tfedge_kernels.h"
+#include "tfedge_requant_expand.h"
+
+/* tfedge/compiler/variants.py channel_record: the one-SMLAL form where it is exact (right shift e >= 2,
+ * mult >= 2^30, |k_hi| < 2^30 with k_hi = (2 zp + 1) 2^(e-2)), else TFLM's two-step form (GENERAL). */
+static inline void record(int32_t bias, int32_t mult, int32_t e, int32_t zp, tfedge_requant_ch *r) {
+  const int32_t odd = 2 * zp + 1; /* |odd| <= 255: exact below 2^30 for every e <= 24 */
+  r->bias = bias;
+  r->mult = mult;
+  if (e >= 2 && mult >= (1 << 30) && (e <= 24 || (odd < (1 << (32 - e)) && -odd < (1 << (32 - e))))) {
+    r->k_hi = (int32_t)((uint32_t)odd << (e - 2));
+    r->shift = e - 1;
+  } else {
+    r->k_hi = -e;
+    r->shift = TFEDGE_RQ_GENERAL;
+  }
+}
+
+static void zero_records(tfedge_requant_ch *r, int32_t n) {
+  for (; n > 0; --n, ++r) r->bias = r->mult = r->k_hi = r->shift = 0;
+}
+
+void tfedge_requant_expand_records(const int32_t *compact, int32_t n, int32_t n_pad, int32_t zp,
+                                   tfedge_requant_ch *rq) {
+  int32_t c;
+  for (c = 0; c < n; ++c, compact += 2) {
+    const int32_t w0 = compact[0], mult = compact[1];
+    if (mult == 0) { /* constant channel: the preset alone gives the bias field's value */
+      rq[c].bias = rq[c].mult = 0;
+      rq[c].k_hi = 2 * (w0 >> 5) + 1;
+      rq[c].shift = 1;
+    } else {
+      record(w0 >> 5, mult, w0 & 31, zp, rq + c);
+    }
+  }
+  zero_records(rq + n, n_pad - n);
+}
+
+void tfedge_requant_expand_records_tensor(const int32_t *bias, int32_t n, int32_t n_pad, int32_t mult,
+                                          int32_t shift, int32_t zp, tfedge_requant_ch *rq) {
+  int32_t c;
+  record(bias ? bias[0] : 0, mult, -shift, zp, rq); /* the layer's one multiplier: k_hi and shift once */
+  for (c = 1; c < n; ++c) {
+    rq[c] = rq[0];
+    rq[c].bias = bias ? bias[c] : 0;
+  }
+  zero_records(rq + n, n_pad - n);
+}
+
+void tfedge_requant_expand_arrays(const int32_t *compact, int32_t n, int32_t *bias, int32_t *mult, int32_t *shift) {
+  int32_t c;
+  for (c = 0; c < n; ++c, compact += 2) {
+    bias[c] = compact[0] >> 5;
+    shift[c] = -(compact[0] & 31);
+    mult[c] = compact[1];
+  }
+}
+
+void tfedge_requant_fill_arrays(int32_t n, int32_t mult_value, int32_t shift_value, int32_t *mult, int32_t *shift) {
+  int32_t c;
+  for (c = 0; c < n; ++c) {
+    mult[c] = mult_value;
+    shift[c] = shift_value;
+  }
+}
