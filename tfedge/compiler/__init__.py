@@ -261,7 +261,7 @@ def _report(g: Graph, layers, plan, emitted, parts: dict[int, dict[str, int]]) -
             "index": i, "op": op.kind, "operator_index": op.index, "keras_layers": keras_layers.get(op.index, []),
             "name": layer_label(keras_layers.get(op.index, [])) or f"operator {op.index}",
             "kernel": layer.kernel, "variant": layer.variant,
-            "variant_reason": layer.variant_reason,
+            "variant_reason": "; ".join(r for r in (layer.variant_reason, layer.tables_note) if r),
             "input_shapes": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
             "output_shape": list(g.tensors[op.outputs[0]].shape) if op.outputs else [],
             "macs": layer.macs + dropped.get(op.index, {}).get("macs_saved", 0),  # nominal: the model's own

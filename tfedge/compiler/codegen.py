@@ -76,6 +76,7 @@ class EmitContext:
         self.table_needs: dict[int, int] = {}  # operator index -> bytes of its tables expanded in the arena
         self.prologues: dict[int, list[str]] = {}  # layer -> statements run once per inference before its first call
         self.full_tables: frozenset[int] = frozenset()  # operator indices keeping their tables in flash in full (RAM)
+        self.table_note = ""  # the layer's requantization tables in the compile report's variant_reason
 
     def _count(self, kind: str, nbytes: int) -> None:
         self.flash_bytes += nbytes
@@ -138,6 +139,8 @@ class EmitContext:
         per inference before the layer's first call: one destination pointer per part (byte offsets in the
         buffer), returned for the params; NULL until the plan has the buffer (as scratch)."""
         self.table_needs[self.layers[self.layer].index] = int(nbytes)
+        self.table_note = (f"requantization tables compact in flash, expanded by {function} into {nbytes} B of "
+                           "arena once per inference (docs/kernels.md)")
         b = self.plan.tables.get(self.layer)
         ok = b is not None and b.size >= nbytes
         dsts = [f"(void *)(tfedge_arena + {c_int(b.offset + part)})" if ok else "NULL" for part in parts]
@@ -219,7 +222,9 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
     emitted: list[Layer] = []
     for i, op in enumerate(layers):
         ctx.layer = i
+        ctx.table_note = ""  # set by the conv/FC emitters (ops/packed.py): compact or whole tables, and why
         layer = REGISTRY[op.kind].emit(op, graph, ctx)
+        layer.tables_note = ctx.table_note
         how = plan.inplace.get(i)
         if how is not None and how.by_rows:  # output over its input, a few rows at a time (inplace.py)
             call = row_call(layer.call, plan.scratch[i].offset, how.lag, how.rows, how.in_offset)

@@ -131,24 +131,24 @@ class CompactTables:
     per_tensor: bool
 
 
-def channel_words(bias: int, m: int, s: int, const: int | None = None) -> tuple[int, int] | None:
+def channel_words(bias: int, m: int, s: int, const: int | None = None, records: bool = True) -> tuple[int, int] | None:
     """The 2 compact words of one channel, or None when it does not fit: a bias outside 27 bits, a left shift or
-    a right shift over 31, a zero multiplier on a channel not proven constant (0 marks constants)."""
+    a right shift over 31, in a record table a zero multiplier on a channel not proven constant (0 marks them)."""
     if const is not None:
         return int(const) << CODE_BITS, 0
     lim = 1 << (BIAS_BITS - 1)
-    if not -lim <= bias < lim or not -31 <= s <= 0 or m == 0:
+    if not -lim <= bias < lim or not -31 <= s <= 0 or (records and m == 0):
         return None
     return (int(bias) << CODE_BITS) | -int(s), int(m)
 
 
 def compact_words(bias: np.ndarray | None, mults: list[int], shifts: list[int],
-                  consts: list[int | None] | None = None) -> np.ndarray | None:
+                  consts: list[int | None] | None = None, records: bool = True) -> np.ndarray | None:
     """[n][2] int32 compact channels, or None when one channel does not fit (channel_words)."""
     n = len(mults)
     b = np.zeros(n, np.int64) if bias is None else np.asarray(bias, np.int64)
     cs = consts or [None] * n
-    words = [channel_words(int(b[c]), int(mults[c]), int(shifts[c]), cs[c]) for c in range(n)]
+    words = [channel_words(int(b[c]), int(mults[c]), int(shifts[c]), cs[c], records) for c in range(n)]
     if any(w is None for w in words):
         return None
     return np.asarray(words, np.int64).astype(np.uint32).view(np.int32).reshape(-1)
@@ -183,7 +183,7 @@ def compact_arrays(bias: np.ndarray | None, mults: list[int], shifts: list[int])
         return None
     if per_tensor(mults, shifts):
         return CompactTables("tfedge_requant_fill_arrays", None, (n, int(mults[0]), int(shifts[0])), True)
-    words = compact_words(bias, mults, shifts)
+    words = compact_words(bias, mults, shifts, records=False)  # (no constant marker: a zero multiplier is one)
     return None if words is None else CompactTables("tfedge_requant_expand_arrays", words, (n,), False)
 
 
@@ -241,6 +241,23 @@ def pack_fc_weights(w: np.ndarray, wide: bool = True) -> np.ndarray:
     rows[:out_f, :k] = w
     groups = rows.reshape(-1, 4, kp // 4, 4)[:, :, :, [0, 2, 1, 3] if wide else [0, 1, 2, 3]]
     return groups.transpose(0, 2, 1, 3).reshape(-1)
+
+
+TINY_FC_MACS = 256  # FC layers up to this many weights may run the plain loops when the packed padding is large
+
+
+def fc_padding_costs(in_f: int, out_f: int) -> bool:
+    """A tiny FC layer (<= TINY_FC_MACS weights) whose packed layout (rows in groups of 4, inputs padded to 4)
+    stores over 2x its weights: it runs the plain kernel on its int8 weights instead, a few hundred MACs
+    at most (hello_world's 1 -> 16 and 16 -> 1 layers: 64 B packed each for 16 B of weights)."""
+    padded = (out_f + 3) // 4 * 4 * ((in_f + 3) // 4 * 4)
+    return in_f * out_f <= TINY_FC_MACS and padded > 2 * in_f * out_f
+
+
+def plain_fc_choice(arch: str) -> Choice:
+    """The plain FULLY_CONNECTED kernel for a layer fc_padding_costs keeps off the packed one."""
+    return _plain("fully_connected_s8", arch, "a tiny layer whose packed rows would be mostly padding: plain loops on "
+                  "its int8 weights")
 
 
 WEIGHTS = ("int8", "int16", "codebook4")  # weight storage (compile_model(weights=...), --weights; also auto[:BYTES])

@@ -63,7 +63,8 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
         return packed_fc(ctx, x, y, w.data, folded, fm, fs, consts, act, batches, io)
     before = ctx.flash_bytes
     clustered = compress.emit(ctx, w.data, "fc")  # <= 16 values per row: 4-bit indices + codebook (compress.py)
-    choice = clustered[0] if clustered else variants.fc_choice(ctx.arch, in_f, out_f)
+    choice = clustered[0] if clustered else (variants.plain_fc_choice(ctx.arch) if ctx.arch in variants.FAST_ARCHS
+                                             else variants.fc_choice(ctx.arch, in_f, out_f))
     params = dict(batches=batches, in_features=in_f, out_features=out_f, output_offset=y.q_zero,
                   act_min=act[0], act_max=act[1], per_channel=int(per_channel),
                   weights="NULL" if clustered else ctx.array("int8_t", w.data, "weights"))

@@ -20,7 +20,10 @@ def storage(ctx) -> str:
 
 
 def packs(ctx, rows: np.ndarray, kind: str) -> bool:
-    """The layer's weights go to the packed kernels: a fast arch, and compress.emit would not cluster them."""
+    """The layer's weights go to the packed kernels: a fast arch, compress.emit would not cluster them, and (FC)
+    the packed padding would not outweigh the weights of a tiny layer (variants.fc_padding_costs)."""
+    if kind == "fc" and variants.fc_padding_costs(rows.shape[1], rows.shape[0]):
+        return False
     return ctx.arch in variants.FAST_ARCHS and compress.codebook_for(ctx, rows, kind) is None
 
 
@@ -29,9 +32,21 @@ def rq_fields(ctx, records: variants.Records, zp: int) -> dict:
     (ctx.expands_tables), else the full records in flash."""
     t = records.compact if ctx.expands_tables() else None
     if t is None:
+        _full_note(ctx, records.compact is None and bool(records.rows))
         return {"rq": ctx.records(records.rows)}
     src = "NULL" if t.words is None else ctx.array("int32_t", t.words, "rqc")
     return {"rq": ctx.expanded(16 * len(records.rows), t.function, [src, *t.args, zp])[0]}
+
+
+def _full_note(ctx, unfit: bool) -> None:
+    """Why a layer of an expanding arch keeps its requantization tables whole in flash (compile report)."""
+    if ctx.arch not in variants.EXPAND_ARCHS:
+        return
+    if unfit:
+        ctx.table_note = ("requantization tables whole in flash: a channel does not fit the compact form (bias over "
+                          "27 bits, a left shift, a zero multiplier)")
+    elif not ctx.expands_tables():
+        ctx.table_note = "requantization tables whole in flash: expanding them would lift the arena past 0.6x TFLM's"
 
 
 def requant_arrays(ctx, bias, mults: list[int], shifts: list[int], const_shape: bool) -> dict:
@@ -41,6 +56,8 @@ def requant_arrays(ctx, bias, mults: list[int], shifts: list[int], const_shape: 
     t = variants.compact_arrays(bias, mults, shifts) if ctx.expands_tables() and not const_shape else None
     flash_bias = ctx.array("int32_t", bias, "bias") if bias is not None and (t is None or t.per_tensor) else "NULL"
     if t is None:
+        if not const_shape:
+            _full_note(ctx, variants.compact_arrays(bias, mults, shifts) is None)
         return dict(bias=flash_bias, mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"))
     n = len(mults)
     if t.per_tensor:  # mult and shift filled, the bias (4 B per channel) read from flash

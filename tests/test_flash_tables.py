@@ -1,0 +1,183 @@
+"""Compact requantization tables (variants.compact_records / compact_arrays, portable/requant_expand.c): the flash
+form round-trips to the tables the kernels read, in Python and in C, and models with each kind of channel (fast,
+constant, general, per-tensor, a channel outside the compact form that keeps the full tables) run bit-exact on the host against
+TFLM and on the M4 and M55 boards against the host."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from test_arch_dsp import _case_model, _quantized_inputs
+from tflm_ref import tflm_run
+from tfedge.compiler import compile_model, runtime_include_dirs, variants
+from tfedge.compiler.arch import RUNTIME_DIR
+from tfedge.emulate.flash import flash_model
+
+M = 1 << 30
+
+
+def _channels():
+    """(bias, mult, shift, constant) covering every record kind: fast (e 2..31, zero points at both ends),
+    general (e 0 and 1, e > 24 with a large zero point), constant, and extreme 27-bit biases."""
+    rng = np.random.default_rng(3)
+    rows = [(-(1 << 26), M, -5, None), ((1 << 26) - 1, 2 * M - 1, -31, None), (0, M + 7, 0, None), (5, M, -1, None),
+            (0, 0, 0, 3), (0, 0, 0, -128), (0, 0, 0, 127), (123, M, -2, None), (-9, 2 * M - 1, -26, None)]
+    rows += [(int(b), int(m), int(s), None) for b, m, s in zip(rng.integers(-(1 << 26), 1 << 26, 40),
+                                                                rng.integers(M, 2 * M, 40), rng.integers(-31, 1, 40))]
+    return rows
+
+
+@pytest.mark.parametrize("zp", [-128, -1, 0, 37, 127])
+def test_compact_records_round_trip(zp):
+    rows = _channels()
+    bias, mults, shifts, consts = (np.array([r[0] for r in rows]), [r[1] for r in rows], [r[2] for r in rows],
+                                   [r[3] for r in rows])
+    full = variants.requant_records(bias, mults, shifts, zp, consts)
+    assert full.general and full.constant and len(full.rows) % 4 == 0
+    t = full.compact
+    assert t is not None and not t.per_tensor and t.words.size == 2 * len(rows)  # 8 B per channel
+    assert variants.expand_records(t, zp) == full.rows
+
+
+@pytest.mark.parametrize("shift", [3, 0, -1, -2, -24, -31])
+def test_per_tensor_records_are_4_bytes_per_channel(shift):
+    bias = np.arange(-7, 6) * 1000003
+    full = variants.requant_records(bias, [M + 99] * 13, [shift] * 13, -5)
+    t = full.compact
+    assert t.per_tensor and t.words.size == 13 and t.args == (13, 16, M + 99, shift)
+    assert variants.expand_records(t, -5) == full.rows
+    assert variants.requant_records(None, [M] * 3, [-4] * 3, 0).compact.words is None  # no bias: nothing in flash
+
+
+@pytest.mark.parametrize("bias,mult,shift", [(1 << 26, M, -5), (-(1 << 26) - 1, M, -5), (0, M, 1), (0, M, -32),
+                                             (0, 0, 0)])
+def test_channels_outside_the_compact_form_keep_the_full_tables(bias, mult, shift):
+    """A bias over 27 bits, a left shift, a shift over 31 or a zero multiplier not proven constant: None, so the
+    layer keeps its full records / arrays (ops/packed.py says so in variant_reason)."""
+    b = np.array([bias, 1])
+    assert variants.compact_records(b, [mult, M], [shift, -3]) is None
+    assert (variants.compact_arrays(b, [mult, M], [shift, -3]) is None) == (mult != 0)  # arrays: 0 is a multiplier
+
+
+def test_compact_arrays_round_trip():
+    rows = [r for r in _channels() if r[3] is None]
+    bias, mults, shifts = np.array([r[0] for r in rows]), [r[1] for r in rows], [r[2] for r in rows]
+    t = variants.compact_arrays(bias, mults, shifts)
+    assert variants.expand_arrays(t, bias) == ([int(v) for v in bias], mults, shifts)
+    t = variants.compact_arrays(bias, [M] * len(rows), [-7] * len(rows))  # per tensor: mult/shift filled only
+    assert t.per_tensor and t.words is None and variants.expand_arrays(t, bias)[1:] == ([M] * len(rows), [-7] * len(rows))
+
+
+_HARNESS = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include "tfedge_requant_expand.h"
+int main(int argc, char **argv) { /* n n_pad zp tensor [mult shift] words... -> records, then arrays */
+  int32_t n = atoi(argv[1]), pad = atoi(argv[2]), zp = atoi(argv[3]), tensor = atoi(argv[4]), i;
+  int32_t m = tensor ? atoi(argv[5]) : 0, s = tensor ? atoi(argv[6]) : 0;
+  char **rest = argv + (tensor ? 7 : 5);
+  int32_t words[256], bias[128], mult[128], shift[128];
+  tfedge_requant_ch rq[132];
+  for (i = 0; i < (tensor ? n : 2 * n); ++i) words[i] = (int32_t)strtol(rest[i], 0, 10);
+  if (tensor) tfedge_requant_expand_records_tensor(words, n, pad, m, s, zp, rq);
+  else tfedge_requant_expand_records(words, n, pad, zp, rq);
+  for (i = 0; i < pad; ++i) printf("%ld %ld %ld %ld\n", (long)rq[i].bias, (long)rq[i].mult, (long)rq[i].k_hi, (long)rq[i].shift);
+  if (tensor) tfedge_requant_fill_arrays(n, m, s, mult, shift);
+  else tfedge_requant_expand_arrays(words, n, bias, mult, shift);
+  for (i = 0; i < n; ++i) printf("%ld %ld %ld\n", tensor ? (long)words[i] : (long)bias[i], (long)mult[i], (long)shift[i]);
+  return 0;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory):
+    d = tmp_path_factory.mktemp("expand")
+    (d / "main.c").write_text(_HARNESS)
+    exe = d / "expand"
+    subprocess.run(["cc", "-O2", "-std=c99", "-Wall", "-Werror", *(f"-I{p}" for p in runtime_include_dirs()),
+                    str(d / "main.c"), str(RUNTIME_DIR / "portable" / "requant_expand.c"), "-o", str(exe)], check=True)
+    return exe
+
+
+def _c_expand(exe, t: variants.CompactTables, zp: int) -> tuple[list[list[int]], list[list[int]]]:
+    head = [*t.args[:2], zp] if not t.per_tensor else [t.args[0], t.args[1], zp]
+    argv = [str(v) for v in head] + (["1", str(t.args[2]), str(t.args[3])] if t.per_tensor else ["0"])
+    lines = subprocess.run([str(exe), *argv, *map(str, t.words.tolist())], check=True, capture_output=True,
+                           text=True).stdout.split("\n")
+    pad, n = t.args[1], t.args[0]
+    return [list(map(int, ln.split())) for ln in lines[:pad]], [list(map(int, ln.split())) for ln in lines[pad:pad + n]]
+
+
+@pytest.mark.parametrize("zp", [-128, 0, 127])
+def test_c_expansion_writes_the_compile_time_tables(harness, zp):
+    rows = _channels()[:60]
+    live = [r for r in rows if r[3] is None]
+    bias, mults, shifts, consts = (np.array([r[0] for r in rows]), [r[1] for r in rows], [r[2] for r in rows],
+                                   [r[3] for r in rows])
+    full = variants.requant_records(bias, mults, shifts, zp, consts)
+    records, _ = _c_expand(harness, full.compact, zp)
+    assert records == full.rows
+    arrays = variants.compact_arrays(np.array([r[0] for r in live]), [r[1] for r in live], [r[2] for r in live])
+    t = variants.CompactTables(arrays.function, arrays.words, (len(live), len(live)), False)  # the same words
+    _, got = _c_expand(harness, t, zp)
+    assert got == [[r[0], r[1], r[2]] for r in live]
+    tensor = variants.requant_records(np.arange(11) * -77, [M + 5] * 11, [-25] * 11, zp)
+    records, got = _c_expand(harness, tensor.compact, zp)
+    assert records == tensor.rows and got == [[-77 * c, M + 5, -25] for c in range(11)]
+
+
+# The test_arch_dsp cases (and patches) with each kind of channel; "fallback": a left shift, outside the compact
+# form like a bias over 27 bits (which real layers only have on channels proven constant, encoded without it).
+KINDS = {
+    "fast_constant_general": ("conv2d", dict(hw=(6, 6), cin=8, filters=12), dict(zero=[1, 5], tiny={2: 16, 3: 22, 7: 14})),
+    "dw_fast_constant_general": ("depthwise", dict(hw=(6, 5), cin=7, activation="relu6"), dict(zero=[2], tiny={0: 20})),
+    "dense_mixed": ("dense", dict(shape=(40,), units=24), dict(zero=list(range(0, 24, 2)), tiny={3: 18})),
+    "fallback": ("conv2d", dict(hw=(5, 5), cin=4, filters=6), dict(left={4: 14})),
+}
+
+
+BUDGET = 1 << 16  # these one-layer models' arenas are their tensors: 0.6x TFLM's would refuse any expansion
+
+
+def _kind_model(case: str) -> tuple[dict, bytes]:
+    import test_arch_dsp
+
+    test_arch_dsp.CASES.setdefault(case, KINDS[case])
+    return _case_model(case)
+
+
+def test_small_models_keep_full_tables_within_the_ram_target(tmp_path):
+    """Without a budget, the RAM target (0.6x the TFLM arena estimate) refuses expansions that lift the arena."""
+    _, model = _kind_model("dense_mixed")
+    row = [r for r in compile_model(model, tmp_path, arch="dsp").report["layers"] if r["op"] == "FULLY_CONNECTED"][0]
+    assert "expanding them would lift the arena past 0.6x TFLM's" in row["variant_reason"]
+
+
+@pytest.mark.parametrize("case", sorted(KINDS))
+def test_reports_say_which_tables_are_compact(case, tmp_path):
+    _, model = _kind_model(case)
+    for arch in ("dsp", "mve", "armv6m"):
+        rows = [r for r in compile_model(model, tmp_path / arch, arch=arch, ram_budget=BUDGET).report["layers"]
+                if r["op"] in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")]
+        if case == "fallback":
+            assert "does not fit the compact form" in rows[0]["variant_reason"], (arch, rows[0]["variant_reason"])
+        else:  # (a per-tensor FC off the packed kernel reads 4 B of bias per output and one multiplier: nothing to expand)
+            rows = [r for r in rows if arch == "dsp" or r["op"] != "FULLY_CONNECTED"]
+            assert all("compact in flash" in r["variant_reason"] for r in rows), (arch, [r["variant_reason"] for r in rows])
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("case", sorted(KINDS))
+def test_models_with_each_kind_bit_exact_on_m4_and_m55(case, tmp_path):
+    m, model = _kind_model(case)
+    tflite = tmp_path / f"{case}.tflite"
+    tflite.write_bytes(model)
+    x = _quantized_inputs(m)
+    for board in ("mps2-an386", "mps3-an547"):
+        dev = flash_model(tflite, board, x, progress=False, ram_budget=BUDGET)
+        assert dev["mismatches"] == 0, f"{case} on {board}: {dev['mismatched_values']} values differ from the host"
+    np.testing.assert_array_equal(dev["outputs"].reshape(len(x), -1), tflm_run(model, x).reshape(len(x), -1))
