@@ -97,8 +97,12 @@ class EmitContext:
         self._count("weights" if hint in WEIGHT_HINTS else "tables", max(len(items), 1) * np.dtype(ctype.replace("_t", "")).itemsize)
         return name
 
+    def params_name(self) -> str:
+        """The name `params` gives the layer's parameter struct (the expansion calls in invoke() take its address)."""
+        return f"l{self.layer}_params"
+
     def params(self, ctype: str, fields: dict) -> str:
-        name = f"l{self.layer}_params"
+        name = self.params_name()
         body = []
         for key, value in fields.items():
             if not re.fullmatch(r"[a-z_0-9]+", key):

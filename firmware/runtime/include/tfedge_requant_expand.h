@@ -21,6 +21,18 @@ void tfedge_requant_expand_arrays(const int32_t *compact, int32_t n, int32_t *bi
 /* A per-tensor quantized convolution's per-channel mult and shift arrays (its bias stays in flash). */
 void tfedge_requant_fill_arrays(int32_t n, int32_t mult_value, int32_t shift_value, int32_t *mult, int32_t *shift);
 
+/* bias[c] = eb[c] - input_offset * the sum of output channel c's weights (mod 2^32), for the layer of params p: a
+ * CONV_2D ([out_c][k_h][k_w][in_c]) or, depthwise != 0, a DEPTHWISE_CONV_2D ([k_h][k_w][out_c]). */
+void tfedge_requant_derive_bias(const int32_t *eb, const tfedge_conv_params *p, int32_t depthwise, int32_t *bias);
+/* The Helium conv/depthwise tables of layer p (portable/requant_expand_prepared.c): mult, shift, arch_prep
+ * {0, eb[out_c]} and bias from out_c compact channels (eb << 5 | code, mult), or per tensor (_tensor) from
+ * eb[out_c] and the layer's one mult and shift. need_bias: the layer's Helium path reads bias (the mve/ file). */
+void tfedge_requant_expand_prepared(const int32_t *compact, const tfedge_conv_params *p, int32_t depthwise,
+                                    int32_t need_bias, int32_t *bias, int32_t *mult, int32_t *shift, int32_t *prep);
+void tfedge_requant_expand_prepared_tensor(const int32_t *eb, int32_t mult_value, int32_t shift_value,
+                                           const tfedge_conv_params *p, int32_t depthwise, int32_t need_bias,
+                                           int32_t *bias, int32_t *mult, int32_t *shift, int32_t *prep);
+
 #ifdef __cplusplus
 }
 #endif

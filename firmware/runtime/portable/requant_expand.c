@@ -70,3 +70,15 @@ void tfedge_requant_fill_arrays(int32_t n, int32_t mult_value, int32_t shift_val
     shift[c] = shift_value;
   }
 }
+
+void tfedge_requant_derive_bias(const int32_t *eb, const tfedge_conv_params *p, int32_t depthwise, int32_t *bias) {
+  const int32_t taps = depthwise ? p->k_h * p->k_w : p->k_h * p->k_w * p->in_c;
+  const int32_t ch_stride = depthwise ? 1 : taps, tap_stride = depthwise ? p->out_c : 1;
+  int32_t c, t;
+  for (c = 0; c < p->out_c; ++c) {
+    const int8_t *w = p->weights + c * ch_stride;
+    int32_t sum = 0;
+    for (t = 0; t < taps; ++t, w += tap_stride) sum += *w;
+    bias[c] = (int32_t)((uint32_t)eb[c] - (uint32_t)p->input_offset * (uint32_t)sum); /* mod 2^32, as eb */
+  }
+}

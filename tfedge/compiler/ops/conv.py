@@ -7,7 +7,8 @@ import numpy as np
 from tfedge.compiler import compress, quant, variants, variants_mve
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.packed import packed_fc, packed_fields, packs, requant_arrays, storage as _storage
+from tfedge.compiler.ops.packed import (mve_prepared_fields, packed_fc, packed_fields, packs, requant_arrays,
+                                        storage as _storage)
 from tfedge.compiler.ops.common import (INT8, activation, activation_ok, arity, const_input, out_size, pad_before,
                                         positive_ints, shape_is, where)
 
@@ -144,7 +145,11 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     params = dict(batches=x.shape[0], in_c=in_c, out_c=out_c, depth_multiplier=out_c // in_c if depthwise else 1,
                   input_offset=-x.q_zero, output_offset=y.q_zero, act_min=act_min, act_max=act_max,
                   weights=weights, **geo)
-    if not choice.records:  # the packed kernels read bias, multiplier and shift from their records only
+    prepared = ctx.arch == "mve" and not choice.packed and not clustered  # Helium's prepared data (variants_mve)
+    in_arena = prepared and mve_prepared_fields(ctx, depthwise, w.data, bias, mults, shifts, -x.q_zero, geo, in_c)
+    if in_arena:  # bias, mult, shift and the effective biases expanded from 8 B per channel
+        params.update(in_arena)
+    elif not choice.records:  # the packed kernels read bias, multiplier and shift from their records only
         params.update(requant_arrays(ctx, bias, mults, shifts, choice.const_shape))
     if choice.records:
         params.update(packed_fields(ctx, records, compact, i8, y.q_zero))
@@ -152,7 +157,7 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         params["scratch"] = ctx.scratch(choice.scratch_bytes)
     if clustered:
         params.update(clustered[1])
-    elif ctx.arch == "mve" and not choice.packed:  # Helium's compile-time prepared data (variants_mve)
+    elif prepared and not in_arena:
         params.update(variants_mve.conv_fields(ctx, depthwise, w.data, bias, -x.q_zero, geo, in_c))
     name = ctx.params("tfedge_conv_params", params)
     per_out = geo["k_h"] * geo["k_w"] * (1 if depthwise else in_c)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tfedge.compiler import compress, variants
+from tfedge.compiler import compress, variants, variants_mve
 from tfedge.compiler.graph import Tensor
 from tfedge.compiler.ops import Layer
 
@@ -104,3 +104,21 @@ def packed_fc(ctx, x: Tensor, y: Tensor, rows: np.ndarray, folded: np.ndarray, m
     return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=choice.variant,
                  variant_reason=why + choice.reason, effective_macs=int(batches * in_f * len(live)), storage=kept,
                  storage_bytes=storage_bytes, paths=variants.fc_paths(i8, in_f))
+
+
+def mve_prepared_fields(ctx, depthwise: bool, weights: np.ndarray, bias, mults: list[int], shifts: list[int],
+                        input_offset: int, geo: dict, in_c: int) -> dict | None:
+    """The Helium conv/depthwise tables (bias, mult, shift, arch_prep {0, eb}) expanded into the arena from compact
+    words (variants_mve.prepared_compact: eb instead of the bias, 8 B per channel, 4 B per tensor), or None: the
+    flash arrays (window-path layers, whose arch_prep also holds the weight vectors; an eb over 27 bits)."""
+    out_c = len(mults)
+    if not ctx.expands_tables() or (depthwise and variants_mve.window_prepared(weights.shape, geo, in_c)):
+        return None
+    t = variants_mve.prepared_compact(weights, bias, input_offset, depthwise, mults, shifts)
+    if t is None:
+        _full_note(ctx, True)
+        return None
+    need_bias = int(variants_mve.bias_read(depthwise, geo, in_c, out_c))
+    head = [ctx.array("int32_t", t.words, "rqc"), *t.args, f"&{ctx.params_name()}", int(depthwise), need_bias]
+    b, mult, shift, prep = ctx.expanded(16 * out_c + 4, t.function, head, (0, 4 * out_c, 8 * out_c, 12 * out_c))
+    return dict(bias=b, mult=mult, shift=shift, arch_prep=prep)
