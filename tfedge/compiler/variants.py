@@ -160,6 +160,28 @@ def per_tensor(mults: list[int], shifts: list[int], consts: list[int | None] | N
             and not any(c is not None for c in consts or []))
 
 
+SETTLE_E = 16  # right shift of a constant channel re-expressed for the plain kernels (settle_constants)
+
+
+def settle_constants(rows: np.ndarray, bias: np.ndarray | None, consts: list[int | None], input_zp: int,
+                     mults: list[int], shifts: list[int], zp: int, act_min: int, act_max: int
+                     ) -> tuple[np.ndarray | None, list[int], list[int]]:
+    """(bias, mults, shifts) with each provably constant channel c whose bias is over 2^25 (VWW's dead channels:
+    ~2^30 with multipliers of 2^-27..-30) re-expressed as bias (c - zp) << (SETTLE_E + 1), mult 2^30, shift
+    -SETTLE_E where the bounds proof (constant_channels) gives that channel the same constant: the plain
+    kernels then output c for every input as before, from a bias the compact form holds (its eb too)."""
+    if bias is None or not any(v is not None for v in consts):
+        return bias, mults, shifts
+    b, m, s = np.asarray(bias, np.int64).copy(), list(mults), list(shifts)
+    for c, v in enumerate(consts):
+        if v is None or abs(int(b[c])) < (1 << 25):
+            continue
+        nb, nm, ns = (int(v) - zp) << (SETTLE_E + 1), 1 << 30, -SETTLE_E
+        if constant_channels(rows[c:c + 1], np.array([nb]), input_zp, [nm], [ns], zp, act_min, act_max) == [v]:
+            b[c], m[c], s[c] = nb, nm, ns
+    return b.astype(np.int32), m, s
+
+
 def compact_records(bias: np.ndarray | None, mults: list[int], shifts: list[int],
                     consts: list[int | None] | None = None) -> CompactTables | None:
     """The compact form of requant_records' table (the output zero point and the padding are arguments of

@@ -146,11 +146,14 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
                   input_offset=-x.q_zero, output_offset=y.q_zero, act_min=act_min, act_max=act_max,
                   weights=weights, **geo)
     prepared = ctx.arch == "mve" and not choice.packed and not clustered  # Helium's prepared data (variants_mve)
-    in_arena = prepared and mve_prepared_fields(ctx, depthwise, w.data, bias, mults, shifts, -x.q_zero, geo, in_c)
+    rq = bias, mults, shifts
+    if not choice.records and ctx.expands_tables():  # constant channels' huge biases brought into the compact range
+        rq = variants.settle_constants(rows, bias, consts, x.q_zero, mults, shifts, y.q_zero, act_min, act_max)
+    in_arena = prepared and mve_prepared_fields(ctx, depthwise, w.data, *rq, -x.q_zero, geo, in_c)
     if in_arena:  # bias, mult, shift and the effective biases expanded from 8 B per channel
         params.update(in_arena)
     elif not choice.records:  # the packed kernels read bias, multiplier and shift from their records only
-        params.update(requant_arrays(ctx, bias, mults, shifts, choice.const_shape))
+        params.update(requant_arrays(ctx, *rq, choice.const_shape))
     if choice.records:
         params.update(packed_fields(ctx, records, compact, i8, y.q_zero))
     if choice.scratch_bytes:
@@ -158,7 +161,7 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     if clustered:
         params.update(clustered[1])
     elif prepared and not in_arena:
-        params.update(variants_mve.conv_fields(ctx, depthwise, w.data, bias, -x.q_zero, geo, in_c))
+        params.update(variants_mve.conv_fields(ctx, depthwise, w.data, rq[0], -x.q_zero, geo, in_c))
     name = ctx.params("tfedge_conv_params", params)
     per_out = geo["k_h"] * geo["k_w"] * (1 if depthwise else in_c)
     macs = x.shape[0] * geo["out_h"] * geo["out_w"] * out_c * per_out
