@@ -133,9 +133,10 @@ def test_c_expansion_writes_the_compile_time_tables(harness, zp):
 # The test_arch_dsp cases (and patches) with each kind of channel; "fallback": a left shift, outside the compact
 # form like a bias over 27 bits (which real layers only have on channels proven constant, encoded without it).
 KINDS = {
-    "fast_constant_general": ("conv2d", dict(hw=(6, 6), cin=8, filters=12), dict(zero=[1, 5], tiny={2: 16, 3: 22, 7: 14})),
+    # (a conv's constant channels are skipped, not in its records: the depthwise and dense cases keep theirs)
+    "fast_general": ("conv2d", dict(hw=(6, 6), cin=8, filters=12), dict(left={4: 9})),
     "dw_fast_constant_general": ("depthwise", dict(hw=(6, 5), cin=7, activation="relu6"), dict(zero=[2], tiny={0: 20})),
-    "dense_mixed": ("dense", dict(shape=(40,), units=24), dict(zero=list(range(0, 24, 2)), tiny={3: 18})),
+    "dense_mixed": ("dense", dict(shape=(40,), units=24), dict(zero=[0], tiny={3: 18})),
     "fallback": ("conv2d", dict(hw=(5, 5), cin=4, filters=6), dict(left={4: 14})),
 }
 
@@ -168,6 +169,8 @@ def test_reports_say_which_tables_are_compact(case, tmp_path):
         else:  # (a per-tensor FC off the packed kernel reads 4 B of bias per output and one multiplier: nothing to expand)
             rows = [r for r in rows if arch == "dsp" or r["op"] != "FULLY_CONNECTED"]
             assert all("compact in flash" in r["variant_reason"] for r in rows), (arch, [r["variant_reason"] for r in rows])
+            if arch == "dsp":  # the kinds really in the records: general channels, constants kept (not skipped)
+                assert ("two-step form" if case == "fast_general" else "constant channels (computed") in rows[0]["variant_reason"]
 
 
 @pytest.mark.qemu

@@ -76,6 +76,7 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
     kernel_scratch: dict[int, int] = {}  # operator index -> bytes: the variants' scratch, planned in the arena
     tables: dict[int, int] = {}  # operator index -> bytes of its requantization tables expanded into the arena
     full_tables: set[int] = set()  # operator indices whose expansion would break the RAM target: full tables in flash
+    unneeded: set[int] = set()  # operator indices whose expansion the flash target does not need: full tables
     stage_choice = None  # decided once the layer-by-layer plan is settled (stage_plan.choose_stage)
     while True:  # a layer whose kernel call the in-place row loop cannot wrap is planned again without it;
         # the kernel scratch each layer's variant needs is only known from codegen: plan again with it
@@ -83,9 +84,10 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
         ordered, plan = schedule(g, layers, excluded_ops=frozenset(excluded), kernel_scratch=kernel_scratch, stage=stage,
                                  tables=tables)
         try:
-            model_c, model_h, emitted, flash, needs, table_needs = codegen.generate(
+            model_c, model_h, emitted, flash, needs, table_needs, savings = codegen.generate(
                 g, ordered, plan, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights,
-                weights=weights, weights_by_layer=by_layer, full_tables=frozenset(full_tables))
+                weights=weights, weights_by_layer=by_layer, full_tables=frozenset(full_tables),
+                unneeded_tables=frozenset(unneeded))
         except CannotRunInPlace as exc:
             excluded.add(exc.op_index)
             stage_choice = None if stage else stage_choice  # a stage layer's call cannot be wrapped: choose again
@@ -103,6 +105,10 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
             if refused:
                 full_tables |= refused
                 continue
+            spare = _tables_not_needed(g, flash, savings)
+            if spare:
+                unneeded |= spare
+                continue
             break
         kernel_scratch, tables = needs, table_needs
     layers = ordered
@@ -110,6 +116,26 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
     if stage_choice is not None:
         report["patches"] = stage_plan.report(stage_choice, plan, layers, report["layers"], g)
     return {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
+
+
+FLASH_TARGET = 1.09  # issue 11: weights + tables <= 1.1x the .tflite's constants (a little margin kept)
+
+
+def _tables_not_needed(g: Graph, parts: dict[int, dict[str, int]], savings: dict[int, int]) -> set[int]:
+    """Operator indices whose compact tables the flash target does not need: the expansions cost instructions
+    (per channel per inference) and arena, so a model keeps the fewest, the largest savings first, that bring
+    weights + tables to FLASH_TARGET x its .tflite constants (all of them when that is out of reach; none when
+    the full tables already meet it). A layer whose compact form saves nothing is never expanded."""
+    tflite = sum(t.nbytes for t in g.tensors if t.is_const)
+    data = sum(p["weights"] + p["tables"] for p in parts.values())
+    full = data + sum(savings.values())
+    keep: set[int] = set()
+    for op, saved in sorted(savings.items(), key=lambda kv: -kv[1]):
+        if full <= FLASH_TARGET * tflite or saved <= 0:
+            break
+        keep.add(op)
+        full -= saved
+    return set(savings) - keep
 
 
 def _tables_over_ram(g: Graph, layers, plan, kernel_scratch: dict[int, int], excluded: frozenset[int], stage, arch: str,

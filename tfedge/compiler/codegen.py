@@ -77,6 +77,8 @@ class EmitContext:
         self.prologues: dict[int, list[str]] = {}  # layer -> statements run once per inference before its first call
         self.full_tables: frozenset[int] = frozenset()  # operator indices keeping their tables in flash in full (RAM)
         self.table_note = ""  # the layer's requantization tables in the compile report's variant_reason
+        self.unneeded_tables: frozenset[int] = frozenset()  # operator indices the flash target does not need expanded
+        self.table_savings: dict[int, int] = {}  # operator index -> flash bytes its compact tables save
 
     def _count(self, kind: str, nbytes: int) -> None:
         self.flash_bytes += nbytes
@@ -136,13 +138,17 @@ class EmitContext:
     def expands_tables(self) -> bool:
         """Whether the layer being emitted keeps its requantization tables compact in flash and expands them into
         the arena (variants.EXPAND_ARCHS; not where the RAM check of compiler.generate_sources refused it)."""
-        return self.arch in variants.EXPAND_ARCHS and self.layers[self.layer].index not in self.full_tables
+        index = self.layers[self.layer].index
+        return self.arch in variants.EXPAND_ARCHS and index not in self.full_tables and index not in self.unneeded_tables
 
-    def expanded(self, nbytes: int, function: str, args: list[str | int], parts: tuple[int, ...] = (0,)) -> list[str]:
+    def expanded(self, nbytes: int, function: str, args: list[str | int], parts: tuple[int, ...] = (0,),
+                 saved: int = 0) -> list[str]:
         """The arena buffer (nbytes) the layer's tables are expanded into by `function(*args, *destinations)` once
         per inference before the layer's first call: one destination pointer per part (byte offsets in the
-        buffer), returned for the params; NULL until the plan has the buffer (as scratch)."""
+        buffer), returned for the params; NULL until the plan has the buffer (as scratch). saved: the flash bytes
+        the compact form saves over the full tables (compiler._tables_not_needed)."""
         self.table_needs[self.layers[self.layer].index] = int(nbytes)
+        self.table_savings[self.layers[self.layer].index] = int(saved)
         self.table_note = (f"requantization tables compact in flash, expanded by {function} into {nbytes} B of "
                            "arena once per inference (docs/kernels.md)")
         b = self.plan.tables.get(self.layer)
@@ -213,13 +219,15 @@ class EmitContext:
 
 def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool = False,
              arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None,
-             weights_by_layer: dict[int, str] | None = None, full_tables: frozenset[int] = frozenset()
-             ) -> tuple[str, str, list[Layer], dict[int, dict[str, int]], dict[int, int], dict[int, int]]:
+             weights_by_layer: dict[int, str] | None = None, full_tables: frozenset[int] = frozenset(),
+             unneeded_tables: frozenset[int] = frozenset()
+             ) -> tuple[str, str, list[Layer], dict[int, dict[str, int]], dict[int, int], dict[int, int], dict[int, int]]:
     """(model.c, model.h, the emitted layers, const bytes per layer and kind (FLASH_KINDS), kernel scratch
-    bytes and expanded-table bytes per operator index). The C is only valid when the plan already holds those
-    buffers (see compiler.generate_sources). full_tables: operator indices whose tables stay whole in flash."""
+    bytes, expanded-table bytes and the flash they save per operator index). The C is only valid when the plan
+    already holds those buffers (see compiler.generate_sources). full_tables / unneeded_tables: operator indices
+    whose tables stay whole in flash (the RAM check refused them / the flash target does not need them)."""
     ctx = EmitContext(graph, plan, layers, arch)
-    ctx.full_tables = full_tables
+    ctx.full_tables, ctx.unneeded_tables = full_tables, unneeded_tables
     ctx.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
     ctx.weights = weights  # packed conv/FC weight storage: int8 unless "int16" (variants.WEIGHTS)
     ctx.weights_by_layer = weights_by_layer or {}  # layer index -> storage (`auto`: variants.auto_storage)
@@ -297,7 +305,7 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
                "#ifndef TFEDGE_GENERATED_MODEL_H\n#define TFEDGE_GENERATED_MODEL_H\n#include \"tfedge_model.h\"\n"
                f"#define TFEDGE_MODEL_ARENA_BYTES {c_int(plan.arena_bytes)}u\n"
                f"#define TFEDGE_MODEL_NUM_LAYERS {len(layers)}\n{_uses(emitted)}#endif\n")
-    return model_c, model_h, emitted, ctx.flash_parts, ctx.scratch_needs, ctx.table_needs
+    return model_c, model_h, emitted, ctx.flash_parts, ctx.scratch_needs, ctx.table_needs, ctx.table_savings
 
 
 def call_hosts(plan: Plan, n: int) -> list[int]:

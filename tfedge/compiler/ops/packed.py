@@ -35,7 +35,8 @@ def rq_fields(ctx, records: variants.Records, zp: int) -> dict:
         _full_note(ctx, records.compact is None and bool(records.rows))
         return {"rq": ctx.records(records.rows)}
     src = "NULL" if t.words is None else ctx.array("int32_t", t.words, "rqc")
-    return {"rq": ctx.expanded(16 * len(records.rows), t.function, [src, *t.args, zp])[0]}
+    saved = 16 * len(records.rows) - (0 if t.words is None else 4 * t.words.size)
+    return {"rq": ctx.expanded(16 * len(records.rows), t.function, [src, *t.args, zp], saved=saved)[0]}
 
 
 def _full_note(ctx, unfit: bool) -> None:
@@ -45,8 +46,11 @@ def _full_note(ctx, unfit: bool) -> None:
     if unfit:
         ctx.table_note = ("requantization tables whole in flash: a channel does not fit the compact form (bias over "
                           "27 bits, a left shift, a zero multiplier)")
-    elif not ctx.expands_tables():
+    elif ctx.layers[ctx.layer].index in ctx.full_tables:
         ctx.table_note = "requantization tables whole in flash: expanding them would lift the arena past 0.6x TFLM's"
+    elif not ctx.expands_tables():
+        ctx.table_note = ("requantization tables whole in flash: the model meets the 1.1x flash target without "
+                          "expanding them (no run-time cost)")
 
 
 def requant_arrays(ctx, bias, mults: list[int], shifts: list[int], const_shape: bool) -> dict:
@@ -61,9 +65,11 @@ def requant_arrays(ctx, bias, mults: list[int], shifts: list[int], const_shape: 
         return dict(bias=flash_bias, mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"))
     n = len(mults)
     if t.per_tensor:  # mult and shift filled, the bias (4 B per channel) read from flash
-        mult, shift = ctx.expanded(8 * n, t.function, list(t.args), (0, 4 * n))
+        mult, shift = ctx.expanded(8 * n, t.function, list(t.args), (0, 4 * n), saved=8 * n)
         return dict(bias=flash_bias, mult=mult, shift=shift)
-    b, mult, shift = ctx.expanded(12 * n, t.function, [ctx.array("int32_t", t.words, "rqc"), n], (0, 4 * n, 8 * n))
+    saved = 4 * n if bias is not None else 0  # (without a bias the 8 B form is as large as mult + shift)
+    b, mult, shift = ctx.expanded(12 * n, t.function, [ctx.array("int32_t", t.words, "rqc"), n], (0, 4 * n, 8 * n),
+                                  saved=saved)
     return dict(bias=b, mult=mult, shift=shift)
 
 
@@ -120,5 +126,7 @@ def mve_prepared_fields(ctx, depthwise: bool, weights: np.ndarray, bias, mults: 
         return None
     need_bias = int(variants_mve.bias_read(depthwise, geo, in_c, out_c))
     head = [ctx.array("int32_t", t.words, "rqc"), *t.args, f"&{ctx.params_name()}", int(depthwise), need_bias]
-    b, mult, shift, prep = ctx.expanded(16 * out_c + 4, t.function, head, (0, 4 * out_c, 8 * out_c, 12 * out_c))
+    full = (4 * out_c if bias is not None else 0) + 12 * out_c + 4  # bias, mult, shift, arch_prep {0, eb}
+    b, mult, shift, prep = ctx.expanded(16 * out_c + 4, t.function, head, (0, 4 * out_c, 8 * out_c, 12 * out_c),
+                                        saved=full - 4 * t.words.size)
     return dict(bias=b, mult=mult, shift=shift, arch_prep=prep)
