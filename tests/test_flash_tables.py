@@ -21,11 +21,11 @@ M = 1 << 30
 
 def _channels():
     """(bias, mult, shift, constant) covering every record kind: fast (e 2..31, zero points at both ends),
-    general (e 0 and 1, e > 24 with a large zero point), constant, and extreme 27-bit biases."""
+    general (e 0 and 1, e > 24 with a large zero point), constant, and extreme 26-bit biases."""
     rng = np.random.default_rng(3)
-    rows = [(-(1 << 26), M, -5, None), ((1 << 26) - 1, 2 * M - 1, -31, None), (0, M + 7, 0, None), (5, M, -1, None),
+    rows = [(-(1 << 25), M, -5, None), ((1 << 25) - 1, 2 * M - 1, -31, None), (0, M + 7, 0, None), (5, M, -1, None),
             (0, 0, 0, 3), (0, 0, 0, -128), (0, 0, 0, 127), (123, M, -2, None), (-9, 2 * M - 1, -26, None)]
-    rows += [(int(b), int(m), int(s), None) for b, m, s in zip(rng.integers(-(1 << 26), 1 << 26, 40),
+    rows += [(int(b), int(m), int(s), None) for b, m, s in zip(rng.integers(-(1 << 25), 1 << 25, 40),
                                                                 rng.integers(M, 2 * M, 40), rng.integers(-31, 1, 40))]
     return rows
 
@@ -38,7 +38,8 @@ def test_compact_records_round_trip(zp):
     full = variants.requant_records(bias, mults, shifts, zp, consts)
     assert full.general and full.constant and len(full.rows) % 4 == 0
     t = full.compact
-    assert t is not None and not t.per_tensor and t.words.size == 2 * len(rows)  # 8 B per channel
+    assert t is not None and not t.per_tensor and t.args[1] == 26  # the widest bias takes 26 bits
+    assert t.words.size == -(-30 * len(rows) // 32) + -(-32 * len(rows) // 32) + 1  # 62 bits per channel
     assert variants.expand_records(t, zp) == full.rows
 
 
@@ -52,10 +53,10 @@ def test_per_tensor_records_are_4_bytes_per_channel(shift):
     assert variants.requant_records(None, [M] * 3, [-4] * 3, 0).compact.words is None  # no bias: nothing in flash
 
 
-@pytest.mark.parametrize("bias,mult,shift", [(1 << 26, M, -5), (-(1 << 26) - 1, M, -5), (0, M, 1), (0, M, -32),
+@pytest.mark.parametrize("bias,mult,shift", [(1 << 25, M, -5), (-(1 << 25) - 1, M, -5), (0, M, 1), (0, M, -32),
                                              (0, 0, 0)])
 def test_channels_outside_the_compact_form_keep_the_full_tables(bias, mult, shift):
-    """A bias over 27 bits, a left shift, a shift over 31 or a zero multiplier not proven constant: None, so the
+    """A bias over 26 bits, a left shift, a shift over 31 or a zero multiplier not proven constant: None, so the
     layer keeps its full records / arrays (ops/packed.py says so in variant_reason)."""
     b = np.array([bias, 1])
     assert variants.compact_records(b, [mult, M], [shift, -3]) is None
@@ -75,18 +76,17 @@ _HARNESS = r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include "tfedge_requant_expand.h"
-int main(int argc, char **argv) { /* n n_pad zp tensor [mult shift] words... -> records, then arrays */
-  int32_t n = atoi(argv[1]), pad = atoi(argv[2]), zp = atoi(argv[3]), tensor = atoi(argv[4]), i;
-  int32_t m = tensor ? atoi(argv[5]) : 0, s = tensor ? atoi(argv[6]) : 0;
-  char **rest = argv + (tensor ? 7 : 5);
-  int32_t words[256], bias[128], mult[128], shift[128];
+int main(int argc, char **argv) { /* tensor n bits_or_mult pad_or_shift zp words... -> records, then arrays */
+  const int32_t tensor = atoi(argv[1]), n = atoi(argv[2]), a = atoi(argv[3]), b = atoi(argv[4]), zp = atoi(argv[5]);
+  const int32_t pad = n + (-n & 3);
+  int32_t words[512], bias[128], mult[128], shift[128], i;
   tfedge_requant_ch rq[132];
-  for (i = 0; i < (tensor ? n : 2 * n); ++i) words[i] = (int32_t)strtol(rest[i], 0, 10);
-  if (tensor) tfedge_requant_expand_records_tensor(words, n, pad, m, s, zp, rq);
-  else tfedge_requant_expand_records(words, n, pad, zp, rq);
+  for (i = 6; i < argc; ++i) words[i - 6] = (int32_t)strtoll(argv[i], 0, 10);
+  if (tensor) tfedge_requant_expand_records_tensor(words, n, pad, a, b, zp, rq);
+  else tfedge_requant_expand_records(words, n, a, pad, zp, rq);
   for (i = 0; i < pad; ++i) printf("%ld %ld %ld %ld\n", (long)rq[i].bias, (long)rq[i].mult, (long)rq[i].k_hi, (long)rq[i].shift);
-  if (tensor) tfedge_requant_fill_arrays(n, m, s, mult, shift);
-  else tfedge_requant_expand_arrays(words, n, bias, mult, shift);
+  if (tensor) tfedge_requant_fill_arrays(n, a, b, mult, shift);
+  else tfedge_requant_expand_arrays(words, n, a, bias, mult, shift);
   for (i = 0; i < n; ++i) printf("%ld %ld %ld\n", tensor ? (long)words[i] : (long)bias[i], (long)mult[i], (long)shift[i]);
   return 0;
 }
@@ -103,35 +103,42 @@ def harness(tmp_path_factory):
     return exe
 
 
-def _c_expand(exe, t: variants.CompactTables, zp: int) -> tuple[list[list[int]], list[list[int]]]:
-    head = [*t.args[:2], zp] if not t.per_tensor else [t.args[0], t.args[1], zp]
-    argv = [str(v) for v in head] + (["1", str(t.args[2]), str(t.args[3])] if t.per_tensor else ["0"])
-    lines = subprocess.run([str(exe), *argv, *map(str, t.words.tolist())], check=True, capture_output=True,
-                           text=True).stdout.split("\n")
-    pad, n = t.args[1], t.args[0]
+def _c_expand(exe, words: np.ndarray, n: int, a: int, b: int, zp: int, tensor: bool) -> tuple[list, list]:
+    """(records, arrays) the C expansion writes: tensor: words = biases, a, b = mult, shift; else compact words,
+    a = bias bits (records and arrays decode the same channels)."""
+    argv = [str(int(tensor)), str(n), str(a), str(b), str(zp), *map(str, np.asarray(words).tolist())]
+    lines = subprocess.run([str(exe), *argv], check=True, capture_output=True, text=True).stdout.split("\n")
+    pad = n + (-n % 4)
     return [list(map(int, ln.split())) for ln in lines[:pad]], [list(map(int, ln.split())) for ln in lines[pad:pad + n]]
 
 
 @pytest.mark.parametrize("zp", [-128, 0, 127])
 def test_c_expansion_writes_the_compile_time_tables(harness, zp):
     rows = _channels()[:60]
-    live = [r for r in rows if r[3] is None]
+    live = [r for r in rows if r[3] is None] + [(-5, 0, 0, None)]  # and a zero multiplier (plain arrays only)
     bias, mults, shifts, consts = (np.array([r[0] for r in rows]), [r[1] for r in rows], [r[2] for r in rows],
                                    [r[3] for r in rows])
     full = variants.requant_records(bias, mults, shifts, zp, consts)
-    records, _ = _c_expand(harness, full.compact, zp)
+    records, _ = _c_expand(harness, full.compact.words, len(rows), full.compact.args[1], 0, zp, False)
     assert records == full.rows
     arrays = variants.compact_arrays(np.array([r[0] for r in live]), [r[1] for r in live], [r[2] for r in live])
-    t = variants.CompactTables(arrays.function, arrays.words, (len(live), len(live)), False)  # the same words
-    _, got = _c_expand(harness, t, zp)
+    _, got = _c_expand(harness, arrays.words, len(live), arrays.args[1], 0, zp, False)
     assert got == [[r[0], r[1], r[2]] for r in live]
+    assert variants.expand_arrays(arrays, None) == tuple(list(col) for col in zip(*got))
     tensor = variants.requant_records(np.arange(11) * -77, [M + 5] * 11, [-25] * 11, zp)
-    records, got = _c_expand(harness, tensor.compact, zp)
+    records, got = _c_expand(harness, tensor.compact.words, 11, M + 5, -25, zp, True)
     assert records == tensor.rows and got == [[-77 * c, M + 5, -25] for c in range(11)]
 
 
+@pytest.mark.parametrize("values,bits", [([0], 1), ([-1, 0], 1), ([1], 2), ([-(1 << 25), (1 << 25) - 1], 26)])
+def test_bias_field_takes_the_fewest_bits(values, bits):
+    words, got = variants.pack_channels(np.array(values), [M] * len(values), [-3] * len(values))
+    assert got == bits and [v for _, v, _ in variants.unpack_channels(words, len(values), bits)] == values
+    assert words.size == -(-30 * len(values) // 32) + -(-(6 + bits) * len(values) // 32) + 1
+
+
 # The test_arch_dsp cases (and patches) with each kind of channel; "fallback": a left shift, outside the compact
-# form like a bias over 27 bits (which real layers only have on channels proven constant, encoded without it).
+# form like a bias over 26 bits (which real layers only have on channels proven constant, encoded without it).
 KINDS = {
     # (a conv's constant channels are skipped, not in its records: the depthwise and dense cases keep theirs)
     "fast_general": ("conv2d", dict(hw=(6, 6), cin=8, filters=12), dict(left={4: 9})),

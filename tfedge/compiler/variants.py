@@ -116,11 +116,14 @@ def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int]
 
 
 # ---- compact requantization tables (portable/requant_expand.c; docs/kernels.md) ----------------------------
-# In flash a channel is 2 words: bias << 5 | code (bias 27-bit signed, code = -TFLite's shift, a right shift of
-# 0..31) and the multiplier (0 in a record table: a constant channel, its value in the bias field). model.c
-# expands them into the arena before the layer's first call, in the layout the kernels read.
-BIAS_BITS = 27
-CODE_BITS = 5
+# In flash a layer's channels are two bit streams in int32 words: the multipliers as 30-bit fields (mult - 2^30,
+# every nonzero TFLite multiplier lies in [2^30, 2^31)), then per channel a 6-bit code (the right shift 0..31,
+# CODE_CONST: a constant channel whose value is the bias field, CODE_ZERO: a zero multiplier) with the bias in
+# the layer's fewest two's-complement bits (at most MAX_BIAS_BITS) above it; one zero word closes the array (the
+# decoder reads 64 bits at a time). model.c expands them into the arena before the layer's first call, in the
+# layout the kernels read.
+MULT_BITS, CODE_BITS, MAX_BIAS_BITS = 30, 6, 26
+CODE_CONST, CODE_ZERO = 32, 33
 
 
 @dataclass(frozen=True)
@@ -131,27 +134,65 @@ class CompactTables:
     per_tensor: bool
 
 
-def channel_words(bias: int, m: int, s: int, const: int | None = None, records: bool = True) -> tuple[int, int] | None:
-    """The 2 compact words of one channel, or None when it does not fit: a bias outside 27 bits, a left shift or
-    a right shift over 31, in a record table a zero multiplier on a channel not proven constant (0 marks them)."""
-    if const is not None:
-        return int(const) << CODE_BITS, 0
-    lim = 1 << (BIAS_BITS - 1)
-    if not -lim <= bias < lim or not -31 <= s <= 0 or (records and m == 0):
+def channel_fields(bias: int, m: int, s: int, const: int | None = None, records: bool = True
+                   ) -> tuple[int, int, int] | None:
+    """(code, bias field, mult field) of one channel, or None when it does not fit: a left shift or a right shift
+    over 31, in a record table a zero multiplier on a channel not proven constant (the records mark constants)."""
+    if const is not None and records:
+        return CODE_CONST, int(const), 0
+    if m == 0 and not records:
+        return CODE_ZERO, int(bias), 0
+    if not -31 <= s <= 0 or m < (1 << 30):
         return None
-    return (int(bias) << CODE_BITS) | -int(s), int(m)
+    return -int(s), int(bias), int(m) - (1 << 30)
 
 
-def compact_words(bias: np.ndarray | None, mults: list[int], shifts: list[int],
-                  consts: list[int | None] | None = None, records: bool = True) -> np.ndarray | None:
-    """[n][2] int32 compact channels, or None when one channel does not fit (channel_words)."""
+def _signed_bits(values: list[int]) -> int:
+    """The fewest two's-complement bits holding every value (at least 1)."""
+    return max([1] + [(v if v >= 0 else ~v).bit_length() + 1 for v in values])
+
+
+def _stream(fields: list[int], width: int) -> list[int]:
+    """Fields of `width` bits packed from bit 0 up into 32-bit words."""
+    acc = 0
+    for i, f in enumerate(fields):
+        acc |= f << (width * i)
+    nwords = -(-width * len(fields) // 32)
+    return [(acc >> (32 * k)) & 0xFFFFFFFF for k in range(nwords)]
+
+
+def pack_channels(bias: np.ndarray | None, mults: list[int], shifts: list[int],
+                  consts: list[int | None] | None = None, records: bool = True) -> tuple[np.ndarray, int] | None:
+    """(int32 words, bias bits) of n channels in the compact form, or None when one does not fit (channel_fields,
+    or a bias over MAX_BIAS_BITS)."""
     n = len(mults)
     b = np.zeros(n, np.int64) if bias is None else np.asarray(bias, np.int64)
     cs = consts or [None] * n
-    words = [channel_words(int(b[c]), int(mults[c]), int(shifts[c]), cs[c], records) for c in range(n)]
-    if any(w is None for w in words):
+    fields = [channel_fields(int(b[c]), int(mults[c]), int(shifts[c]), cs[c], records) for c in range(n)]
+    if any(f is None for f in fields):
         return None
-    return np.asarray(words, np.int64).astype(np.uint32).view(np.int32).reshape(-1)
+    bits = _signed_bits([f[1] for f in fields])
+    if bits > MAX_BIAS_BITS:
+        return None
+    mask = (1 << bits) - 1
+    words = _stream([f[2] for f in fields], MULT_BITS) + _stream(
+        [f[0] | ((f[1] & mask) << CODE_BITS) for f in fields], CODE_BITS + bits) + [0]
+    return np.asarray(words, np.uint32).view(np.int32), bits
+
+
+def unpack_channels(words: np.ndarray, n: int, bits: int) -> list[tuple[int, int, int]]:
+    """(code, bias, mult) per channel as the C decoder (requant_expand.c compact_channel) reads them (tests)."""
+    w = [int(v) for v in np.asarray(words).view(np.uint32)]
+    stream = sum(v << (32 * k) for k, v in enumerate(w))
+    base = 32 * (-(-MULT_BITS * n // 32))
+    out = []
+    for c in range(n):
+        m = (stream >> (MULT_BITS * c)) & ((1 << MULT_BITS) - 1)
+        cb = (stream >> (base + (CODE_BITS + bits) * c)) & ((1 << (CODE_BITS + bits)) - 1)
+        code, v = cb & 63, cb >> CODE_BITS
+        v -= (1 << bits) if v >> (bits - 1) else 0
+        out.append((code, v, 0 if code >= CODE_CONST else m + (1 << 30)))
+    return out
 
 
 def per_tensor(mults: list[int], shifts: list[int], consts: list[int | None] | None = None) -> bool:
@@ -193,20 +234,20 @@ def compact_records(bias: np.ndarray | None, mults: list[int], shifts: list[int]
     if per_tensor(mults, shifts, consts):
         words = None if bias is None else np.asarray(bias, np.int64).astype(np.int32)
         return CompactTables("tfedge_requant_expand_records_tensor", words, (n, pad, int(mults[0]), int(shifts[0])), True)
-    words = compact_words(bias, mults, shifts, consts)
-    return None if words is None else CompactTables("tfedge_requant_expand_records", words, (n, pad), False)
+    packed = pack_channels(bias, mults, shifts, consts)
+    return None if packed is None else CompactTables("tfedge_requant_expand_records", packed[0], (n, packed[1], pad), False)
 
 
 def compact_arrays(bias: np.ndarray | None, mults: list[int], shifts: list[int]) -> CompactTables | None:
-    """The plain kernels' bias/mult/shift arrays (n each) compact: per channel 2 words, or for a per-tensor layer
-    only the mult/shift fill (its bias stays the flash array); None when a channel does not fit."""
+    """The plain kernels' bias/mult/shift arrays (n each) compact, or for a per-tensor layer only the mult/shift
+    fill (its bias stays the flash array); None when a channel does not fit."""
     n = len(mults)
     if n == 0:
         return None
     if per_tensor(mults, shifts):
         return CompactTables("tfedge_requant_fill_arrays", None, (n, int(mults[0]), int(shifts[0])), True)
-    words = compact_words(bias, mults, shifts, records=False)  # (no constant marker: a zero multiplier is one)
-    return None if words is None else CompactTables("tfedge_requant_expand_arrays", words, (n,), False)
+    packed = pack_channels(bias, mults, shifts, records=False)
+    return None if packed is None else CompactTables("tfedge_requant_expand_arrays", packed[0], (n, packed[1]), False)
 
 
 def expand_records(t: CompactTables, zp: int) -> list[list[int]]:
@@ -215,12 +256,9 @@ def expand_records(t: CompactTables, zp: int) -> list[list[int]]:
         n, pad, m, s = t.args
         b = [0] * n if t.words is None else [int(v) for v in t.words]
         return [channel_record(b[c], m, s, zp) for c in range(n)] + [[0, 0, 0, 0]] * (pad - n)
-    n, pad = t.args
-    w = t.words.reshape(-1, 2)
-    rows = []
-    for w0, m in w.tolist():
-        value, code = w0 >> CODE_BITS, w0 & ((1 << CODE_BITS) - 1)
-        rows.append(channel_record(0, 0, 0, zp, value) if m == 0 else channel_record(value, m, -code, zp))
+    n, bits, pad = t.args
+    rows = [channel_record(0, 0, 0, zp, v) if code == CODE_CONST else channel_record(v, m, -code, zp)
+            for code, v, m in unpack_channels(t.words, n, bits)]
     return rows + [[0, 0, 0, 0]] * (pad - n)
 
 
@@ -230,8 +268,8 @@ def expand_arrays(t: CompactTables, bias: np.ndarray | None) -> tuple[list[int],
     if t.per_tensor:
         n, m, s = t.args
         return ([0] * n if bias is None else [int(v) for v in bias]), [m] * n, [s] * n
-    w = t.words.reshape(-1, 2).tolist()
-    return [w0 >> CODE_BITS for w0, _ in w], [m for _, m in w], [-(w0 & 31) for w0, _ in w]
+    ch = unpack_channels(t.words, *t.args)
+    return [v for _, v, _ in ch], [m for _, _, m in ch], [0 if code == CODE_ZERO else -code for code, _, _ in ch]
 
 
 def pack_conv_weights(w: np.ndarray, wide: bool = True) -> np.ndarray:

@@ -1,10 +1,7 @@
 /* Requantization tables kept compact in flash and expanded into the arena once per inference, right before
  * a layer's first kernel call (model.c; docs/kernels.md "Compact requantization tables"). The expanded
- * copies have exactly the layout the kernels read, so no kernel changes.
- *
- * Compact channel (2 words): word 0 = bias << 5 | code, bias a 27-bit signed value, code = -TFLite's shift
- * (right shifts 0..31); word 1 = the multiplier. For the records of the packed kernels a word 1 of 0 marks
- * a provably constant channel whose constant output is the bias field. */
+ * copies have exactly the layout the kernels read, so no kernel changes. The compact channels: see
+ * tfedge_compact_channel (tfedge_requant_expand.h). */
 #include "tfedge_kernels.h"
 #include "tfedge_requant_expand.h"
 
@@ -27,17 +24,17 @@ static void zero_records(tfedge_requant_ch *r, int32_t n) {
   for (; n > 0; --n, ++r) r->bias = r->mult = r->k_hi = r->shift = 0;
 }
 
-void tfedge_requant_expand_records(const int32_t *compact, int32_t n, int32_t n_pad, int32_t zp,
+void tfedge_requant_expand_records(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t n_pad, int32_t zp,
                                    tfedge_requant_ch *rq) {
   int32_t c;
-  for (c = 0; c < n; ++c, compact += 2) {
-    const int32_t w0 = compact[0], mult = compact[1];
-    if (mult == 0) { /* constant channel: the preset alone gives the bias field's value */
+  for (c = 0; c < n; ++c) {
+    const tfedge_compact_ch ch = tfedge_compact_channel(compact, n, bias_bits, c);
+    if (ch.code == TFEDGE_CODE_CONST) { /* the preset alone gives the constant */
       rq[c].bias = rq[c].mult = 0;
-      rq[c].k_hi = 2 * (w0 >> 5) + 1;
+      rq[c].k_hi = 2 * ch.bias + 1;
       rq[c].shift = 1;
     } else {
-      record(w0 >> 5, mult, w0 & 31, zp, rq + c);
+      record(ch.bias, ch.mult, ch.code, zp, rq + c);
     }
   }
   zero_records(rq + n, n_pad - n);
@@ -54,12 +51,14 @@ void tfedge_requant_expand_records_tensor(const int32_t *bias, int32_t n, int32_
   zero_records(rq + n, n_pad - n);
 }
 
-void tfedge_requant_expand_arrays(const int32_t *compact, int32_t n, int32_t *bias, int32_t *mult, int32_t *shift) {
+void tfedge_requant_expand_arrays(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t *bias, int32_t *mult,
+                                  int32_t *shift) {
   int32_t c;
-  for (c = 0; c < n; ++c, compact += 2) {
-    bias[c] = compact[0] >> 5;
-    shift[c] = -(compact[0] & 31);
-    mult[c] = compact[1];
+  for (c = 0; c < n; ++c) {
+    const tfedge_compact_ch ch = tfedge_compact_channel(compact, n, bias_bits, c);
+    bias[c] = ch.bias;
+    mult[c] = ch.mult;
+    shift[c] = ch.code == TFEDGE_CODE_ZERO ? 0 : -ch.code;
   }
 }
 

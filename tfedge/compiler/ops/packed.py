@@ -67,9 +67,9 @@ def requant_arrays(ctx, bias, mults: list[int], shifts: list[int], const_shape: 
     if t.per_tensor:  # mult and shift filled, the bias (4 B per channel) read from flash
         mult, shift = ctx.expanded(8 * n, t.function, list(t.args), (0, 4 * n), saved=8 * n)
         return dict(bias=flash_bias, mult=mult, shift=shift)
-    saved = 4 * n if bias is not None else 0  # (without a bias the 8 B form is as large as mult + shift)
-    b, mult, shift = ctx.expanded(12 * n, t.function, [ctx.array("int32_t", t.words, "rqc"), n], (0, 4 * n, 8 * n),
-                                  saved=saved)
+    saved = 4 * (n if bias is not None else 0) + 8 * n - 4 * t.words.size
+    b, mult, shift = ctx.expanded(12 * n, t.function, [ctx.array("int32_t", t.words, "rqc"), *t.args],
+                                  (0, 4 * n, 8 * n), saved=saved)
     return dict(bias=b, mult=mult, shift=shift)
 
 
@@ -114,19 +114,23 @@ def packed_fc(ctx, x: Tensor, y: Tensor, rows: np.ndarray, folded: np.ndarray, m
 
 def mve_prepared_fields(ctx, depthwise: bool, weights: np.ndarray, bias, mults: list[int], shifts: list[int],
                         input_offset: int, geo: dict, in_c: int) -> dict | None:
-    """The Helium conv/depthwise tables (bias, mult, shift, arch_prep {0, eb}) expanded into the arena from compact
-    words (variants_mve.prepared_compact: eb instead of the bias, 8 B per channel, 4 B per tensor), or None: the
-    flash arrays (window-path layers, whose arch_prep also holds the weight vectors; an eb over 27 bits)."""
-    out_c = len(mults)
-    if not ctx.expands_tables() or (depthwise and variants_mve.window_prepared(weights.shape, geo, in_c)):
+    """The Helium conv/depthwise tables (bias, mult, shift, arch_prep {window, eb, window weight vectors})
+    expanded into the arena from compact words (variants_mve.prepared_compact: eb instead of the bias; the
+    window path's weight vectors rebuilt from the int8 filter), or None: the flash arrays (an eb that does not
+    fit)."""
+    if not ctx.expands_tables():
         return None
     t = variants_mve.prepared_compact(weights, bias, input_offset, depthwise, mults, shifts)
     if t is None:
         _full_note(ctx, True)
         return None
+    out_c = len(mults)
+    window = depthwise and variants_mve.window_prepared(weights.shape, geo, in_c)
+    wp = 16 * out_c * variants_mve.window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])[1] if window else 0
     need_bias = int(variants_mve.bias_read(depthwise, geo, in_c, out_c))
-    head = [ctx.array("int32_t", t.words, "rqc"), *t.args, f"&{ctx.params_name()}", int(depthwise), need_bias]
-    full = (4 * out_c if bias is not None else 0) + 12 * out_c + 4  # bias, mult, shift, arch_prep {0, eb}
-    b, mult, shift, prep = ctx.expanded(16 * out_c + 4, t.function, head, (0, 4 * out_c, 8 * out_c, 12 * out_c),
+    # (per tensor t.args is (mult, shift) after the eb array; per channel (bias bits,))
+    head = [ctx.array("int32_t", t.words, "rqc"), *t.args, f"&{ctx.params_name()}", int(depthwise), int(window), need_bias]
+    full = (4 * out_c if bias is not None else 0) + 12 * out_c + 4 + wp  # bias, mult, shift, arch_prep
+    b, mult, shift, prep = ctx.expanded(16 * out_c + 4 + wp, t.function, head, (0, 4 * out_c, 8 * out_c, 12 * out_c),
                                         saved=full - 4 * t.words.size)
     return dict(bias=b, mult=mult, shift=shift, arch_prep=prep)
