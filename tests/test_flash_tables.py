@@ -37,10 +37,11 @@ def test_compact_records_round_trip(zp):
                                    [r[3] for r in rows])
     full = variants.requant_records(bias, mults, shifts, zp, consts)
     assert full.general and full.constant and len(full.rows) % 4 == 0
-    t = full.compact
-    assert t is not None and not t.per_tensor and t.args[1] == 26  # the widest bias takes 26 bits
-    assert t.words.size == -(-30 * len(rows) // 32) + -(-32 * len(rows) // 32) + 1  # 62 bits per channel
-    assert variants.expand_records(t, zp) == full.rows
+    t, d = full.compact, full.dense
+    assert not t.per_tensor and t.args[1] == 0 and t.words.size == 2 * len(rows)  # 2 words per channel
+    assert d.args[1] == 26  # the widest bias takes 26 bits: 62 bits per channel
+    assert d.words.size == -(-30 * len(rows) // 32) + -(-32 * len(rows) // 32) + 1
+    assert variants.expand_records(t, zp) == full.rows == variants.expand_records(d, zp)
 
 
 @pytest.mark.parametrize("shift", [3, 0, -1, -2, -24, -31])
@@ -119,12 +120,15 @@ def test_c_expansion_writes_the_compile_time_tables(harness, zp):
     bias, mults, shifts, consts = (np.array([r[0] for r in rows]), [r[1] for r in rows], [r[2] for r in rows],
                                    [r[3] for r in rows])
     full = variants.requant_records(bias, mults, shifts, zp, consts)
-    records, _ = _c_expand(harness, full.compact.words, len(rows), full.compact.args[1], 0, zp, False)
-    assert records == full.rows
-    arrays = variants.compact_arrays(np.array([r[0] for r in live]), [r[1] for r in live], [r[2] for r in live])
-    _, got = _c_expand(harness, arrays.words, len(live), arrays.args[1], 0, zp, False)
-    assert got == [[r[0], r[1], r[2]] for r in live]
-    assert variants.expand_arrays(arrays, None) == tuple(list(col) for col in zip(*got))
+    for t in (full.compact, full.dense):
+        records, _ = _c_expand(harness, t.words, len(rows), t.args[1], 0, zp, False)
+        assert records == full.rows
+    for dense in (False, True):
+        arrays = variants.compact_arrays(np.array([r[0] for r in live]), [r[1] for r in live], [r[2] for r in live],
+                                         dense=dense)
+        _, got = _c_expand(harness, arrays.words, len(live), arrays.args[1], 0, zp, False)
+        assert got == [[r[0], r[1], r[2]] for r in live]
+        assert variants.expand_arrays(arrays, None) == tuple(list(col) for col in zip(*got))
     tensor = variants.requant_records(np.arange(11) * -77, [M + 5] * 11, [-25] * 11, zp)
     records, got = _c_expand(harness, tensor.compact.words, 11, M + 5, -25, zp, True)
     assert records == tensor.rows and got == [[-77 * c, M + 5, -25] for c in range(11)]
@@ -132,7 +136,7 @@ def test_c_expansion_writes_the_compile_time_tables(harness, zp):
 
 @pytest.mark.parametrize("values,bits", [([0], 1), ([-1, 0], 1), ([1], 2), ([-(1 << 25), (1 << 25) - 1], 26)])
 def test_bias_field_takes_the_fewest_bits(values, bits):
-    words, got = variants.pack_channels(np.array(values), [M] * len(values), [-3] * len(values))
+    words, got = variants.pack_channels(np.array(values), [M] * len(values), [-3] * len(values), dense=True)
     assert got == bits and [v for _, v, _ in variants.unpack_channels(words, len(values), bits)] == values
     assert words.size == -(-30 * len(values) // 32) + -(-(6 + bits) * len(values) // 32) + 1
 
@@ -176,6 +180,8 @@ def test_reports_say_which_tables_are_compact(case, tmp_path):
         else:  # (a per-tensor FC off the packed kernel reads 4 B of bias per output and one multiplier: nothing to expand)
             rows = [r for r in rows if arch == "dsp" or r["op"] != "FULLY_CONNECTED"]
             assert all("compact in flash" in r["variant_reason"] for r in rows), (arch, [r["variant_reason"] for r in rows])
+            dense = case.startswith("dw")  # 9 weights per channel: 2 words do not reach the flash target
+            assert all(("dense form" in r["variant_reason"]) == dense for r in rows), (arch, case)
             if arch == "dsp":  # the kinds really in the records: general channels, constants kept (not skipped)
                 assert ("two-step form" if case == "fast_general" else "constant channels (computed") in rows[0]["variant_reason"]
 

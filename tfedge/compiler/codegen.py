@@ -78,7 +78,8 @@ class EmitContext:
         self.full_tables: frozenset[int] = frozenset()  # operator indices keeping their tables in flash in full (RAM)
         self.table_note = ""  # the layer's requantization tables in the compile report's variant_reason
         self.unneeded_tables: frozenset[int] = frozenset()  # operator indices the flash target does not need expanded
-        self.table_savings: dict[int, int] = {}  # operator index -> flash bytes its compact tables save
+        self.table_savings: dict[int, tuple[int, int]] = {}  # operator index -> flash its 2 compact forms save
+        self.dense_tables: frozenset[int] = frozenset()  # operator indices on the dense compact form
 
     def _count(self, kind: str, nbytes: int) -> None:
         self.flash_bytes += nbytes
@@ -135,22 +136,26 @@ class EmitContext:
         self._count("tables", 16 * max(len(rows), 1))
         return name
 
-    def expands_tables(self) -> bool:
-        """Whether the layer being emitted keeps its requantization tables compact in flash and expands them into
-        the arena (variants.EXPAND_ARCHS; not where the RAM check of compiler.generate_sources refused it)."""
+    def table_mode(self) -> str | None:
+        """How the layer being emitted keeps its requantization tables: None (whole in flash), "words" (the 2-word
+        compact form) or "dense" (bit streams), both expanded into the arena (variants.EXPAND_ARCHS; the RAM
+        check and the flash target of compiler.generate_sources decide per layer)."""
         index = self.layers[self.layer].index
-        return self.arch in variants.EXPAND_ARCHS and index not in self.full_tables and index not in self.unneeded_tables
+        if self.arch not in variants.EXPAND_ARCHS or index in self.full_tables or index in self.unneeded_tables:
+            return None
+        return "dense" if index in self.dense_tables else "words"
 
     def expanded(self, nbytes: int, function: str, args: list[str | int], parts: tuple[int, ...] = (0,),
-                 saved: int = 0) -> list[str]:
+                 saved: tuple[int, int] = (0, 0)) -> list[str]:
         """The arena buffer (nbytes) the layer's tables are expanded into by `function(*args, *destinations)` once
         per inference before the layer's first call: one destination pointer per part (byte offsets in the
         buffer), returned for the params; NULL until the plan has the buffer (as scratch). saved: the flash bytes
-        the compact form saves over the full tables (compiler._tables_not_needed)."""
+        the 2-word and the dense forms save over the full tables (compiler._choose_tables)."""
         self.table_needs[self.layers[self.layer].index] = int(nbytes)
-        self.table_savings[self.layers[self.layer].index] = int(saved)
-        self.table_note = (f"requantization tables compact in flash, expanded by {function} into {nbytes} B of "
-                           "arena once per inference (docs/kernels.md)")
+        self.table_savings[self.layers[self.layer].index] = tuple(int(v) for v in saved)
+        form = "the dense form" if self.table_mode() == "dense" else "2 words per channel"
+        self.table_note = (f"requantization tables compact in flash ({form}), expanded by {function} into {nbytes} B "
+                           "of arena once per inference (docs/kernels.md)")
         b = self.plan.tables.get(self.layer)
         ok = b is not None and b.size >= nbytes
         dsts = [f"(void *)(tfedge_arena + {c_int(b.offset + part)})" if ok else "NULL" for part in parts]
@@ -220,14 +225,15 @@ class EmitContext:
 def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool = False,
              arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None,
              weights_by_layer: dict[int, str] | None = None, full_tables: frozenset[int] = frozenset(),
-             unneeded_tables: frozenset[int] = frozenset()
-             ) -> tuple[str, str, list[Layer], dict[int, dict[str, int]], dict[int, int], dict[int, int], dict[int, int]]:
+             unneeded_tables: frozenset[int] = frozenset(), dense_tables: frozenset[int] = frozenset()
+             ) -> tuple[str, str, list[Layer], dict[int, dict[str, int]], dict[int, int], dict[int, int], dict]:
     """(model.c, model.h, the emitted layers, const bytes per layer and kind (FLASH_KINDS), kernel scratch
     bytes, expanded-table bytes and the flash they save per operator index). The C is only valid when the plan
     already holds those buffers (see compiler.generate_sources). full_tables / unneeded_tables: operator indices
-    whose tables stay whole in flash (the RAM check refused them / the flash target does not need them)."""
+    whose tables stay whole in flash (the RAM check refused them / the flash target does not need them);
+    dense_tables: those on the dense compact form."""
     ctx = EmitContext(graph, plan, layers, arch)
-    ctx.full_tables, ctx.unneeded_tables = full_tables, unneeded_tables
+    ctx.full_tables, ctx.unneeded_tables, ctx.dense_tables = full_tables, unneeded_tables, dense_tables
     ctx.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
     ctx.weights = weights  # packed conv/FC weight storage: int8 unless "int16" (variants.WEIGHTS)
     ctx.weights_by_layer = weights_by_layer or {}  # layer index -> storage (`auto`: variants.auto_storage)

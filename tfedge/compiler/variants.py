@@ -86,6 +86,7 @@ class Records:
     general: int  # channels on TFLM's two-step form (the kernels' per-channel slow path)
     constant: int  # channels whose record outputs a constant (mult 0)
     compact: "CompactTables | None" = None  # the same records as compact flash words (compact_records)
+    dense: "CompactTables | None" = None  # and as bit streams (compact_records(dense=True))
 
 
 def channel_record(bias: int, m: int, s: int, zp: int, const: int | None = None) -> list[int]:
@@ -112,16 +113,18 @@ def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int]
     rows = [channel_record(int(b[c]), int(m), int(s), output_zp, consts[c]) for c, (m, s) in enumerate(zip(mults, shifts))]
     general = sum(r[3] >= GENERAL for r in rows)
     rows += [[0, 0, 0, 0]] * (-n % 4)  # padded to whole channel pairs / row groups (zero bias)
-    return Records(rows, general, sum(c is not None for c in consts), compact_records(bias, mults, shifts, consts))
+    return Records(rows, general, sum(c is not None for c in consts), compact_records(bias, mults, shifts, consts),
+                   compact_records(bias, mults, shifts, consts, dense=True))
 
 
 # ---- compact requantization tables (portable/requant_expand.c; docs/kernels.md) ----------------------------
-# In flash a layer's channels are two bit streams in int32 words: the multipliers as 30-bit fields (mult - 2^30,
-# every nonzero TFLite multiplier lies in [2^30, 2^31)), then per channel a 6-bit code (the right shift 0..31,
-# CODE_CONST: a constant channel whose value is the bias field, CODE_ZERO: a zero multiplier) with the bias in
-# the layer's fewest two's-complement bits (at most MAX_BIAS_BITS) above it; one zero word closes the array (the
-# decoder reads 64 bits at a time). model.c expands them into the arena before the layer's first call, in the
-# layout the kernels read.
+# A channel is a 6-bit code (the right shift 0..31, CODE_CONST: a constant channel whose value is the bias field,
+# CODE_ZERO: a zero multiplier), a bias of at most MAX_BIAS_BITS and the multiplier, in flash as 2 words (bias << 6
+# | code, mult: 8 B, ~10 instructions per channel to expand) or, dense, as two bit streams in int32 words: the
+# multipliers as 30-bit fields (mult - 2^30, every nonzero TFLite multiplier lies in [2^30, 2^31)), then the
+# code with the bias above it in the layer's fewest two's-complement bits, one zero word closing the array (the
+# decoder reads 64 bits at a time): 6-7 B, ~2.5x the instructions. model.c expands them into the arena before
+# the layer's first call, in the layout the kernels read.
 MULT_BITS, CODE_BITS, MAX_BIAS_BITS = 30, 6, 26
 CODE_CONST, CODE_ZERO = 32, 33
 
@@ -161,10 +164,10 @@ def _stream(fields: list[int], width: int) -> list[int]:
     return [(acc >> (32 * k)) & 0xFFFFFFFF for k in range(nwords)]
 
 
-def pack_channels(bias: np.ndarray | None, mults: list[int], shifts: list[int],
-                  consts: list[int | None] | None = None, records: bool = True) -> tuple[np.ndarray, int] | None:
-    """(int32 words, bias bits) of n channels in the compact form, or None when one does not fit (channel_fields,
-    or a bias over MAX_BIAS_BITS)."""
+def pack_channels(bias: np.ndarray | None, mults: list[int], shifts: list[int], consts: list[int | None] | None = None,
+                  records: bool = True, dense: bool = False) -> tuple[np.ndarray, int] | None:
+    """(int32 words, bias bits: 0 for the 2-word form) of n channels in the compact form, or None when one does not
+    fit (channel_fields, or a bias over MAX_BIAS_BITS)."""
     n = len(mults)
     b = np.zeros(n, np.int64) if bias is None else np.asarray(bias, np.int64)
     cs = consts or [None] * n
@@ -174,6 +177,9 @@ def pack_channels(bias: np.ndarray | None, mults: list[int], shifts: list[int],
     bits = _signed_bits([f[1] for f in fields])
     if bits > MAX_BIAS_BITS:
         return None
+    if not dense:
+        words = [v for f in fields for v in (((f[1] << CODE_BITS) | f[0]) & 0xFFFFFFFF, f[2] + (1 << 30) * (f[0] < CODE_CONST))]
+        return np.asarray(words, np.uint32).view(np.int32), 0
     mask = (1 << bits) - 1
     words = _stream([f[2] for f in fields], MULT_BITS) + _stream(
         [f[0] | ((f[1] & mask) << CODE_BITS) for f in fields], CODE_BITS + bits) + [0]
@@ -181,8 +187,12 @@ def pack_channels(bias: np.ndarray | None, mults: list[int], shifts: list[int],
 
 
 def unpack_channels(words: np.ndarray, n: int, bits: int) -> list[tuple[int, int, int]]:
-    """(code, bias, mult) per channel as the C decoder (requant_expand.c compact_channel) reads them (tests)."""
+    """(code, bias, mult) per channel as the C decoder (tfedge_compact_channel) reads them (tests)."""
     w = [int(v) for v in np.asarray(words).view(np.uint32)]
+    if bits == 0:
+        pairs = [(w[2 * c], w[2 * c + 1]) for c in range(n)]
+        return [(w0 & 63, (w0 >> CODE_BITS) - ((1 << 26) if w0 >> 31 else 0), 0 if w0 & 63 >= CODE_CONST else m)
+                for w0, m in pairs]
     stream = sum(v << (32 * k) for k, v in enumerate(w))
     base = 32 * (-(-MULT_BITS * n // 32))
     out = []
@@ -224,7 +234,7 @@ def settle_constants(rows: np.ndarray, bias: np.ndarray | None, consts: list[int
 
 
 def compact_records(bias: np.ndarray | None, mults: list[int], shifts: list[int],
-                    consts: list[int | None] | None = None) -> CompactTables | None:
+                    consts: list[int | None] | None = None, dense: bool = False) -> CompactTables | None:
     """The compact form of requant_records' table (the output zero point and the padding are arguments of
     the expansion call), or None when a channel does not fit: that layer keeps the full records in flash."""
     n = len(mults)
@@ -234,11 +244,12 @@ def compact_records(bias: np.ndarray | None, mults: list[int], shifts: list[int]
     if per_tensor(mults, shifts, consts):
         words = None if bias is None else np.asarray(bias, np.int64).astype(np.int32)
         return CompactTables("tfedge_requant_expand_records_tensor", words, (n, pad, int(mults[0]), int(shifts[0])), True)
-    packed = pack_channels(bias, mults, shifts, consts)
+    packed = pack_channels(bias, mults, shifts, consts, dense=dense)
     return None if packed is None else CompactTables("tfedge_requant_expand_records", packed[0], (n, packed[1], pad), False)
 
 
-def compact_arrays(bias: np.ndarray | None, mults: list[int], shifts: list[int]) -> CompactTables | None:
+def compact_arrays(bias: np.ndarray | None, mults: list[int], shifts: list[int], dense: bool = False
+                   ) -> CompactTables | None:
     """The plain kernels' bias/mult/shift arrays (n each) compact, or for a per-tensor layer only the mult/shift
     fill (its bias stays the flash array); None when a channel does not fit."""
     n = len(mults)
@@ -246,7 +257,7 @@ def compact_arrays(bias: np.ndarray | None, mults: list[int], shifts: list[int])
         return None
     if per_tensor(mults, shifts):
         return CompactTables("tfedge_requant_fill_arrays", None, (n, int(mults[0]), int(shifts[0])), True)
-    packed = pack_channels(bias, mults, shifts, records=False)
+    packed = pack_channels(bias, mults, shifts, records=False, dense=dense)
     return None if packed is None else CompactTables("tfedge_requant_expand_arrays", packed[0], (n, packed[1]), False)
 
 

@@ -210,7 +210,7 @@ def bias_read(depthwise: bool, geo: dict, in_c: int, out_c: int) -> bool:
 
 
 def prepared_compact(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, depthwise: bool,
-                     mults: list[int], shifts: list[int]):
+                     mults: list[int], shifts: list[int], dense: bool = False):
     """The compact flash form of a conv/depthwise layer's Helium tables without window weights
     (portable/requant_expand_prepared.c): variants.pack_channels with eb in the bias field, or
     per tensor eb alone (4 B per channel) with the one mult and shift; None when a channel does not fit."""
@@ -219,7 +219,7 @@ def prepared_compact(weights: np.ndarray, bias: np.ndarray | None, input_offset:
     eb = effective_bias(weights, bias, input_offset, (0, 1, 2) if depthwise else (1, 2, 3))
     if variants.per_tensor(mults, shifts):
         return variants.CompactTables("tfedge_requant_expand_prepared_tensor", eb, (int(mults[0]), int(shifts[0])), True)
-    packed = variants.pack_channels(eb, mults, shifts, records=False)
+    packed = variants.pack_channels(eb, mults, shifts, records=False, dense=dense)
     return None if packed is None else variants.CompactTables("tfedge_requant_expand_prepared", packed[0], (packed[1],), False)
 
 

@@ -10,9 +10,10 @@
 extern "C" {
 #endif
 
-/* Compact channels (tfedge/compiler/variants.py pack_channels): n 30-bit fields mult - 2^30 from bit 0 of
- * compact, then from the next word n fields of 6 + bias_bits bits: code (right shift 0..31, TFEDGE_CODE_CONST a
- * constant channel whose value is the bias field, TFEDGE_CODE_ZERO a zero multiplier) and the bias above it;
+/* Compact channels (tfedge/compiler/variants.py pack_channels): a code (right shift 0..31, TFEDGE_CODE_CONST a
+ * constant channel whose value is the bias field, TFEDGE_CODE_ZERO a zero multiplier), a bias and the multiplier.
+ * bias_bits 0: 2 words per channel, bias << 6 | code and mult. Else two bit streams: n 30-bit fields mult - 2^30
+ * from bit 0 of compact, then from the next word n fields of 6 + bias_bits bits, the code and the bias above it;
  * one zero word closes the array (reads take 64 bits). */
 #define TFEDGE_CODE_CONST 32
 #define TFEDGE_CODE_ZERO 33
@@ -29,8 +30,15 @@ static inline uint32_t tfedge_compact_field(const int32_t *words, uint32_t pos, 
 /* Channel c of n: its code, bias (sign-extended) and multiplier (0 for constants and zero multipliers). */
 static inline tfedge_compact_ch tfedge_compact_channel(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t c) {
   const uint32_t width = 6 + (uint32_t)bias_bits;
-  const uint32_t cb = tfedge_compact_field(compact + ((30 * (uint32_t)n + 31) >> 5), width * (uint32_t)c, width);
+  uint32_t cb;
   tfedge_compact_ch ch;
+  if (bias_bits == 0) { /* the 2-word form */
+    ch.code = compact[2 * c] & 63;
+    ch.bias = compact[2 * c] >> 6;
+    ch.mult = compact[2 * c + 1];
+    return ch;
+  }
+  cb = tfedge_compact_field(compact + ((30 * (uint32_t)n + 31) >> 5), width * (uint32_t)c, width);
   ch.code = (int32_t)(cb & 63);
   ch.bias = (int32_t)(cb << (26 - bias_bits)) >> (32 - bias_bits);
   ch.mult = ch.code >= TFEDGE_CODE_CONST ? 0 : (int32_t)((1u << 30) + tfedge_compact_field(compact, 30 * (uint32_t)c, 30));

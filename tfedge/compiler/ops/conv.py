@@ -147,10 +147,10 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
                   weights=weights, **geo)
     prepared = ctx.arch == "mve" and not choice.packed and not clustered  # Helium's prepared data (variants_mve)
     rq = bias, mults, shifts
-    if not choice.records and ctx.expands_tables():  # constant channels' huge biases brought into the compact range
+    if not choice.records and ctx.table_mode():  # constant channels' huge biases brought into the compact range
         rq = variants.settle_constants(rows, bias, consts, x.q_zero, mults, shifts, y.q_zero, act_min, act_max)
     in_arena = prepared and mve_prepared_fields(ctx, depthwise, w.data, *rq, -x.q_zero, geo, in_c)
-    if in_arena:  # bias, mult, shift and the effective biases expanded from 8 B per channel
+    if in_arena:  # bias, mult, shift and the effective biases expanded from the compact channels
         params.update(in_arena)
     elif not choice.records:  # the packed kernels read bias, multiplier and shift from their records only
         params.update(requant_arrays(ctx, *rq, choice.const_shape))

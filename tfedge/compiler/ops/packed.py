@@ -27,15 +27,23 @@ def packs(ctx, rows: np.ndarray, kind: str) -> bool:
     return ctx.arch in variants.FAST_ARCHS and compress.codebook_for(ctx, rows, kind) is None
 
 
+def _form(ctx, words: variants.CompactTables | None, dense: variants.CompactTables | None, full: int
+          ) -> tuple[variants.CompactTables | None, tuple[int, int]]:
+    """The compact form the layer uses (ctx.table_mode: none, the 2-word form or the dense one) and the flash bytes
+    each form saves over the `full` tables (compiler._choose_tables decides from them)."""
+    saved = tuple(full - (0 if t is None or t.words is None else 4 * t.words.size) for t in (words, dense))
+    mode = ctx.table_mode()
+    return (None if mode is None or words is None else dense if mode == "dense" and dense is not None else words), saved
+
+
 def rq_fields(ctx, records: variants.Records, zp: int) -> dict:
     """The packed kernels' records: compact in flash and expanded into the arena before the layer's first call
-    (ctx.expands_tables), else the full records in flash."""
-    t = records.compact if ctx.expands_tables() else None
+    (ctx.table_mode), else the full records in flash."""
+    t, saved = _form(ctx, records.compact, records.dense, 16 * len(records.rows))
     if t is None:
         _full_note(ctx, records.compact is None and bool(records.rows))
         return {"rq": ctx.records(records.rows)}
     src = "NULL" if t.words is None else ctx.array("int32_t", t.words, "rqc")
-    saved = 16 * len(records.rows) - (0 if t.words is None else 4 * t.words.size)
     return {"rq": ctx.expanded(16 * len(records.rows), t.function, [src, *t.args, zp], saved=saved)[0]}
 
 
@@ -45,10 +53,10 @@ def _full_note(ctx, unfit: bool) -> None:
         return
     if unfit:
         ctx.table_note = ("requantization tables whole in flash: a channel does not fit the compact form (bias over "
-                          "27 bits, a left shift, a zero multiplier)")
+                          "26 bits, a left shift, a zero multiplier)")
     elif ctx.layers[ctx.layer].index in ctx.full_tables:
         ctx.table_note = "requantization tables whole in flash: expanding them would lift the arena past 0.6x TFLM's"
-    elif not ctx.expands_tables():
+    elif ctx.table_mode() is None:
         ctx.table_note = ("requantization tables whole in flash: the model meets the 1.1x flash target without "
                           "expanding them (no run-time cost)")
 
@@ -57,17 +65,20 @@ def requant_arrays(ctx, bias, mults: list[int], shifts: list[int], const_shape: 
     """bias/mult/shift of the plain (unpacked) conv kernels: compact in flash and expanded into the arena (bias,
     mult, shift one after the other; a per-tensor layer's bias stays in flash), or the three flash arrays (also
     for const-shape layers, whose compiler folds the flash values)."""
-    t = variants.compact_arrays(bias, mults, shifts) if ctx.expands_tables() and not const_shape else None
+    n = len(mults)
+    words = None if const_shape else variants.compact_arrays(bias, mults, shifts)
+    dense = None if const_shape else variants.compact_arrays(bias, mults, shifts, dense=True)
+    t, saved = _form(ctx, words, dense, 12 * n if bias is not None else 8 * n)
+    if t is not None and t.per_tensor:
+        saved = (8 * n, 8 * n)  # (its bias stays in flash either way)
     flash_bias = ctx.array("int32_t", bias, "bias") if bias is not None and (t is None or t.per_tensor) else "NULL"
     if t is None:
         if not const_shape:
-            _full_note(ctx, variants.compact_arrays(bias, mults, shifts) is None)
+            _full_note(ctx, words is None)
         return dict(bias=flash_bias, mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"))
-    n = len(mults)
     if t.per_tensor:  # mult and shift filled, the bias (4 B per channel) read from flash
-        mult, shift = ctx.expanded(8 * n, t.function, list(t.args), (0, 4 * n), saved=8 * n)
+        mult, shift = ctx.expanded(8 * n, t.function, list(t.args), (0, 4 * n), saved=saved)
         return dict(bias=flash_bias, mult=mult, shift=shift)
-    saved = 4 * (n if bias is not None else 0) + 8 * n - 4 * t.words.size
     b, mult, shift = ctx.expanded(12 * n, t.function, [ctx.array("int32_t", t.words, "rqc"), *t.args],
                                   (0, 4 * n, 8 * n), saved=saved)
     return dict(bias=b, mult=mult, shift=shift)
@@ -118,19 +129,19 @@ def mve_prepared_fields(ctx, depthwise: bool, weights: np.ndarray, bias, mults: 
     expanded into the arena from compact words (variants_mve.prepared_compact: eb instead of the bias; the
     window path's weight vectors rebuilt from the int8 filter), or None: the flash arrays (an eb that does not
     fit)."""
-    if not ctx.expands_tables():
-        return None
-    t = variants_mve.prepared_compact(weights, bias, input_offset, depthwise, mults, shifts)
-    if t is None:
-        _full_note(ctx, True)
-        return None
     out_c = len(mults)
     window = depthwise and variants_mve.window_prepared(weights.shape, geo, in_c)
     wp = 16 * out_c * variants_mve.window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])[1] if window else 0
+    full = (4 * out_c if bias is not None else 0) + 12 * out_c + 4 + wp  # bias, mult, shift, arch_prep
+    forms = [variants_mve.prepared_compact(weights, bias, input_offset, depthwise, mults, shifts, dense=d)
+             for d in (False, True)]
+    t, saved = _form(ctx, *forms, full)
+    if t is None:
+        _full_note(ctx, forms[0] is None)
+        return None
     need_bias = int(variants_mve.bias_read(depthwise, geo, in_c, out_c))
     # (per tensor t.args is (mult, shift) after the eb array; per channel (bias bits,))
     head = [ctx.array("int32_t", t.words, "rqc"), *t.args, f"&{ctx.params_name()}", int(depthwise), int(window), need_bias]
-    full = (4 * out_c if bias is not None else 0) + 12 * out_c + 4 + wp  # bias, mult, shift, arch_prep
     b, mult, shift, prep = ctx.expanded(16 * out_c + 4 + wp, t.function, head, (0, 4 * out_c, 8 * out_c, 12 * out_c),
-                                        saved=full - 4 * t.words.size)
+                                        saved=saved)
     return dict(bias=b, mult=mult, shift=shift, arch_prep=prep)
