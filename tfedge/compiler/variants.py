@@ -178,7 +178,9 @@ def pack_channels(bias: np.ndarray | None, mults: list[int], shifts: list[int], 
     if bits > MAX_BIAS_BITS:
         return None
     if not dense:
-        words = [v for f in fields for v in (((f[1] << CODE_BITS) | f[0]) & 0xFFFFFFFF, f[2] + (1 << 30) * (f[0] < CODE_CONST))]
+        code = [0 if f[0] == CODE_ZERO else f[0] for f in fields]  # (a zero multiplier: shift 0, mult 0)
+        words = [v for f, k in zip(fields, code) for v in (((f[1] << CODE_BITS) | k) & 0xFFFFFFFF,
+                                                            f[2] + (1 << 30) * (f[0] < CODE_CONST))]
         return np.asarray(words, np.uint32).view(np.int32), 0
     mask = (1 << bits) - 1
     words = _stream([f[2] for f in fields], MULT_BITS) + _stream(

@@ -12,7 +12,7 @@ extern "C" {
 
 /* Compact channels (tfedge/compiler/variants.py pack_channels): a code (right shift 0..31, TFEDGE_CODE_CONST a
  * constant channel whose value is the bias field, TFEDGE_CODE_ZERO a zero multiplier), a bias and the multiplier.
- * bias_bits 0: 2 words per channel, bias << 6 | code and mult. Else two bit streams: n 30-bit fields mult - 2^30
+ * bias_bits 0: 2 words per channel, bias << 6 | code and mult (a zero multiplier: code 0). Else two bit streams: n 30-bit fields mult - 2^30
  * from bit 0 of compact, then from the next word n fields of 6 + bias_bits bits, the code and the bias above it;
  * one zero word closes the array (reads take 64 bits). */
 #define TFEDGE_CODE_CONST 32
@@ -27,17 +27,12 @@ static inline uint32_t tfedge_compact_field(const int32_t *words, uint32_t pos, 
   return (uint32_t)(v & (((uint64_t)1 << width) - 1));
 }
 
-/* Channel c of n: its code, bias (sign-extended) and multiplier (0 for constants and zero multipliers). */
+/* Channel c of n in the dense form: its code, bias (sign-extended) and multiplier (0 for constants and zero
+ * multipliers). The 2-word form is read in place by each expansion's own loop. */
 static inline tfedge_compact_ch tfedge_compact_channel(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t c) {
   const uint32_t width = 6 + (uint32_t)bias_bits;
   uint32_t cb;
   tfedge_compact_ch ch;
-  if (bias_bits == 0) { /* the 2-word form */
-    ch.code = compact[2 * c] & 63;
-    ch.bias = compact[2 * c] >> 6;
-    ch.mult = compact[2 * c + 1];
-    return ch;
-  }
   cb = tfedge_compact_field(compact + ((30 * (uint32_t)n + 31) >> 5), width * (uint32_t)c, width);
   ch.code = (int32_t)(cb & 63);
   ch.bias = (int32_t)(cb << (26 - bias_bits)) >> (32 - bias_bits);

@@ -5,19 +5,33 @@
 #include "tfedge_kernels.h"
 #include "tfedge_requant_expand.h"
 
-/* tfedge/compiler/variants.py channel_record: the one-SMLAL form where it is exact (right shift e >= 2,
- * mult >= 2^30, |k_hi| < 2^30 with k_hi = (2 zp + 1) 2^(e-2)), else TFLM's two-step form (GENERAL). */
-static inline void record(int32_t bias, int32_t mult, int32_t e, int32_t zp, tfedge_requant_ch *r) {
-  const int32_t odd = 2 * zp + 1; /* |odd| <= 255: exact below 2^30 for every e <= 24 */
+/* The largest right shift e with |k_hi| = |2 zp + 1| 2^(e-2) < 2^30 (the one-SMLAL form's limit; 24 for every
+ * zero point, up to 31 for small ones). */
+static int32_t fast_limit(int32_t zp) {
+  const int32_t odd = 2 * zp + 1 < 0 ? -(2 * zp + 1) : 2 * zp + 1;
+  int32_t e = 31;
+  while (e > 24 && odd >= (1 << (32 - e))) --e;
+  return e;
+}
+
+/* tfedge/compiler/variants.py channel_record: the one-SMLAL form where it is exact (right shift 2 <= e <= limit,
+ * mult >= 2^30, k_hi = (2 zp + 1) 2^(e-2)), else TFLM's two-step form (GENERAL). */
+static inline void record(int32_t bias, int32_t mult, int32_t e, int32_t zp, int32_t limit, tfedge_requant_ch *r) {
   r->bias = bias;
   r->mult = mult;
-  if (e >= 2 && mult >= (1 << 30) && (e <= 24 || (odd < (1 << (32 - e)) && -odd < (1 << (32 - e))))) {
-    r->k_hi = (int32_t)((uint32_t)odd << (e - 2));
+  if ((uint32_t)(e - 2) <= (uint32_t)(limit - 2) && mult >= (1 << 30)) {
+    r->k_hi = (int32_t)((uint32_t)(2 * zp + 1) << (e - 2));
     r->shift = e - 1;
   } else {
     r->k_hi = -e;
     r->shift = TFEDGE_RQ_GENERAL;
   }
+}
+
+static inline void constant_record(int32_t value, tfedge_requant_ch *r) { /* the preset alone gives the value */
+  r->bias = r->mult = 0;
+  r->k_hi = 2 * value + 1;
+  r->shift = 1;
 }
 
 static void zero_records(tfedge_requant_ch *r, int32_t n) {
@@ -26,15 +40,19 @@ static void zero_records(tfedge_requant_ch *r, int32_t n) {
 
 void tfedge_requant_expand_records(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t n_pad, int32_t zp,
                                    tfedge_requant_ch *rq) {
+  const int32_t limit = fast_limit(zp);
   int32_t c;
-  for (c = 0; c < n; ++c) {
-    const tfedge_compact_ch ch = tfedge_compact_channel(compact, n, bias_bits, c);
-    if (ch.code == TFEDGE_CODE_CONST) { /* the preset alone gives the constant */
-      rq[c].bias = rq[c].mult = 0;
-      rq[c].k_hi = 2 * ch.bias + 1;
-      rq[c].shift = 1;
-    } else {
-      record(ch.bias, ch.mult, ch.code, zp, rq + c);
+  if (bias_bits == 0) { /* 2 words per channel */
+    for (c = 0; c < n; ++c, compact += 2) {
+      const int32_t code = compact[0] & 63;
+      if (code == TFEDGE_CODE_CONST) constant_record(compact[0] >> 6, rq + c);
+      else record(compact[0] >> 6, compact[1], code, zp, limit, rq + c);
+    }
+  } else {
+    for (c = 0; c < n; ++c) {
+      const tfedge_compact_ch ch = tfedge_compact_channel(compact, n, bias_bits, c);
+      if (ch.code == TFEDGE_CODE_CONST) constant_record(ch.bias, rq + c);
+      else record(ch.bias, ch.mult, ch.code, zp, limit, rq + c);
     }
   }
   zero_records(rq + n, n_pad - n);
@@ -43,7 +61,7 @@ void tfedge_requant_expand_records(const int32_t *compact, int32_t n, int32_t bi
 void tfedge_requant_expand_records_tensor(const int32_t *bias, int32_t n, int32_t n_pad, int32_t mult,
                                           int32_t shift, int32_t zp, tfedge_requant_ch *rq) {
   int32_t c;
-  record(bias ? bias[0] : 0, mult, -shift, zp, rq); /* the layer's one multiplier: k_hi and shift once */
+  record(bias ? bias[0] : 0, mult, -shift, zp, fast_limit(zp), rq); /* the layer's one multiplier: k_hi, shift once */
   for (c = 1; c < n; ++c) {
     rq[c] = rq[0];
     rq[c].bias = bias ? bias[c] : 0;
@@ -54,6 +72,14 @@ void tfedge_requant_expand_records_tensor(const int32_t *bias, int32_t n, int32_
 void tfedge_requant_expand_arrays(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t *bias, int32_t *mult,
                                   int32_t *shift) {
   int32_t c;
+  if (bias_bits == 0) { /* 2 words per channel (a zero multiplier has code 0) */
+    for (c = 0; c < n; ++c, compact += 2) {
+      bias[c] = compact[0] >> 6;
+      shift[c] = -(compact[0] & 63);
+      mult[c] = compact[1];
+    }
+    return;
+  }
   for (c = 0; c < n; ++c) {
     const tfedge_compact_ch ch = tfedge_compact_channel(compact, n, bias_bits, c);
     bias[c] = ch.bias;

@@ -14,11 +14,14 @@
  * w[g * R + r][kx][oc], other lanes 0, R = min(k_h, 16 / k_w), G = ceil(k_h / R). */
 static void window_weights(const tfedge_conv_params *p, int8_t *wp) {
   const int32_t R = p->k_h < 16 / p->k_w ? p->k_h : 16 / p->k_w, G = (p->k_h + R - 1) / R, C = p->out_c;
+  const int8_t *w = p->weights;
   int32_t oc, ky, kx, i;
-  for (i = 0; i < C * G * 16; ++i) wp[i] = 0;
-  for (oc = 0; oc < C; ++oc, wp += 16 * G)
-    for (ky = 0; ky < p->k_h; ++ky)
-      for (kx = 0; kx < p->k_w; ++kx) wp[(ky / R) * 16 + kx * R + ky % R] = p->weights[(ky * p->k_w + kx) * C + oc];
+  for (i = 0; i < C * G * 4; ++i) ((int32_t *)(void *)wp)[i] = 0; /* (word-aligned in the arena) */
+  for (ky = 0; ky < p->k_h; ++ky)
+    for (kx = 0; kx < p->k_w; ++kx, w += C) {
+      int8_t *lane = wp + (ky / R) * 16 + kx * R + ky % R;
+      for (oc = 0; oc < C; ++oc, lane += 16 * G) *lane = w[oc];
+    }
 }
 
 void tfedge_requant_expand_prepared(const int32_t *compact, int32_t bias_bits, const tfedge_conv_params *p,
@@ -27,11 +30,19 @@ void tfedge_requant_expand_prepared(const int32_t *compact, int32_t bias_bits, c
   int32_t c;
   prep[0] = window;
   if (window) window_weights(p, (int8_t *)(prep + 1 + p->out_c));
-  for (c = 0; c < p->out_c; ++c) {
-    const tfedge_compact_ch ch = tfedge_compact_channel(compact, p->out_c, bias_bits, c);
-    prep[1 + c] = ch.bias; /* eb */
-    mult[c] = ch.mult;
-    shift[c] = ch.code == TFEDGE_CODE_ZERO ? 0 : -ch.code;
+  if (bias_bits == 0) { /* 2 words per channel (a zero multiplier has code 0) */
+    for (c = 0; c < p->out_c; ++c, compact += 2) {
+      prep[1 + c] = compact[0] >> 6; /* eb */
+      shift[c] = -(compact[0] & 63);
+      mult[c] = compact[1];
+    }
+  } else {
+    for (c = 0; c < p->out_c; ++c) {
+      const tfedge_compact_ch ch = tfedge_compact_channel(compact, p->out_c, bias_bits, c);
+      prep[1 + c] = ch.bias; /* eb */
+      mult[c] = ch.mult;
+      shift[c] = ch.code == TFEDGE_CODE_ZERO ? 0 : -ch.code;
+    }
   }
   if (TFEDGE_EXPAND_BIAS_ALWAYS || need_bias) tfedge_requant_derive_bias(prep + 1, p, depthwise, bias);
 }
