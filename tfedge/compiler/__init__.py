@@ -23,6 +23,7 @@ from tfedge.compiler.schedule import schedule
 from tfedge.compiler.reader import keras_layer_names, read_model
 from tfedge.compiler.validate import validate
 from tfedge.compiler.arch import ARCH_PATHS, kernel_folder, runtime_sources
+from tfedge.compiler.variants import EXPAND_ARCHS
 from tfedge.errors import ModelError, UnsupportedModelError
 from tfedge.paths import RUNTIME_DIR, partial_path
 
@@ -79,6 +80,7 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
     unneeded: set[int] = set()  # operator indices whose expansion the flash target does not need: full tables
     dense: set[int] = set()  # operator indices on the dense compact form (the 2-word one does not reach the target)
     chosen = False  # _choose_tables has decided (once the plan and the RAM check are settled)
+    expand = False  # tables expanded: only once the plan without them (and its patch stage) is settled
     stage_choice = None  # decided once the layer-by-layer plan is settled (stage_plan.choose_stage)
     while True:  # a layer whose kernel call the in-place row loop cannot wrap is planned again without it;
         # the kernel scratch each layer's variant needs is only known from codegen: plan again with it
@@ -89,7 +91,7 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
             model_c, model_h, emitted, flash, needs, table_needs, savings = codegen.generate(
                 g, ordered, plan, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights,
                 weights=weights, weights_by_layer=by_layer, full_tables=frozenset(full_tables),
-                unneeded_tables=frozenset(unneeded), dense_tables=frozenset(dense))
+                unneeded_tables=frozenset(unneeded), dense_tables=frozenset(dense), expand=expand)
         except CannotRunInPlace as exc:
             excluded.add(exc.op_index)
             stage_choice = None if stage else stage_choice  # a stage layer's call cannot be wrapped: choose again
@@ -103,6 +105,9 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
                 if stage_choice.stage is not None:
                     layers = ordered  # the stage is the prefix of this order
                     continue
+            if not expand and arch in EXPAND_ARCHS:  # the same plan and stage as without compact tables, then them
+                expand = True
+                continue
             refused = _tables_over_ram(g, ordered, plan, kernel_scratch, frozenset(excluded), stage, arch, ram_budget)
             if refused:
                 full_tables |= refused
@@ -121,6 +126,10 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
     return {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
 
 
+# RAM beside the arena (stack high-water mark and statics) measured on the shared models that expand tables, rounded
+# up: KWS 1,252 B on the M4, 3,088 B on the M55 (the patch stage's planner keeps its own, larger RESERVE)
+TABLES_RESERVE = {"dsp": 1408, "armv6m": 1408, "mve": 3328}
+RAM_MIN_TFLM_ARENA = 4096  # issue 11's RAM target applies where TFLM's arena is at least this (scripts/bench_accept.py)
 FLASH_TARGET = 1.095  # issue 11: weights + tables <= 1.1x the .tflite's constants (a little margin kept)
 
 
@@ -155,12 +164,17 @@ def _choose_tables(g: Graph, parts: dict[int, dict[str, int]], savings: dict[int
 def _tables_over_ram(g: Graph, layers, plan, kernel_scratch: dict[int, int], excluded: frozenset[int], stage, arch: str,
                      ram_budget: int | None) -> set[int]:
     """Operator indices whose expanded tables lift the arena past the RAM target (ram_budget, or 0.6x the estimate
-    of TFLM's arena, stage_plan.tflm_arena_estimate, a lower bound) and past the arena without expansions: those
-    layers keep their tables whole in flash. Empty when the plan is within that limit."""
+    of TFLM's arena, stage_plan.tflm_arena_estimate, a lower bound, less TABLES_RESERVE) and past the arena without
+    expansions: those layers keep their tables whole in flash. Empty when the plan is within that limit, and for
+    models whose TFLM arena is under RAM_MIN_TFLM_ARENA (where issue 11 sets no RAM target)."""
     if not plan.tables:
         return set()
     _, without = schedule(g, layers, excluded_ops=excluded, kernel_scratch=kernel_scratch, stage=stage)
-    target = ram_budget if ram_budget is not None else int(stage_plan.RAM_SHARE * stage_plan.tflm_arena_estimate(g, layers))
+    tflm = stage_plan.tflm_arena_estimate(g, layers)
+    if ram_budget is None and tflm < RAM_MIN_TFLM_ARENA:
+        return set()
+    target = ram_budget if ram_budget is not None else (int(stage_plan.RAM_SHARE * tflm)
+                                                         - TABLES_RESERVE.get(arch, TABLES_RESERVE["dsp"]))
     limit = max(target, without.arena_bytes)
     if plan.arena_bytes <= limit:
         return set()

@@ -80,6 +80,7 @@ class EmitContext:
         self.unneeded_tables: frozenset[int] = frozenset()  # operator indices the flash target does not need expanded
         self.table_savings: dict[int, tuple[int, int]] = {}  # operator index -> flash its 2 compact forms save
         self.dense_tables: frozenset[int] = frozenset()  # operator indices on the dense compact form
+        self.expand = True  # False: every table whole in flash (compiler.generate_sources' first plans)
 
     def _count(self, kind: str, nbytes: int) -> None:
         self.flash_bytes += nbytes
@@ -141,7 +142,8 @@ class EmitContext:
         compact form) or "dense" (bit streams), both expanded into the arena (variants.EXPAND_ARCHS; the RAM
         check and the flash target of compiler.generate_sources decide per layer)."""
         index = self.layers[self.layer].index
-        if self.arch not in variants.EXPAND_ARCHS or index in self.full_tables or index in self.unneeded_tables:
+        if (not self.expand or self.arch not in variants.EXPAND_ARCHS or index in self.full_tables
+                or index in self.unneeded_tables):
             return None
         return "dense" if index in self.dense_tables else "words"
 
@@ -225,14 +227,15 @@ class EmitContext:
 def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool = False,
              arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None,
              weights_by_layer: dict[int, str] | None = None, full_tables: frozenset[int] = frozenset(),
-             unneeded_tables: frozenset[int] = frozenset(), dense_tables: frozenset[int] = frozenset()
-             ) -> tuple[str, str, list[Layer], dict[int, dict[str, int]], dict[int, int], dict[int, int], dict]:
+             unneeded_tables: frozenset[int] = frozenset(), dense_tables: frozenset[int] = frozenset(),
+             expand: bool = True) -> tuple[str, str, list[Layer], dict[int, dict[str, int]], dict[int, int], dict[int, int], dict]:
     """(model.c, model.h, the emitted layers, const bytes per layer and kind (FLASH_KINDS), kernel scratch
     bytes, expanded-table bytes and the flash they save per operator index). The C is only valid when the plan
     already holds those buffers (see compiler.generate_sources). full_tables / unneeded_tables: operator indices
     whose tables stay whole in flash (the RAM check refused them / the flash target does not need them);
-    dense_tables: those on the dense compact form."""
+    dense_tables: those on the dense compact form; expand False: every table whole in flash."""
     ctx = EmitContext(graph, plan, layers, arch)
+    ctx.expand = expand
     ctx.full_tables, ctx.unneeded_tables, ctx.dense_tables = full_tables, unneeded_tables, dense_tables
     ctx.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
     ctx.weights = weights  # packed conv/FC weight storage: int8 unless "int16" (variants.WEIGHTS)

@@ -55,7 +55,8 @@ def _full_note(ctx, unfit: bool) -> None:
         ctx.table_note = ("requantization tables whole in flash: a channel does not fit the compact form (bias over "
                           "26 bits, a left shift, a zero multiplier)")
     elif ctx.layers[ctx.layer].index in ctx.full_tables:
-        ctx.table_note = "requantization tables whole in flash: expanding them would lift the arena past 0.6x TFLM's"
+        ctx.table_note = ("requantization tables whole in flash: expanding them would lift the arena past the RAM target "
+                          "(0.6x TFLM's arena, or --ram-budget)")
     elif ctx.table_mode() is None:
         ctx.table_note = ("requantization tables whole in flash: the model meets the 1.1x flash target without "
                           "expanding them (no run-time cost)")
