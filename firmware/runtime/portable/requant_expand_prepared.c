@@ -9,6 +9,9 @@
 #ifndef TFEDGE_EXPAND_BIAS_ALWAYS
 #define TFEDGE_EXPAND_BIAS_ALWAYS 1 /* the portable kernels read bias whatever the layer's Helium path */
 #endif
+#ifndef TFEDGE_EXPAND_WORDS_HEAD
+#define TFEDGE_EXPAND_WORDS_HEAD(compact, n, eb, mult, shift) 0 /* channels a faster loop did (mve/: 4 at a time) */
+#endif
 
 /* The window path's weight vectors after eb (variants_mve.depthwise_data): wp[oc][g][kx * R + r] =
  * w[g * R + r][kx][oc], other lanes 0, R = min(k_h, 16 / k_w), G = ceil(k_h / R). */
@@ -31,10 +34,10 @@ void tfedge_requant_expand_prepared(const int32_t *compact, int32_t bias_bits, c
   prep[0] = window;
   if (window) window_weights(p, (int8_t *)(prep + 1 + p->out_c));
   if (bias_bits == 0) { /* 2 words per channel (a zero multiplier has code 0) */
-    for (c = 0; c < p->out_c; ++c, compact += 2) {
-      prep[1 + c] = compact[0] >> 6; /* eb */
-      shift[c] = -(compact[0] & 63);
-      mult[c] = compact[1];
+    for (c = TFEDGE_EXPAND_WORDS_HEAD(compact, p->out_c, prep + 1, mult, shift); c < p->out_c; ++c) {
+      prep[1 + c] = compact[2 * c] >> 6; /* eb */
+      shift[c] = -(compact[2 * c] & 63);
+      mult[c] = compact[2 * c + 1];
     }
   } else {
     for (c = 0; c < p->out_c; ++c) {
