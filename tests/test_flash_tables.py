@@ -38,7 +38,7 @@ def test_compact_records_round_trip(zp):
     full = variants.requant_records(bias, mults, shifts, zp, consts)
     assert full.general and full.constant and len(full.rows) % 4 == 0
     t, d = full.compact, full.dense
-    assert not t.per_tensor and t.args[1] == 0 and t.words.size == 2 * len(rows)  # 2 words per channel
+    assert not t.per_tensor and t.args == (len(rows), len(full.rows)) and t.words.size == 2 * len(rows)  # 2 words each
     assert d.args[1] == 26  # the widest bias takes 26 bits: 62 bits per channel
     assert d.words.size == -(-30 * len(rows) // 32) + -(-32 * len(rows) // 32) + 1
     assert variants.expand_records(t, zp) == full.rows == variants.expand_records(d, zp)
@@ -77,17 +77,19 @@ _HARNESS = r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include "tfedge_requant_expand.h"
-int main(int argc, char **argv) { /* tensor n bits_or_mult pad_or_shift zp words... -> records, then arrays */
+int main(int argc, char **argv) { /* tensor n bits_or_mult 0_or_shift zp words... -> records, then arrays */
   const int32_t tensor = atoi(argv[1]), n = atoi(argv[2]), a = atoi(argv[3]), b = atoi(argv[4]), zp = atoi(argv[5]);
   const int32_t pad = n + (-n & 3);
   int32_t words[512], bias[128], mult[128], shift[128], i;
   tfedge_requant_ch rq[132];
   for (i = 6; i < argc; ++i) words[i - 6] = (int32_t)strtoll(argv[i], 0, 10);
   if (tensor) tfedge_requant_expand_records_tensor(words, n, pad, a, b, zp, rq);
-  else tfedge_requant_expand_records(words, n, a, pad, zp, rq);
+  else if (a) tfedge_requant_expand_records_dense(words, n, a, pad, zp, rq);
+  else tfedge_requant_expand_records(words, n, pad, zp, rq);
   for (i = 0; i < pad; ++i) printf("%ld %ld %ld %ld\n", (long)rq[i].bias, (long)rq[i].mult, (long)rq[i].k_hi, (long)rq[i].shift);
   if (tensor) tfedge_requant_fill_arrays(n, a, b, mult, shift);
-  else tfedge_requant_expand_arrays(words, n, a, bias, mult, shift);
+  else if (a) tfedge_requant_expand_arrays_dense(words, n, a, bias, mult, shift);
+  else tfedge_requant_expand_arrays(words, n, bias, mult, shift);
   for (i = 0; i < n; ++i) printf("%ld %ld %ld\n", tensor ? (long)words[i] : (long)bias[i], (long)mult[i], (long)shift[i]);
   return 0;
 }
@@ -121,12 +123,12 @@ def test_c_expansion_writes_the_compile_time_tables(harness, zp):
                                    [r[3] for r in rows])
     full = variants.requant_records(bias, mults, shifts, zp, consts)
     for t in (full.compact, full.dense):
-        records, _ = _c_expand(harness, t.words, len(rows), t.args[1], 0, zp, False)
+        records, _ = _c_expand(harness, t.words, len(rows), t.args[1] if t is full.dense else 0, 0, zp, False)
         assert records == full.rows
     for dense in (False, True):
         arrays = variants.compact_arrays(np.array([r[0] for r in live]), [r[1] for r in live], [r[2] for r in live],
                                          dense=dense)
-        _, got = _c_expand(harness, arrays.words, len(live), arrays.args[1], 0, zp, False)
+        _, got = _c_expand(harness, arrays.words, len(live), arrays.args[1] if dense else 0, 0, zp, False)
         assert got == [[r[0], r[1], r[2]] for r in live]
         assert variants.expand_arrays(arrays, None) == tuple(list(col) for col in zip(*got))
     tensor = variants.requant_records(np.arange(11) * -77, [M + 5] * 11, [-25] * 11, zp)

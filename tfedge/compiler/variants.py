@@ -247,7 +247,11 @@ def compact_records(bias: np.ndarray | None, mults: list[int], shifts: list[int]
         words = None if bias is None else np.asarray(bias, np.int64).astype(np.int32)
         return CompactTables("tfedge_requant_expand_records_tensor", words, (n, pad, int(mults[0]), int(shifts[0])), True)
     packed = pack_channels(bias, mults, shifts, consts, dense=dense)
-    return None if packed is None else CompactTables("tfedge_requant_expand_records", packed[0], (n, packed[1], pad), False)
+    if packed is None:
+        return None
+    if dense:
+        return CompactTables("tfedge_requant_expand_records_dense", packed[0], (n, packed[1], pad), False)
+    return CompactTables("tfedge_requant_expand_records", packed[0], (n, pad), False)
 
 
 def compact_arrays(bias: np.ndarray | None, mults: list[int], shifts: list[int], dense: bool = False
@@ -260,7 +264,11 @@ def compact_arrays(bias: np.ndarray | None, mults: list[int], shifts: list[int],
     if per_tensor(mults, shifts):
         return CompactTables("tfedge_requant_fill_arrays", None, (n, int(mults[0]), int(shifts[0])), True)
     packed = pack_channels(bias, mults, shifts, records=False, dense=dense)
-    return None if packed is None else CompactTables("tfedge_requant_expand_arrays", packed[0], (n, packed[1]), False)
+    if packed is None:
+        return None
+    if dense:
+        return CompactTables("tfedge_requant_expand_arrays_dense", packed[0], (n, packed[1]), False)
+    return CompactTables("tfedge_requant_expand_arrays", packed[0], (n,), False)
 
 
 def expand_records(t: CompactTables, zp: int) -> list[list[int]]:
@@ -269,7 +277,7 @@ def expand_records(t: CompactTables, zp: int) -> list[list[int]]:
         n, pad, m, s = t.args
         b = [0] * n if t.words is None else [int(v) for v in t.words]
         return [channel_record(b[c], m, s, zp) for c in range(n)] + [[0, 0, 0, 0]] * (pad - n)
-    n, bits, pad = t.args
+    n, bits, pad = t.args if len(t.args) == 3 else (t.args[0], 0, t.args[1])
     rows = [channel_record(0, 0, 0, zp, v) if code == CODE_CONST else channel_record(v, m, -code, zp)
             for code, v, m in unpack_channels(t.words, n, bits)]
     return rows + [[0, 0, 0, 0]] * (pad - n)
@@ -281,7 +289,7 @@ def expand_arrays(t: CompactTables, bias: np.ndarray | None) -> tuple[list[int],
     if t.per_tensor:
         n, m, s = t.args
         return ([0] * n if bias is None else [int(v) for v in bias]), [m] * n, [s] * n
-    ch = unpack_channels(t.words, *t.args)
+    ch = unpack_channels(t.words, t.args[0], t.args[1] if len(t.args) == 2 else 0)
     return [v for _, v, _ in ch], [m for _, _, m in ch], [0 if code == CODE_ZERO else -code for code, _, _ in ch]
 
 

@@ -220,7 +220,11 @@ def prepared_compact(weights: np.ndarray, bias: np.ndarray | None, input_offset:
     if variants.per_tensor(mults, shifts):
         return variants.CompactTables("tfedge_requant_expand_prepared_tensor", eb, (int(mults[0]), int(shifts[0])), True)
     packed = variants.pack_channels(eb, mults, shifts, records=False, dense=dense)
-    return None if packed is None else variants.CompactTables("tfedge_requant_expand_prepared", packed[0], (packed[1],), False)
+    if packed is None:
+        return None
+    if dense:
+        return variants.CompactTables("tfedge_requant_expand_prepared_dense", packed[0], (packed[1],), False)
+    return variants.CompactTables("tfedge_requant_expand_prepared", packed[0], (), False)
 
 
 def effective_bias(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, axis) -> np.ndarray:

@@ -38,22 +38,25 @@ static void zero_records(tfedge_requant_ch *r, int32_t n) {
   for (; n > 0; --n, ++r) r->bias = r->mult = r->k_hi = r->shift = 0;
 }
 
-void tfedge_requant_expand_records(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t n_pad, int32_t zp,
-                                   tfedge_requant_ch *rq) {
+void tfedge_requant_expand_records(const int32_t *compact, int32_t n, int32_t n_pad, int32_t zp, tfedge_requant_ch *rq) {
   const int32_t limit = fast_limit(zp);
   int32_t c;
-  if (bias_bits == 0) { /* 2 words per channel */
-    for (c = 0; c < n; ++c, compact += 2) {
-      const int32_t code = compact[0] & 63;
-      if (code == TFEDGE_CODE_CONST) constant_record(compact[0] >> 6, rq + c);
-      else record(compact[0] >> 6, compact[1], code, zp, limit, rq + c);
-    }
-  } else {
-    for (c = 0; c < n; ++c) {
-      const tfedge_compact_ch ch = tfedge_compact_channel(compact, n, bias_bits, c);
-      if (ch.code == TFEDGE_CODE_CONST) constant_record(ch.bias, rq + c);
-      else record(ch.bias, ch.mult, ch.code, zp, limit, rq + c);
-    }
+  for (c = 0; c < n; ++c, compact += 2) { /* 2 words per channel */
+    const int32_t code = compact[0] & 63;
+    if (code == TFEDGE_CODE_CONST) constant_record(compact[0] >> 6, rq + c);
+    else record(compact[0] >> 6, compact[1], code, zp, limit, rq + c);
+  }
+  zero_records(rq + n, n_pad - n);
+}
+
+void tfedge_requant_expand_records_dense(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t n_pad, int32_t zp,
+                                         tfedge_requant_ch *rq) {
+  const int32_t limit = fast_limit(zp);
+  int32_t c;
+  for (c = 0; c < n; ++c) {
+    const tfedge_compact_ch ch = tfedge_compact_channel(compact, n, bias_bits, c);
+    if (ch.code == TFEDGE_CODE_CONST) constant_record(ch.bias, rq + c);
+    else record(ch.bias, ch.mult, ch.code, zp, limit, rq + c);
   }
   zero_records(rq + n, n_pad - n);
 }
@@ -69,17 +72,18 @@ void tfedge_requant_expand_records_tensor(const int32_t *bias, int32_t n, int32_
   zero_records(rq + n, n_pad - n);
 }
 
-void tfedge_requant_expand_arrays(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t *bias, int32_t *mult,
-                                  int32_t *shift) {
+void tfedge_requant_expand_arrays(const int32_t *compact, int32_t n, int32_t *bias, int32_t *mult, int32_t *shift) {
   int32_t c;
-  if (bias_bits == 0) { /* 2 words per channel (a zero multiplier has code 0) */
-    for (c = 0; c < n; ++c, compact += 2) {
-      bias[c] = compact[0] >> 6;
-      shift[c] = -(compact[0] & 63);
-      mult[c] = compact[1];
-    }
-    return;
+  for (c = 0; c < n; ++c, compact += 2) { /* 2 words per channel (a zero multiplier has code 0) */
+    bias[c] = compact[0] >> 6;
+    shift[c] = -(compact[0] & 63);
+    mult[c] = compact[1];
   }
+}
+
+void tfedge_requant_expand_arrays_dense(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t *bias,
+                                        int32_t *mult, int32_t *shift) {
+  int32_t c;
   for (c = 0; c < n; ++c) {
     const tfedge_compact_ch ch = tfedge_compact_channel(compact, n, bias_bits, c);
     bias[c] = ch.bias;

@@ -27,25 +27,31 @@ static void window_weights(const tfedge_conv_params *p, int8_t *wp) {
     }
 }
 
-void tfedge_requant_expand_prepared(const int32_t *compact, int32_t bias_bits, const tfedge_conv_params *p,
-                                    int32_t depthwise, int32_t window, int32_t need_bias, int32_t *bias, int32_t *mult,
-                                    int32_t *shift, int32_t *prep) {
+void tfedge_requant_expand_prepared(const int32_t *compact, const tfedge_conv_params *p, int32_t depthwise,
+                                    int32_t window, int32_t need_bias, int32_t *bias, int32_t *mult, int32_t *shift,
+                                    int32_t *prep) {
   int32_t c;
   prep[0] = window;
   if (window) window_weights(p, (int8_t *)(prep + 1 + p->out_c));
-  if (bias_bits == 0) { /* 2 words per channel (a zero multiplier has code 0) */
-    for (c = TFEDGE_EXPAND_WORDS_HEAD(compact, p->out_c, prep + 1, mult, shift); c < p->out_c; ++c) {
-      prep[1 + c] = compact[2 * c] >> 6; /* eb */
-      shift[c] = -(compact[2 * c] & 63);
-      mult[c] = compact[2 * c + 1];
-    }
-  } else {
-    for (c = 0; c < p->out_c; ++c) {
-      const tfedge_compact_ch ch = tfedge_compact_channel(compact, p->out_c, bias_bits, c);
-      prep[1 + c] = ch.bias; /* eb */
-      mult[c] = ch.mult;
-      shift[c] = ch.code == TFEDGE_CODE_ZERO ? 0 : -ch.code;
-    }
+  for (c = TFEDGE_EXPAND_WORDS_HEAD(compact, p->out_c, prep + 1, mult, shift); c < p->out_c; ++c) {
+    prep[1 + c] = compact[2 * c] >> 6; /* eb; 2 words per channel (a zero multiplier has code 0) */
+    shift[c] = -(compact[2 * c] & 63);
+    mult[c] = compact[2 * c + 1];
+  }
+  if (TFEDGE_EXPAND_BIAS_ALWAYS || need_bias) tfedge_requant_derive_bias(prep + 1, p, depthwise, bias);
+}
+
+void tfedge_requant_expand_prepared_dense(const int32_t *compact, int32_t bias_bits, const tfedge_conv_params *p,
+                                          int32_t depthwise, int32_t window, int32_t need_bias, int32_t *bias,
+                                          int32_t *mult, int32_t *shift, int32_t *prep) {
+  int32_t c;
+  prep[0] = window;
+  if (window) window_weights(p, (int8_t *)(prep + 1 + p->out_c));
+  for (c = 0; c < p->out_c; ++c) {
+    const tfedge_compact_ch ch = tfedge_compact_channel(compact, p->out_c, bias_bits, c);
+    prep[1 + c] = ch.bias; /* eb */
+    mult[c] = ch.mult;
+    shift[c] = ch.code == TFEDGE_CODE_ZERO ? 0 : -ch.code;
   }
   if (TFEDGE_EXPAND_BIAS_ALWAYS || need_bias) tfedge_requant_derive_bias(prep + 1, p, depthwise, bias);
 }

@@ -141,7 +141,7 @@ def mve_prepared_fields(ctx, depthwise: bool, weights: np.ndarray, bias, mults: 
         _full_note(ctx, forms[0] is None)
         return None
     need_bias = int(variants_mve.bias_read(depthwise, geo, in_c, out_c))
-    # (per tensor t.args is (mult, shift) after the eb array; per channel (bias bits,))
+    # (t.args: per tensor (mult, shift) after the eb array; dense (bias bits,); the 2-word form none)
     head = [ctx.array("int32_t", t.words, "rqc"), *t.args, f"&{ctx.params_name()}", int(depthwise), int(window), need_bias]
     b, mult, shift, prep = ctx.expanded(16 * out_c + 4 + wp, t.function, head, (0, 4 * out_c, 8 * out_c, 12 * out_c),
                                         saved=saved)
