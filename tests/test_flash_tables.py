@@ -151,6 +151,9 @@ KINDS = {
     "dw_fast_constant_general": ("depthwise", dict(hw=(6, 5), cin=7, activation="relu6"), dict(zero=[2], tiny={0: 20})),
     "dense_mixed": ("dense", dict(shape=(40,), units=24), dict(zero=[0], tiny={3: 18})),
     "fallback": ("conv2d", dict(hw=(5, 5), cin=4, filters=6), dict(left={4: 14})),
+    # every filter scale set to the first: one multiplier and shift (the per-tensor forms, 4 B per channel)
+    "per_tensor": ("conv2d", dict(hw=(6, 6), cin=3, filters=10), None),
+    "dw_per_tensor": ("depthwise", dict(hw=(7, 6), cin=12), None),
 }
 
 
@@ -161,7 +164,21 @@ def _kind_model(case: str) -> tuple[dict, bytes]:
     import test_arch_dsp
 
     test_arch_dsp.CASES.setdefault(case, KINDS[case])
-    return _case_model(case)
+    m, model = _case_model(case)
+    return m, (_same_scales(model) if case.endswith("per_tensor") else model)
+
+
+def _same_scales(model: bytes) -> bytes:
+    """The first conv/depthwise filter's per-channel scales all set to the first one."""
+    import tflite
+
+    buf = bytearray(model)
+    m = tflite.Model.GetRootAs(buf, 0)
+    sg = m.Subgraphs(0)
+    op = next(sg.Operators(i) for i in range(sg.OperatorsLength()) if sg.Operators(i).InputsLength() == 3)
+    scale = sg.Tensors(op.Inputs(1)).Quantization().ScaleAsNumpy()  # a view into buf
+    scale[:] = scale[0]
+    return bytes(buf)
 
 
 def test_expansions_that_lift_the_arena_past_the_ram_target_are_refused(tmp_path):
@@ -182,10 +199,12 @@ def test_reports_say_which_tables_are_compact(case, tmp_path):
                 if r["op"] in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")]
         if case == "fallback":
             assert "does not fit the compact form" in rows[0]["variant_reason"], (arch, rows[0]["variant_reason"])
+        elif case.endswith("per_tensor"):
+            assert "_tensor " in rows[0]["variant_reason"] or "fill_arrays" in rows[0]["variant_reason"], (arch, rows[0])
         else:  # (a per-tensor FC off the packed kernel reads 4 B of bias per output and one multiplier: nothing to expand)
             rows = [r for r in rows if arch == "dsp" or r["op"] != "FULLY_CONNECTED"]
             assert all("compact in flash" in r["variant_reason"] for r in rows), (arch, [r["variant_reason"] for r in rows])
-            dense = case.startswith("dw")  # 9 weights per channel: 2 words do not reach the flash target
+            dense = case == "dw_fast_constant_general"  # 9 weights per channel: 2 words do not reach the target
             assert all(("dense form" in r["variant_reason"]) == dense for r in rows), (arch, case)
             if arch == "dsp":  # the kinds really in the records: general channels, constants kept (not skipped)
                 assert ("two-step form" if case == "fast_general" else "constant channels (computed") in rows[0]["variant_reason"]
