@@ -19,8 +19,9 @@ from tfedge.emulate.flash import code_accounting
 
 # weights + tables / the .tflite's constant tensors with the default (int8) on the DSP kernels, as measured
 # (docs/memory.md): a regression in the prepared data shows here first.
-# (issue 11's target, 1.1x, is met by ResNet-8, AD and VWW; KWS keeps 16 B records per channel: docs/memory.md)
-RATIO_LIMITS = {"kws_ref_model.tflite": 1.29, "pretrainedResnet_quant.tflite": 1.06, "ad01_int8.tflite": 1.08,
+# (issue 11's target, 1.1x, is met by all four: KWS with its records compact in flash, 1.094 measured, expanded into
+# the arena per inference; docs/kernels.md "Compact requantization tables")
+RATIO_LIMITS = {"kws_ref_model.tflite": 1.10, "pretrainedResnet_quant.tflite": 1.06, "ad01_int8.tflite": 1.08,
                 "vww_96_int8.tflite": 0.40}
 
 
@@ -40,6 +41,8 @@ def test_flash_accounting_and_ratio(reference_models, name, tmp_path):
     model_c = (tmp_path / "c" / "model.c").read_text()
     # the packed kernels read bias, multiplier and shift from their records only: no second copy
     assert "_mult_" not in model_c and "_shift_" not in model_c and "_bias_" not in model_c
+    if name == "kws_ref_model.tflite":  # compact in flash: 2 words per channel, not the 16 B records
+        assert "tfedge_requant_expand_records(" in model_c and f["tables_bytes"] < 8 * 600, f
 
 
 def test_depthwise_weights_int8_in_flash(reference_models, tmp_path):
@@ -52,7 +55,8 @@ def test_depthwise_weights_int8_in_flash(reference_models, tmp_path):
         (dw,) = [r for r in report["layers"] if r["op"] == "DEPTHWISE_CONV_2D"]
         assert dw["storage"] == (weights or "int8") and dw["storage_bytes"] == 5 * 5 * 8 * size, dw
         assert dw["flash"]["weights_bytes"] == dw["storage_bytes"]
-        assert dw["flash"]["tables_bytes"] == 8 * 16  # one record per channel, nothing else
+        # one record per channel at most, nothing else (compact in flash: the layer alone is over 1.1x with them)
+        assert 0 < dw["flash"]["tables_bytes"] <= 8 * 16
         assert ("per group and row" in dw["variant_reason"]) == (weights is None)  # the 5x5 band path
     kws = compile_model(reference_models["kws_ref_model.tflite"], tmp_path / "kws", arch="dsp").report
     dws = [r for r in kws["layers"] if r["op"] == "DEPTHWISE_CONV_2D"]

@@ -23,6 +23,7 @@ from tfedge.compiler.schedule import schedule
 from tfedge.compiler.reader import keras_layer_names, read_model
 from tfedge.compiler.validate import validate
 from tfedge.compiler.arch import ARCH_PATHS, kernel_folder, runtime_sources
+from tfedge.compiler.variants import EXPAND_ARCHS
 from tfedge.errors import ModelError, UnsupportedModelError
 from tfedge.paths import RUNTIME_DIR, partial_path
 
@@ -74,35 +75,111 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
     layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
     excluded: set[int] = set()
     kernel_scratch: dict[int, int] = {}  # operator index -> bytes: the variants' scratch, planned in the arena
+    tables: dict[int, int] = {}  # operator index -> bytes of its requantization tables expanded into the arena
+    full_tables: set[int] = set()  # operator indices whose expansion would break the RAM target: full tables in flash
+    unneeded: set[int] = set()  # operator indices whose expansion the flash target does not need: full tables
+    dense: set[int] = set()  # operator indices on the dense compact form (the 2-word one does not reach the target)
+    chosen = False  # _choose_tables has decided (once the plan and the RAM check are settled)
+    expand = False  # tables expanded: only once the plan without them (and its patch stage) is settled
     stage_choice = None  # decided once the layer-by-layer plan is settled (stage_plan.choose_stage)
     while True:  # a layer whose kernel call the in-place row loop cannot wrap is planned again without it;
         # the kernel scratch each layer's variant needs is only known from codegen: plan again with it
         stage = stage_choice.stage if stage_choice else None
-        ordered, plan = schedule(g, layers, excluded_ops=frozenset(excluded), kernel_scratch=kernel_scratch, stage=stage)
+        ordered, plan = schedule(g, layers, excluded_ops=frozenset(excluded), kernel_scratch=kernel_scratch, stage=stage,
+                                 tables=tables)
         try:
-            model_c, model_h, emitted, flash, needs = codegen.generate(g, ordered, plan, profile_hooks=profile_hooks,
-                                                                      arch=arch, compress_weights=compress_weights,
-                                                                      weights=weights, weights_by_layer=by_layer)
+            model_c, model_h, emitted, flash, needs, table_needs, savings = codegen.generate(
+                g, ordered, plan, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights,
+                weights=weights, weights_by_layer=by_layer, full_tables=frozenset(full_tables),
+                unneeded_tables=frozenset(unneeded), dense_tables=frozenset(dense), expand=expand)
         except CannotRunInPlace as exc:
             excluded.add(exc.op_index)
             stage_choice = None if stage else stage_choice  # a stage layer's call cannot be wrapped: choose again
             continue
         except ValueError as exc:  # a value that cannot be represented in C: refuse rather than emit it
             raise ModelError(f"{g.name}: cannot generate C: {exc}") from None
-        if needs == kernel_scratch:
+        if needs == kernel_scratch and table_needs == tables:
             if stage_choice is None and (patches != "off" or stream_input):
                 stage_choice = stage_plan.choose_stage(g, ordered, plan, kernel_scratch, frozenset(excluded), patches=patches,
                                                        ram_budget=ram_budget, stream=stream_input, arch=arch)
                 if stage_choice.stage is not None:
                     layers = ordered  # the stage is the prefix of this order
                     continue
+            if not expand and arch in EXPAND_ARCHS:  # the same plan and stage as without compact tables, then them
+                expand = True
+                continue
+            refused = _tables_over_ram(g, ordered, plan, kernel_scratch, frozenset(excluded), stage, arch, ram_budget)
+            if refused:
+                full_tables |= refused
+                continue
+            if not chosen:
+                chosen = True
+                unneeded, dense = _choose_tables(g, flash, savings)
+                if unneeded or dense:
+                    continue
             break
-        kernel_scratch = needs
+        kernel_scratch, tables = needs, table_needs
     layers = ordered
     report = _report(g, layers, plan, [_label_arch_path(layer, arch) for layer in emitted], flash)
     if stage_choice is not None:
         report["patches"] = stage_plan.report(stage_choice, plan, layers, report["layers"], g)
     return {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
+
+
+# RAM beside the arena (stack high-water mark and statics) measured on the shared models that expand tables, rounded
+# up: KWS 1,252 B on the M4, 3,088 B on the M55 (the patch stage's planner keeps its own, larger RESERVE)
+TABLES_RESERVE = {"dsp": 1408, "armv6m": 1408, "mve": 3328}
+RAM_MIN_TFLM_ARENA = 4096  # issue 11's RAM target applies where TFLM's arena is at least this (scripts/bench_accept.py)
+FLASH_TARGET = 1.095  # issue 11: weights + tables <= 1.1x the .tflite's constants (a little margin kept)
+
+
+def _choose_tables(g: Graph, parts: dict[int, dict[str, int]], savings: dict[int, tuple[int, int]]
+                   ) -> tuple[set[int], set[int]]:
+    """(operator indices keeping full tables, those on the dense form) from the plan that expands every layer in
+    the 2-word form: expansions cost instructions (per channel per inference) and arena, so a model keeps the
+    fewest that bring weights + tables to FLASH_TARGET x its .tflite constants: 2-word forms first, largest
+    savings first, then, if that is not enough, dense forms (~2.5x the expansion's instructions for 1-2 B less
+    per channel), largest extra savings first. None when the full tables meet the target; all when it is out
+    of reach. A form that saves nothing is never chosen."""
+    tflite = sum(t.nbytes for t in g.tensors if t.is_const)
+    data = sum(p["weights"] + p["tables"] for p in parts.values()) + sum(w for w, _ in savings.values())  # full
+    words: set[int] = set()
+    for op, (saved, _) in sorted(savings.items(), key=lambda kv: -kv[1][0]):
+        if data <= FLASH_TARGET * tflite or saved <= 0:
+            break
+        words.add(op)
+        data -= saved
+    dense: set[int] = set()
+    if data > FLASH_TARGET * tflite:
+        for op, (w, d) in sorted(savings.items(), key=lambda kv: kv[1][0] - kv[1][1]):
+            if data <= FLASH_TARGET * tflite or d <= w:
+                break
+            if op not in words:
+                continue
+            dense.add(op)
+            data -= d - w
+    return set(savings) - words, dense
+
+
+def _tables_over_ram(g: Graph, layers, plan, kernel_scratch: dict[int, int], excluded: frozenset[int], stage, arch: str,
+                     ram_budget: int | None) -> set[int]:
+    """Operator indices whose expanded tables lift the arena past the RAM target (ram_budget, or 0.6x the estimate
+    of TFLM's arena, stage_plan.tflm_arena_estimate, a lower bound, less TABLES_RESERVE) and past the arena without
+    expansions: those layers keep their tables whole in flash. Empty when the plan is within that limit, and for
+    models whose TFLM arena is under RAM_MIN_TFLM_ARENA (where issue 11 sets no RAM target)."""
+    if not plan.tables:
+        return set()
+    _, without = schedule(g, layers, excluded_ops=excluded, kernel_scratch=kernel_scratch, stage=stage)
+    tflm = stage_plan.tflm_arena_estimate(g, layers)
+    if ram_budget is None and tflm < RAM_MIN_TFLM_ARENA:
+        return set()
+    target = ram_budget if ram_budget is not None else (int(stage_plan.RAM_SHARE * tflm)
+                                                         - TABLES_RESERVE.get(arch, TABLES_RESERVE["dsp"]))
+    limit = max(target, without.arena_bytes)
+    if plan.arena_bytes <= limit:
+        return set()
+    over = {layers[i].index for i, b in plan.tables.items() if b.offset + b.size > limit}
+    return over or {layers[i].index for i in plan.tables}
 
 
 def _weights_option(weights: str | None, compress_weights: bool | None) -> tuple[bool | None, str | None]:
@@ -240,7 +317,7 @@ def _report(g: Graph, layers, plan, emitted, parts: dict[int, dict[str, int]]) -
             "index": i, "op": op.kind, "operator_index": op.index, "keras_layers": keras_layers.get(op.index, []),
             "name": layer_label(keras_layers.get(op.index, [])) or f"operator {op.index}",
             "kernel": layer.kernel, "variant": layer.variant,
-            "variant_reason": layer.variant_reason,
+            "variant_reason": "; ".join(r for r in (layer.variant_reason, layer.tables_note) if r),
             "input_shapes": [list(g.tensors[t].shape) for t in op.inputs if t >= 0 and not g.tensors[t].is_const],
             "output_shape": list(g.tensors[op.outputs[0]].shape) if op.outputs else [],
             "macs": layer.macs + dropped.get(op.index, {}).get("macs_saved", 0),  # nominal: the model's own

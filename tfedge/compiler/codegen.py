@@ -8,7 +8,7 @@ import re
 import numpy as np
 
 from tfedge.compiler.graph import Graph, Op
-from tfedge.compiler import patches, variants_mve
+from tfedge.compiler import patches, variants, variants_mve
 from tfedge.compiler.inplace import CannotRunInPlace, fused_call, row_call
 from tfedge.compiler.ops import REGISTRY, Layer
 from tfedge.compiler.planner import Plan
@@ -73,6 +73,14 @@ class EmitContext:
         self._const_tensors: dict[int, str] = {}
         self.init: list[str] = []  # statements of tfedge_model_init (resetting state tensors)
         self._states: set[int] = set()
+        self.table_needs: dict[int, int] = {}  # operator index -> bytes of its tables expanded in the arena
+        self.prologues: dict[int, list[str]] = {}  # layer -> statements run once per inference before its first call
+        self.full_tables: frozenset[int] = frozenset()  # operator indices keeping their tables in flash in full (RAM)
+        self.table_note = ""  # the layer's requantization tables in the compile report's variant_reason
+        self.unneeded_tables: frozenset[int] = frozenset()  # operator indices the flash target does not need expanded
+        self.table_savings: dict[int, tuple[int, int]] = {}  # operator index -> flash its 2 compact forms save
+        self.dense_tables: frozenset[int] = frozenset()  # operator indices on the dense compact form
+        self.expand = True  # False: every table whole in flash (compiler.generate_sources' first plans)
 
     def _count(self, kind: str, nbytes: int) -> None:
         self.flash_bytes += nbytes
@@ -93,8 +101,12 @@ class EmitContext:
         self._count("weights" if hint in WEIGHT_HINTS else "tables", max(len(items), 1) * np.dtype(ctype.replace("_t", "")).itemsize)
         return name
 
+    def params_name(self) -> str:
+        """The name `params` gives the layer's parameter struct (the expansion calls in invoke() take its address)."""
+        return f"l{self.layer}_params"
+
     def params(self, ctype: str, fields: dict) -> str:
-        name = f"l{self.layer}_params"
+        name = self.params_name()
         body = []
         for key, value in fields.items():
             if not re.fullmatch(r"[a-z_0-9]+", key):
@@ -124,6 +136,34 @@ class EmitContext:
         self.decls.append(f"static const tfedge_requant_ch {name}[{max(len(rows), 1)}] = {{{items}}};")
         self._count("tables", 16 * max(len(rows), 1))
         return name
+
+    def table_mode(self) -> str | None:
+        """How the layer being emitted keeps its requantization tables: None (whole in flash), "words" (the 2-word
+        compact form) or "dense" (bit streams), both expanded into the arena (variants.EXPAND_ARCHS; the RAM
+        check and the flash target of compiler.generate_sources decide per layer)."""
+        index = self.layers[self.layer].index
+        if (not self.expand or self.arch not in variants.EXPAND_ARCHS or index in self.full_tables
+                or index in self.unneeded_tables):
+            return None
+        return "dense" if index in self.dense_tables else "words"
+
+    def expanded(self, nbytes: int, function: str, args: list[str | int], parts: tuple[int, ...] = (0,),
+                 saved: tuple[int, int] = (0, 0)) -> list[str]:
+        """The arena buffer (nbytes) the layer's tables are expanded into by `function(*args, *destinations)` once
+        per inference before the layer's first call: one destination pointer per part (byte offsets in the
+        buffer), returned for the params; NULL until the plan has the buffer (as scratch). saved: the flash bytes
+        the 2-word and the dense forms save over the full tables (compiler._choose_tables)."""
+        self.table_needs[self.layers[self.layer].index] = int(nbytes)
+        self.table_savings[self.layers[self.layer].index] = tuple(int(v) for v in saved)
+        form = "the dense form" if self.table_mode() == "dense" else "2 words per channel"
+        self.table_note = (f"requantization tables compact in flash ({form}), expanded by {function} into {nbytes} B "
+                           "of arena once per inference (docs/kernels.md)")
+        b = self.plan.tables.get(self.layer)
+        ok = b is not None and b.size >= nbytes
+        dsts = [f"(void *)(tfedge_arena + {c_int(b.offset + part)})" if ok else "NULL" for part in parts]
+        text = [a if isinstance(a, str) else c_int(a) for a in args]
+        self.prologues.setdefault(self.layer, []).append(f"{function}({', '.join([*text, *dsts])});")
+        return dsts
 
     def scratch(self, nbytes: int) -> str:
         """The layer's kernel scratch: its buffer in the arena plan. Records the need; until the plan has a
@@ -186,19 +226,26 @@ class EmitContext:
 
 def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool = False,
              arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None,
-             weights_by_layer: dict[int, str] | None = None
-             ) -> tuple[str, str, list[Layer], dict[int, dict[str, int]], dict[int, int]]:
+             weights_by_layer: dict[int, str] | None = None, full_tables: frozenset[int] = frozenset(),
+             unneeded_tables: frozenset[int] = frozenset(), dense_tables: frozenset[int] = frozenset(),
+             expand: bool = True) -> tuple[str, str, list[Layer], dict[int, dict[str, int]], dict[int, int], dict[int, int], dict]:
     """(model.c, model.h, the emitted layers, const bytes per layer and kind (FLASH_KINDS), kernel scratch
-    bytes per operator index). The C is only valid when the plan already holds those scratch buffers (see
-    compiler.generate_sources)."""
+    bytes, expanded-table bytes and the flash they save per operator index). The C is only valid when the plan
+    already holds those buffers (see compiler.generate_sources). full_tables / unneeded_tables: operator indices
+    whose tables stay whole in flash (the RAM check refused them / the flash target does not need them);
+    dense_tables: those on the dense compact form; expand False: every table whole in flash."""
     ctx = EmitContext(graph, plan, layers, arch)
+    ctx.expand = expand
+    ctx.full_tables, ctx.unneeded_tables, ctx.dense_tables = full_tables, unneeded_tables, dense_tables
     ctx.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
     ctx.weights = weights  # packed conv/FC weight storage: int8 unless "int16" (variants.WEIGHTS)
     ctx.weights_by_layer = weights_by_layer or {}  # layer index -> storage (`auto`: variants.auto_storage)
     emitted: list[Layer] = []
     for i, op in enumerate(layers):
         ctx.layer = i
+        ctx.table_note = ""  # set by the conv/FC emitters (ops/packed.py): compact or whole tables, and why
         layer = REGISTRY[op.kind].emit(op, graph, ctx)
+        layer.tables_note = ctx.table_note
         how = plan.inplace.get(i)
         if how is not None and how.by_rows:  # output over its input, a few rows at a time (inplace.py)
             call = row_call(layer.call, plan.scratch[i].offset, how.lag, how.rows, how.in_offset)
@@ -229,6 +276,8 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
     if profile_hooks:
         out.append("#ifndef TFEDGE_PROFILE_LAYERS\n#define TFEDGE_PROFILE_LAYERS 1\n#endif")
     out.append('#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n#include "model.h"\n#include "tfedge_kernels.h"')
+    if ctx.prologues:
+        out.append('#include "tfedge_requant_expand.h"')
     if stage is not None:
         out.append('#include "tfedge_patch.h"')
     out.extend(f'#include "tfedge_{k}_body.h"' for k in sorted(ctx.includes))
@@ -250,9 +299,11 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
                "#define TFEDGE_LAYER(i) ((void)0)\n#endif\n")
     out.append("int tfedge_model_init(void) {\n" + "".join(line + "\n" for line in ctx.init) + "  return 0;\n}\n")
     out.append("int tfedge_model_invoke(void) {")
+    hosts = call_hosts(plan, len(layers))
     for i, (op, layer) in enumerate(zip(layers, emitted)):
         out.append(f"  /* layer {i}: {op.kind} (operator {op.index}) */")
         out.append(f"  TFEDGE_LAYER({i});")
+        out.extend(f"  {line}" for k in range(len(layers)) if hosts[k] == i for line in ctx.prologues.get(k, []))
         out.append(f"  {layer.call}")
     out.append(f"  TFEDGE_LAYER({len(layers)});")
     out.append("  return 0;\n}\n")
@@ -263,7 +314,20 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
                "#ifndef TFEDGE_GENERATED_MODEL_H\n#define TFEDGE_GENERATED_MODEL_H\n#include \"tfedge_model.h\"\n"
                f"#define TFEDGE_MODEL_ARENA_BYTES {c_int(plan.arena_bytes)}u\n"
                f"#define TFEDGE_MODEL_NUM_LAYERS {len(layers)}\n{_uses(emitted)}#endif\n")
-    return model_c, model_h, emitted, ctx.flash_parts, ctx.scratch_needs
+    return model_c, model_h, emitted, ctx.flash_parts, ctx.scratch_needs, ctx.table_needs, ctx.table_savings
+
+
+def call_hosts(plan: Plan, n: int) -> list[int]:
+    """Per layer the layer whose statement in invoke() first calls its kernel: itself, or the first layer of the
+    patch stage / residual block run by rows it belongs to (expanded tables are written before that call)."""
+    hosts = list(range(n))
+    for i, block in plan.fused.items():
+        for k in range(i, block.add + 1):
+            hosts[k] = i
+    if plan.stage is not None:
+        for k in range(plan.stage.last + 1):
+            hosts[k] = 0
+    return hosts
 
 
 USES = ("W16", "CONV_PAIR", "CONV_K27", "CONV_1X1W", "CONV_ODD", "CONV_PX1", "DW_PIXEL", "DW_BAND3", "DW_BANDK", "FC_BLOCKED", "FC_WHOLE", *variants_mve.USES)  # the optional kernel paths (firmware/runtime/include/tfedge_uses.h)

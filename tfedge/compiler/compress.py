@@ -80,12 +80,9 @@ def conv_rows(w: np.ndarray, depthwise: bool) -> np.ndarray:
 KERNELS = {"conv": "conv_s8_nhwc_c4", "depthwise": "depthwise_conv_s8_nhwc_c4", "fc": "fully_connected_s8_c4"}
 
 
-def emit(ctx, rows: np.ndarray, kind: str):
-    """(kernel choice, param fields {indices, codebook, codebook_stride} written through the emit context)
-    for a clustered layer, or None when it does not qualify (too many values, or a conv filter over MAX_K).
-    kind: conv, depthwise or fc."""
-    from tfedge.compiler.variants import Choice
-
+def codebook_for(ctx, rows: np.ndarray, kind: str) -> Codebook | None:
+    """The codebook a layer's weights are stored as (the compile's policy, ctx.compress_weights, and the layer
+    qualifying), or None: the decision of emit, also asked by the emitters choosing the packed kernels."""
     policy = getattr(ctx, "compress_weights", None)
     if policy is False or (policy is None and ctx.arch not in FLASH_FIRST_ARCHS):
         return None
@@ -93,6 +90,18 @@ def emit(ctx, rows: np.ndarray, kind: str):
         return None
     cb = codebook(rows)
     if cb is None or cb.nbytes > SAVING * rows.size:  # short filters with per-channel books: not worth the decode
+        return None
+    return cb
+
+
+def emit(ctx, rows: np.ndarray, kind: str):
+    """(kernel choice, param fields {indices, codebook, codebook_stride} written through the emit context)
+    for a clustered layer, or None when it does not qualify (too many values, or a conv filter over MAX_K).
+    kind: conv, depthwise or fc."""
+    from tfedge.compiler.variants import Choice
+
+    cb = codebook_for(ctx, rows, kind)
+    if cb is None:
         return None
     per = "channel" if cb.stride else "layer"
     reason = f"<= 16 values per {per}: 4-bit indices + codebook, {cb.nbytes} B instead of {rows.size} B"

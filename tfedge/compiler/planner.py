@@ -48,10 +48,12 @@ class Plan:
     fused_away: set[int] = field(default_factory=set)  # storage tensors a fused block never materialises
     stage: object = None  # patches.Stage: the first layers run in row bands (its line buffers: scratch[0])
     within: dict[int, int] = field(default_factory=dict)  # storage tensor -> its offset inside its group's buffer
+    tables: dict[int, Buffer] = field(default_factory=dict)  # layer index -> its expanded requantization tables
 
     def all_buffers(self) -> list[Buffer]:
         """Every buffer of the plan once (a patch stage's layers share one kernel scratch buffer)."""
-        return distinct([*self.buffers.values(), *self.scratch.values(), *self.kernel_scratch.values()])
+        return distinct([*self.buffers.values(), *self.scratch.values(), *self.kernel_scratch.values(),
+                         *self.tables.values()])
 
     def offset(self, graph: Graph, tensor: int) -> int:
         s = graph.storage(tensor)
@@ -75,12 +77,15 @@ def _align(n: int) -> int:
 
 def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
                 excluded: frozenset[int] = frozenset(), kernel_scratch: Mapping[int, int] | None = None,
-                stage=None) -> Plan:
+                stage=None, tables: Mapping[int, int] | None = None) -> Plan:
     """The arena plan for layers run in this order. inplace=False: every tensor gets its own buffer
     (TFLM's plan); `excluded` layers never run in place; `kernel_scratch`: bytes of kernel scratch
     (im2col, widened inputs) per operator index (Op.index), which codegen learns from the variants.
     `stage` (patches.Stage): layers 0..stage.last run as one patch stage: its whole buffers live through
-    it, its intermediates exist only as line buffers (one scratch buffer), its kernels share one scratch."""
+    it, its intermediates exist only as line buffers (one scratch buffer), its kernels share one scratch.
+    `tables`: bytes per operator index of the requantization tables model.c expands into the arena before the
+    layer's first call (codegen.EmitContext.expanded): live from that call (the patch stage's or residual
+    block's first layer) to the layer's last."""
     end = len(layers)
     span = (lambda i: (0, stage.last) if i <= stage.last else (i, i)) if stage else (lambda i: (i, i))
     if stage:
@@ -158,9 +163,18 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
             last = fused[first].add if i in block_of else i
             kernel[i] = Buffer(-1 - end - i, _align(need), first, last, label=f"kernel scratch of layer {i}")
 
+    expanded = {}
+    for i, op in enumerate(layers):
+        need = (tables or {}).get(op.index, 0)
+        if need:
+            first, last = span(i) if stage and i <= stage.last else (
+                (block_of[i], fused[block_of[i]].add) if i in block_of else (i, i))
+            expanded[i] = Buffer(-2 - 2 * end - i, _align(need), first, last, label=f"expanded tables of layer {i}")
+
     placed: list[Buffer] = []
     # Largest first; ties by earliest start keep the plan deterministic.
-    for b in sorted(distinct([*buffers.values(), *scratch.values(), *kernel.values()]), key=lambda b: (-b.size, b.first, b.tensor)):
+    for b in sorted(distinct([*buffers.values(), *scratch.values(), *kernel.values(), *expanded.values()]),
+                    key=lambda b: (-b.size, b.first, b.tensor)):
         overlapping = sorted((p for p in placed if p.first <= b.last and b.first <= p.last), key=lambda p: p.offset)
         offset = 0
         for p in overlapping:
@@ -170,4 +184,4 @@ def plan_memory(graph: Graph, layers: list[Op], *, inplace: bool = True,
         b.offset = offset
         placed.append(b)
     arena = max((b.offset + b.size for b in placed), default=0)
-    return Plan(buffers, max(arena, ALIGN), group, scratch, kernel, decisions, fused, fused_away, stage, within)
+    return Plan(buffers, max(arena, ALIGN), group, scratch, kernel, decisions, fused, fused_away, stage, within, expanded)

@@ -58,19 +58,21 @@ def topological_orders(g: Graph, layers: list[Op], limit: int = MAX_ORDERS) -> l
 
 
 def schedule(g: Graph, layers: list[Op], *, excluded_ops: frozenset[int] = frozenset(),
-             kernel_scratch: Mapping[int, int] | None = None, stage=None) -> tuple[list[Op], Plan]:
+             kernel_scratch: Mapping[int, int] | None = None, stage=None,
+             tables: Mapping[int, int] | None = None) -> tuple[list[Op], Plan]:
     """(layers in the chosen order, its plan). `excluded_ops`: operator indices that must not run in place;
     `kernel_scratch`: kernel scratch bytes per operator index (planner.plan_memory); `stage`: a patch
-    stage over the first layers of `layers` (patches.py), kept first in every order."""
+    stage over the first layers of `layers` (patches.py), kept first in every order; `tables`: expanded
+    requantization table bytes per operator index (planner.plan_memory)."""
     best: tuple[int, list[Op], Plan] | None = None
     for order in topological_orders(g, layers):
         if stage and order[:stage.last + 1] != list(stage.layers):
             continue
         ordered = [layers[i] for i in order]
         excluded = frozenset(k for k, op in enumerate(ordered) if op.index in excluded_ops)
-        plan = plan_memory(g, ordered, excluded=excluded, kernel_scratch=kernel_scratch, stage=stage)
+        plan = plan_memory(g, ordered, excluded=excluded, kernel_scratch=kernel_scratch, stage=stage, tables=tables)
         if best is None or plan.arena_bytes < best[0]:
             best = (plan.arena_bytes, ordered, plan)
     if best is None:  # no layers
-        return layers, plan_memory(g, layers, kernel_scratch=kernel_scratch, stage=stage)
+        return layers, plan_memory(g, layers, kernel_scratch=kernel_scratch, stage=stage, tables=tables)
     return best[1], best[2]

@@ -21,6 +21,7 @@ import numpy as np
 
 from tfedge.compiler.arch import kernel_folder
 
+EXPAND_ARCHS = ("dsp", "mve", "armv6m")  # requantization tables compact in flash, expanded into the arena (portable/requant_expand.c)
 FAST_ARCHS = ("dsp",)  # cores whose kernels use the packed layouts and requantization records (mve: its own conv_s8_nhwc)
 E_MIN = 2  # right shifts from which the one-shift requantization is exact (2^(e-2) must be an integer)
 K_HI_LIMIT = 1 << 30  # |k_hi| below this: acc * mult + k_hi * 2^32 cannot leave int64 (e <= 24 for every zero point)
@@ -84,6 +85,8 @@ class Records:
     rows: list[list[int]]  # tfedge_requant_ch per channel, padded with zero records to a multiple of 4
     general: int  # channels on TFLM's two-step form (the kernels' per-channel slow path)
     constant: int  # channels whose record outputs a constant (mult 0)
+    compact: "CompactTables | None" = None  # the same records as compact flash words (compact_records)
+    dense: "CompactTables | None" = None  # and as bit streams (compact_records(dense=True))
 
 
 def channel_record(bias: int, m: int, s: int, zp: int, const: int | None = None) -> list[int]:
@@ -110,7 +113,184 @@ def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int]
     rows = [channel_record(int(b[c]), int(m), int(s), output_zp, consts[c]) for c, (m, s) in enumerate(zip(mults, shifts))]
     general = sum(r[3] >= GENERAL for r in rows)
     rows += [[0, 0, 0, 0]] * (-n % 4)  # padded to whole channel pairs / row groups (zero bias)
-    return Records(rows, general, sum(c is not None for c in consts))
+    return Records(rows, general, sum(c is not None for c in consts), compact_records(bias, mults, shifts, consts),
+                   compact_records(bias, mults, shifts, consts, dense=True))
+
+
+# ---- compact requantization tables (portable/requant_expand.c; docs/kernels.md) ----------------------------
+# A channel is a 6-bit code (the right shift 0..31, CODE_CONST: a constant channel whose value is the bias field,
+# CODE_ZERO: a zero multiplier), a bias of at most MAX_BIAS_BITS and the multiplier, in flash as 2 words (bias << 6
+# | code, mult: 8 B, ~10 instructions per channel to expand) or, dense, as two bit streams in int32 words: the
+# multipliers as 30-bit fields (mult - 2^30, every nonzero TFLite multiplier lies in [2^30, 2^31)), then the
+# code with the bias above it in the layer's fewest two's-complement bits, one zero word closing the array (the
+# decoder reads 64 bits at a time): 6-7 B, ~2.5x the instructions. model.c expands them into the arena before
+# the layer's first call, in the layout the kernels read.
+MULT_BITS, CODE_BITS, MAX_BIAS_BITS = 30, 6, 26
+CODE_CONST, CODE_ZERO = 32, 33
+
+
+@dataclass(frozen=True)
+class CompactTables:
+    function: str  # the C expansion function (portable/requant_expand.c)
+    words: np.ndarray | None  # int32 flash words (None: the layer has no bias, per-tensor)
+    args: tuple[int, ...]  # its integer arguments after the words pointer and before the destination
+    per_tensor: bool
+
+
+def channel_fields(bias: int, m: int, s: int, const: int | None = None, records: bool = True
+                   ) -> tuple[int, int, int] | None:
+    """(code, bias field, mult field) of one channel, or None when it does not fit: a left shift or a right shift
+    over 31, in a record table a zero multiplier on a channel not proven constant (the records mark constants)."""
+    if const is not None and records:
+        return CODE_CONST, int(const), 0
+    if m == 0 and not records:
+        return CODE_ZERO, int(bias), 0
+    if not -31 <= s <= 0 or m < (1 << 30):
+        return None
+    return -int(s), int(bias), int(m) - (1 << 30)
+
+
+def _signed_bits(values: list[int]) -> int:
+    """The fewest two's-complement bits holding every value (at least 1)."""
+    return max([1] + [(v if v >= 0 else ~v).bit_length() + 1 for v in values])
+
+
+def _stream(fields: list[int], width: int) -> list[int]:
+    """Fields of `width` bits packed from bit 0 up into 32-bit words."""
+    acc = 0
+    for i, f in enumerate(fields):
+        acc |= f << (width * i)
+    nwords = -(-width * len(fields) // 32)
+    return [(acc >> (32 * k)) & 0xFFFFFFFF for k in range(nwords)]
+
+
+def pack_channels(bias: np.ndarray | None, mults: list[int], shifts: list[int], consts: list[int | None] | None = None,
+                  records: bool = True, dense: bool = False) -> tuple[np.ndarray, int] | None:
+    """(int32 words, bias bits: 0 for the 2-word form) of n channels in the compact form, or None when one does not
+    fit (channel_fields, or a bias over MAX_BIAS_BITS)."""
+    n = len(mults)
+    b = np.zeros(n, np.int64) if bias is None else np.asarray(bias, np.int64)
+    cs = consts or [None] * n
+    fields = [channel_fields(int(b[c]), int(mults[c]), int(shifts[c]), cs[c], records) for c in range(n)]
+    if any(f is None for f in fields):
+        return None
+    bits = _signed_bits([f[1] for f in fields])
+    if bits > MAX_BIAS_BITS:
+        return None
+    if not dense:
+        code = [0 if f[0] == CODE_ZERO else f[0] for f in fields]  # (a zero multiplier: shift 0, mult 0)
+        words = [v for f, k in zip(fields, code) for v in (((f[1] << CODE_BITS) | k) & 0xFFFFFFFF,
+                                                            f[2] + (1 << 30) * (f[0] < CODE_CONST))]
+        return np.asarray(words, np.uint32).view(np.int32), 0
+    mask = (1 << bits) - 1
+    words = _stream([f[2] for f in fields], MULT_BITS) + _stream(
+        [f[0] | ((f[1] & mask) << CODE_BITS) for f in fields], CODE_BITS + bits) + [0]
+    return np.asarray(words, np.uint32).view(np.int32), bits
+
+
+def unpack_channels(words: np.ndarray, n: int, bits: int) -> list[tuple[int, int, int]]:
+    """(code, bias, mult) per channel as the C decoder (tfedge_compact_channel) reads them (tests)."""
+    w = [int(v) for v in np.asarray(words).view(np.uint32)]
+    if bits == 0:
+        pairs = [(w[2 * c], w[2 * c + 1]) for c in range(n)]
+        return [(w0 & 63, (w0 >> CODE_BITS) - ((1 << 26) if w0 >> 31 else 0), 0 if w0 & 63 >= CODE_CONST else m)
+                for w0, m in pairs]
+    stream = sum(v << (32 * k) for k, v in enumerate(w))
+    base = 32 * (-(-MULT_BITS * n // 32))
+    out = []
+    for c in range(n):
+        m = (stream >> (MULT_BITS * c)) & ((1 << MULT_BITS) - 1)
+        cb = (stream >> (base + (CODE_BITS + bits) * c)) & ((1 << (CODE_BITS + bits)) - 1)
+        code, v = cb & 63, cb >> CODE_BITS
+        v -= (1 << bits) if v >> (bits - 1) else 0
+        out.append((code, v, 0 if code >= CODE_CONST else m + (1 << 30)))
+    return out
+
+
+def per_tensor(mults: list[int], shifts: list[int], consts: list[int | None] | None = None) -> bool:
+    """One multiplier and shift for every channel and no constant channel: 4 bytes of bias per channel suffice."""
+    return (len(mults) > 0 and len(set(mults)) == 1 and len(set(shifts)) == 1 and -31 <= shifts[0]
+            and not any(c is not None for c in consts or []))
+
+
+SETTLE_E = 16  # right shift of a constant channel re-expressed for the plain kernels (settle_constants)
+
+
+def settle_constants(rows: np.ndarray, bias: np.ndarray | None, consts: list[int | None], input_zp: int,
+                     mults: list[int], shifts: list[int], zp: int, act_min: int, act_max: int
+                     ) -> tuple[np.ndarray | None, list[int], list[int]]:
+    """(bias, mults, shifts) with each provably constant channel c whose bias is over 2^25 (VWW's dead channels:
+    ~2^30 with multipliers of 2^-27..-30) re-expressed as bias (c - zp) << (SETTLE_E + 1), mult 2^30, shift
+    -SETTLE_E where the bounds proof (constant_channels) gives that channel the same constant: the plain
+    kernels then output c for every input as before, from a bias the compact form holds (its eb too)."""
+    if bias is None or not any(v is not None for v in consts):
+        return bias, mults, shifts
+    b, m, s = np.asarray(bias, np.int64).copy(), list(mults), list(shifts)
+    for c, v in enumerate(consts):
+        if v is None or abs(int(b[c])) < (1 << 25):
+            continue
+        nb, nm, ns = (int(v) - zp) << (SETTLE_E + 1), 1 << 30, -SETTLE_E
+        if constant_channels(rows[c:c + 1], np.array([nb]), input_zp, [nm], [ns], zp, act_min, act_max) == [v]:
+            b[c], m[c], s[c] = nb, nm, ns
+    return b.astype(np.int32), m, s
+
+
+def compact_records(bias: np.ndarray | None, mults: list[int], shifts: list[int],
+                    consts: list[int | None] | None = None, dense: bool = False) -> CompactTables | None:
+    """The compact form of requant_records' table (the output zero point and the padding are arguments of
+    the expansion call), or None when a channel does not fit: that layer keeps the full records in flash."""
+    n = len(mults)
+    if n == 0:
+        return None
+    pad = n + (-n % 4)
+    if per_tensor(mults, shifts, consts):
+        words = None if bias is None else np.asarray(bias, np.int64).astype(np.int32)
+        return CompactTables("tfedge_requant_expand_records_tensor", words, (n, pad, int(mults[0]), int(shifts[0])), True)
+    packed = pack_channels(bias, mults, shifts, consts, dense=dense)
+    if packed is None:
+        return None
+    if dense:
+        return CompactTables("tfedge_requant_expand_records_dense", packed[0], (n, packed[1], pad), False)
+    return CompactTables("tfedge_requant_expand_records", packed[0], (n, pad), False)
+
+
+def compact_arrays(bias: np.ndarray | None, mults: list[int], shifts: list[int], dense: bool = False
+                   ) -> CompactTables | None:
+    """The plain kernels' bias/mult/shift arrays (n each) compact, or for a per-tensor layer only the mult/shift
+    fill (its bias stays the flash array); None when a channel does not fit."""
+    n = len(mults)
+    if n == 0:
+        return None
+    if per_tensor(mults, shifts):
+        return CompactTables("tfedge_requant_fill_arrays", None, (n, int(mults[0]), int(shifts[0])), True)
+    packed = pack_channels(bias, mults, shifts, records=False, dense=dense)
+    if packed is None:
+        return None
+    if dense:
+        return CompactTables("tfedge_requant_expand_arrays_dense", packed[0], (n, packed[1]), False)
+    return CompactTables("tfedge_requant_expand_arrays", packed[0], (n,), False)
+
+
+def expand_records(t: CompactTables, zp: int) -> list[list[int]]:
+    """What tfedge_requant_expand_records(_tensor) writes (tests: the round trip against requant_records)."""
+    if t.per_tensor:
+        n, pad, m, s = t.args
+        b = [0] * n if t.words is None else [int(v) for v in t.words]
+        return [channel_record(b[c], m, s, zp) for c in range(n)] + [[0, 0, 0, 0]] * (pad - n)
+    n, bits, pad = t.args if len(t.args) == 3 else (t.args[0], 0, t.args[1])
+    rows = [channel_record(0, 0, 0, zp, v) if code == CODE_CONST else channel_record(v, m, -code, zp)
+            for code, v, m in unpack_channels(t.words, n, bits)]
+    return rows + [[0, 0, 0, 0]] * (pad - n)
+
+
+def expand_arrays(t: CompactTables, bias: np.ndarray | None) -> tuple[list[int], list[int], list[int]]:
+    """What tfedge_requant_expand_arrays / _fill_arrays give the kernel: (bias, mult, shift) per channel; bias:
+    the flash array a per-tensor layer keeps."""
+    if t.per_tensor:
+        n, m, s = t.args
+        return ([0] * n if bias is None else [int(v) for v in bias]), [m] * n, [s] * n
+    ch = unpack_channels(t.words, t.args[0], t.args[1] if len(t.args) == 2 else 0)
+    return [v for _, v, _ in ch], [m for _, _, m in ch], [0 if code == CODE_ZERO else -code for code, _, _ in ch]
 
 
 def pack_conv_weights(w: np.ndarray, wide: bool = True) -> np.ndarray:
@@ -142,6 +322,23 @@ def pack_fc_weights(w: np.ndarray, wide: bool = True) -> np.ndarray:
     rows[:out_f, :k] = w
     groups = rows.reshape(-1, 4, kp // 4, 4)[:, :, :, [0, 2, 1, 3] if wide else [0, 1, 2, 3]]
     return groups.transpose(0, 2, 1, 3).reshape(-1)
+
+
+TINY_FC_MACS = 256  # FC layers up to this many weights may run the plain loops when the packed padding is large
+
+
+def fc_padding_costs(in_f: int, out_f: int) -> bool:
+    """A tiny FC layer (<= TINY_FC_MACS weights) whose packed layout (rows in groups of 4, inputs padded to 4)
+    stores over 2x its weights: it runs the plain kernel on its int8 weights instead, a few hundred MACs
+    at most (hello_world's 1 -> 16 and 16 -> 1 layers: 64 B packed each for 16 B of weights)."""
+    padded = (out_f + 3) // 4 * 4 * ((in_f + 3) // 4 * 4)
+    return in_f * out_f <= TINY_FC_MACS and padded > 2 * in_f * out_f
+
+
+def plain_fc_choice(arch: str) -> Choice:
+    """The plain FULLY_CONNECTED kernel for a layer fc_padding_costs keeps off the packed one."""
+    return _plain("fully_connected_s8", arch, "a tiny layer whose packed rows would be mostly padding: plain loops on "
+                  "its int8 weights")
 
 
 WEIGHTS = ("int8", "int16", "codebook4")  # weight storage (compile_model(weights=...), --weights; also auto[:BYTES])

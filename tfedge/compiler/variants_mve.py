@@ -203,15 +203,47 @@ def depthwise_data(weights: np.ndarray, bias: np.ndarray | None, input_offset: i
     """The int32 array described above for a DEPTHWISE_CONV_2D filter [1][k_h][k_w][out_c]."""
     _, k_h, k_w, out_c = weights.shape
     eb = effective_bias(weights, bias, input_offset, (0, 1, 2))
-    win = window_geometry(k_h, k_w, geo["dil_w"])
-    if win is None or not window_wins(in_c, out_c // in_c, geo["out_w"], k_h * k_w, geo.get("stride_w", 1)):
+    if not window_prepared(weights.shape, geo, in_c):
         return np.concatenate([[0], eb]).astype(np.int32)
-    r, g = win
+    r, g = window_geometry(k_h, k_w, geo["dil_w"])
     wp = np.zeros((out_c, g, 16), dtype=np.int8)
     for ky in range(k_h):
         for kx in range(k_w):
             wp[:, ky // r, kx * r + ky % r] = weights[0, ky, kx, :]
     return np.concatenate([[1], eb, wp.reshape(-1).view("<i4")]).astype(np.int32)
+
+
+def window_prepared(shape: tuple[int, ...], geo: dict, in_c: int) -> bool:
+    """depthwise_data holds the window path's weight vectors (window 1) for a filter of this shape."""
+    _, k_h, k_w, out_c = shape
+    return window_geometry(k_h, k_w, geo["dil_w"]) is not None and window_wins(
+        in_c, out_c // in_c, geo["out_w"], k_h * k_w, geo.get("stride_w", 1))
+
+
+def bias_read(depthwise: bool, geo: dict, in_c: int, out_c: int) -> bool:
+    """Whether the layer's Helium path reads `bias` besides the prepared eb: the per-pixel depthwise loop
+    (depthwise_paths ()) and the direct conv of K > IM2COL_MAX; the others take eb from arch_prep only."""
+    if depthwise:
+        return depthwise_paths(geo, in_c, out_c // in_c) == ()
+    return "MVE_CONV_DIRECT" in conv2d_paths(geo, in_c)
+
+
+def prepared_compact(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, depthwise: bool,
+                     mults: list[int], shifts: list[int], dense: bool = False):
+    """The compact flash form of a conv/depthwise layer's Helium tables without window weights
+    (portable/requant_expand_prepared.c): variants.pack_channels with eb in the bias field, or
+    per tensor eb alone (4 B per channel) with the one mult and shift; None when a channel does not fit."""
+    from tfedge.compiler import variants
+
+    eb = effective_bias(weights, bias, input_offset, (0, 1, 2) if depthwise else (1, 2, 3))
+    if variants.per_tensor(mults, shifts):
+        return variants.CompactTables("tfedge_requant_expand_prepared_tensor", eb, (int(mults[0]), int(shifts[0])), True)
+    packed = variants.pack_channels(eb, mults, shifts, records=False, dense=dense)
+    if packed is None:
+        return None
+    if dense:
+        return variants.CompactTables("tfedge_requant_expand_prepared_dense", packed[0], (packed[1],), False)
+    return variants.CompactTables("tfedge_requant_expand_prepared", packed[0], (), False)
 
 
 def effective_bias(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, axis) -> np.ndarray:

@@ -26,6 +26,7 @@ class Layer:
     storage: str = ""  # conv/depthwise/FC weight storage: int8, int16 (widened at compile time) or codebook4
     storage_bytes: int = 0  # the bytes of that weight array (or codebook and indices)
     paths: tuple[str, ...] = ()  # optional code paths of the kernel this layer calls (model.h TFEDGE_MODEL_USES_*)
+    tables_note: str = ""  # its requantization tables: compact in flash and expanded, or whole and why (codegen)
 
 
 @dataclass(frozen=True)

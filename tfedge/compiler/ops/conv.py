@@ -7,6 +7,8 @@ import numpy as np
 from tfedge.compiler import compress, quant, variants, variants_mve
 from tfedge.compiler.graph import Graph, Op
 from tfedge.compiler.ops import Layer, register
+from tfedge.compiler.ops.packed import (mve_prepared_fields, packed_fc, packed_fields, packs, requant_arrays,
+                                        storage as _storage)
 from tfedge.compiler.ops.common import (INT8, activation, activation_ok, arity, const_input, out_size, pad_before,
                                         positive_ints, shape_is, where)
 
@@ -107,8 +109,8 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
     rows = compress.conv_rows(w.data, depthwise)
     consts = variants.constant_channels(rows, bias, x.q_zero, mults, shifts, y.q_zero, act_min, act_max)
-    if not depthwise and ctx.arch in variants.FAST_ARCHS and variants.conv_is_fc(geo) and ctx_packs(ctx):
-        return _emit_as_fc(op, g, ctx, rows, mults, shifts, bias, act_min, act_max, consts)
+    if not depthwise and variants.conv_is_fc(geo) and packs(ctx, rows, "conv"):
+        return _emit_as_fc(op, g, ctx, rows, mults, shifts, bias, (act_min, act_max), consts)
     filt = w.data
     as_conv = depthwise and out_c != in_c and in_c <= variants.DW_AS_CONV_MAX_IN and ctx.arch in variants.FAST_ARCHS
     why = ""
@@ -143,17 +145,23 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     params = dict(batches=x.shape[0], in_c=in_c, out_c=out_c, depth_multiplier=out_c // in_c if depthwise else 1,
                   input_offset=-x.q_zero, output_offset=y.q_zero, act_min=act_min, act_max=act_max,
                   weights=weights, **geo)
-    if not choice.records:  # the packed kernels read bias, multiplier and shift from their records only
-        params.update(bias=ctx.array("int32_t", bias, "bias") if bias is not None else "NULL",
-                      mult=ctx.array("int32_t", mults, "mult"), shift=ctx.array("int32_t", shifts, "shift"))
+    prepared = ctx.arch == "mve" and not choice.packed and not clustered  # Helium's prepared data (variants_mve)
+    rq = bias, mults, shifts
+    if not choice.records and ctx.table_mode():  # constant channels' huge biases brought into the compact range
+        rq = variants.settle_constants(rows, bias, consts, x.q_zero, mults, shifts, y.q_zero, act_min, act_max)
+    in_arena = prepared and mve_prepared_fields(ctx, depthwise, w.data, *rq, -x.q_zero, geo, in_c)
+    if in_arena:  # bias, mult, shift and the effective biases expanded from the compact channels
+        params.update(in_arena)
+    elif not choice.records:  # the packed kernels read bias, multiplier and shift from their records only
+        params.update(requant_arrays(ctx, *rq, choice.const_shape))
     if choice.records:
-        params.update(packed_fields(ctx, records, compact, i8))
+        params.update(packed_fields(ctx, records, compact, i8, y.q_zero))
     if choice.scratch_bytes:
         params["scratch"] = ctx.scratch(choice.scratch_bytes)
     if clustered:
         params.update(clustered[1])
-    elif ctx.arch == "mve" and not choice.packed:  # Helium's compile-time prepared data (variants_mve)
-        params.update(variants_mve.conv_fields(ctx, depthwise, w.data, bias, -x.q_zero, geo, in_c))
+    elif prepared and not in_arena:
+        params.update(variants_mve.conv_fields(ctx, depthwise, w.data, rq[0], -x.q_zero, geo, in_c))
     name = ctx.params("tfedge_conv_params", params)
     per_out = geo["k_h"] * geo["k_w"] * (1 if depthwise else in_c)
     macs = x.shape[0] * geo["out_h"] * geo["out_w"] * out_c * per_out
@@ -179,61 +187,19 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
                  effective_macs=int(effective), storage=storage, storage_bytes=storage_bytes, paths=paths)
 
 
-def ctx_packs(ctx) -> bool:
-    """The layer's weights go to the packed kernels (not clustered into a codebook: compress_weights=True)."""
-    return getattr(ctx, "compress_weights", None) is not True
-
-
-def _emit_as_fc(op: Op, g: Graph, ctx, rows: np.ndarray, mults: list[int], shifts: list[int], bias, act_min: int,
-                act_max: int, consts: list[int | None]) -> Layer:
+def _emit_as_fc(op: Op, g: Graph, ctx, rows: np.ndarray, mults: list[int], shifts: list[int], bias,
+                act: tuple[int, int], consts: list[int | None]) -> Layer:
     """A CONV_2D with one output pixel whose window is its whole input (variants.conv_is_fc: SE blocks' 1x1 convs
     on a pooled pixel, a last conv over the whole map) as the packed FULLY_CONNECTED kernel over the flattened
     input: its 4 rows per pass compute that one pixel, where the conv kernel's 2-pixel blocks would compute it
     twice. Exact: the input offset folded into the biases gives the same int32 sums, the conv's multipliers."""
     x, y = g.tensors[op.inputs[0]], g.tensors[op.outputs[0]]
-    out_f, in_f = rows.shape
-    b = np.zeros(out_f, np.int64) if bias is None else np.asarray(bias, np.int64)
+    b = np.zeros(rows.shape[0], np.int64) if bias is None else np.asarray(bias, np.int64)
     folded = quant.wrap_int32(b - x.q_zero * rows.astype(np.int64).sum(axis=1))
-    compact = variants.compaction(consts, 0.8 * ((in_f + 3) // 4 * 4) + 8)
-    live = compact.live if compact else list(range(out_f))
-    records = variants.requant_records(folded[live], [mults[c] for c in live], [shifts[c] for c in live], y.q_zero,
-                                       None if compact else consts)
-    choice = variants.fc_choice(ctx.arch, in_f, out_f, records, compact, _storage(ctx))
-    before = ctx.flash_bytes
-    weights, i8 = variants.packed_weights(ctx, variants.pack_fc_weights(rows[live], _storage(ctx) == "int16"))
-    storage_bytes = ctx.flash_bytes - before
-    params = dict(batches=x.shape[0], in_features=in_f, out_features=out_f, output_offset=y.q_zero, act_min=act_min,
-                  act_max=act_max, per_channel=1, weights=weights)
-    params.update(packed_fields(ctx, records, compact, i8))
-    params["scratch"] = ctx.scratch(choice.scratch_bytes)
-    name = ctx.params("tfedge_fc_params", params)
-    call = f"{choice.kernel}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
-    macs = x.shape[0] * in_f * out_f
-    return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=choice.variant,
-                 variant_reason=f"1 output pixel, its window the whole {x.shape[1]}x{x.shape[2]}x{x.shape[3]} input: "
-                 f"as a fully connected layer of {in_f} inputs; " + choice.reason,
-                 effective_macs=int(macs * len(live) // out_f), storage=_storage(ctx), storage_bytes=storage_bytes,
-                 paths=variants.fc_paths(i8, in_f))
-
-
-def _storage(ctx) -> str:
-    """The packed conv/FC weight storage of the layer being emitted: the per-layer choice of `--weights auto`
-    (ctx.weights_by_layer) or compile_model(weights=...): int8 (the default) unless int16."""
-    chosen = getattr(ctx, "weights_by_layer", None) or {}
-    weights = chosen.get(ctx.layer, getattr(ctx, "weights", None))
-    return "int16" if weights == "int16" else "int8"
-
-
-def packed_fields(ctx, records: variants.Records, compact: variants.Compaction | None, i8: int) -> dict:
-    """The params fields of the packed conv/FC kernels: records (and how many are general), the constant
-    channels skipped (variants.Compaction), int8 weight storage."""
-    fields = {"rq": ctx.records(records.rows), "rq_general": records.general}
-    if compact:
-        fields.update(live_c=len(compact.live), live_map=ctx.array("uint16_t", compact.live or [0], "live"),
-                      const_row=ctx.array("int8_t", compact.const_row, "const"))
-    if i8:
-        fields["weights_i8"] = 1
-    return fields
+    io = (ctx.ptr(op.inputs[0], const=True), ctx.ptr(op.outputs[0]))
+    why = (f"1 output pixel, its window the whole {x.shape[1]}x{x.shape[2]}x{x.shape[3]} input: as a fully connected "
+           f"layer of {rows.shape[1]} inputs; ")
+    return packed_fc(ctx, x, y, rows, folded, mults, shifts, consts, act, x.shape[0], io, why)
 
 
 register("CONV_2D", lambda op, g: _validate(op, g, False), lambda op, g, ctx: _emit(op, g, ctx, False))

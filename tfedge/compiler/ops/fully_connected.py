@@ -7,7 +7,7 @@ import numpy as np
 from tfedge.compiler import compress, quant, variants
 from tfedge.compiler.graph import Graph, Op, Tensor
 from tfedge.compiler.ops import Layer, register
-from tfedge.compiler.ops.conv import _storage, packed_fields
+from tfedge.compiler.ops.packed import packed_fc, packs, requant_arrays
 from tfedge.compiler.ops.common import INT8, activation, activation_ok, arity, const_input, shape_is, where
 
 
@@ -53,52 +53,36 @@ def _emit(op: Op, g: Graph, ctx) -> Layer:
     pairs = multipliers(x, w, y)
     bias = g.tensors[op.inputs[2]].data.astype(np.int64) if len(op.inputs) == 3 and op.inputs[2] >= 0 else np.zeros(out_f, np.int64)
     folded = quant.wrap_int32(bias - x.q_zero * w.data.astype(np.int64).sum(axis=1))
-    act_min, act_max = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
-    full = pairs if per_channel else pairs * out_f
-    fm, fs = [m for m, _ in full], [s for _, s in full]
-    consts = variants.constant_channels(w.data, bias, x.q_zero, fm, fs, y.q_zero, act_min, act_max)
-    compact = variants.compaction(consts, 0.8 * ((in_f + 3) // 4 * 4) + 8) if ctx.arch in variants.FAST_ARCHS else None
-    live = compact.live if compact else list(range(out_f))
-    records = variants.requant_records(folded[live], [fm[c] for c in live], [fs[c] for c in live], y.q_zero,
-                                       None if compact else consts)
-    choice = variants.fc_choice(ctx.arch, in_f, out_f, records, compact, _storage(ctx))
+    act = quant.activation_range(op.options.get("FusedActivationFunction", 0), y.q_scale, y.q_zero)
+    batches = x.size // in_f
+    io = (ctx.ptr(op.inputs[0], const=True), ctx.ptr(op.outputs[0]))
+    if packs(ctx, w.data, "fc"):
+        full = pairs if per_channel else pairs * out_f
+        fm, fs = [m for m, _ in full], [s for _, s in full]
+        consts = variants.constant_channels(w.data, bias, x.q_zero, fm, fs, y.q_zero, *act)
+        return packed_fc(ctx, x, y, w.data, folded, fm, fs, consts, act, batches, io)
     before = ctx.flash_bytes
-    clustered = compress.emit(ctx, w.data, "fc")
-    i8 = 0  # packed weights stored int8 (weights_i8)
-    if clustered:  # <= 16 values per row: 4-bit indices + codebook (compress.py), no int8 copy
-        choice, compact = clustered[0], None
-    if clustered:
-        weights = "NULL"
-    elif choice.packed:  # int16-widened or int8 (the kernel widens), word-aligned for LDM
-        weights, i8 = variants.packed_weights(ctx, variants.pack_fc_weights(w.data[live], _storage(ctx) == "int16"))
-    else:
-        weights = ctx.array("int8_t", w.data, "weights")
-    storage = "codebook4" if clustered else _storage(ctx) if choice.packed else "int8"
+    clustered = compress.emit(ctx, w.data, "fc")  # <= 16 values per row: 4-bit indices + codebook (compress.py)
+    choice = clustered[0] if clustered else (variants.plain_fc_choice(ctx.arch) if ctx.arch in variants.FAST_ARCHS
+                                             else variants.fc_choice(ctx.arch, in_f, out_f))
+    params = dict(batches=batches, in_features=in_f, out_features=out_f, output_offset=y.q_zero,
+                  act_min=act[0], act_max=act[1], per_channel=int(per_channel),
+                  weights="NULL" if clustered else ctx.array("int8_t", w.data, "weights"))
     storage_bytes = ctx.flash_bytes - before
-    params = dict(batches=x.size // in_f, in_features=in_f, out_features=out_f, output_offset=y.q_zero,
-                  act_min=act_min, act_max=act_max, per_channel=int(per_channel),
-                  weights=weights)
-    if not choice.records:  # the packed kernel reads the folded bias, multiplier and shift from its records only
-        params.update(bias=ctx.array("int32_t", folded, "bias"), mult=ctx.array("int32_t", [m for m, _ in pairs], "mult"),
-                      shift=ctx.array("int32_t", [s for _, s in pairs], "shift"))
-    if choice.records:
-        params.update(packed_fields(ctx, records, compact, i8))
+    ms = [m for m, _ in pairs], [s for _, s in pairs]
+    if per_channel:  # the folded bias, multiplier and shift per output (compact where the arch expands them)
+        params.update(requant_arrays(ctx, folded, *ms, choice.const_shape))
+    else:  # one multiplier and shift: 4 bytes of bias per output
+        params.update(bias=ctx.array("int32_t", folded, "bias"), mult=ctx.array("int32_t", ms[0], "mult"),
+                      shift=ctx.array("int32_t", ms[1], "shift"))
     if choice.scratch_bytes:
         params["scratch"] = ctx.scratch(choice.scratch_bytes)
     if clustered:
         params.update(clustered[1])
     name = ctx.params("tfedge_fc_params", params)
-    call = f"{ctx.kernel_function(choice, 'tfedge_fc_params', name)}(&{name}, {ctx.ptr(op.inputs[0], const=True)}, {ctx.ptr(op.outputs[0])});"
-    return Layer(kernel=choice.kernel, call=call, macs=int(x.size // in_f * in_f * out_f), variant=choice.variant,
-                 variant_reason=choice.reason, effective_macs=int(x.size // in_f * in_f * (len(compact.live) if compact else out_f)),
-                 storage=storage, storage_bytes=storage_bytes, paths=_paths(choice, clustered, i8, in_f))
-
-
-def _paths(choice, clustered, i8: int, in_f: int) -> tuple[str, ...]:
-    """The packed kernel's optional code paths this layer calls (model.h TFEDGE_MODEL_USES_*)."""
-    if not choice.packed or clustered:
-        return ()
-    return variants.fc_paths(i8, in_f)
+    call = f"{ctx.kernel_function(choice, 'tfedge_fc_params', name)}(&{name}, {io[0]}, {io[1]});"
+    return Layer(kernel=choice.kernel, call=call, macs=int(batches * in_f * out_f), variant=choice.variant,
+                 variant_reason=choice.reason, storage="codebook4" if clustered else "int8", storage_bytes=storage_bytes)
 
 
 register("FULLY_CONNECTED", _validate, _emit)
