@@ -162,3 +162,6 @@ def test_paths_reason_names_the_layer_paths_in_words():
     reason = variants_mve.paths_reason(("MVE_CONV_WS", "MVE_CONV_WS3"))
     assert reason == "weights stationary (K <= 64); assembly loop of 3 16-byte steps for right-shift channels"
     assert variants_mve.paths_reason(()) == ""
+    # every optional path has its words (a layer may take any of them: mbv3_small's broadcast MULs did)
+    assert set(variants_mve.PATH_TEXT) == set(variants_mve.USES)
+    assert variants_mve.paths_reason(("MVE_MUL_RUN",)) == "general broadcast walker"
