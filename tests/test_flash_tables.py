@@ -191,6 +191,17 @@ def test_expansions_that_lift_the_arena_past_the_ram_target_are_refused(tmp_path
     assert "compact in flash" in rows[BUDGET]["variant_reason"]
 
 
+def test_int16_weights_keep_the_full_tables(tmp_path):
+    """--weights int16 (the speed option: flash spent for instructions) expands nothing: no layer pays the expansion
+    and the arena holds no expanded tables."""
+    _, model = _kind_model("dense_mixed")
+    report = compile_model(model, tmp_path / "w16", arch="dsp", ram_budget=BUDGET, weights="int16").report
+    assert not any("compact in flash" in r["variant_reason"] for r in report["layers"])
+    assert not any(b["tensor"].startswith("expanded tables") for b in report["arena_plan"])
+    int8 = compile_model(model, tmp_path / "w8", arch="dsp", ram_budget=BUDGET).report  # the same model does expand
+    assert any(b["tensor"].startswith("expanded tables") for b in int8["arena_plan"])
+
+
 @pytest.mark.parametrize("case", sorted(KINDS))
 def test_reports_say_which_tables_are_compact(case, tmp_path):
     _, model = _kind_model(case)

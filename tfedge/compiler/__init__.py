@@ -105,7 +105,9 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
                 if stage_choice.stage is not None:
                     layers = ordered  # the stage is the prefix of this order
                     continue
-            if not expand and arch in EXPAND_ARCHS:  # the same plan and stage as without compact tables, then them
+            # the same plan and stage as without compact tables, then them; not with int16 weights (the speed option:
+            # flash already spent for instructions, the expansions would only add some)
+            if not expand and arch in EXPAND_ARCHS and weights != "int16":
                 expand = True
                 continue
             refused = _tables_over_ram(g, ordered, plan, kernel_scratch, frozenset(excluded), stage, arch, ram_budget)
