@@ -232,3 +232,77 @@ def test_models_with_each_kind_bit_exact_on_m4_and_m55(case, tmp_path):
         dev = flash_model(tflite, board, x, progress=False, ram_budget=BUDGET)
         assert dev["mismatches"] == 0, f"{case} on {board}: {dev['mismatched_values']} values differ from the host"
     np.testing.assert_array_equal(dev["outputs"].reshape(len(x), -1), tflm_run(model, x).reshape(len(x), -1))
+
+
+def _expanded(report: dict) -> list[dict]:
+    return [r for r in report["layers"] if "compact in flash" in r["variant_reason"]]
+
+
+def test_memory_targets_are_options(reference_models, tmp_path):
+    """compile_model's flash_target / ram_share / ram_reserve (issue 11's targets by default): a target the full
+    tables meet expands nothing, a tiny one every layer the RAM allows; a reserve or share leaving no room for the
+    tables refuses those that would grow the arena (the reason says so; tables in space free at their layer stay);
+    nonsense values are refused."""
+    from tfedge.errors import ModelError
+
+    kws = reference_models["kws_ref_model.tflite"]
+    default = compile_model(kws, tmp_path / "d", arch="dsp").report
+    assert default["flash"]["ratio"] <= 1.1 and _expanded(default)
+    loose = compile_model(kws, tmp_path / "l", arch="dsp", flash_target=2.0).report
+    assert not _expanded(loose) and loose["flash"]["ratio"] <= 2.0
+    assert "meets the 1.1x flash target without" in loose["layers"][0]["variant_reason"]
+    tight = compile_model(kws, tmp_path / "t", arch="dsp", flash_target=0.01, ram_budget=1 << 20).report
+    assert len(_expanded(tight)) >= len(_expanded(default)) and tight["flash"]["ratio"] < default["flash"]["ratio"]
+    for kw in ({"ram_reserve": 1 << 20}, {"ram_share": 0.05}):
+        refused = compile_model(kws, tmp_path / "r", arch="dsp", **kw).report
+        assert refused["arena_bytes"] == loose["arena_bytes"] < default["arena_bytes"], kw
+        assert len(_expanded(refused)) < len(_expanded(default)), kw
+        assert any("lift the arena past the RAM target" in r["variant_reason"] for r in refused["layers"]), kw
+    for kw in ({"flash_target": 0}, {"ram_share": -1.0}, {"ram_reserve": -5}):
+        with pytest.raises(ModelError):
+            compile_model(kws, tmp_path / "x", arch="dsp", **kw)
+
+
+def test_memory_target_flags_reach_compile_model():
+    import argparse
+
+    from tfedge.compiler.cli import add_arguments, patch_options
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    opts = patch_options(parser.parse_args(["m.tflite", "-o", "out", "--flash-target", "1.5", "--ram-share", "0.5",
+                                            "--ram-reserve", "2048"]))
+    assert (opts["flash_target"], opts["ram_share"], opts["ram_reserve"]) == (1.5, 0.5, 2048)
+    defaults = patch_options(parser.parse_args(["m.tflite", "-o", "out"]))
+    assert (defaults["flash_target"], defaults["ram_share"], defaults["ram_reserve"]) == (1.095, 0.6, None)
+
+
+def test_ram_check_refuses_a_stage_layer_and_expands_the_others(reference_models, tmp_path):
+    """KWS on the M55 runs its first two layers as a patch stage, whose expanded tables both live through the
+    stage. With room for one layer's tables only, the RAM check refuses one layer at a time (the buffer reaching
+    highest, the longer-lived first) and the choice is made again: one stage layer keeps its full tables, the
+    other layers expand (dense forms where the 2-word ones no longer reach the target) within the budget."""
+    kws = reference_models["kws_ref_model.tflite"]
+    base = compile_model(kws, tmp_path / "b", arch="mve", flash_target=2.0).report  # no expansion
+    assert base["patches"]["chosen"] and base["patches"]["layers"] == [0, 1] and not _expanded(base)
+    budget = base["arena_bytes"] + 12 * 64 + 16  # one 64-channel layer's Helium tables without bias (below)
+    reserve = int(0.6 * base["patches"]["tflm_arena_estimate"]) - budget  # the RAM target: that arena
+    report = compile_model(kws, tmp_path / "k", arch="mve", ram_reserve=reserve).report
+    assert report["patches"]["chosen"] and report["patches"]["layers"] == [0, 1]
+    assert report["arena_bytes"] <= budget and report["flash"]["ratio"] <= 1.095
+    refused = [r["index"] for r in report["layers"] if "lift the arena past the RAM target" in r["variant_reason"]]
+    assert len(refused) == 1 and refused[0] in (0, 1)
+    assert {r["index"] for r in _expanded(report)} == set(range(9)) - set(refused)  # every other conv / depthwise
+
+
+def test_helium_tables_leave_out_the_bias_their_path_does_not_read(reference_models, tmp_path):
+    """Where a layer's Helium path reads only the prepared eb (variants_mve.bias_read false), its expanded tables hold
+    mult, shift and arch_prep (12 B per channel + 4) and bias is NULL; the bit-exact runs are the QEMU tests."""
+    import re
+
+    res = compile_model(reference_models["kws_ref_model.tflite"], tmp_path, arch="mve", ram_budget=1 << 20)
+    sizes = {b["bytes"] for b in res.report["arena_plan"] if b["tensor"].startswith("expanded tables")}
+    assert 12 * 64 + 16 in sizes and 16 * 64 + 16 not in sizes
+    c = res.model_c.read_text()
+    assert re.search(r"tfedge_requant_expand_prepared\w*\([^;]*, NULL, \(void \*\)\(tfedge_arena", c)
+    assert ".bias = NULL," in c

@@ -56,18 +56,31 @@ def load_graph(tflite: str | Path | bytes) -> Graph:
     return g
 
 
+# RAM beside the arena (stack high-water mark + statics) the expansions leave, measured (scripts/bench: ram_bytes -
+# arena_bytes) on the models that expand tables (KWS, dscnn_s, audio_dw8, tcn_1d), the largest rounded up to 64 B:
+# stack 736 B on the M4, 2,840 B on the M55, 1,420 B on the M0, statics 144 B (the patch stage's planner keeps its
+# own, larger RESERVE, measured on the narrow nets)
+TABLES_RESERVE = {"dsp": 896, "armv6m": 1600, "mve": 3008}
+RAM_MIN_TFLM_ARENA = 4096  # issue 11's RAM target applies where TFLM's arena is at least this (scripts/bench_accept.py)
+FLASH_TARGET = 1.095  # issue 11: weights + tables <= 1.1x the .tflite's constants (a little margin kept)
+
+
 def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False, arch: str = "portable",
                      compress_weights: bool | None = None, weights: str | None = None, patches: str = "auto",
-                     ram_budget: int | None = None, stream_input: bool = False) -> dict[str, str]:
+                     ram_budget: int | None = None, stream_input: bool = False, flash_target: float = FLASH_TARGET,
+                     ram_share: float = stage_plan.RAM_SHARE, ram_reserve: int | None = None) -> dict[str, str]:
     """The generated files as text ({'model.c', 'model.h', 'compile_report.json'}); nothing written.
-    patches/ram_budget/stream_input: the patch stage of the first layers (compiler/patches.py, stage_plan)."""
+    patches/ram_budget/stream_input: the patch stage of the first layers (compiler/patches.py, stage_plan);
+    flash_target/ram_share/ram_reserve: the memory targets (see compile_model)."""
+    _check_targets(flash_target, ram_share, ram_reserve)
+    targets = dict(flash_target=flash_target, ram_share=ram_share, ram_reserve=ram_reserve)
     by_layer: dict[int, str] = {}
     if weights is not None and weights.split(":")[0] == "auto":  # int8, then int16 where the budget buys most
         from tfedge.compiler.variants import auto_storage, auto_budget
 
         budget = auto_budget(weights)
         first = generate_sources(tflite, arch=arch, compress_weights=compress_weights, weights="int8", patches=patches,
-                                 ram_budget=ram_budget, stream_input=stream_input)
+                                 ram_budget=ram_budget, stream_input=stream_input, **targets)
         by_layer = auto_storage(json.loads(first["compile_report.json"])["layers"], budget)
         weights = "int8"
     compress_weights, weights = _weights_option(weights, compress_weights)
@@ -79,7 +92,7 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
     full_tables: set[int] = set()  # operator indices whose expansion would break the RAM target: full tables in flash
     unneeded: set[int] = set()  # operator indices whose expansion the flash target does not need: full tables
     dense: set[int] = set()  # operator indices on the dense compact form (the 2-word one does not reach the target)
-    chosen = False  # _choose_tables has decided (once the plan and the RAM check are settled)
+    chosen = False  # _choose_tables has decided (on the plan expanding every layer the RAM check has not refused)
     expand = False  # tables expanded: only once the plan without them (and its patch stage) is settled
     stage_choice = None  # decided once the layer-by-layer plan is settled (stage_plan.choose_stage)
     while True:  # a layer whose kernel call the in-place row loop cannot wrap is planned again without it;
@@ -101,7 +114,8 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
         if needs == kernel_scratch and table_needs == tables:
             if stage_choice is None and (patches != "off" or stream_input):
                 stage_choice = stage_plan.choose_stage(g, ordered, plan, kernel_scratch, frozenset(excluded), patches=patches,
-                                                       ram_budget=ram_budget, stream=stream_input, arch=arch)
+                                                       ram_budget=ram_budget, stream=stream_input, arch=arch,
+                                                       ram_share=ram_share, reserve=ram_reserve)
                 if stage_choice.stage is not None:
                     layers = ordered  # the stage is the prefix of this order
                     continue
@@ -110,15 +124,18 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
             if not expand and arch in EXPAND_ARCHS and weights != "int16":
                 expand = True
                 continue
-            refused = _tables_over_ram(g, ordered, plan, kernel_scratch, frozenset(excluded), stage, arch, ram_budget)
-            if refused:
-                full_tables |= refused
-                continue
-            if not chosen:
+            if not chosen:  # this plan expands every layer not refused, in the 2-word form: choose the fewest
                 chosen = True
-                unneeded, dense = _choose_tables(g, flash, savings)
+                life = {ordered[i].index: b.last - b.first for i, b in plan.tables.items()}
+                unneeded, dense = _choose_tables(g, flash, savings, flash_target, life)
                 if unneeded or dense:
                     continue
+            refused = _tables_over_ram(g, ordered, plan, kernel_scratch, frozenset(excluded), stage, arch, ram_budget,
+                                       ram_share, ram_reserve)
+            if refused:  # one layer at a time, then the choice again among the others (which may take its place)
+                full_tables |= refused
+                unneeded, dense, chosen = set(), set(), False
+                continue
             break
         kernel_scratch, tables = needs, table_needs
     layers = ordered
@@ -128,33 +145,28 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
     return {"model.c": model_c, "model.h": model_h, "compile_report.json": json.dumps(report, indent=1) + "\n"}
 
 
-# RAM beside the arena (stack high-water mark and statics) measured on the shared models that expand tables, rounded
-# up: KWS 1,252 B on the M4, 3,088 B on the M55 (the patch stage's planner keeps its own, larger RESERVE)
-TABLES_RESERVE = {"dsp": 1408, "armv6m": 1408, "mve": 3328}
-RAM_MIN_TFLM_ARENA = 4096  # issue 11's RAM target applies where TFLM's arena is at least this (scripts/bench_accept.py)
-FLASH_TARGET = 1.095  # issue 11: weights + tables <= 1.1x the .tflite's constants (a little margin kept)
-
-
-def _choose_tables(g: Graph, parts: dict[int, dict[str, int]], savings: dict[int, tuple[int, int]]
-                   ) -> tuple[set[int], set[int]]:
+def _choose_tables(g: Graph, parts: dict[int, dict[str, int]], savings: dict[int, tuple[int, int]],
+                   flash_target: float = FLASH_TARGET, life: dict[int, int] | None = None) -> tuple[set[int], set[int]]:
     """(operator indices keeping full tables, those on the dense form) from the plan that expands every layer in
     the 2-word form: expansions cost instructions (per channel per inference) and arena, so a model keeps the
-    fewest that bring weights + tables to FLASH_TARGET x its .tflite constants: 2-word forms first, largest
-    savings first, then, if that is not enough, dense forms (~2.5x the expansion's instructions for 1-2 B less
-    per channel), largest extra savings first. None when the full tables meet the target; all when it is out
-    of reach. A form that saves nothing is never chosen."""
+    fewest that bring weights + tables to flash_target x its .tflite constants: 2-word forms first, largest
+    savings first (ties: the buffer living the fewest layers, `life`, e.g. not a patch stage's, whose tables all
+    live through the stage), then, if that is not enough, dense forms (~2.5x the expansion's instructions for 1-2
+    B less per channel), largest extra savings first. None when the full tables meet the target; all when it is
+    out of reach. A form that saves nothing is never chosen."""
     tflite = sum(t.nbytes for t in g.tensors if t.is_const)
     data = sum(p["weights"] + p["tables"] for p in parts.values()) + sum(w for w, _ in savings.values())  # full
+    life = life or {}
     words: set[int] = set()
-    for op, (saved, _) in sorted(savings.items(), key=lambda kv: -kv[1][0]):
-        if data <= FLASH_TARGET * tflite or saved <= 0:
+    for op, (saved, _) in sorted(savings.items(), key=lambda kv: (-kv[1][0], life.get(kv[0], 0))):
+        if data <= flash_target * tflite or saved <= 0:
             break
         words.add(op)
         data -= saved
     dense: set[int] = set()
-    if data > FLASH_TARGET * tflite:
+    if data > flash_target * tflite:
         for op, (w, d) in sorted(savings.items(), key=lambda kv: kv[1][0] - kv[1][1]):
-            if data <= FLASH_TARGET * tflite or d <= w:
+            if data <= flash_target * tflite or d <= w:
                 break
             if op not in words:
                 continue
@@ -164,24 +176,36 @@ def _choose_tables(g: Graph, parts: dict[int, dict[str, int]], savings: dict[int
 
 
 def _tables_over_ram(g: Graph, layers, plan, kernel_scratch: dict[int, int], excluded: frozenset[int], stage, arch: str,
-                     ram_budget: int | None) -> set[int]:
-    """Operator indices whose expanded tables lift the arena past the RAM target (ram_budget, or 0.6x the estimate
-    of TFLM's arena, stage_plan.tflm_arena_estimate, a lower bound, less TABLES_RESERVE) and past the arena without
-    expansions: those layers keep their tables whole in flash. Empty when the plan is within that limit, and for
-    models whose TFLM arena is under RAM_MIN_TFLM_ARENA (where issue 11 sets no RAM target)."""
+                     ram_budget: int | None, ram_share: float = stage_plan.RAM_SHARE,
+                     ram_reserve: int | None = None) -> set[int]:
+    """The operator index (a set of one) of the layer whose expanded tables to refuse while they lift the arena past
+    the RAM target (ram_budget, or ram_share x the estimate of TFLM's arena, stage_plan.tflm_arena_estimate, a lower
+    bound, less ram_reserve, by default TABLES_RESERVE) and past the arena without expansions: that layer keeps its
+    tables whole in flash, generate_sources chooses the others again and checks again. Empty when the plan is within
+    that limit, and for models whose TFLM arena is under RAM_MIN_TFLM_ARENA (where issue 11 sets no RAM target)."""
     if not plan.tables:
         return set()
     _, without = schedule(g, layers, excluded_ops=excluded, kernel_scratch=kernel_scratch, stage=stage)
     tflm = stage_plan.tflm_arena_estimate(g, layers)
     if ram_budget is None and tflm < RAM_MIN_TFLM_ARENA:
         return set()
-    target = ram_budget if ram_budget is not None else (int(stage_plan.RAM_SHARE * tflm)
-                                                         - TABLES_RESERVE.get(arch, TABLES_RESERVE["dsp"]))
+    reserve = TABLES_RESERVE.get(arch, TABLES_RESERVE["dsp"]) if ram_reserve is None else ram_reserve
+    target = ram_budget if ram_budget is not None else int(ram_share * tflm) - reserve
     limit = max(target, without.arena_bytes)
     if plan.arena_bytes <= limit:
         return set()
-    over = {layers[i].index for i, b in plan.tables.items() if b.offset + b.size > limit}
-    return over or {layers[i].index for i in plan.tables}
+    # the buffer reaching highest, of those the longest-lived (a stage's): refusing it may bring the others under
+    i = max(plan.tables, key=lambda i: (plan.tables[i].offset + plan.tables[i].size, plan.tables[i].last - plan.tables[i].first, i))
+    return {layers[i].index}
+
+
+def _check_targets(flash_target: float, ram_share: float, ram_reserve: int | None) -> None:
+    if not flash_target > 0:
+        raise ModelError(f"flash target must be a positive ratio, not {flash_target}")
+    if not ram_share > 0:
+        raise ModelError(f"RAM share must be a positive ratio, not {ram_share}")
+    if ram_reserve is not None and ram_reserve < 0:
+        raise ModelError(f"RAM reserve must be a number of bytes >= 0, not {ram_reserve}")
 
 
 def _weights_option(weights: str | None, compress_weights: bool | None) -> tuple[bool | None, str | None]:
@@ -199,7 +223,9 @@ def _weights_option(weights: str | None, compress_weights: bool | None) -> tuple
 
 def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_hooks: bool = False,
                   arch: str = "portable", compress_weights: bool | None = None, weights: str | None = None,
-                  patches: str = "auto", ram_budget: int | None = None, stream_input: bool = False) -> CompileResult:
+                  patches: str = "auto", ram_budget: int | None = None, stream_input: bool = False,
+                  flash_target: float = FLASH_TARGET, ram_share: float = stage_plan.RAM_SHARE,
+                  ram_reserve: int | None = None) -> CompileResult:
     """Compiles an int8 .tflite into out_dir/model.c and model.h (+ compile_report.json). `arch` (a key of
     ARCH_PATHS, e.g. Board.kernel_arch) picks each layer's kernel variant (variants.py). compress_weights:
     clustered layers as 4-bit indices + codebook (True), never (False), or None = only with the portable
@@ -210,9 +236,15 @@ def compile_model(tflite: str | Path | bytes, out_dir: str | Path, *, profile_ho
     codebooks on every arch). patches: "auto" (the default: the plan with the fewest estimated
     instructions whose arena meets 0.6x TFLM's, a stage or none), "on" (the least arena) or "off" (layer by layer);
     ram_budget (arena bytes): the cheapest plan that fits it; stream_input: input 0 is
-    pulled row by row through tfedge_model_set_input_rows's callback and never resident (docs/memory.md)."""
+    pulled row by row through tfedge_model_set_input_rows's callback and never resident (docs/memory.md).
+    Memory targets (issue 11's by default; docs/memory.md "Memory targets"): flash_target, the (weights + tables) /
+    .tflite constants ratio the compact requantization tables are expanded up to (FLASH_TARGET); ram_share, the
+    share of TFLM's arena (estimated) the RAM may take, which bounds the patch stage's choice and the expansions
+    (stage_plan.RAM_SHARE); ram_reserve, the bytes of RAM beside the arena (stack, statics) subtracted from it
+    (None: the measured per-arch defaults, stage_plan.RESERVE and TABLES_RESERVE)."""
     files = generate_sources(tflite, profile_hooks=profile_hooks, arch=arch, compress_weights=compress_weights,
-                             weights=weights, patches=patches, ram_budget=ram_budget, stream_input=stream_input)
+                             weights=weights, patches=patches, ram_budget=ram_budget, stream_input=stream_input,
+                             flash_target=flash_target, ram_share=ram_share, ram_reserve=ram_reserve)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from tfedge.compiler import compile_model
+from tfedge.compiler import FLASH_TARGET, compile_model
+from tfedge.compiler.stage_plan import RAM_SHARE
 from tfedge.compiler.variants import WEIGHTS
 
 
@@ -29,7 +30,8 @@ def add_storage_arguments(parser: argparse.ArgumentParser, kernels_default: str 
 
 
 def add_patch_arguments(parser: argparse.ArgumentParser) -> None:
-    """--patches, --ram-budget and --stream-input, the same on compile, flash, run and compare (docs/memory.md)."""
+    """--patches, --ram-budget, --stream-input and the memory targets (--flash-target, --ram-share, --ram-reserve),
+    the same on compile, flash, run and compare (docs/memory.md)."""
     parser.add_argument("--patches", choices=["auto", "on", "off"], default="auto",
                         help="the first layers as a patch stage (row bands through line buffers): auto (default: the "
                              "plan with the fewest estimated instructions whose arena meets 0.6x TFLM's, stage or "
@@ -40,11 +42,22 @@ def add_patch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stream-input", action="store_true",
                         help="the model pulls its input rows during invoke through tfedge_model_set_input_rows' "
                              "callback (no input buffer in RAM)")
+    parser.add_argument("--flash-target", type=float, default=FLASH_TARGET, metavar="RATIO",
+                        help="compact requantization tables are expanded into the arena (once per inference) until "
+                             "weights + tables are at most RATIO x the .tflite's constants "
+                             f"(default {FLASH_TARGET}; 0.01: every layer that can)")
+    parser.add_argument("--ram-share", type=float, default=RAM_SHARE, metavar="RATIO",
+                        help="RAM target as a share of TFLM's arena (estimated): bounds the patch stage and the "
+                             f"expanded tables (default {RAM_SHARE})")
+    parser.add_argument("--ram-reserve", type=int, metavar="BYTES",
+                        help="RAM the firmware needs beside the arena (stack, statics), taken off the RAM target "
+                             "(default: measured per core, docs/memory.md)")
 
 
 def patch_options(args: argparse.Namespace) -> dict:
     """The compile_model keywords of add_patch_arguments."""
-    return {"patches": args.patches, "ram_budget": args.ram_budget, "stream_input": args.stream_input}
+    return {"patches": args.patches, "ram_budget": args.ram_budget, "stream_input": args.stream_input,
+            "flash_target": args.flash_target, "ram_share": args.ram_share, "ram_reserve": args.ram_reserve}
 
 
 def kernel_arch(kernels: str, arch: str) -> str:

@@ -60,9 +60,14 @@ def c_comment(text: str) -> str:
 class EmitContext:
     """Collects the const declarations of the layers being emitted."""
 
-    def __init__(self, graph: Graph, plan: Plan, layers: list[Op], arch: str = "portable"):
+    def __init__(self, graph: Graph, plan: Plan, layers: list[Op], arch: str = "portable", *,
+                 compress_weights: bool | None = None, weights: str | None = None,
+                 weights_by_layer: dict[int, str] | None = None):
         self.graph, self.plan, self.layers = graph, plan, layers
         self.arch = arch  # kernel architecture: decides the layers' kernel variants (variants.py)
+        self.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
+        self.weights = weights  # packed conv/FC weight storage: int8 unless "int16" (variants.WEIGHTS)
+        self.weights_by_layer = dict(weights_by_layer or {})  # layer index -> storage (`auto`: variants.auto_storage)
         self.scratch_needs: dict[int, int] = {}  # operator index -> kernel scratch bytes (im2col, widened inputs)
         self.decls: list[str] = []
         self.includes: set[str] = set()  # kernels whose body headers model.c includes (const-shape layers)
@@ -234,12 +239,10 @@ def generate(graph: Graph, layers: list[Op], plan: Plan, *, profile_hooks: bool 
     already holds those buffers (see compiler.generate_sources). full_tables / unneeded_tables: operator indices
     whose tables stay whole in flash (the RAM check refused them / the flash target does not need them);
     dense_tables: those on the dense compact form; expand False: every table whole in flash."""
-    ctx = EmitContext(graph, plan, layers, arch)
+    ctx = EmitContext(graph, plan, layers, arch, compress_weights=compress_weights, weights=weights,
+                      weights_by_layer=weights_by_layer)
     ctx.expand = expand
     ctx.full_tables, ctx.unneeded_tables, ctx.dense_tables = full_tables, unneeded_tables, dense_tables
-    ctx.compress_weights = compress_weights  # clustered layers as 4-bit codebooks (compress.py)
-    ctx.weights = weights  # packed conv/FC weight storage: int8 unless "int16" (variants.WEIGHTS)
-    ctx.weights_by_layer = weights_by_layer or {}  # layer index -> storage (`auto`: variants.auto_storage)
     emitted: list[Layer] = []
     for i, op in enumerate(layers):
         ctx.layer = i

@@ -83,7 +83,7 @@ KERNELS = {"conv": "conv_s8_nhwc_c4", "depthwise": "depthwise_conv_s8_nhwc_c4", 
 def codebook_for(ctx, rows: np.ndarray, kind: str) -> Codebook | None:
     """The codebook a layer's weights are stored as (the compile's policy, ctx.compress_weights, and the layer
     qualifying), or None: the decision of emit, also asked by the emitters choosing the packed kernels."""
-    policy = getattr(ctx, "compress_weights", None)
+    policy = ctx.compress_weights
     if policy is False or (policy is None and ctx.arch not in FLASH_FIRST_ARCHS):
         return None
     if kind != "fc" and rows.shape[1] > MAX_K:

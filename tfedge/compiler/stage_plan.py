@@ -73,10 +73,17 @@ def tflm_arena_estimate(g: Graph, layers: list[Op]) -> int:
     return head + 8 * channels + 24 * len(g.tensors) + 64 * len(g.ops)
 
 
-def ram_target(g: Graph, layers: list[Op], arch: str) -> tuple[int, int]:
-    """(arena target in bytes, the TFLM arena estimate it comes from): RAM_SHARE of the estimate less RESERVE."""
+def reserve_of(arch: str, reserve: int | None = None) -> int:
+    """The RAM beside the arena the stage's target leaves: `reserve` (compile_model's ram_reserve) or RESERVE."""
+    return RESERVE.get(arch, RESERVE["dsp"]) if reserve is None else reserve
+
+
+def ram_target(g: Graph, layers: list[Op], arch: str, share: float = RAM_SHARE, reserve: int | None = None
+               ) -> tuple[int, int]:
+    """(arena target in bytes, the TFLM arena estimate it comes from): `share` (RAM_SHARE) of the estimate less
+    the reserve (reserve_of)."""
     tflm = tflm_arena_estimate(g, layers)
-    return int(RAM_SHARE * tflm) - RESERVE.get(arch, RESERVE["dsp"]), tflm
+    return int(share * tflm) - reserve_of(arch, reserve), tflm
 
 
 def estimate_instructions(g: Graph, layers: list[Op], stage: bands.Stage, base_calls: list[int], arch: str) -> int:
@@ -107,9 +114,10 @@ class _Option:
 
 def choose_stage(g: Graph, layers: list[Op], plan: Plan, kernel_scratch: Mapping[int, int], excluded: frozenset[int], *,
                  patches: str = "auto", ram_budget: int | None = None, stream: bool = False,
-                 arch: str = "portable") -> StageChoice:
+                 arch: str = "portable", ram_share: float = RAM_SHARE, reserve: int | None = None) -> StageChoice:
     """The stage for `layers` (the layer-by-layer order, whose plan is `plan`), for kernel arch `arch` (the
-    per-call costs and the RAM beside the arena)."""
+    per-call costs and the RAM beside the arena); auto's RAM target: ram_share x TFLM's arena estimate less
+    `reserve` bytes (None: RESERVE of the arch)."""
     mode = patches
     if mode not in MODES:
         raise ModelError(f"unknown patches mode {mode!r}: one of {', '.join(MODES)}")
@@ -123,7 +131,7 @@ def choose_stage(g: Graph, layers: list[Op], plan: Plan, kernel_scratch: Mapping
         raise ModelError(f"{g.name}: input streaming needs one NHWC (4-D) input read as it is by the first layer "
                          f"(this model's input has shape {list(x.shape) if x is not None else 'several'}); compile "
                          "without stream_input")
-    target, tflm = ram_target(g, layers, arch) if mode == "auto" and ram_budget is None else (None, 0)
+    target, tflm = ram_target(g, layers, arch, ram_share, reserve) if mode == "auto" and ram_budget is None else (None, 0)
     limit = ram_budget if ram_budget is not None else target  # candidates up to this arena are worth planning
     base_calls = layer_calls(g, layers, plan)
     options: list[_Option] = []
@@ -150,7 +158,8 @@ def choose_stage(g: Graph, layers: list[Op], plan: Plan, kernel_scratch: Mapping
                          "on its only input (batch 1, int8); compile without stream_input")
     none = _Option(None, plan.arena_bytes, 0)
     if target is not None:
-        pick, reason = _within_target(options if stream else [none, *options], target, tflm, arch)
+        pick, reason = _within_target(options if stream else [none, *options], target, tflm, arch, ram_share,
+                                      reserve_of(arch, reserve))
     elif stream:  # the stage is required; pick among them as usual, never "none"
         pick, reason = _pick(options, ram_budget)
     else:
@@ -184,9 +193,10 @@ def layer_calls(g: Graph, layers: list[Op], plan: Plan) -> list[int]:
     return calls
 
 
-def _within_target(options: list[_Option], target: int, tflm: int, arch: str) -> tuple[_Option, str]:
-    why = (f"RAM target {target:,} B of arena ({RAM_SHARE}x TFLM's arena, at least {tflm:,} B, less "
-           f"{RESERVE.get(arch, RESERVE['dsp']):,} B beside the arena on {arch})")
+def _within_target(options: list[_Option], target: int, tflm: int, arch: str, share: float, reserve: int
+                   ) -> tuple[_Option, str]:
+    why = (f"RAM target {target:,} B of arena ({share}x TFLM's arena, at least {tflm:,} B, less "
+           f"{reserve:,} B beside the arena on {arch})")
     fitting = [o for o in options if o.arena <= target]
     if fitting:
         pick = min(fitting, key=_Option.cost)

@@ -151,6 +151,9 @@ def flash_model(
     patches: str = "auto",
     ram_budget: int | None = None,
     stream_input: bool = False,
+    flash_target: float | None = None,
+    ram_share: float | None = None,
+    ram_reserve: int | None = None,
 ) -> dict:
     """Compiles, builds and runs `tflite` on `board`; returns the metrics dict (see docs/boards.md).
     kernel_arch: kernel paths to link instead of the board's (e.g. "reference", the plain portable loops, to compare).
@@ -160,6 +163,7 @@ def flash_model(
     timing: "precise" follows the executed stream (branch outcomes, flash caches, memory traffic per layer),
     "fast" prices the instruction classes only (docs/cycle_model.md).
     patches / ram_budget / stream_input: the patch stage of the first layers (see compile_model).
+    flash_target / ram_share / ram_reserve: the memory targets (see compile_model; None: its defaults).
 
     With `inputs` (x as for `tfedge run`), the on-device outputs are in metrics["outputs"] (numpy, same
     form as x; not JSON) and, with compare=True, checked against the host int8 runner."""
@@ -174,8 +178,11 @@ def flash_model(
         weights = _auto_weights(board, tflite, arch, compress_weights)
     with tempfile.TemporaryDirectory(prefix="tfedge-flash-") as tmp:
         work = Path(tmp)
+        targets = {k: v for k, v in dict(flash_target=flash_target, ram_share=ram_share, ram_reserve=ram_reserve).items()
+                   if v is not None}
         result = compile_model(tflite, work / "model", profile_hooks=True, arch=arch, compress_weights=compress_weights,
-                               weights=weights, patches=patches, ram_budget=ram_budget, stream_input=stream_input)
+                               weights=weights, patches=patches, ram_budget=ram_budget, stream_input=stream_input,
+                               **targets)
         report = result.report
         board = board.for_arena(report["arena_bytes"])  # the first arena region with room (e.g. CCM, then SRAM)
         _check_fits(board, report)

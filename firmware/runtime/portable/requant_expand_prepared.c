@@ -3,7 +3,8 @@
  * channel's weight sum in the bias field; or, per tensor, eb alone with one mult and shift.
  * Written into the arena once per inference: mult[], shift[], the arch_prep array {window, eb[out_c], and for
  * the depthwise window path its weight vectors, rebuilt from the int8 filter} the Helium kernels read, and bias[] = eb - input_offset * sum, which the portable kernels read (the mve/ file of this
- * name skips it where the layer's Helium path reads only eb: need_bias 0). */
+ * name skips it where the layer's Helium path reads only eb: need_bias 0). bias NULL: the compiler left it out
+ * of the arena for such a layer (ops/packed.py mve_prepared_fields): an mve model.c runs on the Helium kernels. */
 #include "tfedge_requant_expand.h"
 
 #ifndef TFEDGE_EXPAND_BIAS_ALWAYS
@@ -38,7 +39,7 @@ void tfedge_requant_expand_prepared(const int32_t *compact, const tfedge_conv_pa
     shift[c] = -(compact[2 * c] & 63);
     mult[c] = compact[2 * c + 1];
   }
-  if (TFEDGE_EXPAND_BIAS_ALWAYS || need_bias) tfedge_requant_derive_bias(prep + 1, p, depthwise, bias);
+  if (bias && (TFEDGE_EXPAND_BIAS_ALWAYS || need_bias)) tfedge_requant_derive_bias(prep + 1, p, depthwise, bias);
 }
 
 void tfedge_requant_expand_prepared_dense(const int32_t *compact, int32_t bias_bits, const tfedge_conv_params *p,
@@ -53,7 +54,7 @@ void tfedge_requant_expand_prepared_dense(const int32_t *compact, int32_t bias_b
     mult[c] = ch.mult;
     shift[c] = ch.code == TFEDGE_CODE_ZERO ? 0 : -ch.code;
   }
-  if (TFEDGE_EXPAND_BIAS_ALWAYS || need_bias) tfedge_requant_derive_bias(prep + 1, p, depthwise, bias);
+  if (bias && (TFEDGE_EXPAND_BIAS_ALWAYS || need_bias)) tfedge_requant_derive_bias(prep + 1, p, depthwise, bias);
 }
 
 void tfedge_requant_expand_prepared_tensor(const int32_t *eb, int32_t mult_value, int32_t shift_value,
@@ -68,5 +69,5 @@ void tfedge_requant_expand_prepared_tensor(const int32_t *eb, int32_t mult_value
     mult[c] = mult_value;
     shift[c] = shift_value;
   }
-  if (TFEDGE_EXPAND_BIAS_ALWAYS || need_bias) tfedge_requant_derive_bias(eb, p, depthwise, bias);
+  if (bias && (TFEDGE_EXPAND_BIAS_ALWAYS || need_bias)) tfedge_requant_derive_bias(eb, p, depthwise, bias);
 }

@@ -14,9 +14,7 @@ from tfedge.compiler.ops import Layer
 def storage(ctx) -> str:
     """The packed conv/FC weight storage of the layer being emitted: the per-layer choice of `--weights auto`
     (ctx.weights_by_layer) or compile_model(weights=...): int8 (the default) unless int16."""
-    chosen = getattr(ctx, "weights_by_layer", None) or {}
-    weights = chosen.get(ctx.layer, getattr(ctx, "weights", None))
-    return "int16" if weights == "int16" else "int8"
+    return "int16" if ctx.weights_by_layer.get(ctx.layer, ctx.weights) == "int16" else "int8"
 
 
 def packs(ctx, rows: np.ndarray, kind: str) -> bool:
@@ -129,7 +127,7 @@ def mve_prepared_fields(ctx, depthwise: bool, weights: np.ndarray, bias, mults: 
     """The Helium conv/depthwise tables (bias, mult, shift, arch_prep {window, eb, window weight vectors})
     expanded into the arena from compact words (variants_mve.prepared_compact: eb instead of the bias; the
     window path's weight vectors rebuilt from the int8 filter), or None: the flash arrays (an eb that does not
-    fit)."""
+    fit). bias is NULL (not in the arena) where the layer's Helium path reads only eb (variants_mve.bias_read)."""
     out_c = len(mults)
     window = depthwise and variants_mve.window_prepared(weights.shape, geo, in_c)
     wp = 16 * out_c * variants_mve.window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])[1] if window else 0
@@ -143,6 +141,10 @@ def mve_prepared_fields(ctx, depthwise: bool, weights: np.ndarray, bias, mults: 
     need_bias = int(variants_mve.bias_read(depthwise, geo, in_c, out_c))
     # (t.args: per tensor (mult, shift) after the eb array; dense (bias bits,); the 2-word form none)
     head = [ctx.array("int32_t", t.words, "rqc"), *t.args, f"&{ctx.params_name()}", int(depthwise), int(window), need_bias]
+    if not need_bias:  # the layer's Helium path reads eb only: no bias[] in the arena (4 B per channel less)
+        mult, shift, prep = ctx.expanded(12 * out_c + 4 + wp, t.function, [*head, "NULL"], (0, 4 * out_c, 8 * out_c),
+                                         saved=saved)
+        return dict(bias="NULL", mult=mult, shift=shift, arch_prep=prep)
     b, mult, shift, prep = ctx.expanded(16 * out_c + 4 + wp, t.function, head, (0, 4 * out_c, 8 * out_c, 12 * out_c),
                                         saved=saved)
     return dict(bias=b, mult=mult, shift=shift, arch_prep=prep)
