@@ -54,10 +54,10 @@ def _full_note(ctx, unfit: bool) -> None:
                           "26 bits, a left shift, a zero multiplier)")
     elif ctx.layers[ctx.layer].index in ctx.full_tables:
         ctx.table_note = ("requantization tables whole in flash: expanding them would lift the arena past the RAM target "
-                          "(0.6x TFLM's arena, or --ram-budget)")
+                          "(0.6x TFLM's arena by default: --ram-share, --ram-reserve, --ram-budget)")
     elif ctx.table_mode() is None:
-        ctx.table_note = ("requantization tables whole in flash: the model meets the 1.1x flash target without "
-                          "expanding them (no run-time cost)")
+        ctx.table_note = ("requantization tables whole in flash: the model meets the flash target (1.1x by default, "
+                          "--flash-target) without expanding them (no run-time cost)")
 
 
 def requant_arrays(ctx, bias, mults: list[int], shifts: list[int], const_shape: bool) -> dict:
