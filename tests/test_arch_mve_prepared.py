@@ -63,7 +63,7 @@ def test_effective_bias_wraps_like_int32():
 
 def _ring_passes(out_w: int) -> list[int]:
     """The assembly pixel passes of one output row in mve/depthwise_conv_s8_nhwc.c's dw3x3 (dw3_pass); rows of 1-2
-    pixels run the C loop (no pass)."""
+    pixels take the tap table (no pass)."""
     passes, ox = [], 0
     while out_w >= 3 and ox < out_w:
         rest = out_w - ox
@@ -77,13 +77,28 @@ def _ring_passes(out_w: int) -> list[int]:
 def test_ring3_is_named_when_a_row_has_a_3_pixel_pass(out_w):
     geo = dict(k_h=3, k_w=3, stride_h=1, stride_w=1, dil_h=1, dil_w=1, out_w=out_w, in_w=out_w, pad_top=1, pad_left=1)
     paths = variants_mve.depthwise_paths(geo, 64, 1)  # 64 channels: not the window path
-    assert paths[0] == "MVE_DW_RING"
+    assert paths[0] == ("MVE_DW_RING" if out_w >= 3 else "MVE_DW_TAPS")  # the ring has no C pass for 1-2 pixels
     assert ("MVE_DW_RING3" in paths) == (3 in _ring_passes(out_w)), _ring_passes(out_w)
+
+
+@pytest.mark.parametrize("out_w", [3, 6, 10])
+def test_ring_layers_with_a_left_shift_take_the_tap_table(out_w):
+    """The ring's assembly passes requantize right shifts only: a layer with a left shift takes the tap table."""
+    geo = dict(k_h=3, k_w=3, stride_h=1, stride_w=1, dil_h=1, dil_w=1, out_w=out_w, in_w=out_w, pad_top=1, pad_left=1)
+    assert variants_mve.depthwise_paths(geo, 64, 1)[0] == "MVE_DW_RING"
+    assert variants_mve.depthwise_paths(geo, 64, 1, left_shift=True) == ("MVE_DW_TAPS",)
+    assert variants_mve.conv_paths(True, geo, 64, 64, prepared=True, left_shift=True) == ("MVE_DW_TAPS",)
+
+
+def test_only_layers_without_prepared_data_name_the_per_call_preparation():
+    geo = dict(k_h=3, k_w=3, stride_h=1, stride_w=1, dil_h=1, dil_w=1, out_w=12, in_w=12, pad_top=1, pad_left=1)
+    assert "MVE_DW_UNPREP" in variants_mve.conv_paths(True, geo, 8, 8, prepared=False)
+    assert "MVE_DW_UNPREP" not in variants_mve.conv_paths(True, geo, 8, 8, prepared=True)
 
 
 @pytest.mark.parametrize("out_w", range(1, 40))
 def test_each_ring_pass_size_is_named_and_only_those(out_w):
-    """Each pass size a row takes has its guard on (else that pass falls back to the C loop), the others are off
+    """Each pass size a row takes has its guard on (else the layer falls back to the tap table), the others are off
     (their assembly is left out of the firmware); passes never leave 1-2 pixels."""
     passes = _ring_passes(out_w)
     assert sum(passes) == (out_w if out_w >= 3 else 0)
@@ -91,7 +106,7 @@ def test_each_ring_pass_size_is_named_and_only_those(out_w):
     if out_w < 12:  # 64 channels on wider rows take the window path
         geo = dict(k_h=3, k_w=3, stride_h=1, stride_w=1, dil_h=1, dil_w=1, out_w=out_w, in_w=out_w, pad_top=1, pad_left=1)
         paths = variants_mve.depthwise_paths(geo, 64, 1)
-        assert paths == ("MVE_DW_RING", *sorted(f"MVE_DW_RING{n}" for n in set(passes)))
+        assert paths == (("MVE_DW_RING", *sorted(f"MVE_DW_RING{n}" for n in set(passes))) if passes else ("MVE_DW_TAPS",))
 
 
 @pytest.mark.parametrize("k,stride,win5", [(5, 1, True), (4, 1, True), (5, 2, False), (3, 1, False), (7, 1, False)])

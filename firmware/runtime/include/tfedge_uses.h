@@ -67,7 +67,8 @@
 #ifndef TFEDGE_MODEL_USES_MVE_DW_RING
 #define TFEDGE_MODEL_USES_MVE_DW_RING 1   /* 3x3 stride 1-2: the ring of 3 padded input rows */
 #endif
-/* the ring's passes of 3, 4, 5 pixels in assembly (dw3_pass: rows of 3, 6 = 3 + 3, 4k + 3 ...; 4k + 1 ends in 5) */
+/* the ring's passes of 3, 4, 5 pixels in assembly (dw3_pass: rows of 3, 6 = 3 + 3, 4k + 3 ...; 4k + 1 ends in 5);
+ * the ring runs a layer only when every pass of its rows is compiled in (else the tap table) */
 #ifndef TFEDGE_MODEL_USES_MVE_DW_RING3
 #define TFEDGE_MODEL_USES_MVE_DW_RING3 1
 #endif
@@ -88,6 +89,11 @@
 #endif
 #ifndef TFEDGE_MODEL_USES_MVE_DW_TAPS
 #define TFEDGE_MODEL_USES_MVE_DW_TAPS 1   /* depth multiplier 1: 4 pixels through the tap pointer table */
+#endif
+/* depthwise calls without the compiler's prepared data (clustered layers' c4 kernel, kernel tests): the window
+ * weight vectors and effective biases built per call; without it such calls take the per-pixel loop */
+#ifndef TFEDGE_MODEL_USES_MVE_DW_UNPREP
+#define TFEDGE_MODEL_USES_MVE_DW_UNPREP 1
 #endif
 /* Helium ADD / MUL: the general broadcast walker (else the portable loop at -Os; variants_mve.binary_paths) */
 #ifndef TFEDGE_MODEL_USES_MVE_ADD_RUN

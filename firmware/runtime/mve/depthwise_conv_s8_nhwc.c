@@ -148,17 +148,6 @@ DW_PX(4)
  * contribute exactly what skipping those taps would. */
 #define DW3_TAB 116
 
-/* C form (one pixel, any shift): one group of 4 channels */
-static inline __attribute__((always_inline)) void dw3_g(const int8_t *r0, const int8_t *r1, const int8_t *r2,
-                                                        const int8_t *tab, out_stage o, int8_t *out) {
-  int32x4_t a0 = vldrwq_s32((const int32_t *)tab);
-  const int8_t *const rows[3] = {r0, r1, r2};
-  int32_t r, k;
-  for (r = 0; r < 3; ++r)
-    for (k = 0; k < 3; ++k) a0 = vmla4(a0, vldrbq_s32(rows[r] + 4 * k), vldrbq_s32(tab + 16 + 4 * (3 * r + k)));
-  store4(o, a0, vldrwq_s32((const int32_t *)(tab + 52)), vldrwq_s32((const int32_t *)(tab + 68)), out, 0, 1);
-}
-
 /* Assembly form for N = 3, 4 or 5 pixels and no left shift, all groups in one LE loop: per group 9 weight
  * loads + 3 N (load, VMUL, VADD), then per pixel 12 to requantize (tfedge_mve_mbqm), clamp and store.
  * GCC 12 spilled the 5 accumulators and re-derived the pointers around every tap (195 k instructions per
@@ -231,32 +220,36 @@ DW3(dw3s2_px3, 3, 2)
 DW3(dw3s2_px4, 4, 2)
 DW3(dw3s2_px5, 5, 2)
 
-/* n pixels one at a time in C: rows of 1-2 pixels, layers with left shifts (the assembly requantizes right
- * shifts only) and passes whose assembly a model.h left out */
-static __attribute__((noinline)) void dw3_px_c(const int8_t *const row[3], int32_t gs, const int8_t *tab, int32_t cn,
-                                               int32_t C, out_stage o, int8_t *out, int32_t n, int32_t stride) {
-  int32_t j, c;
-  for (j = 0; j < n; ++j, out += C)
-    for (c = 0; c < cn; c += 4) {
-      const int32_t at = 4 * stride * j + c / 4 * gs;
-      dw3_g(row[0] + at, row[1] + at, row[2] + at, tab + c / 4 * DW3_TAB, o, out + c);
-    }
-}
-
 /* The row's next pass from `rem` pixels left of out_w >= 3: 5 only as the last, 6 = 3 + 3, else 4 until 3-5
  * are left (so 1-2 never remain); variants_mve.ring_passes mirrors it. */
 static inline int32_t dw3_pass(int32_t rem) { return rem == 5 ? 5 : rem == 6 || rem == 3 ? 3 : 4; }
 
-/* One pass of n pixels: the assembly copy of n and the stride when compiled in and the layer has no left shift */
+/* The assembly pass of n pixels at this stride is compiled in (its MVE_DW_RING* flag) */
+static inline int dw3_has(int32_t n, int32_t stride) {
+  if (stride == 1) return n == 3 ? TFEDGE_USES(MVE_DW_RING3) : n == 4 ? TFEDGE_USES(MVE_DW_RING4) : TFEDGE_USES(MVE_DW_RING5);
+  return n == 3 ? TFEDGE_USES(MVE_DW_RING_S2_3) : n == 4 ? TFEDGE_USES(MVE_DW_RING_S2_4) : TFEDGE_USES(MVE_DW_RING_S2_5);
+}
+
+/* The ring runs a layer only in assembly passes (it has no C pass loop): rows of >= 3 pixels, no left shift
+ * (the passes requantize right shifts only) and every pass of the row compiled in; other layers take the tap
+ * table or the per-pixel loop (variants_mve.depthwise_paths names the tap table for rows of 1-2 pixels). */
+static int dw3_ring_runs(const tfedge_conv_params *p, out_stage o) {
+  int32_t ox, n;
+  if (o.left || p->out_w < 3) return 0;
+  for (ox = 0; ox < p->out_w; ox += n)
+    if (!dw3_has(n = dw3_pass(p->out_w - ox), p->stride_w)) return 0;
+  return 1;
+}
+
+/* One pass of n pixels: its assembly copy (dw3_ring_runs checked that it is compiled in) */
 static inline void dw3_run(const int8_t *const at[3], int32_t gs, const int8_t *tab, int32_t cn, int32_t C, out_stage o,
                            int8_t *out, int32_t n, int32_t stride) {
-  if (!o.left && stride == 1 && n == 5 && TFEDGE_USES(MVE_DW_RING5)) dw3_px5(at, gs, tab, cn, C, o, out);
-  else if (!o.left && stride == 1 && n == 4 && TFEDGE_USES(MVE_DW_RING4)) dw3_px4(at, gs, tab, cn, C, o, out);
-  else if (!o.left && stride == 1 && n == 3 && TFEDGE_USES(MVE_DW_RING3)) dw3_px3(at, gs, tab, cn, C, o, out);
-  else if (!o.left && stride == 2 && n == 5 && TFEDGE_USES(MVE_DW_RING_S2_5)) dw3s2_px5(at, gs, tab, cn, C, o, out);
-  else if (!o.left && stride == 2 && n == 4 && TFEDGE_USES(MVE_DW_RING_S2_4)) dw3s2_px4(at, gs, tab, cn, C, o, out);
-  else if (!o.left && stride == 2 && n == 3 && TFEDGE_USES(MVE_DW_RING_S2_3)) dw3s2_px3(at, gs, tab, cn, C, o, out);
-  else dw3_px_c(at, gs, tab, cn, C, o, out, n, stride);
+  if (stride == 1 && n == 5 && TFEDGE_USES(MVE_DW_RING5)) dw3_px5(at, gs, tab, cn, C, o, out);
+  else if (stride == 1 && n == 4 && TFEDGE_USES(MVE_DW_RING4)) dw3_px4(at, gs, tab, cn, C, o, out);
+  else if (stride == 1 && TFEDGE_USES(MVE_DW_RING3)) dw3_px3(at, gs, tab, cn, C, o, out);
+  else if (n == 5 && TFEDGE_USES(MVE_DW_RING_S2_5)) dw3s2_px5(at, gs, tab, cn, C, o, out);
+  else if (n == 4 && TFEDGE_USES(MVE_DW_RING_S2_4)) dw3s2_px4(at, gs, tab, cn, C, o, out);
+  else if (TFEDGE_USES(MVE_DW_RING_S2_3)) dw3s2_px3(at, gs, tab, cn, C, o, out);
 }
 
 #define DW3_MAX_RING 3072 /* bytes of stack for the 3 padded rows: dw3_width * min(C, DW3_CHUNK) each */
@@ -334,7 +327,7 @@ static __attribute__((noinline)) void dw3x3(const tfedge_conv_params *p, const i
         }
         for (ox = 0; ox < p->out_w; ox += n, out += n * C) {
           const int8_t *const at[3] = {row[0] + 4 * S * ox, row[1] + 4 * S * ox, row[2] + 4 * S * ox};
-          n = p->out_w < 3 ? p->out_w : dw3_pass(p->out_w - ox);
+          n = dw3_pass(p->out_w - ox);
           dw3_run(at, gs, tab, cn, C, o, out, n, S);
         }
       }
@@ -578,7 +571,7 @@ static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, win
   const int32_t dm = p->depth_multiplier, step = p->stride_w * g->R;
   /* compile-time prepared (variants_mve.py): eb[out_c] then the weight vectors; else built per chunk */
   const int32_t *prep = p->arch_prep ? p->arch_prep + 1 : 0;
-  const int32_t stack_n = prep ? 1 : g->chunk_in * dm;
+  const int32_t stack_n = prep || !TFEDGE_USES(MVE_DW_UNPREP) ? 1 : g->chunk_in * dm;
   int8_t buf[g->chunk_in * g->cs + g->slack] __attribute__((aligned(16)));
   int8_t wp_stack[stack_n * 16 * g->G] __attribute__((aligned(16)));
   int32_t eb_stack[stack_n];
@@ -596,7 +589,7 @@ static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, win
     const int32_t n_in = tfedge_min_i32(g->chunk_in, p->in_c - ic0), oc0 = ic0 * dm, n = n_in * dm;
     const int8_t *wp = prep ? (const int8_t *)(prep + p->out_c) + oc0 * 16 * g->G : wp_stack;
     const int32_t *eb = prep ? prep + oc0 : eb_stack;
-    if (!prep) win_weights(p, g, oc0, n, wp_stack, eb_stack);
+    if (TFEDGE_USES(MVE_DW_UNPREP) && !prep) win_weights(p, g, oc0, n, wp_stack, eb_stack);
     for (b = 0; b < p->batches; ++b) {
       const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
       int8_t *out_b = output + b * p->out_h * p->out_w * p->out_c + oc0;
@@ -688,17 +681,20 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
                                  : p->depth_multiplier != 1 || p->in_c % 4 || p->out_w >= 20 || (p->in_c <= 16 && p->out_w >= 8) ||
                                        (p->k_h * p->k_w >= 25 && p->out_w >= 5 && (p->stride_w == 1 || p->k_h * p->k_w >= 49));
     win_channels_fn fn;
-    if (TFEDGE_USES(MVE_DW_WINDOW) && win && win_geometry(p, &wg) && (fn = win_channels_of(&wg, p->stride_w * wg.R))) {
+    if (TFEDGE_USES(MVE_DW_WINDOW) && win && (p->arch_prep || TFEDGE_USES(MVE_DW_UNPREP)) && win_geometry(p, &wg) &&
+        (fn = win_channels_of(&wg, p->stride_w * wg.R))) {
       depthwise_window(p, &wg, fn, input, output);
       return;
     }
   }
   const out_stage o = out_stage_of(p);
-  const int ring = TFEDGE_USES(MVE_DW_RING) && dw3x3_applies(p);
+  const int ring = TFEDGE_USES(MVE_DW_RING) && dw3x3_applies(p) && dw3_ring_runs(p, o);
   int32_t b, g;
-  /* with prepared data the effective bias is not on the stack: only the zero-point row grows with C */
+  /* with prepared data the effective bias is not on the stack: only the zero-point row grows with C. A model.h
+   * whose layers all have prepared data (no MVE_DW_UNPREP) leaves calls without it to the per-pixel loop. */
   if (p->depth_multiplier != 1 || p->out_c > (p->arch_prep ? 4 * DW_MAX_C : DW_MAX_C) ||
-      p->k_h * p->k_w > DW_MAX_TAPS || (!TFEDGE_USES(MVE_DW_TAPS) && !ring)) {
+      p->k_h * p->k_w > DW_MAX_TAPS || (!TFEDGE_USES(MVE_DW_TAPS) && !ring) ||
+      (!p->arch_prep && !TFEDGE_USES(MVE_DW_UNPREP))) {
     for (b = 0; b < p->batches; ++b)
       for (g = 0; g < p->out_h * p->out_w; ++g, output += p->out_c)
         dw_pixel(p, input + b * p->in_h * p->in_w * p->in_c, g / p->out_w, g % p->out_w, o, output, 0);
@@ -709,7 +705,7 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
      * high-water mark counts in the RAM a model needs) */
     int32_t eb_stack[p->arch_prep ? 1 : p->out_c];
     const int32_t *eb = p->arch_prep ? p->arch_prep + 1 : eb_stack;
-    if (!p->arch_prep) dw_effective_bias(p, eb_stack);
+    if (TFEDGE_USES(MVE_DW_UNPREP) && !p->arch_prep) dw_effective_bias(p, eb_stack);
     if (ring) dw3x3(p, input, output, eb, o);
     else if (TFEDGE_USES(MVE_DW_TAPS)) dw_taps(p, input, output, eb, o);
   }

@@ -179,7 +179,8 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         paths += variants.dw_paths(geo, in_c, records)  # the band path's parts or the per-pixel loops
     reason = choice.reason
     if ctx.arch == "mve":  # the Helium kernels' optional paths (variants_mve.USES)
-        mve_paths = variants_mve.conv_paths(depthwise, geo, in_c, out_c, prepared=not clustered)
+        mve_paths = variants_mve.conv_paths(depthwise, geo, in_c, out_c, prepared=not clustered,
+                                            left_shift=any(int(v) > 0 for v in rq[2]))
         paths += mve_paths
         if depthwise and not as_conv and not clustered:  # the path the kernel takes, named in the report
             variant, reason = variant.replace("portable", "mve"), variants_mve.depthwise_reason(mve_paths, geo)
