@@ -128,16 +128,6 @@ static inline void tfedge_mve_lut(const int8_t *table, const int8_t *in, int8_t 
         }                                                                                                    \
   } while (0)
 
-/* The general walker's stand-in in mve/add_s8.c and mve/mul_s8.c when no layer of the model takes it
- * (MVE_ADD_RUN / MVE_MUL_RUN off): NAME(k, p, a, b, out) calls the portable kernel PORTABLE (the caller
- * includes it at -Os), which gives the same exact result. */
-#define TFEDGE_MVE_BINARY_PORTABLE(NAME, CONSTS, PORTABLE)                                                    \
-  static void NAME(const CONSTS k, const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2,   \
-                   int8_t *output) {                                                                         \
-    (void)k;                                                                                                 \
-    PORTABLE(p, input1, input2, output);                                                                     \
-  }
-
 /* mve/conv_s8_nhwc.c: output channels [c_begin, c_begin + c_count) of a convolution whose weight rows
  * (k_h * k_w * in_c <= 1024 bytes each) start at `weights`; shared with conv_s8_nhwc_c4. */
 void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin, int32_t c_count,

@@ -95,7 +95,8 @@
 #ifndef TFEDGE_MODEL_USES_MVE_DW_UNPREP
 #define TFEDGE_MODEL_USES_MVE_DW_UNPREP 1
 #endif
-/* Helium ADD / MUL: the general broadcast walker (else the portable loop at -Os; variants_mve.binary_paths) */
+/* Helium ADD / MUL: the general broadcast walker (variants_mve.binary_paths; without it the kernel traps on a call
+ * that would take it, which model.h rules out) */
 #ifndef TFEDGE_MODEL_USES_MVE_ADD_RUN
 #define TFEDGE_MODEL_USES_MVE_ADD_RUN 1
 #endif

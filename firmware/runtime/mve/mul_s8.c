@@ -22,18 +22,11 @@ static inline __attribute__((always_inline)) int32x4_t mul4(const mul_consts k, 
   return vminq_s32(vmaxq_s32(vaddq_n_s32(y, k.out_off), k.lo), k.hi);
 }
 
-#if TFEDGE_USES(MVE_MUL_RUN) /* else (no MUL of the model takes it, variants_mve.binary_paths) the portable loop */
+#if TFEDGE_USES(MVE_MUL_RUN) /* else no MUL of the model takes it (variants_mve.binary_paths): left out */
 static __attribute__((noinline)) void mul_run(const mul_consts k, const tfedge_binary_params *p, const int8_t *input1,
                                               const int8_t *input2, int8_t *output) {
   TFEDGE_MVE_BINARY(p, input1, input2, output, k, mul4, tfedge_mul_one);
 }
-#else
-#define mul_s8 tfedge_portable_mul_s8
-TFEDGE_COLD_BEGIN
-#include "../portable/mul_s8.c"
-TFEDGE_MVE_BINARY_PORTABLE(mul_run, mul_consts, tfedge_portable_mul_s8)
-TFEDGE_COLD_END
-#undef mul_s8
 #endif
 
 /* Rows of n elements, `a` dense, `b` either dense (b_step = n) or one row broadcast to all (b_step = 0: a
@@ -89,16 +82,22 @@ void mul_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *i
       mul_rows(p, input2, p->input2_offset, input1, p->input1_offset, 0, n, rows, output);
     return;
   }
-  mul_consts k;
-  k.off1 = p->input1_offset;
-  k.off2 = p->input2_offset;
-  k.out_off = p->output_offset;
-  k.left = p->output_shift > 0 ? p->output_shift : 0;
-  k.m = vdupq_n_s32(p->output_mult);
-  k.r = vdupq_n_s32(p->output_shift > 0 ? 0 : p->output_shift);
-  k.lo = vdupq_n_s32(p->act_min);
-  k.hi = vdupq_n_s32(p->act_max);
-  mul_run(k, p, input1, input2, output);
+#if TFEDGE_USES(MVE_MUL_RUN)
+  {
+    mul_consts k;
+    k.off1 = p->input1_offset;
+    k.off2 = p->input2_offset;
+    k.out_off = p->output_offset;
+    k.left = p->output_shift > 0 ? p->output_shift : 0;
+    k.m = vdupq_n_s32(p->output_mult);
+    k.r = vdupq_n_s32(p->output_shift > 0 ? 0 : p->output_shift);
+    k.lo = vdupq_n_s32(p->act_min);
+    k.hi = vdupq_n_s32(p->act_max);
+    mul_run(k, p, input1, input2, output);
+  }
+#else
+  __builtin_trap(); /* not reached: model.h names MVE_MUL_RUN when a MUL takes the walker (variants_mve.binary_paths) */
+#endif
 }
 
 #else /* built for a core without Helium: the portable kernel */
