@@ -3,15 +3,12 @@
  * over H and W) are the lanes, summed over `reduce` by widening loads (2 instructions per 4 inputs, the
  * portable loop ~7 per input), then rescaled 4 at a time (tfedge_mve_mbqm, the positive part of the
  * shift a wrapping VSHL first) or, with equal quantization in and out, divided lane by lane (C's
- * truncating division, as reference_ops::Mean). */
+ * truncating division, as reference_ops::Mean). Fewer than 4 inner elements (a reduction over the innermost
+ * axis) take the same loop on 1-3 lanes: still 2 instructions per input, and no portable copy linked. */
 #include "tfedge_kernels.h"
 
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include "tfedge_mve.h"
-
-#define mean_s8 tfedge_portable_mean_s8
-#include "../portable/mean_s8.c"
-#undef mean_s8
 
 void mean_s8(const tfedge_reduce_params *p, const int8_t *input, int8_t *output) {
   const int32_t inner = p->inner, reduce = p->reduce, requant = p->requant;
@@ -19,10 +16,6 @@ void mean_s8(const tfedge_reduce_params *p, const int8_t *input, int8_t *output)
   const int32x4_t m = vdupq_n_s32(p->mult), rs = vdupq_n_s32(p->shift > 0 ? 0 : p->shift);
   const int32x4_t lo = vdupq_n_s32(-128), hi = vdupq_n_s32(127);
   int32_t o, i, r, j;
-  if (inner < 4) { /* a reduction over the innermost axis: nothing to vectorise this way */
-    tfedge_portable_mean_s8(p, input, output);
-    return;
-  }
   for (o = 0; o < p->outer; ++o, input += reduce * inner, output += inner) {
     for (i = 0; i < inner; i += 4) {
       const mve_pred16_t pr = vctp32q((uint32_t)(inner - i));
