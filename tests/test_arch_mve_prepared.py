@@ -67,7 +67,7 @@ def _ring_passes(out_w: int) -> list[int]:
     passes, ox = [], 0
     while out_w >= 3 and ox < out_w:
         rest = out_w - ox
-        n = 5 if rest == 5 else 3 if rest in (3, 6) else 4
+        n = 5 if rest % 5 == 0 else 3 if rest in (3, 6) else 4
         passes.append(n)
         ox += n
     return passes
@@ -180,3 +180,11 @@ def test_paths_reason_names_the_layer_paths_in_words():
     # every optional path has its words (a layer may take any of them: mbv3_small's broadcast MULs did)
     assert set(variants_mve.PATH_TEXT) == set(variants_mve.USES)
     assert variants_mve.paths_reason(("MVE_MUL_RUN",)) == "general broadcast walker"
+
+
+def test_rows_of_a_multiple_of_5_take_only_5_pixel_passes():
+    """Rows of 10 ran 4 + 3 + 3 (three assembly copies linked, three passes); 5 + 5 is fewer passes and one copy."""
+    assert variants_mve.ring_passes(10) == (5, 5) and variants_mve.ring_passes(15) == (5, 5, 5)
+    assert variants_mve.ring_passes(9) == (4, 5) and variants_mve.ring_passes(11) == (4, 4, 3)
+    geo = dict(k_h=3, k_w=3, stride_h=1, stride_w=1, dil_h=1, dil_w=1, out_w=10, in_w=10, pad_top=1, pad_left=1)
+    assert variants_mve.depthwise_paths(geo, 72, 1) == ("MVE_DW_RING", "MVE_DW_RING5")

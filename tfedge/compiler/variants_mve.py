@@ -114,13 +114,13 @@ def window_loop(r: int, g: int, stride_w: int) -> str:
 
 
 def ring_passes(out_w: int) -> tuple[int, ...]:
-    """The 3x3 ring's pixel counts per pass along a row of out_w outputs (the kernel's dw3_pass): 5 only as the
-    last, 6 = 3 + 3, else 4 until 3-5 are left; rows of 1-2 pixels take the C loop (())."""
+    """The 3x3 ring's pixel counts per pass along a row of out_w outputs (the kernel's dw3_pass): 5 while a
+    multiple of 5 is left, 6 = 3 + 3, else 4 until 3-5 are left; rows of 1-2 pixels take no pass (())."""
     if out_w < 3:
         return ()
     passes, rem = [], out_w
     while rem:
-        n = 5 if rem == 5 else 3 if rem in (3, 6) else 4
+        n = 5 if rem % 5 == 0 else 3 if rem in (3, 6) else 4
         passes.append(n)
         rem -= n
     return tuple(passes)

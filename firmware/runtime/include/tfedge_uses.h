@@ -67,7 +67,7 @@
 #ifndef TFEDGE_MODEL_USES_MVE_DW_RING
 #define TFEDGE_MODEL_USES_MVE_DW_RING 1   /* 3x3 stride 1-2: the ring of 3 padded input rows */
 #endif
-/* the ring's passes of 3, 4, 5 pixels in assembly (dw3_pass: rows of 3, 6 = 3 + 3, 4k + 3 ...; 4k + 1 ends in 5);
+/* the ring's passes of 3, 4, 5 pixels in assembly (dw3_pass: rows of 3, 6 = 3 + 3, 5 k = 5 + ... + 5, 4k + 3 ...);
  * the ring runs a layer only when every pass of its rows is compiled in (else the tap table) */
 #ifndef TFEDGE_MODEL_USES_MVE_DW_RING3
 #define TFEDGE_MODEL_USES_MVE_DW_RING3 1

@@ -220,9 +220,10 @@ DW3(dw3s2_px3, 3, 2)
 DW3(dw3s2_px4, 4, 2)
 DW3(dw3s2_px5, 5, 2)
 
-/* The row's next pass from `rem` pixels left of out_w >= 3: 5 only as the last, 6 = 3 + 3, else 4 until 3-5
- * are left (so 1-2 never remain); variants_mve.ring_passes mirrors it. */
-static inline int32_t dw3_pass(int32_t rem) { return rem == 5 ? 5 : rem == 6 || rem == 3 ? 3 : 4; }
+/* The row's next pass from `rem` pixels left of out_w >= 3: 5 while a multiple of 5 is left (rows of 10 = 5 + 5:
+ * fewer passes, and one pass size), 6 = 3 + 3, else 4 until 3-5 are left (so 1-2 never remain);
+ * variants_mve.ring_passes mirrors it. */
+static inline int32_t dw3_pass(int32_t rem) { return rem % 5 == 0 ? 5 : rem == 6 || rem == 3 ? 3 : 4; }
 
 /* The assembly pass of n pixels at this stride is compiled in (its MVE_DW_RING* flag) */
 static inline int dw3_has(int32_t n, int32_t stride) {
