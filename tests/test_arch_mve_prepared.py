@@ -116,12 +116,12 @@ def test_win5_is_named_for_two_groups_at_step_3(k, stride, win5):
     assert paths[0] == "MVE_DW_WINDOW" and ("MVE_DW_WIN5" in paths) == win5
 
 
-@pytest.mark.parametrize("k,stride,out_w,window", [(5, 1, 6, True), (5, 1, 5, True), (5, 1, 3, False), (5, 2, 6, False),
-                                                   (7, 2, 10, True), (7, 1, 4, False), (3, 1, 6, False)])
+@pytest.mark.parametrize("k,stride,out_w,window", [(5, 1, 6, True), (5, 1, 5, True), (5, 1, 3, True), (5, 2, 6, True),
+                                                   (5, 2, 20, True), (7, 2, 10, True), (7, 1, 4, True), (3, 1, 6, False)])
 def test_big_windows_take_the_window_path_on_narrow_rows(k, stride, out_w, window):
-    """5x5 / 7x7 layers of many channels (multiples of 4) on rows under 12 wide: the window path where its one
-    VMLADAV per 16 taps outweighs the row copy (variants_mve.big_window_wins), the tap table elsewhere; the
-    prepared data carries the window weights exactly then."""
+    """5x5 / 7x7 layers of many channels (multiples of 4) on rows under 12 wide: the window path wherever it applies
+    (variants_mve.big_window_wins: no model links the tap table for them), 3x3 ones the ring; the prepared data
+    carries the window weights exactly then. 5x5 stride 2 on 20-wide rows needs 258 bytes per channel (WIN_NG)."""
     geo = dict(k_h=k, k_w=k, stride_h=stride, stride_w=stride, dil_h=1, dil_w=1, out_w=out_w, in_w=out_w * stride,
                pad_top=k // 2, pad_left=k // 2)
     paths = variants_mve.depthwise_paths(geo, 64, 1)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 WIN_GROUPS = 4  # the kernel's WIN_GROUPS: at most this many 16-byte groups per window
-WIN_BUF, WIN_NG = 1536, 32  # the kernel's window buffer bytes and 8-lane copy groups per channel
+WIN_BUF, WIN_NG = 1536, 34  # the kernel's window buffer bytes and 8-lane copy groups per channel
 DW_MAX_C, DW_MAX_TAPS = 512, 64  # the kernel's tap-table limits
 DW3_MAX_RING, DW3_CHUNK = 3072, 32  # the kernel's 3x3 ring: stack bytes, channels per chunk
 
@@ -70,22 +70,22 @@ def window_geometry(k_h: int, k_w: int, dil_w: int) -> tuple[int, int] | None:
     return (r, g) if g <= WIN_GROUPS else None
 
 
-def window_wins(in_c: int, depth_multiplier: int, out_w: int, taps: int = 9, stride_w: int = 1) -> bool:
+def window_wins(in_c: int, depth_multiplier: int, out_w: int, taps: int = 9) -> bool:
     """Measured with prepared weights (docs/kernels_mve.md): the window path wins on depth multipliers > 1,
     channel counts not multiples of 4 and rows >= 12 wide (VWW 12x12x32: 114 k -> 99 k instructions); the
     3x3 ring and the tap-table paths on narrower rows of many channels (VWW 6x6x128: 93 k against 115 k,
     KWS 25x5x64 in place by rows: 167 k against 228 k)."""
     return (depth_multiplier != 1 or in_c % 4 != 0 or out_w >= 12 or (in_c <= 16 and out_w >= 8)
-            or big_window_wins(taps, out_w, stride_w))
+            or big_window_wins(taps))
 
 
-def big_window_wins(taps: int, out_w: int, stride_w: int) -> bool:
-    """5x5 and 7x7 windows: one VMLADAV per 16 taps against the tap table's 1 + 5 / 4 instructions per tap, which
-    outweighs the row copy (per channel and output row ~stride_w * k_h bytes per pixel) from 5 pixels wide at
-    stride 1, and for 7x7 at stride 2 (measured, default flags: mbv3_small 5x5 6x6x240 425 k -> 327 k, 6x6x120
-    224 k -> 166 k, mcunet_se 5x5 5x5x240 287 k -> 254 k, 7x7 stride 2 10x10x64 598 k -> 429 k; kept on the tap
-    table: 5x5 stride 2 on 5-6 wide rows, +12 k / +28 k, and 3-wide rows, +18-21 k)."""
-    return taps >= 25 and out_w >= 5 and (stride_w == 1 or taps >= 49)
+def big_window_wins(taps: int) -> bool:
+    """5x5 and 7x7 windows take the window path wherever it applies (one VMLADAV per 16 taps against the tap table's
+    1 + 5 / 4 instructions per tap): on rows >= 5 wide at stride 1, and 7x7 at stride 2, it is faster (measured,
+    default flags: mbv3_small 5x5 6x6x240 425 k -> 327 k, 6x6x120 224 k -> 166 k, mcunet_se 5x5 5x5x240 287 k ->
+    254 k, 7x7 stride 2 10x10x64 598 k -> 429 k); on 5x5 stride 2 and 3-wide rows it is slower (+12-44 k per layer)
+    but then no model links the tap table (2.2 KB of code: mbv3_small, mcunet_se)."""
+    return taps >= 25
 
 
 def window_applies(geo: dict, in_c: int) -> bool:
@@ -140,7 +140,7 @@ def depthwise_paths(geo: dict, in_c: int, depth_multiplier: int, left_shift: boo
     of in-place layers change only in_h, out_h, pad_top and batches, which the choice does not read. The ring
     runs only assembly passes (dw3_ring_runs): rows of 1-2 pixels and layers with a left shift (left_shift: a
     channel's shift > 0) take the tap table."""
-    if window_wins(in_c, depth_multiplier, geo["out_w"], geo["k_h"] * geo["k_w"], geo["stride_w"]) and window_applies(geo, in_c):
+    if window_wins(in_c, depth_multiplier, geo["out_w"], geo["k_h"] * geo["k_w"]) and window_applies(geo, in_c):
         r, g = window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])
         return ("MVE_DW_WINDOW", window_loop(r, g, geo["stride_w"]))
     if depth_multiplier != 1 or in_c > 4 * DW_MAX_C or geo["k_h"] * geo["k_w"] > DW_MAX_TAPS:
@@ -225,7 +225,7 @@ def window_prepared(shape: tuple[int, ...], geo: dict, in_c: int) -> bool:
     """depthwise_data holds the window path's weight vectors (window 1) for a filter of this shape."""
     _, k_h, k_w, out_c = shape
     return window_geometry(k_h, k_w, geo["dil_w"]) is not None and window_wins(
-        in_c, out_c // in_c, geo["out_w"], k_h * k_w, geo.get("stride_w", 1))
+        in_c, out_c // in_c, geo["out_w"], k_h * k_w)
 
 
 def bias_read(depthwise: bool, geo: dict, in_c: int, out_c: int) -> bool:

@@ -348,7 +348,7 @@ static __attribute__((noinline)) void dw3x3(const tfedge_conv_params *p, const i
 #define WIN_GROUPS 4
 #define WIN_BUF 1536 /* window buffer bytes (stack), channels taken in chunks that fit */
 #define WIN_WBUF 1024 /* prepared weight bytes (stack): 16 per output channel and group */
-#define WIN_NG 32     /* 8-lane copy groups per channel: channel stride <= 256 bytes */
+#define WIN_NG 34     /* 8-lane copy groups per channel: channel stride <= 272 bytes (5x5 stride 2 on 20-wide rows: 258) */
 
 typedef struct {
   int32_t R, G, P, cs, gs; /* rows per group, groups, padded columns, channel / group stride in the buffer */
@@ -680,7 +680,7 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
      * paths on narrow rows of many channels, where its per-row buffer copy and per-call weight preparation weigh more */
     const int win = p->arch_prep ? p->arch_prep[0]
                                  : p->depth_multiplier != 1 || p->in_c % 4 || p->out_w >= 20 || (p->in_c <= 16 && p->out_w >= 8) ||
-                                       (p->k_h * p->k_w >= 25 && p->out_w >= 5 && (p->stride_w == 1 || p->k_h * p->k_w >= 49));
+                                       p->k_h * p->k_w >= 25;
     win_channels_fn fn;
     if (TFEDGE_USES(MVE_DW_WINDOW) && win && (p->arch_prep || TFEDGE_USES(MVE_DW_UNPREP)) && win_geometry(p, &wg) &&
         (fn = win_channels_of(&wg, p->stride_w * wg.R))) {
