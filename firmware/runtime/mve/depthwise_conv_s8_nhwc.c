@@ -672,6 +672,8 @@ static __attribute__((noinline)) void dw_effective_bias(const tfedge_conv_params
 }
 TFEDGE_COLD_END
 
+/* The path choice and the per-pixel fallback: once per call, built for size */
+TFEDGE_COLD_BEGIN
 void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   {
     win_geom wg;
@@ -711,6 +713,7 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
     else if (TFEDGE_USES(MVE_DW_TAPS)) dw_taps(p, input, output, eb, o);
   }
 }
+TFEDGE_COLD_END
 
 #else /* built for a core without Helium: the portable kernel */
 #include "../portable/depthwise_conv_s8_nhwc.c"
