@@ -188,3 +188,17 @@ def test_rows_of_a_multiple_of_5_take_only_5_pixel_passes():
     assert variants_mve.ring_passes(9) == (4, 5) and variants_mve.ring_passes(11) == (4, 4, 3)
     geo = dict(k_h=3, k_w=3, stride_h=1, stride_w=1, dil_h=1, dil_w=1, out_w=10, in_w=10, pad_top=1, pad_left=1)
     assert variants_mve.depthwise_paths(geo, 72, 1) == ("MVE_DW_RING", "MVE_DW_RING5")
+
+
+def test_the_per_pixel_loop_is_named_only_where_a_call_reaches_it():
+    """MVE_DW_PIXEL (the kernel traps without it): layers no other path takes, the tap table's channel tail, layers
+    without prepared data; and those layers read the real bias (bias_read), the others only eb."""
+    geo = dict(k_h=3, k_w=3, stride_h=1, stride_w=1, dil_h=1, dil_w=1, out_w=6, in_w=6, pad_top=1, pad_left=1)
+    assert "MVE_DW_PIXEL" not in variants_mve.depthwise_paths(geo, 64, 1)  # the ring
+    assert not variants_mve.bias_read(True, geo, 64, 64)
+    big = dict(geo, k_h=9, k_w=9, dil_w=2)  # 81 taps, dilated: neither the window nor the tap table
+    assert variants_mve.depthwise_paths(big, 64, 1) == ("MVE_DW_PIXEL",) and variants_mve.bias_read(True, big, 64, 64)
+    tail = dict(geo, dil_w=2)  # no window (dilated), 6 channels: the tap table and its channel tail
+    assert variants_mve.depthwise_paths(tail, 6, 1) == ("MVE_DW_TAPS", "MVE_DW_PIXEL")
+    assert variants_mve.bias_read(True, tail, 6, 6)
+    assert "MVE_DW_PIXEL" in variants_mve.conv_paths(True, geo, 64, 64, prepared=False)

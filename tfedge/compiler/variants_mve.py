@@ -29,7 +29,7 @@ DW3_MAX_RING, DW3_CHUNK = 3072, 32  # the kernel's 3x3 ring: stack bytes, channe
 # layer takes it, so the firmware compiles only those.
 DW_USES = ("MVE_DW_WINDOW", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW_WIN_G1", "MVE_DW_WIN_ANY",
            "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_RING4", "MVE_DW_RING5", "MVE_DW_RING_S2_3", "MVE_DW_RING_S2_4",
-           "MVE_DW_RING_S2_5", "MVE_DW_TAPS", "MVE_DW_UNPREP")
+           "MVE_DW_RING_S2_5", "MVE_DW_TAPS", "MVE_DW_UNPREP", "MVE_DW_PIXEL")
 BINARY_USES = ("MVE_ADD_RUN", "MVE_MUL_RUN")
 # WSn: the weights-stationary assembly loop of n 16-byte steps
 # COLUMN: im2col of windows other than short kernel rows and unpadded 1x1 ones (column(), row copies)
@@ -47,6 +47,7 @@ PATH_TEXT = {
     "MVE_DW_WIN_G1": "its 1-row-group loop", "MVE_DW_WIN_ANY": "its any-group loop",
     "MVE_DW_RING4": "its 4-pixel passes", "MVE_DW_RING5": "its 5-pixel passes",
     "MVE_DW_UNPREP": "weight vectors and effective biases built per call (no prepared data)",
+    "MVE_DW_PIXEL": "per-pixel loop (taps inside the image, any depth multiplier)",
     **{f"MVE_DW_RING_S2_{n}": f"its stride-2 {n}-pixel passes" for n in (3, 4, 5)},
     "MVE_ADD_RUN": "general broadcast walker", "MVE_MUL_RUN": "general broadcast walker",
     "MVE_CONV_WS": "weights stationary (K <= 64)", "MVE_CONV_MM": "im2col + 4-pixel matmul",
@@ -136,7 +137,8 @@ def ring_applies(geo: dict, in_c: int) -> bool:
 
 def depthwise_paths(geo: dict, in_c: int, depth_multiplier: int, left_shift: bool = False) -> tuple[str, ...]:
     """The optional paths of mve/depthwise_conv_s8_nhwc.c a layer with prepared data (depthwise_data) takes, as
-    its depthwise_conv_s8_nhwc() decides: () for the per-pixel loop, which every build keeps. The row calls
+    its depthwise_conv_s8_nhwc() decides: ("MVE_DW_PIXEL",) for the per-pixel loop (also the tap table's channel
+    tail; a build without it traps where a call would take it). The row calls
     of in-place layers change only in_h, out_h, pad_top and batches, which the choice does not read. The ring
     runs only assembly passes (dw3_ring_runs): rows of 1-2 pixels and layers with a left shift (left_shift: a
     channel's shift > 0) take the tap table."""
@@ -144,9 +146,9 @@ def depthwise_paths(geo: dict, in_c: int, depth_multiplier: int, left_shift: boo
         r, g = window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])
         return ("MVE_DW_WINDOW", window_loop(r, g, geo["stride_w"]))
     if depth_multiplier != 1 or in_c > 4 * DW_MAX_C or geo["k_h"] * geo["k_w"] > DW_MAX_TAPS:
-        return ()
+        return ("MVE_DW_PIXEL",)
     if not ring_applies(geo, in_c) or geo["out_w"] < 3 or left_shift:
-        return ("MVE_DW_TAPS",)
+        return ("MVE_DW_TAPS",) if in_c % 4 == 0 else ("MVE_DW_TAPS", "MVE_DW_PIXEL")  # the channel tail per pixel
     pass_flag = "MVE_DW_RING{}" if geo["stride_w"] == 1 else "MVE_DW_RING_S2_{}"  # the assembly passes per stride
     return ("MVE_DW_RING", *sorted({pass_flag.format(n) for n in ring_passes(geo["out_w"])}))
 
@@ -229,11 +231,11 @@ def window_prepared(shape: tuple[int, ...], geo: dict, in_c: int) -> bool:
 
 
 def bias_read(depthwise: bool, geo: dict, in_c: int, out_c: int) -> bool:
-    """Whether the layer's Helium path reads `bias` besides the prepared eb: the per-pixel depthwise loop
-    (depthwise_paths ()) and the direct conv of K > IM2COL_MAX; the others take eb from arch_prep only (a left
-    shift moves a layer from the ring to the tap table, which reads eb too)."""
+    """Whether the layer's Helium path reads `bias` besides the prepared eb: the per-pixel depthwise loop (the
+    layer's path, or the tap table's channel tail: MVE_DW_PIXEL) and the direct conv of K > IM2COL_MAX; the others
+    take eb from arch_prep only (a left shift moves a layer from the ring to the tap table, which reads eb too)."""
     if depthwise:
-        return depthwise_paths(geo, in_c, out_c // in_c) == ()
+        return "MVE_DW_PIXEL" in depthwise_paths(geo, in_c, out_c // in_c)
     return "MVE_CONV_DIRECT" in conv2d_paths(geo, in_c)
 
 

@@ -95,6 +95,11 @@
 #ifndef TFEDGE_MODEL_USES_MVE_DW_UNPREP
 #define TFEDGE_MODEL_USES_MVE_DW_UNPREP 1
 #endif
+/* depthwise: the per-pixel loop (layers no other path takes, the tap table's channel tail, calls without
+ * prepared data when MVE_DW_UNPREP is left out); without it such a call traps, which model.h rules out */
+#ifndef TFEDGE_MODEL_USES_MVE_DW_PIXEL
+#define TFEDGE_MODEL_USES_MVE_DW_PIXEL 1
+#endif
 /* Helium ADD / MUL: the general broadcast walker (variants_mve.binary_paths; without it the kernel traps on a call
  * that would take it, which model.h rules out) */
 #ifndef TFEDGE_MODEL_USES_MVE_ADD_RUN

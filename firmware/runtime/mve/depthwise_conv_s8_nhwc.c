@@ -59,38 +59,42 @@ static inline __attribute__((always_inline)) void store4(out_stage o, int32x4_t 
 
 TFEDGE_COLD_BEGIN
 /* One output pixel, channels [c0, out_c), any depth multiplier, taps outside the image skipped: the layers
- * no other path takes (none of the corpus's), and the channel tail (out_c % 4) of the tap-table path's pixels
- * (window-path layers where its geometry does not apply): built for size. */
+ * no other path takes (none of the corpus's), calls without prepared data when a model.h leaves out
+ * MVE_DW_UNPREP, and the channel tail (out_c % 4) of the tap-table path's pixels: built for size, and only
+ * compiled when a layer takes it (MVE_DW_PIXEL, variants_mve.depthwise_paths: 454 B). */
 static __attribute__((noinline)) void dw_pixel(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, out_stage o,
                      int8_t *out, int32_t c0) {
-  const int32_t y0 = oy * p->stride_h - p->pad_top;
-  const int32_t x0 = ox * p->stride_w - p->pad_left;
-  const int32_t dm = p->depth_multiplier;
-  int32_t c, ky, kx, l;
-  for (c = c0; c < p->out_c; c += 4) {
-    const mve_pred16_t pr = vctp32q((uint32_t)(p->out_c - c));
-    int32x4_t acc = p->bias ? vldrwq_z_s32(p->bias + c, pr) : vdupq_n_s32(0);
-    uint32x4_t in_ch = vdupq_n_u32(0);
-    if (dm != 1) { /* input channel of each lane: (c + lane) / dm */
-      uint32_t idx[4];
-      for (l = 0; l < 4; ++l) idx[l] = (uint32_t)((c + l) / dm);
-      in_ch = vldrwq_u32(idx);
-    }
-    for (ky = 0; ky < p->k_h; ++ky) {
-      const int32_t y = y0 + ky * p->dil_h;
-      if (y < 0 || y >= p->in_h) continue;
-      for (kx = 0; kx < p->k_w; ++kx) {
-        const int32_t x = x0 + kx * p->dil_w;
-        const int8_t *px;
-        int32x4_t xv;
-        if (x < 0 || x >= p->in_w) continue;
-        px = in_b + (y * p->in_w + x) * p->in_c;
-        xv = dm == 1 ? vldrbq_z_s32(px + c, pr) : vldrbq_gather_offset_z_s32(px, in_ch, pr);
-        acc = vmla4(acc, vaddq_n_s32(xv, p->input_offset),
-                        vldrbq_z_s32(p->weights + (ky * p->k_w + kx) * p->out_c + c, pr));
+  if (!TFEDGE_USES(MVE_DW_PIXEL)) __builtin_trap(); /* not reached: model.h names it for every layer that takes it */
+  {
+    const int32_t y0 = oy * p->stride_h - p->pad_top;
+    const int32_t x0 = ox * p->stride_w - p->pad_left;
+    const int32_t dm = p->depth_multiplier;
+    int32_t c, ky, kx, l;
+    for (c = c0; c < p->out_c; c += 4) {
+      const mve_pred16_t pr = vctp32q((uint32_t)(p->out_c - c));
+      int32x4_t acc = p->bias ? vldrwq_z_s32(p->bias + c, pr) : vdupq_n_s32(0);
+      uint32x4_t in_ch = vdupq_n_u32(0);
+      if (dm != 1) { /* input channel of each lane: (c + lane) / dm */
+        uint32_t idx[4];
+        for (l = 0; l < 4; ++l) idx[l] = (uint32_t)((c + l) / dm);
+        in_ch = vldrwq_u32(idx);
       }
+      for (ky = 0; ky < p->k_h; ++ky) {
+        const int32_t y = y0 + ky * p->dil_h;
+        if (y < 0 || y >= p->in_h) continue;
+        for (kx = 0; kx < p->k_w; ++kx) {
+          const int32_t x = x0 + kx * p->dil_w;
+          const int8_t *px;
+          int32x4_t xv;
+          if (x < 0 || x >= p->in_w) continue;
+          px = in_b + (y * p->in_w + x) * p->in_c;
+          xv = dm == 1 ? vldrbq_z_s32(px + c, pr) : vldrbq_gather_offset_z_s32(px, in_ch, pr);
+          acc = vmla4(acc, vaddq_n_s32(xv, p->input_offset),
+                          vldrbq_z_s32(p->weights + (ky * p->k_w + kx) * p->out_c + c, pr));
+        }
+      }
+      store4(o, acc, vldrwq_z_s32(p->mult + c, pr), vldrwq_z_s32(p->shift + c, pr), out + c, pr, 0);
     }
-    store4(o, acc, vldrwq_z_s32(p->mult + c, pr), vldrwq_z_s32(p->shift + c, pr), out + c, pr, 0);
   }
 }
 TFEDGE_COLD_END
