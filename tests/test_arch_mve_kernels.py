@@ -362,12 +362,13 @@ static void test_binary(int32_t n_cases, int mul) {
   for (t = 0; t < n_cases; ++t) {
     tfedge_binary_params p;
     uint32_t seed = rng;
-    int32_t s1 = 1, s2 = 1, n_out = 1, bcast = (int32_t)(next() % 3u);
+    /* bcast 3: one input a single value broadcast to all (input 2, or input 1 with scalar1) */
+    int32_t s1 = 1, s2 = 1, n_out = 1, bcast = (int32_t)(next() % 4u), scalar1 = (int32_t)(next() % 2u);
     for (d = 3; d >= 0; --d) {
       p.dims[d] = d == 3 ? rnd(1, 40) : rnd(1, 4);
       p.in1_strides[d] = s1; p.in2_strides[d] = s2;
-      if (bcast == 1 && next() % 2u) p.in2_strides[d] = 0; else s2 *= p.dims[d];
-      if (bcast == 2 && d < 3 && next() % 2u) p.in1_strides[d] = 0; else s1 *= p.dims[d];
+      if ((bcast == 1 && next() % 2u) || (bcast == 3 && !scalar1)) p.in2_strides[d] = 0; else s2 *= p.dims[d];
+      if ((bcast == 2 && d < 3 && next() % 2u) || (bcast == 3 && scalar1)) p.in1_strides[d] = 0; else s1 *= p.dims[d];
       n_out *= p.dims[d];
     }
     if (n_out > MAX_OUT || s1 > MAX_IN || s2 > MAX_IN) continue;

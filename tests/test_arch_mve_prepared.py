@@ -149,6 +149,9 @@ def test_binary_paths_name_the_general_walker_only_where_it_runs():
     assert variants_mve.binary_paths("mul_s8", _binary(dense[0], dense[1], row, output_shift=-7)) == ()
     assert variants_mve.binary_paths("mul_s8", _binary(dense[0], dense[1], row, output_shift=1)) == ("MVE_MUL_RUN",)
     assert variants_mve.binary_paths("mul_s8", _binary(dense[0], [0, 0, 8, 1], row, output_shift=-7)) == ("MVE_MUL_RUN",)
+    assert variants_mve.binary_paths("mul_s8", _binary(dense[0], dense[1], [0, 0, 0, 0], output_shift=-7)) == ()  # x * c
+    assert variants_mve.binary_paths("mul_s8", _binary(dense[0], [0, 0, 0, 0], dense[1], output_shift=-7)) == ()
+    assert variants_mve.binary_paths("mul_s8", _binary(dense[0], row, [0, 0, 0, 0], output_shift=-7)) == ("MVE_MUL_RUN",)
     assert variants_mve.binary_paths("sub_s8", _binary(dense[0], dense[1], dense[1])) == ()
 
 

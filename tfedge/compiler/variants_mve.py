@@ -195,17 +195,19 @@ def _inner_counts(p: dict) -> list[tuple[int, int, int, int]]:
 
 
 def _mul_layout(p: dict, strides: list[int]) -> int:
-    """mul_s8's layout(): 1 dense, 2 inner dimension dense and every outer one broadcast, else 0."""
+    """mul_s8's layout(): 1 dense, 2 inner dimension dense and every outer one broadcast, 3 one value broadcast
+    to all, else 0."""
     dims = p["dims"]
     n, dense = dims[3], strides[3] == 1 or dims[3] == 1
-    bcast = dense
+    bcast, scalar = dense, strides[3] == 0 or dims[3] == 1
     for d in (2, 1, 0):
         if dims[d] == 1:
             continue
         dense = dense and strides[d] == n
         bcast = bcast and strides[d] == 0
+        scalar = scalar and strides[d] == 0
         n *= dims[d]
-    return 1 if dense else 2 if bcast else 0
+    return 1 if dense else 2 if bcast else 3 if scalar else 0
 
 
 def depthwise_data(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, geo: dict, in_c: int

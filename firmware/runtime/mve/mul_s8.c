@@ -60,26 +60,39 @@ static __attribute__((noinline)) void mul_rows(const tfedge_binary_params *p, co
 }
 
 /* 1: input strides dense over dims (the output's layout); 2: inner dimension dense, every outer one
- * broadcast (stride 0); else 0. Dimensions of size 1 match either. */
+ * broadcast (stride 0); 3: one value broadcast to all (every stride 0: MobileNetV3's x * constant);
+ * else 0. Dimensions of size 1 match any. */
 static int layout(const tfedge_binary_params *p, const int32_t *strides) {
   int32_t d, n = p->dims[3], dense = strides[3] == 1 || p->dims[3] == 1, bcast = dense;
+  int32_t scalar = strides[3] == 0 || p->dims[3] == 1;
   for (d = 2; d >= 0; --d) {
     if (p->dims[d] == 1) continue;
     dense = dense && strides[d] == n;
     bcast = bcast && strides[d] == 0;
+    scalar = scalar && strides[d] == 0;
     n *= p->dims[d];
   }
-  return dense ? 1 : bcast ? 2 : 0;
+  return dense ? 1 : bcast ? 2 : scalar ? 3 : 0;
 }
 
 void mul_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
   const int l1 = layout(p, p->in1_strides), l2 = layout(p, p->in2_strides);
   const int32_t n = p->dims[3], rows = p->dims[0] * p->dims[1] * p->dims[2];
   if (p->output_shift < 0 && (l1 == 1 || l2 == 1) && l1 && l2) {
-    if (l1 == 1)
-      mul_rows(p, input1, p->input1_offset, input2, p->input2_offset, l2 == 1 ? n : 0, n, rows, output);
-    else
-      mul_rows(p, input2, p->input2_offset, input1, p->input1_offset, 0, n, rows, output);
+    /* a: a dense input, b: the other (the product is symmetric) */
+    const int8_t *a = l1 == 1 ? input1 : input2, *b = l1 == 1 ? input2 : input1;
+    const int32_t off_a = l1 == 1 ? p->input1_offset : p->input2_offset;
+    const int32_t off_b = l1 == 1 ? p->input2_offset : p->input1_offset, lb = l1 == 1 ? l2 : l1;
+    if (lb == 3) { /* one value: a row of 64 copies broadcast to rows of 64 (and the rest as one row) */
+      int8_t rep[64] __attribute__((aligned(4)));
+      const int32_t all = n * rows, whole = all & ~63;
+      vstrbq_s8(rep, vdupq_n_s8(b[0])), vstrbq_s8(rep + 16, vdupq_n_s8(b[0]));
+      vstrbq_s8(rep + 32, vdupq_n_s8(b[0])), vstrbq_s8(rep + 48, vdupq_n_s8(b[0]));
+      if (whole) mul_rows(p, a, off_a, rep, off_b, 0, 64, whole >> 6, output);
+      if (all > whole) mul_rows(p, a + whole, off_a, rep, off_b, 0, all - whole, 1, output + whole);
+    } else {
+      mul_rows(p, a, off_a, b, off_b, lb == 1 ? n : 0, n, rows, output);
+    }
     return;
   }
 #if TFEDGE_USES(MVE_MUL_RUN)
