@@ -7,17 +7,21 @@
  *   weight load; the input zero-point term is folded into an "effective bias" computed once per call
  *   (bias + input_offset * sum of the channel's weights), and taps outside the image read a row of zero
  *   points, which then contribute exactly nothing - so borders take the same path as the interior.
- * - 3x3, stride 1, dilation 1, depth multiplier 1, channels % 4 == 0 (the common MobileNet/DS-CNN
+ * - 3x3, stride 1 or 2, dilation 1, depth multiplier 1, channels % 4 == 0 (the common MobileNet/DS-CNN
  *   layer): input rows are copied once into a ring of 3 rows padded with zero points, so the N (<= 5)
  *   pixels of a group in one output row read tap (r, k) of pixel j at padded row r + (j + k) * C: no
  *   tap pointer table, no bounds checks (see dw3x3()). Measured on KWS: 4.32 -> 3.71 est. cycles/MAC.
- * - Otherwise (depth multiplier > 1, very wide layers or windows): one pixel at a time over the taps
+ * - 5x5 / 7x7 windows, depth multipliers > 1, channels % 4 != 0 and wide rows: the window path below.
+ * - Otherwise (no other path applies): one pixel at a time over the taps
  *   inside the image with the offset added to each input; depth multiplier > 1 gathers input channel
  *   oc / multiplier with VLDRB gather loads.
  * Requantization is tfedge_mve_mbqm on the 4 channel lanes.
  * With a model.h (tfedge_uses.h) only the paths its layers take are compiled: the window path
- * (MVE_DW_WINDOW), the 3x3 ring (MVE_DW_RING) and the tap table (MVE_DW_TAPS); dw_pixel, the one that
- * takes any layer, stays, so a path left out still gives the exact result. */
+ * (MVE_DW_WINDOW) and its channel loops, the 3x3 ring (MVE_DW_RING) and its assembly passes, the tap table
+ * (MVE_DW_TAPS), the per-pixel loop (MVE_DW_PIXEL) and the per-call preparation (MVE_DW_UNPREP). A pass or
+ * channel loop left out sends the layer to another exact path (the ring's to the tap table, the window's
+ * specific loops to the general one); the per-pixel loop, which takes any layer, traps when left out, and
+ * variants_mve.depthwise_paths names it for every layer whose call reaches it. */
 #include "tfedge_kernels.h"
 #include "tfedge_uses.h"
 
