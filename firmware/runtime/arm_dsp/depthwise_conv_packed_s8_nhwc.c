@@ -252,13 +252,14 @@ static __attribute__((noinline)) void run(const tfedge_conv_params *p, const int
  * group's 3 band rows (input widened once with the offset, [c0 c2][c1 c3] per entry like the weights, the padding
  * columns and rows outside the image 0: exactly TFLM's skipped taps); band_row3x3 runs the row's pixels for each
  * group, every tap at a fixed offset: one LDRD of input, one of weights, 4 SMLABB/SMLATT (no per-tap widening, no
- * pointer table, no border cases). */
+ * pointer table, no border cases). At stride 1 the pixels go in pairs first (n2 pairs, then n single pixels): a
+ * pair's neighbouring windows share 2 of each row's 3 input loads and every weight and record load. */
 typedef struct {
   const uint32_t *t0;          /* band row 0 of the first group at the first pixel's left tap */
   const uint32_t *w;           /* the first group's widened weights [tap][2 words]; the next groups follow */
   const tfedge_requant_ch *rq; /* the first group's 4 records; the next groups follow */
   int8_t *out;                 /* the first pixel's 4 outputs of the first group */
-  int32_t n;                   /* pixels */
+  int32_t n;                   /* single pixels (after the pairs) */
   int32_t step;                /* band bytes per pixel (8 x stride) */
   int32_t d1;                  /* band row 1 - band row 0, bytes (the rows are a ring) */
   int32_t out_step;            /* output bytes per pixel (channels) */
@@ -267,8 +268,10 @@ typedef struct {
   int32_t groups;              /* channel groups (consecutive) */
   int32_t plane;               /* band bytes per group */
   const uint32_t *w8;          /* int8 weights of the first group [tap][c0 c1 c2 c3] (then w is unused), or NULL */
+  int32_t n2;                  /* pixel pairs first (stride 1 only: the pair's taps share input columns) */
 } band_args;
 
+/* One tap of a single pixel: input (r3 + X) and the widened weights at r1 + W */
 #define BAND_TAP(X, W)                        \
   "ldrd r8, r9, [r3, #" #X "]\n\t"            \
   "ldrd r10, r11, [r1, #" #W "]\n\t"          \
@@ -276,6 +279,39 @@ typedef struct {
   "smlatt r6, r8, r10, r6\n\t"                \
   "smlabb r5, r9, r11, r5\n\t"                \
   "smlatt r7, r9, r11, r7\n\t"
+
+/* 4 MACs of input r12 / lr ([c0 c2] / [c1 c3]) by weights r1 / r2 into the accumulators A0..A3 (channels 0..3) */
+#define PAIR_MAC(A0, A1, A2, A3)              \
+  "smlabb " A0 ", r12, r1, " A0 "\n\t"        \
+  "smlatt " A2 ", r12, r1, " A2 "\n\t"        \
+  "smlabb " A1 ", lr, r2, " A1 "\n\t"         \
+  "smlatt " A3 ", lr, r2, " A3 "\n\t"
+
+/* One window row of a pixel pair (stride 1: pixel 0 at input columns 0..2 of base R, pixel 1 at 1..3), weights
+ * of the row's 3 taps at sp + W: 3 weight and 4 input LDRDs for 24 MACs. */
+#define PAIR_ROW(R, W)                                                        \
+  "ldrd r1, r2, [sp, #" #W "]\n\t"                                            \
+  "ldrd r12, lr, [" R ", #0]\n\t" PAIR_MAC("r4", "r5", "r6", "r7")             \
+  "ldrd r12, lr, [" R ", #8]\n\t" PAIR_MAC("r8", "r9", "r10", "r11")           \
+  "ldrd r1, r2, [sp, #" #W "+8]\n\t" PAIR_MAC("r4", "r5", "r6", "r7")          \
+  "ldrd r12, lr, [" R ", #16]\n\t" PAIR_MAC("r8", "r9", "r10", "r11")          \
+  "ldrd r1, r2, [sp, #" #W "+16]\n\t" PAIR_MAC("r4", "r5", "r6", "r7")         \
+  "ldrd r12, lr, [" R ", #24]\n\t" PAIR_MAC("r8", "r9", "r10", "r11")
+
+/* The one-SMLAL requantization of accumulator A with mult r1, k_hi r2, shift r12 (r0, lr scratch) */
+#define PAIR_RQ1(A)                           \
+  "and r0, " A ", #0x80000000\n\t"            \
+  "orr r0, r0, #0x40000000\n\t"               \
+  "add lr, r2, " A ", asr #31\n\t"            \
+  "smlal r0, lr, " A ", r1\n\t"               \
+  "asr lr, lr, r12\n\t"                       \
+  "ssat " A ", #8, lr\n\t"
+
+/* channel OFF / 16 of both pixels (accumulators A, B) with the record at r3 + OFF: one load of the record */
+#define PAIR_RQ(A, B, OFF)                    \
+  "ldrd r1, r2, [r3, #" #OFF "+4]\n\t"        \
+  "ldr r12, [r3, #" #OFF "+12]\n\t"           \
+  PAIR_RQ1(A) PAIR_RQ1(B)
 
 /* 4 int8 weight words at r3 (advanced) widened into 8 words at r1 (advanced), the int16 layout [c0 c2][c1 c3] */
 #define BAND_WIDEN4                           \
@@ -310,16 +346,21 @@ typedef struct {
   "asr r10, r10, r11\n\t"                     \
   "ssat " A ", #8, r10\n\t"
 
-/* One output row of `groups` consecutive channel groups, r12 counting the pixels. Stack: [sp] rq, groups left,
- * step, out_step, lo4, hi4, d2, n, t0 of the group, out of the group, plane, the int8 weights of the group (or 0),
- * then 72 B: the group's 9 taps widened (int8 storage: SXTB16 / SXTB16 ROR 8 once per group and row, 26
- * instructions, where widening in the tap would cost 2 per tap and pixel). */
+/* One output row of `groups` consecutive channel groups. Stack: [sp] rq, groups left, step, out_step, lo4, hi4, d2,
+ * n, t0 of the group, out of the group, plane, the int8 weights of the group (or 0), then 72 B at sp + 48: the
+ * group's 9 taps widened (int8 storage: SXTB16 / SXTB16 ROR 8 once per group and row, 26 instructions, where
+ * widening in the tap would cost 2 per tap and pixel; int16: copied, so the taps read fixed stack offsets), then
+ * at sp + 120: d1, n2, the pairs left, out and t of the pair, the biases twice (8 words, one LDM presets both
+ * pixels' accumulators), the int16 weights of the group. Per pair: 2 + 3 x 31 instructions of taps, 4 x 14 of
+ * requantization (each record loaded once for both pixels), ~30 of packing, clamping, stores and loop. */
 __attribute__((naked, noinline)) static void band_row3x3(__attribute__((unused)) const band_args *a) {
   __asm__ volatile(
       "push {r4-r11, lr}\n\t"
-      "sub sp, sp, #120\n\t"
+      "sub sp, sp, #176\n\t"
       "ldr r1, [r0, #52]\n\t"
       "str r1, [sp, #44]\n\t"  /* w8 */
+      "ldr r1, [r0, #4]\n\t"
+      "str r1, [sp, #172]\n\t" /* w (int16) */
       "ldr r1, [r0, #8]\n\t"
       "str r1, [sp, #0]\n\t"   /* rq */
       "ldr r1, [r0, #44]\n\t"
@@ -342,24 +383,98 @@ __attribute__((naked, noinline)) static void band_row3x3(__attribute__((unused))
       "str r1, [sp, #36]\n\t"  /* out of the group */
       "ldr r1, [r0, #48]\n\t"
       "str r1, [sp, #40]\n\t"  /* plane */
-      "ldr r2, [r0, #24]\n\t"  /* d1 */
-      "ldr r1, [r0, #4]\n\t"   /* w */
+      "ldr r1, [r0, #24]\n\t"
+      "str r1, [sp, #120]\n\t" /* d1 */
+      "ldr r1, [r0, #56]\n\t"
+      "str r1, [sp, #124]\n\t" /* n2 */
       "2:\n\t"
+      "add r1, sp, #48\n\t"
       "ldr r3, [sp, #44]\n\t"
       "cmp r3, #0\n\t"
       "beq 3f\n\t"
-      "add r1, sp, #48\n\t"
       BAND_WIDEN4 BAND_WIDEN4
       "ldr r4, [r3], #4\n\t"
       "sxtb16 r8, r4\n\t"
       "sxtb16 r9, r4, ror #8\n\t"
       "strd r8, r9, [r1]\n\t"
       "str r3, [sp, #44]\n\t"
-      "add r1, sp, #48\n\t"
-      "3:\n\t"
+      "b 4f\n\t"
+      "3:\n\t" /* int16 weights: the group's 18 words copied */
+      "ldr r3, [sp, #172]\n\t"
+      "ldm r3!, {r4-r9}\n\t"
+      "stm r1!, {r4-r9}\n\t"
+      "ldm r3!, {r4-r9}\n\t"
+      "stm r1!, {r4-r9}\n\t"
+      "ldm r3!, {r4-r9}\n\t"
+      "stm r1!, {r4-r9}\n\t"
+      "str r3, [sp, #172]\n\t"
+      "4:\n\t"
       "ldr r0, [sp, #32]\n\t"
       "ldr lr, [sp, #36]\n\t"
+      "ldr r12, [sp, #124]\n\t"
+      "cmp r12, #0\n\t"
+      "beq 6f\n\t"
+      /* the pairs */
+      "str r12, [sp, #128]\n\t"
+      "str lr, [sp, #132]\n\t"
+      "ldr r3, [sp, #0]\n\t"
+      "ldr r4, [r3, #0]\n\t"
+      "ldr r5, [r3, #16]\n\t"
+      "ldr r6, [r3, #32]\n\t"
+      "ldr r7, [r3, #48]\n\t"
+      "add r3, sp, #140\n\t"
+      "stm r3!, {r4-r7}\n\t"
+      "stm r3, {r4-r7}\n\t"
+      "5:\n\t"
+      "add r3, sp, #140\n\t"
+      "ldm r3, {r4-r11}\n\t"
+      PAIR_ROW("r0", 48)
+      "ldr r3, [sp, #120]\n\t"
+      "add r3, r0, r3\n\t"
+      PAIR_ROW("r3", 72)
+      "ldr r3, [sp, #24]\n\t"
+      "add r3, r0, r3\n\t"
+      PAIR_ROW("r3", 96)
+      "str r0, [sp, #136]\n\t"
+      "ldr r3, [sp, #0]\n\t"
+      PAIR_RQ("r4", "r8", 0) PAIR_RQ("r5", "r9", 16) PAIR_RQ("r6", "r10", 32) PAIR_RQ("r7", "r11", 48)
+      "and r4, r4, #255\n\t"
+      "bfi r4, r5, #8, #8\n\t"
+      "bfi r4, r6, #16, #8\n\t"
+      "bfi r4, r7, #24, #8\n\t"
+      "and r8, r8, #255\n\t"
+      "bfi r8, r9, #8, #8\n\t"
+      "bfi r8, r10, #16, #8\n\t"
+      "bfi r8, r11, #24, #8\n\t"
+      "ldr r1, [sp, #16]\n\t"
+      "ldr r2, [sp, #20]\n\t"
+      "ssub8 r0, r4, r1\n\t"
+      "sel r4, r4, r1\n\t"     /* max(x, act_min) per byte */
+      "ssub8 r0, r4, r2\n\t"
+      "sel r4, r2, r4\n\t"     /* min(x, act_max) per byte */
+      "ssub8 r0, r8, r1\n\t"
+      "sel r8, r8, r1\n\t"
+      "ssub8 r0, r8, r2\n\t"
+      "sel r8, r2, r8\n\t"
+      "ldr lr, [sp, #132]\n\t"
+      "ldr r12, [sp, #12]\n\t"
+      "str r4, [lr]\n\t"
+      "str r8, [lr, r12]\n\t"
+      "add lr, lr, r12, lsl #1\n\t"
+      "str lr, [sp, #132]\n\t"
+      "ldr r0, [sp, #136]\n\t"
+      "add r0, r0, #16\n\t"    /* 2 pixels of 8 B (stride 1) */
+      "ldr r12, [sp, #128]\n\t"
+      "subs r12, r12, #1\n\t"
+      "str r12, [sp, #128]\n\t"
+      "bne 5b\n\t"
+      /* the single pixels left: from the pairs' t (r0) and out (lr) */
+      "6:\n\t"
       "ldr r12, [sp, #28]\n\t"
+      "cmp r12, #0\n\t"
+      "beq 7f\n\t"
+      "add r1, sp, #48\n\t"
+      "ldr r2, [sp, #120]\n\t"
       "1:\n\t"
       BAND_BIASES
       "mov r3, r0\n\t"
@@ -379,7 +494,8 @@ __attribute__((naked, noinline)) static void band_row3x3(__attribute__((unused))
       "add r0, r0, r9\n\t"
       "subs r12, r12, #1\n\t"
       "bne 1b\n\t"
-      /* the next group: its band plane, weights, records and output bytes */
+      /* the next group: its band plane, records and output bytes (the weights' pointers advanced above) */
+      "7:\n\t"
       "ldr r9, [sp, #32]\n\t"
       "ldr r8, [sp, #40]\n\t"
       "add r9, r9, r8\n\t"
@@ -390,12 +506,11 @@ __attribute__((naked, noinline)) static void band_row3x3(__attribute__((unused))
       "ldr r9, [sp, #0]\n\t"
       "add r9, r9, #64\n\t"
       "str r9, [sp, #0]\n\t"
-      "add r1, r1, #72\n\t"
       "ldr r9, [sp, #4]\n\t"
       "subs r9, r9, #1\n\t"
       "str r9, [sp, #4]\n\t"
       "bne 2b\n\t"
-      "add sp, sp, #120\n\t"
+      "add sp, sp, #176\n\t"
       "pop {r4-r11, pc}\n\t");
 }
 
@@ -627,7 +742,8 @@ static void band_run(const tfedge_conv_params *p, const int8_t *input, int8_t *o
   bandk_args ka;
   int32_t b, oy, g0, g, r, slot_row[TFEDGE_USES(DW_BANDK) ? TFEDGE_DW_BAND_K : 3];
   band_zero_pads(band, chunk * kh, bw, pl, in_w);
-  args.n = ka.n = p->out_w, args.step = 8 * p->stride_w, ka.step = 2 * p->stride_w;
+  args.n2 = p->stride_w == 1 ? p->out_w >> 1 : 0, args.n = p->out_w - 2 * args.n2, ka.n = p->out_w;
+  args.step = 8 * p->stride_w, ka.step = 2 * p->stride_w;
   args.out_step = ka.out_step = c_n, args.plane = 4 * plane, ka.plane = plane, ka.kh = kh, ka.kw = kw;
   args.lo4 = ka.lo4 = bytes4(p->act_min), args.hi4 = ka.hi4 = bytes4(p->act_max);
   for (b = 0; b < p->batches; ++b) {
