@@ -288,28 +288,24 @@ typedef struct {
   "smlabb " A1 ", lr, r2, " A1 "\n\t"         \
   "smlatt " A3 ", lr, r2, " A3 "\n\t"
 
-/* One window row of a pixel pair at stride 1 (pixel 0 at input columns 0..2 of base R, pixel 1 at 1..3), weights
- * of the row's 3 taps at sp + W: 3 weight and 4 input LDRDs for 24 MACs. */
-#define PAIR_ROW(R, W)                                                        \
-  "ldrd r1, r2, [sp, #" #W "]\n\t"                                            \
-  "ldrd r12, lr, [" R ", #0]\n\t" PAIR_MAC("r4", "r5", "r6", "r7")             \
-  "ldrd r12, lr, [" R ", #8]\n\t" PAIR_MAC("r8", "r9", "r10", "r11")           \
-  "ldrd r1, r2, [sp, #" #W "+8]\n\t" PAIR_MAC("r4", "r5", "r6", "r7")          \
-  "ldrd r12, lr, [" R ", #16]\n\t" PAIR_MAC("r8", "r9", "r10", "r11")          \
-  "ldrd r1, r2, [sp, #" #W "+16]\n\t" PAIR_MAC("r4", "r5", "r6", "r7")         \
-  "ldrd r12, lr, [" R ", #24]\n\t" PAIR_MAC("r8", "r9", "r10", "r11")
+/* A pair's tap steps (band row base R, weights at sp + W): the tap's weights; an input column X for pixel 0 or 1 (its
+ * LDRD and 4 MACs); or pixel 0's MACs on the column loaded last (its neighbour's, shared). */
+#define PAIR_W(W) "ldrd r1, r2, [sp, #" #W "]\n\t"
+#define PAIR_PX0(R, X) "ldrd r12, lr, [" R ", #" #X "]\n\t" PAIR_MAC("r4", "r5", "r6", "r7")
+#define PAIR_PX1(R, X) "ldrd r12, lr, [" R ", #" #X "]\n\t" PAIR_MAC("r8", "r9", "r10", "r11")
+#define PAIR_PX0_SHARED PAIR_MAC("r4", "r5", "r6", "r7")
+
+/* One window row of a pixel pair at stride 1 (pixel 0 at input columns 0..2 of base R, pixel 1 at 1..3): 3 weight
+ * and 4 input LDRDs for 24 MACs. */
+#define PAIR_ROW(R, W) \
+  PAIR_W(W) PAIR_PX0(R, 0) PAIR_PX1(R, 8) PAIR_W(W + 8) PAIR_PX0_SHARED PAIR_PX1(R, 16) \
+  PAIR_W(W + 16) PAIR_PX0_SHARED PAIR_PX1(R, 24)
 
 /* The same at stride 2 (pixel 0 at columns 0..2, pixel 1 at 2..4): column 2 loaded once for both, taps in the
  * order 0, 2, 1: 3 weight and 5 input LDRDs. */
-#define PAIR_ROW_S2(R, W)                                                     \
-  "ldrd r1, r2, [sp, #" #W "]\n\t"                                            \
-  "ldrd r12, lr, [" R ", #0]\n\t" PAIR_MAC("r4", "r5", "r6", "r7")             \
-  "ldrd r12, lr, [" R ", #16]\n\t" PAIR_MAC("r8", "r9", "r10", "r11")          \
-  "ldrd r1, r2, [sp, #" #W "+16]\n\t" PAIR_MAC("r4", "r5", "r6", "r7")         \
-  "ldrd r12, lr, [" R ", #32]\n\t" PAIR_MAC("r8", "r9", "r10", "r11")          \
-  "ldrd r1, r2, [sp, #" #W "+8]\n\t"                                          \
-  "ldrd r12, lr, [" R ", #8]\n\t" PAIR_MAC("r4", "r5", "r6", "r7")             \
-  "ldrd r12, lr, [" R ", #24]\n\t" PAIR_MAC("r8", "r9", "r10", "r11")
+#define PAIR_ROW_S2(R, W) \
+  PAIR_W(W) PAIR_PX0(R, 0) PAIR_PX1(R, 16) PAIR_W(W + 16) PAIR_PX0_SHARED PAIR_PX1(R, 32) \
+  PAIR_W(W + 8) PAIR_PX0(R, 8) PAIR_PX1(R, 24)
 
 /* A pair's 3 window rows (ROW: PAIR_ROW or PAIR_ROW_S2) from band row 0 at r0 (d1 at [sp, #120], d2 at [sp, #24]) */
 #define PAIR_ROWS(ROW)                        \
