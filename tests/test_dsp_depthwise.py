@@ -24,8 +24,18 @@ BAND_CASES = {
     "dw3x3_c3_stride2": dict(hw=(7, 8), cin=3, strides=2),
     "dw3x3_c42_stride2_wide": dict(hw=(9, 30), cin=42, strides=2),  # chunks of groups, the partial one last
     "dw1x1_c9": dict(hw=(4, 5), cin=9, kernel=1),
+    # band_row3x3's pixel pairs (stride 1): even and odd widths (a single last pixel), one pixel (no pair), chunks
+    "dw3x3_c8_pairs_even": dict(hw=(5, 8), cin=8, activation="relu6"),
+    "dw3x3_c12_pairs_odd": dict(hw=(4, 7), cin=12),
+    "dw3x3_c16_w1": dict(hw=(5, 1), cin=16, activation="relu"),
+    "dw3x3_c4_w2_valid": dict(hw=(4, 4), cin=4, padding="valid"),
+    "dw3x3_c44_pairs_chunks": dict(hw=(6, 10), cin=44),
+    "dw3x3_c8_pairs_stride2_odd": dict(hw=(7, 10), cin=8, strides=2, activation="relu6"),  # 5 pixels: 2 pairs + 1
+    "dw3x3_c20_pairs_stride2_even": dict(hw=(8, 8), cin=20, strides=2),
+    "dw3x3_c12_stride2_valid": dict(hw=(9, 11), cin=12, strides=2, padding="valid"),
 }
-INT16 = ["dw5x5_c6_stride2", "dw7x7_c10_stride2", "dw3x3_c7_band"]
+INT16 = ["dw5x5_c6_stride2", "dw7x7_c10_stride2", "dw3x3_c7_band", "dw3x3_c12_pairs_odd", "dw3x3_c44_pairs_chunks",
+         "dw3x3_c20_pairs_stride2_even"]
 
 
 @pytest.mark.qemu

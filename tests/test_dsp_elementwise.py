@@ -74,6 +74,11 @@ BOARD_CASES = {
     "residual_mul": ("residual", dict(hw=(6, 6), c=4, op="mul"), "MUL", 20),
     "residual_add_relu": ("residual", dict(hw=(12, 12), c=5, op="add", activation="relu"), "ADD", 30),
     "hard_swish": ("activation", dict(hw=(6, 6), c=8, fn="hard_swish"), "HARD_SWISH", 8),
+    # 18 elements: without ADD_REF linked the first call builds its 256-entry table anyway (~3 k instructions)
+    "residual_add_18_elements": ("residual", dict(hw=(2, 3), c=3, op="add"), "ADD", 400),
+    "se_gate_mul_c3_mean_ref": ("broadcast_mul", dict(hw=(4, 4), c=3), "MUL", 40),  # MEAN on 3 channels: MEAN_REF
+    "avg_pool_c8": ("pool", dict(hw=(9, 9), c=8), "AVERAGE_POOL_2D", 50),  # 4 channels per word (42)
+    "avg_pool_c5_ref": ("pool", dict(hw=(9, 9), c=5), "AVERAGE_POOL_2D", 250),  # channels % 4: AVG_POOL_REF
 }
 
 
@@ -96,3 +101,36 @@ def test_elementwise_fast_paths_bit_exact_on_m4(case, tmp_path):
     for row in rows:
         elements = int(np.prod(row["output_shape"]))
         assert row["instructions"] / elements <= most, (case, row["instructions"], elements)  # per inference
+
+
+def test_dsp_paths_linked_per_quantization_and_activation(tmp_path):
+    """ops/elementwise.dsp_paths mirrors arm_dsp add_fast / mul_fast on each bound: the portable fallback (ADD_REF /
+    MUL_REF) only off the fast path, else the loop copy of the layer's activation range (_FULL / _CLAMP: a fused ReLU
+    whose output zero point is -128 clamps nothing, so Keras models rarely need _CLAMP); MEAN links its portable loop
+    (MEAN_REF) only for fewer than 4 inner elements, AVERAGE_POOL_2D (AVG_POOL_REF) for channels % 4; model.h says so."""
+    from tfedge.compiler import compile_model
+    from tfedge.compiler.ops.elementwise import dsp_paths
+
+    add = dict(input1_mult=1 << 30, input1_shift=0, input2_mult=1518500250, input2_shift=-3, left_shift=20,
+               output_mult=1 << 30, output_shift=-19, output_offset=5, act_min=-128, act_max=127)
+    assert dsp_paths("add_s8", add) == ("ADD_FULL",) and dsp_paths("add_s8", {**add, "act_min": 5}) == ("ADD_CLAMP",)
+    assert dsp_paths("add_s8", {**add, "input1_shift": -1}) == ("ADD_REF",)
+    assert dsp_paths("add_s8", {**add, "input1_mult": 1 << 29, "input2_mult": 1 << 30, "input2_shift": 0}) == ("ADD_FULL",)
+    for bad in (dict(left_shift=0), dict(left_shift=24), dict(output_shift=-1), dict(output_shift=-32),
+                dict(output_mult=(1 << 30) - 1), dict(output_shift=-25, output_offset=64)):
+        assert dsp_paths("add_s8", {**add, **bad}) == ("ADD_REF",), bad
+    assert dsp_paths("add_s8", {**add, "output_shift": -25, "output_offset": 63}) == ("ADD_FULL",)  # k_hi < 2^30
+    mul = dict(output_mult=1 << 30, output_shift=-2, output_offset=-128, act_min=-128, act_max=127)
+    assert dsp_paths("mul_s8", mul) == ("MUL_FULL",) and dsp_paths("mul_s8", {**mul, "act_max": 100}) == ("MUL_CLAMP",)
+    assert dsp_paths("mul_s8", {**mul, "output_shift": -1}) == ("MUL_REF",)
+    assert dsp_paths("mul_s8", {**mul, "output_mult": 1 << 29}) == ("MUL_REF",)
+    assert dsp_paths("mul_s8", {**mul, "output_shift": -31, "output_offset": 1}) == ("MUL_REF",)
+    assert dsp_paths("sub_s8", add) == ()
+    for builder, params, flags in (("residual", dict(hw=(2, 3), c=3, op="add"), ("ADD_REF 0", "ADD_FULL 1", "ADD_CLAMP 0")),
+                                   ("broadcast_mul", dict(hw=(4, 4), c=3), ("MUL_REF 0", "MUL_FULL 1", "MEAN_REF 1")),
+                                   ("broadcast_mul", dict(hw=(4, 4), c=6), ("MEAN_REF 0",)),
+                                   ("pool", dict(c=5), ("AVG_POOL_REF 1",)), ("pool", dict(c=8), ("AVG_POOL_REF 0",))):
+        out = compile_model(get_model(builder, **params)["tflite"], tmp_path / f"{builder}{len(flags)}{params['c']}", arch="dsp")
+        header = (out.out_dir / "model.h").read_text()
+        for flag in flags:
+            assert f"#define TFEDGE_MODEL_USES_{flag}" in header, (builder, params, flag)

@@ -84,8 +84,9 @@ def _m4_code(tflite, out, weights=None) -> dict:
 
 # issue 11's target: 16 KB on every model. VWW links the most arm_dsp kernels of the shared models (conv, depthwise
 # with its per-pixel loops, average pool, softmax) and is held to 16 KB itself; the others to their own size
-# (measured 2026-12-02: KWS 12,020 B, ResNet-8 12,726 B, AD 3,590 B, VWW 14,064 B; docs/memory.md)
-@pytest.mark.parametrize("name,limit", [("kws_ref_model.tflite", 12.5 * 1024), ("pretrainedResnet_quant.tflite", 13 * 1024),
+# (measured 2026-12-02: KWS 12,020 B, ResNet-8 12,726 B, AD 3,590 B, VWW 14,064 B; docs/memory.md; 2026-12-03, branch
+# m4dw: KWS 13,264 B, the depthwise band path's pixel pairs +1.3 KB for -4 % of its depthwise instructions)
+@pytest.mark.parametrize("name,limit", [("kws_ref_model.tflite", 13.5 * 1024), ("pretrainedResnet_quant.tflite", 13 * 1024),
                                         ("ad01_int8.tflite", 3.75 * 1024), ("vww_96_int8.tflite", 16 * 1024)])
 def test_runtime_code_on_the_m4(reference_models, name, limit, tmp_path):
     """Runtime code (kernels, model.c, libc: all but the test harness) from the ELF's DWARF ranges."""
@@ -130,10 +131,11 @@ def test_runtime_code_on_the_m55_kws(reference_models, tmp_path):
 
 
 def _uses(out, mve: bool = False) -> dict[str, int]:
-    """model.h's TFEDGE_MODEL_USES_* values: the Helium ones (MVE_*) with mve, else the others."""
+    """model.h's TFEDGE_MODEL_USES_* values: the Helium ones (MVE_*) with mve, else the others but the elementwise
+    kernels' (ADD_ / MUL_ / MEAN_ / AVG_POOL_: tests/test_dsp_elementwise.py)."""
     lines = [line.split() for line in (out / "model.h").read_text().splitlines() if "TFEDGE_MODEL_USES_" in line]
     uses = {w[1].removeprefix("TFEDGE_MODEL_USES_"): int(w[2]) for w in lines if w[0] == "#define"}
-    return {k: v for k, v in uses.items() if k.startswith("MVE_") == mve}
+    return {k: v for k, v in uses.items() if k.startswith("MVE_") == mve and not k.startswith(("ADD_", "MUL_", "MEAN_", "AVG_POOL_"))}
 
 
 def test_model_h_names_the_kernel_paths_called(reference_models, tmp_path):

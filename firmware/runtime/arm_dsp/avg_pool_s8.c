@@ -1,15 +1,18 @@
 /* AVERAGE_POOL_2D, int8; Cortex-M4/M7/M33 DSP extension. Same arithmetic as portable/avg_pool_s8.c:
  * channels a multiple of 4 and windows of at most 256 taps sum 4 channels per word in 16-bit lanes
- * (SXTAB16: |sum| <= 256 * 128 fits int16), then widen and divide like TFLM. Else the portable loop. */
+ * (SXTAB16: |sum| <= 256 * 128 fits int16), then widen and divide like TFLM. Else the portable loop, linked only
+ * where a layer needs it (AVG_POOL_REF, ops/pool.py). */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/avg_pool_s8.c"
 #else
 #include "tfedge_dsp.h"
 #include "tfedge_fixedpoint.h"
 
+#if TFEDGE_USES(AVG_POOL_REF)
 #define avg_pool_s8 avg_pool_s8_ref
 #include "../portable/avg_pool_s8.c"
 #undef avg_pool_s8
+#endif
 
 static inline int32_t avg_div(int32_t acc, int32_t count) {
   return acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
@@ -18,10 +21,12 @@ static inline int32_t avg_div(int32_t acc, int32_t count) {
 void avg_pool_s8(const tfedge_pool_params *p, const int8_t *input, int8_t *output) {
   const int32_t c_n = p->channels;
   int32_t b, oy, ox, c, y, x;
+#if TFEDGE_USES(AVG_POOL_REF)
   if ((c_n & 3) || p->k_h * p->k_w > 256) {
     avg_pool_s8_ref(p, input, output);
     return;
   }
+#endif
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * c_n;
     for (oy = 0; oy < p->out_h; ++oy) {

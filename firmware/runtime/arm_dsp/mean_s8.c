@@ -3,22 +3,27 @@
  * global average over H and W) 4 of them are summed per word in 16-bit lanes (SXTAB16 and SXTAB16 ROR 8:
  * ~1.5 instructions per input instead of ~7-13), flushed to int32 every 256 rows (|sum| <= 256 * 128 fits a
  * lane), then finished exactly as the portable loop. A reduction over the innermost axis (inner < 4) runs
- * the portable loop. */
+ * the portable loop, linked only where a layer needs it (MEAN_REF, ops/tensor_ops.py). */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/mean_s8.c"
 #else
 #include "tfedge_dsp.h"
 #include "tfedge_fixedpoint.h"
 
+#if TFEDGE_USES(MEAN_REF)
 #define mean_s8 mean_s8_ref
 #include "../portable/mean_s8.c"
 #undef mean_s8
+#endif
 
 /* One output from its integer sum: TFEDGE_MEAN_LOOP's three cases. */
 static int8_t mean_out(const tfedge_reduce_params *p, int32_t sum) {
   int32_t acc;
   if (!p->requant) return (int8_t)(sum / p->reduce);
-  acc = tfedge_mbqm(sum + p->sum_offset, p->mult, p->shift);
+  /* equal quantization in and out (requant 2) rescales by (2^30, 1): mbqm is then exactly the identity for |x| < 2^30
+   * (the sum of at most 2^22 bytes), so its two roundings are skipped */
+  acc = p->mult == (1 << 30) && p->shift == 1 && p->reduce <= (1 << 22) ? sum + p->sum_offset
+                                                                        : tfedge_mbqm(sum + p->sum_offset, p->mult, p->shift);
   if (p->requant == 2) acc = acc > 0 ? (acc + p->reduce / 2) / p->reduce : (acc - p->reduce / 2) / p->reduce;
   return (int8_t)tfedge_clamp_i32(acc + p->output_zp, -128, 127);
 }
@@ -26,10 +31,12 @@ static int8_t mean_out(const tfedge_reduce_params *p, int32_t sum) {
 void mean_s8(const tfedge_reduce_params *p, const int8_t *input, int8_t *output) {
   const int32_t inner = p->inner, reduce = p->reduce;
   int32_t o, i, r, j;
+#if TFEDGE_USES(MEAN_REF)
   if (inner < 4) {
     mean_s8_ref(p, input, output);
     return;
   }
+#endif
   for (o = 0; o < p->outer; ++o, input += reduce * inner, output += inner) {
     for (i = 0; i + 4 <= inner; i += 4) {
       const int8_t *in = input + i;

@@ -4,7 +4,8 @@
  * roundings and the zero point fold into one SMLAL on a preset accumulator (the conv records' form,
  * docs/kernels.md); where the inner dimension is contiguous in both inputs (SE gates: [H, W, C] x [C])
  * 4 elements go per pass: one word of each input widened with its offset (SXTAB16), 4 SMULBB/SMULTT,
- * 4 requantizations, one word stored. Other quantizations run the portable loops. */
+ * 4 requantizations, one word stored. Other quantizations run the portable loops, linked only where a layer needs
+ * them (MUL_REF: the compiler's ops/elementwise.mul_dsp_fast mirrors mul_fast). */
 #if !defined(__ARM_FEATURE_DSP)
 #include "../portable/mul_s8.c"
 #else
@@ -13,11 +14,13 @@
 #include "tfedge_elementwise.h"
 #include "tfedge_uses.h"
 
+#if TFEDGE_USES(MUL_REF)
 #define mul_s8 mul_s8_ref
 TFEDGE_COLD_BEGIN /* the fallback for other quantizations */
 #include "../portable/mul_s8.c"
 TFEDGE_COLD_END
 #undef mul_s8
+#endif
 
 /* the product requantized (one SMLAL, preset with rounding and zero point in k_hi) and saturated to int8 */
 static inline __attribute__((always_inline)) int32_t rq(int32_t prod, int32_t mult, int32_t k_hi, int32_t shift) {
@@ -80,7 +83,8 @@ static void run(const tfedge_binary_params *p, const int8_t *input1, const int8_
   const int32_t off1 = p->input1_offset, off2 = p->input2_offset, mult = p->output_mult, shift = -p->output_shift - 1;
   const uint32_t o1 = ((uint32_t)(uint16_t)off1 << 16) | (uint16_t)off1, o2 = ((uint32_t)(uint16_t)off2 << 16) | (uint16_t)off2;
   const int32_t lo = p->act_min, hi = p->act_max, n = p->dims[3], sa = p->in1_strides[3], sb = p->in2_strides[3];
-  const int clamp = lo != -128 || hi != 127;
+  /* the loops' two copies, each linked only where a layer needs it (MUL_FULL: full int8 range, MUL_CLAMP) */
+  const int clamp = TFEDGE_USES(MUL_CLAMP) && (!TFEDGE_USES(MUL_FULL) || lo != -128 || hi != 127);
   int32_t i0, i1, i2, i;
   for (i0 = 0; i0 < p->dims[0]; ++i0)
     for (i1 = 0; i1 < p->dims[1]; ++i1)
@@ -100,19 +104,27 @@ static void run(const tfedge_binary_params *p, const int8_t *input1, const int8_
       }
 }
 
-void mul_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
-  const int32_t e = -p->output_shift, m = p->output_mult;
+/* The quantizations the one-SMLAL path takes (ops/elementwise.mul_dsp_fast mirrors it): a right shift e in [2, 31],
+ * m >= 2^30, and k_hi = 2^(e-2) + zp 2^(e-1) (|acc * m| < 2^47, so any |k_hi| < 2^30 keeps the SMLAL inside int64). */
+static int mul_fast(const tfedge_binary_params *p, int32_t *k_hi_out) {
+  const int32_t e = -p->output_shift;
   int64_t k_hi;
-  if (e < 2 || e > 31 || m < (1 << 30)) { /* left or small right shifts: TFLM's two steps */
-    mul_s8_ref(p, input1, input2, output);
-    return;
-  }
-  /* k_hi = 2^(e-2) + zp 2^(e-1): |acc * m| < 2^47, so any |k_hi| < 2^30 keeps the SMLAL inside int64 */
+  if (e < 2 || e > 31 || p->output_mult < (1 << 30)) return 0; /* left or small right shifts: TFLM's two steps */
   k_hi = ((int64_t)1 << (e - 2)) + (int64_t)p->output_offset * ((int64_t)1 << (e - 1));
-  if (k_hi <= -(1 << 30) || k_hi >= (1 << 30)) {
+  *k_hi_out = (int32_t)k_hi;
+  return k_hi > -(1 << 30) && k_hi < (1 << 30);
+}
+
+void mul_s8(const tfedge_binary_params *p, const int8_t *input1, const int8_t *input2, int8_t *output) {
+  int32_t k_hi = 0;
+#if TFEDGE_USES(MUL_REF)
+  if (!mul_fast(p, &k_hi)) {
     mul_s8_ref(p, input1, input2, output);
     return;
   }
-  run(p, input1, input2, output, (int32_t)k_hi);
+#else
+  (void)mul_fast(p, &k_hi); /* every MUL of the model takes it (compiler: no MUL_REF) */
+#endif
+  run(p, input1, input2, output, k_hi);
 }
 #endif

@@ -44,6 +44,32 @@
 #ifndef TFEDGE_MODEL_USES_FC_WHOLE
 #define TFEDGE_MODEL_USES_FC_WHOLE 1   /* FULLY_CONNECTED: inputs up to TFEDGE_FC_BLOCK, widened whole */
 #endif
+/* arm_dsp elementwise kernels: the portable fallback for quantizations off the fast path (ops/elementwise.py) */
+#ifndef TFEDGE_MODEL_USES_ADD_REF
+#define TFEDGE_MODEL_USES_ADD_REF 1    /* ADD: no input at half the common scale, shifts out of range, first call < 64 */
+#endif
+#ifndef TFEDGE_MODEL_USES_MUL_REF
+#define TFEDGE_MODEL_USES_MUL_REF 1    /* MUL: output shift < 2 or > 31, multiplier < 2^30, zero point too large */
+#endif
+/* their loops' copies: without an activation (the full int8 range) and clamped to a narrower one */
+#ifndef TFEDGE_MODEL_USES_ADD_FULL
+#define TFEDGE_MODEL_USES_ADD_FULL 1
+#endif
+#ifndef TFEDGE_MODEL_USES_ADD_CLAMP
+#define TFEDGE_MODEL_USES_ADD_CLAMP 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MUL_FULL
+#define TFEDGE_MODEL_USES_MUL_FULL 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MUL_CLAMP
+#define TFEDGE_MODEL_USES_MUL_CLAMP 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MEAN_REF
+#define TFEDGE_MODEL_USES_MEAN_REF 1   /* MEAN / SUM: fewer than 4 inner elements */
+#endif
+#ifndef TFEDGE_MODEL_USES_AVG_POOL_REF
+#define TFEDGE_MODEL_USES_AVG_POOL_REF 1 /* AVERAGE_POOL_2D: channels % 4 or windows over 256 taps */
+#endif
 /* Helium (mve) depthwise paths (variants_mve.depthwise_paths mirrors the kernel's choice) */
 #ifndef TFEDGE_MODEL_USES_MVE_DW_WINDOW
 #define TFEDGE_MODEL_USES_MVE_DW_WINDOW 1 /* the window path: one VMLADAV per output over prepared weight vectors */

@@ -76,12 +76,47 @@ def _params(op: Op, g: Graph) -> dict:
     return p
 
 
+def _k_hi_fits(e: int, zp: int) -> bool:
+    """The one-SMLAL form's preset accumulator 2^(e-2) + zp 2^(e-1) inside +-2^30 (arm_dsp add_s8 / mul_s8)."""
+    k_hi = (1 << (e - 2)) + zp * (1 << (e - 1))
+    return -(1 << 30) < k_hi < (1 << 30)
+
+
+def add_dsp_fast(p: dict) -> bool:
+    """arm_dsp/add_s8.c's add_fast: one input at exactly half the common scale (its x a shift), the other by a
+    table, left shift in [1, 23], output right shift in [2, 31] with a multiplier >= 2^30."""
+    exact = any(p[f"input{i}_mult"] == 1 << 30 and p[f"input{i}_shift"] == 0 for i in (1, 2))
+    e = -p["output_shift"]
+    return (exact and 1 <= p["left_shift"] <= 23 and 2 <= e <= 31 and p["output_mult"] >= 1 << 30
+            and _k_hi_fits(e, p["output_offset"]))
+
+
+def mul_dsp_fast(p: dict) -> bool:
+    """arm_dsp/mul_s8.c's mul_fast: output right shift in [2, 31], multiplier >= 2^30."""
+    e = -p["output_shift"]
+    return 2 <= e <= 31 and p["output_mult"] >= 1 << 30 and _k_hi_fits(e, p["output_offset"])
+
+
+def dsp_paths(kernel: str, p: dict) -> tuple[str, ...]:
+    """What of the arm_dsp ADD / MUL a layer calls (tfedge_uses.h): its portable fallback (ADD_REF / MUL_REF) for a
+    quantization the fast path does not take, else the loop copy for its activation range (ADD_FULL / MUL_FULL:
+    the whole int8 range; ADD_CLAMP / MUL_CLAMP: narrower)."""
+    if kernel not in ("add_s8", "mul_s8"):
+        return ()
+    op = kernel[:3].upper()
+    if not (add_dsp_fast(p) if op == "ADD" else mul_dsp_fast(p)):
+        return (f"{op}_REF",)
+    return (f"{op}_FULL",) if (p["act_min"], p["act_max"]) == (-128, 127) else (f"{op}_CLAMP",)
+
+
 def _emit(op: Op, g: Graph, ctx) -> Layer:
     dtype = act_type(g, op.outputs[0])
     kernel, ctype = kernel_for(op.kind.lower(), dtype), C_TYPES[dtype]
     params = _params(op, g)
     name = ctx.params("tfedge_binary_params", params)
     paths = variants_mve.binary_paths(kernel, params) if ctx.arch == "mve" else ()  # Helium's general walker
+    if ctx.arch == "dsp":
+        paths = dsp_paths(kernel, params)
     call = (f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, {ctx.ptr(op.inputs[1], ctype, const=True)}, "
             f"{ctx.ptr(op.outputs[0], ctype)});")
     return Layer(kernel=kernel, call=call, macs=int(g.tensors[op.outputs[0]].size), paths=paths)

@@ -55,7 +55,10 @@ def _emitter(base: str):
         name = ctx.params("tfedge_pool_params", dict(batches=x.shape[0], channels=x.shape[3], act_min=act_min,
                                                      act_max=act_max, **geo))
         call = f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, {ctx.ptr(op.outputs[0], ctype)});"
-        return Layer(kernel=kernel, call=call, macs=int(y.size * geo["k_h"] * geo["k_w"]))
+        # arm_dsp/avg_pool_s8.c sums 4 channels per word for windows of <= 256 taps; others its portable loop
+        slow = kernel == "avg_pool_s8" and (x.shape[3] % 4 or geo["k_h"] * geo["k_w"] > 256)
+        paths = ("AVG_POOL_REF",) if ctx.arch == "dsp" and slow else ()
+        return Layer(kernel=kernel, call=call, macs=int(y.size * geo["k_h"] * geo["k_w"]), paths=paths)
     return emit
 
 

@@ -179,8 +179,10 @@ def _emit_reduce(op: Op, g: Graph, ctx) -> Layer:
     base = {"MEAN": "mean", "SUM": "mean", "REDUCE_MAX": "reduce_max", "REDUCE_MIN": "reduce_min"}[op.kind]
     kernel, ctype = kernel_for(base, dtype), C_TYPES[dtype]
     name = ctx.params("tfedge_reduce_params", p)
+    # arm_dsp/mean_s8.c sums 4 inner elements per word; fewer than 4 run its portable loop, linked only then
+    paths = ("MEAN_REF",) if ctx.arch == "dsp" and kernel == "mean_s8" and p["inner"] < 4 else ()
     return Layer(kernel=kernel, call=f"{kernel}(&{name}, {ctx.ptr(op.inputs[0], ctype, const=True)}, "
-                 f"{ctx.ptr(op.outputs[0], ctype)});", macs=x.size)
+                 f"{ctx.ptr(op.outputs[0], ctype)});", macs=x.size, paths=paths)
 
 
 # ---- RESIZE_NEAREST_NEIGHBOR -----------------------------------------------------------------------
