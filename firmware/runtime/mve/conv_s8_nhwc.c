@@ -303,7 +303,7 @@ TFEDGE_COLD_END
  * A channel's S = ceil(K / 16) weight vectors (lanes past K zeroed) stay in registers while the pixels
  * stream past, 4 at a time: per output S loads + S VMLADAVs, the 4 sums requantized as the lanes of one
  * vector (the channel's scalar multiplier and shift) and scattered to the 4 pixels' outputs. Pixel q's
- * K bytes are at x + q * xs: the input itself for a 1x1 stride-1 layer covering the whole map, else a
+ * K bytes are at x + q * 16 S: the input itself for a 1x1 stride-1 layer covering the whole map, else a
  * block of im2col columns (WS_PIX, or WS_BLOCK / (16 S) for S <= 2). Bytes a load reads past K meet zero weights. */
 #define WS_MAX_K 64
 /* im2col block: 32 columns of 48-64 bytes, 2 KB of shorter ones (each ws_run call costs ~20 instructions per
@@ -315,7 +315,7 @@ TFEDGE_COLD_END
 typedef struct {
   int32x4_t lo, hi;
   uint32x4_t offs; /* 4 pixels' output offsets */
-  int32_t out_off, out_c, left;
+  int32_t out_off, out_c;
 } ws_out;
 
 /* sum of x[0 .. 16 S) * (w0 w1 w2 w3) in assembly: GCC 12 hoists these loads out of the 4 pixels and
@@ -379,7 +379,7 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
                  "le lr, 1b"                                                                                       \
                  : [x] "+r"(xp), [op] "+r"(opp), [n] "+r"(n), [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1),    \
                    [v] "=&w"(v)                                                                                   \
-                 : [offs] "w"(o->offs), [e] "r"(e), [m] "r"(m), [off] "r"(o->out_off), [ostep] "r"(ostep),       \
+                 : [offs] "w"(offs), [e] "r"(e), [m] "r"(m), [off] "r"(o->out_off), [ostep] "r"(ostep),       \
                    [rs] "r"(rs), __VA_ARGS__                                                                      \
                  : "memory")
 #define WS_W1 [w0] "w"(w0)
@@ -393,11 +393,10 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
 #define WS_BR [o] "r"(o), "m"(*o)
 #define WS_BM [o] "r"(o), "m"(*o), [qhi] "w"(o->hi)
 
-static inline __attribute__((always_inline)) void ws_groups(const int8_t **x, int8_t **out, int32_t groups, int32_t ostep, const ws_out *o, int8x16_t w0, int8x16_t w1,
+static inline __attribute__((always_inline)) void ws_groups(const int8_t *xp, int8_t *opp, int32_t groups, int32_t ostep,
+                                                            const ws_out *o, uint32x4_t offs, int8x16_t w0, int8x16_t w1,
                                                             int8x16_t w2, int8x16_t w3, int32_t e, int32_t m, int32_t rs,
                                                             int S) {
-  const int8_t *xp = *x;
-  int8_t *opp = *out;
   register int32_t n __asm("lr") = groups;
   int32_t a;
   int8x16_t t0, t1;
@@ -406,23 +405,6 @@ static inline __attribute__((always_inline)) void ws_groups(const int8_t **x, in
   else if (S == 2) WS_ASM(WS_PIX2, WS_CLAMP_Q, WS_W2, WS_BQ);
   else if (S == 3) WS_ASM(WS_PIX3, WS_CLAMP_M, WS_W3, WS_BM);
   else WS_ASM(WS_PIX4, WS_CLAMP_R, WS_W4, WS_BR);
-  *x = xp;
-  *out = opp;
-}
-
-/* `lanes` (1-4) pixels of one channel in C (the spare lanes recompute the first) */
-static inline __attribute__((always_inline)) void ws_group_c(const int8_t *x, int32_t xs, int32_t lanes, int8_t *op,
-                                                             uint32x4_t offs, int8x16_t w0, int8x16_t w1, int8x16_t w2,
-                                                             int8x16_t w3, int32_t e, int32_t ls, int32_t m, int32_t rs,
-                                                             int32_t out_off, int32x4_t lo, int32x4_t hi, int S) {
-  const int8_t *x1 = lanes > 1 ? x + xs : x, *x2 = lanes > 2 ? x + 2 * xs : x;
-  int32x4_t v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), vdupq_n_s32(ws_dot(x, w0, w1, w2, w3, S)), 1);
-  v = vsetq_lane_s32(ws_dot(x2, w0, w1, w2, w3, S), v, 2);
-  if (lanes > 3) v = vsetq_lane_s32(ws_dot(x + 3 * xs, w0, w1, w2, w3, S), v, 3);
-  v = vshlq_r_s32(vaddq_n_s32(v, e), ls);
-  v = vqrdmulhq_n_s32(v, m);
-  if (rs) v = vrshlq_n_s32(vqaddq_s32(v, vshrq_n_s32(v, 31)), rs);
-  vstrbq_scatter_offset_p_s32(op, offs, vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi), vctp32q((uint32_t)lanes));
 }
 
 TFEDGE_COLD_BEGIN
@@ -443,60 +425,68 @@ static __attribute__((noinline)) void ws_pixels_c(const ws_out *o, const int8_t 
     *op = (int8_t)tfedge_clamp_i32(tfedge_mbqm(a, m, sh) + out_off, lo, hi);
   }
 }
+
+/* The last np % 4 pixels as one whole group of 4 for the assembly: their columns (kp bytes, at x0 + q kp) at
+ * tail, the last one repeated into the spare columns, and output offsets whose spare lanes repeat the last
+ * pixel's: the spare lanes store the same value to the same byte, whatever order the scatter takes. In the
+ * im2col block tail is where the columns already are (only the repeats are copied); in place it is a buffer. */
+static uint32x4_t ws_tail(const int8_t *x0, int32_t np, int32_t kp, int32_t out_c, int8_t *tail) {
+  const int32_t q0 = np & ~3, r = np & 3;
+  int32_t j, k;
+  for (j = 0; j < 4; ++j) {
+    const int8_t *src = x0 + (q0 + (j < r ? j : r - 1)) * kp;
+    if (src != tail + j * kp)
+      for (k = 0; k < kp; k += 16) vstrbq_s8(tail + j * kp + k, vldrbq_s8(src + k));
+  }
+  return vmulq_n_u32(vminq_u32(vidupq_n_u32(0, 1), vdupq_n_u32((uint32_t)(r - 1))), (uint32_t)out_c);
+}
 TFEDGE_COLD_END
 
 /* Channels [0, n) (weight rows w, effective bias eb, multipliers and shifts from mult/shift, outputs at
- * out + channel) of np pixels. */
-static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np,
-                                                              const int8_t *w, int32_t K, const int32_t *eb,
-                                                              const int32_t *mult, const int32_t *shift, int32_t n,
-                                                              int8_t *out, int S) {
-  const mve_pred16_t tail = vctp8q((uint32_t)(K - 16 * (S - 1)));
-  const int32x4_t lo = o->lo, hi = o->hi;
+ * out + channel) of np pixels whose columns are 16 S bytes apart from x0, the last np % 4 as one group at
+ * tail (ws_tail, its output offsets offs_t): the S weight vectors loaded once per channel, every group in
+ * assembly; channels with a left or zero shift take ws_pixels_c. */
+static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, const int8_t *x0, int32_t np,
+                                                              const int8_t *tail, uint32x4_t offs_t, const int8_t *w,
+                                                              int32_t K, const int32_t *eb, const int32_t *mult,
+                                                              const int32_t *shift, int32_t n, int8_t *out, int S) {
+  const mve_pred16_t pt = vctp8q((uint32_t)(K - 16 * (S - 1)));
+  const int32_t groups = np >> 2, ostep = 4 * o->out_c, tail_at = groups * ostep;
   const uint32x4_t offs = o->offs;
-  const int32_t out_off = o->out_off, out_c = o->out_c, left = o->left;
-  int32_t i;
+  int32_t i, part;
   for (i = 0; i < n; ++i, w += K) {
-    const int8x16_t w0 = S == 1 ? vldrbq_z_s8(w, tail) : vldrbq_s8(w);
-    const int8x16_t w1 = S < 2 ? w0 : S == 2 ? vldrbq_z_s8(w + 16, tail) : vldrbq_s8(w + 16);
-    const int8x16_t w2 = S < 3 ? w0 : S == 3 ? vldrbq_z_s8(w + 32, tail) : vldrbq_s8(w + 32);
-    const int8x16_t w3 = S < 4 ? w0 : vldrbq_z_s8(w + 48, tail);
-    const int32_t e = eb[i], m = mult[i], sh = shift[i], ls = left && sh > 0 ? sh : 0, rs = sh > 0 ? 0 : sh;
-    const int8_t *x = x0;
-    int8_t *op = out + i;
-    if (!rs) { /* (rare) */
-      ws_pixels_c(o, x, xs, np, w, K, e, m, sh, op);
+    const int32_t e = eb[i], m = mult[i], rs = shift[i];
+    const int8x16_t w0 = S == 1 ? vldrbq_z_s8(w, pt) : vldrbq_s8(w);
+    const int8x16_t w1 = S < 2 ? w0 : S == 2 ? vldrbq_z_s8(w + 16, pt) : vldrbq_s8(w + 16);
+    const int8x16_t w2 = S < 3 ? w0 : S == 3 ? vldrbq_z_s8(w + 32, pt) : vldrbq_s8(w + 32);
+    const int8x16_t w3 = S < 4 ? w0 : vldrbq_z_s8(w + 48, pt);
+    if (rs >= 0) { /* (rare) */
+      ws_pixels_c(o, x0, 16 * S, np, w, K, e, m, rs, out + i);
       continue;
     }
-    /* groups of 4 pixels in assembly (x, op advance past them) */
-    if (np >= 4) ws_groups(&x, &op, np >> 2, 4 * out_c, o, w0, w1, w2, w3, e, m, rs, S);
-    if (np & 3) ws_group_c(x, xs, np & 3, op, offs, w0, w1, w2, w3, e, ls, m, rs, out_off, lo, hi, S);
+    /* the whole groups, then the tail group: one copy of the assembly */
+    for (part = groups ? 0 : 1; part <= (np & 3 ? 1 : 0); ++part)
+      ws_groups(part ? tail : x0, out + i + (part ? tail_at : 0), part ? 1 : groups, ostep, o, part ? offs_t : offs,
+                w0, w1, w2, w3, e, m, rs, S);
   }
 }
 
-#define WS_FN(S)                                                                                                \
-  static __attribute__((noinline, optimize("unswitch-loops"))) void ws##S(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np,        \
-                                              const int8_t *w, int32_t K, const int32_t *eb, const int32_t *mult, \
-                                              const int32_t *shift, int32_t n, int8_t *out) {                   \
-    ws_channels(o, x0, xs, np, w, K, eb, mult, shift, n, out, S);                                               \
-  }
-WS_FN(1)
-WS_FN(2)
-WS_FN(3)
-WS_FN(4)
-
-static void ws_run(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np, const int8_t *w, int32_t K,
-                   const int32_t *eb, const int32_t *mult, const int32_t *shift, int32_t n, int8_t *out) {
+/* One out-of-line function for every step count S = ceil(K / 16): the switch picks S's channel loop (each
+ * loop's registers its own). Step counts model.h leaves out (TFEDGE_MODEL_USES_MVE_CONV_WSn; none with the
+ * compiler's model.h) take ws_pixels_c. */
+static __attribute__((noinline)) void ws_run(const ws_out *o, const int8_t *x0, int32_t np, const int8_t *tail,
+                                             const int8_t *w, int32_t K, const int32_t *eb, const int32_t *mult,
+                                             const int32_t *shift, int32_t n, int8_t *out) {
+  const int32_t S = (K + 15) >> 4;
+  const uint32x4_t offs_t = np & 3 ? ws_tail(x0, np, 16 * S, o->out_c, (int8_t *)tail) : o->offs;
   int32_t i;
-  /* a step count model.h leaves out (TFEDGE_MODEL_USES_MVE_CONV_WSn) is not linked; its layers (none, with the
-   * compiler's model.h) would take the C loop */
-  switch ((K + 15) >> 4) {
-    case 1: if (TFEDGE_USES(MVE_CONV_WS1)) { ws1(o, x0, xs, np, w, K, eb, mult, shift, n, out); return; } break;
-    case 2: if (TFEDGE_USES(MVE_CONV_WS2)) { ws2(o, x0, xs, np, w, K, eb, mult, shift, n, out); return; } break;
-    case 3: if (TFEDGE_USES(MVE_CONV_WS3)) { ws3(o, x0, xs, np, w, K, eb, mult, shift, n, out); return; } break;
-    default: if (TFEDGE_USES(MVE_CONV_WS4)) { ws4(o, x0, xs, np, w, K, eb, mult, shift, n, out); return; } break;
+  switch (S) {
+    case 1: if (TFEDGE_USES(MVE_CONV_WS1)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 1); return; } break;
+    case 2: if (TFEDGE_USES(MVE_CONV_WS2)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 2); return; } break;
+    case 3: if (TFEDGE_USES(MVE_CONV_WS3)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 3); return; } break;
+    default: if (TFEDGE_USES(MVE_CONV_WS4)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 4); return; } break;
   }
-  for (i = 0; i < n; ++i) ws_pixels_c(o, x0, xs, np, w + i * K, K, eb[i], mult[i], shift[i], out + i);
+  for (i = 0; i < n; ++i) ws_pixels_c(o, x0, 16 * S, np, w + i * K, K, eb[i], mult[i], shift[i], out + i);
 }
 
 /* The input itself as the columns: 1x1, stride 1, no padding, output as wide as the input (rows contiguous),
@@ -605,7 +595,8 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
   int32_t eb_sum[p->arch_prep ? 1 : c_count];
   const int32_t *eb = p->arch_prep ? p->arch_prep + 1 + c_begin : eb_sum;
   const int32_t bp = kp > 32 ? WS_PIX : WS_BLOCK / kp; /* pixels per block */
-  int8_t cols[in_place ? 16 : bp * kp + 16] __attribute__((aligned(16)));
+  /* in place: the last 1-3 pixels' group (ws_tail); a block: its columns, the tail group's within them */
+  int8_t cols[in_place ? 4 * kp : bp * kp + 16] __attribute__((aligned(16)));
   ws_out o;
   int32_t b, g, q, k;
   o.lo = vdupq_n_s32(p->act_min);
@@ -613,7 +604,6 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
   o.offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->out_c);
   o.out_off = p->output_offset;
   o.out_c = p->out_c;
-  o.left = tfedge_mve_any_left_shift(p->shift + c_begin, c_count);
   if (!p->arch_prep)
     for (k = 0; k < c_count; k += OC_CHUNK)
       effective_bias(p, weights + k * K, K, c_begin + k, tfedge_min_i32(OC_CHUNK, c_count - k), eb_sum + k);
@@ -621,7 +611,7 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     int8_t *out_b = output + b * pixels * p->out_c + c_begin;
     if (in_place) {
-      ws_run(&o, in_b, p->in_c, pixels, weights, K, eb, p->mult + c_begin, p->shift + c_begin, c_count, out_b);
+      ws_run(&o, in_b, pixels, cols, weights, K, eb, p->mult + c_begin, p->shift + c_begin, c_count, out_b);
       continue;
     }
     {
@@ -641,7 +631,8 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
           if (src != dst) tfedge_mve_copy(dst, src, K);
           if (++ox == p->out_w) ox = 0, ++oy;
         }
-        ws_run(&o, cols, kp, np, weights, K, eb, p->mult + c_begin, p->shift + c_begin, c_count, out_b + g * p->out_c);
+        ws_run(&o, cols, np, cols + (np & ~3) * kp, weights, K, eb, p->mult + c_begin, p->shift + c_begin, c_count,
+               out_b + g * p->out_c);
       }
     }
   }
