@@ -134,8 +134,8 @@ static int32_t k3_c16;
 static int32_t first_c;
 /* != 0: 4-6 x 5 windows at stride_w 1 (the depthwise window path's 2-group, step-3 channel loop) */
 static int32_t k5_s1;
-/* > 0: 1x1 stride-1 windows over 16 * (1 .. in16) input channels (weights stationary read in place: the groups
- * of 4 pixels and the last 1-3 pixels' group copied out, ws_tail) */
+/* > 0: 1x1 stride-1 windows over 16 * (1 .. in16), 8 or 1 .. 8 input channels (weights stationary read in place
+ * or copied in 8-byte columns, two pixels per load: the groups of 4 pixels and the last 1-3 pixels' group, ws_tail) */
 static int32_t in16;
 
 static int conv_geometry(tfedge_conv_params *p, int32_t max_c, int32_t max_hw) {
@@ -160,7 +160,7 @@ static int conv_geometry(tfedge_conv_params *p, int32_t max_c, int32_t max_hw) {
   p->pad_top = pad_h / 2; p->pad_left = pad_w / 2;
   p->out_h = (p->in_h + pad_h - eff_h) / p->stride_h + 1;
   p->out_w = (p->in_w + pad_w - eff_w) / p->stride_w + 1;
-  p->in_c = k3_c16 ? 16 * rnd(1, k3_c16) : in16 ? 16 * rnd(1, in16) : first_c ? rnd(1, first_c) : rnd(1, max_c);
+  p->in_c = k3_c16 ? 16 * rnd(1, k3_c16) : in16 ? (next() % 3u == 0 ? rnd(1, 8) : next() % 4u == 0 ? 8 : 16 * rnd(1, in16)) : first_c ? rnd(1, first_c) : rnd(1, max_c);
   p->input_offset = rnd(-127, 128); p->output_offset = rnd(-128, 127);
   act(&p->act_min, &p->act_max);
   return 1;

@@ -369,10 +369,16 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
 #define WS_CLAMP_M "vldrw.u32 %q[t0], [%[o]]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvmin.s32 %q[v], %q[v], %q[qhi]\n\t"
 #define WS_CLAMP_R "vldrw.u32 %q[t0], [%[o]]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvldrw.u32 %q[t0], [%[o], #16]\n\t" \
   "vmin.s32 %q[v], %q[v], %q[t0]\n\t"
-#define WS_ASM(PIX, CLAMP, ...)                                                                                   \
+/* the 4 pixels' sums into the lanes of v: each pixel's S steps, or (S = 0, K <= 8) a pair of 8-byte pixels per load
+ * against w0 = (weights, 0) and w1 = (0, weights) */
+#define WS_SUMS(PIX) PIX(a) "vdup.32 %q[v], %[a]\n\t" PIX(a) "vmov.32 %q[v][1], %[a]\n\t" PIX(a)                  \
+  "vmov.32 %q[v][2], %[a]\n\t" PIX(a) "vmov.32 %q[v][3], %[a]\n\t"
+#define WS_SUMS_PAIRS WS_LD(t0) WS_MLA(vmlav, a, t0, w0) "vdup.32 %q[v], %[a]\n\t" WS_MLA(vmlav, a, t0, w1)          \
+  "vmov.32 %q[v][1], %[a]\n\t" WS_LD(t0) WS_MLA(vmlav, a, t0, w0) "vmov.32 %q[v][2], %[a]\n\t"                    \
+  WS_MLA(vmlav, a, t0, w1) "vmov.32 %q[v][3], %[a]\n\t"
+#define WS_ASM(SUMS, CLAMP, ...)                                                                                  \
   __asm volatile("dls lr, lr\n"                                                                                 \
-                 "1:\n\t" PIX(a) "vdup.32 %q[v], %[a]\n\t" PIX(a) "vmov.32 %q[v][1], %[a]\n\t" PIX(a)          \
-                 "vmov.32 %q[v][2], %[a]\n\t" PIX(a) "vmov.32 %q[v][3], %[a]\n\t"                                \
+                 "1:\n\t" SUMS                                                                                  \
                  "vadd.i32 %q[v], %q[v], %[e]\n\tvqrdmulh.s32 %q[v], %q[v], %[m]\n\t" WS_FIX                     \
                  "vadd.i32 %q[v], %q[v], %[off]\n\t" CLAMP                                                        \
                  "vstrb.32 %q[v], [%[op], %q[offs]]\n\tadd %[op], %[op], %[ostep]\n\t"                            \
@@ -401,10 +407,11 @@ static inline __attribute__((always_inline)) void ws_groups(const int8_t *xp, in
   int32_t a;
   int8x16_t t0, t1;
   int32x4_t v;
-  if (S == 1) WS_ASM(WS_PIX1, WS_CLAMP_Q, WS_W1, WS_BQ);
-  else if (S == 2) WS_ASM(WS_PIX2, WS_CLAMP_Q, WS_W2, WS_BQ);
-  else if (S == 3) WS_ASM(WS_PIX3, WS_CLAMP_M, WS_W3, WS_BM);
-  else WS_ASM(WS_PIX4, WS_CLAMP_R, WS_W4, WS_BR);
+  if (S == 0) WS_ASM(WS_SUMS_PAIRS, WS_CLAMP_Q, WS_W2, WS_BQ);
+  else if (S == 1) WS_ASM(WS_SUMS(WS_PIX1), WS_CLAMP_Q, WS_W1, WS_BQ);
+  else if (S == 2) WS_ASM(WS_SUMS(WS_PIX2), WS_CLAMP_Q, WS_W2, WS_BQ);
+  else if (S == 3) WS_ASM(WS_SUMS(WS_PIX3), WS_CLAMP_M, WS_W3, WS_BM);
+  else WS_ASM(WS_SUMS(WS_PIX4), WS_CLAMP_R, WS_W4, WS_BR);
 }
 
 TFEDGE_COLD_BEGIN
@@ -443,25 +450,27 @@ static uint32x4_t ws_tail(const int8_t *x0, int32_t np, int32_t kp, int32_t out_
 TFEDGE_COLD_END
 
 /* Channels [0, n) (weight rows w, effective bias eb, multipliers and shifts from mult/shift, outputs at
- * out + channel) of np pixels whose columns are 16 S bytes apart from x0, the last np % 4 as one group at
- * tail (ws_tail, its output offsets offs_t): the S weight vectors loaded once per channel, every group in
- * assembly; channels with a left or zero shift take ws_pixels_c. */
+ * out + channel) of np pixels whose columns are kp = 16 S bytes apart from x0 (S = 0: 8 bytes, K <= 8), the
+ * last np % 4 as one group at tail (ws_tail, its output offsets offs_t): the weight vectors loaded once per
+ * channel, every group in assembly; channels with a left or zero shift take ws_pixels_c. */
 static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, const int8_t *x0, int32_t np,
                                                               const int8_t *tail, uint32x4_t offs_t, const int8_t *w,
                                                               int32_t K, const int32_t *eb, const int32_t *mult,
                                                               const int32_t *shift, int32_t n, int8_t *out, int S) {
-  const mve_pred16_t pt = vctp8q((uint32_t)(K - 16 * (S - 1)));
-  const int32_t groups = np >> 2, ostep = 4 * o->out_c, tail_at = groups * ostep;
+  const mve_pred16_t pt = vctp8q((uint32_t)(S ? K - 16 * (S - 1) : K));
+  const int32_t kp = S ? 16 * S : 8, groups = np >> 2, ostep = 4 * o->out_c, tail_at = groups * ostep;
   const uint32x4_t offs = o->offs;
   int32_t i, part;
   for (i = 0; i < n; ++i, w += K) {
     const int32_t e = eb[i], m = mult[i], rs = shift[i];
-    const int8x16_t w0 = S == 1 ? vldrbq_z_s8(w, pt) : vldrbq_s8(w);
-    const int8x16_t w1 = S < 2 ? w0 : S == 2 ? vldrbq_z_s8(w + 16, pt) : vldrbq_s8(w + 16);
+    const int8x16_t w0 = S <= 1 ? vldrbq_z_s8(w, pt) : vldrbq_s8(w);
+    /* S = 0: the weights again in lanes 8 .. 8 + K (the pair's second pixel); lanes below 8 read nothing */
+    const int8x16_t w1 = S == 0 ? vldrbq_z_s8(w - 8, (mve_pred16_t)(vctp8q((uint32_t)(8 + K)) & ~vctp8q(8)))
+                         : S < 2 ? w0 : S == 2 ? vldrbq_z_s8(w + 16, pt) : vldrbq_s8(w + 16);
     const int8x16_t w2 = S < 3 ? w0 : S == 3 ? vldrbq_z_s8(w + 32, pt) : vldrbq_s8(w + 32);
     const int8x16_t w3 = S < 4 ? w0 : vldrbq_z_s8(w + 48, pt);
     if (rs >= 0) { /* (rare) */
-      ws_pixels_c(o, x0, 16 * S, np, w, K, e, m, rs, out + i);
+      ws_pixels_c(o, x0, kp, np, w, K, e, m, rs, out + i);
       continue;
     }
     /* the whole groups, then the tail group: one copy of the assembly */
@@ -471,30 +480,31 @@ static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, c
   }
 }
 
-/* One out-of-line function for every step count S = ceil(K / 16): the switch picks S's channel loop (each
- * loop's registers its own). Step counts model.h leaves out (TFEDGE_MODEL_USES_MVE_CONV_WSn; none with the
- * compiler's model.h) take ws_pixels_c. */
+/* One out-of-line function for every column stride kp (16 S bytes, S = ceil(K / 16); or 8 for K <= 8, pixels
+ * in pairs): the switch picks S's channel loop (each loop's registers its own). Step counts model.h leaves out
+ * (TFEDGE_MODEL_USES_MVE_CONV_WSn; none with the compiler's model.h; the pairs go with WS1) take ws_pixels_c. */
 static __attribute__((noinline)) void ws_run(const ws_out *o, const int8_t *x0, int32_t np, const int8_t *tail,
-                                             const int8_t *w, int32_t K, const int32_t *eb, const int32_t *mult,
-                                             const int32_t *shift, int32_t n, int8_t *out) {
-  const int32_t S = (K + 15) >> 4;
-  const uint32x4_t offs_t = np & 3 ? ws_tail(x0, np, 16 * S, o->out_c, (int8_t *)tail) : o->offs;
+                                             const int8_t *w, int32_t K, int32_t kp, const int32_t *eb,
+                                             const int32_t *mult, const int32_t *shift, int32_t n, int8_t *out) {
+  const int32_t S = kp >> 4;
+  const uint32x4_t offs_t = np & 3 ? ws_tail(x0, np, kp, o->out_c, (int8_t *)tail) : o->offs;
   int32_t i;
   switch (S) {
+    case 0: if (TFEDGE_USES(MVE_CONV_WS1)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 0); return; } break;
     case 1: if (TFEDGE_USES(MVE_CONV_WS1)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 1); return; } break;
     case 2: if (TFEDGE_USES(MVE_CONV_WS2)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 2); return; } break;
     case 3: if (TFEDGE_USES(MVE_CONV_WS3)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 3); return; } break;
     default: if (TFEDGE_USES(MVE_CONV_WS4)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 4); return; } break;
   }
-  for (i = 0; i < n; ++i) ws_pixels_c(o, x0, 16 * S, np, w + i * K, K, eb[i], mult[i], shift[i], out + i);
+  for (i = 0; i < n; ++i) ws_pixels_c(o, x0, kp, np, w + i * K, K, eb[i], mult[i], shift[i], out + i);
 }
 
 /* The input itself as the columns: 1x1, stride 1, no padding, output as wide as the input (rows contiguous),
- * in_c a multiple of 16 (the assembly reads pixels 16 S bytes apart; other 1x1 layers copy each pixel's
+ * in_c a multiple of 16 or 8 (the assembly reads pixels 16 S or, in pairs, 8 bytes apart; other 1x1 layers copy each pixel's
  * steps into the block once, for all channels: mbv2_035's 56 -> 336 on 3x3 76 k instructions either way). */
 static int ws_in_place(const tfedge_conv_params *p) {
   return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
-         p->out_w == p->in_w && p->in_c % 16 == 0;
+         p->out_w == p->in_w && (p->in_c % 16 == 0 || p->in_c == 8);
 }
 
 /* 1x1 without padding (the strided shortcuts of residual nets): the columns are a plain copy of each pixel's
@@ -587,16 +597,18 @@ static __attribute__((noinline)) void ws_cols_short(const tfedge_conv_params *p,
 TFEDGE_COLD_BEGIN
 static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin, int32_t c_count,
                     const int8_t *input, int8_t *output) {
-  const int32_t K = p->k_h * p->k_w * p->in_c, kp = (K + 15) & ~15;
+  const int gather = ws_gather(p);
+  const int32_t K = p->k_h * p->k_w * p->in_c;
+  /* 1x1 of K <= 8: 8-byte columns, two pixels per load (mbv2_035's 8 -> 48: ~10 % fewer instructions) */
+  const int32_t kp = gather && K <= 8 ? 8 : (K + 15) & ~15;
   const int32_t pixels = p->out_h * p->out_w;
   const int in_place = ws_in_place(p);
   const int short_rows = p->dil_w == 1 && p->k_w * p->in_c <= 16;
-  const int gather = ws_gather(p);
   int32_t eb_sum[p->arch_prep ? 1 : c_count];
   const int32_t *eb = p->arch_prep ? p->arch_prep + 1 + c_begin : eb_sum;
   const int32_t bp = kp > 32 ? WS_PIX : WS_BLOCK / kp; /* pixels per block */
   /* in place: the last 1-3 pixels' group (ws_tail); a block: its columns, the tail group's within them */
-  int8_t cols[in_place ? 4 * kp : bp * kp + 16] __attribute__((aligned(16)));
+  int8_t cols[in_place ? 4 * kp + 16 : bp * kp + 16] __attribute__((aligned(16)));
   ws_out o;
   int32_t b, g, q, k;
   o.lo = vdupq_n_s32(p->act_min);
@@ -611,7 +623,7 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     int8_t *out_b = output + b * pixels * p->out_c + c_begin;
     if (in_place) {
-      ws_run(&o, in_b, pixels, cols, weights, K, eb, p->mult + c_begin, p->shift + c_begin, c_count, out_b);
+      ws_run(&o, in_b, pixels, cols, weights, K, kp, eb, p->mult + c_begin, p->shift + c_begin, c_count, out_b);
       continue;
     }
     {
@@ -631,7 +643,7 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
           if (src != dst) tfedge_mve_copy(dst, src, K);
           if (++ox == p->out_w) ox = 0, ++oy;
         }
-        ws_run(&o, cols, np, cols + (np & ~3) * kp, weights, K, eb, p->mult + c_begin, p->shift + c_begin, c_count,
+        ws_run(&o, cols, np, cols + (np & ~3) * kp, weights, K, kp, eb, p->mult + c_begin, p->shift + c_begin, c_count,
                out_b + g * p->out_c);
       }
     }
