@@ -314,38 +314,13 @@ TFEDGE_COLD_END
 
 typedef struct {
   int32x4_t lo, hi;
-  uint32x4_t offs; /* 4 pixels' output offsets */
+  uint32x4_t offs;   /* 4 pixels' output offsets */
+  uint32x4_t offs_t; /* the tail group's (ws_tail) */
+  const int8_t *tail; /* its columns */
   int32_t out_off, out_c;
 } ws_out;
-
-/* sum of x[0 .. 16 S) * (w0 w1 w2 w3) in assembly: GCC 12 hoists these loads out of the 4 pixels and
- * spills them to the stack (with 4 weight vectors live there are too few Q registers for its schedule).
- * VMLADAV accumulates into an even register ("Te"). */
-static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int8x16_t w0, int8x16_t w1, int8x16_t w2,
-                                                            int8x16_t w3, int S) {
-  int32_t a;
-  int8x16_t t0, t1;
-  if (S == 1)
-    __asm("vldrb.u8 %q[t0], [%[x]]\n\tvmlav.s8 %[a], %q[t0], %q[w0]"
-          : [a] "=&Te"(a), [t0] "=&w"(t0) : [x] "r"(x), [w0] "w"(w0), "m"(*(const int8_t(*)[16])x));
-  else if (S == 2)
-    __asm("vldrb.u8 %q[t0], [%[x]]\n\tvldrb.u8 %q[t1], [%[x], #16]\n\tvmlav.s8 %[a], %q[t0], %q[w0]\n\t"
-          "vmlava.s8 %[a], %q[t1], %q[w1]"
-          : [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1)
-          : [x] "r"(x), [w0] "w"(w0), [w1] "w"(w1), "m"(*(const int8_t(*)[32])x));
-  else if (S == 3)
-    __asm("vldrb.u8 %q[t0], [%[x]]\n\tvldrb.u8 %q[t1], [%[x], #16]\n\tvmlav.s8 %[a], %q[t0], %q[w0]\n\t"
-          "vldrb.u8 %q[t0], [%[x], #32]\n\tvmlava.s8 %[a], %q[t1], %q[w1]\n\tvmlava.s8 %[a], %q[t0], %q[w2]"
-          : [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1)
-          : [x] "r"(x), [w0] "w"(w0), [w1] "w"(w1), [w2] "w"(w2), "m"(*(const int8_t(*)[48])x));
-  else
-    __asm("vldrb.u8 %q[t0], [%[x]]\n\tvldrb.u8 %q[t1], [%[x], #16]\n\tvmlav.s8 %[a], %q[t0], %q[w0]\n\t"
-          "vldrb.u8 %q[t0], [%[x], #32]\n\tvmlava.s8 %[a], %q[t1], %q[w1]\n\tvldrb.u8 %q[t1], [%[x], #48]\n\t"
-          "vmlava.s8 %[a], %q[t0], %q[w2]\n\tvmlava.s8 %[a], %q[t1], %q[w3]"
-          : [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1)
-          : [x] "r"(x), [w0] "w"(w0), [w1] "w"(w1), [w2] "w"(w2), [w3] "w"(w3), "m"(*(const int8_t(*)[64])x));
-  return a;
-}
+/* the assembly reads offs_t at #48 and tail at #64 */
+_Static_assert(__builtin_offsetof(ws_out, offs_t) == 48 && __builtin_offsetof(ws_out, tail) == 64, "ws_out layout");
 
 /* `groups` groups of 4 pixels of one channel in assembly: what the C tail below does for 1-3 pixels,
  * without its spills (GCC 12 kept the clamp bounds and strides on the stack). Pixel q's S vectors are
@@ -376,18 +351,23 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
 #define WS_SUMS_PAIRS WS_LD(t0) WS_MLA(vmlav, a, t0, w0) "vdup.32 %q[v], %[a]\n\t" WS_MLA(vmlav, a, t0, w1)          \
   "vmov.32 %q[v][1], %[a]\n\t" WS_LD(t0) WS_MLA(vmlav, a, t0, w0) "vmov.32 %q[v][2], %[a]\n\t"                    \
   WS_MLA(vmlav, a, t0, w1) "vmov.32 %q[v][3], %[a]\n\t"
+/* WLS skips the groups when there are none; after them, a tail group (nt = 1) runs the body once more from
+ * o->tail with o->offs_t (LE with LR = 1 falls through) */
 #define WS_ASM(SUMS, CLAMP, ...)                                                                                  \
-  __asm volatile("dls lr, lr\n"                                                                                 \
+  __asm volatile("wls lr, lr, 2f\n"                                                                             \
                  "1:\n\t" SUMS                                                                                  \
                  "vadd.i32 %q[v], %q[v], %[e]\n\tvqrdmulh.s32 %q[v], %q[v], %[m]\n\t" WS_FIX                     \
                  "vadd.i32 %q[v], %q[v], %[off]\n\t" CLAMP                                                        \
                  "vstrb.32 %q[v], [%[op], %q[offs]]\n\tadd %[op], %[op], %[ostep]\n\t"                            \
-                 "le lr, 1b"                                                                                       \
-                 : [x] "+r"(xp), [op] "+r"(opp), [n] "+r"(n), [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1),    \
-                   [v] "=&w"(v)                                                                                   \
-                 : [offs] "w"(offs), [e] "r"(e), [m] "r"(m), [off] "r"(o->out_off), [ostep] "r"(ostep),       \
-                   [rs] "r"(rs), __VA_ARGS__                                                                      \
-                 : "memory")
+                 "le lr, 1b\n"                                                                                     \
+                 "2:\n\tcmp %[nt], #0\n\tbeq 3f\n\tmovs %[nt], #0\n\tldr %[x], [%[o], #64]\n\t"                        \
+                 "vldrw.u32 %q[offs], [%[o], #48]\n\tmov lr, #1\n\tb 1b\n"                                          \
+                 "3:"                                                                                             \
+                 : [x] "+r"(xp), [op] "+r"(opp), [n] "+r"(n), [nt] "+r"(nt), [offs] "+w"(offs), [a] "=&Te"(a),   \
+                   [t0] "=&w"(t0), [t1] "=&w"(t1), [v] "=&w"(v)                                                   \
+                 : [e] "r"(e), [m] "r"(m), [off] "r"(o->out_off), [ostep] "r"(ostep), [rs] "r"(rs), [o] "r"(o),    \
+                   "m"(*o), __VA_ARGS__                                                                           \
+                 : "memory", "cc")
 #define WS_W1 [w0] "w"(w0)
 #define WS_W2 WS_W1, [w1] "w"(w1)
 #define WS_W3 WS_W2, [w2] "w"(w2)
@@ -396,14 +376,15 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
  * or zero shift takes ws_pixels_c (a loop per shift form cost ~0.5 KB per S for channels trained models rarely
  * have) */
 #define WS_BQ [qlo] "w"(o->lo), [qhi] "w"(o->hi)
-#define WS_BR [o] "r"(o), "m"(*o)
-#define WS_BM [o] "r"(o), "m"(*o), [qhi] "w"(o->hi)
+#define WS_BR "m"(*o)
+#define WS_BM [qhi] "w"(o->hi)
 
-static inline __attribute__((always_inline)) void ws_groups(const int8_t *xp, int8_t *opp, int32_t groups, int32_t ostep,
-                                                            const ws_out *o, uint32x4_t offs, int8x16_t w0, int8x16_t w1,
+static inline __attribute__((always_inline)) void ws_groups(const int8_t *xp, int8_t *opp, int32_t groups, int32_t nt,
+                                                            int32_t ostep, const ws_out *o, int8x16_t w0, int8x16_t w1,
                                                             int8x16_t w2, int8x16_t w3, int32_t e, int32_t m, int32_t rs,
                                                             int S) {
   register int32_t n __asm("lr") = groups;
+  uint32x4_t offs = o->offs;
   int32_t a;
   int8x16_t t0, t1;
   int32x4_t v;
@@ -451,16 +432,15 @@ TFEDGE_COLD_END
 
 /* Channels [0, n) (weight rows w, effective bias eb, multipliers and shifts from mult/shift, outputs at
  * out + channel) of np pixels whose columns are kp = 16 S bytes apart from x0 (S = 0: 8 bytes, K <= 8), the
- * last np % 4 as one group at tail (ws_tail, its output offsets offs_t): the weight vectors loaded once per
- * channel, every group in assembly; channels with a left or zero shift take ws_pixels_c. */
+ * last np % 4 as one group at o->tail (ws_tail): the weight vectors loaded once per channel, every group in
+ * one assembly loop; channels with a left or zero shift take ws_pixels_c. */
 static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, const int8_t *x0, int32_t np,
-                                                              const int8_t *tail, uint32x4_t offs_t, const int8_t *w,
-                                                              int32_t K, const int32_t *eb, const int32_t *mult,
-                                                              const int32_t *shift, int32_t n, int8_t *out, int S) {
+                                                              const int8_t *w, int32_t K, const int32_t *eb,
+                                                              const int32_t *mult, const int32_t *shift, int32_t n,
+                                                              int8_t *out, int S) {
   const mve_pred16_t pt = vctp8q((uint32_t)(S ? K - 16 * (S - 1) : K));
-  const int32_t kp = S ? 16 * S : 8, groups = np >> 2, ostep = 4 * o->out_c, tail_at = groups * ostep;
-  const uint32x4_t offs = o->offs;
-  int32_t i, part;
+  const int32_t kp = S ? 16 * S : 8, groups = np >> 2, ostep = 4 * o->out_c;
+  int32_t i;
   for (i = 0; i < n; ++i, w += K) {
     const int32_t e = eb[i], m = mult[i], rs = shift[i];
     const int8x16_t w0 = S <= 1 ? vldrbq_z_s8(w, pt) : vldrbq_s8(w);
@@ -473,28 +453,27 @@ static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, c
       ws_pixels_c(o, x0, kp, np, w, K, e, m, rs, out + i);
       continue;
     }
-    /* the whole groups, then the tail group: one copy of the assembly */
-    for (part = groups ? 0 : 1; part <= (np & 3 ? 1 : 0); ++part)
-      ws_groups(part ? tail : x0, out + i + (part ? tail_at : 0), part ? 1 : groups, ostep, o, part ? offs_t : offs,
-                w0, w1, w2, w3, e, m, rs, S);
+    ws_groups(x0, out + i, groups, np & 3 ? 1 : 0, ostep, o, w0, w1, w2, w3, e, m, rs, S);
   }
 }
 
 /* One out-of-line function for every column stride kp (16 S bytes, S = ceil(K / 16); or 8 for K <= 8, pixels
  * in pairs): the switch picks S's channel loop (each loop's registers its own). Step counts model.h leaves out
- * (TFEDGE_MODEL_USES_MVE_CONV_WSn; none with the compiler's model.h; the pairs go with WS1) take ws_pixels_c. */
-static __attribute__((noinline)) void ws_run(const ws_out *o, const int8_t *x0, int32_t np, const int8_t *tail,
-                                             const int8_t *w, int32_t K, int32_t kp, const int32_t *eb,
-                                             const int32_t *mult, const int32_t *shift, int32_t n, int8_t *out) {
+ * (TFEDGE_MODEL_USES_MVE_CONV_WSn; none with the compiler's model.h; the pairs go with WS1) take ws_pixels_c.
+ * tail: where the last np % 4 pixels' group goes (a buffer of 4 kp + 16 bytes, or the block's columns). */
+static __attribute__((noinline)) void ws_run(ws_out *o, const int8_t *x0, int32_t np, int8_t *tail, const int8_t *w,
+                                             int32_t K, int32_t kp, const int32_t *eb, const int32_t *mult,
+                                             const int32_t *shift, int32_t n, int8_t *out) {
   const int32_t S = kp >> 4;
-  const uint32x4_t offs_t = np & 3 ? ws_tail(x0, np, kp, o->out_c, (int8_t *)tail) : o->offs;
   int32_t i;
+  if (np & 3) o->offs_t = ws_tail(x0, np, kp, o->out_c, tail);
+  o->tail = tail;
   switch (S) {
-    case 0: if (TFEDGE_USES(MVE_CONV_WS1)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 0); return; } break;
-    case 1: if (TFEDGE_USES(MVE_CONV_WS1)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 1); return; } break;
-    case 2: if (TFEDGE_USES(MVE_CONV_WS2)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 2); return; } break;
-    case 3: if (TFEDGE_USES(MVE_CONV_WS3)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 3); return; } break;
-    default: if (TFEDGE_USES(MVE_CONV_WS4)) { ws_channels(o, x0, np, tail, offs_t, w, K, eb, mult, shift, n, out, 4); return; } break;
+    case 0: if (TFEDGE_USES(MVE_CONV_WS1)) { ws_channels(o, x0, np, w, K, eb, mult, shift, n, out, 0); return; } break;
+    case 1: if (TFEDGE_USES(MVE_CONV_WS1)) { ws_channels(o, x0, np, w, K, eb, mult, shift, n, out, 1); return; } break;
+    case 2: if (TFEDGE_USES(MVE_CONV_WS2)) { ws_channels(o, x0, np, w, K, eb, mult, shift, n, out, 2); return; } break;
+    case 3: if (TFEDGE_USES(MVE_CONV_WS3)) { ws_channels(o, x0, np, w, K, eb, mult, shift, n, out, 3); return; } break;
+    default: if (TFEDGE_USES(MVE_CONV_WS4)) { ws_channels(o, x0, np, w, K, eb, mult, shift, n, out, 4); return; } break;
   }
   for (i = 0; i < n; ++i) ws_pixels_c(o, x0, kp, np, w + i * K, K, eb[i], mult[i], shift[i], out + i);
 }
