@@ -430,52 +430,71 @@ static uint32x4_t ws_tail(const int8_t *x0, int32_t np, int32_t kp, int32_t out_
 }
 TFEDGE_COLD_END
 
-/* Channels [0, n) (weight rows w, effective bias eb, multipliers and shifts from mult/shift, outputs at
- * out + channel) of np pixels whose columns are kp = 16 S bytes apart from x0 (S = 0: 8 bytes, K <= 8), the
- * last np % 4 as one group at o->tail (ws_tail): the weight vectors loaded once per channel, every group in
- * one assembly loop; channels with a left or zero shift take ws_pixels_c. */
-static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, const int8_t *x0, int32_t np,
-                                                              const int8_t *w, int32_t K, const int32_t *eb,
-                                                              const int32_t *mult, const int32_t *shift, int32_t n,
-                                                              int8_t *out, int S) {
-  const mve_pred16_t pt = vctp8q((uint32_t)(S ? K - 16 * (S - 1) : K));
-  const int32_t kp = S ? 16 * S : 8, groups = np >> 2, ostep = 4 * o->out_c;
-  int32_t i;
-  for (i = 0; i < n; ++i, w += K) {
-    const int32_t e = eb[i], m = mult[i], rs = shift[i];
-    const int8x16_t w0 = S <= 1 ? vldrbq_z_s8(w, pt) : vldrbq_s8(w);
-    /* S = 0: the weights again in lanes 8 .. 8 + K (the pair's second pixel); lanes below 8 read nothing */
-    const int8x16_t w1 = S == 0 ? vldrbq_z_s8(w - 8, (mve_pred16_t)(vctp8q((uint32_t)(8 + K)) & ~vctp8q(8)))
-                         : S < 2 ? w0 : S == 2 ? vldrbq_z_s8(w + 16, pt) : vldrbq_s8(w + 16);
-    const int8x16_t w2 = S < 3 ? w0 : S == 3 ? vldrbq_z_s8(w + 32, pt) : vldrbq_s8(w + 32);
-    const int8x16_t w3 = S < 4 ? w0 : vldrbq_z_s8(w + 48, pt);
-    if (rs >= 0) { /* (rare) */
-      ws_pixels_c(o, x0, kp, np, w, K, e, m, rs, out + i);
-      continue;
-    }
-    ws_groups(x0, out + i, groups, np & 3 ? 1 : 0, ostep, o, w0, w1, w2, w3, e, m, rs, S);
-  }
-}
-
 /* One out-of-line function for every column stride kp (16 S bytes, S = ceil(K / 16); or 8 for K <= 8, pixels
- * in pairs): the switch picks S's channel loop (each loop's registers its own). Step counts model.h leaves out
- * (TFEDGE_MODEL_USES_MVE_CONV_WSn; none with the compiler's model.h; the pairs go with WS1) take ws_pixels_c.
- * tail: where the last np % 4 pixels' group goes (a buffer of 4 kp + 16 bytes, or the block's columns). */
+ * in pairs): channels [0, n) (weight rows w, effective bias eb, multipliers and shifts from mult/shift, outputs
+ * at out + channel) of np pixels whose columns are kp bytes apart from x0, the last np % 4 as one group at tail
+ * (a buffer of 4 kp + 16 bytes, or the block's columns: ws_tail). Per channel the 4 weight vectors (lanes past
+ * K zero; S = 0: w1 = the weights again in lanes 8 .. 8 + K, the pair's second pixel), then S's assembly loop
+ * over every group. Step counts model.h leaves out (TFEDGE_MODEL_USES_MVE_CONV_WSn; none with the compiler's
+ * model.h; the pairs go with WS1) and channels with a left or zero shift take ws_pixels_c. */
 static __attribute__((noinline)) void ws_run(ws_out *o, const int8_t *x0, int32_t np, int8_t *tail, const int8_t *w,
                                              int32_t K, int32_t kp, const int32_t *eb, const int32_t *mult,
                                              const int32_t *shift, int32_t n, int8_t *out) {
-  const int32_t S = kp >> 4;
+  const int32_t S = kp >> 4, groups = np >> 2, nt = np & 3 ? 1 : 0, ostep = 4 * o->out_c;
+  const int uses = S <= 1 ? TFEDGE_USES(MVE_CONV_WS1) : S == 2 ? TFEDGE_USES(MVE_CONV_WS2)
+                   : S == 3 ? TFEDGE_USES(MVE_CONV_WS3) : TFEDGE_USES(MVE_CONV_WS4);
+  /* the last weight vector's lanes (S = 0: w0's; w1's are the same 8 lanes up) */
+  const uint32_t pm = (uint32_t)vctp8q((uint32_t)(S ? K - 16 * (S - 1) : K));
   int32_t i;
-  if (np & 3) o->offs_t = ws_tail(x0, np, kp, o->out_c, tail);
+  if (nt) o->offs_t = ws_tail(x0, np, kp, o->out_c, tail);
   o->tail = tail;
-  switch (S) {
-    case 0: if (TFEDGE_USES(MVE_CONV_WS1)) { ws_channels(o, x0, np, w, K, eb, mult, shift, n, out, 0); return; } break;
-    case 1: if (TFEDGE_USES(MVE_CONV_WS1)) { ws_channels(o, x0, np, w, K, eb, mult, shift, n, out, 1); return; } break;
-    case 2: if (TFEDGE_USES(MVE_CONV_WS2)) { ws_channels(o, x0, np, w, K, eb, mult, shift, n, out, 2); return; } break;
-    case 3: if (TFEDGE_USES(MVE_CONV_WS3)) { ws_channels(o, x0, np, w, K, eb, mult, shift, n, out, 3); return; } break;
-    default: if (TFEDGE_USES(MVE_CONV_WS4)) { ws_channels(o, x0, np, w, K, eb, mult, shift, n, out, 4); return; } break;
+  for (i = 0; i < n; ++i, w += K) {
+    const int32_t e = eb[i], m = mult[i], rs = shift[i];
+    int8_t *op = out + i;
+    int8x16_t w0, w1, w2, w3;
+    if (rs >= 0 || !uses) { /* (rare) */
+      ws_pixels_c(o, x0, kp, np, w, K, e, m, rs, op);
+      continue;
+    }
+    /* S's weight vectors in assembly: the full ones unpredicated, one VMSR for the last (GCC set VPR per load).
+     * VPR is overwritten unannounced (GCC 12 has no clobber name for it): nothing else in this loop is predicated. */
+    switch (S) {
+      case 0:
+        if (!TFEDGE_USES(MVE_CONV_WS1)) break;
+        __asm("vmsr p0, %[pm]\n\tvpst\n\tvldrbt.u8 %q[w0], [%[w]]\n\tvmsr p0, %[ph]\n\tvpst\n\t"
+              "vldrbt.u8 %q[w1], [%[w], #-8]"
+              : [w0] "=&w"(w0), [w1] "=&w"(w1) : [w] "r"(w), [pm] "r"(pm), [ph] "r"(pm << 8), "m"(*(const int8_t(*)[8])w));
+        ws_groups(x0, op, groups, nt, ostep, o, w0, w1, w0, w0, e, m, rs, 0);
+        break;
+      case 1:
+        if (!TFEDGE_USES(MVE_CONV_WS1)) break;
+        __asm("vmsr p0, %[pm]\n\tvpst\n\tvldrbt.u8 %q[w0], [%[w]]"
+              : [w0] "=w"(w0) : [w] "r"(w), [pm] "r"(pm), "m"(*(const int8_t(*)[16])w));
+        ws_groups(x0, op, groups, nt, ostep, o, w0, w0, w0, w0, e, m, rs, 1);
+        break;
+      case 2:
+        if (!TFEDGE_USES(MVE_CONV_WS2)) break;
+        __asm("vldrb.u8 %q[w0], [%[w]]\n\tvmsr p0, %[pm]\n\tvpst\n\tvldrbt.u8 %q[w1], [%[w], #16]"
+              : [w0] "=&w"(w0), [w1] "=&w"(w1) : [w] "r"(w), [pm] "r"(pm), "m"(*(const int8_t(*)[32])w));
+        ws_groups(x0, op, groups, nt, ostep, o, w0, w1, w0, w0, e, m, rs, 2);
+        break;
+      case 3:
+        if (!TFEDGE_USES(MVE_CONV_WS3)) break;
+        __asm("vldrb.u8 %q[w0], [%[w]]\n\tvldrb.u8 %q[w1], [%[w], #16]\n\tvmsr p0, %[pm]\n\tvpst\n\t"
+              "vldrbt.u8 %q[w2], [%[w], #32]"
+              : [w0] "=&w"(w0), [w1] "=&w"(w1), [w2] "=&w"(w2) : [w] "r"(w), [pm] "r"(pm), "m"(*(const int8_t(*)[48])w));
+        ws_groups(x0, op, groups, nt, ostep, o, w0, w1, w2, w0, e, m, rs, 3);
+        break;
+      default:
+        if (!TFEDGE_USES(MVE_CONV_WS4)) break;
+        __asm("vldrb.u8 %q[w0], [%[w]]\n\tvldrb.u8 %q[w1], [%[w], #16]\n\tvldrb.u8 %q[w2], [%[w], #32]\n\t"
+              "vmsr p0, %[pm]\n\tvpst\n\tvldrbt.u8 %q[w3], [%[w], #48]"
+              : [w0] "=&w"(w0), [w1] "=&w"(w1), [w2] "=&w"(w2), [w3] "=&w"(w3)
+              : [w] "r"(w), [pm] "r"(pm), "m"(*(const int8_t(*)[64])w));
+        ws_groups(x0, op, groups, nt, ostep, o, w0, w1, w2, w3, e, m, rs, 4);
+        break;
+    }
   }
-  for (i = 0; i < n; ++i) ws_pixels_c(o, x0, kp, np, w + i * K, K, eb[i], mult[i], shift[i], out + i);
 }
 
 /* The input itself as the columns: 1x1, stride 1, no padding, output as wide as the input (rows contiguous),
