@@ -134,6 +134,9 @@ static int32_t k3_c16;
 static int32_t first_c;
 /* != 0: 4-6 x 5 windows at stride_w 1 (the depthwise window path's 2-group, step-3 channel loop) */
 static int32_t k5_s1;
+/* > 0: 1x1 stride-1 windows over 16 * (1 .. in16), 8 or 1 .. 8 input channels (weights stationary read in place
+ * or copied in 8-byte columns, two pixels per load: the groups of 4 pixels and the last 1-3 pixels' group, ws_tail) */
+static int32_t in16;
 
 static int conv_geometry(tfedge_conv_params *p, int32_t max_c, int32_t max_hw) {
   int32_t eff_h, eff_w, pad_h, pad_w;
@@ -147,6 +150,7 @@ static int conv_geometry(tfedge_conv_params *p, int32_t max_c, int32_t max_hw) {
   if (first_c) p->k_h = rnd(2, 5), p->k_w = 3;
   p->stride_h = rnd(1, 3); p->stride_w = rnd(1, 3);
   if (k5_s1) p->k_h = rnd(4, 6), p->k_w = 5, p->stride_w = 1;
+  if (in16) p->k_h = p->k_w = p->stride_h = p->stride_w = 1;
   p->dil_h = next() % 4u == 0 ? 2 : 1; p->dil_w = next() % 4u == 0 ? 2 : 1;
   if (first_c) p->dil_w = 1;
   if (k5_s1) p->dil_w = 1;
@@ -156,7 +160,7 @@ static int conv_geometry(tfedge_conv_params *p, int32_t max_c, int32_t max_hw) {
   p->pad_top = pad_h / 2; p->pad_left = pad_w / 2;
   p->out_h = (p->in_h + pad_h - eff_h) / p->stride_h + 1;
   p->out_w = (p->in_w + pad_w - eff_w) / p->stride_w + 1;
-  p->in_c = k3_c16 ? 16 * rnd(1, k3_c16) : first_c ? rnd(1, first_c) : rnd(1, max_c);
+  p->in_c = k3_c16 ? 16 * rnd(1, k3_c16) : in16 ? (next() % 3u == 0 ? rnd(1, 8) : next() % 4u == 0 ? 8 : 16 * rnd(1, in16)) : first_c ? rnd(1, first_c) : rnd(1, max_c);
   p->input_offset = rnd(-127, 128); p->output_offset = rnd(-128, 127);
   act(&p->act_min, &p->act_max);
   return 1;
@@ -185,6 +189,7 @@ static void test_conv(int32_t n_cases, int32_t max_c, int32_t max_hw) {
 
 static __attribute__((unused)) void test_conv_k144(int32_t n_cases) { k3_c16 = 4; test_conv(n_cases, 64, 8); k3_c16 = 0; }
 static __attribute__((unused)) void test_conv_first(int32_t n_cases) { first_c = 5; test_conv(n_cases, 5, 24); first_c = 0; }
+static __attribute__((unused)) void test_conv_1x1_in16(int32_t n_cases) { in16 = 4; test_conv(n_cases, 64, 9); in16 = 0; }
 
 /* clustered weights: 4-bit indices (rows byte-padded) into per-channel or per-layer codebooks */
 static uint8_t indices[MAX_W / 2 + MAX_C];
@@ -452,7 +457,7 @@ REF_C = "\n".join(f"#define {k} ref_{k}" for k in (*KERNELS, "tfedge_decode_c4")
 # Case mix and buffer sizes per board (the micro:bit has 16 KB of RAM).
 PROFILES = {
     "mps3-an547": dict(MAX_IN=12000, MAX_W=90000, MAX_OUT=16000, MAX_C=80, run=(
-        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_k144(80); test_conv_first(150); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise_k5(120); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_depthwise3x3_s2(300, 80, 17); test_fc(300, 300);"
+        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_k144(80); test_conv_first(150); test_conv_1x1_in16(150); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise_k5(120); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_depthwise3x3_s2(300, 80, 17); test_fc(300, 300);"
         "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300); test_mul(200); test_lut(60); test_mean(200);")),
     "microbit": dict(MAX_IN=1200, MAX_W=3000, MAX_OUT=1500, MAX_C=24, run=(
         "test_conv(250, 10, 6); test_conv_c4(60, 10, 5, 0); test_conv_c4(60, 12, 5, 1); test_fc_c4(60, 120); test_depthwise(250, 12, 6); test_fc(150, 120);"
@@ -509,7 +514,8 @@ def test_mve_conv_without_its_assembly_loops(tmp_path):
     to the C loop (ws_pixels_c, as channels with a left or zero shift take with them), and one without MVE_CONV_MM9
     the matmul's K = 144 m channels to its generic loop: still bit-exact."""
     off = ("MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4", "MVE_CONV_MM9")
-    prof = dict(PROFILES["mps3-an547"], run="test_conv(400, 40, 9); test_conv(100, 3, 20); test_conv_first(100); test_conv_k144(60);")
+    prof = dict(PROFILES["mps3-an547"], run="test_conv(400, 40, 9); test_conv(100, 3, 20); test_conv_first(100); test_conv_k144(60); "
+                "test_conv_1x1_in16(100);")
     cases, failures, console = differential("mps3-an547", "mve", tmp_path, prof, off)
     assert cases > 300
     assert failures == 0, "\n".join(l for l in console if l.startswith("MISMATCH"))

@@ -31,7 +31,7 @@ DW_USES = ("MVE_DW_WINDOW", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW
            "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_RING4", "MVE_DW_RING5", "MVE_DW_RING_S2_3", "MVE_DW_RING_S2_4",
            "MVE_DW_RING_S2_5", "MVE_DW_TAPS", "MVE_DW_UNPREP", "MVE_DW_PIXEL")
 BINARY_USES = ("MVE_ADD_RUN", "MVE_MUL_RUN")
-# WSn: the weights-stationary assembly loop of n 16-byte steps
+# WSn: the weights-stationary assembly loop of n 16-byte steps (WS1 also the pairs of 8-byte pixels, 1x1 of K <= 8)
 # COLUMN: im2col of windows other than short kernel rows and unpadded 1x1 ones (column(), row copies)
 # MM9: the matmul's form for K's 16-byte steps a multiple of 9
 USES = (*DW_USES, *BINARY_USES, "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_MM9", "MVE_CONV_COLUMN", "MVE_CONV_DIRECT",
@@ -53,7 +53,8 @@ PATH_TEXT = {
     "MVE_CONV_WS": "weights stationary (K <= 64)", "MVE_CONV_MM": "im2col + 4-pixel matmul",
     "MVE_CONV_MM9": "its channel loop in assembly (K = 144 m)",
     "MVE_CONV_COLUMN": "im2col of padded or long-row windows", "MVE_CONV_DIRECT": "per-tap loop (K > 1024)",
-    **{f"MVE_CONV_WS{n}": f"assembly loop of {n} 16-byte step{'s' * (n > 1)} for right-shift channels" for n in range(1, 5)},
+    **{f"MVE_CONV_WS{n}": f"assembly loop of {n} 16-byte step{'s' * (n > 1)} for right-shift channels" for n in range(2, 5)},
+    "MVE_CONV_WS1": "assembly loop of 1 16-byte step (1x1 of K <= 8: pixel pairs) for right-shift channels",
 }
 
 

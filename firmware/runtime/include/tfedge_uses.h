@@ -152,8 +152,8 @@
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_DIRECT
 #define TFEDGE_MODEL_USES_MVE_CONV_DIRECT 1 /* K > 1024: one pixel at a time */
 #endif
-/* the weights-stationary path's unrolled assembly loops, one per K's 16-byte steps (1: K <= 16 ... 4: K <= 64);
- * without its loop a layer runs the path's C loop (exact, slower) */
+/* the weights-stationary path's unrolled assembly loops, one per K's 16-byte steps (1: K <= 16, also the pixel
+ * pairs of 1x1 layers of K <= 8 ... 4: K <= 64); without its loop a layer runs the path's C loop (exact, slower) */
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_WS1
 #define TFEDGE_MODEL_USES_MVE_CONV_WS1 1
 #endif

@@ -303,7 +303,7 @@ TFEDGE_COLD_END
  * A channel's S = ceil(K / 16) weight vectors (lanes past K zeroed) stay in registers while the pixels
  * stream past, 4 at a time: per output S loads + S VMLADAVs, the 4 sums requantized as the lanes of one
  * vector (the channel's scalar multiplier and shift) and scattered to the 4 pixels' outputs. Pixel q's
- * K bytes are at x + q * xs: the input itself for a 1x1 stride-1 layer covering the whole map, else a
+ * K bytes are at x + q * 16 S: the input itself for a 1x1 stride-1 layer covering the whole map, else a
  * block of im2col columns (WS_PIX, or WS_BLOCK / (16 S) for S <= 2). Bytes a load reads past K meet zero weights. */
 #define WS_MAX_K 64
 /* im2col block: 32 columns of 48-64 bytes, 2 KB of shorter ones (each ws_run call costs ~20 instructions per
@@ -314,38 +314,13 @@ TFEDGE_COLD_END
 
 typedef struct {
   int32x4_t lo, hi;
-  uint32x4_t offs; /* 4 pixels' output offsets */
-  int32_t out_off, out_c, left;
+  uint32x4_t offs;   /* 4 pixels' output offsets */
+  uint32x4_t offs_t; /* the tail group's (ws_tail) */
+  const int8_t *tail; /* its columns */
+  int32_t out_off, out_c;
 } ws_out;
-
-/* sum of x[0 .. 16 S) * (w0 w1 w2 w3) in assembly: GCC 12 hoists these loads out of the 4 pixels and
- * spills them to the stack (with 4 weight vectors live there are too few Q registers for its schedule).
- * VMLADAV accumulates into an even register ("Te"). */
-static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int8x16_t w0, int8x16_t w1, int8x16_t w2,
-                                                            int8x16_t w3, int S) {
-  int32_t a;
-  int8x16_t t0, t1;
-  if (S == 1)
-    __asm("vldrb.u8 %q[t0], [%[x]]\n\tvmlav.s8 %[a], %q[t0], %q[w0]"
-          : [a] "=&Te"(a), [t0] "=&w"(t0) : [x] "r"(x), [w0] "w"(w0), "m"(*(const int8_t(*)[16])x));
-  else if (S == 2)
-    __asm("vldrb.u8 %q[t0], [%[x]]\n\tvldrb.u8 %q[t1], [%[x], #16]\n\tvmlav.s8 %[a], %q[t0], %q[w0]\n\t"
-          "vmlava.s8 %[a], %q[t1], %q[w1]"
-          : [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1)
-          : [x] "r"(x), [w0] "w"(w0), [w1] "w"(w1), "m"(*(const int8_t(*)[32])x));
-  else if (S == 3)
-    __asm("vldrb.u8 %q[t0], [%[x]]\n\tvldrb.u8 %q[t1], [%[x], #16]\n\tvmlav.s8 %[a], %q[t0], %q[w0]\n\t"
-          "vldrb.u8 %q[t0], [%[x], #32]\n\tvmlava.s8 %[a], %q[t1], %q[w1]\n\tvmlava.s8 %[a], %q[t0], %q[w2]"
-          : [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1)
-          : [x] "r"(x), [w0] "w"(w0), [w1] "w"(w1), [w2] "w"(w2), "m"(*(const int8_t(*)[48])x));
-  else
-    __asm("vldrb.u8 %q[t0], [%[x]]\n\tvldrb.u8 %q[t1], [%[x], #16]\n\tvmlav.s8 %[a], %q[t0], %q[w0]\n\t"
-          "vldrb.u8 %q[t0], [%[x], #32]\n\tvmlava.s8 %[a], %q[t1], %q[w1]\n\tvldrb.u8 %q[t1], [%[x], #48]\n\t"
-          "vmlava.s8 %[a], %q[t0], %q[w2]\n\tvmlava.s8 %[a], %q[t1], %q[w3]"
-          : [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1)
-          : [x] "r"(x), [w0] "w"(w0), [w1] "w"(w1), [w2] "w"(w2), [w3] "w"(w3), "m"(*(const int8_t(*)[64])x));
-  return a;
-}
+/* the assembly reads offs_t at #48 and tail at #64 */
+_Static_assert(__builtin_offsetof(ws_out, offs_t) == 48 && __builtin_offsetof(ws_out, tail) == 64, "ws_out layout");
 
 /* `groups` groups of 4 pixels of one channel in assembly: what the C tail below does for 1-3 pixels,
  * without its spills (GCC 12 kept the clamp bounds and strides on the stack). Pixel q's S vectors are
@@ -369,19 +344,30 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
 #define WS_CLAMP_M "vldrw.u32 %q[t0], [%[o]]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvmin.s32 %q[v], %q[v], %q[qhi]\n\t"
 #define WS_CLAMP_R "vldrw.u32 %q[t0], [%[o]]\n\tvmax.s32 %q[v], %q[v], %q[t0]\n\tvldrw.u32 %q[t0], [%[o], #16]\n\t" \
   "vmin.s32 %q[v], %q[v], %q[t0]\n\t"
-#define WS_ASM(PIX, CLAMP, ...)                                                                                   \
-  __asm volatile("dls lr, lr\n"                                                                                 \
-                 "1:\n\t" PIX(a) "vdup.32 %q[v], %[a]\n\t" PIX(a) "vmov.32 %q[v][1], %[a]\n\t" PIX(a)          \
-                 "vmov.32 %q[v][2], %[a]\n\t" PIX(a) "vmov.32 %q[v][3], %[a]\n\t"                                \
+/* the 4 pixels' sums into the lanes of v: each pixel's S steps, or (S = 0, K <= 8) a pair of 8-byte pixels per load
+ * against w0 = (weights, 0) and w1 = (0, weights) */
+#define WS_SUMS(PIX) PIX(a) "vdup.32 %q[v], %[a]\n\t" PIX(a) "vmov.32 %q[v][1], %[a]\n\t" PIX(a)                  \
+  "vmov.32 %q[v][2], %[a]\n\t" PIX(a) "vmov.32 %q[v][3], %[a]\n\t"
+#define WS_SUMS_PAIRS WS_LD(t0) WS_MLA(vmlav, a, t0, w0) "vdup.32 %q[v], %[a]\n\t" WS_MLA(vmlav, a, t0, w1)          \
+  "vmov.32 %q[v][1], %[a]\n\t" WS_LD(t0) WS_MLA(vmlav, a, t0, w0) "vmov.32 %q[v][2], %[a]\n\t"                    \
+  WS_MLA(vmlav, a, t0, w1) "vmov.32 %q[v][3], %[a]\n\t"
+/* WLS skips the groups when there are none; after them, a tail group (nt = 1) runs the body once more from
+ * o->tail with o->offs_t (LE with LR = 1 falls through) */
+#define WS_ASM(SUMS, CLAMP, ...)                                                                                  \
+  __asm volatile("wls lr, lr, 2f\n"                                                                             \
+                 "1:\n\t" SUMS                                                                                  \
                  "vadd.i32 %q[v], %q[v], %[e]\n\tvqrdmulh.s32 %q[v], %q[v], %[m]\n\t" WS_FIX                     \
                  "vadd.i32 %q[v], %q[v], %[off]\n\t" CLAMP                                                        \
                  "vstrb.32 %q[v], [%[op], %q[offs]]\n\tadd %[op], %[op], %[ostep]\n\t"                            \
-                 "le lr, 1b"                                                                                       \
-                 : [x] "+r"(xp), [op] "+r"(opp), [n] "+r"(n), [a] "=&Te"(a), [t0] "=&w"(t0), [t1] "=&w"(t1),    \
-                   [v] "=&w"(v)                                                                                   \
-                 : [offs] "w"(o->offs), [e] "r"(e), [m] "r"(m), [off] "r"(o->out_off), [ostep] "r"(ostep),       \
-                   [rs] "r"(rs), __VA_ARGS__                                                                      \
-                 : "memory")
+                 "le lr, 1b\n"                                                                                     \
+                 "2:\n\tcmp %[nt], #0\n\tbeq 3f\n\tmovs %[nt], #0\n\tldr %[x], [%[o], #64]\n\t"                        \
+                 "vldrw.u32 %q[offs], [%[o], #48]\n\tmov lr, #1\n\tb 1b\n"                                          \
+                 "3:"                                                                                             \
+                 : [x] "+r"(xp), [op] "+r"(opp), [n] "+r"(n), [nt] "+r"(nt), [offs] "+w"(offs), [a] "=&Te"(a),   \
+                   [t0] "=&w"(t0), [t1] "=&w"(t1), [v] "=&w"(v)                                                   \
+                 : [e] "r"(e), [m] "r"(m), [off] "r"(o->out_off), [ostep] "r"(ostep), [rs] "r"(rs), [o] "r"(o),    \
+                   "m"(*o), __VA_ARGS__                                                                           \
+                 : "memory", "cc")
 #define WS_W1 [w0] "w"(w0)
 #define WS_W2 WS_W1, [w1] "w"(w1)
 #define WS_W3 WS_W2, [w2] "w"(w2)
@@ -390,39 +376,23 @@ static inline __attribute__((always_inline)) int32_t ws_dot(const int8_t *x, int
  * or zero shift takes ws_pixels_c (a loop per shift form cost ~0.5 KB per S for channels trained models rarely
  * have) */
 #define WS_BQ [qlo] "w"(o->lo), [qhi] "w"(o->hi)
-#define WS_BR [o] "r"(o), "m"(*o)
-#define WS_BM [o] "r"(o), "m"(*o), [qhi] "w"(o->hi)
+#define WS_BR "m"(*o)
+#define WS_BM [qhi] "w"(o->hi)
 
-static inline __attribute__((always_inline)) void ws_groups(const int8_t **x, int8_t **out, int32_t groups, int32_t ostep, const ws_out *o, int8x16_t w0, int8x16_t w1,
+static inline __attribute__((always_inline)) void ws_groups(const int8_t *xp, int8_t *opp, int32_t groups, int32_t nt,
+                                                            int32_t ostep, const ws_out *o, int8x16_t w0, int8x16_t w1,
                                                             int8x16_t w2, int8x16_t w3, int32_t e, int32_t m, int32_t rs,
                                                             int S) {
-  const int8_t *xp = *x;
-  int8_t *opp = *out;
   register int32_t n __asm("lr") = groups;
+  uint32x4_t offs = o->offs;
   int32_t a;
   int8x16_t t0, t1;
   int32x4_t v;
-  if (S == 1) WS_ASM(WS_PIX1, WS_CLAMP_Q, WS_W1, WS_BQ);
-  else if (S == 2) WS_ASM(WS_PIX2, WS_CLAMP_Q, WS_W2, WS_BQ);
-  else if (S == 3) WS_ASM(WS_PIX3, WS_CLAMP_M, WS_W3, WS_BM);
-  else WS_ASM(WS_PIX4, WS_CLAMP_R, WS_W4, WS_BR);
-  *x = xp;
-  *out = opp;
-}
-
-/* `lanes` (1-4) pixels of one channel in C (the spare lanes recompute the first) */
-static inline __attribute__((always_inline)) void ws_group_c(const int8_t *x, int32_t xs, int32_t lanes, int8_t *op,
-                                                             uint32x4_t offs, int8x16_t w0, int8x16_t w1, int8x16_t w2,
-                                                             int8x16_t w3, int32_t e, int32_t ls, int32_t m, int32_t rs,
-                                                             int32_t out_off, int32x4_t lo, int32x4_t hi, int S) {
-  const int8_t *x1 = lanes > 1 ? x + xs : x, *x2 = lanes > 2 ? x + 2 * xs : x;
-  int32x4_t v = vsetq_lane_s32(ws_dot(x1, w0, w1, w2, w3, S), vdupq_n_s32(ws_dot(x, w0, w1, w2, w3, S)), 1);
-  v = vsetq_lane_s32(ws_dot(x2, w0, w1, w2, w3, S), v, 2);
-  if (lanes > 3) v = vsetq_lane_s32(ws_dot(x + 3 * xs, w0, w1, w2, w3, S), v, 3);
-  v = vshlq_r_s32(vaddq_n_s32(v, e), ls);
-  v = vqrdmulhq_n_s32(v, m);
-  if (rs) v = vrshlq_n_s32(vqaddq_s32(v, vshrq_n_s32(v, 31)), rs);
-  vstrbq_scatter_offset_p_s32(op, offs, vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi), vctp32q((uint32_t)lanes));
+  if (S == 0) WS_ASM(WS_SUMS_PAIRS, WS_CLAMP_Q, WS_W2, WS_BQ);
+  else if (S == 1) WS_ASM(WS_SUMS(WS_PIX1), WS_CLAMP_Q, WS_W1, WS_BQ);
+  else if (S == 2) WS_ASM(WS_SUMS(WS_PIX2), WS_CLAMP_Q, WS_W2, WS_BQ);
+  else if (S == 3) WS_ASM(WS_SUMS(WS_PIX3), WS_CLAMP_M, WS_W3, WS_BM);
+  else WS_ASM(WS_SUMS(WS_PIX4), WS_CLAMP_R, WS_W4, WS_BR);
 }
 
 TFEDGE_COLD_BEGIN
@@ -443,68 +413,96 @@ static __attribute__((noinline)) void ws_pixels_c(const ws_out *o, const int8_t 
     *op = (int8_t)tfedge_clamp_i32(tfedge_mbqm(a, m, sh) + out_off, lo, hi);
   }
 }
+
+/* The last np % 4 pixels as one whole group of 4 for the assembly: their columns (kp bytes, at x0 + q kp) at
+ * tail, the last one repeated into the spare columns, and output offsets whose spare lanes repeat the last
+ * pixel's: the spare lanes store the same value to the same byte, whatever order the scatter takes. In the
+ * im2col block tail is where the columns already are (only the repeats are copied); in place it is a buffer. */
+static uint32x4_t ws_tail(const int8_t *x0, int32_t np, int32_t kp, int32_t out_c, int8_t *tail) {
+  const int32_t q0 = np & ~3, r = np & 3;
+  int32_t j, k;
+  for (j = 0; j < 4; ++j) {
+    const int8_t *src = x0 + (q0 + (j < r ? j : r - 1)) * kp;
+    if (src != tail + j * kp)
+      for (k = 0; k < kp; k += 16) vstrbq_s8(tail + j * kp + k, vldrbq_s8(src + k));
+  }
+  return vmulq_n_u32(vminq_u32(vidupq_n_u32(0, 1), vdupq_n_u32((uint32_t)(r - 1))), (uint32_t)out_c);
+}
 TFEDGE_COLD_END
 
-/* Channels [0, n) (weight rows w, effective bias eb, multipliers and shifts from mult/shift, outputs at
- * out + channel) of np pixels. */
-static inline __attribute__((always_inline)) void ws_channels(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np,
-                                                              const int8_t *w, int32_t K, const int32_t *eb,
-                                                              const int32_t *mult, const int32_t *shift, int32_t n,
-                                                              int8_t *out, int S) {
-  const mve_pred16_t tail = vctp8q((uint32_t)(K - 16 * (S - 1)));
-  const int32x4_t lo = o->lo, hi = o->hi;
-  const uint32x4_t offs = o->offs;
-  const int32_t out_off = o->out_off, out_c = o->out_c, left = o->left;
+/* One out-of-line function for every column stride kp (16 S bytes, S = ceil(K / 16); or 8 for K <= 8, pixels
+ * in pairs): channels [0, n) (weight rows w, effective bias eb, multipliers and shifts from mult/shift, outputs
+ * at out + channel) of np pixels whose columns are kp bytes apart from x0, the last np % 4 as one group at tail
+ * (a buffer of 4 kp + 16 bytes, or the block's columns: ws_tail). Per channel the 4 weight vectors (lanes past
+ * K zero; S = 0: w1 = the weights again in lanes 8 .. 8 + K, the pair's second pixel), then S's assembly loop
+ * over every group. Step counts model.h leaves out (TFEDGE_MODEL_USES_MVE_CONV_WSn; none with the compiler's
+ * model.h; the pairs go with WS1) and channels with a left or zero shift take ws_pixels_c. */
+static __attribute__((noinline)) void ws_run(ws_out *o, const int8_t *x0, int32_t np, int8_t *tail, const int8_t *w,
+                                             int32_t K, int32_t kp, const int32_t *eb, const int32_t *mult,
+                                             const int32_t *shift, int32_t n, int8_t *out) {
+  const int32_t S = kp >> 4, groups = np >> 2, nt = np & 3 ? 1 : 0, ostep = 4 * o->out_c;
+  const int uses = S <= 1 ? TFEDGE_USES(MVE_CONV_WS1) : S == 2 ? TFEDGE_USES(MVE_CONV_WS2)
+                   : S == 3 ? TFEDGE_USES(MVE_CONV_WS3) : TFEDGE_USES(MVE_CONV_WS4);
+  /* the last weight vector's lanes (S = 0: w0's; w1's are the same 8 lanes up) */
+  const uint32_t pm = (uint32_t)vctp8q((uint32_t)(S ? K - 16 * (S - 1) : K));
   int32_t i;
+  if (nt) o->offs_t = ws_tail(x0, np, kp, o->out_c, tail);
+  o->tail = tail;
   for (i = 0; i < n; ++i, w += K) {
-    const int8x16_t w0 = S == 1 ? vldrbq_z_s8(w, tail) : vldrbq_s8(w);
-    const int8x16_t w1 = S < 2 ? w0 : S == 2 ? vldrbq_z_s8(w + 16, tail) : vldrbq_s8(w + 16);
-    const int8x16_t w2 = S < 3 ? w0 : S == 3 ? vldrbq_z_s8(w + 32, tail) : vldrbq_s8(w + 32);
-    const int8x16_t w3 = S < 4 ? w0 : vldrbq_z_s8(w + 48, tail);
-    const int32_t e = eb[i], m = mult[i], sh = shift[i], ls = left && sh > 0 ? sh : 0, rs = sh > 0 ? 0 : sh;
-    const int8_t *x = x0;
+    const int32_t e = eb[i], m = mult[i], rs = shift[i];
     int8_t *op = out + i;
-    if (!rs) { /* (rare) */
-      ws_pixels_c(o, x, xs, np, w, K, e, m, sh, op);
+    int8x16_t w0, w1, w2, w3;
+    if (rs >= 0 || !uses) { /* (rare) */
+      ws_pixels_c(o, x0, kp, np, w, K, e, m, rs, op);
       continue;
     }
-    /* groups of 4 pixels in assembly (x, op advance past them) */
-    if (np >= 4) ws_groups(&x, &op, np >> 2, 4 * out_c, o, w0, w1, w2, w3, e, m, rs, S);
-    if (np & 3) ws_group_c(x, xs, np & 3, op, offs, w0, w1, w2, w3, e, ls, m, rs, out_off, lo, hi, S);
+    /* S's weight vectors in assembly: the full ones unpredicated, one VMSR for the last (GCC set VPR per load).
+     * VPR is overwritten unannounced (GCC 12 has no clobber name for it): nothing else in this loop is predicated. */
+    switch (S) {
+      case 0:
+        if (!TFEDGE_USES(MVE_CONV_WS1)) break;
+        __asm("vmsr p0, %[pm]\n\tvpst\n\tvldrbt.u8 %q[w0], [%[w]]\n\tvmsr p0, %[ph]\n\tvpst\n\t"
+              "vldrbt.u8 %q[w1], [%[w], #-8]"
+              : [w0] "=&w"(w0), [w1] "=&w"(w1) : [w] "r"(w), [pm] "r"(pm), [ph] "r"(pm << 8), "m"(*(const int8_t(*)[8])w));
+        ws_groups(x0, op, groups, nt, ostep, o, w0, w1, w0, w0, e, m, rs, 0);
+        break;
+      case 1:
+        if (!TFEDGE_USES(MVE_CONV_WS1)) break;
+        __asm("vmsr p0, %[pm]\n\tvpst\n\tvldrbt.u8 %q[w0], [%[w]]"
+              : [w0] "=w"(w0) : [w] "r"(w), [pm] "r"(pm), "m"(*(const int8_t(*)[16])w));
+        ws_groups(x0, op, groups, nt, ostep, o, w0, w0, w0, w0, e, m, rs, 1);
+        break;
+      case 2:
+        if (!TFEDGE_USES(MVE_CONV_WS2)) break;
+        __asm("vldrb.u8 %q[w0], [%[w]]\n\tvmsr p0, %[pm]\n\tvpst\n\tvldrbt.u8 %q[w1], [%[w], #16]"
+              : [w0] "=&w"(w0), [w1] "=&w"(w1) : [w] "r"(w), [pm] "r"(pm), "m"(*(const int8_t(*)[32])w));
+        ws_groups(x0, op, groups, nt, ostep, o, w0, w1, w0, w0, e, m, rs, 2);
+        break;
+      case 3:
+        if (!TFEDGE_USES(MVE_CONV_WS3)) break;
+        __asm("vldrb.u8 %q[w0], [%[w]]\n\tvldrb.u8 %q[w1], [%[w], #16]\n\tvmsr p0, %[pm]\n\tvpst\n\t"
+              "vldrbt.u8 %q[w2], [%[w], #32]"
+              : [w0] "=&w"(w0), [w1] "=&w"(w1), [w2] "=&w"(w2) : [w] "r"(w), [pm] "r"(pm), "m"(*(const int8_t(*)[48])w));
+        ws_groups(x0, op, groups, nt, ostep, o, w0, w1, w2, w0, e, m, rs, 3);
+        break;
+      default:
+        if (!TFEDGE_USES(MVE_CONV_WS4)) break;
+        __asm("vldrb.u8 %q[w0], [%[w]]\n\tvldrb.u8 %q[w1], [%[w], #16]\n\tvldrb.u8 %q[w2], [%[w], #32]\n\t"
+              "vmsr p0, %[pm]\n\tvpst\n\tvldrbt.u8 %q[w3], [%[w], #48]"
+              : [w0] "=&w"(w0), [w1] "=&w"(w1), [w2] "=&w"(w2), [w3] "=&w"(w3)
+              : [w] "r"(w), [pm] "r"(pm), "m"(*(const int8_t(*)[64])w));
+        ws_groups(x0, op, groups, nt, ostep, o, w0, w1, w2, w3, e, m, rs, 4);
+        break;
+    }
   }
-}
-
-#define WS_FN(S)                                                                                                \
-  static __attribute__((noinline, optimize("unswitch-loops"))) void ws##S(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np,        \
-                                              const int8_t *w, int32_t K, const int32_t *eb, const int32_t *mult, \
-                                              const int32_t *shift, int32_t n, int8_t *out) {                   \
-    ws_channels(o, x0, xs, np, w, K, eb, mult, shift, n, out, S);                                               \
-  }
-WS_FN(1)
-WS_FN(2)
-WS_FN(3)
-WS_FN(4)
-
-static void ws_run(const ws_out *o, const int8_t *x0, int32_t xs, int32_t np, const int8_t *w, int32_t K,
-                   const int32_t *eb, const int32_t *mult, const int32_t *shift, int32_t n, int8_t *out) {
-  int32_t i;
-  /* a step count model.h leaves out (TFEDGE_MODEL_USES_MVE_CONV_WSn) is not linked; its layers (none, with the
-   * compiler's model.h) would take the C loop */
-  switch ((K + 15) >> 4) {
-    case 1: if (TFEDGE_USES(MVE_CONV_WS1)) { ws1(o, x0, xs, np, w, K, eb, mult, shift, n, out); return; } break;
-    case 2: if (TFEDGE_USES(MVE_CONV_WS2)) { ws2(o, x0, xs, np, w, K, eb, mult, shift, n, out); return; } break;
-    case 3: if (TFEDGE_USES(MVE_CONV_WS3)) { ws3(o, x0, xs, np, w, K, eb, mult, shift, n, out); return; } break;
-    default: if (TFEDGE_USES(MVE_CONV_WS4)) { ws4(o, x0, xs, np, w, K, eb, mult, shift, n, out); return; } break;
-  }
-  for (i = 0; i < n; ++i) ws_pixels_c(o, x0, xs, np, w + i * K, K, eb[i], mult[i], shift[i], out + i);
 }
 
 /* The input itself as the columns: 1x1, stride 1, no padding, output as wide as the input (rows contiguous),
- * in_c a multiple of 16 (the assembly reads pixels 16 S bytes apart; other 1x1 layers copy each pixel's
+ * in_c a multiple of 16 or 8 (the assembly reads pixels 16 S or, in pairs, 8 bytes apart; other 1x1 layers copy each pixel's
  * steps into the block once, for all channels: mbv2_035's 56 -> 336 on 3x3 76 k instructions either way). */
 static int ws_in_place(const tfedge_conv_params *p) {
   return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
-         p->out_w == p->in_w && p->in_c % 16 == 0;
+         p->out_w == p->in_w && (p->in_c % 16 == 0 || p->in_c == 8);
 }
 
 /* 1x1 without padding (the strided shortcuts of residual nets): the columns are a plain copy of each pixel's
@@ -597,15 +595,18 @@ static __attribute__((noinline)) void ws_cols_short(const tfedge_conv_params *p,
 TFEDGE_COLD_BEGIN
 static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin, int32_t c_count,
                     const int8_t *input, int8_t *output) {
-  const int32_t K = p->k_h * p->k_w * p->in_c, kp = (K + 15) & ~15;
+  const int gather = ws_gather(p);
+  const int32_t K = p->k_h * p->k_w * p->in_c;
+  /* 1x1 of K <= 8: 8-byte columns, two pixels per load (mbv2_035's 8 -> 48: ~10 % fewer instructions) */
+  const int32_t kp = gather && K <= 8 ? 8 : (K + 15) & ~15;
   const int32_t pixels = p->out_h * p->out_w;
   const int in_place = ws_in_place(p);
   const int short_rows = p->dil_w == 1 && p->k_w * p->in_c <= 16;
-  const int gather = ws_gather(p);
   int32_t eb_sum[p->arch_prep ? 1 : c_count];
   const int32_t *eb = p->arch_prep ? p->arch_prep + 1 + c_begin : eb_sum;
   const int32_t bp = kp > 32 ? WS_PIX : WS_BLOCK / kp; /* pixels per block */
-  int8_t cols[in_place ? 16 : bp * kp + 16] __attribute__((aligned(16)));
+  /* in place: the last 1-3 pixels' group (ws_tail); a block: its columns, the tail group's within them */
+  int8_t cols[in_place ? 4 * kp + 16 : bp * kp + 16] __attribute__((aligned(16)));
   ws_out o;
   int32_t b, g, q, k;
   o.lo = vdupq_n_s32(p->act_min);
@@ -613,7 +614,6 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
   o.offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->out_c);
   o.out_off = p->output_offset;
   o.out_c = p->out_c;
-  o.left = tfedge_mve_any_left_shift(p->shift + c_begin, c_count);
   if (!p->arch_prep)
     for (k = 0; k < c_count; k += OC_CHUNK)
       effective_bias(p, weights + k * K, K, c_begin + k, tfedge_min_i32(OC_CHUNK, c_count - k), eb_sum + k);
@@ -621,7 +621,7 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     int8_t *out_b = output + b * pixels * p->out_c + c_begin;
     if (in_place) {
-      ws_run(&o, in_b, p->in_c, pixels, weights, K, eb, p->mult + c_begin, p->shift + c_begin, c_count, out_b);
+      ws_run(&o, in_b, pixels, cols, weights, K, kp, eb, p->mult + c_begin, p->shift + c_begin, c_count, out_b);
       continue;
     }
     {
@@ -641,7 +641,8 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
           if (src != dst) tfedge_mve_copy(dst, src, K);
           if (++ox == p->out_w) ox = 0, ++oy;
         }
-        ws_run(&o, cols, kp, np, weights, K, eb, p->mult + c_begin, p->shift + c_begin, c_count, out_b + g * p->out_c);
+        ws_run(&o, cols, np, cols + (np & ~3) * kp, weights, K, kp, eb, p->mult + c_begin, p->shift + c_begin, c_count,
+               out_b + g * p->out_c);
       }
     }
   }
