@@ -40,16 +40,21 @@ static inline __attribute__((always_inline)) void copy_row(int8_t *dst, const in
 }
 
 /* The gathered bytes [0, k_padded) widened with the input offset into slot dst (SXTAB16 / ROR 8: [x0 x2][x1 x3]
- * per 4 values), 8 per iteration. The bytes [k, k_padded) meet zero weights: whatever they hold adds 0 (run
+ * per 4 values), 8 per iteration (a last 4 alone). The bytes [k, k_padded) meet zero weights: whatever they hold adds 0 (run
  * fills them with zero points once per call, so the scratch is never read uninitialised). */
 static __attribute__((noinline)) void stage_widen(const int8_t *stage, int32_t k_padded, uint32_t off2, uint32_t *dst) {
   int32_t j;
-  for (j = 0; j < k_padded; j += 8, dst += 8) {
+  for (j = 0; j + 8 <= k_padded; j += 8, dst += 8) {
     const uint32_t v = tfedge_ld32(stage + j), u = tfedge_ld32(stage + j + 4);
     dst[0] = __sxtab16(off2, v);
     dst[1] = tfedge_sxtab16_ror8(off2, v);
     dst[4] = __sxtab16(off2, u);
     dst[5] = tfedge_sxtab16_ror8(off2, u);
+  }
+  if (j < k_padded) { /* k_padded % 8 == 4: the last group */
+    const uint32_t v = tfedge_ld32(stage + j);
+    dst[0] = __sxtab16(off2, v);
+    dst[1] = tfedge_sxtab16_ror8(off2, v);
   }
 }
 
@@ -139,8 +144,8 @@ typedef struct {
 /* gather_rows for 3 window rows of 9 bytes (3x3 on 3 channels: RGB first layers; k 27, k_padded 32): the 8 words
  * of k built straight from the input rows, no byte row: the words that straddle two rows take the bytes before the
  * next row's start (inside the input: that row starts at least 9 bytes after the first) and replace them (BFI /
- * PKHBT), the last word is shifted so nothing past the window is read; widened in place, the last group (k 28-31,
- * zero weights) is 0. ~40 instructions per pixel instead of ~150 through the byte row. */
+ * PKHBT), the last word is shifted so nothing past the window is read (its top byte, k 27, meets a zero weight);
+ * widened in place (k_padded 28). ~40 instructions per pixel instead of ~150 through the byte row. */
 static inline __attribute__((always_inline)) void gather_k27(const int8_t *r0, int32_t dy, uint32_t off2,
                                                              uint32_t *dst) {
   const int8_t *r1 = r0 + dy, *r2 = r1 + dy;
@@ -156,7 +161,6 @@ static inline __attribute__((always_inline)) void gather_k27(const int8_t *r0, i
   dst[16] = __sxtab16(off2, g4), dst[17] = tfedge_sxtab16_ror8(off2, g4);
   dst[20] = __sxtab16(off2, g5), dst[21] = tfedge_sxtab16_ror8(off2, g5);
   dst[24] = __sxtab16(off2, g6), dst[25] = tfedge_sxtab16_ror8(off2, g6);
-  dst[28] = dst[29] = 0;
 }
 
 static __attribute__((noinline)) void gather_rows(const rows_plan *g, const int8_t *src, uint32_t *dst) {
@@ -198,7 +202,7 @@ static __attribute__((noinline)) int gather_pair(const tfedge_conv_params *p, co
 /* A 1x1 convolution without padding on in_c % 4 == 0: pixels (oy, ox) and the next one (on the next row after the
  * last column) widened into slots dst and dst + 2 in one loop, per 4 channels 2 LDR, 4 SXTAB16 and one 16-byte
  * store: gather's per-tap bounds tests and loops, twice per pair, cost about twice this (mbv2_035's 1x1 layers). The
- * slots' last group when in_c % 8 == 4 meets zero weights (left as it is, as gather leaves it). in_c >= 4. */
+ * slots hold exactly in_c = k_padded values. in_c >= 4. */
 /* The loop: groups (>= 1) of 4 channels of s0 and s1, per group 2 LDR, 4 SXTAB16 with the offsets off2, one STM. */
 __attribute__((naked, noinline)) static void widen_pair_groups(__attribute__((unused)) const int8_t *s0,
                                                                __attribute__((unused)) const int8_t *s1,
@@ -252,24 +256,75 @@ typedef struct {
   const int16_t *w;             /* packed int16 weights */
   const tfedge_requant_ch *rq;  /* biases (records padded to an even count) */
   int32_t *acc;                 /* 4 per channel pair */
-  int32_t groups2;              /* k_padded / 8 */
+  int32_t groups;               /* k_padded / 4 */
   int32_t pairs;                /* output channel pairs */
   int8_t *out;                  /* dot_pairs_rq: pixel 0's outputs (pixel 1's follow out_c later) */
   int32_t out_c;
   uint32_t lo4, hi4;            /* activation range, 4 bytes each */
 } dot_args;
 
-/* The accumulating passes' stack frame ([sp] groups2, pairs left, x, acc) and the end of their pair loop
- * (the pair's 4 sums stored, the next pair). */
+/* The pair passes' loop over a channel pair's groups of 4 values: 4 groups per iteration, entered at the group
+ * that leaves whole iterations ([sp] the iterations, [sp, #ENTRY] the entry address): k is padded to 4, not 8
+ * (RGB 3x3: 28 values, not 32), and the entry costs one load instead of tests of the count. */
+#define GROUP_LOOP(G, ENTRY)                 \
+  "ldr r12, [sp, #0]\n\t"                    \
+  "ldr pc, [sp, #" #ENTRY "]\n\t"            \
+  "5:\n\t" G                                 \
+  "6:\n\t" G                                 \
+  "7:\n\t" G                                 \
+  "8:\n\t" G                                 \
+  "subs r12, r12, #1\n\t"                    \
+  "bne 5b\n\t"
+
+/* GROUP_LOOP's frame words from the args at r0 (r1, r6 free): ceil(groups / 4) at [sp], the entry for groups % 4
+ * at [sp, #ENTRY], read from the table GROUP_ENTRIES after the function's code (Thumb addresses: + 1). */
+#define GROUP_FRAME(ENTRY)                   \
+  "ldr r1, [r0, #16]\n\t"                    \
+  "add r6, r1, #3\n\t"                       \
+  "lsr r6, r6, #2\n\t"                       \
+  "str r6, [sp, #0]\n\t"                     \
+  "and r1, r1, #3\n\t"                       \
+  "adr.w r6, 9f\n\t"                         \
+  "ldr r1, [r6, r1, lsl #2]\n\t"             \
+  "str r1, [sp, #" #ENTRY "]\n\t"
+#define GROUP_ENTRIES                        \
+  ".align 2\n\t"                             \
+  "9: .word 5b + 1, 8b + 1, 7b + 1, 6b + 1\n\t"
+
+/* One group of 4 values for the channel pair, int16 weights: the two pixels' LDRD, two LDRD of weights, 8 SMLAD. */
+#define G16                                  \
+  "ldrd r8, r9, [r1], #8\n\t"                \
+  "ldrd r10, r11, [r1], #8\n\t"              \
+  "ldrd r6, r7, [r0], #8\n\t"                \
+  "smlad r2, r8, r6, r2\n\t"                 \
+  "smlad r4, r10, r6, r4\n\t"                \
+  "smlad r2, r9, r7, r2\n\t"                 \
+  "smlad r4, r11, r7, r4\n\t"                \
+  "ldrd r6, r7, [r0], #8\n\t"                \
+  "smlad r3, r8, r6, r3\n\t"                 \
+  "smlad r5, r10, r6, r5\n\t"                \
+  "smlad r3, r9, r7, r3\n\t"                 \
+  "smlad r5, r11, r7, r5\n\t"
+
+/* The int16 passes' channel pair: biases from the records (lr, running), then GROUP_LOOP. */
+#define PAIR16(ENTRY)                        \
+  "ldr r2, [lr], #16\n\t"                    \
+  "ldr r3, [lr], #16\n\t"                    \
+  "mov r4, r2\n\t"                           \
+  "mov r5, r3\n\t"                           \
+  "ldr r1, [sp, #8]\n\t"                     \
+  GROUP_LOOP(G16, ENTRY)
+
+/* The accumulating passes' stack frame ([sp] iterations, pairs left, x, acc; [sp, #20] the loop entry) and the
+ * end of their pair loop (the pair's 4 sums stored, the next pair). */
 #define ACC_FRAME           \
-  "ldr r1, [r0, #16]\n\t"   \
-  "str r1, [sp, #0]\n\t"    \
   "ldr r1, [r0, #20]\n\t"   \
   "str r1, [sp, #4]\n\t"    \
   "ldr r1, [r0, #0]\n\t"    \
   "str r1, [sp, #8]\n\t"    \
   "ldr r1, [r0, #12]\n\t"   \
-  "str r1, [sp, #12]\n\t"
+  "str r1, [sp, #12]\n\t"   \
+  GROUP_FRAME(20)
 #define ACC_STORE           \
   "ldr r1, [sp, #12]\n\t"   \
   "stmia r1!, {r2-r5}\n\t"  \
@@ -282,107 +337,23 @@ typedef struct {
 __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) const dot_args *a) {
   __asm__ volatile(
       "push {r4-r11, lr}\n\t"
-      "sub sp, sp, #16\n\t"
+      "sub sp, sp, #24\n\t"
       ACC_FRAME
       "ldr lr, [r0, #8]\n\t"          /* rq */
       "ldr r0, [r0, #4]\n\t"          /* w */
       "2:\n\t"
-      "ldr r2, [lr], #16\n\t"         /* bias of the pair's first channel */
-      "ldr r3, [lr], #16\n\t"
-      "mov r4, r2\n\t"
-      "mov r5, r3\n\t"
-      "ldr r1, [sp, #8]\n\t"
-      "ldr r12, [sp, #0]\n\t"
-      "tst r12, #1\n\t"
-      "beq 3f\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "subs r12, r12, #1\n\t"
-      "beq 4f\n\t"
-      "3:\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "subs r12, r12, #2\n\t"
-      "bne 3b\n\t"
-      "4:\n\t"
+      PAIR16(20)
       ACC_STORE
-      "add sp, sp, #16\n\t"
-      "pop {r4-r11, pc}\n\t");
+      "add sp, sp, #24\n\t"
+      "pop {r4-r11, pc}\n\t"
+      GROUP_ENTRIES);
 }
 
-/* The stack frame of the requantizing passes: [sp] groups2, pairs left, x, out (running), out_c (pixel 1 =
- * pixel 0 + out_c), lo4, hi4; [sp, #28] free (dot_pairs8_rq: rq). */
+/* The stack frame of the requantizing passes: [sp] iterations, pairs left, x, out (running), out_c (pixel 1 =
+ * pixel 0 + out_c), lo4, hi4; [sp, #28] free (dot_pairs8_rq: rq), [sp, #32] the loop entry. */
 #define RQ_FRAME            \
   "push {r4-r11, lr}\n\t"   \
-  "sub sp, sp, #32\n\t"     \
+  "sub sp, sp, #40\n\t"     \
   "ldr r1, [r0, #24]\n\t"   \
   "str r1, [sp, #12]\n\t"   \
   "ldr r1, [r0, #28]\n\t"   \
@@ -391,13 +362,11 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
   "str r1, [sp, #20]\n\t"   \
   "ldr r1, [r0, #36]\n\t"   \
   "str r1, [sp, #24]\n\t"   \
-  "ldr r1, [r0, #16]\n\t"   \
-  "str r1, [sp, #0]\n\t"    \
   "ldr r1, [r0, #20]\n\t"   \
   "str r1, [sp, #4]\n\t"    \
   "ldr r1, [r0, #0]\n\t"    \
-  "str r1, [sp, #8]\n\t"
-
+  "str r1, [sp, #8]\n\t"    \
+  GROUP_FRAME(32)
 /* After a channel pair's sums (r2-r5, records at lr - 32): 4 one-SMLAL requantizations, BFI packing, SSUB8/SEL
  * clamp, one halfword per pixel; counts the pair down (flags set for the loop branch). */
 #define RQ_PAIR_STORE \
@@ -458,96 +427,12 @@ __attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)
       "ldr lr, [r0, #8]\n\t"          /* rq */
       "ldr r0, [r0, #4]\n\t"          /* w */
       "2:\n\t"
-      "ldr r2, [lr], #16\n\t"         /* bias of the pair's first channel */
-      "ldr r3, [lr], #16\n\t"
-      "mov r4, r2\n\t"
-      "mov r5, r3\n\t"
-      "ldr r1, [sp, #8]\n\t"
-      "ldr r12, [sp, #0]\n\t"
-      "tst r12, #1\n\t"
-      "beq 3f\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "subs r12, r12, #1\n\t"
-      "beq 4f\n\t"
-      "3:\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "subs r12, r12, #2\n\t"
-      "bne 3b\n\t"
-      "4:\n\t"
+      PAIR16(32)
       RQ_PAIR_STORE
       "bne 2b\n\t"
-      "add sp, sp, #32\n\t"
-      "pop {r4-r11, pc}\n\t");
+      "add sp, sp, #40\n\t"
+      "pop {r4-r11, pc}\n\t"
+      GROUP_ENTRIES);
 }
 
 /* int8 weights (weights_i8): the same blocks with each channel's 4 weights one word, widened in the loop with
@@ -571,8 +456,8 @@ __attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)
   "smlad r3, r9, r7, r3\n\t"                 \
   "smlad r5, r11, r7, r5\n\t"
 
-/* One channel pair's dot products (biases from the records at [sp, #RQ]), 2 groups per 8 values. */
-#define PAIR8(RQ)                            \
+/* One channel pair's dot products (biases from the records at [sp, #RQ]; the loop entry at [sp, #ENTRY]). */
+#define PAIR8(RQ, ENTRY)                     \
   "ldr lr, [sp, #" #RQ "]\n\t"               \
   "ldr r2, [lr], #16\n\t"                    \
   "ldr r3, [lr], #16\n\t"                    \
@@ -580,17 +465,7 @@ __attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)
   "mov r4, r2\n\t"                           \
   "mov r5, r3\n\t"                           \
   "ldr r1, [sp, #8]\n\t"                     \
-  "ldr r12, [sp, #0]\n\t"                    \
-  "tst r12, #1\n\t"                          \
-  "beq 3f\n\t"                               \
-  G8 G8                                      \
-  "subs r12, r12, #1\n\t"                    \
-  "beq 4f\n\t"                               \
-  "3:\n\t"                                   \
-  G8 G8 G8 G8                                \
-  "subs r12, r12, #2\n\t"                    \
-  "bne 3b\n\t"                               \
-  "4:\n\t"                                   \
+  GROUP_LOOP(G8, ENTRY)                      \
   "ldr lr, [sp, #" #RQ "]\n\t"
 
 __attribute__((naked, noinline)) static void dot_pairs8(__attribute__((unused)) const dot_args *a) {
@@ -602,10 +477,11 @@ __attribute__((naked, noinline)) static void dot_pairs8(__attribute__((unused)) 
       "str r1, [sp, #16]\n\t"         /* rq */
       "ldr r0, [r0, #4]\n\t"          /* w */
       "2:\n\t"
-      PAIR8(16)
+      PAIR8(16, 20)
       ACC_STORE
       "add sp, sp, #24\n\t"
-      "pop {r4-r11, pc}\n\t");
+      "pop {r4-r11, pc}\n\t"
+      GROUP_ENTRIES);
 }
 
 /* dot_pairs_rq with int8 weights: the requantization tail of dot_pairs_rq after PAIR8 (lr restored). */
@@ -616,18 +492,19 @@ __attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused
       "str r1, [sp, #28]\n\t"         /* rq */
       "ldr r0, [r0, #4]\n\t"          /* w */
       "2:\n\t"
-      PAIR8(28)
+      PAIR8(28, 32)
       RQ_PAIR_STORE
       "bne 2b\n\t"
-      "add sp, sp, #32\n\t"
-      "pop {r4-r11, pc}\n\t");
+      "add sp, sp, #40\n\t"
+      "pop {r4-r11, pc}\n\t"
+      GROUP_ENTRIES);
 }
 
 /* One channel x 2 pixels (the last channel of an odd count, its pair's other row zero weights): per group of 4
  * values the two pixels' LDRD, the channel's weights (int8: one LDR, SXTB16 / ROR 8; int16: one LDRD), 4 SMLAD;
  * then the 2 one-SMLAL requantizations, SSUB8/SEL clamp and one byte per pixel. Half the instructions of the
  * pair pass for that channel, and no copy of the pixels out of a cc + 1 row. a->w: the channel's pair, a->rq: its
- * record, a->out: pixel 0's byte (pixel 1's a->out_c later), a->groups2: k_padded / 8. */
+ * record, a->out: pixel 0's byte (pixel 1's a->out_c later), a->groups: k_padded / 4. */
 #define ONE_G8                               \
   "ldrd r8, r9, [r1], #8\n\t"                \
   "ldrd r10, r11, [r1], #8\n\t"              \
@@ -653,6 +530,16 @@ __attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused
   "smlal r9, r10, " ACC ", r6\n\t"           \
   "asr r10, r10, r8\n\t"                     \
   "ssat " ACC ", #8, r10\n\t"
+/* r12 groups of 4 values (>= 1), two per iteration: an odd count enters at the second. */
+#define GROUPS2(GROUP)                       \
+  "lsrs r12, r12, #1\n\t"                    \
+  "bcc 1f\n\t"                               \
+  "add r12, r12, #1\n\t"                     \
+  "b 3f\n\t"                                 \
+  "1:\n\t" GROUP                             \
+  "3:\n\t" GROUP                             \
+  "subs r12, r12, #1\n\t"                    \
+  "bne 1b\n\t"
 #define DOT_ONE_RQ(GROUP)                    \
   "push {r4-r11, lr}\n\t"                   \
   "ldrd r1, r2, [r0]\n\t"                    \
@@ -660,10 +547,7 @@ __attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused
   "ldr r12, [r0, #16]\n\t"                   \
   "ldr r4, [r3]\n\t"                         \
   "mov r5, r4\n\t"                           \
-  "1:\n\t"                                   \
-  GROUP GROUP                                \
-  "subs r12, r12, #1\n\t"                    \
-  "bne 1b\n\t"                               \
+  GROUPS2(GROUP)                             \
   "ldrd r6, r7, [r3, #4]\n\t"                \
   "ldr r8, [r3, #12]\n\t"                    \
   ONE_RQ("r4") ONE_RQ("r5")                  \
@@ -693,7 +577,7 @@ __attribute__((naked, noinline)) static void dot_one_rq(__attribute__((unused)) 
 /* A single pixel (the last of an odd pixel count), int8 weights: every channel pair over pixel 0's slots only, per
  * group of 4 values one LDRD of the pixel, one LDRD of the pair's weights, 4 SXTB16, 4 SMLAD (the pair pass on
  * the pixel duplicated: 3 LDRD, 4 SXTB16, 8 SMLAD), then the 2 one-SMLAL requantizations, SSUB8/SEL clamp and one
- * halfword. [sp] holds a (groups2, lo4, hi4 are read from it); r11 the pixel's slots, r4 pairs left, r5 out. */
+ * halfword. [sp] holds a (groups, lo4, hi4 are read from it); r11 the pixel's slots, r4 pairs left, r5 out. */
 #define PX1_G8                               \
   "ldrd r8, r9, [r1], #16\n\t"               \
   "ldrd r6, r7, [r0], #8\n\t"                \
@@ -719,11 +603,8 @@ __attribute__((naked, noinline)) static void dot_px1_8_rq(__attribute__((unused)
       "ldr r3, [lr], #16\n\t"
       "mov r1, r11\n\t"
       "ldr r12, [sp]\n\t"
-      "ldr r12, [r12, #16]\n\t"      /* groups2 */
-      "1:\n\t"
-      PX1_G8 PX1_G8
-      "subs r12, r12, #1\n\t"
-      "bne 1b\n\t"
+      "ldr r12, [r12, #16]\n\t"      /* groups */
+      GROUPS2(PX1_G8)
       "ldrd r6, r7, [lr, #-28]\n\t"
       "ldr r8, [lr, #-20]\n\t"
       ONE_RQ("r2")
@@ -826,7 +707,7 @@ static __attribute__((noinline)) void copy_pair_out(int8_t *o0, int32_t stride, 
  * and each pixel is then written from the constant row and those values. */
 static inline __attribute__((always_inline)) void run(const tfedge_conv_params *p, const int8_t *input,
                                                       int8_t *output, const int clamp, const int compact) {
-  const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 7) & ~7;
+  const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 3) & ~3;
   const int32_t groups = k_padded >> 2;
   const int32_t npx = p->out_h * p->out_w, out_c = p->out_c;
   const int32_t cc = compact ? p->live_c : out_c; /* channels computed */
@@ -879,7 +760,7 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
           /* an odd channel count: the pairs' halfwords go to a row of cc + 1 bytes per pixel (the accumulators'
            * space, unused by the requantizing passes), then cc bytes per pixel are copied out */
           const int odd = cc & 1;
-          const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs,
+          const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups, pairs,
                                  odd && !TFEDGE_USES(CONV_ODD) ? (int8_t *)accs : o0,
                                  odd && !TFEDGE_USES(CONV_ODD) ? cc + 1 : stride,
                                  (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};

@@ -119,7 +119,7 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         why = f"depthwise, multiplier {out_c // in_c} on {in_c} input channel(s), run as a convolution: "
     compact = None
     if ctx.arch in variants.FAST_ARCHS and (not depthwise or as_conv):
-        kp = (filt[0].size + 7) // 8 * 8
+        kp = (filt[0].size + 3) // 4 * 4
         compact = variants.compaction(consts, 0.75 * kp + 6)
     live = compact.live if compact else list(range(out_c))
     b_live = None if bias is None else np.asarray(bias)[live]
