@@ -261,6 +261,8 @@ typedef struct {
   int8_t *out;                  /* dot_pairs_rq: pixel 0's outputs (pixel 1's follow out_c later) */
   int32_t out_c;
   uint32_t lo4, hi4;            /* activation range, 4 bytes each */
+  int32_t odd;                  /* the requantizing passes (CONV_ODD): groups when a last single channel follows the
+                                 * pairs (its pair's other row zero weights), else 0 */
 } dot_args;
 
 /* The pair passes' loop over a channel pair's groups of 4 values: 4 groups per iteration, entered at the group
@@ -350,7 +352,7 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
 }
 
 /* The stack frame of the requantizing passes: [sp] iterations, pairs left, x, out (running), out_c (pixel 1 =
- * pixel 0 + out_c), lo4, hi4; [sp, #28] free (dot_pairs8_rq: rq), [sp, #32] the loop entry. */
+ * pixel 0 + out_c), lo4, hi4; [sp, #28] free (dot_pairs8_rq: rq), [sp, #32] the loop entry, [sp, #36] odd. */
 #define RQ_FRAME            \
   "push {r4-r11, lr}\n\t"   \
   "sub sp, sp, #40\n\t"     \
@@ -366,6 +368,7 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
   "str r1, [sp, #4]\n\t"    \
   "ldr r1, [r0, #0]\n\t"    \
   "str r1, [sp, #8]\n\t"    \
+  RQ_FRAME_ODD              \
   GROUP_FRAME(32)
 /* After a channel pair's sums (r2-r5, records at lr - 32): 4 one-SMLAL requantizations, BFI packing, SSUB8/SEL
  * clamp, one halfword per pixel; counts the pair down (flags set for the loop branch). */
@@ -418,6 +421,81 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
   "subs r1, r1, #1\n\t" \
   "str r1, [sp, #4]\n\t"
 
+#define ONE_G8                               \
+  "ldrd r8, r9, [r1], #8\n\t"                \
+  "ldrd r10, r11, [r1], #8\n\t"              \
+  "ldr r6, [r2], #8\n\t"                     \
+  "sxtb16 r7, r6\n\t"                        \
+  "sxtb16 r6, r6, ror #8\n\t"                \
+  "smlad r4, r8, r7, r4\n\t"                 \
+  "smlad r5, r10, r7, r5\n\t"                \
+  "smlad r4, r9, r6, r4\n\t"                 \
+  "smlad r5, r11, r6, r5\n\t"
+#define ONE_G16                              \
+  "ldrd r8, r9, [r1], #8\n\t"                \
+  "ldrd r10, r11, [r1], #8\n\t"              \
+  "ldrd r6, r7, [r2], #16\n\t"               \
+  "smlad r4, r8, r6, r4\n\t"                 \
+  "smlad r5, r10, r6, r5\n\t"                \
+  "smlad r4, r9, r7, r4\n\t"                 \
+  "smlad r5, r11, r7, r5\n\t"
+#define ONE_RQ(ACC)                          \
+  "and r9, " ACC ", #0x80000000\n\t"         \
+  "orr r9, r9, #0x40000000\n\t"              \
+  "add r10, r7, " ACC ", asr #31\n\t"        \
+  "smlal r9, r10, " ACC ", r6\n\t"           \
+  "asr r10, r10, r8\n\t"                     \
+  "ssat " ACC ", #8, r10\n\t"
+/* r12 groups of 4 values (>= 1), two per iteration: an odd count enters at the second. */
+#define GROUPS2(GROUP)                       \
+  "lsrs r12, r12, #1\n\t"                    \
+  "bcc 1f\n\t"                               \
+  "add r12, r12, #1\n\t"                     \
+  "b 3f\n\t"                                 \
+  "1:\n\t" GROUP                             \
+  "3:\n\t" GROUP                             \
+  "subs r12, r12, #1\n\t"                    \
+  "bne 1b\n\t"
+/* The requantizing passes' last single channel (odd, CONV_ODD: [sp, #36] its groups, else 0) after the pairs: the
+ * weights (r0) and the records (RQLOAD into r3), outputs and pixels run on from the pair loop; per group of 4 values
+ * the two pixels' LDRD, the channel's weights, 4 SMLAD, then 2 one-SMLAL requantizations, SSUB8/SEL clamp, one
+ * byte per pixel. In the same call as the pairs: a narrow layer's second call per pixel pair cost ~50 instructions. */
+#if TFEDGE_MODEL_USES_CONV_ODD
+#define RQ_FRAME_ODD        \
+  "ldr r1, [r0, #40]\n\t"   \
+  "str r1, [sp, #36]\n\t"
+#define ODD_TAIL(GROUP, RQLOAD)              \
+  "ldr r12, [sp, #36]\n\t"                   \
+  "cmp r12, #0\n\t"                          \
+  "beq 0f\n\t"                               \
+  RQLOAD                                     \
+  "ldr r1, [sp, #8]\n\t"                     \
+  "mov r2, r0\n\t"                           \
+  "ldr r4, [r3]\n\t"                         \
+  "mov r5, r4\n\t"                           \
+  GROUPS2(GROUP)                             \
+  "ldrd r6, r7, [r3, #4]\n\t"                \
+  "ldr r8, [r3, #12]\n\t"                    \
+  ONE_RQ("r4") ONE_RQ("r5")                  \
+  "and r4, r4, #255\n\t"                     \
+  "bfi r4, r5, #8, #8\n\t"                   \
+  "ldr r6, [sp, #20]\n\t"                    \
+  "ssub8 r7, r4, r6\n\t"                     \
+  "sel r4, r4, r6\n\t"                       \
+  "ldr r6, [sp, #24]\n\t"                    \
+  "ssub8 r7, r4, r6\n\t"                     \
+  "sel r4, r6, r4\n\t"                       \
+  "ldr r1, [sp, #12]\n\t"                    \
+  "ldr r6, [sp, #16]\n\t"                    \
+  "strb r4, [r1]\n\t"                        \
+  "lsr r4, r4, #8\n\t"                       \
+  "strb r4, [r1, r6]\n\t"                    \
+  "0:\n\t"
+#else
+#define RQ_FRAME_ODD
+#define ODD_TAIL(GROUP, RQLOAD)
+#endif
+
 /* The same, requantizing in place of storing accumulators (even channel counts, two pixels): per channel
  * pair the records' multiplier / k_hi / shift (LDRD + LDR), 4 one-SMLAL requantizations, the 4 bytes packed
  * (BFI), clamped with SSUB8/SEL and stored as one halfword per pixel. */
@@ -430,6 +508,7 @@ __attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)
       PAIR16(32)
       RQ_PAIR_STORE
       "bne 2b\n\t"
+      ODD_TAIL(ONE_G16, "mov r3, lr\n\t")
       "add sp, sp, #40\n\t"
       "pop {r4-r11, pc}\n\t"
       GROUP_ENTRIES);
@@ -495,6 +574,7 @@ __attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused
       PAIR8(28, 32)
       RQ_PAIR_STORE
       "bne 2b\n\t"
+      ODD_TAIL(ONE_G8, "ldr r3, [sp, #28]\n\t")
       "add sp, sp, #40\n\t"
       "pop {r4-r11, pc}\n\t"
       GROUP_ENTRIES);
@@ -505,41 +585,6 @@ __attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused
  * then the 2 one-SMLAL requantizations, SSUB8/SEL clamp and one byte per pixel. Half the instructions of the
  * pair pass for that channel, and no copy of the pixels out of a cc + 1 row. a->w: the channel's pair, a->rq: its
  * record, a->out: pixel 0's byte (pixel 1's a->out_c later), a->groups: k_padded / 4. */
-#define ONE_G8                               \
-  "ldrd r8, r9, [r1], #8\n\t"                \
-  "ldrd r10, r11, [r1], #8\n\t"              \
-  "ldr r6, [r2], #8\n\t"                     \
-  "sxtb16 r7, r6\n\t"                        \
-  "sxtb16 r6, r6, ror #8\n\t"                \
-  "smlad r4, r8, r7, r4\n\t"                 \
-  "smlad r5, r10, r7, r5\n\t"                \
-  "smlad r4, r9, r6, r4\n\t"                 \
-  "smlad r5, r11, r6, r5\n\t"
-#define ONE_G16                              \
-  "ldrd r8, r9, [r1], #8\n\t"                \
-  "ldrd r10, r11, [r1], #8\n\t"              \
-  "ldrd r6, r7, [r2], #16\n\t"               \
-  "smlad r4, r8, r6, r4\n\t"                 \
-  "smlad r5, r10, r6, r5\n\t"                \
-  "smlad r4, r9, r7, r4\n\t"                 \
-  "smlad r5, r11, r7, r5\n\t"
-#define ONE_RQ(ACC)                          \
-  "and r9, " ACC ", #0x80000000\n\t"         \
-  "orr r9, r9, #0x40000000\n\t"              \
-  "add r10, r7, " ACC ", asr #31\n\t"        \
-  "smlal r9, r10, " ACC ", r6\n\t"           \
-  "asr r10, r10, r8\n\t"                     \
-  "ssat " ACC ", #8, r10\n\t"
-/* r12 groups of 4 values (>= 1), two per iteration: an odd count enters at the second. */
-#define GROUPS2(GROUP)                       \
-  "lsrs r12, r12, #1\n\t"                    \
-  "bcc 1f\n\t"                               \
-  "add r12, r12, #1\n\t"                     \
-  "b 3f\n\t"                                 \
-  "1:\n\t" GROUP                             \
-  "3:\n\t" GROUP                             \
-  "subs r12, r12, #1\n\t"                    \
-  "bne 1b\n\t"
 #define DOT_ONE_RQ(GROUP)                    \
   "push {r4-r11, lr}\n\t"                   \
   "ldrd r1, r2, [r0]\n\t"                    \
@@ -635,17 +680,16 @@ static __attribute__((noinline)) void dot_single_rq(const dot_args *a, int8_t *o
   if (cc & 1) copy_bytes(o0, row, cc);
 }
 
-/* An odd channel count's pixel pair (no two-step channels): the whole pairs by the pair pass straight into the
- * output, the last channel by the one-channel pass (out of line: one copy for every caller). */
-static __attribute__((noinline)) void dot_odd_rq(const dot_args *a, int8_t *o0, int32_t cc, int32_t k_padded, int wide) {
+/* An odd channel count's pixel pair (no two-step channels), one pass: the whole pairs, then the last channel in the
+ * same call (ODD_TAIL), or a single channel by the one-channel pass alone (out of line: one copy for every caller). */
+static __attribute__((noinline)) void dot_odd_rq(const dot_args *a, int8_t *o0, int32_t cc, int wide) {
   dot_args one = *a;
-  one.out = o0, one.pairs = cc >> 1;
+  one.out = o0, one.pairs = cc >> 1, one.odd = one.groups;
   if (one.pairs) {
     if (wide) dot_pairs_rq(&one);
     else dot_pairs8_rq(&one);
+    return;
   }
-  one.w = (const int16_t *)(const void *)((const int8_t *)a->w + (cc >> 1) * k_padded * (wide ? 4 : 2));
-  one.rq = a->rq + cc - 1, one.out = o0 + cc - 1;
   if (wide) dot_one_rq(&one);
   else dot_one8_rq(&one);
 }
@@ -763,9 +807,9 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
           const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups, pairs,
                                  odd && !TFEDGE_USES(CONV_ODD) ? (int8_t *)accs : o0,
                                  odd && !TFEDGE_USES(CONV_ODD) ? cc + 1 : stride,
-                                 (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};
+                                 (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u, 0};
           if (TFEDGE_USES(CONV_ODD) && odd && two && !general) {
-            dot_odd_rq(&args, o0, cc, k_padded, TFEDGE_USES(W16) && !p->weights_i8);
+            dot_odd_rq(&args, o0, cc, TFEDGE_USES(W16) && !p->weights_i8);
           } else if (two && !general) {
             if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8_rq(&args);
             else dot_pairs_rq(&args);
