@@ -487,12 +487,14 @@ def conv_single_pixels(geo: dict, storage: str) -> bool:
     return geo["out_w"] % 2 == 1 and storage == "int8"
 
 
-def conv_paths(geo: dict, in_c: int, computed_c: int, storage: str) -> tuple[str, ...]:
+def conv_paths(geo: dict, in_c: int, computed_c: int, storage: str, general: int = 0) -> tuple[str, ...]:
     """The conv kernel's optional code paths a layer calls (model.h TFEDGE_MODEL_USES_*): its gathers, the
-    one-channel pass of an odd computed channel count (CONV_ODD) and the single-pixel pass (CONV_PX1)."""
+    one-channel pass of an odd computed channel count (CONV_ODD), the single-pixel pass (CONV_PX1), and the
+    accumulating passes with the C requantization (CONV_ACC: `general` two-step channels, or int16 single pixels)."""
     return (("CONV_PAIR",) * conv_pair_pays(geo, in_c) + ("CONV_K27",) * conv_k27(geo, in_c)
             + ("CONV_1X1W",) * (conv_1x1_wide(geo, in_c) and geo["out_h"] * geo["out_w"] > 1)
-            + ("CONV_ODD",) * (computed_c % 2 == 1) + ("CONV_PX1",) * conv_single_pixels(geo, storage))
+            + ("CONV_ODD",) * (computed_c % 2 == 1) + ("CONV_PX1",) * conv_single_pixels(geo, storage)
+            + ("CONV_ACC",) * (general > 0 or (geo["out_w"] % 2 == 1 and storage == "int16")))
 
 
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | None = None,

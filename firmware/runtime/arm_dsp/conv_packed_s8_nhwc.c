@@ -739,13 +739,6 @@ static inline __attribute__((always_inline)) void requant_pair(const int32_t *ac
   }
 }
 
-/* An odd channel count's two pixels from the requantizing pass's rows of cc + 1 bytes to o0 and o0 + stride
- * (out of line: one copy for the 4 specialisations of run). */
-static __attribute__((noinline)) void copy_pair_out(int8_t *o0, int32_t stride, const int8_t *rows, int32_t cc) {
-  copy_bytes(o0, rows, cc);
-  copy_bytes(o0 + stride, rows + cc + 1, cc);
-}
-
 /* clamp: the activation range is narrower than int8. With constant channels skipped (const_row) only the
  * live_c computed channels go through the dot products, into a 2-pixel row after the byte row in scratch,
  * and each pixel is then written from the constant row and those values. */
@@ -756,7 +749,9 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   const int32_t npx = p->out_h * p->out_w, out_c = p->out_c;
   const int32_t cc = compact ? p->live_c : out_c; /* channels computed */
   const int32_t pairs = (cc + 1) >> 1, stride = compact ? cc : out_c;
-  const int general = p->rq_general != 0;
+  /* two-step channels take the accumulating passes and the C requantization, linked only where a layer has some
+   * (CONV_ACC; also int16 single pixels) */
+  const int general = TFEDGE_USES(CONV_ACC) && p->rq_general != 0;
   const int32_t lo = p->act_min, hi = p->act_max, zp = p->output_offset;
   uint32_t *buf = (uint32_t *)p->scratch;
   int32_t *accs = (int32_t *)(buf + 4 * groups); /* 4 accumulators per channel pair */
@@ -801,22 +796,17 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
           }
         }
         {
-          /* an odd channel count: the pairs' halfwords go to a row of cc + 1 bytes per pixel (the accumulators'
-           * space, unused by the requantizing passes), then cc bytes per pixel are copied out */
-          const int odd = cc & 1;
-          const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups, pairs,
-                                 odd && !TFEDGE_USES(CONV_ODD) ? (int8_t *)accs : o0,
-                                 odd && !TFEDGE_USES(CONV_ODD) ? cc + 1 : stride,
+          /* (an odd computed channel count links CONV_ODD: variants.conv_paths) */
+          const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups, pairs, o0, stride,
                                  (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u, 0};
-          if (TFEDGE_USES(CONV_ODD) && odd && two && !general) {
+          if (TFEDGE_USES(CONV_ODD) && (cc & 1) && two && !general) {
             dot_odd_rq(&args, o0, cc, TFEDGE_USES(W16) && !p->weights_i8);
           } else if (two && !general) {
             if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8_rq(&args);
             else dot_pairs_rq(&args);
-            if (!TFEDGE_USES(CONV_ODD) && odd) copy_pair_out(o0, stride, (const int8_t *)accs, cc);
           } else if (TFEDGE_USES(CONV_PX1) && !general && (!TFEDGE_USES(W16) || p->weights_i8)) { /* !two */
             dot_single_rq(&args, o0, cc, (int8_t *)accs);
-          } else {
+          } else if (TFEDGE_USES(CONV_ACC)) { /* two-step channels; int16 single pixels */
             if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8(&args);
             else dot_pairs(&args);
             requant_pair(accs, p->rq, cc, o0, o0 + stride, two, clamp, lo, hi, general, zp);
