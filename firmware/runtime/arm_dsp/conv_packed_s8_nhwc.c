@@ -194,6 +194,11 @@ static __attribute__((noinline)) int gather_pair(const tfedge_conv_params *p, co
   const int8_t *src;
   if (oy < rp->oy_lo || oy > rp->oy_hi || ox < rp->ox_lo || ox >= rp->ox_hi) return 0;
   src = rp->in_b + ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
+  if (TFEDGE_USES(CONV_K27) && rp->k == 27 && rp->k_h == 3) { /* both 27-value windows inline (no calls) */
+    gather_k27(src, rp->dy, rp->off2, dst);
+    gather_k27(src + p->stride_w * 3, rp->dy, rp->off2, dst + 2);
+    return 1;
+  }
   gather_rows(rp, src, dst);
   gather_rows(rp, src + p->stride_w * p->in_c, dst + 2);
   return 1;
@@ -675,23 +680,9 @@ __attribute__((naked, noinline)) static void dot_px1_8_rq(__attribute__((unused)
  * `row` (cc + 1 bytes), then cc bytes copied out, so nothing past the pixel is written. */
 static __attribute__((noinline)) void dot_single_rq(const dot_args *a, int8_t *o0, int32_t cc, int8_t *row) {
   dot_args one = *a;
-  one.out = (cc & 1) ? row : o0;
+  one.out = (cc & 1) ? row : o0, one.pairs = (cc + 1) >> 1, one.odd = 0;
   dot_px1_8_rq(&one);
   if (cc & 1) copy_bytes(o0, row, cc);
-}
-
-/* An odd channel count's pixel pair (no two-step channels), one pass: the whole pairs, then the last channel in the
- * same call (ODD_TAIL), or a single channel by the one-channel pass alone (out of line: one copy for every caller). */
-static __attribute__((noinline)) void dot_odd_rq(const dot_args *a, int8_t *o0, int32_t cc, int wide) {
-  dot_args one = *a;
-  one.out = o0, one.pairs = cc >> 1, one.odd = one.groups;
-  if (one.pairs) {
-    if (wide) dot_pairs_rq(&one);
-    else dot_pairs8_rq(&one);
-    return;
-  }
-  if (wide) dot_one_rq(&one);
-  else dot_one8_rq(&one);
 }
 
 /* Requantized accumulator *accp with record r, saturated to int8 and (clamp) clamped: the accumulator and
@@ -757,8 +748,10 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   int32_t *accs = (int32_t *)(buf + 4 * groups); /* 4 accumulators per channel pair */
   int8_t *stage = (int8_t *)(accs + 4 * pairs);
   int8_t *live = stage + k_padded + ((p->in_c & 3) ? 4 : 0); /* compact: 2 pixels x cc values (after the stage's slack) */
+  const int i8 = !TFEDGE_USES(W16) || p->weights_i8;
   int32_t b, i;
   rows_plan rp;
+  dot_args args;
   rp.k_h = p->k_h, rp.span = p->k_w * p->in_c, rp.dy = p->dil_h * p->in_w * p->in_c, rp.k = p->k_h * rp.span;
   rp.k_padded = k_padded, rp.off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
   rp.zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
@@ -768,6 +761,12 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   if (TFEDGE_USES(CONV_PAIR) && rp.span) pair_ranges(p, &rp);
   if (p->in_c & 3) /* the bytewise gathers' tail (zero weights), once per call */
     for (i = rp.k; i < k_padded; i += 4) tfedge_st32(stage + i, rp.zp4);
+  /* the dot passes' arguments, set once per call (out per pixel pair); an odd computed count (CONV_ODD) runs its
+   * whole pairs and then its last channel in one requantizing pass (ODD_TAIL) */
+  args.x = buf, args.w = (const int16_t *)(const void *)p->weights, args.rq = p->rq, args.acc = accs;
+  args.groups = groups, args.pairs = pairs, args.out_c = stride, args.odd = 0;
+  args.lo4 = (uint32_t)(uint8_t)lo * 0x01010101u, args.hi4 = (uint32_t)(uint8_t)hi * 0x01010101u;
+  if (TFEDGE_USES(CONV_ODD) && (cc & 1)) args.pairs = cc >> 1, args.odd = groups;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     rp.in_b = in_b;
@@ -795,22 +794,24 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
             for (g = 0; g < groups; ++g) buf[4 * g + 2] = buf[4 * g], buf[4 * g + 3] = buf[4 * g + 1];
           }
         }
-        {
-          /* (an odd computed channel count links CONV_ODD: variants.conv_paths) */
-          const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups, pairs, o0, stride,
-                                 (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u, 0};
-          if (TFEDGE_USES(CONV_ODD) && (cc & 1) && two && !general) {
-            dot_odd_rq(&args, o0, cc, TFEDGE_USES(W16) && !p->weights_i8);
-          } else if (two && !general) {
-            if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8_rq(&args);
-            else dot_pairs_rq(&args);
-          } else if (TFEDGE_USES(CONV_PX1) && !general && (!TFEDGE_USES(W16) || p->weights_i8)) { /* !two */
-            dot_single_rq(&args, o0, cc, (int8_t *)accs);
-          } else if (TFEDGE_USES(CONV_ACC)) { /* two-step channels; int16 single pixels */
-            if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8(&args);
-            else dot_pairs(&args);
-            requant_pair(accs, p->rq, cc, o0, o0 + stride, two, clamp, lo, hi, general, zp);
+        args.out = o0;
+        if (two && !general) {
+          if (TFEDGE_USES(CONV_ODD) && cc == 1) { /* a single channel: the one-channel pass alone */
+            if (i8) dot_one8_rq(&args);
+            else dot_one_rq(&args);
+          } else if (i8) {
+            dot_pairs8_rq(&args);
+          } else {
+            dot_pairs_rq(&args);
           }
+        } else if (TFEDGE_USES(CONV_PX1) && !general && i8) { /* !two */
+          dot_single_rq(&args, o0, cc, (int8_t *)accs);
+        } else if (TFEDGE_USES(CONV_ACC)) { /* two-step channels; int16 single pixels: every pair, the C requantization */
+          dot_args all = args;
+          all.pairs = pairs;
+          if (i8) dot_pairs8(&all);
+          else dot_pairs(&all);
+          requant_pair(accs, p->rq, cc, o0, o0 + stride, two, clamp, lo, hi, general, zp);
         }
       }
       if (compact) tfedge_dsp_scatter(p->const_row, p->live_map, out_c, cc, live, out_b + i * out_c, two ? 2 : 1);
