@@ -461,6 +461,30 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
   "3:\n\t" GROUP                             \
   "subs r12, r12, #1\n\t"                    \
   "bne 1b\n\t"
+/* One channel x 2 pixels from r1 (the pixels), r2 (the channel's weights), r3 (its record), r12 (groups): the dot
+ * products, 2 one-SMLAL requantizations, SSUB8/SEL clamp and one byte per pixel; lo4, hi4, out and out_c at
+ * [BASE, #LO], [BASE, #HI], [BASE, #OUT], [BASE, #OUTC] (the args, or the pair passes' frame). */
+#define ONE_CHANNEL(GROUP, BASE, LO, HI, OUT, OUTC) \
+  "ldr r4, [r3]\n\t"                         \
+  "mov r5, r4\n\t"                           \
+  GROUPS2(GROUP)                             \
+  "ldrd r6, r7, [r3, #4]\n\t"                \
+  "ldr r8, [r3, #12]\n\t"                    \
+  ONE_RQ("r4") ONE_RQ("r5")                  \
+  "and r4, r4, #255\n\t"                     \
+  "bfi r4, r5, #8, #8\n\t"                   \
+  "ldr r6, [" BASE ", #" LO "]\n\t"          \
+  "ssub8 r7, r4, r6\n\t"                     \
+  "sel r4, r4, r6\n\t"                       \
+  "ldr r6, [" BASE ", #" HI "]\n\t"          \
+  "ssub8 r7, r4, r6\n\t"                     \
+  "sel r4, r6, r4\n\t"                       \
+  "ldr r1, [" BASE ", #" OUT "]\n\t"         \
+  "ldr r6, [" BASE ", #" OUTC "]\n\t"        \
+  "strb r4, [r1]\n\t"                        \
+  "lsr r4, r4, #8\n\t"                       \
+  "strb r4, [r1, r6]\n\t"
+
 /* The requantizing passes' last single channel (odd, CONV_ODD: [sp, #36] its groups, else 0) after the pairs: the
  * weights (r0) and the records (RQLOAD into r3), outputs and pixels run on from the pair loop; per group of 4 values
  * the two pixels' LDRD, the channel's weights, 4 SMLAD, then 2 one-SMLAL requantizations, SSUB8/SEL clamp, one
@@ -476,25 +500,7 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
   RQLOAD                                     \
   "ldr r1, [sp, #8]\n\t"                     \
   "mov r2, r0\n\t"                           \
-  "ldr r4, [r3]\n\t"                         \
-  "mov r5, r4\n\t"                           \
-  GROUPS2(GROUP)                             \
-  "ldrd r6, r7, [r3, #4]\n\t"                \
-  "ldr r8, [r3, #12]\n\t"                    \
-  ONE_RQ("r4") ONE_RQ("r5")                  \
-  "and r4, r4, #255\n\t"                     \
-  "bfi r4, r5, #8, #8\n\t"                   \
-  "ldr r6, [sp, #20]\n\t"                    \
-  "ssub8 r7, r4, r6\n\t"                     \
-  "sel r4, r4, r6\n\t"                       \
-  "ldr r6, [sp, #24]\n\t"                    \
-  "ssub8 r7, r4, r6\n\t"                     \
-  "sel r4, r6, r4\n\t"                       \
-  "ldr r1, [sp, #12]\n\t"                    \
-  "ldr r6, [sp, #16]\n\t"                    \
-  "strb r4, [r1]\n\t"                        \
-  "lsr r4, r4, #8\n\t"                       \
-  "strb r4, [r1, r6]\n\t"                    \
+  ONE_CHANNEL(GROUP, "sp", "20", "24", "12", "16") \
   "0:\n\t"
 #else
 #define RQ_FRAME_ODD
@@ -595,25 +601,7 @@ __attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused
   "ldrd r1, r2, [r0]\n\t"                    \
   "ldr r3, [r0, #8]\n\t"                     \
   "ldr r12, [r0, #16]\n\t"                   \
-  "ldr r4, [r3]\n\t"                         \
-  "mov r5, r4\n\t"                           \
-  GROUPS2(GROUP)                             \
-  "ldrd r6, r7, [r3, #4]\n\t"                \
-  "ldr r8, [r3, #12]\n\t"                    \
-  ONE_RQ("r4") ONE_RQ("r5")                  \
-  "and r4, r4, #255\n\t"                     \
-  "bfi r4, r5, #8, #8\n\t"                   \
-  "ldr r6, [r0, #32]\n\t"                    \
-  "ssub8 r7, r4, r6\n\t"                     \
-  "sel r4, r4, r6\n\t"                       \
-  "ldr r6, [r0, #36]\n\t"                    \
-  "ssub8 r7, r4, r6\n\t"                     \
-  "sel r4, r6, r4\n\t"                       \
-  "ldr r1, [r0, #24]\n\t"                    \
-  "ldr r6, [r0, #28]\n\t"                    \
-  "strb r4, [r1]\n\t"                        \
-  "lsr r4, r4, #8\n\t"                       \
-  "strb r4, [r1, r6]\n\t"                    \
+  ONE_CHANNEL(GROUP, "r0", "32", "36", "24", "28") \
   "pop {r4-r11, pc}\n\t"
 
 __attribute__((naked, noinline)) static void dot_one8_rq(__attribute__((unused)) const dot_args *a) {
