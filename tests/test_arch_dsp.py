@@ -111,6 +111,9 @@ def test_packed_layouts_round_trip():
         k = row.reshape(6, 4)[:, [0, 2, 1, 3]]
         np.testing.assert_array_equal(packed[oc // 2, :, oc % 2], k)
     assert not packed[2, :, 1].any()  # the odd channel's partner is zero
+    # k padded to a multiple of 4, not 8: an RGB 3x3 filter (27 values) takes 7 groups
+    rgb = variants.pack_conv_weights(np.ones((3, 3, 3, 3), np.int8), wide=False).reshape(2, 7, 2, 4)
+    assert rgb[0, :6].all() and rgb[1, :6, 0].all() and rgb[0, 6, :, :3].all() and not rgb[:, 6, :, 3].any() and not rgb[1, :, 1].any()
     fc = np.arange(-65, 65, dtype=np.int8).reshape(10, 13)
     p = variants.pack_fc_weights(fc).reshape(3, 4, 4, 4)  # row groups, groups of 4 inputs, row, [k0 k2 k1 k3]
     assert p.dtype == np.int16
@@ -335,6 +338,9 @@ def test_patched_cases_exercise_each_path(tmp_path):
         assert "each pixel pair widened in one loop" in rows(case)[0]["variant_reason"], case
     conv = rows("conv3x3_mixed_quantization")[0]
     assert "two-step form" in conv["variant_reason"] and "provably constant" in conv["variant_reason"]
+    # two-step channels link the accumulating passes (CONV_ACC); a layer without them (int8) does not
+    assert "#define TFEDGE_MODEL_USES_CONV_ACC 1" in (tmp_path / "conv3x3_mixed_quantization" / "model.h").read_text()
+    assert "#define TFEDGE_MODEL_USES_CONV_ACC 0" in (tmp_path / "conv_cin3_odd_out_stride2" / "model.h").read_text()
     assert conv["effective_macs"] < conv["macs"]
     dead = rows("conv_all_channels_dead")[0]
     assert dead["effective_macs"] == 0 and "6 of 6 output channels" in dead["variant_reason"]

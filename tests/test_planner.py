@@ -111,7 +111,9 @@ def test_dsp_kernel_scratch_is_planned_in_the_arena(reference_models, model):
     report = json.loads(files["compile_report.json"])
     plan = report["arena_plan"]
     kernel = [b for b in plan if b["tensor"].startswith("kernel scratch of layer")]
-    assert kernel and report["scratch_bytes"] == max(b["bytes"] for b in kernel)
+    # (the largest may be the patch stage's, whose layers share one buffer: "kernel scratch of the patch stage")
+    every = [b for b in plan if b["tensor"].startswith("kernel scratch of")]
+    assert kernel and report["scratch_bytes"] == max(b["bytes"] for b in every)
     for i, a in enumerate(plan):
         assert a["offset"] % 16 == 0 and a["offset"] + a["bytes"] <= report["arena_bytes"]
         for b in plan[i + 1:]:

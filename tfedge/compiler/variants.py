@@ -294,7 +294,7 @@ def expand_arrays(t: CompactTables, bias: np.ndarray | None) -> tuple[list[int],
 
 
 def pack_conv_weights(w: np.ndarray, wide: bool = True) -> np.ndarray:
-    """[out_c][k...] int8 -> [pair][k_padded/4][2][4], k_padded a multiple of 8 (odd out_c paired with a zero
+    """[out_c][k...] int8 -> [pair][k_padded/4][2][4], k_padded a multiple of 4 (odd out_c paired with a zero
     row). wide: int16 in the order [k0 k2 k1 k3], so the inner loop loads each channel's 4 values as two ready
     halfword pairs; else int8 [k0 k1 k2 k3], one word the kernel widens (SXTB16, SXTB16 ROR 8) into the same."""
     out_c = w.shape[0]
@@ -303,7 +303,7 @@ def pack_conv_weights(w: np.ndarray, wide: bool = True) -> np.ndarray:
         return np.zeros(0, dtype)
     flat = w.reshape(out_c, -1)
     k = flat.shape[1]
-    kp = (k + 7) // 8 * 8  # the inner loop takes 8 values per iteration
+    kp = (k + 3) // 4 * 4  # the inner loops take 4 values per group (RGB 3x3: 27 -> 28, not 32)
     rows = np.zeros(((out_c + 1) // 2 * 2, kp), dtype)
     rows[:out_c, :k] = flat
     groups = rows.reshape(-1, 2, kp // 4, 4)[:, :, :, [0, 2, 1, 3] if wide else [0, 1, 2, 3]]
@@ -446,7 +446,7 @@ def _plain(kernel: str, arch: str, reason: str = "") -> Choice:
 
 def conv_scratch(geo: dict, in_c: int, computed_c: int, compact: bool) -> int:
     k = geo["k_h"] * geo["k_w"] * in_c
-    kp = (k + 7) // 8 * 8
+    kp = (k + 3) // 4 * 4
     # two widened im2col vectors, 4 accumulators per channel pair, a byte row (+ 4 bytes of slack for the word
     # moves of the bytewise gather, in_c % 4); compacted: two pixels' live values
     return 4 * kp + 16 * ((computed_c + 1) // 2) + kp + (4 if in_c % 4 else 0) + (2 * computed_c if compact else 0)
@@ -487,12 +487,14 @@ def conv_single_pixels(geo: dict, storage: str) -> bool:
     return geo["out_w"] % 2 == 1 and storage == "int8"
 
 
-def conv_paths(geo: dict, in_c: int, computed_c: int, storage: str) -> tuple[str, ...]:
+def conv_paths(geo: dict, in_c: int, computed_c: int, storage: str, general: int = 0) -> tuple[str, ...]:
     """The conv kernel's optional code paths a layer calls (model.h TFEDGE_MODEL_USES_*): its gathers, the
-    one-channel pass of an odd computed channel count (CONV_ODD) and the single-pixel pass (CONV_PX1)."""
+    one-channel pass of an odd computed channel count (CONV_ODD), the single-pixel pass (CONV_PX1), and the
+    accumulating passes with the C requantization (CONV_ACC: `general` two-step channels, or int16 single pixels)."""
     return (("CONV_PAIR",) * conv_pair_pays(geo, in_c) + ("CONV_K27",) * conv_k27(geo, in_c)
             + ("CONV_1X1W",) * (conv_1x1_wide(geo, in_c) and geo["out_h"] * geo["out_w"] > 1)
-            + ("CONV_ODD",) * (computed_c % 2 == 1) + ("CONV_PX1",) * conv_single_pixels(geo, storage))
+            + ("CONV_ODD",) * (computed_c % 2 == 1) + ("CONV_PX1",) * conv_single_pixels(geo, storage)
+            + ("CONV_ACC",) * (general > 0 or (geo["out_w"] % 2 == 1 and storage == "int16")))
 
 
 def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | None = None,

@@ -40,16 +40,21 @@ static inline __attribute__((always_inline)) void copy_row(int8_t *dst, const in
 }
 
 /* The gathered bytes [0, k_padded) widened with the input offset into slot dst (SXTAB16 / ROR 8: [x0 x2][x1 x3]
- * per 4 values), 8 per iteration. The bytes [k, k_padded) meet zero weights: whatever they hold adds 0 (run
+ * per 4 values), 8 per iteration (a last 4 alone). The bytes [k, k_padded) meet zero weights: whatever they hold adds 0 (run
  * fills them with zero points once per call, so the scratch is never read uninitialised). */
 static __attribute__((noinline)) void stage_widen(const int8_t *stage, int32_t k_padded, uint32_t off2, uint32_t *dst) {
   int32_t j;
-  for (j = 0; j < k_padded; j += 8, dst += 8) {
+  for (j = 0; j + 8 <= k_padded; j += 8, dst += 8) {
     const uint32_t v = tfedge_ld32(stage + j), u = tfedge_ld32(stage + j + 4);
     dst[0] = __sxtab16(off2, v);
     dst[1] = tfedge_sxtab16_ror8(off2, v);
     dst[4] = __sxtab16(off2, u);
     dst[5] = tfedge_sxtab16_ror8(off2, u);
+  }
+  if (j < k_padded) { /* k_padded % 8 == 4: the last group */
+    const uint32_t v = tfedge_ld32(stage + j);
+    dst[0] = __sxtab16(off2, v);
+    dst[1] = tfedge_sxtab16_ror8(off2, v);
   }
 }
 
@@ -139,8 +144,8 @@ typedef struct {
 /* gather_rows for 3 window rows of 9 bytes (3x3 on 3 channels: RGB first layers; k 27, k_padded 32): the 8 words
  * of k built straight from the input rows, no byte row: the words that straddle two rows take the bytes before the
  * next row's start (inside the input: that row starts at least 9 bytes after the first) and replace them (BFI /
- * PKHBT), the last word is shifted so nothing past the window is read; widened in place, the last group (k 28-31,
- * zero weights) is 0. ~40 instructions per pixel instead of ~150 through the byte row. */
+ * PKHBT), the last word is shifted so nothing past the window is read (its top byte, k 27, meets a zero weight);
+ * widened in place (k_padded 28). ~40 instructions per pixel instead of ~150 through the byte row. */
 static inline __attribute__((always_inline)) void gather_k27(const int8_t *r0, int32_t dy, uint32_t off2,
                                                              uint32_t *dst) {
   const int8_t *r1 = r0 + dy, *r2 = r1 + dy;
@@ -156,7 +161,6 @@ static inline __attribute__((always_inline)) void gather_k27(const int8_t *r0, i
   dst[16] = __sxtab16(off2, g4), dst[17] = tfedge_sxtab16_ror8(off2, g4);
   dst[20] = __sxtab16(off2, g5), dst[21] = tfedge_sxtab16_ror8(off2, g5);
   dst[24] = __sxtab16(off2, g6), dst[25] = tfedge_sxtab16_ror8(off2, g6);
-  dst[28] = dst[29] = 0;
 }
 
 static __attribute__((noinline)) void gather_rows(const rows_plan *g, const int8_t *src, uint32_t *dst) {
@@ -190,6 +194,11 @@ static __attribute__((noinline)) int gather_pair(const tfedge_conv_params *p, co
   const int8_t *src;
   if (oy < rp->oy_lo || oy > rp->oy_hi || ox < rp->ox_lo || ox >= rp->ox_hi) return 0;
   src = rp->in_b + ((oy * p->stride_h - p->pad_top) * p->in_w + ox * p->stride_w - p->pad_left) * p->in_c;
+  if (TFEDGE_USES(CONV_K27) && rp->k == 27 && rp->k_h == 3) { /* both 27-value windows inline (no calls) */
+    gather_k27(src, rp->dy, rp->off2, dst);
+    gather_k27(src + p->stride_w * 3, rp->dy, rp->off2, dst + 2);
+    return 1;
+  }
   gather_rows(rp, src, dst);
   gather_rows(rp, src + p->stride_w * p->in_c, dst + 2);
   return 1;
@@ -198,7 +207,7 @@ static __attribute__((noinline)) int gather_pair(const tfedge_conv_params *p, co
 /* A 1x1 convolution without padding on in_c % 4 == 0: pixels (oy, ox) and the next one (on the next row after the
  * last column) widened into slots dst and dst + 2 in one loop, per 4 channels 2 LDR, 4 SXTAB16 and one 16-byte
  * store: gather's per-tap bounds tests and loops, twice per pair, cost about twice this (mbv2_035's 1x1 layers). The
- * slots' last group when in_c % 8 == 4 meets zero weights (left as it is, as gather leaves it). in_c >= 4. */
+ * slots hold exactly in_c = k_padded values. in_c >= 4. */
 /* The loop: groups (>= 1) of 4 channels of s0 and s1, per group 2 LDR, 4 SXTAB16 with the offsets off2, one STM. */
 __attribute__((naked, noinline)) static void widen_pair_groups(__attribute__((unused)) const int8_t *s0,
                                                                __attribute__((unused)) const int8_t *s1,
@@ -252,24 +261,77 @@ typedef struct {
   const int16_t *w;             /* packed int16 weights */
   const tfedge_requant_ch *rq;  /* biases (records padded to an even count) */
   int32_t *acc;                 /* 4 per channel pair */
-  int32_t groups2;              /* k_padded / 8 */
+  int32_t groups;               /* k_padded / 4 */
   int32_t pairs;                /* output channel pairs */
   int8_t *out;                  /* dot_pairs_rq: pixel 0's outputs (pixel 1's follow out_c later) */
   int32_t out_c;
   uint32_t lo4, hi4;            /* activation range, 4 bytes each */
+  int32_t odd;                  /* the requantizing passes (CONV_ODD): groups when a last single channel follows the
+                                 * pairs (its pair's other row zero weights), else 0 */
 } dot_args;
 
-/* The accumulating passes' stack frame ([sp] groups2, pairs left, x, acc) and the end of their pair loop
- * (the pair's 4 sums stored, the next pair). */
+/* The pair passes' loop over a channel pair's groups of 4 values: 4 groups per iteration, entered at the group
+ * that leaves whole iterations ([sp] the iterations, [sp, #ENTRY] the entry address): k is padded to 4, not 8
+ * (RGB 3x3: 28 values, not 32), and the entry costs one load instead of tests of the count. */
+#define GROUP_LOOP(G, ENTRY)                 \
+  "ldr r12, [sp, #0]\n\t"                    \
+  "ldr pc, [sp, #" #ENTRY "]\n\t"            \
+  "5:\n\t" G                                 \
+  "6:\n\t" G                                 \
+  "7:\n\t" G                                 \
+  "8:\n\t" G                                 \
+  "subs r12, r12, #1\n\t"                    \
+  "bne 5b\n\t"
+
+/* GROUP_LOOP's frame words from the args at r0 (r1, r6 free): ceil(groups / 4) at [sp], the entry for groups % 4
+ * at [sp, #ENTRY], read from the table GROUP_ENTRIES after the function's code (Thumb addresses: + 1). */
+#define GROUP_FRAME(ENTRY)                   \
+  "ldr r1, [r0, #16]\n\t"                    \
+  "add r6, r1, #3\n\t"                       \
+  "lsr r6, r6, #2\n\t"                       \
+  "str r6, [sp, #0]\n\t"                     \
+  "and r1, r1, #3\n\t"                       \
+  "adr.w r6, 9f\n\t"                         \
+  "ldr r1, [r6, r1, lsl #2]\n\t"             \
+  "str r1, [sp, #" #ENTRY "]\n\t"
+#define GROUP_ENTRIES                        \
+  ".align 2\n\t"                             \
+  "9: .word 5b + 1, 8b + 1, 7b + 1, 6b + 1\n\t"
+
+/* One group of 4 values for the channel pair, int16 weights: the two pixels' LDRD, two LDRD of weights, 8 SMLAD. */
+#define G16                                  \
+  "ldrd r8, r9, [r1], #8\n\t"                \
+  "ldrd r10, r11, [r1], #8\n\t"              \
+  "ldrd r6, r7, [r0], #8\n\t"                \
+  "smlad r2, r8, r6, r2\n\t"                 \
+  "smlad r4, r10, r6, r4\n\t"                \
+  "smlad r2, r9, r7, r2\n\t"                 \
+  "smlad r4, r11, r7, r4\n\t"                \
+  "ldrd r6, r7, [r0], #8\n\t"                \
+  "smlad r3, r8, r6, r3\n\t"                 \
+  "smlad r5, r10, r6, r5\n\t"                \
+  "smlad r3, r9, r7, r3\n\t"                 \
+  "smlad r5, r11, r7, r5\n\t"
+
+/* The int16 passes' channel pair: biases from the records (lr, running), then GROUP_LOOP. */
+#define PAIR16(ENTRY)                        \
+  "ldr r2, [lr], #16\n\t"                    \
+  "ldr r3, [lr], #16\n\t"                    \
+  "mov r4, r2\n\t"                           \
+  "mov r5, r3\n\t"                           \
+  "ldr r1, [sp, #8]\n\t"                     \
+  GROUP_LOOP(G16, ENTRY)
+
+/* The accumulating passes' stack frame ([sp] iterations, pairs left, x, acc; [sp, #20] the loop entry) and the
+ * end of their pair loop (the pair's 4 sums stored, the next pair). */
 #define ACC_FRAME           \
-  "ldr r1, [r0, #16]\n\t"   \
-  "str r1, [sp, #0]\n\t"    \
   "ldr r1, [r0, #20]\n\t"   \
   "str r1, [sp, #4]\n\t"    \
   "ldr r1, [r0, #0]\n\t"    \
   "str r1, [sp, #8]\n\t"    \
   "ldr r1, [r0, #12]\n\t"   \
-  "str r1, [sp, #12]\n\t"
+  "str r1, [sp, #12]\n\t"   \
+  GROUP_FRAME(20)
 #define ACC_STORE           \
   "ldr r1, [sp, #12]\n\t"   \
   "stmia r1!, {r2-r5}\n\t"  \
@@ -282,107 +344,23 @@ typedef struct {
 __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) const dot_args *a) {
   __asm__ volatile(
       "push {r4-r11, lr}\n\t"
-      "sub sp, sp, #16\n\t"
+      "sub sp, sp, #24\n\t"
       ACC_FRAME
       "ldr lr, [r0, #8]\n\t"          /* rq */
       "ldr r0, [r0, #4]\n\t"          /* w */
       "2:\n\t"
-      "ldr r2, [lr], #16\n\t"         /* bias of the pair's first channel */
-      "ldr r3, [lr], #16\n\t"
-      "mov r4, r2\n\t"
-      "mov r5, r3\n\t"
-      "ldr r1, [sp, #8]\n\t"
-      "ldr r12, [sp, #0]\n\t"
-      "tst r12, #1\n\t"
-      "beq 3f\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "subs r12, r12, #1\n\t"
-      "beq 4f\n\t"
-      "3:\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "subs r12, r12, #2\n\t"
-      "bne 3b\n\t"
-      "4:\n\t"
+      PAIR16(20)
       ACC_STORE
-      "add sp, sp, #16\n\t"
-      "pop {r4-r11, pc}\n\t");
+      "add sp, sp, #24\n\t"
+      "pop {r4-r11, pc}\n\t"
+      GROUP_ENTRIES);
 }
 
-/* The stack frame of the requantizing passes: [sp] groups2, pairs left, x, out (running), out_c (pixel 1 =
- * pixel 0 + out_c), lo4, hi4; [sp, #28] free (dot_pairs8_rq: rq). */
+/* The stack frame of the requantizing passes: [sp] iterations, pairs left, x, out (running), out_c (pixel 1 =
+ * pixel 0 + out_c), lo4, hi4; [sp, #28] free (dot_pairs8_rq: rq), [sp, #32] the loop entry, [sp, #36] odd. */
 #define RQ_FRAME            \
   "push {r4-r11, lr}\n\t"   \
-  "sub sp, sp, #32\n\t"     \
+  "sub sp, sp, #40\n\t"     \
   "ldr r1, [r0, #24]\n\t"   \
   "str r1, [sp, #12]\n\t"   \
   "ldr r1, [r0, #28]\n\t"   \
@@ -391,13 +369,12 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
   "str r1, [sp, #20]\n\t"   \
   "ldr r1, [r0, #36]\n\t"   \
   "str r1, [sp, #24]\n\t"   \
-  "ldr r1, [r0, #16]\n\t"   \
-  "str r1, [sp, #0]\n\t"    \
   "ldr r1, [r0, #20]\n\t"   \
   "str r1, [sp, #4]\n\t"    \
   "ldr r1, [r0, #0]\n\t"    \
-  "str r1, [sp, #8]\n\t"
-
+  "str r1, [sp, #8]\n\t"    \
+  RQ_FRAME_ODD              \
+  GROUP_FRAME(32)
 /* After a channel pair's sums (r2-r5, records at lr - 32): 4 one-SMLAL requantizations, BFI packing, SSUB8/SEL
  * clamp, one halfword per pixel; counts the pair down (flags set for the loop branch). */
 #define RQ_PAIR_STORE \
@@ -449,185 +426,6 @@ __attribute__((naked, noinline)) static void dot_pairs(__attribute__((unused)) c
   "subs r1, r1, #1\n\t" \
   "str r1, [sp, #4]\n\t"
 
-/* The same, requantizing in place of storing accumulators (even channel counts, two pixels): per channel
- * pair the records' multiplier / k_hi / shift (LDRD + LDR), 4 one-SMLAL requantizations, the 4 bytes packed
- * (BFI), clamped with SSUB8/SEL and stored as one halfword per pixel. */
-__attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)) const dot_args *a) {
-  __asm__ volatile(
-      RQ_FRAME
-      "ldr lr, [r0, #8]\n\t"          /* rq */
-      "ldr r0, [r0, #4]\n\t"          /* w */
-      "2:\n\t"
-      "ldr r2, [lr], #16\n\t"         /* bias of the pair's first channel */
-      "ldr r3, [lr], #16\n\t"
-      "mov r4, r2\n\t"
-      "mov r5, r3\n\t"
-      "ldr r1, [sp, #8]\n\t"
-      "ldr r12, [sp, #0]\n\t"
-      "tst r12, #1\n\t"
-      "beq 3f\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "subs r12, r12, #1\n\t"
-      "beq 4f\n\t"
-      "3:\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "ldrd r8, r9, [r1], #8\n\t"
-      "ldrd r10, r11, [r1], #8\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r2, r8, r6, r2\n\t"
-      "smlad r4, r10, r6, r4\n\t"
-      "smlad r2, r9, r7, r2\n\t"
-      "smlad r4, r11, r7, r4\n\t"
-      "ldrd r6, r7, [r0], #8\n\t"
-      "smlad r3, r8, r6, r3\n\t"
-      "smlad r5, r10, r6, r5\n\t"
-      "smlad r3, r9, r7, r3\n\t"
-      "smlad r5, r11, r7, r5\n\t"
-      "subs r12, r12, #2\n\t"
-      "bne 3b\n\t"
-      "4:\n\t"
-      RQ_PAIR_STORE
-      "bne 2b\n\t"
-      "add sp, sp, #32\n\t"
-      "pop {r4-r11, pc}\n\t");
-}
-
-/* int8 weights (weights_i8): the same blocks with each channel's 4 weights one word, widened in the loop with
- * SXTB16 / SXTB16 ROR 8 into the [k0 k2] [k1 k3] pairs the inputs are in (CMSIS-NN's trick): per group of 4
- * values 3 LDRD, 4 SXTB16 and 8 SMLAD instead of 4 LDRD and 8 SMLAD. lr is the widening temporary, so the
- * records pointer lives on the stack. */
-#define G8                                   \
-  "ldrd r8, r9, [r1], #8\n\t"                \
-  "ldrd r10, r11, [r1], #8\n\t"              \
-  "ldrd r6, r7, [r0], #8\n\t"                \
-  "sxtb16 lr, r6\n\t"                        \
-  "sxtb16 r6, r6, ror #8\n\t"                \
-  "smlad r2, r8, lr, r2\n\t"                 \
-  "smlad r4, r10, lr, r4\n\t"                \
-  "smlad r2, r9, r6, r2\n\t"                 \
-  "smlad r4, r11, r6, r4\n\t"                \
-  "sxtb16 lr, r7\n\t"                        \
-  "sxtb16 r7, r7, ror #8\n\t"                \
-  "smlad r3, r8, lr, r3\n\t"                 \
-  "smlad r5, r10, lr, r5\n\t"                \
-  "smlad r3, r9, r7, r3\n\t"                 \
-  "smlad r5, r11, r7, r5\n\t"
-
-/* One channel pair's dot products (biases from the records at [sp, #RQ]), 2 groups per 8 values. */
-#define PAIR8(RQ)                            \
-  "ldr lr, [sp, #" #RQ "]\n\t"               \
-  "ldr r2, [lr], #16\n\t"                    \
-  "ldr r3, [lr], #16\n\t"                    \
-  "str lr, [sp, #" #RQ "]\n\t"               \
-  "mov r4, r2\n\t"                           \
-  "mov r5, r3\n\t"                           \
-  "ldr r1, [sp, #8]\n\t"                     \
-  "ldr r12, [sp, #0]\n\t"                    \
-  "tst r12, #1\n\t"                          \
-  "beq 3f\n\t"                               \
-  G8 G8                                      \
-  "subs r12, r12, #1\n\t"                    \
-  "beq 4f\n\t"                               \
-  "3:\n\t"                                   \
-  G8 G8 G8 G8                                \
-  "subs r12, r12, #2\n\t"                    \
-  "bne 3b\n\t"                               \
-  "4:\n\t"                                   \
-  "ldr lr, [sp, #" #RQ "]\n\t"
-
-__attribute__((naked, noinline)) static void dot_pairs8(__attribute__((unused)) const dot_args *a) {
-  __asm__ volatile(
-      "push {r4-r11, lr}\n\t"
-      "sub sp, sp, #24\n\t"
-      ACC_FRAME
-      "ldr r1, [r0, #8]\n\t"
-      "str r1, [sp, #16]\n\t"         /* rq */
-      "ldr r0, [r0, #4]\n\t"          /* w */
-      "2:\n\t"
-      PAIR8(16)
-      ACC_STORE
-      "add sp, sp, #24\n\t"
-      "pop {r4-r11, pc}\n\t");
-}
-
-/* dot_pairs_rq with int8 weights: the requantization tail of dot_pairs_rq after PAIR8 (lr restored). */
-__attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused)) const dot_args *a) {
-  __asm__ volatile(
-      RQ_FRAME
-      "ldr r1, [r0, #8]\n\t"
-      "str r1, [sp, #28]\n\t"         /* rq */
-      "ldr r0, [r0, #4]\n\t"          /* w */
-      "2:\n\t"
-      PAIR8(28)
-      RQ_PAIR_STORE
-      "bne 2b\n\t"
-      "add sp, sp, #32\n\t"
-      "pop {r4-r11, pc}\n\t");
-}
-
-/* One channel x 2 pixels (the last channel of an odd count, its pair's other row zero weights): per group of 4
- * values the two pixels' LDRD, the channel's weights (int8: one LDR, SXTB16 / ROR 8; int16: one LDRD), 4 SMLAD;
- * then the 2 one-SMLAL requantizations, SSUB8/SEL clamp and one byte per pixel. Half the instructions of the
- * pair pass for that channel, and no copy of the pixels out of a cc + 1 row. a->w: the channel's pair, a->rq: its
- * record, a->out: pixel 0's byte (pixel 1's a->out_c later), a->groups2: k_padded / 8. */
 #define ONE_G8                               \
   "ldrd r8, r9, [r1], #8\n\t"                \
   "ldrd r10, r11, [r1], #8\n\t"              \
@@ -653,33 +451,157 @@ __attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused
   "smlal r9, r10, " ACC ", r6\n\t"           \
   "asr r10, r10, r8\n\t"                     \
   "ssat " ACC ", #8, r10\n\t"
-#define DOT_ONE_RQ(GROUP)                    \
-  "push {r4-r11, lr}\n\t"                   \
-  "ldrd r1, r2, [r0]\n\t"                    \
-  "ldr r3, [r0, #8]\n\t"                     \
-  "ldr r12, [r0, #16]\n\t"                   \
+/* r12 groups of 4 values (>= 1), two per iteration: an odd count enters at the second. */
+#define GROUPS2(GROUP)                       \
+  "lsrs r12, r12, #1\n\t"                    \
+  "bcc 1f\n\t"                               \
+  "add r12, r12, #1\n\t"                     \
+  "b 3f\n\t"                                 \
+  "1:\n\t" GROUP                             \
+  "3:\n\t" GROUP                             \
+  "subs r12, r12, #1\n\t"                    \
+  "bne 1b\n\t"
+/* One channel x 2 pixels from r1 (the pixels), r2 (the channel's weights), r3 (its record), r12 (groups): the dot
+ * products, 2 one-SMLAL requantizations, SSUB8/SEL clamp and one byte per pixel; lo4, hi4, out and out_c at
+ * [BASE, #LO], [BASE, #HI], [BASE, #OUT], [BASE, #OUTC] (the args, or the pair passes' frame). */
+#define ONE_CHANNEL(GROUP, BASE, LO, HI, OUT, OUTC) \
   "ldr r4, [r3]\n\t"                         \
   "mov r5, r4\n\t"                           \
-  "1:\n\t"                                   \
-  GROUP GROUP                                \
-  "subs r12, r12, #1\n\t"                    \
-  "bne 1b\n\t"                               \
+  GROUPS2(GROUP)                             \
   "ldrd r6, r7, [r3, #4]\n\t"                \
   "ldr r8, [r3, #12]\n\t"                    \
   ONE_RQ("r4") ONE_RQ("r5")                  \
   "and r4, r4, #255\n\t"                     \
   "bfi r4, r5, #8, #8\n\t"                   \
-  "ldr r6, [r0, #32]\n\t"                    \
+  "ldr r6, [" BASE ", #" LO "]\n\t"          \
   "ssub8 r7, r4, r6\n\t"                     \
   "sel r4, r4, r6\n\t"                       \
-  "ldr r6, [r0, #36]\n\t"                    \
+  "ldr r6, [" BASE ", #" HI "]\n\t"          \
   "ssub8 r7, r4, r6\n\t"                     \
   "sel r4, r6, r4\n\t"                       \
-  "ldr r1, [r0, #24]\n\t"                    \
-  "ldr r6, [r0, #28]\n\t"                    \
+  "ldr r1, [" BASE ", #" OUT "]\n\t"         \
+  "ldr r6, [" BASE ", #" OUTC "]\n\t"        \
   "strb r4, [r1]\n\t"                        \
   "lsr r4, r4, #8\n\t"                       \
-  "strb r4, [r1, r6]\n\t"                    \
+  "strb r4, [r1, r6]\n\t"
+
+/* The requantizing passes' last single channel (odd, CONV_ODD: [sp, #36] its groups, else 0) after the pairs: the
+ * weights (r0) and the records (RQLOAD into r3), outputs and pixels run on from the pair loop; per group of 4 values
+ * the two pixels' LDRD, the channel's weights, 4 SMLAD, then 2 one-SMLAL requantizations, SSUB8/SEL clamp, one
+ * byte per pixel. In the same call as the pairs: a narrow layer's second call per pixel pair cost ~50 instructions. */
+#if TFEDGE_MODEL_USES_CONV_ODD
+#define RQ_FRAME_ODD        \
+  "ldr r1, [r0, #40]\n\t"   \
+  "str r1, [sp, #36]\n\t"
+#define ODD_TAIL(GROUP, RQLOAD)              \
+  "ldr r12, [sp, #36]\n\t"                   \
+  "cmp r12, #0\n\t"                          \
+  "beq 0f\n\t"                               \
+  RQLOAD                                     \
+  "ldr r1, [sp, #8]\n\t"                     \
+  "mov r2, r0\n\t"                           \
+  ONE_CHANNEL(GROUP, "sp", "20", "24", "12", "16") \
+  "0:\n\t"
+#else
+#define RQ_FRAME_ODD
+#define ODD_TAIL(GROUP, RQLOAD)
+#endif
+
+/* The same, requantizing in place of storing accumulators (even channel counts, two pixels): per channel
+ * pair the records' multiplier / k_hi / shift (LDRD + LDR), 4 one-SMLAL requantizations, the 4 bytes packed
+ * (BFI), clamped with SSUB8/SEL and stored as one halfword per pixel. */
+__attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(
+      RQ_FRAME
+      "ldr lr, [r0, #8]\n\t"          /* rq */
+      "ldr r0, [r0, #4]\n\t"          /* w */
+      "2:\n\t"
+      PAIR16(32)
+      RQ_PAIR_STORE
+      "bne 2b\n\t"
+      ODD_TAIL(ONE_G16, "mov r3, lr\n\t")
+      "add sp, sp, #40\n\t"
+      "pop {r4-r11, pc}\n\t"
+      GROUP_ENTRIES);
+}
+
+/* int8 weights (weights_i8): the same blocks with each channel's 4 weights one word, widened in the loop with
+ * SXTB16 / SXTB16 ROR 8 into the [k0 k2] [k1 k3] pairs the inputs are in (CMSIS-NN's trick): per group of 4
+ * values 3 LDRD, 4 SXTB16 and 8 SMLAD instead of 4 LDRD and 8 SMLAD. lr is the widening temporary, so the
+ * records pointer lives on the stack. */
+#define G8                                   \
+  "ldrd r8, r9, [r1], #8\n\t"                \
+  "ldrd r10, r11, [r1], #8\n\t"              \
+  "ldrd r6, r7, [r0], #8\n\t"                \
+  "sxtb16 lr, r6\n\t"                        \
+  "sxtb16 r6, r6, ror #8\n\t"                \
+  "smlad r2, r8, lr, r2\n\t"                 \
+  "smlad r4, r10, lr, r4\n\t"                \
+  "smlad r2, r9, r6, r2\n\t"                 \
+  "smlad r4, r11, r6, r4\n\t"                \
+  "sxtb16 lr, r7\n\t"                        \
+  "sxtb16 r7, r7, ror #8\n\t"                \
+  "smlad r3, r8, lr, r3\n\t"                 \
+  "smlad r5, r10, lr, r5\n\t"                \
+  "smlad r3, r9, r7, r3\n\t"                 \
+  "smlad r5, r11, r7, r5\n\t"
+
+/* One channel pair's dot products (biases from the records at [sp, #RQ]; the loop entry at [sp, #ENTRY]). */
+#define PAIR8(RQ, ENTRY)                     \
+  "ldr lr, [sp, #" #RQ "]\n\t"               \
+  "ldr r2, [lr], #16\n\t"                    \
+  "ldr r3, [lr], #16\n\t"                    \
+  "str lr, [sp, #" #RQ "]\n\t"               \
+  "mov r4, r2\n\t"                           \
+  "mov r5, r3\n\t"                           \
+  "ldr r1, [sp, #8]\n\t"                     \
+  GROUP_LOOP(G8, ENTRY)                      \
+  "ldr lr, [sp, #" #RQ "]\n\t"
+
+__attribute__((naked, noinline)) static void dot_pairs8(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(
+      "push {r4-r11, lr}\n\t"
+      "sub sp, sp, #24\n\t"
+      ACC_FRAME
+      "ldr r1, [r0, #8]\n\t"
+      "str r1, [sp, #16]\n\t"         /* rq */
+      "ldr r0, [r0, #4]\n\t"          /* w */
+      "2:\n\t"
+      PAIR8(16, 20)
+      ACC_STORE
+      "add sp, sp, #24\n\t"
+      "pop {r4-r11, pc}\n\t"
+      GROUP_ENTRIES);
+}
+
+/* dot_pairs_rq with int8 weights: the requantization tail of dot_pairs_rq after PAIR8 (lr restored). */
+__attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused)) const dot_args *a) {
+  __asm__ volatile(
+      RQ_FRAME
+      "ldr r1, [r0, #8]\n\t"
+      "str r1, [sp, #28]\n\t"         /* rq */
+      "ldr r0, [r0, #4]\n\t"          /* w */
+      "2:\n\t"
+      PAIR8(28, 32)
+      RQ_PAIR_STORE
+      "bne 2b\n\t"
+      ODD_TAIL(ONE_G8, "ldr r3, [sp, #28]\n\t")
+      "add sp, sp, #40\n\t"
+      "pop {r4-r11, pc}\n\t"
+      GROUP_ENTRIES);
+}
+
+/* One channel x 2 pixels (the last channel of an odd count, its pair's other row zero weights): per group of 4
+ * values the two pixels' LDRD, the channel's weights (int8: one LDR, SXTB16 / ROR 8; int16: one LDRD), 4 SMLAD;
+ * then the 2 one-SMLAL requantizations, SSUB8/SEL clamp and one byte per pixel. Half the instructions of the
+ * pair pass for that channel, and no copy of the pixels out of a cc + 1 row. a->w: the channel's pair, a->rq: its
+ * record, a->out: pixel 0's byte (pixel 1's a->out_c later), a->groups: k_padded / 4. */
+#define DOT_ONE_RQ(GROUP)                    \
+  "push {r4-r11, lr}\n\t"                   \
+  "ldrd r1, r2, [r0]\n\t"                    \
+  "ldr r3, [r0, #8]\n\t"                     \
+  "ldr r12, [r0, #16]\n\t"                   \
+  ONE_CHANNEL(GROUP, "r0", "32", "36", "24", "28") \
   "pop {r4-r11, pc}\n\t"
 
 __attribute__((naked, noinline)) static void dot_one8_rq(__attribute__((unused)) const dot_args *a) {
@@ -693,7 +615,7 @@ __attribute__((naked, noinline)) static void dot_one_rq(__attribute__((unused)) 
 /* A single pixel (the last of an odd pixel count), int8 weights: every channel pair over pixel 0's slots only, per
  * group of 4 values one LDRD of the pixel, one LDRD of the pair's weights, 4 SXTB16, 4 SMLAD (the pair pass on
  * the pixel duplicated: 3 LDRD, 4 SXTB16, 8 SMLAD), then the 2 one-SMLAL requantizations, SSUB8/SEL clamp and one
- * halfword. [sp] holds a (groups2, lo4, hi4 are read from it); r11 the pixel's slots, r4 pairs left, r5 out. */
+ * halfword. [sp] holds a (groups, lo4, hi4 are read from it); r11 the pixel's slots, r4 pairs left, r5 out. */
 #define PX1_G8                               \
   "ldrd r8, r9, [r1], #16\n\t"               \
   "ldrd r6, r7, [r0], #8\n\t"                \
@@ -719,11 +641,8 @@ __attribute__((naked, noinline)) static void dot_px1_8_rq(__attribute__((unused)
       "ldr r3, [lr], #16\n\t"
       "mov r1, r11\n\t"
       "ldr r12, [sp]\n\t"
-      "ldr r12, [r12, #16]\n\t"      /* groups2 */
-      "1:\n\t"
-      PX1_G8 PX1_G8
-      "subs r12, r12, #1\n\t"
-      "bne 1b\n\t"
+      "ldr r12, [r12, #16]\n\t"      /* groups */
+      GROUPS2(PX1_G8)
       "ldrd r6, r7, [lr, #-28]\n\t"
       "ldr r8, [lr, #-20]\n\t"
       ONE_RQ("r2")
@@ -749,24 +668,9 @@ __attribute__((naked, noinline)) static void dot_px1_8_rq(__attribute__((unused)
  * `row` (cc + 1 bytes), then cc bytes copied out, so nothing past the pixel is written. */
 static __attribute__((noinline)) void dot_single_rq(const dot_args *a, int8_t *o0, int32_t cc, int8_t *row) {
   dot_args one = *a;
-  one.out = (cc & 1) ? row : o0;
+  one.out = (cc & 1) ? row : o0, one.pairs = (cc + 1) >> 1, one.odd = 0;
   dot_px1_8_rq(&one);
   if (cc & 1) copy_bytes(o0, row, cc);
-}
-
-/* An odd channel count's pixel pair (no two-step channels): the whole pairs by the pair pass straight into the
- * output, the last channel by the one-channel pass (out of line: one copy for every caller). */
-static __attribute__((noinline)) void dot_odd_rq(const dot_args *a, int8_t *o0, int32_t cc, int32_t k_padded, int wide) {
-  dot_args one = *a;
-  one.out = o0, one.pairs = cc >> 1;
-  if (one.pairs) {
-    if (wide) dot_pairs_rq(&one);
-    else dot_pairs8_rq(&one);
-  }
-  one.w = (const int16_t *)(const void *)((const int8_t *)a->w + (cc >> 1) * k_padded * (wide ? 4 : 2));
-  one.rq = a->rq + cc - 1, one.out = o0 + cc - 1;
-  if (wide) dot_one_rq(&one);
-  else dot_one8_rq(&one);
 }
 
 /* Requantized accumulator *accp with record r, saturated to int8 and (clamp) clamped: the accumulator and
@@ -814,31 +718,28 @@ static inline __attribute__((always_inline)) void requant_pair(const int32_t *ac
   }
 }
 
-/* An odd channel count's two pixels from the requantizing pass's rows of cc + 1 bytes to o0 and o0 + stride
- * (out of line: one copy for the 4 specialisations of run). */
-static __attribute__((noinline)) void copy_pair_out(int8_t *o0, int32_t stride, const int8_t *rows, int32_t cc) {
-  copy_bytes(o0, rows, cc);
-  copy_bytes(o0 + stride, rows + cc + 1, cc);
-}
-
 /* clamp: the activation range is narrower than int8. With constant channels skipped (const_row) only the
  * live_c computed channels go through the dot products, into a 2-pixel row after the byte row in scratch,
  * and each pixel is then written from the constant row and those values. */
 static inline __attribute__((always_inline)) void run(const tfedge_conv_params *p, const int8_t *input,
                                                       int8_t *output, const int clamp, const int compact) {
-  const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 7) & ~7;
+  const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 3) & ~3;
   const int32_t groups = k_padded >> 2;
   const int32_t npx = p->out_h * p->out_w, out_c = p->out_c;
   const int32_t cc = compact ? p->live_c : out_c; /* channels computed */
   const int32_t pairs = (cc + 1) >> 1, stride = compact ? cc : out_c;
-  const int general = p->rq_general != 0;
+  /* two-step channels take the accumulating passes and the C requantization, linked only where a layer has some
+   * (CONV_ACC; also int16 single pixels) */
+  const int general = TFEDGE_USES(CONV_ACC) && p->rq_general != 0;
   const int32_t lo = p->act_min, hi = p->act_max, zp = p->output_offset;
   uint32_t *buf = (uint32_t *)p->scratch;
   int32_t *accs = (int32_t *)(buf + 4 * groups); /* 4 accumulators per channel pair */
   int8_t *stage = (int8_t *)(accs + 4 * pairs);
   int8_t *live = stage + k_padded + ((p->in_c & 3) ? 4 : 0); /* compact: 2 pixels x cc values (after the stage's slack) */
+  const int i8 = !TFEDGE_USES(W16) || p->weights_i8;
   int32_t b, i;
   rows_plan rp;
+  dot_args args;
   rp.k_h = p->k_h, rp.span = p->k_w * p->in_c, rp.dy = p->dil_h * p->in_w * p->in_c, rp.k = p->k_h * rp.span;
   rp.k_padded = k_padded, rp.off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
   rp.zp4 = (uint32_t)(uint8_t)(-p->input_offset) * 0x01010101u;
@@ -848,6 +749,12 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   if (TFEDGE_USES(CONV_PAIR) && rp.span) pair_ranges(p, &rp);
   if (p->in_c & 3) /* the bytewise gathers' tail (zero weights), once per call */
     for (i = rp.k; i < k_padded; i += 4) tfedge_st32(stage + i, rp.zp4);
+  /* the dot passes' arguments, set once per call (out per pixel pair); an odd computed count (CONV_ODD) runs its
+   * whole pairs and then its last channel in one requantizing pass (ODD_TAIL) */
+  args.x = buf, args.w = (const int16_t *)(const void *)p->weights, args.rq = p->rq, args.acc = accs;
+  args.groups = groups, args.pairs = pairs, args.out_c = stride, args.odd = 0;
+  args.lo4 = (uint32_t)(uint8_t)lo * 0x01010101u, args.hi4 = (uint32_t)(uint8_t)hi * 0x01010101u;
+  if (TFEDGE_USES(CONV_ODD) && (cc & 1)) args.pairs = cc >> 1, args.odd = groups;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     rp.in_b = in_b;
@@ -875,27 +782,24 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
             for (g = 0; g < groups; ++g) buf[4 * g + 2] = buf[4 * g], buf[4 * g + 3] = buf[4 * g + 1];
           }
         }
-        {
-          /* an odd channel count: the pairs' halfwords go to a row of cc + 1 bytes per pixel (the accumulators'
-           * space, unused by the requantizing passes), then cc bytes per pixel are copied out */
-          const int odd = cc & 1;
-          const dot_args args = {buf, (const int16_t *)(const void *)p->weights, p->rq, accs, groups >> 1, pairs,
-                                 odd && !TFEDGE_USES(CONV_ODD) ? (int8_t *)accs : o0,
-                                 odd && !TFEDGE_USES(CONV_ODD) ? cc + 1 : stride,
-                                 (uint32_t)(uint8_t)lo * 0x01010101u, (uint32_t)(uint8_t)hi * 0x01010101u};
-          if (TFEDGE_USES(CONV_ODD) && odd && two && !general) {
-            dot_odd_rq(&args, o0, cc, k_padded, TFEDGE_USES(W16) && !p->weights_i8);
-          } else if (two && !general) {
-            if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8_rq(&args);
-            else dot_pairs_rq(&args);
-            if (!TFEDGE_USES(CONV_ODD) && odd) copy_pair_out(o0, stride, (const int8_t *)accs, cc);
-          } else if (TFEDGE_USES(CONV_PX1) && !general && (!TFEDGE_USES(W16) || p->weights_i8)) { /* !two */
-            dot_single_rq(&args, o0, cc, (int8_t *)accs);
+        args.out = o0;
+        if (two && !general) {
+          if (TFEDGE_USES(CONV_ODD) && cc == 1) { /* a single channel: the one-channel pass alone */
+            if (i8) dot_one8_rq(&args);
+            else dot_one_rq(&args);
+          } else if (i8) {
+            dot_pairs8_rq(&args);
           } else {
-            if (!TFEDGE_USES(W16) || p->weights_i8) dot_pairs8(&args);
-            else dot_pairs(&args);
-            requant_pair(accs, p->rq, cc, o0, o0 + stride, two, clamp, lo, hi, general, zp);
+            dot_pairs_rq(&args);
           }
+        } else if (TFEDGE_USES(CONV_PX1) && !general && i8) { /* !two */
+          dot_single_rq(&args, o0, cc, (int8_t *)accs);
+        } else if (TFEDGE_USES(CONV_ACC)) { /* two-step channels; int16 single pixels: every pair, the C requantization */
+          dot_args all = args;
+          all.pairs = pairs;
+          if (i8) dot_pairs8(&all);
+          else dot_pairs(&all);
+          requant_pair(accs, p->rq, cc, o0, o0 + stride, two, clamp, lo, hi, general, zp);
         }
       }
       if (compact) tfedge_dsp_scatter(p->const_row, p->live_map, out_c, cc, live, out_b + i * out_c, two ? 2 : 1);

@@ -67,8 +67,7 @@ __attribute__((naked, noinline)) static void dot_rows4_8(__attribute__((unused))
 }
 
 /* Whole row groups, requantized in the same pass (layers without TFEDGE_RQ_GENERAL channels): per group of 4
- * rows the biases from the records, the dot products two input groups per loop iteration (an odd count
- * enters at the second half), 4 one-SMLAL requantizations, BFI packing, SSUB8/SEL clamp, one STR of 4 bytes.
+ * rows the biases from the records, the dot products 4 input groups per loop iteration (FC_LOOP), 4 one-SMLAL requantizations, BFI packing, SSUB8/SEL clamp, one STR of 4 bytes.
  * Registers: r0 input, r1 weights (they run on from one row group to the next), r2 count, r3 temp / records,
  * r4-r7 accumulators, r8/r9 input pairs, r10-r12/lr weights. */
 typedef struct {
@@ -110,57 +109,50 @@ typedef struct {
   "asr r9, r9, r10\n\t"                               \
   "ssat " ACC ", #8, r9\n\t"
 
-/* Two input groups per loop iteration (an odd count enters with one). */
-#define FC_LOOP2(GROUP)                               \
-  "lsrs r2, r2, #1\n\t"                               \
-  "bcc 3f\n\t"                                        \
-  GROUP                                               \
-  "cmp r2, #0\n\t"                                    \
-  "beq 4f\n\t"                                        \
-  "3:\n\t"                                            \
-  GROUP GROUP                                         \
+/* A row group's loop over its input groups: 4 per iteration, entered at the group that leaves whole iterations
+ * (r2 the iterations, [sp, #8] the entry address, FC_ENTER): one load instead of tests of the count per row group,
+ * and 4 copies of the group instead of 7 (int8) in the code. */
+#define FC_LOOP(GROUP)                                \
+  "ldr pc, [sp, #8]\n\t"                              \
+  "5:\n\t" GROUP                                      \
+  "6:\n\t" GROUP                                      \
+  "7:\n\t" GROUP                                      \
+  "8:\n\t" GROUP                                      \
   "subs r2, r2, #1\n\t"                               \
-  "bne 3b\n\t"                                        \
-  "4:\n\t"
+  "bne 5b\n\t"
 
-/* Four per iteration (groups % 4 first): the int8 loop, where the loop's own 2 instructions still show. */
-#define FC_LOOP4(GROUP)                               \
-  "lsrs r2, r2, #1\n\t"                               \
-  "bcc 3f\n\t"                                        \
-  GROUP                                               \
-  "3:\n\t"                                            \
-  "lsrs r2, r2, #1\n\t"                               \
-  "bcc 5f\n\t"                                        \
-  GROUP GROUP                                         \
-  "5:\n\t"                                            \
-  "cmp r2, #0\n\t"                                    \
-  "beq 4f\n\t"                                        \
-  "6:\n\t"                                            \
-  GROUP GROUP GROUP GROUP                             \
-  "subs r2, r2, #1\n\t"                               \
-  "bne 6b\n\t"                                        \
-  "4:\n\t"
-
-/* The row-group loop of the args at r0 (fields 0 x, 4 w, 8 groups, 12 rq or acc, 20 quads): entry (r1 the weights,
- * running on; per row group r12 the args, r3 field 12, r0 the input, r2 its groups) and the step to the next. */
+/* The row-group loop of the args at r0 (fields 0 x, 4 w, 8 groups, 12 rq or acc, 20 quads): entry ([sp] the args,
+ * [sp, #4] FC_LOOP's iterations ceil(groups / 4), [sp, #8] its entry for groups % 4 from the table after the code;
+ * r1 the weights, running on; per row group r12 the args, r3 field 12, r0 the input, r2 the iterations) and the
+ * step to the next. */
 #define FC_ENTER                                      \
   "push {r4-r11, lr}\n\t"                             \
-  "mov r12, r0\n\t"                                   \
-  "ldr r1, [r12, #4]\n\t"                             \
-  "push {r12}\n\t" /* [sp]: the args */               \
+  "sub sp, sp, #12\n\t"                               \
+  "str r0, [sp]\n\t"                                  \
+  "ldr r2, [r0, #8]\n\t"                              \
+  "add r3, r2, #3\n\t"                                \
+  "lsr r3, r3, #2\n\t"                                \
+  "str r3, [sp, #4]\n\t"                              \
+  "and r2, r2, #3\n\t"                                \
+  "adr.w r3, 9f\n\t"                                  \
+  "ldr r2, [r3, r2, lsl #2]\n\t"                      \
+  "str r2, [sp, #8]\n\t"                              \
+  "ldr r1, [r0, #4]\n\t"                              \
   "2:\n\t"                                            \
   "ldr r12, [sp]\n\t"                                 \
   "ldr r3, [r12, #12]\n\t"                            \
   "ldr r0, [r12, #0]\n\t"                             \
-  "ldr r2, [r12, #8]\n\t"
+  "ldr r2, [sp, #4]\n\t"
 
 #define FC_NEXT                                       \
   "ldr r8, [r12, #20]\n\t"                            \
   "subs r8, r8, #1\n\t"                               \
   "str r8, [r12, #20]\n\t"                            \
   "bne 2b\n\t"                                        \
-  "add sp, sp, #4\n\t"                                \
-  "pop {r4-r11, pc}\n\t"
+  "add sp, sp, #12\n\t"                               \
+  "pop {r4-r11, pc}\n\t"                              \
+  ".align 2\n\t"                                      \
+  "9: .word 5b + 1, 8b + 1, 7b + 1, 6b + 1\n\t"
 
 #define FC_RQ_BODY(LOOP)                             \
   FC_ENTER                                            \
@@ -189,11 +181,11 @@ typedef struct {
   FC_NEXT
 
 __attribute__((naked, noinline)) static void fc_rows4_8_rq(__attribute__((unused)) fc_args *a) {
-  __asm__ volatile(FC_RQ_BODY(FC_LOOP4(FC_GROUP8)));
+  __asm__ volatile(FC_RQ_BODY(FC_LOOP(FC_GROUP8)));
 }
 
 __attribute__((naked, noinline)) static void fc_rows4_rq(__attribute__((unused)) fc_args *a) {
-  __asm__ volatile(FC_RQ_BODY(FC_LOOP2(FC_GROUP16)));
+  __asm__ volatile(FC_RQ_BODY(FC_LOOP(FC_GROUP16)));
 }
 
 /* A long input's block (fc_blocked): every row group's sums over `groups` input groups added to acc (4 per row
@@ -221,11 +213,11 @@ typedef struct {
   FC_NEXT
 
 __attribute__((naked, noinline)) static void fc_acc4_8(__attribute__((unused)) fc_acc_args *a) {
-  __asm__ volatile(FC_ACC_BODY(FC_LOOP4(FC_GROUP8)));
+  __asm__ volatile(FC_ACC_BODY(FC_LOOP(FC_GROUP8)));
 }
 
 __attribute__((naked, noinline)) static void fc_acc4_16(__attribute__((unused)) fc_acc_args *a) {
-  __asm__ volatile(FC_ACC_BODY(FC_LOOP2(FC_GROUP16)));
+  __asm__ volatile(FC_ACC_BODY(FC_LOOP(FC_GROUP16)));
 }
 
 static inline uint32_t bytes4(int32_t v) { return 0x01010101u * ((uint32_t)v & 0xffu); }

@@ -69,7 +69,7 @@ void depthwise_conv_s8_nhwc_c4(const tfedge_conv_params *p, const int8_t *input,
 void tfedge_decode_c4(const uint8_t *indices, const int8_t *codebook, int32_t n, int8_t *out);
 /* CONV_2D with packed weights, widened to int16 at compile time (p->weights points at them): output
  * channels in pairs (an odd last one paired with zeros), each pair's rows of k_h*k_w*in_c weights
- * zero-padded to k_padded, a multiple of 8, and interleaved 4 values at a time: [pair][group of 4]
+ * zero-padded to k_padded, a multiple of 4, and interleaved 4 values at a time: [pair][group of 4]
  * [channel 0, 1][k0 k2 k1 k3]; rq padded to an even count. scratch: 4 * k_padded + 8 * (out_c rounded
  * up to even) + k_padded bytes. */
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);

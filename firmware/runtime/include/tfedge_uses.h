@@ -29,6 +29,9 @@
 #ifndef TFEDGE_MODEL_USES_CONV_PX1
 #define TFEDGE_MODEL_USES_CONV_PX1 1   /* conv, int8 weights, odd out_w: a single last pixel by a 2-channel x 1-pixel pass */
 #endif
+#ifndef TFEDGE_MODEL_USES_CONV_ACC
+#define TFEDGE_MODEL_USES_CONV_ACC 1   /* conv: the accumulating passes + C requantization (two-step channels, int16 single pixels) */
+#endif
 #ifndef TFEDGE_MODEL_USES_DW_PIXEL
 #define TFEDGE_MODEL_USES_DW_PIXEL 1   /* depthwise: the per-pixel loops (dilation, two-step channels, windows > 7) */
 #endif

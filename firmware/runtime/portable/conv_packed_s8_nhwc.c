@@ -12,7 +12,7 @@ static inline int32_t packed_weight(const tfedge_conv_params *p, int32_t k_padde
 }
 
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
-  const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 7) & ~7;
+  const int32_t k_padded = (p->k_h * p->k_w * p->in_c + 3) & ~3;
   const int32_t n = p->const_row ? p->live_c : p->out_c; /* channels in the packed weights */
   int32_t b, oy, ox, j, ky, kx, ic;
   for (b = 0; b < p->batches; ++b) {

@@ -119,7 +119,7 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         why = f"depthwise, multiplier {out_c // in_c} on {in_c} input channel(s), run as a convolution: "
     compact = None
     if ctx.arch in variants.FAST_ARCHS and (not depthwise or as_conv):
-        kp = (filt[0].size + 7) // 8 * 8
+        kp = (filt[0].size + 3) // 4 * 4
         compact = variants.compaction(consts, 0.75 * kp + 6)
     live = compact.live if compact else list(range(out_c))
     b_live = None if bias is None else np.asarray(bias)[live]
@@ -174,7 +174,7 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     effective = macs * n_live // out_c * (in_c if as_conv and not clustered else 1)
     paths = ("W16",) if choice.packed and not clustered and not i8 else ()
     if choice.kernel == "conv_packed_s8_nhwc":  # the conv kernel's optional paths (else their code is left out)
-        paths += variants.conv_paths(geo, in_c, n_live, "int8" if i8 else "int16")
+        paths += variants.conv_paths(geo, in_c, n_live, "int8" if i8 else "int16", records.general)
     if choice.kernel == "depthwise_conv_packed_s8_nhwc":
         paths += variants.dw_paths(geo, in_c, records)  # the band path's parts or the per-pixel loops
     reason = choice.reason
