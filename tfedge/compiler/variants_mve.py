@@ -157,7 +157,8 @@ def depthwise_paths(geo: dict, in_c: int, depth_multiplier: int, left_shift: boo
     tail; a build without it traps where a call would take it). The row calls
     of in-place layers change only in_h, out_h, pad_top and batches, which the choice does not read. The ring
     runs only assembly passes (dw3_ring_runs): rows of 1-2 pixels and layers with a left shift (left_shift: a
-    channel's shift > 0) take the tap table."""
+    channel's shift > 0) take the tap table. geo["window_first"] (the model's window_first) sends every layer the
+    window path applies to there."""
     if takes_window(geo, in_c, depth_multiplier) and window_applies(geo, in_c):
         r, g = window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])
         return ("MVE_DW_WINDOW", window_loop(r, g, geo["stride_w"]))
