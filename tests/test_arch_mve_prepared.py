@@ -130,6 +130,31 @@ def test_big_windows_take_the_window_path_on_narrow_rows(k, stride, out_w, windo
     assert variants_mve.depthwise_data(w, None, 0, geo, 64)[0] == int(window)
 
 
+@pytest.mark.parametrize("out_w,stride", [(6, 1), (3, 1), (10, 1), (3, 2), (6, 2), (2, 1)])
+def test_window_first_moves_ring_layers_to_the_window_path(out_w, stride):
+    """A model whose depthwise layers take the window path anyway (7 channels, wide rows, multipliers) runs its 3x3
+    ring layers (and the tap table's 1-2 pixel rows) on the window path too: no ring code linked
+    (variants_mve.window_first). The choice, the prepared window weights and the reason agree; a model of ring layers
+    only keeps the ring."""
+    ring = dict(k_h=3, k_w=3, stride_h=stride, stride_w=stride, dil_h=1, dil_w=1, out_w=out_w, in_w=out_w * stride,
+                pad_top=1, pad_left=1)
+    wide = dict(ring, stride_h=1, stride_w=1, out_w=24, in_w=24)
+    assert variants_mve.window_first([(wide, 64, 1), (ring, 64, 1)])
+    assert variants_mve.window_first([(ring, 7, 1), (ring, 64, 1)])
+    assert not variants_mve.window_first([(ring, 64, 1), (dict(ring, out_w=5, in_w=5 * stride), 128, 1)])
+    assert variants_mve.depthwise_paths(ring, 64, 1)[0] in ("MVE_DW_RING", "MVE_DW_TAPS")
+    first = dict(ring, window_first=True)
+    paths = variants_mve.depthwise_paths(first, 64, 1, left_shift=True)
+    assert paths == ("MVE_DW_WINDOW", f"MVE_DW_WIN{3 * stride}"), paths
+    assert "window_first" in variants_mve.depthwise_reason(paths, first)
+    w = np.arange(9 * 64).reshape(1, 3, 3, 64).astype(np.int8)
+    assert variants_mve.depthwise_data(w, None, 5, ring, 64)[0] == 0
+    data = variants_mve.depthwise_data(w, None, 5, first, 64)
+    assert data[0] == 1 and data.size == 1 + 64 + 64 * 16 // 4
+    x = np.random.default_rng(out_w).integers(-128, 128, size=(3, 3, 64))
+    assert np.array_equal(_window_sums(data, x, 3, 3, 64), ((x + 5) * w[0]).sum(axis=(0, 1)))
+
+
 def _binary(dims, s1, s2, **q):
     p = dict(dims=dims, in1_strides=s1, in2_strides=s2, input1_mult=1 << 30, input1_shift=0, input2_mult=1 << 29,
              input2_shift=-1, output_shift=-18, left_shift=20)

@@ -131,6 +131,26 @@ def test_runtime_code_on_the_m55_kws(reference_models, tmp_path):
     assert code["runtime_bytes"] <= M55_KWS_LIMIT, code
 
 
+# Eighth pass (branch m55code): VWW's 3x3 ring layers (6x6, 3x3 maps) take the window path its wide-row layers link
+# anyway (variants_mve.window_first): depthwise_conv_s8_nhwc.c 5,266 -> 2,542 B, runtime 16,186 -> 13,300 B measured
+# by scripts/bench (which links the per-layer profiling calls too; this build 13,346 B).
+M55_VWW_LIMIT, M55_VWW_DW_LIMIT = 13_568, 2_816
+
+
+def test_runtime_code_on_the_m55_vww(reference_models, tmp_path):
+    """VWW on mps3-an547 links the depthwise window path and no ring: one depthwise path for all its layers."""
+    board = load_board("mps3-an547")
+    res = compile_model(reference_models["ad01_int8.tflite"].parent / "vww_96_int8.tflite", tmp_path / "c",
+                        arch=board.kernel_arch)
+    uses = _uses(tmp_path / "c", mve=True)
+    assert uses["MVE_DW_WINDOW"] == 1 and uses["MVE_DW_RING"] == 0 and uses["MVE_DW_TAPS"] == 0, uses
+    fw = build_firmware(board.for_arena(res.report["arena_bytes"]), [res.model_c, *runtime_sources(board.kernel_arch)],
+                        include_dirs=[res.out_dir, *runtime_include_dirs()])
+    code = code_accounting(fw.elf)
+    assert code["by_source"]["depthwise_conv_s8_nhwc.c"] <= M55_VWW_DW_LIMIT, code
+    assert code["runtime_bytes"] <= M55_VWW_LIMIT, code
+
+
 def _uses(out, mve: bool = False) -> dict[str, int]:
     """model.h's TFEDGE_MODEL_USES_* values: the Helium ones (MVE_*) with mve, else the others but the elementwise
     kernels' (ADD_ / MUL_ / MEAN_ / AVG_POOL_: tests/test_dsp_elementwise.py)."""

@@ -90,6 +90,21 @@ def big_window_wins(taps: int) -> bool:
     return taps >= 25
 
 
+def window_first(layers: list[tuple[dict, int, int]]) -> bool:
+    """Model-level choice from the (geo, in_c, depth multiplier) of its depthwise layers: when one of them takes
+    the window path anyway, the 3x3 layers the ring (or the tap table) would take run it too wherever it applies
+    (conv.py passes it as geo["window_first"]). The window path's code is linked then, and the ring's (dw3x3 and
+    its assembly passes, 1.9-2.9 KB) is more than the window loops it may add (WIN3 / WIN6, ~0.4 KB each), for
+    some 20 % more instructions on those narrow-row layers (docs/kernels_mve.md "Eighth pass")."""
+    return any(window_wins(in_c, dm, geo["out_w"], geo["k_h"] * geo["k_w"]) and window_applies(geo, in_c)
+               for geo, in_c, dm in layers)
+
+
+def takes_window(geo: dict, in_c: int, depth_multiplier: int) -> bool:
+    """window_wins, or the model's window_first (geo["window_first"]) for a layer of this geometry."""
+    return geo.get("window_first", False) or window_wins(in_c, depth_multiplier, geo["out_w"], geo["k_h"] * geo["k_w"])
+
+
 def window_applies(geo: dict, in_c: int) -> bool:
     """The kernel's win_geometry with prepared data: the window path's buffer and gather-offset limits."""
     win = window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])
@@ -142,8 +157,9 @@ def depthwise_paths(geo: dict, in_c: int, depth_multiplier: int, left_shift: boo
     tail; a build without it traps where a call would take it). The row calls
     of in-place layers change only in_h, out_h, pad_top and batches, which the choice does not read. The ring
     runs only assembly passes (dw3_ring_runs): rows of 1-2 pixels and layers with a left shift (left_shift: a
-    channel's shift > 0) take the tap table."""
-    if window_wins(in_c, depth_multiplier, geo["out_w"], geo["k_h"] * geo["k_w"]) and window_applies(geo, in_c):
+    channel's shift > 0) take the tap table. geo["window_first"] (the model's window_first) sends every layer the
+    window path applies to there."""
+    if takes_window(geo, in_c, depth_multiplier) and window_applies(geo, in_c):
         r, g = window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])
         return ("MVE_DW_WINDOW", window_loop(r, g, geo["stride_w"]))
     if depth_multiplier != 1 or in_c > 4 * DW_MAX_C or geo["k_h"] * geo["k_w"] > DW_MAX_TAPS:
@@ -160,7 +176,10 @@ def depthwise_reason(paths: tuple[str, ...], geo: dict) -> str:
     if "MVE_DW_WINDOW" in paths:
         loop = {"MVE_DW_WIN3": "1 row group, step 3", "MVE_DW_WIN6": "1 row group, step 6",
                 "MVE_DW_WIN5": "2 row groups, step 3", "MVE_DW_WIN_G1": "1 row group"}.get(paths[1], "any groups")
-        return (f + "window path (window_wins: depth multiplier > 1, channels % 4 != 0 or wide rows): rows copied "
+        why = "window_wins: depth multiplier > 1, channels % 4 != 0 or wide rows"
+        if geo.get("window_first"):
+            why += "; or window_first: another layer links it, so no ring code"
+        return (f + f"window path ({why}): rows copied "
                 f"per output row, one VMLADAV.S8 per output and row group ({loop}), prepared weight vectors")
     if "MVE_DW_RING" in paths:
         passes = ring_passes(geo["out_w"])
@@ -229,8 +248,8 @@ def depthwise_data(weights: np.ndarray, bias: np.ndarray | None, input_offset: i
 def window_prepared(shape: tuple[int, ...], geo: dict, in_c: int) -> bool:
     """depthwise_data holds the window path's weight vectors (window 1) for a filter of this shape."""
     _, k_h, k_w, out_c = shape
-    return window_geometry(k_h, k_w, geo["dil_w"]) is not None and window_wins(
-        in_c, out_c // in_c, geo["out_w"], k_h * k_w)
+    return window_geometry(k_h, k_w, geo["dil_w"]) is not None and takes_window(
+        dict(geo, k_h=k_h, k_w=k_w), in_c, out_c // in_c)  # the filter's shape (geo may not hold it)
 
 
 def bias_read(depthwise: bool, geo: dict, in_c: int, out_c: int) -> bool:

@@ -99,6 +99,14 @@ def quant_arrays(op: Op, g: Graph, out_c: int) -> tuple[list[int], list[int]]:
     return mults, shifts
 
 
+def _window_first(ctx) -> bool:
+    """variants_mve.window_first over the model's DEPTHWISE_CONV_2D layers (the same for each of them)."""
+    g = ctx.graph
+    layers = [(geometry(op, g), g.tensors[op.inputs[0]].shape[3], g.tensors[op.inputs[1]].shape[3] // g.tensors[op.inputs[0]].shape[3])
+              for op in ctx.layers if op.kind == "DEPTHWISE_CONV_2D"]
+    return variants_mve.window_first(layers)
+
+
 def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
     x, w, y = (g.tensors[i] for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     geo = geometry(op, g)
@@ -146,6 +154,8 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
                   input_offset=-x.q_zero, output_offset=y.q_zero, act_min=act_min, act_max=act_max,
                   weights=weights, **geo)
     prepared = ctx.arch == "mve" and not choice.packed and not clustered  # Helium's prepared data (variants_mve)
+    if depthwise and ctx.arch == "mve":  # after params: the model-level path choice is no field of the C struct
+        geo = dict(geo, window_first=_window_first(ctx))
     rq = bias, mults, shifts
     if not choice.records and ctx.table_mode():  # constant channels' huge biases brought into the compact range
         rq = variants.settle_constants(rows, bias, consts, x.q_zero, mults, shifts, y.q_zero, act_min, act_max)
