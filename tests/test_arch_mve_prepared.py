@@ -142,6 +142,9 @@ def test_window_first_moves_ring_layers_to_the_window_path(out_w, stride):
     assert variants_mve.window_first([(wide, 64, 1), (ring, 64, 1)])
     assert variants_mve.window_first([(ring, 7, 1), (ring, 64, 1)])
     assert not variants_mve.window_first([(ring, 64, 1), (dict(ring, out_w=5, in_w=5 * stride), 128, 1)])
+    # a depth multiplier layer (audio_dw8's 1 -> 8, a convolution in disguise) takes the window but does not decide
+    assert variants_mve.takes_window(wide, 1, 8)
+    assert not variants_mve.window_first([(dict(wide, out_w=5, in_w=5), 1, 8), (ring, 64, 1)])
     assert variants_mve.depthwise_paths(ring, 64, 1)[0] in ("MVE_DW_RING", "MVE_DW_TAPS")
     first = dict(ring, window_first=True)
     paths = variants_mve.depthwise_paths(first, 64, 1, left_shift=True)
