@@ -58,7 +58,9 @@ static __attribute__((noinline)) void stage_widen(const int8_t *stage, int32_t k
   }
 }
 
-/* The im2col vector of output pixel (oy, ox), widened, into slot `dst` (stride 4 words per group). */
+/* The im2col vector of output pixel (oy, ox), widened, into slot `dst` (stride 4 words per group). Only the
+ * windows the row gathers do not take (edges, dilation) come here: compiled for size (-340 B). */
+TFEDGE_COLD_BEGIN
 static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *stage,
                    uint32_t *dst, int32_t k_padded) {
   const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
@@ -127,6 +129,7 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
     stage_widen(stage, k_padded, off2, dst);
   }
 }
+TFEDGE_COLD_END
 
 /* The bytewise gather of a window inside the image with dil_w == 1 (every window row span contiguous bytes,
  * rows dy apart): one word move per 4 bytes (the last word of a row ends at its end, overlapping the
@@ -667,10 +670,11 @@ __attribute__((naked, noinline)) static void dot_px1_8_rq(__attribute__((unused)
 /* The single last pixel (int8 weights, no two-step channels) into o0: an odd channel count's pairs into the row
  * `row` (cc + 1 bytes), then cc bytes copied out, so nothing past the pixel is written. */
 static __attribute__((noinline)) void dot_single_rq(const dot_args *a, int8_t *o0, int32_t cc, int8_t *row) {
+  const int odd = TFEDGE_USES(CONV_ODD) && (cc & 1); /* (model.h: CONV_ODD wherever a layer's cc is odd) */
   dot_args one = *a;
-  one.out = (cc & 1) ? row : o0, one.pairs = (cc + 1) >> 1, one.odd = 0;
+  one.out = odd ? row : o0, one.pairs = (cc + 1) >> 1, one.odd = 0;
   dot_px1_8_rq(&one);
-  if (cc & 1) copy_bytes(o0, row, cc);
+  if (odd) copy_bytes(o0, row, cc);
 }
 
 /* Requantized accumulator *accp with record r, saturated to int8 and (clamp) clamped: the accumulator and
@@ -807,7 +811,11 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   }
 }
 
+/* Per call: the plan, then per row the pixel loop that calls the passes (run is inlined here): compiled for
+ * size (-300 B), a few instructions per output row. */
+TFEDGE_COLD_BEGIN
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   run(p, input, output, p->act_min != -128 || p->act_max != 127, p->const_row != NULL);
 }
+TFEDGE_COLD_END
 #endif
