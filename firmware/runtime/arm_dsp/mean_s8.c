@@ -16,8 +16,7 @@
 #undef mean_s8
 #endif
 
-/* One output from its integer sum: TFEDGE_MEAN_LOOP's three cases. Per output, after reduce sums: for size. */
-TFEDGE_COLD_BEGIN
+/* One output from its integer sum: TFEDGE_MEAN_LOOP's three cases. */
 static int8_t mean_out(const tfedge_reduce_params *p, int32_t sum) {
   int32_t acc;
   if (!p->requant) return (int8_t)(sum / p->reduce);
@@ -28,7 +27,6 @@ static int8_t mean_out(const tfedge_reduce_params *p, int32_t sum) {
   if (p->requant == 2) acc = acc > 0 ? (acc + p->reduce / 2) / p->reduce : (acc - p->reduce / 2) / p->reduce;
   return (int8_t)tfedge_clamp_i32(acc + p->output_zp, -128, 127);
 }
-TFEDGE_COLD_END
 
 void mean_s8(const tfedge_reduce_params *p, const int8_t *input, int8_t *output) {
   const int32_t inner = p->inner, reduce = p->reduce;
