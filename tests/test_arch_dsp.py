@@ -350,6 +350,10 @@ def test_patched_cases_exercise_each_path(tmp_path):
     assert audio["op"] == "DEPTHWISE_CONV_2D" and audio["kernel"] == "conv_packed_s8_nhwc"
     fc = rows("dense_40_to_24_mixed")[0]
     assert fc["variant"] == "fc_rows4" and fc["effective_macs"] <= fc["macs"] // 2 and "two-step form" in fc["variant_reason"]
+    # two-step rows link the FC's general requantization (FC_GENERAL); a dense layer without them does not
+    assert "#define TFEDGE_MODEL_USES_FC_GENERAL 1" in (tmp_path / "dense_40_to_24_mixed" / "model.h").read_text()
+    rows("dense_13_to_7_relu")
+    assert "#define TFEDGE_MODEL_USES_FC_GENERAL 0" in (tmp_path / "dense_13_to_7_relu" / "model.h").read_text()
 
 
 @pytest.mark.qemu

@@ -609,11 +609,11 @@ def depthwise_as_conv_weights(w: np.ndarray, in_c: int) -> np.ndarray:
 FC_BLOCK = 128  # TFEDGE_FC_BLOCK (arm_dsp/tfedge_dsp.h): a longer FC input is widened this many inputs at a time
 
 
-def fc_paths(i8: int, in_f: int) -> tuple[str, ...]:
+def fc_paths(i8: int, in_f: int, general: int = 0) -> tuple[str, ...]:
     """The packed FC kernel's optional code paths a layer calls (model.h TFEDGE_MODEL_USES_*): int16 weights, the
-    blocked loop (inputs longer than a block) or the whole-input one."""
+    blocked loop (inputs longer than a block) or the whole-input one, the two-step requantization (general records)."""
     blocked = (in_f + 3) // 4 * 4 > FC_BLOCK
-    return ("W16",) * (not i8) + (("FC_BLOCKED",) if blocked else ("FC_WHOLE",))
+    return ("W16",) * (not i8) + (("FC_BLOCKED",) if blocked else ("FC_WHOLE",)) + ("FC_GENERAL",) * bool(general)
 
 
 def conv_is_fc(geo: dict) -> bool:

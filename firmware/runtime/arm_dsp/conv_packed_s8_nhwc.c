@@ -58,32 +58,41 @@ static __attribute__((noinline)) void stage_widen(const int8_t *stage, int32_t k
   }
 }
 
-/* The im2col vector of output pixel (oy, ox), widened, into slot `dst` (stride 4 words per group). */
-static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *stage,
-                   uint32_t *dst, int32_t k_padded) {
+/* The im2col vector of output pixel (oy, ox) on whole channel groups (in_c % 4 == 0), widened straight from the
+ * input into slot `dst` (stride 4 words per group): every pixel of such layers but the 1x1 pairs comes here, so it
+ * keeps the build's level. */
+static void gather_groups(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, uint32_t *dst) {
   const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
   const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
   const int32_t in_c = p->in_c;
   int32_t ky, kx, g;
-  if ((in_c & 3) == 0) { /* whole groups per tap: widen straight from the input */
-    for (ky = 0; ky < p->k_h; ++ky) {
-      const int32_t y = y0 + ky * p->dil_h;
-      for (kx = 0; kx < p->k_w; ++kx) {
-        const int32_t x = x0 + kx * p->dil_w;
-        if (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) {
-          for (g = 0; g < in_c; g += 4, dst += 4) dst[0] = dst[1] = 0;
-        } else {
-          const int8_t *src = in_b + (y * p->in_w + x) * in_c;
-          for (g = 0; g < in_c; g += 4, dst += 4) {
-            const uint32_t v = tfedge_ld32(src + g);
-            dst[0] = __sxtab16(off2, v);
-            dst[1] = tfedge_sxtab16_ror8(off2, v);
-          }
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const int32_t y = y0 + ky * p->dil_h;
+    for (kx = 0; kx < p->k_w; ++kx) {
+      const int32_t x = x0 + kx * p->dil_w;
+      if (y < 0 || y >= p->in_h || x < 0 || x >= p->in_w) {
+        for (g = 0; g < in_c; g += 4, dst += 4) dst[0] = dst[1] = 0;
+      } else {
+        const int8_t *src = in_b + (y * p->in_w + x) * in_c;
+        for (g = 0; g < in_c; g += 4, dst += 4) {
+          const uint32_t v = tfedge_ld32(src + g);
+          dst[0] = __sxtab16(off2, v);
+          dst[1] = tfedge_sxtab16_ror8(off2, v);
         }
       }
     }
-    return;
   }
+}
+
+/* The same for in_c % 4 != 0, bytewise: only the windows the row gathers do not take (edges, dilation) come
+ * here: compiled for size (-250 B; ResNet-8's RGB layer, in bands of 4 rows, +120 k instructions). */
+TFEDGE_COLD_BEGIN
+static void gather_bytes(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *stage,
+                         uint32_t *dst, int32_t k_padded) {
+  const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
+  const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+  const int32_t in_c = p->in_c;
+  int32_t ky, kx;
   { /* any channel count: gather bytes (padding = the input zero point), then widen. Bytes are moved a word at a
      * time: a count that is not a multiple of 4 ends with the word that ends at it (overlapping the one before) or,
      * under 4 bytes, byte by byte, so nothing past a pixel is read; zero-point words may write up to 3 bytes past
@@ -126,6 +135,15 @@ static void gather(const tfedge_conv_params *p, const int8_t *in_b, int32_t oy, 
     }
     stage_widen(stage, k_padded, off2, dst);
   }
+}
+TFEDGE_COLD_END
+
+/* The im2col vector of pixel (oy, ox) for any window: whole channel groups straight, else bytewise. */
+static inline __attribute__((always_inline)) void gather_any(const tfedge_conv_params *p, const int8_t *in_b,
+                                                             int32_t oy, int32_t ox, int8_t *stage, uint32_t *dst,
+                                                             int32_t k_padded) {
+  if ((p->in_c & 3) == 0) gather_groups(p, in_b, oy, ox, dst);
+  else gather_bytes(p, in_b, oy, ox, stage, dst, k_padded);
 }
 
 /* The bytewise gather of a window inside the image with dil_w == 1 (every window row span contiguous bytes,
@@ -182,7 +200,7 @@ static __attribute__((noinline)) void gather_px(const tfedge_conv_params *p, con
   if (rp->span && y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w)
     gather_rows(rp, rp->in_b + (y0 * p->in_w + x0) * p->in_c, dst);
   else
-    gather(p, rp->in_b, oy, ox, rp->stage, dst, rp->k_padded);
+    gather_any(p, rp->in_b, oy, ox, rp->stage, dst, rp->k_padded);
 }
 
 /* Pixels (oy, ox) and (oy, ox + 1) into slots dst and dst + 2 by the row gather when both windows lie inside the
@@ -667,10 +685,11 @@ __attribute__((naked, noinline)) static void dot_px1_8_rq(__attribute__((unused)
 /* The single last pixel (int8 weights, no two-step channels) into o0: an odd channel count's pairs into the row
  * `row` (cc + 1 bytes), then cc bytes copied out, so nothing past the pixel is written. */
 static __attribute__((noinline)) void dot_single_rq(const dot_args *a, int8_t *o0, int32_t cc, int8_t *row) {
+  const int odd = TFEDGE_USES(CONV_ODD) && (cc & 1); /* (model.h: CONV_ODD wherever a layer's cc is odd) */
   dot_args one = *a;
-  one.out = (cc & 1) ? row : o0, one.pairs = (cc + 1) >> 1, one.odd = 0;
+  one.out = odd ? row : o0, one.pairs = (cc + 1) >> 1, one.odd = 0;
   dot_px1_8_rq(&one);
-  if (cc & 1) copy_bytes(o0, row, cc);
+  if (odd) copy_bytes(o0, row, cc);
 }
 
 /* Requantized accumulator *accp with record r, saturated to int8 and (clamp) clamped: the accumulator and
@@ -807,7 +826,11 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   }
 }
 
+/* Per call: the plan, then per row the pixel loop that calls the passes (run is inlined here): compiled for
+ * size (-300 B), a few instructions per output row. */
+TFEDGE_COLD_BEGIN
 void conv_packed_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   run(p, input, output, p->act_min != -128 || p->act_max != 127, p->const_row != NULL);
 }
+TFEDGE_COLD_END
 #endif

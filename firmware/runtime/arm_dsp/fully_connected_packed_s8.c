@@ -220,6 +220,9 @@ __attribute__((naked, noinline)) static void fc_acc4_16(__attribute__((unused)) 
   __asm__ volatile(FC_ACC_BODY(FC_LOOP(FC_GROUP16)));
 }
 
+/* The C around the assembly passes runs once per call (per block, per last partial row group): compiled for
+ * size, the passes keep their hand schedule (-400 B of M4 runtime code). */
+TFEDGE_COLD_BEGIN
 static inline uint32_t bytes4(int32_t v) { return 0x01010101u * ((uint32_t)v & 0xffu); }
 
 /* n inputs widened into buf ([x0 x2][x1 x3] per 4), a last partial 4 zero-padded (times zero weights). */
@@ -260,7 +263,8 @@ static void fc_blocked(const tfedge_fc_params *p, const int8_t *in, int8_t *dst,
   }
 #pragma GCC unroll 1
   for (q = 0; q < rows_n; ++q)
-    dst[q] = (int8_t)tfedge_dsp_out_any(acc[q], p->rq + q, p->rq_general != 0, p->output_offset, p->act_min, p->act_max);
+    dst[q] = (int8_t)tfedge_dsp_out_any(acc[q], p->rq + q, TFEDGE_USES(FC_GENERAL) && p->rq_general != 0,
+                                        p->output_offset, p->act_min, p->act_max);
 }
 
 void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, int8_t *output) {
@@ -268,7 +272,7 @@ void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, i
   const int32_t n = p->in_features, out_f = p->out_features;
   const int compact = p->const_row != NULL;
   const int32_t rows_n = compact ? p->live_c : out_f; /* rows computed */
-  const int general = p->rq_general != 0;
+  const int general = TFEDGE_USES(FC_GENERAL) && p->rq_general != 0; /* (model.h: FC_GENERAL where a layer has any) */
   const int32_t zp = p->output_offset, lo = p->act_min, hi = p->act_max;
   /* a model whose FC inputs are all long (model.h: no FC_WHOLE) links the blocked path alone */
   const int blocked = TFEDGE_USES(FC_BLOCKED) && (!TFEDGE_USES(FC_WHOLE) || k_padded > TFEDGE_FC_BLOCK);
@@ -317,4 +321,6 @@ void fully_connected_packed_s8(const tfedge_fc_params *p, const int8_t *input, i
     output += out_f;
   }
 }
+TFEDGE_COLD_END
+
 #endif

@@ -47,6 +47,9 @@
 #ifndef TFEDGE_MODEL_USES_FC_WHOLE
 #define TFEDGE_MODEL_USES_FC_WHOLE 1   /* FULLY_CONNECTED: inputs up to TFEDGE_FC_BLOCK, widened whole */
 #endif
+#ifndef TFEDGE_MODEL_USES_FC_GENERAL
+#define TFEDGE_MODEL_USES_FC_GENERAL 1 /* FULLY_CONNECTED: rows on the two-step requantization (rq_general) */
+#endif
 /* arm_dsp elementwise kernels: the portable fallback for quantizations off the fast path (ops/elementwise.py) */
 #ifndef TFEDGE_MODEL_USES_ADD_REF
 #define TFEDGE_MODEL_USES_ADD_REF 1    /* ADD: no input at half the common scale, shifts out of range, first call < 64 */

@@ -119,7 +119,7 @@ def packed_fc(ctx, x: Tensor, y: Tensor, rows: np.ndarray, folded: np.ndarray, m
     macs = batches * in_f * out_f
     return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=choice.variant,
                  variant_reason=why + choice.reason, effective_macs=int(batches * in_f * len(live)), storage=kept,
-                 storage_bytes=storage_bytes, paths=variants.fc_paths(i8, in_f))
+                 storage_bytes=storage_bytes, paths=variants.fc_paths(i8, in_f, records.general))
 
 
 def mve_prepared_fields(ctx, depthwise: bool, weights: np.ndarray, bias, mults: list[int], shifts: list[int],
