@@ -354,3 +354,19 @@ def test_flash_expands_more_tables_on_the_builds_measured_reserve(reference_mode
     assert m["ram_bytes"] <= 0.6 * 22_820
     kept = flash_model(kws, "mps3-an547", None, progress=False, ram_reserve=3008)
     assert kept["flash_accounting"]["ratio"] > 1.2 and "ram_reserve_measured" not in kept["flash_accounting"]
+
+
+def test_flash_measures_the_reserve_only_where_ram_refused_tables():
+    """The second compile on the measured reserve is for builds whose tables the RAM check kept whole; a model over
+    the flash target for other reasons (tiny layers, no RAM refusal), with a reserve or budget given, or on an arch
+    that expands nothing, runs once."""
+    from tfedge.emulate.flash import _reserve_may_free_tables
+
+    over = {"flash": {"ratio": 1.3, "tables_refused_for_ram": 2}}
+    assert _reserve_may_free_tables(over, "mve", {}, None)
+    assert not _reserve_may_free_tables({"flash": {"ratio": 1.3, "tables_refused_for_ram": 0}}, "mve", {}, None)
+    assert not _reserve_may_free_tables({"flash": {"ratio": 1.05, "tables_refused_for_ram": 2}}, "mve", {}, None)
+    assert not _reserve_may_free_tables(over, "mve", {"flash_target": 1.4}, None)
+    assert not _reserve_may_free_tables(over, "mve", {"ram_reserve": 512}, None)
+    assert not _reserve_may_free_tables(over, "mve", {}, 40_000)
+    assert not _reserve_may_free_tables(over, "portable", {}, None)

@@ -140,6 +140,7 @@ def generate_sources(tflite: str | Path | bytes, *, profile_hooks: bool = False,
         kernel_scratch, tables = needs, table_needs
     layers = ordered
     report = _report(g, layers, plan, [_label_arch_path(layer, arch) for layer in emitted], flash)
+    report["flash"]["tables_refused_for_ram"] = len(full_tables)  # layers whose expansion the RAM target refused
     if stage_choice is not None:
         report["patches"] = stage_plan.report(stage_choice, plan, layers, report["layers"], g)
     ratio = report["flash"]["ratio"]

@@ -72,18 +72,29 @@ def _split_outputs(raw: np.ndarray, report: dict) -> list[np.ndarray]:
     return outs
 
 
-def _measured_reserve(elf: Path, run, report: dict, arch: str, targets: dict, ram_budget: int | None) -> int | None:
-    """The RAM beside the arena this build measured (statics + stack high-water, rounded up to 64 B) when the compiler
-    kept requantization tables whole in flash on its per-arch guess of it (TABLES_RESERVE, the largest seen) and this
-    build needs less: generate_sources can then expand more of them within the same RAM target. None otherwise."""
-    from tfedge.compiler import FLASH_TARGET, TABLES_RESERVE
+def _reserve_may_free_tables(report: dict, arch: str, targets: dict, ram_budget: int | None) -> bool:
+    """Whether the compiler kept requantization tables whole in flash because expanding them would pass the RAM
+    target on its per-arch guess of the RAM beside the arena (TABLES_RESERVE, the largest seen), with the flash
+    ratio over the target and no reserve or budget given: only then can this build's measured reserve buy flash."""
+    from tfedge.compiler import FLASH_TARGET
     from tfedge.compiler.variants import EXPAND_ARCHS
 
-    ratio = report.get("flash", {}).get("ratio")
-    if (arch not in EXPAND_ARCHS or ram_budget is not None or "ram_reserve" in targets or ratio is None
-            or ratio <= targets.get("flash_target", FLASH_TARGET)):
-        return None
-    stack_used = int(run.values.get("stack_used", "0").split()[0])
+    flash = report.get("flash", {})
+    ratio = flash.get("ratio")
+    return (arch in EXPAND_ARCHS and ram_budget is None and "ram_reserve" not in targets and ratio is not None
+            and ratio > targets.get("flash_target", FLASH_TARGET) and flash.get("tables_refused_for_ram", 0) > 0)
+
+
+def _stack_used(run) -> int:
+    """The harness's stack high-water (bytes) from a run's console values."""
+    return int(run.values.get("stack_used", "0").split()[0])
+
+
+def _measured_reserve(elf: Path, stack_used: int, report: dict, arch: str) -> int | None:
+    """The RAM beside the arena this build measured (statics + stack high-water, rounded up to 64 B) when it is less
+    than the compiler's per-arch guess (TABLES_RESERVE); None otherwise."""
+    from tfedge.compiler import TABLES_RESERVE
+
     beside = elf_sizes(elf).static_ram + stack_used - report["arena_bytes"]
     measured = -(-beside // 64) * 64
     return measured if measured < TABLES_RESERVE.get(arch, TABLES_RESERVE["dsp"]) else None
@@ -199,7 +210,7 @@ def flash_model(
     with tempfile.TemporaryDirectory(prefix="tfedge-flash-") as tmp:
         work = Path(tmp)
 
-        def attempt(tag: str, **memory_targets):
+        def build(tag: str, **memory_targets):
             result = compile_model(tflite, work / tag / "model", profile_hooks=True, arch=arch,
                                    compress_weights=compress_weights, weights=weights, patches=patches,
                                    ram_budget=ram_budget, stream_input=stream_input, **memory_targets)
@@ -211,23 +222,26 @@ def flash_model(
             fw = build_firmware(fits, [result.model_c, *runtime_sources(arch)],
                                 include_dirs=[result.out_dir, *runtime_include_dirs()],
                                 defines=["TFEDGE_PROFILE_LAYERS"], opt=opt)
-            nonlocal samples, with_batch
-            if inputs is not None and samples is None:
-                inp = report["inputs"][0]
-                x = io_batches.quantize_inputs(inputs, inp)  # float data: quantized with the input scale/zero point
-                samples, with_batch = io_batches.split_samples(x, tuple(inp["shape"]), np.dtype(inp["dtype"]))
-            out_bytes = sum(o["bytes"] for o in report["outputs"])
-            raw, run, measurement = run_samples(fits, fw.elf, samples, out_bytes, workdir=work / tag / "run",
-                                                timeout=timeout, progress=progress, trace=timing == "precise")
-            return result, report, fits, fw, raw, run, measurement
+            return result, report, fits, fw
 
-        result, report, fits, fw, raw, run, measurement = attempt("first", **targets)
-        reserve = _measured_reserve(fw.elf, run, report, arch, targets, ram_budget)
-        if reserve is not None:  # tables kept whole for RAM on a guessed reserve: again with this build's own
-            second = attempt("measured", **{**targets, "ram_reserve": reserve})
-            if second[1]["flash"]["ratio"] < report["flash"]["ratio"]:
-                result, report, fits, fw, raw, run, measurement = second
-                report.setdefault("flash", {})["ram_reserve_measured"] = reserve
+        result, report, fits, fw = build("first", **targets)
+        if _reserve_may_free_tables(report, arch, targets, ram_budget):
+            # tables kept whole for RAM on the per-core guess of the RAM beside the arena: one bare inference gives
+            # this build's stack high-water; compiled again on it, more tables may expand within the same RAM target
+            _, probe, _ = run_samples(fits, fw.elf, None, 0, workdir=work / "probe", timeout=timeout, progress=False)
+            reserve = _measured_reserve(fw.elf, _stack_used(probe), report, arch)
+            if reserve is not None:
+                second = build("measured", **{**targets, "ram_reserve": reserve})
+                if second[1]["flash"]["ratio"] < report["flash"]["ratio"]:
+                    result, report, fits, fw = second
+                    report.setdefault("flash", {})["ram_reserve_measured"] = reserve
+        if inputs is not None:
+            inp = report["inputs"][0]
+            x = io_batches.quantize_inputs(inputs, inp)  # float data: quantized with the input scale/zero point
+            samples, with_batch = io_batches.split_samples(x, tuple(inp["shape"]), np.dtype(inp["dtype"]))
+        out_bytes = sum(o["bytes"] for o in report["outputs"])
+        raw, run, measurement = run_samples(fits, fw.elf, samples, out_bytes, workdir=work / "run", timeout=timeout,
+                                            progress=progress, trace=timing == "precise")
         board = fits
         if out_dir is not None:
             out = Path(out_dir)
@@ -238,7 +252,7 @@ def flash_model(
                 shutil.copyfile(src, out / src.name)
             renode_files = renode.write_files(board, elf_copy)
 
-    stack_used = int(run.values.get("stack_used", "0").split()[0])
+    stack_used = _stack_used(run)
     metrics = {"board": board.name, "core": board.core, "clock_hz": board.clock_hz, "model": tflite.name, "opt": opt,
                "kernel_arch": arch}
     if out_dir is not None:
