@@ -31,6 +31,9 @@ HARNESS_C = r"""
 #include <string.h>
 #include "console.h"
 #include "tfedge_kernels.h"
+#if defined(__ARM_FEATURE_MVE)
+#include "tfedge_mve.h"
+#endif
 
 void ref_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 void ref_conv_s8_nhwc_c4(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
@@ -190,6 +193,61 @@ static void test_conv(int32_t n_cases, int32_t max_c, int32_t max_hw) {
 static __attribute__((unused)) void test_conv_k144(int32_t n_cases) { k3_c16 = 4; test_conv(n_cases, 64, 8); k3_c16 = 0; }
 static __attribute__((unused)) void test_conv_first(int32_t n_cases) { first_c = 5; test_conv(n_cases, 5, 24); first_c = 0; }
 static __attribute__((unused)) void test_conv_1x1_in16(int32_t n_cases) { in16 = 4; test_conv(n_cases, 64, 9); in16 = 0; }
+
+/* mve/conv_narrow_s8_nhwc.c called directly over its whole range (conv_s8_nhwc sends it only the shapes where it
+ * wins): in_c 1..8, out_c 1..8, 1x1 and 2-3 x 1-3 windows (K <= 32), strides 1-3, dil_h 1-2, padding, odd sizes, dead
+ * channels (quant), half the cases with the prepared window-order weights (arch_prep word 0 = 1, as
+ * variants_mve.conv_data), a quarter with arch_prep's eb only, the rest with neither. */
+#if defined(__ARM_FEATURE_MVE)
+static int32_t nprep[1 + 8 + 8 * 8];
+static void test_conv_narrow(int32_t n_cases) {
+  int32_t t;
+  for (t = 0; t < n_cases; ++t) {
+    tfedge_conv_params p;
+    uint32_t seed = rng;
+    int32_t n_in, n_out, eff_h, pad_h, pad_w, K, oc, kx, ky, c, S;
+    memset(&p, 0, sizeof p);
+    p.batches = next() % 8u == 0 ? 2 : 1;
+    p.in_c = rnd(1, 8);
+    p.k_h = next() % 3u == 0 ? 1 : rnd(2, 3); p.k_w = p.k_h == 1 && next() % 2u ? 1 : rnd(1, 3);
+    if (p.k_h * p.k_w * p.in_c > 32) continue;
+    p.in_h = rnd(1, 20); p.in_w = rnd(p.k_w, 40);
+    p.stride_h = rnd(1, 3); p.stride_w = rnd(1, 3); p.dil_h = next() % 4u == 0 ? 2 : 1; p.dil_w = 1;
+    eff_h = (p.k_h - 1) * p.dil_h + 1;
+    pad_h = next() % 2u ? eff_h - 1 : 0; pad_w = next() % 2u ? p.k_w - 1 : 0;
+    if (p.in_h + pad_h < eff_h) continue;
+    p.pad_top = pad_h / 2; p.pad_left = pad_w / 2;
+    p.out_h = (p.in_h + pad_h - eff_h) / p.stride_h + 1; p.out_w = (p.in_w + pad_w - p.k_w) / p.stride_w + 1;
+    p.out_c = rnd(1, 8); p.depth_multiplier = 1;
+    p.input_offset = rnd(-127, 128); p.output_offset = rnd(-128, 127);
+    act(&p.act_min, &p.act_max);
+    K = p.k_h * p.k_w * p.in_c;
+    n_in = p.batches * p.in_h * p.in_w * p.in_c; n_out = p.batches * p.out_h * p.out_w * p.out_c;
+    if (n_in > MAX_IN || n_out > MAX_OUT || (p.out_w - 1) * p.stride_w + p.k_w > 2048 / (p.k_h * p.in_c)) continue;
+    fill(in_a, n_in, 0); fill(weights, p.out_c * K, 1); quant(p.out_c, 1);
+    p.weights = weights; p.bias = next() % 4u ? bias : 0; p.mult = mult; p.shift = shift;
+    p.arch_prep = make_prep(&p, 0); /* [0][eb] or none */
+    if (p.arch_prep && next() % 4u) { /* [1][eb][window-order rows of 16 S bytes] */
+      int8_t *wn = (int8_t *)(nprep + 1 + p.out_c);
+      S = K > 16 ? 2 : 1;
+      memcpy(nprep, prep, (size_t)(1 + p.out_c) * 4);
+      nprep[0] = 1;
+      memset(wn, 0, (size_t)(p.out_c * 16 * S));
+      for (oc = 0; oc < p.out_c; ++oc)
+        for (kx = 0; kx < p.k_w; ++kx)
+          for (ky = 0; ky < p.k_h; ++ky)
+            for (c = 0; c < p.in_c; ++c)
+              wn[oc * 16 * S + (kx * p.k_h + ky) * p.in_c + c] = weights[oc * K + (ky * p.k_w + kx) * p.in_c + c];
+      p.arch_prep = nprep;
+    }
+    prep_out(n_out);
+    ref_conv_s8_nhwc(&p, in_a, out_ref); tfedge_mve_conv_narrow(&p, in_a, out_arch);
+    check("conv_narrow", n_out, seed);
+  }
+}
+#else
+static void test_conv_narrow(int32_t n_cases) { (void)n_cases; }
+#endif
 
 /* clustered weights: 4-bit indices (rows byte-padded) into per-channel or per-layer codebooks */
 static uint8_t indices[MAX_W / 2 + MAX_C];
@@ -457,7 +515,7 @@ REF_C = "\n".join(f"#define {k} ref_{k}" for k in (*KERNELS, "tfedge_decode_c4")
 # Case mix and buffer sizes per board (the micro:bit has 16 KB of RAM).
 PROFILES = {
     "mps3-an547": dict(MAX_IN=12000, MAX_W=90000, MAX_OUT=16000, MAX_C=80, run=(
-        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_k144(80); test_conv_first(150); test_conv_1x1_in16(150); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise_k5(120); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_depthwise3x3_s2(300, 80, 17); test_fc(300, 300);"
+        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_k144(80); test_conv_first(150); test_conv_1x1_in16(150); test_conv_narrow(400); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise_k5(120); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_depthwise3x3_s2(300, 80, 17); test_fc(300, 300);"
         "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300); test_mul(200); test_lut(60); test_mean(200);")),
     "microbit": dict(MAX_IN=1200, MAX_W=3000, MAX_OUT=1500, MAX_C=24, run=(
         "test_conv(250, 10, 6); test_conv_c4(60, 10, 5, 0); test_conv_c4(60, 12, 5, 1); test_fc_c4(60, 120); test_depthwise(250, 12, 6); test_fc(150, 120);"
@@ -518,4 +576,14 @@ def test_mve_conv_without_its_assembly_loops(tmp_path):
                 "test_conv_1x1_in16(100);")
     cases, failures, console = differential("mps3-an547", "mve", tmp_path, prof, off)
     assert cases > 300
+    assert failures == 0, "\n".join(l for l in console if l.startswith("MISMATCH"))
+
+
+def test_mve_conv_narrow_matches_portable(tmp_path):
+    """mve/conv_narrow_s8_nhwc.c over its whole range (in_c, out_c 1..8, 1x1 and 2-3 x 1-3 windows, strides 1-3,
+    padding, odd sizes, dead channels, prepared or per-call weights) against the portable conv; then the layers
+    conv_s8_nhwc sends it among others (test_conv_first: 2-5 x 3 windows over 1-5 channels)."""
+    prof = dict(PROFILES["mps3-an547"], run="test_conv_narrow(1500); test_conv_first(300);")
+    cases, failures, console = differential("mps3-an547", "mve", tmp_path, prof)
+    assert cases > 1200
     assert failures == 0, "\n".join(l for l in console if l.startswith("MISMATCH"))

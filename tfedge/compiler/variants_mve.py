@@ -34,8 +34,9 @@ BINARY_USES = ("MVE_ADD_RUN", "MVE_MUL_RUN")
 # WSn: the weights-stationary assembly loop of n 16-byte steps (WS1 also the pairs of 8-byte pixels, 1x1 of K <= 8)
 # COLUMN: im2col of windows other than short kernel rows and unpadded 1x1 ones (column(), row copies)
 # MM9: the matmul's form for K's 16-byte steps a multiple of 9
+# NARROW: mve/conv_narrow_s8_nhwc.c (out_c <= 6, K <= 32, not 1x1, rows >= 16: a row buffer per output row, every channel per pixel)
 USES = (*DW_USES, *BINARY_USES, "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_MM9", "MVE_CONV_COLUMN", "MVE_CONV_DIRECT",
-        "MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4")
+        "MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4", "MVE_CONV_NARROW")
 WS_MAX_K, IM2COL_MAX = 64, 1024  # mve/conv_s8_nhwc.c: weights stationary up to this K, im2col up to this
 
 # What each path is, for the compile report's variant_reason (the layer's paths, in USES order).
@@ -55,7 +56,11 @@ PATH_TEXT = {
     "MVE_CONV_COLUMN": "im2col of padded or long-row windows", "MVE_CONV_DIRECT": "per-tap loop (K > 1024)",
     **{f"MVE_CONV_WS{n}": f"assembly loop of {n} 16-byte step{'s' * (n > 1)} for right-shift channels" for n in range(2, 5)},
     "MVE_CONV_WS1": "assembly loop of 1 16-byte step (1x1 of K <= 8: pixel pairs) for right-shift channels",
+    "MVE_CONV_NARROW": "narrow layer (out_c <= 6, K <= 32): input rows interleaved per output row, 1-2 loads per "
+                       "pixel against up to 3 channels' weights in registers",
 }
+# mve/conv_narrow_s8_nhwc.c's limits, and where it wins (NARROW_WIN_C channels, rows of NARROW_MIN_W, not 1x1)
+NARROW_MAX_K, NARROW_ROW_MAX, NARROW_WIN_C, NARROW_MIN_W = 32, 2048, 6, 16
 
 
 def paths_reason(paths: tuple[str, ...]) -> str:
@@ -289,15 +294,27 @@ def effective_bias(weights: np.ndarray, bias: np.ndarray | None, input_offset: i
     return ((eb + (1 << 31)) % (1 << 32) - (1 << 31)).astype(np.int32)
 
 
-def conv_data(weights: np.ndarray, bias: np.ndarray | None, input_offset: int) -> np.ndarray:
-    """CONV_2D (filter [out_c][k_h][k_w][in_c]): word 0 is 0, then eb[out_c] (mve/conv_s8_nhwc.c's
-    effective_bias, once per call without it: 5 calls per in-place KWS layer)."""
-    return np.concatenate([[0], effective_bias(weights, bias, input_offset, (1, 2, 3))]).astype(np.int32)
+def conv_data(weights: np.ndarray, bias: np.ndarray | None, input_offset: int, geo: dict | None = None,
+              in_c: int = 0) -> np.ndarray:
+    """CONV_2D (filter [out_c][k_h][k_w][in_c]): word 0, then eb[out_c] (mve/conv_s8_nhwc.c's effective_bias, once
+    per call without it: 5 calls per in-place KWS layer). Word 0 is 1 for a layer the narrow kernel takes
+    (narrow_applies): then each channel's weights follow in its window order [kx][ky][c], zero-padded to 16 S bytes
+    (S = ceil(K / 16)), so the kernel's per-call set-up is one load per vector (the patch stage and the by-rows
+    loops call a layer once per band); else word 0 is 0."""
+    eb = effective_bias(weights, bias, input_offset, (1, 2, 3))
+    out_c, k_h, k_w, _ = weights.shape
+    if geo is None or not narrow_applies(dict(geo, k_h=k_h, k_w=k_w), in_c, out_c):
+        return np.concatenate([[0], eb]).astype(np.int32)
+    k = k_h * k_w * in_c
+    rows = np.zeros((out_c, 16 * -(-k // 16)), np.int8)
+    rows[:, :k] = weights.transpose(0, 2, 1, 3).reshape(out_c, k)  # [oc][kx][ky][c]
+    return np.concatenate([[1], eb, rows.reshape(-1).view("<i4")]).astype(np.int32)
 
 
 def conv_fields(ctx, depthwise: bool, weights: np.ndarray, bias, input_offset: int, geo: dict, in_c: int) -> dict:
     """The extra tfedge_conv_params fields of a CONV_2D or DEPTHWISE_CONV_2D layer on `mve`."""
-    data = depthwise_data(weights, bias, input_offset, geo, in_c) if depthwise else conv_data(weights, bias, input_offset)
+    data = (depthwise_data(weights, bias, input_offset, geo, in_c) if depthwise
+            else conv_data(weights, bias, input_offset, geo, in_c))
     return {"arch_prep": ctx.array("int32_t", data, "mveprep")}
 
 
@@ -307,14 +324,29 @@ def conv_paths(depthwise: bool, geo: dict, in_c: int, out_c: int, prepared: bool
     (clustered layers, whose c4 kernel calls the depthwise one with its own rule) every depthwise path, with
     MVE_DW_UNPREP (the per-call weight vectors and effective biases)."""
     if not depthwise:
-        return conv2d_paths(geo, in_c)
+        return conv2d_paths(geo, in_c, out_c if prepared else None)
     return depthwise_paths(geo, in_c, out_c // in_c, left_shift) if prepared else DW_USES
 
 
-def conv2d_paths(geo: dict, in_c: int) -> tuple[str, ...]:
-    """mve/conv_s8_nhwc.c's choice (also for the clustered kernel's channel blocks): K > 1024 the direct loop,
+def narrow_applies(geo: dict, in_c: int, out_c: int) -> bool:
+    """mve/conv_narrow_s8_nhwc.c's tfedge_mve_conv_narrow_applies: out_c <= 6, K <= 32, dil_w = 1, not 1x1, rows
+    of >= 16 outputs (where it was measured faster than the weights-stationary path), the row buffer
+    (ncols columns of k_h * in_c bytes) within its bound and the scatter's byte offsets within 255. It reads none
+    of what the row calls change (in_h, out_h, pad_top, batches)."""
+    kc = geo["k_h"] * in_c
+    ncols = (geo["out_w"] - 1) * geo["stride_w"] + geo["k_w"]
+    return (kc * geo["k_w"] <= NARROW_MAX_K and out_c <= NARROW_WIN_C and geo["dil_w"] == 1
+            and ncols * kc <= NARROW_ROW_MAX and (15 // in_c) * kc + 15 % in_c <= 255
+            and geo["k_h"] * geo["k_w"] > 1 and geo["out_w"] >= NARROW_MIN_W)
+
+
+def conv2d_paths(geo: dict, in_c: int, out_c: int | None = None) -> tuple[str, ...]:
+    """mve/conv_s8_nhwc.c's choice: a whole layer (out_c given; not the clustered kernel's channel blocks, which
+    call the channel loop directly) of few channels the narrow kernel; K > 1024 the direct loop,
     K <= 64 weights stationary when K > 16 or the 1x1 unpadded gather applies, else the im2col matmul. Row
     calls (in place, patch stage) change pad_top: a padded 1x1 layer with K <= 16 may take either."""
+    if out_c is not None and narrow_applies(geo, in_c, out_c):
+        return ("MVE_CONV_NARROW",)
     k = geo["k_h"] * geo["k_w"] * in_c
     if k > IM2COL_MAX:
         return ("MVE_CONV_DIRECT",)
