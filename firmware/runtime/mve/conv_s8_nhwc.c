@@ -604,8 +604,9 @@ static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t 
   const int short_rows = p->dil_w == 1 && p->k_w * p->in_c <= 16;
   int32_t eb_sum[p->arch_prep ? 1 : c_count];
   const int32_t *eb = p->arch_prep ? p->arch_prep + 1 + c_begin : eb_sum;
-  /* pixels per block, no more than the call has (the stack high-water mark is RAM the model needs) */
-  const int32_t bp = tfedge_min_i32(pixels, kp > 32 ? WS_PIX : WS_BLOCK / kp);
+  /* pixels per block, no more than the call's rounded up to 4 (the tail group's 4 columns: ws_tail; the stack
+   * high-water mark is RAM the model needs) */
+  const int32_t bp = tfedge_min_i32((pixels + 3) & ~3, kp > 32 ? WS_PIX : WS_BLOCK / kp);
   /* in place: the last 1-3 pixels' group (ws_tail); a block: its columns, the tail group's within them */
   int8_t cols[in_place ? 4 * kp + 16 : bp * kp + 16] __attribute__((aligned(16)));
   ws_out o;
