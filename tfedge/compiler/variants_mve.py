@@ -34,7 +34,7 @@ BINARY_USES = ("MVE_ADD_RUN", "MVE_MUL_RUN")
 # WSn: the weights-stationary assembly loop of n 16-byte steps (WS1 also the pairs of 8-byte pixels, 1x1 of K <= 8)
 # COLUMN: im2col of windows other than short kernel rows and unpadded 1x1 ones (column(), row copies)
 # MM9: the matmul's form for K's 16-byte steps a multiple of 9
-# NARROW: mve/conv_narrow_s8_nhwc.c (out_c <= 6, K <= 32, not 1x1, rows >= 16: a row buffer per output row, every channel per pixel)
+# NARROW: mve/conv_narrow_s8_nhwc.c (out_c <= 6, 1x1 <= 3, K <= 32, rows >= 16: a row buffer per output row, every channel per pixel)
 USES = (*DW_USES, *BINARY_USES, "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_MM9", "MVE_CONV_COLUMN", "MVE_CONV_DIRECT",
         "MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4", "MVE_CONV_NARROW")
 WS_MAX_K, IM2COL_MAX = 64, 1024  # mve/conv_s8_nhwc.c: weights stationary up to this K, im2col up to this
@@ -56,11 +56,12 @@ PATH_TEXT = {
     "MVE_CONV_COLUMN": "im2col of padded or long-row windows", "MVE_CONV_DIRECT": "per-tap loop (K > 1024)",
     **{f"MVE_CONV_WS{n}": f"assembly loop of {n} 16-byte step{'s' * (n > 1)} for right-shift channels" for n in range(2, 5)},
     "MVE_CONV_WS1": "assembly loop of 1 16-byte step (1x1 of K <= 8: pixel pairs) for right-shift channels",
-    "MVE_CONV_NARROW": "narrow layer (out_c <= 6, K <= 32): input rows interleaved per output row, 1-2 loads per "
+    "MVE_CONV_NARROW": "narrow layer (out_c <= 6, 1x1 <= 3, K <= 32): input rows interleaved per output row, 1-2 loads per "
                        "pixel against up to 3 channels' weights in registers",
 }
-# mve/conv_narrow_s8_nhwc.c's limits, and where it wins (NARROW_WIN_C channels, rows of NARROW_MIN_W, not 1x1)
-NARROW_MAX_K, NARROW_ROW_MAX, NARROW_WIN_C, NARROW_MIN_W = 32, 2048, 6, 16
+# mve/conv_narrow_s8_nhwc.c's limits, and where it wins (NARROW_WIN_C channels, rows of NARROW_MIN_W)
+# (1x1: one pass of NARROW_G channels)
+NARROW_MAX_K, NARROW_ROW_MAX, NARROW_WIN_C, NARROW_MIN_W, NARROW_G = 32, 2048, 6, 16, 3
 
 
 def paths_reason(paths: tuple[str, ...]) -> str:
@@ -329,7 +330,7 @@ def conv_paths(depthwise: bool, geo: dict, in_c: int, out_c: int, prepared: bool
 
 
 def narrow_applies(geo: dict, in_c: int, out_c: int) -> bool:
-    """mve/conv_narrow_s8_nhwc.c's tfedge_mve_conv_narrow_applies: out_c <= 6, K <= 32, dil_w = 1, not 1x1, rows
+    """mve/conv_narrow_s8_nhwc.c's tfedge_mve_conv_narrow_applies: out_c <= 6 (1x1: <= 3), K <= 32, dil_w = 1, rows
     of >= 16 outputs (where it was measured faster than the weights-stationary path), the row buffer
     (ncols columns of k_h * in_c bytes) within its bound and the scatter's byte offsets within 255. It reads none
     of what the row calls change (in_h, out_h, pad_top, batches)."""
@@ -337,7 +338,7 @@ def narrow_applies(geo: dict, in_c: int, out_c: int) -> bool:
     ncols = (geo["out_w"] - 1) * geo["stride_w"] + geo["k_w"]
     return (kc * geo["k_w"] <= NARROW_MAX_K and out_c <= NARROW_WIN_C and geo["dil_w"] == 1
             and ncols * kc <= NARROW_ROW_MAX and (15 // in_c) * kc + 15 % in_c <= 255
-            and geo["k_h"] * geo["k_w"] > 1 and geo["out_w"] >= NARROW_MIN_W)
+            and geo["out_w"] >= NARROW_MIN_W and (geo["k_h"] * geo["k_w"] > 1 or out_c <= NARROW_G))
 
 
 def conv2d_paths(geo: dict, in_c: int, out_c: int | None = None) -> tuple[str, ...]:

@@ -135,7 +135,7 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
 
 /* mve/conv_narrow_s8_nhwc.c: whole layers of out_c <= 8 and K <= 32 (dil_w = 1, the row buffer within its stack
  * bound); variants_mve.narrow_applies mirrors the test. */
-int tfedge_mve_conv_narrow_applies(const tfedge_conv_params *p); /* the layers conv_s8_nhwc sends (out_c <= 6, not 1x1, rows >= 16) */
+int tfedge_mve_conv_narrow_applies(const tfedge_conv_params *p); /* the layers conv_s8_nhwc sends (out_c <= 6, 1x1: 3, rows >= 16) */
 void tfedge_mve_conv_narrow(const tfedge_conv_params *p, const int8_t *input, int8_t *output);
 
 /* mve/fully_connected_s8.c: outputs [o0, o0 + n) with weight rows starting at `weights`; shared with

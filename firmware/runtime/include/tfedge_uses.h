@@ -156,7 +156,7 @@
 #define TFEDGE_MODEL_USES_MVE_CONV_COLUMN 1 /* im2col of windows other than short rows and unpadded 1x1 (column()) */
 #endif
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_NARROW
-#define TFEDGE_MODEL_USES_MVE_CONV_NARROW 1 /* out_c <= 6, K <= 32, not 1x1: row buffer, all channels per pixel (conv_narrow_s8_nhwc.c) */
+#define TFEDGE_MODEL_USES_MVE_CONV_NARROW 1 /* out_c <= 6 (1x1: 3), K <= 32: row buffer, all channels per pixel (conv_narrow_s8_nhwc.c) */
 #endif
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_DIRECT
 #define TFEDGE_MODEL_USES_MVE_CONV_DIRECT 1 /* K > 1024: one pixel at a time */

@@ -26,17 +26,19 @@
 #define NARROW_ACC_MAX 1024  /* int32 sums of one block of pixels, every channel */
 #define NARROW_G 3           /* channels per pass: 2 x 3 weight vectors + 2 input vectors fill the 8 Q registers */
 
-/* Where it wins (measured on narrow_c3/c5/c7, mps3-an547): windows wider than 1x1 (the weights-stationary path reads
- * 1x1 layers in place or in pixel pairs, no column to build; narrow_c3's by-rows 1x1 3 -> 3 lost 10-30 % here), rows
- * of >= 16 outputs (the per-row and per-call set-up: the 12x12 3x3 3 -> 3 lost 25 %) and up to 6 channels (two
- * passes over the row; 7 channels' third pass made the 48x48 3 -> 7 break even). */
+/* Where it wins (measured on narrow_c3/c5/c7, mps3-an547, against the weights-stationary path): rows of >= 16
+ * outputs (the per-row and per-call set-up: narrow_c3's 12x12 3x3 3 -> 3 lost 25 %), up to 6 channels (two passes
+ * over the row; 7 channels' third pass made the 48x48 3 -> 7 break even) and, on 1x1 windows, which that path reads
+ * in place or in pixel pairs without building columns, one pass of up to 3 channels (narrow_c3's 1x1 3 -> 3 on 24x24
+ * 22,894 -> 19,318 instructions; narrow_c5's 5 -> 5 lost 2 %). */
 #define NARROW_WIN_C 6
 #define NARROW_MIN_W 16
 int tfedge_mve_conv_narrow_applies(const tfedge_conv_params *p) {
   const int32_t kc = p->k_h * p->in_c, ncols = (p->out_w - 1) * p->stride_w + p->k_w;
   /* the scatter's byte offsets: lane i of a chunk goes to (i / in_c) * kc + i % in_c <= 255 */
   return kc * p->k_w <= NARROW_MAX_K && p->out_c <= NARROW_WIN_C && p->dil_w == 1 && ncols * kc <= NARROW_ROW_MAX &&
-         (15 / p->in_c) * kc + 15 % p->in_c <= 255 && p->k_h * p->k_w > 1 && p->out_w >= NARROW_MIN_W;
+         (15 / p->in_c) * kc + 15 % p->in_c <= 255 && p->out_w >= NARROW_MIN_W &&
+         (p->k_h * p->k_w > 1 || p->out_c <= NARROW_G);
 }
 
 /* The image columns [jl, jh) of the row buffer for output row y0 (its first input row): per kernel row one
@@ -102,11 +104,12 @@ NARROW_DOTS(2, 2)
 NARROW_DOTS(3, 2)
 
 /* Outputs of n pixels (out_c bytes apart from out) from acc[c * stride + q] + eb[c]: per channel 4 pixels as the
- * lanes of one vector with its scalar multiplier and shift (TFLM's MultiplyByQuantizedMultiplier, as requant4;
- * the rounding fix-up is masked by the shift, tfedge_mve_mbqm, so a zero shift needs no branch); whole groups
- * unpredicated, the last 1-3 pixels by one predicated store. */
+ * lanes of one vector with its scalar multiplier and shift (TFLM's MultiplyByQuantizedMultiplier, as requant4);
+ * whole groups unpredicated, the last 1-3 pixels by one predicated store. A right shift without a left one (nearly
+ * every channel of a trained model) takes the short loop; a left or zero shift the general one, whose rounding
+ * fix-up is masked by the shift (tfedge_mve_mbqm). */
 static __attribute__((noinline)) void narrow_requant(const tfedge_conv_params *p, const int32_t *acc, int32_t stride,
-                                                     const int32_t *eb, int32_t n, int32_t left, int8_t *out) {
+                                                     const int32_t *eb, int32_t n, int8_t *out) {
   const int32_t out_c = p->out_c, out_off = p->output_offset, groups = n >> 2, ostep = 4 * out_c;
   const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
   const uint32x4_t offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)out_c);
@@ -114,17 +117,26 @@ static __attribute__((noinline)) void narrow_requant(const tfedge_conv_params *p
   const int32_t *mult = p->mult, *shift = p->shift;
   int32_t c, q;
   for (c = 0; c < out_c; ++c, acc += stride) {
-    const int32_t e = eb[c], m = mult[c], s = shift[c], ls = left && s > 0 ? s : 0;
-    const int32x4_t rs = vdupq_n_s32(s > 0 ? 0 : s);
+    const int32_t e = eb[c], m = mult[c], s = shift[c];
     const int32_t *a = acc;
     int8_t *o = out + c;
     int32x4_t x;
-#define NARROW_RQ(v)                                                                                         \
-  (x = vqrdmulhq_n_s32(vshlq_r_s32(vaddq_n_s32((v), e), ls), m),                                             \
-   vminq_s32(vmaxq_s32(vaddq_n_s32(vrshlq_s32(vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, rs), 31)), rs), out_off), lo), hi))
-    for (q = 0; q < groups; ++q, a += 4, o += ostep) vstrbq_scatter_offset_s32(o, offs, NARROW_RQ(vldrwq_s32(a)));
-    if (n & 3) vstrbq_scatter_offset_p_s32(o, offs, NARROW_RQ(vldrwq_s32(a)), tail);
+    if (s < 0) {
+#define NARROW_RQ(v) (x = vqrdmulhq_n_s32(vaddq_n_s32((v), e), m),                                            \
+                      vminq_s32(vmaxq_s32(vaddq_n_s32(vrshlq_n_s32(vqaddq_s32(x, vshrq_n_s32(x, 31)), s), out_off), lo), hi))
+      for (q = 0; q < groups; ++q, a += 4, o += ostep) vstrbq_scatter_offset_s32(o, offs, NARROW_RQ(vldrwq_s32(a)));
+      if (n & 3) vstrbq_scatter_offset_p_s32(o, offs, NARROW_RQ(vldrwq_s32(a)), tail);
 #undef NARROW_RQ
+    } else {
+      const int32_t ls = s > 0 ? s : 0;
+      const int32x4_t rs = vdupq_n_s32(s > 0 ? 0 : s);
+      for (q = 0; q < n; q += 4, a += 4, o += ostep) {
+        x = vqrdmulhq_n_s32(vshlq_r_s32(vaddq_n_s32(vldrwq_s32(a), e), ls), m);
+        x = vrshlq_s32(vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, rs), 31)), rs);
+        vstrbq_scatter_offset_p_s32(o, offs, vminq_s32(vmaxq_s32(vaddq_n_s32(x, out_off), lo), hi),
+                                    vctp32q((uint32_t)(n - q)));
+      }
+    }
   }
 }
 
@@ -156,19 +168,18 @@ void tfedge_mve_conv_narrow(const tfedge_conv_params *p, const int8_t *input, in
   const int32_t jl = tfedge_min_i32(p->pad_left, ncols), jh = tfedge_max_i32(jl, tfedge_min_i32(ncols, p->in_w + p->pad_left));
   const int32_t cap = (NARROW_ACC_MAX / (4 * out_c)) & ~3, nb = out_w <= cap ? out_w : cap, stride = (nb + 3) & ~3;
   const int S = K > 16 ? 2 : 1;
-  const int32_t left = tfedge_mve_any_left_shift(p->shift, out_c);
   int8_t row[ncols * kc + 32] __attribute__((aligned(16))); /* + the last window's second vector */
   int32_t acc[out_c * stride] __attribute__((aligned(16)));
   int8x16_t w[2 * out_c];
   int32_t eb_sum[NARROW_MAX_C];
   const int32_t *eb = p->arch_prep ? p->arch_prep + 1 : eb_sum;
-  uint8_t scat[16] __attribute__((aligned(16)));
-  int32_t b, oy, x, c, i, j;
-  /* scat: chunk lane i's byte in the row buffer, (i / in_c) * kc + i % in_c */
-  for (i = 0, j = 0, c = 0; i < 16; ++i) {
-    scat[i] = (uint8_t)(j + c);
-    if (++c == in_c) c = 0, j += kc;
-  }
+  /* scat: chunk lane i's byte in the row buffer, (i / in_c) * kc + i % in_c = i + (i / in_c) (kc - in_c); i / in_c
+   * counted by compares (<= 15 steps, 3 for 5 channels) */
+  const uint8x16_t lane = vidupq_n_u8(0, 1);
+  uint8x16_t quot = vdupq_n_u8(0), scat;
+  int32_t b, oy, x, c, m;
+  for (m = in_c; m < 16; m += in_c) quot = vaddq_m_n_u8(quot, quot, 1, vcmpcsq_n_u8(lane, (uint8_t)m));
+  scat = vmlaq_n_u8(lane, quot, (uint8_t)(kc - in_c));
   if (p->arch_prep && p->arch_prep[0] == 1) { /* variants_mve.conv_data: the weights in window order, 16 S bytes a row */
     const int8_t *wn = (const int8_t *)(p->arch_prep + 1 + out_c);
     for (c = 0; c < out_c; ++c, wn += 16 * S) {
@@ -181,14 +192,26 @@ void tfedge_mve_conv_narrow(const tfedge_conv_params *p, const int8_t *input, in
   /* the padding columns: the zero point, for every row */
   tfedge_mve_fill(row, (int8_t)(-p->input_offset), jl * kc);
   tfedge_mve_fill(row + jh * kc, (int8_t)(-p->input_offset), (ncols - jh) * kc);
+  /* k_h = 1 without padding columns: windows read from the input row itself where their last vector stays inside
+   * the input (no copy; the image's last rows take the buffer) */
+  const int in_place = k_h == 1 && jl == 0 && jh == ncols;
+  const int32_t last = (out_w - 1) * s_w * kc + 16 * S;
+  const int8_t *in_end = input + p->batches * p->in_h * p->in_w * in_c, *win0;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * in_c;
     int8_t *out_b = output + b * p->out_h * out_w * out_c;
     for (oy = 0; oy < p->out_h; ++oy, out_b += out_w * out_c) {
-      if (jh > jl) narrow_row(p, in_b, oy * p->stride_h - p->pad_top, -p->pad_left, jl, jh, vldrbq_u8(scat), row);
+      const int32_t y0 = oy * p->stride_h - p->pad_top;
+      const int8_t *src = in_b + y0 * p->in_w * in_c; /* 1x1 rows: the input row is the row buffer's layout */
+      if (in_place && y0 >= 0 && y0 < p->in_h && src + last <= in_end) {
+        win0 = src;
+      } else {
+        win0 = row;
+        if (jh > jl) narrow_row(p, in_b, y0, -p->pad_left, jl, jh, scat, row);
+      }
       for (x = 0; x < out_w; x += nb) {
         const int32_t n = tfedge_min_i32(nb, out_w - x);
-        const int8_t *win = row + x * s_w * kc;
+        const int8_t *win = win0 + x * s_w * kc;
         for (c = 0; c < out_c; c += NARROW_G) {
           const int32_t g = tfedge_min_i32(NARROW_G, out_c - c);
           int32_t *a = acc + c * stride;
@@ -201,7 +224,7 @@ void tfedge_mve_conv_narrow(const tfedge_conv_params *p, const int8_t *input, in
             : g == 2 ? narrow_dots_2_1(win, s_w * kc, n, w + 2 * c, a, stride)
                      : narrow_dots_1_1(win, s_w * kc, n, w + 2 * c, a, stride);
         }
-        narrow_requant(p, acc, stride, eb, n, left, out_b + x * out_c);
+        narrow_requant(p, acc, stride, eb, n, out_b + x * out_c);
       }
     }
   }

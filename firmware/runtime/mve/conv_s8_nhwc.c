@@ -727,7 +727,7 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
 }
 
 void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
-  if (TFEDGE_USES(MVE_CONV_NARROW) && tfedge_mve_conv_narrow_applies(p)) /* out_c <= 6, K <= 32, not 1x1, rows >= 16 */
+  if (TFEDGE_USES(MVE_CONV_NARROW) && tfedge_mve_conv_narrow_applies(p)) /* out_c <= 6 (1x1: 3), K <= 32, rows >= 16 */
     tfedge_mve_conv_narrow(p, input, output);
   else if (TFEDGE_USES(MVE_CONV_DIRECT) && p->k_h * p->k_w * p->in_c > IM2COL_MAX)
     conv_direct(p, input, output, tfedge_mve_any_left_shift(p->shift, p->out_c));
