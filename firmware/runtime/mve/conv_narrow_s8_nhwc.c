@@ -102,6 +102,9 @@ NARROW_DOTS(3, 1)
 NARROW_DOTS(1, 2)
 NARROW_DOTS(2, 2)
 NARROW_DOTS(3, 2)
+typedef void (*narrow_dots_fn)(const int8_t *, int32_t, int32_t, const int8x16_t *, int32_t *, int32_t);
+static const narrow_dots_fn narrow_dots_of[2][NARROW_G] = {{narrow_dots_1_1, narrow_dots_2_1, narrow_dots_3_1},
+                                                          {narrow_dots_1_2, narrow_dots_2_2, narrow_dots_3_2}};
 
 /* Outputs of n pixels (out_c bytes apart from out) from acc[c * stride + q] + eb[c]: per channel 4 pixels as the
  * lanes of one vector with its scalar multiplier and shift (TFLM's MultiplyByQuantizedMultiplier, as requant4);
@@ -212,18 +215,9 @@ void tfedge_mve_conv_narrow(const tfedge_conv_params *p, const int8_t *input, in
       for (x = 0; x < out_w; x += nb) {
         const int32_t n = tfedge_min_i32(nb, out_w - x);
         const int8_t *win = win0 + x * s_w * kc;
-        for (c = 0; c < out_c; c += NARROW_G) {
-          const int32_t g = tfedge_min_i32(NARROW_G, out_c - c);
-          int32_t *a = acc + c * stride;
-          if (S == 2)
-            g == 3 ? narrow_dots_3_2(win, s_w * kc, n, w + 2 * c, a, stride)
-            : g == 2 ? narrow_dots_2_2(win, s_w * kc, n, w + 2 * c, a, stride)
-                     : narrow_dots_1_2(win, s_w * kc, n, w + 2 * c, a, stride);
-          else
-            g == 3 ? narrow_dots_3_1(win, s_w * kc, n, w + 2 * c, a, stride)
-            : g == 2 ? narrow_dots_2_1(win, s_w * kc, n, w + 2 * c, a, stride)
-                     : narrow_dots_1_1(win, s_w * kc, n, w + 2 * c, a, stride);
-        }
+        for (c = 0; c < out_c; c += NARROW_G)
+          narrow_dots_of[S - 1][tfedge_min_i32(NARROW_G, out_c - c) - 1](win, s_w * kc, n, w + 2 * c, acc + c * stride,
+                                                                         stride);
         narrow_requant(p, acc, stride, eb, n, out_b + x * out_c);
       }
     }
