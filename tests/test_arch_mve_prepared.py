@@ -233,3 +233,34 @@ def test_the_per_pixel_loop_is_named_only_where_a_call_reaches_it():
     assert variants_mve.depthwise_paths(tail, 6, 1) == ("MVE_DW_TAPS", "MVE_DW_PIXEL")
     assert variants_mve.bias_read(True, tail, 6, 6)
     assert "MVE_DW_PIXEL" in variants_mve.conv_paths(True, geo, 64, 64, prepared=False)
+
+
+@pytest.mark.parametrize("k,in_c,out_c,in_w,stride,narrow", [
+    (3, 3, 3, 96, 2, True),  # narrow_c3's first layer, 48 outputs a row
+    (3, 3, 5, 96, 2, True),  # narrow_c5's
+    (3, 3, 7, 96, 2, False),  # 7 channels: a third pass over the row, break-even
+    (3, 3, 3, 12, 1, False),  # rows of 12: the per-row set-up loses
+    (1, 3, 3, 24, 1, True),  # 1x1 3 -> 3 on 24x24: one pass
+    (1, 5, 5, 24, 1, False),  # 1x1 5 -> 5: the weights-stationary pixel pairs win
+    (3, 4, 3, 32, 1, False),  # K = 36 > 32
+])
+def test_conv2d_paths_take_the_narrow_kernel_where_it_wins(k, in_c, out_c, in_w, stride, narrow):
+    geo = _conv_geo(k, stride=stride, pad=k // 2, in_w=in_w)
+    assert (variants_mve.conv2d_paths(geo, in_c, out_c) == ("MVE_CONV_NARROW",)) == narrow
+    assert "MVE_CONV_NARROW" not in variants_mve.conv2d_paths(geo, in_c)  # channel blocks (clustered) never
+
+
+def test_conv_data_holds_the_narrow_weights_in_window_order():
+    rng = np.random.default_rng(3)
+    out_c, k_h, k_w, in_c = 3, 3, 3, 3
+    w = rng.integers(-127, 128, size=(out_c, k_h, k_w, in_c)).astype(np.int8)
+    geo = _conv_geo(3, stride=2, pad=1, in_w=96)
+    data = variants_mve.conv_data(w, None, 7, geo, in_c)
+    assert data[0] == 1 and len(data) == 1 + out_c + out_c * 32 // 4
+    rows = data[1 + out_c:].view(np.int8).reshape(out_c, 32)
+    for kx in range(k_w):
+        for ky in range(k_h):
+            assert np.array_equal(rows[:, (kx * k_h + ky) * in_c:(kx * k_h + ky + 1) * in_c], w[:, ky, kx, :])
+    assert not rows[:, 27:].any()  # lanes past K are zero: the kernel's loads read past the window
+    assert np.array_equal(data[1:1 + out_c], variants_mve.conv_data(w, None, 7)[1:])
+    assert variants_mve.conv_data(w, None, 7, _conv_geo(3, pad=1, in_w=12), in_c)[0] == 0  # not narrow: eb only
