@@ -61,6 +61,10 @@ GENERATED = {
     "dw_1ch_mult8": ("depthwise", dict(hw=(12, 10), cin=1, multiplier=8, activation="relu")),
     "dw_6ch": ("depthwise", dict(hw=(9, 9), cin=6)),
     "separable_wide_8ch": ("separable", dict(hw=(24, 24), cin=8, filters=16, strides=1)),
+    # the narrow kernel (mve/conv_narrow_s8_nhwc.c) as model.h links it: a first layer of 5 channels at stride 2
+    # (odd height, SAME), a 1x1 3 -> 3 (rows read in place)
+    "conv_narrow_s2_5ch": ("conv2d", dict(hw=(25, 34), strides=2, cin=3, filters=5, activation="relu")),
+    "conv_narrow_1x1_3ch": ("conv2d", dict(hw=(9, 17), cin=3, filters=3, kernel=1)),
 }
 
 
