@@ -157,6 +157,7 @@ typedef struct {
   int8_t *stage;      /* (gather_px) the byte row in scratch */
   int32_t oy_lo, oy_hi, ox_lo, ox_hi; /* (gather_pair) pixels whose window lies inside the image */
   int pw;             /* (run) 1x1 without padding on whole channel groups: gather_pair_1x1 */
+  int n1;             /* (run) 1x1 without padding on 1-7 channels, not 4: narrow_1x1 (CONV_1X1N) */
 } rows_plan;
 
 /* gather_rows for 3 window rows of 9 bytes (3x3 on 3 channels: RGB first layers; k 27, k_padded 32): the 8 words
@@ -737,6 +738,121 @@ static inline __attribute__((always_inline)) void requant_pair(const int32_t *ac
   }
 }
 
+/* acc requantized with a record's mult / k_hi / shift (the one-SMLAL form, or where the layer has TFEDGE_RQ_GENERAL
+ * channels and this is one, the two-step form), saturated to int8 and clamped to [lo, hi]. */
+static inline __attribute__((always_inline)) int32_t rq_value(int32_t acc, int32_t mult, int32_t k_hi, int32_t shift,
+                                                             int32_t lo, int32_t hi, int general, int32_t zp) {
+  int32_t v;
+  if (general && shift >= TFEDGE_RQ_GENERAL) {
+    v = tfedge_dsp_requant_general(acc, mult, k_hi, zp);
+  } else {
+    uint32_t l = 0x40000000u | ((uint32_t)acc & 0x80000000u);
+    k_hi += acc >> 31;
+    __asm__("smlal %0, %1, %2, %3" : "+r"(l), "+r"(k_hi) : "r"(acc), "r"(mult));
+    v = k_hi >> shift;
+  }
+  v = __ssat(v, 8);
+  v = v < lo ? lo : v;
+  return v > hi ? hi : v;
+}
+
+/* Up to 8 bytes of the pixel at src as 2 words (bytes past its in_c meet zero weights): straight from the input,
+ * or (narrow_px_copy: the last pixels) from a copy where the words would reach past the input's end, so nothing
+ * outside it is read. */
+static __attribute__((noinline)) void narrow_px_copy(const int8_t *src, int32_t in_c, uint32_t *v) {
+  int8_t tmp[8] = {0};
+  memcpy(tmp, src, (size_t)in_c);
+  v[0] = tfedge_ld32(tmp), v[1] = tfedge_ld32(tmp + 4);
+}
+
+static inline __attribute__((always_inline)) void narrow_px_words(const int8_t *src, const int8_t *end,
+                                                                  int32_t in_c, int32_t groups, uint32_t *v) {
+  if (src + 4 * groups <= end) {
+    v[0] = tfedge_ld32(src);
+    v[1] = groups > 1 ? tfedge_ld32(src + 4) : 0;
+  } else {
+    narrow_px_copy(src, in_c, v);
+  }
+}
+
+/* The widened pixel pair of narrow_1x1: per pixel its [x0 x2] [x1 x3] pairs of groups 0 and 1. */
+typedef struct {
+  uint32_t a0, a1, b0, b1; /* pixel 0 */
+  uint32_t c0, c1, d0, d1; /* pixel 1 */
+} narrow_px;
+
+/* One computed channel of the pixel pair: its weight word(s) wc[0] (and wc[2], group 1), 2-4 SMLAD per pixel, the
+ * two requantizations into o0 / o1. */
+static inline __attribute__((always_inline)) void narrow_channel(const narrow_px *x, const uint32_t *wc,
+                                                                 const tfedge_requant_ch *r, int32_t groups,
+                                                                 int32_t lo, int32_t hi, int general, int32_t zp,
+                                                                 int8_t *o0, int8_t *o1) {
+  const uint32_t wv = wc[0], wl = __sxtb16(wv), wh = tfedge_sxtb16_ror8(wv);
+  int32_t s0 = __smlad(x->a1, wh, __smlad(x->a0, wl, r->bias));
+  int32_t s1 = __smlad(x->c1, wh, __smlad(x->c0, wl, r->bias));
+  if (groups > 1) {
+    const uint32_t uv = wc[2], ul = __sxtb16(uv), uh = tfedge_sxtb16_ror8(uv);
+    s0 = __smlad(x->b1, uh, __smlad(x->b0, ul, s0));
+    s1 = __smlad(x->d1, uh, __smlad(x->d0, ul, s1));
+  }
+  { /* the record read once for both pixels (before the byte stores, which could alias it) */
+    const int32_t mult = r->mult, k_hi = r->k_hi, shift = r->shift;
+    const int32_t v0 = rq_value(s0, mult, k_hi, shift, lo, hi, general, zp);
+    const int32_t v1 = rq_value(s1, mult, k_hi, shift, lo, hi, general, zp);
+    *o0 = (int8_t)v0, *o1 = (int8_t)v1;
+  }
+}
+
+/* A 1x1 convolution without padding on 1-7 (not 4) input channels, int8 weights (CONV_1X1N): per pixel pair its
+ * in_c bytes loaded as 1-2 words and widened once, then per computed channel its 1-2 weight words (the pair layout:
+ * [pair][group][ch 2j, ch 2j+1]), 2-4 SMLAD per pixel and the two requantizations. The pair passes' per-call frame,
+ * per-pair requantization of 4 outputs and the bytewise gather through the stage cost ~175 instructions per pixel
+ * for 9 MACs on 3 -> 3 channels (narrow nets). A last single pixel is computed as a pair, its twin into `spare`.
+ * Per channel ~30 instructions for 2 pixels of 1-7 MACs each. */
+static inline __attribute__((always_inline)) void narrow_1x1_run(const tfedge_conv_params *p, const int8_t *in_b,
+                                                                 int8_t *out_b, int32_t cc, int8_t *live, int8_t *spare,
+                                                                 int compact, int general, const int32_t groups) {
+  const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
+  const int32_t in_c = p->in_c, out_c = p->out_c, npx = p->out_h * p->out_w;
+  const int32_t stride = compact ? cc : out_c, step_x = p->stride_w * in_c, step_y = p->stride_h * p->in_w * in_c;
+  const int32_t lo = p->act_min, hi = p->act_max, zp = p->output_offset;
+  const int8_t *end = in_b + p->in_h * p->in_w * in_c, *row = in_b, *src = in_b;
+  int32_t i, ox = 0;
+  for (i = 0; i < npx; i += 2) {
+    const int two = i + 1 < npx;
+    const uint32_t *wc = (const uint32_t *)(const void *)p->weights;
+    const tfedge_requant_ch *r = p->rq;
+    const int8_t *src1;
+    uint32_t v[4];
+    narrow_px x;
+    int8_t *o0 = compact ? live : out_b + i * out_c, *o1 = two ? o0 + stride : spare;
+    int32_t j;
+    if (++ox == p->out_w) ox = 0, row += step_y, src1 = row;
+    else src1 = src + step_x;
+    if (!two) src1 = src;
+    narrow_px_words(src, end, in_c, groups, v);
+    narrow_px_words(src1, end, in_c, groups, v + 2);
+    x.a0 = __sxtab16(off2, v[0]), x.a1 = tfedge_sxtab16_ror8(off2, v[0]);
+    x.b0 = __sxtab16(off2, v[1]), x.b1 = tfedge_sxtab16_ror8(off2, v[1]);
+    x.c0 = __sxtab16(off2, v[2]), x.c1 = tfedge_sxtab16_ror8(off2, v[2]);
+    x.d0 = __sxtab16(off2, v[3]), x.d1 = tfedge_sxtab16_ror8(off2, v[3]);
+    for (j = 0; j < cc; ++j, ++r) { /* channel j's words: pair j / 2, then j % 2 (wc steps 1, then 2 groups - 1) */
+      narrow_channel(&x, wc, r, groups, lo, hi, general, zp, o0 + j, o1 + j);
+      wc += (j & 1) ? 2 * groups - 1 : 1;
+    }
+    if (compact) tfedge_dsp_scatter(p->const_row, p->live_map, out_c, cc, live, out_b + i * out_c, two ? 2 : 1);
+    if (++ox == p->out_w) ox = 0, row += step_y, src = row;
+    else src = src1 + step_x;
+  }
+}
+
+/* narrow_1x1_run specialised on the group count (1: in_c 1-3, 2: in_c 5-7). */
+static __attribute__((noinline)) void narrow_1x1(const tfedge_conv_params *p, const int8_t *in_b, int8_t *out_b,
+                                                 int32_t cc, int8_t *live, int8_t *spare, int compact, int general) {
+  if (p->in_c > 4) narrow_1x1_run(p, in_b, out_b, cc, live, spare, compact, general, 2);
+  else narrow_1x1_run(p, in_b, out_b, cc, live, spare, compact, general, 1);
+}
+
 /* clamp: the activation range is narrower than int8. With constant channels skipped (const_row) only the
  * live_c computed channels go through the dot products, into a 2-pixel row after the byte row in scratch,
  * and each pixel is then written from the constant row and those values. */
@@ -765,6 +881,7 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   if (!(p->in_c & 3) || p->dil_w != 1) rp.span = 0; /* whole groups per tap: gather's own path */
   rp.stage = stage;
   rp.pw = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 && !(p->in_c & 3); /* 1x1 pairs */
+  rp.n1 = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->in_c & 3) && p->in_c < 8;
   if (TFEDGE_USES(CONV_PAIR) && rp.span) pair_ranges(p, &rp);
   if (p->in_c & 3) /* the bytewise gathers' tail (zero weights), once per call */
     for (i = rp.k; i < k_padded; i += 4) tfedge_st32(stage + i, rp.zp4);
@@ -778,6 +895,10 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     rp.in_b = in_b;
     int8_t *out_b = output + b * npx * out_c;
+    if (TFEDGE_USES(CONV_1X1N) && i8 && rp.n1 && cc) {
+      narrow_1x1(p, in_b, out_b, cc, live, (int8_t *)accs, compact, general);
+      continue;
+    }
     int32_t oy = 0, ox = 0; /* pixel i */
     for (i = 0; i < npx; i += 2) {
       const int two = i + 1 < npx;
