@@ -481,6 +481,10 @@ def conv_1x1_wide(geo: dict, in_c: int) -> bool:
     return geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0 and in_c % 4 == 0
 
 
+NARROW_OUT = 8  # narrow_1x1's most computed channels (per channel ~30 instructions per pixel pair: over 8 the pair
+                # passes' blocks of 2 channels x 2 pixels cost less; tcn_1d's 6 -> 32: +25 k instructions)
+
+
 def conv_1x1_narrow(geo: dict, in_c: int, storage: str) -> bool:
     """A 1x1 convolution without padding on 1-7 input channels but 4, int8 weights: each pixel pair's values loaded and
     widened once into registers, every computed channel's dot products and requantization straight from them
@@ -500,7 +504,7 @@ def conv_paths(geo: dict, in_c: int, computed_c: int, storage: str, general: int
     """The conv kernel's optional code paths a layer calls (model.h TFEDGE_MODEL_USES_*): its gathers, the
     one-channel pass of an odd computed channel count (CONV_ODD), the single-pixel pass (CONV_PX1), and the
     accumulating passes with the C requantization (CONV_ACC: `general` two-step channels, or int16 single pixels)."""
-    if conv_1x1_narrow(geo, in_c, storage) and computed_c > 0:  # narrow_1x1 alone
+    if conv_1x1_narrow(geo, in_c, storage) and 1 <= computed_c <= NARROW_OUT:  # narrow_1x1 alone
         return ("CONV_1X1N",) + ("CONV_ACC",) * (general > 0)
     return (("CONV_PAIR",) * conv_pair_pays(geo, in_c) + ("CONV_K27",) * conv_k27(geo, in_c)
             + ("CONV_1X1W",) * (conv_1x1_wide(geo, in_c) and geo["out_h"] * geo["out_w"] > 1)
@@ -516,7 +520,7 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | 
     computed = len(compact.live) if compact else out_c
     scratch = conv_scratch(geo, in_c, computed, compact is not None)
     one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0
-    if one and computed and conv_1x1_narrow(geo, in_c, storage):
+    if one and 1 <= computed <= NARROW_OUT and conv_1x1_narrow(geo, in_c, storage):
         how = (f"1x1 on {in_c} input channels: per pixel pair the values widened once into registers, every channel's "
                f"dot products and requantization from them, {storage} weights")
         return Choice("conv_packed_s8_nhwc", "conv_1x1_matmul", why + how + _rq_note(records, compact, out_c),

@@ -157,7 +157,6 @@ typedef struct {
   int8_t *stage;      /* (gather_px) the byte row in scratch */
   int32_t oy_lo, oy_hi, ox_lo, ox_hi; /* (gather_pair) pixels whose window lies inside the image */
   int pw;             /* (run) 1x1 without padding on whole channel groups: gather_pair_1x1 */
-  int n1;             /* (run) 1x1 without padding on 1-7 channels, not 4: narrow_1x1 (CONV_1X1N) */
 } rows_plan;
 
 /* gather_rows for 3 window rows of 9 bytes (3x3 on 3 channels: RGB first layers; k 27, k_padded 32): the 8 words
@@ -872,6 +871,9 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   int8_t *stage = (int8_t *)(accs + 4 * pairs);
   int8_t *live = stage + k_padded + ((p->in_c & 3) ? 4 : 0); /* compact: 2 pixels x cc values (after the stage's slack) */
   const int i8 = !TFEDGE_USES(W16) || p->weights_i8;
+  /* 1x1 without padding on 1-7 input channels (not 4) into 1-8 computed ones, int8 weights: narrow_1x1 */
+  const int n1 = TFEDGE_USES(CONV_1X1N) && i8 && p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+                 (p->in_c & 3) && p->in_c < 8 && cc >= 1 && cc <= 8;
   int32_t b, i;
   rows_plan rp;
   dot_args args;
@@ -881,7 +883,6 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   if (!(p->in_c & 3) || p->dil_w != 1) rp.span = 0; /* whole groups per tap: gather's own path */
   rp.stage = stage;
   rp.pw = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 && !(p->in_c & 3); /* 1x1 pairs */
-  rp.n1 = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 && (p->in_c & 3) && p->in_c < 8;
   if (TFEDGE_USES(CONV_PAIR) && rp.span) pair_ranges(p, &rp);
   if (p->in_c & 3) /* the bytewise gathers' tail (zero weights), once per call */
     for (i = rp.k; i < k_padded; i += 4) tfedge_st32(stage + i, rp.zp4);
@@ -895,7 +896,7 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     rp.in_b = in_b;
     int8_t *out_b = output + b * npx * out_c;
-    if (TFEDGE_USES(CONV_1X1N) && i8 && rp.n1 && cc) {
+    if (n1) {
       narrow_1x1(p, in_b, out_b, cc, live, (int8_t *)accs, compact, general);
       continue;
     }
