@@ -802,6 +802,126 @@ static inline __attribute__((always_inline)) void narrow_channel(const narrow_px
   }
 }
 
+/* narrow_1x1's channels and the one-SMLAL requantization, in asm: GCC kept the widened pixels on the stack and
+ * reloaded the records after each byte store (~60 instructions per channel and pixel pair; here 37 on 1-3 input
+ * channels, 46 on 5-7). Pixel 0's / 1's first group in r4-r7; per channel its weight word(s) (LDR, 2 SXTB16), 4-8
+ * SMLAD, the record's LDR / LDRD / LDR, 2 requantizations, both bytes clamped at once with SSUB8/SEL. */
+typedef struct {
+  uint32_t x[8];               /* pixel 0's [x0 x2] [x1 x3], pixel 1's; then their second group (in_c 5-7) */
+  const uint32_t *w;           /* the layer's weights, the pair layout */
+  const tfedge_requant_ch *rq; /* its records */
+  int8_t *o0, *o1;             /* the pixels' outputs */
+  int32_t cc;                  /* channels (>= 1) */
+  uint32_t lo4, hi4;           /* the activation range, 4 bytes each */
+} narrow_args;
+
+/* The frame: [sp] o0 + cc (the end), [sp, #4] lo4, [sp, #8] hi4, [sp, #16..31] the second groups (G2). */
+#define NARROW_FRAME(G2)                     \
+  "push {r4-r11, lr}\n\t"                    \
+  "sub sp, sp, #32\n\t"                      \
+  "ldr r1, [r0, #52]\n\t"                    \
+  "str r1, [sp, #4]\n\t"                     \
+  "ldr r1, [r0, #56]\n\t"                    \
+  "str r1, [sp, #8]\n\t"                     \
+  "ldr r2, [r0, #40]\n\t"                    \
+  "ldr r1, [r0, #48]\n\t"                    \
+  "add r1, r2, r1\n\t"                       \
+  "str r1, [sp]\n\t"                         \
+  "ldr r3, [r0, #44]\n\t"                    \
+  G2                                         \
+  "ldrd r4, r5, [r0]\n\t"                    \
+  "ldrd r6, r7, [r0, #8]\n\t"                \
+  "ldr r1, [r0, #36]\n\t"                    \
+  "ldr r0, [r0, #32]\n\t"
+#define NARROW_G2_FRAME                      \
+  "ldrd r8, r9, [r0, #16]\n\t"               \
+  "strd r8, r9, [sp, #16]\n\t"               \
+  "ldrd r8, r9, [r0, #24]\n\t"               \
+  "strd r8, r9, [sp, #24]\n\t"
+/* One channel's first group: weights at [r0, #OFF], bias from the record (r1 steps on), sums s0 r10, s1 r11. */
+#define NARROW_G0(OFF)                       \
+  "ldr r8, [r0, #" #OFF "]\n\t"              \
+  "ldr r10, [r1], #16\n\t"                   \
+  "sxtb16 r9, r8\n\t"                        \
+  "sxtb16 r8, r8, ror #8\n\t"                \
+  "smlad r11, r6, r9, r10\n\t"               \
+  "smlad r10, r4, r9, r10\n\t"               \
+  "smlad r10, r5, r8, r10\n\t"               \
+  "smlad r11, r7, r8, r11\n\t"
+/* Its second group: weights at [r0, #OFF], the pixels' second groups from the frame. */
+#define NARROW_G1(OFF)                       \
+  "ldr r8, [r0, #" #OFF "]\n\t"              \
+  "sxtb16 r9, r8\n\t"                        \
+  "sxtb16 r8, r8, ror #8\n\t"                \
+  "ldrd r12, lr, [sp, #16]\n\t"              \
+  "smlad r10, r12, r9, r10\n\t"              \
+  "smlad r10, lr, r8, r10\n\t"               \
+  "ldrd r12, lr, [sp, #24]\n\t"              \
+  "smlad r11, r12, r9, r11\n\t"              \
+  "smlad r11, lr, r8, r11\n\t"
+/* s0, s1 requantized with the record (r1 - 16), clamped, one byte each into o0 / o1 (r2, r3 step on). */
+#define NARROW_RQ                            \
+  "ldrd r8, r9, [r1, #-12]\n\t"              \
+  "and lr, r10, #0x80000000\n\t"             \
+  "orr lr, lr, #0x40000000\n\t"              \
+  "add r12, r9, r10, asr #31\n\t"            \
+  "smlal lr, r12, r10, r8\n\t"               \
+  "ldr r10, [r1, #-4]\n\t"                   \
+  "asr r12, r12, r10\n\t"                    \
+  "ssat r12, #8, r12\n\t"                    \
+  "and lr, r11, #0x80000000\n\t"             \
+  "orr lr, lr, #0x40000000\n\t"              \
+  "add r9, r9, r11, asr #31\n\t"             \
+  "smlal lr, r9, r11, r8\n\t"                \
+  "asr r9, r9, r10\n\t"                      \
+  "ssat r9, #8, r9\n\t"                      \
+  "and r12, r12, #255\n\t"                   \
+  "bfi r12, r9, #8, #8\n\t"                  \
+  "ldr r8, [sp, #4]\n\t"                     \
+  "ssub8 r9, r12, r8\n\t"                    \
+  "sel r12, r12, r8\n\t"                     \
+  "ldr r8, [sp, #8]\n\t"                     \
+  "ssub8 r9, r12, r8\n\t"                    \
+  "sel r12, r8, r12\n\t"                     \
+  "strb r12, [r2], #1\n\t"                   \
+  "lsr r12, r12, #8\n\t"                     \
+  "strb r12, [r3], #1\n\t"                   \
+  "ldr r8, [sp]\n\t"                         \
+  "cmp r2, r8\n\t"
+
+/* 1-3 input channels: channel j's weights the word w[j]. */
+__attribute__((naked, noinline)) static void narrow_g1_rq(__attribute__((unused)) const narrow_args *a) {
+  __asm__ volatile(
+      NARROW_FRAME("")
+      "1:\n\t"
+      NARROW_G0(0)
+      "add r0, r0, #4\n\t"
+      NARROW_RQ
+      "bne 1b\n\t"
+      "add sp, sp, #32\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+/* 5-7 input channels: a channel pair per iteration, channel 2j's words w[4j], w[4j + 2], 2j + 1's w[4j + 1], w[4j + 3]
+ * (an odd count ends after the first). */
+__attribute__((naked, noinline)) static void narrow_g2_rq(__attribute__((unused)) const narrow_args *a) {
+  __asm__ volatile(
+      NARROW_FRAME(NARROW_G2_FRAME)
+      "1:\n\t"
+      NARROW_G0(0)
+      NARROW_G1(8)
+      NARROW_RQ
+      "beq 2f\n\t"
+      NARROW_G0(4)
+      NARROW_G1(12)
+      "add r0, r0, #16\n\t"
+      NARROW_RQ
+      "bne 1b\n\t"
+      "2:\n\t"
+      "add sp, sp, #32\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
 /* A 1x1 convolution without padding on 1-7 (not 4) input channels, int8 weights (CONV_1X1N): per pixel pair its
  * in_c bytes loaded as 1-2 words and widened once, then per computed channel its 1-2 weight words (the pair layout:
  * [pair][group][ch 2j, ch 2j+1]), 2-4 SMLAD per pixel and the two requantizations. The pair passes' per-call frame,
@@ -817,6 +937,9 @@ static inline __attribute__((always_inline)) void narrow_1x1_run(const tfedge_co
   const int32_t lo = p->act_min, hi = p->act_max, zp = p->output_offset;
   const int8_t *end = in_b + p->in_h * p->in_w * in_c, *row = in_b, *src = in_b;
   int32_t i, ox = 0;
+  narrow_args na;
+  na.w = (const uint32_t *)(const void *)p->weights, na.rq = p->rq, na.cc = cc;
+  na.lo4 = (uint32_t)(uint8_t)lo * 0x01010101u, na.hi4 = (uint32_t)(uint8_t)hi * 0x01010101u;
   for (i = 0; i < npx; i += 2) {
     const int two = i + 1 < npx;
     const uint32_t *wc = (const uint32_t *)(const void *)p->weights;
@@ -835,6 +958,15 @@ static inline __attribute__((always_inline)) void narrow_1x1_run(const tfedge_co
     x.b0 = __sxtab16(off2, v[1]), x.b1 = tfedge_sxtab16_ror8(off2, v[1]);
     x.c0 = __sxtab16(off2, v[2]), x.c1 = tfedge_sxtab16_ror8(off2, v[2]);
     x.d0 = __sxtab16(off2, v[3]), x.d1 = tfedge_sxtab16_ror8(off2, v[3]);
+    if (!general) {
+      na.x[0] = x.a0, na.x[1] = x.a1, na.x[2] = x.c0, na.x[3] = x.c1, na.o0 = o0, na.o1 = o1;
+      if (groups > 1) {
+        na.x[4] = x.b0, na.x[5] = x.b1, na.x[6] = x.d0, na.x[7] = x.d1;
+        narrow_g2_rq(&na);
+      } else {
+        narrow_g1_rq(&na);
+      }
+    } else
     for (j = 0; j < cc; ++j, ++r) { /* channel j's words: pair j / 2, then j % 2 (wc steps 1, then 2 groups - 1) */
       narrow_channel(&x, wc, r, groups, lo, hi, general, zp, o0 + j, o1 + j);
       wc += (j & 1) ? 2 * groups - 1 : 1;
