@@ -774,25 +774,19 @@ static inline __attribute__((always_inline)) void narrow_px_words(const int8_t *
   }
 }
 
-/* The widened pixel pair of narrow_1x1: per pixel its [x0 x2] [x1 x3] pairs of groups 0 and 1. */
-typedef struct {
-  uint32_t a0, a1, b0, b1; /* pixel 0 */
-  uint32_t c0, c1, d0, d1; /* pixel 1 */
-} narrow_px;
-
-/* One computed channel of the pixel pair: its weight word(s) wc[0] (and wc[2], group 1), 2-4 SMLAD per pixel, the
- * two requantizations into o0 / o1. */
-static inline __attribute__((always_inline)) void narrow_channel(const narrow_px *x, const uint32_t *wc,
+/* One computed channel of the pixel pair (x: narrow_args.x) in C, for layers with two-step channels: its weight
+ * word(s) wc[0] (and wc[2], group 1), 2-4 SMLAD per pixel, the two requantizations into o0 / o1. */
+static inline __attribute__((always_inline)) void narrow_channel(const uint32_t *x, const uint32_t *wc,
                                                                  const tfedge_requant_ch *r, int32_t groups,
                                                                  int32_t lo, int32_t hi, int general, int32_t zp,
                                                                  int8_t *o0, int8_t *o1) {
   const uint32_t wv = wc[0], wl = __sxtb16(wv), wh = tfedge_sxtb16_ror8(wv);
-  int32_t s0 = __smlad(x->a1, wh, __smlad(x->a0, wl, r->bias));
-  int32_t s1 = __smlad(x->c1, wh, __smlad(x->c0, wl, r->bias));
+  int32_t s0 = __smlad(x[1], wh, __smlad(x[0], wl, r->bias));
+  int32_t s1 = __smlad(x[3], wh, __smlad(x[2], wl, r->bias));
   if (groups > 1) {
     const uint32_t uv = wc[2], ul = __sxtb16(uv), uh = tfedge_sxtb16_ror8(uv);
-    s0 = __smlad(x->b1, uh, __smlad(x->b0, ul, s0));
-    s1 = __smlad(x->d1, uh, __smlad(x->d0, ul, s1));
+    s0 = __smlad(x[5], uh, __smlad(x[4], ul, s0));
+    s1 = __smlad(x[7], uh, __smlad(x[6], ul, s1));
   }
   { /* the record read once for both pixels (before the byte stores, which could alias it) */
     const int32_t mult = r->mult, k_hi = r->k_hi, shift = r->shift;
@@ -946,7 +940,6 @@ static inline __attribute__((always_inline)) void narrow_1x1_run(const tfedge_co
     const tfedge_requant_ch *r = p->rq;
     const int8_t *src1;
     uint32_t v[4];
-    narrow_px x;
     int8_t *o0 = compact ? live : out_b + i * out_c, *o1 = two ? o0 + stride : spare;
     int32_t j;
     if (++ox == p->out_w) ox = 0, row += step_y, src1 = row;
@@ -954,22 +947,21 @@ static inline __attribute__((always_inline)) void narrow_1x1_run(const tfedge_co
     if (!two) src1 = src;
     narrow_px_words(src, end, in_c, groups, v);
     narrow_px_words(src1, end, in_c, groups, v + 2);
-    x.a0 = __sxtab16(off2, v[0]), x.a1 = tfedge_sxtab16_ror8(off2, v[0]);
-    x.b0 = __sxtab16(off2, v[1]), x.b1 = tfedge_sxtab16_ror8(off2, v[1]);
-    x.c0 = __sxtab16(off2, v[2]), x.c1 = tfedge_sxtab16_ror8(off2, v[2]);
-    x.d0 = __sxtab16(off2, v[3]), x.d1 = tfedge_sxtab16_ror8(off2, v[3]);
+    na.x[0] = __sxtab16(off2, v[0]), na.x[1] = tfedge_sxtab16_ror8(off2, v[0]);
+    na.x[2] = __sxtab16(off2, v[2]), na.x[3] = tfedge_sxtab16_ror8(off2, v[2]);
+    if (groups > 1) {
+      na.x[4] = __sxtab16(off2, v[1]), na.x[5] = tfedge_sxtab16_ror8(off2, v[1]);
+      na.x[6] = __sxtab16(off2, v[3]), na.x[7] = tfedge_sxtab16_ror8(off2, v[3]);
+    }
+    na.o0 = o0, na.o1 = o1;
     if (!general) {
-      na.x[0] = x.a0, na.x[1] = x.a1, na.x[2] = x.c0, na.x[3] = x.c1, na.o0 = o0, na.o1 = o1;
-      if (groups > 1) {
-        na.x[4] = x.b0, na.x[5] = x.b1, na.x[6] = x.d0, na.x[7] = x.d1;
-        narrow_g2_rq(&na);
-      } else {
-        narrow_g1_rq(&na);
+      if (groups > 1) narrow_g2_rq(&na);
+      else narrow_g1_rq(&na);
+    } else {
+      for (j = 0; j < cc; ++j, ++r) { /* channel j's words: pair j / 2, then j % 2 (wc steps 1, then 2 groups - 1) */
+        narrow_channel(na.x, wc, r, groups, lo, hi, general, zp, o0 + j, o1 + j);
+        wc += (j & 1) ? 2 * groups - 1 : 1;
       }
-    } else
-    for (j = 0; j < cc; ++j, ++r) { /* channel j's words: pair j / 2, then j % 2 (wc steps 1, then 2 groups - 1) */
-      narrow_channel(&x, wc, r, groups, lo, hi, general, zp, o0 + j, o1 + j);
-      wc += (j & 1) ? 2 * groups - 1 : 1;
     }
     if (compact) tfedge_dsp_scatter(p->const_row, p->live_map, out_c, cc, live, out_b + i * out_c, two ? 2 : 1);
     if (++ox == p->out_w) ox = 0, row += step_y, src = row;
