@@ -917,11 +917,10 @@ __attribute__((naked, noinline)) static void narrow_g2_rq(__attribute__((unused)
 }
 
 /* A 1x1 convolution without padding on 1-7 (not 4) input channels, int8 weights (CONV_1X1N): per pixel pair its
- * in_c bytes loaded as 1-2 words and widened once, then per computed channel its 1-2 weight words (the pair layout:
- * [pair][group][ch 2j, ch 2j+1]), 2-4 SMLAD per pixel and the two requantizations. The pair passes' per-call frame,
- * per-pair requantization of 4 outputs and the bytewise gather through the stage cost ~175 instructions per pixel
- * for 9 MACs on 3 -> 3 channels (narrow nets). A last single pixel is computed as a pair, its twin into `spare`.
- * Per channel ~30 instructions for 2 pixels of 1-7 MACs each. */
+ * in_c bytes loaded as 1-2 words and widened once, then every computed channel by narrow_g1_rq / narrow_g2_rq (the
+ * C loop of narrow_channel where the layer has two-step channels). The pair passes' per-call frame, per-pair
+ * requantization of 4 outputs and the bytewise gather through the stage cost ~175 instructions per pixel for 9 MACs
+ * on 3 -> 3 channels (narrow nets). A last single pixel is computed as a pair, its twin into `spare`. */
 static inline __attribute__((always_inline)) void narrow_1x1_run(const tfedge_conv_params *p, const int8_t *in_b,
                                                                  int8_t *out_b, int32_t cc, int8_t *live, int8_t *spare,
                                                                  int compact, int general, const int32_t groups) {
