@@ -182,6 +182,19 @@ CASES = {
                                                   activation="relu6"), None),
     "conv_1x1_odd_pixels_relu": ("conv2d", dict(hw=(3, 5), cin=12, filters=6, kernel=1, activation="relu"), None),
     "conv_1pixel_map": ("conv2d", dict(hw=(1, 1), cin=5, filters=3), None),
+    # narrow_1x1 (CONV_1X1N: 1x1 on 1-7 input channels but 4, int8): 1-2 words per pixel, odd pixel counts (a last
+    # single pixel), stride 2, a 1-pixel-wide map (pairs across rows), clamps, dead and two-step channels, 1-8 filters
+    "conv1x1_narrow_cin3_to3_relu_odd": ("conv2d", dict(hw=(7, 5), cin=3, filters=3, kernel=1, activation="relu"), None),
+    "conv1x1_narrow_cin1_to8_stride2": ("conv2d", dict(hw=(9, 7), cin=1, filters=8, kernel=1, strides=2), None),
+    "conv1x1_narrow_cin5_to5_relu6": ("conv2d", dict(hw=(6, 7), cin=5, filters=5, kernel=1, activation="relu6"), None),
+    "conv1x1_narrow_cin7_to1": ("conv2d", dict(hw=(5, 5), cin=7, filters=1, kernel=1), None),
+    "conv1x1_narrow_cin6_to4_stride2_relu6": ("conv2d", dict(hw=(7, 7), cin=6, filters=4, kernel=1, strides=2,
+                                                              activation="relu6"), None),
+    "conv1x1_narrow_cin3_to2_w1": ("conv2d", dict(hw=(5, 1), cin=3, filters=2, kernel=1), None),
+    "conv1x1_narrow_cin2_to7_mixed": ("conv2d", dict(hw=(4, 6), cin=2, filters=7, kernel=1),
+                                      dict(zero=[1, 4], tiny={2: 20}, left={5: 8})),
+    "conv1x1_narrow_cin5_to6_dead": ("conv2d", dict(hw=(5, 5), cin=5, filters=6, kernel=1, activation="relu"),
+                                     dict(zero=[0, 2, 3])),
     # one output pixel whose window is the whole input: run as the packed FC kernel (an SE block's 1x1 conv on a
     # pooled pixel; a valid 3x3 over a 3x3 map, 36 inputs)
     "conv1x1_on_1pixel_relu": ("conv2d", dict(hw=(1, 1), cin=13, filters=7, kernel=1, activation="relu"), None),
@@ -289,7 +302,7 @@ def _quantized_inputs(m: dict, n_uniform: int = 40) -> np.ndarray:
 
 # int16 weights (widened at compile time, the speed option; int8 is the default) on the cases whose conv/FC
 # layers take the packed kernels
-INT16_CASES = ["conv_cin3_odd_out_stride2", "conv_1_filter_relu", "conv1x1_dead_to_odd_live", "conv1x1_cin8_stride2_mixed", "conv_k27_cin3_stride2_relu6_mixed", "conv1x1_on_1pixel_relu", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
+INT16_CASES = ["conv1x1_narrow_cin5_to5_relu6", "conv_cin3_odd_out_stride2", "conv_1_filter_relu", "conv1x1_dead_to_odd_live", "conv1x1_cin8_stride2_mixed", "conv_k27_cin3_stride2_relu6_mixed", "conv1x1_on_1pixel_relu", "conv_1x1_odd_pixels_relu", "conv3x3_mixed_quantization",
               "conv1x1_dead_and_left_relu", "dw_c1_multiplier8", "dense_13_to_7_relu", "dense_40_to_24_mixed",
               "dw3x3_c6_stride2", "dw5x5_c8", "dense_301_to_13_mixed"]  # depthwise: int16 weights widened at compile time (int8: per call)
 
@@ -326,6 +339,10 @@ def test_patched_cases_exercise_each_path(tmp_path):
         assert row["op"] == "CONV_2D" and row["kernel"] == "fully_connected_packed_s8", (case, row["variant_reason"])
         assert "1 output pixel" in row["variant_reason"]
     assert rows("conv_1pixel_map")[0]["kernel"] == "conv_packed_s8_nhwc"  # padded: not the whole window
+    for case in [c for c in CASES if c.startswith("conv1x1_narrow")]:
+        assert "values widened once into registers" in rows(case)[0]["variant_reason"], case
+    assert "constant" in rows("conv1x1_narrow_cin5_to6_dead")[0]["variant_reason"]
+    assert "two-step" in rows("conv1x1_narrow_cin2_to7_mixed")[0]["variant_reason"]
     for case in ("conv_k27_cin3_stride2_relu6_mixed", "conv_k27_cin1_3x9", "conv_k27_cin3_dil2x1_valid"):
         assert "3 window rows of 9 bytes" in rows(case)[0]["variant_reason"], case
     assert "gathered bytewise" in rows("conv_cin6_3x3_odd_out")[0]["variant_reason"]  # (span 18: the byte row)

@@ -481,6 +481,19 @@ def conv_1x1_wide(geo: dict, in_c: int) -> bool:
     return geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0 and in_c % 4 == 0
 
 
+NARROW_OUT = 8  # narrow_1x1's most computed channels (per channel ~30 instructions per pixel pair: over 8 the pair
+                # passes' blocks of 2 channels x 2 pixels cost less; tcn_1d's 6 -> 32: +25 k instructions)
+
+
+def conv_1x1_narrow(geo: dict, in_c: int, storage: str) -> bool:
+    """A 1x1 convolution without padding on 1-7 input channels but 4, int8 weights: each pixel pair's values loaded and
+    widened once into registers, every computed channel's dot products and requantization straight from them
+    (arm_dsp/conv_packed_s8_nhwc.c narrow_1x1: the pair passes' per-call and per-pair costs dominated at 9-49 MACs per
+    pixel)."""
+    return (geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0 and in_c % 4 != 0 and in_c < 8
+            and storage == "int8")
+
+
 def conv_single_pixels(geo: dict, storage: str) -> bool:
     """Some kernel call of the layer may end with a single pixel (its pixel count per call is rows x out_w, the rows
     however the in-place loops or patch stage cut them): with int8 weights it runs the 2-channel x 1-pixel pass."""
@@ -491,6 +504,8 @@ def conv_paths(geo: dict, in_c: int, computed_c: int, storage: str, general: int
     """The conv kernel's optional code paths a layer calls (model.h TFEDGE_MODEL_USES_*): its gathers, the
     one-channel pass of an odd computed channel count (CONV_ODD), the single-pixel pass (CONV_PX1), and the
     accumulating passes with the C requantization (CONV_ACC: `general` two-step channels, or int16 single pixels)."""
+    if conv_1x1_narrow(geo, in_c, storage) and 1 <= computed_c <= NARROW_OUT:  # narrow_1x1 alone
+        return ("CONV_1X1N",) + ("CONV_ACC",) * (general > 0)
     return (("CONV_PAIR",) * conv_pair_pays(geo, in_c) + ("CONV_K27",) * conv_k27(geo, in_c)
             + ("CONV_1X1W",) * (conv_1x1_wide(geo, in_c) and geo["out_h"] * geo["out_w"] > 1)
             + ("CONV_ODD",) * (computed_c % 2 == 1) + ("CONV_PX1",) * conv_single_pixels(geo, storage)
@@ -505,6 +520,11 @@ def conv_choice(arch: str, geo: dict, in_c: int, out_c: int, records: Records | 
     computed = len(compact.live) if compact else out_c
     scratch = conv_scratch(geo, in_c, computed, compact is not None)
     one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_top"] == geo["pad_left"] == 0
+    if one and 1 <= computed <= NARROW_OUT and conv_1x1_narrow(geo, in_c, storage):
+        how = (f"1x1 on {in_c} input channels: per pixel pair the values widened once into registers, every channel's "
+               f"dot products and requantization from them, {storage} weights")
+        return Choice("conv_packed_s8_nhwc", "conv_1x1_matmul", why + how + _rq_note(records, compact, out_c),
+                      packed=True, records=True, scratch_bytes=scratch)
     if one:
         variant, how = "conv_1x1_matmul", f"1x1: matrix multiply, 2 channels x 2 pixels per pass, {storage} weights"
         if conv_1x1_wide(geo, in_c):

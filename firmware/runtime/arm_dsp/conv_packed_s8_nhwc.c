@@ -737,6 +737,244 @@ static inline __attribute__((always_inline)) void requant_pair(const int32_t *ac
   }
 }
 
+/* acc requantized with a record's mult / k_hi / shift (the one-SMLAL form, or where the layer has TFEDGE_RQ_GENERAL
+ * channels and this is one, the two-step form), saturated to int8 and clamped to [lo, hi]. */
+static inline __attribute__((always_inline)) int32_t rq_value(int32_t acc, int32_t mult, int32_t k_hi, int32_t shift,
+                                                             int32_t lo, int32_t hi, int general, int32_t zp) {
+  int32_t v;
+  if (general && shift >= TFEDGE_RQ_GENERAL) {
+    v = tfedge_dsp_requant_general(acc, mult, k_hi, zp);
+  } else {
+    uint32_t l = 0x40000000u | ((uint32_t)acc & 0x80000000u);
+    k_hi += acc >> 31;
+    __asm__("smlal %0, %1, %2, %3" : "+r"(l), "+r"(k_hi) : "r"(acc), "r"(mult));
+    v = k_hi >> shift;
+  }
+  v = __ssat(v, 8);
+  v = v < lo ? lo : v;
+  return v > hi ? hi : v;
+}
+
+/* Up to 8 bytes of the pixel at src as 2 words (bytes past its in_c meet zero weights): straight from the input,
+ * or (narrow_px_copy: the last pixels) from a copy where the words would reach past the input's end, so nothing
+ * outside it is read. */
+static __attribute__((noinline)) void narrow_px_copy(const int8_t *src, int32_t in_c, uint32_t *v) {
+  int8_t tmp[8] = {0};
+  memcpy(tmp, src, (size_t)in_c);
+  v[0] = tfedge_ld32(tmp), v[1] = tfedge_ld32(tmp + 4);
+}
+
+static inline __attribute__((always_inline)) void narrow_px_words(const int8_t *src, const int8_t *end,
+                                                                  int32_t in_c, int32_t groups, uint32_t *v) {
+  if (src + 4 * groups <= end) {
+    v[0] = tfedge_ld32(src);
+    v[1] = groups > 1 ? tfedge_ld32(src + 4) : 0;
+  } else {
+    narrow_px_copy(src, in_c, v);
+  }
+}
+
+/* One computed channel of the pixel pair (x: narrow_args.x) in C, for layers with two-step channels: its weight
+ * word(s) wc[0] (and wc[2], group 1), 2-4 SMLAD per pixel, the two requantizations into o0 / o1. */
+static inline __attribute__((always_inline)) void narrow_channel(const uint32_t *x, const uint32_t *wc,
+                                                                 const tfedge_requant_ch *r, int32_t groups,
+                                                                 int32_t lo, int32_t hi, int general, int32_t zp,
+                                                                 int8_t *o0, int8_t *o1) {
+  const uint32_t wv = wc[0], wl = __sxtb16(wv), wh = tfedge_sxtb16_ror8(wv);
+  int32_t s0 = __smlad(x[1], wh, __smlad(x[0], wl, r->bias));
+  int32_t s1 = __smlad(x[3], wh, __smlad(x[2], wl, r->bias));
+  if (groups > 1) {
+    const uint32_t uv = wc[2], ul = __sxtb16(uv), uh = tfedge_sxtb16_ror8(uv);
+    s0 = __smlad(x[5], uh, __smlad(x[4], ul, s0));
+    s1 = __smlad(x[7], uh, __smlad(x[6], ul, s1));
+  }
+  { /* the record read once for both pixels (before the byte stores, which could alias it) */
+    const int32_t mult = r->mult, k_hi = r->k_hi, shift = r->shift;
+    const int32_t v0 = rq_value(s0, mult, k_hi, shift, lo, hi, general, zp);
+    const int32_t v1 = rq_value(s1, mult, k_hi, shift, lo, hi, general, zp);
+    *o0 = (int8_t)v0, *o1 = (int8_t)v1;
+  }
+}
+
+/* narrow_1x1's channels and the one-SMLAL requantization, in asm: GCC kept the widened pixels on the stack and
+ * reloaded the records after each byte store (~60 instructions per channel and pixel pair; here 37 on 1-3 input
+ * channels, 46 on 5-7). Pixel 0's / 1's first group in r4-r7; per channel its weight word(s) (LDR, 2 SXTB16), 4-8
+ * SMLAD, the record's LDR / LDRD / LDR, 2 requantizations, both bytes clamped at once with SSUB8/SEL. */
+typedef struct {
+  uint32_t x[8];               /* pixel 0's [x0 x2] [x1 x3], pixel 1's; then their second group (in_c 5-7) */
+  const uint32_t *w;           /* the layer's weights, the pair layout */
+  const tfedge_requant_ch *rq; /* its records */
+  int8_t *o0, *o1;             /* the pixels' outputs */
+  int32_t cc;                  /* channels (>= 1) */
+  uint32_t lo4, hi4;           /* the activation range, 4 bytes each */
+} narrow_args;
+
+/* The frame: [sp] o0 + cc (the end), [sp, #4] lo4, [sp, #8] hi4, [sp, #16..31] the second groups (G2). */
+#define NARROW_FRAME(G2)                     \
+  "push {r4-r11, lr}\n\t"                    \
+  "sub sp, sp, #32\n\t"                      \
+  "ldr r1, [r0, #52]\n\t"                    \
+  "str r1, [sp, #4]\n\t"                     \
+  "ldr r1, [r0, #56]\n\t"                    \
+  "str r1, [sp, #8]\n\t"                     \
+  "ldr r2, [r0, #40]\n\t"                    \
+  "ldr r1, [r0, #48]\n\t"                    \
+  "add r1, r2, r1\n\t"                       \
+  "str r1, [sp]\n\t"                         \
+  "ldr r3, [r0, #44]\n\t"                    \
+  G2                                         \
+  "ldrd r4, r5, [r0]\n\t"                    \
+  "ldrd r6, r7, [r0, #8]\n\t"                \
+  "ldr r1, [r0, #36]\n\t"                    \
+  "ldr r0, [r0, #32]\n\t"
+#define NARROW_G2_FRAME                      \
+  "ldrd r8, r9, [r0, #16]\n\t"               \
+  "strd r8, r9, [sp, #16]\n\t"               \
+  "ldrd r8, r9, [r0, #24]\n\t"               \
+  "strd r8, r9, [sp, #24]\n\t"
+/* One channel's first group: weights at [r0, #OFF], bias from the record (r1 steps on), sums s0 r10, s1 r11. */
+#define NARROW_G0(OFF)                       \
+  "ldr r8, [r0, #" #OFF "]\n\t"              \
+  "ldr r10, [r1], #16\n\t"                   \
+  "sxtb16 r9, r8\n\t"                        \
+  "sxtb16 r8, r8, ror #8\n\t"                \
+  "smlad r11, r6, r9, r10\n\t"               \
+  "smlad r10, r4, r9, r10\n\t"               \
+  "smlad r10, r5, r8, r10\n\t"               \
+  "smlad r11, r7, r8, r11\n\t"
+/* Its second group: weights at [r0, #OFF], the pixels' second groups from the frame. */
+#define NARROW_G1(OFF)                       \
+  "ldr r8, [r0, #" #OFF "]\n\t"              \
+  "sxtb16 r9, r8\n\t"                        \
+  "sxtb16 r8, r8, ror #8\n\t"                \
+  "ldrd r12, lr, [sp, #16]\n\t"              \
+  "smlad r10, r12, r9, r10\n\t"              \
+  "smlad r10, lr, r8, r10\n\t"               \
+  "ldrd r12, lr, [sp, #24]\n\t"              \
+  "smlad r11, r12, r9, r11\n\t"              \
+  "smlad r11, lr, r8, r11\n\t"
+/* s0, s1 requantized with the record (r1 - 16), clamped, one byte each into o0 / o1 (r2, r3 step on). */
+#define NARROW_RQ                            \
+  "ldrd r8, r9, [r1, #-12]\n\t"              \
+  "and lr, r10, #0x80000000\n\t"             \
+  "orr lr, lr, #0x40000000\n\t"              \
+  "add r12, r9, r10, asr #31\n\t"            \
+  "smlal lr, r12, r10, r8\n\t"               \
+  "ldr r10, [r1, #-4]\n\t"                   \
+  "asr r12, r12, r10\n\t"                    \
+  "ssat r12, #8, r12\n\t"                    \
+  "and lr, r11, #0x80000000\n\t"             \
+  "orr lr, lr, #0x40000000\n\t"              \
+  "add r9, r9, r11, asr #31\n\t"             \
+  "smlal lr, r9, r11, r8\n\t"                \
+  "asr r9, r9, r10\n\t"                      \
+  "ssat r9, #8, r9\n\t"                      \
+  "and r12, r12, #255\n\t"                   \
+  "bfi r12, r9, #8, #8\n\t"                  \
+  "ldr r8, [sp, #4]\n\t"                     \
+  "ssub8 r9, r12, r8\n\t"                    \
+  "sel r12, r12, r8\n\t"                     \
+  "ldr r8, [sp, #8]\n\t"                     \
+  "ssub8 r9, r12, r8\n\t"                    \
+  "sel r12, r8, r12\n\t"                     \
+  "strb r12, [r2], #1\n\t"                   \
+  "lsr r12, r12, #8\n\t"                     \
+  "strb r12, [r3], #1\n\t"                   \
+  "ldr r8, [sp]\n\t"                         \
+  "cmp r2, r8\n\t"
+
+/* 1-3 input channels: channel j's weights the word w[j]. */
+__attribute__((naked, noinline)) static void narrow_g1_rq(__attribute__((unused)) const narrow_args *a) {
+  __asm__ volatile(
+      NARROW_FRAME("")
+      "1:\n\t"
+      NARROW_G0(0)
+      "add r0, r0, #4\n\t"
+      NARROW_RQ
+      "bne 1b\n\t"
+      "add sp, sp, #32\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+/* 5-7 input channels: a channel pair per iteration, channel 2j's words w[4j], w[4j + 2], 2j + 1's w[4j + 1], w[4j + 3]
+ * (an odd count ends after the first). */
+__attribute__((naked, noinline)) static void narrow_g2_rq(__attribute__((unused)) const narrow_args *a) {
+  __asm__ volatile(
+      NARROW_FRAME(NARROW_G2_FRAME)
+      "1:\n\t"
+      NARROW_G0(0)
+      NARROW_G1(8)
+      NARROW_RQ
+      "beq 2f\n\t"
+      NARROW_G0(4)
+      NARROW_G1(12)
+      "add r0, r0, #16\n\t"
+      NARROW_RQ
+      "bne 1b\n\t"
+      "2:\n\t"
+      "add sp, sp, #32\n\t"
+      "pop {r4-r11, pc}\n\t");
+}
+
+/* A 1x1 convolution without padding on 1-7 (not 4) input channels, int8 weights (CONV_1X1N): per pixel pair its
+ * in_c bytes loaded as 1-2 words and widened once, then every computed channel by narrow_g1_rq / narrow_g2_rq (the
+ * C loop of narrow_channel where the layer has two-step channels). The pair passes' per-call frame, per-pair
+ * requantization of 4 outputs and the bytewise gather through the stage cost ~175 instructions per pixel for 9 MACs
+ * on 3 -> 3 channels (narrow nets). A last single pixel is computed as a pair, its twin into `spare`. */
+static inline __attribute__((always_inline)) void narrow_1x1_run(const tfedge_conv_params *p, const int8_t *in_b,
+                                                                 int8_t *out_b, int32_t cc, int8_t *live, int8_t *spare,
+                                                                 int compact, int general, const int32_t groups) {
+  const uint32_t off2 = ((uint32_t)(uint16_t)p->input_offset << 16) | (uint16_t)p->input_offset;
+  const int32_t in_c = p->in_c, out_c = p->out_c, npx = p->out_h * p->out_w;
+  const int32_t stride = compact ? cc : out_c, step_x = p->stride_w * in_c, step_y = p->stride_h * p->in_w * in_c;
+  const int32_t lo = p->act_min, hi = p->act_max, zp = p->output_offset;
+  const int8_t *end = in_b + p->in_h * p->in_w * in_c, *row = in_b, *src = in_b;
+  int32_t i, ox = 0;
+  narrow_args na;
+  na.w = (const uint32_t *)(const void *)p->weights, na.rq = p->rq, na.cc = cc;
+  na.lo4 = (uint32_t)(uint8_t)lo * 0x01010101u, na.hi4 = (uint32_t)(uint8_t)hi * 0x01010101u;
+  for (i = 0; i < npx; i += 2) {
+    const int two = i + 1 < npx;
+    const uint32_t *wc = (const uint32_t *)(const void *)p->weights;
+    const tfedge_requant_ch *r = p->rq;
+    const int8_t *src1;
+    uint32_t v[4];
+    int8_t *o0 = compact ? live : out_b + i * out_c, *o1 = two ? o0 + stride : spare;
+    int32_t j;
+    if (++ox == p->out_w) ox = 0, row += step_y, src1 = row;
+    else src1 = src + step_x;
+    if (!two) src1 = src;
+    narrow_px_words(src, end, in_c, groups, v);
+    narrow_px_words(src1, end, in_c, groups, v + 2);
+    na.x[0] = __sxtab16(off2, v[0]), na.x[1] = tfedge_sxtab16_ror8(off2, v[0]);
+    na.x[2] = __sxtab16(off2, v[2]), na.x[3] = tfedge_sxtab16_ror8(off2, v[2]);
+    if (groups > 1) {
+      na.x[4] = __sxtab16(off2, v[1]), na.x[5] = tfedge_sxtab16_ror8(off2, v[1]);
+      na.x[6] = __sxtab16(off2, v[3]), na.x[7] = tfedge_sxtab16_ror8(off2, v[3]);
+    }
+    na.o0 = o0, na.o1 = o1;
+    if (!general) {
+      if (groups > 1) narrow_g2_rq(&na);
+      else narrow_g1_rq(&na);
+    } else {
+      for (j = 0; j < cc; ++j, ++r) { /* channel j's words: pair j / 2, then j % 2 (wc steps 1, then 2 groups - 1) */
+        narrow_channel(na.x, wc, r, groups, lo, hi, general, zp, o0 + j, o1 + j);
+        wc += (j & 1) ? 2 * groups - 1 : 1;
+      }
+    }
+    if (compact) tfedge_dsp_scatter(p->const_row, p->live_map, out_c, cc, live, out_b + i * out_c, two ? 2 : 1);
+    if (++ox == p->out_w) ox = 0, row += step_y, src = row;
+    else src = src1 + step_x;
+  }
+}
+
+/* narrow_1x1_run specialised on the group count (1: in_c 1-3, 2: in_c 5-7). */
+static __attribute__((noinline)) void narrow_1x1(const tfedge_conv_params *p, const int8_t *in_b, int8_t *out_b,
+                                                 int32_t cc, int8_t *live, int8_t *spare, int compact, int general) {
+  if (p->in_c > 4) narrow_1x1_run(p, in_b, out_b, cc, live, spare, compact, general, 2);
+  else narrow_1x1_run(p, in_b, out_b, cc, live, spare, compact, general, 1);
+}
+
 /* clamp: the activation range is narrower than int8. With constant channels skipped (const_row) only the
  * live_c computed channels go through the dot products, into a 2-pixel row after the byte row in scratch,
  * and each pixel is then written from the constant row and those values. */
@@ -756,6 +994,9 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   int8_t *stage = (int8_t *)(accs + 4 * pairs);
   int8_t *live = stage + k_padded + ((p->in_c & 3) ? 4 : 0); /* compact: 2 pixels x cc values (after the stage's slack) */
   const int i8 = !TFEDGE_USES(W16) || p->weights_i8;
+  /* 1x1 without padding on 1-7 input channels (not 4) into 1-8 computed ones, int8 weights: narrow_1x1 */
+  const int n1 = TFEDGE_USES(CONV_1X1N) && i8 && p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 &&
+                 (p->in_c & 3) && p->in_c < 8 && cc >= 1 && cc <= 8;
   int32_t b, i;
   rows_plan rp;
   dot_args args;
@@ -778,6 +1019,10 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     rp.in_b = in_b;
     int8_t *out_b = output + b * npx * out_c;
+    if (n1) {
+      narrow_1x1(p, in_b, out_b, cc, live, (int8_t *)accs, compact, general);
+      continue;
+    }
     int32_t oy = 0, ox = 0; /* pixel i */
     for (i = 0; i < npx; i += 2) {
       const int two = i + 1 < npx;

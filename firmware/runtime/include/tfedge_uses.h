@@ -23,6 +23,9 @@
 #ifndef TFEDGE_MODEL_USES_CONV_1X1W
 #define TFEDGE_MODEL_USES_CONV_1X1W 1  /* conv 1x1 without padding on in_c % 4 == 0: a pixel pair widened in one loop */
 #endif
+#ifndef TFEDGE_MODEL_USES_CONV_1X1N
+#define TFEDGE_MODEL_USES_CONV_1X1N 1  /* conv 1x1 without padding on 1-7 input channels (not 4), int8 weights: per pixel pair in registers */
+#endif
 #ifndef TFEDGE_MODEL_USES_CONV_ODD
 #define TFEDGE_MODEL_USES_CONV_ODD 1   /* conv, odd computed channel count: the last channel by a 1-channel x 2-pixel pass */
 #endif
