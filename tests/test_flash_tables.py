@@ -39,7 +39,8 @@ def test_compact_records_round_trip(zp):
     assert full.general and full.constant and len(full.rows) % 4 == 0
     t, d = full.compact, full.dense
     assert not t.per_tensor and t.args == (len(rows), len(full.rows)) and t.words.size == 2 * len(rows)  # 2 words each
-    assert d.args[1] == 26  # the widest bias takes 26 bits: 62 bits per channel
+    bias_bits, code_bits, _ = variants.layout_fields(d.args[1])
+    assert bias_bits == 26 and code_bits == 6  # the widest bias takes 26 bits, codes 0..33 six: 62 bits per channel
     assert d.words.size == -(-30 * len(rows) // 32) + -(-32 * len(rows) // 32) + 1
     assert variants.expand_records(t, zp) == full.rows == variants.expand_records(d, zp)
 
@@ -108,7 +109,7 @@ def harness(tmp_path_factory):
 
 def _c_expand(exe, words: np.ndarray, n: int, a: int, b: int, zp: int, tensor: bool) -> tuple[list, list]:
     """(records, arrays) the C expansion writes: tensor: words = biases, a, b = mult, shift; else compact words,
-    a = bias bits (records and arrays decode the same channels)."""
+    a = 0 (the 2-word form) or the dense layout (records and arrays decode the same channels)."""
     argv = [str(int(tensor)), str(n), str(a), str(b), str(zp), *map(str, np.asarray(words).tolist())]
     lines = subprocess.run([str(exe), *argv], check=True, capture_output=True, text=True).stdout.split("\n")
     pad = n + (-n % 4)
@@ -138,9 +139,28 @@ def test_c_expansion_writes_the_compile_time_tables(harness, zp):
 
 @pytest.mark.parametrize("values,bits", [([0], 1), ([-1, 0], 1), ([1], 2), ([-(1 << 25), (1 << 25) - 1], 26)])
 def test_bias_field_takes_the_fewest_bits(values, bits):
-    words, got = variants.pack_channels(np.array(values), [M] * len(values), [-3] * len(values), dense=True)
-    assert got == bits and [v for _, v, _ in variants.unpack_channels(words, len(values), bits)] == values
-    assert words.size == -(-30 * len(values) // 32) + -(-(6 + bits) * len(values) // 32) + 1
+    words, layout = variants.pack_channels(np.array(values), [M] * len(values), [-3] * len(values), dense=True)
+    assert variants.layout_fields(layout) == (bits, 1, 3)  # one shift: a 1-bit code field above the least code 3
+    assert [v for _, v, _ in variants.unpack_channels(words, len(values), layout)] == values
+    assert words.size == -(-30 * len(values) // 32) + -(-(1 + bits) * len(values) // 32) + 1
+
+
+@pytest.mark.parametrize("shifts,code_bits", [([-7, -8, -9, -7, -8], 2), ([-12] * 3 + [-13], 1), ([-1, -31], 5),
+                                              ([0, -5, -31, -2, -6, -9, -17], 5)])
+def test_code_field_takes_the_range_of_the_layer_and_c_decodes_it(harness, shifts, code_bits):
+    # a layer's shifts span a few values: the dense code field holds code - least code in the fewest bits; the C
+    # expansion (records and arrays) decodes every channel as the compile-time tables say
+    n = len(shifts)
+    bias = np.array([(-1) ** c * (1000 + 977 * c) for c in range(n)])
+    mults = [M + 4099 * c for c in range(n)]
+    full = variants.requant_records(bias, mults, shifts, 5)
+    bias_bits, got_bits, base = variants.layout_fields(full.dense.args[1])
+    assert got_bits == code_bits and base == -max(shifts)
+    records, _ = _c_expand(harness, full.dense.words, n, full.dense.args[1], 0, 5, False)
+    assert records == full.rows == variants.expand_records(full.dense, 5)
+    arrays = variants.compact_arrays(bias, mults, shifts, dense=True)
+    _, got = _c_expand(harness, arrays.words, n, arrays.args[1], 0, 5, False)
+    assert got == [[int(b), m, s] for b, m, s in zip(bias, mults, shifts)]
 
 
 # The test_arch_dsp cases (and patches) with each kind of channel; "fallback": a left shift, outside the compact
