@@ -19,7 +19,7 @@ SLACK = 128  # bytes the estimate may lie below TFLM's arena (0-85 B on these, 0
 def _estimate(path) -> tuple[int, int]:
     g = load_graph(path)
     layers = [op for op in g.ops if not REGISTRY[op.kind].alias]
-    return stage_plan.tflm_arena_estimate(g, layers), tflm_arena_head(path, "total")
+    return stage_plan.tflm_arena_estimate(g, layers, host=True), tflm_arena_head(path, "total")
 
 
 @pytest.mark.parametrize("name", GENERATED)
@@ -42,7 +42,7 @@ def test_tail_counts_per_channel_arrays_and_nodes(tmp_path):
     small, wide = (tmp_path / "c6.tflite", tmp_path / "c40.tflite")
     small.write_bytes(get_model("conv2d")["tflite"])
     wide.write_bytes(get_model("conv2d", filters=40)["tflite"])
-    tails = [stage_plan.tflm_tail_estimate(load_graph(p)) for p in (small, wide)]
+    tails = [stage_plan.tflm_tail_estimate(load_graph(p), host=True) for p in (small, wide)]
     real = [tflm_arena_head(p, "tail") for p in (small, wide)]
     assert tails[1] - tails[0] == real[1] - real[0] == 2 * (160 - 32)  # 2 x (40 - 6 channels) x 4 B, 16-aligned
     assert all(r - SLACK <= t <= r for t, r in zip(tails, real))
