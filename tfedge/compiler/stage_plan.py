@@ -61,16 +61,55 @@ class StageChoice:
     est_extra_instructions: int = 0  # the chosen plan's, over layer by layer
 
 
-def tflm_arena_estimate(g: Graph, layers: list[Op]) -> int:
-    """A lower bound of TFLM's arena for this model: its head (TFLM's greedy plan, every tensor its own buffer, which
-    plan_memory reproduces exactly) plus what its tail surely holds: a multiplier and a shift per output channel of
-    every conv/depthwise/FC (8 B), a TfLiteEvalTensor per tensor (24 B on the host) and 64 B per node. The tflite-micro
-    package's tails are larger (narrow_c3 3,040 B against 1,336 estimated; mcunet_se 42,112 against 36,048), so a target
-    from this bound is met against the real arena too."""
-    head = plan_memory(g, layers, inplace=False).arena_bytes
-    channels = sum(g.tensors[op.outputs[0]].shape[-1] for op in g.ops
-                   if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") and op.outputs)
-    return head + 8 * channels + 24 * len(g.tensors) + 64 * len(g.ops)
+# TFLM's tail as the tflite-micro package's interpreter records it (this 64-bit host): bytes per node beyond its
+# NodeAndRegistration (64 B): its builtin parameters and its kernel's OpData, by kind, a least-squares fit of the
+# recorded tails of the 23 corpus and 5 shared models (2026-12-03) after the exactly known parts (tflm_tail_estimate);
+# TFLM_TAIL_FIXED (the allocator's objects) is the fit's constant less its largest overestimate, so the host estimate
+# stays at or below the recorded tail (0-22 B below on all 28). A kind not listed counts 0 B (a lower bound).
+TFLM_TAIL_OP = {"ADD": 79, "AVERAGE_POOL_2D": 76, "CONV_2D": 105, "DEPTHWISE_CONV_2D": 111, "FULLY_CONNECTED": 113,
+                "HARD_SWISH": 33, "LOGISTIC": 26, "MEAN": 72, "MUL": 56, "PAD": 66, "RESHAPE": 35, "SOFTMAX": 108}
+TFLM_TAIL_FIXED = 491
+TFLM_ALIGN = 16  # TFLM's persistent buffers are aligned to 16 bytes
+# On the 32-bit device (the arena the RAM targets are about): a TfLiteEvalTensor is 12 B and a NodeAndRegistration
+# 32 B (4-byte pointers); the per-node parameters/OpData, the io tensors and the allocator's objects mix pointers and
+# int32 fields: TFLM_DEVICE_SHARE of the host's, calibrated so that the estimate stays at or below the issue's quoted
+# TFLM + CMSIS-NN arenas (KWS 22,634 against 22,820 B, ResNet-8 54,126 against 54,996 B, VWW 90,031 against 100,708 B)
+TFLM_DEVICE_SHARE = 0.6
+
+
+def _tflm_align(n: int) -> int:
+    return (n + TFLM_ALIGN - 1) // TFLM_ALIGN * TFLM_ALIGN
+
+
+def tflm_tail_estimate(g: Graph, host: bool = False) -> int:
+    """TFLM's tail (persistent data) for this model. host=True: as the tflite-micro package records it on this 64-bit
+    host, at most 22 B below on the corpus: a TfLiteEvalTensor per tensor (24 B), a NodeAndRegistration per node (64 B),
+    a persistent TfLiteTensor per graph input and output (64 B, +32 B of quantization when quantized), the per-channel
+    multipliers and shifts of every conv, depthwise and per-channel FC (int32 each, two arrays aligned to 16 B),
+    TFLM_TAIL_OP per node and TFLM_TAIL_FIXED. Else on the 32-bit device: 12 B per tensor, 32 B per node, the same
+    per-channel arrays and TFLM_DEVICE_SHARE of the rest."""
+    per_channel = 0
+    for op in g.ops:
+        filt = g.tensors[op.inputs[1]] if len(op.inputs) > 1 and op.inputs[1] >= 0 else None
+        if op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D") or (
+                op.kind == "FULLY_CONNECTED" and filt is not None and filt.scale is not None and len(filt.scale) > 1):
+            per_channel += 2 * _tflm_align(4 * g.tensors[op.outputs[0]].shape[-1])
+    io = sum(64 + (32 if g.tensors[t].quantized else 0) for t in [*g.inputs, *g.outputs])
+    rest = TFLM_TAIL_FIXED + io + sum(TFLM_TAIL_OP.get(op.kind, 0) for op in g.ops)
+    if host:
+        return per_channel + 24 * len(g.tensors) + 64 * len(g.ops) + rest
+    return per_channel + 12 * len(g.tensors) + 32 * len(g.ops) + int(TFLM_DEVICE_SHARE * rest)
+
+
+def tflm_arena_estimate(g: Graph, layers: list[Op], host: bool = False) -> int:
+    """TFLM's arena for this model: its head (TFLM's greedy plan, every tensor its own buffer, which plan_memory
+    reproduces exactly on 23 of the 28 corpus and shared models; on mbv1_025_rgb, VWW, resnet14 and resnet20 TFLM's is
+    9-16 KB larger, on tcn_1d 64 B smaller) plus tflm_tail_estimate: on the 32-bit device (the default, what the RAM
+    targets use: at or below the issue's quoted TFLM + CMSIS-NN arenas and 0.91-0.97x the tflite-micro package's
+    on the corpus), or host=True as the package records it on this 64-bit host (at or below it but on tcn_1d, 59 B
+    over). Before 2026-12-03 the tail was 8 B per channel + 24 B per tensor + 64 B per node, 1.3-9 KB below the
+    package's (audio_dw8 21,168 B against 23,024 B), which left the M4's tables no room."""
+    return plan_memory(g, layers, inplace=False).arena_bytes + tflm_tail_estimate(g, host)
 
 
 def reserve_of(arch: str, reserve: int | None = None) -> int:
@@ -195,7 +234,7 @@ def layer_calls(g: Graph, layers: list[Op], plan: Plan) -> list[int]:
 
 def _within_target(options: list[_Option], target: int, tflm: int, arch: str, share: float, reserve: int
                    ) -> tuple[_Option, str]:
-    why = (f"RAM target {target:,} B of arena ({share}x TFLM's arena, at least {tflm:,} B, less "
+    why = (f"RAM target {target:,} B of arena ({share}x TFLM's arena, estimated {tflm:,} B, less "
            f"{reserve:,} B beside the arena on {arch})")
     fitting = [o for o in options if o.arena <= target]
     if fitting:

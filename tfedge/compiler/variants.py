@@ -123,7 +123,9 @@ def requant_records(bias: np.ndarray | None, mults: list[int], shifts: list[int]
 # | code, mult: 8 B, ~10 instructions per channel to expand) or, dense, as two bit streams in int32 words: the
 # multipliers as 30-bit fields (mult - 2^30, every nonzero TFLite multiplier lies in [2^30, 2^31)), then the
 # code with the bias above it in the layer's fewest two's-complement bits, one zero word closing the array (the
-# decoder reads 64 bits at a time): 6-7 B, ~2.5x the instructions. model.c expands them into the arena before
+# decoder reads 64 bits at a time): 6-7 B, ~2.5x the instructions. In the dense form the code is stored as code -
+# the layer's least code in the fewest bits that hold its range (a layer's shifts span 1-4 values: 1-2 bits instead
+# of 6); the expansion call's `layout` argument says how: bias bits | code bits << 8 | least code << 16. model.c expands them into the arena before
 # the layer's first call, in the layout the kernels read.
 MULT_BITS, CODE_BITS, MAX_BIAS_BITS = 30, 6, 26
 CODE_CONST, CODE_ZERO = 32, 33
@@ -166,8 +168,8 @@ def _stream(fields: list[int], width: int) -> list[int]:
 
 def pack_channels(bias: np.ndarray | None, mults: list[int], shifts: list[int], consts: list[int | None] | None = None,
                   records: bool = True, dense: bool = False) -> tuple[np.ndarray, int] | None:
-    """(int32 words, bias bits: 0 for the 2-word form) of n channels in the compact form, or None when one does not
-    fit (channel_fields, or a bias over MAX_BIAS_BITS)."""
+    """(int32 words, 0 for the 2-word form, else the dense form's layout: dense_layout) of n channels in the compact
+    form, or None when one does not fit (channel_fields, or a bias over MAX_BIAS_BITS)."""
     n = len(mults)
     b = np.zeros(n, np.int64) if bias is None else np.asarray(bias, np.int64)
     cs = consts or [None] * n
@@ -183,25 +185,39 @@ def pack_channels(bias: np.ndarray | None, mults: list[int], shifts: list[int], 
                                                             f[2] + (1 << 30) * (f[0] < CODE_CONST))]
         return np.asarray(words, np.uint32).view(np.int32), 0
     mask = (1 << bits) - 1
+    base = min(f[0] for f in fields)
+    code_bits = max(1, (max(f[0] for f in fields) - base).bit_length())
     words = _stream([f[2] for f in fields], MULT_BITS) + _stream(
-        [f[0] | ((f[1] & mask) << CODE_BITS) for f in fields], CODE_BITS + bits) + [0]
-    return np.asarray(words, np.uint32).view(np.int32), bits
+        [(f[0] - base) | ((f[1] & mask) << code_bits) for f in fields], code_bits + bits) + [0]
+    return np.asarray(words, np.uint32).view(np.int32), dense_layout(bits, code_bits, base)
+
+
+def dense_layout(bias_bits: int, code_bits: int, code_base: int) -> int:
+    """The dense form's layout argument (tfedge_compact_channel): bias bits | code bits << 8 | least code << 16."""
+    return bias_bits | code_bits << 8 | code_base << 16
+
+
+def layout_fields(layout: int) -> tuple[int, int, int]:
+    """(bias bits, code bits, least code) of a dense layout argument."""
+    return layout & 255, (layout >> 8) & 255, layout >> 16
 
 
 def unpack_channels(words: np.ndarray, n: int, bits: int) -> list[tuple[int, int, int]]:
-    """(code, bias, mult) per channel as the C decoder (tfedge_compact_channel) reads them (tests)."""
+    """(code, bias, mult) per channel as the C decoder (tfedge_compact_channel) reads them (tests); bits: 0 for the
+    2-word form, else the dense form's layout (dense_layout)."""
     w = [int(v) for v in np.asarray(words).view(np.uint32)]
     if bits == 0:
         pairs = [(w[2 * c], w[2 * c + 1]) for c in range(n)]
         return [(w0 & 63, (w0 >> CODE_BITS) - ((1 << 26) if w0 >> 31 else 0), 0 if w0 & 63 >= CODE_CONST else m)
                 for w0, m in pairs]
+    bits, code_bits, code_base = layout_fields(bits)
     stream = sum(v << (32 * k) for k, v in enumerate(w))
     base = 32 * (-(-MULT_BITS * n // 32))
     out = []
     for c in range(n):
         m = (stream >> (MULT_BITS * c)) & ((1 << MULT_BITS) - 1)
-        cb = (stream >> (base + (CODE_BITS + bits) * c)) & ((1 << (CODE_BITS + bits)) - 1)
-        code, v = cb & 63, cb >> CODE_BITS
+        cb = (stream >> (base + (code_bits + bits) * c)) & ((1 << (code_bits + bits)) - 1)
+        code, v = code_base + (cb & ((1 << code_bits) - 1)), cb >> code_bits
         v -= (1 << bits) if v >> (bits - 1) else 0
         out.append((code, v, 0 if code >= CODE_CONST else m + (1 << 30)))
     return out

@@ -13,8 +13,9 @@ extern "C" {
 /* Compact channels (tfedge/compiler/variants.py pack_channels): a code (right shift 0..31, TFEDGE_CODE_CONST a
  * constant channel whose value is the bias field, TFEDGE_CODE_ZERO a zero multiplier), a bias and the multiplier.
  * 2 words per channel: bias << 6 | code and mult (a zero multiplier: code 0); or, dense, two bit streams: n 30-bit fields mult - 2^30
- * from bit 0 of compact, then from the next word n fields of 6 + bias_bits bits, the code and the bias above it;
- * one zero word closes the array (reads take 64 bits). */
+ * from bit 0 of compact, then from the next word n fields of code_bits + bias_bits bits, the code less the layer's
+ * least code and the bias above it, `layout` = bias_bits | code_bits << 8 | least code << 16 (the fewest bits for
+ * the layer's range of codes: 1-2 instead of 6 on most layers); one zero word closes the array (reads take 64 bits). */
 #define TFEDGE_CODE_CONST 32
 #define TFEDGE_CODE_ZERO 33
 typedef struct {
@@ -27,15 +28,16 @@ static inline uint32_t tfedge_compact_field(const int32_t *words, uint32_t pos, 
   return (uint32_t)(v & (((uint64_t)1 << width) - 1));
 }
 
-/* Channel c of n in the dense form (bias_bits > 0): its code, bias (sign-extended) and multiplier (0 for
+/* Channel c of n in the dense form (layout above): its code, bias (sign-extended) and multiplier (0 for
  * constants and zero multipliers). The 2-word form is read in place by each expansion's loop. */
-static inline tfedge_compact_ch tfedge_compact_channel(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t c) {
-  const uint32_t width = 6 + (uint32_t)bias_bits;
+static inline tfedge_compact_ch tfedge_compact_channel(const int32_t *compact, int32_t n, int32_t layout, int32_t c) {
+  const uint32_t bias_bits = (uint32_t)layout & 255u, code_bits = ((uint32_t)layout >> 8) & 255u;
+  const uint32_t width = code_bits + bias_bits;
   uint32_t cb;
   tfedge_compact_ch ch;
   cb = tfedge_compact_field(compact + ((30 * (uint32_t)n + 31) >> 5), width * (uint32_t)c, width);
-  ch.code = (int32_t)(cb & 63);
-  ch.bias = (int32_t)(cb << (26 - bias_bits)) >> (32 - bias_bits);
+  ch.code = (int32_t)(((uint32_t)layout >> 16) + (cb & ((1u << code_bits) - 1u)));
+  ch.bias = (int32_t)(cb << (32 - width)) >> (32 - bias_bits);
   ch.mult = ch.code >= TFEDGE_CODE_CONST ? 0 : (int32_t)((1u << 30) + tfedge_compact_field(compact, 30 * (uint32_t)c, 30));
   return ch;
 }
@@ -43,14 +45,14 @@ static inline tfedge_compact_ch tfedge_compact_channel(const int32_t *compact, i
 /* The packed kernels' records (rq, n_pad records) from n compact channels (2 words each; _dense: the bit streams);
  * zp: the output zero point. */
 void tfedge_requant_expand_records(const int32_t *compact, int32_t n, int32_t n_pad, int32_t zp, tfedge_requant_ch *rq);
-void tfedge_requant_expand_records_dense(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t n_pad, int32_t zp,
+void tfedge_requant_expand_records_dense(const int32_t *compact, int32_t n, int32_t layout, int32_t n_pad, int32_t zp,
                                          tfedge_requant_ch *rq);
 /* The same for a per-tensor quantized layer: n biases (NULL: 0) and the layer's one multiplier and shift. */
 void tfedge_requant_expand_records_tensor(const int32_t *bias, int32_t n, int32_t n_pad, int32_t mult,
                                           int32_t shift, int32_t zp, tfedge_requant_ch *rq);
 /* The plain kernels' bias, mult and shift arrays (n entries each) from n compact channels. */
 void tfedge_requant_expand_arrays(const int32_t *compact, int32_t n, int32_t *bias, int32_t *mult, int32_t *shift);
-void tfedge_requant_expand_arrays_dense(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t *bias,
+void tfedge_requant_expand_arrays_dense(const int32_t *compact, int32_t n, int32_t layout, int32_t *bias,
                                         int32_t *mult, int32_t *shift);
 /* A per-tensor quantized convolution's per-channel mult and shift arrays (its bias stays in flash). */
 void tfedge_requant_fill_arrays(int32_t n, int32_t mult_value, int32_t shift_value, int32_t *mult, int32_t *shift);
@@ -65,7 +67,7 @@ void tfedge_requant_derive_bias(const int32_t *eb, const tfedge_conv_params *p, 
 void tfedge_requant_expand_prepared(const int32_t *compact, const tfedge_conv_params *p, int32_t depthwise,
                                     int32_t window, int32_t need_bias, int32_t *bias, int32_t *mult, int32_t *shift,
                                     int32_t *prep);
-void tfedge_requant_expand_prepared_dense(const int32_t *compact, int32_t bias_bits, const tfedge_conv_params *p,
+void tfedge_requant_expand_prepared_dense(const int32_t *compact, int32_t layout, const tfedge_conv_params *p,
                                           int32_t depthwise, int32_t window, int32_t need_bias, int32_t *bias,
                                           int32_t *mult, int32_t *shift, int32_t *prep);
 void tfedge_requant_expand_prepared_tensor(const int32_t *eb, int32_t mult_value, int32_t shift_value,

@@ -49,12 +49,12 @@ void tfedge_requant_expand_records(const int32_t *compact, int32_t n, int32_t n_
   zero_records(rq + n, n_pad - n);
 }
 
-void tfedge_requant_expand_records_dense(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t n_pad, int32_t zp,
+void tfedge_requant_expand_records_dense(const int32_t *compact, int32_t n, int32_t layout, int32_t n_pad, int32_t zp,
                                          tfedge_requant_ch *rq) {
   const int32_t limit = fast_limit(zp);
   int32_t c;
   for (c = 0; c < n; ++c) {
-    const tfedge_compact_ch ch = tfedge_compact_channel(compact, n, bias_bits, c);
+    const tfedge_compact_ch ch = tfedge_compact_channel(compact, n, layout, c);
     if (ch.code == TFEDGE_CODE_CONST) constant_record(ch.bias, rq + c);
     else record(ch.bias, ch.mult, ch.code, zp, limit, rq + c);
   }
@@ -81,11 +81,11 @@ void tfedge_requant_expand_arrays(const int32_t *compact, int32_t n, int32_t *bi
   }
 }
 
-void tfedge_requant_expand_arrays_dense(const int32_t *compact, int32_t n, int32_t bias_bits, int32_t *bias,
+void tfedge_requant_expand_arrays_dense(const int32_t *compact, int32_t n, int32_t layout, int32_t *bias,
                                         int32_t *mult, int32_t *shift) {
   int32_t c;
   for (c = 0; c < n; ++c) {
-    const tfedge_compact_ch ch = tfedge_compact_channel(compact, n, bias_bits, c);
+    const tfedge_compact_ch ch = tfedge_compact_channel(compact, n, layout, c);
     bias[c] = ch.bias;
     mult[c] = ch.mult;
     shift[c] = ch.code == TFEDGE_CODE_ZERO ? 0 : -ch.code;

@@ -42,14 +42,14 @@ void tfedge_requant_expand_prepared(const int32_t *compact, const tfedge_conv_pa
   if (bias && (TFEDGE_EXPAND_BIAS_ALWAYS || need_bias)) tfedge_requant_derive_bias(prep + 1, p, depthwise, bias);
 }
 
-void tfedge_requant_expand_prepared_dense(const int32_t *compact, int32_t bias_bits, const tfedge_conv_params *p,
+void tfedge_requant_expand_prepared_dense(const int32_t *compact, int32_t layout, const tfedge_conv_params *p,
                                           int32_t depthwise, int32_t window, int32_t need_bias, int32_t *bias,
                                           int32_t *mult, int32_t *shift, int32_t *prep) {
   int32_t c;
   prep[0] = window;
   if (window) window_weights(p, (int8_t *)(prep + 1 + p->out_c));
   for (c = 0; c < p->out_c; ++c) {
-    const tfedge_compact_ch ch = tfedge_compact_channel(compact, p->out_c, bias_bits, c);
+    const tfedge_compact_ch ch = tfedge_compact_channel(compact, p->out_c, layout, c);
     prep[1 + c] = ch.bias; /* eb */
     mult[c] = ch.mult;
     shift[c] = ch.code == TFEDGE_CODE_ZERO ? 0 : -ch.code;
