@@ -213,12 +213,12 @@ def test_single_pixel_calls_of_k_over_16_take_the_matmul_where_it_is_linked():
     one = dict(_conv_geo(1, in_w=1), out_h=1)
     assert variants_mve.conv2d_paths(one, 60) == ("MVE_CONV_WS", "MVE_CONV_WS4")  # no matmul in the model
     assert variants_mve.conv2d_paths(one, 60, mm_linked=True) == ("MVE_CONV_MM",)
-    assert variants_mve.conv2d_call_paths(one, 60, [1], True) == ("MVE_CONV_MM", "MVE_CONV_MM1")
+    assert variants_mve.conv2d_call_paths(one, 60, None, [1], True) == ("MVE_CONV_MM", "MVE_CONV_MM1")
     assert variants_mve.conv2d_paths(one, 8, mm_linked=True) == ("MVE_CONV_WS",)
     assert variants_mve.conv2d_paths(dict(one, out_h=2), 60, mm_linked=True) == ("MVE_CONV_WS", "MVE_CONV_WS4")
     # a by-rows layer of 1-wide rows: single-pixel calls (the matmul) and, for a 2-row chunk, weights stationary
     tall = dict(one, out_h=5)
-    assert variants_mve.conv2d_call_paths(tall, 60, [2, 2, 1], True) == (
+    assert variants_mve.conv2d_call_paths(tall, 60, None, [2, 2, 1], True) == (
         "MVE_CONV_WS", "MVE_CONV_WS4", "MVE_CONV_MM", "MVE_CONV_MM1")
 
 
