@@ -123,7 +123,8 @@ def test_runtime_code_on_the_m55_kws(reference_models, tmp_path):
         "MVE_DW_RING_S2_4": 0, "MVE_DW_RING_S2_5": 0, "MVE_DW_TAPS": 0, "MVE_DW_UNPREP": 0, "MVE_DW_PIXEL": 0, "MVE_ADD_RUN": 0, "MVE_MUL_RUN": 0, "MVE_CONV_WS": 1,
         "MVE_CONV_MM": 0, "MVE_CONV_MM9": 0, "MVE_CONV_COLUMN": 0, "MVE_CONV_DIRECT": 0,
         "MVE_CONV_WS0": 0, "MVE_CONV_WS1": 0, "MVE_CONV_WS2": 0, "MVE_CONV_WS3": 1, "MVE_CONV_WS4": 1,  # K = 40 (first conv), 64
-        "MVE_CONV_MM1": 0, "MVE_CONV_MM2": 0, "MVE_CONV_MM3": 0, "MVE_CONV_MM9_TAIL": 0, "MVE_CONV_MM16": 0}
+        "MVE_CONV_NARROW": 0, "MVE_CONV_MM1": 0, "MVE_CONV_MM2": 0, "MVE_CONV_MM3": 0, "MVE_CONV_MM9_TAIL": 0,
+        "MVE_CONV_MM16": 0}
     fw = build_firmware(board.for_arena(res.report["arena_bytes"]), [res.model_c, *runtime_sources(board.kernel_arch)],
                         include_dirs=[res.out_dir, *runtime_include_dirs()])
     code = code_accounting(fw.elf)
