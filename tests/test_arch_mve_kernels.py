@@ -571,7 +571,7 @@ def test_mve_conv_without_its_assembly_loops(tmp_path):
     """A model.h without the weights-stationary assembly loops (MVE_CONV_WS1..4) leaves every K <= 64 channel
     to the C loop (ws_pixels_c, as channels with a left or zero shift take with them), and one without MVE_CONV_MM9
     the matmul's K = 144 m channels to its generic loop: still bit-exact."""
-    off = ("MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4", "MVE_CONV_MM9")
+    off = ("MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4", "MVE_CONV_MM9", "MVE_CONV_MM1", "MVE_CONV_MM2", "MVE_CONV_MM3")
     prof = dict(PROFILES["mps3-an547"], run="test_conv(400, 40, 9); test_conv(100, 3, 20); test_conv_first(100); test_conv_k144(60); "
                 "test_conv_1x1_in16(100);")
     cases, failures, console = differential("mps3-an547", "mve", tmp_path, prof, off)

@@ -189,19 +189,48 @@ def _conv_geo(k: int, stride: int = 1, pad: int = 0, in_w: int = 12) -> dict:
 
 
 @pytest.mark.parametrize("k,in_c,pad,expected", [
-    (1, 8, 0, ("MVE_CONV_WS", "MVE_CONV_WS1")),  # 1x1 K <= 16: copied per pixel (ws_cols_1x1), no column()
+    (1, 8, 0, ("MVE_CONV_WS", "MVE_CONV_WS0")),  # 1x1 K <= 8: pixel pairs (ws_cols_1x1), no column()
+    (1, 12, 0, ("MVE_CONV_WS", "MVE_CONV_WS1")),  # 1x1 K <= 16: one step per pixel
     (1, 56, 0, ("MVE_CONV_WS", "MVE_CONV_WS4")),  # mbv2_035's 56 -> 336
     (3, 3, 1, ("MVE_CONV_WS", "MVE_CONV_WS2")),  # first layer: short kernel rows (ws_cols_short)
     (3, 6, 1, ("MVE_CONV_WS", "MVE_CONV_WS4", "MVE_CONV_COLUMN")),  # K = 54, rows of 18 B: column()
     (3, 16, 1, ("MVE_CONV_MM", "MVE_CONV_MM9", "MVE_CONV_COLUMN")),  # K = 144: the asm channel loop over column()
     (1, 128, 0, ("MVE_CONV_MM",)),  # 1x1 K > 64: the matmul reads the pixels in place
-    (3, 1, 1, ("MVE_CONV_MM",)),  # K = 9 over short rows
+    (3, 1, 1, ("MVE_CONV_MM", "MVE_CONV_MM16")),  # K = 9 over short rows: the columns in registers
+    (1, 145, 0, ("MVE_CONV_MM", "MVE_CONV_MM9", "MVE_CONV_MM9_TAIL")),  # 9 steps + 1 byte: mm4_steps' 9-step loop
 ])
 def test_conv2d_paths_name_column_only_for_windows_that_need_it(k, in_c, pad, expected):
     """MVE_CONV_COLUMN (column() and the row copies, ~1 KB) is linked only for windows other than short kernel rows
     and unpadded 1x1 ones; the kernel traps if a layer reaches it without it (tests/test_arch_mve_models.py builds
     models with the compiler's model.h)."""
     assert variants_mve.conv2d_paths(_conv_geo(k, pad=pad), in_c) == expected
+
+
+def test_single_pixel_calls_of_k_over_16_take_the_matmul_where_it_is_linked():
+    """A call of one output pixel (squeeze-excite 1x1 maps) of K > 16 runs the matmul's 1-column copy when the model
+    links the matmul (one dot product per channel: mbv3_small's 1x1x60 -> 240 took 23 k instructions on the
+    weights-stationary group of 4 repeated pixels); K <= 8 takes the C loop, linking no assembly loop."""
+    one = dict(_conv_geo(1, in_w=1), out_h=1)
+    assert variants_mve.conv2d_paths(one, 60) == ("MVE_CONV_WS", "MVE_CONV_WS4")  # no matmul in the model
+    assert variants_mve.conv2d_paths(one, 60, mm_linked=True) == ("MVE_CONV_MM",)
+    assert variants_mve.conv2d_call_paths(one, 60, None, [1], True) == ("MVE_CONV_MM", "MVE_CONV_MM1")
+    assert variants_mve.conv2d_paths(one, 8, mm_linked=True) == ("MVE_CONV_WS",)
+    assert variants_mve.conv2d_paths(dict(one, out_h=2), 60, mm_linked=True) == ("MVE_CONV_WS", "MVE_CONV_WS4")
+    # a by-rows layer of 1-wide rows: single-pixel calls (the matmul) and, for a 2-row chunk, weights stationary
+    tall = dict(one, out_h=5)
+    assert variants_mve.conv2d_call_paths(tall, 60, None, [2, 2, 1], True) == (
+        "MVE_CONV_WS", "MVE_CONV_WS4", "MVE_CONV_MM", "MVE_CONV_MM1")
+
+
+def test_matmul_counts_follow_the_calls_pixels():
+    """The matmul's last group per call is pixels % 4 (4 while 4 are left): a 5x5 map whole ends on 1 pixel, residual
+    blocks run by rows on 3- and 6-wide maps on 3 and 2, by-rows chunks of 2 rows of 10 on none."""
+    assert variants_mve.matmul_counts(5, [5]) == {4, 1}
+    assert variants_mve.matmul_counts(3, [1]) == {3} and variants_mve.matmul_count_paths(3, [1]) == ("MVE_CONV_MM3",)
+    assert variants_mve.matmul_counts(6, [1]) == {4, 2}
+    assert variants_mve.matmul_count_paths(10, [2, 2, 1]) == ("MVE_CONV_MM2",)  # the last chunk: 1 row of 10
+    assert variants_mve.matmul_count_paths(10, [2]) == ()
+    assert variants_mve.matmul_count_paths(1, [1]) == ("MVE_CONV_MM1",)
 
 
 def test_paths_reason_names_the_layer_paths_in_words():

@@ -323,8 +323,9 @@ def test_helium_tables_leave_out_the_bias_their_path_does_not_read(reference_mod
     sizes = {b["bytes"] for b in res.report["arena_plan"] if b["tensor"].startswith("expanded tables")}
     assert 12 * 64 + 16 in sizes and 16 * 64 + 16 not in sizes
     c = res.model_c.read_text()
-    assert re.search(r"tfedge_requant_expand_prepared\w*\([^;]*, NULL, \(void \*\)\(tfedge_arena", c)
-    assert ".bias = NULL," in c
+    # the expansion writes the params' own arrays: the call names the compact words, the layer and two flags
+    assert re.search(r"tfedge_requant_expand_prepared\w*\(l\d+_rqc_\d+, [^;]*&l\d+_params, [01], [01]\);", c)
+    assert ".bias = NULL," in c and ".mult = (void *)(tfedge_arena" in c
 
 
 @pytest.fixture(scope="module")

@@ -31,12 +31,18 @@ DW_USES = ("MVE_DW_WINDOW", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW
            "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_RING4", "MVE_DW_RING5", "MVE_DW_RING_S2_3", "MVE_DW_RING_S2_4",
            "MVE_DW_RING_S2_5", "MVE_DW_TAPS", "MVE_DW_UNPREP", "MVE_DW_PIXEL")
 BINARY_USES = ("MVE_ADD_RUN", "MVE_MUL_RUN")
-# WSn: the weights-stationary assembly loop of n 16-byte steps (WS1 also the pairs of 8-byte pixels, 1x1 of K <= 8)
+# WSn: the weights-stationary assembly loop of n 16-byte steps (WS0: the pairs of 8-byte pixels, 1x1 of K <= 8)
 # COLUMN: im2col of windows other than short kernel rows and unpadded 1x1 ones (column(), row copies)
 # MM9: the matmul's form for K's 16-byte steps a multiple of 9
 # NARROW: mve/conv_narrow_s8_nhwc.c (out_c <= 6, 1x1 <= 3, K <= 32, rows >= 16: a row buffer per output row, every channel per pixel)
+# MMn (n = 1-3): the matmul's copy for a last group of n pixels (matmul_counts); without it matmul4 over the last
+# column repeated
+# MM9_TAIL: the 4-column steps' 9-step loop (K = 144 m + 1..15); MM16: the matmul's form for K <= 16 (columns in
+# registers; a call without it traps)
+MM_COUNT_USES = ("MVE_CONV_MM1", "MVE_CONV_MM2", "MVE_CONV_MM3")
 USES = (*DW_USES, *BINARY_USES, "MVE_CONV_WS", "MVE_CONV_MM", "MVE_CONV_MM9", "MVE_CONV_COLUMN", "MVE_CONV_DIRECT",
-        "MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4", "MVE_CONV_NARROW")
+        "MVE_CONV_WS0", "MVE_CONV_WS1", "MVE_CONV_WS2", "MVE_CONV_WS3", "MVE_CONV_WS4", "MVE_CONV_NARROW",
+        *MM_COUNT_USES, "MVE_CONV_MM9_TAIL", "MVE_CONV_MM16")
 WS_MAX_K, IM2COL_MAX = 64, 1024  # mve/conv_s8_nhwc.c: weights stationary up to this K, im2col up to this
 
 # What each path is, for the compile report's variant_reason (the layer's paths, in USES order).
@@ -55,7 +61,10 @@ PATH_TEXT = {
     "MVE_CONV_MM9": "its channel loop in assembly (K = 144 m)",
     "MVE_CONV_COLUMN": "im2col of padded or long-row windows", "MVE_CONV_DIRECT": "per-tap loop (K > 1024)",
     **{f"MVE_CONV_WS{n}": f"assembly loop of {n} 16-byte step{'s' * (n > 1)} for right-shift channels" for n in range(2, 5)},
-    "MVE_CONV_WS1": "assembly loop of 1 16-byte step (1x1 of K <= 8: pixel pairs) for right-shift channels",
+    "MVE_CONV_WS1": "assembly loop of 1 16-byte step for right-shift channels",
+    "MVE_CONV_WS0": "assembly loop of 8-byte pixel pairs (1x1 of K <= 8) for right-shift channels",
+    **{f"MVE_CONV_MM{n}": f"its {n}-pixel last groups" for n in (1, 2, 3)},
+    "MVE_CONV_MM9_TAIL": "its 9-step loop before a partial step", "MVE_CONV_MM16": "its columns in registers (K <= 16)",
     "MVE_CONV_NARROW": "narrow layer (out_c <= 6, 1x1 <= 3, K <= 32): input rows interleaved per output row, 1-2 loads per "
                        "pixel against up to 3 channels' weights in registers",
 }
@@ -341,28 +350,69 @@ def narrow_applies(geo: dict, in_c: int, out_c: int) -> bool:
             and geo["out_w"] >= NARROW_MIN_W and (geo["k_h"] * geo["k_w"] > 1 or out_c <= NARROW_G))
 
 
-def conv2d_paths(geo: dict, in_c: int, out_c: int | None = None) -> tuple[str, ...]:
+def conv2d_paths(geo: dict, in_c: int, out_c: int | None = None, single: bool | None = None,
+                 mm_linked: bool = False) -> tuple[str, ...]:
     """mve/conv_s8_nhwc.c's choice: a whole layer (out_c given; not the clustered kernel's channel blocks, which
     call the channel loop directly) of few channels the narrow kernel; K > 1024 the direct loop,
     K <= 64 weights stationary when K > 16 or the 1x1 unpadded gather applies, else the im2col matmul. Row
-    calls (in place, patch stage) change pad_top: a padded 1x1 layer with K <= 16 may take either."""
+    calls (in place, patch stage) change pad_top: a padded 1x1 layer with K <= 16 may take either. single: the
+    call has one output pixel (default: the layer's map is 1x1); such a call of K > 16 takes the matmul when the
+    firmware links it (mm_linked: another layer takes it), its 1-column copy doing one dot product per channel
+    (mbv3_small's squeeze-excite 1x1x60 -> 240: 23 k instructions on the weights-stationary loop's group of 4
+    repeated pixels), and one of K <= 8 links no assembly loop (the C loop: 8 MACs per channel)."""
     if out_c is not None and narrow_applies(geo, in_c, out_c):
         return ("MVE_CONV_NARROW",)
     k = geo["k_h"] * geo["k_w"] * in_c
     if k > IM2COL_MAX:
         return ("MVE_CONV_DIRECT",)
+    single = geo.get("out_h", 0) * geo["out_w"] == 1 if single is None else single
     one = geo["k_h"] == geo["k_w"] == 1 and geo["pad_left"] == 0
-    ws = ("MVE_CONV_WS", f"MVE_CONV_WS{(k + 15) // 16}")  # ws_run's assembly loop for K's 16-byte steps
     one0 = one and geo["pad_top"] == 0  # read in place or copied whole (ws_gather)
+    # ws_run's assembly loop for K's 16-byte steps (0: 1x1 of K <= 8, pixel pairs)
+    ws = ("MVE_CONV_WS",) + (() if single and k <= 8 else (f"MVE_CONV_WS{0 if one0 and k <= 8 else (k + 15) // 16}",))
     short = geo["dil_w"] == 1 and geo["k_w"] * in_c <= 16  # ws_cols_short (the matmul's only with k_h > 1)
-    steps = k >> 4  # whole 16-byte steps: 9 m take mm4_channels
+    steps = k >> 4  # whole 16-byte steps: 9 m take mm4_channels (no partial step), mm4_steps' 9-step loop (one)
     mm = ("MVE_CONV_MM",) + (("MVE_CONV_MM9",) if steps and steps % 9 == 0 else ())
+    mm += ("MVE_CONV_MM9_TAIL",) if steps and steps % 9 == 0 and k % 16 else ()
+    mm += ("MVE_CONV_MM16",) if k <= 16 else ()  # the columns held in registers
     mm += () if one0 or (short and geo["k_h"] > 1) else ("MVE_CONV_COLUMN",)
     if k <= 16 and one and geo["pad_top"] != 0:
         return (*ws, *mm)
     if k <= WS_MAX_K and (k > 16 or one0):
+        if single and mm_linked and k > 16:
+            return mm
         return ws if one0 or short else (*ws, "MVE_CONV_COLUMN")
     return mm
+
+
+def conv2d_call_paths(geo: dict, in_c: int, out_c: int | None, call_rows, mm_linked: bool) -> tuple[str, ...]:
+    """A Helium CONV_2D layer's paths over its kernel calls of `call_rows` output rows each (codegen.call_rows): the
+    path of each call's pixel count (conv2d_paths: single pixels of K > 16 on the matmul when mm_linked), and the
+    matmul's copies for the counts its calls end on (matmul_count_paths)."""
+    calls = [(rows, rows * geo["out_w"] == 1) for rows in call_rows]
+    paths, mm_rows = [], []
+    for rows, single in calls:
+        took = conv2d_paths(geo, in_c, out_c, single, mm_linked)
+        paths += took
+        mm_rows += [rows] if "MVE_CONV_MM" in took else []
+    paths += matmul_count_paths(geo["out_w"], mm_rows)
+    return tuple(dict.fromkeys(paths))
+
+
+def matmul_counts(out_w: int, call_rows) -> set[int]:
+    """The pixel counts (1-4) of the im2col matmul's groups over kernel calls of `call_rows` output rows each, out_w
+    wide: tfedge_mve_conv_channels takes 4 pixels while 4 are left, then the call's pixels % 4."""
+    counts = set()
+    for rows in call_rows:
+        pixels = rows * out_w
+        counts |= ({4} if pixels >= 4 else set()) | ({pixels % 4} if pixels % 4 else set())
+    return counts
+
+
+def matmul_count_paths(out_w: int, call_rows) -> tuple[str, ...]:
+    """MVE_CONV_MMn for the last-group counts n < 4 the layer's calls leave (matmul1-3 of mve/conv_s8_nhwc.c): a
+    count left out runs matmul4 over its last column repeated (exact, up to 4x the group's work)."""
+    return tuple(f"MVE_CONV_MM{n}" for n in sorted(matmul_counts(out_w, call_rows)) if n < 4)
 
 
 # ---- TRANSPOSE_CONV and BATCH_MATMUL (mve/transpose_conv_s8.c, mve/batch_matmul_s8.c; issue 12) ----------

@@ -60,20 +60,16 @@ void tfedge_requant_fill_arrays(int32_t n, int32_t mult_value, int32_t shift_val
 /* bias[c] = eb[c] - input_offset * the sum of output channel c's weights (mod 2^32), for the layer of params p: a
  * CONV_2D ([out_c][k_h][k_w][in_c]) or, depthwise != 0, a DEPTHWISE_CONV_2D ([k_h][k_w][out_c]). */
 void tfedge_requant_derive_bias(const int32_t *eb, const tfedge_conv_params *p, int32_t depthwise, int32_t *bias);
-/* The Helium conv/depthwise tables of layer p (portable/requant_expand_prepared.c): mult, shift, arch_prep
- * {window, eb[out_c], window: the depthwise window path's weight vectors} and bias from out_c compact channels
- * (eb in the bias field), or per tensor (_tensor) from eb[out_c] and the layer's one mult and shift. need_bias:
- * the layer's Helium path reads bias (the mve/ file). */
+/* The Helium conv/depthwise tables of layer p (portable/requant_expand_prepared.c) into its own arrays p->mult,
+ * p->shift, p->arch_prep {window, eb[out_c], window: the depthwise window path's weight vectors} and p->bias (NULL:
+ * left out, the layer's Helium path reads eb only) from out_c compact channels (eb in the bias field), or per tensor
+ * (_tensor) from eb[out_c] and the layer's one mult and shift. */
 void tfedge_requant_expand_prepared(const int32_t *compact, const tfedge_conv_params *p, int32_t depthwise,
-                                    int32_t window, int32_t need_bias, int32_t *bias, int32_t *mult, int32_t *shift,
-                                    int32_t *prep);
+                                    int32_t window);
 void tfedge_requant_expand_prepared_dense(const int32_t *compact, int32_t layout, const tfedge_conv_params *p,
-                                          int32_t depthwise, int32_t window, int32_t need_bias, int32_t *bias,
-                                          int32_t *mult, int32_t *shift, int32_t *prep);
+                                          int32_t depthwise, int32_t window);
 void tfedge_requant_expand_prepared_tensor(const int32_t *eb, int32_t mult_value, int32_t shift_value,
-                                           const tfedge_conv_params *p, int32_t depthwise, int32_t window,
-                                           int32_t need_bias, int32_t *bias, int32_t *mult, int32_t *shift,
-                                           int32_t *prep);
+                                           const tfedge_conv_params *p, int32_t depthwise, int32_t window);
 
 #ifdef __cplusplus
 }

@@ -155,6 +155,25 @@
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_MM9
 #define TFEDGE_MODEL_USES_MVE_CONV_MM9 1
 #endif
+/* the matmul's copies for a call's last group of 1, 2, 3 pixels (pixels % 4: variants_mve.matmul_count_paths); without
+ * one that group runs the 4-pixel copy over its last column repeated (exact, slower) */
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_MM1
+#define TFEDGE_MODEL_USES_MVE_CONV_MM1 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_MM2
+#define TFEDGE_MODEL_USES_MVE_CONV_MM2 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_MM3
+#define TFEDGE_MODEL_USES_MVE_CONV_MM3 1
+#endif
+/* the 4-column steps' loop of 9 steps per LE for K = 144 m + 1..15, and the matmul's form for K <= 16 (the columns in
+ * registers); without them the generic loops (exact, slower) */
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_MM9_TAIL
+#define TFEDGE_MODEL_USES_MVE_CONV_MM9_TAIL 1
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_MM16
+#define TFEDGE_MODEL_USES_MVE_CONV_MM16 1
+#endif
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_COLUMN
 #define TFEDGE_MODEL_USES_MVE_CONV_COLUMN 1 /* im2col of windows other than short rows and unpadded 1x1 (column()) */
 #endif
@@ -164,8 +183,11 @@
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_DIRECT
 #define TFEDGE_MODEL_USES_MVE_CONV_DIRECT 1 /* K > 1024: one pixel at a time */
 #endif
-/* the weights-stationary path's unrolled assembly loops, one per K's 16-byte steps (1: K <= 16, also the pixel
- * pairs of 1x1 layers of K <= 8 ... 4: K <= 64); without its loop a layer runs the path's C loop (exact, slower) */
+/* the weights-stationary path's unrolled assembly loops, one per K's 16-byte steps (0: the pixel pairs of 1x1
+ * layers of K <= 8, 1: K <= 16 ... 4: K <= 64); without its loop a layer runs the path's C loop (exact, slower) */
+#ifndef TFEDGE_MODEL_USES_MVE_CONV_WS0
+#define TFEDGE_MODEL_USES_MVE_CONV_WS0 1
+#endif
 #ifndef TFEDGE_MODEL_USES_MVE_CONV_WS1
 #define TFEDGE_MODEL_USES_MVE_CONV_WS1 1
 #endif

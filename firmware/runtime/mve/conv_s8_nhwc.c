@@ -85,8 +85,8 @@ static __attribute__((noinline)) const int8_t *column(const tfedge_conv_params *
   return col;
 }
 
-/* 4 columns x `steps` 16-byte steps (steps % 3 == 0; 9 per LE when steps % 9 == 0, as K = 144, 288, 576
- * of 3x3 layers with 16 k input channels): pointers and sums in and out. */
+/* 4 columns x `steps` 16-byte steps (steps % 3 == 0; 9 per LE when steps % 9 == 0 and model.h names MM9_TAIL: K =
+ * 144 m + 1..15, as K = 144 m without the partial step takes mm4_channels): pointers and sums in and out. */
 #define MM4_STEP                                                                                               \
   "vldrb.u8 %q[wv], [%[w]], #16\n\tvldrb.u8 %q[x0], [%[c0]], #16\n\tvldrb.u8 %q[x1], [%[c1]], #16\n\t"         \
   "vldrb.u8 %q[x2], [%[c2]], #16\n\tvldrb.u8 %q[x3], [%[c3]], #16\n\tvmlava.s8 %[a0], %q[x0], %q[wv]\n\t"      \
@@ -104,7 +104,7 @@ static inline __attribute__((always_inline)) void mm4_steps(const int8_t **w, co
   const int8_t *wp = *w, *p0 = *c0, *p1 = *c1, *p2 = *c2, *p3 = *c3;
   int32_t s0 = *a0, s1 = *a1, s2 = *a2, s3 = *a3;
   int8x16_t wv, x0, x1, x2, x3;
-  if (TFEDGE_USES(MVE_CONV_MM9) && steps % 9 == 0) {
+  if (TFEDGE_USES(MVE_CONV_MM9_TAIL) && steps % 9 == 0) { /* (K = 144 m without a partial step: mm4_channels) */
     register int32_t n __asm("lr") = steps / 9;
     MM4_ASM(MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP MM4_STEP);
   } else {
@@ -153,6 +153,10 @@ static inline __attribute__((always_inline)) void matmul_n(const int8_t *w, int3
   const mve_pred16_t tail = vctp8q((uint32_t)rest);
   int32_t i, k;
   if (K <= 16) { /* one vector per column: the columns stay in registers for every channel */
+    /* not reached without MM16 (model.h names it for every K <= 16 layer on the matmul): the trap keeps K > 16
+     * known below (with the branch just left out, the loops' steps == 0 checks cost mbv2_035's 1x1 112 -> 1280
+     * on a 3x3 map 7.7 k instructions) */
+    if (!TFEDGE_USES(MVE_CONV_MM16)) __builtin_trap();
     const mve_pred16_t pr = vctp8q((uint32_t)K);
     const int8x16_t x0 = vldrbq_z_s8(col[0], pr), x1 = vldrbq_z_s8(col[N > 1 ? 1 : 0], pr);
     const int8x16_t x2 = vldrbq_z_s8(col[N > 2 ? 2 : 0], pr), x3 = vldrbq_z_s8(col[N > 3 ? 3 : 0], pr);
@@ -234,7 +238,8 @@ static __attribute__((noinline)) void requant4(const tfedge_conv_params *p, cons
   }
 }
 
-/* One out-of-line copy per column count keeps each inner loop's registers its own (no spills). */
+/* One out-of-line copy per column count keeps each inner loop's registers its own (no spills). The counts 1-3
+ * are a call's last group (pixels % 4): model.h links only those its layers' calls end on (MVE_CONV_MM1..3). */
 #define MATMUL_N(N)                                                                                          \
   static __attribute__((noinline)) void matmul##N(const int8_t *w, int32_t K, const int8_t *const col[PIX],   \
                                                   const int32_t *eb, int32_t n, int32_t *acc) {              \
@@ -245,13 +250,23 @@ MATMUL_N(2)
 MATMUL_N(3)
 MATMUL_N(4)
 
+/* acc for `count` (1-4) columns. A count whose copy model.h leaves out takes matmul4 over the last column repeated:
+ * the spare lanes' sums are computed and never stored (requant4 writes `count` pixels), so the result is exact. */
 static void matmul(const int8_t *w, int32_t K, const int8_t *const col[PIX], const int32_t *eb, int32_t n,
                    int32_t *acc, int32_t count) {
+  const int linked = count == 3 ? TFEDGE_USES(MVE_CONV_MM3) : count == 2 ? TFEDGE_USES(MVE_CONV_MM2)
+                     : count == 1 ? TFEDGE_USES(MVE_CONV_MM1) : 1;
+  if (!linked) { /* constant 1 (no code) when model.h links all three */
+    const int8_t *cols4[PIX] = {col[0], col[count > 1 ? 1 : 0], col[count > 2 ? 2 : 0], col[0]};
+    cols4[3] = cols4[count - 1];
+    matmul4(w, K, cols4, eb, n, acc);
+    return;
+  }
   switch (count) {
     case 4: matmul4(w, K, col, eb, n, acc); break;
-    case 3: matmul3(w, K, col, eb, n, acc); break;
-    case 2: matmul2(w, K, col, eb, n, acc); break;
-    default: matmul1(w, K, col, eb, n, acc); break;
+    case 3: if (TFEDGE_USES(MVE_CONV_MM3)) matmul3(w, K, col, eb, n, acc); break;
+    case 2: if (TFEDGE_USES(MVE_CONV_MM2)) matmul2(w, K, col, eb, n, acc); break;
+    default: if (TFEDGE_USES(MVE_CONV_MM1)) matmul1(w, K, col, eb, n, acc); break;
   }
 }
 
@@ -436,12 +451,14 @@ TFEDGE_COLD_END
  * (a buffer of 4 kp + 16 bytes, or the block's columns: ws_tail). Per channel the 4 weight vectors (lanes past
  * K zero; S = 0: w1 = the weights again in lanes 8 .. 8 + K, the pair's second pixel), then S's assembly loop
  * over every group. Step counts model.h leaves out (TFEDGE_MODEL_USES_MVE_CONV_WSn; none with the compiler's
- * model.h; the pairs go with WS1) and channels with a left or zero shift take ws_pixels_c. */
+ * model.h; the pairs are WS0) and channels with a left or zero shift take ws_pixels_c. */
 static __attribute__((noinline)) void ws_run(ws_out *o, const int8_t *x0, int32_t np, int8_t *tail, const int8_t *w,
                                              int32_t K, int32_t kp, const int32_t *eb, const int32_t *mult,
                                              const int32_t *shift, int32_t n, int8_t *out) {
   const int32_t S = kp >> 4, groups = np >> 2, nt = np & 3 ? 1 : 0, ostep = 4 * o->out_c;
-  const int uses = S <= 1 ? TFEDGE_USES(MVE_CONV_WS1) : S == 2 ? TFEDGE_USES(MVE_CONV_WS2)
+  const int uses = S == 0   ? TFEDGE_USES(MVE_CONV_WS0)
+                   : S == 1 ? TFEDGE_USES(MVE_CONV_WS1)
+                   : S == 2 ? TFEDGE_USES(MVE_CONV_WS2)
                    : S == 3 ? TFEDGE_USES(MVE_CONV_WS3) : TFEDGE_USES(MVE_CONV_WS4);
   /* the last weight vector's lanes (S = 0: w0's; w1's are the same 8 lanes up) */
   const uint32_t pm = (uint32_t)vctp8q((uint32_t)(S ? K - 16 * (S - 1) : K));
@@ -460,7 +477,7 @@ static __attribute__((noinline)) void ws_run(ws_out *o, const int8_t *x0, int32_
      * VPR is overwritten unannounced (GCC 12 has no clobber name for it): nothing else in this loop is predicated. */
     switch (S) {
       case 0:
-        if (!TFEDGE_USES(MVE_CONV_WS1)) break;
+        if (!TFEDGE_USES(MVE_CONV_WS0)) break;
         __asm("vmsr p0, %[pm]\n\tvpst\n\tvldrbt.u8 %q[w0], [%[w]]\n\tvmsr p0, %[ph]\n\tvpst\n\t"
               "vldrbt.u8 %q[w1], [%[w], #-8]"
               : [w0] "=&w"(w0), [w1] "=&w"(w1) : [w] "r"(w), [pm] "r"(pm), [ph] "r"(pm << 8), "m"(*(const int8_t(*)[8])w));
@@ -593,8 +610,8 @@ static __attribute__((noinline)) void ws_cols_short(const tfedge_conv_params *p,
 }
 
 TFEDGE_COLD_BEGIN
-static void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin, int32_t c_count,
-                    const int8_t *input, int8_t *output) {
+static __attribute__((noinline)) void conv_ws(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin,
+                                               int32_t c_count, const int8_t *input, int8_t *output) {
   const int gather = ws_gather(p);
   const int32_t K = p->k_h * p->k_w * p->in_c;
   /* 1x1 of K <= 8: 8-byte columns, two pixels per load (mbv2_035's 8 -> 48: ~10 % fewer instructions) */
@@ -653,8 +670,15 @@ TFEDGE_COLD_END
 
 /* The 1-4 im2col columns of the pixels from (*oyp, *oxp) on (advanced past them): short kernel rows (first
  * layers) copied by ws_cols_short, 1x1 windows without padding read in place, any other window (model.h's
- * MVE_CONV_COLUMN) copied row by row inside the image and by column() at its borders. */
-static inline __attribute__((always_inline)) void mm_cols(const tfedge_conv_params *p, const int8_t *in_b, int32_t *oyp, int32_t *oxp,
+ * MVE_CONV_COLUMN) copied row by row inside the image and by column() at its borders. With those row copies out of
+ * line at -O2: the driver below is -Os, and the copies inlined there cost resnet20 +2.9 % (its 3x3 convs); without
+ * them (1x1 and short-row layers) inlined (mcunet_se: 56 B less). */
+#if TFEDGE_USES(MVE_CONV_COLUMN)
+#define MM_COLS_LINKAGE static __attribute__((noinline))
+#else
+#define MM_COLS_LINKAGE static inline __attribute__((always_inline))
+#endif
+MM_COLS_LINKAGE void mm_cols(const tfedge_conv_params *p, const int8_t *in_b, int32_t *oyp, int32_t *oxp,
                                               int32_t count, int8_t *cols, const int8_t *col[PIX]) {
   const int32_t in_c = p->in_c, run = p->k_w * in_c, K = p->k_h * run;
   const int32_t row_step = p->dil_h * p->in_w * in_c, span_h = (p->k_h - 1) * p->dil_h;
@@ -688,12 +712,18 @@ static inline __attribute__((always_inline)) void mm_cols(const tfedge_conv_para
 
 /* Output channels [c_begin, c_begin + c_count) through im2col + matmul; row i of `weights` belongs to
  * channel c_begin + i (the layer's weights, or a block of clustered weights decoded by
- * conv_s8_nhwc_c4). Needs K <= IM2COL_MAX. */
+ * conv_s8_nhwc_c4). Needs K <= IM2COL_MAX. The driver is -Os (its matmulN and requant4 are out of line: a group's
+ * own set-up is a few dozen instructions against n channels x K / 16 steps in them). */
+TFEDGE_COLD_BEGIN
 void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights, int32_t c_begin, int32_t c_count,
                               const int8_t *input, int8_t *output) {
   const int32_t K = p->k_h * p->k_w * p->in_c;
+  /* one output pixel of K > 16 on the matmul where it is linked: its 1-column copy does one dot product per channel,
+   * the weights-stationary loop a group of 4 repeated pixels (mbv3_small's 1x1x60 -> 240: 23 k instructions) */
+  const int single = TFEDGE_USES(MVE_CONV_MM) && K > 16 && p->out_h * p->out_w == 1;
   /* K <= 16 through im2col: the 4-pixel matmul below keeps its columns in registers, measured faster */
-  if (K <= WS_MAX_K && ((TFEDGE_USES(MVE_CONV_WS) && (K > 16 || ws_gather(p))) || !TFEDGE_USES(MVE_CONV_MM))) {
+  if (K <= WS_MAX_K && !single &&
+      ((TFEDGE_USES(MVE_CONV_WS) && (K > 16 || ws_gather(p))) || !TFEDGE_USES(MVE_CONV_MM))) {
     conv_ws(p, weights, c_begin, c_count, input, output);
     return;
   }
@@ -725,6 +755,7 @@ void tfedge_mve_conv_channels(const tfedge_conv_params *p, const int8_t *weights
     }
   }
 }
+TFEDGE_COLD_END
 
 void conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
   if (TFEDGE_USES(MVE_CONV_NARROW) && tfedge_mve_conv_narrow_applies(p)) /* out_c <= 6 (1x1: 3), K <= 32, rows >= 16 */

@@ -1,12 +1,11 @@
 /* portable/requant_expand_prepared.c for the Helium kernels: bias[] is derived only where the layer's Helium
- * path reads it (need_bias: the per-pixel depthwise loop, the direct conv of K > 1024; variants_mve.bias_read);
+ * path reads it (p->bias in the arena: the per-pixel depthwise loop, the direct conv of K > 1024; variants_mve.bias_read);
  * every other path of mve/conv_s8_nhwc.c and mve/depthwise_conv_s8_nhwc.c takes eb from arch_prep, so the
  * weight sums are not recomputed per inference. The 2-word channels are split 4 at a time (VLD20/VLD21). */
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include <arm_mve.h>
 #include <stdint.h>
 
-#define TFEDGE_EXPAND_BIAS_ALWAYS 0
 #define TFEDGE_EXPAND_WORDS_HEAD(compact, n, eb, mult, shift) expand_words4((compact), (n), (eb), (mult), (shift))
 
 /* eb, mult and shift of the first n & ~3 channels of the 2-word form; returns that count. */

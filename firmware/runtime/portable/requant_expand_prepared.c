@@ -2,14 +2,17 @@
  * prepared_compact): the compact channels of tfedge_requant_expand.h with eb = bias + input_offset * the
  * channel's weight sum in the bias field; or, per tensor, eb alone with one mult and shift.
  * Written into the arena once per inference: mult[], shift[], the arch_prep array {window, eb[out_c], and for
- * the depthwise window path its weight vectors, rebuilt from the int8 filter} the Helium kernels read, and bias[] = eb - input_offset * sum, which the portable kernels read (the mve/ file of this
- * name skips it where the layer's Helium path reads only eb: need_bias 0). bias NULL: the compiler left it out
- * of the arena for such a layer (ops/packed.py mve_prepared_fields): an mve model.c runs on the Helium kernels. */
+ * the depthwise window path its weight vectors, rebuilt from the int8 filter} the Helium kernels read, and bias[] =
+ * eb - input_offset * sum where a kernel reads it (p->bias not NULL). The destinations are the layer's own arrays, p->bias,
+ * p->mult, p->shift and p->arch_prep (in the arena: the compiler points them there), so a call names only the
+ * compact words and the layer (4 arguments in registers: 9 took ~36 B of model.c per layer). p->bias NULL: the
+ * compiler left it out of the arena where the layer's Helium path reads only eb (ops/packed.py mve_prepared_fields):
+ * an mve model.c runs on the Helium kernels. */
 #include "tfedge_requant_expand.h"
 
-#ifndef TFEDGE_EXPAND_BIAS_ALWAYS
-#define TFEDGE_EXPAND_BIAS_ALWAYS 1 /* the portable kernels read bias whatever the layer's Helium path */
-#endif
+#define EXPAND_DSTS                                                                                               \
+  int32_t *bias = (int32_t *)p->bias, *mult = (int32_t *)p->mult, *shift = (int32_t *)p->shift;                    \
+  int32_t *prep = (int32_t *)p->arch_prep
 #ifndef TFEDGE_EXPAND_WORDS_HEAD
 #define TFEDGE_EXPAND_WORDS_HEAD(compact, n, eb, mult, shift) 0 /* channels a faster loop did (mve/: 4 at a time) */
 #endif
@@ -29,8 +32,8 @@ static void window_weights(const tfedge_conv_params *p, int8_t *wp) {
 }
 
 void tfedge_requant_expand_prepared(const int32_t *compact, const tfedge_conv_params *p, int32_t depthwise,
-                                    int32_t window, int32_t need_bias, int32_t *bias, int32_t *mult, int32_t *shift,
-                                    int32_t *prep) {
+                                    int32_t window) {
+  EXPAND_DSTS;
   int32_t c;
   prep[0] = window;
   if (window) window_weights(p, (int8_t *)(prep + 1 + p->out_c));
@@ -39,12 +42,12 @@ void tfedge_requant_expand_prepared(const int32_t *compact, const tfedge_conv_pa
     shift[c] = -(compact[2 * c] & 63);
     mult[c] = compact[2 * c + 1];
   }
-  if (bias && (TFEDGE_EXPAND_BIAS_ALWAYS || need_bias)) tfedge_requant_derive_bias(prep + 1, p, depthwise, bias);
+  if (bias) tfedge_requant_derive_bias(prep + 1, p, depthwise, bias);
 }
 
 void tfedge_requant_expand_prepared_dense(const int32_t *compact, int32_t layout, const tfedge_conv_params *p,
-                                          int32_t depthwise, int32_t window, int32_t need_bias, int32_t *bias,
-                                          int32_t *mult, int32_t *shift, int32_t *prep) {
+                                          int32_t depthwise, int32_t window) {
+  EXPAND_DSTS;
   int32_t c;
   prep[0] = window;
   if (window) window_weights(p, (int8_t *)(prep + 1 + p->out_c));
@@ -54,13 +57,12 @@ void tfedge_requant_expand_prepared_dense(const int32_t *compact, int32_t layout
     mult[c] = ch.mult;
     shift[c] = ch.code == TFEDGE_CODE_ZERO ? 0 : -ch.code;
   }
-  if (bias && (TFEDGE_EXPAND_BIAS_ALWAYS || need_bias)) tfedge_requant_derive_bias(prep + 1, p, depthwise, bias);
+  if (bias) tfedge_requant_derive_bias(prep + 1, p, depthwise, bias);
 }
 
 void tfedge_requant_expand_prepared_tensor(const int32_t *eb, int32_t mult_value, int32_t shift_value,
-                                           const tfedge_conv_params *p, int32_t depthwise, int32_t window,
-                                           int32_t need_bias, int32_t *bias, int32_t *mult, int32_t *shift,
-                                           int32_t *prep) {
+                                           const tfedge_conv_params *p, int32_t depthwise, int32_t window) {
+  EXPAND_DSTS;
   int32_t c;
   prep[0] = window;
   if (window) window_weights(p, (int8_t *)(prep + 1 + p->out_c));
@@ -69,5 +71,5 @@ void tfedge_requant_expand_prepared_tensor(const int32_t *eb, int32_t mult_value
     mult[c] = mult_value;
     shift[c] = shift_value;
   }
-  if (bias && (TFEDGE_EXPAND_BIAS_ALWAYS || need_bias)) tfedge_requant_derive_bias(eb, p, depthwise, bias);
+  if (bias) tfedge_requant_derive_bias(eb, p, depthwise, bias);
 }

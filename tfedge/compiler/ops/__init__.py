@@ -27,6 +27,8 @@ class Layer:
     storage_bytes: int = 0  # the bytes of that weight array (or codebook and indices)
     paths: tuple[str, ...] = ()  # optional code paths of the kernel this layer calls (model.h TFEDGE_MODEL_USES_*)
     tables_note: str = ""  # its requantization tables: compact in flash and expanded, or whole and why (codegen)
+    mve_conv: tuple[dict, int, int | None] | None = None  # (geo, in_c, out_c; None: clustered) of a Helium CONV_2D: codegen sets its paths once it knows
+    # the layer's calls (variants_mve.conv2d_call_paths: per call's pixel count)
 
 
 @dataclass(frozen=True)

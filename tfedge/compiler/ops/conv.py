@@ -194,8 +194,10 @@ def _emit(op: Op, g: Graph, ctx, depthwise: bool) -> Layer:
         paths += mve_paths
         if depthwise and not as_conv and not clustered:  # the path the kernel takes, named in the report
             variant, reason = variant.replace("portable", "mve"), variants_mve.depthwise_reason(mve_paths, geo)
+    mve_conv = (geo, in_c, out_c if not clustered else None) if ctx.arch == "mve" and not depthwise else None
     return Layer(kernel=choice.kernel, call=call, macs=int(macs), variant=variant, variant_reason=reason,
-                 effective_macs=int(effective), storage=storage, storage_bytes=storage_bytes, paths=paths)
+                 effective_macs=int(effective), storage=storage, storage_bytes=storage_bytes, paths=paths,
+                 mve_conv=mve_conv)
 
 
 def _emit_as_fc(op: Op, g: Graph, ctx, rows: np.ndarray, mults: list[int], shifts: list[int], bias,

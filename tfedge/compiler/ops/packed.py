@@ -138,13 +138,14 @@ def mve_prepared_fields(ctx, depthwise: bool, weights: np.ndarray, bias, mults: 
     if t is None:
         _full_note(ctx, forms[0] is None)
         return None
-    need_bias = int(variants_mve.bias_read(depthwise, geo, in_c, out_c))
-    # (t.args: per tensor (mult, shift) after the eb array; dense (bias bits,); the 2-word form none)
-    head = [ctx.array("int32_t", t.words, "rqc"), *t.args, f"&{ctx.params_name()}", int(depthwise), int(window), need_bias]
+    need_bias = variants_mve.bias_read(depthwise, geo, in_c, out_c)
+    # (t.args: per tensor (mult, shift) after the eb array; dense (bias bits,); the 2-word form none). The function
+    # writes the params' own arrays (p->bias, mult, shift, arch_prep): the destinations are not in the call.
+    head = [ctx.array("int32_t", t.words, "rqc"), *t.args, f"&{ctx.params_name()}", int(depthwise), int(window)]
     if not need_bias:  # the layer's Helium path reads eb only: no bias[] in the arena (4 B per channel less)
-        mult, shift, prep = ctx.expanded(12 * out_c + 4 + wp, t.function, [*head, "NULL"], (0, 4 * out_c, 8 * out_c),
-                                         saved=saved)
+        mult, shift, prep = ctx.expanded(12 * out_c + 4 + wp, t.function, head, (0, 4 * out_c, 8 * out_c),
+                                         saved=saved, in_call=False)
         return dict(bias="NULL", mult=mult, shift=shift, arch_prep=prep)
     b, mult, shift, prep = ctx.expanded(16 * out_c + 4 + wp, t.function, head, (0, 4 * out_c, 8 * out_c, 12 * out_c),
-                                        saved=saved)
+                                        saved=saved, in_call=False)
     return dict(bias=b, mult=mult, shift=shift, arch_prep=prep)
