@@ -27,7 +27,8 @@ DW3_MAX_RING, DW3_CHUNK = 3072, 32  # the kernel's 3x3 ring: stack bytes, channe
 
 # The optional Helium kernel paths (firmware/runtime/include/tfedge_uses.h): model.h defines each, 1 when a
 # layer takes it, so the firmware compiles only those.
-DW_USES = ("MVE_DW_WINDOW", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW_WIN_G1", "MVE_DW_WIN_ANY",
+DW_USES = ("MVE_DW_WINDOW", "MVE_DW_LANES3", "MVE_DW_LANES6", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5",
+           "MVE_DW_WIN_G1", "MVE_DW_WIN_ANY",
            "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_RING4", "MVE_DW_RING5", "MVE_DW_RING_S2_3", "MVE_DW_RING_S2_4",
            "MVE_DW_RING_S2_5", "MVE_DW_TAPS", "MVE_DW_UNPREP", "MVE_DW_PIXEL")
 BINARY_USES = ("MVE_ADD_RUN", "MVE_MUL_RUN")
@@ -52,6 +53,7 @@ PATH_TEXT = {
     "MVE_DW_RING3": "its 3-pixel passes", "MVE_DW_TAPS": "tap pointer table, 4 pixels per pass",
     "MVE_DW_WIN3": "its 1-row-group step-3 loop", "MVE_DW_WIN6": "its 1-row-group step-6 loop",
     "MVE_DW_WIN_G1": "its 1-row-group loop", "MVE_DW_WIN_ANY": "its any-group loop",
+    "MVE_DW_LANES3": "its step-3 loop of 4 channels as lanes", "MVE_DW_LANES6": "its step-6 loop of 4 channels as lanes",
     "MVE_DW_RING4": "its 4-pixel passes", "MVE_DW_RING5": "its 5-pixel passes",
     "MVE_DW_UNPREP": "weight vectors and effective biases built per call (no prepared data)",
     "MVE_DW_PIXEL": "per-pixel loop (taps inside the image, any depth multiplier)",
@@ -137,9 +139,20 @@ def window_applies(geo: dict, in_c: int) -> bool:
     return min(in_c, (WIN_BUF - slack) // cs) >= 1
 
 
-def window_loop(r: int, g: int, stride_w: int) -> str:
-    """The window path's channel loop for R rows per group, G groups (win_channels_of: the most specific)."""
+def window_chunk(geo: dict, in_c: int) -> int:
+    """Input channels per chunk of the window path with prepared data (win_geometry's chunk_in)."""
+    r, g = window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])
+    cs = g * ((geo["out_w"] - 1) * geo["stride_w"] + geo["k_w"]) * r
+    chunk = min(in_c, (WIN_BUF - (3 * geo["stride_w"] * r + 16)) // cs)
+    return chunk & ~7 if chunk > 8 else chunk & ~3 if chunk > 4 and g == 1 else chunk
+
+
+def window_loop(r: int, g: int, stride_w: int, lanes: bool = False) -> str:
+    """The window path's channel loop for R rows per group, G groups (win_channels_of: the most specific). lanes:
+    the layer may take the loops of 4 channels as lanes (in_c % 4 == 0, whole 4-channel chunks, no left shift)."""
     step = stride_w * r
+    if lanes and g == 1 and step in (3, 6):
+        return f"MVE_DW_LANES{step}"  # 3x3 stride 1 / 2, 4 channels per vector
     if g == 2 and step == 3:
         return "MVE_DW_WIN5"  # 5x5 stride 1: the unrolled 2-group loop
     if g == 1 and step in (3, 6):
@@ -178,7 +191,8 @@ def depthwise_paths(geo: dict, in_c: int, depth_multiplier: int, left_shift: boo
     window path applies to there."""
     if takes_window(geo, in_c, depth_multiplier) and window_applies(geo, in_c):
         r, g = window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])
-        return ("MVE_DW_WINDOW", window_loop(r, g, geo["stride_w"]))
+        lanes = not left_shift and in_c % 4 == 0 and window_chunk(geo, in_c) % 4 == 0
+        return ("MVE_DW_WINDOW", window_loop(r, g, geo["stride_w"], lanes))
     if depth_multiplier != 1 or in_c > 4 * DW_MAX_C or geo["k_h"] * geo["k_w"] > DW_MAX_TAPS:
         return ("MVE_DW_PIXEL",)
     if not ring_applies(geo, in_c) or geo["out_w"] < 3 or left_shift:
@@ -192,6 +206,8 @@ def depthwise_reason(paths: tuple[str, ...], geo: dict) -> str:
     f = "mve/depthwise_conv_s8_nhwc.c: "
     if "MVE_DW_WINDOW" in paths:
         loop = {"MVE_DW_WIN3": "1 row group, step 3", "MVE_DW_WIN6": "1 row group, step 6",
+                "MVE_DW_LANES3": "1 row group, step 3, 4 channels as lanes",
+                "MVE_DW_LANES6": "1 row group, step 6, 4 channels as lanes",
                 "MVE_DW_WIN5": "2 row groups, step 3", "MVE_DW_WIN_G1": "1 row group"}.get(paths[1], "any groups")
         why = "window_wins: depth multiplier > 1, channels % 4 != 0 or wide rows"
         if geo.get("window_first"):

@@ -99,6 +99,14 @@
 #ifndef TFEDGE_MODEL_USES_MVE_DW_WIN_ANY
 #define TFEDGE_MODEL_USES_MVE_DW_WIN_ANY 1 /* any group count and step (5x5 stride 2, 7x7) */
 #endif
+/* the window path's loops with 4 output channels as lanes (in_c % 4 == 0, no left shift; taken before the
+ * per-channel loops) */
+#ifndef TFEDGE_MODEL_USES_MVE_DW_LANES3
+#define TFEDGE_MODEL_USES_MVE_DW_LANES3 1  /* 1 row group, window step 3 */
+#endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_LANES6
+#define TFEDGE_MODEL_USES_MVE_DW_LANES6 1  /* 1 row group, window step 6 */
+#endif
 #ifndef TFEDGE_MODEL_USES_MVE_DW_RING
 #define TFEDGE_MODEL_USES_MVE_DW_RING 1   /* 3x3 stride 1-2: the ring of 3 padded input rows */
 #endif

@@ -380,6 +380,7 @@ static int win_geometry(const tfedge_conv_params *p, win_geom *g) {
   if (!p->arch_prep) g->chunk_in = tfedge_min_i32(g->chunk_in, WIN_WBUF / per_out); /* else prepared in flash */
   if (g->chunk_in < 1) return 0;
   if (g->chunk_in > 8) g->chunk_in &= ~7; /* whole 8-channel scatter blocks */
+  else if (g->chunk_in > 4 && g->G == 1) g->chunk_in &= ~3; /* whole 4-channel groups (the lane loops) */
   return 1;
 }
 
@@ -562,12 +563,69 @@ WIN_CHANNELS(win_channels_g1, 1, 0)
 WIN_CHANNELS(win_channels_5, 2, 3) /* 5x5 (or 4-6 x 5) stride 1: R = 3, 2 groups */
 WIN_CHANNELS(win_channels_any, 0, 0)
 
+/* The channel loop with 4 output channels as the lanes (in_c % 4 == 0, chunks of 4 m channels): per pixel one
+ * VMLADAV per channel and row group, the 4 sums requantized as one vector with the channels' own multipliers
+ * and shifts and stored as 4 contiguous bytes. The per-channel loop above pays a channel's setup and a 4-pixel
+ * group per row, which on the small maps' rows (3 or 6 pixels, in-place layers called once per row) cost
+ * ~26 instructions per output (mbv2_035 3x3x336: 37); here ~8. Same sums and requantization (mbqm with
+ * the left shift as tfedge_mve_mbqm_left), so the same bytes. wv stays in registers for G = 1; G > 1 reloads
+ * each group's 4 weight vectors per pixel. */
+static inline __attribute__((always_inline)) void lanes_group(const int8_t *x0, const int8_t *x1, const int8_t *x2,
+                                                              const int8_t *x3, const int8_t *wp, int32_t G, int32_t gs,
+                                                              int32_t step, const int32_t *eb, const int32_t *mult,
+                                                              const int32_t *shift, int32x4_t lo, int32x4_t hi,
+                                                              int32_t out_off, int32_t out_c, int32_t out_w, int8_t *op) {
+  const int8x16_t w0 = vldrbq_s8(wp), w1 = vldrbq_s8(wp + 16 * G), w2 = vldrbq_s8(wp + 32 * G), w3 = vldrbq_s8(wp + 48 * G);
+  int32_t j, g;
+  for (j = 0; j < out_w; ++j, x0 += step, x1 += step, x2 += step, x3 += step, op += out_c) {
+    int32_t a0 = vmladavq_s8(vldrbq_s8(x0), w0), a1 = vmladavq_s8(vldrbq_s8(x1), w1);
+    int32_t a2 = vmladavq_s8(vldrbq_s8(x2), w2), a3 = vmladavq_s8(vldrbq_s8(x3), w3);
+    int32x4_t v, m, sh;
+    for (g = 1; g < G; ++g) { /* channel k's group g: weights at wp + (k G + g) 16 */
+      a0 = vmladavaq_s8(a0, vldrbq_s8(x0 + g * gs), vldrbq_s8(wp + 16 * g));
+      a1 = vmladavaq_s8(a1, vldrbq_s8(x1 + g * gs), vldrbq_s8(wp + 16 * (G + g)));
+      a2 = vmladavaq_s8(a2, vldrbq_s8(x2 + g * gs), vldrbq_s8(wp + 16 * (2 * G + g)));
+      a3 = vmladavaq_s8(a3, vldrbq_s8(x3 + g * gs), vldrbq_s8(wp + 16 * (3 * G + g)));
+    }
+    v = vsetq_lane_s32(a1, vdupq_n_s32(a0), 1);
+    v = vsetq_lane_s32(a2, v, 2);
+    v = vsetq_lane_s32(a3, v, 3);
+    v = vaddq_s32(v, vldrwq_s32(eb));
+    m = vldrwq_s32(mult), sh = vldrwq_s32(shift);
+    v = tfedge_mve_mbqm(v, m, sh);
+    vstrbq_s32(op, vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi));
+  }
+}
+
+#define WIN_LANES(NAME, G1, STEP) /* G1: the group count when > 0; STEP: stride_w * R when > 0 */                \
+  static __attribute__((noinline)) void NAME(const win_out *o, const win_geom *g, const int8_t *buf,             \
+                                             const int8_t *wp, const int32_t *eb, const int32_t *mult,           \
+                                             const int32_t *shift, int32_t n, int32_t dm, int32_t step_rt,       \
+                                             int32_t out_w, int8_t *out) {                                       \
+    const int32_t G = G1 ? G1 : g->G, gs = g->gs, cs = g->cs, step = STEP ? STEP : step_rt;                      \
+    const int32x4_t lo = o->lo, hi = o->hi;                                                                      \
+    const int32_t out_off = o->out_off, out_c = o->out_c;                                                        \
+    int32_t i;                                                                                                   \
+    for (i = 0; i < n; i += 4, wp += 64 * G) {                                                                   \
+      const int8_t *x0 = buf + (i / dm) * cs, *x1 = buf + ((i + 1) / dm) * cs;                                   \
+      const int8_t *x2 = buf + ((i + 2) / dm) * cs, *x3 = buf + ((i + 3) / dm) * cs;                             \
+      lanes_group(x0, x1, x2, x3, wp, G, gs, step, eb + i, mult + i, shift + i, lo, hi, out_off, out_c, out_w,   \
+                  out + i);                                                                                      \
+    }                                                                                                            \
+  }
+WIN_LANES(win_lanes_3, 1, 3) /* 3x3 (or 3xN, N <= 5) stride 1 */
+WIN_LANES(win_lanes_6, 1, 6) /* 3x3 stride 2 */
+
 typedef void (*win_channels_fn)(const win_out *, const win_geom *, const int8_t *, const int8_t *, const int32_t *,
                                 const int32_t *, const int32_t *, int32_t, int32_t, int32_t, int32_t, int8_t *);
 
 /* The channel loop for this geometry: the most specific one compiled in (each behind its MVE_DW_WIN* flag,
  * variants_mve.window_loop names the one a layer takes), else NULL: the kernel's other paths. */
-static win_channels_fn win_channels_of(const win_geom *g, int32_t step) {
+static win_channels_fn win_channels_of(const win_geom *g, int32_t step, int32_t in_c, int32_t left) {
+  if (!left && in_c % 4 == 0 && g->chunk_in % 4 == 0) { /* every chunk a multiple of 4 channels: the lane loops */
+    if (TFEDGE_USES(MVE_DW_LANES3) && g->G == 1 && step == 3) return win_lanes_3;
+    if (TFEDGE_USES(MVE_DW_LANES6) && g->G == 1 && step == 6) return win_lanes_6;
+  }
   if (TFEDGE_USES(MVE_DW_WIN5) && g->G == 2 && step == 3) return win_channels_5;
   if (TFEDGE_USES(MVE_DW_WIN3) && g->G == 1 && step == 3) return win_channels_3;
   if (TFEDGE_USES(MVE_DW_WIN6) && g->G == 1 && step == 6) return win_channels_6;
@@ -575,8 +633,8 @@ static win_channels_fn win_channels_of(const win_geom *g, int32_t step) {
   return TFEDGE_USES(MVE_DW_WIN_ANY) ? win_channels_any : 0;
 }
 
-static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, win_channels_fn fn, const int8_t *input,
-                             int8_t *output) {
+static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, win_channels_fn fn, int32_t left,
+                             const int8_t *input, int8_t *output) {
   const int32_t dm = p->depth_multiplier, step = p->stride_w * g->R;
   /* compile-time prepared (variants_mve.py): eb[out_c] then the weight vectors; else built per chunk */
   const int32_t *prep = p->arch_prep ? p->arch_prep + 1 : 0;
@@ -593,7 +651,7 @@ static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, win
   o.offs = vmulq_n_u32(vidupq_n_u32(0, 1), (uint32_t)p->out_c);
   o.out_off = p->output_offset;
   o.out_c = p->out_c;
-  o.left = tfedge_mve_any_left_shift(p->shift, p->out_c);
+  o.left = left;
   for (ic0 = 0; ic0 < p->in_c; ic0 += g->chunk_in) {
     const int32_t n_in = tfedge_min_i32(g->chunk_in, p->in_c - ic0), oc0 = ic0 * dm, n = n_in * dm;
     const int8_t *wp = prep ? (const int8_t *)(prep + p->out_c) + oc0 * 16 * g->G : wp_stack;
@@ -692,9 +750,10 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
                                  : p->depth_multiplier != 1 || p->in_c % 4 || p->out_w >= 20 || (p->in_c <= 16 && p->out_w >= 8) ||
                                        p->k_h * p->k_w >= 25;
     win_channels_fn fn;
+    int32_t left;
     if (TFEDGE_USES(MVE_DW_WINDOW) && win && (p->arch_prep || TFEDGE_USES(MVE_DW_UNPREP)) && win_geometry(p, &wg) &&
-        (fn = win_channels_of(&wg, p->stride_w * wg.R))) {
-      depthwise_window(p, &wg, fn, input, output);
+        (fn = win_channels_of(&wg, p->stride_w * wg.R, p->in_c, left = tfedge_mve_any_left_shift(p->shift, p->out_c)))) {
+      depthwise_window(p, &wg, fn, left, input, output);
       return;
     }
   }
