@@ -27,7 +27,7 @@ DW3_MAX_RING, DW3_CHUNK = 3072, 32  # the kernel's 3x3 ring: stack bytes, channe
 
 # The optional Helium kernel paths (firmware/runtime/include/tfedge_uses.h): model.h defines each, 1 when a
 # layer takes it, so the firmware compiles only those.
-DW_USES = ("MVE_DW_WINDOW", "MVE_DW_LANES3", "MVE_DW_LANES6", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5",
+DW_USES = ("MVE_DW_WINDOW", "MVE_DW_LANES3", "MVE_DW_LANES6", "MVE_DW_LANES_G2", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5",
            "MVE_DW_WIN_G1", "MVE_DW_WIN_ANY",
            "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_RING4", "MVE_DW_RING5", "MVE_DW_RING_S2_3", "MVE_DW_RING_S2_4",
            "MVE_DW_RING_S2_5", "MVE_DW_TAPS", "MVE_DW_UNPREP", "MVE_DW_PIXEL")
@@ -54,6 +54,7 @@ PATH_TEXT = {
     "MVE_DW_WIN3": "its 1-row-group step-3 loop", "MVE_DW_WIN6": "its 1-row-group step-6 loop",
     "MVE_DW_WIN_G1": "its 1-row-group loop", "MVE_DW_WIN_ANY": "its any-group loop",
     "MVE_DW_LANES3": "its step-3 loop of 4 channels as lanes", "MVE_DW_LANES6": "its step-6 loop of 4 channels as lanes",
+    "MVE_DW_LANES_G2": "its 2-row-group loop of 4 channels as lanes",
     "MVE_DW_RING4": "its 4-pixel passes", "MVE_DW_RING5": "its 5-pixel passes",
     "MVE_DW_UNPREP": "weight vectors and effective biases built per call (no prepared data)",
     "MVE_DW_PIXEL": "per-pixel loop (taps inside the image, any depth multiplier)",
@@ -144,7 +145,7 @@ def window_chunk(geo: dict, in_c: int) -> int:
     r, g = window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])
     cs = g * ((geo["out_w"] - 1) * geo["stride_w"] + geo["k_w"]) * r
     chunk = min(in_c, (WIN_BUF - (3 * geo["stride_w"] * r + 16)) // cs)
-    return chunk & ~7 if chunk > 8 else chunk & ~3 if chunk > 4 and g == 1 else chunk
+    return chunk & ~7 if chunk > 8 else chunk & ~3 if chunk > 4 and g <= 2 else chunk
 
 
 def window_loop(r: int, g: int, stride_w: int, lanes: bool = False) -> str:
@@ -153,6 +154,8 @@ def window_loop(r: int, g: int, stride_w: int, lanes: bool = False) -> str:
     step = stride_w * r
     if lanes and g == 1 and step in (3, 6):
         return f"MVE_DW_LANES{step}"  # 3x3 stride 1 / 2, 4 channels per vector
+    if lanes and g == 2:
+        return "MVE_DW_LANES_G2"  # 5x5
     if g == 2 and step == 3:
         return "MVE_DW_WIN5"  # 5x5 stride 1: the unrolled 2-group loop
     if g == 1 and step in (3, 6):
@@ -208,6 +211,7 @@ def depthwise_reason(paths: tuple[str, ...], geo: dict) -> str:
         loop = {"MVE_DW_WIN3": "1 row group, step 3", "MVE_DW_WIN6": "1 row group, step 6",
                 "MVE_DW_LANES3": "1 row group, step 3, 4 channels as lanes",
                 "MVE_DW_LANES6": "1 row group, step 6, 4 channels as lanes",
+                "MVE_DW_LANES_G2": "2 row groups, 4 channels as lanes",
                 "MVE_DW_WIN5": "2 row groups, step 3", "MVE_DW_WIN_G1": "1 row group"}.get(paths[1], "any groups")
         why = "window_wins: depth multiplier > 1, channels % 4 != 0 or wide rows"
         if geo.get("window_first"):

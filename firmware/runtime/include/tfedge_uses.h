@@ -107,6 +107,9 @@
 #ifndef TFEDGE_MODEL_USES_MVE_DW_LANES6
 #define TFEDGE_MODEL_USES_MVE_DW_LANES6 1  /* 1 row group, window step 6 */
 #endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_LANES_G2
+#define TFEDGE_MODEL_USES_MVE_DW_LANES_G2 1 /* 2 row groups (5x5), any step */
+#endif
 #ifndef TFEDGE_MODEL_USES_MVE_DW_RING
 #define TFEDGE_MODEL_USES_MVE_DW_RING 1   /* 3x3 stride 1-2: the ring of 3 padded input rows */
 #endif

@@ -43,12 +43,12 @@ typedef struct {
   int32_t out_off, left;
 } out_stage;
 
-static inline out_stage out_stage_of(const tfedge_conv_params *p) {
+static inline out_stage out_stage_of(const tfedge_conv_params *p, int32_t left) {
   out_stage o;
   o.lo = vdupq_n_s32(p->act_min);
   o.hi = vdupq_n_s32(p->act_max);
   o.out_off = p->output_offset;
-  o.left = tfedge_mve_any_left_shift(p->shift, p->out_c);
+  o.left = left;
   return o;
 }
 
@@ -380,7 +380,7 @@ static int win_geometry(const tfedge_conv_params *p, win_geom *g) {
   if (!p->arch_prep) g->chunk_in = tfedge_min_i32(g->chunk_in, WIN_WBUF / per_out); /* else prepared in flash */
   if (g->chunk_in < 1) return 0;
   if (g->chunk_in > 8) g->chunk_in &= ~7; /* whole 8-channel scatter blocks */
-  else if (g->chunk_in > 4 && g->G == 1) g->chunk_in &= ~3; /* whole 4-channel groups (the lane loops) */
+  else if (g->chunk_in > 4 && g->G <= 2) g->chunk_in &= ~3; /* whole 4-channel groups (the lane loops) */
   return 1;
 }
 
@@ -576,23 +576,29 @@ static inline __attribute__((always_inline)) void lanes_group(const int8_t *x0, 
                                                               const int32_t *shift, int32x4_t lo, int32x4_t hi,
                                                               int32_t out_off, int32_t out_c, int32_t out_w, int8_t *op) {
   const int8x16_t w0 = vldrbq_s8(wp), w1 = vldrbq_s8(wp + 16 * G), w2 = vldrbq_s8(wp + 32 * G), w3 = vldrbq_s8(wp + 48 * G);
-  int32_t j, g;
+  int32_t j;
   for (j = 0; j < out_w; ++j, x0 += step, x1 += step, x2 += step, x3 += step, op += out_c) {
-    int32_t a0 = vmladavq_s8(vldrbq_s8(x0), w0), a1 = vmladavq_s8(vldrbq_s8(x1), w1);
-    int32_t a2 = vmladavq_s8(vldrbq_s8(x2), w2), a3 = vmladavq_s8(vldrbq_s8(x3), w3);
-    int32x4_t v, m, sh;
-    for (g = 1; g < G; ++g) { /* channel k's group g: weights at wp + (k G + g) 16 */
-      a0 = vmladavaq_s8(a0, vldrbq_s8(x0 + g * gs), vldrbq_s8(wp + 16 * g));
-      a1 = vmladavaq_s8(a1, vldrbq_s8(x1 + g * gs), vldrbq_s8(wp + 16 * (G + g)));
-      a2 = vmladavaq_s8(a2, vldrbq_s8(x2 + g * gs), vldrbq_s8(wp + 16 * (2 * G + g)));
-      a3 = vmladavaq_s8(a3, vldrbq_s8(x3 + g * gs), vldrbq_s8(wp + 16 * (3 * G + g)));
+    int32_t a0, a1, a2, a3;
+    int32x4_t v;
+    if (G == 1) { /* the 4 weight vectors stay in registers */
+      a0 = vmladavq_s8(vldrbq_s8(x0), w0), a1 = vmladavq_s8(vldrbq_s8(x1), w1);
+      a2 = vmladavq_s8(vldrbq_s8(x2), w2), a3 = vmladavq_s8(vldrbq_s8(x3), w3);
+    } else { /* G (a constant) groups: every weight vector loaded per pixel (no registers left to keep them) */
+      const int8_t *y0 = x0, *y1 = x1, *y2 = x2, *y3 = x3, *w = wp;
+      int32_t gi;
+      a0 = a1 = a2 = a3 = 0;
+#pragma GCC unroll 2
+      for (gi = 0; gi < G; ++gi, y0 += gs, y1 += gs, y2 += gs, y3 += gs, w += 16) {
+        a0 = vmladavaq_s8(a0, vldrbq_s8(y0), vldrbq_s8(w));
+        a1 = vmladavaq_s8(a1, vldrbq_s8(y1), vldrbq_s8(w + 16 * G));
+        a2 = vmladavaq_s8(a2, vldrbq_s8(y2), vldrbq_s8(w + 32 * G));
+        a3 = vmladavaq_s8(a3, vldrbq_s8(y3), vldrbq_s8(w + 48 * G));
+      }
     }
     v = vsetq_lane_s32(a1, vdupq_n_s32(a0), 1);
     v = vsetq_lane_s32(a2, v, 2);
     v = vsetq_lane_s32(a3, v, 3);
-    v = vaddq_s32(v, vldrwq_s32(eb));
-    m = vldrwq_s32(mult), sh = vldrwq_s32(shift);
-    v = tfedge_mve_mbqm(v, m, sh);
+    v = tfedge_mve_mbqm(vaddq_s32(v, vldrwq_s32(eb)), vldrwq_s32(mult), vldrwq_s32(shift));
     vstrbq_s32(op, vminq_s32(vmaxq_s32(vaddq_n_s32(v, out_off), lo), hi));
   }
 }
@@ -615,6 +621,7 @@ static inline __attribute__((always_inline)) void lanes_group(const int8_t *x0, 
   }
 WIN_LANES(win_lanes_3, 1, 3) /* 3x3 (or 3xN, N <= 5) stride 1 */
 WIN_LANES(win_lanes_6, 1, 6) /* 3x3 stride 2 */
+WIN_LANES(win_lanes_g2, 2, 0) /* 5x5 (4-6 x 5) */
 
 typedef void (*win_channels_fn)(const win_out *, const win_geom *, const int8_t *, const int8_t *, const int32_t *,
                                 const int32_t *, const int32_t *, int32_t, int32_t, int32_t, int32_t, int8_t *);
@@ -625,6 +632,7 @@ static win_channels_fn win_channels_of(const win_geom *g, int32_t step, int32_t 
   if (!left && in_c % 4 == 0 && g->chunk_in % 4 == 0) { /* every chunk a multiple of 4 channels: the lane loops */
     if (TFEDGE_USES(MVE_DW_LANES3) && g->G == 1 && step == 3) return win_lanes_3;
     if (TFEDGE_USES(MVE_DW_LANES6) && g->G == 1 && step == 6) return win_lanes_6;
+    if (TFEDGE_USES(MVE_DW_LANES_G2) && g->G == 2) return win_lanes_g2;
   }
   if (TFEDGE_USES(MVE_DW_WIN5) && g->G == 2 && step == 3) return win_channels_5;
   if (TFEDGE_USES(MVE_DW_WIN3) && g->G == 1 && step == 3) return win_channels_3;
@@ -741,6 +749,7 @@ TFEDGE_COLD_END
 /* The path choice and the per-pixel fallback: once per call, built for size */
 TFEDGE_COLD_BEGIN
 void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, int8_t *output) {
+  const int32_t left = tfedge_mve_any_left_shift(p->shift, p->out_c); /* some channel shifts left */
   {
     win_geom wg;
     /* measured (docs/kernels_mve.md): the window path wins on depth multipliers > 1, channel counts not
@@ -750,14 +759,13 @@ void depthwise_conv_s8_nhwc(const tfedge_conv_params *p, const int8_t *input, in
                                  : p->depth_multiplier != 1 || p->in_c % 4 || p->out_w >= 20 || (p->in_c <= 16 && p->out_w >= 8) ||
                                        p->k_h * p->k_w >= 25;
     win_channels_fn fn;
-    int32_t left;
     if (TFEDGE_USES(MVE_DW_WINDOW) && win && (p->arch_prep || TFEDGE_USES(MVE_DW_UNPREP)) && win_geometry(p, &wg) &&
-        (fn = win_channels_of(&wg, p->stride_w * wg.R, p->in_c, left = tfedge_mve_any_left_shift(p->shift, p->out_c)))) {
+        (fn = win_channels_of(&wg, p->stride_w * wg.R, p->in_c, left))) {
       depthwise_window(p, &wg, fn, left, input, output);
       return;
     }
   }
-  const out_stage o = out_stage_of(p);
+  const out_stage o = out_stage_of(p, left);
   const int ring = TFEDGE_USES(MVE_DW_RING) && dw3x3_applies(p) && dw3_ring_runs(p, o);
   int32_t b, g;
   /* with prepared data the effective bias is not on the stack: only the zero-point row grows with C. A model.h
