@@ -374,6 +374,34 @@ static __attribute__((unused)) void test_depthwise3x3_s2(int32_t n_cases, int32_
   dw3_stride2 = 1; test_depthwise3x3(n_cases, max_c, max_hw); dw3_stride2 = 0;
 }
 
+/* Small maps (outputs 1x1 .. 6x6, in-place layers' one-row calls among them): square 3x3 / 5x5 / 7x7 windows at
+ * strides 1-2, no dilation, SAME or VALID padding, mostly whole 4-channel groups (the window path's loops of 4
+ * channels as lanes, MVE_DW_LANES3 / LANES6 / LANES_G2) and some odd counts and depth multipliers 2 (the
+ * per-channel loops); quant() draws left shifts (multipliers > 1) in half the cases. */
+static void test_depthwise_small(int32_t n_cases) {
+  int32_t t;
+  for (t = 0; t < n_cases; ++t) {
+    tfedge_conv_params p;
+    uint32_t seed = rng;
+    int32_t pad;
+    memset(&p, 0, sizeof p);
+    p.batches = next() % 8u == 0 ? 2 : 1;
+    p.k_h = p.k_w = 2 * rnd(1, 3) + 1;
+    p.stride_h = rnd(1, 2); p.stride_w = rnd(1, 2); p.dil_h = p.dil_w = 1;
+    pad = next() % 4u ? p.k_h - 1 : 0; /* SAME-like or VALID */
+    p.out_h = rnd(1, 6); p.out_w = rnd(1, 6);
+    p.in_h = (p.out_h - 1) * p.stride_h + p.k_h - pad; p.in_w = (p.out_w - 1) * p.stride_w + p.k_w - pad;
+    if (p.in_h < 1 || p.in_w < 1) continue;
+    p.pad_top = next() % 4u ? pad / 2 : rnd(0, pad); p.pad_left = next() % 4u ? pad / 2 : rnd(0, pad);
+    p.depth_multiplier = next() % 8u == 0 ? 2 : 1;
+    p.in_c = next() % 4u ? 4 * rnd(1, 10) : rnd(1, 40);
+    p.out_c = p.in_c * p.depth_multiplier;
+    p.input_offset = rnd(-127, 128); p.output_offset = rnd(-128, 127);
+    act(&p.act_min, &p.act_max);
+    depthwise_case(&p, "depthwise_small", seed);
+  }
+}
+
 static void test_fc(int32_t n_cases, int32_t max_in) {
   int32_t t;
   for (t = 0; t < n_cases; ++t) {
@@ -515,7 +543,7 @@ REF_C = "\n".join(f"#define {k} ref_{k}" for k in (*KERNELS, "tfedge_decode_c4")
 # Case mix and buffer sizes per board (the micro:bit has 16 KB of RAM).
 PROFILES = {
     "mps3-an547": dict(MAX_IN=12000, MAX_W=90000, MAX_OUT=16000, MAX_C=80, run=(
-        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_k144(80); test_conv_first(150); test_conv_1x1_in16(150); test_conv_narrow(400); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise_k5(120); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_depthwise3x3_s2(300, 80, 17); test_fc(300, 300);"
+        "test_conv(700, 40, 9); test_conv(200, 3, 20); test_conv(60, 150, 5); test_conv_k144(80); test_conv_first(150); test_conv_1x1_in16(150); test_conv_narrow(400); test_conv_c4(200, 40, 8, 0); test_conv_c4(200, 40, 8, 1); test_fc_c4(150, 300); test_fc_c4(10, 2500); test_depthwise(700, 40, 9); test_depthwise(80, 12, 24); test_depthwise_k5(120); test_depthwise3x3(400, 80, 9); test_depthwise3x3(60, 24, 20); test_depthwise3x3_s2(300, 80, 17); test_depthwise_small(400); test_fc(300, 300);"
         "test_fc(20, 1500); test_pool(300, 40, 9, 0); test_pool(300, 40, 9, 1); test_add(300); test_mul(200); test_lut(60); test_mean(200);")),
     "microbit": dict(MAX_IN=1200, MAX_W=3000, MAX_OUT=1500, MAX_C=24, run=(
         "test_conv(250, 10, 6); test_conv_c4(60, 10, 5, 0); test_conv_c4(60, 12, 5, 1); test_fc_c4(60, 120); test_depthwise(250, 12, 6); test_fc(150, 120);"
@@ -554,16 +582,26 @@ def test_mve_kernels_match_portable_on_random_shapes(tmp_path):
 # channel loop, the per-pixel loop for calls without prepared data) must give the same exact result. (ADD's and MUL's
 # general walkers have no fallback: without MVE_ADD_RUN / MVE_MUL_RUN a call that needs them traps, and model.h
 # names them for every layer that does, variants_mve.binary_paths.)
-DW_SPECIFIC = ("MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW_WIN_G1", "MVE_DW_RING3", "MVE_DW_RING4",
+DW_SPECIFIC = ("MVE_DW_LANES3", "MVE_DW_LANES6", "MVE_DW_LANES_G2", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW_WIN_G1", "MVE_DW_RING3", "MVE_DW_RING4",
                "MVE_DW_RING5", "MVE_DW_RING_S2_3", "MVE_DW_RING_S2_4", "MVE_DW_RING_S2_5")
 
 
 @pytest.mark.parametrize("off", [DW_SPECIFIC, ("MVE_DW_RING", "MVE_DW_WIN_ANY", "MVE_DW_UNPREP", *DW_SPECIFIC)])
 def test_mve_depthwise_fallbacks_without_the_specific_paths(tmp_path, off):
     prof = dict(PROFILES["mps3-an547"], run="test_depthwise(300, 40, 9); test_depthwise_k5(60); test_depthwise3x3(200, 80, 9); "
-                "test_depthwise3x3_s2(150, 80, 17); test_add(150); test_mul(100);")
+                "test_depthwise3x3_s2(150, 80, 17); test_depthwise_small(200); test_add(150); test_mul(100);")
     cases, failures, console = differential("mps3-an547", "mve", tmp_path, prof, off)
     assert cases > 700
+    assert failures == 0, "\n".join(l for l in console if l.startswith("MISMATCH"))
+
+
+def test_mve_depthwise_small_maps(tmp_path):
+    """The window path's loops of 4 channels as lanes (LANES3 / LANES6 / LANES_G2) and the per-channel loops beside
+    them on maps of 1x1 .. 6x6 outputs: 3x3, 5x5, 7x7 at strides 1-2, padding, channels 1-40, multipliers 2,
+    left shifts; each path against the portable reference."""
+    prof = dict(PROFILES["mps3-an547"], run="test_depthwise_small(1500);")
+    cases, failures, console = differential("mps3-an547", "mve", tmp_path, prof)
+    assert cases > 1000
     assert failures == 0, "\n".join(l for l in console if l.startswith("MISMATCH"))
 
 

@@ -293,3 +293,25 @@ def test_conv_data_holds_the_narrow_weights_in_window_order():
     assert not rows[:, 27:].any()  # lanes past K are zero: the kernel's loads read past the window
     assert np.array_equal(data[1:1 + out_c], variants_mve.conv_data(w, None, 7)[1:])
     assert variants_mve.conv_data(w, None, 7, _conv_geo(3, pad=1, in_w=12), in_c)[0] == 0  # not narrow: eb only
+
+
+def test_depthwise_window_loops_of_4_channels_as_lanes():
+    """variants_mve.window_loop mirrors win_channels_of: the lanes loops for 1 row group at steps 3 / 6 and for 2 row
+    groups (5x5) when every chunk holds whole 4-channel groups and no channel shifts left; else the per-channel
+    loops (7 channels, left shifts, 7x7's 4 groups)."""
+    g3 = dict(k_h=3, k_w=3, stride_h=1, stride_w=1, dil_h=1, dil_w=1, out_w=6, in_w=6, pad_top=1, pad_left=1,
+              window_first=True)
+    assert variants_mve.depthwise_paths(g3, 64, 1) == ("MVE_DW_WINDOW", "MVE_DW_LANES3")
+    assert variants_mve.depthwise_paths(dict(g3, stride_w=2, in_w=12), 64, 1) == ("MVE_DW_WINDOW", "MVE_DW_LANES6")
+    assert variants_mve.depthwise_paths(g3, 64, 1, left_shift=True) == ("MVE_DW_WINDOW", "MVE_DW_WIN3")
+    assert variants_mve.depthwise_paths(g3, 7, 1) == ("MVE_DW_WINDOW", "MVE_DW_WIN3")
+    g5 = dict(g3, k_h=5, k_w=5, pad_top=2, pad_left=2)
+    assert variants_mve.depthwise_paths(g5, 240, 1) == ("MVE_DW_WINDOW", "MVE_DW_LANES_G2")
+    assert variants_mve.depthwise_paths(dict(g5, stride_w=2, in_w=12), 144, 1) == ("MVE_DW_WINDOW", "MVE_DW_LANES_G2")
+    g7 = dict(g3, k_h=7, k_w=7, stride_w=2, out_w=10, in_w=20, pad_top=3, pad_left=3)
+    assert variants_mve.depthwise_paths(g7, 64, 1) == ("MVE_DW_WINDOW", "MVE_DW_WIN_ANY")
+    # win_geometry's chunks: whole 8-channel blocks above 8, whole 4-channel groups for 1-2 row groups
+    assert variants_mve.window_chunk(g7, 64) == 7 and variants_mve.window_chunk(g5, 240) == 24
+    wide = dict(g3, out_w=40, in_w=40)  # cs = 126: 11 channels per chunk -> 8
+    assert variants_mve.window_chunk(wide, 64) == 8
+    assert "4 channels as lanes" in variants_mve.depthwise_reason(("MVE_DW_WINDOW", "MVE_DW_LANES3"), g3)
