@@ -582,7 +582,7 @@ def test_mve_kernels_match_portable_on_random_shapes(tmp_path):
 # channel loop, the per-pixel loop for calls without prepared data) must give the same exact result. (ADD's and MUL's
 # general walkers have no fallback: without MVE_ADD_RUN / MVE_MUL_RUN a call that needs them traps, and model.h
 # names them for every layer that does, variants_mve.binary_paths.)
-DW_SPECIFIC = ("MVE_DW_LANES3", "MVE_DW_LANES6", "MVE_DW_LANES_G2", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW_WIN_G1", "MVE_DW_RING3", "MVE_DW_RING4",
+DW_SPECIFIC = ("MVE_DW_LANES3", "MVE_DW_LANES6", "MVE_DW_LANES_G2", "MVE_DW_WIN_G4", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5", "MVE_DW_WIN_G1", "MVE_DW_RING3", "MVE_DW_RING4",
                "MVE_DW_RING5", "MVE_DW_RING_S2_3", "MVE_DW_RING_S2_4", "MVE_DW_RING_S2_5")
 
 

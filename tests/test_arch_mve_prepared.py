@@ -309,7 +309,8 @@ def test_depthwise_window_loops_of_4_channels_as_lanes():
     assert variants_mve.depthwise_paths(g5, 240, 1) == ("MVE_DW_WINDOW", "MVE_DW_LANES_G2")
     assert variants_mve.depthwise_paths(dict(g5, stride_w=2, in_w=12), 144, 1) == ("MVE_DW_WINDOW", "MVE_DW_LANES_G2")
     g7 = dict(g3, k_h=7, k_w=7, stride_w=2, out_w=10, in_w=20, pad_top=3, pad_left=3)
-    assert variants_mve.depthwise_paths(g7, 64, 1) == ("MVE_DW_WINDOW", "MVE_DW_WIN_ANY")
+    assert variants_mve.depthwise_paths(g7, 64, 1) == ("MVE_DW_WINDOW", "MVE_DW_WIN_G4")
+    assert variants_mve.depthwise_paths(dict(g7, k_h=6, pad_top=2), 64, 1) == ("MVE_DW_WINDOW", "MVE_DW_WIN_ANY")
     # win_geometry's chunks: whole 8-channel blocks above 8, whole 4-channel groups for 1-2 row groups
     assert variants_mve.window_chunk(g7, 64) == 7 and variants_mve.window_chunk(g5, 240) == 24
     wide = dict(g3, out_w=40, in_w=40)  # cs = 126: 11 channels per chunk -> 8

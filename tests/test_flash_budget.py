@@ -118,7 +118,7 @@ def test_runtime_code_on_the_m55_kws(reference_models, tmp_path):
     board = load_board("mps3-an547")
     res = compile_model(reference_models["kws_ref_model.tflite"], tmp_path / "c", arch=board.kernel_arch)
     assert _uses(tmp_path / "c", mve=True) == {
-        "MVE_DW_WINDOW": 0, "MVE_DW_LANES3": 0, "MVE_DW_LANES6": 0, "MVE_DW_LANES_G2": 0, "MVE_DW_WIN3": 0, "MVE_DW_WIN6": 0, "MVE_DW_WIN5": 0, "MVE_DW_WIN_G1": 0, "MVE_DW_WIN_ANY": 0,
+        "MVE_DW_WINDOW": 0, "MVE_DW_LANES3": 0, "MVE_DW_LANES6": 0, "MVE_DW_LANES_G2": 0, "MVE_DW_WIN3": 0, "MVE_DW_WIN6": 0, "MVE_DW_WIN5": 0, "MVE_DW_WIN_G1": 0, "MVE_DW_WIN_G4": 0, "MVE_DW_WIN_ANY": 0,
         "MVE_DW_RING": 1, "MVE_DW_RING3": 0, "MVE_DW_RING4": 0, "MVE_DW_RING5": 1, "MVE_DW_RING_S2_3": 0,
         "MVE_DW_RING_S2_4": 0, "MVE_DW_RING_S2_5": 0, "MVE_DW_TAPS": 0, "MVE_DW_UNPREP": 0, "MVE_DW_PIXEL": 0, "MVE_ADD_RUN": 0, "MVE_MUL_RUN": 0, "MVE_CONV_WS": 1,
         "MVE_CONV_MM": 0, "MVE_CONV_MM9": 0, "MVE_CONV_COLUMN": 0, "MVE_CONV_DIRECT": 0,

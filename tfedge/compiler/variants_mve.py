@@ -28,7 +28,7 @@ DW3_MAX_RING, DW3_CHUNK = 3072, 32  # the kernel's 3x3 ring: stack bytes, channe
 # The optional Helium kernel paths (firmware/runtime/include/tfedge_uses.h): model.h defines each, 1 when a
 # layer takes it, so the firmware compiles only those.
 DW_USES = ("MVE_DW_WINDOW", "MVE_DW_LANES3", "MVE_DW_LANES6", "MVE_DW_LANES_G2", "MVE_DW_WIN3", "MVE_DW_WIN6", "MVE_DW_WIN5",
-           "MVE_DW_WIN_G1", "MVE_DW_WIN_ANY",
+           "MVE_DW_WIN_G1", "MVE_DW_WIN_G4", "MVE_DW_WIN_ANY",
            "MVE_DW_RING", "MVE_DW_RING3", "MVE_DW_RING4", "MVE_DW_RING5", "MVE_DW_RING_S2_3", "MVE_DW_RING_S2_4",
            "MVE_DW_RING_S2_5", "MVE_DW_TAPS", "MVE_DW_UNPREP", "MVE_DW_PIXEL")
 BINARY_USES = ("MVE_ADD_RUN", "MVE_MUL_RUN")
@@ -54,7 +54,7 @@ PATH_TEXT = {
     "MVE_DW_WIN3": "its 1-row-group step-3 loop", "MVE_DW_WIN6": "its 1-row-group step-6 loop",
     "MVE_DW_WIN_G1": "its 1-row-group loop", "MVE_DW_WIN_ANY": "its any-group loop",
     "MVE_DW_LANES3": "its step-3 loop of 4 channels as lanes", "MVE_DW_LANES6": "its step-6 loop of 4 channels as lanes",
-    "MVE_DW_LANES_G2": "its 2-row-group loop of 4 channels as lanes",
+    "MVE_DW_LANES_G2": "its 2-row-group loop of 4 channels as lanes", "MVE_DW_WIN_G4": "its 4-row-group loop",
     "MVE_DW_RING4": "its 4-pixel passes", "MVE_DW_RING5": "its 5-pixel passes",
     "MVE_DW_UNPREP": "weight vectors and effective biases built per call (no prepared data)",
     "MVE_DW_PIXEL": "per-pixel loop (taps inside the image, any depth multiplier)",
@@ -160,7 +160,7 @@ def window_loop(r: int, g: int, stride_w: int, lanes: bool = False) -> str:
         return "MVE_DW_WIN5"  # 5x5 stride 1: the unrolled 2-group loop
     if g == 1 and step in (3, 6):
         return f"MVE_DW_WIN{step}"  # 3x3 stride 1 / 2
-    return "MVE_DW_WIN_G1" if g == 1 else "MVE_DW_WIN_ANY"
+    return "MVE_DW_WIN_G1" if g == 1 else "MVE_DW_WIN_G4" if g == 4 else "MVE_DW_WIN_ANY"
 
 
 def ring_passes(out_w: int) -> tuple[int, ...]:
@@ -212,6 +212,7 @@ def depthwise_reason(paths: tuple[str, ...], geo: dict) -> str:
                 "MVE_DW_LANES3": "1 row group, step 3, 4 channels as lanes",
                 "MVE_DW_LANES6": "1 row group, step 6, 4 channels as lanes",
                 "MVE_DW_LANES_G2": "2 row groups, 4 channels as lanes",
+                "MVE_DW_WIN_G4": "4 row groups",
                 "MVE_DW_WIN5": "2 row groups, step 3", "MVE_DW_WIN_G1": "1 row group"}.get(paths[1], "any groups")
         why = "window_wins: depth multiplier > 1, channels % 4 != 0 or wide rows"
         if geo.get("window_first"):

@@ -96,6 +96,9 @@
 #ifndef TFEDGE_MODEL_USES_MVE_DW_WIN_G1
 #define TFEDGE_MODEL_USES_MVE_DW_WIN_G1 1 /* 1 row group, any step */
 #endif
+#ifndef TFEDGE_MODEL_USES_MVE_DW_WIN_G4
+#define TFEDGE_MODEL_USES_MVE_DW_WIN_G4 1 /* 4 row groups (7x7), any step */
+#endif
 #ifndef TFEDGE_MODEL_USES_MVE_DW_WIN_ANY
 #define TFEDGE_MODEL_USES_MVE_DW_WIN_ANY 1 /* any group count and step (5x5 stride 2, 7x7) */
 #endif

@@ -11,13 +11,16 @@
  *   layer): input rows are copied once into a ring of 3 rows padded with zero points, so the N (<= 5)
  *   pixels of a group in one output row read tap (r, k) of pixel j at padded row r + (j + k) * C: no
  *   tap pointer table, no bounds checks (see dw3x3()). Measured on KWS: 4.32 -> 3.71 est. cycles/MAC.
- * - 5x5 / 7x7 windows, depth multipliers > 1, channels % 4 != 0 and wide rows: the window path below.
+ * - 5x5 / 7x7 windows, depth multipliers > 1, channels % 4 != 0 and wide rows: the window path below; where
+ *   its chunks hold whole 4-channel groups and no channel shifts left, its loops of 4 channels as lanes
+ *   (win_lanes_*: one VMLADAV per channel and pixel, 4 channels requantized as one vector), which on small
+ *   maps' short rows cost a third of the per-channel loops' setup and 4-pixel groups.
  * - Otherwise (no other path applies): one pixel at a time over the taps
  *   inside the image with the offset added to each input; depth multiplier > 1 gathers input channel
  *   oc / multiplier with VLDRB gather loads.
  * Requantization is tfedge_mve_mbqm on the 4 channel lanes.
  * With a model.h (tfedge_uses.h) only the paths its layers take are compiled: the window path
- * (MVE_DW_WINDOW) and its channel loops, the 3x3 ring (MVE_DW_RING) and its assembly passes, the tap table
+ * (MVE_DW_WINDOW) and its channel loops (MVE_DW_LANES*, MVE_DW_WIN*), the 3x3 ring (MVE_DW_RING) and its assembly passes, the tap table
  * (MVE_DW_TAPS), the per-pixel loop (MVE_DW_PIXEL) and the per-call preparation (MVE_DW_UNPREP). A pass or
  * channel loop left out sends the layer to another exact path (the ring's to the tap table, the window's
  * specific loops to the general one); the per-pixel loop, which takes any layer, traps when left out, and
@@ -561,6 +564,7 @@ WIN_CHANNELS(win_channels_3, 1, 3) /* 3x3 (or 3xN, N <= 5) stride 1 */
 WIN_CHANNELS(win_channels_6, 1, 6) /* 3x3 stride 2 */
 WIN_CHANNELS(win_channels_g1, 1, 0)
 WIN_CHANNELS(win_channels_5, 2, 3) /* 5x5 (or 4-6 x 5) stride 1: R = 3, 2 groups */
+WIN_CHANNELS(win_channels_g4, 4, 0) /* 7x7 (or 7-8 x 7): R = 2, 4 groups */
 WIN_CHANNELS(win_channels_any, 0, 0)
 
 /* The channel loop with 4 output channels as the lanes (in_c % 4 == 0, chunks of 4 m channels): per pixel one
@@ -638,6 +642,7 @@ static win_channels_fn win_channels_of(const win_geom *g, int32_t step, int32_t 
   if (TFEDGE_USES(MVE_DW_WIN3) && g->G == 1 && step == 3) return win_channels_3;
   if (TFEDGE_USES(MVE_DW_WIN6) && g->G == 1 && step == 6) return win_channels_6;
   if (TFEDGE_USES(MVE_DW_WIN_G1) && g->G == 1) return win_channels_g1;
+  if (TFEDGE_USES(MVE_DW_WIN_G4) && g->G == 4) return win_channels_g4;
   return TFEDGE_USES(MVE_DW_WIN_ANY) ? win_channels_any : 0;
 }
 
