@@ -379,14 +379,13 @@ static __attribute__((unused)) void test_depthwise3x3_s2(int32_t n_cases, int32_
  * channels as lanes, MVE_DW_LANES3 / LANES6 / LANES_G2) and some odd counts and depth multipliers 2 (the
  * per-channel loops); quant() draws left shifts (multipliers > 1) in half the cases. */
 static void test_depthwise_small(int32_t n_cases) {
-  int32_t t;
-  for (t = 0; t < n_cases; ++t) {
-    tfedge_conv_params p;
-    uint32_t seed = rng;
+  tfedge_conv_params p;
+  for (; n_cases > 0; --n_cases) {
+    const uint32_t seed = rng;
     int32_t pad;
     memset(&p, 0, sizeof p);
-    p.batches = next() % 8u == 0 ? 2 : 1;
     p.k_h = p.k_w = 2 * rnd(1, 3) + 1;
+    p.batches = next() % 8u == 0 ? 2 : 1;
     p.stride_h = rnd(1, 2); p.stride_w = rnd(1, 2); p.dil_h = p.dil_w = 1;
     pad = next() % 4u ? p.k_h - 1 : 0; /* SAME-like or VALID */
     p.out_h = rnd(1, 6); p.out_w = rnd(1, 6);

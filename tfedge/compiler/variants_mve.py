@@ -145,7 +145,7 @@ def window_chunk(geo: dict, in_c: int) -> int:
     r, g = window_geometry(geo["k_h"], geo["k_w"], geo["dil_w"])
     cs = g * ((geo["out_w"] - 1) * geo["stride_w"] + geo["k_w"]) * r
     chunk = min(in_c, (WIN_BUF - (3 * geo["stride_w"] * r + 16)) // cs)
-    return chunk & ~7 if chunk > 8 else chunk & ~3 if chunk > 4 and g <= 2 else chunk
+    return chunk & ~7 if chunk > 8 else chunk & ~3 if 4 < chunk < in_c and in_c % 4 == 0 and g <= 2 else chunk
 
 
 def window_loop(r: int, g: int, stride_w: int, lanes: bool = False) -> str:

@@ -383,7 +383,8 @@ static int win_geometry(const tfedge_conv_params *p, win_geom *g) {
   if (!p->arch_prep) g->chunk_in = tfedge_min_i32(g->chunk_in, WIN_WBUF / per_out); /* else prepared in flash */
   if (g->chunk_in < 1) return 0;
   if (g->chunk_in > 8) g->chunk_in &= ~7; /* whole 8-channel scatter blocks */
-  else if (g->chunk_in > 4 && g->G <= 2) g->chunk_in &= ~3; /* whole 4-channel groups (the lane loops) */
+  else if (g->chunk_in > 4 && g->chunk_in < p->in_c && p->in_c % 4 == 0 && g->G <= 2)
+    g->chunk_in &= ~3; /* whole 4-channel groups (the lane loops) */
   return 1;
 }
 
