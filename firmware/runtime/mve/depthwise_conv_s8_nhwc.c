@@ -359,7 +359,7 @@ static __attribute__((noinline)) void dw3x3(const tfedge_conv_params *p, const i
 #define WIN_GROUPS 4
 #define WIN_BUF 1536 /* window buffer bytes (stack), channels taken in chunks that fit */
 #define WIN_WBUF 1024 /* prepared weight bytes (stack): 16 per output channel and group */
-#define WIN_NG 34     /* 8-lane copy groups per channel: channel stride <= 272 bytes (5x5 stride 2 on 20-wide rows: 258) */
+#define WIN_NG 34     /* 8-lane copy groups per channel at most (the plan holds only a call's): channel stride <= 272 bytes */
 
 typedef struct {
   int32_t R, G, P, cs, gs; /* rows per group, groups, padded columns, channel / group stride in the buffer */
@@ -423,11 +423,13 @@ TFEDGE_COLD_END
  * offs = ky * dil_h * row + xi * in_c past the window's top-left input pixel of channel c, when row y0 +
  * ylane and column xi - pad_left lie in the image (pcol: the column part); else the zero point. */
 typedef struct {
-  uint16x8_t offs[WIN_NG];
-  int16x8_t ylane[WIN_NG];
-  mve_pred16_t pcol[WIN_NG];
+  uint16x8_t *offs; /* ng of each: arrays on the caller's stack sized per call (narrow layers need few groups) */
+  int16x8_t *ylane;
+  mve_pred16_t *pcol;
   int32_t ng;
 } win_plan;
+
+static inline int32_t win_groups(const win_geom *g) { return (g->cs + 7) / 8; }
 
 /* 8 lanes per step as int16 vectors (lane = group gr, padded column xi, row r in the group), advanced by 8
  * lanes with compare-and-subtract carries: the by-rows loops and the patch stage call a layer once per row
@@ -435,7 +437,7 @@ typedef struct {
  * such a call: narrow_c3's 3x3 stride-2 band calls 24 x 5.3 k. Offsets wrap mod 2^16 like the uint16 lanes
  * (win_geometry keeps the true values below 65536). */
 static void win_plan_of(const tfedge_conv_params *p, const win_geom *g, win_plan *w) {
-  const int32_t R = g->R, P = g->P, k_h = p->k_h, used = g->G * g->gs, ng = (g->cs + 7) / 8;
+  const int32_t R = g->R, P = g->P, k_h = p->k_h, used = g->G * g->gs, ng = win_groups(g);
   const int32_t col_lo = p->pad_left, col_hi = p->pad_left + p->in_w, dil_h = p->dil_h;
   const uint16_t row_dh = (uint16_t)(p->dil_h * p->in_w * p->in_c), in_c = (uint16_t)p->in_c;
   const int16_t step_r = (int16_t)(8 % R), step_x = (int16_t)(8 / R);
@@ -473,7 +475,7 @@ static void win_rows(const tfedge_conv_params *p, const win_geom *g, const win_p
   const int16x8_t zp = vdupq_n_s16((int16_t)-p->input_offset);
   /* top-left input pixel of the padded window row (outside the image when padded: only lanes inside are read) */
   const int8_t *base = in_b + (y0 * p->in_w - p->pad_left) * p->in_c + ic0;
-  mve_pred16_t pr_rows[WIN_NG];
+  mve_pred16_t pr_rows[ng];
   const mve_pred16_t *pr = w->pcol; /* all k_h rows inside the image: the column part alone */
   int32_t gi, c;
   if (y0 < 0 || y0 + (p->k_h - 1) * p->dil_h >= in_h) {
@@ -656,8 +658,12 @@ static void depthwise_window(const tfedge_conv_params *p, const win_geom *g, win
   int8_t buf[g->chunk_in * g->cs + g->slack] __attribute__((aligned(16)));
   int8_t wp_stack[stack_n * 16 * g->G] __attribute__((aligned(16)));
   int32_t eb_stack[stack_n];
+  const int32_t ng = win_groups(g);
+  uint16x8_t plan_offs[ng];
+  int16x8_t plan_ylane[ng];
+  mve_pred16_t plan_pcol[ng];
   win_out o;
-  win_plan plan;
+  win_plan plan = {plan_offs, plan_ylane, plan_pcol, ng};
   int32_t b, ic0, oy;
   win_plan_of(p, g, &plan);
   o.lo = vdupq_n_s32(p->act_min);
