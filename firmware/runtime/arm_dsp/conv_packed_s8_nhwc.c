@@ -609,13 +609,13 @@ __attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused
       GROUP_ENTRIES);
 }
 
-/* The last 3 channels of an odd count >= 3 x 2 pixels on 7 groups (k_padded 28: 3x3 on 3 channels, the RGB first
- * layers; CONV_TRI), int8 weights, in place of the last pair and the one-channel pass: the 6 sums in registers
+/* The channels of an odd count >= 3 x 2 pixels on 7 groups (k_padded 28: 3x3 on 3 channels, the RGB first
+ * layers; CONV_TRI), int8 weights, the whole pairs but the last, then the last 3 channels in place of the last pair and the one-channel pass: the 6 sums in registers
  * (r2 r3: channel 0 of pixels 0 / 1, r4 r5 channel 1, r12 lr channel 2), the groups unrolled with immediate offsets
  * (channel 2's words in the next pair's block, 56 bytes on, its other row zero weights), so the pixels are loaded
  * once for the 3 channels and neither pass's frame, loop entry or second record walk is paid: per group 2 LDRD, 3 LDR,
  * 6 SXTB16, 12 SMLAD; then 6 one-SMLAL requantizations, both pixels' 3 bytes clamped at once (SSUB8/SEL), a halfword
- * and a byte each. a->w: the first channel's pair, a->rq: its record, a->out: pixel 0's first byte. */
+ * and a byte each. */
 #define TRI_G(X, W)                          \
   "ldrd r8, r9, [r1, #" #X "]\n\t"           \
   "ldrd r10, r11, [r1, #" #X " + 8]\n\t"     \
@@ -645,13 +645,80 @@ __attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused
   "ldrd r6, r7, [r1, #16 * " #C " + 4]\n\t"  \
   "ldr r8, [r1, #16 * " #C " + 12]\n\t"
 
+/* One group of 4 values of a channel pair (weights at [r0, #W], 8 bytes per group), the pixels at [r1, #X]. */
+#define TRI_PAIR_G(X, W)                     \
+  "ldrd r8, r9, [r1, #" #X "]\n\t"           \
+  "ldrd r10, r11, [r1, #" #X " + 8]\n\t"     \
+  "ldrd r6, r7, [r0, #" #W "]\n\t"           \
+  "sxtb16 lr, r6\n\t"                        \
+  "sxtb16 r6, r6, ror #8\n\t"                \
+  "smlad r2, r8, lr, r2\n\t"                 \
+  "smlad r4, r10, lr, r4\n\t"                \
+  "smlad r2, r9, r6, r2\n\t"                 \
+  "smlad r4, r11, r6, r4\n\t"                \
+  "sxtb16 lr, r7\n\t"                        \
+  "sxtb16 r7, r7, ror #8\n\t"                \
+  "smlad r3, r8, lr, r3\n\t"                 \
+  "smlad r5, r10, lr, r5\n\t"                \
+  "smlad r3, r9, r7, r3\n\t"                 \
+  "smlad r5, r11, r7, r5\n\t"
+
+/* The frame: [sp] the records (running), [sp, #4] pixel 0's out (running), [sp, #8] pairs left, [sp, #16] a. The whole
+ * pairs before the last 3 channels (a->pairs) first, the same 7 groups unrolled (no loop entry, one frame for all). */
 #if TFEDGE_MODEL_USES_CONV_TRI
 __attribute__((naked, noinline)) static void dot_tri8_rq(__attribute__((unused)) const dot_args *a) {
   __asm__ volatile(
       "push {r0, r4-r11, lr}\n\t"
+      "sub sp, sp, #16\n\t"
+      "ldr r1, [r0, #8]\n\t"
+      "str r1, [sp]\n\t"              /* rq */
+      "ldr r1, [r0, #24]\n\t"
+      "str r1, [sp, #4]\n\t"          /* out */
+      "ldr r12, [r0, #20]\n\t"        /* pairs */
       "ldr r1, [r0, #0]\n\t"          /* x */
-      "ldr r6, [r0, #8]\n\t"          /* rq */
       "ldr r0, [r0, #4]\n\t"          /* w */
+      "cmp r12, #0\n\t"
+      "beq 3f\n\t"
+      "1:\n\t"
+      "str r12, [sp, #8]\n\t"
+      "ldr lr, [sp]\n\t"
+      "ldr r2, [lr]\n\t"
+      "ldr r3, [lr, #16]\n\t"
+      "mov r4, r2\n\t"
+      "mov r5, r3\n\t"
+      TRI_PAIR_G(0, 0) TRI_PAIR_G(16, 8) TRI_PAIR_G(32, 16) TRI_PAIR_G(48, 24) TRI_PAIR_G(64, 32) TRI_PAIR_G(80, 40)
+      TRI_PAIR_G(96, 48)
+      "add r0, r0, #56\n\t"
+      "ldr lr, [sp]\n\t"
+      "ldrd r6, r7, [lr, #4]\n\t"
+      "ldr r8, [lr, #12]\n\t"
+      ONE_RQ("r2") ONE_RQ("r4")
+      "ldrd r6, r7, [lr, #20]\n\t"
+      "ldr r8, [lr, #28]\n\t"
+      ONE_RQ("r3") ONE_RQ("r5")
+      "add lr, lr, #32\n\t"
+      "str lr, [sp]\n\t"
+      "and r2, r2, #255\n\t"
+      "bfi r2, r3, #8, #8\n\t"
+      "bfi r2, r4, #16, #8\n\t"
+      "bfi r2, r5, #24, #8\n\t"
+      "ldr r12, [sp, #16]\n\t"
+      "ldrd r6, r7, [r12, #32]\n\t"   /* lo4, hi4 */
+      "ssub8 r8, r2, r6\n\t"
+      "sel r2, r2, r6\n\t"
+      "ssub8 r8, r2, r7\n\t"
+      "sel r2, r7, r2\n\t"
+      "ldr r8, [sp, #4]\n\t"
+      "ldr r9, [r12, #28]\n\t"        /* out_c */
+      "lsr r6, r2, #16\n\t"
+      "strh r6, [r8, r9]\n\t"
+      "strh r2, [r8], #2\n\t"
+      "str r8, [sp, #4]\n\t"
+      "ldr r12, [sp, #8]\n\t"
+      "subs r12, r12, #1\n\t"
+      "bne 1b\n\t"
+      "3:\n\t"
+      "ldr r6, [sp]\n\t"
       "ldr r2, [r6]\n\t"
       "mov r3, r2\n\t"
       "ldr r4, [r6, #16]\n\t"
@@ -659,8 +726,8 @@ __attribute__((naked, noinline)) static void dot_tri8_rq(__attribute__((unused))
       "ldr r12, [r6, #32]\n\t"
       "mov lr, r12\n\t"
       TRI_G(0, 0) TRI_G(16, 8) TRI_G(32, 16) TRI_G(48, 24) TRI_G(64, 32) TRI_G(80, 40) TRI_G(96, 48)
-      "ldr r0, [sp]\n\t"
-      "ldr r1, [r0, #8]\n\t"
+      "ldr r0, [sp, #16]\n\t"
+      "ldr r1, [sp]\n\t"
       TRI_REC(0) ONE_RQ("r2") ONE_RQ("r3")
       TRI_REC(1) ONE_RQ("r4") ONE_RQ("r5")
       TRI_REC(2) ONE_RQ("r12") ONE_RQ("lr")
@@ -679,7 +746,8 @@ __attribute__((naked, noinline)) static void dot_tri8_rq(__attribute__((unused))
       "sel r3, r3, r6\n\t"
       "ssub8 r8, r3, r7\n\t"
       "sel r3, r7, r3\n\t"
-      "ldrd r8, r9, [r0, #24]\n\t"    /* out, out_c */
+      "ldr r8, [sp, #4]\n\t"          /* out */
+      "ldr r9, [r0, #28]\n\t"         /* out_c */
       "strh r2, [r8]\n\t"
       "lsr r2, r2, #16\n\t"
       "strb r2, [r8, #2]\n\t"
@@ -687,6 +755,7 @@ __attribute__((naked, noinline)) static void dot_tri8_rq(__attribute__((unused))
       "strh r3, [r8]\n\t"
       "lsr r3, r3, #16\n\t"
       "strb r3, [r8, #2]\n\t"
+      "add sp, sp, #16\n\t"
       "pop {r0, r4-r11, pc}\n\t");
 }
 #else
@@ -1102,11 +1171,7 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   /* 28 values (3x3 on 3 channels) on an odd count >= 3, int8 weights: the whole pairs but the last, then the last 3
    * channels in one pass (CONV_TRI) */
   const int tri = TFEDGE_USES(CONV_TRI) && i8 && groups == 7 && (cc & 1) && cc >= 3;
-  dot_args last3 = args;
-  if (tri) {
-    args.pairs = (cc - 3) >> 1, args.odd = 0;
-    last3.w = args.w + args.pairs * groups * 4, last3.rq = p->rq + (cc - 3);
-  }
+  if (tri) args.pairs = (cc - 3) >> 1, args.odd = 0;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     rp.in_b = in_b;
@@ -1144,9 +1209,7 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
             if (i8) dot_one8_rq(&args);
             else dot_one_rq(&args);
           } else if (tri) {
-            if (args.pairs) dot_pairs8_rq(&args);
-            last3.out = o0 + (cc - 3);
-            dot_tri8_rq(&last3);
+            dot_tri8_rq(&args);
           } else if (i8) {
             dot_pairs8_rq(&args);
           } else {
