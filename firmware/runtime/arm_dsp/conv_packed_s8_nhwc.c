@@ -547,10 +547,8 @@ __attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)
  * SXTB16 / SXTB16 ROR 8 into the [k0 k2] [k1 k3] pairs the inputs are in (CMSIS-NN's trick): per group of 4
  * values 3 LDRD, 4 SXTB16 and 8 SMLAD instead of 4 LDRD and 8 SMLAD. lr is the widening temporary, so the
  * records pointer lives on the stack. */
-#define G8                                   \
-  "ldrd r8, r9, [r1], #8\n\t"                \
-  "ldrd r10, r11, [r1], #8\n\t"              \
-  "ldrd r6, r7, [r0], #8\n\t"                \
+/* (G8_MAC: the widening and the 8 SMLAD, the pixels in r8-r11, the pair's weight words in r6 r7) */
+#define G8_MAC                               \
   "sxtb16 lr, r6\n\t"                        \
   "sxtb16 r6, r6, ror #8\n\t"                \
   "smlad r2, r8, lr, r2\n\t"                 \
@@ -563,6 +561,11 @@ __attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)
   "smlad r5, r10, lr, r5\n\t"                \
   "smlad r3, r9, r7, r3\n\t"                 \
   "smlad r5, r11, r7, r5\n\t"
+#define G8                                   \
+  "ldrd r8, r9, [r1], #8\n\t"                \
+  "ldrd r10, r11, [r1], #8\n\t"              \
+  "ldrd r6, r7, [r0], #8\n\t"                \
+  G8_MAC
 
 /* One channel pair's dot products (biases from the records at [sp, #RQ]; the loop entry at [sp, #ENTRY]). */
 #define PAIR8(RQ, ENTRY)                     \
@@ -650,18 +653,7 @@ __attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused
   "ldrd r8, r9, [r1, #" #X "]\n\t"           \
   "ldrd r10, r11, [r1, #" #X " + 8]\n\t"     \
   "ldrd r6, r7, [r0, #" #W "]\n\t"           \
-  "sxtb16 lr, r6\n\t"                        \
-  "sxtb16 r6, r6, ror #8\n\t"                \
-  "smlad r2, r8, lr, r2\n\t"                 \
-  "smlad r4, r10, lr, r4\n\t"                \
-  "smlad r2, r9, r6, r2\n\t"                 \
-  "smlad r4, r11, r6, r4\n\t"                \
-  "sxtb16 lr, r7\n\t"                        \
-  "sxtb16 r7, r7, ror #8\n\t"                \
-  "smlad r3, r8, lr, r3\n\t"                 \
-  "smlad r5, r10, lr, r5\n\t"                \
-  "smlad r3, r9, r7, r3\n\t"                 \
-  "smlad r5, r11, r7, r5\n\t"
+  G8_MAC
 
 /* The frame: [sp] the records (running), [sp, #4] pixel 0's out (running), [sp, #8] pairs left, [sp, #16] a. The whole
  * pairs before the last 3 channels (a->pairs) first, the same 7 groups unrolled (no loop entry, one frame for all). */
