@@ -223,16 +223,6 @@ CASES = {
     "conv_1_filter_relu": ("conv2d", dict(hw=(6, 7), cin=4, filters=1, activation="relu"), None),
     "conv1x1_dead_to_odd_live": ("conv2d", dict(hw=(6, 6), cin=16, filters=12, kernel=1),
                                  dict(zero=[0, 1, 2, 3, 4, 6, 8])),
-    # the 3-channel x 2-pixel pass (CONV_TRI: 28 values into an odd computed count >= 3): 3 filters alone, 5 and 11
-    # (pairs before it), stride 2 on odd sizes (border windows through the bytewise gather, a last single pixel), 5x5 on
-    # 1 channel (25 values), 7 of 10 channels live after the constant ones, two-step channels (the C requantization)
-    "conv_tri_cin3_to3_stride2_relu6": ("conv2d", dict(hw=(13, 11), cin=3, filters=3, strides=2, activation="relu6"),
-                                        None),
-    "conv_tri_cin3_to11_odd_map": ("conv2d", dict(hw=(7, 9), cin=3, filters=11), None),
-    "conv_tri_cin1_5x5_to5_stride2": ("conv2d", dict(hw=(11, 10), cin=1, filters=5, kernel=5, strides=2), None),
-    "conv_tri_cin3_dead_to7_live_relu": ("conv2d", dict(hw=(8, 10), cin=3, filters=10, strides=2, activation="relu"),
-                                         dict(zero=[0, 4, 9])),
-    "conv_tri_cin3_to5_two_step": ("conv2d", dict(hw=(6, 8), cin=3, filters=5), dict(tiny={1: 20}, left={3: 8})),
     "conv_k27_cin1_3x9": ("conv2d", dict(hw=(6, 12), cin=1, filters=5, kernel=(3, 9)), None),
     "conv_k27_cin3_dil2x1_valid": ("conv2d", dict(hw=(9, 5), cin=3, filters=7, dilation=(2, 1), padding="valid"), None),
     "dw3x3_c8_relu6": ("depthwise", dict(hw=(6, 5), cin=8, activation="relu6"), None),

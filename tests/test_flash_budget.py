@@ -212,20 +212,20 @@ def test_model_h_names_the_kernel_paths_called(reference_models, tmp_path):
     whole-input FC loops."""
     kws = reference_models["kws_ref_model.tflite"]
     compile_model(kws, tmp_path / "kws", arch="dsp")
-    assert _uses(tmp_path / "kws") == {"W16": 0, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 1, "CONV_1X1N": 0, "CONV_ODD": 0, "CONV_TRI": 0,
+    assert _uses(tmp_path / "kws") == {"W16": 0, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 1, "CONV_1X1N": 0, "CONV_ODD": 0,
                                        "CONV_PX1": 1, "DW_PIXEL": 0, "DW_BAND3": 1, "DW_BANDK": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1,
                                        "CONV_ACC": 0, "FC_GENERAL": 0}
     compile_model(kws, tmp_path / "kws16", arch="dsp", weights="int16")
-    assert _uses(tmp_path / "kws16") == {"W16": 1, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 1, "CONV_1X1N": 0, "CONV_ODD": 0, "CONV_TRI": 0,
+    assert _uses(tmp_path / "kws16") == {"W16": 1, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 1, "CONV_1X1N": 0, "CONV_ODD": 0,
                                          "CONV_PX1": 0, "DW_PIXEL": 0, "DW_BAND3": 1, "DW_BANDK": 0, "FC_BLOCKED": 0, "FC_WHOLE": 1,
                                          "CONV_ACC": 1, "FC_GENERAL": 0}  # (int16 single pixels: the accumulating passes)
     compile_model(reference_models["ad01_int8.tflite"], tmp_path / "ad", arch="dsp")
-    assert _uses(tmp_path / "ad") == {"W16": 0, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 0, "CONV_1X1N": 0, "CONV_ODD": 0, "CONV_TRI": 0,
+    assert _uses(tmp_path / "ad") == {"W16": 0, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 0, "CONV_1X1N": 0, "CONV_ODD": 0,
                                       "CONV_PX1": 0, "DW_PIXEL": 0, "DW_BAND3": 0, "DW_BANDK": 0, "FC_BLOCKED": 1, "FC_WHOLE": 1,
                                       "CONV_ACC": 0, "FC_GENERAL": 0}
     compile_model(get_model("conv2d", hw=(48, 48), cin=3, filters=5)["tflite"], tmp_path / "rgb", arch="dsp")
     rgb = _uses(tmp_path / "rgb")
-    assert rgb["CONV_PAIR"] == rgb["CONV_K27"] == rgb["CONV_ODD"] == rgb["CONV_TRI"] == 1 and rgb["CONV_1X1W"] == 0  # 3x3 on 3 -> 5
+    assert rgb["CONV_PAIR"] == rgb["CONV_K27"] == rgb["CONV_ODD"] == 1 and rgb["CONV_1X1W"] == 0  # 3x3 on 3 -> 5
     compile_model(get_model("conv2d", hw=(24, 24), cin=3, filters=3, kernel=1)["tflite"], tmp_path / "n1", arch="dsp")
     n1 = _uses(tmp_path / "n1")  # a 1x1 on 3 channels: narrow_1x1 alone
     assert n1["CONV_1X1N"] == 1 and n1["CONV_PAIR"] == n1["CONV_ODD"] == n1["CONV_PX1"] == n1["CONV_1X1W"] == 0, n1
@@ -241,7 +241,7 @@ def test_model_h_names_the_kernel_paths_called(reference_models, tmp_path):
     assert wide["by_source"]["conv_packed_s8_nhwc.c"] > small["by_source"]["conv_packed_s8_nhwc.c"] + 512, (small, wide)
     # every FC input longer than a block (301): the blocked path alone, without the whole-input loops
     blocked_only = _m4_code(get_model("dense", shape=(301,), units=13)["tflite"], tmp_path / "d301")
-    assert _uses(tmp_path / "d301") == {"W16": 0, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 0, "CONV_1X1N": 0, "CONV_ODD": 0, "CONV_TRI": 0,
+    assert _uses(tmp_path / "d301") == {"W16": 0, "CONV_PAIR": 0, "CONV_K27": 0, "CONV_1X1W": 0, "CONV_1X1N": 0, "CONV_ODD": 0,
                                         "CONV_PX1": 0, "DW_PIXEL": 0, "DW_BAND3": 0, "DW_BANDK": 0, "FC_BLOCKED": 1, "FC_WHOLE": 0,
                                         "CONV_ACC": 0, "FC_GENERAL": 0}
     both = _m4_code(reference_models["ad01_int8.tflite"], tmp_path / "ad_code")

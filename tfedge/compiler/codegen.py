@@ -354,7 +354,7 @@ def call_hosts(plan: Plan, n: int) -> list[int]:
     return hosts
 
 
-USES = ("W16", "CONV_PAIR", "CONV_K27", "CONV_1X1W", "CONV_1X1N", "CONV_ODD", "CONV_TRI", "CONV_PX1", "DW_PIXEL", "DW_BAND3", "DW_BANDK", "FC_BLOCKED", "FC_WHOLE", "ADD_REF", "MUL_REF", "MEAN_REF", "ADD_FULL", "ADD_CLAMP", "MUL_FULL", "MUL_CLAMP", "AVG_POOL_REF", "CONV_ACC", "FC_GENERAL", *variants_mve.USES)  # the optional kernel paths (firmware/runtime/include/tfedge_uses.h)
+USES = ("W16", "CONV_PAIR", "CONV_K27", "CONV_1X1W", "CONV_1X1N", "CONV_ODD", "CONV_PX1", "DW_PIXEL", "DW_BAND3", "DW_BANDK", "FC_BLOCKED", "FC_WHOLE", "ADD_REF", "MUL_REF", "MEAN_REF", "ADD_FULL", "ADD_CLAMP", "MUL_FULL", "MUL_CLAMP", "AVG_POOL_REF", "CONV_ACC", "FC_GENERAL", *variants_mve.USES)  # the optional kernel paths (firmware/runtime/include/tfedge_uses.h)
 
 
 def _uses(emitted: list[Layer]) -> str:

@@ -491,13 +491,6 @@ def conv_k27(geo: dict, in_c: int) -> bool:
     return in_c % 4 != 0 and geo["dil_w"] == 1 and geo["k_h"] == 3 and geo["k_w"] * in_c == 9
 
 
-def conv_tri(geo: dict, in_c: int, computed_c: int, storage: str) -> bool:
-    """28 values per window (3x3 on 3 channels) into an odd computed count >= 3, int8 weights: the last 3 channels by
-    the 3-channel x 2-pixel pass (arm_dsp/conv_packed_s8_nhwc.c dot_tri8_rq: the pixels loaded once for 3 channels,
-    one pass's frame instead of the pair pass's and the one-channel pass's)."""
-    return (geo["k_h"] * geo["k_w"] * in_c + 3) // 4 == 7 and computed_c % 2 == 1 and computed_c >= 3 and storage == "int8"
-
-
 def conv_1x1_wide(geo: dict, in_c: int) -> bool:
     """A 1x1 convolution without padding on whole channel groups (in_c % 4 == 0): its pixel pairs widened in one loop
     (arm_dsp/conv_packed_s8_nhwc.c gather_pair_1x1)."""
@@ -531,8 +524,7 @@ def conv_paths(geo: dict, in_c: int, computed_c: int, storage: str, general: int
         return ("CONV_1X1N",) + ("CONV_ACC",) * (general > 0)
     return (("CONV_PAIR",) * conv_pair_pays(geo, in_c) + ("CONV_K27",) * conv_k27(geo, in_c)
             + ("CONV_1X1W",) * (conv_1x1_wide(geo, in_c) and geo["out_h"] * geo["out_w"] > 1)
-            + ("CONV_ODD",) * (computed_c % 2 == 1) + ("CONV_TRI",) * conv_tri(geo, in_c, computed_c, storage)
-            + ("CONV_PX1",) * conv_single_pixels(geo, storage)
+            + ("CONV_ODD",) * (computed_c % 2 == 1) + ("CONV_PX1",) * conv_single_pixels(geo, storage)
             + ("CONV_ACC",) * (general > 0 or (geo["out_w"] % 2 == 1 and storage == "int16")))
 
 

@@ -547,8 +547,10 @@ __attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)
  * SXTB16 / SXTB16 ROR 8 into the [k0 k2] [k1 k3] pairs the inputs are in (CMSIS-NN's trick): per group of 4
  * values 3 LDRD, 4 SXTB16 and 8 SMLAD instead of 4 LDRD and 8 SMLAD. lr is the widening temporary, so the
  * records pointer lives on the stack. */
-/* (G8_MAC: the widening and the 8 SMLAD, the pixels in r8-r11, the pair's weight words in r6 r7) */
-#define G8_MAC                               \
+#define G8                                   \
+  "ldrd r8, r9, [r1], #8\n\t"                \
+  "ldrd r10, r11, [r1], #8\n\t"              \
+  "ldrd r6, r7, [r0], #8\n\t"                \
   "sxtb16 lr, r6\n\t"                        \
   "sxtb16 r6, r6, ror #8\n\t"                \
   "smlad r2, r8, lr, r2\n\t"                 \
@@ -561,11 +563,6 @@ __attribute__((naked, noinline)) static void dot_pairs_rq(__attribute__((unused)
   "smlad r5, r10, lr, r5\n\t"                \
   "smlad r3, r9, r7, r3\n\t"                 \
   "smlad r5, r11, r7, r5\n\t"
-#define G8                                   \
-  "ldrd r8, r9, [r1], #8\n\t"                \
-  "ldrd r10, r11, [r1], #8\n\t"              \
-  "ldrd r6, r7, [r0], #8\n\t"                \
-  G8_MAC
 
 /* One channel pair's dot products (biases from the records at [sp, #RQ]; the loop entry at [sp, #ENTRY]). */
 #define PAIR8(RQ, ENTRY)                     \
@@ -611,148 +608,6 @@ __attribute__((naked, noinline)) static void dot_pairs8_rq(__attribute__((unused
       "pop {r4-r11, pc}\n\t"
       GROUP_ENTRIES);
 }
-
-/* The channels of an odd count >= 3 x 2 pixels on 7 groups (k_padded 28: 3x3 on 3 channels, the RGB first
- * layers; CONV_TRI), int8 weights, the whole pairs but the last, then the last 3 channels in place of the last pair and the one-channel pass: the 6 sums in registers
- * (r2 r3: channel 0 of pixels 0 / 1, r4 r5 channel 1, r12 lr channel 2), the groups unrolled with immediate offsets
- * (channel 2's words in the next pair's block, 56 bytes on, its other row zero weights), so the pixels are loaded
- * once for the 3 channels and neither pass's frame, loop entry or second record walk is paid: per group 2 LDRD, 3 LDR,
- * 6 SXTB16, 12 SMLAD; then 6 one-SMLAL requantizations, both pixels' 3 bytes clamped at once (SSUB8/SEL), a halfword
- * and a byte each. */
-#define TRI_G(X, W)                          \
-  "ldrd r8, r9, [r1, #" #X "]\n\t"           \
-  "ldrd r10, r11, [r1, #" #X " + 8]\n\t"     \
-  "ldr r6, [r0, #" #W "]\n\t"                \
-  "sxtb16 r7, r6\n\t"                        \
-  "sxtb16 r6, r6, ror #8\n\t"                \
-  "smlad r2, r8, r7, r2\n\t"                 \
-  "smlad r3, r10, r7, r3\n\t"                \
-  "smlad r2, r9, r6, r2\n\t"                 \
-  "smlad r3, r11, r6, r3\n\t"                \
-  "ldr r6, [r0, #" #W " + 4]\n\t"            \
-  "sxtb16 r7, r6\n\t"                        \
-  "sxtb16 r6, r6, ror #8\n\t"                \
-  "smlad r4, r8, r7, r4\n\t"                 \
-  "smlad r5, r10, r7, r5\n\t"                \
-  "smlad r4, r9, r6, r4\n\t"                 \
-  "smlad r5, r11, r6, r5\n\t"                \
-  "ldr r6, [r0, #" #W " + 56]\n\t"           \
-  "sxtb16 r7, r6\n\t"                        \
-  "sxtb16 r6, r6, ror #8\n\t"                \
-  "smlad r12, r8, r7, r12\n\t"               \
-  "smlad lr, r10, r7, lr\n\t"                \
-  "smlad r12, r9, r6, r12\n\t"               \
-  "smlad lr, r11, r6, lr\n\t"
-/* Channel C's record (r1 + 16 C) into r6 (mult), r7 (k_hi), r8 (shift). */
-#define TRI_REC(C)                           \
-  "ldrd r6, r7, [r1, #16 * " #C " + 4]\n\t"  \
-  "ldr r8, [r1, #16 * " #C " + 12]\n\t"
-
-/* One group of 4 values of a channel pair (weights at [r0, #W], 8 bytes per group), the pixels at [r1, #X]. */
-#define TRI_PAIR_G(X, W)                     \
-  "ldrd r8, r9, [r1, #" #X "]\n\t"           \
-  "ldrd r10, r11, [r1, #" #X " + 8]\n\t"     \
-  "ldrd r6, r7, [r0, #" #W "]\n\t"           \
-  G8_MAC
-
-/* The frame: [sp] the records (running), [sp, #4] pixel 0's out (running), [sp, #8] pairs left, [sp, #16] a. The whole
- * pairs before the last 3 channels (a->pairs) first, the same 7 groups unrolled (no loop entry, one frame for all). */
-#if TFEDGE_MODEL_USES_CONV_TRI
-__attribute__((naked, noinline)) static void dot_tri8_rq(__attribute__((unused)) const dot_args *a) {
-  __asm__ volatile(
-      "push {r0, r4-r11, lr}\n\t"
-      "sub sp, sp, #16\n\t"
-      "ldr r1, [r0, #8]\n\t"
-      "str r1, [sp]\n\t"              /* rq */
-      "ldr r1, [r0, #24]\n\t"
-      "str r1, [sp, #4]\n\t"          /* out */
-      "ldr r12, [r0, #20]\n\t"        /* pairs */
-      "ldr r1, [r0, #0]\n\t"          /* x */
-      "ldr r0, [r0, #4]\n\t"          /* w */
-      "cmp r12, #0\n\t"
-      "beq 3f\n\t"
-      "1:\n\t"
-      "str r12, [sp, #8]\n\t"
-      "ldr lr, [sp]\n\t"
-      "ldr r2, [lr]\n\t"
-      "ldr r3, [lr, #16]\n\t"
-      "mov r4, r2\n\t"
-      "mov r5, r3\n\t"
-      TRI_PAIR_G(0, 0) TRI_PAIR_G(16, 8) TRI_PAIR_G(32, 16) TRI_PAIR_G(48, 24) TRI_PAIR_G(64, 32) TRI_PAIR_G(80, 40)
-      TRI_PAIR_G(96, 48)
-      "add r0, r0, #56\n\t"
-      "ldr lr, [sp]\n\t"
-      "ldrd r6, r7, [lr, #4]\n\t"
-      "ldr r8, [lr, #12]\n\t"
-      ONE_RQ("r2") ONE_RQ("r4")
-      "ldrd r6, r7, [lr, #20]\n\t"
-      "ldr r8, [lr, #28]\n\t"
-      ONE_RQ("r3") ONE_RQ("r5")
-      "add lr, lr, #32\n\t"
-      "str lr, [sp]\n\t"
-      "and r2, r2, #255\n\t"
-      "bfi r2, r3, #8, #8\n\t"
-      "bfi r2, r4, #16, #8\n\t"
-      "bfi r2, r5, #24, #8\n\t"
-      "ldr r12, [sp, #16]\n\t"
-      "ldrd r6, r7, [r12, #32]\n\t"   /* lo4, hi4 */
-      "ssub8 r8, r2, r6\n\t"
-      "sel r2, r2, r6\n\t"
-      "ssub8 r8, r2, r7\n\t"
-      "sel r2, r7, r2\n\t"
-      "ldr r8, [sp, #4]\n\t"
-      "ldr r9, [r12, #28]\n\t"        /* out_c */
-      "lsr r6, r2, #16\n\t"
-      "strh r6, [r8, r9]\n\t"
-      "strh r2, [r8], #2\n\t"
-      "str r8, [sp, #4]\n\t"
-      "ldr r12, [sp, #8]\n\t"
-      "subs r12, r12, #1\n\t"
-      "bne 1b\n\t"
-      "3:\n\t"
-      "ldr r6, [sp]\n\t"
-      "ldr r2, [r6]\n\t"
-      "mov r3, r2\n\t"
-      "ldr r4, [r6, #16]\n\t"
-      "mov r5, r4\n\t"
-      "ldr r12, [r6, #32]\n\t"
-      "mov lr, r12\n\t"
-      TRI_G(0, 0) TRI_G(16, 8) TRI_G(32, 16) TRI_G(48, 24) TRI_G(64, 32) TRI_G(80, 40) TRI_G(96, 48)
-      "ldr r0, [sp, #16]\n\t"
-      "ldr r1, [sp]\n\t"
-      TRI_REC(0) ONE_RQ("r2") ONE_RQ("r3")
-      TRI_REC(1) ONE_RQ("r4") ONE_RQ("r5")
-      TRI_REC(2) ONE_RQ("r12") ONE_RQ("lr")
-      "and r2, r2, #255\n\t"
-      "bfi r2, r4, #8, #8\n\t"
-      "bfi r2, r12, #16, #8\n\t"
-      "and r3, r3, #255\n\t"
-      "bfi r3, r5, #8, #8\n\t"
-      "bfi r3, lr, #16, #8\n\t"
-      "ldrd r6, r7, [r0, #32]\n\t"    /* lo4, hi4 */
-      "ssub8 r8, r2, r6\n\t"
-      "sel r2, r2, r6\n\t"
-      "ssub8 r8, r2, r7\n\t"
-      "sel r2, r7, r2\n\t"
-      "ssub8 r8, r3, r6\n\t"
-      "sel r3, r3, r6\n\t"
-      "ssub8 r8, r3, r7\n\t"
-      "sel r3, r7, r3\n\t"
-      "ldr r8, [sp, #4]\n\t"          /* out */
-      "ldr r9, [r0, #28]\n\t"         /* out_c */
-      "strh r2, [r8]\n\t"
-      "lsr r2, r2, #16\n\t"
-      "strb r2, [r8, #2]\n\t"
-      "add r8, r8, r9\n\t"
-      "strh r3, [r8]\n\t"
-      "lsr r3, r3, #16\n\t"
-      "strb r3, [r8, #2]\n\t"
-      "add sp, sp, #16\n\t"
-      "pop {r0, r4-r11, pc}\n\t");
-}
-#else
-static void dot_tri8_rq(const dot_args *a) { (void)a; }
-#endif
 
 /* One channel x 2 pixels (the last channel of an odd count, its pair's other row zero weights): per group of 4
  * values the two pixels' LDRD, the channel's weights (int8: one LDR, SXTB16 / ROR 8; int16: one LDRD), 4 SMLAD;
@@ -1160,10 +1015,6 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
   args.groups = groups, args.pairs = pairs, args.out_c = stride, args.odd = 0;
   args.lo4 = (uint32_t)(uint8_t)lo * 0x01010101u, args.hi4 = (uint32_t)(uint8_t)hi * 0x01010101u;
   if (TFEDGE_USES(CONV_ODD) && (cc & 1)) args.pairs = cc >> 1, args.odd = groups;
-  /* 28 values (3x3 on 3 channels) on an odd count >= 3, int8 weights: the whole pairs but the last, then the last 3
-   * channels in one pass (CONV_TRI) */
-  const int tri = TFEDGE_USES(CONV_TRI) && i8 && groups == 7 && (cc & 1) && cc >= 3;
-  if (tri) args.pairs = (cc - 3) >> 1, args.odd = 0;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
     rp.in_b = in_b;
@@ -1200,8 +1051,6 @@ static inline __attribute__((always_inline)) void run(const tfedge_conv_params *
           if (TFEDGE_USES(CONV_ODD) && cc == 1) { /* a single channel: the one-channel pass alone */
             if (i8) dot_one8_rq(&args);
             else dot_one_rq(&args);
-          } else if (tri) {
-            dot_tri8_rq(&args);
           } else if (i8) {
             dot_pairs8_rq(&args);
           } else {

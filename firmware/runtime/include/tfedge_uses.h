@@ -29,9 +29,6 @@
 #ifndef TFEDGE_MODEL_USES_CONV_ODD
 #define TFEDGE_MODEL_USES_CONV_ODD 1   /* conv, odd computed channel count: the last channel by a 1-channel x 2-pixel pass */
 #endif
-#ifndef TFEDGE_MODEL_USES_CONV_TRI
-#define TFEDGE_MODEL_USES_CONV_TRI 1   /* conv, int8 weights, 28 values (3x3 on 3 channels), odd computed count >= 3: the last 3 channels by a 3-channel x 2-pixel pass */
-#endif
 #ifndef TFEDGE_MODEL_USES_CONV_PX1
 #define TFEDGE_MODEL_USES_CONV_PX1 1   /* conv, int8 weights, odd out_w: a single last pixel by a 2-channel x 1-pixel pass */
 #endif
