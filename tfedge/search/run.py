@@ -26,6 +26,13 @@ from tfedge.search.space import OBJECTIVES, SearchError, SearchSpace, trial_key,
 from tfedge.search.store import ResultStore
 
 Progress = Callable[[str], None]
+
+
+def say(message: str) -> None:
+    """The default progress: print, looked up when called. Ray pickles the Tuner's callbacks by reference, and a
+    `print` captured as a default argument is no longer `builtins.print` once Ray (or anything) has replaced it in the
+    process, which cloudpickle refuses."""
+    print(message)
 DEFAULT_TRIAL = "tfedge.search.trial:run_trial"
 PENALTY = 1e12  # objective value of a model that does not fit: dominated by every model that does
 
@@ -152,7 +159,7 @@ def run_search(
     trial_fn: str = DEFAULT_TRIAL,
     ray_temp_dir: str | None = None,
     max_failures: int = 1,
-    progress: Progress = print,
+    progress: Progress = say,
 ) -> list[dict]:
     """Run the trials the store does not hold yet; returns every stored record. `cpus` trials run at
     once (default 2), on a local Ray or the cluster at `address`; a trial whose worker dies is
